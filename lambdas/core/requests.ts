@@ -1,0 +1,181 @@
+/**
+ * zod schemas of every public input: the console / CLI provision request and the target
+ * definition. They are the single source of truth: handlers parse with them, the CLI
+ * validates with them, and `npm run schemas` publishes their JSON Schema under schemas/.
+ *
+ * Every name that later reaches a URL path, a CLI line or a secret name is allow-listed
+ * here, so nothing downstream needs to escape.
+ */
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { ValidationError } from './errors.ts';
+
+/** Console input larger than this is refused before anything is parsed further. */
+export const MAX_REQUEST_BYTES = 16 * 1024;
+
+export const VENDORS = ['fortios'] as const;
+export type VendorName = (typeof VENDORS)[number];
+
+/** Letters, digits, dot, dash, underscore; starts with a letter or digit. FortiOS limits api-user names to 35. */
+export const ApiUserName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,34}$/,
+    'must be 1-35 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+export const TargetName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1-63 characters of lower-case letters, digits or "-", starting with a letter or digit',
+  );
+
+export const ProfileName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,34}$/,
+    'must be 1-35 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+export const TicketId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
+
+export const OwnerId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/, 'must be an e-mail address or directory id (letters, digits, ._@+-)');
+
+export const VdomName = z.string().regex(/^[A-Za-z0-9_-]{1,31}$/, 'must be 1-31 letters, digits, "_" or "-"');
+
+function maskToPrefix(mask: string): number | undefined {
+  const bits = mask
+    .split('.')
+    .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+    .join('');
+  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+}
+
+/**
+ * A trusted host as CIDR (`10.20.100.99/32`) or address and mask (`10.0.0.0 255.255.255.0`),
+ * normalized to CIDR. `0.0.0.0/0` (any host) is refused, as FortiOS refuses it for api-users.
+ */
+export const TrustedHost = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value.trim());
+    const masked = /^(\d{1,3}(?:\.\d{1,3}){3})\s+(\d{1,3}(?:\.\d{1,3}){3})$/.exec(value.trim());
+    let address: string | undefined;
+    let prefix: number | undefined;
+    if (cidr?.[1] && cidr[2]) {
+      address = cidr[1];
+      prefix = Number(cidr[2]);
+    } else if (masked?.[1] && masked[2] && isIPv4(masked[2])) {
+      address = masked[1];
+      prefix = maskToPrefix(masked[2]);
+    }
+    if (!address || !isIPv4(address) || prefix === undefined || prefix > 32) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not an IPv4 CIDR or address and mask` });
+      return z.NEVER;
+    }
+    if (prefix === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a trusted host of any address (0.0.0.0/0) is not allowed' });
+      return z.NEVER;
+    }
+    return `${address}/${prefix}`;
+  });
+
+export const Permission = z.enum(['none', 'read', 'read-write']);
+
+export const AccessProfile = z
+  .object({
+    name: ProfileName,
+    /**
+     * Permission groups, e.g. `{"fwgrp.address": "read"}` for read-only firewall addresses
+     * or `{"sysgrp": "read"}`. A dotted key is a custom sub-permission of its group.
+     */
+    permissions: z
+      .record(
+        z.string().regex(/^[a-z]{2,20}grp(\.[a-z0-9-]{1,40})?$/, 'must be a permission group like "fwgrp.address"'),
+        Permission,
+      )
+      .refine((p) => Object.keys(p).length > 0 && Object.keys(p).length <= 40, 'must name 1-40 permission groups'),
+  })
+  .strict();
+
+export const ProvisionRequest = z
+  .object({
+    target: TargetName.describe('Name of a registered target (`provisioner target add`)'),
+    apiUser: ApiUserName.describe('Name of the API user to create on the product'),
+    owner: OwnerId.describe('Who the credential belongs to; revocation finds credentials by owner'),
+    ticket: TicketId.describe('Ticket that approved the access; names the execution'),
+    accessProfile: AccessProfile.describe('Admin profile the API user gets; created when absent'),
+    trustedHosts: z
+      .array(TrustedHost)
+      .min(1, 'at least one trusted host is required')
+      .max(10, 'at most 10 trusted hosts')
+      .describe('Source addresses allowed to use the key (CIDR or address and mask)'),
+    vdom: VdomName.default('root').describe('Virtual domain of the API user'),
+    comment: z
+      .string()
+      .max(120)
+      .regex(/^[\w .,:;@()/+-]*$/, 'may only hold letters, digits, spaces and .,:;@()/+-')
+      .optional()
+      .describe('Free text kept with the user on the product'),
+  })
+  .strict();
+export type ProvisionRequest = z.output<typeof ProvisionRequest>;
+
+const Sha256Fingerprint = z
+  .string()
+  .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/, 'must be a SHA-256 fingerprint (hex)')
+  .transform((f) => f.replace(/:/g, '').toUpperCase());
+
+export const TlsPinning = z
+  .object({
+    caPem: z.string().max(20_000).includes('-----BEGIN CERTIFICATE-----').optional(),
+    fingerprint: Sha256Fingerprint.optional(),
+  })
+  .strict()
+  .refine((t) => t.caPem !== undefined || t.fingerprint !== undefined, 'give a CA (caPem) or a certificate fingerprint');
+
+export const TargetDefinition = z
+  .object({
+    vendor: z.enum(VENDORS),
+    baseUrl: z
+      .string()
+      .url()
+      .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
+      .refine((u) => {
+        const url = new URL(u);
+        return url.pathname === '/' && !url.search && !url.username && !url.password;
+      }, 'must be scheme, host and port only'),
+    adminCredential: z.object({ token: z.string().min(16).max(512) }).strict(),
+    tls: TlsPinning,
+    vdom: VdomName.optional(),
+  })
+  .strict();
+export type TargetDefinition = z.output<typeof TargetDefinition>;
+
+/** Parses with a schema and turns zod's issues into one specific, secret-free ValidationError. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${where}: ${issue.message}`;
+  });
+  throw new ValidationError(`invalid ${what}`, issues);
+}
+
+/** Refuses oversized input before parsing it (the console and the CLI send JSON text). */
+export function assertWithinSize(input: unknown, what: string, limit = MAX_REQUEST_BYTES): void {
+  const size = Buffer.byteLength(typeof input === 'string' ? input : JSON.stringify(input ?? null));
+  if (size > limit) throw new ValidationError(`${what} is ${size} bytes, over the ${limit}-byte limit`);
+}
+
+export function parseProvisionRequest(input: unknown): ProvisionRequest {
+  assertWithinSize(input, 'provision request');
+  return parseInput(ProvisionRequest, input, 'provision request');
+}
