@@ -19,4 +19,4 @@ if (typeof Promise.withResolvers !== 'function') {
 }
 
 // The SDK warns on every process that Node 20 support ends in 2027; the toolchain supports 20 on purpose.
-process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
