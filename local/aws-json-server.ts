@@ -77,7 +77,8 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
         throw new AwsServiceError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
       }
       const operation = Object.hasOwn(operations, operationName) ? operations[operationName] : undefined;
-      if (!operation) throw new AwsServiceError('UnknownOperationException', `${operationName} is not supported here`);
+      if (!operation)
+        throw new AwsServiceError('UnknownOperationException', `${operationName} is not supported here`);
       const text = await readBody(req, limit);
       let input: unknown;
       try {
@@ -97,7 +98,9 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       }
     }
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}`,

@@ -1,0 +1,24 @@
+/**
+ * Executions are named from the request (`<action>-<ticket>-<short hash>`), so the same request
+ * started twice maps to one execution and Step Functions refuses the duplicate.
+ */
+import { createHash } from 'node:crypto';
+
+/** Canonical JSON: keys sorted at every level, so field order does not change the name. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A valid execution name (<= 80 of [A-Za-z0-9_-]) for an action on a ticket with a given request. */
+export function executionNameFor(action: 'provision', ticket: string, request: unknown): string {
+  const hash = createHash('sha256').update(canonicalJson(request)).digest('hex').slice(0, 10);
+  const safeTicket = ticket.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80 - action.length - hash.length - 2);
+  return `${action}-${safeTicket}-${hash}`;
+}

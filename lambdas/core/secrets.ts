@@ -1,0 +1,331 @@
+/**
+ * The credential store: Secrets Manager is the inventory (DESIGN.md section 3).
+ * One secret per credential, `provisioner/<target>/<api-user>`; targets under
+ * `provisioner/targets/<name>`. Only this module knows secret names, tags and stages.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  type SecretsManagerClient,
+  TagResourceCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { FatalError, NotFoundError, RetryableError } from './errors.ts';
+import { parseInput, TargetDefinition, type VendorName } from './requests.ts';
+
+export const SECRET_PREFIX = 'provisioner/';
+export const TARGET_PREFIX = `${SECRET_PREFIX}targets/`;
+export const CURRENT = 'AWSCURRENT';
+export const PENDING = 'AWSPENDING';
+export const PREVIOUS = 'AWSPREVIOUS';
+
+export const TAG = {
+  owner: 'provisioner:owner',
+  target: 'provisioner:target',
+  vendor: 'provisioner:vendor',
+  ticket: 'provisioner:ticket',
+  status: 'provisioner:status',
+  createdBy: 'provisioner:created-by',
+} as const;
+
+export type CredentialStatus = 'provisioning' | 'active' | 'revoking' | 'revoked';
+
+export function credentialSecretName(target: string, apiUser: string): string {
+  return `${SECRET_PREFIX}${target}/${apiUser}`;
+}
+
+export function targetSecretName(target: string): string {
+  return `${TARGET_PREFIX}${target}`;
+}
+
+/**
+ * A ClientRequestToken (UUID-shaped, as Secrets Manager expects 32-64 characters) derived from the
+ * request and the step, so a retried step writes the same version instead of a second one.
+ */
+export function clientRequestToken(requestId: string, step: string): string {
+  const hex = createHash('sha256').update(`${requestId}\u0000${step}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The JSON stored in a credential secret. `key` is the material; everything else is metadata. */
+export interface CredentialValue {
+  readonly vendor: VendorName;
+  readonly target: string;
+  readonly apiUser: string;
+  readonly key: string;
+  readonly issuedAt: string;
+}
+
+export interface SecretDescription {
+  readonly arn: string;
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Version id -> staging labels, only versions that carry a label. */
+  readonly versions: Readonly<Record<string, readonly string[]>>;
+  readonly deletedDate?: Date;
+}
+
+function isAwsError(error: unknown, ...names: string[]): boolean {
+  return error instanceof Error && names.includes(error.name);
+}
+
+/** Maps SDK failures to the workflow's retry classes without echoing request content. */
+function storeError(action: string, error: unknown): Error {
+  if (
+    isAwsError(error, 'ThrottlingException', 'InternalServiceError', 'TimeoutError') ||
+    isTransport(error)
+  ) {
+    return new RetryableError(`Secrets Manager ${action} failed transiently (${(error as Error).name})`);
+  }
+  if (error instanceof Error) return new FatalError(`Secrets Manager ${action} failed: ${error.name}`);
+  return new FatalError(`Secrets Manager ${action} failed`);
+}
+
+function isTransport(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT';
+}
+
+function stagesOf(versions: Record<string, string[]> | undefined, label: string): string | undefined {
+  return Object.entries(versions ?? {}).find(([, labels]) => labels.includes(label))?.[0];
+}
+
+export class CredentialStore {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    /** Customer managed KMS key for new secrets (DESIGN.md section 3); the account default when absent. */
+    private readonly kmsKeyId?: string,
+  ) {}
+
+  async loadTarget(name: string): Promise<TargetDefinition> {
+    let text: string | undefined;
+    try {
+      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: targetSecretName(name) }));
+      text = answer.SecretString;
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException', 'InvalidRequestException')) {
+        throw new NotFoundError(`unknown target "${name}": register it with \`provisioner target add\``);
+      }
+      throw storeError('read of the target', error);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text ?? '');
+    } catch {
+      throw new FatalError(`target "${name}" is not valid JSON in Secrets Manager`);
+    }
+    return parseInput(TargetDefinition, parsed, `target "${name}"`);
+  }
+
+  /** Creates or replaces a target definition (CLI `target add`). */
+  async putTarget(name: string, definition: TargetDefinition): Promise<{ arn: string; created: boolean }> {
+    const secretName = targetSecretName(name);
+    const value = JSON.stringify(definition);
+    try {
+      const created = await this.client.send(
+        new CreateSecretCommand({
+          Name: secretName,
+          SecretString: value,
+          KmsKeyId: this.kmsKeyId,
+          Description: `Admin credential of provisioner target ${name}`,
+          Tags: [
+            { Key: TAG.target, Value: name },
+            { Key: TAG.vendor, Value: definition.vendor },
+          ],
+        }),
+      );
+      return { arn: created.ARN ?? secretName, created: true };
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException)) throw storeError('create of the target', error);
+    }
+    const put = await this.client.send(
+      new PutSecretValueCommand({ SecretId: secretName, SecretString: value }),
+    );
+    return { arn: put.ARN ?? secretName, created: false };
+  }
+
+  async describe(secretName: string): Promise<SecretDescription | undefined> {
+    try {
+      const d = await this.client.send(new DescribeSecretCommand({ SecretId: secretName }));
+      return {
+        arn: d.ARN ?? secretName,
+        name: d.Name ?? secretName,
+        tags: Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+        versions: d.VersionIdsToStages ?? {},
+        deletedDate: d.DeletedDate,
+      };
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw storeError('describe', error);
+    }
+  }
+
+  /** Creates the credential's secret without a value (create-if-absent); the caller checks ownership tags. */
+  async ensureCredentialSecret(secretName: string, tags: Record<string, string>): Promise<SecretDescription> {
+    try {
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: secretName,
+          KmsKeyId: this.kmsKeyId,
+          Description: `API credential managed by credential-provisioner (${tags[TAG.target]}/${tags[TAG.ticket]})`,
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException))
+        throw storeError('create of the credential secret', error);
+    }
+    const description = await this.describe(secretName);
+    if (!description) throw new RetryableError(`secret ${secretName} is not visible yet after creation`);
+    return description;
+  }
+
+  /** Stores a new version as AWSPENDING under an idempotency token; returns its version id. */
+  async storePending(secretArn: string, value: CredentialValue, token: string): Promise<string> {
+    try {
+      const answer = await this.client.send(
+        new PutSecretValueCommand({
+          SecretId: secretArn,
+          SecretString: JSON.stringify(value),
+          ClientRequestToken: token,
+          VersionStages: [PENDING],
+        }),
+      );
+      return answer.VersionId ?? token;
+    } catch (error) {
+      throw storeError('write of the new key', error);
+    }
+  }
+
+  async readVersion(secretArn: string, versionId: string): Promise<CredentialValue> {
+    try {
+      const answer = await this.client.send(
+        new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId }),
+      );
+      return JSON.parse(answer.SecretString ?? '') as CredentialValue;
+    } catch (error) {
+      if (error instanceof SyntaxError)
+        throw new FatalError(`secret version ${versionId} does not hold JSON`);
+      throw storeError('read of the key', error);
+    }
+  }
+
+  /**
+   * Makes a version AWSCURRENT (the previous current becomes AWSPREVIOUS) and clears its AWSPENDING label.
+   * Safe to repeat: each move is skipped when already done.
+   */
+  async promote(secretArn: string, versionId: string): Promise<void> {
+    const description = await this.describe(secretArn);
+    const versions = (description?.versions ?? {}) as Record<string, string[]>;
+    const current = stagesOf(versions, CURRENT);
+    try {
+      if (current !== versionId) {
+        await this.client.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: secretArn,
+            VersionStage: CURRENT,
+            MoveToVersionId: versionId,
+            RemoveFromVersionId: current,
+          }),
+        );
+      }
+      if (versions[versionId]?.includes(PENDING)) await this.removeStage(secretArn, PENDING, versionId);
+    } catch (error) {
+      throw storeError('promotion of the new key', error);
+    }
+  }
+
+  async removeStage(secretArn: string, stage: string, versionId: string): Promise<void> {
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretArn,
+        VersionStage: stage,
+        RemoveFromVersionId: versionId,
+      }),
+    );
+  }
+
+  async moveStage(
+    secretArn: string,
+    stage: string,
+    toVersionId: string,
+    fromVersionId: string,
+  ): Promise<void> {
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretArn,
+        VersionStage: stage,
+        MoveToVersionId: toVersionId,
+        RemoveFromVersionId: fromVersionId,
+      }),
+    );
+  }
+
+  async tag(secretArn: string, tags: Record<string, string>): Promise<void> {
+    try {
+      await this.client.send(
+        new TagResourceCommand({
+          SecretId: secretArn,
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    } catch (error) {
+      throw storeError('tagging', error);
+    }
+  }
+
+  /** Deletes at once: used only for a secret whose key is already dead (its user was removed). */
+  async deleteNow(secretArn: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteSecretCommand({ SecretId: secretArn, ForceDeleteWithoutRecovery: true }),
+      );
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      throw storeError('delete', error);
+    }
+  }
+
+  /** Credentials of one owner, found by tag (DESIGN.md section 3). */
+  async listByOwner(owner: string): Promise<SecretDescription[]> {
+    const found: SecretDescription[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListSecretsCommand({
+          Filters: [
+            { Key: 'tag-key', Values: [TAG.owner] },
+            { Key: 'tag-value', Values: [owner] },
+            { Key: 'name', Values: [SECRET_PREFIX] },
+          ],
+          NextToken: nextToken,
+        }),
+      );
+      for (const s of page.SecretList ?? []) {
+        const tags = Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+        // tag-key and tag-value filters match independently: keep only the owner tag's own value.
+        if (tags[TAG.owner] !== owner) continue;
+        found.push({
+          arn: s.ARN ?? '',
+          name: s.Name ?? '',
+          tags,
+          versions: s.SecretVersionsToStages ?? {},
+          deletedDate: s.DeletedDate,
+        });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return found;
+  }
+}
+
+export function versionWithStage(description: SecretDescription, stage: string): string | undefined {
+  return stagesOf(description.versions as Record<string, string[]>, stage);
+}

@@ -1,0 +1,6 @@
+import { compensateProvision, parseProvisionState } from '#core/provision.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('compensateProvision', (event: unknown) =>
+  compensateProvision(provisionDeps(), parseProvisionState(event)),
+);

@@ -1,0 +1,6 @@
+import { createApiUser, parseProvisionState } from '#core/provision.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('createApiUser', (event: unknown) =>
+  createApiUser(provisionDeps(), parseProvisionState(event)),
+);

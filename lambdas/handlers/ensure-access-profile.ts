@@ -1,0 +1,6 @@
+import { ensureAccessProfile, parseProvisionState } from '#core/provision.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('ensureAccessProfile', (event: unknown) =>
+  ensureAccessProfile(provisionDeps(), parseProvisionState(event)),
+);

@@ -1,0 +1,6 @@
+import { finalizeCredential, parseProvisionState } from '#core/provision.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('finalizeCredential', (event: unknown) =>
+  finalizeCredential(provisionDeps(), parseProvisionState(event)),
+);

@@ -1,0 +1,59 @@
+/**
+ * What every handler shares: one logger, the domain's dependencies built once per container
+ * from the environment, and the middy wrapper that logs a step's outcome without its data.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { EventBridgePublisher } from '#core/events.ts';
+import type { ProvisionDeps } from '#core/provision.ts';
+import { CredentialStore } from '#core/secrets.ts';
+import { vendorFor } from '#core/vendors/registry.ts';
+
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'credential-provisioner',
+});
+
+let deps: ProvisionDeps | undefined;
+
+/** Built lazily so unit tests can mock the SDK clients before the first call. */
+export function provisionDeps(): ProvisionDeps {
+  deps ??= {
+    store: new CredentialStore(new SecretsManagerClient({}), process.env.PROVISIONER_KMS_KEY_ID),
+    vendorFor,
+    events: new EventBridgePublisher(
+      new EventBridgeClient({}),
+      process.env.PROVISIONER_EVENT_BUS ?? 'default',
+    ),
+    now: () => new Date(),
+  };
+  return deps;
+}
+
+/** Forgets the cached dependencies (tests that swap endpoints between suites). */
+export function resetProvisionDeps(): void {
+  deps = undefined;
+}
+
+/**
+ * Wraps a workflow step: logs its name and outcome (error name and message are secret-free by
+ * construction, see core/errors.ts), never its input or output, and rethrows for Retry / Catch.
+ */
+export function workflowStep<I, O>(step: string, run: (event: I) => Promise<O>) {
+  return middy<I, O, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      onError: async (request) => {
+        const error = request.error;
+        logger.error(`${step} failed`, { errorName: error?.name, errorMessage: error?.message });
+      },
+    })
+    .handler(async (event) => {
+      const result = await run(event);
+      logger.info(`${step} done`);
+      return result;
+    });
+}

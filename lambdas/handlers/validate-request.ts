@@ -1,0 +1,7 @@
+import { validateRequest } from '#core/provision.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep(
+  'validateRequest',
+  (event: { request: unknown; executionName: unknown }) => validateRequest(provisionDeps(), event),
+);

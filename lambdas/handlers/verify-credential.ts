@@ -1,0 +1,6 @@
+import { parseProvisionState, verifyCredential } from '#core/provision.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('verifyCredential', (event: unknown) =>
+  verifyCredential(provisionDeps(), parseProvisionState(event)),
+);

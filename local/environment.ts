@@ -1,0 +1,104 @@
+/**
+ * The embedded default (DESIGN.md section 5): local Secrets Manager, EventBridge and Step Functions
+ * endpoints, the product simulators, and the synthesized state machines run with the real handlers,
+ * all on loopback in this process. Tests, `npm start`, `npm run local` and the bench share it.
+ */
+import './polyfills.ts';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { CredentialStore } from '#core/secrets.ts';
+import { resetProvisionDeps } from '#handlers/runtime.ts';
+import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
+import { startLocalEventBus } from './event-bus.ts';
+import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
+import { startLocalSecretsManager } from './secrets-manager.ts';
+import { startFortiOsSimulator } from './simulators/fortios.ts';
+import { startLocalStepFunctions } from './step-functions.ts';
+import { synthesizeWorkflows } from './synth.ts';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_KMS_KEY_ID = 'alias/credential-provisioner';
+
+export interface LocalEnvironmentOptions {
+  /** Milliseconds for every Wait state (default: as defined; tests pass 0). */
+  readonly waitOverrideMs?: number;
+  /** Milliseconds between retries (default: as defined; tests pass 0). */
+  readonly retryOverrideMs?: number;
+  /** Fixed ports for `npm run local`; 0 (any free port) otherwise. */
+  readonly ports?: {
+    secretsManager?: number;
+    stepFunctions?: number;
+    eventBridge?: number;
+    fortios?: number;
+  };
+  readonly onInvoke?: (call: LocalInvocation) => void;
+}
+
+export type LocalEnvironment = Awaited<ReturnType<typeof startLocalEnvironment>>;
+
+export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}) {
+  const ports = options.ports ?? {};
+  const secretsManager = await startLocalSecretsManager({ port: ports.secretsManager, region: LOCAL_REGION });
+  const eventBus = await startLocalEventBus({ port: ports.eventBridge });
+  const fortios = await startFortiOsSimulator({ port: ports.fortios });
+  const workflows = synthesizeWorkflows();
+  const lambdaFaults = new LambdaFaults();
+  const stepFunctions = await startLocalStepFunctions({
+    port: ports.stepFunctions,
+    region: LOCAL_REGION,
+    machines: Object.values(workflows).map((w) => ({ name: w.stateMachineName, definition: w.definition })),
+    invoke: createLocalInvoker({ onInvoke: options.onInvoke, faults: lambdaFaults }),
+    waitOverrideMs: options.waitOverrideMs,
+    retryOverrideMs: options.retryOverrideMs,
+  });
+  const endpoints: LocalEndpoints = {
+    region: LOCAL_REGION,
+    secretsManager: secretsManager.url,
+    stepFunctions: stepFunctions.url,
+    eventBridge: eventBus.url,
+    simulators: { fortios: fortios.url },
+  };
+  // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
+  Object.assign(process.env, awsEnvironmentFor(endpoints), {
+    PROVISIONER_KMS_KEY_ID: LOCAL_KMS_KEY_ID,
+    PROVISIONER_EVENT_BUS: 'default',
+  });
+  resetProvisionDeps();
+
+  const clientConfig = {
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const secretsClient = new SecretsManagerClient({ ...clientConfig, endpoint: secretsManager.url });
+  const sfnClient = new SFNClient({ ...clientConfig, endpoint: stepFunctions.url });
+  const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
+  const provisionStateMachineArn = `arn:aws:states:${LOCAL_REGION}:${stepFunctions.service.accountId}:stateMachine:${workflows.provision.stateMachineName}`;
+
+  return {
+    endpoints,
+    secretsManager,
+    eventBus,
+    stepFunctions,
+    fortios,
+    lambdaFaults,
+    secretsClient,
+    sfnClient,
+    store,
+    provisionStateMachineArn,
+    /** Registers the FortiOS simulator as a target, pinned to its generated CA. */
+    async registerFortiOsTarget(name: string, pinning: 'ca' | 'fingerprint' = 'ca') {
+      return store.putTarget(name, {
+        vendor: 'fortios',
+        baseUrl: fortios.url,
+        adminCredential: { token: fortios.adminToken },
+        tls: pinning === 'ca' ? { caPem: fortios.caPem } : { fingerprint: fortios.fingerprint },
+        vdom: 'root',
+      });
+    },
+    async close() {
+      secretsClient.destroy();
+      sfnClient.destroy();
+      await Promise.all([stepFunctions.close(), fortios.close(), eventBus.close(), secretsManager.close()]);
+    },
+  };
+}

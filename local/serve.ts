@@ -1,0 +1,33 @@
+/**
+ * `npm run local`: keeps the embedded default running so the CLI (`--local`), any AWS SDK or the
+ * AWS CLI can be pointed at it. Prints the endpoints and writes them to .local-state/endpoints.json.
+ */
+import { awsEnvironmentFor, ENDPOINTS_FILE, writeEndpoints } from './endpoints.ts';
+import { startLocalEnvironment } from './environment.ts';
+
+const env = await startLocalEnvironment();
+await env.registerFortiOsTarget('fgt-lab');
+await writeEndpoints(env.endpoints);
+
+const lines = [
+  'credential-provisioner: local endpoints are up (Ctrl-C stops them)',
+  `  Secrets Manager  ${env.endpoints.secretsManager}`,
+  `  Step Functions   ${env.endpoints.stepFunctions}`,
+  `  EventBridge      ${env.endpoints.eventBridge}`,
+  `  FortiOS (sim)    ${env.fortios.url}   registered as target fgt-lab`,
+  `  provision state machine: ${env.provisionStateMachineArn}`,
+  `  endpoints file: ${ENDPOINTS_FILE}`,
+  '',
+  'Point a shell at them:',
+  ...Object.entries(awsEnvironmentFor(env.endpoints)).map(([k, v]) => `  export ${k}=${v}`),
+  '',
+  'Then: npm run provisioner -- --local start --input examples/provision-request.json --wait',
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+
+const stop = async () => {
+  await env.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
