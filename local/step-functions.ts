@@ -65,6 +65,8 @@ interface PendingTask {
   resolve(output: unknown): void;
   reject(error: Error): void;
   heartbeat(): void;
+  /** Drops the task when its execution ends another way (stopped, timed out). */
+  cancel(): void;
 }
 
 interface MachineRecord {
@@ -394,8 +396,10 @@ export class LocalStepFunctions {
     } finally {
       const execution = record();
       execution.stopDate = Date.now();
-      for (const task of this.tasks.values()) {
-        if (task.executionArn === execution.executionArn) task.settled = true;
+      for (const [token, task] of this.tasks) {
+        if (task.executionArn !== execution.executionArn) continue;
+        task.cancel();
+        this.tasks.delete(token);
       }
     }
   }
@@ -421,12 +425,14 @@ export class LocalStepFunctions {
         // A fresh token each time a callback task reads it; the Task's override waits for it.
         get Token() {
           const token = randomUUID();
+          const unclaimed = () => {};
           tasks.set(token, {
             executionArn,
             settled: false,
-            resolve: () => {},
-            reject: () => {},
-            heartbeat: () => {},
+            resolve: unclaimed,
+            reject: unclaimed,
+            heartbeat: unclaimed,
+            cancel: unclaimed,
           });
           return token;
         },
@@ -510,6 +516,7 @@ export class LocalStepFunctions {
         resolve: (output) => finish(() => resolve(output as Json)),
         reject: (error) => finish(() => reject(error)),
         heartbeat: arm,
+        cancel: () => clearTimeout(timer),
       });
       arm();
     });

@@ -1,1 +1,6 @@
 import '#local/polyfills.ts';
+
+// Unit tests build SDK clients from the environment, as Lambda does; no request leaves the machine.
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'test';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'test';

@@ -82,7 +82,7 @@ export async function validateRequest(
   const sameRequest = existing?.tags[TAG.createdBy] === requestId;
   if (existing && !sameRequest && (status === 'active' || status === 'provisioning')) {
     throw new ConflictError(
-      `${request.apiUser} on ${request.target} already has a ${status} credential (${secretName}); rotate it instead of provisioning again`,
+      `${request.apiUser} on ${request.target} already has a credential (${secretName}, status ${status}): rotate it instead of provisioning again`,
     );
   }
   return { request, requestId, secretName };

@@ -1,0 +1,185 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStepFunctions } from '#local/step-functions.ts';
+
+const FN = 'arn:aws:lambda:us-east-1:000000000000:function';
+const definition = {
+  StartAt: 'Double',
+  States: {
+    Double: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: `${FN}:double`, 'Payload.$': '$' },
+      ResultSelector: { 'value.$': '$.Payload.value' },
+      Retry: [{ ErrorEquals: ['RetryableError'], IntervalSeconds: 30, MaxAttempts: 2 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed' }],
+      Next: 'AskOperator',
+    },
+    AskOperator: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: `${FN}:notify`,
+        Payload: { 'token.$': '$$.Task.Token', 'value.$': '$.value' },
+      },
+      HeartbeatSeconds: 3600,
+      Next: 'Pause',
+    },
+    Pause: { Type: 'Wait', Seconds: 3600, End: true },
+    Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+  },
+};
+
+const tokens: string[] = [];
+let failuresLeft = 0;
+let sfn: Awaited<ReturnType<typeof startLocalStepFunctions>>;
+let client: SFNClient;
+const machineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:demo';
+
+async function invoke(functionArn: string, payload: unknown): Promise<unknown> {
+  const input = payload as { value: number; token?: string };
+  if (functionArn.endsWith(':notify')) {
+    tokens.push(input.token ?? '');
+    return null;
+  }
+  if (failuresLeft > 0) {
+    failuresLeft -= 1;
+    throw Object.assign(new Error('try again'), { name: 'RetryableError' });
+  }
+  if (input.value < 0) throw Object.assign(new Error('negative input'), { name: 'FatalError' });
+  return { value: input.value * 2 };
+}
+
+async function nextToken(count: number): Promise<string> {
+  while (tokens.length < count) await new Promise((resolve) => setImmediate(resolve));
+  return tokens[count - 1] ?? '';
+}
+
+async function start(name: string, input: unknown) {
+  const out = await client.send(
+    new StartExecutionCommand({ stateMachineArn: machineArn, name, input: JSON.stringify(input) }),
+  );
+  return out.executionArn ?? '';
+}
+
+describe('local Step Functions endpoint', () => {
+  beforeAll(async () => {
+    sfn = await startLocalStepFunctions({
+      machines: [{ name: 'demo', definition }],
+      invoke,
+      waitOverrideMs: 0,
+      retryOverrideMs: 0,
+    });
+    client = new SFNClient({
+      endpoint: sfn.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await sfn?.close();
+  });
+
+  it('runs Task, callback and Wait states; SendTaskSuccess resumes the execution', async () => {
+    // Prepare
+    failuresLeft = 1;
+    const arn = await start('ok-1', { value: 21 });
+    const token = await nextToken(1);
+    // Act
+    await client.send(new SendTaskHeartbeatCommand({ taskToken: token }));
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ done: true }) }),
+    );
+    await sfn.service.waitForExecution(arn);
+    // Assess
+    const described = await client.send(new DescribeExecutionCommand({ executionArn: arn }));
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output ?? '')).toEqual({ done: true });
+    const history = await client.send(new GetExecutionHistoryCommand({ executionArn: arn }));
+    const types = history.events?.map((e) => e.type);
+    expect(types?.[0]).toBe('ExecutionStarted');
+    expect(types).toContain('TaskFailed');
+    expect(types).toContain('WaitStateEntered');
+    expect(types?.at(-1)).toBe('ExecutionSucceeded');
+    await expect(
+      client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
+    ).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
+  });
+
+  it('SendTaskFailure fails the callback task with the given error', async () => {
+    // Prepare
+    const arn = await start('refused-1', { value: 1 });
+    const token = await nextToken(2);
+    // Act
+    await client.send(
+      new SendTaskFailureCommand({ taskToken: token, error: 'OperatorRefused', cause: 'no' }),
+    );
+    const described = await sfn.service.waitForExecution(arn);
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('OperatorRefused');
+  });
+
+  it('a thrown error keeps its name for Catch and carries Lambda’s JSON cause', async () => {
+    // Act
+    const arn = await start('negative-1', { value: -1 });
+    const described = await sfn.service.waitForExecution(arn);
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('FatalError');
+    expect(JSON.parse(described.cause ?? '')).toEqual({
+      errorType: 'FatalError',
+      errorMessage: 'negative input',
+    });
+  });
+
+  it('a name is used once: same name and input while running is idempotent, otherwise refused', async () => {
+    // Prepare
+    const arn = await start('dup-1', { value: 2 });
+    // Act
+    const again = await start('dup-1', { value: 2 });
+    const other = client.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn,
+        name: 'dup-1',
+        input: JSON.stringify({ value: 3 }),
+      }),
+    );
+    // Assess
+    expect(again).toBe(arn);
+    await expect(other).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await client.send(new StopExecutionCommand({ executionArn: arn, error: 'Test', cause: 'done' }));
+    const stopped = await sfn.service.waitForExecution(arn);
+    expect(stopped.status).toBe('ABORTED');
+    const list = await client.send(
+      new ListExecutionsCommand({ stateMachineArn: machineArn, statusFilter: 'ABORTED' }),
+    );
+    expect(list.executions?.map((e) => e.name)).toContain('dup-1');
+  });
+
+  it('refuses bad names, bad input and unknown machines with AWS error names', async () => {
+    // Act / Assess
+    await expect(start('bad name!', {})).rejects.toMatchObject({ name: 'InvalidName' });
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'x', input: '{not json' })),
+    ).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn: `${machineArn}-nope`, input: '{}' })),
+    ).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(
+      client.send(new DescribeExecutionCommand({ executionArn: `${machineArn}:nope` })),
+    ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+  });
+});
