@@ -1,0 +1,155 @@
+import { fileURLToPath } from 'node:url';
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
+export const HANDLER_METADATA = 'provisioner:handler';
+
+/** Secrets Manager actions a handler may be granted on credential secrets. */
+export type SecretAction =
+  | 'CreateSecret'
+  | 'DeleteSecret'
+  | 'DescribeSecret'
+  | 'GetSecretValue'
+  | 'PutSecretValue'
+  | 'TagResource'
+  | 'UpdateSecretVersionStage';
+
+const READ_ONLY: ReadonlySet<SecretAction> = new Set(['DescribeSecret', 'GetSecretValue']);
+
+export interface ProvisionerFunctionProps {
+  /** `lambdas/handlers/<handlerId>.ts` */
+  readonly handlerId: string;
+  /** The customer managed key of every `provisioner/*` secret. */
+  readonly key: kms.IKey;
+}
+
+/** One Lambda function per handler module, with its own log group and an explicit least-privilege role. */
+export class ProvisionerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  private readonly key: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: ProvisionerFunctionProps) {
+    super(scope, id);
+    this.key = props.key;
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logs.RetentionDays.ONE_MONTH });
+    // No AWSLambdaBasicExecutionRole: the role may write to this function's log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `credential-provisioner ${props.handlerId}`,
+    });
+    this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents');
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: fileURLToPath(new URL(`../lambdas/handlers/${props.handlerId}.ts`, import.meta.url)),
+      handler: 'handler',
+      description: `credential-provisioner ${props.handlerId}`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'credential-provisioner',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        PROVISIONER_KMS_KEY_ID: props.key.keyArn,
+        PROVISIONER_EVENT_BUS: 'default',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // The SDK is bundled (+~320 KB) so Lambda runs the SDK version the tests ran, not the runtime's.
+        externalModules: [],
+        // CommonJS dependencies bundled into ESM still call require(); give them one.
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    (this.function.node.defaultChild as CfnFunction).addMetadata(HANDLER_METADATA, props.handlerId);
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is the runtime the design pins (DESIGN.md section 6); nodejs24.x is adopted deliberately, not by a linter',
+    });
+
+    // Tracing.ACTIVE adds xray:PutTraceSegments / PutTelemetryRecords, which support no resource scoping.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions',
+    });
+  }
+
+  /** GetSecretValue on target definitions (`provisioner/targets/*`), which the key also encrypts. */
+  grantReadTargets(): void {
+    this.allow(['secretsmanager:GetSecretValue'], [this.secretArn('provisioner/targets/*')]);
+    this.grantKey('kms:Decrypt');
+    this.suppressWildcard('provisioner/targets/*', 'target definitions are added at run time by the CLI');
+  }
+
+  /**
+   * Exactly `actions` on credential secrets (`provisioner/*`). Writers are denied the same writes on
+   * target definitions, which hold product admin credentials and are changed only by operators.
+   */
+  grantCredentialSecrets(...actions: SecretAction[]): void {
+    this.allow(
+      actions.map((a) => `secretsmanager:${a}`),
+      [this.secretArn('provisioner/*')],
+    );
+    const writes = actions.filter((a) => !READ_ONLY.has(a));
+    if (writes.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: writes.map((a) => `secretsmanager:${a}`),
+          resources: [this.secretArn('provisioner/targets/*')],
+        }),
+      );
+    }
+    this.suppressWildcard('provisioner/*', 'one secret per credential is created at run time');
+  }
+
+  /** KMS on the provisioner key, only through Secrets Manager and only for `provisioner/*` secrets. */
+  grantKey(...actions: ('kms:Decrypt' | 'kms:GenerateDataKey')[]): void {
+    this.allow(actions, [this.key.keyArn], {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+      StringLike: { 'kms:EncryptionContext:SecretARN': this.secretArn('provisioner/*') },
+    });
+  }
+
+  /** events:PutEvents on the account's default event bus. */
+  grantPutEvents(): void {
+    this.allow(
+      ['events:PutEvents'],
+      [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+    );
+  }
+
+  private allow(actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+  }
+
+  // Pseudo parameters even when the stack has an env, so the template and the nag suppressions stay env-agnostic.
+  private secretArn(pattern: string): string {
+    return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pattern}`;
+  }
+
+  private suppressWildcard(pattern: string, why: string): void {
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}]`,
+      reason: `Secret names are not known at deploy time (${why}); access is confined to the ${pattern} prefix`,
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
+
+export const STACK_NAME = 'CredentialProvisioner';
+
+/** The credential provisioner: its key, its workflows and the outputs the CLI needs. */
+export class ProvisionerStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    // Retained: destroying the stack must not make every stored credential undecryptable.
+    const key = new kms.Key(this, 'SecretsKey', {
+      alias: 'alias/credential-provisioner',
+      description: 'Encrypts every provisioner/* secret of the credential provisioner',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key });
+
+    new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'KmsKeyArn', { value: key.keyArn });
+  }
+}

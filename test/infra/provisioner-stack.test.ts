@@ -1,0 +1,303 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ProvisionerStack } from '#lib/provisioner-stack.ts';
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+}
+
+const HANDLERS = {
+  ValidateRequest: 'validate-request',
+  EnsureAccessProfile: 'ensure-access-profile',
+  CreateApiUser: 'create-api-user',
+  IssueKeyAndStore: 'issue-key-and-store',
+  VerifyCredential: 'verify-credential',
+  FinalizeCredential: 'finalize-credential',
+  CompensateProvision: 'compensate-provision',
+} as const;
+const COMPENSATED = [
+  'EnsureAccessProfile',
+  'CreateApiUser',
+  'IssueKeyAndStore',
+  'VerifyCredential',
+  'FinalizeCredential',
+];
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+];
+const RETRYABLE = {
+  ErrorEquals: ['RetryableError'],
+  IntervalSeconds: 2,
+  MaxAttempts: 4,
+  BackoffRate: 2,
+  MaxDelaySeconds: 30,
+  JitterStrategy: 'FULL',
+};
+
+let template: Template;
+let definition: { StartAt: string; TimeoutSeconds: number; States: Record<string, Json> };
+
+/** A template value as text, references rendered `<AWS::Region>` / `<LogicalId.Arn>` (safe inside JSON strings). */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const intrinsic = value as Json;
+  const join = intrinsic['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) return join[1].map(flatten).join(join[0]);
+  if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+  const getAtt = intrinsic['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt) return `<${getAtt.join('.')}>`;
+  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(flatten);
+
+/** The statements of each function's role, keyed by the function's handler id. */
+function statementsByHandler(): Record<string, Statement[]> {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+  return Object.fromEntries(
+    Object.values(functions).map((fn) => {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const statements = policies
+        .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+      return [fn.Metadata['provisioner:handler'] as string, statements];
+    }),
+  );
+}
+
+function allowedSecretActions(statements: Statement[]): Record<string, string[]> {
+  const granted: Record<string, string[]> = {};
+  for (const s of statements.filter((st) => st.Effect === 'Allow')) {
+    for (const action of actionsOf(s).filter((a) => a.startsWith('secretsmanager:'))) {
+      for (const resource of resourcesOf(s)) {
+        const pattern = resource.split(':secret:')[1] ?? resource;
+        granted[pattern] = [...(granted[pattern] ?? []), action];
+      }
+    }
+  }
+  for (const actions of Object.values(granted)) actions.sort();
+  return granted;
+}
+
+beforeAll(() => {
+  // Prepare: the app as `cdk synth` builds it (cdk.json context), asset bundling skipped.
+  const { context } = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Json };
+  const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ProvisionerStack(app, 'Test');
+  // Act
+  template = Template.fromStack(stack);
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  definition = JSON.parse(flatten(machine?.Properties.DefinitionString));
+});
+
+describe('ProvisionerStack', () => {
+  it('runs provision as a Standard state machine with traces and data-free logs', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Test-provision',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    template.hasResource('AWS::StepFunctions::StateMachine', {
+      Metadata: { 'provisioner:workflow': 'provision' },
+    });
+    expect(definition.TimeoutSeconds).toBe(3600);
+  });
+
+  it('names every state exactly and wires one function per Task', () => {
+    expect(Object.keys(definition.States).sort()).toEqual(
+      [...Object.keys(HANDLERS), 'ProvisionFailed'].sort(),
+    );
+    expect(definition.StartAt).toBe('ValidateRequest');
+    const order = ['ValidateRequest', ...COMPENSATED];
+    for (const [i, name] of order.slice(0, -1).entries())
+      expect(definition.States[name]?.Next).toBe(order[i + 1]);
+    expect(definition.States.FinalizeCredential).toMatchObject({ End: true, OutputPath: '$.Payload' });
+    expect(definition.States.CompensateProvision?.Next).toBe('ProvisionFailed');
+    expect(definition.States.ProvisionFailed).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
+  });
+
+  it('shapes each step input and output for the handlers', () => {
+    const { States: s } = definition;
+    expect(s.ValidateRequest).toMatchObject({
+      OutputPath: '$.Payload',
+      Parameters: { Payload: { 'request.$': '$', 'executionName.$': '$$.Execution.Name' } },
+    });
+    const ensured = { 'createdByThisRequest.$': '$.Payload.createdByThisRequest' };
+    expect(s.EnsureAccessProfile).toMatchObject({ ResultSelector: ensured, ResultPath: '$.accessProfile' });
+    expect(s.CreateApiUser).toMatchObject({ ResultSelector: ensured, ResultPath: '$.apiUser' });
+    expect(s.IssueKeyAndStore).toMatchObject({
+      ResultSelector: { 'secretArn.$': '$.Payload.secretArn', 'versionId.$': '$.Payload.versionId' },
+      ResultPath: '$.credential',
+    });
+    expect(s.VerifyCredential).toMatchObject({ ResultPath: null });
+    expect(s.CompensateProvision).toMatchObject({ ResultPath: '$.compensation' });
+    for (const name of [...COMPENSATED, 'CompensateProvision'])
+      expect(s[name]).toMatchObject({
+        Resource: expect.stringMatching(/:states:::lambda:invoke$/),
+        Parameters: { 'Payload.$': '$' },
+      });
+  });
+
+  it('retries retryable errors with jitter and compensates any other failure', () => {
+    const { States: s } = definition;
+    for (const name of [...COMPENSATED, 'CompensateProvision']) {
+      const retry = s[name]?.Retry as Json[];
+      expect(retry[0]).toMatchObject({ ErrorEquals: LAMBDA_SERVICE_ERRORS });
+      expect(retry).toContainEqual(RETRYABLE);
+    }
+    for (const name of COMPENSATED) {
+      expect(s[name]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateProvision' },
+      ]);
+    }
+    expect(s.VerifyCredential?.Retry).toContainEqual({
+      ErrorEquals: ['CredentialNotYetValid'],
+      IntervalSeconds: 2,
+      MaxAttempts: 5,
+      BackoffRate: 2,
+      JitterStrategy: 'FULL',
+    });
+    // A rejected request fails at once; compensation has nothing to fall back to.
+    expect(s.ValidateRequest?.Catch).toBeUndefined();
+    expect(s.ValidateRequest?.Retry).toEqual([
+      expect.objectContaining({ ErrorEquals: LAMBDA_SERVICE_ERRORS }),
+    ]);
+    expect(s.CompensateProvision?.Catch).toBeUndefined();
+  });
+
+  it('builds every function for nodejs22.x on arm64 with active tracing and its handler id', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions.map((f) => f.Metadata['provisioner:handler']).sort()).toEqual(
+      Object.values(HANDLERS).sort(),
+    );
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        MemorySize: 256,
+        Timeout: 30,
+        Handler: 'index.handler',
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+        Environment: {
+          Variables: {
+            POWERTOOLS_SERVICE_NAME: 'credential-provisioner',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            PROVISIONER_KMS_KEY_ID: { 'Fn::GetAtt': [expect.stringMatching(/^SecretsKey/), 'Arn'] },
+            PROVISIONER_EVENT_BUS: 'default',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+      });
+    }
+  });
+
+  it('gives functions explicit roles without managed policies', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role')))
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('scopes every Secrets Manager statement to provisioner/* secrets', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+    const secretStatements = statements.filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(secretStatements.length).toBeGreaterThan(0);
+    for (const s of secretStatements) {
+      for (const resource of resourcesOf(s)) expect(resource).toMatch(/:secret:provisioner\/(targets\/)?\*$/);
+    }
+  });
+
+  it('grants each function exactly the Secrets Manager actions it needs', () => {
+    const byHandler = statementsByHandler();
+    const read = ['secretsmanager:GetSecretValue'];
+    expect(
+      Object.fromEntries(Object.entries(byHandler).map(([id, s]) => [id, allowedSecretActions(s)])),
+    ).toEqual({
+      'validate-request': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret'],
+      },
+      'ensure-access-profile': { 'provisioner/targets/*': read },
+      'create-api-user': { 'provisioner/targets/*': read },
+      'issue-key-and-store': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
+      'verify-credential': { 'provisioner/*': read },
+      'finalize-credential': {
+        'provisioner/*': ['DescribeSecret', 'TagResource', 'UpdateSecretVersionStage'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
+      'compensate-provision': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
+    });
+    // Writers may not touch target definitions, which hold product admin credentials.
+    const denied = byHandler['issue-key-and-store']?.filter((s) => s.Effect === 'Deny') ?? [];
+    expect(denied.flatMap(resourcesOf)).toEqual([expect.stringMatching(/:secret:provisioner\/targets\/\*$/)]);
+  });
+
+  it('allows KMS only through Secrets Manager for provisioner secrets, and events only on the default bus', () => {
+    const byHandler = statementsByHandler();
+    const kms = (id: string) =>
+      [...new Set(byHandler[id]?.flatMap((s) => actionsOf(s).filter((a) => a.startsWith('kms:'))))].sort();
+    expect(kms('issue-key-and-store')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kms('verify-credential')).toEqual(['kms:Decrypt']);
+    expect(kms('finalize-credential')).toEqual([]);
+    const publishers = Object.entries(byHandler)
+      .filter(([, statements]) => statements.some((s) => actionsOf(s).includes('events:PutEvents')))
+      .map(([id]) => id);
+    expect(publishers.sort()).toEqual(['compensate-provision', 'finalize-credential']);
+    for (const s of Object.values(byHandler).flat()) {
+      if (actionsOf(s).some((a) => a.startsWith('kms:'))) {
+        const condition = s.Condition as { StringEquals: Json; StringLike: Json };
+        expect(flatten(condition.StringEquals['kms:ViaService'])).toBe(
+          'secretsmanager.<AWS::Region>.amazonaws.com',
+        );
+        expect(flatten(condition.StringLike['kms:EncryptionContext:SecretARN'])).toMatch(
+          /:secret:provisioner\/\*$/,
+        );
+        expect(resourcesOf(s)).toEqual([expect.stringContaining('SecretsKey')]);
+      }
+      if (actionsOf(s).includes('events:PutEvents'))
+        expect(resourcesOf(s)).toEqual([expect.stringMatching(/:event-bus\/default$/)]);
+    }
+  });
+
+  it('encrypts with a retained, rotating customer managed key and exports the ARNs', () => {
+    template.hasResource('AWS::KMS::Key', {
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/credential-provisioner' });
+    template.hasOutput('ProvisionStateMachineArn', {});
+    template.hasOutput('KmsKeyArn', {});
+  });
+});
