@@ -50,16 +50,61 @@ export interface LocalInvocation {
   readonly errorName?: string;
 }
 
-/** Invokes `lambdas/handlers/<id>.ts` for a function ARN; `onInvoke` observes each call (bench, tests). */
-export function createLocalInvoker(
-  options: { timeoutMs?: number; onInvoke?: (call: LocalInvocation) => void } = {},
-) {
+/**
+ * Faults of the Lambda platform itself, for tests: a function that fails before it runs, or that
+ * dies after its work committed (the answer is lost, as when a Lambda times out after a vendor call).
+ */
+export class LambdaFaults {
+  private readonly planned = new Map<
+    string,
+    { phase: 'before' | 'after'; errorName: string; times: number }
+  >();
+
+  inject(
+    handlerId: string,
+    phase: 'before' | 'after',
+    options: { errorName?: string; times?: number } = {},
+  ): void {
+    this.planned.set(handlerId, {
+      phase,
+      errorName: options.errorName ?? 'Lambda.ServiceException',
+      times: options.times ?? Number.POSITIVE_INFINITY,
+    });
+  }
+
+  clear(): void {
+    this.planned.clear();
+  }
+
+  /** Throws when a fault is planned for this handler and phase. */
+  check(handlerId: string, phase: 'before' | 'after'): void {
+    const fault = this.planned.get(handlerId);
+    if (!fault || fault.phase !== phase || fault.times <= 0) return;
+    fault.times -= 1;
+    const what = phase === 'after' ? 'failure after the work committed' : 'failure';
+    const error = new Error(`injected ${what} in ${handlerId}`);
+    error.name = fault.errorName;
+    throw error;
+  }
+}
+
+export interface LocalInvokerOptions {
+  readonly timeoutMs?: number;
+  /** Observes each call (bench, tests). */
+  readonly onInvoke?: (call: LocalInvocation) => void;
+  readonly faults?: LambdaFaults;
+}
+
+/** Invokes `lambdas/handlers/<id>.ts` for a function ARN. */
+export function createLocalInvoker(options: LocalInvokerOptions = {}) {
   return async (functionArn: string, payload: unknown): Promise<unknown> => {
     const handlerId = handlerIdFromFunctionArn(functionArn);
     const handler = await loadHandler(handlerId);
     const event = JSON.parse(JSON.stringify(payload ?? null)) as unknown;
     try {
+      options.faults?.check(handlerId, 'before');
       const result = await handler(event, lambdaContext(handlerId, options.timeoutMs ?? 30_000));
+      options.faults?.check(handlerId, 'after');
       options.onInvoke?.({ handlerId, outcome: 'ok' });
       return JSON.parse(JSON.stringify(result ?? null)) as unknown;
     } catch (error) {

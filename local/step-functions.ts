@@ -6,12 +6,13 @@
  */
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
-import { type EventLog, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StatesDefinition = ConstructorParameters<typeof StateMachine>[0];
 type StateDefinition = StatesDefinition['States'][string];
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** Calls a handler module: resolves with its result, rejects with an error whose `name` is its error type. */
 export type LambdaInvoker = (functionArn: string, payload: unknown) => Promise<unknown>;

@@ -44,7 +44,10 @@ export const TicketId = z
 
 export const OwnerId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/, 'must be an e-mail address or directory id (letters, digits, ._@+-)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
+    'must be an e-mail address or directory id (letters, digits, ._@+-)',
+  );
 
 export const VdomName = z.string().regex(/^[A-Za-z0-9_-]{1,31}$/, 'must be 1-31 letters, digits, "_" or "-"');
 
@@ -53,7 +56,7 @@ function maskToPrefix(mask: string): number | undefined {
     .split('.')
     .map((octet) => Number(octet).toString(2).padStart(8, '0'))
     .join('');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
 }
 
 /**
@@ -97,10 +100,15 @@ export const AccessProfile = z
      */
     permissions: z
       .record(
-        z.string().regex(/^[a-z]{2,20}grp(\.[a-z0-9-]{1,40})?$/, 'must be a permission group like "fwgrp.address"'),
+        z
+          .string()
+          .regex(/^[a-z]{2,20}grp(\.[a-z0-9-]{1,40})?$/, 'must be a permission group like "fwgrp.address"'),
         Permission,
       )
-      .refine((p) => Object.keys(p).length > 0 && Object.keys(p).length <= 40, 'must name 1-40 permission groups'),
+      .refine(
+        (p) => Object.keys(p).length > 0 && Object.keys(p).length <= 40,
+        'must name 1-40 permission groups',
+      ),
   })
   .strict();
 
@@ -138,7 +146,10 @@ export const TlsPinning = z
     fingerprint: Sha256Fingerprint.optional(),
   })
   .strict()
-  .refine((t) => t.caPem !== undefined || t.fingerprint !== undefined, 'give a CA (caPem) or a certificate fingerprint');
+  .refine(
+    (t) => t.caPem !== undefined || t.fingerprint !== undefined,
+    'give a CA (caPem) or a certificate fingerprint',
+  );
 
 export const TargetDefinition = z
   .object({

@@ -19,6 +19,7 @@ import {
   TAG,
   targetSecretName,
 } from '#core/secrets.ts';
+import { failure } from '../failure.ts';
 
 const sm = mockClient(SecretsManagerClient);
 const store = new CredentialStore(
@@ -69,7 +70,7 @@ describe('credential store', () => {
     // Act / Assess
     await expect(store.loadTarget('nope')).rejects.toThrow(NotFoundError);
     await expect(store.loadTarget('nope')).rejects.toThrow(/unknown target "nope"/);
-    const error = await store.loadTarget('bad').catch((e: unknown) => e as Error);
+    const error = await failure(store.loadTarget('bad'));
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.message).toMatch(/baseUrl: must be an https:\/\/ URL/);
     expect(error.message).not.toContain('admin-token-0123456789');
@@ -149,8 +150,8 @@ describe('credential store', () => {
     sm.on(PutSecretValueCommand).rejectsOnce(throttled).rejectsOnce(denied);
     const value = { vendor: 'fortios', target: 't', apiUser: 'u', key: 'SECRET-KEY', issuedAt: 'x' } as const;
     // Act
-    const first = await store.storePending(ARN, value, 't1').catch((e: unknown) => e as Error);
-    const second = await store.storePending(ARN, value, 't1').catch((e: unknown) => e as Error);
+    const first = await failure(store.storePending(ARN, value, 't1'));
+    const second = await failure(store.storePending(ARN, value, 't1'));
     // Assess
     expect(first).toBeInstanceOf(RetryableError);
     expect(second).toBeInstanceOf(FatalError);

@@ -1,0 +1,213 @@
+/**
+ * FortiOS 7.x REST adapter (DESIGN.md section 1, "FortiOS REST"). Always the admin token in the
+ * Authorization header (never in a URL; 7.4.5+ answers a URL token with 401); errors read from
+ * the body as well as the HTTP status line, mapped in one place.
+ */
+import { excerpt, FatalError, NotFoundError, RetryableError, redact, UnmanagedUserError } from '../errors.ts';
+import { type HttpResponse, httpsJson } from '../http.ts';
+import type { AccessProfileSpec, ApiUserSpec, Vendor, VendorContext, VendorFactory } from './vendor.ts';
+
+const MARKER = 'managed-by=credential-provisioner';
+const MARKER_PATTERN = /managed-by=credential-provisioner request=([A-Za-z0-9_-]{1,80})/;
+
+interface FortiOsError {
+  status?: string;
+  http_status?: number;
+  error?: number;
+  cli_error?: string | string[];
+}
+
+function cliErrorText(body: FortiOsError | undefined): string {
+  const cli = body?.cli_error;
+  return Array.isArray(cli) ? cli.join('; ') : (cli ?? '');
+}
+
+function cidrToAddressMask(cidr: string): string {
+  const [address, bits] = cidr.split('/');
+  const prefix = Number(bits);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return `${address} ${[24, 16, 8, 0].map((shift) => (mask >>> shift) & 255).join('.')}`;
+}
+
+/** `{"fwgrp.address": "read"}` -> `{fwgrp: "custom", "fwgrp-permission": {address: "read"}}`. */
+export function accprofileBody(spec: AccessProfileSpec): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: spec.name, comments: MARKER };
+  for (const [key, permission] of Object.entries(spec.permissions)) {
+    const [group = key, sub] = key.split('.');
+    if (!sub) {
+      body[group] = permission;
+      continue;
+    }
+    body[group] = 'custom';
+    const custom = (body[`${group}-permission`] ?? {}) as Record<string, string>;
+    custom[sub] = permission;
+    body[`${group}-permission`] = custom;
+  }
+  return body;
+}
+
+export class FortiOsVendor implements Vendor {
+  readonly name = 'fortios' as const;
+  readonly capabilities = { accessProfiles: true, automaticKeyIssue: true, twinUsers: true };
+
+  constructor(private readonly context: VendorContext) {}
+
+  private get token(): string {
+    return this.context.target.adminCredential.token;
+  }
+
+  private async call(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    options: { body?: unknown; bearer?: string; secrets?: string[] } = {},
+  ): Promise<HttpResponse> {
+    const { target } = this.context;
+    const response = await httpsJson({
+      baseUrl: target.baseUrl,
+      method,
+      path,
+      query: target.vdom ? { vdom: target.vdom } : undefined,
+      headers: { authorization: `Bearer ${options.bearer ?? this.token}` },
+      body: options.body,
+      tls: target.tls,
+      timeoutMs: this.context.timeoutMs,
+    });
+    return response;
+  }
+
+  /** The one place FortiOS answers become typed errors. 404 is returned to the caller to decide. */
+  private check(response: HttpResponse, what: string, secrets: (string | undefined)[] = []): HttpResponse {
+    const body = response.json as FortiOsError | undefined;
+    const status = body?.http_status ?? response.status;
+    const failed = response.status >= 400 || body?.status === 'error';
+    if (!failed || status === 404) return response;
+    const detail = excerpt(redact(cliErrorText(body), [this.token, ...secrets]));
+    const code =
+      typeof body?.error === 'number' ? ` (error ${body.error}${detail ? `: ${detail}` : ''})` : '';
+    if (status === 401) {
+      throw new FatalError(
+        `FortiOS refused ${what}: wrong admin token, or this caller is outside its trusted hosts`,
+      );
+    }
+    if (status === 403) {
+      throw new FatalError(
+        `FortiOS refused ${what}: missing permission (the target's admin must be super_admin)${code}`,
+      );
+    }
+    if (status === 429) throw new RetryableError(`FortiOS is rate limiting or locked out ${what}`);
+    if (body?.error === -3 || /-3\b/.test(cliErrorText(body))) {
+      throw new FatalError(`FortiOS refused ${what}: unknown profile or invalid reference${code}`);
+    }
+    if (status >= 500 && typeof body?.error !== 'number') {
+      throw new RetryableError(`FortiOS failed transiently on ${what} (HTTP ${status})`);
+    }
+    throw new FatalError(`FortiOS refused ${what} (HTTP ${status})${code}`);
+  }
+
+  private static isExists(response: HttpResponse): boolean {
+    return (response.json as FortiOsError | undefined)?.error === -5;
+  }
+
+  private static results(response: HttpResponse): Record<string, unknown> | undefined {
+    const results = (response.json as { results?: unknown } | undefined)?.results;
+    const first = Array.isArray(results) ? results[0] : results;
+    return first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
+  }
+
+  async ensureAccessProfile(spec: AccessProfileSpec) {
+    const path = `/api/v2/cmdb/system/accprofile/${encodeURIComponent(spec.name)}`;
+    const found = this.check(await this.call('GET', path), `reading profile ${spec.name}`);
+    if (found.status !== 404) return { createdByThisRequest: false };
+    const created = await this.call('POST', '/api/v2/cmdb/system/accprofile', { body: accprofileBody(spec) });
+    if (FortiOsVendor.isExists(created)) return { createdByThisRequest: false };
+    this.check(created, `creating profile ${spec.name}`);
+    return { createdByThisRequest: true };
+  }
+
+  async findManagedUser(name: string) {
+    const user = await this.readUser(name);
+    const match = user ? MARKER_PATTERN.exec(String(user.comments ?? '')) : null;
+    return match?.[1] ? { name, requestId: match[1] } : undefined;
+  }
+
+  private async readUser(name: string): Promise<Record<string, unknown> | undefined> {
+    const response = this.check(
+      await this.call('GET', `/api/v2/cmdb/system/api-user/${encodeURIComponent(name)}`),
+      `reading API user ${name}`,
+    );
+    return response.status === 404 ? undefined : FortiOsVendor.results(response);
+  }
+
+  private async decideOnExisting(spec: ApiUserSpec, user: Record<string, unknown>) {
+    const match = MARKER_PATTERN.exec(String(user.comments ?? ''));
+    if (!match) {
+      throw new UnmanagedUserError(
+        `API user ${spec.name} exists on the product but was not created by this system`,
+      );
+    }
+    return { createdByThisRequest: match[1] === spec.requestId };
+  }
+
+  async ensureUser(spec: ApiUserSpec) {
+    if (spec.trustedHosts.length === 0 || spec.trustedHosts.some((h) => h.endsWith('/0'))) {
+      throw new FatalError('an API user needs a trusted host narrower than 0.0.0.0/0');
+    }
+    const existing = await this.readUser(spec.name);
+    if (existing) return this.decideOnExisting(spec, existing);
+    const comments = [`${MARKER} request=${spec.requestId}`, spec.comment].filter(Boolean).join(' ');
+    const created = await this.call('POST', '/api/v2/cmdb/system/api-user', {
+      body: {
+        name: spec.name,
+        accprofile: spec.profile,
+        vdom: [{ name: spec.vdom }],
+        trusthost: spec.trustedHosts.map((host, index) => ({
+          id: index + 1,
+          type: 'ipv4-trusthost',
+          'ipv4-trusthost': cidrToAddressMask(host),
+        })),
+        comments,
+      },
+    });
+    if (FortiOsVendor.isExists(created)) {
+      // Created meanwhile (a race, or our own earlier attempt whose answer was lost): decide from what is there.
+      const user = await this.readUser(spec.name);
+      if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
+      return this.decideOnExisting(spec, user);
+    }
+    this.check(created, `creating API user ${spec.name}`);
+    return { createdByThisRequest: true };
+  }
+
+  async issueKey(apiUser: string) {
+    const response = this.check(
+      await this.call('POST', '/api/v2/monitor/system/api-user/generate-key', {
+        body: { 'api-user': apiUser },
+      }),
+      `generating a key for ${apiUser}`,
+    );
+    if (response.status === 404) throw new NotFoundError(`API user ${apiUser} does not exist on the product`);
+    const results = (response.json as { results?: Record<string, unknown> } | undefined)?.results;
+    const key = results?.access_token ?? results?.api_key;
+    if (typeof key !== 'string' || key.length < 8) {
+      throw new FatalError('FortiOS answered generate-key without results.access_token or results.api_key');
+    }
+    return { key };
+  }
+
+  async verify(key: string) {
+    const response = await this.call('GET', '/api/v2/monitor/system/status', { bearer: key });
+    if (response.status === 401 || response.status === 403) return 'rejected' as const;
+    this.check(response, 'verifying a key', [key]);
+    return 'accepted' as const;
+  }
+
+  async revoke(apiUser: string) {
+    const response = this.check(
+      await this.call('DELETE', `/api/v2/cmdb/system/api-user/${encodeURIComponent(apiUser)}`),
+      `deleting API user ${apiUser}`,
+    );
+    return { removed: response.status !== 404 };
+  }
+}
+
+export const createFortiOsVendor: VendorFactory = (context) => new FortiOsVendor(context);

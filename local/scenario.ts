@@ -1,0 +1,133 @@
+/**
+ * `npm start`: the end-to-end scenario on the embedded default. It registers the FortiOS simulator
+ * as a target, provisions the vendor document's example (a REST API admin with read-only access to
+ * firewall addresses) through the synthesized provision workflow, proves the stored key works by
+ * calling the product with it, and prints a table. Never the key.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import { parseProvisionRequest } from '#core/requests.ts';
+import { CURRENT, credentialSecretName } from '#core/secrets.ts';
+import { vendorFor } from '#core/vendors/registry.ts';
+import { startLocalEnvironment } from './environment.ts';
+import { captureLambdaLogs } from './log-capture.ts';
+import { renderTable } from './table.ts';
+
+const TARGET = 'fgt-lab';
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Shows the state the execution is in while it runs (one line, redrawn on a terminal). */
+async function followExecution(env: Awaited<ReturnType<typeof startLocalEnvironment>>, executionArn: string) {
+  const tty = process.stdout.isTTY;
+  let shown = '';
+  const finished = env.stepFunctions.service.waitForExecution(executionArn);
+  let done = false;
+  void finished.then(() => {
+    done = true;
+  });
+  while (!done) {
+    const history = await env.sfnClient.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true }),
+    );
+    const entered = history.events?.find((e) => e.type?.endsWith('StateEntered'));
+    const state = entered?.stateEnteredEventDetails?.name;
+    if (state && state !== shown) {
+      shown = state;
+      if (tty) process.stdout.write(`\r\x1b[2K  … ${state}`);
+      else say(`  … ${state}`);
+    }
+    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
+  if (tty) process.stdout.write('\r\x1b[2K');
+  return finished;
+}
+
+async function main(): Promise<number> {
+  const logs = captureLambdaLogs();
+  const env = await startLocalEnvironment();
+  try {
+    say(
+      'credential-provisioner: embedded default (local Secrets Manager, Step Functions, EventBridge, FortiOS simulator)',
+    );
+    await env.registerFortiOsTarget(TARGET);
+    say(`  target ${TARGET} registered: ${env.fortios.url} (pinned to its CA)`);
+
+    const example = JSON.parse(
+      await readFile(new URL('../examples/provision-request.json', import.meta.url), 'utf8'),
+    );
+    // The document's trusted host plus this machine's address, so the workflow can verify the key from here.
+    const input = { ...example, target: TARGET, trustedHosts: [...example.trustedHosts, '127.0.0.1/32'] };
+    const request = parseProvisionRequest(input);
+    const name = executionNameFor('provision', request.ticket, input);
+    const started = await env.sfnClient.send(
+      new StartExecutionCommand({
+        stateMachineArn: env.provisionStateMachineArn,
+        name,
+        input: JSON.stringify(input),
+      }),
+    );
+    const executionArn = started.executionArn ?? '';
+    say(`  provisioning ${request.apiUser} on ${TARGET} (execution ${name})`);
+    await followExecution(env, executionArn);
+    const execution = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'SUCCEEDED') {
+      say(`provisioning ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`);
+      return 1;
+    }
+    const result = JSON.parse(execution.output ?? '{}') as {
+      secretName: string;
+      versionId: string;
+      status: string;
+    };
+
+    // Proof: read the key as a consumer would (AWSCURRENT) and call the product with it.
+    const secretName = credentialSecretName(TARGET, request.apiUser);
+    const stored = await env.store.describe(secretName);
+    const current = Object.entries(stored?.versions ?? {}).find(([, stages]) =>
+      stages.includes(CURRENT),
+    )?.[0];
+    const value = await env.store.readVersion(secretName, current ?? '');
+    const target = await env.store.loadTarget(TARGET);
+    const verdict = await vendorFor({ target }).verify(value.key);
+    if (verdict !== 'accepted') {
+      say(`the stored key was ${verdict} by the product`);
+      return 1;
+    }
+
+    say('');
+    say(
+      renderTable(
+        ['target', 'API user', 'secret', 'version', 'status', 'key works'],
+        [
+          [
+            TARGET,
+            request.apiUser,
+            result.secretName,
+            result.versionId,
+            result.status,
+            'yes (verified on the product)',
+          ],
+        ],
+      ),
+    );
+    say('');
+    say(
+      `  ${logs.lines.length} Lambda log lines captured; events: ${env.eventBus.events.map((e) => e.DetailType).join(', ')}`,
+    );
+    return 0;
+  } finally {
+    logs.stop();
+    await env.close();
+  }
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+});

@@ -1,0 +1,231 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  TagResourceCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { clientRequestToken, TAG } from '#core/secrets.ts';
+import type { Vendor } from '#core/vendors/vendor.ts';
+import { failure } from '../failure.ts';
+
+// Unit tests: the SDK clients and the vendor adapter are mocks; the workflow suites run the real ones.
+const vendor = {
+  name: 'fortios',
+  capabilities: { accessProfiles: true, automaticKeyIssue: true, twinUsers: true },
+  ensureAccessProfile: vi.fn(),
+  ensureUser: vi.fn(),
+  findManagedUser: vi.fn(),
+  issueKey: vi.fn(),
+  verify: vi.fn(),
+  revoke: vi.fn(),
+} satisfies Vendor;
+vi.mock('#core/vendors/registry.ts', () => ({ vendorFor: () => vendor }));
+
+const { handler: validateRequest } = await import('#handlers/validate-request.ts');
+const { handler: issueKeyAndStore } = await import('#handlers/issue-key-and-store.ts');
+const { handler: verifyCredential } = await import('#handlers/verify-credential.ts');
+const { handler: finalizeCredential } = await import('#handlers/finalize-credential.ts');
+const { handler: compensateProvision } = await import('#handlers/compensate-provision.ts');
+
+const sm = mockClient(SecretsManagerClient);
+const events = mockClient(EventBridgeClient);
+const context = {
+  functionName: 'test',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 30_000,
+} as Context;
+const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:provisioner/fgt-lab/bot-AbCdEf';
+const KEY = 'Zq9xKEY0000material0000xyz1234';
+const request = {
+  target: 'fgt-lab',
+  apiUser: 'bot',
+  owner: 'alice@example.com',
+  ticket: 'CHG1',
+  accessProfile: { name: 'addr-ro', permissions: { 'fwgrp.address': 'read' } },
+  trustedHosts: ['10.20.100.99/32'],
+  vdom: 'root',
+};
+const state = { request, requestId: 'provision-CHG1-0123456789', secretName: 'provisioner/fgt-lab/bot' };
+const target = {
+  vendor: 'fortios',
+  baseUrl: 'https://fgt.example.net',
+  adminCredential: { token: 'admin-token-0123456789' },
+  tls: { fingerprint: 'AB'.repeat(32) },
+};
+
+describe('handlers', () => {
+  beforeEach(() => {
+    sm.reset();
+    events.reset();
+    vi.clearAllMocks();
+    sm.on(GetSecretValueCommand, { SecretId: 'provisioner/targets/fgt-lab' }).resolves({
+      SecretString: JSON.stringify(target),
+    });
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  });
+
+  it('validate-request normalizes the request and names its secret', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: 'nope', $metadata: {} }));
+    // Act
+    const out = await validateRequest({ request, executionName: state.requestId }, context);
+    // Assess
+    expect(out).toEqual({ request, requestId: state.requestId, secretName: 'provisioner/fgt-lab/bot' });
+  });
+
+  it('validate-request refuses a request without a trusted host before touching anything', async () => {
+    // Act
+    const error = await failure(
+      validateRequest({ request: { ...request, trustedHosts: [] }, executionName: 'x' }, context),
+    );
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toMatch(/trustedHosts: at least one trusted host is required/);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('validate-request refuses to provision over an active credential of another request', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({
+      ARN,
+      Tags: [
+        { Key: TAG.status, Value: 'active' },
+        { Key: TAG.createdBy, Value: 'provision-OTHER-1' },
+      ],
+    });
+    // Act / Assess
+    await expect(validateRequest({ request, executionName: state.requestId }, context)).rejects.toMatchObject(
+      {
+        name: 'Conflict',
+      },
+    );
+  });
+
+  it('issue-key-and-store issues once and stores the key as AWSPENDING under the derived token', async () => {
+    // Prepare
+    sm.on(CreateSecretCommand).resolves({ ARN });
+    sm.on(DescribeSecretCommand).resolves({
+      ARN,
+      Tags: [
+        { Key: TAG.target, Value: 'fgt-lab' },
+        { Key: TAG.vendor, Value: 'fortios' },
+      ],
+      VersionIdsToStages: {},
+    });
+    sm.on(PutSecretValueCommand).callsFake((input: { ClientRequestToken: string }) => ({
+      ARN,
+      VersionId: input.ClientRequestToken,
+    }));
+    vendor.issueKey.mockResolvedValue({ key: KEY });
+    const token = clientRequestToken(state.requestId, 'issue-key-and-store');
+    // Act
+    const out = await issueKeyAndStore(state, context);
+    // Assess
+    expect(out).toEqual({ secretArn: ARN, versionId: token });
+    expect(JSON.stringify(out)).not.toContain(KEY);
+    const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
+    expect(put?.VersionStages).toEqual(['AWSPENDING']);
+    expect(JSON.parse(put?.SecretString ?? '{}')).toMatchObject({
+      key: KEY,
+      apiUser: 'bot',
+      vendor: 'fortios',
+    });
+  });
+
+  it('issue-key-and-store issues nothing when an earlier attempt already stored the version', async () => {
+    // Prepare
+    const token = clientRequestToken(state.requestId, 'issue-key-and-store');
+    sm.on(CreateSecretCommand).resolves({ ARN });
+    sm.on(DescribeSecretCommand).resolves({
+      ARN,
+      Tags: [
+        { Key: TAG.target, Value: 'fgt-lab' },
+        { Key: TAG.vendor, Value: 'fortios' },
+      ],
+      VersionIdsToStages: { [token]: ['AWSCURRENT', 'AWSPENDING'] },
+    });
+    // Act
+    const out = await issueKeyAndStore(state, context);
+    // Assess
+    expect(out.versionId).toBe(token);
+    expect(vendor.issueKey).not.toHaveBeenCalled();
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('verify-credential asks for a retry while the product does not accept the key yet', async () => {
+    // Prepare
+    sm.on(GetSecretValueCommand, { SecretId: ARN }).resolves({
+      SecretString: JSON.stringify({ vendor: 'fortios', target: 'fgt-lab', apiUser: 'bot', key: KEY }),
+    });
+    vendor.verify.mockResolvedValue('rejected');
+    // Act
+    const error = await failure(
+      verifyCredential({ ...state, credential: { secretArn: ARN, versionId: 'v1' } }, context),
+    );
+    // Assess
+    expect(vendor.verify).toHaveBeenCalledWith(KEY);
+    expect(error.name).toBe('CredentialNotYetValid');
+    expect(error.message).not.toContain(KEY);
+  });
+
+  it('finalize-credential promotes, tags active and announces the credential without its key', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { v1: ['AWSCURRENT', 'AWSPENDING'] } });
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    sm.on(TagResourceCommand).resolves({});
+    // Act
+    const out = await finalizeCredential(
+      { ...state, credential: { secretArn: ARN, versionId: 'v1' } },
+      context,
+    );
+    // Assess
+    expect(out).toMatchObject({ status: 'active', secretArn: ARN, versionId: 'v1', apiUser: 'bot' });
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
+      { Key: TAG.status, Value: 'active' },
+    ]);
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry?.DetailType).toBe('credential.provisioned');
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ owner: 'alice@example.com', secretArn: ARN });
+  });
+
+  it('compensate-provision removes the user and the secret this request created, and reports the failure', async () => {
+    // Prepare
+    vendor.findManagedUser.mockResolvedValue({ name: 'bot', requestId: state.requestId });
+    vendor.revoke.mockResolvedValue({ removed: true });
+    sm.on(DescribeSecretCommand).resolves({ ARN, Tags: [{ Key: TAG.createdBy, Value: state.requestId }] });
+    sm.on(DeleteSecretCommand).resolves({});
+    const error = {
+      Error: 'FatalError',
+      Cause: JSON.stringify({ errorType: 'FatalError', errorMessage: 'boom' }),
+    };
+    // Act
+    const out = await compensateProvision({ ...state, error }, context);
+    // Assess
+    expect(out).toEqual({ userRemoved: true, secret: 'deleted' });
+    expect(sm.commandCalls(DeleteSecretCommand)[0]?.args[0].input.ForceDeleteWithoutRecovery).toBe(true);
+    const detail = JSON.parse(
+      events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}',
+    );
+    expect(detail).toMatchObject({ error: 'FatalError', reason: 'boom' });
+  });
+
+  it('compensate-provision leaves a user created by another request alone', async () => {
+    // Prepare
+    vendor.findManagedUser.mockResolvedValue({ name: 'bot', requestId: 'provision-OTHER-1' });
+    sm.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: 'nope', $metadata: {} }));
+    // Act
+    const out = await compensateProvision({ ...state, error: { Error: 'States.Timeout' } }, context);
+    // Assess
+    expect(out).toEqual({ userRemoved: false, secret: 'untouched' });
+    expect(vendor.revoke).not.toHaveBeenCalled();
+  });
+});

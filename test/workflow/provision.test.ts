@@ -1,0 +1,245 @@
+/**
+ * The provision workflow on the embedded default: the synthesized state machine on the local
+ * Step Functions endpoint, the real handlers, the local Secrets Manager and the FortiOS simulator,
+ * all reached through the real AWS SDK clients over HTTP.
+ */
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import { MAX_REQUEST_BYTES } from '#core/requests.ts';
+import { credentialSecretName } from '#core/secrets.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+
+let env: LocalEnvironment;
+let logs: LogCapture;
+const outputs: string[] = [];
+let badRequests = 0;
+
+function requestFor(apiUser: string, overrides: Record<string, unknown> = {}) {
+  return {
+    target: 'fgt-lab',
+    apiUser,
+    owner: 'alice@example.com',
+    ticket: `CHG-${apiUser}`,
+    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+    trustedHosts: ['10.20.100.99/32', '127.0.0.1/32'],
+    vdom: 'root',
+    ...overrides,
+  };
+}
+
+async function provision(input: unknown, name = executionNameFor('provision', 'test', input)) {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({
+      stateMachineArn: env.provisionStateMachineArn,
+      name,
+      input: typeof input === 'string' ? input : JSON.stringify(input),
+    }),
+  );
+  const arn = started.executionArn ?? '';
+  await env.stepFunctions.service.waitForExecution(arn);
+  const described = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn: arn }));
+  outputs.push(JSON.stringify(described));
+  return described;
+}
+
+async function currentKey(apiUser: string): Promise<string | undefined> {
+  const answer = await env.secretsClient
+    .send(new GetSecretValueCommand({ SecretId: credentialSecretName('fgt-lab', apiUser) }))
+    .catch(() => undefined);
+  return answer?.SecretString ? (JSON.parse(answer.SecretString) as { key: string }).key : undefined;
+}
+
+describe('provision workflow (FortiOS, local runtime)', () => {
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    await env.registerFortiOsTarget('fgt-lab');
+  });
+
+  afterAll(async () => {
+    logs?.stop();
+    await env?.close();
+  });
+
+  beforeEach(() => {
+    env.fortios.faults.clear();
+    env.lambdaFaults.clear();
+  });
+
+  it('provisions an API user whose stored key works against the product', async () => {
+    // Act
+    const execution = await provision(requestFor('automation-addr-ro'));
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    const output = JSON.parse(execution.output ?? '{}');
+    expect(output).toMatchObject({ target: 'fgt-lab', apiUser: 'automation-addr-ro', status: 'active' });
+    const user = env.fortios.state.users.get('automation-addr-ro');
+    expect(user).toBeDefined();
+    const key = await currentKey('automation-addr-ro');
+    expect(key).toBeDefined();
+    const description = await env.store.describe(credentialSecretName('fgt-lab', 'automation-addr-ro'));
+    expect(description?.tags['provisioner:status']).toBe('active');
+    expect(description?.versions[output.versionId]).toEqual(['AWSCURRENT']);
+    expect(env.eventBus.events.map((e) => e.DetailType)).toContain('credential.provisioned');
+  });
+
+  it.each([
+    ['IssueKeyAndStore', 'issue-key-and-store'],
+    ['VerifyCredential', 'verify-credential'],
+    ['FinalizeCredential', 'finalize-credential'],
+  ])(
+    'a failure at %s after its work committed leaves no API user and no current version',
+    async (_, handlerId) => {
+      // Prepare
+      const apiUser = `fail-${handlerId}`.slice(0, 35);
+      env.lambdaFaults.inject(handlerId, 'after', { errorName: 'FatalError' });
+      // Act
+      const execution = await provision(requestFor(apiUser));
+      // Assess
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('FatalError');
+      expect(env.fortios.state.users.has(apiUser)).toBe(false);
+      expect(await currentKey(apiUser)).toBeUndefined();
+      expect(env.eventBus.events.some((e) => e.DetailType === 'credential.provision-failed')).toBe(true);
+    },
+  );
+
+  it('a vendor that keeps failing after the user exists is compensated: user removed, nothing current', async () => {
+    // Prepare
+    env.fortios.faults.inject({ pathPrefix: '/api/v2/monitor/system/api-user/generate-key', kind: '5xx' });
+    // Act
+    const execution = await provision(requestFor('vendor-down'));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('RetryableError');
+    expect(env.fortios.state.users.has('vendor-down')).toBe(false);
+    expect(await currentKey('vendor-down')).toBeUndefined();
+  });
+
+  it('a key the product never accepts fails verification and is compensated', async () => {
+    // Prepare: the trusted host excludes the caller, so the product rejects the new key.
+    const request = requestFor('never-accepted', { trustedHosts: ['10.20.100.99/32'] });
+    // Act
+    const execution = await provision(request);
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('CredentialNotYetValid');
+    expect(env.fortios.state.users.has('never-accepted')).toBe(false);
+  });
+
+  it('a request started twice gives one user, one key and one secret', async () => {
+    // Prepare
+    const request = requestFor('twice');
+    const name = executionNameFor('provision', request.ticket, request);
+    const issuedBefore = env.fortios.state.requestsLog.filter((r) => r.path.endsWith('/generate-key')).length;
+    // Act
+    const first = await provision(request, name);
+    const second = await provision(request, name).catch((e: unknown) => e as Error);
+    // Assess
+    expect(first.status).toBe('SUCCEEDED');
+    expect((second as Error).name).toBe('ExecutionAlreadyExists');
+    const issuedAfter = env.fortios.state.requestsLog.filter((r) => r.path.endsWith('/generate-key')).length;
+    expect(issuedAfter - issuedBefore).toBe(1);
+    const description = await env.store.describe(credentialSecretName('fgt-lab', 'twice'));
+    expect(Object.keys(description?.versions ?? {})).toHaveLength(1);
+  });
+
+  it('the same request under another execution name is refused while its credential is active', async () => {
+    // Prepare
+    const request = requestFor('twice');
+    // Act
+    const execution = await provision(request, 'provision-other-name');
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('Conflict');
+    expect(causeMessage(execution.cause)).toMatch(
+      /already has a credential .*status active.*rotate it instead/,
+    );
+  });
+
+  it('a lost answer after the API user was created is retried without a second user', async () => {
+    // Prepare
+    env.fortios.faults.inject({
+      method: 'POST',
+      pathPrefix: '/api/v2/cmdb/system/api-user',
+      kind: 'drop-after-commit',
+      times: 1,
+    });
+    // Act
+    const execution = await provision(requestFor('lost-answer'));
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(env.fortios.state.users.has('lost-answer')).toBe(true);
+  });
+
+  it.each([
+    [
+      'no trusted host',
+      requestFor('bad-1', { trustedHosts: [] }),
+      'ValidationError',
+      /at least one trusted host/,
+    ],
+    [
+      'any-host trusted host',
+      requestFor('bad-2', { trustedHosts: ['0.0.0.0/0'] }),
+      'ValidationError',
+      /any address/,
+    ],
+    ['an unknown target', requestFor('bad-3', { target: 'nowhere' }), 'NotFound', /unknown target "nowhere"/],
+    ['a path in the name', requestFor('../../system/admin'), 'ValidationError', /apiUser: must be/],
+    ['shell characters in the name', requestFor('bot;reboot'), 'ValidationError', /apiUser: must be/],
+    ['an unknown field', { ...requestFor('bad-6'), admin: true }, 'ValidationError', /Unrecognized key/],
+    [
+      'a body over the size limit',
+      requestFor('bad-7', { padding: 'x'.repeat(MAX_REQUEST_BYTES) }),
+      'ValidationError',
+      /over the 16384-byte limit/,
+    ],
+  ])(
+    'a request with %s fails fast with a clear message and creates nothing',
+    async (_, request, error, message) => {
+      // Prepare
+      const secretsBefore = env.secretsManager.store.secretCount();
+      const usersBefore = env.fortios.state.users.size;
+      // Act
+      badRequests += 1;
+      const execution = await provision(request, `bad-request-${badRequests}`);
+      // Assess
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe(error);
+      expect(causeMessage(execution.cause)).toMatch(message);
+      expect(env.secretsManager.store.secretCount()).toBe(secretsBefore);
+      expect(env.fortios.state.users.size).toBe(usersBefore);
+      const history = await env.sfnClient.send(
+        new GetExecutionHistoryCommand({ executionArn: execution.executionArn }),
+      );
+      expect(history.events?.filter((e) => e.type === 'TaskStateEntered')).toHaveLength(1);
+    },
+  );
+
+  it('leaks no issued key into histories, outputs, events or logs', async () => {
+    // Prepare
+    const material = collectIssuedMaterial(env);
+    expect(material.length).toBeGreaterThan(0);
+    const histories = env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h));
+    // Act
+    const found = scanForMaterial(material, {
+      histories,
+      outputs,
+      events: env.eventBus.events.map((e) => JSON.stringify(e)),
+      logs: logs.lines,
+    });
+    // Assess
+    expect(logs.lines.length).toBeGreaterThan(0);
+    expect(found).toEqual([]);
+  });
+});
