@@ -1,0 +1,180 @@
+/**
+ * The `provisioner` commands. Each takes its clients and an output sink and returns an exit code
+ * (0 ok, 1 operation failed, 2 bad input), so tests run them without a process.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  paginateListStateMachines,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { ValidationError } from '#core/errors.ts';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import {
+  MAX_REQUEST_BYTES,
+  OwnerId,
+  parseInput,
+  parseProvisionRequest,
+  TargetDefinition,
+  TargetName,
+} from '#core/requests.ts';
+import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
+import { renderTable } from '#local/table.ts';
+
+export interface Output {
+  out(line: string): void;
+}
+
+/** Reads a file (or stdin for "-") refusing anything over the limit before it is parsed. */
+export async function readBounded(
+  path: string,
+  limit: number,
+  stdin: () => Promise<string>,
+): Promise<string> {
+  if (path === '-') {
+    const text = await stdin();
+    if (Buffer.byteLength(text) > limit)
+      throw new ValidationError(`standard input is over the ${limit}-byte limit`);
+    return text;
+  }
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new ValidationError(`${path} is not a readable file`);
+  if (info.size > limit)
+    throw new ValidationError(`${path} is ${info.size} bytes, over the ${limit}-byte limit`);
+  return readFile(path, 'utf8');
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError(`${what} is not valid JSON`);
+  }
+}
+
+/** The provision state machine of a stack, named `<stack>-provision`. */
+export async function findStateMachineArn(sfn: SFNClient, stack: string): Promise<string> {
+  for await (const page of paginateListStateMachines({ client: sfn }, {})) {
+    const found = page.stateMachines?.find((m) => m.name === `${stack}-provision`);
+    if (found?.stateMachineArn) return found.stateMachineArn;
+  }
+  throw new ValidationError(
+    `no state machine ${stack}-provision: is the stack deployed (or \`npm run local\` up)?`,
+  );
+}
+
+export interface TargetAddOptions {
+  readonly file?: string;
+  readonly vendor?: string;
+  readonly baseUrl?: string;
+  readonly caFile?: string;
+  readonly fingerprint?: string;
+  readonly vdom?: string;
+  readonly adminTokenFile?: string;
+  readonly adminTokenStdin?: boolean;
+}
+
+export async function targetAdd(
+  store: CredentialStore,
+  name: string,
+  options: TargetAddOptions,
+  io: Output & { stdin: () => Promise<string> },
+): Promise<number> {
+  const targetName = parseInput(TargetName, name, 'target name');
+  let definition: unknown;
+  if (options.file) {
+    definition = parseJson(await readBounded(options.file, 64 * 1024, io.stdin), options.file);
+  } else {
+    const tokenSource = options.adminTokenStdin ? '-' : options.adminTokenFile;
+    if (!tokenSource)
+      throw new ValidationError('give the admin token with --admin-token-file or --admin-token-stdin');
+    const token = (await readBounded(tokenSource, 4096, io.stdin)).trim();
+    definition = {
+      vendor: options.vendor,
+      baseUrl: options.baseUrl,
+      adminCredential: { token },
+      tls: {
+        caPem: options.caFile ? await readBounded(options.caFile, 20_000, io.stdin) : undefined,
+        fingerprint: options.fingerprint,
+      },
+      vdom: options.vdom,
+    };
+  }
+  const target = parseInput(TargetDefinition, definition, `target ${targetName}`);
+  const { arn, created } = await store.putTarget(targetName, target);
+  io.out(`target ${targetName} ${created ? 'registered' : 'updated'} (${arn})`);
+  return 0;
+}
+
+export interface StartOptions {
+  readonly input: string;
+  readonly wait?: boolean;
+  readonly pollMs?: number;
+}
+
+export async function start(
+  sfn: SFNClient,
+  stateMachineArn: () => Promise<string>,
+  options: StartOptions,
+  io: Output & { stdin: () => Promise<string> },
+): Promise<number> {
+  const text = await readBounded(options.input, MAX_REQUEST_BYTES, io.stdin);
+  const input = parseJson(text, options.input);
+  const request = parseProvisionRequest(input);
+  const name = executionNameFor('provision', request.ticket, input);
+  const machineArn = await stateMachineArn();
+  const executionArn = `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  try {
+    await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn, name, input: JSON.stringify(input) }),
+    );
+    io.out(`started ${name}`);
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+    io.out(`already started: ${name} (the same request runs once)`);
+  }
+  io.out(`execution ${executionArn}`);
+  if (!options.wait) return 0;
+  for (;;) {
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING') return status(sfn, executionArn, io);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+  }
+}
+
+export async function status(sfn: SFNClient, executionArn: string, io: Output): Promise<number> {
+  const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  io.out(
+    `${e.name}: ${e.status} (started ${e.startDate?.toISOString()}${e.stopDate ? `, stopped ${e.stopDate.toISOString()}` : ''})`,
+  );
+  if (e.status === 'SUCCEEDED') {
+    const out = JSON.parse(e.output ?? '{}') as Record<string, string>;
+    io.out(
+      renderTable(
+        ['target', 'API user', 'secret', 'version', 'status'],
+        [[out.target ?? '', out.apiUser ?? '', out.secretName ?? '', out.versionId ?? '', out.status ?? '']],
+      ),
+    );
+    return 0;
+  }
+  if (e.status === 'RUNNING') return 0;
+  io.out(`${e.error ?? 'failed'}: ${causeMessage(e.cause)}`);
+  return 1;
+}
+
+export async function list(store: CredentialStore, owner: string, io: Output): Promise<number> {
+  const ownerId = parseInput(OwnerId, owner, 'owner');
+  const secrets = await store.listByOwner(ownerId);
+  const rows = secrets.map((s) => [
+    s.name,
+    s.tags[TAG.target] ?? '',
+    s.tags[TAG.status] ?? '',
+    s.tags[TAG.ticket] ?? '',
+    versionWithStage(s, CURRENT) ?? '-',
+  ]);
+  io.out(renderTable(['secret', 'target', 'status', 'ticket', 'current version'], rows));
+  return 0;
+}

@@ -1,0 +1,134 @@
+/**
+ * `provisioner`: the operator's command line. Talks to AWS by default (the SDK's usual credential
+ * chain), or to `npm run local` with `--local`.
+ */
+import '#local/polyfills.ts';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Command } from 'commander';
+import { ValidationError } from '#core/errors.ts';
+import { CredentialStore } from '#core/secrets.ts';
+import { readEndpoints } from '#local/endpoints.ts';
+import { findStateMachineArn, list, start, status, targetAdd } from './commands.ts';
+
+interface GlobalOptions {
+  local?: boolean;
+  region?: string;
+  stack: string;
+  stateMachineArn?: string;
+  kmsKeyId: string;
+}
+
+const io = {
+  out: (line: string) => process.stdout.write(`${line}\n`),
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+async function clients(options: GlobalOptions) {
+  if (!options.local) {
+    const config = options.region ? { region: options.region } : {};
+    return { sfn: new SFNClient(config), secrets: new SecretsManagerClient(config) };
+  }
+  const endpoints = await readEndpoints();
+  const config = {
+    region: endpoints.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  return {
+    sfn: new SFNClient({ ...config, endpoint: endpoints.stepFunctions }),
+    secrets: new SecretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
+  };
+}
+
+async function run(action: (options: GlobalOptions) => Promise<number>): Promise<void> {
+  const options = program.opts<GlobalOptions>();
+  try {
+    process.exitCode = await action(options);
+  } catch (error) {
+    const message =
+      error instanceof Error
+        ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
+        : String(error);
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = error instanceof ValidationError ? 2 : 1;
+  }
+}
+
+const program = new Command('provisioner')
+  .description('Provision, inspect and list API credentials managed by credential-provisioner')
+  .option('--local', 'use the endpoints of `npm run local` (.local-state/endpoints.json) instead of AWS')
+  .option('--region <region>', 'AWS region (default: from the environment)')
+  .option('--stack <name>', 'stack whose `<stack>-provision` state machine to use', 'CredentialProvisioner')
+  .option('--state-machine-arn <arn>', 'provision state machine ARN (skips the lookup by stack name)')
+  .option('--kms-key-id <id>', 'KMS key for new target secrets', 'alias/credential-provisioner');
+
+const stateMachine = (options: GlobalOptions, sfn: SFNClient) => async () =>
+  options.stateMachineArn ?? findStateMachineArn(sfn, options.stack);
+
+program
+  .command('target')
+  .description('manage product targets (stored in Secrets Manager under provisioner/targets/)')
+  .command('add <name>')
+  .description('register or update a target; the admin token is read from a file or stdin, never an argument')
+  .option(
+    '--file <target.json>',
+    'the whole target definition as JSON (schemas/target-definition.schema.json)',
+  )
+  .option('--vendor <vendor>', 'product adapter', 'fortios')
+  .option('--base-url <url>', 'https://host[:port] of the product')
+  .option('--ca-file <pem>', 'CA certificate to pin (PEM)')
+  .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin')
+  .option('--vdom <vdom>', 'default VDOM')
+  .option('--admin-token-file <file>', 'file holding the admin (super_admin) API token')
+  .option('--admin-token-stdin', 'read the admin API token from standard input')
+  .action((name: string, options) =>
+    run(async (global) => {
+      const { secrets } = await clients(global);
+      return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io);
+    }),
+  );
+
+program
+  .command('start')
+  .description(
+    'start a provision execution with the console JSON input (schemas/provision-request.schema.json)',
+  )
+  .requiredOption('--input <file>', 'request JSON file, or - for standard input')
+  .option('--wait', 'wait until the execution ends; exit 0 only if it succeeded')
+  .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
+  .action((options: { input: string; wait?: boolean; pollMs: number }) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      return start(sfn, stateMachine(global, sfn), options, io);
+    }),
+  );
+
+program
+  .command('status <execution>')
+  .description('show an execution (name or ARN): its status, its credential or its readable error')
+  .action((execution: string) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      const arn = execution.startsWith('arn:')
+        ? execution
+        : `${(await stateMachine(global, sfn)()).replace(':stateMachine:', ':execution:')}:${execution}`;
+      return status(sfn, arn, io);
+    }),
+  );
+
+program
+  .command('list')
+  .description("list an owner's credentials (found by the provisioner:owner tag)")
+  .requiredOption('--owner <id>', 'e-mail address or directory id of the owner')
+  .action((options: { owner: string }) =>
+    run(async (global) => {
+      const { secrets } = await clients(global);
+      return list(new CredentialStore(secrets), options.owner, io);
+    }),
+  );
+
+await program.parseAsync();

@@ -1,0 +1,182 @@
+/**
+ * The `provisioner` commands against the embedded default, through the real SDK clients.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REQUEST_BYTES } from '#core/requests.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { list, start, status, targetAdd } from '../../cli/commands.ts';
+import { failure } from '../failure.ts';
+import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+
+let env: LocalEnvironment;
+let logs: LogCapture;
+let dir: string;
+const printed: string[] = [];
+const io = { out: (line: string) => printed.push(line), stdin: async () => '' };
+
+const request = {
+  target: 'fgt-cli',
+  apiUser: 'cli-bot',
+  owner: 'bob@example.com',
+  ticket: 'CHG-CLI-1',
+  accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+  trustedHosts: ['127.0.0.1/32'],
+};
+
+async function file(name: string, content: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, content);
+  return path;
+}
+
+async function executionCount(): Promise<number> {
+  const out = await env.sfnClient.send(
+    new ListExecutionsCommand({ stateMachineArn: env.provisionStateMachineArn }),
+  );
+  return out.executions?.length ?? 0;
+}
+
+describe('provisioner CLI (local runtime)', () => {
+  const machine = async () => env.provisionStateMachineArn;
+
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    dir = await mkdtemp(join(tmpdir(), 'provisioner-cli-'));
+  });
+
+  afterAll(async () => {
+    logs?.stop();
+    await env?.close();
+  });
+
+  it('target add registers a pinned target from a token file and never prints the token', async () => {
+    // Prepare
+    const tokenFile = await file('token.txt', `${env.fortios.adminToken}\n`);
+    const caFile = await file('ca.pem', env.fortios.caPem);
+    // Act
+    const code = await targetAdd(
+      env.store,
+      'fgt-cli',
+      { vendor: 'fortios', baseUrl: env.fortios.url, caFile, adminTokenFile: tokenFile },
+      io,
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(printed.at(-1)).toMatch(/^target fgt-cli registered \(arn:aws:secretsmanager:/);
+    expect((await env.store.loadTarget('fgt-cli')).adminCredential.token).toBe(env.fortios.adminToken);
+  });
+
+  it('target add refuses a plain-http URL or a target without pinning, writing nothing', async () => {
+    // Prepare
+    const tokenFile = await file('token2.txt', env.fortios.adminToken);
+    const before = env.secretsManager.store.secretCount();
+    // Act
+    const plain = await failure(
+      targetAdd(
+        env.store,
+        'fgt-bad',
+        {
+          vendor: 'fortios',
+          baseUrl: 'http://127.0.0.1:1',
+          fingerprint: 'AB'.repeat(32),
+          adminTokenFile: tokenFile,
+        },
+        io,
+      ),
+    );
+    const unpinned = await failure(
+      targetAdd(
+        env.store,
+        'fgt-bad',
+        { vendor: 'fortios', baseUrl: env.fortios.url, adminTokenFile: tokenFile },
+        io,
+      ),
+    );
+    // Assess
+    expect(plain.message).toMatch(/baseUrl: must be an https:\/\/ URL/);
+    expect(unpinned.message).toMatch(/give a CA \(caPem\) or a certificate fingerprint/);
+    expect(`${plain.message}${unpinned.message}`).not.toContain(env.fortios.adminToken);
+    expect(env.secretsManager.store.secretCount()).toBe(before);
+  });
+
+  it('start --wait provisions; the same request again reports the existing execution', async () => {
+    // Prepare
+    const input = await file('request.json', JSON.stringify(request));
+    // Act
+    const first = await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
+    const second = await start(env.sfnClient, machine, { input }, io);
+    // Assess
+    expect(first).toBe(0);
+    expect(second).toBe(0);
+    expect(printed.some((l) => l.startsWith('already started: provision-CHG-CLI-1-'))).toBe(true);
+    expect(printed.join('\n')).toMatch(/cli-bot .* active/);
+    expect(env.fortios.state.users.has('cli-bot')).toBe(true);
+  });
+
+  it.each([
+    ['without a trusted host', JSON.stringify({ ...request, trustedHosts: [] }), /at least one trusted host/],
+    [
+      'with shell characters in a name',
+      JSON.stringify({ ...request, apiUser: 'x;rm -rf' }),
+      /apiUser: must be/,
+    ],
+    ['that is not JSON', '{"target":', /is not valid JSON/],
+    [
+      'over the size limit',
+      JSON.stringify({ ...request, pad: 'x'.repeat(MAX_REQUEST_BYTES) }),
+      /over the 16384-byte limit/,
+    ],
+  ])('start refuses a request %s and starts nothing', async (_, content, message) => {
+    // Prepare
+    const input = await file('bad.json', content);
+    const before = await executionCount();
+    // Act
+    const error = await failure(start(env.sfnClient, machine, { input }, io));
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toMatch(message);
+    expect(await executionCount()).toBe(before);
+  });
+
+  it('status shows a failure as a readable message and exits 1', async () => {
+    // Prepare
+    const input = await file(
+      'unknown.json',
+      JSON.stringify({ ...request, target: 'nowhere', ticket: 'CHG-CLI-2' }),
+    );
+    // Act
+    const code = await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
+    // Assess
+    expect(code).toBe(1);
+    expect(printed.at(-1)).toBe(
+      'NotFound: unknown target "nowhere": register it with `provisioner target add`',
+    );
+  });
+
+  it('list shows the owner’s credentials only, without material', async () => {
+    // Act
+    const code = await list(env.store, 'bob@example.com', io);
+    const other = await list(env.store, 'bob', io);
+    // Assess
+    expect(code + other).toBe(0);
+    const table = printed.at(-2) ?? '';
+    expect(table).toMatch(/provisioner\/fgt-cli\/cli-bot\s+fgt-cli\s+active\s+CHG-CLI-1/);
+    expect(printed.at(-1)).not.toContain('cli-bot');
+  });
+
+  it('status of an execution by ARN, and no issued key or token anywhere in the CLI output', async () => {
+    // Prepare
+    const arn = printed.find((l) => l.startsWith('execution '))?.slice('execution '.length) ?? '';
+    // Act
+    const code = await status(env.sfnClient, arn, io);
+    // Assess
+    expect(code).toBe(0);
+    expect(scanForMaterial(collectIssuedMaterial(env), { cli: printed, logs: logs.lines })).toEqual([]);
+  });
+});
