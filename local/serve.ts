@@ -21,7 +21,7 @@ const lines = [
   'Point a shell at them:',
   ...Object.entries(awsEnvironmentFor(env.endpoints)).map(([k, v]) => `  export ${k}=${v}`),
   '',
-  'Then: npm run provisioner -- --local start --input examples/provision-request.json --wait',
+  'Then: npm run provisioner -- --local start --input examples/provision-request.local.json --wait',
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 
