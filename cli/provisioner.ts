@@ -7,6 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { ValidationError } from '#core/errors.ts';
+import { OwnerId, parseInput } from '#core/requests.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import { findStateMachineArn, list, start, status, targetAdd } from './commands.ts';
@@ -126,8 +127,10 @@ program
   .requiredOption('--owner <id>', 'e-mail address or directory id of the owner')
   .action((options: { owner: string }) =>
     run(async (global) => {
+      // Bad input is refused before any endpoint is looked up.
+      const owner = parseInput(OwnerId, options.owner, 'owner');
       const { secrets } = await clients(global);
-      return list(new CredentialStore(secrets), options.owner, io);
+      return list(new CredentialStore(secrets), owner, io);
     }),
   );
 

@@ -209,14 +209,7 @@ export class LocalStepFunctions {
           (e) => e.stateMachineArn === m.arn && (!input.statusFilter || e.status === input.statusFilter),
         )
         .sort((a, b) => b.startDate - a.startDate)
-        .map((e) => ({
-          executionArn: e.executionArn,
-          stateMachineArn: e.stateMachineArn,
-          name: e.name,
-          status: e.status,
-          startDate: e.startDate / 1000,
-          stopDate: e.stopDate === undefined ? undefined : e.stopDate / 1000,
-        }));
+        .map((e) => this.summary(e));
       return { executions };
     },
     GetExecutionHistory: (input: { executionArn?: unknown; reverseOrder?: unknown }) => {
@@ -293,7 +286,8 @@ export class LocalStepFunctions {
     return task;
   }
 
-  private describe(e: ExecutionRecord) {
+  /** ListExecutions' item: what DescribeExecution says without data. */
+  private summary(e: ExecutionRecord) {
     return {
       executionArn: e.executionArn,
       stateMachineArn: e.stateMachineArn,
@@ -301,6 +295,12 @@ export class LocalStepFunctions {
       status: e.status,
       startDate: e.startDate / 1000,
       stopDate: e.stopDate === undefined ? undefined : e.stopDate / 1000,
+    };
+  }
+
+  private describe(e: ExecutionRecord) {
+    return {
+      ...this.summary(e),
       input: e.input,
       output: e.output,
       error: e.error,
