@@ -72,7 +72,9 @@ export class ProvisionerFunction extends Construct {
         target: 'node22',
         mainFields: ['module', 'main'],
         // The SDK is bundled (+~320 KB) so Lambda runs the SDK version the tests ran, not the runtime's.
-        externalModules: [],
+        // ssh2's native speed-ups are optional (it falls back to JS when their require fails): keep them out.
+        externalModules: ['cpu-features'],
+        esbuildArgs: { '--external:*.node': true },
         // CommonJS dependencies bundled into ESM still call require(); give them one.
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",

@@ -12,6 +12,7 @@ import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
+import { startFortiManagerSimulator } from './simulators/fortimanager.ts';
 import { startFortiOsSimulator } from './simulators/fortios.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
 import { synthesizeWorkflows } from './synth.ts';
@@ -41,6 +42,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const secretsManager = await startLocalSecretsManager({ port: ports.secretsManager, region: LOCAL_REGION });
   const eventBus = await startLocalEventBus({ port: ports.eventBridge });
   const fortios = await startFortiOsSimulator({ port: ports.fortios });
+  const fortimanager = await startFortiManagerSimulator();
   const workflows = synthesizeWorkflows();
   const lambdaFaults = new LambdaFaults();
   const stepFunctions = await startLocalStepFunctions({
@@ -56,7 +58,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     secretsManager: secretsManager.url,
     stepFunctions: stepFunctions.url,
     eventBridge: eventBus.url,
-    simulators: { fortios: fortios.url },
+    simulators: { fortios: fortios.url, fortimanager: fortimanager.url },
   };
   // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
   Object.assign(process.env, awsEnvironmentFor(endpoints), {
@@ -80,6 +82,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     eventBus,
     stepFunctions,
     fortios,
+    fortimanager,
     lambdaFaults,
     secretsClient,
     sfnClient,
@@ -95,10 +98,26 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         vdom: 'root',
       });
     },
+    /** Registers the FortiManager simulator as a target: JSON-RPC pinned to its CA, SSH to its host key. */
+    async registerFortiManagerTarget(name: string) {
+      return store.putTarget(name, {
+        vendor: 'fortimanager',
+        baseUrl: fortimanager.url,
+        adminCredential: { token: fortimanager.adminToken },
+        tls: { caPem: fortimanager.caPem },
+        ssh: fortimanager.ssh,
+      });
+    },
     async close() {
       secretsClient.destroy();
       sfnClient.destroy();
-      await Promise.all([stepFunctions.close(), fortios.close(), eventBus.close(), secretsManager.close()]);
+      await Promise.all([
+        stepFunctions.close(),
+        fortios.close(),
+        fortimanager.close(),
+        eventBus.close(),
+        secretsManager.close(),
+      ]);
     },
   };
 }

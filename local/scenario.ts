@@ -13,17 +13,16 @@ import {
 import { executionNameFor } from '#core/execution-names.ts';
 import { causeMessage } from '#core/provision.ts';
 import { parseProvisionRequest } from '#core/requests.ts';
-import { CURRENT, credentialSecretName } from '#core/secrets.ts';
+import { CURRENT, versionWithStage } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
-import { startLocalEnvironment } from './environment.ts';
+import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
 import { captureLambdaLogs } from './log-capture.ts';
 import { renderTable } from './table.ts';
 
-const TARGET = 'fgt-lab';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Shows the state the execution is in while it runs (one line, redrawn on a terminal). */
-async function followExecution(env: Awaited<ReturnType<typeof startLocalEnvironment>>, executionArn: string) {
+async function followExecution(env: LocalEnvironment, executionArn: string) {
   const tty = process.stdout.isTTY;
   let shown = '';
   const finished = env.stepFunctions.service.waitForExecution(executionArn);
@@ -48,72 +47,79 @@ async function followExecution(env: Awaited<ReturnType<typeof startLocalEnvironm
   return finished;
 }
 
+/** Provisions the example on one target and proves its stored key works; returns its table row. */
+async function provisionOn(env: LocalEnvironment, targetName: string, example: Record<string, unknown>) {
+  // The document's trusted host plus this machine's address, so the workflow can verify the key from here.
+  const input = {
+    ...example,
+    target: targetName,
+    trustedHosts: [...(example.trustedHosts as string[]), '127.0.0.1/32'],
+  };
+  const request = parseProvisionRequest(input);
+  const name = executionNameFor('provision', request.ticket, input);
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({
+      stateMachineArn: env.provisionStateMachineArn,
+      name,
+      input: JSON.stringify(input),
+    }),
+  );
+  const executionArn = started.executionArn ?? '';
+  say(`  provisioning ${request.apiUser} on ${targetName} (execution ${name})`);
+  await followExecution(env, executionArn);
+  const execution = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+  if (execution.status !== 'SUCCEEDED') {
+    throw new Error(
+      `provisioning on ${targetName} ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`,
+    );
+  }
+  const result = JSON.parse(execution.output ?? '{}') as {
+    secretName: string;
+    versionId: string;
+    status: string;
+  };
+
+  // Proof: read the key as a consumer would (AWSCURRENT) and call the product with it.
+  const stored = await env.store.describe(result.secretName);
+  const current = stored ? versionWithStage(stored, CURRENT) : undefined;
+  const value = await env.store.readVersion(result.secretName, current ?? '');
+  const target = await env.store.loadTarget(targetName);
+  const verdict = await vendorFor({ target }).verify(value.key);
+  if (verdict !== 'accepted')
+    throw new Error(`the key stored for ${targetName} was ${verdict} by the product`);
+  return [
+    targetName,
+    target.vendor,
+    request.apiUser,
+    result.secretName,
+    result.versionId,
+    result.status,
+    'yes',
+  ];
+}
+
 async function main(): Promise<number> {
   const logs = captureLambdaLogs();
   const env = await startLocalEnvironment();
   try {
     say(
-      'credential-provisioner: embedded default (local Secrets Manager, Step Functions, EventBridge, FortiOS simulator)',
+      'credential-provisioner: embedded default (local Secrets Manager, Step Functions, EventBridge, product simulators)',
     );
-    await env.registerFortiOsTarget(TARGET);
-    say(`  target ${TARGET} registered: ${env.fortios.url} (pinned to its CA)`);
-
+    await env.registerFortiOsTarget('fgt-lab');
+    await env.registerFortiManagerTarget('fmg-lab');
+    say(
+      `  targets registered: fgt-lab ${env.fortios.url}, fmg-lab ${env.fortimanager.url} (TLS pinned to their CAs)`,
+    );
     const example = JSON.parse(
       await readFile(new URL('../examples/provision-request.json', import.meta.url), 'utf8'),
-    );
-    // The document's trusted host plus this machine's address, so the workflow can verify the key from here.
-    const input = { ...example, target: TARGET, trustedHosts: [...example.trustedHosts, '127.0.0.1/32'] };
-    const request = parseProvisionRequest(input);
-    const name = executionNameFor('provision', request.ticket, input);
-    const started = await env.sfnClient.send(
-      new StartExecutionCommand({
-        stateMachineArn: env.provisionStateMachineArn,
-        name,
-        input: JSON.stringify(input),
-      }),
-    );
-    const executionArn = started.executionArn ?? '';
-    say(`  provisioning ${request.apiUser} on ${TARGET} (execution ${name})`);
-    await followExecution(env, executionArn);
-    const execution = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'SUCCEEDED') {
-      say(`provisioning ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`);
-      return 1;
-    }
-    const result = JSON.parse(execution.output ?? '{}') as {
-      secretName: string;
-      versionId: string;
-      status: string;
-    };
-
-    // Proof: read the key as a consumer would (AWSCURRENT) and call the product with it.
-    const secretName = credentialSecretName(TARGET, request.apiUser);
-    const stored = await env.store.describe(secretName);
-    const current = Object.entries(stored?.versions ?? {}).find(([, stages]) =>
-      stages.includes(CURRENT),
-    )?.[0];
-    const value = await env.store.readVersion(secretName, current ?? '');
-    const target = await env.store.loadTarget(TARGET);
-    const verdict = await vendorFor({ target }).verify(value.key);
-    if (verdict !== 'accepted') {
-      say(`the stored key was ${verdict} by the product`);
-      return 1;
-    }
-
+    ) as Record<string, unknown>;
+    const rows = [];
+    for (const target of ['fgt-lab', 'fmg-lab']) rows.push(await provisionOn(env, target, example));
     say('');
     say(
       renderTable(
-        ['target', 'API user', 'secret', 'version', 'status', 'key works'],
-        [
-          [
-            TARGET,
-            request.apiUser,
-            result.secretName,
-            result.versionId,
-            result.status,
-            'yes (verified on the product)',
-          ],
-        ],
+        ['target', 'product', 'API user', 'secret', 'version', 'status', 'key works on the product'],
+        rows,
       ),
     );
     say('');

@@ -20,7 +20,11 @@ function materialIn(value: unknown, found: Set<string>): void {
 
 /** Every secret value ever stored in the local Secrets Manager, plus the simulators' admin tokens. */
 export function collectIssuedMaterial(env: LocalEnvironment): string[] {
-  const found = new Set<string>([env.fortios.adminToken]);
+  const found = new Set<string>([
+    env.fortios.adminToken,
+    env.fortimanager.adminToken,
+    env.fortimanager.ssh.password,
+  ]);
   for (const text of env.secretsManager.store.allStoredValues()) {
     try {
       materialIn(JSON.parse(text), found);

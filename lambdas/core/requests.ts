@@ -13,7 +13,7 @@ import { ValidationError } from './errors.ts';
 /** Console input larger than this is refused before anything is parsed further. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
 
-export const VENDORS = ['fortios'] as const;
+export const VENDORS = ['fortios', 'fortimanager'] as const;
 export type VendorName = (typeof VENDORS)[number];
 
 /** Letters, digits, dot, dash, underscore; starts with a letter or digit. FortiOS limits api-user names to 35. */
@@ -151,6 +151,18 @@ export const TlsPinning = z
     'give a CA (caPem) or a certificate fingerprint',
   );
 
+/** SSH access for products that issue keys only on their CLI (FortiManager), host key pinned. */
+export const SshAccess = z
+  .object({
+    port: z.number().int().min(1).max(65_535).default(22),
+    username: z.string().regex(/^[A-Za-z0-9._-]{1,35}$/, 'must be 1-35 letters, digits, ".", "_" or "-"'),
+    password: z.string().min(1).max(512),
+    hostKeySha256: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be an OpenSSH SHA256 host key fingerprint ("SHA256:...")'),
+  })
+  .strict();
+
 export const TargetDefinition = z
   .object({
     vendor: z.enum(VENDORS),
@@ -165,8 +177,13 @@ export const TargetDefinition = z
     adminCredential: z.object({ token: z.string().min(16).max(512) }).strict(),
     tls: TlsPinning,
     vdom: VdomName.optional(),
+    ssh: SshAccess.optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.vendor !== 'fortimanager' || t.ssh !== undefined, {
+    message: 'a FortiManager target needs ssh access (keys are generated on its CLI)',
+    path: ['ssh'],
+  });
 export type TargetDefinition = z.output<typeof TargetDefinition>;
 
 /** Parses with a schema and turns zod's issues into one specific, secret-free ValidationError. */

@@ -5,11 +5,11 @@
  * one once, FortiOS's error envelopes (HTTP 500 with -5 for a duplicate, HTML 401). It can inject
  * faults: latency, 429, 5xx, and a change committed whose answer is lost.
  */
-import { randomBytes, X509Certificate } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { X509Certificate } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { generate } from 'selfsigned';
+import { FaultInjector, inTrustHost, loopbackCertificate, newKey, readBody } from './common.ts';
 
 export interface SimUser {
   readonly name: string;
@@ -18,40 +18,6 @@ export interface SimUser {
   readonly trusthosts: string[];
   readonly comments: string;
   key?: string;
-}
-
-export interface FaultSpec {
-  readonly method?: string;
-  readonly pathPrefix?: string;
-  /** How many matching requests it hits (default: all until cleared). */
-  readonly times?: number;
-  readonly kind: 'latency' | '429' | '5xx' | 'drop-after-commit';
-  readonly latencyMs?: number;
-}
-
-export class FaultInjector {
-  private faults: { spec: FaultSpec; left: number }[] = [];
-
-  inject(spec: FaultSpec): void {
-    this.faults.push({ spec, left: spec.times ?? Number.POSITIVE_INFINITY });
-  }
-
-  clear(): void {
-    this.faults = [];
-  }
-
-  /** The fault for this request, counted as used. */
-  take(method: string, path: string): FaultSpec | undefined {
-    const hit = this.faults.find(
-      (f) =>
-        f.left > 0 &&
-        (!f.spec.method || f.spec.method === method) &&
-        (!f.spec.pathPrefix || path.startsWith(f.spec.pathPrefix)),
-    );
-    if (!hit) return undefined;
-    hit.left -= 1;
-    return hit.spec;
-  }
 }
 
 export interface FortiOsSimulatorOptions {
@@ -64,52 +30,8 @@ export interface FortiOsSimulatorOptions {
 const UNAUTHORIZED_HTML =
   '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN"><html><head><title>401 Unauthorized</title></head><body><h1>Unauthorized</h1><p>This server could not verify that you are authorized to access the document requested.</p></body></html>';
 
-function newKey(): string {
-  // FortiOS keys are 30 characters of letters and digits.
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(30)].map((b) => alphabet[b % alphabet.length]).join('');
-}
-
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
-}
-
-/** "10.0.0.0 255.255.255.0" contains the caller's address? */
-function inTrustHost(address: string, trusthost: string): boolean {
-  const [net = '', mask = ''] = trusthost.split(' ');
-  const m = ipToInt(mask);
-  return (ipToInt(address) & m) === (ipToInt(net) & m);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > 64 * 1024) req.destroy();
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {}) {
-  const pems = await generate([{ name: 'commonName', value: 'fortigate-simulator' }], {
-    keySize: 2048,
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-        ],
-      },
-    ],
-  });
+  const pems = await loopbackCertificate();
   const adminToken = options.adminToken ?? newKey();
   const users = new Map<string, SimUser>();
   const profiles = new Map<string, Record<string, unknown>>([['super_admin', { name: 'super_admin' }]]);

@@ -63,6 +63,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
     await env.registerFortiOsTarget('fgt-lab');
+    await env.registerFortiManagerTarget('fmg-lab');
   });
 
   afterAll(async () => {
@@ -90,6 +91,32 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(description?.tags['provisioner:status']).toBe('active');
     expect(description?.versions[output.versionId]).toEqual(['AWSCURRENT']);
     expect(env.eventBus.events.map((e) => e.DetailType)).toContain('credential.provisioned');
+  });
+
+  it('provisions a FortiManager API admin: JSON-RPC user, key generated over SSH, verified', async () => {
+    // Act
+    const execution = await provision(
+      requestFor('fmg-automation', { target: 'fmg-lab', ticket: 'CHG-FMG-1' }),
+    );
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    const user = env.fortimanager.state.users.get('fmg-automation');
+    expect(user?.trusthosts).toEqual(['10.20.100.99 255.255.255.255', '127.0.0.1 255.255.255.255']);
+    const stored = await env.secretsClient.send(
+      new GetSecretValueCommand({ SecretId: credentialSecretName('fmg-lab', 'fmg-automation') }),
+    );
+    expect(JSON.parse(stored.SecretString ?? '{}').key).toBe(user?.key);
+  });
+
+  it('a FortiManager provision that fails after the key was stored leaves no user and no secret', async () => {
+    // Prepare
+    env.lambdaFaults.inject('verify-credential', 'before', { errorName: 'FatalError' });
+    // Act
+    const execution = await provision(requestFor('fmg-failing', { target: 'fmg-lab', ticket: 'CHG-FMG-2' }));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(env.fortimanager.state.users.has('fmg-failing')).toBe(false);
+    expect(await env.store.describe(credentialSecretName('fmg-lab', 'fmg-failing'))).toBeUndefined();
   });
 
   it.each([

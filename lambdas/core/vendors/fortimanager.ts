@@ -1,0 +1,270 @@
+/**
+ * FortiManager (>= 7.2.2) adapter (DESIGN.md section 1, "FortiManager JSON-RPC"): the API admin
+ * is managed over JSON-RPC with the admin token as Bearer; its key exists only on the CLI, so it
+ * is generated over SSH (`execute api-user generate-key <user>`) with the host key pinned.
+ * The status is in `result[0].status.code`; HTTP is 200 either way.
+ */
+import { createHash } from 'node:crypto';
+import ssh2 from 'ssh2';
+import type { z } from 'zod';
+import {
+  excerpt,
+  FatalError,
+  RetryableError,
+  redact,
+  UnmanagedUserError,
+  ValidationError,
+} from '../errors.ts';
+import { httpsJson } from '../http.ts';
+import type { SshAccess } from '../requests.ts';
+import { ApiUserName } from '../requests.ts';
+import type { AccessProfileSpec, ApiUserSpec, Vendor, VendorContext, VendorFactory } from './vendor.ts';
+
+const MARKER = 'managed-by=credential-provisioner';
+const MARKER_PATTERN = /managed-by=credential-provisioner request=([A-Za-z0-9_-]{1,80})/;
+const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
+
+/** FortiManager JSON-RPC status codes (DESIGN.md section 1). */
+export const FMG_STATUS = {
+  ok: 0,
+  exists: -2,
+  notFound: -3,
+  invalidUrl: -6,
+  invalidData: -10,
+  noPermission: -11,
+} as const;
+
+function cidrToAddressMask(cidr: string): string {
+  const [address, bits] = cidr.split('/');
+  const mask = (0xffffffff << (32 - Number(bits))) >>> 0;
+  return `${address} ${[24, 16, 8, 0].map((shift) => (mask >>> shift) & 255).join('.')}`;
+}
+
+export class FortiManagerVendor implements Vendor {
+  readonly name = 'fortimanager' as const;
+  readonly capabilities = { accessProfiles: true, automaticKeyIssue: true, twinUsers: true };
+  private nextId = 1;
+
+  constructor(private readonly context: VendorContext) {}
+
+  /** One JSON-RPC call; returns the status code and data of `result[0]`. */
+  private async rpc(
+    method: 'get' | 'add' | 'delete',
+    url: string,
+    options: { data?: unknown; bearer?: string } = {},
+  ): Promise<{ code: number; message: string; data: unknown; httpStatus: number }> {
+    const { target } = this.context;
+    const response = await httpsJson({
+      baseUrl: target.baseUrl,
+      method: 'POST',
+      path: '/jsonrpc',
+      headers: { authorization: `Bearer ${options.bearer ?? target.adminCredential.token}` },
+      body: { id: this.nextId++, method, params: [{ url, ...(options.data ? { data: options.data } : {}) }] },
+      tls: target.tls,
+      timeoutMs: this.context.timeoutMs,
+    });
+    if (response.status === 429 || response.status >= 500) {
+      throw new RetryableError(
+        `FortiManager failed transiently on ${method} ${url} (HTTP ${response.status})`,
+      );
+    }
+    const result = (
+      response.json as { result?: { status?: { code?: unknown; message?: unknown }; data?: unknown }[] }
+    )?.result?.[0];
+    const code = typeof result?.status?.code === 'number' ? result.status.code : Number.NaN;
+    if (response.status === 200 && Number.isNaN(code)) {
+      throw new FatalError(`FortiManager answered ${method} ${url} without result[0].status.code`);
+    }
+    const message = excerpt(
+      redact(String(result?.status?.message ?? ''), [target.adminCredential.token, options.bearer]),
+    );
+    return { code, message, data: result?.data, httpStatus: response.status };
+  }
+
+  /** The one place FortiManager status codes become typed errors. */
+  private check(answer: { code: number; message: string; httpStatus: number }, what: string): void {
+    if (answer.code === FMG_STATUS.ok) return;
+    if (answer.httpStatus === 401) {
+      throw new FatalError(
+        `FortiManager refused ${what}: wrong admin token, or this caller is outside its trusted hosts`,
+      );
+    }
+    if (answer.code === FMG_STATUS.noPermission) {
+      throw new FatalError(
+        `FortiManager refused ${what}: no permission (-11; the admin token must be a read-write super user)`,
+      );
+    }
+    if (answer.code === FMG_STATUS.invalidData && /profile/i.test(answer.message)) {
+      throw new FatalError(`FortiManager refused ${what}: unknown profile (-10: ${answer.message})`);
+    }
+    throw new FatalError(
+      `FortiManager refused ${what} (${answer.code}${answer.message ? `: ${answer.message}` : ''})`,
+    );
+  }
+
+  async ensureAccessProfile(spec: AccessProfileSpec) {
+    const url = `/cli/global/system/admin/profile/${encodeURIComponent(spec.name)}`;
+    const found = await this.rpc('get', url);
+    if (found.code !== FMG_STATUS.notFound) {
+      this.check(found, `reading profile ${spec.name}`);
+      return { createdByThisRequest: false };
+    }
+    // FortiManager permission fields are flat ("device-manager": "read"); dotted keys become dashed.
+    const permissions = Object.fromEntries(
+      Object.entries(spec.permissions).map(([key, value]) => [key.replace('.', '-'), value]),
+    );
+    const added = await this.rpc('add', '/cli/global/system/admin/profile', {
+      data: { profileid: spec.name, description: MARKER, ...permissions },
+    });
+    if (added.code === FMG_STATUS.exists) return { createdByThisRequest: false };
+    this.check(added, `creating profile ${spec.name}`);
+    return { createdByThisRequest: true };
+  }
+
+  private async readUser(name: string): Promise<Record<string, unknown> | undefined> {
+    const answer = await this.rpc('get', `/cli/global/system/admin/user/${encodeURIComponent(name)}`);
+    if (answer.code === FMG_STATUS.notFound) return undefined;
+    this.check(answer, `reading API user ${name}`);
+    return (answer.data ?? {}) as Record<string, unknown>;
+  }
+
+  async findManagedUser(name: string) {
+    const user = await this.readUser(name);
+    const match = user ? MARKER_PATTERN.exec(String(user.description ?? '')) : null;
+    return match?.[1] ? { name, requestId: match[1] } : undefined;
+  }
+
+  private decide(spec: ApiUserSpec, user: Record<string, unknown>) {
+    const match = MARKER_PATTERN.exec(String(user.description ?? ''));
+    if (!match)
+      throw new UnmanagedUserError(
+        `API user ${spec.name} exists on the product but was not created by this system`,
+      );
+    return { createdByThisRequest: match[1] === spec.requestId };
+  }
+
+  async ensureUser(spec: ApiUserSpec) {
+    if (
+      spec.trustedHosts.length === 0 ||
+      spec.trustedHosts.length > 10 ||
+      spec.trustedHosts.some((h) => h.endsWith('/0'))
+    ) {
+      throw new FatalError('an API user needs 1-10 trusted hosts narrower than 0.0.0.0/0');
+    }
+    const existing = await this.readUser(spec.name);
+    if (existing) return this.decide(spec, existing);
+    const trusthosts = Object.fromEntries(
+      spec.trustedHosts.map((h, i) => [`trusthost${i + 1}`, cidrToAddressMask(h)]),
+    );
+    const added = await this.rpc('add', '/cli/global/system/admin/user', {
+      data: {
+        userid: spec.name,
+        user_type: 'api',
+        profileid: spec.profile,
+        'rpc-permit': 'read',
+        adom: [{ 'adom-name': spec.vdom }],
+        description: [`${MARKER} request=${spec.requestId}`, spec.comment].filter(Boolean).join(' '),
+        ...trusthosts,
+      },
+    });
+    if (added.code === FMG_STATUS.exists) {
+      const user = await this.readUser(spec.name);
+      if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
+      return this.decide(spec, user);
+    }
+    this.check(added, `creating API user ${spec.name}`);
+    return { createdByThisRequest: true };
+  }
+
+  /** `execute api-user generate-key <user>` over SSH; the user name is allow-listed first, so nothing can be injected. */
+  async issueKey(apiUser: string) {
+    if (!ApiUserName.safeParse(apiUser).success)
+      throw new ValidationError(`not an API user name: ${JSON.stringify(apiUser).slice(0, 40)}`);
+    const ssh = this.context.target.ssh;
+    if (!ssh) throw new FatalError('the FortiManager target has no ssh access configured');
+    const output = await runSshCommand(
+      new URL(this.context.target.baseUrl).hostname,
+      ssh,
+      `execute api-user generate-key ${apiUser}`,
+      this.context.timeoutMs ?? 10_000,
+    );
+    const key = KEY_LINE.exec(output)?.[1];
+    if (!key)
+      throw new FatalError(
+        `FortiManager printed no new API key for ${apiUser}: ${excerpt(redact(output, [ssh.password]), 120)}`,
+      );
+    return { key };
+  }
+
+  async verify(key: string) {
+    const answer = await this.rpc('get', '/sys/status', { bearer: key });
+    if (answer.httpStatus === 401 || answer.code === FMG_STATUS.noPermission) return 'rejected' as const;
+    this.check(answer, 'verifying a key');
+    return 'accepted' as const;
+  }
+
+  async revoke(apiUser: string) {
+    const answer = await this.rpc('delete', `/cli/global/system/admin/user/${encodeURIComponent(apiUser)}`);
+    if (answer.code === FMG_STATUS.notFound) return { removed: false };
+    this.check(answer, `deleting API user ${apiUser}`);
+    return { removed: true };
+  }
+}
+
+/** Runs one command over SSH with the host key pinned (OpenSSH "SHA256:" fingerprint); returns its output. */
+export function runSshCommand(
+  host: string,
+  ssh: z.output<typeof SshAccess>,
+  command: string,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // ssh2 is CommonJS: Node's ESM loader sees only its default export.
+    const client = new ssh2.Client();
+    let output = '';
+    let pinMismatch = false;
+    const fail = (error: Error) => {
+      client.end();
+      reject(error);
+    };
+    client
+      .on('ready', () => {
+        client.exec(command, (error, stream) => {
+          if (error) return fail(new RetryableError(`ssh exec failed on ${host}`));
+          stream
+            .on('data', (chunk: Buffer) => {
+              output += chunk.toString('utf8');
+              if (output.length > 64 * 1024) fail(new FatalError(`ssh output from ${host} over 64 KiB`));
+            })
+            .on('close', () => {
+              client.end();
+              resolve(output);
+            });
+          stream.stderr.on('data', (chunk: Buffer) => {
+            output += chunk.toString('utf8');
+          });
+        });
+      })
+      .on('error', (error: Error & { level?: string }) => {
+        if (pinMismatch)
+          fail(new FatalError(`ssh host key of ${host} does not match the pinned fingerprint`));
+        else if (error.level === 'client-authentication')
+          fail(new FatalError(`ssh login to ${host} was refused`));
+        else fail(new RetryableError(`ssh connection to ${host} failed`));
+      })
+      .connect({
+        host,
+        port: ssh.port,
+        username: ssh.username,
+        password: ssh.password,
+        readyTimeout: timeoutMs,
+        hostVerifier: (key: Buffer) => {
+          const actual = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+          pinMismatch = actual !== ssh.hostKeySha256.replace(/=+$/, '');
+          return !pinMismatch;
+        },
+      });
+  });
+}
+
+export const createFortiManagerVendor: VendorFactory = (context) => new FortiManagerVendor(context);

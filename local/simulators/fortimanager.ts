@@ -1,0 +1,187 @@
+/**
+ * A FortiManager (>= 7.2.2) simulator: JSON-RPC over loopback HTTPS and an SSH CLI, honest to
+ * DESIGN.md section 1: status codes in `result[0].status.code` with HTTP 200, Bearer tokens,
+ * API users usable only from their trusted hosts, `execute api-user generate-key <user>` on the
+ * CLI printing a new key once and replacing the old one.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import ssh2 from 'ssh2';
+import { FaultInjector, inTrustHost, loopbackCertificate, newKey, readBody } from './common.ts';
+
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+const { Server: SshServer, utils: sshUtils } = ssh2;
+
+export interface FmgUser {
+  readonly userid: string;
+  readonly profileid: string;
+  readonly trusthosts: string[];
+  readonly description: string;
+  key?: string;
+}
+
+const CODE = { ok: 0, exists: -2, notFound: -3, invalidData: -10, noPermission: -11 } as const;
+
+export async function startFortiManagerSimulator(options: { sshPassword?: string } = {}) {
+  const pems = await loopbackCertificate();
+  const adminToken = newKey();
+  const sshPassword = options.sshPassword ?? newKey();
+  const hostKey = sshUtils.generateKeyPairSync('ed25519');
+  const users = new Map<string, FmgUser>();
+  const profiles = new Map<string, Record<string, unknown>>([['Super_User', { profileid: 'Super_User' }]]);
+  const requestsLog: { method: string; url: string; code: number }[] = [];
+  const faults = new FaultInjector();
+
+  const reply = (
+    res: ServerResponse,
+    id: unknown,
+    code: number,
+    data?: unknown,
+    message = code === 0 ? 'OK' : 'error',
+  ) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id,
+        result: [{ status: { code, message }, ...(data === undefined ? {} : { data }) }],
+      }),
+    );
+  };
+
+  const https = createServer({ key: pems.private, cert: pems.cert }, async (req, res) => {
+    const text = await readBody(req);
+    let call: { id?: unknown; method?: string; params?: { url?: string; data?: Record<string, unknown> }[] } =
+      {};
+    try {
+      call = JSON.parse(text);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const method = String(call.method ?? '');
+    const url = String(call.params?.[0]?.url ?? '');
+    const data = call.params?.[0]?.data ?? {};
+    const fault = faults.take(method, url);
+    if (fault?.kind === '429') return void res.writeHead(429).end();
+    if (fault?.kind === '5xx') return void res.writeHead(503).end('<html>Service Unavailable</html>');
+    const answer = (code: number, result?: unknown, message?: string) => {
+      requestsLog.push({ method, url, code });
+      reply(res, call.id, code, result, message);
+    };
+    const bearer = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const caller = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const apiUser = [...users.values()].find((u) => u.key && u.key === bearer);
+    if (bearer !== adminToken && !apiUser?.trusthosts.some((t) => inTrustHost(caller, t))) {
+      return answer(CODE.noPermission, undefined, 'No permission for the resource');
+    }
+    if (method === 'get' && url === '/sys/status')
+      return answer(CODE.ok, { Hostname: 'FMG-SIM', Version: 'v7.4.5' });
+    if (apiUser) return answer(CODE.noPermission, undefined, 'No permission for the resource');
+
+    const profile = /^\/cli\/global\/system\/admin\/profile(?:\/([^/]+))?$/.exec(url);
+    if (profile) {
+      const name = profile[1] ? decodeURIComponent(profile[1]) : undefined;
+      if (method === 'get' && name)
+        return profiles.has(name) ? answer(CODE.ok, profiles.get(name)) : answer(CODE.notFound);
+      if (method === 'add' && !name) {
+        const id = String(data.profileid ?? '');
+        if (profiles.has(id)) return answer(CODE.exists, undefined, 'Object already exists');
+        profiles.set(id, data);
+        return answer(CODE.ok);
+      }
+    }
+    const user = /^\/cli\/global\/system\/admin\/user(?:\/([^/]+))?$/.exec(url);
+    if (user) {
+      const name = user[1] ? decodeURIComponent(user[1]) : undefined;
+      if (method === 'get' && name) {
+        const found = users.get(name);
+        if (!found) return answer(CODE.notFound, undefined, 'Object does not exist');
+        const { key: _hidden, ...visible } = found;
+        return answer(CODE.ok, visible);
+      }
+      if (method === 'delete' && name) return users.delete(name) ? answer(CODE.ok) : answer(CODE.notFound);
+      if (method === 'add' && !name) {
+        const userid = String(data.userid ?? '');
+        if (users.has(userid)) return answer(CODE.exists, undefined, 'Object already exists');
+        if (!profiles.has(String(data.profileid)))
+          return answer(CODE.invalidData, undefined, 'invalid value: profileid');
+        const trusthosts = Object.entries(data)
+          .filter(([k]) => /^trusthost\d+$/.test(k))
+          .map(([, v]) => String(v));
+        if (
+          data.user_type !== 'api' ||
+          trusthosts.length === 0 ||
+          trusthosts.some((t) => t.endsWith(' 0.0.0.0'))
+        ) {
+          return answer(CODE.invalidData, undefined, 'an api user needs a trusted host');
+        }
+        users.set(userid, {
+          userid,
+          profileid: String(data.profileid),
+          trusthosts,
+          description: String(data.description ?? ''),
+        });
+        return answer(CODE.ok);
+      }
+    }
+    return answer(-6, undefined, 'Invalid url');
+  });
+
+  const ssh = new SshServer({ hostKeys: [hostKey.private] }, (client) => {
+    client
+      .on('authentication', (ctx) => {
+        if (ctx.method === 'password' && ctx.username === 'admin' && ctx.password === sshPassword)
+          ctx.accept();
+        else ctx.reject(['password']);
+      })
+      .on('ready', () => {
+        client.on('session', (accept) => {
+          accept().on('exec', (acceptExec, _reject, info) => {
+            const stream = acceptExec();
+            const match = /^execute api-user generate-key ([A-Za-z0-9._-]{1,35})$/.exec(info.command);
+            const target = match?.[1] ? users.get(match[1]) : undefined;
+            if (!target) {
+              stream.write('Command fail. Return code -3\n');
+              stream.exit(1);
+            } else {
+              target.key = newKey(); // replaces the previous key at once, shown once
+              stream.write(
+                `New API key: ${target.key}\nNOTE: The bearer of this API key will be granted all access privileges assigned to the api-user ${target.userid}.\n`,
+              );
+              stream.exit(0);
+            }
+            stream.end();
+          });
+        });
+      })
+      .on('error', () => {});
+  });
+
+  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => ssh.listen(0, '127.0.0.1', resolve));
+  const parsedHostKey = sshUtils.parseKey(hostKey.public);
+  const publicBlob = parsedHostKey instanceof Error ? Buffer.alloc(0) : parsedHostKey.getPublicSSH();
+  return {
+    url: `https://127.0.0.1:${(https.address() as AddressInfo).port}`,
+    caPem: pems.cert,
+    fingerprint: new X509Certificate(pems.cert).fingerprint256.replace(/:/g, ''),
+    adminToken,
+    ssh: {
+      port: (ssh.address() as AddressInfo).port,
+      username: 'admin',
+      password: sshPassword,
+      hostKeySha256: `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`,
+    },
+    state: { users, profiles, requestsLog },
+    faults,
+    close: async () => {
+      https.closeAllConnections();
+      await Promise.all([
+        new Promise<void>((resolve) => https.close(() => resolve())),
+        new Promise<void>((resolve) => ssh.close(() => resolve())),
+      ]);
+    },
+  };
+}
