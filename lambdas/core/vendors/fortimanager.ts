@@ -7,21 +7,19 @@
 import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { z } from 'zod';
-import {
-  excerpt,
-  FatalError,
-  RetryableError,
-  redact,
-  UnmanagedUserError,
-  ValidationError,
-} from '../errors.ts';
+import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
 import { httpsJson } from '../http.ts';
 import type { SshAccess } from '../requests.ts';
 import { ApiUserName } from '../requests.ts';
+import {
+  adoptExistingUser,
+  cidrToAddressMask,
+  creatingRequestOf,
+  managedUserMarker,
+  SHARED_MARKER,
+} from './managed-user.ts';
 import type { AccessProfileSpec, ApiUserSpec, Vendor, VendorContext, VendorFactory } from './vendor.ts';
 
-const MARKER = 'managed-by=credential-provisioner';
-const MARKER_PATTERN = /managed-by=credential-provisioner request=([A-Za-z0-9_-]{1,80})/;
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
 /** FortiManager JSON-RPC status codes (DESIGN.md section 1). */
@@ -33,12 +31,6 @@ export const FMG_STATUS = {
   invalidData: -10,
   noPermission: -11,
 } as const;
-
-function cidrToAddressMask(cidr: string): string {
-  const [address, bits] = cidr.split('/');
-  const mask = (0xffffffff << (32 - Number(bits))) >>> 0;
-  return `${address} ${[24, 16, 8, 0].map((shift) => (mask >>> shift) & 255).join('.')}`;
-}
 
 export class FortiManagerVendor implements Vendor {
   readonly name = 'fortimanager' as const;
@@ -114,7 +106,7 @@ export class FortiManagerVendor implements Vendor {
       Object.entries(spec.permissions).map(([key, value]) => [key.replace('.', '-'), value]),
     );
     const added = await this.rpc('add', '/cli/global/system/admin/profile', {
-      data: { profileid: spec.name, description: MARKER, ...permissions },
+      data: { profileid: spec.name, description: SHARED_MARKER, ...permissions },
     });
     if (added.code === FMG_STATUS.exists) return { createdByThisRequest: false };
     this.check(added, `creating profile ${spec.name}`);
@@ -130,17 +122,8 @@ export class FortiManagerVendor implements Vendor {
 
   async findManagedUser(name: string) {
     const user = await this.readUser(name);
-    const match = user ? MARKER_PATTERN.exec(String(user.description ?? '')) : null;
-    return match?.[1] ? { name, requestId: match[1] } : undefined;
-  }
-
-  private decide(spec: ApiUserSpec, user: Record<string, unknown>) {
-    const match = MARKER_PATTERN.exec(String(user.description ?? ''));
-    if (!match)
-      throw new UnmanagedUserError(
-        `API user ${spec.name} exists on the product but was not created by this system`,
-      );
-    return { createdByThisRequest: match[1] === spec.requestId };
+    const requestId = user ? creatingRequestOf(user.description) : undefined;
+    return requestId ? { name, requestId } : undefined;
   }
 
   async ensureUser(spec: ApiUserSpec) {
@@ -152,7 +135,7 @@ export class FortiManagerVendor implements Vendor {
       throw new FatalError('an API user needs 1-10 trusted hosts narrower than 0.0.0.0/0');
     }
     const existing = await this.readUser(spec.name);
-    if (existing) return this.decide(spec, existing);
+    if (existing) return adoptExistingUser(spec.name, spec.requestId, existing.description);
     const trusthosts = Object.fromEntries(
       spec.trustedHosts.map((h, i) => [`trusthost${i + 1}`, cidrToAddressMask(h)]),
     );
@@ -163,14 +146,14 @@ export class FortiManagerVendor implements Vendor {
         profileid: spec.profile,
         'rpc-permit': 'read',
         adom: [{ 'adom-name': spec.vdom }],
-        description: [`${MARKER} request=${spec.requestId}`, spec.comment].filter(Boolean).join(' '),
+        description: managedUserMarker(spec.requestId, spec.comment),
         ...trusthosts,
       },
     });
     if (added.code === FMG_STATUS.exists) {
       const user = await this.readUser(spec.name);
       if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
-      return this.decide(spec, user);
+      return adoptExistingUser(spec.name, spec.requestId, user.description);
     }
     this.check(added, `creating API user ${spec.name}`);
     return { createdByThisRequest: true };

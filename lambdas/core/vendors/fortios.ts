@@ -3,12 +3,16 @@
  * Authorization header (never in a URL; 7.4.5+ answers a URL token with 401); errors read from
  * the body as well as the HTTP status line, mapped in one place.
  */
-import { excerpt, FatalError, NotFoundError, RetryableError, redact, UnmanagedUserError } from '../errors.ts';
+import { excerpt, FatalError, NotFoundError, RetryableError, redact } from '../errors.ts';
 import { type HttpResponse, httpsJson } from '../http.ts';
+import {
+  adoptExistingUser,
+  cidrToAddressMask,
+  creatingRequestOf,
+  managedUserMarker,
+  SHARED_MARKER,
+} from './managed-user.ts';
 import type { AccessProfileSpec, ApiUserSpec, Vendor, VendorContext, VendorFactory } from './vendor.ts';
-
-const MARKER = 'managed-by=credential-provisioner';
-const MARKER_PATTERN = /managed-by=credential-provisioner request=([A-Za-z0-9_-]{1,80})/;
 
 interface FortiOsError {
   status?: string;
@@ -22,16 +26,9 @@ function cliErrorText(body: FortiOsError | undefined): string {
   return Array.isArray(cli) ? cli.join('; ') : (cli ?? '');
 }
 
-function cidrToAddressMask(cidr: string): string {
-  const [address, bits] = cidr.split('/');
-  const prefix = Number(bits);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return `${address} ${[24, 16, 8, 0].map((shift) => (mask >>> shift) & 255).join('.')}`;
-}
-
 /** `{"fwgrp.address": "read"}` -> `{fwgrp: "custom", "fwgrp-permission": {address: "read"}}`. */
 export function accprofileBody(spec: AccessProfileSpec): Record<string, unknown> {
-  const body: Record<string, unknown> = { name: spec.name, comments: MARKER };
+  const body: Record<string, unknown> = { name: spec.name, comments: SHARED_MARKER };
   for (const [key, permission] of Object.entries(spec.permissions)) {
     const [group = key, sub] = key.split('.');
     if (!sub) {
@@ -126,8 +123,8 @@ export class FortiOsVendor implements Vendor {
 
   async findManagedUser(name: string) {
     const user = await this.readUser(name);
-    const match = user ? MARKER_PATTERN.exec(String(user.comments ?? '')) : null;
-    return match?.[1] ? { name, requestId: match[1] } : undefined;
+    const requestId = user ? creatingRequestOf(user.comments) : undefined;
+    return requestId ? { name, requestId } : undefined;
   }
 
   private async readUser(name: string): Promise<Record<string, unknown> | undefined> {
@@ -138,23 +135,13 @@ export class FortiOsVendor implements Vendor {
     return response.status === 404 ? undefined : FortiOsVendor.results(response);
   }
 
-  private async decideOnExisting(spec: ApiUserSpec, user: Record<string, unknown>) {
-    const match = MARKER_PATTERN.exec(String(user.comments ?? ''));
-    if (!match) {
-      throw new UnmanagedUserError(
-        `API user ${spec.name} exists on the product but was not created by this system`,
-      );
-    }
-    return { createdByThisRequest: match[1] === spec.requestId };
-  }
-
   async ensureUser(spec: ApiUserSpec) {
     if (spec.trustedHosts.length === 0 || spec.trustedHosts.some((h) => h.endsWith('/0'))) {
       throw new FatalError('an API user needs a trusted host narrower than 0.0.0.0/0');
     }
     const existing = await this.readUser(spec.name);
-    if (existing) return this.decideOnExisting(spec, existing);
-    const comments = [`${MARKER} request=${spec.requestId}`, spec.comment].filter(Boolean).join(' ');
+    if (existing) return adoptExistingUser(spec.name, spec.requestId, existing.comments);
+    const comments = managedUserMarker(spec.requestId, spec.comment);
     const created = await this.call('POST', '/api/v2/cmdb/system/api-user', {
       body: {
         name: spec.name,
@@ -172,7 +159,7 @@ export class FortiOsVendor implements Vendor {
       // Created meanwhile (a race, or our own earlier attempt whose answer was lost): decide from what is there.
       const user = await this.readUser(spec.name);
       if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
-      return this.decideOnExisting(spec, user);
+      return adoptExistingUser(spec.name, spec.requestId, user.comments);
     }
     this.check(created, `creating API user ${spec.name}`);
     return { createdByThisRequest: true };
