@@ -12,6 +12,14 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ValidationError } from '#core/errors.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import {
+  acknowledgeOperatorTask,
+  describeOperatorTask,
+  listOperatorTasks,
+  type OperatorDeps,
+  refuseOperatorTask,
+  submitOperatorCredential,
+} from '#core/operator-tasks.ts';
 import { causeMessage } from '#core/provision.ts';
 import {
   MAX_REQUEST_BYTES,
@@ -75,6 +83,53 @@ export interface TargetAddOptions {
   readonly vdom?: string;
   readonly adminTokenFile?: string;
   readonly adminTokenStdin?: boolean;
+  readonly sshUser?: string;
+  readonly sshPort?: string;
+  readonly sshHostKey?: string;
+  readonly sshPasswordFile?: string;
+  readonly clientId?: string;
+  readonly verifyMethod?: string;
+  readonly verifyPath?: string;
+}
+
+/** A target definition from flags: secrets only from files or stdin, each vendor's own fields. */
+async function definitionFromFlags(
+  options: TargetAddOptions,
+  io: { stdin: () => Promise<string> },
+): Promise<Record<string, unknown>> {
+  const caPem = options.caFile ? await readBounded(options.caFile, 20_000, io.stdin) : undefined;
+  const pin = { caPem, fingerprint: options.fingerprint };
+  // Cloud products may rely on the platform's trust store; appliances must pin (the schema says how).
+  const common = {
+    vendor: options.vendor,
+    baseUrl: options.baseUrl,
+    tls: caPem || options.fingerprint ? pin : undefined,
+  };
+  switch (options.vendor) {
+    case 'fortiflex':
+      return { ...common, clientId: options.clientId };
+    case 'forticnapp':
+      return common;
+    case 'autorabit':
+      return { ...common, verify: { method: options.verifyMethod, path: options.verifyPath } };
+    default: {
+      const tokenSource = options.adminTokenStdin ? '-' : options.adminTokenFile;
+      if (!tokenSource)
+        throw new ValidationError('give the admin token with --admin-token-file or --admin-token-stdin');
+      const token = (await readBounded(tokenSource, 4096, io.stdin)).trim();
+      const ssh = options.sshUser
+        ? {
+            port: options.sshPort ? Number(options.sshPort) : undefined,
+            username: options.sshUser,
+            hostKeySha256: options.sshHostKey,
+            password: options.sshPasswordFile
+              ? (await readBounded(options.sshPasswordFile, 4096, io.stdin)).trim()
+              : undefined,
+          }
+        : undefined;
+      return { ...common, tls: pin, adminCredential: { token }, vdom: options.vdom, ...(ssh ? { ssh } : {}) };
+    }
+  }
 }
 
 export async function targetAdd(
@@ -84,25 +139,9 @@ export async function targetAdd(
   io: Output & { stdin: () => Promise<string> },
 ): Promise<number> {
   const targetName = parseInput(TargetName, name, 'target name');
-  let definition: unknown;
-  if (options.file) {
-    definition = parseJson(await readBounded(options.file, 64 * 1024, io.stdin), options.file);
-  } else {
-    const tokenSource = options.adminTokenStdin ? '-' : options.adminTokenFile;
-    if (!tokenSource)
-      throw new ValidationError('give the admin token with --admin-token-file or --admin-token-stdin');
-    const token = (await readBounded(tokenSource, 4096, io.stdin)).trim();
-    definition = {
-      vendor: options.vendor,
-      baseUrl: options.baseUrl,
-      adminCredential: { token },
-      tls: {
-        caPem: options.caFile ? await readBounded(options.caFile, 20_000, io.stdin) : undefined,
-        fingerprint: options.fingerprint,
-      },
-      vdom: options.vdom,
-    };
-  }
+  const definition = options.file
+    ? parseJson(await readBounded(options.file, 64 * 1024, io.stdin), options.file)
+    : await definitionFromFlags(options, io);
   const target = parseInput(TargetDefinition, definition, `target ${targetName}`);
   const { arn, created } = await store.putTarget(targetName, target);
   io.out(`target ${targetName} ${created ? 'registered' : 'updated'} (${arn})`);
@@ -176,5 +215,77 @@ export async function list(store: CredentialStore, owner: string, io: Output): P
     versionWithStage(s, CURRENT) ?? '-',
   ]);
   io.out(renderTable(['secret', 'target', 'status', 'ticket', 'current version'], rows));
+  return 0;
+}
+
+/** Operator credential files are small: anything larger is not one. */
+export const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024;
+
+export interface SubmitOptions {
+  readonly task: string;
+  readonly file?: string;
+  readonly stdin?: boolean;
+  readonly expiresAt?: string;
+  readonly refuse?: string;
+}
+
+/** `provisioner submit`: hand in a downloaded credential, or refuse the task with a reason. */
+export async function submit(
+  deps: OperatorDeps,
+  options: SubmitOptions,
+  io: Output & { stdin: () => Promise<string> },
+): Promise<number> {
+  if (options.refuse !== undefined) {
+    if (options.file || options.stdin)
+      throw new ValidationError('give either a credential or --refuse, not both');
+    await refuseOperatorTask(deps, { taskId: options.task, reason: options.refuse });
+    io.out(`task ${options.task} refused: the workflow undoes what it prepared and reports the failure`);
+    return 0;
+  }
+  if (Boolean(options.file) === Boolean(options.stdin))
+    throw new ValidationError('give the credential with exactly one of --file <path> or --stdin');
+  const text = await readBounded(
+    options.stdin ? '-' : (options.file ?? ''),
+    MAX_CREDENTIAL_FILE_BYTES,
+    io.stdin,
+  );
+  const { secretName, versionId } = await submitOperatorCredential(deps, {
+    taskId: options.task,
+    text,
+    expiresAt: options.expiresAt,
+  });
+  io.out(`stored in ${secretName} (version ${versionId}); the workflow verifies it next`);
+  return 0;
+}
+
+/** `provisioner tasks [id]`: what waits for an operator, or one task's instructions. */
+export async function tasks(store: CredentialStore, taskId: string | undefined, io: Output): Promise<number> {
+  if (taskId) {
+    const task = await describeOperatorTask({ store }, taskId);
+    io.out(
+      `${task.taskId} (${task.vendor} target ${task.target}, ticket ${task.ticket}, owner ${task.owner})`,
+    );
+    io.out(task.instructions.summary);
+    for (const [index, step] of task.instructions.steps.entries()) io.out(`  ${index + 1}. ${step}`);
+    io.out(`submit: provisioner submit --task ${task.taskId} --file <${task.instructions.expects}>`);
+    io.out(
+      `deadline ${task.deadline}${task.acknowledgeBy ? `, acknowledge (provisioner ack) by ${task.acknowledgeBy}` : ''}`,
+    );
+    return 0;
+  }
+  const waiting = await listOperatorTasks(store);
+  io.out(
+    renderTable(
+      ['task', 'vendor', 'target', 'ticket', 'deadline'],
+      waiting.map((t) => [t.taskId, t.vendor, t.target, t.ticket, t.deadline]),
+    ),
+  );
+  return 0;
+}
+
+/** `provisioner ack`: tell the workflow someone is working on the task (a heartbeat). */
+export async function ack(deps: OperatorDeps, taskId: string, io: Output): Promise<number> {
+  const { deadline } = await acknowledgeOperatorTask(deps, { taskId });
+  io.out(`task ${taskId} acknowledged; hand the credential in by ${deadline}`);
   return 0;
 }

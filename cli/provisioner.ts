@@ -9,8 +9,10 @@ import { Command } from 'commander';
 import { ValidationError } from '#core/errors.ts';
 import { OwnerId, parseInput } from '#core/requests.ts';
 import { CredentialStore } from '#core/secrets.ts';
+import { vendorFor } from '#core/vendors/registry.ts';
 import { readEndpoints } from '#local/endpoints.ts';
-import { findStateMachineArn, list, start, status, targetAdd } from './commands.ts';
+import { ack, findStateMachineArn, list, start, status, submit, targetAdd, tasks } from './commands.ts';
+import { sfnTaskAnswers } from './task-answers.ts';
 
 interface GlobalOptions {
   local?: boolean;
@@ -74,18 +76,28 @@ program
   .command('target')
   .description('manage product targets (stored in Secrets Manager under provisioner/targets/)')
   .command('add <name>')
-  .description('register or update a target; the admin token is read from a file or stdin, never an argument')
+  .description('register or update a target; secrets are read from files or stdin, never from arguments')
   .option(
     '--file <target.json>',
     'the whole target definition as JSON (schemas/target-definition.schema.json)',
   )
-  .option('--vendor <vendor>', 'product adapter', 'fortios')
+  .option('--vendor <vendor>', 'fortios, fortimanager, fortiflex, forticnapp or autorabit', 'fortios')
   .option('--base-url <url>', 'https://host[:port] of the product')
   .option('--ca-file <pem>', 'CA certificate to pin (PEM)')
   .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin')
-  .option('--vdom <vdom>', 'default VDOM')
-  .option('--admin-token-file <file>', 'file holding the admin (super_admin) API token')
-  .option('--admin-token-stdin', 'read the admin API token from standard input')
+  .option('--vdom <vdom>', 'FortiOS / FortiManager: default VDOM')
+  .option(
+    '--admin-token-file <file>',
+    'FortiOS / FortiManager: file holding the admin (super_admin) API token',
+  )
+  .option('--admin-token-stdin', 'FortiOS / FortiManager: read the admin API token from standard input')
+  .option('--ssh-user <name>', 'FortiManager: SSH user that may run `execute api-user generate-key`')
+  .option('--ssh-port <port>', 'FortiManager: SSH port (default 22)')
+  .option('--ssh-host-key <SHA256:...>', 'FortiManager: pinned SSH host key fingerprint (`ssh-keygen -lf`)')
+  .option('--ssh-password-file <file>', 'FortiManager: file holding the SSH password')
+  .option('--client-id <id>', 'FortiFlex: OAuth client id (default flexvm)')
+  .option('--verify-method <GET|POST>', 'AutoRABIT ARM: method of the authenticated read (default GET)')
+  .option('--verify-path <path>', 'AutoRABIT ARM: path of the authenticated read that proves a token')
   .action((name: string, options) =>
     run(async (global) => {
       const { secrets } = await clients(global);
@@ -132,6 +144,48 @@ program
       const { secrets } = await clients(global);
       return list(new CredentialStore(secrets), owner, io);
     }),
+  );
+
+async function operatorDeps(global: GlobalOptions) {
+  const { sfn, secrets } = await clients(global);
+  return {
+    store: new CredentialStore(secrets, global.kmsKeyId),
+    vendorFor,
+    answers: sfnTaskAnswers(sfn),
+    now: () => new Date(),
+  };
+}
+
+program
+  .command('tasks [task]')
+  .description('list the operator tasks waiting for a credential, or show one task’s instructions')
+  .action((task: string | undefined) =>
+    run(async (global) => {
+      const { secrets } = await clients(global);
+      return tasks(new CredentialStore(secrets), task, io);
+    }),
+  );
+
+program
+  .command('submit')
+  .description(
+    'hand in the credential file a product’s UI gave you; it goes straight into Secrets Manager and the workflow gets only its ARN',
+  )
+  .requiredOption('--task <id>', 'the task, as `provisioner tasks` and the action-required event name it')
+  .option('--file <path>', 'the downloaded credential file (never pass a secret as an argument)')
+  .option('--stdin', 'read the credential from standard input')
+  .option('--expires-at <iso-date>', 'when the credential expires (products whose UI sets an expiry)')
+  .option('--refuse <reason>', 'refuse the task instead; the workflow compensates and fails')
+  .action((options: { task: string; file?: string; stdin?: boolean; expiresAt?: string; refuse?: string }) =>
+    run(async (global) => submit(await operatorDeps(global), options, io)),
+  );
+
+program
+  .command('ack')
+  .description('acknowledge a waiting task (a heartbeat): someone is on it')
+  .requiredOption('--task <id>', 'the task to acknowledge')
+  .action((options: { task: string }) =>
+    run(async (global) => ack(await operatorDeps(global), options.task, io)),
   );
 
 await program.parseAsync();

@@ -12,6 +12,9 @@ import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
+import { startAutoRabitSimulator } from './simulators/autorabit.ts';
+import { startFortiCnappSimulator } from './simulators/forticnapp.ts';
+import { startFortiFlexSimulator } from './simulators/fortiflex.ts';
 import { startFortiManagerSimulator } from './simulators/fortimanager.ts';
 import { startFortiOsSimulator } from './simulators/fortios.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
@@ -43,6 +46,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const eventBus = await startLocalEventBus({ port: ports.eventBridge });
   const fortios = await startFortiOsSimulator({ port: ports.fortios });
   const fortimanager = await startFortiManagerSimulator();
+  const fortiflex = await startFortiFlexSimulator();
+  const forticnapp = await startFortiCnappSimulator();
+  const autorabit = await startAutoRabitSimulator();
   const workflows = synthesizeWorkflows();
   const lambdaFaults = new LambdaFaults();
   const stepFunctions = await startLocalStepFunctions({
@@ -58,7 +64,13 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     secretsManager: secretsManager.url,
     stepFunctions: stepFunctions.url,
     eventBridge: eventBus.url,
-    simulators: { fortios: fortios.url, fortimanager: fortimanager.url },
+    simulators: {
+      fortios: fortios.url,
+      fortimanager: fortimanager.url,
+      fortiflex: fortiflex.url,
+      forticnapp: forticnapp.url,
+      autorabit: autorabit.url,
+    },
   };
   // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
   Object.assign(process.env, awsEnvironmentFor(endpoints), {
@@ -83,6 +95,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     stepFunctions,
     fortios,
     fortimanager,
+    fortiflex,
+    forticnapp,
+    autorabit,
     lambdaFaults,
     secretsClient,
     sfnClient,
@@ -108,13 +123,44 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         ssh: fortimanager.ssh,
       });
     },
+    /** Registers the FortiFlex simulator (FortiCloud OAuth) as a target, pinned to its CA. */
+    async registerFortiFlexTarget(name: string) {
+      return store.putTarget(name, {
+        vendor: 'fortiflex',
+        baseUrl: fortiflex.url,
+        clientId: 'flexvm',
+        tls: { caPem: fortiflex.caPem },
+      });
+    },
+    /** Registers the FortiCNAPP simulator (its account's API) as a target, pinned to its CA. */
+    async registerFortiCnappTarget(name: string) {
+      return store.putTarget(name, {
+        vendor: 'forticnapp',
+        baseUrl: forticnapp.url,
+        tls: { caPem: forticnapp.caPem },
+        tokenExpirySeconds: 3600,
+      });
+    },
+    /** Registers the AutoRABIT ARM simulator as a target, with its authenticated read as the verify call. */
+    async registerAutoRabitTarget(name: string) {
+      return store.putTarget(name, {
+        vendor: 'autorabit',
+        baseUrl: autorabit.url,
+        tls: { caPem: autorabit.caPem },
+        verify: { method: 'GET', path: autorabit.verifyPath },
+      });
+    },
     async close() {
+      await stepFunctions.service.stopAll();
       secretsClient.destroy();
       sfnClient.destroy();
       await Promise.all([
         stepFunctions.close(),
         fortios.close(),
         fortimanager.close(),
+        fortiflex.close(),
+        forticnapp.close(),
+        autorabit.close(),
         eventBus.close(),
         secretsManager.close(),
       ]);

@@ -1,8 +1,10 @@
 /**
- * `npm start`: the end-to-end scenario on the embedded default. It registers the FortiOS simulator
- * as a target, provisions the vendor document's example (a REST API admin with read-only access to
- * firewall addresses) through the synthesized provision workflow, proves the stored key works by
- * calling the product with it, and prints a table. Never the key.
+ * `npm start`: the end-to-end scenario on the embedded default. It registers a simulator of each of
+ * the five products as a target and provisions a credential on each through the synthesized
+ * provision workflow: FortiOS and FortiManager through their APIs (the vendor document's read-only
+ * firewall-address admin), FortiFlex, FortiCNAPP and AutoRABIT ARM through an operator task that
+ * the scenario answers in the simulated product UI and with `provisioner submit`. It proves each
+ * stored credential works by calling the product with it, and prints one table. Never a secret.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -11,12 +13,15 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '#core/execution-names.ts';
+import { httpsJson } from '#core/http.ts';
 import { causeMessage } from '#core/provision.ts';
-import { parseProvisionRequest } from '#core/requests.ts';
+import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { CURRENT, versionWithStage } from '#core/secrets.ts';
+import { materialOf } from '#core/vendors/material.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
 import { captureLambdaLogs } from './log-capture.ts';
+import { obtainInProductUi, submitAsOperator, waitForActionRequired } from './operator.ts';
 import { renderTable } from './table.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -47,15 +52,29 @@ async function followExecution(env: LocalEnvironment, executionArn: string) {
   return finished;
 }
 
-/** Provisions the example on one target and proves its stored key works; returns its table row. */
-async function provisionOn(env: LocalEnvironment, targetName: string, example: Record<string, unknown>) {
-  // The document's trusted host plus this machine's address, so the workflow can verify the key from here.
-  const input = {
-    ...example,
-    target: targetName,
-    trustedHosts: [...(example.trustedHosts as string[]), '127.0.0.1/32'],
-  };
+/** A consumer's call with a brokered bearer token (FortiFlex, FortiCNAPP simulators). */
+async function consumerCall(target: TargetDefinition, token: string): Promise<boolean> {
+  const call =
+    target.vendor === 'fortiflex'
+      ? { method: 'POST' as const, path: '/ES/api/fortiflex/v2/programs/list', body: {} }
+      : { method: 'GET' as const, path: '/api/v2/UserProfile' };
+  const response = await httpsJson({
+    baseUrl: target.baseUrl,
+    ...call,
+    headers: { authorization: `Bearer ${token}` },
+    tls: 'tls' in target ? target.tls : undefined,
+  });
+  return response.status === 200;
+}
+
+/**
+ * Provisions one request and proves its stored credential works; returns its table row. An operator
+ * task is answered as a person would: in the product's UI, then with `provisioner submit`.
+ */
+async function provisionOn(env: LocalEnvironment, input: Record<string, unknown>) {
   const request = parseProvisionRequest(input);
+  const targetName = request.target;
+  const target = await env.store.loadTarget(targetName);
   const name = executionNameFor('provision', request.ticket, input);
   const started = await env.sfnClient.send(
     new StartExecutionCommand({
@@ -66,7 +85,18 @@ async function provisionOn(env: LocalEnvironment, targetName: string, example: R
   );
   const executionArn = started.executionArn ?? '';
   say(`  provisioning ${request.apiUser} on ${targetName} (execution ${name})`);
+  let answeredBy = 'API';
+  if (vendorFor({ target }).capabilities.issuance === 'operator') {
+    const task = await waitForActionRequired(env, name);
+    say(`    operator task ${task.taskId}: ${task.summary}`);
+    say(`    (due ${task.deadline}; answered here in the simulated UI, then: ${task.submit})`);
+    await submitAsOperator(env, task.taskId, obtainInProductUi(env, task, request.serviceUser), {
+      out: (line) => say(`    provisioner submit: ${line}`),
+    });
+    answeredBy = 'operator task';
+  }
   await followExecution(env, executionArn);
+
   const execution = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(
@@ -82,20 +112,26 @@ async function provisionOn(env: LocalEnvironment, targetName: string, example: R
   // Proof: read the key as a consumer would (AWSCURRENT) and call the product with it.
   const stored = await env.store.describe(result.secretName);
   const current = stored ? versionWithStage(stored, CURRENT) : undefined;
-  const value = await env.store.readVersion(result.secretName, current ?? '');
-  const target = await env.store.loadTarget(targetName);
-  const verdict = await vendorFor({ target }).verify(value.key);
-  if (verdict !== 'accepted')
-    throw new Error(`the key stored for ${targetName} was ${verdict} by the product`);
-  return [
-    targetName,
-    target.vendor,
-    request.apiUser,
-    result.secretName,
-    result.versionId,
-    result.status,
-    'yes',
-  ];
+  const vendor = vendorFor({ target });
+  let works: boolean;
+  if (vendor.capabilities.tokenBroker) {
+    // Consumers of a broker product use the brokered token; minting another would kill it.
+    const token = await env.store.readAccessToken(result.secretName);
+    works = token !== undefined && (await consumerCall(target, token.accessToken));
+  } else {
+    const value = await env.store.readVersion(result.secretName, current ?? '');
+    works = (await vendor.verify(materialOf(target.vendor, value))).outcome === 'accepted';
+  }
+  if (!works) throw new Error(`the credential stored for ${targetName} is refused by the product`);
+  const proof = vendor.capabilities.tokenBroker ? 'yes (brokered token)' : 'yes';
+  return [targetName, target.vendor, request.apiUser, answeredBy, result.secretName, result.status, proof];
+}
+
+async function readExample(file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(new URL(`../examples/${file}`, import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 async function main(): Promise<number> {
@@ -107,18 +143,26 @@ async function main(): Promise<number> {
     );
     await env.registerFortiOsTarget('fgt-lab');
     await env.registerFortiManagerTarget('fmg-lab');
-    say(
-      `  targets registered: fgt-lab ${env.fortios.url}, fmg-lab ${env.fortimanager.url} (TLS pinned to their CAs)`,
-    );
-    const example = JSON.parse(
-      await readFile(new URL('../examples/provision-request.json', import.meta.url), 'utf8'),
-    ) as Record<string, unknown>;
+    await env.registerFortiFlexTarget('flex-lab');
+    await env.registerFortiCnappTarget('cnapp-lab');
+    await env.registerAutoRabitTarget('arm-lab');
+    say('  targets registered: fgt-lab, fmg-lab, flex-lab, cnapp-lab, arm-lab (TLS pinned to their CAs)');
+    const example = await readExample('provision-request.json');
+    // The document's trusted host plus this machine's address, so the workflow can verify the key from here.
+    const trustedHosts = [...(example.trustedHosts as string[]), '127.0.0.1/32'];
+    const requests = [
+      { ...example, target: 'fgt-lab', trustedHosts },
+      { ...example, target: 'fmg-lab', trustedHosts },
+      await readExample('provision-fortiflex.json'),
+      await readExample('provision-forticnapp.json'),
+      await readExample('provision-autorabit.json'),
+    ];
     const rows = [];
-    for (const target of ['fgt-lab', 'fmg-lab']) rows.push(await provisionOn(env, target, example));
+    for (const request of requests) rows.push(await provisionOn(env, request));
     say('');
     say(
       renderTable(
-        ['target', 'product', 'API user', 'secret', 'version', 'status', 'key works on the product'],
+        ['target', 'product', 'API user', 'issued by', 'secret', 'status', 'works on the product'],
         rows,
       ),
     );

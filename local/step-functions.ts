@@ -31,6 +31,11 @@ export interface LocalStepFunctionsOptions {
   readonly waitOverrideMs?: number;
   /** Milliseconds between retries instead of the definition's backoff (tests and the demo). */
   readonly retryOverrideMs?: number;
+  /**
+   * Milliseconds a callback task waits for its token instead of its TimeoutSeconds, counted from the
+   * moment its Lambda returned (tests of expired operator tasks).
+   */
+  readonly callbackTimeoutOverrideMs?: number;
 }
 
 export interface HistoryEvent {
@@ -152,6 +157,8 @@ function historyOf(event: EventLog): { type: string; details: Record<string, unk
 }
 
 export class LocalStepFunctions {
+  /** See LocalStepFunctionsOptions; settable so one test can let a task expire. */
+  callbackTimeoutOverrideMs: number | undefined;
   readonly region: string;
   readonly accountId: string;
   private readonly machines = new Map<string, MachineRecord>();
@@ -161,6 +168,7 @@ export class LocalStepFunctions {
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
+    this.callbackTimeoutOverrideMs = options.callbackTimeoutOverrideMs;
     for (const { name, definition } of options.machines) {
       const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
       const states = definition as StatesDefinition;
@@ -258,6 +266,21 @@ export class LocalStepFunctions {
     const execution = this.execution(executionArn);
     await execution.finished;
     return this.describe(execution);
+  }
+
+  /** Stops every running execution and fails its waiting tasks, so no timer outlives the endpoint. */
+  async stopAll(): Promise<void> {
+    const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
+    for (const execution of running) {
+      execution.stopRequested = true;
+      execution.abort();
+    }
+    for (const task of this.tasks.values()) {
+      const stopped = new Error('the execution was stopped');
+      stopped.name = 'States.Runtime';
+      task.reject(stopped);
+    }
+    await Promise.all(running.map((e) => e.finished));
   }
 
   /** Every execution's history (for leak scans). */
@@ -492,24 +515,38 @@ export class LocalStepFunctions {
     const text = JSON.stringify(parameters);
     const token = [...this.tasks.entries()].find(([t, task]) => !task.settled && text.includes(t))?.[0];
     if (!token) throw new Error('a .waitForTaskToken task must pass $$.Task.Token in its Payload');
+    let expire: () => void = () => {};
     const settled = new Promise<Json>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let heartbeatTimer: NodeJS.Timeout | undefined;
+      let deadlineTimer: NodeJS.Timeout | undefined;
+      const timeout = (name: string, message: string) => () => {
+        const error = new Error(message);
+        error.name = name;
+        finish(() => reject(error));
+      };
       const arm = () => {
-        clearTimeout(timer);
+        clearTimeout(heartbeatTimer);
         if (heartbeatSeconds) {
-          timer = setTimeout(() => {
-            const timeout = new Error('no heartbeat within HeartbeatSeconds');
-            timeout.name = 'States.HeartbeatTimeout';
-            finish(() => reject(timeout));
-          }, heartbeatSeconds * 1000);
+          heartbeatTimer = setTimeout(
+            timeout('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds'),
+            heartbeatSeconds * 1000,
+          ).unref();
         }
       };
       const finish = (done: () => void) => {
         const task = this.tasks.get(token);
         if (!task || task.settled) return;
         task.settled = true;
-        clearTimeout(timer);
+        clearTimeout(heartbeatTimer);
+        clearTimeout(deadlineTimer);
         done();
+      };
+      expire = () => {
+        if (this.callbackTimeoutOverrideMs === undefined) return;
+        deadlineTimer = setTimeout(
+          timeout('States.Timeout', 'the task was not answered within TimeoutSeconds'),
+          this.callbackTimeoutOverrideMs,
+        );
       };
       this.tasks.set(token, {
         executionArn,
@@ -517,11 +554,12 @@ export class LocalStepFunctions {
         resolve: (output) => finish(() => resolve(output as Json)),
         reject: (error) => finish(() => reject(error)),
         heartbeat: arm,
-        cancel: () => clearTimeout(timer),
+        cancel: () => finish(() => {}),
       });
       arm();
     });
     await this.invokeLambda(parameters);
+    expire();
     return settled;
   }
 }

@@ -18,12 +18,23 @@ function materialIn(value: unknown, found: Set<string>): void {
   }
 }
 
-/** Every secret value ever stored in the local Secrets Manager, plus the simulators' admin tokens. */
+/**
+ * Every secret value ever stored in the local Secrets Manager, the simulators' admin credentials,
+ * and everything the simulated products issued (keys, passwords, key secrets, bearer and OAuth
+ * tokens), whether or not it reached Secrets Manager.
+ */
 export function collectIssuedMaterial(env: LocalEnvironment): string[] {
   const found = new Set<string>([
     env.fortios.adminToken,
     env.fortimanager.adminToken,
     env.fortimanager.ssh.password,
+    ...[...env.fortios.state.users.values()].flatMap((u) => (u.key ? [u.key] : [])),
+    ...[...env.fortimanager.state.users.values()].flatMap((u) => (u.key ? [u.key] : [])),
+    ...[...env.fortiflex.state.users.values()].flatMap((u) => (u.password ? [u.password] : [])),
+    ...env.fortiflex.state.tokens.keys(),
+    ...[...env.forticnapp.state.keys.values()].map((k) => k.secret),
+    ...env.forticnapp.state.tokens.keys(),
+    ...env.autorabit.state.tokens.keys(),
   ]);
   for (const text of env.secretsManager.store.allStoredValues()) {
     try {

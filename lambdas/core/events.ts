@@ -19,10 +19,36 @@ export interface CredentialEventDetail {
   readonly reason?: string;
 }
 
-export type CredentialEventType = 'credential.provisioned' | 'credential.provision-failed';
+/**
+ * An operator must act in a product's UI: what to do, for which ticket, by when. It names the task
+ * to answer (`provisioner submit --task <taskId>`); the task token itself stays in Secrets Manager.
+ */
+export interface ActionRequiredDetail {
+  readonly taskId: string;
+  readonly target: string;
+  readonly vendor: string;
+  readonly apiUser: string;
+  readonly owner: string;
+  readonly ticket: string;
+  readonly requestId: string;
+  readonly deadline: string;
+  readonly acknowledgeBy?: string;
+  readonly summary: string;
+  readonly steps: readonly string[];
+  readonly expects: string;
+  readonly submit: string;
+}
+
+export interface EventDetails {
+  'credential.provisioned': CredentialEventDetail;
+  'credential.provision-failed': CredentialEventDetail & { readonly operatorAction?: string };
+  'credential.action-required': ActionRequiredDetail;
+}
+
+export type CredentialEventType = keyof EventDetails;
 
 export interface EventPublisher {
-  publish(type: CredentialEventType, detail: CredentialEventDetail): Promise<void>;
+  publish<T extends CredentialEventType>(type: T, detail: EventDetails[T]): Promise<void>;
 }
 
 export class EventBridgePublisher implements EventPublisher {
@@ -31,7 +57,7 @@ export class EventBridgePublisher implements EventPublisher {
     private readonly busName = 'default',
   ) {}
 
-  async publish(type: CredentialEventType, detail: CredentialEventDetail): Promise<void> {
+  async publish<T extends CredentialEventType>(type: T, detail: EventDetails[T]): Promise<void> {
     const answer = await this.client.send(
       new PutEventsCommand({
         Entries: [

@@ -1,7 +1,8 @@
 /**
  * HTTPS to products, with per-target pinning and bounds. There is no switch to skip TLS
  * verification: a target pins its CA (chain and host name checked against that CA only) or the
- * SHA-256 fingerprint of its certificate (the leaf must match exactly).
+ * SHA-256 fingerprint of its certificate (the leaf must match exactly); a cloud product without a
+ * pin is verified against the platform's trust store.
  */
 import { Agent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -21,7 +22,8 @@ export interface HttpRequest {
   readonly query?: Readonly<Record<string, string>>;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: unknown;
-  readonly tls: TlsPin;
+  /** Absent: the platform's trust store (cloud products); appliances always pin. */
+  readonly tls: TlsPin | undefined;
   readonly timeoutMs?: number;
   readonly maxResponseBytes?: number;
 }
@@ -69,7 +71,8 @@ class FingerprintPinnedAgent extends Agent {
   }
 }
 
-function pinOptions(tls: TlsPin) {
+function pinOptions(tls: TlsPin | undefined) {
+  if (!tls) return { rejectUnauthorized: true, agent: false as const };
   if (tls.caPem) return { ca: tls.caPem, rejectUnauthorized: true, agent: false as const };
   if (tls.fingerprint)
     return { agent: new FingerprintPinnedAgent(tls.fingerprint.replace(/:/g, '').toUpperCase()) };

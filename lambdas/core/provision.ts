@@ -8,15 +8,19 @@ import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError 
 import type { EventPublisher } from './events.ts';
 import { ProvisionRequest, parseInput, parseProvisionRequest, type TargetDefinition } from './requests.ts';
 import {
+  accessTokenSecretName,
   type CredentialStore,
   CURRENT,
   clientRequestToken,
   credentialSecretName,
   PENDING,
   PREVIOUS,
+  type SecretDescription,
   TAG,
   versionWithStage,
 } from './secrets.ts';
+import { materialOf } from './vendors/material.ts';
+import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
 import type { Vendor, VendorContext } from './vendors/vendor.ts';
 
 export interface ProvisionDeps {
@@ -37,6 +41,8 @@ export const ProvisionState = z
     request: ProvisionRequest,
     requestId: ExecutionName,
     secretName: z.string().max(512),
+    /** Who issues the credential: the product's API, or an operator through a callback task. */
+    issuance: z.enum(['api', 'operator']),
     accessProfile: Ensured.optional(),
     apiUser: Ensured.optional(),
     credential: z
@@ -54,7 +60,7 @@ export function parseProvisionState(input: unknown): ProvisionState {
 
 const ISSUE_KEY_STEP = 'issue-key-and-store';
 
-async function vendorOf(
+export async function vendorOf(
   deps: ProvisionDeps,
   targetName: string,
 ): Promise<{ vendor: Vendor; target: TargetDefinition }> {
@@ -62,15 +68,36 @@ async function vendorOf(
   return { vendor: deps.vendorFor({ target }), target };
 }
 
+/**
+ * What each kind of product needs of a request: API products a profile and trusted hosts; products
+ * whose keys belong to a named product user, that user. Fields a product cannot use are refused
+ * rather than silently ignored.
+ */
+function checkRequestFits(vendor: Vendor, request: ProvisionRequest): void {
+  const issues: string[] = [];
+  if (vendor.capabilities.issuance === 'api') {
+    if (!request.accessProfile) issues.push(`accessProfile: required for ${vendor.name}`);
+    if (!request.trustedHosts?.length) issues.push('trustedHosts: at least one trusted host is required');
+  } else {
+    if (request.accessProfile) issues.push(`accessProfile: ${vendor.name} has no admin profiles; remove it`);
+    if (request.trustedHosts) issues.push(`trustedHosts: ${vendor.name} has no trusted hosts; remove them`);
+    if (vendor.capabilities.maxKeysPerUser && !request.serviceUser) {
+      issues.push(`serviceUser: required for ${vendor.name} (the product user the key belongs to)`);
+    }
+  }
+  if (issues.length > 0) throw new ValidationError('invalid provision request', issues);
+}
+
 /** ValidateRequest: schema, size and allow-lists, the target exists, nothing active is in the way. */
 export async function validateRequest(
   deps: ProvisionDeps,
   input: { request: unknown; executionName: unknown },
-): Promise<Pick<ProvisionState, 'request' | 'requestId' | 'secretName'>> {
+): Promise<Pick<ProvisionState, 'request' | 'requestId' | 'secretName' | 'issuance'>> {
   const request = parseProvisionRequest(input.request);
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
   // Loading the target proves it exists and holds a valid definition before anything is created.
-  await deps.store.loadTarget(request.target);
+  const { vendor } = await vendorOf(deps, request.target);
+  checkRequestFits(vendor, request);
   const secretName = credentialSecretName(request.target, request.apiUser);
   const existing = await deps.store.describe(secretName);
   if (existing?.deletedDate) {
@@ -85,25 +112,55 @@ export async function validateRequest(
       `${request.apiUser} on ${request.target} already has a credential (${secretName}, status ${status}): rotate it instead of provisioning again`,
     );
   }
-  return { request, requestId, secretName };
+  return { request, requestId, secretName, issuance: vendor.capabilities.issuance };
+}
+
+function requiredOf<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new ValidationError(`workflow state has no ${what}`);
+  return value;
 }
 
 export async function ensureAccessProfile(deps: ProvisionDeps, state: ProvisionState) {
   const { vendor } = await vendorOf(deps, state.request.target);
-  return vendor.ensureAccessProfile(state.request.accessProfile);
+  return asApiVendor(vendor).ensureAccessProfile(requiredOf(state.request.accessProfile, 'accessProfile'));
 }
 
 export async function createApiUser(deps: ProvisionDeps, state: ProvisionState) {
   const { vendor } = await vendorOf(deps, state.request.target);
   const { request } = state;
-  return vendor.ensureUser({
+  return asApiVendor(vendor).ensureUser({
     name: request.apiUser,
-    profile: request.accessProfile.name,
-    trustedHosts: request.trustedHosts,
+    profile: requiredOf(request.accessProfile, 'accessProfile').name,
+    trustedHosts: requiredOf(request.trustedHosts, 'trustedHosts'),
     vdom: request.vdom,
     requestId: state.requestId,
     comment: request.comment,
   });
+}
+
+/**
+ * The credential's secret, created by the first step that needs it (create-if-absent, tagged for the
+ * inventory), refused when a secret of that name belongs to another target or product.
+ */
+export async function ensureRequestSecret(
+  deps: ProvisionDeps,
+  state: ProvisionState,
+  target: TargetDefinition,
+): Promise<SecretDescription> {
+  const { request, requestId, secretName } = state;
+  const secret = await deps.store.ensureCredentialSecret(secretName, {
+    [TAG.owner]: request.owner,
+    [TAG.target]: request.target,
+    [TAG.vendor]: target.vendor,
+    [TAG.ticket]: request.ticket,
+    [TAG.status]: 'provisioning',
+    [TAG.createdBy]: requestId,
+    ...(request.serviceUser ? { [TAG.serviceUser]: request.serviceUser } : {}),
+  });
+  if (secret.tags[TAG.target] !== request.target || secret.tags[TAG.vendor] !== target.vendor) {
+    throw new FatalError(`${secretName} exists but is not a credential of target ${request.target}`);
+  }
+  return secret;
 }
 
 /**
@@ -114,22 +171,13 @@ export async function issueKeyAndStore(
   deps: ProvisionDeps,
   state: ProvisionState,
 ): Promise<{ secretArn: string; versionId: string }> {
-  const { request, requestId, secretName } = state;
+  const { request, requestId } = state;
   const { vendor, target } = await vendorOf(deps, request.target);
-  const secret = await deps.store.ensureCredentialSecret(secretName, {
-    [TAG.owner]: request.owner,
-    [TAG.target]: request.target,
-    [TAG.vendor]: target.vendor,
-    [TAG.ticket]: request.ticket,
-    [TAG.status]: 'provisioning',
-    [TAG.createdBy]: requestId,
-  });
-  if (secret.tags[TAG.target] !== request.target || secret.tags[TAG.vendor] !== target.vendor) {
-    throw new FatalError(`${secretName} exists but is not a credential of target ${request.target}`);
-  }
+  const api = asApiVendor(vendor);
+  const secret = await ensureRequestSecret(deps, state, target);
   const token = clientRequestToken(requestId, ISSUE_KEY_STEP);
   if (secret.versions[token]) return { secretArn: secret.arn, versionId: token };
-  const { key } = await vendor.issueKey(request.apiUser);
+  const { key } = await api.issueKey(request.apiUser);
   const versionId = await deps.store.storePending(
     secret.arn,
     {
@@ -144,14 +192,39 @@ export async function issueKeyAndStore(
   return { secretArn: secret.arn, versionId };
 }
 
-/** VerifyCredential: the stored key must be accepted by the product (retried while it propagates). */
+/**
+ * VerifyCredential: the stored credential must be accepted by the product (retried while it
+ * propagates); a credential the product calls broken fails at once. Token-broker products keep
+ * the bearer token the check minted, so the broker stays the only minter.
+ */
 export async function verifyCredential(deps: ProvisionDeps, state: ProvisionState): Promise<void> {
   const credential = requireCredential(state);
-  const { vendor } = await vendorOf(deps, state.request.target);
-  const { key } = await deps.store.readVersion(credential.secretArn, credential.versionId);
-  if ((await vendor.verify(key)) !== 'accepted') {
+  const { request, secretName } = state;
+  const { vendor, target } = await vendorOf(deps, request.target);
+  // An operator task hands back an ARN: it must be this request's own secret and version.
+  const secret = await deps.store.describe(secretName);
+  if (!secret || secret.arn !== credential.secretArn || !secret.versions[credential.versionId]) {
+    throw new FatalError(`the credential handed to this workflow is not a version of ${secretName}`);
+  }
+  const stored = await deps.store.readVersion(credential.secretArn, credential.versionId);
+  const result = await vendor.verify(materialOf(target.vendor, stored));
+  if (result.outcome === 'broken') {
+    throw new FatalError(`${request.target} refuses the credential of ${request.apiUser}: ${result.reason}`);
+  }
+  if (result.outcome !== 'accepted') {
     throw new CredentialNotYetValidError(
-      `${state.request.target} does not accept the new key of ${state.request.apiUser} yet`,
+      `${request.target} does not accept the new credential of ${request.apiUser} yet${result.reason ? ` (${result.reason})` : ''}`,
+    );
+  }
+  if (result.accessToken) {
+    await deps.store.putAccessToken(
+      secretName,
+      {
+        accessToken: result.accessToken.token,
+        expiresAt: result.accessToken.expiresAt,
+        mintedAt: deps.now().toISOString(),
+      },
+      { [TAG.target]: request.target, [TAG.vendor]: target.vendor, [TAG.ticket]: request.ticket },
     );
   }
 }
@@ -200,6 +273,8 @@ export async function finalizeCredential(
 export interface CompensationResult {
   readonly userRemoved: boolean;
   readonly secret: 'deleted' | 'version-discarded' | 'untouched';
+  /** What a person must still undo in the product's UI (operator products). */
+  readonly operatorAction?: string;
 }
 
 /** The message of a Lambda error cause (`{"errorType","errorMessage",...}`), or the cause text itself. */
@@ -223,10 +298,32 @@ export async function compensateProvision(
   state: ProvisionState,
 ): Promise<CompensationResult> {
   const { request, requestId, secretName } = state;
-  const { vendor } = await vendorOf(deps, request.target);
-  const user = await vendor.findManagedUser(request.apiUser);
-  const userRemoved = user?.requestId === requestId && (await vendor.revoke(request.apiUser)).removed;
-  const secret = await discardThisRequestsVersion(deps.store, secretName, requestId);
+  const { vendor, target } = await vendorOf(deps, request.target);
+  let userRemoved = false;
+  let operatorAction: string | undefined;
+  let versionId = clientRequestToken(requestId, ISSUE_KEY_STEP);
+  if (vendor.capabilities.issuance === 'api') {
+    const api = asApiVendor(vendor);
+    const user = await api.findManagedUser(request.apiUser);
+    userRemoved = user?.requestId === requestId && (await api.revoke(request.apiUser)).removed;
+  } else {
+    // The task (and its token) dies with the request; an operator answering late finds nothing.
+    await deps.store.deleteTask(requestId);
+    if (state.credential) {
+      versionId = state.credential.versionId;
+      const stored = await deps.store.readVersion(state.credential.secretArn, versionId);
+      const token = await deps.store.readAccessToken(secretName);
+      const revoked = await asOperatorVendor(vendor).revoke(
+        materialOf(target.vendor, stored),
+        token && { token: token.accessToken, expiresAt: token.expiresAt },
+      );
+      await deps.store.deleteNow(accessTokenSecretName(secretName));
+      operatorAction = revoked.operatorAction;
+    } else {
+      operatorAction = `if a credential was already created in ${request.target} for task ${requestId}, delete it there`;
+    }
+  }
+  const secret = await discardThisRequestsVersion(deps.store, secretName, requestId, versionId);
   await deps.events.publish('credential.provision-failed', {
     target: request.target,
     apiUser: request.apiUser,
@@ -235,14 +332,16 @@ export async function compensateProvision(
     requestId,
     error: state.error?.Error ?? 'unknown',
     reason: causeMessage(state.error?.Cause),
+    ...(operatorAction ? { operatorAction } : {}),
   });
-  return { userRemoved, secret };
+  return { userRemoved, secret, ...(operatorAction ? { operatorAction } : {}) };
 }
 
 async function discardThisRequestsVersion(
   store: CredentialStore,
   secretName: string,
   requestId: string,
+  versionId: string,
 ): Promise<CompensationResult['secret']> {
   const description = await store.describe(secretName);
   if (!description || description.deletedDate) return 'untouched';
@@ -251,7 +350,6 @@ async function discardThisRequestsVersion(
     await store.deleteNow(description.arn);
     return 'deleted';
   }
-  const versionId = clientRequestToken(requestId, ISSUE_KEY_STEP);
   const labels = description.versions[versionId];
   if (!labels) return 'untouched';
   const previous = versionWithStage(description, PREVIOUS);

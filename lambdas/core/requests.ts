@@ -13,7 +13,7 @@ import { ValidationError } from './errors.ts';
 /** Console input larger than this is refused before anything is parsed further. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
 
-export const VENDORS = ['fortios', 'fortimanager'] as const;
+export const VENDORS = ['fortios', 'fortimanager', 'fortiflex', 'forticnapp', 'autorabit'] as const;
 export type VendorName = (typeof VENDORS)[number];
 
 /** Letters, digits, dot, dash, underscore; starts with a letter or digit. FortiOS limits api-user names to 35. */
@@ -47,6 +47,14 @@ export const OwnerId = z
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
     'must be an e-mail address or directory id (letters, digits, ._@+-)',
+  );
+
+/** A product user named in operator instructions: an e-mail address or a plain user name. */
+export const ServiceUserName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
+    'must be 1-128 characters of letters, digits or ._@+- (a user name or e-mail address)',
   );
 
 export const VdomName = z.string().regex(/^[A-Za-z0-9_-]{1,31}$/, 'must be 1-31 letters, digits, "_" or "-"');
@@ -118,12 +126,21 @@ export const ProvisionRequest = z
     apiUser: ApiUserName.describe('Name of the API user to create on the product'),
     owner: OwnerId.describe('Who the credential belongs to; revocation finds credentials by owner'),
     ticket: TicketId.describe('Ticket that approved the access; names the execution'),
-    accessProfile: AccessProfile.describe('Admin profile the API user gets; created when absent'),
+    accessProfile: AccessProfile.optional().describe(
+      'FortiOS / FortiManager: admin profile the API user gets; created when absent',
+    ),
     trustedHosts: z
       .array(TrustedHost)
       .min(1, 'at least one trusted host is required')
       .max(10, 'at most 10 trusted hosts')
-      .describe('Source addresses allowed to use the key (CIDR or address and mask)'),
+      .optional()
+      .describe('FortiOS / FortiManager: source addresses allowed to use the key (CIDR or address and mask)'),
+    serviceUser: ServiceUserName.optional().describe(
+      'FortiCNAPP: the service user the API key is assigned to; AutoRABIT ARM: the user whose license holds the token',
+    ),
+    permissionProfile: ProfileName.optional().describe(
+      'FortiFlex: the IAM permission profile the operator selects for the API user',
+    ),
     vdom: VdomName.default('root').describe('Virtual domain of the API user'),
     comment: z
       .string()
@@ -163,27 +180,93 @@ export const SshAccess = z
   })
   .strict();
 
-export const TargetDefinition = z
+const HttpsBaseUrl = z
+  .string()
+  .url()
+  .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
+  .refine((u) => {
+    const url = new URL(u);
+    return url.pathname === '/' && !url.search && !url.username && !url.password;
+  }, 'must be scheme, host and port only');
+
+const AdminToken = z.object({ token: z.string().min(16).max(512) }).strict();
+
+/** A request path on the product: allow-listed characters only, so nothing is injected into a URL. */
+const ProductPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path of letters, digits and ._~/-');
+
+const FortiOsTarget = z
   .object({
-    vendor: z.enum(VENDORS),
-    baseUrl: z
-      .string()
-      .url()
-      .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
-      .refine((u) => {
-        const url = new URL(u);
-        return url.pathname === '/' && !url.search && !url.username && !url.password;
-      }, 'must be scheme, host and port only'),
-    adminCredential: z.object({ token: z.string().min(16).max(512) }).strict(),
+    vendor: z.literal('fortios'),
+    baseUrl: HttpsBaseUrl,
+    adminCredential: AdminToken,
     tls: TlsPinning,
     vdom: VdomName.optional(),
-    ssh: SshAccess.optional(),
   })
-  .strict()
-  .refine((t) => t.vendor !== 'fortimanager' || t.ssh !== undefined, {
-    message: 'a FortiManager target needs ssh access (keys are generated on its CLI)',
-    path: ['ssh'],
-  });
+  .strict();
+
+const FortiManagerTarget = z
+  .object({
+    vendor: z.literal('fortimanager'),
+    baseUrl: HttpsBaseUrl,
+    adminCredential: AdminToken,
+    tls: TlsPinning,
+    vdom: VdomName.optional(),
+    ssh: SshAccess.describe('keys are generated on the FortiManager CLI over SSH'),
+  })
+  .strict();
+
+/**
+ * Cloud products are reached through the platform's trust store unless `tls` pins a CA or certificate
+ * (a lab, a proxy, the simulator). There is no way to switch verification off.
+ */
+const FortiFlexTarget = z
+  .object({
+    vendor: z.literal('fortiflex'),
+    baseUrl: HttpsBaseUrl.default('https://customerapiauth.fortinet.com/').describe(
+      'FortiCloud OAuth host (customerapiauth.fortinet.com)',
+    ),
+    clientId: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/)
+      .default('flexvm'),
+    tls: TlsPinning.optional(),
+  })
+  .strict();
+
+const FortiCnappTarget = z
+  .object({
+    vendor: z.literal('forticnapp'),
+    baseUrl: HttpsBaseUrl.describe('https://<account>.lacework.net/'),
+    tls: TlsPinning.optional(),
+    /** Lifetime asked for brokered bearer tokens (the API allows up to 86400 s). */
+    tokenExpirySeconds: z.number().int().min(300).max(86_400).default(3600),
+  })
+  .strict();
+
+const AutoRabitTarget = z
+  .object({
+    vendor: z.literal('autorabit'),
+    baseUrl: HttpsBaseUrl,
+    tls: TlsPinning.optional(),
+    /** No public API reference exists: the authenticated read that proves a token works is configured here. */
+    verify: z
+      .object({
+        method: z.enum(['GET', 'POST']).default('GET'),
+        path: ProductPath,
+      })
+      .strict(),
+  })
+  .strict();
+
+export const TargetDefinition = z.discriminatedUnion('vendor', [
+  FortiOsTarget,
+  FortiManagerTarget,
+  FortiFlexTarget,
+  FortiCnappTarget,
+  AutoRabitTarget,
+]);
 export type TargetDefinition = z.output<typeof TargetDefinition>;
 
 /** Parses with a schema and turns zod's issues into one specific, secret-free ValidationError. */
@@ -207,3 +290,6 @@ export function parseProvisionRequest(input: unknown): ProvisionRequest {
   assertWithinSize(input, 'provision request');
   return parseInput(ProvisionRequest, input, 'provision request');
 }
+
+/** The target definition of one vendor. */
+export type TargetOf<V extends VendorName> = Extract<TargetDefinition, { vendor: V }>;

@@ -10,6 +10,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  type ListSecretsCommandOutput,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -19,9 +20,11 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { FatalError, NotFoundError, RetryableError } from './errors.ts';
 import { parseInput, TargetDefinition, type VendorName } from './requests.ts';
+import type { CredentialMaterial, OperatorInstructions } from './vendors/vendor.ts';
 
 export const SECRET_PREFIX = 'provisioner/';
 export const TARGET_PREFIX = `${SECRET_PREFIX}targets/`;
+export const TASK_PREFIX = `${SECRET_PREFIX}tasks/`;
 export const CURRENT = 'AWSCURRENT';
 export const PENDING = 'AWSPENDING';
 export const PREVIOUS = 'AWSPREVIOUS';
@@ -33,6 +36,12 @@ export const TAG = {
   ticket: 'provisioner:ticket',
   status: 'provisioner:status',
   createdBy: 'provisioner:created-by',
+  /** The product user a key belongs to (FortiCNAPP service user, ARM user): counted against its key limit. */
+  serviceUser: 'provisioner:service-user',
+  expiresAt: 'provisioner:expires-at',
+  /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */
+  kind: 'provisioner:kind',
+  deadline: 'provisioner:deadline',
 } as const;
 
 export type CredentialStatus = 'provisioning' | 'active' | 'revoking' | 'revoked';
@@ -45,6 +54,15 @@ export function targetSecretName(target: string): string {
   return `${TARGET_PREFIX}${target}`;
 }
 
+/** The broker's short-lived bearer token of a credential, beside it (token-broker products). */
+export function accessTokenSecretName(credentialSecretName: string): string {
+  return `${credentialSecretName}/access-token`;
+}
+
+export function taskSecretName(taskId: string): string {
+  return `${TASK_PREFIX}${taskId}`;
+}
+
 /**
  * A ClientRequestToken (UUID-shaped, as Secrets Manager expects 32-64 characters) derived from the
  * request and the step, so a retried step writes the same version instead of a second one.
@@ -54,13 +72,45 @@ export function clientRequestToken(requestId: string, step: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The JSON stored in a credential secret. `key` is the material; everything else is metadata. */
-export interface CredentialValue {
+/** The JSON stored in a credential secret: metadata beside the product's material fields. */
+export type CredentialValue = {
   readonly vendor: VendorName;
   readonly target: string;
   readonly apiUser: string;
-  readonly key: string;
   readonly issuedAt: string;
+  readonly expiresAt?: string;
+} & CredentialMaterial;
+
+/** A brokered bearer token, kept in its own secret for consumers. */
+export interface AccessTokenValue {
+  readonly accessToken: string;
+  readonly expiresAt: string;
+  readonly mintedAt: string;
+}
+
+/** A waiting operator task: the task token lives only here, never in an event or a log. */
+export interface OperatorTaskRecord {
+  readonly taskId: string;
+  readonly taskToken: string;
+  readonly requestId: string;
+  readonly secretName: string;
+  readonly secretArn: string;
+  readonly vendor: VendorName;
+  readonly target: string;
+  readonly apiUser: string;
+  readonly owner: string;
+  readonly ticket: string;
+  readonly deadline: string;
+  readonly acknowledgeBy?: string;
+  readonly instructions: OperatorInstructions;
+}
+
+export interface OperatorTaskSummary {
+  readonly taskId: string;
+  readonly target: string;
+  readonly vendor: string;
+  readonly ticket: string;
+  readonly deadline: string;
 }
 
 export interface SecretDescription {
@@ -126,29 +176,120 @@ export class CredentialStore {
 
   /** Creates or replaces a target definition (CLI `target add`). */
   async putTarget(name: string, definition: TargetDefinition): Promise<{ arn: string; created: boolean }> {
-    const secretName = targetSecretName(name);
-    const value = JSON.stringify(definition);
+    return this.upsert(targetSecretName(name), JSON.stringify(definition), {
+      description: `Admin credential of provisioner target ${name}`,
+      tags: { [TAG.target]: name, [TAG.vendor]: definition.vendor },
+    });
+  }
+
+  /** Creates the secret with its tags, or writes a new current value when it exists. */
+  private async upsert(
+    secretName: string,
+    value: string,
+    options: { description: string; tags: Record<string, string> },
+  ): Promise<{ arn: string; created: boolean }> {
     try {
       const created = await this.client.send(
         new CreateSecretCommand({
           Name: secretName,
           SecretString: value,
           KmsKeyId: this.kmsKeyId,
-          Description: `Admin credential of provisioner target ${name}`,
-          Tags: [
-            { Key: TAG.target, Value: name },
-            { Key: TAG.vendor, Value: definition.vendor },
-          ],
+          Description: options.description,
+          Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })),
         }),
       );
       return { arn: created.ARN ?? secretName, created: true };
     } catch (error) {
-      if (!(error instanceof ResourceExistsException)) throw storeError('create of the target', error);
+      if (!(error instanceof ResourceExistsException)) throw storeError(`create of ${secretName}`, error);
     }
-    const put = await this.client.send(
-      new PutSecretValueCommand({ SecretId: secretName, SecretString: value }),
-    );
-    return { arn: put.ARN ?? secretName, created: false };
+    try {
+      const put = await this.client.send(
+        new PutSecretValueCommand({ SecretId: secretName, SecretString: value }),
+      );
+      return { arn: put.ARN ?? secretName, created: false };
+    } catch (error) {
+      throw storeError(`write of ${secretName}`, error);
+    }
+  }
+
+  /** Keeps the broker's newest bearer token for consumers (one per credential). */
+  async putAccessToken(
+    credentialSecretName: string,
+    value: AccessTokenValue,
+    tags: Record<string, string>,
+  ): Promise<void> {
+    await this.upsert(accessTokenSecretName(credentialSecretName), JSON.stringify(value), {
+      description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
+      tags: { ...tags, [TAG.kind]: 'access-token' },
+    });
+  }
+
+  async readAccessToken(credentialSecretName: string): Promise<AccessTokenValue | undefined> {
+    return this.readJson<AccessTokenValue>(accessTokenSecretName(credentialSecretName));
+  }
+
+  async putTask(record: OperatorTaskRecord): Promise<void> {
+    await this.upsert(taskSecretName(record.taskId), JSON.stringify(record), {
+      description: `Operator task of ${record.requestId}: waiting for a credential from ${record.target}`,
+      tags: {
+        [TAG.kind]: 'operator-task',
+        [TAG.target]: record.target,
+        [TAG.vendor]: record.vendor,
+        [TAG.ticket]: record.ticket,
+        [TAG.deadline]: record.deadline,
+      },
+    });
+  }
+
+  async readTask(taskId: string): Promise<OperatorTaskRecord | undefined> {
+    return this.readJson<OperatorTaskRecord>(taskSecretName(taskId));
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    await this.deleteNow(taskSecretName(taskId));
+  }
+
+  /** Waiting operator tasks, from their tags only (the task token is never read to list them). */
+  async listTasks(): Promise<OperatorTaskSummary[]> {
+    return (await this.list([{ Key: 'name', Values: [TASK_PREFIX] }])).map((s) => ({
+      taskId: s.name.slice(TASK_PREFIX.length),
+      target: s.tags[TAG.target] ?? '',
+      vendor: s.tags[TAG.vendor] ?? '',
+      ticket: s.tags[TAG.ticket] ?? '',
+      deadline: s.tags[TAG.deadline] ?? '',
+    }));
+  }
+
+  /** Credentials this system holds for one product user of a target (its key limit counts them). */
+  async countServiceUserCredentials(target: string, serviceUser: string, except?: string): Promise<number> {
+    const found = await this.list([
+      { Key: 'tag-key', Values: [TAG.serviceUser] },
+      { Key: 'tag-value', Values: [serviceUser] },
+      { Key: 'name', Values: [`${SECRET_PREFIX}${target}/`] },
+    ]);
+    return found.filter(
+      (s) =>
+        !s.deletedDate &&
+        s.name !== except &&
+        s.tags[TAG.serviceUser] === serviceUser &&
+        s.tags[TAG.target] === target &&
+        s.tags[TAG.status] !== 'revoked',
+    ).length;
+  }
+
+  private async readJson<T>(secretName: string): Promise<T | undefined> {
+    let text: string | undefined;
+    try {
+      text = (await this.client.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString;
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException', 'InvalidRequestException')) return undefined;
+      throw storeError(`read of ${secretName}`, error);
+    }
+    try {
+      return JSON.parse(text ?? '') as T;
+    } catch {
+      throw new FatalError(`${secretName} does not hold JSON`);
+    }
   }
 
   async describe(secretName: string): Promise<SecretDescription | undefined> {
@@ -295,27 +436,30 @@ export class CredentialStore {
 
   /** Credentials of one owner, found by tag (DESIGN.md section 3). */
   async listByOwner(owner: string): Promise<SecretDescription[]> {
+    const found = await this.list([
+      { Key: 'tag-key', Values: [TAG.owner] },
+      { Key: 'tag-value', Values: [owner] },
+      { Key: 'name', Values: [SECRET_PREFIX] },
+    ]);
+    // tag-key and tag-value filters match independently: keep only the owner tag's own value.
+    return found.filter((s) => s.tags[TAG.owner] === owner && !s.tags[TAG.kind]);
+  }
+
+  private async list(filters: { Key: 'tag-key' | 'tag-value' | 'name'; Values: string[] }[]) {
     const found: SecretDescription[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListSecretsCommand({
-          Filters: [
-            { Key: 'tag-key', Values: [TAG.owner] },
-            { Key: 'tag-value', Values: [owner] },
-            { Key: 'name', Values: [SECRET_PREFIX] },
-          ],
-          NextToken: nextToken,
-        }),
-      );
+      let page: ListSecretsCommandOutput;
+      try {
+        page = await this.client.send(new ListSecretsCommand({ Filters: filters, NextToken: nextToken }));
+      } catch (error) {
+        throw storeError('listing', error);
+      }
       for (const s of page.SecretList ?? []) {
-        const tags = Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-        // tag-key and tag-value filters match independently: keep only the owner tag's own value.
-        if (tags[TAG.owner] !== owner) continue;
         found.push({
           arn: s.ARN ?? '',
           name: s.Name ?? '',
-          tags,
+          tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
           versions: s.SecretVersionsToStages ?? {},
           deletedDate: s.DeletedDate,
         });

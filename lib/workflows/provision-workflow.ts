@@ -13,6 +13,10 @@ export const WORKFLOW_METADATA = 'provisioner:workflow';
 
 export interface ProvisionWorkflowProps {
   readonly key: kms.IKey;
+  /** How long an operator has to hand in a credential a product issues only in its UI (default 3 days). */
+  readonly operatorTaskTimeout?: Duration;
+  /** How often an operator must acknowledge a waiting task (`provisioner ack`; default 1 day). */
+  readonly operatorTaskHeartbeat?: Duration;
 }
 
 const RETRYABLE: sfn.RetryProps = {
@@ -27,6 +31,8 @@ const RETRYABLE: sfn.RetryProps = {
 /**
  * Provision (DESIGN.md section 2): validate -> access profile -> API user -> key into Secrets Manager
  * -> verify -> finalize; any failure after validation compensates, then fails with the original error.
+ * Products that issue credentials only in their UI take the operator branch instead of the three
+ * API steps: a callback task an operator answers with `provisioner submit`.
  */
 export class ProvisionWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -78,9 +84,37 @@ export class ProvisionWorkflow extends Construct {
     issue.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
     issue.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
 
+    const timeout = props.operatorTaskTimeout ?? Duration.days(3);
+    const heartbeat = props.operatorTaskHeartbeat ?? Duration.days(1);
+    const operator = step('RequestOperatorCredential', 'request-operator-credential', {
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        state: sfn.JsonPath.entirePayload,
+        taskToken: sfn.JsonPath.taskToken,
+        timeoutSeconds: timeout.toSeconds(),
+        heartbeatSeconds: heartbeat.toSeconds(),
+      }),
+      taskTimeout: sfn.Timeout.duration(timeout),
+      heartbeatTimeout: sfn.Timeout.duration(heartbeat),
+      // The operator's answer is the whole output: {secretArn, versionId}.
+      resultPath: '$.credential',
+    });
+    operator.fn.grantReadTargets();
+    operator.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
+    operator.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
+    operator.fn.grantPutEvents();
+
     const verify = step('VerifyCredential', 'verify-credential', { resultPath: sfn.JsonPath.DISCARD });
-    verify.fn.grantCredentialSecrets('GetSecretValue');
-    verify.fn.grantKey('kms:Decrypt');
+    verify.fn.grantReadTargets();
+    // Token-broker products: the bearer token the check minted is kept in its own secret.
+    verify.fn.grantCredentialSecrets(
+      'GetSecretValue',
+      'DescribeSecret',
+      'CreateSecret',
+      'PutSecretValue',
+      'TagResource',
+    );
+    verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // The product may take a moment to accept a fresh key.
     verify.task.addRetry({
       errors: [...NOT_YET_VALID_ERROR_NAMES],
@@ -96,7 +130,13 @@ export class ProvisionWorkflow extends Construct {
 
     const compensate = step('CompensateProvision', 'compensate-provision', { resultPath: '$.compensation' });
     compensate.fn.grantReadTargets();
-    compensate.fn.grantCredentialSecrets('DescribeSecret', 'UpdateSecretVersionStage', 'DeleteSecret');
+    compensate.fn.grantCredentialSecrets(
+      'DescribeSecret',
+      'GetSecretValue',
+      'UpdateSecretVersionStage',
+      'DeleteSecret',
+    );
+    compensate.fn.grantKey('kms:Decrypt');
     compensate.fn.grantPutEvents();
     compensate.task.addRetry(RETRYABLE);
     compensate.task.next(
@@ -104,24 +144,27 @@ export class ProvisionWorkflow extends Construct {
     );
 
     // A rejected request (ValidateRequest) fails at once: nothing exists yet to compensate.
-    for (const { task } of [profile, user, issue, verify, finalize]) {
+    for (const { task } of [profile, user, issue, operator, verify, finalize]) {
       task.addRetry(RETRYABLE);
       task.addCatch(compensate.task, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     }
+
+    // Both ways of obtaining a credential meet at VerifyCredential.
+    operator.task.next(verify.task);
 
     const stateMachineName = `${Stack.of(this).stackName}-provision`;
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(
-        validate.task
-          .next(profile.task)
-          .next(user.task)
-          .next(issue.task)
-          .next(verify.task)
-          .next(finalize.task),
+        validate.task.next(
+          new sfn.Choice(this, 'IssuedBy')
+            .when(sfn.Condition.stringEquals('$.issuance', 'operator'), operator.task)
+            .otherwise(profile.task.next(user.task).next(issue.task).next(verify.task).next(finalize.task)),
+        ),
       ),
-      timeout: Duration.hours(1),
+      // Bounded, yet long enough for an operator task to run to its own deadline.
+      timeout: timeout.plus(Duration.hours(1)),
       tracingEnabled: true,
       logs: {
         // The vendedlogs prefix keeps CloudWatch's account-wide resource policy from growing per log group.
@@ -142,7 +185,7 @@ export class ProvisionWorkflow extends Construct {
         'The CloudWatch Logs delivery and X-Ray actions Step Functions needs for logging and tracing support no resource-level permissions',
     });
     // LambdaInvoke grants <function ARN>:* too, for versions and aliases of the same function.
-    for (const { fn } of [validate, profile, user, issue, verify, finalize, compensate]) {
+    for (const { fn } of [validate, profile, user, issue, operator, verify, finalize, compensate]) {
       const logicalId = Stack.of(this).resolve((fn.function.node.defaultChild as CfnFunction).logicalId);
       role.acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,

@@ -1,6 +1,8 @@
 /** What every product simulator shares: a loopback certificate, fault injection, keys, trusted hosts. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 
 /** A self-signed certificate for 127.0.0.1 / localhost, generated at start (never committed). */
@@ -84,4 +86,100 @@ export function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+export interface SimRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
+  readonly text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  readonly json: unknown;
+}
+
+export interface SimAnswer {
+  readonly status: number;
+  /** A string is sent as text/plain (or `contentType`), anything else as JSON. */
+  readonly body?: unknown;
+  readonly contentType?: string;
+  /** The change is applied but the connection drops before the answer (with a drop-after-commit fault). */
+  readonly commits?: boolean;
+}
+
+/**
+ * An HTTPS product simulator on loopback with what every one of them shares: a certificate made at
+ * start, faults (latency, 429, 5xx, drop after commit) before the product's own rules, a request log.
+ */
+export async function startHttpsSimulator(
+  options: { port?: number },
+  handle: (request: SimRequest) => SimAnswer | Promise<SimAnswer>,
+) {
+  const pems = await loopbackCertificate();
+  const faults = new FaultInjector();
+  const requestsLog: { method: string; path: string; status: number }[] = [];
+  const server = createServer({ key: pems.private, cert: pems.cert }, async (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://simulator');
+    const method = req.method ?? 'GET';
+    const send = (answer: SimAnswer) => {
+      requestsLog.push({ method, path: url.pathname, status: answer.status });
+      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+      const type =
+        answer.contentType ?? (typeof answer.body === 'string' ? 'text/plain' : 'application/json');
+      res.writeHead(answer.status, { 'content-type': type });
+      res.end(text);
+    };
+    const fault = faults.take(method, url.pathname);
+    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
+    if (fault?.kind === '429') return send({ status: 429, body: { message: 'Too Many Requests' } });
+    if (fault?.kind === '5xx')
+      return send({
+        status: 503,
+        body: '<html><body>Service Unavailable</body></html>',
+        contentType: 'text/html',
+      });
+    const text = await readBody(req);
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const answer = await handle({
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      text,
+      json,
+    });
+    if (answer.commits && fault?.kind === 'drop-after-commit') {
+      requestsLog.push({ method, path: url.pathname, status: 0 });
+      req.socket.destroy();
+      return;
+    }
+    send(answer);
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    caPem: pems.cert,
+    fingerprint: new X509Certificate(pems.cert).fingerprint256.replace(/:/g, ''),
+    faults,
+    requestsLog,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Random material in a product's alphabet, for simulated UIs. */
+export function randomText(
+  length: number,
+  alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+) {
+  return [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('');
 }

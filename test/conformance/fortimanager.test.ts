@@ -3,35 +3,56 @@ import { FatalError, ValidationError } from '#core/errors.ts';
 import { createFortiManagerVendor } from '#core/vendors/fortimanager.ts';
 import { startFortiManagerSimulator } from '#local/simulators/fortimanager.ts';
 import { failure } from '../failure.ts';
-import { describeVendorConformance } from './vendor-conformance.ts';
+import { apiIssuer, describeVendorConformance } from './vendor-conformance.ts';
 
 async function harness(pinning: 'ca' | 'fingerprint') {
   const sim = await startFortiManagerSimulator();
   const tls = pinning === 'ca' ? { caPem: sim.caPem } : { fingerprint: sim.fingerprint };
   const target = (token: string, ssh = sim.ssh) =>
     ({ vendor: 'fortimanager', baseUrl: sim.url, adminCredential: { token }, tls, ssh }) as const;
+  const vendor = createFortiManagerVendor({ target: target(sim.adminToken) });
   return {
     sim,
     target,
-    vendor: createFortiManagerVendor({ target: target(sim.adminToken) }),
-    vendorWithBadAdmin: createFortiManagerVendor({ target: target('not-the-admin-token-000') }),
-    userExists: (name: string) => sim.state.users.has(name),
-    createUnmanagedUser: (name: string) =>
-      sim.state.users.set(name, {
-        userid: name,
-        profileid: 'Super_User',
-        trusthosts: [],
-        description: 'by hand',
-      }),
+    vendor,
+    issue: apiIssuer(vendor, '127.0.0.1/32'),
+    reissueKillsPrevious: true,
+    revoke: (user: string) => vendor.revoke(user),
     injectFault: (pathPrefix: string, kind: '429' | '5xx') => sim.faults.inject({ pathPrefix, kind }),
     clearFaults: () => sim.faults.clear(),
-    callerHost: '127.0.0.1/32',
+    refusals: (fresh: () => string) => [
+      {
+        name: 'a key for a user that does not exist',
+        act: () => vendor.issueKey(fresh()),
+        error: FatalError,
+        message: /no new API key/,
+      },
+      {
+        name: 'a wrong admin token',
+        act: () =>
+          createFortiManagerVendor({ target: target('not-the-admin-token-000') }).findManagedUser('x'),
+        error: FatalError,
+        message: /admin token|permission/,
+      },
+    ],
+    api: {
+      vendorWithBadAdmin: createFortiManagerVendor({ target: target('not-the-admin-token-000') }),
+      userExists: (name: string) => sim.state.users.has(name),
+      createUnmanagedUser: (name: string) =>
+        sim.state.users.set(name, {
+          userid: name,
+          profileid: 'Super_User',
+          trusthosts: [],
+          description: 'by hand',
+        }),
+      callerHost: '127.0.0.1/32',
+    },
     close: () => sim.close(),
   };
 }
 
-describeVendorConformance('FortiManager (CA pinned)', () => harness('ca'));
-describeVendorConformance('FortiManager (fingerprint pinned)', () => harness('fingerprint'));
+describeVendorConformance('FortiManager (CA pinned)', 'api', () => harness('ca'));
+describeVendorConformance('FortiManager (fingerprint pinned)', 'api', () => harness('fingerprint'));
 
 describe('FortiManager adapter specifics', () => {
   it('refuses an SSH host whose key does not match the pin, before logging in', async () => {

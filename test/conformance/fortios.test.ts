@@ -1,37 +1,66 @@
 import { describe, expect, it } from 'vitest';
-import { FatalError } from '#core/errors.ts';
+import { FatalError, NotFoundError } from '#core/errors.ts';
 import { createFortiOsVendor } from '#core/vendors/fortios.ts';
 import { startFortiOsSimulator } from '#local/simulators/fortios.ts';
 import { failure } from '../failure.ts';
-import { describeVendorConformance } from './vendor-conformance.ts';
+import { apiIssuer, describeVendorConformance } from './vendor-conformance.ts';
 
 async function harness(pinning: 'ca' | 'fingerprint', cliErrorStyle: '7.2' | '7.6') {
   const sim = await startFortiOsSimulator({ cliErrorStyle });
   const tls = pinning === 'ca' ? { caPem: sim.caPem } : { fingerprint: sim.fingerprint };
   const target = (token: string) =>
     ({ vendor: 'fortios', baseUrl: sim.url, adminCredential: { token }, tls, vdom: 'root' }) as const;
+  const vendor = createFortiOsVendor({ target: target(sim.adminToken) });
   return {
     sim,
-    vendor: createFortiOsVendor({ target: target(sim.adminToken) }),
-    vendorWithBadAdmin: createFortiOsVendor({ target: target('not-the-admin-token-000') }),
-    userExists: (name: string) => sim.state.users.has(name),
-    createUnmanagedUser: (name: string) =>
-      sim.state.users.set(name, {
-        name,
-        accprofile: 'super_admin',
-        vdom: ['root'],
-        trusthosts: [],
-        comments: 'by hand',
-      }),
+    vendor,
+    issue: apiIssuer(vendor, '127.0.0.1/32'),
+    reissueKillsPrevious: true,
+    revoke: (user: string) => vendor.revoke(user),
     injectFault: (pathPrefix: string, kind: '429' | '5xx') => sim.faults.inject({ pathPrefix, kind }),
     clearFaults: () => sim.faults.clear(),
-    callerHost: '127.0.0.1/32',
+    refusals: (fresh: () => string) => [
+      {
+        name: 'a key for a user that does not exist',
+        act: () => vendor.issueKey(fresh()),
+        error: NotFoundError,
+        message: /does not exist/,
+      },
+      {
+        name: 'a trusted host of any address',
+        act: () =>
+          vendor.ensureUser({
+            name: fresh(),
+            profile: 'p',
+            trustedHosts: ['0.0.0.0/0'],
+            vdom: 'root',
+            requestId: 'r',
+          }),
+        error: FatalError,
+        message: /trusted host narrower/,
+      },
+    ],
+    api: {
+      vendorWithBadAdmin: createFortiOsVendor({ target: target('not-the-admin-token-000') }),
+      userExists: (name: string) => sim.state.users.has(name),
+      createUnmanagedUser: (name: string) =>
+        sim.state.users.set(name, {
+          name,
+          accprofile: 'super_admin',
+          vdom: ['root'],
+          trusthosts: [],
+          comments: 'by hand',
+        }),
+      callerHost: '127.0.0.1/32',
+    },
     close: () => sim.close(),
   };
 }
 
-describeVendorConformance('FortiOS (CA pinned, 7.2 errors)', () => harness('ca', '7.2'));
-describeVendorConformance('FortiOS (fingerprint pinned, 7.6 errors)', () => harness('fingerprint', '7.6'));
+describeVendorConformance('FortiOS (CA pinned, 7.2 errors)', 'api', () => harness('ca', '7.2'));
+describeVendorConformance('FortiOS (fingerprint pinned, 7.6 errors)', 'api', () =>
+  harness('fingerprint', '7.6'),
+);
 
 describe('FortiOS adapter specifics', () => {
   it('refuses a product whose certificate does not match the pinned fingerprint, sending nothing', async () => {

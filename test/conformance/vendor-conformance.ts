@@ -1,147 +1,276 @@
 /**
  * The one conformance suite every product adapter passes against its simulator (DESIGN.md
- * section 4): idempotent create-if-absent / delete-if-present, key material returned once,
- * verify telling accepted from rejected, typed errors for faults and refusals, no key in errors.
+ * section 4): key material returned once, verify telling accepted from rejected, revoke twice
+ * harmless, each documented limit and refusal a typed error, faults retryable, no material in
+ * errors. Products whose API creates users also prove idempotent create-if-absent and adoption;
+ * products whose UI issues credentials prove that their credential file is parsed strictly.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FatalError, RetryableError, UnmanagedUserError } from '#core/errors.ts';
-import type { ApiUserSpec, Vendor } from '#core/vendors/vendor.ts';
+import { FatalError, RetryableError, UnmanagedUserError, ValidationError } from '#core/errors.ts';
+import { asApiVendor, asOperatorVendor } from '#core/vendors/registry.ts';
+import type {
+  ApiUserSpec,
+  ApiVendor,
+  CredentialMaterial,
+  OperatorVendor,
+  Vendor,
+} from '#core/vendors/vendor.ts';
 import { failure } from '../failure.ts';
+
+export interface Refusal {
+  readonly name: string;
+  /** Provokes the limit or refusal; must reject. */
+  readonly act: () => Promise<unknown>;
+  readonly error: typeof FatalError | typeof RetryableError;
+  readonly message: RegExp;
+}
 
 export interface ConformanceHarness {
   readonly vendor: Vendor;
-  /** An adapter for the same product whose admin credential is wrong. */
-  readonly vendorWithBadAdmin: Vendor;
-  readonly userExists: (name: string) => boolean;
-  /** Creates a user on the product behind the system's back (an unmanaged user). */
-  readonly createUnmanagedUser: (name: string) => void;
+  /**
+   * A fresh credential for a product user, as the workflow obtains it: through the API, or with the
+   * simulator's console playing the operator and the adapter parsing the downloaded file.
+   */
+  readonly issue: (user: string) => Promise<CredentialMaterial>;
+  /** Whether issuing again for the same user kills the previous credential (else the two overlap). */
+  readonly reissueKillsPrevious: boolean;
+  /** Takes the credential away as the revoke workflow does: the adapter's revoke, then any operator step. */
+  readonly revoke: (user: string, material: CredentialMaterial) => Promise<{ removed: boolean }>;
   /** Makes every call whose path starts with `pathPrefix` fail with the fault. */
   readonly injectFault: (pathPrefix: string, kind: '429' | '5xx') => void;
   readonly clearFaults: () => void;
-  /** The trusted host under which this process can use a key. */
-  readonly callerHost: string;
+  /** Each documented limit and refusal of the product, with the typed error it must become. */
+  readonly refusals: (fresh: () => string) => readonly Refusal[];
+  readonly api?: {
+    readonly vendorWithBadAdmin: ApiVendor;
+    readonly userExists: (name: string) => boolean;
+    /** Creates a user on the product behind the system's back (an unmanaged user). */
+    readonly createUnmanagedUser: (name: string) => void;
+    /** The trusted host under which this process can use a key. */
+    readonly callerHost: string;
+  };
+  /** Operator products: a credential file the adapter must refuse, and text that must never be echoed. */
+  readonly operator?: { readonly malformedFiles: readonly string[] };
   readonly close: () => Promise<void>;
 }
 
-export function describeVendorConformance(name: string, setup: () => Promise<ConformanceHarness>): void {
+const profile = { name: 'conformance-ro', permissions: { 'fwgrp.address': 'read' } } as const;
+
+/** What an API product's conformance harness does to issue: create the user, then generate its key. */
+export function apiIssuer(vendor: ApiVendor, callerHost: string) {
+  return async (user: string): Promise<CredentialMaterial> => {
+    await vendor.ensureAccessProfile(profile);
+    await vendor.ensureUser(userSpec(user, callerHost));
+    return vendor.issueKey(user);
+  };
+}
+
+function userSpec(user: string, host: string, requestId = 'provision-conformance-1'): ApiUserSpec {
+  return { name: user, profile: profile.name, trustedHosts: [host], vdom: 'root', requestId };
+}
+
+function materialValues(material: CredentialMaterial): string[] {
+  return Object.values(material).filter((v): v is string => typeof v === 'string' && v.length >= 8);
+}
+
+export function describeVendorConformance(
+  name: string,
+  issuance: 'api' | 'operator',
+  setup: () => Promise<ConformanceHarness>,
+): void {
   describe(`${name} adapter conformance`, () => {
     let h: ConformanceHarness;
     let counter = 0;
-    const profile = { name: 'conformance-ro', permissions: { 'fwgrp.address': 'read' } } as const;
-    const spec = (user: string, requestId = 'provision-conformance-1'): ApiUserSpec => ({
-      name: user,
-      profile: profile.name,
-      trustedHosts: [h.callerHost],
-      vdom: 'root',
-      requestId,
-    });
     const fresh = () => `conf-user-${++counter}`;
 
     beforeAll(async () => {
       h = await setup();
-      await h.vendor.ensureAccessProfile(profile);
     });
     afterAll(async () => h?.close());
     beforeEach(() => h.clearFaults());
 
-    it('ensures an access profile and a user idempotently', async () => {
+    it('issues material once: a second issue gives different material, per the product’s overlap rule', async () => {
       // Prepare
       const user = fresh();
       // Act
-      const again = await h.vendor.ensureAccessProfile(profile);
-      const first = await h.vendor.ensureUser(spec(user));
-      const retry = await h.vendor.ensureUser(spec(user));
-      const adopted = await h.vendor.ensureUser(spec(user, 'provision-other-2'));
+      const first = await h.issue(user);
+      const second = await h.issue(user);
       // Assess
-      expect(again.createdByThisRequest).toBe(false);
-      expect(first.createdByThisRequest).toBe(true);
-      expect(retry.createdByThisRequest).toBe(true);
-      expect(adopted.createdByThisRequest).toBe(false);
-      expect(await h.vendor.findManagedUser(user)).toEqual({
-        name: user,
-        requestId: 'provision-conformance-1',
-      });
+      expect(materialValues(second)).not.toEqual(materialValues(first));
+      expect((await h.vendor.verify(second)).outcome).toBe('accepted');
+      expect((await h.vendor.verify(first)).outcome).toBe(h.reissueKillsPrevious ? 'rejected' : 'accepted');
     });
 
-    it('refuses to adopt a user this system did not create', async () => {
+    it('verifies a new credential, brokering a bearer token where the product uses them', async () => {
       // Prepare
-      const user = fresh();
-      h.createUnmanagedUser(user);
+      const material = await h.issue(fresh());
       // Act
-      const error = await failure(h.vendor.ensureUser(spec(user)));
+      const result = await h.vendor.verify(material);
       // Assess
-      expect(error).toBeInstanceOf(UnmanagedUserError);
-      expect(await h.vendor.findManagedUser(user)).toBeUndefined();
-    });
-
-    it('issues key material once; a new key kills the old one', async () => {
-      // Prepare
-      const user = fresh();
-      await h.vendor.ensureUser(spec(user));
-      // Act
-      const { key: first } = await h.vendor.issueKey(user);
-      const { key: second } = await h.vendor.issueKey(user);
-      // Assess
-      expect(first).not.toBe(second);
-      expect(await h.vendor.verify(first)).toBe('rejected');
-      expect(await h.vendor.verify(second)).toBe('accepted');
+      expect(result.outcome).toBe('accepted');
+      if (h.vendor.capabilities.tokenBroker) {
+        expect(result.accessToken?.token.length).toBeGreaterThanOrEqual(16);
+        expect(Date.parse(result.accessToken?.expiresAt ?? '')).toBeGreaterThan(Date.now());
+      } else {
+        expect(result.accessToken).toBeUndefined();
+      }
     });
 
     it('revokes idempotently, and a revoked credential is rejected', async () => {
       // Prepare
       const user = fresh();
-      await h.vendor.ensureUser(spec(user));
-      const { key } = await h.vendor.issueKey(user);
+      const material = await h.issue(user);
       // Act
-      const first = await h.vendor.revoke(user);
-      const second = await h.vendor.revoke(user);
+      const first = await h.revoke(user, material);
+      const second = await h.revoke(user, material);
       // Assess
       expect(first).toEqual({ removed: true });
       expect(second).toEqual({ removed: false });
-      expect(h.userExists(user)).toBe(false);
-      expect(await h.vendor.verify(key)).toBe('rejected');
-    });
-
-    it('a key used from outside its trusted hosts is rejected', async () => {
-      // Prepare
-      const user = fresh();
-      await h.vendor.ensureUser({ ...spec(user), trustedHosts: ['10.20.100.99/32'] });
-      // Act
-      const { key } = await h.vendor.issueKey(user);
-      // Assess
-      expect(await h.vendor.verify(key)).toBe('rejected');
+      expect((await h.vendor.verify(material)).outcome).not.toBe('accepted');
     });
 
     it.each(['429', '5xx'] as const)('a %s from the product is a retryable error', async (kind) => {
       // Prepare
+      const material = await h.issue(fresh());
       h.injectFault('/', kind);
       // Act
-      const error = await failure(h.vendor.ensureUser(spec(fresh())));
+      const error = await failure(h.vendor.verify(material));
       // Assess
       expect(error).toBeInstanceOf(RetryableError);
     });
 
-    it('refusals are fatal with a clear message: bad admin credential, unknown profile', async () => {
-      // Act
-      const badAdmin = await failure(h.vendorWithBadAdmin.ensureUser(spec(fresh())));
-      const badProfile = await failure(h.vendor.ensureUser({ ...spec(fresh()), profile: 'no-such-profile' }));
-      // Assess
-      expect(badAdmin).toBeInstanceOf(FatalError);
-      expect(badAdmin.message).toMatch(/admin token|trusted hosts/);
-      expect(badProfile).toBeInstanceOf(FatalError);
-      expect(badProfile.message).toMatch(/unknown profile/);
-    });
-
-    it('never puts key material into an error', async () => {
+    it('never puts credential material into an error', async () => {
       // Prepare
-      const user = fresh();
-      await h.vendor.ensureUser(spec(user));
-      const { key } = await h.vendor.issueKey(user);
+      const material = await h.issue(fresh());
       h.injectFault('/', '5xx');
       // Act
-      const error = await failure(h.vendor.verify(key));
+      const error = await failure(h.vendor.verify(material));
       // Assess
-      expect(error.message).not.toContain(key);
+      for (const value of materialValues(material)) expect(error.message).not.toContain(value);
     });
+
+    it('maps each documented limit and refusal to its typed error with a clear message', async () => {
+      for (const refusal of h.refusals(fresh)) {
+        // Act
+        const error = await failure(refusal.act());
+        // Assess
+        expect(error, refusal.name).toBeInstanceOf(refusal.error);
+        expect(error.message, refusal.name).toMatch(refusal.message);
+      }
+    });
+
+    it(`is a product whose ${issuance === 'api' ? 'API' : 'UI'} issues credentials`, () => {
+      expect(h.vendor.capabilities.issuance).toBe(issuance);
+      expect(issuance === 'api' ? h.api : h.operator).toBeDefined();
+    });
+
+    if (issuance === 'api')
+      describe('API-issued products', () => {
+        const api = () => {
+          if (!h.api) throw new Error('an API product harness needs `api`');
+          return { vendor: asApiVendor(h.vendor), ...h.api };
+        };
+
+        it('ensures an access profile and a user idempotently, adopting only its own users', async () => {
+          const a = api();
+          // Prepare
+          const user = fresh();
+          await a.vendor.ensureAccessProfile(profile);
+          // Act
+          const again = await a.vendor.ensureAccessProfile(profile);
+          const first = await a.vendor.ensureUser(userSpec(user, a.callerHost));
+          const retry = await a.vendor.ensureUser(userSpec(user, a.callerHost));
+          const adopted = await a.vendor.ensureUser(userSpec(user, a.callerHost, 'provision-other-2'));
+          // Assess
+          expect(again.createdByThisRequest).toBe(false);
+          expect(first.createdByThisRequest).toBe(true);
+          expect(retry.createdByThisRequest).toBe(true);
+          expect(adopted.createdByThisRequest).toBe(false);
+          expect(await a.vendor.findManagedUser(user)).toEqual({
+            name: user,
+            requestId: 'provision-conformance-1',
+          });
+        });
+
+        it('refuses to adopt a user this system did not create', async () => {
+          const a = api();
+          // Prepare
+          const user = fresh();
+          a.createUnmanagedUser(user);
+          // Act
+          const error = await failure(a.vendor.ensureUser(userSpec(user, a.callerHost)));
+          // Assess
+          expect(error).toBeInstanceOf(UnmanagedUserError);
+          expect(await a.vendor.findManagedUser(user)).toBeUndefined();
+        });
+
+        it('removes the user on revoke; a key used from outside its trusted hosts is rejected', async () => {
+          const a = api();
+          // Prepare
+          const user = fresh();
+          await a.vendor.ensureUser({ ...userSpec(user, a.callerHost), trustedHosts: ['10.20.100.99/32'] });
+          // Act
+          const material = await a.vendor.issueKey(user);
+          const outcome = (await a.vendor.verify(material)).outcome;
+          await a.vendor.revoke(user);
+          // Assess
+          expect(outcome).toBe('rejected');
+          expect(a.userExists(user)).toBe(false);
+        });
+
+        it('refusals are fatal with a clear message: bad admin credential, unknown profile', async () => {
+          const a = api();
+          // Act
+          const badAdmin = await failure(a.vendorWithBadAdmin.ensureUser(userSpec(fresh(), a.callerHost)));
+          const badProfile = await failure(
+            a.vendor.ensureUser({ ...userSpec(fresh(), a.callerHost), profile: 'no-such-profile' }),
+          );
+          // Assess
+          expect(badAdmin).toBeInstanceOf(FatalError);
+          expect(badAdmin.message).toMatch(/admin token|trusted hosts/);
+          expect(badProfile).toBeInstanceOf(FatalError);
+          expect(badProfile.message).toMatch(/unknown profile/);
+        });
+      });
+
+    if (issuance === 'operator')
+      describe('operator-issued products', () => {
+        const operator = (): { vendor: OperatorVendor; malformedFiles: readonly string[] } => {
+          if (!h.operator) throw new Error('an operator product harness needs `operator`');
+          return { vendor: asOperatorVendor(h.vendor), ...h.operator };
+        };
+
+        it('refuses a malformed credential file with a ValidationError that does not echo it', async () => {
+          const o = operator();
+          for (const text of o.malformedFiles) {
+            // Act
+            let error: unknown;
+            try {
+              o.vendor.parseCredentialFile(text, {});
+            } catch (thrown) {
+              error = thrown;
+            }
+            // Assess
+            expect(error).toBeInstanceOf(ValidationError);
+            if (text.length >= 8) expect((error as Error).message).not.toContain(text);
+          }
+        });
+
+        it('gives instructions that name what to do and what to submit', () => {
+          const o = operator();
+          // Act
+          const instructions = o.vendor.instructions({
+            target: 't',
+            apiUser: 'ci-reader',
+            owner: 'alice@example.com',
+            ticket: 'CHG1',
+            vdom: 'root',
+            serviceUser: 'svc-ci@example.com',
+          });
+          // Assess
+          expect(instructions.steps.length).toBeGreaterThan(0);
+          expect(instructions.expects.length).toBeGreaterThan(0);
+        });
+      });
   });
 }

@@ -17,17 +17,19 @@ const HANDLERS = {
   EnsureAccessProfile: 'ensure-access-profile',
   CreateApiUser: 'create-api-user',
   IssueKeyAndStore: 'issue-key-and-store',
+  RequestOperatorCredential: 'request-operator-credential',
   VerifyCredential: 'verify-credential',
   FinalizeCredential: 'finalize-credential',
   CompensateProvision: 'compensate-provision',
 } as const;
-const COMPENSATED = [
+const API_PATH = [
   'EnsureAccessProfile',
   'CreateApiUser',
   'IssueKeyAndStore',
   'VerifyCredential',
   'FinalizeCredential',
 ];
+const COMPENSATED = [...API_PATH, 'RequestOperatorCredential'];
 const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
@@ -113,17 +115,24 @@ describe('ProvisionerStack', () => {
     template.hasResource('AWS::StepFunctions::StateMachine', {
       Metadata: { 'provisioner:workflow': 'provision' },
     });
-    expect(definition.TimeoutSeconds).toBe(3600);
+    // The operator task's 3-day deadline plus an hour for the automatic steps.
+    expect(definition.TimeoutSeconds).toBe(3 * 86_400 + 3600);
   });
 
   it('names every state exactly and wires one function per Task', () => {
     expect(Object.keys(definition.States).sort()).toEqual(
-      [...Object.keys(HANDLERS), 'ProvisionFailed'].sort(),
+      [...Object.keys(HANDLERS), 'IssuedBy', 'ProvisionFailed'].sort(),
     );
     expect(definition.StartAt).toBe('ValidateRequest');
-    const order = ['ValidateRequest', ...COMPENSATED];
-    for (const [i, name] of order.slice(0, -1).entries())
-      expect(definition.States[name]?.Next).toBe(order[i + 1]);
+    expect(definition.States.ValidateRequest?.Next).toBe('IssuedBy');
+    expect(definition.States.IssuedBy).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.issuance', StringEquals: 'operator', Next: 'RequestOperatorCredential' }],
+      Default: 'EnsureAccessProfile',
+    });
+    for (const [i, name] of API_PATH.slice(0, -1).entries())
+      expect(definition.States[name]?.Next).toBe(API_PATH[i + 1]);
+    expect(definition.States.RequestOperatorCredential?.Next).toBe('VerifyCredential');
     expect(definition.States.FinalizeCredential).toMatchObject({ End: true, OutputPath: '$.Payload' });
     expect(definition.States.CompensateProvision?.Next).toBe('ProvisionFailed');
     expect(definition.States.ProvisionFailed).toEqual({
@@ -148,7 +157,22 @@ describe('ProvisionerStack', () => {
     });
     expect(s.VerifyCredential).toMatchObject({ ResultPath: null });
     expect(s.CompensateProvision).toMatchObject({ ResultPath: '$.compensation' });
-    for (const name of [...COMPENSATED, 'CompensateProvision'])
+    // The operator's answer ({secretArn, versionId}) becomes the credential; the token goes to the Lambda.
+    expect(s.RequestOperatorCredential).toMatchObject({
+      Resource: expect.stringMatching(/:states:::lambda:invoke\.waitForTaskToken$/),
+      TimeoutSeconds: 3 * 86_400,
+      HeartbeatSeconds: 86_400,
+      ResultPath: '$.credential',
+      Parameters: {
+        Payload: {
+          'state.$': '$',
+          'taskToken.$': '$$.Task.Token',
+          timeoutSeconds: 3 * 86_400,
+          heartbeatSeconds: 86_400,
+        },
+      },
+    });
+    for (const name of [...API_PATH, 'CompensateProvision'])
       expect(s[name]).toMatchObject({
         Resource: expect.stringMatching(/:states:::lambda:invoke$/),
         Parameters: { 'Payload.$': '$' },
@@ -245,7 +269,22 @@ describe('ProvisionerStack', () => {
           (a) => `secretsmanager:${a}`,
         ),
       },
-      'verify-credential': { 'provisioner/*': read },
+      'request-operator-credential': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
+      'verify-credential': {
+        'provisioner/targets/*': read,
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
+      },
       'finalize-credential': {
         'provisioner/*': ['DescribeSecret', 'TagResource', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a}`,
@@ -253,7 +292,7 @@ describe('ProvisionerStack', () => {
       },
       'compensate-provision': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage'].map(
+        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a}`,
         ),
       },
@@ -268,12 +307,17 @@ describe('ProvisionerStack', () => {
     const kms = (id: string) =>
       [...new Set(byHandler[id]?.flatMap((s) => actionsOf(s).filter((a) => a.startsWith('kms:'))))].sort();
     expect(kms('issue-key-and-store')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-    expect(kms('verify-credential')).toEqual(['kms:Decrypt']);
+    expect(kms('verify-credential')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kms('compensate-provision')).toEqual(['kms:Decrypt']);
     expect(kms('finalize-credential')).toEqual([]);
     const publishers = Object.entries(byHandler)
       .filter(([, statements]) => statements.some((s) => actionsOf(s).includes('events:PutEvents')))
       .map(([id]) => id);
-    expect(publishers.sort()).toEqual(['compensate-provision', 'finalize-credential']);
+    expect(publishers.sort()).toEqual([
+      'compensate-provision',
+      'finalize-credential',
+      'request-operator-credential',
+    ]);
     for (const s of Object.values(byHandler).flat()) {
       if (actionsOf(s).some((a) => a.startsWith('kms:'))) {
         const condition = s.Condition as { StringEquals: Json; StringLike: Json };

@@ -20,7 +20,7 @@ import { failure } from '../failure.ts';
 // Unit tests: the SDK clients and the vendor adapter are mocks; the workflow suites run the real ones.
 const vendor = {
   name: 'fortios',
-  capabilities: { accessProfiles: true, automaticKeyIssue: true, twinUsers: true },
+  capabilities: { issuance: 'api', accessProfiles: true, twinUsers: true, tokenBroker: false },
   ensureAccessProfile: vi.fn(),
   ensureUser: vi.fn(),
   findManagedUser: vi.fn(),
@@ -28,7 +28,10 @@ const vendor = {
   verify: vi.fn(),
   revoke: vi.fn(),
 } satisfies Vendor;
-vi.mock('#core/vendors/registry.ts', () => ({ vendorFor: () => vendor }));
+vi.mock('#core/vendors/registry.ts', async (original) => ({
+  ...(await original<typeof import('#core/vendors/registry.ts')>()),
+  vendorFor: () => vendor,
+}));
 
 const { handler: validateRequest } = await import('#handlers/validate-request.ts');
 const { handler: issueKeyAndStore } = await import('#handlers/issue-key-and-store.ts');
@@ -54,7 +57,12 @@ const request = {
   trustedHosts: ['10.20.100.99/32'],
   vdom: 'root',
 };
-const state = { request, requestId: 'provision-CHG1-0123456789', secretName: 'provisioner/fgt-lab/bot' };
+const state = {
+  request,
+  requestId: 'provision-CHG1-0123456789',
+  secretName: 'provisioner/fgt-lab/bot',
+  issuance: 'api',
+};
 const target = {
   vendor: 'fortios',
   baseUrl: 'https://fgt.example.net',
@@ -79,7 +87,7 @@ describe('handlers', () => {
     // Act
     const out = await validateRequest({ request, executionName: state.requestId }, context);
     // Assess
-    expect(out).toEqual({ request, requestId: state.requestId, secretName: 'provisioner/fgt-lab/bot' });
+    expect(out).toEqual(state);
   });
 
   it('validate-request refuses a request without a trusted host before touching anything', async () => {
@@ -163,18 +171,34 @@ describe('handlers', () => {
 
   it('verify-credential asks for a retry while the product does not accept the key yet', async () => {
     // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { v1: ['AWSPENDING'] } });
     sm.on(GetSecretValueCommand, { SecretId: ARN }).resolves({
       SecretString: JSON.stringify({ vendor: 'fortios', target: 'fgt-lab', apiUser: 'bot', key: KEY }),
     });
-    vendor.verify.mockResolvedValue('rejected');
+    vendor.verify.mockResolvedValue({ outcome: 'rejected' });
     // Act
     const error = await failure(
       verifyCredential({ ...state, credential: { secretArn: ARN, versionId: 'v1' } }, context),
     );
     // Assess
-    expect(vendor.verify).toHaveBeenCalledWith(KEY);
+    expect(vendor.verify).toHaveBeenCalledWith({ key: KEY });
     expect(error.name).toBe('CredentialNotYetValid');
     expect(error.message).not.toContain(KEY);
+  });
+
+  it('verify-credential refuses a credential handed back that is not a version of this request’s secret', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { v1: ['AWSPENDING'] } });
+    const elsewhere = ARN.replace('fgt-lab/bot', 'fgt-lab/other');
+    // Act
+    const error = await failure(
+      verifyCredential({ ...state, credential: { secretArn: elsewhere, versionId: 'v1' } }, context),
+    );
+    // Assess
+    expect(error.name).toBe('FatalError');
+    expect(error.message).toMatch(/not a version of provisioner\/fgt-lab\/bot/);
+    expect(sm.commandCalls(GetSecretValueCommand, { SecretId: elsewhere })).toHaveLength(0);
+    expect(vendor.verify).not.toHaveBeenCalled();
   });
 
   it('finalize-credential promotes, tags active and announces the credential without its key', async () => {

@@ -9,6 +9,7 @@ const HANDLER_IDS = [
   'ensure-access-profile',
   'create-api-user',
   'issue-key-and-store',
+  'request-operator-credential',
   'verify-credential',
   'finalize-credential',
   'compensate-provision',

@@ -69,7 +69,9 @@ describe('provisioner CLI (local runtime)', () => {
     // Assess
     expect(code).toBe(0);
     expect(printed.at(-1)).toMatch(/^target fgt-cli registered \(arn:aws:secretsmanager:/);
-    expect((await env.store.loadTarget('fgt-cli')).adminCredential.token).toBe(env.fortios.adminToken);
+    expect(await env.store.loadTarget('fgt-cli')).toMatchObject({
+      adminCredential: { token: env.fortios.adminToken },
+    });
   });
 
   it('target add refuses a plain-http URL or a target without pinning, writing nothing', async () => {

@@ -9,7 +9,7 @@ import ssh2 from 'ssh2';
 import type { z } from 'zod';
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
 import { httpsJson } from '../http.ts';
-import type { SshAccess } from '../requests.ts';
+import type { SshAccess, TargetOf } from '../requests.ts';
 import { ApiUserName } from '../requests.ts';
 import {
   adoptExistingUser,
@@ -18,7 +18,16 @@ import {
   managedUserMarker,
   SHARED_MARKER,
 } from './managed-user.ts';
-import type { AccessProfileSpec, ApiUserSpec, Vendor, VendorContext, VendorFactory } from './vendor.ts';
+import { materialOf } from './material.ts';
+import type {
+  AccessProfileSpec,
+  ApiUserSpec,
+  ApiVendor,
+  CredentialMaterial,
+  VendorContext,
+  VendorFactory,
+  VerifyResult,
+} from './vendor.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
@@ -32,12 +41,17 @@ export const FMG_STATUS = {
   noPermission: -11,
 } as const;
 
-export class FortiManagerVendor implements Vendor {
+export class FortiManagerVendor implements ApiVendor {
   readonly name = 'fortimanager' as const;
-  readonly capabilities = { accessProfiles: true, automaticKeyIssue: true, twinUsers: true };
+  readonly capabilities = {
+    issuance: 'api',
+    accessProfiles: true,
+    twinUsers: true,
+    tokenBroker: false,
+  } as const;
   private nextId = 1;
 
-  constructor(private readonly context: VendorContext) {}
+  constructor(private readonly context: VendorContext<TargetOf<'fortimanager'>>) {}
 
   /** One JSON-RPC call; returns the status code and data of `result[0]`. */
   private async rpc(
@@ -164,7 +178,6 @@ export class FortiManagerVendor implements Vendor {
     if (!ApiUserName.safeParse(apiUser).success)
       throw new ValidationError(`not an API user name: ${JSON.stringify(apiUser).slice(0, 40)}`);
     const ssh = this.context.target.ssh;
-    if (!ssh) throw new FatalError('the FortiManager target has no ssh access configured');
     const output = await runSshCommand(
       new URL(this.context.target.baseUrl).hostname,
       ssh,
@@ -179,11 +192,12 @@ export class FortiManagerVendor implements Vendor {
     return { key };
   }
 
-  async verify(key: string) {
+  async verify(material: CredentialMaterial): Promise<VerifyResult> {
+    const { key } = materialOf('fortimanager', material);
     const answer = await this.rpc('get', '/sys/status', { bearer: key });
-    if (answer.httpStatus === 401 || answer.code === FMG_STATUS.noPermission) return 'rejected' as const;
+    if (answer.httpStatus === 401 || answer.code === FMG_STATUS.noPermission) return { outcome: 'rejected' };
     this.check(answer, 'verifying a key');
-    return 'accepted' as const;
+    return { outcome: 'accepted' };
   }
 
   async revoke(apiUser: string) {
@@ -250,4 +264,5 @@ export function runSshCommand(
   });
 }
 
-export const createFortiManagerVendor: VendorFactory = (context) => new FortiManagerVendor(context);
+export const createFortiManagerVendor: VendorFactory<'fortimanager', FortiManagerVendor> = (context) =>
+  new FortiManagerVendor(context);

@@ -5,6 +5,7 @@
  */
 import { excerpt, FatalError, NotFoundError, RetryableError, redact } from '../errors.ts';
 import { type HttpResponse, httpsJson } from '../http.ts';
+import type { TargetOf } from '../requests.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
@@ -12,7 +13,16 @@ import {
   managedUserMarker,
   SHARED_MARKER,
 } from './managed-user.ts';
-import type { AccessProfileSpec, ApiUserSpec, Vendor, VendorContext, VendorFactory } from './vendor.ts';
+import { materialOf } from './material.ts';
+import type {
+  AccessProfileSpec,
+  ApiUserSpec,
+  ApiVendor,
+  CredentialMaterial,
+  VendorContext,
+  VendorFactory,
+  VerifyResult,
+} from './vendor.ts';
 
 interface FortiOsError {
   status?: string;
@@ -43,11 +53,16 @@ export function accprofileBody(spec: AccessProfileSpec): Record<string, unknown>
   return body;
 }
 
-export class FortiOsVendor implements Vendor {
+export class FortiOsVendor implements ApiVendor {
   readonly name = 'fortios' as const;
-  readonly capabilities = { accessProfiles: true, automaticKeyIssue: true, twinUsers: true };
+  readonly capabilities = {
+    issuance: 'api',
+    accessProfiles: true,
+    twinUsers: true,
+    tokenBroker: false,
+  } as const;
 
-  constructor(private readonly context: VendorContext) {}
+  constructor(private readonly context: VendorContext<TargetOf<'fortios'>>) {}
 
   private get token(): string {
     return this.context.target.adminCredential.token;
@@ -181,11 +196,12 @@ export class FortiOsVendor implements Vendor {
     return { key };
   }
 
-  async verify(key: string) {
+  async verify(material: CredentialMaterial): Promise<VerifyResult> {
+    const { key } = materialOf('fortios', material);
     const response = await this.call('GET', '/api/v2/monitor/system/status', { bearer: key });
-    if (response.status === 401 || response.status === 403) return 'rejected' as const;
+    if (response.status === 401 || response.status === 403) return { outcome: 'rejected' };
     this.check(response, 'verifying a key', [key]);
-    return 'accepted' as const;
+    return { outcome: 'accepted' };
   }
 
   async revoke(apiUser: string) {
@@ -197,4 +213,5 @@ export class FortiOsVendor implements Vendor {
   }
 }
 
-export const createFortiOsVendor: VendorFactory = (context) => new FortiOsVendor(context);
+export const createFortiOsVendor: VendorFactory<'fortios', FortiOsVendor> = (context) =>
+  new FortiOsVendor(context);

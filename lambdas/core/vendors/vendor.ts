@@ -1,17 +1,26 @@
 /**
- * The one interface every product adapter implements. Each operation is idempotent:
- * create-if-absent, delete-if-present, so a retried workflow step does no work twice.
+ * The one interface every product adapter implements (DESIGN.md section 4). A product either
+ * issues keys through its API (`issuance: 'api'`: FortiOS, FortiManager) or only in its own UI
+ * (`issuance: 'operator'`: FortiFlex, FortiCNAPP, AutoRABIT ARM), where an operator task hands the
+ * downloaded credential in. Every operation is idempotent: create-if-absent, delete-if-present.
  * Adapters throw only the typed errors of ../errors.ts.
  */
-import type { TargetDefinition, VendorName } from '../requests.ts';
+import type { ProvisionRequest, TargetDefinition, VendorName } from '../requests.ts';
+import type { CredentialMaterial } from './material.ts';
+
+export type { CredentialMaterial } from './material.ts';
 
 export interface VendorCapabilities {
+  /** Who creates users and keys: this system through the product's API, or an operator in the product's UI. */
+  readonly issuance: 'api' | 'operator';
   /** The product has an admin profile the system creates when absent. */
   readonly accessProfiles: boolean;
-  /** Keys are generated through an API (false: an operator task issues them). */
-  readonly automaticKeyIssue: boolean;
   /** Rotation without downtime alternates two twin users. */
   readonly twinUsers: boolean;
+  /** The stored credential is exchanged for short-lived bearer tokens that this system mints and keeps. */
+  readonly tokenBroker: boolean;
+  /** Most keys one product user may hold (documented limit), checked before an operator is asked for another. */
+  readonly maxKeysPerUser?: number;
 }
 
 export interface AccessProfileSpec {
@@ -41,33 +50,83 @@ export interface ManagedUser {
   readonly requestId: string;
 }
 
-/** Key material. Lives only inside the Lambda invocation that issued it, on its way to Secrets Manager. */
-export interface IssuedKey {
-  readonly key: string;
+/** A short-lived bearer token minted from the stored credential (token-broker products). */
+export interface AccessToken {
+  readonly token: string;
+  readonly expiresAt: string;
 }
 
-export type VerifyOutcome = 'accepted' | 'rejected';
+/**
+ * What the product said of a credential. `rejected`: refused now (revoked, replaced, not yet
+ * propagated, outside its trusted hosts). `broken`: refused for a reason no retry cures (its
+ * owner lost the needed role or was deactivated); `reason` says which, without material.
+ */
+export interface VerifyResult {
+  readonly outcome: 'accepted' | 'rejected' | 'broken';
+  readonly reason?: string;
+  /** Token-broker products: the bearer token the successful exchange produced, for the broker's secret. */
+  readonly accessToken?: AccessToken;
+}
 
-export interface Vendor {
+interface VendorBase {
   readonly name: VendorName;
   readonly capabilities: VendorCapabilities;
+  /** Calls the product with the credential (a transport failure throws; a refusal is a result). */
+  verify(material: CredentialMaterial): Promise<VerifyResult>;
+}
+
+/** Products whose API creates users and issues keys. */
+export interface ApiVendor extends VendorBase {
+  readonly capabilities: VendorCapabilities & { readonly issuance: 'api' };
   ensureAccessProfile(spec: AccessProfileSpec): Promise<EnsureResult>;
   /** Creates the user, adopts one this system manages, refuses an unmanaged one (UnmanagedUserExists). */
   ensureUser(spec: ApiUserSpec): Promise<EnsureResult>;
   /** The user as this system recorded it, or undefined when absent or not managed by this system. */
   findManagedUser(name: string): Promise<ManagedUser | undefined>;
-  issueKey(apiUser: string): Promise<IssuedKey>;
-  /** Calls the product with the credential: 'rejected' means the product refused it (not a transport error). */
-  verify(key: string): Promise<VerifyOutcome>;
+  /** Key material lives only inside the Lambda invocation that issued it, on its way to Secrets Manager. */
+  issueKey(apiUser: string): Promise<{ readonly key: string }>;
   /** Deletes the user if present. Returns whether it existed. */
   revoke(apiUser: string): Promise<{ readonly removed: boolean }>;
 }
 
+/** What a person must do in the product's UI, for the action-required event and `provisioner tasks`. */
+export interface OperatorInstructions {
+  readonly summary: string;
+  readonly steps: readonly string[];
+  /** The file or text `provisioner submit` expects. */
+  readonly expects: string;
+}
+
+export interface SubmitHints {
+  /** When the submitted credential expires (products whose UI sets an expiry, e.g. AutoRABIT ARM). */
+  readonly expiresAt?: string;
+}
+
+/** Products that issue credentials only in their own UI: an operator task hands them in. */
+export interface OperatorVendor extends VendorBase {
+  readonly capabilities: VendorCapabilities & { readonly issuance: 'operator' };
+  instructions(request: ProvisionRequest): OperatorInstructions;
+  /** Parses the product's own credential file; a clear ValidationError (never echoing the file) otherwise. */
+  parseCredentialFile(text: string, hints: SubmitHints): CredentialMaterial;
+  /**
+   * Revokes what the system itself can revoke (brokered tokens); `operatorAction` says what a person
+   * must still do in the product's UI (delete the key or user), or is absent when nothing is left.
+   */
+  revoke(
+    material: CredentialMaterial,
+    accessToken?: AccessToken,
+  ): Promise<{ readonly removed: boolean; readonly operatorAction?: string }>;
+}
+
+export type Vendor = ApiVendor | OperatorVendor;
+
 /** Everything an adapter needs to reach one target. */
-export interface VendorContext {
-  readonly target: TargetDefinition;
+export interface VendorContext<T extends TargetDefinition = TargetDefinition> {
+  readonly target: T;
   /** Per-request timeout in milliseconds. */
   readonly timeoutMs?: number;
 }
 
-export type VendorFactory = (context: VendorContext) => Vendor;
+export type VendorFactory<V extends VendorName, R extends Vendor = Vendor> = (
+  context: VendorContext<Extract<TargetDefinition, { vendor: V }>>,
+) => R;

@@ -1,0 +1,36 @@
+/** The operator's answers to a callback task, through the Step Functions API. */
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { type TaskAnswers, TaskGoneError } from '#core/operator-tasks.ts';
+
+const GONE = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
+
+async function answer(what: string, send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    if (error instanceof Error && GONE.has(error.name)) {
+      throw new TaskGoneError(
+        `the workflow no longer waits for this task (${error.name}): nothing was ${what}`,
+      );
+    }
+    throw error;
+  }
+}
+
+export function sfnTaskAnswers(sfn: SFNClient): TaskAnswers {
+  return {
+    succeed: (taskToken, output) =>
+      answer('handed in', () =>
+        sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+      ),
+    fail: (taskToken, error, cause) =>
+      answer('refused', () => sfn.send(new SendTaskFailureCommand({ taskToken, error, cause }))),
+    heartbeat: (taskToken) =>
+      answer('acknowledged', () => sfn.send(new SendTaskHeartbeatCommand({ taskToken }))),
+  };
+}

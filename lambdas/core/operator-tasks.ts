@@ -1,0 +1,206 @@
+/**
+ * Operator tasks (DESIGN.md section 1): where a product issues credentials only in its own UI, the
+ * workflow pauses on a Step Functions callback, tells a person what to do through a
+ * `credential.action-required` event, and an operator answers with `provisioner submit`: the
+ * downloaded credential goes straight into Secrets Manager and only its ARN and version id go back
+ * to the workflow. The task token is kept in a `provisioner/tasks/<id>` secret, never in an event.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { FatalError, NotFoundError } from './errors.ts';
+import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './provision.ts';
+import { parseInput } from './requests.ts';
+import { type CredentialStore, type OperatorTaskSummary, PENDING, TAG } from './secrets.ts';
+import { asOperatorVendor } from './vendors/registry.ts';
+import type { Vendor, VendorContext } from './vendors/vendor.ts';
+
+/** A task is named after its execution, so a person can tell which ticket it serves. */
+export const TaskId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a task id as `provisioner tasks` lists it');
+
+/** Why an operator refused: free text for the failure event, allow-listed like a ticket comment. */
+export const RefusalReason = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[\w .,:;@()/+'-]*$/, "may only hold letters, digits, spaces and .,:;@()/+'-");
+
+export const OperatorTaskInput = z
+  .object({
+    state: ProvisionState,
+    taskToken: z.string().min(1).max(4096),
+    timeoutSeconds: z.number().int().positive(),
+    heartbeatSeconds: z.number().int().positive(),
+  })
+  .strict();
+
+/** The error name a refusal fails the task with (Step Functions error name). */
+export const OPERATOR_REFUSED = 'OperatorRefused';
+
+/**
+ * RequestOperatorCredential (the callback task's Lambda): checks the product user's key limit
+ * before anyone is asked, prepares the credential's secret, records the task and publishes what to
+ * do. Repeating it (a retried invocation) rewrites the same task with the newest token.
+ */
+export async function requestOperatorCredential(
+  deps: ProvisionDeps,
+  input: unknown,
+): Promise<{ taskId: string; deadline: string }> {
+  const { state, taskToken, timeoutSeconds, heartbeatSeconds } = parseInput(
+    OperatorTaskInput,
+    input,
+    'operator task input',
+  );
+  const { request, requestId, secretName } = state;
+  const { vendor: anyVendor, target } = await vendorOf(deps, request.target);
+  const vendor = asOperatorVendor(anyVendor);
+  const limit = vendor.capabilities.maxKeysPerUser;
+  if (limit && request.serviceUser) {
+    const held = await deps.store.countServiceUserCredentials(
+      request.target,
+      request.serviceUser,
+      secretName,
+    );
+    if (held >= limit) {
+      throw new FatalError(
+        `${request.serviceUser} on ${request.target} already holds ${held} keys managed here; ${vendor.name} allows ${limit} per user: revoke one first`,
+      );
+    }
+  }
+  const secret = await ensureRequestSecret(deps, state, target);
+  const now = deps.now().getTime();
+  const deadline = new Date(now + timeoutSeconds * 1000).toISOString();
+  const acknowledgeBy = new Date(now + heartbeatSeconds * 1000).toISOString();
+  const instructions = vendor.instructions(request);
+  await deps.store.putTask({
+    taskId: requestId,
+    taskToken,
+    requestId,
+    secretName,
+    secretArn: secret.arn,
+    vendor: vendor.name,
+    target: request.target,
+    apiUser: request.apiUser,
+    owner: request.owner,
+    ticket: request.ticket,
+    deadline,
+    acknowledgeBy,
+    instructions,
+  });
+  await deps.events.publish('credential.action-required', {
+    taskId: requestId,
+    target: request.target,
+    vendor: vendor.name,
+    apiUser: request.apiUser,
+    owner: request.owner,
+    ticket: request.ticket,
+    requestId,
+    deadline,
+    acknowledgeBy,
+    ...instructions,
+    submit: `provisioner submit --task ${requestId} --file <${instructions.expects}>`,
+  });
+  return { taskId: requestId, deadline };
+}
+
+/** The task no longer waits (answered, refused, timed out): Step Functions' TaskDoesNotExist / TaskTimedOut. */
+export class TaskGoneError extends FatalError {
+  override readonly name = 'TaskGone';
+}
+
+/** How the operator's side answers a callback task (SendTaskSuccess / Failure / Heartbeat). */
+export interface TaskAnswers {
+  succeed(taskToken: string, output: { secretArn: string; versionId: string }): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+  heartbeat(taskToken: string): Promise<void>;
+}
+
+export interface OperatorDeps {
+  readonly store: CredentialStore;
+  readonly vendorFor: (context: VendorContext) => Vendor;
+  readonly answers: TaskAnswers;
+  readonly now: () => Date;
+}
+
+async function waitingTask(deps: OperatorDeps, taskId: string) {
+  const id = parseInput(TaskId, taskId, 'task id');
+  const record = await deps.store.readTask(id);
+  if (!record) {
+    throw new NotFoundError(
+      `no operator task ${id} is waiting: it was answered, refused or has expired (see \`provisioner tasks\`)`,
+    );
+  }
+  if (Date.parse(record.deadline) <= deps.now().getTime()) {
+    throw new TaskGoneError(`operator task ${id} expired at ${record.deadline}`);
+  }
+  return record;
+}
+
+/**
+ * `provisioner submit`: parses the product's credential file, writes it as a new AWSPENDING version
+ * of the task's secret and answers the workflow with the secret ARN and version id only. If the
+ * task is gone meanwhile, the version written is unstaged again so nothing waits half-done.
+ */
+export async function submitOperatorCredential(
+  deps: OperatorDeps,
+  input: { taskId: string; text: string; expiresAt?: string },
+): Promise<{ secretName: string; versionId: string }> {
+  const record = await waitingTask(deps, input.taskId);
+  const target = await deps.store.loadTarget(record.target);
+  const vendor = asOperatorVendor(deps.vendorFor({ target }));
+  const material = vendor.parseCredentialFile(input.text, { expiresAt: input.expiresAt });
+  const versionId = await deps.store.storePending(
+    record.secretArn,
+    {
+      vendor: vendor.name,
+      target: record.target,
+      apiUser: record.apiUser,
+      issuedAt: deps.now().toISOString(),
+      ...material,
+    },
+    randomUUID(),
+  );
+  if ('expiresAt' in material)
+    await deps.store.tag(record.secretArn, { [TAG.expiresAt]: material.expiresAt });
+  try {
+    await deps.answers.succeed(record.taskToken, { secretArn: record.secretArn, versionId });
+  } catch (error) {
+    if (error instanceof TaskGoneError) {
+      await deps.store.removeStage(record.secretArn, PENDING, versionId);
+      await deps.store.deleteTask(record.taskId);
+    }
+    throw error;
+  }
+  await deps.store.deleteTask(record.taskId);
+  return { secretName: record.secretName, versionId };
+}
+
+/** `provisioner submit --refuse`: the operator will not issue the credential; the workflow compensates. */
+export async function refuseOperatorTask(
+  deps: OperatorDeps,
+  input: { taskId: string; reason: string },
+): Promise<void> {
+  const reason = parseInput(RefusalReason, input.reason, 'refusal reason');
+  const record = await waitingTask(deps, input.taskId);
+  await deps.answers.fail(record.taskToken, OPERATOR_REFUSED, `refused by the operator: ${reason}`);
+  await deps.store.deleteTask(record.taskId);
+}
+
+/** `provisioner ack`: someone is on it (a heartbeat); the task's deadline stays. */
+export async function acknowledgeOperatorTask(deps: OperatorDeps, input: { taskId: string }) {
+  const record = await waitingTask(deps, input.taskId);
+  await deps.answers.heartbeat(record.taskToken);
+  return { deadline: record.deadline };
+}
+
+export async function describeOperatorTask(deps: Pick<OperatorDeps, 'store'>, taskId: string) {
+  const record = await deps.store.readTask(parseInput(TaskId, taskId, 'task id'));
+  if (!record) throw new NotFoundError(`no operator task ${taskId} is waiting`);
+  const { taskToken: _kept, ...shown } = record;
+  return shown;
+}
+
+export function listOperatorTasks(store: CredentialStore): Promise<OperatorTaskSummary[]> {
+  return store.listTasks();
+}

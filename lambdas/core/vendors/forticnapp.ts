@@ -1,0 +1,143 @@
+/**
+ * FortiCNAPP (Lacework) API v2 adapter (DESIGN.md section 1). API keys are created only in the
+ * console (an operator task, at most 20 per user); this system verifies a key and brokers bearer
+ * tokens with `POST /api/v2/access/tokens` (`X-LW-UAKS: <secret>`). The HTTP status is trusted over
+ * the body: errors come as `{ok:false, message}`, with capitalised keys, or as plain text.
+ */
+import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
+import { httpsJson } from '../http.ts';
+import type { ProvisionRequest, TargetOf } from '../requests.ts';
+import { KeyPairMaterial, materialOf } from './material.ts';
+import type {
+  CredentialMaterial,
+  OperatorVendor,
+  VendorContext,
+  VendorFactory,
+  VerifyResult,
+} from './vendor.ts';
+
+const MAX_FILE_BYTES = 16 * 1024;
+
+/** The message of an error body in any of the shapes the API uses. */
+function messageOf(json: unknown, text: string): string {
+  const body = json as { message?: unknown; Message?: unknown } | undefined;
+  const message = body?.message ?? body?.Message;
+  return typeof message === 'string' ? message : json === undefined ? text : '';
+}
+
+export class FortiCnappVendor implements OperatorVendor {
+  readonly name = 'forticnapp' as const;
+  readonly capabilities = {
+    issuance: 'operator',
+    accessProfiles: false,
+    twinUsers: false,
+    tokenBroker: true,
+    maxKeysPerUser: 20,
+  } as const;
+
+  constructor(private readonly context: VendorContext<TargetOf<'forticnapp'>>) {}
+
+  async verify(material: CredentialMaterial): Promise<VerifyResult> {
+    const { keyId, secret } = materialOf('forticnapp', material);
+    const { target } = this.context;
+    const response = await httpsJson({
+      baseUrl: target.baseUrl,
+      method: 'POST',
+      path: '/api/v2/access/tokens',
+      headers: { 'X-LW-UAKS': secret },
+      body: { keyId, expiryTime: target.tokenExpirySeconds },
+      tls: target.tls,
+      timeoutMs: this.context.timeoutMs,
+    });
+    const detail = excerpt(redact(messageOf(response.json, response.text), [secret, keyId]), 120);
+    if (response.status === 401)
+      return { outcome: 'rejected', reason: 'FortiCNAPP does not know this key (deleted or disabled)' };
+    if (response.status === 403 && /role/i.test(detail)) {
+      return {
+        outcome: 'broken',
+        reason: "the API key's user no longer has the admin role (relegated): the key cannot mint tokens",
+      };
+    }
+    if (response.status === 429 || response.status >= 500) {
+      throw new RetryableError(
+        `FortiCNAPP failed transiently on the token exchange (HTTP ${response.status})`,
+      );
+    }
+    if (response.status < 200 || response.status > 299) {
+      throw new FatalError(
+        `FortiCNAPP refused the token exchange (HTTP ${response.status}${detail ? `: ${detail}` : ''})`,
+      );
+    }
+    const body = response.json as { token?: unknown; expiresAt?: unknown } | undefined;
+    // expiresAt comes with or without milliseconds; Date.parse reads both.
+    const expiresAt = typeof body?.expiresAt === 'string' ? Date.parse(body.expiresAt) : Number.NaN;
+    if (typeof body?.token !== 'string' || body.token.length < 8 || Number.isNaN(expiresAt)) {
+      throw new FatalError('FortiCNAPP answered the token exchange without a token and a readable expiresAt');
+    }
+    return {
+      outcome: 'accepted',
+      accessToken: { token: body.token, expiresAt: new Date(expiresAt).toISOString() },
+    };
+  }
+
+  /** Keys can be deleted only in the console: the operator is asked to. */
+  async revoke(material: CredentialMaterial) {
+    const { keyId } = materialOf('forticnapp', material);
+    return {
+      removed: false,
+      operatorAction: `delete API key ${keyId} in Settings > Configuration > API keys`,
+    };
+  }
+
+  instructions(request: ProvisionRequest) {
+    const user = request.serviceUser ?? '(the service user named in the request)';
+    return {
+      summary: `Create a FortiCNAPP API key "${request.apiUser}" for service user ${user} (ticket ${request.ticket}) and hand in its key file`,
+      steps: [
+        'Sign in to the FortiCNAPP console as an account admin (or with write permission on API keys).',
+        `Check that service user ${user} holds fewer than 20 API keys (the product's limit).`,
+        'Settings > Configuration > API keys > Service user API keys > + Add New.',
+        `Name the key "${request.apiUser}", toggle "Assign this to a service user", select ${user}, Save.`,
+        'Download the generated API key file and submit it as it is.',
+      ],
+      expects: 'the downloaded API key file (JSON with keyId and secret)',
+    };
+  }
+
+  parseCredentialFile(text: string) {
+    if (Buffer.byteLength(text) > MAX_FILE_BYTES) {
+      throw new ValidationError(`a FortiCNAPP API key file is at most ${MAX_FILE_BYTES} bytes`);
+    }
+    let json: Record<string, unknown> | undefined;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      json =
+        parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+          ? (parsed as Record<string, unknown>)
+          : undefined;
+    } catch {
+      json = undefined;
+    }
+    const keyId = json?.keyId;
+    const secret = json?.secret;
+    if (
+      typeof keyId !== 'string' ||
+      !/^[A-Za-z0-9_]{8,128}$/.test(keyId) ||
+      typeof secret !== 'string' ||
+      !/^_?[A-Za-z0-9]{16,128}$/.test(secret)
+    ) {
+      throw new ValidationError(
+        'not a FortiCNAPP API key file: expected JSON with "keyId" and "secret" as the console downloads it',
+      );
+    }
+    const host = new URL(this.context.target.baseUrl).hostname;
+    if (typeof json?.account === 'string' && json.account !== host) {
+      const account = /^[A-Za-z0-9.-]{1,128}$/.test(json.account) ? json.account : 'another account';
+      throw new ValidationError(`this API key belongs to ${account}, but the target is ${host}`);
+    }
+    return KeyPairMaterial.parse({ keyId, secret });
+  }
+}
+
+export const createFortiCnappVendor: VendorFactory<'forticnapp', FortiCnappVendor> = (context) =>
+  new FortiCnappVendor(context);

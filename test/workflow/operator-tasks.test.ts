@@ -1,0 +1,251 @@
+/**
+ * Operator tasks on the embedded default: products that issue credentials only in their own UI
+ * (FortiFlex, FortiCNAPP, AutoRABIT ARM) pause the provision workflow on a callback task; the
+ * simulated operator answers through the same `provisioner submit` a person runs. Covers a task
+ * that completes, one that expires, one refused, a bad file, the key limit and a broken key.
+ */
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { tasks } from '#cli/commands.ts';
+import { sfnTaskAnswers } from '#cli/task-answers.ts';
+import { executionNameFor } from '#core/execution-names.ts';
+import { acknowledgeOperatorTask, refuseOperatorTask } from '#core/operator-tasks.ts';
+import { causeMessage } from '#core/provision.ts';
+import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/secrets.ts';
+import { vendorFor } from '#core/vendors/registry.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { obtainInProductUi, submitAsOperator, waitForActionRequired } from '#local/operator.ts';
+import { failure } from '../failure.ts';
+import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+
+let env: LocalEnvironment;
+let logs: LogCapture;
+const printed: string[] = [];
+const io = { out: (line: string) => printed.push(line) };
+
+function requestFor(
+  target: string,
+  apiUser: string,
+  extra: { serviceUser?: string; trustedHosts?: string[] } = {},
+) {
+  return { target, apiUser, owner: 'bob@example.com', ticket: `REQ-${apiUser}`, ...extra };
+}
+
+async function start(input: Record<string, unknown>) {
+  const name = executionNameFor('provision', String(input.ticket), input);
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({
+      stateMachineArn: env.provisionStateMachineArn,
+      name,
+      input: JSON.stringify(input),
+    }),
+  );
+  return { name, executionArn: started.executionArn ?? '' };
+}
+
+async function finished(executionArn: string) {
+  await env.stepFunctions.service.waitForExecution(executionArn);
+  const described = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+  printed.push(JSON.stringify(described));
+  return described;
+}
+
+const operatorDeps = () => ({
+  store: env.store,
+  vendorFor,
+  answers: sfnTaskAnswers(env.sfnClient),
+  now: () => new Date(),
+});
+
+async function secretValue(name: string): Promise<Record<string, string>> {
+  const answer = await env.secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
+  return JSON.parse(answer.SecretString ?? '{}') as Record<string, string>;
+}
+
+describe('operator tasks (local runtime)', () => {
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    await env.registerFortiFlexTarget('flex');
+    await env.registerFortiCnappTarget('cnapp');
+    await env.registerAutoRabitTarget('arm');
+  });
+
+  afterAll(async () => {
+    logs?.stop();
+    await env?.close();
+  });
+
+  beforeEach(() => {
+    env.stepFunctions.service.callbackTimeoutOverrideMs = undefined;
+  });
+
+  it.each([
+    ['flex', 'flex-api', {}],
+    ['cnapp', 'cnapp-ci', { serviceUser: 'svc-ci@example.com' }],
+    ['arm', 'arm-deploy', { serviceUser: 'release-bot' }],
+  ])(
+    'on %s, a task the operator answers with the product file completes the credential',
+    async (target, apiUser, extra) => {
+      // Prepare
+      const request = requestFor(target, apiUser, extra);
+      const { name, executionArn } = await start(request);
+      const task = await waitForActionRequired(env, name);
+      await tasks(env.store, undefined, io);
+      // Act
+      const code = await submitAsOperator(env, name, obtainInProductUi(env, task, request.serviceUser), io);
+      const execution = await finished(executionArn);
+      // Assess
+      expect(code).toBe(0);
+      expect(printed.some((line) => line.includes(name))).toBe(true);
+      expect(task).toMatchObject({
+        taskId: name,
+        target,
+        ticket: request.ticket,
+        submit: expect.stringContaining(name),
+      });
+      expect(task.steps.length).toBeGreaterThan(0);
+      expect(execution.status).toBe('SUCCEEDED');
+      const secretName = credentialSecretName(target, apiUser);
+      const description = await env.store.describe(secretName);
+      expect(description?.tags[TAG.status]).toBe('active');
+      expect(await env.store.describe(taskSecretName(name))).toBeUndefined();
+      const stored = await secretValue(secretName);
+      const verdict = await vendorFor({ target: await env.store.loadTarget(target) }).verify(stored as never);
+      expect(verdict.outcome).toBe('accepted');
+      if (target === 'arm') expect(description?.tags[TAG.expiresAt]).toBe(stored.expiresAt);
+      if (target !== 'arm') {
+        const token = await secretValue(accessTokenSecretName(secretName));
+        expect(Date.parse(token.expiresAt ?? '')).toBeGreaterThan(Date.now());
+      }
+    },
+  );
+
+  it('a task nobody answers in time expires: the workflow compensates and a late answer changes nothing', async () => {
+    // Prepare
+    env.stepFunctions.service.callbackTimeoutOverrideMs = 0;
+    const request = requestFor('flex', 'flex-late');
+    const { name, executionArn } = await start(request);
+    const task = await waitForActionRequired(env, name);
+    // Act
+    const execution = await finished(executionArn);
+    const late = await failure(submitAsOperator(env, name, obtainInProductUi(env, task, undefined)));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.Timeout');
+    expect(late.name).toBe('NotFound');
+    expect(await env.store.describe(credentialSecretName('flex', 'flex-late'))).toBeUndefined();
+    expect(await env.store.describe(taskSecretName(name))).toBeUndefined();
+    const failed = env.eventBus.events.findLast((e) => e.DetailType === 'credential.provision-failed');
+    expect(JSON.parse(failed?.Detail ?? '{}')).toMatchObject({
+      requestId: name,
+      operatorAction: expect.any(String),
+    });
+  });
+
+  it('a task the operator refuses fails the workflow with the reason, after compensating', async () => {
+    // Prepare
+    const { name, executionArn } = await start(
+      requestFor('cnapp', 'cnapp-refused', { serviceUser: 'svc-x' }),
+    );
+    await waitForActionRequired(env, name);
+    // Act
+    await refuseOperatorTask(operatorDeps(), { taskId: name, reason: 'no approval from the account owner' });
+    const execution = await finished(executionArn);
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('OperatorRefused');
+    expect(causeMessage(execution.cause)).toMatch(/no approval from the account owner/);
+    expect(await env.store.describe(credentialSecretName('cnapp', 'cnapp-refused'))).toBeUndefined();
+  });
+
+  it('a wrong file is refused with a clear error and changes nothing; the right one then completes', async () => {
+    // Prepare
+    const request = requestFor('cnapp', 'cnapp-retry', { serviceUser: 'svc-retry' });
+    const { name, executionArn } = await start(request);
+    const task = await waitForActionRequired(env, name);
+    const ack = await acknowledgeOperatorTask(operatorDeps(), { taskId: name });
+    const secretName = credentialSecretName('cnapp', 'cnapp-retry');
+    const versionsBefore = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    // Act
+    const wrong = await failure(submitAsOperator(env, name, { text: '<html>not a key file</html>' }));
+    const versionsAfterWrong = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    await submitAsOperator(env, name, obtainInProductUi(env, task, 'svc-retry'));
+    const execution = await finished(executionArn);
+    // Assess
+    expect(ack.deadline).toBe(task.deadline);
+    expect(wrong.name).toBe('ValidationError');
+    expect(wrong.message).not.toContain('not a key file');
+    expect(versionsAfterWrong).toEqual(versionsBefore);
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it('refuses to ask for a key the product user has no room for (FortiCNAPP: 20 per user)', async () => {
+    // Prepare
+    for (let i = 0; i < 20; i += 1) {
+      await env.store.ensureCredentialSecret(credentialSecretName('cnapp', `full-${i}`), {
+        [TAG.target]: 'cnapp',
+        [TAG.vendor]: 'forticnapp',
+        [TAG.serviceUser]: 'svc-full',
+        [TAG.status]: 'active',
+      });
+    }
+    const eventsBefore = env.eventBus.events.length;
+    // Act
+    const execution = await finished(
+      (await start(requestFor('cnapp', 'one-too-many', { serviceUser: 'svc-full' }))).executionArn,
+    );
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(causeMessage(execution.cause)).toMatch(/already holds 20 keys.*allows 20 per user/);
+    const newEvents = env.eventBus.events.slice(eventsBefore).map((e) => e.DetailType);
+    expect(newEvents).not.toContain('credential.action-required');
+  });
+
+  it('a FortiCNAPP key whose user lost the admin role is reported broken, not kept', async () => {
+    // Prepare
+    const request = requestFor('cnapp', 'cnapp-relegated', { serviceUser: 'svc-relegated' });
+    const { name, executionArn } = await start(request);
+    const task = await waitForActionRequired(env, name);
+    const file = obtainInProductUi(env, task, 'svc-relegated');
+    env.forticnapp.console.relegate('svc-relegated');
+    // Act
+    await submitAsOperator(env, name, file);
+    const execution = await finished(executionArn);
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('FatalError');
+    expect(causeMessage(execution.cause)).toMatch(/admin role/);
+    expect(await env.store.describe(credentialSecretName('cnapp', 'cnapp-relegated'))).toBeUndefined();
+  });
+
+  it('refuses API-product fields on an operator product, and requires the service user where keys are counted', async () => {
+    // Act
+    const withHosts = await finished(
+      (await start(requestFor('flex', 'flex-hosts', { trustedHosts: ['10.0.0.1/32'] }))).executionArn,
+    );
+    const withoutUser = await finished((await start(requestFor('arm', 'arm-nouser'))).executionArn);
+    // Assess
+    expect(withHosts.error).toBe('ValidationError');
+    expect(causeMessage(withHosts.cause)).toMatch(/trustedHosts: fortiflex has no trusted hosts/);
+    expect(withoutUser.error).toBe('ValidationError');
+    expect(causeMessage(withoutUser.cause)).toMatch(/serviceUser: required for autorabit/);
+  });
+
+  it('leaks no password, key secret, token or access token into histories, events, logs or output', async () => {
+    // Prepare
+    const material = collectIssuedMaterial(env);
+    // Act
+    const found = scanForMaterial(material, {
+      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+      events: env.eventBus.events.map((e) => JSON.stringify(e)),
+      logs: logs.lines,
+      output: printed,
+    });
+    // Assess
+    expect(material.length).toBeGreaterThan(6);
+    expect(found).toEqual([]);
+  });
+});
