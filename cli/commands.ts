@@ -14,6 +14,7 @@ import { ValidationError } from '#core/errors.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import {
   acknowledgeOperatorTask,
+  confirmOperatorRevocation,
   describeOperatorTask,
   listOperatorTasks,
   type OperatorDeps,
@@ -227,6 +228,7 @@ export interface SubmitOptions {
   readonly stdin?: boolean;
   readonly expiresAt?: string;
   readonly refuse?: string;
+  readonly done?: boolean;
 }
 
 /** `provisioner submit`: hand in a downloaded credential, or refuse the task with a reason. */
@@ -240,6 +242,13 @@ export async function submit(
       throw new ValidationError('give either a credential or --refuse, not both');
     await refuseOperatorTask(deps, { taskId: options.task, reason: options.refuse });
     io.out(`task ${options.task} refused: the workflow undoes what it prepared and reports the failure`);
+    return 0;
+  }
+  if (options.done) {
+    if (options.file || options.stdin)
+      throw new ValidationError('--done confirms a revocation: give no credential');
+    await confirmOperatorRevocation(deps, { taskId: options.task });
+    io.out(`task ${options.task} confirmed: the workflow now proves the old credential is refused`);
     return 0;
   }
   if (Boolean(options.file) === Boolean(options.stdin))
@@ -267,7 +276,8 @@ export async function tasks(store: CredentialStore, taskId: string | undefined, 
     );
     io.out(task.instructions.summary);
     for (const [index, step] of task.instructions.steps.entries()) io.out(`  ${index + 1}. ${step}`);
-    io.out(`submit: provisioner submit --task ${task.taskId} --file <${task.instructions.expects}>`);
+    const answer = task.action === 'revoke' ? '--done' : `--file <${task.instructions.expects}>`;
+    io.out(`answer: provisioner submit --task ${task.taskId} ${answer}`);
     io.out(
       `deadline ${task.deadline}${task.acknowledgeBy ? `, acknowledge (provisioner ack) by ${task.acknowledgeBy}` : ''}`,
     );

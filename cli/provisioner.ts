@@ -176,8 +176,16 @@ program
   .option('--stdin', 'read the credential from standard input')
   .option('--expires-at <iso-date>', 'when the credential expires (products whose UI sets an expiry)')
   .option('--refuse <reason>', 'refuse the task instead; the workflow compensates and fails')
-  .action((options: { task: string; file?: string; stdin?: boolean; expiresAt?: string; refuse?: string }) =>
-    run(async (global) => submit(await operatorDeps(global), options, io)),
+  .option('--done', 'confirm a revocation task: you removed the credential in the product’s UI')
+  .action(
+    (options: {
+      task: string;
+      file?: string;
+      stdin?: boolean;
+      expiresAt?: string;
+      refuse?: string;
+      done?: boolean;
+    }) => run(async (global) => submit(await operatorDeps(global), options, io)),
   );
 
 program

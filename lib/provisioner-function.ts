@@ -123,6 +123,20 @@ export class ProvisionerFunction extends Construct {
     this.suppressWildcard('provisioner/*', 'one secret per credential is created at run time');
   }
 
+  /**
+   * secretsmanager:ListSecrets, which supports no resource scoping: it returns names and tags (never
+   * values) so a revocation can find an owner's credentials by tag (DESIGN.md section 3).
+   */
+  grantListSecrets(): void {
+    this.allow(['secretsmanager:ListSecrets'], ['*']);
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      // One acknowledgment per finding on a role: this one replaces the X-Ray one and says both.
+      reason:
+        'X-Ray PutTraceSegments / PutTelemetryRecords and ListSecrets support no resource-level permissions; ListSecrets returns names and tags only, values stay scoped to provisioner/*',
+    });
+  }
+
   /** KMS on the provisioner key, only through Secrets Manager and only for `provisioner/*` secrets. */
   grantKey(...actions: ('kms:Decrypt' | 'kms:GenerateDataKey')[]): void {
     this.allow(actions, [this.key.keyArn], {

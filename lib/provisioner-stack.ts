@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
+import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 
 export const STACK_NAME = 'CredentialProvisioner';
 
@@ -19,8 +20,11 @@ export class ProvisionerStack extends Stack {
     });
 
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key });
+    const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key });
 
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RevokeStateMachineArn', { value: revoke.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RevocationFailedAlarmName', { value: revoke.failedAlarm.alarmName });
     new CfnOutput(this, 'KmsKeyArn', { value: key.keyArn });
   }
 }

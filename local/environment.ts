@@ -86,7 +86,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const secretsClient = new SecretsManagerClient({ ...clientConfig, endpoint: secretsManager.url });
   const sfnClient = new SFNClient({ ...clientConfig, endpoint: stepFunctions.url });
   const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
-  const provisionStateMachineArn = `arn:aws:states:${LOCAL_REGION}:${stepFunctions.service.accountId}:stateMachine:${workflows.provision.stateMachineName}`;
+  const machineArn = (name: string) =>
+    `arn:aws:states:${LOCAL_REGION}:${stepFunctions.service.accountId}:stateMachine:${name}`;
+  const provisionStateMachineArn = machineArn(workflows.provision.stateMachineName);
+  const revokeStateMachineArn = machineArn(workflows.revoke.stateMachineName);
 
   return {
     endpoints,
@@ -103,6 +106,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     sfnClient,
     store,
     provisionStateMachineArn,
+    revokeStateMachineArn,
     /** Registers the FortiOS simulator as a target, pinned to its generated CA. */
     async registerFortiOsTarget(name: string, pinning: 'ca' | 'fingerprint' = 'ca') {
       return store.putTarget(name, {

@@ -14,12 +14,12 @@ import type { ActionRequiredDetail } from '#core/events.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import type { LocalEnvironment } from './environment.ts';
 
-/** The action-required event of a task, once its Lambda has published it. */
-export function actionRequired(env: LocalEnvironment, taskId: string): ActionRequiredDetail | undefined {
-  const event = env.eventBus.events.findLast(
-    (e) => e.DetailType === 'credential.action-required' && JSON.parse(e.Detail).taskId === taskId,
-  );
-  return event ? (JSON.parse(event.Detail) as ActionRequiredDetail) : undefined;
+/** The action-required events published so far (optionally of one task). */
+export function actionsRequired(env: LocalEnvironment, taskId?: string): ActionRequiredDetail[] {
+  return env.eventBus.events
+    .filter((e) => e.DetailType === 'credential.action-required')
+    .map((e) => JSON.parse(e.Detail) as ActionRequiredDetail)
+    .filter((d) => taskId === undefined || d.taskId === taskId);
 }
 
 /** Resolves once the task's action-required event is out (the execution reached its callback task). */
@@ -28,7 +28,7 @@ export async function waitForActionRequired(
   taskId: string,
 ): Promise<ActionRequiredDetail> {
   for (;;) {
-    const found = actionRequired(env, taskId);
+    const found = actionsRequired(env, taskId).at(-1);
     if (found) return found;
     const described = await env.sfnClient.send(
       new DescribeExecutionCommand({
@@ -38,6 +38,29 @@ export async function waitForActionRequired(
     if (described.status !== 'RUNNING')
       throw new Error(`execution ${taskId} ended (${described.status}) without asking an operator`);
     await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Plays the operator for one execution until it ends: every action-required event it publishes is
+ * handled once by `answer`. Returns the execution's final description.
+ */
+export async function answerTasksUntilDone(
+  env: LocalEnvironment,
+  executionArn: string,
+  answer: (task: ActionRequiredDetail) => Promise<unknown>,
+) {
+  const requestId = executionArn.split(':').at(-1);
+  const answered = new Set<string>();
+  for (;;) {
+    for (const task of actionsRequired(env).filter((t) => t.requestId === requestId)) {
+      if (answered.has(task.taskId)) continue;
+      answered.add(task.taskId);
+      await answer(task);
+    }
+    const described = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING') return described;
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
@@ -66,6 +89,38 @@ export function obtainInProductUi(
     default:
       throw new Error(`no simulated UI for ${task.vendor}`);
   }
+}
+
+/**
+ * What a person does for a revocation task in the product's UI, from the task's instructions: delete
+ * the FortiFlex IAM user or the FortiCNAPP key they name, revoke the ARM token of that name.
+ */
+export function revokeInProductUi(env: LocalEnvironment, task: ActionRequiredDetail): void {
+  const said = task.steps.join(' ');
+  switch (task.vendor) {
+    case 'fortiflex':
+      env.fortiflex.console.deleteApiUser(/IAM API user (\S+)/.exec(said)?.[1] ?? '');
+      return;
+    case 'forticnapp':
+      env.forticnapp.console.deleteApiKey(/API key (\S+)/.exec(said)?.[1] ?? '');
+      return;
+    case 'autorabit':
+      for (const [token, t] of env.autorabit.state.tokens) {
+        if (t.name === task.apiUser) env.autorabit.console.revokeToken(token);
+      }
+      return;
+    default:
+      throw new Error(`no simulated UI for ${task.vendor}`);
+  }
+}
+
+/** Runs `provisioner submit --done` for a revocation task. */
+export function confirmAsOperator(env: LocalEnvironment, taskId: string, io: Output = { out: () => {} }) {
+  return submit(
+    { store: env.store, vendorFor, answers: sfnTaskAnswers(env.sfnClient), now: () => new Date() },
+    { task: taskId, done: true },
+    { ...io, stdin: async () => '' },
+  );
 }
 
 /** Runs `provisioner submit` with the file saved in a private temporary folder, removed afterwards. */

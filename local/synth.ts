@@ -8,12 +8,12 @@ import { App } from 'aws-cdk-lib';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { HANDLER_METADATA } from '#lib/provisioner-function.ts';
 import { ProvisionerStack, STACK_NAME } from '#lib/provisioner-stack.ts';
-import { WORKFLOW_METADATA } from '#lib/workflows/provision-workflow.ts';
+import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
 
 export type StateMachineDefinitionObject = StateMachineDefinition;
 
-export type WorkflowKey = 'provision';
-const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision'];
+export type WorkflowKey = 'provision' | 'revoke';
+const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke'];
 
 export interface SynthesizedWorkflow {
   readonly stateMachineName: string;

@@ -43,6 +43,14 @@ export interface EventDetails {
   'credential.provisioned': CredentialEventDetail;
   'credential.provision-failed': CredentialEventDetail & { readonly operatorAction?: string };
   'credential.action-required': ActionRequiredDetail;
+  'credential.revoked': CredentialEventDetail;
+  'credential.revocation-failed': {
+    readonly owner: string;
+    readonly requestId: string;
+    readonly revoked: readonly string[];
+    /** One line per credential not revoked: its secret name, error and reason. */
+    readonly failed: readonly string[];
+  };
 }
 
 export type CredentialEventType = keyof EventDetails;

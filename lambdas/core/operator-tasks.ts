@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { FatalError, NotFoundError } from './errors.ts';
+import { FatalError, NotFoundError, ValidationError } from './errors.ts';
 import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './provision.ts';
 import { parseInput } from './requests.ts';
 import { type CredentialStore, type OperatorTaskSummary, PENDING, TAG } from './secrets.ts';
@@ -111,7 +111,7 @@ export class TaskGoneError extends FatalError {
 
 /** How the operator's side answers a callback task (SendTaskSuccess / Failure / Heartbeat). */
 export interface TaskAnswers {
-  succeed(taskToken: string, output: { secretArn: string; versionId: string }): Promise<void>;
+  succeed(taskToken: string, output: Readonly<Record<string, unknown>>): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
   heartbeat(taskToken: string): Promise<void>;
 }
@@ -147,6 +147,11 @@ export async function submitOperatorCredential(
   input: { taskId: string; text: string; expiresAt?: string },
 ): Promise<{ secretName: string; versionId: string }> {
   const record = await waitingTask(deps, input.taskId);
+  if (record.action === 'revoke') {
+    throw new ValidationError(
+      `task ${record.taskId} asks to confirm a revocation: use --done, not a credential`,
+    );
+  }
   const target = await deps.store.loadTarget(record.target);
   const vendor = asOperatorVendor(deps.vendorFor({ target }));
   const material = vendor.parseCredentialFile(input.text, { expiresAt: input.expiresAt });
@@ -174,6 +179,19 @@ export async function submitOperatorCredential(
   }
   await deps.store.deleteTask(record.taskId);
   return { secretName: record.secretName, versionId };
+}
+
+/** `provisioner submit --done`: the operator revoked the credential in the product's UI; the workflow proves it. */
+export async function confirmOperatorRevocation(
+  deps: OperatorDeps,
+  input: { taskId: string },
+): Promise<void> {
+  const record = await waitingTask(deps, input.taskId);
+  if (record.action !== 'revoke') {
+    throw new ValidationError(`task ${record.taskId} waits for a credential: submit the file, not --done`);
+  }
+  await deps.answers.succeed(record.taskToken, { confirmedAt: deps.now().toISOString() });
+  await deps.store.deleteTask(record.taskId);
 }
 
 /** `provisioner submit --refuse`: the operator will not issue the credential; the workflow compensates. */

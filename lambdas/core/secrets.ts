@@ -91,6 +91,8 @@ export interface AccessTokenValue {
 /** A waiting operator task: the task token lives only here, never in an event or a log. */
 export interface OperatorTaskRecord {
   readonly taskId: string;
+  /** What the operator does: hand in a new credential, or confirm a revocation done in the product's UI. */
+  readonly action?: 'issue' | 'revoke';
   readonly taskToken: string;
   readonly requestId: string;
   readonly secretName: string;
@@ -346,15 +348,19 @@ export class CredentialStore {
   }
 
   async readVersion(secretArn: string, versionId: string): Promise<CredentialValue> {
+    return this.readVersionOrStage(secretArn, { VersionId: versionId });
+  }
+
+  private async readVersionOrStage(
+    secretArn: string,
+    which: { VersionId: string } | { VersionStage: string },
+  ): Promise<CredentialValue> {
     try {
-      const answer = await this.client.send(
-        new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId }),
-      );
+      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...which }));
       return JSON.parse(answer.SecretString ?? '') as CredentialValue;
     } catch (error) {
-      if (error instanceof SyntaxError)
-        throw new FatalError(`secret version ${versionId} does not hold JSON`);
-      throw storeError('read of the key', error);
+      if (error instanceof SyntaxError) throw new FatalError(`a version of ${secretArn} does not hold JSON`);
+      throw storeError('read of the credential', error);
     }
   }
 
@@ -432,6 +438,26 @@ export class CredentialStore {
       if (error instanceof ResourceNotFoundException) return;
       throw storeError('delete', error);
     }
+  }
+
+  /**
+   * Schedules deletion with a recovery window (a revoked credential): the secret stays restorable
+   * for `days`, is hidden from consumers at once, and is skipped by later revocations.
+   */
+  async scheduleDeletion(secretArn: string, days = 7): Promise<void> {
+    try {
+      await this.client.send(new DeleteSecretCommand({ SecretId: secretArn, RecoveryWindowInDays: days }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      // A secret already scheduled for deletion answers InvalidRequestException: done before.
+      if (isAwsError(error, 'InvalidRequestException')) return;
+      throw storeError('scheduled delete', error);
+    }
+  }
+
+  /** The consumers' view of a credential: its AWSCURRENT value. */
+  async readCurrent(secretArn: string): Promise<CredentialValue> {
+    return this.readVersionOrStage(secretArn, { VersionStage: CURRENT });
   }
 
   /** Credentials of one owner, found by tag (DESIGN.md section 3). */

@@ -22,6 +22,14 @@ const HANDLERS = {
   FinalizeCredential: 'finalize-credential',
   CompensateProvision: 'compensate-provision',
 } as const;
+const REVOKE_HANDLERS = {
+  FindOwnerCredentials: 'find-owner-credentials',
+  RevokeAtProduct: 'revoke-at-product',
+  RequestOperatorRevocation: 'request-operator-revocation',
+  ProveRevoked: 'prove-revoked',
+  RetireCredential: 'retire-credential',
+  ReportRevocation: 'report-revocation',
+} as const;
 const API_PATH = [
   'EnsureAccessProfile',
   'CreateApiUser',
@@ -46,7 +54,9 @@ const RETRYABLE = {
 };
 
 let template: Template;
-let definition: { StartAt: string; TimeoutSeconds: number; States: Record<string, Json> };
+type Definition = { StartAt: string; TimeoutSeconds: number; States: Record<string, Json> };
+let definition: Definition;
+let revokeDefinition: Definition;
 
 /** A template value as text, references rendered `<AWS::Region>` / `<LogicalId.Arn>` (safe inside JSON strings). */
 function flatten(value: unknown): string {
@@ -99,13 +109,20 @@ beforeAll(() => {
   const stack = new ProvisionerStack(app, 'Test');
   // Act
   template = Template.fromStack(stack);
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  definition = JSON.parse(flatten(machine?.Properties.DefinitionString));
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const definitionOf = (workflow: string) =>
+    JSON.parse(
+      flatten(
+        machines.find((m) => m.Metadata['provisioner:workflow'] === workflow)?.Properties.DefinitionString,
+      ),
+    );
+  definition = definitionOf('provision');
+  revokeDefinition = definitionOf('revoke');
 });
 
 describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'Test-provision',
       StateMachineType: 'STANDARD',
@@ -209,7 +226,7 @@ describe('ProvisionerStack', () => {
   it('builds every function for nodejs22.x on arm64 with active tracing and its handler id', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(functions.map((f) => f.Metadata['provisioner:handler']).sort()).toEqual(
-      Object.values(HANDLERS).sort(),
+      [...Object.values(HANDLERS), ...Object.values(REVOKE_HANDLERS)].sort(),
     );
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
@@ -242,9 +259,18 @@ describe('ProvisionerStack', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Statement[],
     );
-    const secretStatements = statements.filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+    // ListSecrets supports no resource scoping; it returns names and tags only.
+    const secretStatements = statements.filter(
+      (s) =>
+        actionsOf(s).some((a) => a.startsWith('secretsmanager:')) &&
+        !actionsOf(s).includes('secretsmanager:ListSecrets'),
     );
+    const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
+    expect(listing).toHaveLength(1);
+    expect(resourcesOf(listing[0] as Statement)).toEqual(['*']);
+    expect(actionsOf(listing[0] as Statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
+      'secretsmanager:ListSecrets',
+    ]);
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const s of secretStatements) {
       for (const resource of resourcesOf(s)) expect(resource).toMatch(/:secret:provisioner\/(targets\/)?\*$/);
@@ -290,6 +316,26 @@ describe('ProvisionerStack', () => {
           (a) => `secretsmanager:${a}`,
         ),
       },
+      'find-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
+      'revoke-at-product': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
+      },
+      'request-operator-revocation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
+      },
+      'prove-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
+      'retire-credential': {
+        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'TagResource'].map((a) => `secretsmanager:${a}`),
+      },
+      'report-revocation': {},
       'compensate-provision': {
         'provisioner/targets/*': read,
         'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
@@ -316,7 +362,10 @@ describe('ProvisionerStack', () => {
     expect(publishers.sort()).toEqual([
       'compensate-provision',
       'finalize-credential',
+      'report-revocation',
       'request-operator-credential',
+      'request-operator-revocation',
+      'retire-credential',
     ]);
     for (const s of Object.values(byHandler).flat()) {
       if (actionsOf(s).some((a) => a.startsWith('kms:'))) {
@@ -332,6 +381,56 @@ describe('ProvisionerStack', () => {
       if (actionsOf(s).includes('events:PutEvents'))
         expect(resourcesOf(s)).toEqual([expect.stringMatching(/:event-bus\/default$/)]);
     }
+  });
+
+  it('revokes with a bounded Map: each credential revoked, proven dead and retired, or reported', () => {
+    const { States: s } = revokeDefinition;
+    expect(revokeDefinition.StartAt).toBe('FindOwnerCredentials');
+    expect(s.FindOwnerCredentials?.Next).toBe('RevokeEach');
+    expect(s.RevokeEach).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.credentials',
+      MaxConcurrency: 5,
+      ResultPath: '$.results',
+      ItemSelector: { 'credential.$': '$$.Map.Item.Value' },
+      Next: 'ReportRevocation',
+    });
+    const body = (s.RevokeEach?.ItemProcessor as { States: Record<string, Json> } | undefined)?.States ?? {};
+    expect(Object.keys(body).sort()).toEqual(
+      [
+        'CredentialNotRevoked',
+        'NeedsOperator',
+        'ProveRevoked',
+        'RequestOperatorRevocation',
+        'RetireCredential',
+        'RevokeAtProduct',
+      ].sort(),
+    );
+    for (const name of ['RevokeAtProduct', 'RequestOperatorRevocation', 'ProveRevoked', 'RetireCredential'])
+      expect(body[name]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CredentialNotRevoked' },
+      ]);
+    expect(body.ProveRevoked?.Retry).toContainEqual(
+      expect.objectContaining({ ErrorEquals: ['CredentialStillValid'] }),
+    );
+    expect(body.RequestOperatorRevocation).toMatchObject({
+      Resource: expect.stringMatching(/waitForTaskToken$/),
+      TimeoutSeconds: 3 * 86_400,
+      HeartbeatSeconds: 86_400,
+      Next: 'ProveRevoked',
+    });
+    expect(s.ReportRevocation).toMatchObject({ End: true, OutputPath: '$.Payload' });
+  });
+
+  it('raises an alarm when a revocation ends failed', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasOutput('RevokeStateMachineArn', {});
   });
 
   it('encrypts with a retained, rotating customer managed key and exports the ARNs', () => {

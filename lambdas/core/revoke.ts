@@ -1,0 +1,253 @@
+/**
+ * The revoke workflow's steps (DESIGN.md section 2): find every credential of an owner by its tags,
+ * revoke each at its product (or have an operator do it where the product has no API), prove the
+ * old credential dead, then retire its secret. Fail closed: a credential is marked revoked only
+ * after its product refused it. A partial failure ends with a per-credential report.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { FatalError, ProvisionerError } from './errors.ts';
+import type { ProvisionDeps } from './provision.ts';
+import { causeMessage, vendorOf } from './provision.ts';
+import { OwnerId, parseInput } from './requests.ts';
+import { accessTokenSecretName, SECRET_PREFIX, TAG } from './secrets.ts';
+import { materialOf } from './vendors/material.ts';
+import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
+
+/** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
+export const MAX_CREDENTIALS_PER_REVOCATION = 500;
+
+const ExecutionName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a Step Functions execution name');
+
+export const RevokeRequest = z
+  .object({
+    owner: OwnerId.describe('Whose credentials to revoke (the provisioner:owner tag)'),
+    reason: z
+      .string()
+      .min(3)
+      .max(200)
+      .regex(/^[\w .,:;@()/+'-]*$/, "may only hold letters, digits, spaces and .,:;@()/+'-")
+      .default('owner deactivated')
+      .describe('Why, for the events and the report'),
+    source: z
+      .enum(['directory', 'identity-provider', 'ticket', 'operator'])
+      .default('operator')
+      .describe('Who asked: a directory or identity-provider event, an offboarding ticket, an operator'),
+  })
+  .strict();
+export type RevokeRequest = z.output<typeof RevokeRequest>;
+
+export const RevocationTarget = z
+  .object({
+    secretName: z.string().max(512),
+    secretArn: z.string().max(2048),
+    target: z.string().max(63),
+    apiUser: z.string().max(128),
+  })
+  .strict();
+export type RevocationTarget = z.output<typeof RevocationTarget>;
+
+/** One Map iteration's input: the credential and the request it belongs to. */
+export const RevocationItem = z
+  .object({
+    owner: OwnerId,
+    reason: z.string().max(200),
+    requestId: ExecutionName,
+    credential: RevocationTarget,
+    revoked: z.object({ needsOperator: z.boolean() }).strict().optional(),
+    operator: z.unknown().optional(),
+  })
+  .strict();
+export type RevocationItem = z.output<typeof RevocationItem>;
+
+/** The product still accepts a credential that should be dead (propagating, or re-approved): retried, then failed. */
+export class CredentialStillValidError extends ProvisionerError {
+  override readonly name = 'CredentialStillValid';
+  readonly retryable = true;
+}
+
+/** Some credentials of the owner could not be revoked: the execution fails with the report. */
+export class RevocationIncompleteError extends FatalError {
+  override readonly name = 'RevocationIncomplete';
+}
+
+/** FindOwnerCredentials: every credential of the owner that is not already revoked or deleted. */
+export async function findOwnerCredentials(
+  deps: ProvisionDeps,
+  input: { request: unknown; executionName: unknown },
+): Promise<{ owner: string; reason: string; requestId: string; credentials: RevocationTarget[] }> {
+  const request = parseInput(RevokeRequest, input.request, 'revoke request');
+  const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
+  const held = (await deps.store.listByOwner(request.owner)).filter(
+    (s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked',
+  );
+  if (held.length > MAX_CREDENTIALS_PER_REVOCATION) {
+    throw new FatalError(
+      `${request.owner} holds ${held.length} credentials, over the ${MAX_CREDENTIALS_PER_REVOCATION} one execution revokes: start it again after this one`,
+    );
+  }
+  const credentials = held.map((s) => {
+    const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
+    return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
+  });
+  return { owner: request.owner, reason: request.reason, requestId, credentials };
+}
+
+/**
+ * RevokeAtProduct: marks the credential `revoking` (so a crash is picked up by the next run), then
+ * revokes what the system can: an API product's user is deleted; a broker product's tokens are
+ * revoked. Says whether a person must still act in the product's UI.
+ */
+export async function revokeAtProduct(
+  deps: ProvisionDeps,
+  input: unknown,
+): Promise<{ needsOperator: boolean }> {
+  const { credential } = parseInput(RevocationItem, input, 'revocation item');
+  await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoking' });
+  const { vendor, target } = await vendorOf(deps, credential.target);
+  if (vendor.capabilities.issuance === 'api') {
+    await asApiVendor(vendor).revoke(credential.apiUser);
+    return { needsOperator: false };
+  }
+  const stored = await deps.store.readCurrent(credential.secretArn);
+  const token = await deps.store.readAccessToken(credential.secretName);
+  const { operatorAction } = await asOperatorVendor(vendor).revoke(
+    materialOf(target.vendor, stored),
+    token && { token: token.accessToken, expiresAt: token.expiresAt },
+  );
+  return { needsOperator: operatorAction !== undefined };
+}
+
+/** The task id of one credential's revocation: the execution plus the credential, bounded. */
+export function revocationTaskId(requestId: string, secretName: string): string {
+  const hash = createHash('sha256').update(secretName).digest('hex').slice(0, 10);
+  return `${requestId.slice(0, 69)}-${hash}`;
+}
+
+export const OperatorRevocationInput = z
+  .object({
+    item: RevocationItem,
+    taskToken: z.string().min(1).max(4096),
+    timeoutSeconds: z.number().int().positive(),
+    heartbeatSeconds: z.number().int().positive(),
+  })
+  .strict();
+
+/** RequestOperatorRevocation (callback task): asks a person to revoke in the product's UI, then to confirm. */
+export async function requestOperatorRevocation(deps: ProvisionDeps, input: unknown) {
+  const { item, taskToken, timeoutSeconds, heartbeatSeconds } = parseInput(
+    OperatorRevocationInput,
+    input,
+    'operator revocation input',
+  );
+  const { credential, owner, requestId } = item;
+  const { vendor, target } = await vendorOf(deps, credential.target);
+  const stored = await deps.store.readCurrent(credential.secretArn);
+  const { operatorAction } = await asOperatorVendor(vendor).revoke(materialOf(target.vendor, stored));
+  const taskId = revocationTaskId(requestId, credential.secretName);
+  const now = deps.now().getTime();
+  const deadline = new Date(now + timeoutSeconds * 1000).toISOString();
+  const acknowledgeBy = new Date(now + heartbeatSeconds * 1000).toISOString();
+  const description = await deps.store.describe(credential.secretName);
+  const ticket = description?.tags[TAG.ticket] ?? 'none';
+  const instructions = {
+    summary: `Revoke the ${vendor.name} credential ${credential.secretName} of ${owner} in the product, then confirm`,
+    steps: [
+      operatorAction ?? 'remove the credential in the product',
+      `Confirm with provisioner submit --task ${taskId} --done; the workflow then proves the old credential is refused.`,
+    ],
+    expects: 'nothing: confirm with --done',
+  };
+  await deps.store.putTask({
+    taskId,
+    action: 'revoke',
+    taskToken,
+    requestId,
+    secretName: credential.secretName,
+    secretArn: credential.secretArn,
+    vendor: vendor.name,
+    target: credential.target,
+    apiUser: credential.apiUser,
+    owner,
+    ticket,
+    deadline,
+    acknowledgeBy,
+    instructions,
+  });
+  await deps.events.publish('credential.action-required', {
+    taskId,
+    target: credential.target,
+    vendor: vendor.name,
+    apiUser: credential.apiUser,
+    owner,
+    ticket,
+    requestId,
+    deadline,
+    acknowledgeBy,
+    ...instructions,
+    submit: `provisioner submit --task ${taskId} --done`,
+  });
+  return { taskId, deadline };
+}
+
+/** ProveRevoked: the old credential must now be refused by its product (retried while that propagates). */
+export async function proveRevoked(deps: ProvisionDeps, input: unknown): Promise<void> {
+  const { credential } = parseInput(RevocationItem, input, 'revocation item');
+  const { vendor, target } = await vendorOf(deps, credential.target);
+  const stored = await deps.store.readCurrent(credential.secretArn);
+  const result = await vendor.verify(materialOf(target.vendor, stored));
+  if (result.outcome === 'accepted') {
+    throw new CredentialStillValidError(
+      `${credential.target} still accepts the credential of ${credential.apiUser} after its revocation`,
+    );
+  }
+}
+
+/** RetireCredential: status `revoked`, brokered token gone, secret scheduled for deletion, `credential.revoked`. */
+export async function retireCredential(deps: ProvisionDeps, input: unknown) {
+  const { credential, owner, requestId, reason } = parseInput(RevocationItem, input, 'revocation item');
+  await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoked' });
+  await deps.store.deleteNow(accessTokenSecretName(credential.secretName));
+  await deps.store.scheduleDeletion(credential.secretArn);
+  const description = await deps.store.describe(credential.secretName);
+  await deps.events.publish('credential.revoked', {
+    target: credential.target,
+    apiUser: credential.apiUser,
+    owner,
+    ticket: description?.tags[TAG.ticket] ?? 'none',
+    requestId,
+    secretArn: credential.secretArn,
+    reason,
+  });
+  return { secretName: credential.secretName, status: 'revoked' as const };
+}
+
+const RevocationResults = z.object({
+  owner: OwnerId,
+  requestId: ExecutionName,
+  results: z
+    .array(
+      z.object({
+        secretName: z.string(),
+        status: z.enum(['revoked', 'failed']),
+        error: z.string().optional(),
+        cause: z.string().optional(),
+      }),
+    )
+    .max(MAX_CREDENTIALS_PER_REVOCATION),
+});
+
+/** ReportRevocation: success only when every credential is revoked; otherwise the precise report fails the run. */
+export async function reportRevocation(deps: ProvisionDeps, input: unknown) {
+  const { owner, requestId, results } = parseInput(RevocationResults, input, 'revocation results');
+  const failed = results.filter((r) => r.status === 'failed');
+  const revoked = results.filter((r) => r.status === 'revoked').map((r) => r.secretName);
+  if (failed.length > 0) {
+    const report = failed.map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${causeMessage(f.cause)})`);
+    await deps.events.publish('credential.revocation-failed', { owner, requestId, revoked, failed: report });
+    throw new RevocationIncompleteError(
+      `${failed.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}`,
+    );
+  }
+  return { owner, requestId, revoked, status: 'revoked' as const };
+}

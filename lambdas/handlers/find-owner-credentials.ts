@@ -1,0 +1,7 @@
+import { findOwnerCredentials } from '#core/revoke.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep(
+  'findOwnerCredentials',
+  (event: { request: unknown; executionName: unknown }) => findOwnerCredentials(provisionDeps(), event),
+);

@@ -1,0 +1,6 @@
+import { reportRevocation } from '#core/revoke.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('reportRevocation', (event: unknown) =>
+  reportRevocation(provisionDeps(), event),
+);

@@ -1,0 +1,6 @@
+import { requestOperatorRevocation } from '#core/revoke.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('requestOperatorRevocation', (event: unknown) =>
+  requestOperatorRevocation(provisionDeps(), event),
+);

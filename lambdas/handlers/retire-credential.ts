@@ -1,0 +1,6 @@
+import { retireCredential } from '#core/revoke.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('retireCredential', (event: unknown) =>
+  retireCredential(provisionDeps(), event),
+);

@@ -1,0 +1,6 @@
+import { revokeAtProduct } from '#core/revoke.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('revokeAtProduct', (event: unknown) =>
+  revokeAtProduct(provisionDeps(), event),
+);

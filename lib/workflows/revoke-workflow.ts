@@ -1,0 +1,123 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
+
+/** Credentials revoked side by side; bounded so one owner's offboarding cannot flood a product. */
+export const REVOKE_CONCURRENCY = 5;
+
+/**
+ * Revoke (DESIGN.md section 2): find every credential of the owner by its tags, then for each,
+ * with bounded concurrency: revoke at the product (an operator task where the product has no API),
+ * prove the old credential is refused, retire its secret. A credential that fails is reported,
+ * never skipped silently: the execution then fails with the per-credential report, and an alarm
+ * watches for failed executions.
+ */
+export class RevokeWorkflow extends Workflow {
+  readonly failedAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id, props, 'revoke');
+    this.failedAlarm = new cloudwatch.Alarm(this, 'RevocationFailedAlarm', {
+      alarmDescription: 'A revocation left credentials of an owner not revoked: read the execution’s report',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  protected define() {
+    const find = this.step('FindOwnerCredentials', 'find-owner-credentials', {
+      payload: sfn.TaskInput.fromObject({
+        request: sfn.JsonPath.entirePayload,
+        executionName: sfn.JsonPath.executionName,
+      }),
+      outputPath: '$.Payload',
+    });
+    find.fn.grantListSecrets();
+
+    const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', {
+      resultSelector: { 'needsOperator.$': '$.Payload.needsOperator' },
+      resultPath: '$.revoked',
+    });
+    atProduct.fn.grantReadTargets();
+    atProduct.fn.grantCredentialSecrets('GetSecretValue', 'TagResource');
+    atProduct.fn.grantKey('kms:Decrypt');
+
+    const operator = this.operatorTask(
+      'RequestOperatorRevocation',
+      'request-operator-revocation',
+      'item',
+      '$.operator',
+    );
+    operator.fn.grantCredentialSecrets('GetSecretValue');
+
+    const prove = this.step('ProveRevoked', 'prove-revoked', { resultPath: sfn.JsonPath.DISCARD });
+    prove.fn.grantReadTargets();
+    prove.fn.grantCredentialSecrets('GetSecretValue');
+    prove.fn.grantKey('kms:Decrypt');
+    // The product may take a moment to forget a credential.
+    prove.task.addRetry({
+      errors: ['CredentialStillValid'],
+      interval: Duration.seconds(5),
+      maxAttempts: 4,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+
+    const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
+    retire.fn.grantCredentialSecrets('TagResource', 'DeleteSecret', 'DescribeSecret');
+    retire.fn.grantPutEvents();
+
+    const notRevoked = new sfn.Pass(this, 'CredentialNotRevoked', {
+      parameters: {
+        'secretName.$': '$.credential.secretName',
+        status: 'failed',
+        'error.$': '$.error.Error',
+        'cause.$': '$.error.Cause',
+      },
+    });
+    for (const { task } of [atProduct, operator, prove, retire]) {
+      task.addRetry(RETRYABLE);
+      task.addCatch(notRevoked, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    }
+    operator.task.next(prove.task);
+
+    const revokeEach = new sfn.Map(this, 'RevokeEach', {
+      itemsPath: '$.credentials',
+      maxConcurrency: REVOKE_CONCURRENCY,
+      itemSelector: {
+        'owner.$': '$.owner',
+        'reason.$': '$.reason',
+        'requestId.$': '$.requestId',
+        'credential.$': '$$.Map.Item.Value',
+      },
+      resultPath: '$.results',
+    }).itemProcessor(
+      atProduct.task.next(
+        new sfn.Choice(this, 'NeedsOperator')
+          .when(sfn.Condition.booleanEquals('$.revoked.needsOperator', true), operator.task)
+          .otherwise(prove.task.next(retire.task)),
+      ),
+    );
+
+    const report = this.step('ReportRevocation', 'report-revocation', {
+      payload: sfn.TaskInput.fromObject({
+        owner: sfn.JsonPath.stringAt('$.owner'),
+        requestId: sfn.JsonPath.stringAt('$.requestId'),
+        results: sfn.JsonPath.listAt('$.results'),
+      }),
+      outputPath: '$.Payload',
+    });
+    report.fn.grantPutEvents();
+    report.task.addRetry(RETRYABLE);
+
+    return {
+      definition: find.task.next(revokeEach).next(report.task),
+      timeout: this.operatorTimeout.plus(Duration.hours(1)),
+    };
+  }
+}

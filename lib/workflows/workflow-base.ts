@@ -1,0 +1,141 @@
+/**
+ * What every workflow construct shares: one ProvisionerFunction per Task state, the retry policy
+ * for transient errors, operator callback tasks, and a Standard state machine with traces,
+ * data-free logs and the metadata local/synth.ts reads.
+ */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke, type LambdaInvokeProps } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { RETRYABLE_ERROR_NAMES } from '#core/errors.ts';
+import { ProvisionerFunction } from '../provisioner-function.ts';
+
+/** CloudFormation Metadata key naming a state machine's workflow (read by local/synth.ts). */
+export const WORKFLOW_METADATA = 'provisioner:workflow';
+
+export const RETRYABLE: sfn.RetryProps = {
+  errors: [...RETRYABLE_ERROR_NAMES],
+  interval: Duration.seconds(2),
+  maxAttempts: 4,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+export interface WorkflowProps {
+  readonly key: kms.IKey;
+  /** How long an operator has to answer a task in a product's UI (default 3 days). */
+  readonly operatorTaskTimeout?: Duration;
+  /** How often an operator must acknowledge a waiting task (`provisioner ack`; default 1 day). */
+  readonly operatorTaskHeartbeat?: Duration;
+}
+
+export interface WorkflowStep {
+  readonly fn: ProvisionerFunction;
+  readonly task: LambdaInvoke;
+}
+
+export abstract class Workflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  protected readonly steps: WorkflowStep[] = [];
+  protected readonly operatorTimeout: Duration;
+  protected readonly operatorHeartbeat: Duration;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    protected readonly props: WorkflowProps,
+    workflow: string,
+  ) {
+    super(scope, id);
+    this.operatorTimeout = props.operatorTaskTimeout ?? Duration.days(3);
+    this.operatorHeartbeat = props.operatorTaskHeartbeat ?? Duration.days(1);
+    const { definition, timeout } = this.define();
+    const stateMachineName = `${Stack.of(this).stackName}-${workflow}`;
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout,
+      tracingEnabled: true,
+      logs: {
+        // The vendedlogs prefix keeps CloudWatch's account-wide resource policy from growing per log group.
+        destination: new logs.LogGroup(this, 'LogGroup', {
+          logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+          retention: logs.RetentionDays.THREE_MONTHS,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(WORKFLOW_METADATA, workflow);
+    this.acknowledgeRoleFindings();
+  }
+
+  /** The definition and the execution timeout, built from `step` and `operatorTask`. */
+  protected abstract define(): { definition: sfn.IChainable; timeout: Duration };
+
+  /** A Task state calling its own function (`lambdas/handlers/<handlerId>.ts`). */
+  protected step(
+    stateName: string,
+    handlerId: string,
+    options: Omit<LambdaInvokeProps, 'lambdaFunction'> = {},
+  ): WorkflowStep {
+    const fn = new ProvisionerFunction(this, `${stateName}Function`, { handlerId, key: this.props.key });
+    // payloadResponseOnly stays false: ResultSelectors read Lambda's `Payload` envelope.
+    const task = new LambdaInvoke(this, stateName, { lambdaFunction: fn.function, ...options });
+    const step = { fn, task };
+    this.steps.push(step);
+    return step;
+  }
+
+  /**
+   * A callback task a person answers (`provisioner submit`): its Lambda records the task and says
+   * what to do; the workflow waits with a heartbeat and a deadline. `input` is what the Lambda gets
+   * beside the token and the two bounds; the operator's answer lands at `resultPath`.
+   */
+  protected operatorTask(
+    stateName: string,
+    handlerId: string,
+    input: string,
+    resultPath: string,
+  ): WorkflowStep {
+    const step = this.step(stateName, handlerId, {
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        [`${input}.$`]: '$',
+        taskToken: sfn.JsonPath.taskToken,
+        timeoutSeconds: this.operatorTimeout.toSeconds(),
+        heartbeatSeconds: this.operatorHeartbeat.toSeconds(),
+      }),
+      taskTimeout: sfn.Timeout.duration(this.operatorTimeout),
+      heartbeatTimeout: sfn.Timeout.duration(this.operatorHeartbeat),
+      resultPath,
+    });
+    step.fn.grantReadTargets();
+    step.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
+    step.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
+    step.fn.grantPutEvents();
+    return step;
+  }
+
+  private acknowledgeRoleFindings(): void {
+    const role = Validations.of(this.stateMachine.role);
+    role.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The CloudWatch Logs delivery and X-Ray actions Step Functions needs for logging and tracing support no resource-level permissions',
+    });
+    // LambdaInvoke grants <function ARN>:* too, for versions and aliases of the same function.
+    for (const { fn } of this.steps) {
+      const logicalId = Stack.of(this).resolve((fn.function.node.defaultChild as CfnFunction).logicalId);
+      role.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'Invoking versions and aliases of this one workflow function, never any other function',
+      });
+    }
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The revoke workflow on the embedded default: every credential of an owner, on all five products,
+ * revoked at the product (operator tasks where the product has no API), proven dead, retired; a
+ * product that stays down is reported precisely and a second run finishes it.
+ */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import { credentialSecretName, TAG } from '#core/secrets.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import {
+  answerTasksUntilDone,
+  confirmAsOperator,
+  obtainInProductUi,
+  revokeInProductUi,
+  submitAsOperator,
+} from '#local/operator.ts';
+import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+
+let env: LocalEnvironment;
+let logs: LogCapture;
+const outputs: string[] = [];
+
+const apiRequest = (target: string, apiUser: string, owner: string) => ({
+  target,
+  apiUser,
+  owner,
+  ticket: `T-${apiUser}`,
+  accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+  trustedHosts: ['127.0.0.1/32'],
+});
+const uiRequest = (target: string, apiUser: string, owner: string, serviceUser?: string) => ({
+  target,
+  apiUser,
+  owner,
+  ticket: `T-${apiUser}`,
+  ...(serviceUser ? { serviceUser } : {}),
+});
+
+async function run(stateMachineArn: string, input: object, name: string, answer = answerAll) {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  const described = await answerTasksUntilDone(env, started.executionArn ?? '', answer);
+  outputs.push(JSON.stringify(described));
+  return described;
+}
+
+/** The operator answers provision tasks in the simulated UI and revocation tasks by doing them. */
+async function answerAll(task: Parameters<Parameters<typeof answerTasksUntilDone>[2]>[0]) {
+  if (task.taskId.startsWith('provision-')) {
+    const serviceUser = (await env.store.describe(credentialSecretName(task.target, task.apiUser)))?.tags[
+      TAG.serviceUser
+    ];
+    return submitAsOperator(env, task.taskId, obtainInProductUi(env, task, serviceUser));
+  }
+  revokeInProductUi(env, task);
+  return confirmAsOperator(env, task.taskId);
+}
+
+async function provisionAll(owner: string, suffix: string) {
+  const requests = [
+    apiRequest('fgt', `fgt-${suffix}`, owner),
+    apiRequest('fmg', `fmg-${suffix}`, owner),
+    uiRequest('flex', `flex-${suffix}`, owner),
+    uiRequest('cnapp', `cnapp-${suffix}`, owner, `svc-${suffix}`),
+    uiRequest('arm', `arm-${suffix}`, owner, `user-${suffix}`),
+  ];
+  for (const request of requests) {
+    const execution = await run(
+      env.provisionStateMachineArn,
+      request,
+      executionNameFor('provision', request.ticket, request),
+    );
+    expect(execution.status, `${request.target}: ${causeMessage(execution.cause)}`).toBe('SUCCEEDED');
+  }
+  return requests.map((r) => credentialSecretName(r.target, r.apiUser));
+}
+
+describe('revoke workflow (all five products, local runtime)', () => {
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    await env.registerFortiOsTarget('fgt');
+    await env.registerFortiManagerTarget('fmg');
+    await env.registerFortiFlexTarget('flex');
+    await env.registerFortiCnappTarget('cnapp');
+    await env.registerAutoRabitTarget('arm');
+  });
+
+  afterAll(async () => {
+    logs?.stop();
+    await env?.close();
+  });
+
+  it('revokes every credential of the owner on every product and proves each dead', async () => {
+    // Prepare
+    const secrets = await provisionAll('dave@example.com', 'dave');
+    const others = await provisionAll('erin@example.com', 'erin');
+    const eventsBefore = env.eventBus.events.length;
+    // Act
+    const execution = await run(
+      env.revokeStateMachineArn,
+      { owner: 'dave@example.com', reason: 'left the company' },
+      'revoke-dave-1',
+    );
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}').revoked.sort()).toEqual([...secrets].sort());
+    for (const name of secrets) {
+      const description = await env.store.describe(name);
+      expect(description?.tags[TAG.status]).toBe('revoked');
+      expect(description?.deletedDate).toBeDefined();
+    }
+    for (const name of others) expect((await env.store.describe(name))?.tags[TAG.status]).toBe('active');
+    const types = env.eventBus.events.slice(eventsBefore).map((e) => e.DetailType);
+    expect(types.filter((t) => t === 'credential.revoked')).toHaveLength(5);
+    expect(types.filter((t) => t === 'credential.action-required')).toHaveLength(3);
+    expect(env.fortios.state.users.has('fgt-dave')).toBe(false);
+    expect(env.fortimanager.state.users.has('fmg-dave')).toBe(false);
+  });
+
+  it('with one product down, reports exactly that credential; a second run finishes it', async () => {
+    // Prepare
+    const secrets = await provisionAll('frank@example.com', 'frank');
+    env.fortios.faults.inject({ kind: '5xx' });
+    // Act
+    const first = await run(env.revokeStateMachineArn, { owner: 'frank@example.com' }, 'revoke-frank-1');
+    env.fortios.faults.clear();
+    const second = await run(env.revokeStateMachineArn, { owner: 'frank@example.com' }, 'revoke-frank-2');
+    // Assess
+    expect(first.status).toBe('FAILED');
+    expect(first.error).toBe('RevocationIncomplete');
+    expect(causeMessage(first.cause)).toMatch(
+      /^1 of 5 credentials of frank@example.com are not revoked: provisioner\/fgt\/fgt-frank: RetryableError/,
+    );
+    expect(second.status, causeMessage(second.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(second.output ?? '{}').revoked).toEqual([credentialSecretName('fgt', 'fgt-frank')]);
+    for (const name of secrets) expect((await env.store.describe(name))?.tags[TAG.status]).toBe('revoked');
+    const failed = env.eventBus.events.filter((e) => e.DetailType === 'credential.revocation-failed');
+    expect(JSON.parse(failed.at(-1)?.Detail ?? '{}').failed).toHaveLength(1);
+  });
+
+  it('does not mark a credential revoked when the operator confirms but the product still accepts it', async () => {
+    // Prepare
+    const owner = 'gina@example.com';
+    const request = uiRequest('arm', 'arm-gina', owner, 'user-gina');
+    await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
+    // Act: the operator confirms without revoking in ARM
+    const execution = await run(env.revokeStateMachineArn, { owner }, 'revoke-gina-1', (task) =>
+      confirmAsOperator(env, task.taskId),
+    );
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(causeMessage(execution.cause)).toMatch(/provisioner\/arm\/arm-gina: CredentialStillValid/);
+    expect((await env.store.describe(credentialSecretName('arm', 'arm-gina')))?.tags[TAG.status]).toBe(
+      'revoking',
+    );
+  });
+
+  it('an owner without credentials is revoked at once, and a bad owner id is refused', async () => {
+    // Act
+    const none = await run(env.revokeStateMachineArn, { owner: 'nobody@example.com' }, 'revoke-nobody-1');
+    const bad = await run(env.revokeStateMachineArn, { owner: 'x; rm -rf /' }, 'revoke-bad-1');
+    // Assess
+    expect(none.status).toBe('SUCCEEDED');
+    expect(JSON.parse(none.output ?? '{}').revoked).toEqual([]);
+    expect(bad.status).toBe('FAILED');
+    expect(bad.error).toBe('ValidationError');
+  });
+
+  it('leaks no material into histories, outputs, events or logs', async () => {
+    // Act
+    const found = scanForMaterial(collectIssuedMaterial(env), {
+      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+      outputs,
+      events: env.eventBus.events.map((e) => JSON.stringify(e)),
+      logs: logs.lines,
+    });
+    // Assess
+    expect(found).toEqual([]);
+  });
+});
