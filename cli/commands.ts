@@ -30,6 +30,7 @@ import {
   TargetDefinition,
   TargetName,
 } from '#core/requests.ts';
+import { RevokeRequest } from '#core/revoke.ts';
 import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
 import { renderTable } from '#local/table.ts';
 
@@ -64,14 +65,18 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** The provision state machine of a stack, named `<stack>-provision`. */
-export async function findStateMachineArn(sfn: SFNClient, stack: string): Promise<string> {
+/** A workflow's state machine of a stack, named `<stack>-<workflow>`. */
+export async function findStateMachineArn(
+  sfn: SFNClient,
+  stack: string,
+  workflow: 'provision' | 'revoke' = 'provision',
+): Promise<string> {
   for await (const page of paginateListStateMachines({ client: sfn }, {})) {
-    const found = page.stateMachines?.find((m) => m.name === `${stack}-provision`);
+    const found = page.stateMachines?.find((m) => m.name === `${stack}-${workflow}`);
     if (found?.stateMachineArn) return found.stateMachineArn;
   }
   throw new ValidationError(
-    `no state machine ${stack}-provision: is the stack deployed (or \`npm run local\` up)?`,
+    `no state machine ${stack}-${workflow}: is the stack deployed (or \`npm run local\` up)?`,
   );
 }
 
@@ -165,7 +170,18 @@ export async function start(
   const input = parseJson(text, options.input);
   const request = parseProvisionRequest(input);
   const name = executionNameFor('provision', request.ticket, input);
-  const machineArn = await stateMachineArn();
+  return startAndFollow(sfn, await stateMachineArn(), name, input, options, io);
+}
+
+/** Starts an execution by name (a repeat reports the existing one) and, with --wait, follows it to its end. */
+async function startAndFollow(
+  sfn: SFNClient,
+  machineArn: string,
+  name: string,
+  input: unknown,
+  options: { wait?: boolean; pollMs?: number },
+  io: Output,
+): Promise<number> {
   const executionArn = `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   try {
     await sfn.send(
@@ -185,11 +201,49 @@ export async function start(
   }
 }
 
+export interface RevokeOptions {
+  readonly owner: string;
+  readonly reason?: string;
+  readonly wait?: boolean;
+  readonly pollMs?: number;
+}
+
+/**
+ * `provisioner revoke --owner`: revokes every credential of an owner. Named per owner, reason and
+ * UTC day, so a command repeated the same day reports the running or finished execution.
+ */
+export async function revoke(
+  sfn: SFNClient,
+  stateMachineArn: () => Promise<string>,
+  options: RevokeOptions,
+  io: Output,
+  now = new Date(),
+): Promise<number> {
+  const request = parseInput(
+    RevokeRequest,
+    { owner: options.owner, reason: options.reason, source: 'operator' },
+    'revoke request',
+  );
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+  const name = executionNameFor('revoke', day, request);
+  return startAndFollow(sfn, await stateMachineArn(), name, request, options, io);
+}
+
 export async function status(sfn: SFNClient, executionArn: string, io: Output): Promise<number> {
   const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   io.out(
     `${e.name}: ${e.status} (started ${e.startDate?.toISOString()}${e.stopDate ? `, stopped ${e.stopDate.toISOString()}` : ''})`,
   );
+  if (e.status === 'SUCCEEDED' && e.output?.includes('"revoked"')) {
+    const out = JSON.parse(e.output) as { owner?: string; revoked?: string[] };
+    io.out(
+      renderTable(
+        [`revoked credential of ${out.owner ?? '?'}`],
+        (out.revoked ?? []).map((r) => [r]),
+      ),
+    );
+    return 0;
+  }
   if (e.status === 'SUCCEEDED') {
     const out = JSON.parse(e.output ?? '{}') as Record<string, string>;
     io.out(

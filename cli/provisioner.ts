@@ -11,7 +11,17 @@ import { OwnerId, parseInput } from '#core/requests.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import { readEndpoints } from '#local/endpoints.ts';
-import { ack, findStateMachineArn, list, start, status, submit, targetAdd, tasks } from './commands.ts';
+import {
+  ack,
+  findStateMachineArn,
+  list,
+  revoke,
+  start,
+  status,
+  submit,
+  targetAdd,
+  tasks,
+} from './commands.ts';
 import { sfnTaskAnswers } from './task-answers.ts';
 
 interface GlobalOptions {
@@ -19,6 +29,7 @@ interface GlobalOptions {
   region?: string;
   stack: string;
   stateMachineArn?: string;
+  revokeStateMachineArn?: string;
   kmsKeyId: string;
 }
 
@@ -67,6 +78,7 @@ const program = new Command('provisioner')
   .option('--region <region>', 'AWS region (default: from the environment)')
   .option('--stack <name>', 'stack whose `<stack>-provision` state machine to use', 'CredentialProvisioner')
   .option('--state-machine-arn <arn>', 'provision state machine ARN (skips the lookup by stack name)')
+  .option('--revoke-state-machine-arn <arn>', 'revoke state machine ARN (skips the lookup by stack name)')
   .option('--kms-key-id <id>', 'KMS key for new target secrets', 'alias/credential-provisioner');
 
 const stateMachine = (options: GlobalOptions, sfn: SFNClient) => async () =>
@@ -117,6 +129,23 @@ program
     run(async (global) => {
       const { sfn } = await clients(global);
       return start(sfn, stateMachine(global, sfn), options, io);
+    }),
+  );
+
+program
+  .command('revoke')
+  .description('revoke every credential of an owner (as a deactivation event does) and prove each dead')
+  .requiredOption('--owner <id>', 'e-mail address or directory id of the owner')
+  .option('--reason <text>', 'why, for the events and the report', 'revoked by an operator')
+  .option('--wait', 'wait until the execution ends; exit 0 only if every credential was revoked')
+  .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
+  .action((options: { owner: string; reason: string; wait?: boolean; pollMs: number }) =>
+    run(async (global) => {
+      const owner = parseInput(OwnerId, options.owner, 'owner');
+      const { sfn } = await clients(global);
+      const machine = async () =>
+        global.revokeStateMachineArn ?? findStateMachineArn(sfn, global.stack, 'revoke');
+      return revoke(sfn, machine, { ...options, owner }, io);
     }),
   );
 

@@ -18,7 +18,7 @@ import { startFortiFlexSimulator } from './simulators/fortiflex.ts';
 import { startFortiManagerSimulator } from './simulators/fortimanager.ts';
 import { startFortiOsSimulator } from './simulators/fortios.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
-import { synthesizeWorkflows } from './synth.ts';
+import { synthesizeRules, synthesizeWorkflows } from './synth.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_KMS_KEY_ID = 'alias/credential-provisioner';
@@ -43,22 +43,33 @@ export type LocalEnvironment = Awaited<ReturnType<typeof startLocalEnvironment>>
 export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}) {
   const ports = options.ports ?? {};
   const secretsManager = await startLocalSecretsManager({ port: ports.secretsManager, region: LOCAL_REGION });
-  const eventBus = await startLocalEventBus({ port: ports.eventBridge });
+  const lambdaFaults = new LambdaFaults();
+  const invoke = createLocalInvoker({ onInvoke: options.onInvoke, faults: lambdaFaults });
+  const eventBus = await startLocalEventBus({
+    port: ports.eventBridge,
+    region: LOCAL_REGION,
+    rules: synthesizeRules(),
+    deliver: (handlerId, event) =>
+      invoke(`arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${handlerId}`, event),
+  });
   const fortios = await startFortiOsSimulator({ port: ports.fortios });
   const fortimanager = await startFortiManagerSimulator();
   const fortiflex = await startFortiFlexSimulator();
   const forticnapp = await startFortiCnappSimulator();
   const autorabit = await startAutoRabitSimulator();
   const workflows = synthesizeWorkflows();
-  const lambdaFaults = new LambdaFaults();
   const stepFunctions = await startLocalStepFunctions({
     port: ports.stepFunctions,
     region: LOCAL_REGION,
     machines: Object.values(workflows).map((w) => ({ name: w.stateMachineName, definition: w.definition })),
-    invoke: createLocalInvoker({ onInvoke: options.onInvoke, faults: lambdaFaults }),
+    invoke,
     waitOverrideMs: options.waitOverrideMs,
     retryOverrideMs: options.retryOverrideMs,
   });
+  const machineArn = (name: string) =>
+    `arn:aws:states:${LOCAL_REGION}:${stepFunctions.service.accountId}:stateMachine:${name}`;
+  const provisionStateMachineArn = machineArn(workflows.provision.stateMachineName);
+  const revokeStateMachineArn = machineArn(workflows.revoke.stateMachineName);
   const endpoints: LocalEndpoints = {
     region: LOCAL_REGION,
     secretsManager: secretsManager.url,
@@ -76,6 +87,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   Object.assign(process.env, awsEnvironmentFor(endpoints), {
     PROVISIONER_KMS_KEY_ID: LOCAL_KMS_KEY_ID,
     PROVISIONER_EVENT_BUS: 'default',
+    REVOKE_STATE_MACHINE_ARN: revokeStateMachineArn,
   });
   resetProvisionDeps();
 
@@ -86,10 +98,6 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const secretsClient = new SecretsManagerClient({ ...clientConfig, endpoint: secretsManager.url });
   const sfnClient = new SFNClient({ ...clientConfig, endpoint: stepFunctions.url });
   const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
-  const machineArn = (name: string) =>
-    `arn:aws:states:${LOCAL_REGION}:${stepFunctions.service.accountId}:stateMachine:${name}`;
-  const provisionStateMachineArn = machineArn(workflows.provision.stateMachineName);
-  const revokeStateMachineArn = machineArn(workflows.revoke.stateMachineName);
 
   return {
     endpoints,

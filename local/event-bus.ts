@@ -1,6 +1,7 @@
 /**
  * A loopback EventBridge PutEvents for the real `@aws-sdk/client-eventbridge`: events are kept in
- * order so tests and the leak scan can read what the workflows announced.
+ * order so tests and the leak scan can read what the workflows announced, and each event is
+ * delivered, as EventBridge does, to the Lambda targets of the stack's rules whose pattern it matches.
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
@@ -35,10 +36,89 @@ function entryError(entry: Entry): string | undefined {
   return undefined;
 }
 
+/** A rule as local/synth.ts reads it from the template. */
+export interface LocalRule {
+  readonly name: string;
+  readonly eventPattern: Record<string, unknown>;
+  readonly handlerIds: readonly string[];
+}
+
+/** The event as EventBridge hands it to a target. */
+export interface DeliveredEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: string[];
+  readonly detail: unknown;
+}
+
+/**
+ * EventBridge content filtering for the operators the stack uses: a list of exact values (any may
+ * match; against an array field, any element), `{prefix}`, and nested objects for nested fields.
+ */
+export function matchesPattern(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+  return Object.entries(pattern).every(([field, expected]) => {
+    const actual = event[field];
+    if (Array.isArray(expected)) {
+      const values = Array.isArray(actual) ? actual : [actual];
+      return expected.some((option) =>
+        values.some((value) => {
+          if (option && typeof option === 'object' && 'prefix' in option)
+            return (
+              typeof value === 'string' && value.startsWith(String((option as { prefix: unknown }).prefix))
+            );
+          return value === option;
+        }),
+      );
+    }
+    if (expected && typeof expected === 'object') {
+      return (
+        !!actual &&
+        typeof actual === 'object' &&
+        matchesPattern(expected as Record<string, unknown>, actual as Record<string, unknown>)
+      );
+    }
+    return false;
+  });
+}
+
 export async function startLocalEventBus(
-  options: { port?: number } = {},
-): Promise<RunningServer & { events: StoredEvent[] }> {
+  options: {
+    port?: number;
+    rules?: readonly LocalRule[];
+    /** Delivers a matched event to a rule's target (asynchronously, as EventBridge does). */
+    deliver?: (handlerId: string, event: DeliveredEvent) => Promise<unknown>;
+    region?: string;
+  } = {},
+): Promise<RunningServer & { events: StoredEvent[]; deliveries: Promise<unknown>[] }> {
   const events: StoredEvent[] = [];
+  const deliveries: Promise<unknown>[] = [];
+  const route = (stored: StoredEvent) => {
+    const event: DeliveredEvent = {
+      version: '0',
+      id: stored.EventId,
+      'detail-type': stored.DetailType,
+      source: stored.Source,
+      account: '000000000000',
+      time: stored.Time,
+      region: options.region ?? 'us-east-1',
+      resources: [],
+      detail: JSON.parse(stored.Detail) as unknown,
+    };
+    for (const rule of options.rules ?? []) {
+      if (!matchesPattern(rule.eventPattern, event as unknown as Record<string, unknown>)) continue;
+      for (const handlerId of rule.handlerIds) {
+        // A failed delivery is kept (settled) for the test that awaits it, never thrown at the sender.
+        deliveries.push(
+          Promise.resolve(options.deliver?.(handlerId, event)).catch((error: unknown) => error),
+        );
+      }
+    }
+  };
   const server = await startAwsJsonServer({
     targetPrefix: 'AWSEvents',
     jsonVersion: '1.1',
@@ -60,11 +140,12 @@ export async function startLocalEventBus(
             Time: new Date().toISOString(),
           };
           events.push(stored);
+          route(stored);
           return { EventId: stored.EventId };
         });
         return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
       },
     },
   });
-  return { ...server, events };
+  return { ...server, events, deliveries };
 }

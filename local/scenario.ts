@@ -4,9 +4,12 @@
  * provision workflow: FortiOS and FortiManager through their APIs (the vendor document's read-only
  * firewall-address admin), FortiFlex, FortiCNAPP and AutoRABIT ARM through an operator task that
  * the scenario answers in the simulated product UI and with `provisioner submit`. It proves each
- * stored credential works by calling the product with it, and prints one table. Never a secret.
+ * stored credential works by calling the product with it, and prints one table. Then the directory
+ * reports the owner deactivated, and every credential is revoked, proven dead and retired. Never a
+ * secret is printed.
  */
 import { readFile } from 'node:fs/promises';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -16,12 +19,19 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { causeMessage } from '#core/provision.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
-import { CURRENT, versionWithStage } from '#core/secrets.ts';
+import { CURRENT, credentialSecretName, TAG, versionWithStage } from '#core/secrets.ts';
 import { materialOf } from '#core/vendors/material.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
 import { captureLambdaLogs } from './log-capture.ts';
-import { obtainInProductUi, submitAsOperator, waitForActionRequired } from './operator.ts';
+import {
+  answerTasksUntilDone,
+  confirmAsOperator,
+  obtainInProductUi,
+  revokeInProductUi,
+  submitAsOperator,
+  waitForActionRequired,
+} from './operator.ts';
 import { renderTable } from './table.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -127,6 +137,68 @@ async function provisionOn(env: LocalEnvironment, input: Record<string, unknown>
   return [targetName, target.vendor, request.apiUser, answeredBy, result.secretName, result.status, proof];
 }
 
+/**
+ * The directory reports the owner deactivated: the event rule starts the revoke workflow, the
+ * operator does the UI steps the products need and confirms with `provisioner submit --done`, and
+ * each credential is proven refused by its product before its secret is retired.
+ */
+async function revokeOnDeactivation(
+  env: LocalEnvironment,
+  owner: string,
+  requests: Record<string, unknown>[],
+) {
+  say(`  the directory deactivates ${owner} (event provisioner.directory / User Deactivated)`);
+  const bus = new EventBridgeClient({
+    region: env.endpoints.region,
+    endpoint: env.endpoints.eventBridge,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await bus.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: 'provisioner.directory',
+            DetailType: 'User Deactivated',
+            Detail: JSON.stringify({
+              eventId: 'hr-offboarding-0001',
+              userId: owner,
+              reason: 'left the company',
+            }),
+          },
+        ],
+      }),
+    );
+  } finally {
+    bus.destroy();
+  }
+  const [started] = (await Promise.all(env.eventBus.deliveries.splice(0))) as { executionArn?: string }[];
+  if (!started?.executionArn) throw new Error('the deactivation event started no revocation');
+  say(`  revoking (execution ${started.executionArn.split(':').at(-1)})`);
+  const execution = await answerTasksUntilDone(env, started.executionArn, async (task) => {
+    say(`    operator task ${task.taskId}: ${task.steps[0]} (done in the simulated UI, then ${task.submit})`);
+    revokeInProductUi(env, task);
+    await confirmAsOperator(env, task.taskId);
+  });
+  if (execution.status !== 'SUCCEEDED') {
+    throw new Error(`revocation ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`);
+  }
+  const rows = [];
+  for (const request of requests) {
+    const secretName = credentialSecretName(String(request.target), String(request.apiUser));
+    const description = await env.store.describe(secretName);
+    rows.push([
+      String(request.target),
+      secretName,
+      description?.tags[TAG.status] ?? '?',
+      description?.deletedDate ? 'scheduled (7-day recovery window)' : 'no',
+    ]);
+  }
+  say('');
+  say(renderTable(['target', 'secret', 'status', 'secret deletion'], rows));
+  say('  each old credential was refused by its product before its secret was retired');
+}
+
 async function readExample(file: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(new URL(`../examples/${file}`, import.meta.url), 'utf8')) as Record<
     string,
@@ -167,8 +239,12 @@ async function main(): Promise<number> {
       ),
     );
     say('');
+    await revokeOnDeactivation(env, 'alice@example.com', requests);
+    say('');
+    const counts = new Map<string, number>();
+    for (const e of env.eventBus.events) counts.set(e.DetailType, (counts.get(e.DetailType) ?? 0) + 1);
     say(
-      `  ${logs.lines.length} Lambda log lines captured; events: ${env.eventBus.events.map((e) => e.DetailType).join(', ')}`,
+      `  ${logs.lines.length} Lambda log lines captured; events: ${[...counts].map(([t, n]) => `${t} x${n}`).join(', ')}`,
     );
     return 0;
   } finally {

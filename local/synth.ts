@@ -37,12 +37,25 @@ interface CfnResource {
   readonly Metadata?: Record<string, unknown>;
 }
 
-let cached: Record<WorkflowKey, SynthesizedWorkflow> | undefined;
+/** An EventBridge rule of the stack: its pattern and the handler ids of its Lambda targets. */
+export interface SynthesizedRule {
+  readonly name: string;
+  readonly eventPattern: Record<string, unknown>;
+  readonly handlerIds: readonly string[];
+}
+
+let cached: { workflows: Record<WorkflowKey, SynthesizedWorkflow>; rules: SynthesizedRule[] } | undefined;
 
 /** Every workflow of the stack, keyed by its `provisioner:workflow` Metadata; synthesized once per process. */
 export function synthesizeWorkflows(): Record<WorkflowKey, SynthesizedWorkflow> {
   cached ??= synthesize();
-  return cached;
+  return cached.workflows;
+}
+
+/** Every EventBridge rule of the stack, from the same synthesis. */
+export function synthesizeRules(): SynthesizedRule[] {
+  cached ??= synthesize();
+  return cached.rules;
 }
 
 /** The handler id of a local function ARN: its function name. */
@@ -52,7 +65,7 @@ export function handlerIdFromFunctionArn(arn: string): string {
   return match[1];
 }
 
-function synthesize(): Record<WorkflowKey, SynthesizedWorkflow> {
+function synthesize() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ProvisionerStack(app, STACK_NAME);
   const assembly = app.synth();
@@ -64,7 +77,16 @@ function synthesize(): Record<WorkflowKey, SynthesizedWorkflow> {
   rmSync(assembly.directory, { recursive: true, force: true });
 
   const found: Partial<Record<WorkflowKey, SynthesizedWorkflow>> = {};
+  const rules: SynthesizedRule[] = [];
   for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type === 'AWS::Events::Rule') {
+      const targets = (resource.Properties?.Targets ?? []) as { Arn: unknown }[];
+      rules.push({
+        name: logicalId,
+        eventPattern: resource.Properties?.EventPattern as Record<string, unknown>,
+        handlerIds: targets.map((t) => handlerIdFromFunctionArn(resolve(t.Arn, resources, logicalId))),
+      });
+    }
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
     const key = resource.Metadata?.[WORKFLOW_METADATA];
     if (!WORKFLOW_KEYS.includes(key as WorkflowKey))
@@ -80,7 +102,7 @@ function synthesize(): Record<WorkflowKey, SynthesizedWorkflow> {
   for (const key of WORKFLOW_KEYS) {
     if (!found[key]) throw new Error(`the stack defines no ${key} workflow`);
   }
-  return found as Record<WorkflowKey, SynthesizedWorkflow>;
+  return { workflows: found as Record<WorkflowKey, SynthesizedWorkflow>, rules };
 }
 
 /** A string or an `Fn::Join` of strings, function ARNs (`Fn::GetAtt`) and pseudo parameters; anything else is refused. */

@@ -6,8 +6,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { WorkflowStarter } from '#core/deactivation.ts';
+import { FatalError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import type { ProvisionDeps } from '#core/provision.ts';
 import { CredentialStore } from '#core/secrets.ts';
@@ -33,9 +36,32 @@ export function provisionDeps(): ProvisionDeps {
   return deps;
 }
 
+let sfn: SFNClient | undefined;
+
+/** Starts revoke executions on the state machine named by REVOKE_STATE_MACHINE_ARN. */
+export function revokeStarter(): WorkflowStarter {
+  const stateMachineArn = process.env.REVOKE_STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new FatalError('REVOKE_STATE_MACHINE_ARN is not set');
+  sfn ??= new SFNClient({});
+  const client = sfn;
+  return {
+    async start(name, input) {
+      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      try {
+        await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+        return { executionArn, alreadyStarted: false };
+      } catch (error) {
+        if (error instanceof ExecutionAlreadyExists) return { executionArn, alreadyStarted: true };
+        throw error;
+      }
+    },
+  };
+}
+
 /** Forgets the cached dependencies (tests that swap endpoints between suites). */
 export function resetProvisionDeps(): void {
   deps = undefined;
+  sfn = undefined;
 }
 
 /**

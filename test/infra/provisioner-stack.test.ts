@@ -226,7 +226,7 @@ describe('ProvisionerStack', () => {
   it('builds every function for nodejs22.x on arm64 with active tracing and its handler id', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(functions.map((f) => f.Metadata['provisioner:handler']).sort()).toEqual(
-      [...Object.values(HANDLERS), ...Object.values(REVOKE_HANDLERS)].sort(),
+      [...Object.values(HANDLERS), ...Object.values(REVOKE_HANDLERS), 'start-revocation'].sort(),
     );
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
@@ -336,6 +336,7 @@ describe('ProvisionerStack', () => {
         'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'TagResource'].map((a) => `secretsmanager:${a}`),
       },
       'report-revocation': {},
+      'start-revocation': {},
       'compensate-provision': {
         'provisioner/targets/*': read,
         'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
@@ -420,6 +421,24 @@ describe('ProvisionerStack', () => {
       Next: 'ProveRevoked',
     });
     expect(s.ReportRevocation).toMatchObject({ End: true, OutputPath: '$.Payload' });
+  });
+
+  it('routes deactivation events to a starter that may start revoke executions and nothing else', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules.map((r) => r.Properties.EventPattern)).toEqual([
+      { source: ['provisioner.directory'], 'detail-type': ['User Deactivated'] },
+      { source: [{ prefix: 'aws.partner/okta.com' }], detail: { eventType: ['user.lifecycle.deactivate'] } },
+    ]);
+    for (const rule of rules) {
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+        }),
+      ]);
+    }
+    const starter = statementsByHandler()['start-revocation'] ?? [];
+    const starts = starter.filter((s) => actionsOf(s).includes('states:StartExecution'));
+    expect(starts.flatMap(resourcesOf)).toEqual([expect.stringMatching(/^<RevokeWorkflowStateMachine\w+>$/)]);
   });
 
   it('raises an alarm when a revocation ends failed', () => {

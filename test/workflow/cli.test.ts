@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { list, revoke, start, status, targetAdd } from '#cli/commands.ts';
 import { MAX_REQUEST_BYTES } from '#core/requests.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { list, start, status, targetAdd } from '../../cli/commands.ts';
 import { failure } from '../failure.ts';
 import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
 
@@ -170,6 +170,29 @@ describe('provisioner CLI (local runtime)', () => {
     const table = printed.at(-2) ?? '';
     expect(table).toMatch(/provisioner\/fgt-cli\/cli-bot\s+fgt-cli\s+active\s+CHG-CLI-1/);
     expect(printed.at(-1)).not.toContain('cli-bot');
+  });
+
+  it('revoke --owner --wait revokes the owner’s credentials; a repeat the same day reports the execution', async () => {
+    // Prepare
+    const revokeMachine = async () => env.revokeStateMachineArn;
+    const day = new Date('2026-11-25T10:00:00Z');
+    // Act
+    const code = await revoke(
+      env.sfnClient,
+      revokeMachine,
+      { owner: 'bob@example.com', wait: true, pollMs: 1 },
+      io,
+      day,
+    );
+    const again = await revoke(env.sfnClient, revokeMachine, { owner: 'bob@example.com' }, io, day);
+    const bad = await failure(revoke(env.sfnClient, revokeMachine, { owner: 'bob; rm -rf /' }, io, day));
+    // Assess
+    expect(code).toBe(0);
+    expect(again).toBe(0);
+    expect(printed.join('\n')).toMatch(/provisioner\/fgt-cli\/cli-bot/);
+    expect(printed.some((l) => l.startsWith('already started: revoke-20261125-'))).toBe(true);
+    expect(env.fortios.state.users.has('cli-bot')).toBe(false);
+    expect(bad.name).toBe('ValidationError');
   });
 
   it('status of an execution by ARN, and no issued key or token anywhere in the CLI output', async () => {

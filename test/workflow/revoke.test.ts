@@ -3,7 +3,8 @@
  * revoked at the product (operator tasks where the product has no API), proven dead, retired; a
  * product that stays down is reported precisely and a second run finishes it.
  */
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { causeMessage } from '#core/provision.ts';
@@ -169,6 +170,85 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(JSON.parse(none.output ?? '{}').revoked).toEqual([]);
     expect(bad.status).toBe('FAILED');
     expect(bad.error).toBe('ValidationError');
+  });
+
+  it('a deactivation event delivered twice starts one revocation, which revokes the owner', async () => {
+    // Prepare
+    const request = apiRequest('fgt', 'fgt-hank', 'hank@example.com');
+    await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
+    const bus = new EventBridgeClient({
+      region: env.endpoints.region,
+      endpoint: env.endpoints.eventBridge,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const event = {
+      Source: 'provisioner.directory',
+      DetailType: 'User Deactivated',
+      Detail: JSON.stringify({ eventId: 'hr-4711', userId: 'hank@example.com', reason: 'contract ended' }),
+    };
+    // Act
+    await bus.send(new PutEventsCommand({ Entries: [event] }));
+    await bus.send(new PutEventsCommand({ Entries: [event] }));
+    const answers = await Promise.all(env.eventBus.deliveries.splice(0));
+    const listed = await env.sfnClient.send(
+      new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }),
+    );
+    const mine = (listed.executions ?? []).filter((e) => e.name?.startsWith('revoke-hr-4711-'));
+    const execution = await answerTasksUntilDone(env, mine[0]?.executionArn ?? '', answerAll);
+    // Assess
+    // Step Functions answers a repeated start of a running execution (same name, same input) as a success.
+    const arns = answers.map((a) => (a as { executionArn: string }).executionArn);
+    expect(new Set(arns).size).toBe(1);
+    expect(mine).toHaveLength(1);
+    expect(arns[0]).toBe(mine[0]?.executionArn);
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(env.fortios.state.users.has('fgt-hank')).toBe(false);
+    bus.destroy();
+  });
+
+  it('an identity provider deactivation revokes; an event of the wrong shape starts nothing', async () => {
+    // Prepare
+    const request = apiRequest('fmg', 'fmg-ivy', 'ivy@example.com');
+    await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
+    const bus = new EventBridgeClient({
+      region: env.endpoints.region,
+      endpoint: env.endpoints.eventBridge,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const okta = {
+      Source: 'aws.partner/okta.com/example/systemlog',
+      DetailType: 'SystemLog',
+      Detail: JSON.stringify({
+        uuid: 'okta-1234',
+        eventType: 'user.lifecycle.deactivate',
+        target: [{ type: 'User', alternateId: 'ivy@example.com', id: '00u1' }],
+      }),
+    };
+    const forged = {
+      Source: 'provisioner.directory',
+      DetailType: 'User Deactivated',
+      Detail: JSON.stringify({ eventId: 'x', userId: '*', admin: true }),
+    };
+    const before = (
+      await env.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }))
+    ).executions?.length;
+    // Act
+    await bus.send(new PutEventsCommand({ Entries: [okta, forged] }));
+    const answers = await Promise.all(env.eventBus.deliveries.splice(0));
+    const listed = await env.sfnClient.send(
+      new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }),
+    );
+    const started = (answers[0] as { executionArn: string }).executionArn;
+    const execution = await answerTasksUntilDone(env, started, answerAll);
+    // Assess
+    expect(answers[1]).toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/userId|admin/),
+    });
+    expect(listed.executions?.length).toBe((before ?? 0) + 1);
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(env.fortimanager.state.users.has('fmg-ivy')).toBe(false);
+    bus.destroy();
   });
 
   it('leaks no material into histories, outputs, events or logs', async () => {

@@ -1,0 +1,100 @@
+/**
+ * Deactivation events that revoke an owner's credentials (DESIGN.md section 2): the documented
+ * `provisioner.directory` "User Deactivated" event, and an identity provider's deactivation as its
+ * EventBridge partner source delivers it (Okta's `user.lifecycle.deactivate`). Each becomes one
+ * revoke execution named from the event, so a delivery repeated starts nothing new.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ValidationError } from './errors.ts';
+import { OwnerId, parseInput } from './requests.ts';
+import type { RevokeRequest } from './revoke.ts';
+
+const EventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or ._:-');
+
+/** `provisioner.directory` / `User Deactivated`: the event an HR system or directory sync emits. */
+export const DirectoryDeactivation = z
+  .object({
+    source: z.literal('provisioner.directory'),
+    'detail-type': z.literal('User Deactivated'),
+    id: z.string(),
+    detail: z
+      .object({
+        eventId: EventId.describe('Id of the deactivation at its source; repeated deliveries share it'),
+        userId: OwnerId.describe('The owner whose credentials are revoked (provisioner:owner tag)'),
+        reason: z
+          .string()
+          .max(200)
+          .regex(/^[\w .,:;@()/+'-]*$/)
+          .optional(),
+      })
+      .strict(),
+  })
+  .passthrough();
+
+/** Okta through its EventBridge partner event source: a System Log event of type user.lifecycle.deactivate. */
+export const IdentityProviderDeactivation = z
+  .object({
+    source: z.string().startsWith('aws.partner/okta.com'),
+    id: z.string(),
+    detail: z
+      .object({
+        uuid: EventId,
+        eventType: z.literal('user.lifecycle.deactivate'),
+        target: z
+          .array(z.object({ type: z.string(), alternateId: z.string() }).passthrough())
+          .min(1)
+          .max(10),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+export interface RevocationStart {
+  readonly executionName: string;
+  readonly request: RevokeRequest;
+}
+
+function executionName(eventId: string, owner: string): string {
+  const hash = createHash('sha256').update(owner).digest('hex').slice(0, 10);
+  return `revoke-${eventId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 62)}-${hash}`;
+}
+
+/** The revoke execution an event asks for; a clear ValidationError for anything else. */
+export function revocationFromEvent(event: unknown): RevocationStart {
+  const source = (event as { source?: unknown } | null)?.source;
+  if (source === 'provisioner.directory') {
+    const { detail } = parseInput(DirectoryDeactivation, event, 'directory deactivation event');
+    return {
+      executionName: executionName(detail.eventId, detail.userId),
+      request: {
+        owner: detail.userId,
+        reason: detail.reason ?? 'deactivated in the directory',
+        source: 'directory',
+      },
+    };
+  }
+  if (typeof source === 'string' && source.startsWith('aws.partner/okta.com')) {
+    const { detail } = parseInput(IdentityProviderDeactivation, event, 'identity provider event');
+    const user = detail.target.find((t) => t.type === 'User');
+    const owner = parseInput(OwnerId, user?.alternateId, 'deactivated user');
+    return {
+      executionName: executionName(detail.uuid, owner),
+      request: { owner, reason: 'deactivated in the identity provider', source: 'identity-provider' },
+    };
+  }
+  throw new ValidationError(
+    `not a deactivation event this system knows (source ${JSON.stringify(source).slice(0, 60)})`,
+  );
+}
+
+/** Starts a workflow execution; a name already used is the same request, answered with that execution. */
+export interface WorkflowStarter {
+  start(name: string, input: unknown): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}
+
+export async function startRevocation(starter: WorkflowStarter, event: unknown) {
+  const { executionName: name, request } = revocationFromEvent(event);
+  const started = await starter.start(name, request);
+  return { ...started, owner: request.owner };
+}
