@@ -123,6 +123,12 @@ export class ProvisionerFunction extends Construct {
     this.suppressWildcard('provisioner/*', 'one secret per credential is created at run time');
   }
 
+  /** GetSecretValue on one secret the stack owns (e.g. the intake's webhook secret), through the key. */
+  grantReadSecret(secret: { secretArn: string }): void {
+    this.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
+    this.grantKey('kms:Decrypt');
+  }
+
   /**
    * secretsmanager:ListSecrets, which supports no resource scoping: it returns names and tags (never
    * values) so a revocation can find an owner's credentials by tag (DESIGN.md section 3).

@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
+import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 
@@ -23,6 +24,11 @@ export class ProvisionerStack extends Stack {
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key });
     new DeactivationRules(this, 'DeactivationRules', { key, revoke: revoke.stateMachine });
+    new IntakeEndpoint(this, 'Intake', {
+      key,
+      provision: provision.stateMachine,
+      revoke: revoke.stateMachine,
+    });
 
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevokeStateMachineArn', { value: revoke.stateMachine.stateMachineArn });

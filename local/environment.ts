@@ -4,12 +4,15 @@
  * all on loopback in this process. Tests, `npm start`, `npm run local` and the bench share it.
  */
 import './polyfills.ts';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CredentialStore } from '#core/secrets.ts';
 import { resetProvisionDeps } from '#handlers/runtime.ts';
+import { WEBHOOK_SECRET_NAME } from '#handlers/ticket-intake.ts';
 import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
+import { startFunctionUrl } from './function-url.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startAutoRabitSimulator } from './simulators/autorabit.ts';
@@ -34,6 +37,7 @@ export interface LocalEnvironmentOptions {
     stepFunctions?: number;
     eventBridge?: number;
     fortios?: number;
+    intake?: number;
   };
   readonly onInvoke?: (call: LocalInvocation) => void;
 }
@@ -88,6 +92,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     PROVISIONER_KMS_KEY_ID: LOCAL_KMS_KEY_ID,
     PROVISIONER_EVENT_BUS: 'default',
     REVOKE_STATE_MACHINE_ARN: revokeStateMachineArn,
+    PROVISION_STATE_MACHINE_ARN: provisionStateMachineArn,
   });
   resetProvisionDeps();
 
@@ -98,6 +103,16 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const secretsClient = new SecretsManagerClient({ ...clientConfig, endpoint: secretsManager.url });
   const sfnClient = new SFNClient({ ...clientConfig, endpoint: stepFunctions.url });
   const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
+  // The intake's shared secret, as the stack creates it; tests and the scenario sign tickets with it.
+  const webhookSecret = randomBytes(32).toString('hex');
+  await secretsClient.send(
+    new CreateSecretCommand({
+      Name: WEBHOOK_SECRET_NAME,
+      SecretString: webhookSecret,
+      KmsKeyId: LOCAL_KMS_KEY_ID,
+    }),
+  );
+  const intake = await startFunctionUrl({ handlerId: 'ticket-intake', invoke, port: ports.intake });
 
   return {
     endpoints,
@@ -115,6 +130,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     store,
     provisionStateMachineArn,
     revokeStateMachineArn,
+    /** The ticketing intake's function URL and the secret its webhooks are signed with. */
+    intake: { url: intake.url, webhookSecret },
     /** Registers the FortiOS simulator as a target, pinned to its generated CA. */
     async registerFortiOsTarget(name: string, pinning: 'ca' | 'fingerprint' = 'ca') {
       return store.putTarget(name, {
@@ -167,6 +184,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       secretsClient.destroy();
       sfnClient.destroy();
       await Promise.all([
+        intake.close(),
         stepFunctions.close(),
         fortios.close(),
         fortimanager.close(),

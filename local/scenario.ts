@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
+import { signWebhook } from '#core/intake.ts';
 import { causeMessage } from '#core/provision.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { CURRENT, credentialSecretName, TAG, versionWithStage } from '#core/secrets.ts';
@@ -62,6 +63,35 @@ async function followExecution(env: LocalEnvironment, executionArn: string) {
   return finished;
 }
 
+/** The console's way in: StartExecution with the documented input. */
+async function startFromConsole(env: LocalEnvironment, name: string, input: unknown): Promise<string> {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({
+      stateMachineArn: env.provisionStateMachineArn,
+      name,
+      input: JSON.stringify(input),
+    }),
+  );
+  return started.executionArn ?? '';
+}
+
+/** The ticketing system's way in: an approved access request, HMAC-signed, posted to the intake URL. */
+async function postSignedTicket(env: LocalEnvironment, request: Record<string, unknown>): Promise<string> {
+  const body = JSON.stringify({ type: 'access-request', ticket: request.ticket, approved: true, request });
+  const response = await fetch(env.intake.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-provisioner-signature': signWebhook(env.intake.webhookSecret, body, Math.floor(Date.now() / 1000)),
+    },
+    body,
+  });
+  const answer = (await response.json()) as { executionArn?: string; error?: string };
+  if (!answer.executionArn)
+    throw new Error(`the intake refused the ticket (${response.status}: ${answer.error})`);
+  return answer.executionArn;
+}
+
 /** A consumer's call with a brokered bearer token (FortiFlex, FortiCNAPP simulators). */
 async function consumerCall(target: TargetDefinition, token: string): Promise<boolean> {
   const call =
@@ -81,20 +111,17 @@ async function consumerCall(target: TargetDefinition, token: string): Promise<bo
  * Provisions one request and proves its stored credential works; returns its table row. An operator
  * task is answered as a person would: in the product's UI, then with `provisioner submit`.
  */
-async function provisionOn(env: LocalEnvironment, input: Record<string, unknown>) {
+async function provisionOn(env: LocalEnvironment, input: Record<string, unknown>, viaTicket = false) {
   const request = parseProvisionRequest(input);
   const targetName = request.target;
   const target = await env.store.loadTarget(targetName);
   const name = executionNameFor('provision', request.ticket, input);
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({
-      stateMachineArn: env.provisionStateMachineArn,
-      name,
-      input: JSON.stringify(input),
-    }),
+  const executionArn = viaTicket
+    ? await postSignedTicket(env, input)
+    : await startFromConsole(env, name, input);
+  say(
+    `  provisioning ${request.apiUser} on ${targetName} (execution ${name}${viaTicket ? ', from a signed ticket' : ''})`,
   );
-  const executionArn = started.executionArn ?? '';
-  say(`  provisioning ${request.apiUser} on ${targetName} (execution ${name})`);
   let answeredBy = 'API';
   if (vendorFor({ target }).capabilities.issuance === 'operator') {
     const task = await waitForActionRequired(env, name);
@@ -230,7 +257,9 @@ async function main(): Promise<number> {
       await readExample('provision-autorabit.json'),
     ];
     const rows = [];
-    for (const request of requests) rows.push(await provisionOn(env, request));
+    // The FortiGate access comes in as a signed ticket; the others as console input.
+    for (const [index, request] of requests.entries())
+      rows.push(await provisionOn(env, request, index === 0));
     say('');
     say(
       renderTable(

@@ -40,8 +40,15 @@ let sfn: SFNClient | undefined;
 
 /** Starts revoke executions on the state machine named by REVOKE_STATE_MACHINE_ARN. */
 export function revokeStarter(): WorkflowStarter {
-  const stateMachineArn = process.env.REVOKE_STATE_MACHINE_ARN;
-  if (!stateMachineArn) throw new FatalError('REVOKE_STATE_MACHINE_ARN is not set');
+  return starterOf('REVOKE_STATE_MACHINE_ARN');
+}
+
+/** Starts executions of the state machine whose ARN the environment variable holds; a repeated name is answered with its execution. */
+export function starterOf(
+  variable: 'PROVISION_STATE_MACHINE_ARN' | 'REVOKE_STATE_MACHINE_ARN',
+): WorkflowStarter {
+  const stateMachineArn = process.env[variable];
+  if (!stateMachineArn) throw new FatalError(`${variable} is not set`);
   sfn ??= new SFNClient({});
   const client = sfn;
   return {

@@ -93,7 +93,7 @@ function allowedSecretActions(statements: Statement[]): Record<string, string[]>
   for (const s of statements.filter((st) => st.Effect === 'Allow')) {
     for (const action of actionsOf(s).filter((a) => a.startsWith('secretsmanager:'))) {
       for (const resource of resourcesOf(s)) {
-        const pattern = resource.split(':secret:')[1] ?? resource;
+        const pattern = resource.split(':secret:')[1] ?? resource.replace(/\w{8}>$/, '');
         granted[pattern] = [...(granted[pattern] ?? []), action];
       }
     }
@@ -226,7 +226,12 @@ describe('ProvisionerStack', () => {
   it('builds every function for nodejs22.x on arm64 with active tracing and its handler id', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(functions.map((f) => f.Metadata['provisioner:handler']).sort()).toEqual(
-      [...Object.values(HANDLERS), ...Object.values(REVOKE_HANDLERS), 'start-revocation'].sort(),
+      [
+        ...Object.values(HANDLERS),
+        ...Object.values(REVOKE_HANDLERS),
+        'start-revocation',
+        'ticket-intake',
+      ].sort(),
     );
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
@@ -273,7 +278,9 @@ describe('ProvisionerStack', () => {
     ]);
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const s of secretStatements) {
-      for (const resource of resourcesOf(s)) expect(resource).toMatch(/:secret:provisioner\/(targets\/)?\*$/);
+      // The intake reads exactly the webhook secret the stack creates (provisioner/intake/webhook-secret).
+      for (const resource of resourcesOf(s))
+        expect(resource).toMatch(/:secret:provisioner\/(targets\/)?\*$|^<IntakeWebhookSecret\w+>$/);
     }
   });
 
@@ -337,6 +344,7 @@ describe('ProvisionerStack', () => {
       },
       'report-revocation': {},
       'start-revocation': {},
+      'ticket-intake': { '<IntakeWebhookSecret': read },
       'compensate-provision': {
         'provisioner/targets/*': read,
         'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
@@ -439,6 +447,23 @@ describe('ProvisionerStack', () => {
     const starter = statementsByHandler()['start-revocation'] ?? [];
     const starts = starter.filter((s) => actionsOf(s).includes('states:StartExecution'));
     expect(starts.flatMap(resourcesOf)).toEqual([expect.stringMatching(/^<RevokeWorkflowStateMachine\w+>$/)]);
+  });
+
+  it('takes signed tickets on a public function URL that may start the two workflows and read its secret', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'provisioner/intake/webhook-secret',
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretsKey'), 'Arn'] },
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+    const intake = statementsByHandler()['ticket-intake'] ?? [];
+    const starts = intake.filter((s) => actionsOf(s).includes('states:StartExecution')).flatMap(resourcesOf);
+    expect(starts.sort()).toEqual([
+      expect.stringMatching(/^<ProvisionWorkflowStateMachine\w+>$/),
+      expect.stringMatching(/^<RevokeWorkflowStateMachine\w+>$/),
+    ]);
+    const urls = Object.values(template.findOutputs('*')).map((o) => JSON.stringify(o.Value));
+    expect(urls.some((v) => /IntakeTicketIntakeFunctionFunctionUrl\w+","FunctionUrl"/.test(v))).toBe(true);
   });
 
   it('raises an alarm when a revocation ends failed', () => {
