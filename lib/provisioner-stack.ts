@@ -5,6 +5,7 @@ import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
+import { RotateWorkflow } from './workflows/rotate-workflow.ts';
 
 export const STACK_NAME = 'CredentialProvisioner';
 
@@ -23,6 +24,7 @@ export class ProvisionerStack extends Stack {
 
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key });
+    const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
     new DeactivationRules(this, 'DeactivationRules', { key, revoke: revoke.stateMachine });
     new IntakeEndpoint(this, 'Intake', {
       key,
@@ -32,6 +34,7 @@ export class ProvisionerStack extends Stack {
 
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevokeStateMachineArn', { value: revoke.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RotateStateMachineArn', { value: rotate.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevocationFailedAlarmName', { value: revoke.failedAlarm.alarmName });
     new CfnOutput(this, 'KmsKeyArn', { value: key.keyArn });
   }

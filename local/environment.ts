@@ -74,6 +74,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     `arn:aws:states:${LOCAL_REGION}:${stepFunctions.service.accountId}:stateMachine:${name}`;
   const provisionStateMachineArn = machineArn(workflows.provision.stateMachineName);
   const revokeStateMachineArn = machineArn(workflows.revoke.stateMachineName);
+  const rotateStateMachineArn = machineArn(workflows.rotate.stateMachineName);
   const endpoints: LocalEndpoints = {
     region: LOCAL_REGION,
     secretsManager: secretsManager.url,
@@ -130,6 +131,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     store,
     provisionStateMachineArn,
     revokeStateMachineArn,
+    rotateStateMachineArn,
     /** The ticketing intake's function URL and the secret its webhooks are signed with. */
     intake: { url: intake.url, webhookSecret },
     /** Registers the FortiOS simulator as a target, pinned to its generated CA. */

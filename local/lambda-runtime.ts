@@ -72,8 +72,12 @@ export class LambdaFaults {
     });
   }
 
+  /** Runs before every invocation (tests: a consumer that calls the product between workflow steps). */
+  beforeEach: ((handlerId: string) => Promise<void>) | undefined;
+
   clear(): void {
     this.planned.clear();
+    this.beforeEach = undefined;
   }
 
   /** Throws when a fault is planned for this handler and phase. */
@@ -101,6 +105,7 @@ export function createLocalInvoker(options: LocalInvokerOptions = {}) {
     const handlerId = handlerIdFromFunctionArn(functionArn);
     const handler = await loadHandler(handlerId);
     const event = JSON.parse(JSON.stringify(payload ?? null)) as unknown;
+    await options.faults?.beforeEach?.(handlerId);
     try {
       options.faults?.check(handlerId, 'before');
       const result = await handler(event, lambdaContext(handlerId, options.timeoutMs ?? 30_000));

@@ -12,8 +12,8 @@ import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
 
 export type StateMachineDefinitionObject = StateMachineDefinition;
 
-export type WorkflowKey = 'provision' | 'revoke';
-const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke'];
+export type WorkflowKey = 'provision' | 'revoke' | 'rotate';
+const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate'];
 
 export interface SynthesizedWorkflow {
   readonly stateMachineName: string;

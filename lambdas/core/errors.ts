@@ -29,6 +29,12 @@ export class CredentialNotYetValidError extends ProvisionerError {
   readonly retryable = true;
 }
 
+/** The product still accepts a credential that should be dead (propagating, or re-approved): retried, then failed. */
+export class CredentialStillValidError extends ProvisionerError {
+  override readonly name = 'CredentialStillValid';
+  readonly retryable = true;
+}
+
 /** Permanent: bad profile, quota, untrusted host, missing permission. Goes straight to Catch. */
 export class FatalError extends ProvisionerError {
   override readonly name: string = 'FatalError';

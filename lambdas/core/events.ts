@@ -44,6 +44,8 @@ export interface EventDetails {
   'credential.provision-failed': CredentialEventDetail & { readonly operatorAction?: string };
   'credential.action-required': ActionRequiredDetail;
   'credential.revoked': CredentialEventDetail;
+  'credential.rotated': CredentialEventDetail;
+  'credential.rotation-failed': CredentialEventDetail;
   'credential.revocation-failed': {
     readonly owner: string;
     readonly requestId: string;

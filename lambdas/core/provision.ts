@@ -186,6 +186,12 @@ export async function issueKeyAndStore(
       apiUser: request.apiUser,
       key,
       issuedAt: deps.now().toISOString(),
+      // What rotation needs to create the twin user like this one (names and CIDRs, no secret).
+      userSpec: {
+        profile: requiredOf(request.accessProfile, 'accessProfile').name,
+        trustedHosts: requiredOf(request.trustedHosts, 'trustedHosts'),
+        vdom: request.vdom,
+      },
     },
     token,
   );

@@ -6,11 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { FatalError, ProvisionerError } from './errors.ts';
+import { CredentialStillValidError, FatalError } from './errors.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, vendorOf } from './provision.ts';
 import { OwnerId, parseInput } from './requests.ts';
 import { accessTokenSecretName, SECRET_PREFIX, TAG } from './secrets.ts';
+import { twinsOf } from './vendors/managed-user.ts';
 import { materialOf } from './vendors/material.ts';
 import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
 
@@ -60,12 +61,6 @@ export const RevocationItem = z
   .strict();
 export type RevocationItem = z.output<typeof RevocationItem>;
 
-/** The product still accepts a credential that should be dead (propagating, or re-approved): retried, then failed. */
-export class CredentialStillValidError extends ProvisionerError {
-  override readonly name = 'CredentialStillValid';
-  readonly retryable = true;
-}
-
 /** Some credentials of the owner could not be revoked: the execution fails with the report. */
 export class RevocationIncompleteError extends FatalError {
   override readonly name = 'RevocationIncomplete';
@@ -106,7 +101,10 @@ export async function revokeAtProduct(
   await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoking' });
   const { vendor, target } = await vendorOf(deps, credential.target);
   if (vendor.capabilities.issuance === 'api') {
-    await asApiVendor(vendor).revoke(credential.apiUser);
+    const api = asApiVendor(vendor);
+    // A rotated credential's key may live on either twin: both go.
+    const users = vendor.capabilities.twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
+    for (const user of users) await api.revoke(user);
     return { needsOperator: false };
   }
   const stored = await deps.store.readCurrent(credential.secretArn);

@@ -39,6 +39,7 @@ export const TAG = {
   /** The product user a key belongs to (FortiCNAPP service user, ARM user): counted against its key limit. */
   serviceUser: 'provisioner:service-user',
   expiresAt: 'provisioner:expires-at',
+  rotatedAt: 'provisioner:rotated-at',
   /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */
   kind: 'provisioner:kind',
   deadline: 'provisioner:deadline',
@@ -79,6 +80,12 @@ export type CredentialValue = {
   readonly apiUser: string;
   readonly issuedAt: string;
   readonly expiresAt?: string;
+  /** Twin-user products: how the API user was created, so rotation creates its twin the same way. */
+  readonly userSpec?: {
+    readonly profile: string;
+    readonly trustedHosts: readonly string[];
+    readonly vdom: string;
+  };
 } & CredentialMaterial;
 
 /** A brokered bearer token, kept in its own secret for consumers. */

@@ -22,6 +22,16 @@ const HANDLERS = {
   FinalizeCredential: 'finalize-credential',
   CompensateProvision: 'compensate-provision',
 } as const;
+const ROTATE_HANDLERS = [
+  'validate-rotation',
+  'ensure-twin-user',
+  'issue-twin-key',
+  'verify-pending-key',
+  'promote-pending-key',
+  'retire-previous-key',
+  'finalize-rotation',
+  'compensate-rotation',
+];
 const REVOKE_HANDLERS = {
   FindOwnerCredentials: 'find-owner-credentials',
   RevokeAtProduct: 'revoke-at-product',
@@ -122,7 +132,7 @@ beforeAll(() => {
 
 describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'Test-provision',
       StateMachineType: 'STANDARD',
@@ -229,6 +239,7 @@ describe('ProvisionerStack', () => {
       [
         ...Object.values(HANDLERS),
         ...Object.values(REVOKE_HANDLERS),
+        ...ROTATE_HANDLERS,
         'start-revocation',
         'ticket-intake',
       ].sort(),
@@ -344,6 +355,27 @@ describe('ProvisionerStack', () => {
       },
       'report-revocation': {},
       'start-revocation': {},
+      'validate-rotation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      },
+      'ensure-twin-user': { 'provisioner/targets/*': read },
+      'issue-twin-key': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'],
+      },
+      'verify-pending-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
+      'promote-pending-key': {
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+      },
+      'retire-previous-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
+      'finalize-rotation': {
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource'],
+      },
+      'compensate-rotation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+      },
       'ticket-intake': { '<IntakeWebhookSecret': read },
       'compensate-provision': {
         'provisioner/targets/*': read,
@@ -370,7 +402,9 @@ describe('ProvisionerStack', () => {
       .map(([id]) => id);
     expect(publishers.sort()).toEqual([
       'compensate-provision',
+      'compensate-rotation',
       'finalize-credential',
+      'finalize-rotation',
       'report-revocation',
       'request-operator-credential',
       'request-operator-revocation',
@@ -464,6 +498,30 @@ describe('ProvisionerStack', () => {
     ]);
     const urls = Object.values(template.findOutputs('*')).map((o) => JSON.stringify(o.Value));
     expect(urls.some((v) => /IntakeTicketIntakeFunctionFunctionUrl\w+","FunctionUrl"/.test(v))).toBe(true);
+  });
+
+  it('rotates twin users: pending, verify, promote, a grace period, then the old key retired', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const rotate = machines.find((m) => m.Metadata['provisioner:workflow'] === 'rotate');
+    const { States: s, StartAt } = JSON.parse(flatten(rotate?.Properties.DefinitionString)) as Definition;
+    const order = [
+      StartAt,
+      'EnsureTwinUser',
+      'IssueTwinKey',
+      'VerifyPendingKey',
+      'PromotePendingKey',
+      'GracePeriod',
+      'RetirePreviousKey',
+      'FinalizeRotation',
+    ];
+    expect(StartAt).toBe('ValidateRotation');
+    for (const [i, name] of order.slice(0, -1).entries()) expect(s[name]?.Next).toBe(order[i + 1]);
+    expect(s.GracePeriod).toEqual({ Type: 'Wait', Seconds: 3600, Next: 'RetirePreviousKey' });
+    for (const name of order.slice(1).filter((n) => n !== 'GracePeriod'))
+      expect(s[name]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateRotation' },
+      ]);
+    expect(s.CompensateRotation?.Next).toBe('RotationFailed');
   });
 
   it('raises an alarm when a revocation ends failed', () => {

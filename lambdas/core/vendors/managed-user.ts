@@ -41,3 +41,8 @@ export function adoptExistingUser(
     throw new UnmanagedUserError(`API user ${name} exists on the product but was not created by this system`);
   return { createdByThisRequest: creator === requestId };
 }
+
+/** The two users a twin-user credential alternates between: its own name and a twin (`.b`), within 35 characters. */
+export function twinsOf(apiUser: string): readonly [string, string] {
+  return [apiUser, `${apiUser.slice(0, 33)}.b`];
+}

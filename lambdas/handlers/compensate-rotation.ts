@@ -1,0 +1,6 @@
+import { compensateRotation } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('compensateRotation', (event: unknown) =>
+  compensateRotation(provisionDeps(), event),
+);

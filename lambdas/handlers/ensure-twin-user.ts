@@ -1,0 +1,6 @@
+import { ensureTwinUser } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('ensureTwinUser', (event: unknown) =>
+  ensureTwinUser(provisionDeps(), event),
+);

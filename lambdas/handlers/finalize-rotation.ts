@@ -1,0 +1,6 @@
+import { finalizeRotation } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('finalizeRotation', (event: unknown) =>
+  finalizeRotation(provisionDeps(), event),
+);

@@ -1,0 +1,6 @@
+import { retirePreviousKey } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('retirePreviousKey', (event: unknown) =>
+  retirePreviousKey(provisionDeps(), event),
+);

@@ -1,0 +1,7 @@
+import { validateRotation } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep(
+  'validateRotation',
+  (event: { request: unknown; executionName: unknown }) => validateRotation(provisionDeps(), event),
+);

@@ -1,0 +1,171 @@
+/**
+ * The rotate workflow on the embedded default: twin users on FortiOS and FortiManager, a consumer
+ * that reads AWSCURRENT and calls the product before every step never sees a refused key, and a
+ * rotation failing at any step before promotion leaves the current key current and working.
+ */
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import { CURRENT, credentialSecretName, PENDING, versionWithStage } from '#core/secrets.ts';
+import { vendorFor } from '#core/vendors/registry.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+
+let env: LocalEnvironment;
+let logs: LogCapture;
+const outputs: string[] = [];
+let runs = 0;
+
+async function run(stateMachineArn: string, input: object, name = `run-${++runs}`) {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  const described = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+  outputs.push(JSON.stringify(described));
+  return described;
+}
+
+async function provision(target: string, apiUser: string) {
+  const request = {
+    target,
+    apiUser,
+    owner: 'lee@example.com',
+    ticket: `T-${apiUser}`,
+    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+    trustedHosts: ['127.0.0.1/32'],
+  };
+  const done = await run(
+    env.provisionStateMachineArn,
+    request,
+    executionNameFor('provision', request.ticket, request),
+  );
+  expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
+}
+
+/** What a consumer does: read AWSCURRENT, call the product with it. */
+async function consumerCall(target: string, apiUser: string): Promise<'accepted' | 'rejected' | 'broken'> {
+  const answer = await env.secretsClient.send(
+    new GetSecretValueCommand({ SecretId: credentialSecretName(target, apiUser) }),
+  );
+  const value = JSON.parse(answer.SecretString ?? '{}') as { key: string };
+  const vendor = vendorFor({ target: await env.store.loadTarget(target) });
+  return (await vendor.verify({ key: value.key })).outcome;
+}
+
+async function currentVersion(target: string, apiUser: string) {
+  const description = await env.store.describe(credentialSecretName(target, apiUser));
+  return {
+    current: description && versionWithStage(description, CURRENT),
+    pending: description && versionWithStage(description, PENDING),
+  };
+}
+
+describe('rotate workflow (twin users, local runtime)', () => {
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    await env.registerFortiOsTarget('fgt');
+    await env.registerFortiManagerTarget('fmg');
+    await env.registerAutoRabitTarget('arm');
+    await provision('fgt', 'rot-bot');
+    await provision('fmg', 'rot-bot');
+  });
+
+  afterAll(async () => {
+    logs?.stop();
+    await env?.close();
+  });
+
+  beforeEach(() => env.lambdaFaults.clear());
+
+  it.each(['fgt', 'fmg'])(
+    'on %s, swaps to the twin and back while a consumer never sees a refused key',
+    async (target) => {
+      // Prepare
+      const seen: string[] = [];
+      env.lambdaFaults.beforeEach = async () => {
+        seen.push(await consumerCall(target, 'rot-bot'));
+      };
+      const users = () =>
+        target === 'fgt' ? env.fortios.state.users : (env.fortimanager.state.users as Map<string, unknown>);
+      const before = await env.secretsClient.send(
+        new GetSecretValueCommand({ SecretId: credentialSecretName(target, 'rot-bot') }),
+      );
+      // Act
+      const first = await run(env.rotateStateMachineArn, { target, apiUser: 'rot-bot' });
+      const onTwin = users().has('rot-bot.b') && !users().has('rot-bot');
+      const second = await run(env.rotateStateMachineArn, { target, apiUser: 'rot-bot' });
+      // Assess
+      expect(first.status, causeMessage(first.cause)).toBe('SUCCEEDED');
+      expect(JSON.parse(first.output ?? '{}')).toMatchObject({ apiUser: 'rot-bot.b', status: 'rotated' });
+      expect(onTwin).toBe(true);
+      expect(second.status, causeMessage(second.cause)).toBe('SUCCEEDED');
+      expect(users().has('rot-bot') && !users().has('rot-bot.b')).toBe(true);
+      expect(seen.length).toBeGreaterThan(10);
+      expect(seen.filter((outcome) => outcome !== 'accepted')).toEqual([]);
+      const oldKey = (JSON.parse(before.SecretString ?? '{}') as { key: string }).key;
+      const vendor = vendorFor({ target: await env.store.loadTarget(target) });
+      expect((await vendor.verify({ key: oldKey })).outcome).toBe('rejected');
+      expect(await consumerCall(target, 'rot-bot')).toBe('accepted');
+    },
+  );
+
+  it.each(['ensure-twin-user', 'issue-twin-key', 'verify-pending-key', 'promote-pending-key'])(
+    'a rotation failing at %s leaves the current key current and working',
+    async (handlerId) => {
+      // Prepare
+      const before = await currentVersion('fgt', 'rot-bot');
+      env.lambdaFaults.inject(handlerId, 'before', { errorName: 'FatalError' });
+      // Act
+      const execution = await run(env.rotateStateMachineArn, { target: 'fgt', apiUser: 'rot-bot' });
+      // Assess
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('FatalError');
+      expect(await currentVersion('fgt', 'rot-bot')).toEqual({ current: before.current, pending: undefined });
+      expect(await consumerCall('fgt', 'rot-bot')).toBe('accepted');
+      expect(env.fortios.state.users.has('rot-bot.b')).toBe(false);
+      const failed = env.eventBus.events.findLast((e) => e.DetailType === 'credential.rotation-failed');
+      expect(JSON.parse(failed?.Detail ?? '{}').reason).toMatch(/^the current key is untouched/);
+    },
+  );
+
+  it('a rotation failing after promotion leaves the new key current and working, and says so', async () => {
+    // Prepare
+    env.lambdaFaults.inject('retire-previous-key', 'before', { errorName: 'FatalError' });
+    // Act
+    const execution = await run(env.rotateStateMachineArn, { target: 'fgt', apiUser: 'rot-bot' });
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(await consumerCall('fgt', 'rot-bot')).toBe('accepted');
+    const failed = env.eventBus.events.findLast((e) => e.DetailType === 'credential.rotation-failed');
+    expect(JSON.parse(failed?.Detail ?? '{}').reason).toMatch(
+      /^the new key is current; the previous key may still work/,
+    );
+  });
+
+  it('refuses what it cannot rotate: an unknown credential, an operator product', async () => {
+    // Act
+    const unknown = await run(env.rotateStateMachineArn, { target: 'fgt', apiUser: 'nobody' });
+    const operator = await run(env.rotateStateMachineArn, { target: 'arm', apiUser: 'anything' });
+    // Assess
+    expect(unknown.error).toBe('Conflict');
+    expect(causeMessage(unknown.cause)).toMatch(/is not an active credential/);
+    expect(operator.error).toBe('ValidationError');
+    expect(causeMessage(operator.cause)).toMatch(/operator task/);
+  });
+
+  it('leaks no key into histories, outputs, events or logs', async () => {
+    // Act
+    const found = scanForMaterial(collectIssuedMaterial(env), {
+      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+      outputs,
+      events: env.eventBus.events.map((e) => JSON.stringify(e)),
+      logs: logs.lines,
+    });
+    // Assess
+    expect(found).toEqual([]);
+  });
+});
