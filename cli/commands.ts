@@ -31,6 +31,7 @@ import {
   TargetName,
 } from '#core/requests.ts';
 import { RevokeRequest } from '#core/revoke.ts';
+import { RotateRequest } from '#core/rotate.ts';
 import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
 import { renderTable } from '#local/table.ts';
 
@@ -69,7 +70,7 @@ function parseJson(text: string, what: string): unknown {
 export async function findStateMachineArn(
   sfn: SFNClient,
   stack: string,
-  workflow: 'provision' | 'revoke' = 'provision',
+  workflow: 'provision' | 'revoke' | 'rotate' = 'provision',
 ): Promise<string> {
   for await (const page of paginateListStateMachines({ client: sfn }, {})) {
     const found = page.stateMachines?.find((m) => m.name === `${stack}-${workflow}`);
@@ -201,6 +202,31 @@ async function startAndFollow(
   }
 }
 
+export interface RotateOptions {
+  readonly target: string;
+  readonly apiUser: string;
+  readonly wait?: boolean;
+  readonly pollMs?: number;
+}
+
+/** `provisioner rotate`: an operator's rotation, named per credential and minute (a repeat within it reports the execution). */
+export async function rotate(
+  sfn: SFNClient,
+  stateMachineArn: () => Promise<string>,
+  options: RotateOptions,
+  io: Output,
+  now = new Date(),
+): Promise<number> {
+  const request = parseInput(
+    RotateRequest,
+    { target: options.target, apiUser: options.apiUser },
+    'rotate request',
+  );
+  const minute = now.toISOString().slice(0, 16).replace(/[-:T]/g, '');
+  const name = executionNameFor('rotate', minute, request);
+  return startAndFollow(sfn, await stateMachineArn(), name, request, options, io);
+}
+
 export interface RevokeOptions {
   readonly owner: string;
   readonly reason?: string;
@@ -234,6 +260,11 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
   io.out(
     `${e.name}: ${e.status} (started ${e.startDate?.toISOString()}${e.stopDate ? `, stopped ${e.stopDate.toISOString()}` : ''})`,
   );
+  if (e.status === 'SUCCEEDED' && e.output?.includes('"rotated"')) {
+    const out = JSON.parse(e.output) as Record<string, string>;
+    io.out(`${out.secretName}: AWSCURRENT is now the key of ${out.apiUser} (version ${out.versionId})`);
+    return 0;
+  }
   if (e.status === 'SUCCEEDED' && e.output?.includes('"revoked"')) {
     const out = JSON.parse(e.output) as { owner?: string; revoked?: string[] };
     io.out(

@@ -16,6 +16,7 @@ import {
   findStateMachineArn,
   list,
   revoke,
+  rotate,
   start,
   status,
   submit,
@@ -146,6 +147,20 @@ program
       const machine = async () =>
         global.revokeStateMachineArn ?? findStateMachineArn(sfn, global.stack, 'revoke');
       return revoke(sfn, machine, { ...options, owner }, io);
+    }),
+  );
+
+program
+  .command('rotate')
+  .description('rotate a credential now (twin users: the new key is current before the old one dies)')
+  .requiredOption('--target <name>', 'target of the credential')
+  .requiredOption('--api-user <name>', 'API user the credential was provisioned under')
+  .option('--wait', 'wait until the execution ends; exit 0 only if the rotation succeeded')
+  .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
+  .action((options: { target: string; apiUser: string; wait?: boolean; pollMs: number }) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      return rotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), options, io);
     }),
   );
 

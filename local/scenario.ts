@@ -165,6 +165,49 @@ async function provisionOn(env: LocalEnvironment, input: Record<string, unknown>
 }
 
 /**
+ * Rotates a twin-user credential while a consumer keeps reading AWSCURRENT and calling the product
+ * with it, and reports how many of its calls were refused (the design says none).
+ */
+async function rotateUnderLoad(env: LocalEnvironment, targetName: string, apiUser: string) {
+  const target = await env.store.loadTarget(targetName);
+  const vendor = vendorFor({ target });
+  const secretName = credentialSecretName(targetName, apiUser);
+  const tally = { accepted: 0, refused: 0 };
+  let rotating = true;
+  const consumer = (async () => {
+    while (rotating) {
+      const current = await env.store.readCurrent(secretName);
+      const { outcome } = await vendor.verify(materialOf(target.vendor, current));
+      if (outcome === 'accepted') tally.accepted += 1;
+      else tally.refused += 1;
+    }
+  })();
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({
+      stateMachineArn: env.rotateStateMachineArn,
+      name: executionNameFor('rotate', new Date().toISOString().replace(/\D/g, '').slice(0, 14), {
+        targetName,
+        apiUser,
+      }),
+      input: JSON.stringify({ target: targetName, apiUser }),
+    }),
+  );
+  say(`  rotating ${secretName} while a consumer calls ${targetName} with AWSCURRENT`);
+  const execution = await followExecution(env, started.executionArn ?? '');
+  rotating = false;
+  await consumer;
+  if (execution.status !== 'SUCCEEDED') {
+    throw new Error(
+      `rotation on ${targetName} ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`,
+    );
+  }
+  const output = JSON.parse(execution.output ?? '{}') as { apiUser?: string };
+  say(`    AWSCURRENT is now the key of ${output.apiUser}; the previous twin is gone and its key refused`);
+  say(`    consumer: ${tally.accepted + tally.refused} calls during the rotation, ${tally.refused} refused`);
+  if (tally.refused > 0) throw new Error(`a consumer was refused ${tally.refused} times during the rotation`);
+}
+
+/**
  * The directory reports the owner deactivated: the event rule starts the revoke workflow, the
  * operator does the UI steps the products need and confirms with `provisioner submit --done`, and
  * each credential is proven refused by its product before its secret is retired.
@@ -235,7 +278,8 @@ async function readExample(file: string): Promise<Record<string, unknown>> {
 
 async function main(): Promise<number> {
   const logs = captureLambdaLogs();
-  const env = await startLocalEnvironment();
+  // Wait states (the rotation's grace period) last 1.5 s here instead of an hour.
+  const env = await startLocalEnvironment({ waitOverrideMs: 1500 });
   try {
     say(
       'credential-provisioner: embedded default (local Secrets Manager, Step Functions, EventBridge, product simulators)',
@@ -267,6 +311,8 @@ async function main(): Promise<number> {
         rows,
       ),
     );
+    say('');
+    for (const target of ['fgt-lab', 'fmg-lab']) await rotateUnderLoad(env, target, String(example.apiUser));
     say('');
     await revokeOnDeactivation(env, 'alice@example.com', requests);
     say('');

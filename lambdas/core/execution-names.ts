@@ -17,7 +17,11 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** A valid execution name (<= 80 of [A-Za-z0-9_-]) for an action on a ticket with a given request. */
-export function executionNameFor(action: 'provision' | 'revoke', ticket: string, request: unknown): string {
+export function executionNameFor(
+  action: 'provision' | 'revoke' | 'rotate',
+  ticket: string,
+  request: unknown,
+): string {
   const hash = createHash('sha256').update(canonicalJson(request)).digest('hex').slice(0, 10);
   const safeTicket = ticket.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80 - action.length - hash.length - 2);
   return `${action}-${safeTicket}-${hash}`;

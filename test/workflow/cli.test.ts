@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { list, revoke, start, status, targetAdd } from '#cli/commands.ts';
+import { list, revoke, rotate, start, status, targetAdd } from '#cli/commands.ts';
 import { MAX_REQUEST_BYTES } from '#core/requests.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
@@ -170,6 +170,28 @@ describe('provisioner CLI (local runtime)', () => {
     const table = printed.at(-2) ?? '';
     expect(table).toMatch(/provisioner\/fgt-cli\/cli-bot\s+fgt-cli\s+active\s+CHG-CLI-1/);
     expect(printed.at(-1)).not.toContain('cli-bot');
+  });
+
+  it('rotate --wait moves AWSCURRENT to the twin; bad names are refused before anything starts', async () => {
+    // Act
+    const code = await rotate(
+      env.sfnClient,
+      async () => env.rotateStateMachineArn,
+      { target: 'fgt-cli', apiUser: 'cli-bot', wait: true, pollMs: 1 },
+      io,
+    );
+    const bad = await failure(
+      rotate(
+        env.sfnClient,
+        async () => env.rotateStateMachineArn,
+        { target: 'fgt-cli', apiUser: '../x' },
+        io,
+      ),
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(printed.at(-1)).toMatch(/provisioner\/fgt-cli\/cli-bot: AWSCURRENT is now the key of cli-bot\.b/);
+    expect(bad.name).toBe('ValidationError');
   });
 
   it('revoke --owner --wait revokes the owner’s credentials; a repeat the same day reports the execution', async () => {
