@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
+import { RotationSchedules } from './triggers/rotation-schedules.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 import { RotateWorkflow } from './workflows/rotate-workflow.ts';
@@ -22,9 +23,12 @@ export class ProvisionerStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key });
-    const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key });
     const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
+    const rotationSchedules = new RotationSchedules(this, 'RotationSchedules', {
+      rotate: rotate.stateMachine,
+    });
+    const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
+    const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
     new DeactivationRules(this, 'DeactivationRules', { key, revoke: revoke.stateMachine });
     new IntakeEndpoint(this, 'Intake', {
       key,

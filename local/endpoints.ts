@@ -10,6 +10,7 @@ export interface LocalEndpoints {
   readonly secretsManager: string;
   readonly stepFunctions: string;
   readonly eventBridge: string;
+  readonly scheduler: string;
   readonly simulators: Readonly<Record<string, string>>;
 }
 
@@ -37,5 +38,6 @@ export function awsEnvironmentFor(endpoints: LocalEndpoints): Record<string, str
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
     AWS_ENDPOINT_URL_SFN: endpoints.stepFunctions,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge,
+    AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
   };
 }

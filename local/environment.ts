@@ -14,6 +14,7 @@ import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
 import { startFunctionUrl } from './function-url.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
+import { startLocalScheduler } from './scheduler.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startAutoRabitSimulator } from './simulators/autorabit.ts';
 import { startFortiCnappSimulator } from './simulators/forticnapp.ts';
@@ -25,6 +26,8 @@ import { synthesizeRules, synthesizeWorkflows } from './synth.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_KMS_KEY_ID = 'alias/credential-provisioner';
+/** The Scheduler group of rotation schedules, as the stack names it. */
+export const ROTATION_SCHEDULE_GROUP = 'credential-provisioner';
 
 export interface LocalEnvironmentOptions {
   /** Milliseconds for every Wait state (default: as defined; tests pass 0). */
@@ -75,11 +78,18 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const provisionStateMachineArn = machineArn(workflows.provision.stateMachineName);
   const revokeStateMachineArn = machineArn(workflows.revoke.stateMachineName);
   const rotateStateMachineArn = machineArn(workflows.rotate.stateMachineName);
+  const scheduler = await startLocalScheduler({
+    region: LOCAL_REGION,
+    // Scheduler's Step Functions target starts an execution with a generated name.
+    startExecution: async (stateMachineArn, input) =>
+      stepFunctions.service.operations.StartExecution({ stateMachineArn, input }),
+  });
   const endpoints: LocalEndpoints = {
     region: LOCAL_REGION,
     secretsManager: secretsManager.url,
     stepFunctions: stepFunctions.url,
     eventBridge: eventBus.url,
+    scheduler: scheduler.url,
     simulators: {
       fortios: fortios.url,
       fortimanager: fortimanager.url,
@@ -94,6 +104,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     PROVISIONER_EVENT_BUS: 'default',
     REVOKE_STATE_MACHINE_ARN: revokeStateMachineArn,
     PROVISION_STATE_MACHINE_ARN: provisionStateMachineArn,
+    ROTATE_STATE_MACHINE_ARN: rotateStateMachineArn,
+    ROTATION_SCHEDULE_GROUP: ROTATION_SCHEDULE_GROUP,
+    ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-scheduler',
+    ROTATION_RATE: 'rate(30 days)',
   });
   resetProvisionDeps();
 
@@ -120,6 +134,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     secretsManager,
     eventBus,
     stepFunctions,
+    scheduler,
     fortios,
     fortimanager,
     fortiflex,
@@ -186,6 +201,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       secretsClient.destroy();
       sfnClient.destroy();
       await Promise.all([
+        scheduler.close(),
         intake.close(),
         stepFunctions.close(),
         fortios.close(),

@@ -20,10 +20,11 @@ import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
 import { causeMessage } from '#core/provision.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
 import { CURRENT, credentialSecretName, TAG, versionWithStage } from '#core/secrets.ts';
 import { materialOf } from '#core/vendors/material.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
-import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
+import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from './environment.ts';
 import { captureLambdaLogs } from './log-capture.ts';
 import {
   answerTasksUntilDone,
@@ -182,17 +183,13 @@ async function rotateUnderLoad(env: LocalEnvironment, targetName: string, apiUse
       else tally.refused += 1;
     }
   })();
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({
-      stateMachineArn: env.rotateStateMachineArn,
-      name: executionNameFor('rotate', new Date().toISOString().replace(/\D/g, '').slice(0, 14), {
-        targetName,
-        apiUser,
-      }),
-      input: JSON.stringify({ target: targetName, apiUser }),
-    }),
+  // The credential's rotation schedule (created when it was provisioned) fires now instead of in 30 days.
+  const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName))) as {
+    executionArn?: string;
+  };
+  say(
+    `  the rotation schedule of ${secretName} fires; a consumer keeps calling ${targetName} with AWSCURRENT`,
   );
-  say(`  rotating ${secretName} while a consumer calls ${targetName} with AWSCURRENT`);
   const execution = await followExecution(env, started.executionArn ?? '');
   rotating = false;
   await consumer;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from './errors.ts';
 import type { EventPublisher } from './events.ts';
 import { ProvisionRequest, parseInput, parseProvisionRequest, type TargetDefinition } from './requests.ts';
+import type { RotationSchedules } from './schedules.ts';
 import {
   accessTokenSecretName,
   type CredentialStore,
@@ -28,6 +29,7 @@ export interface ProvisionDeps {
   readonly vendorFor: (context: VendorContext) => Vendor;
   readonly events: EventPublisher;
   readonly now: () => Date;
+  readonly schedules: RotationSchedules;
 }
 
 /** Step Functions execution names: 1-80 characters, no whitespace or wildcard / control characters. */
@@ -255,6 +257,10 @@ export async function finalizeCredential(
   const { request, requestId, secretName } = state;
   await deps.store.promote(credential.secretArn, credential.versionId);
   await deps.store.tag(credential.secretArn, { [TAG.status]: 'active' });
+  const { vendor } = await vendorOf(deps, request.target);
+  if (vendor.capabilities.twinUsers) {
+    await deps.schedules.ensure({ secretName, target: request.target, apiUser: request.apiUser });
+  }
   await deps.events.publish('credential.provisioned', {
     target: request.target,
     apiUser: request.apiUser,

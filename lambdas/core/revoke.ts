@@ -206,6 +206,7 @@ export async function retireCredential(deps: ProvisionDeps, input: unknown) {
   const { credential, owner, requestId, reason } = parseInput(RevocationItem, input, 'revocation item');
   await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoked' });
   await deps.store.deleteNow(accessTokenSecretName(credential.secretName));
+  await deps.schedules.remove(credential.secretName);
   await deps.store.scheduleDeletion(credential.secretArn);
   const description = await deps.store.describe(credential.secretName);
   await deps.events.publish('credential.revoked', {

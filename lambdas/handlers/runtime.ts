@@ -5,14 +5,22 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { WorkflowStarter } from '#core/deactivation.ts';
-import { FatalError } from '#core/errors.ts';
+import { FatalError, RetryableError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import type { ProvisionDeps } from '#core/provision.ts';
+import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 
@@ -32,8 +40,66 @@ export function provisionDeps(): ProvisionDeps {
       process.env.PROVISIONER_EVENT_BUS ?? 'default',
     ),
     now: () => new Date(),
+    schedules: schedulerRotations(),
   };
   return deps;
+}
+
+function schedulerError(action: string, error: unknown): Error {
+  const name = (error as Error).name;
+  if (name === 'ThrottlingException' || name === 'InternalServerException')
+    return new RetryableError(`Scheduler ${action} of a rotation schedule failed transiently (${name})`);
+  return new FatalError(`Scheduler ${action} of a rotation schedule failed (${name})`);
+}
+
+/**
+ * Rotation schedules in EventBridge Scheduler: the group, the rotate state machine, the role Scheduler
+ * assumes and the rate come from the environment the stack sets.
+ */
+function schedulerRotations(): RotationSchedules {
+  let client: SchedulerClient | undefined;
+  const setting = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new FatalError(`${name} is not set`);
+    return value;
+  };
+  return {
+    async ensure({ secretName, target, apiUser }) {
+      client ??= new SchedulerClient({});
+      try {
+        await client.send(
+          new CreateScheduleCommand({
+            Name: rotationScheduleName(secretName),
+            GroupName: setting('ROTATION_SCHEDULE_GROUP'),
+            ScheduleExpression: process.env.ROTATION_RATE ?? 'rate(30 days)',
+            // Spread the rotations of many credentials over an hour.
+            FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
+            Target: {
+              Arn: setting('ROTATE_STATE_MACHINE_ARN'),
+              RoleArn: setting('ROTATION_SCHEDULER_ROLE_ARN'),
+              Input: JSON.stringify({ target, apiUser }),
+            },
+            Description: `Rotates ${secretName}`,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConflictException)) throw schedulerError('create', error);
+      }
+    },
+    async remove(secretName) {
+      client ??= new SchedulerClient({});
+      try {
+        await client.send(
+          new DeleteScheduleCommand({
+            Name: rotationScheduleName(secretName),
+            GroupName: setting('ROTATION_SCHEDULE_GROUP'),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundException)) throw schedulerError('delete', error);
+      }
+    },
+  };
 }
 
 let sfn: SFNClient | undefined;

@@ -84,6 +84,8 @@ export class ProvisionWorkflow extends Workflow {
     const finalize = this.step('FinalizeCredential', 'finalize-credential', { outputPath: '$.Payload' });
     finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource', 'UpdateSecretVersionStage');
     finalize.fn.grantPutEvents();
+    finalize.fn.grantReadTargets();
+    this.props.rotationSchedules?.grant(finalize.fn, 'scheduler:CreateSchedule');
 
     const compensate = this.step('CompensateProvision', 'compensate-provision', {
       resultPath: '$.compensation',

@@ -71,6 +71,7 @@ export class RevokeWorkflow extends Workflow {
     const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
     retire.fn.grantCredentialSecrets('TagResource', 'DeleteSecret', 'DescribeSecret');
     retire.fn.grantPutEvents();
+    this.props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
 
     const notRevoked = new sfn.Pass(this, 'CredentialNotRevoked', {
       parameters: {

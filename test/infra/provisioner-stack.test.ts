@@ -330,6 +330,7 @@ describe('ProvisionerStack', () => {
         ].map((a) => `secretsmanager:${a}`),
       },
       'finalize-credential': {
+        'provisioner/targets/*': read,
         'provisioner/*': ['DescribeSecret', 'TagResource', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a}`,
         ),
@@ -396,7 +397,7 @@ describe('ProvisionerStack', () => {
     expect(kms('issue-key-and-store')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(kms('verify-credential')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(kms('compensate-provision')).toEqual(['kms:Decrypt']);
-    expect(kms('finalize-credential')).toEqual([]);
+    expect(kms('finalize-credential')).toEqual(['kms:Decrypt']);
     const publishers = Object.entries(byHandler)
       .filter(([, statements]) => statements.some((s) => actionsOf(s).includes('events:PutEvents')))
       .map(([id]) => id);
@@ -522,6 +523,27 @@ describe('ProvisionerStack', () => {
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateRotation' },
       ]);
     expect(s.CompensateRotation?.Next).toBe('RotationFailed');
+  });
+
+  it('keeps one rotation schedule per credential in its own group; Scheduler may start rotations only', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'credential-provisioner' });
+    const byHandler = statementsByHandler();
+    const schedulerActions = (id: string) =>
+      (byHandler[id] ?? []).filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
+    expect(schedulerActions('finalize-credential').flatMap(actionsOf)).toEqual(['scheduler:CreateSchedule']);
+    expect(schedulerActions('retire-credential').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
+    for (const s of [...schedulerActions('finalize-credential'), ...schedulerActions('retire-credential')])
+      expect(resourcesOf(s)).toEqual([expect.stringMatching(/:schedule\/credential-provisioner\/\*$/)]);
+    const passRole = (byHandler['finalize-credential'] ?? []).find((s) =>
+      actionsOf(s).includes('iam:PassRole'),
+    );
+    expect(passRole?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+    const owners = Object.entries(byHandler).filter(([, st]) =>
+      st.some((s) => actionsOf(s).some((a) => a.startsWith('scheduler:'))),
+    );
+    expect(owners.map(([id]) => id).sort()).toEqual(['finalize-credential', 'retire-credential']);
   });
 
   it('raises an alarm when a revocation ends failed', () => {

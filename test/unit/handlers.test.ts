@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -41,6 +42,12 @@ const { handler: compensateProvision } = await import('#handlers/compensate-prov
 
 const sm = mockClient(SecretsManagerClient);
 const events = mockClient(EventBridgeClient);
+const scheduler = mockClient(SchedulerClient);
+Object.assign(process.env, {
+  ROTATION_SCHEDULE_GROUP: 'credential-provisioner',
+  ROTATE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:rotate',
+  ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
+});
 const context = {
   functionName: 'test',
   awsRequestId: 'req-1',
@@ -74,6 +81,7 @@ describe('handlers', () => {
   beforeEach(() => {
     sm.reset();
     events.reset();
+    scheduler.reset();
     vi.clearAllMocks();
     sm.on(GetSecretValueCommand, { SecretId: 'provisioner/targets/fgt-lab' }).resolves({
       SecretString: JSON.stringify(target),
@@ -206,6 +214,7 @@ describe('handlers', () => {
     sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { v1: ['AWSCURRENT', 'AWSPENDING'] } });
     sm.on(UpdateSecretVersionStageCommand).resolves({});
     sm.on(TagResourceCommand).resolves({});
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/x' });
     // Act
     const out = await finalizeCredential(
       { ...state, credential: { secretArn: ARN, versionId: 'v1' } },
@@ -218,6 +227,12 @@ describe('handlers', () => {
     ]);
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(entry?.DetailType).toBe('credential.provisioned');
+    const schedule = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
+    expect(schedule).toMatchObject({
+      GroupName: 'credential-provisioner',
+      ScheduleExpression: 'rate(30 days)',
+      Target: { Input: JSON.stringify({ target: 'fgt-lab', apiUser: 'bot' }) },
+    });
     expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ owner: 'alice@example.com', secretArn: ARN });
   });
 

@@ -8,8 +8,9 @@ import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sf
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { causeMessage } from '#core/provision.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
 import { credentialSecretName, TAG } from '#core/secrets.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import {
   answerTasksUntilDone,
@@ -116,6 +117,10 @@ describe('revoke workflow (all five products, local runtime)', () => {
       expect(description?.deletedDate).toBeDefined();
     }
     for (const name of others) expect((await env.store.describe(name))?.tags[TAG.status]).toBe('active');
+    const scheduled = (name: string) =>
+      env.scheduler.schedules.has(`${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(name)}`);
+    expect(secrets.filter(scheduled)).toEqual([]);
+    expect(others.filter(scheduled)).toEqual(others.slice(0, 2));
     const types = env.eventBus.events.slice(eventsBefore).map((e) => e.DetailType);
     expect(types.filter((t) => t === 'credential.revoked')).toHaveLength(5);
     expect(types.filter((t) => t === 'credential.action-required')).toHaveLength(3);

@@ -8,9 +8,10 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { causeMessage } from '#core/provision.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
 import { CURRENT, credentialSecretName, PENDING, versionWithStage } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
 
@@ -144,6 +145,27 @@ describe('rotate workflow (twin users, local runtime)', () => {
     expect(JSON.parse(failed?.Detail ?? '{}').reason).toMatch(
       /^the new key is current; the previous key may still work/,
     );
+  });
+
+  it('each provisioned credential has its rotation schedule; when it fires, the credential rotates', async () => {
+    // Prepare
+    const name = rotationScheduleName(credentialSecretName('fmg', 'rot-bot'));
+    const schedule = env.scheduler.schedules.get(`${ROTATION_SCHEDULE_GROUP}/${name}`);
+    const before = await currentVersion('fmg', 'rot-bot');
+    // Act
+    const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, name)) as { executionArn: string };
+    const done = await env.stepFunctions.service.waitForExecution(started.executionArn);
+    // Assess
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'rate(30 days)',
+      Target: {
+        Arn: env.rotateStateMachineArn,
+        Input: JSON.stringify({ target: 'fmg', apiUser: 'rot-bot' }),
+      },
+    });
+    expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
+    expect((await currentVersion('fmg', 'rot-bot')).current).not.toBe(before.current);
+    expect(await consumerCall('fmg', 'rot-bot')).toBe('accepted');
   });
 
   it('refuses what it cannot rotate: an unknown credential, an operator product', async () => {

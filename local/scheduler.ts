@@ -1,0 +1,142 @@
+/**
+ * A loopback EventBridge Scheduler (REST-JSON) for the real `@aws-sdk/client-scheduler`: Create,
+ * Get, Delete and List schedules per group, with Scheduler's name rules and its Conflict / NotFound
+ * errors. Schedules do not fire on a clock here; `fire` runs one as Scheduler would at its time:
+ * StartExecution on the target state machine with the schedule's input.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LocalSchedule {
+  readonly Name: string;
+  readonly GroupName: string;
+  readonly ScheduleExpression: string;
+  readonly State: string;
+  readonly Target: { readonly Arn: string; readonly RoleArn: string; readonly Input?: string };
+  readonly FlexibleTimeWindow: { readonly Mode: string; readonly MaximumWindowInMinutes?: number };
+  readonly CreationDate: number;
+}
+
+const NAME = /^[0-9a-zA-Z-_.]{1,64}$/;
+
+export async function startLocalScheduler(options: {
+  port?: number;
+  region?: string;
+  /** What a firing schedule does: StartExecution on its target. */
+  startExecution: (stateMachineArn: string, input: string) => Promise<unknown>;
+}) {
+  const schedules = new Map<string, LocalSchedule>();
+  const key = (group: string, name: string) => `${group}/${name}`;
+  const region = options.region ?? 'us-east-1';
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://scheduler');
+      const send = (status: number, body: unknown, errorType?: string) => {
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+        });
+        res.end(JSON.stringify(body));
+      };
+      const fail = (status: number, type: string, message: string) =>
+        send(status, { Message: message }, type);
+      const match = /^\/schedules\/([^/]+)$/.exec(url.pathname);
+      const group = url.searchParams.get('groupName') ?? 'default';
+      if (url.pathname === '/schedules' && req.method === 'GET') {
+        const prefix = url.searchParams.get('NamePrefix') ?? '';
+        const listed = [...schedules.values()].filter(
+          (s) =>
+            (!url.searchParams.has('ScheduleGroup') ||
+              s.GroupName === url.searchParams.get('ScheduleGroup')) &&
+            s.Name.startsWith(prefix),
+        );
+        return send(200, {
+          Schedules: listed.map((s) => ({
+            Name: s.Name,
+            GroupName: s.GroupName,
+            State: s.State,
+            Target: { Arn: s.Target.Arn },
+          })),
+        });
+      }
+      if (!match?.[1]) return fail(404, 'ResourceNotFoundException', 'Unknown operation');
+      const name = decodeURIComponent(match[1]);
+      if (!NAME.test(name)) return fail(400, 'ValidationException', 'Invalid schedule name');
+      if (req.method === 'POST') {
+        let body: Partial<LocalSchedule> & { GroupName?: string };
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        } catch {
+          return fail(400, 'ValidationException', 'Body is not JSON');
+        }
+        const groupName = body.GroupName ?? 'default';
+        if (schedules.has(key(groupName, name)))
+          return fail(409, 'ConflictException', `Schedule ${name} already exists.`);
+        if (
+          !body.ScheduleExpression ||
+          !body.Target?.Arn ||
+          !body.Target.RoleArn ||
+          !body.FlexibleTimeWindow
+        ) {
+          return fail(
+            400,
+            'ValidationException',
+            'ScheduleExpression, Target (Arn, RoleArn) and FlexibleTimeWindow are required',
+          );
+        }
+        if (
+          !/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)|at\(.+\))$/.test(
+            body.ScheduleExpression,
+          )
+        ) {
+          return fail(400, 'ValidationException', 'Invalid Schedule Expression');
+        }
+        schedules.set(key(groupName, name), {
+          Name: name,
+          GroupName: groupName,
+          ScheduleExpression: body.ScheduleExpression,
+          State: body.State ?? 'ENABLED',
+          Target: body.Target,
+          FlexibleTimeWindow: body.FlexibleTimeWindow,
+          CreationDate: Date.now() / 1000,
+        });
+        return send(200, {
+          ScheduleArn: `arn:aws:scheduler:${region}:000000000000:schedule/${groupName}/${name}`,
+        });
+      }
+      const found = schedules.get(key(group, name));
+      if (!found) return fail(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
+      if (req.method === 'GET') {
+        return send(200, {
+          ...found,
+          Arn: `arn:aws:scheduler:${region}:000000000000:schedule/${group}/${name}`,
+        });
+      }
+      if (req.method === 'DELETE') {
+        schedules.delete(key(group, name));
+        return send(200, {});
+      }
+      return fail(404, 'ResourceNotFoundException', 'Unknown operation');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    schedules,
+    /** Runs a schedule now, as Scheduler does at its time; returns what StartExecution answered. */
+    async fire(group: string, name: string) {
+      const schedule = schedules.get(key(group, name));
+      if (!schedule) throw new Error(`no schedule ${group}/${name}`);
+      return options.startExecution(schedule.Target.Arn, schedule.Target.Input ?? '{}');
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
