@@ -68,7 +68,9 @@ export class ConflictError extends FatalError {
 }
 
 export const RETRYABLE_ERROR_NAMES = ['RetryableError'] as const;
-export const NOT_YET_VALID_ERROR_NAMES = ['CredentialNotYetValid'] as const;
+/** Retried while the product catches up: a new credential not yet accepted, an old one not yet refused. */
+export const NOT_YET_VALID_ERROR_NAME = 'CredentialNotYetValid';
+export const STILL_VALID_ERROR_NAME = 'CredentialStillValid';
 
 const REDACTED = '[redacted]';
 

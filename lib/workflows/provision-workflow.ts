@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { NOT_YET_VALID_ERROR_NAMES } from '#core/errors.ts';
+import { NOT_YET_VALID_ERROR_NAME } from '#core/errors.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 export { WORKFLOW_METADATA } from './workflow-base.ts';
@@ -19,13 +19,7 @@ export class ProvisionWorkflow extends Workflow {
   }
 
   protected define() {
-    const validate = this.step('ValidateRequest', 'validate-request', {
-      payload: sfn.TaskInput.fromObject({
-        request: sfn.JsonPath.entirePayload,
-        executionName: sfn.JsonPath.executionName,
-      }),
-      outputPath: '$.Payload',
-    });
+    const validate = this.entryStep('ValidateRequest', 'validate-request');
     validate.fn.grantReadTargets();
     validate.fn.grantCredentialSecrets('DescribeSecret');
 
@@ -73,13 +67,7 @@ export class ProvisionWorkflow extends Workflow {
     );
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // The product may take a moment to accept a fresh key.
-    verify.task.addRetry({
-      errors: [...NOT_YET_VALID_ERROR_NAMES],
-      interval: Duration.seconds(2),
-      maxAttempts: 5,
-      backoffRate: 2,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, Duration.seconds(2), 5);
 
     const finalize = this.step('FinalizeCredential', 'finalize-credential', { outputPath: '$.Payload' });
     finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource', 'UpdateSecretVersionStage');

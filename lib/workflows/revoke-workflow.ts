@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { STILL_VALID_ERROR_NAME } from '#core/errors.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /** Credentials revoked side by side; bounded so one owner's offboarding cannot flood a product. */
@@ -30,13 +31,7 @@ export class RevokeWorkflow extends Workflow {
   }
 
   protected define() {
-    const find = this.step('FindOwnerCredentials', 'find-owner-credentials', {
-      payload: sfn.TaskInput.fromObject({
-        request: sfn.JsonPath.entirePayload,
-        executionName: sfn.JsonPath.executionName,
-      }),
-      outputPath: '$.Payload',
-    });
+    const find = this.entryStep('FindOwnerCredentials', 'find-owner-credentials');
     find.fn.grantListSecrets();
 
     const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', {
@@ -60,13 +55,7 @@ export class RevokeWorkflow extends Workflow {
     prove.fn.grantCredentialSecrets('GetSecretValue');
     prove.fn.grantKey('kms:Decrypt');
     // The product may take a moment to forget a credential.
-    prove.task.addRetry({
-      errors: ['CredentialStillValid'],
-      interval: Duration.seconds(5),
-      maxAttempts: 4,
-      backoffRate: 2,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    this.retryWhile(prove, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
 
     const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
     retire.fn.grantCredentialSecrets('TagResource', 'DeleteSecret', 'DescribeSecret');

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { NOT_YET_VALID_ERROR_NAMES } from '#core/errors.ts';
+import { NOT_YET_VALID_ERROR_NAME, STILL_VALID_ERROR_NAME } from '#core/errors.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 export interface RotateWorkflowProps extends WorkflowProps {
@@ -21,13 +21,7 @@ export class RotateWorkflow extends Workflow {
 
   protected define() {
     const grace = (this.props as RotateWorkflowProps).gracePeriod ?? Duration.hours(1);
-    const validate = this.step('ValidateRotation', 'validate-rotation', {
-      payload: sfn.TaskInput.fromObject({
-        request: sfn.JsonPath.entirePayload,
-        executionName: sfn.JsonPath.executionName,
-      }),
-      outputPath: '$.Payload',
-    });
+    const validate = this.entryStep('ValidateRotation', 'validate-rotation');
     validate.fn.grantReadTargets();
     validate.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue');
     validate.fn.grantKey('kms:Decrypt');
@@ -50,13 +44,7 @@ export class RotateWorkflow extends Workflow {
     verify.fn.grantReadTargets();
     verify.fn.grantCredentialSecrets('GetSecretValue');
     verify.fn.grantKey('kms:Decrypt');
-    verify.task.addRetry({
-      errors: [...NOT_YET_VALID_ERROR_NAMES],
-      interval: Duration.seconds(2),
-      maxAttempts: 5,
-      backoffRate: 2,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, Duration.seconds(2), 5);
 
     const promote = this.step('PromotePendingKey', 'promote-pending-key', {
       resultPath: sfn.JsonPath.DISCARD,
@@ -69,13 +57,7 @@ export class RotateWorkflow extends Workflow {
     retire.fn.grantReadTargets();
     retire.fn.grantCredentialSecrets('GetSecretValue');
     retire.fn.grantKey('kms:Decrypt');
-    retire.task.addRetry({
-      errors: ['CredentialStillValid'],
-      interval: Duration.seconds(5),
-      maxAttempts: 4,
-      backoffRate: 2,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    this.retryWhile(retire, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
 
     const finalize = this.step('FinalizeRotation', 'finalize-rotation', { outputPath: '$.Payload' });
     finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource');

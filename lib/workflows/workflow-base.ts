@@ -95,6 +95,28 @@ export abstract class Workflow extends Construct {
     return step;
   }
 
+  /** The first step: the whole execution input as `request`, the execution name as the request id. */
+  protected entryStep(stateName: string, handlerId: string): WorkflowStep {
+    return this.step(stateName, handlerId, {
+      payload: sfn.TaskInput.fromObject({
+        request: sfn.JsonPath.entirePayload,
+        executionName: sfn.JsonPath.executionName,
+      }),
+      outputPath: '$.Payload',
+    });
+  }
+
+  /** Retries while the product has not caught up yet (propagation), with backoff and jitter. */
+  protected retryWhile(step: WorkflowStep, error: string, interval: Duration, maxAttempts: number): void {
+    step.task.addRetry({
+      errors: [error],
+      interval,
+      maxAttempts,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+  }
+
   /**
    * A callback task a person answers (`provisioner submit`): its Lambda records the task and says
    * what to do; the workflow waits with a heartbeat and a deadline. `input` is what the Lambda gets

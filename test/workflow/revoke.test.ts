@@ -23,6 +23,7 @@ import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;
+let bus: EventBridgeClient;
 const outputs: string[] = [];
 
 const apiRequest = (target: string, apiUser: string, owner: string) => ({
@@ -90,9 +91,15 @@ describe('revoke workflow (all five products, local runtime)', () => {
     await env.registerFortiFlexTarget('flex');
     await env.registerFortiCnappTarget('cnapp');
     await env.registerAutoRabitTarget('arm');
+    bus = new EventBridgeClient({
+      region: env.endpoints.region,
+      endpoint: env.endpoints.eventBridge,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
   });
 
   afterAll(async () => {
+    bus?.destroy();
     logs?.stop();
     await env?.close();
   });
@@ -181,11 +188,6 @@ describe('revoke workflow (all five products, local runtime)', () => {
     // Prepare
     const request = apiRequest('fgt', 'fgt-hank', 'hank@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
-    const bus = new EventBridgeClient({
-      region: env.endpoints.region,
-      endpoint: env.endpoints.eventBridge,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
     const event = {
       Source: 'provisioner.directory',
       DetailType: 'User Deactivated',
@@ -208,18 +210,12 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(arns[0]).toBe(mine[0]?.executionArn);
     expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
     expect(env.fortios.state.users.has('fgt-hank')).toBe(false);
-    bus.destroy();
   });
 
   it('an identity provider deactivation revokes; an event of the wrong shape starts nothing', async () => {
     // Prepare
     const request = apiRequest('fmg', 'fmg-ivy', 'ivy@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
-    const bus = new EventBridgeClient({
-      region: env.endpoints.region,
-      endpoint: env.endpoints.eventBridge,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
     const okta = {
       Source: 'aws.partner/okta.com/example/systemlog',
       DetailType: 'SystemLog',
@@ -253,7 +249,6 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(listed.executions?.length).toBe((before ?? 0) + 1);
     expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
     expect(env.fortimanager.state.users.has('fmg-ivy')).toBe(false);
-    bus.destroy();
   });
 
   it('leaks no material into histories, outputs, events or logs', async () => {
