@@ -5,6 +5,7 @@ import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
+import { ReconcileWorkflow } from './workflows/reconcile-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 import { RotateWorkflow } from './workflows/rotate-workflow.ts';
 
@@ -30,6 +31,11 @@ export class ProvisionerStack extends Stack {
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
     new DeactivationRules(this, 'DeactivationRules', { key, revoke: revoke.stateMachine });
+    new ReconcileWorkflow(this, 'ReconcileWorkflow', {
+      key,
+      provision: provision.stateMachine,
+      rotate: rotate.stateMachine,
+    });
     new IntakeEndpoint(this, 'Intake', {
       key,
       provision: provision.stateMachine,

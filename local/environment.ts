@@ -78,6 +78,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const provisionStateMachineArn = machineArn(workflows.provision.stateMachineName);
   const revokeStateMachineArn = machineArn(workflows.revoke.stateMachineName);
   const rotateStateMachineArn = machineArn(workflows.rotate.stateMachineName);
+  const reconcileStateMachineArn = machineArn(workflows.reconcile.stateMachineName);
   const scheduler = await startLocalScheduler({
     region: LOCAL_REGION,
     // Scheduler's Step Functions target starts an execution with a generated name.
@@ -147,6 +148,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     provisionStateMachineArn,
     revokeStateMachineArn,
     rotateStateMachineArn,
+    reconcileStateMachineArn,
     /** The ticketing intake's function URL and the secret its webhooks are signed with. */
     intake: { url: intake.url, webhookSecret },
     /** Registers the FortiOS simulator as a target, pinned to its generated CA. */

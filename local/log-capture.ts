@@ -1,9 +1,10 @@
 /**
- * The local stand-in for CloudWatch Logs: the handlers' Powertools JSON lines (written to stdout,
+ * The local stand-in for CloudWatch Logs: the handlers' Powertools JSON lines and metrics (written to stdout,
  * as in Lambda) are diverted to a sink instead of the terminal, so `npm start` prints its table
  * and tests can scan every log line for key material.
  */
-const POWERTOOLS_LINE = /^\{"level":"[A-Z]+".*"service":/;
+/** A Powertools logger line, or a metrics (EMF) line. */
+const POWERTOOLS_LINE = /^\{"(level":"[A-Z]+".*"service":|_aws":)/;
 
 export interface LogCapture {
   readonly lines: string[];

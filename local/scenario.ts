@@ -266,6 +266,26 @@ async function revokeOnDeactivation(
   say('  each old credential was refused by its product before its secret was retired');
 }
 
+/** The daily reconciliation, run now: Secrets Manager and every product must agree. */
+async function reconcileAll(env: LocalEnvironment) {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn: env.reconcileStateMachineArn, input: '{}' }),
+  );
+  const done = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+  if (done.status !== 'SUCCEEDED')
+    throw new Error(`reconciliation ${done.status}: ${causeMessage(done.cause)}`);
+  const report = JSON.parse(done.output ?? '{}') as {
+    targets: number;
+    credentialsChecked: number;
+    orphans: string[];
+    driftCount: number;
+  };
+  say(
+    `  reconciliation: ${report.targets} targets, ${report.credentialsChecked} active credentials checked, ${report.orphans.length} orphan users, drift ${report.driftCount}`,
+  );
+  if (report.driftCount !== 0) throw new Error(`reconciliation found drift: ${done.output}`);
+}
+
 async function readExample(file: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(new URL(`../examples/${file}`, import.meta.url), 'utf8')) as Record<
     string,
@@ -311,7 +331,11 @@ async function main(): Promise<number> {
     say('');
     for (const target of ['fgt-lab', 'fmg-lab']) await rotateUnderLoad(env, target, String(example.apiUser));
     say('');
+    await reconcileAll(env);
+    say('');
     await revokeOnDeactivation(env, 'alice@example.com', requests);
+    say('');
+    await reconcileAll(env);
     say('');
     const counts = new Map<string, number>();
     for (const e of env.eventBus.events) counts.set(e.DetailType, (counts.get(e.DetailType) ?? 0) + 1);

@@ -12,8 +12,8 @@ import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
 
 export type StateMachineDefinitionObject = StateMachineDefinition;
 
-export type WorkflowKey = 'provision' | 'revoke' | 'rotate';
-const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate'];
+export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile';
+const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate', 'reconcile'];
 
 export interface SynthesizedWorkflow {
   readonly stateMachineName: string;
@@ -79,7 +79,8 @@ function synthesize() {
   const found: Partial<Record<WorkflowKey, SynthesizedWorkflow>> = {};
   const rules: SynthesizedRule[] = [];
   for (const [logicalId, resource] of Object.entries(resources)) {
-    if (resource.Type === 'AWS::Events::Rule') {
+    // Clock-driven rules (a daily reconciliation) have no pattern to route events by.
+    if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern) {
       const targets = (resource.Properties?.Targets ?? []) as { Arn: unknown }[];
       rules.push({
         name: logicalId,

@@ -46,6 +46,18 @@ export interface EventDetails {
   'credential.revoked': CredentialEventDetail;
   'credential.rotated': CredentialEventDetail;
   'credential.rotation-failed': CredentialEventDetail;
+  'credential.drift-report': {
+    readonly requestId: string;
+    readonly targets: number;
+    readonly credentialsChecked: number;
+    readonly orphans: readonly string[];
+    readonly repaired: readonly string[];
+    readonly broken: readonly string[];
+    readonly expiring: readonly string[];
+    readonly unreachable: readonly string[];
+    /** What still needs a person: orphans not repaired, broken, expiring, unreachable targets. */
+    readonly driftCount: number;
+  };
   'credential.revocation-failed': {
     readonly owner: string;
     readonly requestId: string;

@@ -467,6 +467,23 @@ export class CredentialStore {
     return this.readVersionOrStage(secretArn, { VersionStage: CURRENT });
   }
 
+  /** Names of the registered targets. */
+  async listTargetNames(): Promise<string[]> {
+    return (await this.list([{ Key: 'name', Values: [TARGET_PREFIX] }]))
+      .filter((s) => !s.deletedDate)
+      .map((s) => s.name.slice(TARGET_PREFIX.length));
+  }
+
+  /** Credential secrets of one target (not its access tokens or tasks), deleted ones excluded. */
+  async listByTarget(target: string): Promise<SecretDescription[]> {
+    const found = await this.list([
+      { Key: 'tag-key', Values: [TAG.target] },
+      { Key: 'tag-value', Values: [target] },
+      { Key: 'name', Values: [`${SECRET_PREFIX}${target}/`] },
+    ]);
+    return found.filter((s) => s.tags[TAG.target] === target && !s.tags[TAG.kind] && !s.deletedDate);
+  }
+
   /** Credentials of one owner, found by tag (DESIGN.md section 3). */
   async listByOwner(owner: string): Promise<SecretDescription[]> {
     const found = await this.list([

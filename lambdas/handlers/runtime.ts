@@ -13,7 +13,12 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { WorkflowStarter } from '#core/deactivation.ts';
@@ -129,6 +134,30 @@ export function starterOf(
       }
     },
   };
+}
+
+/**
+ * Whether the execution that created a product user still runs, looked up by its name on the
+ * provision or rotate state machine (the environment names both).
+ */
+export async function executionRunning(requestId: string): Promise<boolean> {
+  const variable = requestId.startsWith('rotate-')
+    ? 'ROTATE_STATE_MACHINE_ARN'
+    : 'PROVISION_STATE_MACHINE_ARN';
+  const machine = process.env[variable];
+  if (!machine) throw new FatalError(`${variable} is not set`);
+  sfn ??= new SFNClient({});
+  try {
+    const described = await sfn.send(
+      new DescribeExecutionCommand({
+        executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${requestId}`,
+      }),
+    );
+    return described.status === 'RUNNING';
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
 }
 
 /** Forgets the cached dependencies (tests that swap endpoints between suites). */

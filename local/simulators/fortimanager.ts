@@ -101,6 +101,12 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
         const { key: _hidden, ...visible } = found;
         return answer(CODE.ok, visible);
       }
+      if (method === 'get' && !name) {
+        return answer(
+          CODE.ok,
+          [...users.values()].map(({ key: _hidden, ...visible }) => visible),
+        );
+      }
       if (method === 'delete' && name) return users.delete(name) ? answer(CODE.ok) : answer(CODE.notFound);
       if (method === 'add' && !name) {
         const userid = String(data.userid ?? '');

@@ -134,6 +134,9 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
           ]),
         );
       }
+      if (method === 'GET' && !name) {
+        return answer(200, ok([...users.values()].map(({ key: _hidden, ...visible }) => visible)));
+      }
       if (method === 'DELETE' && name) {
         if (!users.delete(name)) return answer(404, { status: 'error', http_status: 404 });
         return commit(200, { status: 'success', http_status: 200 });

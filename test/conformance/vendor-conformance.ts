@@ -192,6 +192,20 @@ export function describeVendorConformance(
           });
         });
 
+        it('lists the users it created, never one made by hand', async () => {
+          const a = api();
+          // Prepare
+          const mine = fresh();
+          const theirs = fresh();
+          await a.vendor.ensureUser(userSpec(mine, a.callerHost, 'provision-listed-1'));
+          a.createUnmanagedUser(theirs);
+          // Act
+          const listed = await a.vendor.listManagedUsers();
+          // Assess
+          expect(listed).toContainEqual({ name: mine, requestId: 'provision-listed-1' });
+          expect(listed.map((u) => u.name)).not.toContain(theirs);
+        });
+
         it('refuses to adopt a user this system did not create', async () => {
           const a = api();
           // Prepare

@@ -132,7 +132,7 @@ beforeAll(() => {
 
 describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'Test-provision',
       StateMachineType: 'STANDARD',
@@ -240,6 +240,9 @@ describe('ProvisionerStack', () => {
         ...Object.values(HANDLERS),
         ...Object.values(REVOKE_HANDLERS),
         ...ROTATE_HANDLERS,
+        'list-targets',
+        'reconcile-target',
+        'report-drift',
         'start-revocation',
         'ticket-intake',
       ].sort(),
@@ -282,11 +285,14 @@ describe('ProvisionerStack', () => {
         !actionsOf(s).includes('secretsmanager:ListSecrets'),
     );
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
-    expect(listing).toHaveLength(1);
-    expect(resourcesOf(listing[0] as Statement)).toEqual(['*']);
-    expect(actionsOf(listing[0] as Statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
-      'secretsmanager:ListSecrets',
-    ]);
+    // Finding an owner's credentials, listing targets, reconciling one target.
+    expect(listing).toHaveLength(3);
+    for (const statement of listing) {
+      expect(resourcesOf(statement)).toEqual(['*']);
+      expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
+        'secretsmanager:ListSecrets',
+      ]);
+    }
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const s of secretStatements) {
       // The intake reads exactly the webhook secret the stack creates (provisioner/intake/webhook-secret).
@@ -336,6 +342,15 @@ describe('ProvisionerStack', () => {
         ),
       },
       'find-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
+      'list-targets': { '*': ['secretsmanager:ListSecrets'] },
+      'reconcile-target': {
+        '*': ['secretsmanager:ListSecrets'],
+        'provisioner/targets/*': read,
+        'provisioner/*': ['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
+      'report-drift': {},
       'revoke-at-product': {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
@@ -406,6 +421,7 @@ describe('ProvisionerStack', () => {
       'compensate-rotation',
       'finalize-credential',
       'finalize-rotation',
+      'report-drift',
       'report-revocation',
       'request-operator-credential',
       'request-operator-revocation',
@@ -467,7 +483,9 @@ describe('ProvisionerStack', () => {
   });
 
   it('routes deactivation events to a starter that may start revoke executions and nothing else', () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern,
+    );
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual([
       { source: ['provisioner.directory'], 'detail-type': ['User Deactivated'] },
       { source: [{ prefix: 'aws.partner/okta.com' }], detail: { eventType: ['user.lifecycle.deactivate'] } },
@@ -544,6 +562,24 @@ describe('ProvisionerStack', () => {
       st.some((s) => actionsOf(s).some((a) => a.startsWith('scheduler:'))),
     );
     expect(owners.map(([id]) => id).sort()).toEqual(['finalize-credential', 'retire-credential']);
+  });
+
+  it('reconciles every day, two targets at a time, and alarms on drift that needs a person', () => {
+    const daily = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.ScheduleExpression,
+    );
+    expect(daily.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 day)']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DriftFound',
+      Namespace: 'CredentialProvisioner',
+      Threshold: 1,
+    });
+    const describes = (statementsByHandler()['reconcile-target'] ?? []).filter((s) =>
+      actionsOf(s).includes('states:DescribeExecution'),
+    );
+    const resources = JSON.stringify(describes.map((d) => d.Resource));
+    expect(resources).toMatch(/ProvisionWorkflowStateMachine/);
+    expect(resources).toMatch(/RotateWorkflowStateMachine/);
   });
 
   it('raises an alarm when a revocation ends failed', () => {

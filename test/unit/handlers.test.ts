@@ -25,6 +25,7 @@ const vendor = {
   ensureAccessProfile: vi.fn(),
   ensureUser: vi.fn(),
   findManagedUser: vi.fn(),
+  listManagedUsers: vi.fn(),
   issueKey: vi.fn(),
   verify: vi.fn(),
   revoke: vi.fn(),

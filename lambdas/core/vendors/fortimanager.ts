@@ -16,6 +16,7 @@ import {
   cidrToAddressMask,
   creatingRequestOf,
   managedUserMarker,
+  managedUsersIn,
   SHARED_MARKER,
 } from './managed-user.ts';
 import { materialOf } from './material.ts';
@@ -138,6 +139,12 @@ export class FortiManagerVendor implements ApiVendor {
     const user = await this.readUser(name);
     const requestId = user ? creatingRequestOf(user.description) : undefined;
     return requestId ? { name, requestId } : undefined;
+  }
+
+  async listManagedUsers() {
+    const answer = await this.rpc('get', '/cli/global/system/admin/user');
+    this.check(answer, 'listing API users');
+    return managedUsersIn(answer.data, 'userid', 'description');
   }
 
   async ensureUser(spec: ApiUserSpec) {

@@ -11,6 +11,7 @@ import {
   cidrToAddressMask,
   creatingRequestOf,
   managedUserMarker,
+  managedUsersIn,
   SHARED_MARKER,
 } from './managed-user.ts';
 import { materialOf } from './material.ts';
@@ -140,6 +141,11 @@ export class FortiOsVendor implements ApiVendor {
     const user = await this.readUser(name);
     const requestId = user ? creatingRequestOf(user.comments) : undefined;
     return requestId ? { name, requestId } : undefined;
+  }
+
+  async listManagedUsers() {
+    const response = this.check(await this.call('GET', '/api/v2/cmdb/system/api-user'), 'listing API users');
+    return managedUsersIn((response.json as { results?: unknown } | undefined)?.results, 'name', 'comments');
   }
 
   private async readUser(name: string): Promise<Record<string, unknown> | undefined> {

@@ -46,3 +46,16 @@ export function adoptExistingUser(
 export function twinsOf(apiUser: string): readonly [string, string] {
   return [apiUser, `${apiUser.slice(0, 33)}.b`];
 }
+
+/** The users this system created, from a product's list of users (name field, marker field). */
+export function managedUsersIn(
+  list: unknown,
+  nameField: string,
+  markerField: string,
+): { name: string; requestId: string }[] {
+  return (Array.isArray(list) ? list : []).flatMap((user: Record<string, unknown>) => {
+    const requestId = creatingRequestOf(user?.[markerField]);
+    const name = user?.[nameField];
+    return requestId && typeof name === 'string' ? [{ name, requestId }] : [];
+  });
+}

@@ -83,6 +83,8 @@ export interface ApiVendor extends VendorBase {
   ensureUser(spec: ApiUserSpec): Promise<EnsureResult>;
   /** The user as this system recorded it, or undefined when absent or not managed by this system. */
   findManagedUser(name: string): Promise<ManagedUser | undefined>;
+  /** Every API user on the product that this system created (reconciliation looks for orphans among them). */
+  listManagedUsers(): Promise<ManagedUser[]>;
   /** Key material lives only inside the Lambda invocation that issued it, on its way to Secrets Manager. */
   issueKey(apiUser: string): Promise<{ readonly key: string }>;
   /** Deletes the user if present. Returns whether it existed. */

@@ -1,0 +1,132 @@
+/**
+ * Reconciliation (issue 5): compares Secrets Manager with each target. It finds API users this
+ * system created that no credential accounts for (orphans), credentials their product no longer
+ * accepts (broken), and credentials near their expiry; it repairs only what is safe: an orphan whose
+ * creating execution is over is removed (its key is in no secret, so nobody can be using it).
+ */
+import { z } from 'zod';
+import type { ProvisionDeps } from './provision.ts';
+import { vendorOf } from './provision.ts';
+import { parseInput, TargetName } from './requests.ts';
+import { CURRENT, SECRET_PREFIX, TAG, versionWithStage } from './secrets.ts';
+import { twinsOf } from './vendors/managed-user.ts';
+import { materialOf } from './vendors/material.ts';
+import { asApiVendor } from './vendors/registry.ts';
+
+/** Credentials this close to their expiry are reported. */
+export const EXPIRY_WARNING_DAYS = 14;
+
+export interface ReconcileDeps extends ProvisionDeps {
+  /** Whether the execution that created a user is still running (then its secret may just not exist yet). */
+  readonly executionRunning: (requestId: string) => Promise<boolean>;
+}
+
+export const TargetDrift = z.object({
+  target: z.string(),
+  checked: z.number().int(),
+  orphans: z.array(z.string()),
+  repaired: z.array(z.string()),
+  broken: z.array(z.string()),
+  expiring: z.array(z.string()),
+});
+export type TargetDrift = z.output<typeof TargetDrift>;
+
+export async function listTargets(deps: ProvisionDeps): Promise<{ targets: string[] }> {
+  return { targets: await deps.store.listTargetNames() };
+}
+
+export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Promise<TargetDrift> {
+  const { target: targetName } = parseInput(
+    z.object({ target: TargetName }).strict(),
+    input,
+    'reconcile input',
+  );
+  const { vendor, target } = await vendorOf(deps, targetName);
+  const credentials = await deps.store.listByTarget(targetName);
+  const drift: TargetDrift = {
+    target: targetName,
+    checked: 0,
+    orphans: [],
+    repaired: [],
+    broken: [],
+    expiring: [],
+  };
+  const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
+  for (const credential of credentials) {
+    if (credential.tags[TAG.status] !== 'active') continue;
+    drift.checked += 1;
+    const current = versionWithStage(credential, CURRENT);
+    if (!current) {
+      drift.broken.push(`${credential.name}: no current version`);
+      continue;
+    }
+    const stored = await deps.store.readVersion(credential.arn, current);
+    const result = await vendor.verify(materialOf(target.vendor, stored));
+    if (result.outcome !== 'accepted') {
+      drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
+    } else if (result.accessToken) {
+      // The check minted the product's one live token: keep it, as the broker always does.
+      await deps.store.putAccessToken(
+        credential.name,
+        {
+          accessToken: result.accessToken.token,
+          expiresAt: result.accessToken.expiresAt,
+          mintedAt: deps.now().toISOString(),
+        },
+        { [TAG.target]: targetName, [TAG.vendor]: target.vendor },
+      );
+    }
+    const expiresAt = credential.tags[TAG.expiresAt];
+    if (expiresAt && Date.parse(expiresAt) < soon)
+      drift.expiring.push(`${credential.name}: expires ${expiresAt}`);
+  }
+  if (vendor.capabilities.issuance !== 'api') return drift;
+  const api = asApiVendor(vendor);
+  const known = new Set(
+    credentials.flatMap((c) => {
+      const user = c.name.slice(`${SECRET_PREFIX}${targetName}/`.length);
+      return vendor.capabilities.twinUsers ? [...twinsOf(user)] : [user];
+    }),
+  );
+  for (const user of await api.listManagedUsers()) {
+    if (known.has(user.name)) continue;
+    drift.orphans.push(user.name);
+    if (!(await deps.executionRunning(user.requestId))) {
+      await api.revoke(user.name);
+      drift.repaired.push(user.name);
+    }
+  }
+  return drift;
+}
+
+const DriftResults = z.object({
+  requestId: z.string().max(80),
+  results: z
+    .array(z.union([TargetDrift, z.object({ target: z.string(), error: z.string() }).passthrough()]))
+    .max(1000),
+});
+
+/** ReportDrift: one event with every target's findings; the total drift for the metric. */
+export async function reportDrift(deps: ProvisionDeps, input: unknown) {
+  const { requestId, results } = parseInput(DriftResults, input, 'reconcile results');
+  const drifts = results.filter((r): r is TargetDrift => 'checked' in r);
+  const unreachable = results.filter((r) => !('checked' in r)).map((r) => r.target);
+  const report = {
+    requestId,
+    targets: results.length,
+    credentialsChecked: drifts.reduce((n, d) => n + d.checked, 0),
+    orphans: drifts.flatMap((d) => d.orphans.map((o) => `${d.target}/${o}`)),
+    repaired: drifts.flatMap((d) => d.repaired.map((o) => `${d.target}/${o}`)),
+    broken: drifts.flatMap((d) => d.broken),
+    expiring: drifts.flatMap((d) => d.expiring),
+    unreachable,
+  };
+  const driftCount =
+    report.orphans.length -
+    report.repaired.length +
+    report.broken.length +
+    report.expiring.length +
+    unreachable.length;
+  await deps.events.publish('credential.drift-report', { ...report, driftCount });
+  return { ...report, driftCount };
+}

@@ -1,0 +1,6 @@
+import { reconcileTarget } from '#core/reconcile.ts';
+import { executionRunning, provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('reconcileTarget', (event: unknown) =>
+  reconcileTarget({ ...provisionDeps(), executionRunning }, event),
+);

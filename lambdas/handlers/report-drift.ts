@@ -1,0 +1,14 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { reportDrift } from '#core/reconcile.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+/** The DriftFound metric (EMF in the function's log) is what the drift alarm watches. */
+const metrics = new Metrics({ namespace: 'CredentialProvisioner', serviceName: 'credential-provisioner' });
+
+export const handler = workflowStep('reportDrift', async (event: unknown) => {
+  const report = await reportDrift(provisionDeps(), event);
+  metrics.addMetric('DriftFound', MetricUnit.Count, report.driftCount);
+  metrics.addMetric('OrphansRepaired', MetricUnit.Count, report.repaired.length);
+  metrics.publishStoredMetrics();
+  return report;
+});

@@ -1,0 +1,95 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
+
+export interface ReconcileWorkflowProps extends WorkflowProps {
+  readonly provision: sfn.IStateMachine;
+  readonly rotate: sfn.IStateMachine;
+}
+
+/**
+ * Reconcile (issue 5), daily: every target compared with Secrets Manager, two targets at a time;
+ * one drift report (event and DriftFound metric); an alarm when drift needs a person.
+ */
+export class ReconcileWorkflow extends Workflow {
+  readonly driftAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ReconcileWorkflowProps) {
+    super(scope, id, props, 'reconcile');
+    new events.Rule(this, 'Daily', {
+      description: 'Reconciles credentials with their products once a day',
+      schedule: events.Schedule.rate(Duration.days(1)),
+      targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 3 })],
+    });
+    this.driftAlarm = new cloudwatch.Alarm(this, 'DriftAlarm', {
+      alarmDescription:
+        'Reconciliation found credentials that need a person: read the credential.drift-report event',
+      metric: new cloudwatch.Metric({
+        namespace: 'CredentialProvisioner',
+        metricName: 'DriftFound',
+        dimensionsMap: { service: 'credential-provisioner' },
+        statistic: 'Maximum',
+        period: Duration.days(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  protected define() {
+    const list = this.step('ListTargets', 'list-targets', { outputPath: '$.Payload' });
+    list.fn.grantListSecrets();
+    list.task.addRetry(RETRYABLE);
+
+    const reconcile = this.step('ReconcileTarget', 'reconcile-target', { outputPath: '$.Payload' });
+    reconcile.fn.grantReadTargets();
+    reconcile.fn.grantListSecrets();
+    reconcile.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
+    reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
+    // An orphan whose creating execution still runs is only reported, never removed.
+    const { provision, rotate } = this.props as ReconcileWorkflowProps;
+    for (const [variable, machine] of [
+      ['PROVISION_STATE_MACHINE_ARN', provision],
+      ['ROTATE_STATE_MACHINE_ARN', rotate],
+    ] as const) {
+      reconcile.fn.function.addEnvironment(variable, machine.stateMachineArn);
+      machine.grantExecution(reconcile.fn.role, 'states:DescribeExecution');
+      const logicalId = Stack.of(this).resolve((machine.node.defaultChild as sfn.CfnStateMachine).logicalId);
+      Validations.of(reconcile.fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
+        reason:
+          'DescribeExecution on the executions of this one state machine, whose names are known only at run time',
+      });
+    }
+    reconcile.task.addRetry(RETRYABLE);
+    const unreachable = new sfn.Pass(this, 'TargetNotReconciled', {
+      parameters: { 'target.$': '$.target', 'error.$': '$.error.Error' },
+    });
+    reconcile.task.addCatch(unreachable, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    const each = new sfn.Map(this, 'ReconcileEach', {
+      itemsPath: '$.targets',
+      maxConcurrency: 2,
+      itemSelector: { 'target.$': '$$.Map.Item.Value' },
+      resultPath: '$.results',
+    }).itemProcessor(reconcile.task);
+
+    const report = this.step('ReportDrift', 'report-drift', {
+      payload: sfn.TaskInput.fromObject({
+        requestId: sfn.JsonPath.executionName,
+        results: sfn.JsonPath.listAt('$.results'),
+      }),
+      outputPath: '$.Payload',
+    });
+    report.fn.grantPutEvents();
+    report.task.addRetry(RETRYABLE);
+
+    return { definition: list.task.next(each).next(report.task), timeout: Duration.hours(2) };
+  }
+}

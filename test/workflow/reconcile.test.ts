@@ -1,0 +1,106 @@
+/**
+ * The reconcile workflow on the embedded default: an orphan API user (made by this system, in no
+ * secret) is found and removed, a credential its product no longer accepts is reported, and a
+ * clean state reports zero drift, as an event and a metric.
+ */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import { asApiVendor, vendorFor } from '#core/vendors/registry.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+
+let env: LocalEnvironment;
+let logs: LogCapture;
+let runs = 0;
+
+async function run(stateMachineArn: string, input: object, name = `reconcile-test-${++runs}`) {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  return env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+}
+
+async function reconcile() {
+  const done = await run(env.reconcileStateMachineArn, {});
+  expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
+  return JSON.parse(done.output ?? '{}') as Record<string, unknown> & { driftCount: number };
+}
+
+describe('reconcile workflow (local runtime)', () => {
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    await env.registerFortiOsTarget('fgt');
+    await env.registerFortiManagerTarget('fmg');
+    for (const target of ['fgt', 'fmg']) {
+      const request = {
+        target,
+        apiUser: 'rec-bot',
+        owner: 'mia@example.com',
+        ticket: `T-rec-${target}`,
+        accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+        trustedHosts: ['127.0.0.1/32'],
+      };
+      const done = await run(
+        env.provisionStateMachineArn,
+        request,
+        executionNameFor('provision', request.ticket, request),
+      );
+      expect(done.status).toBe('SUCCEEDED');
+    }
+  });
+
+  afterAll(async () => {
+    logs?.stop();
+    await env?.close();
+  });
+
+  it('reports zero drift when Secrets Manager and the products agree', async () => {
+    // Act
+    const report = await reconcile();
+    // Assess
+    expect(report).toMatchObject({
+      targets: 2,
+      credentialsChecked: 2,
+      orphans: [],
+      broken: [],
+      driftCount: 0,
+    });
+    const metric = logs.lines.findLast((l) => l.includes('"DriftFound"'));
+    expect(JSON.parse(metric ?? '{}')).toMatchObject({ DriftFound: 0 });
+  });
+
+  it('finds an orphan API user this system made and removes it, since its execution is over', async () => {
+    // Prepare: a user left behind by a provision whose secret never came to be
+    const vendor = asApiVendor(vendorFor({ target: await env.store.loadTarget('fgt') }));
+    await vendor.ensureUser({
+      name: 'left-behind',
+      profile: 'addr-readonly',
+      trustedHosts: ['127.0.0.1/32'],
+      vdom: 'root',
+      requestId: 'provision-T-gone-0123456789',
+    });
+    // Act
+    const report = await reconcile();
+    // Assess
+    expect(report.orphans).toEqual(['fgt/left-behind']);
+    expect(report.repaired).toEqual(['fgt/left-behind']);
+    expect(report.driftCount).toBe(0);
+    expect(env.fortios.state.users.has('left-behind')).toBe(false);
+    expect(env.fortios.state.users.has('rec-bot')).toBe(true);
+  });
+
+  it('reports a credential whose user was deleted on the product behind its back', async () => {
+    // Prepare
+    env.fortimanager.state.users.delete('rec-bot');
+    // Act
+    const report = await reconcile();
+    // Assess
+    expect(report.broken).toEqual(['provisioner/fmg/rec-bot: rejected']);
+    expect(report.driftCount).toBe(1);
+    const event = env.eventBus.events.findLast((e) => e.DetailType === 'credential.drift-report');
+    expect(JSON.parse(event?.Detail ?? '{}')).toMatchObject({ driftCount: 1 });
+  });
+});
