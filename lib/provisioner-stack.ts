@@ -6,6 +6,7 @@ import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
 import { ReconcileWorkflow } from './workflows/reconcile-workflow.ts';
+import { RefreshWorkflow } from './workflows/refresh-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 import { RotateWorkflow } from './workflows/rotate-workflow.ts';
 
@@ -25,8 +26,10 @@ export class ProvisionerStack extends Stack {
     });
 
     const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
+    const refresh = new RefreshWorkflow(this, 'RefreshWorkflow', { key });
     const rotationSchedules = new RotationSchedules(this, 'RotationSchedules', {
       rotate: rotate.stateMachine,
+      refresh: refresh.stateMachine,
     });
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });

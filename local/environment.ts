@@ -79,6 +79,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const revokeStateMachineArn = machineArn(workflows.revoke.stateMachineName);
   const rotateStateMachineArn = machineArn(workflows.rotate.stateMachineName);
   const reconcileStateMachineArn = machineArn(workflows.reconcile.stateMachineName);
+  const refreshStateMachineArn = machineArn(workflows.refresh.stateMachineName);
   const scheduler = await startLocalScheduler({
     region: LOCAL_REGION,
     // Scheduler's Step Functions target starts an execution with a generated name.
@@ -109,6 +110,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     ROTATION_SCHEDULE_GROUP: ROTATION_SCHEDULE_GROUP,
     ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-scheduler',
     ROTATION_RATE: 'rate(30 days)',
+    REFRESH_STATE_MACHINE_ARN: refreshStateMachineArn,
+    TOKEN_REFRESH_RATE: 'rate(45 minutes)',
   });
   resetProvisionDeps();
 
@@ -149,6 +152,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     revokeStateMachineArn,
     rotateStateMachineArn,
     reconcileStateMachineArn,
+    refreshStateMachineArn,
     /** The ticketing intake's function URL and the secret its webhooks are signed with. */
     intake: { url: intake.url, webhookSecret },
     /** Registers the FortiOS simulator as a target, pinned to its generated CA. */

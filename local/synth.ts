@@ -12,8 +12,8 @@ import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
 
 export type StateMachineDefinitionObject = StateMachineDefinition;
 
-export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile';
-const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate', 'reconcile'];
+export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'refresh';
+const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate', 'reconcile', 'refresh'];
 
 export interface SynthesizedWorkflow {
   readonly stateMachineName: string;

@@ -258,9 +258,13 @@ export async function finalizeCredential(
   await deps.store.promote(credential.secretArn, credential.versionId);
   await deps.store.tag(credential.secretArn, { [TAG.status]: 'active' });
   const { vendor } = await vendorOf(deps, request.target);
-  if (vendor.capabilities.twinUsers) {
-    await deps.schedules.ensure({ secretName, target: request.target, apiUser: request.apiUser });
-  }
+  const workflow = vendor.capabilities.twinUsers
+    ? 'rotate'
+    : vendor.capabilities.tokenBroker
+      ? 'refresh'
+      : undefined;
+  if (workflow)
+    await deps.schedules.ensure({ secretName, target: request.target, apiUser: request.apiUser, workflow });
   await deps.events.publish('credential.provisioned', {
     target: request.target,
     apiUser: request.apiUser,

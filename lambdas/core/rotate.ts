@@ -76,7 +76,9 @@ export async function validateRotation(
   const { vendor } = await vendorOf(deps, request.target);
   if (!vendor.capabilities.twinUsers) {
     throw new ValidationError(
-      `${vendor.name} credentials rotate through an operator task with overlap, not twin users: not automated yet`,
+      vendor.capabilities.tokenBroker
+        ? `${vendor.name} access tokens are refreshed by the refresh workflow on their schedule; its long-lived credential rotates through an operator task with overlap, not automated yet`
+        : `${vendor.name} credentials rotate through an operator task with overlap, not twin users: not automated yet`,
     );
   }
   const secretName = credentialSecretName(request.target, request.apiUser);
@@ -237,4 +239,41 @@ function requirePending(state: RotationState): { versionId: string } {
   if (!state.pending)
     throw new ValidationError('rotation state has no pending version: IssueTwinKey has not run');
   return state.pending;
+}
+
+/**
+ * RefreshAccessToken (the refresh workflow, token-broker products): mints a new bearer token from
+ * the stored credential before the last one expires and keeps it for consumers. The product keeps
+ * one live token per user, so this is the only place that mints one.
+ */
+export async function refreshAccessToken(
+  deps: ProvisionDeps,
+  input: { request: unknown; executionName: unknown },
+): Promise<{ secretName: string; expiresAt: string }> {
+  const request = parseInput(RotateRequest, input.request, 'refresh request');
+  const { vendor, target } = await vendorOf(deps, request.target);
+  if (!vendor.capabilities.tokenBroker) {
+    throw new ValidationError(`${vendor.name} credentials have no brokered access token to refresh`);
+  }
+  const secretName = credentialSecretName(request.target, request.apiUser);
+  const secret = await deps.store.describe(secretName);
+  if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
+    throw new ConflictError(`${secretName} is not an active credential: nothing to refresh`);
+  }
+  const result = await vendor.verify(materialOf(target.vendor, await deps.store.readCurrent(secret.arn)));
+  if (result.outcome !== 'accepted' || !result.accessToken) {
+    throw new FatalError(
+      `${request.target} refuses the credential of ${request.apiUser} (${result.reason ?? result.outcome}): consumers keep the last token until it expires`,
+    );
+  }
+  await deps.store.putAccessToken(
+    secretName,
+    {
+      accessToken: result.accessToken.token,
+      expiresAt: result.accessToken.expiresAt,
+      mintedAt: deps.now().toISOString(),
+    },
+    { [TAG.target]: request.target, [TAG.vendor]: target.vendor },
+  );
+  return { secretName, expiresAt: result.accessToken.expiresAt };
 }

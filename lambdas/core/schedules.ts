@@ -1,12 +1,17 @@
 /**
- * One rotation schedule per credential (issue 5): created when a credential becomes active,
- * deleted when it is revoked. Only twin-user products rotate unattended today.
+ * One schedule per credential (issue 5): created when a credential becomes active, deleted when it
+ * is revoked. Twin-user products rotate on it; token-broker products refresh their access token.
  */
 import { createHash } from 'node:crypto';
 
 export interface RotationSchedules {
   /** Create-if-absent: the schedule that starts the rotate workflow for this credential. */
-  ensure(credential: { secretName: string; target: string; apiUser: string }): Promise<void>;
+  ensure(credential: {
+    secretName: string;
+    target: string;
+    apiUser: string;
+    workflow: 'rotate' | 'refresh';
+  }): Promise<void>;
   /** Delete-if-present. */
   remove(secretName: string): Promise<void>;
 }

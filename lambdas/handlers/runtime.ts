@@ -69,22 +69,25 @@ function schedulerRotations(): RotationSchedules {
     return value;
   };
   return {
-    async ensure({ secretName, target, apiUser }) {
+    async ensure({ secretName, target, apiUser, workflow }) {
       client ??= new SchedulerClient({});
+      const refresh = workflow === 'refresh';
       try {
         await client.send(
           new CreateScheduleCommand({
             Name: rotationScheduleName(secretName),
             GroupName: setting('ROTATION_SCHEDULE_GROUP'),
-            ScheduleExpression: process.env.ROTATION_RATE ?? 'rate(30 days)',
-            // Spread the rotations of many credentials over an hour.
-            FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
+            ScheduleExpression: refresh
+              ? (process.env.TOKEN_REFRESH_RATE ?? 'rate(45 minutes)')
+              : (process.env.ROTATION_RATE ?? 'rate(30 days)'),
+            // Rotations of many credentials spread over an hour; a token refresh must not slip past its expiry.
+            FlexibleTimeWindow: refresh ? { Mode: 'OFF' } : { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
             Target: {
-              Arn: setting('ROTATE_STATE_MACHINE_ARN'),
+              Arn: setting(refresh ? 'REFRESH_STATE_MACHINE_ARN' : 'ROTATE_STATE_MACHINE_ARN'),
               RoleArn: setting('ROTATION_SCHEDULER_ROLE_ARN'),
               Input: JSON.stringify({ target, apiUser }),
             },
-            Description: `Rotates ${secretName}`,
+            Description: `${refresh ? 'Refreshes the access token of' : 'Rotates'} ${secretName}`,
           }),
         );
       } catch (error) {

@@ -7,24 +7,31 @@ import type { ProvisionerFunction } from '../provisioner-function.ts';
 
 export interface RotationSchedulesProps {
   readonly rotate: sfn.IStateMachine;
-  /** How often each credential rotates (an EventBridge Scheduler rate expression). */
+  readonly refresh: sfn.IStateMachine;
+  /** How often each twin-user credential rotates (an EventBridge Scheduler rate expression). */
   readonly rate?: string;
+  /** How often brokered access tokens are refreshed: well inside their 1-hour life. */
+  readonly tokenRefreshRate?: string;
 }
 
 /**
- * The Scheduler group that holds one rotation schedule per credential (created at provision,
- * deleted at revoke), and the role Scheduler assumes to start the rotate workflow, nothing else.
+ * The Scheduler group that holds one schedule per credential (created at provision, deleted at
+ * revoke), and the role Scheduler assumes to start the rotate and refresh workflows, nothing else.
  */
 export class RotationSchedules extends Construct {
   readonly groupName = 'credential-provisioner';
   readonly role: iam.Role;
   private readonly rate: string;
+  private readonly tokenRefreshRate: string;
   private readonly rotate: sfn.IStateMachine;
+  private readonly refresh: sfn.IStateMachine;
 
   constructor(scope: Construct, id: string, props: RotationSchedulesProps) {
     super(scope, id);
     this.rate = props.rate ?? 'rate(30 days)';
+    this.tokenRefreshRate = props.tokenRefreshRate ?? 'rate(45 minutes)';
     this.rotate = props.rotate;
+    this.refresh = props.refresh;
     new CfnScheduleGroup(this, 'Group', { name: this.groupName });
     this.role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -33,6 +40,7 @@ export class RotationSchedules extends Construct {
       description: 'EventBridge Scheduler starts credential rotations',
     });
     props.rotate.grantStartExecution(this.role);
+    props.refresh.grantStartExecution(this.role);
     new CfnOutput(this, 'RotationScheduleGroup', { value: this.groupName });
   }
 
@@ -42,6 +50,8 @@ export class RotationSchedules extends Construct {
     fn.function.addEnvironment('ROTATE_STATE_MACHINE_ARN', this.rotate.stateMachineArn);
     fn.function.addEnvironment('ROTATION_SCHEDULER_ROLE_ARN', this.role.roleArn);
     fn.function.addEnvironment('ROTATION_RATE', this.rate);
+    fn.function.addEnvironment('REFRESH_STATE_MACHINE_ARN', this.refresh.stateMachineArn);
+    fn.function.addEnvironment('TOKEN_REFRESH_RATE', this.tokenRefreshRate);
     const schedules = `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.groupName}/*`;
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [schedules] }));
     if (action === 'scheduler:CreateSchedule') {

@@ -132,7 +132,7 @@ beforeAll(() => {
 
 describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'Test-provision',
       StateMachineType: 'STANDARD',
@@ -242,6 +242,7 @@ describe('ProvisionerStack', () => {
         ...ROTATE_HANDLERS,
         'list-targets',
         'reconcile-target',
+        'refresh-access-token',
         'report-drift',
         'start-revocation',
         'ticket-intake',
@@ -351,6 +352,16 @@ describe('ProvisionerStack', () => {
         ),
       },
       'report-drift': {},
+      'refresh-access-token': {
+        'provisioner/targets/*': read,
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
+      },
       'revoke-at-product': {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],

@@ -12,9 +12,10 @@ import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { acknowledgeOperatorTask, refuseOperatorTask } from '#core/operator-tasks.ts';
 import { causeMessage } from '#core/provision.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
 import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { obtainInProductUi, submitAsOperator, waitForActionRequired } from '#local/operator.ts';
 import { failure } from '../failure.ts';
@@ -122,6 +123,31 @@ describe('operator tasks (local runtime)', () => {
       }
     },
   );
+
+  it('the broker’s schedule refreshes the access token before it expires; FortiCloud keeps only the new one', async () => {
+    // Prepare: flex-api was provisioned by the first test
+    const secretName = credentialSecretName('flex', 'flex-api');
+    const schedule = env.scheduler.schedules.get(
+      `${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(secretName)}`,
+    );
+    const before = await secretValue(accessTokenSecretName(secretName));
+    // Act
+    const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName))) as {
+      executionArn: string;
+    };
+    const done = await env.stepFunctions.service.waitForExecution(started.executionArn);
+    const after = await secretValue(accessTokenSecretName(secretName));
+    // Assess
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'rate(45 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: env.refreshStateMachineArn },
+    });
+    expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(env.fortiflex.tokenWorks(after.accessToken ?? '')).toBe(true);
+    expect(env.fortiflex.tokenWorks(before.accessToken ?? '')).toBe(false);
+  });
 
   it('a task nobody answers in time expires: the workflow compensates and a late answer changes nothing', async () => {
     // Prepare

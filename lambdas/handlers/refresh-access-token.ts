@@ -1,0 +1,7 @@
+import { refreshAccessToken } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep(
+  'refreshAccessToken',
+  (event: { request: unknown; executionName: unknown }) => refreshAccessToken(provisionDeps(), event),
+);

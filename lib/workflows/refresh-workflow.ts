@@ -1,0 +1,28 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
+
+/**
+ * Refresh (token-broker products: FortiFlex, FortiCNAPP): on its schedule, a new bearer token from
+ * the stored credential, kept in the credential's access-token secret before the last one expires.
+ */
+export class RefreshWorkflow extends Workflow {
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id, props, 'refresh');
+  }
+
+  protected define() {
+    const refresh = this.entryStep('RefreshAccessToken', 'refresh-access-token');
+    refresh.fn.grantReadTargets();
+    refresh.fn.grantCredentialSecrets(
+      'DescribeSecret',
+      'GetSecretValue',
+      'CreateSecret',
+      'PutSecretValue',
+      'TagResource',
+    );
+    refresh.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
+    refresh.task.addRetry(RETRYABLE);
+    return { definition: refresh.task, timeout: Duration.minutes(15) };
+  }
+}
