@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
@@ -157,6 +158,20 @@ export class ProvisionerFunction extends Construct {
       ['events:PutEvents'],
       [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
     );
+  }
+
+  /** states:DescribeExecution on the executions of one state machine, whose names are known only at run time. */
+  grantDescribeExecutions(machine: sfn.IStateMachine, why: string): void {
+    const name = Fn.select(6, Fn.split(':', machine.stateMachineArn));
+    this.allow(
+      ['states:DescribeExecution'],
+      [`arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${name}:*`],
+    );
+    const logicalId = Stack.of(this).resolve((machine.node.defaultChild as sfn.CfnStateMachine).logicalId);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
+      reason: `DescribeExecution on the executions of this one state machine only (${why})`,
+    });
   }
 
   private allow(actions: string[], resources: string[], conditions?: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -59,13 +59,7 @@ export class ReconcileWorkflow extends Workflow {
       ['ROTATE_STATE_MACHINE_ARN', rotate],
     ] as const) {
       reconcile.fn.function.addEnvironment(variable, machine.stateMachineArn);
-      machine.grantExecution(reconcile.fn.role, 'states:DescribeExecution');
-      const logicalId = Stack.of(this).resolve((machine.node.defaultChild as sfn.CfnStateMachine).logicalId);
-      Validations.of(reconcile.fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
-        reason:
-          'DescribeExecution on the executions of this one state machine, whose names are known only at run time',
-      });
+      reconcile.fn.grantDescribeExecutions(machine, 'an orphan is removed only once its execution is over');
     }
     reconcile.task.addRetry(RETRYABLE);
     const unreachable = new sfn.Pass(this, 'TargetNotReconciled', {

@@ -30,9 +30,13 @@ function acknowledgments(root: IConstruct) {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it('reports no unacknowledged error or warning', () => {
+  // `cdk synth` passes the CLI's account and region as CDK_DEFAULT_*, so acknowledgments must hold either way.
+  it.each([
+    ['without an environment', undefined],
+    ['with a concrete account and region', { account: '123456789012', region: 'us-east-1' }],
+  ])('reports no unacknowledged error or warning %s', (_label, env) => {
     // Prepare
-    const stack = new ProvisionerStack(freshApp(), 'Nag');
+    const stack = new ProvisionerStack(freshApp(), 'Nag', { env });
     // Act
     const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
     // Assess
