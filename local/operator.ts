@@ -64,7 +64,13 @@ export async function answerTasksUntilDone(
   }
 }
 
-/** What the product's UI hands the operator for a task: the file text, and an expiry where the UI sets one. */
+/** The FortiCloud IAM API user an operator created for each credential, as a person would remember it. */
+const flexUsers = new WeakMap<LocalEnvironment, Map<string, string>>();
+
+/**
+ * What the product's UI hands the operator for a task: the file text, and an expiry where the UI
+ * sets one. A rotation task gets a second credential for the same user (FortiFlex: a new download).
+ */
 export function obtainInProductUi(
   env: LocalEnvironment,
   task: ActionRequiredDetail,
@@ -72,7 +78,12 @@ export function obtainInProductUi(
 ): { text: string; expiresAt?: string } {
   switch (task.vendor) {
     case 'fortiflex': {
-      const username = env.fortiflex.console.createApiUser('FlexVM-ReadOnly');
+      const remembered = flexUsers.get(env) ?? new Map<string, string>();
+      flexUsers.set(env, remembered);
+      const credential = `${task.target}/${task.apiUser}`;
+      const known = task.action === 'rotate' ? remembered.get(credential) : undefined;
+      const username = known ?? env.fortiflex.console.createApiUser('FlexVM-ReadOnly');
+      remembered.set(credential, username);
       return { text: env.fortiflex.console.downloadCredentials(username) };
     }
     case 'forticnapp': {
@@ -93,7 +104,8 @@ export function obtainInProductUi(
 
 /**
  * What a person does for a revocation task in the product's UI, from the task's instructions: delete
- * the FortiFlex IAM user or the FortiCNAPP key they name, revoke the ARM token of that name.
+ * the FortiFlex IAM user or the FortiCNAPP key they name, revoke the ARM token of that name (and of
+ * the expiry they give, when a rotation left two tokens of that name).
  */
 export function revokeInProductUi(env: LocalEnvironment, task: ActionRequiredDetail): void {
   const said = task.steps.join(' ');
@@ -104,11 +116,14 @@ export function revokeInProductUi(env: LocalEnvironment, task: ActionRequiredDet
     case 'forticnapp':
       env.forticnapp.console.deleteApiKey(/API key (\S+)/.exec(said)?.[1] ?? '');
       return;
-    case 'autorabit':
+    case 'autorabit': {
+      const expiry = Date.parse(/expires (\S+)\)/.exec(said)?.[1] ?? '');
       for (const [token, t] of env.autorabit.state.tokens) {
-        if (t.name === task.apiUser) env.autorabit.console.revokeToken(token);
+        if (t.name === task.apiUser && (Number.isNaN(expiry) || t.expiresAt === expiry))
+          env.autorabit.console.revokeToken(token);
       }
       return;
+    }
     default:
       throw new Error(`no simulated UI for ${task.vendor}`);
   }
@@ -142,4 +157,21 @@ export async function submitAsOperator(
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * Plays the operator for one task as its instructions say: hand in a credential from the product's
+ * UI, or remove one there and confirm with --done.
+ */
+export async function playOperator(
+  env: LocalEnvironment,
+  task: ActionRequiredDetail,
+  serviceUser?: string,
+  io?: Output,
+): Promise<number> {
+  if (task.action === 'revoke') {
+    revokeInProductUi(env, task);
+    return confirmAsOperator(env, task.taskId, io);
+  }
+  return submitAsOperator(env, task.taskId, obtainInProductUi(env, task, serviceUser), io);
 }

@@ -30,6 +30,7 @@ import {
   answerTasksUntilDone,
   confirmAsOperator,
   obtainInProductUi,
+  playOperator,
   revokeInProductUi,
   submitAsOperator,
   waitForActionRequired,
@@ -166,10 +167,17 @@ async function provisionOn(env: LocalEnvironment, input: Record<string, unknown>
 }
 
 /**
- * Rotates a twin-user credential while a consumer keeps reading AWSCURRENT and calling the product
- * with it, and reports how many of its calls were refused (the design says none).
+ * Rotates a credential when its schedule fires while a consumer keeps reading AWSCURRENT and
+ * calling the product with it, and reports how many of its calls were refused (the design says
+ * none). Operator products: the simulated operator hands in the new credential and later removes
+ * the old one, as the tasks say.
  */
-async function rotateUnderLoad(env: LocalEnvironment, targetName: string, apiUser: string) {
+async function rotateUnderLoad(
+  env: LocalEnvironment,
+  targetName: string,
+  apiUser: string,
+  serviceUser?: string,
+) {
   const target = await env.store.loadTarget(targetName);
   const vendor = vendorFor({ target });
   const secretName = credentialSecretName(targetName, apiUser);
@@ -183,14 +191,21 @@ async function rotateUnderLoad(env: LocalEnvironment, targetName: string, apiUse
       else tally.refused += 1;
     }
   })();
-  // The credential's rotation schedule (created when it was provisioned) fires now instead of in 30 days.
+  // The credential's rotation schedule (created when it was provisioned) fires now, not in 30 days or before its expiry.
   const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName))) as {
     executionArn?: string;
   };
   say(
     `  the rotation schedule of ${secretName} fires; a consumer keeps calling ${targetName} with AWSCURRENT`,
   );
-  const execution = await followExecution(env, started.executionArn ?? '');
+  const executionArn = started.executionArn ?? '';
+  const byOperator = vendor.capabilities.issuance === 'operator';
+  const execution = byOperator
+    ? await answerTasksUntilDone(env, executionArn, async (task) => {
+        say(`    operator task ${task.taskId} (${task.action}): ${task.summary}`);
+        await playOperator(env, task, serviceUser);
+      })
+    : await followExecution(env, executionArn);
   rotating = false;
   await consumer;
   if (execution.status !== 'SUCCEEDED') {
@@ -199,7 +214,11 @@ async function rotateUnderLoad(env: LocalEnvironment, targetName: string, apiUse
     );
   }
   const output = JSON.parse(execution.output ?? '{}') as { apiUser?: string };
-  say(`    AWSCURRENT is now the key of ${output.apiUser}; the previous twin is gone and its key refused`);
+  say(
+    byOperator
+      ? '    AWSCURRENT is now the credential the operator handed in; the previous one was removed and is refused'
+      : `    AWSCURRENT is now the key of ${output.apiUser}; the previous twin is gone and its key refused`,
+  );
   say(`    consumer: ${tally.accepted + tally.refused} calls during the rotation, ${tally.refused} refused`);
   if (tally.refused > 0) throw new Error(`a consumer was refused ${tally.refused} times during the rotation`);
 }
@@ -330,6 +349,8 @@ async function main(): Promise<number> {
     );
     say('');
     for (const target of ['fgt-lab', 'fmg-lab']) await rotateUnderLoad(env, target, String(example.apiUser));
+    const arm = requests[4] as { apiUser: string; serviceUser?: string };
+    await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
     say('');
     await reconcileAll(env);
     say('');

@@ -11,6 +11,8 @@ export interface LocalSchedule {
   readonly Name: string;
   readonly GroupName: string;
   readonly ScheduleExpression: string;
+  /** The zone an `at()` or `cron()` expression is read in (Scheduler's default is UTC). */
+  readonly ScheduleExpressionTimezone?: string;
   readonly State: string;
   readonly Target: { readonly Arn: string; readonly RoleArn: string; readonly Input?: string };
   readonly FlexibleTimeWindow: { readonly Mode: string; readonly MaximumWindowInMinutes?: number };
@@ -88,7 +90,7 @@ export async function startLocalScheduler(options: {
           );
         }
         if (
-          !/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)|at\(.+\))$/.test(
+          !/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$/.test(
             body.ScheduleExpression,
           )
         ) {
@@ -98,6 +100,7 @@ export async function startLocalScheduler(options: {
           Name: name,
           GroupName: groupName,
           ScheduleExpression: body.ScheduleExpression,
+          ScheduleExpressionTimezone: body.ScheduleExpressionTimezone ?? 'UTC',
           State: body.State ?? 'ENABLED',
           Target: body.Target,
           FlexibleTimeWindow: body.FlexibleTimeWindow,

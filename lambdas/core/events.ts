@@ -25,6 +25,8 @@ export interface CredentialEventDetail {
  */
 export interface ActionRequiredDetail {
   readonly taskId: string;
+  /** `issue`: a first credential; `rotate`: a second one beside the current; `revoke`: remove one, then confirm. */
+  readonly action: 'issue' | 'rotate' | 'revoke';
   readonly target: string;
   readonly vendor: string;
   readonly apiUser: string;

@@ -10,9 +10,15 @@ import { z } from 'zod';
 import { FatalError, NotFoundError, ValidationError } from './errors.ts';
 import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './provision.ts';
 import { parseInput } from './requests.ts';
-import { type CredentialStore, type OperatorTaskSummary, PENDING, TAG } from './secrets.ts';
+import {
+  type CredentialStore,
+  type OperatorTaskRecord,
+  type OperatorTaskSummary,
+  PENDING,
+  TAG,
+} from './secrets.ts';
 import { asOperatorVendor } from './vendors/registry.ts';
-import type { Vendor, VendorContext } from './vendors/vendor.ts';
+import type { OperatorVendor, Vendor, VendorContext } from './vendors/vendor.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
 export const TaskId = z
@@ -38,44 +44,90 @@ export const OperatorTaskInput = z
 /** The error name a refusal fails the task with (Step Functions error name). */
 export const OPERATOR_REFUSED = 'OperatorRefused';
 
+/** What opening an operator task needs; the deadline and acknowledgement time follow from the two bounds. */
+export type OperatorTaskOpening = Omit<OperatorTaskRecord, 'deadline' | 'acknowledgeBy'> & {
+  readonly action: NonNullable<OperatorTaskRecord['action']>;
+  readonly timeoutSeconds: number;
+  readonly heartbeatSeconds: number;
+};
+
+/**
+ * Records a task (the token stays in its secret) and publishes `credential.action-required`: what to
+ * do, for which ticket, by when. Repeating it (a retried invocation) rewrites the same task with the
+ * newest token.
+ */
+export async function openOperatorTask(
+  deps: Pick<ProvisionDeps, 'store' | 'events' | 'now'>,
+  opening: OperatorTaskOpening,
+): Promise<{ taskId: string; deadline: string }> {
+  const { timeoutSeconds, heartbeatSeconds, ...task } = opening;
+  const now = deps.now().getTime();
+  const deadline = new Date(now + timeoutSeconds * 1000).toISOString();
+  const acknowledgeBy = new Date(now + heartbeatSeconds * 1000).toISOString();
+  await deps.store.putTask({ ...task, deadline, acknowledgeBy });
+  const { taskId, target, vendor, apiUser, owner, ticket, requestId, instructions } = task;
+  await deps.events.publish('credential.action-required', {
+    taskId,
+    action: task.action,
+    target,
+    vendor,
+    apiUser,
+    owner,
+    ticket,
+    requestId,
+    deadline,
+    acknowledgeBy,
+    ...instructions,
+    submit:
+      task.action === 'revoke'
+        ? `provisioner submit --task ${taskId} --done`
+        : `provisioner submit --task ${taskId} --file <${instructions.expects}>`,
+  });
+  return { taskId, deadline };
+}
+
+/**
+ * Refuses before anyone is asked when the product user would exceed its documented key limit:
+ * `needed` is how many keys of this credential must coexist (1 for a first one, 2 while rotating).
+ */
+export async function checkKeyLimit(
+  deps: Pick<ProvisionDeps, 'store'>,
+  vendor: OperatorVendor,
+  credential: { target: string; serviceUser?: string; secretName: string },
+  needed: 1 | 2,
+): Promise<void> {
+  const limit = vendor.capabilities.maxKeysPerUser;
+  if (!limit || !credential.serviceUser) return;
+  const held = await deps.store.countServiceUserCredentials(
+    credential.target,
+    credential.serviceUser,
+    credential.secretName,
+  );
+  if (held + needed > limit) {
+    throw new FatalError(
+      `${credential.serviceUser} on ${credential.target} already holds ${held} other keys managed here; ${vendor.name} allows ${limit} per user${needed > 1 ? ' and a rotation needs the old and the new key at once' : ''}: revoke one first`,
+    );
+  }
+}
+
 /**
  * RequestOperatorCredential (the callback task's Lambda): checks the product user's key limit
- * before anyone is asked, prepares the credential's secret, records the task and publishes what to
- * do. Repeating it (a retried invocation) rewrites the same task with the newest token.
+ * before anyone is asked, prepares the credential's secret and opens the task.
  */
 export async function requestOperatorCredential(
   deps: ProvisionDeps,
   input: unknown,
 ): Promise<{ taskId: string; deadline: string }> {
-  const { state, taskToken, timeoutSeconds, heartbeatSeconds } = parseInput(
-    OperatorTaskInput,
-    input,
-    'operator task input',
-  );
+  const { state, ...bounds } = parseInput(OperatorTaskInput, input, 'operator task input');
   const { request, requestId, secretName } = state;
   const { vendor: anyVendor, target } = await vendorOf(deps, request.target);
   const vendor = asOperatorVendor(anyVendor);
-  const limit = vendor.capabilities.maxKeysPerUser;
-  if (limit && request.serviceUser) {
-    const held = await deps.store.countServiceUserCredentials(
-      request.target,
-      request.serviceUser,
-      secretName,
-    );
-    if (held >= limit) {
-      throw new FatalError(
-        `${request.serviceUser} on ${request.target} already holds ${held} keys managed here; ${vendor.name} allows ${limit} per user: revoke one first`,
-      );
-    }
-  }
+  await checkKeyLimit(deps, vendor, { ...request, secretName }, 1);
   const secret = await ensureRequestSecret(deps, state, target);
-  const now = deps.now().getTime();
-  const deadline = new Date(now + timeoutSeconds * 1000).toISOString();
-  const acknowledgeBy = new Date(now + heartbeatSeconds * 1000).toISOString();
-  const instructions = vendor.instructions(request);
-  await deps.store.putTask({
+  return openOperatorTask(deps, {
+    ...bounds,
     taskId: requestId,
-    taskToken,
+    action: 'issue',
     requestId,
     secretName,
     secretArn: secret.arn,
@@ -84,24 +136,8 @@ export async function requestOperatorCredential(
     apiUser: request.apiUser,
     owner: request.owner,
     ticket: request.ticket,
-    deadline,
-    acknowledgeBy,
-    instructions,
+    instructions: vendor.instructions(request, 'provision'),
   });
-  await deps.events.publish('credential.action-required', {
-    taskId: requestId,
-    target: request.target,
-    vendor: vendor.name,
-    apiUser: request.apiUser,
-    owner: request.owner,
-    ticket: request.ticket,
-    requestId,
-    deadline,
-    acknowledgeBy,
-    ...instructions,
-    submit: `provisioner submit --task ${requestId} --file <${instructions.expects}>`,
-  });
-  return { taskId: requestId, deadline };
 }
 
 /** The task no longer waits (answered, refused, timed out): Step Functions' TaskDoesNotExist / TaskTimedOut. */

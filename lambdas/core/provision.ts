@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from './errors.ts';
 import type { EventPublisher } from './events.ts';
 import { ProvisionRequest, parseInput, parseProvisionRequest, type TargetDefinition } from './requests.ts';
-import type { RotationSchedules } from './schedules.ts';
+import { type RotationSchedules, scheduleFor } from './schedules.ts';
 import {
   accessTokenSecretName,
   type CredentialStore,
@@ -22,7 +22,7 @@ import {
 } from './secrets.ts';
 import { materialOf } from './vendors/material.ts';
 import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
-import type { Vendor, VendorContext } from './vendors/vendor.ts';
+import type { AccessToken, Vendor, VendorContext } from './vendors/vendor.ts';
 
 export interface ProvisionDeps {
   readonly store: CredentialStore;
@@ -225,15 +225,11 @@ export async function verifyCredential(deps: ProvisionDeps, state: ProvisionStat
     );
   }
   if (result.accessToken) {
-    await deps.store.putAccessToken(
-      secretName,
-      {
-        accessToken: result.accessToken.token,
-        expiresAt: result.accessToken.expiresAt,
-        mintedAt: deps.now().toISOString(),
-      },
-      { [TAG.target]: request.target, [TAG.vendor]: target.vendor, [TAG.ticket]: request.ticket },
-    );
+    await keepAccessToken(deps, secretName, result.accessToken, {
+      [TAG.target]: request.target,
+      [TAG.vendor]: target.vendor,
+      [TAG.ticket]: request.ticket,
+    });
   }
 }
 
@@ -248,6 +244,23 @@ export interface ProvisionResult {
   readonly status: 'active';
 }
 
+/**
+ * Token-broker products: the bearer token a verification minted becomes the one consumers read (the
+ * product may keep only one live token per user, so the one minted last is the one that works).
+ */
+export async function keepAccessToken(
+  deps: Pick<ProvisionDeps, 'store' | 'now'>,
+  secretName: string,
+  token: AccessToken,
+  tags: Record<string, string>,
+): Promise<void> {
+  await deps.store.putAccessToken(
+    secretName,
+    { accessToken: token.token, expiresAt: token.expiresAt, mintedAt: deps.now().toISOString() },
+    tags,
+  );
+}
+
 /** FinalizeCredential: AWSCURRENT on the verified version, status tag active, `credential.provisioned`. */
 export async function finalizeCredential(
   deps: ProvisionDeps,
@@ -258,13 +271,15 @@ export async function finalizeCredential(
   await deps.store.promote(credential.secretArn, credential.versionId);
   await deps.store.tag(credential.secretArn, { [TAG.status]: 'active' });
   const { vendor } = await vendorOf(deps, request.target);
-  const workflow = vendor.capabilities.twinUsers
-    ? 'rotate'
-    : vendor.capabilities.tokenBroker
-      ? 'refresh'
-      : undefined;
-  if (workflow)
-    await deps.schedules.ensure({ secretName, target: request.target, apiUser: request.apiUser, workflow });
+  const expiresAt = (await deps.store.describe(credential.secretArn))?.tags[TAG.expiresAt];
+  const schedule = scheduleFor(vendor.capabilities, expiresAt, deps.now());
+  if (schedule)
+    await deps.schedules.ensure({
+      secretName,
+      target: request.target,
+      apiUser: request.apiUser,
+      ...schedule,
+    });
   await deps.events.publish('credential.provisioned', {
     target: request.target,
     apiUser: request.apiUser,

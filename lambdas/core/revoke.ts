@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CredentialStillValidError, FatalError } from './errors.ts';
+import { openOperatorTask } from './operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, vendorOf } from './provision.ts';
 import { OwnerId, parseInput } from './requests.ts';
@@ -133,33 +134,17 @@ export const OperatorRevocationInput = z
 
 /** RequestOperatorRevocation (callback task): asks a person to revoke in the product's UI, then to confirm. */
 export async function requestOperatorRevocation(deps: ProvisionDeps, input: unknown) {
-  const { item, taskToken, timeoutSeconds, heartbeatSeconds } = parseInput(
-    OperatorRevocationInput,
-    input,
-    'operator revocation input',
-  );
+  const { item, ...bounds } = parseInput(OperatorRevocationInput, input, 'operator revocation input');
   const { credential, owner, requestId } = item;
   const { vendor, target } = await vendorOf(deps, credential.target);
   const stored = await deps.store.readCurrent(credential.secretArn);
   const { operatorAction } = await asOperatorVendor(vendor).revoke(materialOf(target.vendor, stored));
   const taskId = revocationTaskId(requestId, credential.secretName);
-  const now = deps.now().getTime();
-  const deadline = new Date(now + timeoutSeconds * 1000).toISOString();
-  const acknowledgeBy = new Date(now + heartbeatSeconds * 1000).toISOString();
   const description = await deps.store.describe(credential.secretName);
-  const ticket = description?.tags[TAG.ticket] ?? 'none';
-  const instructions = {
-    summary: `Revoke the ${vendor.name} credential ${credential.secretName} of ${owner} in the product, then confirm`,
-    steps: [
-      operatorAction ?? 'remove the credential in the product',
-      `Confirm with provisioner submit --task ${taskId} --done; the workflow then proves the old credential is refused.`,
-    ],
-    expects: 'nothing: confirm with --done',
-  };
-  await deps.store.putTask({
+  return openOperatorTask(deps, {
+    ...bounds,
     taskId,
     action: 'revoke',
-    taskToken,
     requestId,
     secretName: credential.secretName,
     secretArn: credential.secretArn,
@@ -167,25 +152,25 @@ export async function requestOperatorRevocation(deps: ProvisionDeps, input: unkn
     target: credential.target,
     apiUser: credential.apiUser,
     owner,
-    ticket,
-    deadline,
-    acknowledgeBy,
-    instructions,
+    ticket: description?.tags[TAG.ticket] ?? 'none',
+    instructions: revocationInstructions(
+      `Revoke the ${vendor.name} credential ${credential.secretName} of ${owner} in the product, then confirm`,
+      operatorAction ?? 'remove the credential in the product',
+      taskId,
+    ),
   });
-  await deps.events.publish('credential.action-required', {
-    taskId,
-    target: credential.target,
-    vendor: vendor.name,
-    apiUser: credential.apiUser,
-    owner,
-    ticket,
-    requestId,
-    deadline,
-    acknowledgeBy,
-    ...instructions,
-    submit: `provisioner submit --task ${taskId} --done`,
-  });
-  return { taskId, deadline };
+}
+
+/** What a person does to revoke a credential in a product's UI; the workflow proves it afterwards. */
+export function revocationInstructions(summary: string, operatorAction: string, taskId: string) {
+  return {
+    summary,
+    steps: [
+      operatorAction,
+      `Confirm with provisioner submit --task ${taskId} --done; the workflow then proves the old credential is refused.`,
+    ],
+    expects: 'nothing: confirm with --done',
+  };
 }
 
 /** ProveRevoked: the old credential must now be refused by its product (retried while that propagates). */

@@ -1,9 +1,11 @@
 /**
- * The rotate workflow's steps for twin-user products (DESIGN.md section 2): a new key on the idle
- * twin, stored as AWSPENDING, verified, promoted to AWSCURRENT (the old key becomes AWSPREVIOUS),
- * a grace period for consumers to re-read, then the old twin removed and its key proven refused.
- * A consumer reading AWSCURRENT never holds a dead key. A rotation that fails before promotion
- * leaves the current key untouched and working.
+ * The rotate workflow's steps (DESIGN.md section 2). Twin-user products (FortiOS, FortiManager): a
+ * new key on the idle twin. Operator products (FortiFlex, FortiCNAPP, AutoRABIT ARM): a person
+ * hands in a second credential beside the current one. Either way the new credential is stored as
+ * AWSPENDING, verified, promoted to AWSCURRENT (the old one becomes AWSPREVIOUS), consumers get a
+ * grace period to re-read, then the old credential is retired (the twin removed, or the operator
+ * asked) and proven refused. A consumer reading AWSCURRENT never holds a dead key. A rotation that
+ * fails before promotion leaves the current credential untouched and working.
  */
 import { z } from 'zod';
 import {
@@ -13,9 +15,12 @@ import {
   FatalError,
   ValidationError,
 } from './errors.ts';
+import { checkKeyLimit, openOperatorTask } from './operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';
-import { causeMessage, vendorOf } from './provision.ts';
+import { causeMessage, keepAccessToken, vendorOf } from './provision.ts';
 import { ApiUserName, parseInput, TargetName } from './requests.ts';
+import { revocationInstructions, revocationTaskId } from './revoke.ts';
+import { scheduleFor } from './schedules.ts';
 import {
   type CredentialValue,
   CURRENT,
@@ -28,7 +33,7 @@ import {
 } from './secrets.ts';
 import { twinsOf } from './vendors/managed-user.ts';
 import { materialOf } from './vendors/material.ts';
-import { asApiVendor } from './vendors/registry.ts';
+import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
 
 export const RotateRequest = z
   .object({
@@ -48,15 +53,21 @@ export const RotationState = z
     requestId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
     secretName: z.string().max(512),
     secretArn: z.string().max(2048),
+    /** `api`: twin users; `operator`: a person hands in the new credential. */
+    issuance: z.enum(['api', 'operator']),
+    /** The user holding the current key, and the one getting the new key (the same user for operator products). */
     currentUser: ApiUserName,
     idleUser: ApiUserName,
     currentVersionId: z.string().max(64),
-    userSpec: UserSpec,
+    userSpec: UserSpec.optional(),
+    /** The product user whose key limit the overlap counts against (operator products). */
+    serviceUser: z.string().max(254).optional(),
     twin: z.object({ createdByThisRequest: z.boolean() }).strict().optional(),
     pending: z
       .object({ versionId: z.string().max(64) })
       .strict()
       .optional(),
+    retired: z.object({ needsOperator: z.boolean() }).strict().optional(),
     error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   })
   .strict();
@@ -66,7 +77,7 @@ function parseState(input: unknown): RotationState {
   return parseInput(RotationState, input, 'rotation state');
 }
 
-/** ValidateRotation: an active credential of a twin-user product, no rotation already in flight. */
+/** ValidateRotation: an active credential, no rotation already in flight; twin users or an operator task. */
 export async function validateRotation(
   deps: ProvisionDeps,
   input: { request: unknown; executionName: unknown },
@@ -74,12 +85,9 @@ export async function validateRotation(
   const request = parseInput(RotateRequest, input.request, 'rotate request');
   const requestId = parseInput(RotationState.shape.requestId, input.executionName, 'execution name');
   const { vendor } = await vendorOf(deps, request.target);
-  if (!vendor.capabilities.twinUsers) {
-    throw new ValidationError(
-      vendor.capabilities.tokenBroker
-        ? `${vendor.name} access tokens are refreshed by the refresh workflow on their schedule; its long-lived credential rotates through an operator task with overlap, not automated yet`
-        : `${vendor.name} credentials rotate through an operator task with overlap, not twin users: not automated yet`,
-    );
+  const { issuance, twinUsers } = vendor.capabilities;
+  if (issuance === 'api' && !twinUsers) {
+    throw new ValidationError(`${vendor.name} has no twin users to rotate between`);
   }
   const secretName = credentialSecretName(request.target, request.apiUser);
   const secret = await deps.store.describe(secretName);
@@ -92,31 +100,113 @@ export async function validateRotation(
     throw new ConflictError(`${secretName} has a pending version: another rotation is in flight`);
   }
   if (!currentVersionId) throw new FatalError(`${secretName} has no current version`);
+  const common = { request, requestId, secretName, secretArn: secret.arn, currentVersionId };
+  if (issuance === 'operator') {
+    const serviceUser = secret.tags[TAG.serviceUser];
+    return {
+      ...common,
+      issuance,
+      currentUser: request.apiUser,
+      idleUser: request.apiUser,
+      ...(serviceUser ? { serviceUser } : {}),
+    };
+  }
   const current = await deps.store.readVersion(secret.arn, currentVersionId);
   const userSpec = parseInput(UserSpec, current.userSpec, `user spec stored with ${secretName}`);
   const [first, second] = twinsOf(request.apiUser);
   const currentUser = current.apiUser === second ? second : first;
   return {
-    request,
-    requestId,
-    secretName,
-    secretArn: secret.arn,
+    ...common,
+    issuance,
     currentUser,
     idleUser: currentUser === first ? second : first,
-    currentVersionId,
     userSpec,
   };
+}
+
+export const RotationTaskInput = z
+  .object({
+    state: RotationState,
+    taskToken: z.string().min(1).max(4096),
+    timeoutSeconds: z.number().int().positive(),
+    heartbeatSeconds: z.number().int().positive(),
+  })
+  .strict();
+
+async function operatorTaskContext(deps: ProvisionDeps, input: unknown) {
+  const { state, ...bounds } = parseInput(RotationTaskInput, input, 'rotation task input');
+  const { vendor: anyVendor, target } = await vendorOf(deps, state.request.target);
+  const description = await deps.store.describe(state.secretArn);
+  const task = {
+    ...bounds,
+    requestId: state.requestId,
+    secretName: state.secretName,
+    secretArn: state.secretArn,
+    vendor: anyVendor.name,
+    target: state.request.target,
+    apiUser: state.request.apiUser,
+    owner: description?.tags[TAG.owner] ?? 'unknown',
+    ticket: description?.tags[TAG.ticket] ?? 'none',
+  };
+  return { state, vendor: asOperatorVendor(anyVendor), target, task };
+}
+
+/**
+ * RequestRotatedCredential (operator products, a callback task): a person creates a second
+ * credential beside the current one and hands it in; `provisioner submit` stores it as AWSPENDING
+ * and answers with its version id. The key limit must allow the old and the new key at once.
+ */
+export async function requestRotatedCredential(deps: ProvisionDeps, input: unknown) {
+  const { state, vendor, task } = await operatorTaskContext(deps, input);
+  await checkKeyLimit(
+    deps,
+    vendor,
+    { target: task.target, serviceUser: state.serviceUser, secretName: task.secretName },
+    2,
+  );
+  return openOperatorTask(deps, {
+    ...task,
+    taskId: state.requestId,
+    action: 'rotate',
+    instructions: vendor.instructions(
+      { apiUser: task.apiUser, ticket: task.ticket, serviceUser: state.serviceUser },
+      'rotate',
+    ),
+  });
+}
+
+/**
+ * RequestPreviousRevocation (operator products, after the grace period, a callback task): the
+ * previous credential still works, so a person removes it in the product and confirms with --done.
+ */
+export async function requestPreviousRevocation(deps: ProvisionDeps, input: unknown) {
+  const { state, vendor, target, task } = await operatorTaskContext(deps, input);
+  const previous = await deps.store.readVersion(state.secretArn, state.currentVersionId);
+  const { operatorAction } = await vendor.revoke(materialOf(target.vendor, previous));
+  const taskId = revocationTaskId(state.requestId, state.secretName);
+  return openOperatorTask(deps, {
+    ...task,
+    taskId,
+    action: 'revoke',
+    instructions: revocationInstructions(
+      `Rotation of ${task.secretName}: consumers now use the new ${vendor.name} credential; remove the previous one in the product, then confirm`,
+      operatorAction ?? 'remove the previous credential in the product',
+      taskId,
+    ),
+  });
 }
 
 /** EnsureTwinUser: the idle twin exists with the same profile and trusted hosts (create-if-absent, adopt our own). */
 export async function ensureTwinUser(deps: ProvisionDeps, input: unknown) {
   const state = parseState(input);
   const { vendor } = await vendorOf(deps, state.request.target);
+  const spec = state.userSpec;
+  if (!spec) throw new ValidationError('rotation state has no user spec: twin users need one');
   return asApiVendor(vendor).ensureUser({
     name: state.idleUser,
-    profile: state.userSpec.profile,
-    trustedHosts: state.userSpec.trustedHosts,
-    vdom: state.userSpec.vdom,
+    profile: spec.profile,
+    trustedHosts: spec.trustedHosts,
+    vdom: spec.vdom,
     requestId: state.requestId,
     comment: `twin of ${state.request.apiUser}`,
   });
@@ -141,17 +231,29 @@ export async function issueTwinKey(deps: ProvisionDeps, input: unknown): Promise
   return { versionId: await deps.store.storePending(state.secretArn, value, token) };
 }
 
-/** VerifyPendingKey: the product accepts the new key (retried while it propagates). */
+/**
+ * VerifyPendingKey: the product accepts the new credential (retried while it propagates). A token
+ * broker's verification mints a token, which becomes the one consumers read.
+ */
 export async function verifyPendingKey(deps: ProvisionDeps, input: unknown): Promise<void> {
   const state = parseState(input);
   const pending = requirePending(state);
   const { vendor, target } = await vendorOf(deps, state.request.target);
   const stored = await deps.store.readVersion(state.secretArn, pending.versionId);
   const result = await vendor.verify(materialOf(target.vendor, stored));
+  if (result.outcome === 'broken') {
+    throw new FatalError(`${state.request.target} refuses the new credential: ${result.reason}`);
+  }
   if (result.outcome !== 'accepted') {
     throw new CredentialNotYetValidError(
-      `${state.request.target} does not accept the key of ${state.idleUser} yet`,
+      `${state.request.target} does not accept the new credential of ${state.idleUser} yet`,
     );
+  }
+  if (result.accessToken) {
+    await keepAccessToken(deps, state.secretName, result.accessToken, {
+      [TAG.target]: state.request.target,
+      [TAG.vendor]: target.vendor,
+    });
   }
 }
 
@@ -163,16 +265,34 @@ export async function promotePendingKey(deps: ProvisionDeps, input: unknown): Pr
 
 /**
  * RetirePreviousKey (after the grace period): the old twin is removed and its key must now be
- * refused; a product that still accepts it is retried, then reported.
+ * refused; a product that still accepts it is retried, then reported. Operator products: a previous
+ * credential the product already refuses (a FortiFlex download killed it) needs nobody; one it
+ * still accepts needs an operator (`needsOperator`).
  */
-export async function retirePreviousKey(deps: ProvisionDeps, input: unknown): Promise<void> {
+export async function retirePreviousKey(
+  deps: ProvisionDeps,
+  input: unknown,
+): Promise<{ needsOperator: boolean }> {
   const state = parseState(input);
-  const { vendor, target } = await vendorOf(deps, state.request.target);
+  const { vendor } = await vendorOf(deps, state.request.target);
+  if (state.issuance === 'operator') return { needsOperator: !(await previousRefused(deps, state)) };
   await asApiVendor(vendor).revoke(state.currentUser);
+  await provePreviousRevoked(deps, state);
+  return { needsOperator: false };
+}
+
+async function previousRefused(deps: ProvisionDeps, state: RotationState): Promise<boolean> {
+  const { vendor, target } = await vendorOf(deps, state.request.target);
   const previous = await deps.store.readVersion(state.secretArn, state.currentVersionId);
-  if ((await vendor.verify(materialOf(target.vendor, previous))).outcome === 'accepted') {
+  return (await vendor.verify(materialOf(target.vendor, previous))).outcome !== 'accepted';
+}
+
+/** ProvePreviousRevoked: the product refuses the previous credential now (retried while it forgets it). */
+export async function provePreviousRevoked(deps: ProvisionDeps, input: unknown): Promise<void> {
+  const state = parseState(input);
+  if (!(await previousRefused(deps, state))) {
     throw new CredentialStillValidError(
-      `${state.request.target} still accepts the previous key of ${state.currentUser}`,
+      `${state.request.target} still accepts the previous credential of ${state.currentUser}`,
     );
   }
 }
@@ -183,6 +303,13 @@ export async function finalizeRotation(deps: ProvisionDeps, input: unknown) {
   const pending = requirePending(state);
   const description = await deps.store.describe(state.secretArn);
   await deps.store.tag(state.secretArn, { [TAG.rotatedAt]: deps.now().toISOString() });
+  // A credential that expires rotates again before its new expiry: its one-time schedule moves.
+  const { vendor } = await vendorOf(deps, state.request.target);
+  const schedule = scheduleFor(vendor.capabilities, description?.tags[TAG.expiresAt], deps.now());
+  if (schedule?.at) {
+    await deps.schedules.remove(state.secretName);
+    await deps.schedules.ensure({ ...state.request, secretName: state.secretName, ...schedule });
+  }
   await deps.events.publish('credential.rotated', {
     target: state.request.target,
     apiUser: state.idleUser,
@@ -215,10 +342,15 @@ export async function compensateRotation(deps: ProvisionDeps, input: unknown) {
       await deps.store.removeStage(state.secretArn, PENDING, pendingId);
     }
     const { vendor } = await vendorOf(deps, state.request.target);
-    const api = asApiVendor(vendor);
-    const twin = await api.findManagedUser(state.idleUser);
-    if (twin?.requestId === state.requestId) await api.revoke(state.idleUser);
+    if (state.issuance === 'api') {
+      const api = asApiVendor(vendor);
+      const twin = await api.findManagedUser(state.idleUser);
+      if (twin?.requestId === state.requestId) await api.revoke(state.idleUser);
+    }
   }
+  // An operator task this rotation opened waits for nobody now.
+  await deps.store.deleteTask(state.requestId);
+  await deps.store.deleteTask(revocationTaskId(state.requestId, state.secretName));
   const owner = description?.tags[TAG.owner] ?? 'unknown';
   await deps.events.publish('credential.rotation-failed', {
     target: state.request.target,
@@ -230,7 +362,7 @@ export async function compensateRotation(deps: ProvisionDeps, input: unknown) {
     error: state.error?.Error ?? 'unknown',
     reason: promoted
       ? `the new key is current; the previous key may still work: ${causeMessage(state.error?.Cause)}`
-      : `the current key is untouched: ${causeMessage(state.error?.Cause)}`,
+      : `the current key is untouched${state.issuance === 'operator' && state.pending ? '; the credential handed in for this rotation was not promoted, delete it in the product' : ''}: ${causeMessage(state.error?.Cause)}`,
   });
   return { promoted, previousVersion: description ? versionWithStage(description, PREVIOUS) : undefined };
 }
@@ -266,14 +398,9 @@ export async function refreshAccessToken(
       `${request.target} refuses the credential of ${request.apiUser} (${result.reason ?? result.outcome}): consumers keep the last token until it expires`,
     );
   }
-  await deps.store.putAccessToken(
-    secretName,
-    {
-      accessToken: result.accessToken.token,
-      expiresAt: result.accessToken.expiresAt,
-      mintedAt: deps.now().toISOString(),
-    },
-    { [TAG.target]: request.target, [TAG.vendor]: target.vendor },
-  );
+  await keepAccessToken(deps, secretName, result.accessToken, {
+    [TAG.target]: request.target,
+    [TAG.vendor]: target.vendor,
+  });
   return { secretName, expiresAt: result.accessToken.expiresAt };
 }

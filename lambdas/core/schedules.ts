@@ -1,17 +1,44 @@
 /**
  * One schedule per credential (issue 5): created when a credential becomes active, deleted when it
- * is revoked. Twin-user products rotate on it; token-broker products refresh their access token.
+ * is revoked. Twin-user products rotate on it; token-broker products refresh their access token;
+ * a credential the product expires (AutoRABIT ARM tokens) rotates once, before its expiry.
  */
 import { createHash } from 'node:crypto';
+import type { VendorCapabilities } from './vendors/vendor.ts';
+
+export interface CredentialSchedule {
+  readonly workflow: 'rotate' | 'refresh';
+  /** A one-time rotation at this instant (ISO 8601, UTC) instead of the recurring rate. */
+  readonly at?: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Rotation starts this long before an expiry, or half the remaining life when that is shorter. */
+const EXPIRY_LEAD_MS = 21 * DAY_MS;
+
+/** Which schedule a credential gets, from what its product can do and when the credential expires. */
+export function scheduleFor(
+  capabilities: VendorCapabilities,
+  expiresAt: string | undefined,
+  now: Date,
+): CredentialSchedule | undefined {
+  if (capabilities.twinUsers) return { workflow: 'rotate' };
+  if (capabilities.tokenBroker) return { workflow: 'refresh' };
+  if (!expiresAt) return undefined;
+  const expiry = Date.parse(expiresAt);
+  const lead = Math.min(EXPIRY_LEAD_MS, Math.max(0, (expiry - now.getTime()) / 2));
+  return { workflow: 'rotate', at: new Date(expiry - lead).toISOString() };
+}
 
 export interface RotationSchedules {
   /** Create-if-absent: the schedule that starts the rotate workflow for this credential. */
-  ensure(credential: {
-    secretName: string;
-    target: string;
-    apiUser: string;
-    workflow: 'rotate' | 'refresh';
-  }): Promise<void>;
+  ensure(
+    credential: {
+      secretName: string;
+      target: string;
+      apiUser: string;
+    } & CredentialSchedule,
+  ): Promise<void>;
   /** Delete-if-present. */
   remove(secretName: string): Promise<void>;
 }

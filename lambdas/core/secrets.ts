@@ -98,8 +98,11 @@ export interface AccessTokenValue {
 /** A waiting operator task: the task token lives only here, never in an event or a log. */
 export interface OperatorTaskRecord {
   readonly taskId: string;
-  /** What the operator does: hand in a new credential, or confirm a revocation done in the product's UI. */
-  readonly action?: 'issue' | 'revoke';
+  /**
+   * What the operator does: hand in a first credential (`issue`) or one beside the current
+   * (`rotate`), or confirm a revocation done in the product's UI (`revoke`).
+   */
+  readonly action?: 'issue' | 'rotate' | 'revoke';
   readonly taskToken: string;
   readonly requestId: string;
   readonly secretName: string;

@@ -69,7 +69,7 @@ function schedulerRotations(): RotationSchedules {
     return value;
   };
   return {
-    async ensure({ secretName, target, apiUser, workflow }) {
+    async ensure({ secretName, target, apiUser, workflow, at }) {
       client ??= new SchedulerClient({});
       const refresh = workflow === 'refresh';
       try {
@@ -77,9 +77,12 @@ function schedulerRotations(): RotationSchedules {
           new CreateScheduleCommand({
             Name: rotationScheduleName(secretName),
             GroupName: setting('ROTATION_SCHEDULE_GROUP'),
-            ScheduleExpression: refresh
-              ? (process.env.TOKEN_REFRESH_RATE ?? 'rate(45 minutes)')
-              : (process.env.ROTATION_RATE ?? 'rate(30 days)'),
+            ScheduleExpression: at
+              ? `at(${at.slice(0, 19)})`
+              : refresh
+                ? (process.env.TOKEN_REFRESH_RATE ?? 'rate(45 minutes)')
+                : (process.env.ROTATION_RATE ?? 'rate(30 days)'),
+            ScheduleExpressionTimezone: 'UTC',
             // Rotations of many credentials spread over an hour; a token refresh must not slip past its expiry.
             FlexibleTimeWindow: refresh ? { Mode: 'OFF' } : { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
             Target: {

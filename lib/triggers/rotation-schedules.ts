@@ -1,13 +1,13 @@
 import { Aws, CfnOutput, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ProvisionerFunction } from '../provisioner-function.ts';
+import type { Workflow } from '../workflows/workflow-base.ts';
 
 export interface RotationSchedulesProps {
-  readonly rotate: sfn.IStateMachine;
-  readonly refresh: sfn.IStateMachine;
+  readonly rotate: Workflow;
+  readonly refresh: Workflow;
   /** How often each twin-user credential rotates (an EventBridge Scheduler rate expression). */
   readonly rate?: string;
   /** How often brokered access tokens are refreshed: well inside their 1-hour life. */
@@ -23,8 +23,8 @@ export class RotationSchedules extends Construct {
   readonly role: iam.Role;
   private readonly rate: string;
   private readonly tokenRefreshRate: string;
-  private readonly rotate: sfn.IStateMachine;
-  private readonly refresh: sfn.IStateMachine;
+  private readonly rotate: Workflow;
+  private readonly refresh: Workflow;
 
   constructor(scope: Construct, id: string, props: RotationSchedulesProps) {
     super(scope, id);
@@ -39,18 +39,18 @@ export class RotationSchedules extends Construct {
       }),
       description: 'EventBridge Scheduler starts credential rotations',
     });
-    props.rotate.grantStartExecution(this.role);
-    props.refresh.grantStartExecution(this.role);
+    props.rotate.stateMachine.grantStartExecution(this.role);
+    props.refresh.stateMachine.grantStartExecution(this.role);
     new CfnOutput(this, 'RotationScheduleGroup', { value: this.groupName });
   }
 
   /** Lets a workflow function create or delete the schedules of this group, and nothing else. */
   grant(fn: ProvisionerFunction, action: 'scheduler:CreateSchedule' | 'scheduler:DeleteSchedule'): void {
     fn.function.addEnvironment('ROTATION_SCHEDULE_GROUP', this.groupName);
-    fn.function.addEnvironment('ROTATE_STATE_MACHINE_ARN', this.rotate.stateMachineArn);
+    fn.function.addEnvironment('ROTATE_STATE_MACHINE_ARN', this.rotate.stateMachineArnByName);
     fn.function.addEnvironment('ROTATION_SCHEDULER_ROLE_ARN', this.role.roleArn);
     fn.function.addEnvironment('ROTATION_RATE', this.rate);
-    fn.function.addEnvironment('REFRESH_STATE_MACHINE_ARN', this.refresh.stateMachineArn);
+    fn.function.addEnvironment('REFRESH_STATE_MACHINE_ARN', this.refresh.stateMachineArnByName);
     fn.function.addEnvironment('TOKEN_REFRESH_RATE', this.tokenRefreshRate);
     const schedules = `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.groupName}/*`;
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [schedules] }));

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME, STILL_VALID_ERROR_NAME } from '#core/errors.ts';
+import type { ProvisionerFunction } from '../provisioner-function.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 export interface RotateWorkflowProps extends WorkflowProps {
@@ -10,11 +11,20 @@ export interface RotateWorkflowProps extends WorkflowProps {
 }
 
 /**
- * Rotate, twin-user products (DESIGN.md section 2): key on the idle twin -> AWSPENDING -> verify ->
- * AWSCURRENT -> grace period -> old twin removed and its key proven refused. Any failure compensates:
- * before promotion the current key is untouched; after it, the failure is reported.
+ * Rotate (DESIGN.md section 2): a new credential -> AWSPENDING -> verify -> AWSCURRENT -> grace
+ * period -> the old one retired and proven refused. Twin-user products get the new key on the idle
+ * twin; operator products get it from a person (a callback task), who later removes the old one if
+ * the product still accepts it. Any failure compensates: before promotion the current credential is
+ * untouched; after it, the failure is reported.
  */
 export class RotateWorkflow extends Workflow {
+  /** FinalizeRotation's function: it moves the one-time schedule of an expiring credential (the stack grants it). */
+  get finalize(): ProvisionerFunction {
+    const step = this.steps.find(({ task }) => task.node.id === 'FinalizeRotation');
+    if (!step) throw new Error('the rotate workflow has no FinalizeRotation step');
+    return step.fn;
+  }
+
   constructor(scope: Construct, id: string, props: RotateWorkflowProps) {
     super(scope, id, props, 'rotate');
   }
@@ -40,10 +50,19 @@ export class RotateWorkflow extends Workflow {
     issue.fn.grantCredentialSecrets('DescribeSecret', 'PutSecretValue');
     issue.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
 
+    const requestNew = this.operatorTask(
+      'RequestRotatedCredential',
+      'request-rotated-credential',
+      'state',
+      '$.pending',
+      { 'versionId.$': '$.versionId' },
+    );
+    requestNew.fn.grantListSecrets();
+
     const verify = this.step('VerifyPendingKey', 'verify-pending-key', { resultPath: sfn.JsonPath.DISCARD });
     verify.fn.grantReadTargets();
-    verify.fn.grantCredentialSecrets('GetSecretValue');
-    verify.fn.grantKey('kms:Decrypt');
+    verify.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
+    verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, Duration.seconds(2), 5);
 
     const promote = this.step('PromotePendingKey', 'promote-pending-key', {
@@ -52,42 +71,78 @@ export class RotateWorkflow extends Workflow {
     promote.fn.grantCredentialSecrets('DescribeSecret', 'UpdateSecretVersionStage');
 
     const retire = this.step('RetirePreviousKey', 'retire-previous-key', {
+      resultSelector: { 'needsOperator.$': '$.Payload.needsOperator' },
+      resultPath: '$.retired',
+    });
+    const requestRetire = this.operatorTask(
+      'RequestPreviousRevocation',
+      'request-previous-revocation',
+      'state',
+      sfn.JsonPath.DISCARD,
+    );
+    requestRetire.fn.grantCredentialSecrets('GetSecretValue');
+    const prove = this.step('ProvePreviousRevoked', 'prove-previous-revoked', {
       resultPath: sfn.JsonPath.DISCARD,
     });
-    retire.fn.grantReadTargets();
-    retire.fn.grantCredentialSecrets('GetSecretValue');
-    retire.fn.grantKey('kms:Decrypt');
-    this.retryWhile(retire, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
+    for (const step of [retire, prove]) {
+      step.fn.grantReadTargets();
+      step.fn.grantCredentialSecrets('GetSecretValue');
+      step.fn.grantKey('kms:Decrypt');
+      this.retryWhile(step, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
+    }
 
     const finalize = this.step('FinalizeRotation', 'finalize-rotation', { outputPath: '$.Payload' });
     finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource');
+    finalize.fn.grantReadTargets();
     finalize.fn.grantPutEvents();
 
     const compensate = this.step('CompensateRotation', 'compensate-rotation', {
       resultPath: '$.compensation',
     });
     compensate.fn.grantReadTargets();
-    compensate.fn.grantCredentialSecrets('DescribeSecret', 'UpdateSecretVersionStage');
+    compensate.fn.grantCredentialSecrets('DescribeSecret', 'UpdateSecretVersionStage', 'DeleteSecret');
     compensate.fn.grantPutEvents();
     compensate.task.addRetry(RETRYABLE);
     compensate.task.next(
       new sfn.Fail(this, 'RotationFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
     );
-    for (const { task } of [twin, issue, verify, promote, retire, finalize]) {
+    for (const { task } of [
+      twin,
+      issue,
+      requestNew,
+      verify,
+      promote,
+      retire,
+      requestRetire,
+      prove,
+      finalize,
+    ]) {
       task.addRetry(RETRYABLE);
       task.addCatch(compensate.task, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     }
 
+    issue.task.next(verify.task);
+    requestNew.task.next(verify.task);
+    verify.task
+      .next(promote.task)
+      .next(new sfn.Wait(this, 'GracePeriod', { time: sfn.WaitTime.duration(grace) }))
+      .next(retire.task)
+      .next(
+        new sfn.Choice(this, 'PreviousNeedsOperator')
+          .when(
+            sfn.Condition.booleanEquals('$.retired.needsOperator', true),
+            requestRetire.task.next(prove.task).next(finalize.task),
+          )
+          .otherwise(finalize.task),
+      );
     return {
-      definition: validate.task
-        .next(twin.task)
-        .next(issue.task)
-        .next(verify.task)
-        .next(promote.task)
-        .next(new sfn.Wait(this, 'GracePeriod', { time: sfn.WaitTime.duration(grace) }))
-        .next(retire.task)
-        .next(finalize.task),
-      timeout: grace.plus(Duration.hours(1)),
+      definition: validate.task.next(
+        new sfn.Choice(this, 'IssuedBy')
+          .when(sfn.Condition.stringEquals('$.issuance', 'operator'), requestNew.task)
+          .otherwise(twin.task.next(issue.task)),
+      ),
+      // Two operator tasks may each take their full time.
+      timeout: grace.plus(this.operatorTimeout).plus(this.operatorTimeout).plus(Duration.hours(1)),
     };
   }
 }

@@ -3,7 +3,7 @@
  * for transient errors, operator callback tasks, and a Standard state machine with traces,
  * data-free logs and the metadata local/synth.ts reads.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -43,6 +43,11 @@ export interface WorkflowStep {
 
 export abstract class Workflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /**
+   * The state machine's ARN built from its name, for settings of this workflow's own functions
+   * (FinalizeRotation schedules the next rotation): a reference would be a dependency cycle.
+   */
+  readonly stateMachineArnByName: string;
   protected readonly steps: WorkflowStep[] = [];
   protected readonly operatorTimeout: Duration;
   protected readonly operatorHeartbeat: Duration;
@@ -58,6 +63,7 @@ export abstract class Workflow extends Construct {
     this.operatorHeartbeat = props.operatorTaskHeartbeat ?? Duration.days(1);
     const { definition, timeout } = this.define();
     const stateMachineName = `${Stack.of(this).stackName}-${workflow}`;
+    this.stateMachineArnByName = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:${stateMachineName}`;
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -127,8 +133,10 @@ export abstract class Workflow extends Construct {
     handlerId: string,
     input: string,
     resultPath: string,
+    resultSelector?: Record<string, unknown>,
   ): WorkflowStep {
     const step = this.step(stateName, handlerId, {
+      resultSelector,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({
         [`${input}.$`]: '$',

@@ -270,21 +270,23 @@ export function describeVendorConformance(
           }
         });
 
-        it('gives instructions that name what to do and what to submit', () => {
-          const o = operator();
-          // Act
-          const instructions = o.vendor.instructions({
-            target: 't',
-            apiUser: 'ci-reader',
-            owner: 'alice@example.com',
-            ticket: 'CHG1',
-            vdom: 'root',
-            serviceUser: 'svc-ci@example.com',
-          });
-          // Assess
-          expect(instructions.steps.length).toBeGreaterThan(0);
-          expect(instructions.expects.length).toBeGreaterThan(0);
-        });
+        it.each(['provision', 'rotate'] as const)(
+          'gives %s instructions that name the user, the ticket and what to submit',
+          (purpose) => {
+            // Prepare
+            const o = operator();
+            // Act
+            const instructions = o.vendor.instructions(
+              { apiUser: 'ci-reader', ticket: 'CHG1', serviceUser: 'svc-ci@example.com' },
+              purpose,
+            );
+            // Assess
+            expect(instructions.summary).toContain('ci-reader');
+            expect(instructions.summary).toContain('CHG1');
+            expect(instructions.steps.length).toBeGreaterThan(0);
+            expect(instructions.expects.length).toBeGreaterThan(0);
+          },
+        );
       });
   });
 }

@@ -26,9 +26,12 @@ const ROTATE_HANDLERS = [
   'validate-rotation',
   'ensure-twin-user',
   'issue-twin-key',
+  'request-rotated-credential',
   'verify-pending-key',
   'promote-pending-key',
   'retire-previous-key',
+  'request-previous-revocation',
+  'prove-previous-revoked',
   'finalize-rotation',
   'compensate-rotation',
 ];
@@ -286,8 +289,8 @@ describe('ProvisionerStack', () => {
         !actionsOf(s).includes('secretsmanager:ListSecrets'),
     );
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
-    // Finding an owner's credentials, listing targets, reconciling one target.
-    expect(listing).toHaveLength(3);
+    // Finding an owner's credentials, listing targets, reconciling one target, counting a user's keys before a rotation.
+    expect(listing).toHaveLength(4);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -391,17 +394,44 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'],
       },
-      'verify-pending-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
+      'request-rotated-credential': {
+        '*': ['secretsmanager:ListSecrets'],
+        'provisioner/targets/*': read,
+        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
+      // A token broker's verification mints the token consumers read next.
+      'verify-pending-key': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
       'promote-pending-key': {
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
       },
       'retire-previous-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
+      'request-previous-revocation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
+      },
+      'prove-previous-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
       'finalize-rotation': {
+        'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource'],
       },
       'compensate-rotation': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
       },
       'ticket-intake': { '<IntakeWebhookSecret': read },
       'compensate-provision': {
@@ -436,6 +466,8 @@ describe('ProvisionerStack', () => {
       'report-revocation',
       'request-operator-credential',
       'request-operator-revocation',
+      'request-previous-revocation',
+      'request-rotated-credential',
       'retire-credential',
     ]);
     for (const s of Object.values(byHandler).flat()) {
@@ -530,25 +562,41 @@ describe('ProvisionerStack', () => {
     expect(urls.some((v) => /IntakeTicketIntakeFunctionFunctionUrl\w+","FunctionUrl"/.test(v))).toBe(true);
   });
 
-  it('rotates twin users: pending, verify, promote, a grace period, then the old key retired', () => {
+  it('rotates by twin users or by an operator: pending, verify, promote, a grace period, then the old credential retired', () => {
     const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
     const rotate = machines.find((m) => m.Metadata['provisioner:workflow'] === 'rotate');
     const { States: s, StartAt } = JSON.parse(flatten(rotate?.Properties.DefinitionString)) as Definition;
-    const order = [
-      StartAt,
+    const twinPath = [
       'EnsureTwinUser',
       'IssueTwinKey',
       'VerifyPendingKey',
       'PromotePendingKey',
       'GracePeriod',
       'RetirePreviousKey',
-      'FinalizeRotation',
+      'PreviousNeedsOperator',
     ];
     expect(StartAt).toBe('ValidateRotation');
-    for (const [i, name] of order.slice(0, -1).entries()) expect(s[name]?.Next).toBe(order[i + 1]);
+    expect(s.ValidateRotation?.Next).toBe('IssuedBy');
+    expect(s.IssuedBy?.Choices).toEqual([
+      { Variable: '$.issuance', StringEquals: 'operator', Next: 'RequestRotatedCredential' },
+    ]);
+    expect(s.IssuedBy?.Default).toBe('EnsureTwinUser');
+    for (const [i, name] of twinPath.slice(0, -1).entries()) expect(s[name]?.Next).toBe(twinPath[i + 1]);
+    expect(s.RequestRotatedCredential?.Next).toBe('VerifyPendingKey');
+    expect(s.RequestRotatedCredential?.Resource).toMatch(/waitForTaskToken$/);
+    expect(s.RequestRotatedCredential?.ResultSelector).toEqual({ 'versionId.$': '$.versionId' });
+    expect(s.PreviousNeedsOperator?.Default).toBe('FinalizeRotation');
+    expect(s.PreviousNeedsOperator?.Choices).toEqual([
+      { Variable: '$.retired.needsOperator', BooleanEquals: true, Next: 'RequestPreviousRevocation' },
+    ]);
+    expect(s.RequestPreviousRevocation?.Next).toBe('ProvePreviousRevoked');
+    expect(s.ProvePreviousRevoked?.Next).toBe('FinalizeRotation');
     expect(s.GracePeriod).toEqual({ Type: 'Wait', Seconds: 3600, Next: 'RetirePreviousKey' });
-    for (const name of order.slice(1).filter((n) => n !== 'GracePeriod'))
-      expect(s[name]?.Catch).toEqual([
+    const tasks = Object.entries(s).filter(([, state]) => state.Type === 'Task');
+    for (const [name, state] of tasks.filter(
+      ([n]) => !['ValidateRotation', 'CompensateRotation'].includes(n),
+    ))
+      expect(state.Catch, name).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateRotation' },
       ]);
     expect(s.CompensateRotation?.Next).toBe('RotationFailed');
@@ -572,7 +620,16 @@ describe('ProvisionerStack', () => {
     const owners = Object.entries(byHandler).filter(([, st]) =>
       st.some((s) => actionsOf(s).some((a) => a.startsWith('scheduler:'))),
     );
-    expect(owners.map(([id]) => id).sort()).toEqual(['finalize-credential', 'retire-credential']);
+    // FinalizeRotation moves the one-time schedule of a credential its product expires (AutoRABIT ARM).
+    expect(schedulerActions('finalize-rotation').flatMap(actionsOf).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+    ]);
+    expect(owners.map(([id]) => id).sort()).toEqual([
+      'finalize-credential',
+      'finalize-rotation',
+      'retire-credential',
+    ]);
   });
 
   it('reconciles every day, two targets at a time, and alarms on drift that needs a person', () => {

@@ -225,7 +225,7 @@ describe('operator tasks (local runtime)', () => {
     );
     // Assess
     expect(execution.status).toBe('FAILED');
-    expect(causeMessage(execution.cause)).toMatch(/already holds 20 keys.*allows 20 per user/);
+    expect(causeMessage(execution.cause)).toMatch(/already holds 20 other keys.*allows 20 per user/);
     const newEvents = env.eventBus.events.slice(eventsBefore).map((e) => e.DetailType);
     expect(newEvents).not.toContain('credential.action-required');
   });

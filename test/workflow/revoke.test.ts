@@ -127,8 +127,8 @@ describe('revoke workflow (all five products, local runtime)', () => {
     const scheduled = (name: string) =>
       env.scheduler.schedules.has(`${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(name)}`);
     expect(secrets.filter(scheduled)).toEqual([]);
-    // Rotation schedules for the twin-user products, token-refresh schedules for the brokers; none for ARM.
-    expect(others.filter(scheduled)).toEqual(others.slice(0, 4));
+    // Rotation schedules for the twin-user products, token refresh for the brokers, rotation before expiry for ARM.
+    expect(others.filter(scheduled)).toEqual(others);
     const types = env.eventBus.events.slice(eventsBefore).map((e) => e.DetailType);
     expect(types.filter((t) => t === 'credential.revoked')).toHaveLength(5);
     expect(types.filter((t) => t === 'credential.action-required')).toHaveLength(3);

@@ -70,7 +70,6 @@ describe('rotate workflow (twin users, local runtime)', () => {
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
     await env.registerFortiOsTarget('fgt');
     await env.registerFortiManagerTarget('fmg');
-    await env.registerAutoRabitTarget('arm');
     await provision('fgt', 'rot-bot');
     await provision('fmg', 'rot-bot');
   });
@@ -168,15 +167,15 @@ describe('rotate workflow (twin users, local runtime)', () => {
     expect(await consumerCall('fmg', 'rot-bot')).toBe('accepted');
   });
 
-  it('refuses what it cannot rotate: an unknown credential, an operator product', async () => {
+  it('refuses what it cannot rotate: an unknown credential, a name that is not an API user name', async () => {
     // Act
     const unknown = await run(env.rotateStateMachineArn, { target: 'fgt', apiUser: 'nobody' });
-    const operator = await run(env.rotateStateMachineArn, { target: 'arm', apiUser: 'anything' });
+    const hostile = await run(env.rotateStateMachineArn, { target: 'fgt', apiUser: 'a;reboot' });
     // Assess
     expect(unknown.error).toBe('Conflict');
     expect(causeMessage(unknown.cause)).toMatch(/is not an active credential/);
-    expect(operator.error).toBe('ValidationError');
-    expect(causeMessage(operator.cause)).toMatch(/operator task/);
+    expect(hostile.error).toBe('ValidationError');
+    expect(causeMessage(hostile.cause)).toMatch(/apiUser/);
   });
 
   it('leaks no key into histories, outputs, events or logs', async () => {

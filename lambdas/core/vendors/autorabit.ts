@@ -6,10 +6,12 @@
  */
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
 import { httpsJson } from '../http.ts';
-import type { ProvisionRequest, TargetOf } from '../requests.ts';
+import type { TargetOf } from '../requests.ts';
 import { ExpiringTokenMaterial, materialOf } from './material.ts';
 import type {
   CredentialMaterial,
+  OperatorPurpose,
+  OperatorRequest,
   OperatorVendor,
   SubmitHints,
   VendorContext,
@@ -85,16 +87,24 @@ export class AutoRabitVendor implements OperatorVendor {
     };
   }
 
-  instructions(request: ProvisionRequest) {
+  instructions(request: OperatorRequest, purpose: OperatorPurpose) {
     const user = request.serviceUser ?? '(the user named in the request)';
+    const rotating = purpose === 'rotate';
     return {
-      summary: `Create an AutoRABIT ARM API token "${request.apiUser}" for ${user} (ticket ${request.ticket}) and hand it in with its expiry`,
+      summary: rotating
+        ? `Create a new AutoRABIT ARM API token "${request.apiUser}" for ${user} beside the current one (ticket ${request.ticket}) and hand it in with its expiry`
+        : `Create an AutoRABIT ARM API token "${request.apiUser}" for ${user} (ticket ${request.ticket}) and hand it in with its expiry`,
       steps: [
         'Sign in to ARM as an Org Administrator.',
-        `Check that ${user} holds fewer than 10 API tokens (the limit per user license).`,
+        `Check that ${user} holds fewer than ${rotating ? '9' : '10'} API tokens (the limit per user license is 10).`,
         'Hover the Admin tile > API Tokens > Create API Token.',
         `Token Name "${request.apiUser}", Create; copy the token now (it is shown once) and note its expiry.`,
         'Submit it with --stdin (or a file) and --expires-at <the expiry shown>.',
+        ...(rotating
+          ? [
+              'Leave the current token in place: the workflow asks you to revoke it once consumers use the new one.',
+            ]
+          : []),
       ],
       expects: 'the token text, with --expires-at <ISO date>',
     };

@@ -6,10 +6,12 @@
  */
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
 import { httpsJson } from '../http.ts';
-import type { ProvisionRequest, TargetOf } from '../requests.ts';
+import type { TargetOf } from '../requests.ts';
 import { KeyPairMaterial, materialOf } from './material.ts';
 import type {
   CredentialMaterial,
+  OperatorPurpose,
+  OperatorRequest,
   OperatorVendor,
   VendorContext,
   VendorFactory,
@@ -89,16 +91,24 @@ export class FortiCnappVendor implements OperatorVendor {
     };
   }
 
-  instructions(request: ProvisionRequest) {
+  instructions(request: OperatorRequest, purpose: OperatorPurpose) {
     const user = request.serviceUser ?? '(the service user named in the request)';
+    const rotating = purpose === 'rotate';
     return {
-      summary: `Create a FortiCNAPP API key "${request.apiUser}" for service user ${user} (ticket ${request.ticket}) and hand in its key file`,
+      summary: rotating
+        ? `Create a new FortiCNAPP API key "${request.apiUser}" for service user ${user} beside the current one (ticket ${request.ticket}) and hand in its key file`
+        : `Create a FortiCNAPP API key "${request.apiUser}" for service user ${user} (ticket ${request.ticket}) and hand in its key file`,
       steps: [
         'Sign in to the FortiCNAPP console as an account admin (or with write permission on API keys).',
-        `Check that service user ${user} holds fewer than 20 API keys (the product's limit).`,
+        `Check that service user ${user} holds fewer than ${rotating ? '19' : '20'} API keys (the product's limit is 20).`,
         'Settings > Configuration > API keys > Service user API keys > + Add New.',
         `Name the key "${request.apiUser}", toggle "Assign this to a service user", select ${user}, Save.`,
         'Download the generated API key file and submit it as it is.',
+        ...(rotating
+          ? [
+              'Leave the current key enabled: the workflow asks you to delete it once consumers use the new one.',
+            ]
+          : []),
       ],
       expects: 'the downloaded API key file (JSON with keyId and secret)',
     };

@@ -6,11 +6,13 @@
  */
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
 import { type HttpResponse, httpsJson } from '../http.ts';
-import type { ProvisionRequest, TargetOf } from '../requests.ts';
+import type { TargetOf } from '../requests.ts';
 import { materialOf, PasswordMaterial } from './material.ts';
 import type {
   AccessToken,
   CredentialMaterial,
+  OperatorPurpose,
+  OperatorRequest,
   OperatorVendor,
   VendorContext,
   VendorFactory,
@@ -145,7 +147,19 @@ export class FortiFlexVendor implements OperatorVendor {
     };
   }
 
-  instructions(request: ProvisionRequest) {
+  instructions(request: OperatorRequest, purpose: OperatorPurpose) {
+    if (purpose === 'rotate') {
+      return {
+        summary: `Rotate the FortiCloud IAM API user credential of ${request.apiUser} (ticket ${request.ticket}): download new credentials and hand them in`,
+        steps: [
+          'Open the FortiCloud IAM portal (support.fortinet.com/iam) as an IAM administrator.',
+          `Open the API user provisioned for ${request.apiUser} and click "Download Credentials"; set a password for the download.`,
+          'The download resets the password at once; consumers keep the access token the provisioner holds, and the next one is minted from the new password.',
+          'Extract the downloaded archive with that password and submit the extracted file now.',
+        ],
+        expects: 'the extracted FortiCloud credential file',
+      };
+    }
     const profile =
       request.permissionProfile ??
       'a permission profile with FlexVM access (Read, or ReadWrite only if the consumer changes data)';

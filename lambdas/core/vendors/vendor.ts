@@ -99,6 +99,18 @@ export interface OperatorInstructions {
   readonly expects: string;
 }
 
+/** What operator instructions are written from: the request's names, never material. */
+export type OperatorRequest = Pick<
+  ProvisionRequest,
+  'apiUser' | 'ticket' | 'serviceUser' | 'permissionProfile'
+>;
+
+/**
+ * `provision`: the first credential. `rotate`: a second one beside the current, which keeps working
+ * until the rotation retires it (the overlap consumers need).
+ */
+export type OperatorPurpose = 'provision' | 'rotate';
+
 export interface SubmitHints {
   /** When the submitted credential expires (products whose UI sets an expiry, e.g. AutoRABIT ARM). */
   readonly expiresAt?: string;
@@ -107,7 +119,7 @@ export interface SubmitHints {
 /** Products that issue credentials only in their own UI: an operator task hands them in. */
 export interface OperatorVendor extends VendorBase {
   readonly capabilities: VendorCapabilities & { readonly issuance: 'operator' };
-  instructions(request: ProvisionRequest): OperatorInstructions;
+  instructions(request: OperatorRequest, purpose: OperatorPurpose): OperatorInstructions;
   /** Parses the product's own credential file; a clear ValidationError (never echoing the file) otherwise. */
   parseCredentialFile(text: string, hints: SubmitHints): CredentialMaterial;
   /**

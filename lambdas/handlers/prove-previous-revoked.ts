@@ -1,0 +1,6 @@
+import { provePreviousRevoked } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('provePreviousRevoked', (event: unknown) =>
+  provePreviousRevoked(provisionDeps(), event),
+);

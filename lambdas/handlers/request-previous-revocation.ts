@@ -1,0 +1,6 @@
+import { requestPreviousRevocation } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('requestPreviousRevocation', (event: unknown) =>
+  requestPreviousRevocation(provisionDeps(), event),
+);

@@ -1,0 +1,6 @@
+import { requestRotatedCredential } from '#core/rotate.ts';
+import { provisionDeps, workflowStep } from './runtime.ts';
+
+export const handler = workflowStep('requestRotatedCredential', (event: unknown) =>
+  requestRotatedCredential(provisionDeps(), event),
+);

@@ -1,0 +1,248 @@
+/**
+ * The rotate workflow for products that issue credentials only in their own UI (FortiFlex,
+ * FortiCNAPP, AutoRABIT ARM): a person hands in a second credential beside the current one, the
+ * workflow verifies and promotes it, and after the grace period the old one is retired (by the
+ * operator where the product still accepts it) and proven refused. A consumer never sees a refusal.
+ */
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sfnTaskAnswers } from '#cli/task-answers.ts';
+import type { ActionRequiredDetail } from '#core/events.ts';
+import { executionNameFor } from '#core/execution-names.ts';
+import { refuseOperatorTask } from '#core/operator-tasks.ts';
+import { causeMessage } from '#core/provision.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
+import {
+  accessTokenSecretName,
+  CURRENT,
+  credentialSecretName,
+  PENDING,
+  TAG,
+  taskSecretName,
+  versionWithStage,
+} from '#core/secrets.ts';
+import { vendorFor } from '#core/vendors/registry.ts';
+import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
+import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+
+let env: LocalEnvironment;
+let logs: LogCapture;
+const outputs: string[] = [];
+let runs = 0;
+
+const SERVICE_USERS: Record<string, string | undefined> = {
+  flex: undefined,
+  cnapp: 'svc-rotate@example.com',
+  arm: 'rotate-bot',
+};
+
+async function secretValue(name: string): Promise<Record<string, string>> {
+  const answer = await env.secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
+  return JSON.parse(answer.SecretString ?? '{}') as Record<string, string>;
+}
+
+/** Starts an execution and answers its operator tasks as a person would, until it ends. */
+async function runAnswering(
+  stateMachineArn: string,
+  input: Record<string, unknown>,
+  name: string,
+  answer: (task: ActionRequiredDetail) => Promise<unknown> = (task) =>
+    playOperator(env, task, SERVICE_USERS[String(input.target)]),
+) {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  const asked: ActionRequiredDetail[] = [];
+  const described = await answerTasksUntilDone(env, started.executionArn ?? '', async (task) => {
+    asked.push(task);
+    await answer(task);
+  });
+  outputs.push(JSON.stringify(described));
+  return { described, asked };
+}
+
+async function provision(target: string, apiUser: string) {
+  const serviceUser = SERVICE_USERS[target];
+  const request = {
+    target,
+    apiUser,
+    owner: 'kim@example.com',
+    ticket: `ROT-${apiUser}`,
+    ...(serviceUser ? { serviceUser } : {}),
+  };
+  const { described } = await runAnswering(
+    env.provisionStateMachineArn,
+    request,
+    executionNameFor('provision', request.ticket, request),
+  );
+  expect(described.status, causeMessage(described.cause)).toBe('SUCCEEDED');
+}
+
+/**
+ * What a consumer does: FortiFlex consumers use the broker's access token; the others read
+ * AWSCURRENT and call the product with it.
+ */
+async function consumerCall(target: string, apiUser: string): Promise<string> {
+  const secretName = credentialSecretName(target, apiUser);
+  if (target === 'flex') {
+    const { accessToken } = await secretValue(accessTokenSecretName(secretName));
+    return env.fortiflex.tokenWorks(accessToken ?? '') ? 'accepted' : 'rejected';
+  }
+  const vendor = vendorFor({ target: await env.store.loadTarget(target) });
+  return (await vendor.verify((await secretValue(secretName)) as never)).outcome;
+}
+
+async function stages(target: string, apiUser: string) {
+  const description = await env.store.describe(credentialSecretName(target, apiUser));
+  return {
+    current: description && versionWithStage(description, CURRENT),
+    pending: description && versionWithStage(description, PENDING),
+  };
+}
+
+const rotate = (target: string, apiUser: string) => ({
+  stateMachineArn: env.rotateStateMachineArn,
+  input: { target, apiUser },
+  name: `rotate-${target}-${apiUser}-${++runs}`,
+});
+
+describe('rotate workflow (operator products, local runtime)', () => {
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    await env.registerFortiFlexTarget('flex');
+    await env.registerFortiCnappTarget('cnapp');
+    await env.registerAutoRabitTarget('arm');
+    for (const target of ['flex', 'cnapp', 'arm']) await provision(target, 'rot-api');
+  });
+
+  afterAll(async () => {
+    logs?.stop();
+    await env?.close();
+  });
+
+  beforeEach(() => {
+    env.lambdaFaults.clear();
+    env.stepFunctions.service.callbackTimeoutOverrideMs = undefined;
+  });
+
+  it.each([
+    ['flex', false],
+    ['cnapp', true],
+    ['arm', true],
+  ])(
+    'on %s, a second credential from the operator replaces the first while a consumer never sees a refusal (operator retires the old one: %s)',
+    async (target, retiredByOperator) => {
+      // Prepare
+      const seen: string[] = [];
+      env.lambdaFaults.beforeEach = async () => {
+        seen.push(await consumerCall(target, 'rot-api'));
+      };
+      const before = await secretValue(credentialSecretName(target, 'rot-api'));
+      const { stateMachineArn, input, name } = rotate(target, 'rot-api');
+      // Act
+      const { described, asked } = await runAnswering(stateMachineArn, input, name);
+      // Assess
+      expect(described.status, causeMessage(described.cause)).toBe('SUCCEEDED');
+      expect(asked.map((task) => task.action)).toEqual(retiredByOperator ? ['rotate', 'revoke'] : ['rotate']);
+      expect(asked[0]).toMatchObject({ taskId: name, target, ticket: 'ROT-rot-api' });
+      expect(seen.length).toBeGreaterThan(5);
+      expect(seen.filter((outcome) => outcome !== 'accepted')).toEqual([]);
+      const vendor = vendorFor({ target: await env.store.loadTarget(target) });
+      expect((await vendor.verify(before as never)).outcome).not.toBe('accepted');
+      expect(await consumerCall(target, 'rot-api')).toBe('accepted');
+      expect(await stages(target, 'rot-api')).toMatchObject({ pending: undefined });
+      for (const task of asked) expect(await env.store.describe(taskSecretName(task.taskId))).toBeUndefined();
+    },
+  );
+
+  it('an expiring ARM token has a one-time schedule before its expiry, moved by each rotation', async () => {
+    // Prepare
+    const secretName = credentialSecretName('arm', 'rot-api');
+    const key = `${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(secretName)}`;
+    const expressionBefore = env.scheduler.schedules.get(key)?.ScheduleExpression;
+    const { stateMachineArn, input, name } = rotate('arm', 'rot-api');
+    // Act
+    const { described } = await runAnswering(stateMachineArn, input, name);
+    // Assess
+    expect(described.status, causeMessage(described.cause)).toBe('SUCCEEDED');
+    const schedule = env.scheduler.schedules.get(key);
+    const expiresAt = Date.parse((await env.store.describe(secretName))?.tags[TAG.expiresAt] ?? '');
+    // The simulated operator's tokens live 90 days: rotation starts 21 days before the new expiry.
+    const rotateAt = new Date(expiresAt - 21 * 24 * 3600 * 1000).toISOString().slice(0, 19);
+    expect(expressionBefore).toMatch(/^at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)$/);
+    expect(schedule?.ScheduleExpression).toBe(`at(${rotateAt})`);
+    expect(schedule?.ScheduleExpressionTimezone).toBe('UTC');
+    expect(schedule?.Target).toMatchObject({ Arn: env.rotateStateMachineArn });
+  });
+
+  it('a refused rotation task leaves the current credential current and working', async () => {
+    // Prepare
+    const before = await stages('cnapp', 'rot-api');
+    const { stateMachineArn, input, name } = rotate('cnapp', 'rot-api');
+    // Act
+    const { described } = await runAnswering(stateMachineArn, input, name, (task) =>
+      refuseOperatorTask(
+        { store: env.store, vendorFor, answers: sfnTaskAnswers(env.sfnClient), now: () => new Date() },
+        { taskId: task.taskId, reason: 'no change window this week' },
+      ),
+    );
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('OperatorRefused');
+    expect(await stages('cnapp', 'rot-api')).toEqual({ current: before.current, pending: undefined });
+    expect(await consumerCall('cnapp', 'rot-api')).toBe('accepted');
+    const failed = env.eventBus.events.findLast((e) => e.DetailType === 'credential.rotation-failed');
+    expect(JSON.parse(failed?.Detail ?? '{}').reason).toMatch(/^the current key is untouched/);
+  });
+
+  it('a rotation task that expires unanswered leaves the current credential and no task behind', async () => {
+    // Prepare
+    env.stepFunctions.service.callbackTimeoutOverrideMs = 1;
+    const before = await stages('arm', 'rot-api');
+    const { stateMachineArn, input, name } = rotate('arm', 'rot-api');
+    // Act
+    const { described } = await runAnswering(stateMachineArn, input, name, async () => {});
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('States.Timeout');
+    expect(await stages('arm', 'rot-api')).toEqual({ current: before.current, pending: undefined });
+    expect(await env.store.describe(taskSecretName(name))).toBeUndefined();
+    expect(await consumerCall('arm', 'rot-api')).toBe('accepted');
+  });
+
+  it('refuses before asking anyone when the product user has no room for the overlap (FortiCNAPP: 20 keys)', async () => {
+    // Prepare: 19 other keys of the same service user are managed here; rotating needs 2 more.
+    for (let i = 0; i < 19; i++) {
+      await env.store.ensureCredentialSecret(credentialSecretName('cnapp', `other-${i}`), {
+        [TAG.target]: 'cnapp',
+        [TAG.vendor]: 'forticnapp',
+        [TAG.serviceUser]: 'svc-rotate@example.com',
+        [TAG.status]: 'active',
+      });
+    }
+    const { stateMachineArn, input, name } = rotate('cnapp', 'rot-api');
+    // Act
+    const { described, asked } = await runAnswering(stateMachineArn, input, name);
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(causeMessage(described.cause)).toMatch(/holds 19 other keys.*old and the new key at once/);
+    expect(asked).toEqual([]);
+    expect(await consumerCall('cnapp', 'rot-api')).toBe('accepted');
+  });
+
+  it('leaks no credential or token into histories, outputs, events or logs', async () => {
+    // Act
+    const found = scanForMaterial(collectIssuedMaterial(env), {
+      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+      outputs,
+      events: env.eventBus.events.map((e) => JSON.stringify(e)),
+      logs: logs.lines,
+    });
+    // Assess
+    expect(found).toEqual([]);
+  });
+});
