@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { HANDLER_BUNDLING } from './bundling.ts';
 
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
 export const HANDLER_METADATA = 'provisioner:handler';
@@ -70,15 +71,13 @@ export class ProvisionerFunction extends Construct {
         minify: true,
         sourceMap: true,
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // The SDK is bundled (+~320 KB) so Lambda runs the SDK version the tests ran, not the runtime's.
-        // ssh2's native speed-ups are optional (it falls back to JS when their require fails): keep them out.
-        externalModules: ['cpu-features'],
-        esbuildArgs: { '--external:*.node': true },
-        // CommonJS dependencies bundled into ESM still call require(); give them one.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        target: HANDLER_BUNDLING.target,
+        mainFields: [...HANDLER_BUNDLING.mainFields],
+        externalModules: [...HANDLER_BUNDLING.externalModules],
+        esbuildArgs: Object.fromEntries(
+          HANDLER_BUNDLING.externalPatterns.map((p) => [`--external:${p}`, true]),
+        ),
+        banner: HANDLER_BUNDLING.banner,
       },
     });
     (this.function.node.defaultChild as CfnFunction).addMetadata(HANDLER_METADATA, props.handlerId);

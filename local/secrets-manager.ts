@@ -35,7 +35,8 @@ export interface LocalSecretsManagerOptions {
 }
 
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-const WRITES = new Set([
+/** The actions that share the write quota (AWS: 50 requests per second). */
+export const WRITES: ReadonlySet<string> = new Set([
   'CreateSecret',
   'PutSecretValue',
   'UpdateSecretVersionStage',
@@ -94,6 +95,9 @@ export class LocalSecretsManager {
     return [...this.storedValues];
   }
 
+  /** How many times each action was called (the benchmark counts reads and writes per operation). */
+  readonly calls = new Map<string, number>();
+
   /** The actions, AWS field names in and out; `throttled` applies the write quota first. */
   readonly operations: Record<string, (input: Record<string, unknown>) => unknown> = Object.fromEntries(
     Object.entries({
@@ -110,6 +114,7 @@ export class LocalSecretsManager {
     }).map(([name, run]) => [
       name,
       (input: Record<string, unknown>) => {
+        this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
         if (WRITES.has(name)) this.countWrite();
         return run(input);
       },

@@ -283,6 +283,11 @@ export class LocalStepFunctions {
     await Promise.all(running.map((e) => e.finished));
   }
 
+  /** One execution's history (the benchmark counts its state transitions). */
+  historyOf(executionArn: string): readonly HistoryEvent[] {
+    return this.execution(executionArn).history;
+  }
+
   /** Every execution's history (for leak scans). */
   allHistories(): HistoryEvent[][] {
     return [...this.executions.values()].map((e) => e.history);

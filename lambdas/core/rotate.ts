@@ -302,7 +302,6 @@ export async function finalizeRotation(deps: ProvisionDeps, input: unknown) {
   const state = parseState(input);
   const pending = requirePending(state);
   const description = await deps.store.describe(state.secretArn);
-  await deps.store.tag(state.secretArn, { [TAG.rotatedAt]: deps.now().toISOString() });
   // A credential that expires rotates again before its new expiry: its one-time schedule moves.
   const { vendor } = await vendorOf(deps, state.request.target);
   const schedule = scheduleFor(vendor.capabilities, description?.tags[TAG.expiresAt], deps.now());

@@ -39,7 +39,6 @@ export const TAG = {
   /** The product user a key belongs to (FortiCNAPP service user, ARM user): counted against its key limit. */
   serviceUser: 'provisioner:service-user',
   expiresAt: 'provisioner:expires-at',
-  rotatedAt: 'provisioner:rotated-at',
   /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */
   kind: 'provisioner:kind',
   deadline: 'provisioner:deadline',

@@ -92,7 +92,8 @@ export class RotateWorkflow extends Workflow {
     }
 
     const finalize = this.step('FinalizeRotation', 'finalize-rotation', { outputPath: '$.Payload' });
-    finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource');
+    // The current version's CreatedDate says when it rotated: no tag write needed.
+    finalize.fn.grantCredentialSecrets('DescribeSecret');
     finalize.fn.grantReadTargets();
     finalize.fn.grantPutEvents();
 

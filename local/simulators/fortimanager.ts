@@ -148,6 +148,7 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
             const stream = acceptExec();
             const match = /^execute api-user generate-key ([A-Za-z0-9._-]{1,35})$/.exec(info.command);
             const target = match?.[1] ? users.get(match[1]) : undefined;
+            requestsLog.push({ method: 'SSH', url: 'execute api-user generate-key', code: target ? 0 : -3 });
             if (!target) {
               stream.write('Command fail. Return code -3\n');
               stream.exit(1);

@@ -425,7 +425,7 @@ describe('ProvisionerStack', () => {
       'prove-previous-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
       'finalize-rotation': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource'],
+        'provisioner/*': ['secretsmanager:DescribeSecret'],
       },
       'compensate-rotation': {
         'provisioner/targets/*': read,

@@ -1,0 +1,179 @@
+/**
+ * Per operation (provision, rotate, revoke) and per product: what one run costs in vendor API
+ * calls, Secrets Manager reads and writes, Step Functions state transitions and Lambda
+ * invocations, measured on the embedded default with the real handlers and simulators.
+ */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import type { LocalEnvironment } from '#local/environment.ts';
+import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
+import { WRITES } from '#local/secrets-manager.ts';
+
+export type Operation = 'provision' | 'rotate' | 'revoke';
+
+export interface OperationCounts {
+  vendorCalls: number;
+  secretsReads: number;
+  secretsWrites: number;
+  stateTransitions: number;
+  lambdaInvocations: number;
+  /** Sum of Task state durations (ms): what Lambda bills, measured here on the local runtime. */
+  lambdaMs: number;
+}
+
+export interface ProductCase {
+  readonly product: string;
+  readonly target: string;
+  readonly request: Record<string, unknown>;
+}
+
+/** One credential per product, each of its own owner so a revocation touches exactly one. */
+export const PRODUCT_CASES: readonly ProductCase[] = [
+  {
+    product: 'fortios',
+    target: 'bench-fgt',
+    request: {
+      trustedHosts: ['127.0.0.1/32'],
+      accessProfile: { name: 'bench-ro', permissions: { 'fwgrp.address': 'read' } },
+    },
+  },
+  {
+    product: 'fortimanager',
+    target: 'bench-fmg',
+    request: {
+      trustedHosts: ['127.0.0.1/32'],
+      accessProfile: { name: 'bench-ro', permissions: { 'fwgrp.address': 'read' } },
+    },
+  },
+  { product: 'fortiflex', target: 'bench-flex', request: {} },
+  { product: 'forticnapp', target: 'bench-cnapp', request: { serviceUser: 'svc-bench@example.com' } },
+  { product: 'autorabit', target: 'bench-arm', request: { serviceUser: 'bench-bot' } },
+];
+
+export async function registerBenchTargets(env: LocalEnvironment): Promise<void> {
+  await env.registerFortiOsTarget('bench-fgt');
+  await env.registerFortiManagerTarget('bench-fmg');
+  await env.registerFortiFlexTarget('bench-flex');
+  await env.registerFortiCnappTarget('bench-cnapp');
+  await env.registerAutoRabitTarget('bench-arm');
+}
+
+function vendorRequests(env: LocalEnvironment, product: string): number {
+  switch (product) {
+    case 'fortios':
+      return env.fortios.state.requestsLog.length;
+    case 'fortimanager':
+      return env.fortimanager.state.requestsLog.length;
+    case 'fortiflex':
+      return env.fortiflex.requestsLog.length;
+    case 'forticnapp':
+      return env.forticnapp.requestsLog.length;
+    default:
+      return env.autorabit.requestsLog.length;
+  }
+}
+
+function secretsCalls(env: LocalEnvironment): { reads: number; writes: number } {
+  let reads = 0;
+  let writes = 0;
+  for (const [action, n] of env.secretsManager.store.calls) {
+    if (WRITES.has(action)) writes += n;
+    else reads += n;
+  }
+  return { reads, writes };
+}
+
+/** State transitions as Step Functions bills them: every state entered, every retry. */
+function transitionsAndTasks(env: LocalEnvironment, executionArn: string) {
+  const history = env.stepFunctions.service.historyOf(executionArn);
+  let transitions = 0;
+  let lambdaMs = 0;
+  const entered = new Map<string, number>();
+  for (const event of history) {
+    if (event.type.endsWith('StateEntered')) {
+      transitions += 1;
+      const name = String((event.stateEnteredEventDetails as { name?: string } | undefined)?.name);
+      if (event.type === 'TaskStateEntered') entered.set(name, event.timestamp);
+    }
+    if (event.type === 'TaskStateExited' || event.type === 'TaskFailed') {
+      const name = String((event.stateExitedEventDetails as { name?: string } | undefined)?.name);
+      const start = entered.get(name);
+      if (start !== undefined) lambdaMs += event.timestamp - start;
+    }
+  }
+  return { transitions, lambdaMs };
+}
+
+/**
+ * Runs one operation to its end (answering operator tasks as a person would) and returns what it
+ * cost. Executions other than the measured one (none here) would be counted too: run one at a time.
+ */
+export async function measure(
+  env: LocalEnvironment,
+  product: ProductCase,
+  operation: Operation,
+  apiUser: string,
+): Promise<OperationCounts> {
+  const owner = `${apiUser}@bench.example.com`;
+  const { input, stateMachineArn, name } = operationInput(env, product, operation, apiUser, owner);
+  let invocations = 0;
+  env.lambdaFaults.beforeEach = async () => {
+    invocations += 1;
+  };
+  const vendorBefore = vendorRequests(env, product.product);
+  const secretsBefore = secretsCalls(env);
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  const executionArn = started.executionArn ?? '';
+  const serviceUser = product.request.serviceUser as string | undefined;
+  const described = await answerTasksUntilDone(env, executionArn, (task) =>
+    playOperator(env, task, serviceUser),
+  );
+  env.lambdaFaults.beforeEach = undefined;
+  if (described.status !== 'SUCCEEDED') {
+    throw new Error(
+      `${operation} on ${product.product} ${described.status}: ${causeMessage(described.cause)}`,
+    );
+  }
+  const secretsAfter = secretsCalls(env);
+  const { transitions, lambdaMs } = transitionsAndTasks(env, executionArn);
+  return {
+    vendorCalls: vendorRequests(env, product.product) - vendorBefore,
+    secretsReads: secretsAfter.reads - secretsBefore.reads,
+    secretsWrites: secretsAfter.writes - secretsBefore.writes,
+    stateTransitions: transitions,
+    lambdaInvocations: invocations,
+    lambdaMs,
+  };
+}
+
+function operationInput(
+  env: LocalEnvironment,
+  product: ProductCase,
+  operation: Operation,
+  apiUser: string,
+  owner: string,
+) {
+  if (operation === 'provision') {
+    const input = { ...product.request, target: product.target, apiUser, owner, ticket: `BENCH-${apiUser}` };
+    return {
+      input,
+      stateMachineArn: env.provisionStateMachineArn,
+      name: executionNameFor('provision', input.ticket, input),
+    };
+  }
+  if (operation === 'rotate') {
+    return {
+      input: { target: product.target, apiUser },
+      stateMachineArn: env.rotateStateMachineArn,
+      name: `rotate-${product.target}-${apiUser}`,
+    };
+  }
+  return {
+    input: { owner, reason: 'benchmark' },
+    stateMachineArn: env.revokeStateMachineArn,
+    name: `revoke-${product.target}-${apiUser}`,
+  };
+}

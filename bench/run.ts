@@ -1,0 +1,167 @@
+/**
+ * `npm run bench`: the figures of issue 6 on the embedded default, printed as a table and written
+ * to bench-results.json (figure name -> number, plus the run's parameters).
+ *
+ *   npm run bench -- [--cold-starts 20] [--skip-bundles]
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalEnvironment } from '#local/environment.ts';
+import { captureLambdaLogs } from '#local/log-capture.ts';
+import { renderTable } from '#local/table.ts';
+import { handlerIds, measureHandler } from './bundles.ts';
+import { monthlyPerThousand, perNativeRotation, perRotation } from './cost.ts';
+import { MAX_SECRETS_WRITES, MINIMUM_VENDOR_CALLS } from './minimums.ts';
+import {
+  measure,
+  type Operation,
+  type OperationCounts,
+  PRODUCT_CASES,
+  registerBenchTargets,
+} from './operations.ts';
+
+const BUNDLE_TARGET_BYTES = 250 * 1024;
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'cold-starts': { type: 'string', default: '20' },
+      'skip-bundles': { type: 'boolean', default: false },
+    },
+  });
+  const coldStarts = Number(values['cold-starts']);
+  if (!Number.isInteger(coldStarts) || coldStarts < 1 || coldStarts > 200) {
+    process.stderr.write('--cold-starts must be an integer from 1 to 200\n');
+    return 2;
+  }
+  const figures: Record<string, number> = {};
+  const parameters = {
+    coldStarts,
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    measuredAt: new Date().toISOString(),
+  };
+  say(
+    `credential-provisioner benchmark (${parameters.cpus} × ${parameters.cpuModel}, Node ${parameters.node})`,
+  );
+  say();
+
+  // 1. Per operation and product.
+  const logs = captureLambdaLogs();
+  const env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+  const counts = new Map<string, OperationCounts>();
+  try {
+    await registerBenchTargets(env);
+    for (const product of PRODUCT_CASES) {
+      for (const operation of ['provision', 'rotate', 'revoke'] as Operation[]) {
+        counts.set(`${product.product}.${operation}`, await measure(env, product, operation, 'bench-api'));
+      }
+    }
+  } finally {
+    logs.stop();
+    await env.close();
+  }
+  const rows: string[][] = [];
+  let vendorMet = true;
+  let writesMet = true;
+  for (const [key, c] of counts) {
+    const [product = '', operation = ''] = key.split('.');
+    const minimum = MINIMUM_VENDOR_CALLS[product]?.[operation as Operation]?.calls ?? Number.NaN;
+    const writeCap = MAX_SECRETS_WRITES[operation as Operation];
+    vendorMet &&= c.vendorCalls === minimum;
+    if (writeCap !== undefined) writesMet &&= c.secretsWrites <= writeCap;
+    for (const [name, value] of Object.entries(c)) figures[`${key}.${name}`] = value;
+    figures[`${key}.vendorCallsMinimum`] = minimum;
+    rows.push([
+      product,
+      operation,
+      `${c.vendorCalls} (min ${minimum})`,
+      String(c.secretsReads),
+      `${c.secretsWrites}${writeCap === undefined ? '' : ` (≤ ${writeCap})`}`,
+      String(c.stateTransitions),
+      String(c.lambdaInvocations),
+      String(c.lambdaMs),
+    ]);
+  }
+  say('Per operation (one credential; operator steps answered as a person would)');
+  say(
+    renderTable(
+      [
+        'product',
+        'operation',
+        'vendor calls',
+        'SM reads',
+        'SM writes',
+        'transitions',
+        'Lambda calls',
+        'Lambda ms',
+      ],
+      rows,
+    ),
+  );
+  say(
+    `  vendor calls at their minimum: ${vendorMet ? 'yes' : 'NO'}; Secrets Manager writes within target: ${writesMet ? 'yes' : 'NO'}`,
+  );
+  say();
+
+  // 2. Cost model: FortiOS twin rotation (the automated case) against Secrets Manager's own rotation.
+  const rotation = counts.get('fortios.rotate');
+  if (rotation) {
+    const ours = perRotation(rotation);
+    const native = perNativeRotation(rotation);
+    const costRows = (['daily', 'weekly'] as const).map((cadence) => {
+      figures[`cost.perThousand.${cadence}.provisioner`] = monthlyPerThousand(ours, cadence);
+      figures[`cost.perThousand.${cadence}.secretsManagerRotation`] = monthlyPerThousand(native, cadence);
+      return [
+        cadence,
+        `$${monthlyPerThousand(ours, cadence).toFixed(2)}`,
+        `$${monthlyPerThousand(native, cadence).toFixed(2)}`,
+      ];
+    });
+    figures['cost.perRotation.provisioner'] = ours;
+    figures['cost.perRotation.secretsManagerRotation'] = native;
+    say('Cost per 1,000 credentials per month (storage $400 included in both; us-east-1 prices)');
+    say(
+      renderTable(['rotation', 'this system (Step Functions)', 'Secrets Manager rotation Lambda'], costRows),
+    );
+    say();
+  }
+
+  // 3. Per handler: bundle size and cold start.
+  if (!values['skip-bundles']) {
+    const outDir = await mkdtemp(join(tmpdir(), 'provisioner-bench-'));
+    try {
+      const handlerRows: string[][] = [];
+      let under = 0;
+      const ids = await handlerIds();
+      for (const handler of ids) {
+        const f = await measureHandler(handler, outDir, coldStarts);
+        figures[`bundle.${handler}.bytes`] = f.bytes;
+        figures[`coldStart.${handler}.medianMs`] = Math.round(f.coldStartMs * 10) / 10;
+        if (f.bytes <= BUNDLE_TARGET_BYTES) under += 1;
+        handlerRows.push([handler, `${(f.bytes / 1024).toFixed(0)} KB`, `${f.coldStartMs.toFixed(1)} ms`]);
+      }
+      figures['bundle.underTarget'] = under;
+      figures['bundle.handlers'] = ids.length;
+      say(
+        `Per handler (esbuild, minified, as deployed; median module init over ${coldStarts} fresh processes)`,
+      );
+      say(renderTable(['handler', 'bundle (target ≤ 250 KB)', 'cold start'], handlerRows));
+      say(`  handlers under the 250 KB target: ${under} of ${ids.length}`);
+      say();
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }
+
+  await writeFile('bench-results.json', `${JSON.stringify({ parameters, figures }, null, 2)}\n`);
+  say('written: bench-results.json');
+  return 0;
+}
+
+process.exitCode = await main();
