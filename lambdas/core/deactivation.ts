@@ -84,7 +84,7 @@ export function revocationFromEvent(event: unknown): RevocationStart {
     };
   }
   throw new ValidationError(
-    `not a deactivation event this system knows (source ${JSON.stringify(source).slice(0, 60)})`,
+    `not a deactivation event this system knows (source ${(JSON.stringify(source) ?? 'none').slice(0, 60)})`,
   );
 }
 
