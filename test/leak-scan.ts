@@ -63,3 +63,18 @@ export function scanForMaterial(
   }
   return hits;
 }
+
+/**
+ * Scans everything a local run kept (every execution history and every event) plus the given
+ * sources (outputs, captured logs, CLI output) for any material the simulators issued.
+ */
+export function scanEnvironment(
+  env: LocalEnvironment,
+  sources: Record<string, readonly string[]>,
+): LeakHit[] {
+  return scanForMaterial(collectIssuedMaterial(env), {
+    histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+    events: env.eventBus.events.map((e) => JSON.stringify(e)),
+    ...sources,
+  });
+}

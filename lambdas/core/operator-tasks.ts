@@ -32,14 +32,14 @@ export const RefusalReason = z
   .max(200)
   .regex(/^[\w .,:;@()/+'-]*$/, "may only hold letters, digits, spaces and .,:;@()/+'-");
 
-export const OperatorTaskInput = z
-  .object({
-    state: ProvisionState,
-    taskToken: z.string().min(1).max(4096),
-    timeoutSeconds: z.number().int().positive(),
-    heartbeatSeconds: z.number().int().positive(),
-  })
-  .strict();
+/** What every callback task's Lambda gets beside its own input: the token and the task's two bounds. */
+export const CALLBACK_TASK_FIELDS = {
+  taskToken: z.string().min(1).max(4096),
+  timeoutSeconds: z.number().int().positive(),
+  heartbeatSeconds: z.number().int().positive(),
+};
+
+export const OperatorTaskInput = z.object({ state: ProvisionState, ...CALLBACK_TASK_FIELDS }).strict();
 
 /** The error name a refusal fails the task with (Step Functions error name). */
 export const OPERATOR_REFUSED = 'OperatorRefused';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CredentialStillValidError, FatalError } from './errors.ts';
-import { openOperatorTask } from './operator-tasks.ts';
+import { CALLBACK_TASK_FIELDS, openOperatorTask } from './operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, vendorOf } from './provision.ts';
 import { OwnerId, parseInput } from './requests.ts';
@@ -123,14 +123,7 @@ export function revocationTaskId(requestId: string, secretName: string): string 
   return `${requestId.slice(0, 69)}-${hash}`;
 }
 
-export const OperatorRevocationInput = z
-  .object({
-    item: RevocationItem,
-    taskToken: z.string().min(1).max(4096),
-    timeoutSeconds: z.number().int().positive(),
-    heartbeatSeconds: z.number().int().positive(),
-  })
-  .strict();
+export const OperatorRevocationInput = z.object({ item: RevocationItem, ...CALLBACK_TASK_FIELDS }).strict();
 
 /** RequestOperatorRevocation (callback task): asks a person to revoke in the product's UI, then to confirm. */
 export async function requestOperatorRevocation(deps: ProvisionDeps, input: unknown) {

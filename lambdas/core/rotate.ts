@@ -15,7 +15,7 @@ import {
   FatalError,
   ValidationError,
 } from './errors.ts';
-import { checkKeyLimit, openOperatorTask } from './operator-tasks.ts';
+import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from './operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, keepAccessToken, vendorOf } from './provision.ts';
 import { ApiUserName, parseInput, TargetName } from './requests.ts';
@@ -124,14 +124,7 @@ export async function validateRotation(
   };
 }
 
-export const RotationTaskInput = z
-  .object({
-    state: RotationState,
-    taskToken: z.string().min(1).max(4096),
-    timeoutSeconds: z.number().int().positive(),
-    heartbeatSeconds: z.number().int().positive(),
-  })
-  .strict();
+export const RotationTaskInput = z.object({ state: RotationState, ...CALLBACK_TASK_FIELDS }).strict();
 
 async function operatorTaskContext(deps: ProvisionDeps, input: unknown) {
   const { state, ...bounds } = parseInput(RotationTaskInput, input, 'rotation task input');

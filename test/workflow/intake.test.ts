@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BYTES, signWebhook } from '#core/intake.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+import { scanEnvironment } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;
@@ -222,10 +222,8 @@ describe('ticketing intake (function URL, local runtime)', () => {
 
   it('leaks neither the webhook secret nor any key into answers, histories, events or logs', async () => {
     // Act
-    const found = scanForMaterial(collectIssuedMaterial(env), {
+    const found = scanEnvironment(env, {
       answers,
-      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
-      events: env.eventBus.events.map((e) => JSON.stringify(e)),
       logs: logs.lines,
     });
     // Assess

@@ -19,7 +19,7 @@ import {
   revokeInProductUi,
   submitAsOperator,
 } from '#local/operator.ts';
-import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+import { scanEnvironment } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;
@@ -254,10 +254,8 @@ describe('revoke workflow (all five products, local runtime)', () => {
 
   it('leaks no material into histories, outputs, events or logs', async () => {
     // Act
-    const found = scanForMaterial(collectIssuedMaterial(env), {
-      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+    const found = scanEnvironment(env, {
       outputs,
-      events: env.eventBus.events.map((e) => JSON.stringify(e)),
       logs: logs.lines,
     });
     // Assess

@@ -26,7 +26,7 @@ import { vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
-import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+import { scanEnvironment } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;
@@ -236,10 +236,8 @@ describe('rotate workflow (operator products, local runtime)', () => {
 
   it('leaks no credential or token into histories, outputs, events or logs', async () => {
     // Act
-    const found = scanForMaterial(collectIssuedMaterial(env), {
-      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+    const found = scanEnvironment(env, {
       outputs,
-      events: env.eventBus.events.map((e) => JSON.stringify(e)),
       logs: logs.lines,
     });
     // Assess

@@ -13,7 +13,7 @@ import { CURRENT, credentialSecretName, PENDING, versionWithStage } from '#core/
 import { vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
+import { scanEnvironment } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;
@@ -180,10 +180,8 @@ describe('rotate workflow (twin users, local runtime)', () => {
 
   it('leaks no key into histories, outputs, events or logs', async () => {
     // Act
-    const found = scanForMaterial(collectIssuedMaterial(env), {
-      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+    const found = scanEnvironment(env, {
       outputs,
-      events: env.eventBus.events.map((e) => JSON.stringify(e)),
       logs: logs.lines,
     });
     // Assess
