@@ -267,27 +267,34 @@ export async function retirePreviousKey(
   input: unknown,
 ): Promise<{ needsOperator: boolean }> {
   const state = parseState(input);
-  const { vendor } = await vendorOf(deps, state.request.target);
-  if (state.issuance === 'operator') return { needsOperator: !(await previousRefused(deps, state)) };
-  await asApiVendor(vendor).revoke(state.currentUser);
-  await provePreviousRevoked(deps, state);
+  const product = await vendorOf(deps, state.request.target);
+  if (state.issuance === 'api') await asApiVendor(product.vendor).revoke(state.currentUser);
+  const refused = await previousRefused(deps, state, product);
+  if (state.issuance === 'operator') return { needsOperator: !refused };
+  if (!refused) throw stillValid(state);
   return { needsOperator: false };
 }
 
-async function previousRefused(deps: ProvisionDeps, state: RotationState): Promise<boolean> {
-  const { vendor, target } = await vendorOf(deps, state.request.target);
+async function previousRefused(
+  deps: ProvisionDeps,
+  state: RotationState,
+  { vendor, target }: Awaited<ReturnType<typeof vendorOf>>,
+): Promise<boolean> {
   const previous = await deps.store.readVersion(state.secretArn, state.currentVersionId);
   return (await vendor.verify(materialOf(target.vendor, previous))).outcome !== 'accepted';
+}
+
+function stillValid(state: RotationState): CredentialStillValidError {
+  return new CredentialStillValidError(
+    `${state.request.target} still accepts the previous credential of ${state.currentUser}`,
+  );
 }
 
 /** ProvePreviousRevoked: the product refuses the previous credential now (retried while it forgets it). */
 export async function provePreviousRevoked(deps: ProvisionDeps, input: unknown): Promise<void> {
   const state = parseState(input);
-  if (!(await previousRefused(deps, state))) {
-    throw new CredentialStillValidError(
-      `${state.request.target} still accepts the previous credential of ${state.currentUser}`,
-    );
-  }
+  if (!(await previousRefused(deps, state, await vendorOf(deps, state.request.target))))
+    throw stillValid(state);
 }
 
 /** FinalizeRotation: tags the rotation and announces it (names and version ids only). */
