@@ -130,7 +130,7 @@ export async function ensureAccessProfile(deps: ProvisionDeps, state: ProvisionS
 export async function createApiUser(deps: ProvisionDeps, state: ProvisionState) {
   const { vendor } = await vendorOf(deps, state.request.target);
   const { request } = state;
-  return asApiVendor(vendor).ensureUser({
+  const ensured = await asApiVendor(vendor).ensureUser({
     name: request.apiUser,
     profile: requiredOf(request.accessProfile, 'accessProfile').name,
     trustedHosts: requiredOf(request.trustedHosts, 'trustedHosts'),
@@ -138,6 +138,14 @@ export async function createApiUser(deps: ProvisionDeps, state: ProvisionState) 
     requestId: state.requestId,
     comment: request.comment,
   });
+  // Another request of this system made the user: a provision running at the same time, or an
+  // orphan reconciliation removes. Issuing a key on it would kill that request's key.
+  if (!ensured.createdByThisRequest) {
+    throw new ConflictError(
+      `API user ${request.apiUser} on ${request.target} was created by another request (running now, or an orphan reconciliation removes)`,
+    );
+  }
+  return ensured;
 }
 
 /**

@@ -11,7 +11,7 @@ import { CALLBACK_TASK_FIELDS, openOperatorTask } from './operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, vendorOf } from './provision.ts';
 import { OwnerId, parseInput } from './requests.ts';
-import { accessTokenSecretName, SECRET_PREFIX, TAG } from './secrets.ts';
+import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG, versionWithStage } from './secrets.ts';
 import { twinsOf } from './vendors/managed-user.ts';
 import { materialOf } from './vendors/material.ts';
 import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
@@ -179,14 +179,23 @@ export async function proveRevoked(deps: ProvisionDeps, input: unknown): Promise
   }
 }
 
-/** RetireCredential: status `revoked`, brokered token gone, secret scheduled for deletion, `credential.revoked`. */
+/**
+ * RetireCredential: status `revoked`, brokered token gone, no pending version left, secret scheduled
+ * for deletion, `credential.revoked`.
+ */
 export async function retireCredential(deps: ProvisionDeps, input: unknown) {
   const { credential, owner, requestId, reason } = parseInput(RevocationItem, input, 'revocation item');
+  const description = await deps.store.describe(credential.secretName);
   await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoked' });
   await deps.store.deleteNow(accessTokenSecretName(credential.secretName));
   await deps.schedules.remove(credential.secretName);
+  // A rotation cut short by this revocation may have left a pending version: a retired secret keeps none.
+  const pending =
+    description && !description.deletedDate ? versionWithStage(description, PENDING) : undefined;
+  if (pending && description && pending !== versionWithStage(description, CURRENT)) {
+    await deps.store.removeStage(credential.secretArn, PENDING, pending);
+  }
   await deps.store.scheduleDeletion(credential.secretArn);
-  const description = await deps.store.describe(credential.secretName);
   await deps.events.publish('credential.revoked', {
     target: credential.target,
     apiUser: credential.apiUser,

@@ -189,13 +189,25 @@ export async function requestPreviousRevocation(deps: ProvisionDeps, input: unkn
   });
 }
 
+/**
+ * A revocation may run while a rotation does: after each step that issues or promotes, the rotation
+ * re-reads the credential's status and stops (its compensation removes what it made) unless it is
+ * still active, so nothing is issued for a revoked credential.
+ */
+async function assertStillActive(deps: ProvisionDeps, state: RotationState): Promise<void> {
+  const secret = await deps.store.describe(state.secretArn);
+  if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
+    throw new ConflictError(`${state.secretName} is no longer active (revoked meanwhile): rotation stopped`);
+  }
+}
+
 /** EnsureTwinUser: the idle twin exists with the same profile and trusted hosts (create-if-absent, adopt our own). */
 export async function ensureTwinUser(deps: ProvisionDeps, input: unknown) {
   const state = parseState(input);
   const { vendor } = await vendorOf(deps, state.request.target);
   const spec = state.userSpec;
   if (!spec) throw new ValidationError('rotation state has no user spec: twin users need one');
-  return asApiVendor(vendor).ensureUser({
+  const ensured = await asApiVendor(vendor).ensureUser({
     name: state.idleUser,
     profile: spec.profile,
     trustedHosts: spec.trustedHosts,
@@ -203,6 +215,8 @@ export async function ensureTwinUser(deps: ProvisionDeps, input: unknown) {
     requestId: state.requestId,
     comment: `twin of ${state.request.apiUser}`,
   });
+  await assertStillActive(deps, state);
+  return ensured;
 }
 
 /** IssueTwinKey: a key on the idle twin, stored as AWSPENDING under a token derived from this rotation. */
@@ -221,7 +235,9 @@ export async function issueTwinKey(deps: ProvisionDeps, input: unknown): Promise
     issuedAt: deps.now().toISOString(),
     userSpec: state.userSpec,
   };
-  return { versionId: await deps.store.storePending(state.secretArn, value, token) };
+  const versionId = await deps.store.storePending(state.secretArn, value, token);
+  await assertStillActive(deps, state);
+  return { versionId };
 }
 
 /**
@@ -253,6 +269,7 @@ export async function verifyPendingKey(deps: ProvisionDeps, input: unknown): Pro
 /** PromotePendingKey: AWSCURRENT moves to the new key; the old one stays readable as AWSPREVIOUS. */
 export async function promotePendingKey(deps: ProvisionDeps, input: unknown): Promise<void> {
   const state = parseState(input);
+  await assertStillActive(deps, state);
   await deps.store.promote(state.secretArn, requirePending(state).versionId);
 }
 
@@ -337,7 +354,8 @@ export async function compensateRotation(deps: ProvisionDeps, input: unknown) {
   const pendingId = state.pending?.versionId ?? clientRequestToken(state.requestId, 'issue-twin-key');
   const promoted = description ? versionWithStage(description, CURRENT) === pendingId : false;
   if (!promoted) {
-    if (description?.versions[pendingId]?.includes(PENDING)) {
+    // A secret a revocation scheduled for deletion takes no more writes, nor needs them.
+    if (!description?.deletedDate && description?.versions[pendingId]?.includes(PENDING)) {
       await deps.store.removeStage(state.secretArn, PENDING, pendingId);
     }
     const { vendor } = await vendorOf(deps, state.request.target);

@@ -58,7 +58,12 @@ export class RevokeWorkflow extends Workflow {
     this.retryWhile(prove, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
 
     const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
-    retire.fn.grantCredentialSecrets('TagResource', 'DeleteSecret', 'DescribeSecret');
+    retire.fn.grantCredentialSecrets(
+      'TagResource',
+      'DeleteSecret',
+      'DescribeSecret',
+      'UpdateSecretVersionStage',
+    );
     retire.fn.grantPutEvents();
     this.props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
 

@@ -41,6 +41,8 @@ export class RotateWorkflow extends Workflow {
       resultPath: '$.twin',
     });
     twin.fn.grantReadTargets();
+    // It re-reads the credential's status: a revocation may have run meanwhile.
+    twin.fn.grantCredentialSecrets('DescribeSecret');
 
     const issue = this.step('IssueTwinKey', 'issue-twin-key', {
       resultSelector: { 'versionId.$': '$.Payload.versionId' },

@@ -381,7 +381,9 @@ describe('ProvisionerStack', () => {
       },
       'prove-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
       'retire-credential': {
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'TagResource'].map((a) => `secretsmanager:${a}`),
+        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'TagResource', 'UpdateSecretVersionStage'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
       },
       'report-revocation': {},
       'start-revocation': {},
@@ -389,7 +391,10 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       },
-      'ensure-twin-user': { 'provisioner/targets/*': read },
+      'ensure-twin-user': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret'],
+      },
       'issue-twin-key': {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'],
