@@ -4,11 +4,12 @@
  *
  *   npm run bench -- [--cold-starts 20] [--skip-bundles]
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalEnvironment } from '#local/environment.ts';
+import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
 import { renderTable } from '#local/table.ts';
 import { handlerIds, measureHandler } from './bundles.ts';
@@ -23,7 +24,19 @@ import {
 } from './operations.ts';
 
 const BUNDLE_TARGET_BYTES = 250 * 1024;
-const say = (line = '') => process.stdout.write(`${line}\n`);
+const printed: string[] = [];
+const say = (line = '') => {
+  printed.push(line);
+  process.stdout.write(`${line}\n`);
+};
+
+/** Every file under a folder (cdk.out), as text; absent folders give nothing. */
+async function filesUnder(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []);
+  return Promise.all(
+    entries.filter((e) => e.isFile()).map((e) => readFile(join(e.parentPath, e.name), 'utf8')),
+  );
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -55,6 +68,8 @@ async function main(): Promise<number> {
   const logs = captureLambdaLogs();
   const env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
   const counts = new Map<string, OperationCounts>();
+  let material: string[] = [];
+  let runSources: Record<string, readonly string[]> = {};
   try {
     await registerBenchTargets(env);
     for (const product of PRODUCT_CASES) {
@@ -62,6 +77,11 @@ async function main(): Promise<number> {
         counts.set(`${product.product}.${operation}`, await measure(env, product, operation, 'bench-api'));
       }
     }
+    material = collectIssuedMaterial(env);
+    runSources = {
+      histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+      events: env.eventBus.events.map((e) => JSON.stringify(e)),
+    };
   } finally {
     logs.stop();
     await env.close();
@@ -159,9 +179,29 @@ async function main(): Promise<number> {
     }
   }
 
+  // 4. Leak scan over everything this run produced, and over the synthesized app if present.
+  const sources = {
+    ...runSources,
+    logs: logs.lines,
+    output: printed,
+    results: [JSON.stringify({ parameters, figures })],
+    cdkOut: await filesUnder('cdk.out'),
+  };
+  const hits = scanForMaterial(material, sources);
+  const scanned = Object.values(sources).reduce((n, texts) => n + texts.length, 0);
+  figures['leakScan.materialChecked'] = material.length;
+  figures['leakScan.textsScanned'] = scanned;
+  figures['leakScan.occurrences'] = hits.length;
+  say(
+    `Leak scan: ${material.length} issued keys, secrets, passwords and tokens looked for in ${scanned} texts`,
+  );
+  say(
+    `  (histories, events, Lambda logs, this output, bench-results.json, cdk.out): ${hits.length} occurrences`,
+  );
+
   await writeFile('bench-results.json', `${JSON.stringify({ parameters, figures }, null, 2)}\n`);
   say('written: bench-results.json');
-  return 0;
+  return hits.length === 0 ? 0 : 1;
 }
 
 process.exitCode = await main();

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { list, revoke, rotate, start, status, targetAdd } from '#cli/commands.ts';
 import { MAX_REQUEST_BYTES } from '#core/requests.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { failure } from '../failure.ts';
-import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;

@@ -16,10 +16,10 @@ import { rotationScheduleName } from '#core/schedules.ts';
 import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { obtainInProductUi, submitAsOperator, waitForActionRequired } from '#local/operator.ts';
 import { failure } from '../failure.ts';
-import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;

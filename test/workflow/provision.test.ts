@@ -15,8 +15,8 @@ import { causeMessage } from '#core/provision.ts';
 import { MAX_REQUEST_BYTES } from '#core/requests.ts';
 import { credentialSecretName } from '#core/secrets.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { collectIssuedMaterial, scanForMaterial } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;

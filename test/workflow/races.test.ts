@@ -12,8 +12,8 @@ import { causeMessage } from '#core/provision.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { scanEnvironment } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;

@@ -11,6 +11,7 @@ import { causeMessage } from '#core/provision.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { credentialSecretName, TAG } from '#core/secrets.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import {
   answerTasksUntilDone,
@@ -19,7 +20,6 @@ import {
   revokeInProductUi,
   submitAsOperator,
 } from '#local/operator.ts';
-import { scanEnvironment } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;

@@ -12,8 +12,8 @@ import { rotationScheduleName } from '#core/schedules.ts';
 import { CURRENT, credentialSecretName, PENDING, versionWithStage } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { scanEnvironment } from '../leak-scan.ts';
 
 let env: LocalEnvironment;
 let logs: LogCapture;

@@ -3,7 +3,7 @@
  * places it may legitimately be (Secrets Manager, the simulators) and searched for everywhere
  * else. A hit names the source and position only, never the material.
  */
-import type { LocalEnvironment } from '#local/environment.ts';
+import type { LocalEnvironment } from './environment.ts';
 
 const MATERIAL_FIELDS = new Set(['key', 'token', 'password', 'secret', 'accessToken', 'refreshToken']);
 
