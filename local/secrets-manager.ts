@@ -97,6 +97,12 @@ export class LocalSecretsManager {
 
   /** How many times each action was called (the benchmark counts reads and writes per operation). */
   readonly calls = new Map<string, number>();
+  private injected: { errorName: string; left: number } | undefined;
+
+  /** The next `times` calls, whatever their action, fail with this AWS error (the fault matrix's throttling). */
+  injectFailure(errorName: string, times = 1): void {
+    this.injected = { errorName, left: times };
+  }
 
   /** The actions, AWS field names in and out; `throttled` applies the write quota first. */
   readonly operations: Record<string, (input: Record<string, unknown>) => unknown> = Object.fromEntries(
@@ -115,6 +121,10 @@ export class LocalSecretsManager {
       name,
       (input: Record<string, unknown>) => {
         this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+        if (this.injected && this.injected.left > 0) {
+          this.injected.left -= 1;
+          throw new AwsServiceError(this.injected.errorName, 'Rate exceeded');
+        }
         if (WRITES.has(name)) this.countWrite();
         return run(input);
       },

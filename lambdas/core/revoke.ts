@@ -186,12 +186,13 @@ export async function proveRevoked(deps: ProvisionDeps, input: unknown): Promise
 export async function retireCredential(deps: ProvisionDeps, input: unknown) {
   const { credential, owner, requestId, reason } = parseInput(RevocationItem, input, 'revocation item');
   const description = await deps.store.describe(credential.secretName);
-  await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoked' });
+  // A retry after the secret was scheduled for deletion (its answer lost) finds it read-only.
+  const retiredBefore = description?.deletedDate !== undefined;
+  if (!retiredBefore) await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoked' });
   await deps.store.deleteNow(accessTokenSecretName(credential.secretName));
   await deps.schedules.remove(credential.secretName);
   // A rotation cut short by this revocation may have left a pending version: a retired secret keeps none.
-  const pending =
-    description && !description.deletedDate ? versionWithStage(description, PENDING) : undefined;
+  const pending = description && !retiredBefore ? versionWithStage(description, PENDING) : undefined;
   if (pending && description && pending !== versionWithStage(description, CURRENT)) {
     await deps.store.removeStage(credential.secretArn, PENDING, pending);
   }

@@ -39,7 +39,9 @@ let deps: ProvisionDeps | undefined;
 export function provisionDeps(): ProvisionDeps {
   deps ??= {
     store: new CredentialStore(new SecretsManagerClient({}), process.env.PROVISIONER_KMS_KEY_ID),
-    vendorFor,
+    // PROVISIONER_VENDOR_TIMEOUT_MS: how long one product request may take (default 10 s).
+    vendorFor: (context) =>
+      vendorFor({ timeoutMs: Number(process.env.PROVISIONER_VENDOR_TIMEOUT_MS) || undefined, ...context }),
     events: new EventBridgePublisher(
       new EventBridgeClient({}),
       process.env.PROVISIONER_EVENT_BUS ?? 'default',
