@@ -120,7 +120,7 @@ export function httpsJson(req: HttpRequest): Promise<HttpResponse> {
           const text = Buffer.concat(chunks).toString('utf8');
           let json: unknown;
           try {
-            json = text ? JSON.parse(text) : undefined;
+            json = text ? JSON.parse(text, withoutPrototypeKeys) : undefined;
           } catch {
             json = undefined;
           }
@@ -154,4 +154,9 @@ export function httpsJson(req: HttpRequest): Promise<HttpResponse> {
     });
     call.end(body);
   });
+}
+
+/** A product's answer never names an object's prototype: such keys are dropped, never merged. */
+function withoutPrototypeKeys(key: string, value: unknown): unknown {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : value;
 }

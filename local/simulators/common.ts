@@ -28,8 +28,54 @@ export interface FaultSpec {
   readonly pathPrefix?: string;
   /** How many matching requests it hits (default: all until cleared). */
   readonly times?: number;
-  readonly kind: 'latency' | '429' | '5xx' | 'drop-after-commit';
+  readonly kind: 'latency' | '429' | '5xx' | 'drop-after-commit' | HostileKind;
   readonly latencyMs?: number;
+}
+
+/**
+ * Answers a broken or hostile product might give: HTML where JSON belongs, a body cut short, a body
+ * far over any sane size, an error that echoes the caller's credential back, and a `__proto__`
+ * object where the answer should be.
+ */
+export const HOSTILE_KINDS = ['html', 'truncated', 'huge', 'echo', 'proto'] as const;
+export type HostileKind = (typeof HOSTILE_KINDS)[number];
+
+export function hostileAnswer(
+  kind: string | undefined,
+  authorization: string | undefined,
+  body: string,
+): { status: number; contentType: string; text: string } | undefined {
+  switch (kind) {
+    case 'html':
+      return { status: 200, contentType: 'text/html', text: '<html><body><h1>Login</h1></body></html>' };
+    case 'truncated':
+      return { status: 200, contentType: 'application/json', text: '{"status":"success","results":[{"na' };
+    case 'huge':
+      return {
+        status: 200,
+        contentType: 'application/json',
+        text: `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`,
+      };
+    case 'echo':
+      return {
+        status: 400,
+        contentType: 'application/json',
+        text: JSON.stringify({
+          status: 'error',
+          ok: false,
+          error: 'invalid_request',
+          message: `refused credential ${authorization ?? ''} with request ${body}`,
+        }),
+      };
+    case 'proto':
+      return {
+        status: 200,
+        contentType: 'application/json',
+        text: '{"__proto__":{"status":"success","access_token":"x","token":"x","results":[]}}',
+      };
+    default:
+      return undefined;
+  }
 }
 
 export class FaultInjector {
@@ -139,6 +185,13 @@ export async function startHttpsSimulator(
         contentType: 'text/html',
       });
     const text = await readBody(req);
+    const hostile = hostileAnswer(
+      fault?.kind,
+      req.headers.authorization ?? String(req.headers.token ?? ''),
+      text,
+    );
+    if (hostile)
+      return send({ status: hostile.status, body: hostile.text, contentType: hostile.contentType });
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;

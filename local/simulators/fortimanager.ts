@@ -9,7 +9,14 @@ import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
-import { FaultInjector, inTrustHost, loopbackCertificate, newKey, readBody } from './common.ts';
+import {
+  FaultInjector,
+  hostileAnswer,
+  inTrustHost,
+  loopbackCertificate,
+  newKey,
+  readBody,
+} from './common.ts';
 
 // ssh2 is CommonJS: Node's ESM loader sees only its default export.
 const { Server: SshServer, utils: sshUtils } = ssh2;
@@ -28,7 +35,7 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
   const pems = await loopbackCertificate();
   const adminToken = newKey();
   const sshPassword = options.sshPassword ?? newKey();
-  const hostKey = sshUtils.generateKeyPairSync('ed25519');
+  const hostKey = generateHostKey();
   const users = new Map<string, FmgUser>();
   const profiles = new Map<string, Record<string, unknown>>([['Super_User', { profileid: 'Super_User' }]]);
   const requestsLog: { method: string; url: string; code: number }[] = [];
@@ -66,6 +73,9 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
     const fault = faults.take(method, url);
     if (fault?.kind === '429') return void res.writeHead(429).end();
     if (fault?.kind === '5xx') return void res.writeHead(503).end('<html>Service Unavailable</html>');
+    const hostile = hostileAnswer(fault?.kind, req.headers.authorization, text);
+    if (hostile)
+      return void res.writeHead(hostile.status, { 'content-type': hostile.contentType }).end(hostile.text);
     const answer = (code: number, result?: unknown, message?: string) => {
       requestsLog.push({ method, url, code });
       reply(res, call.id, code, result, message);
@@ -191,4 +201,16 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
       ]);
     },
   };
+}
+
+/**
+ * An ed25519 host key. ssh2's generator now and then writes a private key its own parser calls
+ * malformed (seen as a flaky simulator start), so a key is kept only once it parses.
+ */
+function generateHostKey(): { private: string; public: string } {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const pair = sshUtils.generateKeyPairSync('ed25519');
+    if (!(sshUtils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+  throw new Error('could not generate an SSH host key ssh2 can parse');
 }

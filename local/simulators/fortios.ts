@@ -9,7 +9,14 @@ import { X509Certificate } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { FaultInjector, inTrustHost, loopbackCertificate, newKey, readBody } from './common.ts';
+import {
+  FaultInjector,
+  hostileAnswer,
+  inTrustHost,
+  loopbackCertificate,
+  newKey,
+  readBody,
+} from './common.ts';
 
 export interface SimUser {
   readonly name: string;
@@ -72,6 +79,12 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
     if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
     if (fault?.kind === '429') return answer(429, fail(429));
     if (fault?.kind === '5xx') return answer(503, '<html><body>Service Unavailable</body></html>');
+    const hostile = hostileAnswer(fault?.kind, req.headers.authorization, '');
+    if (hostile) {
+      status = hostile.status;
+      log();
+      return void res.writeHead(hostile.status, { 'content-type': hostile.contentType }).end(hostile.text);
+    }
 
     const caller = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const bearer = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];

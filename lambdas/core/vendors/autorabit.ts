@@ -72,6 +72,10 @@ export class AutoRabitVendor implements OperatorVendor {
         `AutoRABIT ARM answered the verify call with HTTP ${response.status} ${response.json === undefined ? '(not JSON)' : excerpt(message, 80)}`,
       );
     }
+    // An authenticated read returns data: an empty object is no proof the token works.
+    if (typeof body !== 'object' || body === null || Object.keys(body).length === 0) {
+      throw new FatalError('AutoRABIT ARM answered the verify call with an empty body');
+    }
     if (status !== undefined && status !== 'success' && status !== 'ok') {
       throw new FatalError(`AutoRABIT ARM answered the verify call with status "${excerpt(status, 20)}"`);
     }

@@ -93,7 +93,17 @@ export class FortiOsVendor implements ApiVendor {
     const body = response.json as FortiOsError | undefined;
     const status = body?.http_status ?? response.status;
     const failed = response.status >= 400 || body?.status === 'error';
-    if (!failed || status === 404) return response;
+    if (status === 404) return response;
+    if (!failed) {
+      // FortiOS answers every successful call with its JSON envelope; anything else (a login page,
+      // a proxy's HTML, a body cut short) is not an answer to act on.
+      if (body?.status !== 'success') {
+        throw new FatalError(
+          `FortiOS answered ${what} with HTTP ${response.status} but ${response.json === undefined ? 'a body that is not JSON' : 'without "status": "success"'}`,
+        );
+      }
+      return response;
+    }
     const detail = excerpt(redact(cliErrorText(body), [this.token, ...secrets]));
     const code =
       typeof body?.error === 'number' ? ` (error ${body.error}${detail ? `: ${detail}` : ''})` : '';
