@@ -2,7 +2,7 @@
  * `npm run bench`: the figures of issue 6 on the embedded default, printed as a table and written
  * to bench-results.json (figure name -> number, plus the run's parameters).
  *
- *   npm run bench -- [--cold-starts 20] [--skip-bundles]
+ *   npm run bench -- [--credentials 100] [--cold-starts 20] [--skip-bundles]
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -12,6 +12,7 @@ import { startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
 import { renderTable } from '#local/table.ts';
+import { type BulkPhase, PRODUCT_CONCURRENCY_LIMIT, runBulk, WRITE_QUOTA_PER_SECOND } from './bulk.ts';
 import { handlerIds, measureHandler } from './bundles.ts';
 import { monthlyPerThousand, perNativeRotation, perRotation } from './cost.ts';
 import { MAX_SECRETS_WRITES, MINIMUM_VENDOR_CALLS } from './minimums.ts';
@@ -24,6 +25,8 @@ import {
 } from './operations.ts';
 
 const BUNDLE_TARGET_BYTES = 250 * 1024;
+/** Bulk elapsed time may be at most this multiple of the floor the write quota sets. */
+const BULK_FLOOR_FACTOR = 1.25;
 const printed: string[] = [];
 const say = (line = '') => {
   printed.push(line);
@@ -41,6 +44,7 @@ async function filesUnder(folder: string): Promise<string[]> {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
+      credentials: { type: 'string', default: '100' },
       'cold-starts': { type: 'string', default: '20' },
       'skip-bundles': { type: 'boolean', default: false },
     },
@@ -50,8 +54,14 @@ async function main(): Promise<number> {
     process.stderr.write('--cold-starts must be an integer from 1 to 200\n');
     return 2;
   }
+  const credentials = Number(values.credentials);
+  if (!Number.isInteger(credentials) || credentials < 5 || credentials > 5000) {
+    process.stderr.write('--credentials must be an integer from 5 to 5000\n');
+    return 2;
+  }
   const figures: Record<string, number> = {};
   const parameters = {
+    credentials,
     coldStarts,
     node: process.version,
     cpus: cpus().length,
@@ -68,6 +78,7 @@ async function main(): Promise<number> {
   const logs = captureLambdaLogs();
   const env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
   const counts = new Map<string, OperationCounts>();
+  let bulk: { rotate: BulkPhase; revoke: BulkPhase } | undefined;
   let material: string[] = [];
   let runSources: Record<string, readonly string[]> = {};
   try {
@@ -77,6 +88,7 @@ async function main(): Promise<number> {
         counts.set(`${product.product}.${operation}`, await measure(env, product, operation, 'bench-api'));
       }
     }
+    bulk = await runBulk(env, credentials);
     material = collectIssuedMaterial(env);
     runSources = {
       histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
@@ -152,7 +164,55 @@ async function main(): Promise<number> {
     say();
   }
 
-  // 3. Per handler: bundle size and cold start.
+  // 3. Bulk, under the write quota and the products' concurrency limits.
+  if (bulk) {
+    let bulkMet = true;
+    const bulkRows = Object.entries(bulk).map(([phase, p]) => {
+      const { peakConcurrency, ...numbers } = p;
+      for (const [name, value] of Object.entries(numbers)) figures[`bulk.${phase}.${name}`] = value;
+      for (const [product, peak] of Object.entries(peakConcurrency))
+        figures[`bulk.${phase}.peakConcurrency.${product}`] = peak;
+      const peak = Math.max(...Object.values(p.peakConcurrency));
+      bulkMet &&=
+        p.failed === 0 && p.elapsedS <= BULK_FLOOR_FACTOR * p.floorS && peak <= PRODUCT_CONCURRENCY_LIMIT;
+      return [
+        phase,
+        String(p.credentials),
+        String(p.failed),
+        `${p.elapsedS} s`,
+        `${p.floorS.toFixed(1)} s (${(p.elapsedS / p.floorS).toFixed(2)}×)`,
+        String(p.writes),
+        String(p.throttled),
+        `${p.cpuS} s`,
+        `${peak} (≤ ${PRODUCT_CONCURRENCY_LIMIT})`,
+      ];
+    });
+    say(
+      `Bulk: ${credentials} credentials over the five products, ${WRITE_QUOTA_PER_SECOND} Secrets Manager writes per second, ${PRODUCT_CONCURRENCY_LIMIT} requests at once per product`,
+    );
+    say(
+      renderTable(
+        [
+          'phase',
+          'credentials',
+          'failed',
+          'elapsed',
+          'floor (writes / 50)',
+          'SM writes',
+          'throttled',
+          'CPU',
+          'peak per product',
+        ],
+        bulkRows,
+      ),
+    );
+    say(
+      `  zero failed, within ${BULK_FLOOR_FACTOR}× the floor, within the concurrency limit: ${bulkMet ? 'yes' : 'NO'}`,
+    );
+    say();
+  }
+
+  // 4. Per handler: bundle size and cold start.
   if (!values['skip-bundles']) {
     const outDir = await mkdtemp(join(tmpdir(), 'provisioner-bench-'));
     try {
@@ -179,7 +239,7 @@ async function main(): Promise<number> {
     }
   }
 
-  // 4. Leak scan over everything this run produced, and over the synthesized app if present.
+  // 5. Leak scan over everything this run produced, and over the synthesized app if present.
   const sources = {
     ...runSources,
     logs: logs.lines,

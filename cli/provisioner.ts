@@ -8,7 +8,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { ValidationError } from '#core/errors.ts';
 import { OwnerId, parseInput } from '#core/requests.ts';
-import { CredentialStore } from '#core/secrets.ts';
+import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import {
@@ -46,7 +46,10 @@ const io = {
 async function clients(options: GlobalOptions) {
   if (!options.local) {
     const config = options.region ? { region: options.region } : {};
-    return { sfn: new SFNClient(config), secrets: new SecretsManagerClient(config) };
+    return {
+      sfn: new SFNClient(config),
+      secrets: new SecretsManagerClient({ ...config, ...SECRETS_CLIENT_RETRIES }),
+    };
   }
   const endpoints = await readEndpoints();
   const config = {
@@ -55,7 +58,11 @@ async function clients(options: GlobalOptions) {
   };
   return {
     sfn: new SFNClient({ ...config, endpoint: endpoints.stepFunctions }),
-    secrets: new SecretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
+    secrets: new SecretsManagerClient({
+      ...config,
+      ...SECRETS_CLIENT_RETRIES,
+      endpoint: endpoints.secretsManager,
+    }),
   };
 }
 

@@ -7,7 +7,7 @@ import './polyfills.ts';
 import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { CredentialStore } from '#core/secrets.ts';
+import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
 import { resetProvisionDeps } from '#handlers/runtime.ts';
 import { WEBHOOK_SECRET_NAME } from '#handlers/ticket-intake.ts';
 import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
@@ -119,7 +119,11 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
-  const secretsClient = new SecretsManagerClient({ ...clientConfig, endpoint: secretsManager.url });
+  const secretsClient = new SecretsManagerClient({
+    ...clientConfig,
+    ...SECRETS_CLIENT_RETRIES,
+    endpoint: secretsManager.url,
+  });
   const sfnClient = new SFNClient({ ...clientConfig, endpoint: stepFunctions.url });
   const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
   // The intake's shared secret, as the stack creates it; tests and the scenario sign tickets with it.

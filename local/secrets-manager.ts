@@ -79,11 +79,15 @@ export class LocalSecretsManager {
   private readonly clock: () => Date;
   private readonly storedValues: string[] = [];
   private writeWindow = { second: 0, count: 0 };
+  private writeLimit: number | undefined;
+  /** Write calls refused by the quota so far. */
+  throttled = 0;
 
-  constructor(private readonly options: LocalSecretsManagerOptions = {}) {
+  constructor(options: LocalSecretsManagerOptions = {}) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.clock = options.clock ?? (() => new Date());
+    this.writeLimit = options.writeRateLimit?.perSecond;
   }
 
   secretCount(): number {
@@ -131,12 +135,20 @@ export class LocalSecretsManager {
     ]),
   );
 
+  /** Turns the shared write quota on (AWS: 50 per second) or off; the bulk benchmark runs under it. */
+  setWriteRateLimit(perSecond: number | undefined): void {
+    this.writeLimit = perSecond;
+  }
+
   private countWrite(): void {
-    const limit = this.options.writeRateLimit?.perSecond;
+    const limit = this.writeLimit;
     if (!limit) return;
     const second = Math.floor(this.clock().getTime() / 1000);
     if (second !== this.writeWindow.second) this.writeWindow = { second, count: 0 };
-    if (this.writeWindow.count >= limit) throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
+    if (this.writeWindow.count >= limit) {
+      this.throttled += 1;
+      throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
+    }
     this.writeWindow.count += 1;
   }
 

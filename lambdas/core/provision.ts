@@ -204,6 +204,7 @@ export async function issueKeyAndStore(
       },
     },
     token,
+    { firstVersion: Object.keys(secret.versions).length === 0 },
   );
   return { secretArn: secret.arn, versionId };
 }

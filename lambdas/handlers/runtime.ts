@@ -26,7 +26,7 @@ import { FatalError, RetryableError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import type { ProvisionDeps } from '#core/provision.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
-import { CredentialStore } from '#core/secrets.ts';
+import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
 
 export const logger = new Logger({
@@ -38,7 +38,10 @@ let deps: ProvisionDeps | undefined;
 /** Built lazily so unit tests can mock the SDK clients before the first call. */
 export function provisionDeps(): ProvisionDeps {
   deps ??= {
-    store: new CredentialStore(new SecretsManagerClient({}), process.env.PROVISIONER_KMS_KEY_ID),
+    store: new CredentialStore(
+      new SecretsManagerClient({ ...SECRETS_CLIENT_RETRIES }),
+      process.env.PROVISIONER_KMS_KEY_ID,
+    ),
     // PROVISIONER_VENDOR_TIMEOUT_MS: how long one product request may take (default 10 s).
     vendorFor: (context) =>
       vendorFor({ timeoutMs: Number(process.env.PROVISIONER_VENDOR_TIMEOUT_MS) || undefined, ...context }),

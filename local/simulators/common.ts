@@ -78,6 +78,39 @@ export function hostileAnswer(
   }
 }
 
+/**
+ * How many requests a product is asked to handle at once. The peak counts every request that
+ * arrived while others were in flight, refused ones included, so it measures the caller's restraint;
+ * over `limit` (when set) a request is refused with 429, as an appliance's API does under load.
+ */
+export class ConcurrencyGate {
+  limit: number | undefined;
+  inFlight = 0;
+  peak = 0;
+  refused = 0;
+
+  /** Admits a request (false: over the limit); an admitted one leaves when its response closes. */
+  admit(res: { once(event: 'close', listener: () => void): unknown }): boolean {
+    this.peak = Math.max(this.peak, this.inFlight + 1);
+    if (this.limit !== undefined && this.inFlight >= this.limit) {
+      this.refused += 1;
+      return false;
+    }
+    this.inFlight += 1;
+    res.once('close', () => {
+      this.inFlight -= 1;
+    });
+    return true;
+  }
+
+  /** Starts a new measurement. */
+  reset(limit: number | undefined): void {
+    this.limit = limit;
+    this.peak = 0;
+    this.refused = 0;
+  }
+}
+
 export class FaultInjector {
   private faults: { spec: FaultSpec; left: number }[] = [];
 
@@ -163,6 +196,7 @@ export async function startHttpsSimulator(
 ) {
   const pems = await loopbackCertificate();
   const faults = new FaultInjector();
+  const concurrency = new ConcurrencyGate();
   const requestsLog: { method: string; path: string; status: number }[] = [];
   const server = createServer({ key: pems.private, cert: pems.cert }, async (req, res) => {
     const url = new URL(req.url ?? '/', 'https://simulator');
@@ -175,6 +209,7 @@ export async function startHttpsSimulator(
       res.writeHead(answer.status, { 'content-type': type });
       res.end(text);
     };
+    if (!concurrency.admit(res)) return send({ status: 429, body: { message: 'Too Many Requests' } });
     const fault = faults.take(method, url.pathname);
     if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
     if (fault?.kind === '429') return send({ status: 429, body: { message: 'Too Many Requests' } });
@@ -220,6 +255,7 @@ export async function startHttpsSimulator(
     caPem: pems.cert,
     fingerprint: new X509Certificate(pems.cert).fingerprint256.replace(/:/g, ''),
     faults,
+    concurrency,
     requestsLog,
     close: () =>
       new Promise<void>((resolve) => {

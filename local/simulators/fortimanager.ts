@@ -10,6 +10,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import {
+  ConcurrencyGate,
   FaultInjector,
   hostileAnswer,
   inTrustHost,
@@ -40,6 +41,7 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
   const profiles = new Map<string, Record<string, unknown>>([['Super_User', { profileid: 'Super_User' }]]);
   const requestsLog: { method: string; url: string; code: number }[] = [];
   const faults = new FaultInjector();
+  const concurrency = new ConcurrencyGate();
 
   const reply = (
     res: ServerResponse,
@@ -70,6 +72,7 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
     const method = String(call.method ?? '');
     const url = String(call.params?.[0]?.url ?? '');
     const data = call.params?.[0]?.data ?? {};
+    if (!concurrency.admit(res)) return void res.writeHead(429).end();
     const fault = faults.take(method, url);
     if (fault?.kind === '429') return void res.writeHead(429).end();
     if (fault?.kind === '5xx') return void res.writeHead(503).end('<html>Service Unavailable</html>');
@@ -193,6 +196,7 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
     },
     state: { users, profiles, requestsLog },
     faults,
+    concurrency,
     close: async () => {
       https.closeAllConnections();
       await Promise.all([

@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
+  ConcurrencyGate,
   FaultInjector,
   hostileAnswer,
   inTrustHost,
@@ -44,6 +45,7 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
   const profiles = new Map<string, Record<string, unknown>>([['super_admin', { name: 'super_admin' }]]);
   const requestsLog: { method: string; path: string; status: number }[] = [];
   const faults = new FaultInjector();
+  const concurrency = new ConcurrencyGate();
   const style = options.cliErrorStyle ?? '7.2';
 
   const send = (res: ServerResponse, status: number, body: unknown, log: () => void) => {
@@ -75,6 +77,7 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
       status = code;
       send(res, code, body, log);
     };
+    if (!concurrency.admit(res)) return answer(429, fail(429));
     const fault = faults.take(method, path);
     if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
     if (fault?.kind === '429') return answer(429, fail(429));
@@ -196,6 +199,7 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
     adminToken,
     state: { users, profiles, requestsLog },
     faults,
+    concurrency,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

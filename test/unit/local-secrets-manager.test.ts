@@ -188,5 +188,29 @@ describe('local Secrets Manager through the real SDK', () => {
     // Assess
     expect(third.name).toBe('ThrottlingException');
     expect(throttled.store.secretCount()).toBe(3);
+    expect(throttled.store.throttled).toBe(1);
+  });
+
+  it('turns the write quota on and off while running, as the bulk benchmark does', async () => {
+    // Prepare
+    const t = new SecretsManagerClient({
+      endpoint: throttled.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    now = new Date(now.getTime() + 1000);
+    const throttledBefore = throttled.store.throttled;
+    throttled.store.setWriteRateLimit(1);
+    // Act
+    await t.send(new CreateSecretCommand({ Name: 'quota/a' }));
+    const overQuota = await failure(t.send(new CreateSecretCommand({ Name: 'quota/b' })));
+    throttled.store.setWriteRateLimit(undefined);
+    await t.send(new CreateSecretCommand({ Name: 'quota/b' }));
+    await t.send(new CreateSecretCommand({ Name: 'quota/c' }));
+    throttled.store.setWriteRateLimit(2);
+    // Assess
+    expect(overQuota.name).toBe('ThrottlingException');
+    expect(throttled.store.throttled - throttledBefore).toBe(1);
   });
 });

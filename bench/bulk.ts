@@ -1,0 +1,241 @@
+/**
+ * Bulk (issue 6): N credentials spread over the five products are rotated, then revoked through
+ * their owners, with the local Secrets Manager enforcing the account's shared write quota (50 per
+ * second, ThrottlingException above it) and every product refusing requests over its concurrency
+ * limit (429). Operator tasks are answered as they appear, as a person at the console would.
+ * Figures per phase: failed credentials, elapsed time against the floor the quota sets
+ * (successful writes / 50 s), and the peak concurrency each product measured.
+ */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ActionRequiredDetail } from '#core/events.ts';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import type { LocalEnvironment } from '#local/environment.ts';
+import { playOperator } from '#local/operator.ts';
+import { WRITES } from '#local/secrets-manager.ts';
+import { PRODUCT_CASES, type ProductCase } from './operations.ts';
+
+export const WRITE_QUOTA_PER_SECOND = 50;
+/** Requests each product accepts at once before answering 429 (an appliance's API under load). */
+export const PRODUCT_CONCURRENCY_LIMIT = 8;
+/** Rotations started side by side, as Scheduler's flexible window spreads a day's rotations. */
+const ROTATIONS_IN_FLIGHT = 16;
+/** Owners whose credentials are revoked side by side (each revocation lists at most 500). */
+const OWNERS = 5;
+/** The bulk apiUsers are `bulk-<n>`; an operator answering a task reads the number from it. */
+const BULK_USER = /^bulk-(\d+)$/;
+
+export interface BulkPhase {
+  readonly credentials: number;
+  readonly failed: number;
+  readonly elapsedS: number;
+  readonly writes: number;
+  readonly floorS: number;
+  readonly throttled: number;
+  /** CPU time this process (emulators, simulators and handlers together) spent in the phase. */
+  readonly cpuS: number;
+  /** Highest number of requests each product was asked to handle at once. */
+  readonly peakConcurrency: Readonly<Record<string, number>>;
+  readonly refusedOverLimit: number;
+}
+
+interface BulkCredential {
+  readonly product: ProductCase;
+  readonly apiUser: string;
+  readonly owner: string;
+  /** The product-side user an operator hands a key for (FortiCNAPP, ARM): one per credential. */
+  readonly serviceUser?: string;
+}
+
+function credentialOf(i: number): BulkCredential {
+  const product = PRODUCT_CASES[i % PRODUCT_CASES.length] as ProductCase;
+  const serviceUser =
+    product.request.serviceUser === undefined
+      ? undefined
+      : product.product === 'forticnapp'
+        ? `svc-bulk-${i}@example.com`
+        : `bulk-bot-${i}`;
+  return { product, apiUser: `bulk-${i}`, owner: `owner-${i % OWNERS}@bulk.example.com`, serviceUser };
+}
+
+function gatesOf(env: LocalEnvironment) {
+  return {
+    fortios: env.fortios.concurrency,
+    fortimanager: env.fortimanager.concurrency,
+    fortiflex: env.fortiflex.concurrency,
+    forticnapp: env.forticnapp.concurrency,
+    autorabit: env.autorabit.concurrency,
+  };
+}
+
+/**
+ * A person retries a console command that failed (throttled); one that fails three times stops
+ * the run's executions, so the failure is counted instead of a task waiting for days.
+ */
+async function answerPatiently(
+  env: LocalEnvironment,
+  task: ActionRequiredDetail,
+  serviceUser: string | undefined,
+): Promise<void> {
+  let last = '';
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    try {
+      const exitCode = await playOperator(env, task, serviceUser);
+      if (exitCode === 0) return;
+      last = `exit code ${exitCode}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+  }
+  await env.stepFunctions.service.stopAll();
+  throw new Error(`the operator could not ${task.action} for ${task.apiUser}: ${last}`);
+}
+
+/**
+ * Answers every operator task of the bulk run while it lasts: new action-required events are read
+ * from where the last look ended, each handled once.
+ */
+function startBulkOperator(env: LocalEnvironment) {
+  let seen = 0;
+  let running = true;
+  const answering: Promise<void>[] = [];
+  let failure: Error | undefined;
+  const look = async () => {
+    while (running) {
+      const events = env.eventBus.events;
+      for (; seen < events.length; seen += 1) {
+        const event = events[seen];
+        if (event?.DetailType !== 'credential.action-required') continue;
+        const task = JSON.parse(event.Detail) as ActionRequiredDetail;
+        const n = BULK_USER.exec(task.apiUser)?.[1];
+        if (n === undefined) continue;
+        answering.push(
+          answerPatiently(env, task, credentialOf(Number(n)).serviceUser).catch((error: Error) => {
+            failure ??= error;
+          }),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  const looking = look();
+  /** Stops looking; throws what the operator could not do. */
+  return async () => {
+    running = false;
+    await looking;
+    await Promise.all(answering);
+    if (failure) throw failure;
+  };
+}
+
+/** Runs the executions, `inFlight` at a time, each to its end; returns how many did not succeed. */
+async function runAll(
+  env: LocalEnvironment,
+  stateMachineArn: string,
+  executions: readonly { name: string; input: object }[],
+  inFlight: number,
+  succeeded: (output: string | undefined) => number = () => 1,
+): Promise<{ succeeded: number; firstCause?: string }> {
+  let next = 0;
+  let count = 0;
+  let firstCause: string | undefined;
+  const worker = async () => {
+    for (let item = executions[next++]; item; item = executions[next++]) {
+      const started = await env.sfnClient.send(
+        new StartExecutionCommand({ stateMachineArn, name: item.name, input: JSON.stringify(item.input) }),
+      );
+      const done = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+      if (done.status === 'SUCCEEDED') count += succeeded(done.output);
+      else firstCause ??= causeMessage(done.cause);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return { succeeded: count, firstCause };
+}
+
+function successfulWrites(env: LocalEnvironment): number {
+  let writes = 0;
+  for (const [action, n] of env.secretsManager.store.calls) if (WRITES.has(action)) writes += n;
+  return writes - env.secretsManager.store.throttled;
+}
+
+async function measurePhase(
+  env: LocalEnvironment,
+  credentials: number,
+  run: () => Promise<number>,
+): Promise<BulkPhase> {
+  const gates = gatesOf(env);
+  for (const gate of Object.values(gates)) gate.reset(PRODUCT_CONCURRENCY_LIMIT);
+  const writesBefore = successfulWrites(env);
+  const throttledBefore = env.secretsManager.store.throttled;
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const done = await run();
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsedS = (performance.now() - started) / 1000;
+  const writes = successfulWrites(env) - writesBefore;
+  return {
+    credentials,
+    failed: credentials - done,
+    elapsedS: Math.round(elapsedS * 10) / 10,
+    writes,
+    floorS: writes / WRITE_QUOTA_PER_SECOND,
+    throttled: env.secretsManager.store.throttled - throttledBefore,
+    cpuS: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+    peakConcurrency: Object.fromEntries(Object.entries(gates).map(([product, g]) => [product, g.peak])),
+    refusedOverLimit: Object.values(gates).reduce((n, g) => n + g.refused, 0),
+  };
+}
+
+/**
+ * Provisions N credentials (unmeasured set-up, no quota), then measures rotating all of them and
+ * revoking all of them through their owners. The bench targets must be registered.
+ */
+export async function runBulk(env: LocalEnvironment, credentials: number) {
+  const indexes = Array.from({ length: credentials }, (_, i) => i);
+  const stopOperator = startBulkOperator(env);
+  try {
+    const provisions = indexes.map((i) => {
+      const { product, apiUser, owner, serviceUser } = credentialOf(i);
+      const input = {
+        ...product.request,
+        ...(serviceUser === undefined ? {} : { serviceUser }),
+        target: product.target,
+        apiUser,
+        owner,
+        ticket: `BULK-${i}`,
+      };
+      return { name: executionNameFor('provision', input.ticket, input), input };
+    });
+    const provisioned = await runAll(env, env.provisionStateMachineArn, provisions, 8);
+    if (provisioned.succeeded !== credentials) {
+      throw new Error(
+        `bulk set-up: ${credentials - provisioned.succeeded} provisions failed (${provisioned.firstCause})`,
+      );
+    }
+
+    env.secretsManager.store.setWriteRateLimit(WRITE_QUOTA_PER_SECOND);
+    const rotate = await measurePhase(env, credentials, async () => {
+      const rotations = indexes.map((i) => {
+        const { product, apiUser } = credentialOf(i);
+        return { name: `bulk-rotate-${i}`, input: { target: product.target, apiUser } };
+      });
+      return (await runAll(env, env.rotateStateMachineArn, rotations, ROTATIONS_IN_FLIGHT)).succeeded;
+    });
+    const revoke = await measurePhase(env, credentials, async () => {
+      const owners = [...new Set(indexes.map((i) => credentialOf(i).owner))];
+      const revocations = owners.map((owner, n) => ({
+        name: `bulk-revoke-${n}`,
+        input: { owner, reason: 'bulk benchmark' },
+      }));
+      const revokedIn = (output: string | undefined) =>
+        (JSON.parse(output ?? '{}') as { revoked?: unknown[] }).revoked?.length ?? 0;
+      return (await runAll(env, env.revokeStateMachineArn, revocations, owners.length, revokedIn)).succeeded;
+    });
+    return { rotate, revoke };
+  } finally {
+    env.secretsManager.store.setWriteRateLimit(undefined);
+    for (const gate of Object.values(gatesOf(env))) gate.reset(undefined);
+    await stopOperator();
+  }
+}
