@@ -4,7 +4,7 @@
  * processes.
  */
 import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,11 +13,8 @@ import { HANDLER_BUNDLING } from '#lib/bundling.ts';
 
 const run = promisify(execFile);
 
-export interface HandlerFigures {
-  readonly handler: string;
-  readonly bytes: number;
-  readonly coldStartMs: number;
-}
+/** What Lambda's nodejs22.x runtime provides; marked external to measure the SDK taken from the runtime. */
+const RUNTIME_SDK = ['@aws-sdk/*', '@smithy/*'];
 
 export async function handlerIds(): Promise<string[]> {
   const files = await readdir('lambdas/handlers');
@@ -27,22 +24,49 @@ export async function handlerIds(): Promise<string[]> {
     .sort();
 }
 
-export async function bundleHandler(handler: string, outDir: string): Promise<string> {
-  const outfile = join(outDir, handler, 'index.mjs');
+/**
+ * Bundles modules as the stack bundles its handlers, in one esbuild run: `entries` maps a name to
+ * its source file; returns name -> bundle path (`<outDir>/<name>/index.mjs`). With
+ * `sdkFromRuntime` the AWS SDK stays out of the bundle, as if taken from the Lambda runtime: the
+ * bundle must then sit where node_modules resolves.
+ */
+export async function bundleModules(
+  entries: Readonly<Record<string, string>>,
+  outDir: string,
+  options: { sdkFromRuntime?: boolean } = {},
+): Promise<Map<string, string>> {
   await build({
-    entryPoints: [`lambdas/handlers/${handler}.ts`],
-    outfile,
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [`${name}/index`, file])),
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     minify: true,
     format: 'esm',
     platform: 'node',
     target: HANDLER_BUNDLING.target,
     mainFields: [...HANDLER_BUNDLING.mainFields],
-    external: [...HANDLER_BUNDLING.externalModules, ...HANDLER_BUNDLING.externalPatterns],
+    external: [
+      ...HANDLER_BUNDLING.externalModules,
+      ...HANDLER_BUNDLING.externalPatterns,
+      ...(options.sdkFromRuntime ? RUNTIME_SDK : []),
+    ],
     banner: { js: HANDLER_BUNDLING.banner },
     logLevel: 'silent',
   });
-  return outfile;
+  return new Map(Object.keys(entries).map((name) => [name, join(outDir, name, 'index.mjs')]));
+}
+
+/** Bundles handlers by id (`lambdas/handlers/<id>.ts`). */
+export function bundleHandlers(
+  ids: readonly string[],
+  outDir: string,
+  options: { sdkFromRuntime?: boolean } = {},
+): Promise<Map<string, string>> {
+  return bundleModules(
+    Object.fromEntries(ids.map((id) => [id, `lambdas/handlers/${id}.ts`])),
+    outDir,
+    options,
+  );
 }
 
 /** Module initialization in a fresh Node process: import time of the bundle, as Lambda's init phase runs it. */
@@ -60,13 +84,9 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-export async function measureHandler(
-  handler: string,
-  outDir: string,
-  coldStarts: number,
-): Promise<HandlerFigures> {
-  const bundle = await bundleHandler(handler, outDir);
+/** Median module initialization of a bundle over `coldStarts` fresh processes, one after another. */
+export async function coldStartMs(bundle: string, coldStarts: number): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < coldStarts; i++) samples.push(await initMs(bundle));
-  return { handler, bytes: (await stat(bundle)).size, coldStartMs: median(samples) };
+  return median(samples);
 }

@@ -3,7 +3,7 @@
  * truth), for console users and editors. `test/unit/schemas.test.ts` keeps the files in sync.
  */
 import { writeFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvisionRequest, TargetDefinition } from '#core/requests.ts';
 
 export const PUBLISHED_SCHEMAS = {

@@ -5,7 +5,7 @@
  * revoke execution named from the event, so a delivery repeated starts nothing new.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors.ts';
 import { OwnerId, parseInput } from './requests.ts';
 import type { RevokeRequest } from './revoke.ts';

@@ -7,7 +7,7 @@
  * Management-shaped payloads: an approved access request provisions, an offboarding revokes.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { executionNameFor } from './execution-names.ts';
 import { OwnerId, ProvisionRequest, parseInput, TicketId } from './requests.ts';
 import type { RevokeRequest } from './revoke.ts';

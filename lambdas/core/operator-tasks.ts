@@ -6,7 +6,7 @@
  * to the workflow. The task token is kept in a `provisioner/tasks/<id>` secret, never in an event.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FatalError, NotFoundError, ValidationError } from './errors.ts';
 import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './provision.ts';
 import { parseInput } from './requests.ts';

@@ -3,7 +3,7 @@
  * Each receives the workflow state, does its work idempotently and returns only names,
  * ARNs and version ids. Key material exists only inside `issueKeyAndStore` and `verifyCredential`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from './errors.ts';
 import type { EventPublisher } from './events.ts';
 import { ProvisionRequest, parseInput, parseProvisionRequest, type TargetDefinition } from './requests.ts';

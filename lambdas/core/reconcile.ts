@@ -4,7 +4,7 @@
  * accepts (broken), and credentials near their expiry; it repairs only what is safe: an orphan whose
  * creating execution is over is removed (its key is in no secret, so nobody can be using it).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProvisionDeps } from './provision.ts';
 import { vendorOf } from './provision.ts';
 import { parseInput, TargetName } from './requests.ts';

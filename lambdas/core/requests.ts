@@ -7,7 +7,7 @@
  * here, so nothing downstream needs to escape.
  */
 import { isIPv4 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors.ts';
 
 /** Console input larger than this is refused before anything is parsed further. */

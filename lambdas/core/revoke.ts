@@ -5,7 +5,7 @@
  * after its product refused it. A partial failure ends with a per-credential report.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CredentialStillValidError, FatalError } from './errors.ts';
 import { CALLBACK_TASK_FIELDS, openOperatorTask } from './operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';

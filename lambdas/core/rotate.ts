@@ -7,7 +7,7 @@
  * asked) and proven refused. A consumer reading AWSCURRENT never holds a dead key. A rotation that
  * fails before promotion leaves the current credential untouched and working.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ConflictError,
   CredentialNotYetValidError,

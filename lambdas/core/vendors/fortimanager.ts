@@ -5,8 +5,7 @@
  * The status is in `result[0].status.code`; HTTP is 200 either way.
  */
 import { createHash } from 'node:crypto';
-import ssh2 from 'ssh2';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
 import { httpsJson } from '../http.ts';
 import type { SshAccess, TargetOf } from '../requests.ts';
@@ -216,14 +215,16 @@ export class FortiManagerVendor implements ApiVendor {
 }
 
 /** Runs one command over SSH with the host key pinned (OpenSSH "SHA256:" fingerprint); returns its output. */
-export function runSshCommand(
+export async function runSshCommand(
   host: string,
   ssh: z.output<typeof SshAccess>,
   command: string,
   timeoutMs: number,
 ): Promise<string> {
+  // Loaded on first use: only key issuing speaks SSH, so no other step pays for ssh2's start-up.
+  // ssh2 is CommonJS: Node's ESM loader sees only its default export.
+  const { default: ssh2 } = await import('ssh2');
   return new Promise((resolve, reject) => {
-    // ssh2 is CommonJS: Node's ESM loader sees only its default export.
     const client = new ssh2.Client();
     let output = '';
     let pinMismatch = false;

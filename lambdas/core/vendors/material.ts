@@ -3,7 +3,7 @@
  * (DESIGN.md section 3): `key`, `username` + `password`, `keyId` + `secret`, or `token` + expiry.
  * The field names are also what the leak scan looks for.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors.ts';
 import type { VendorName } from '../requests.ts';
 
