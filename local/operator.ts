@@ -51,11 +51,14 @@ export async function answerTasksUntilDone(
   answer: (task: ActionRequiredDetail) => Promise<unknown>,
 ) {
   const requestId = executionArn.split(':').at(-1);
+  // Per event, not per task: a step retried after opening its task asks again under the same id.
   const answered = new Set<string>();
   for (;;) {
-    for (const task of actionsRequired(env).filter((t) => t.requestId === requestId)) {
-      if (answered.has(task.taskId)) continue;
-      answered.add(task.taskId);
+    for (const event of env.eventBus.events) {
+      if (event.DetailType !== 'credential.action-required' || answered.has(event.EventId)) continue;
+      const task = JSON.parse(event.Detail) as ActionRequiredDetail;
+      if (task.requestId !== requestId) continue;
+      answered.add(event.EventId);
       await answer(task);
     }
     const described = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
@@ -160,8 +163,15 @@ export async function submitAsOperator(
 }
 
 /**
+ * The file a person saved from the product's UI, per task, until it is handed in: asked again (a
+ * submit that failed, a step retried after opening its task), they hand in the same file rather
+ * than make another key the product would then hold unused.
+ */
+const savedFiles = new WeakMap<LocalEnvironment, Map<string, ReturnType<typeof obtainInProductUi>>>();
+
+/**
  * Plays the operator for one task as its instructions say: hand in a credential from the product's
- * UI, or remove one there and confirm with --done.
+ * UI (the same file again when asked again), or remove one there and confirm with --done.
  */
 export async function playOperator(
   env: LocalEnvironment,
@@ -173,5 +183,11 @@ export async function playOperator(
     revokeInProductUi(env, task);
     return confirmAsOperator(env, task.taskId, io);
   }
-  return submitAsOperator(env, task.taskId, obtainInProductUi(env, task, serviceUser), io);
+  const kept = savedFiles.get(env) ?? new Map<string, ReturnType<typeof obtainInProductUi>>();
+  savedFiles.set(env, kept);
+  const file = kept.get(task.taskId) ?? obtainInProductUi(env, task, serviceUser);
+  kept.set(task.taskId, file);
+  const code = await submitAsOperator(env, task.taskId, file, io);
+  if (code === 0) kept.delete(task.taskId);
+  return code;
 }

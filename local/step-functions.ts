@@ -563,8 +563,13 @@ export class LocalStepFunctions {
       });
       arm();
     });
-    await this.invokeLambda(parameters);
-    expire();
+    try {
+      await this.invokeLambda(parameters);
+    } catch (error) {
+      // As in AWS: a failed invocation fails the task and closes its token, unless it was answered first.
+      this.tasks.get(token)?.reject(error as Error);
+    }
+    if (!this.tasks.get(token)?.settled) expire();
     return settled;
   }
 }

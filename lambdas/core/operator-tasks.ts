@@ -174,6 +174,26 @@ async function waitingTask(deps: OperatorDeps, taskId: string) {
 }
 
 /**
+ * Answers a task under its recorded token. A step that failed after opening its task is retried
+ * under the same task id with a new token, and rewrites the record: when the token read is gone
+ * but the record now holds another, the answer goes to the task that waits.
+ */
+async function answerTask(
+  deps: Pick<OperatorDeps, 'store'>,
+  record: OperatorTaskRecord,
+  send: (taskToken: string) => Promise<void>,
+): Promise<void> {
+  try {
+    await send(record.taskToken);
+  } catch (error) {
+    if (!(error instanceof TaskGoneError)) throw error;
+    const reopened = await deps.store.readTask(record.taskId);
+    if (!reopened || reopened.taskToken === record.taskToken) throw error;
+    await send(reopened.taskToken);
+  }
+}
+
+/**
  * `provisioner submit`: parses the product's credential file, writes it as a new AWSPENDING version
  * of the task's secret and answers the workflow with the secret ARN and version id only. If the
  * task is gone meanwhile, the version written is unstaged again so nothing waits half-done.
@@ -205,12 +225,13 @@ export async function submitOperatorCredential(
   if ('expiresAt' in material)
     await deps.store.tag(record.secretArn, { [TAG.expiresAt]: material.expiresAt });
   try {
-    await deps.answers.succeed(record.taskToken, { secretArn: record.secretArn, versionId });
+    await answerTask(deps, record, (token) =>
+      deps.answers.succeed(token, { secretArn: record.secretArn, versionId }),
+    );
   } catch (error) {
-    if (error instanceof TaskGoneError) {
-      await deps.store.removeStage(record.secretArn, PENDING, versionId);
-      await deps.store.deleteTask(record.taskId);
-    }
+    // The record stays: the workflow's compensation removes it, or a retried step has just
+    // reopened the task under it and the operator is asked again.
+    if (error instanceof TaskGoneError) await deps.store.removeStage(record.secretArn, PENDING, versionId);
     throw error;
   }
   await deps.store.deleteTask(record.taskId);
@@ -226,7 +247,9 @@ export async function confirmOperatorRevocation(
   if (record.action !== 'revoke') {
     throw new ValidationError(`task ${record.taskId} waits for a credential: submit the file, not --done`);
   }
-  await deps.answers.succeed(record.taskToken, { confirmedAt: deps.now().toISOString() });
+  await answerTask(deps, record, (token) =>
+    deps.answers.succeed(token, { confirmedAt: deps.now().toISOString() }),
+  );
   await deps.store.deleteTask(record.taskId);
 }
 
@@ -237,14 +260,16 @@ export async function refuseOperatorTask(
 ): Promise<void> {
   const reason = parseInput(RefusalReason, input.reason, 'refusal reason');
   const record = await waitingTask(deps, input.taskId);
-  await deps.answers.fail(record.taskToken, OPERATOR_REFUSED, `refused by the operator: ${reason}`);
+  await answerTask(deps, record, (token) =>
+    deps.answers.fail(token, OPERATOR_REFUSED, `refused by the operator: ${reason}`),
+  );
   await deps.store.deleteTask(record.taskId);
 }
 
 /** `provisioner ack`: someone is on it (a heartbeat); the task's deadline stays. */
 export async function acknowledgeOperatorTask(deps: OperatorDeps, input: { taskId: string }) {
   const record = await waitingTask(deps, input.taskId);
-  await deps.answers.heartbeat(record.taskToken);
+  await answerTask(deps, record, (token) => deps.answers.heartbeat(token));
   return { deadline: record.deadline };
 }
 

@@ -19,47 +19,23 @@ import { asApiVendor, vendorFor } from '#core/vendors/registry.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { handlerIdFromFunctionArn, synthesizeWorkflows } from '#local/synth.ts';
+import {
+  armFault,
+  disarmFaults,
+  FAULTS,
+  type Fault,
+  VENDOR_TIMEOUT_MS,
+  WORKFLOWS,
+  type Workflow,
+  workflowTasks,
+} from './fault-matrix.ts';
 
-const FAULTS = [
-  'vendor timeout',
-  'vendor 429',
-  'vendor 5xx',
-  'vendor committed, answer lost',
-  'Secrets Manager throttling',
-  'Lambda died after committing',
-] as const;
-type Fault = (typeof FAULTS)[number];
-type Workflow = 'provision' | 'rotate' | 'revoke';
-const WORKFLOWS: Workflow[] = ['provision', 'rotate', 'revoke'];
-
+const TASKS = workflowTasks();
 let env: LocalEnvironment;
 let logs: LogCapture;
 let runs = 0;
 const outputs: string[] = [];
 const summary = { ran: 0, passed: 0, armed: 0 };
-
-/** Every Task state's handler in a definition, Map item processors included. */
-function taskHandlers(states: Record<string, Record<string, unknown>>): string[] {
-  return Object.values(states).flatMap((state) => {
-    if (state.Type === 'Task') {
-      const arn = (state.Parameters as { FunctionName?: string } | undefined)?.FunctionName;
-      return arn ? [handlerIdFromFunctionArn(arn)] : [];
-    }
-    const inner = (state.ItemProcessor ?? state.Iterator) as {
-      States?: Record<string, Record<string, unknown>>;
-    };
-    return inner?.States ? taskHandlers(inner.States) : [];
-  });
-}
-
-const definitions = synthesizeWorkflows();
-const TASKS: Record<Workflow, string[]> = Object.fromEntries(
-  WORKFLOWS.map((w) => [
-    w,
-    taskHandlers(definitions[w].definition.States as unknown as Record<string, Record<string, unknown>>),
-  ]),
-) as Record<Workflow, string[]>;
 
 function request(apiUser: string) {
   return {
@@ -94,30 +70,6 @@ async function run(workflow: Workflow, apiUser: string) {
   const described = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
   outputs.push(JSON.stringify(described));
   return described;
-}
-
-function arm(fault: Fault, handlerId: string): void {
-  const faults = env.fortios.faults;
-  switch (fault) {
-    case 'vendor timeout':
-      faults.inject({ kind: 'latency', latencyMs: 500, times: 1 });
-      return;
-    case 'vendor 429':
-      faults.inject({ kind: '429', times: 1 });
-      return;
-    case 'vendor 5xx':
-      faults.inject({ kind: '5xx', times: 1 });
-      return;
-    case 'vendor committed, answer lost':
-      faults.inject({ kind: 'drop-after-commit', times: 1 });
-      return;
-    case 'Secrets Manager throttling':
-      env.secretsManager.store.injectFailure('ThrottlingException');
-      return;
-    case 'Lambda died after committing':
-      env.lambdaFaults.inject(handlerId, 'after', { errorName: 'Lambda.ServiceException', times: 1 });
-      return;
-  }
 }
 
 async function consumerRefused(apiUser: string): Promise<boolean> {
@@ -155,8 +107,7 @@ async function assertInvariants(apiUser: string, revokedKey?: string): Promise<v
 describe('fault matrix (FortiOS, local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
-    // Short enough for a timeout fault to bite quickly, long enough for a busy box's loopback calls.
-    process.env.PROVISIONER_VENDOR_TIMEOUT_MS = '200';
+    process.env.PROVISIONER_VENDOR_TIMEOUT_MS = VENDOR_TIMEOUT_MS;
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
     await env.registerFortiOsTarget('fgt');
   });
@@ -200,13 +151,11 @@ describe('fault matrix (FortiOS, local runtime)', () => {
       armed = true;
       reached = true;
       summary.armed += 1;
-      arm(fault, handlerId);
+      armFault(env, env.fortios.faults, fault, handlerId);
     };
     // Act
     const execution = await run(workflow, apiUser);
-    env.lambdaFaults.clear();
-    env.fortios.faults.clear();
-    env.secretsManager.store.injectFailure('ThrottlingException', 0);
+    disarmFaults(env, env.fortios.faults);
     // Assess
     expect(execution.status, `${execution.error} ${causeMessage(execution.cause)}`).toBe('SUCCEEDED');
     await assertInvariants(apiUser, revokedKey);

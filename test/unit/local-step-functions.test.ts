@@ -33,6 +33,7 @@ const definition = {
         Payload: { 'token.$': '$$.Task.Token', 'value.$': '$.value' },
       },
       HeartbeatSeconds: 3600,
+      Retry: [{ ErrorEquals: ['Lambda.ServiceException'], IntervalSeconds: 1, MaxAttempts: 1 }],
       Next: 'Pause',
     },
     Pause: { Type: 'Wait', Seconds: 3600, End: true },
@@ -42,6 +43,7 @@ const definition = {
 
 const tokens: string[] = [];
 let failuresLeft = 0;
+let notifyFailuresLeft = 0;
 let sfn: Awaited<ReturnType<typeof startLocalStepFunctions>>;
 let client: SFNClient;
 const machineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:demo';
@@ -50,6 +52,10 @@ async function invoke(functionArn: string, payload: unknown): Promise<unknown> {
   const input = payload as { value: number; token?: string };
   if (functionArn.endsWith(':notify')) {
     tokens.push(input.token ?? '');
+    if (notifyFailuresLeft > 0) {
+      notifyFailuresLeft -= 1;
+      throw Object.assign(new Error('died after notifying'), { name: 'Lambda.ServiceException' });
+    }
     return null;
   }
   if (failuresLeft > 0) {
@@ -130,6 +136,24 @@ describe('local Step Functions endpoint', () => {
     // Assess
     expect(described.status).toBe('FAILED');
     expect(described.error).toBe('OperatorRefused');
+  });
+
+  it('a callback Lambda that fails after sending its token fails that try and closes its token', async () => {
+    // Prepare
+    notifyFailuresLeft = 1;
+    const arn = await start('notify-died-1', { value: 2 });
+    const closedToken = await nextToken(3);
+    const retriedToken = await nextToken(4);
+    // Act
+    const lateAnswer = client
+      .send(new SendTaskSuccessCommand({ taskToken: closedToken, output: '{}' }))
+      .catch((error: unknown) => error);
+    await client.send(new SendTaskSuccessCommand({ taskToken: retriedToken, output: '{"retried":true}' }));
+    const described = await sfn.service.waitForExecution(arn);
+    // Assess
+    expect(await lateAnswer).toMatchObject({ name: 'TaskDoesNotExist' });
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output ?? '')).toEqual({ retried: true });
   });
 
   it('a thrown error keeps its name for Catch and carries Lambda’s JSON cause', async () => {

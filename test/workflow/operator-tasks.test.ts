@@ -10,7 +10,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tasks } from '#cli/commands.ts';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { acknowledgeOperatorTask, refuseOperatorTask } from '#core/operator-tasks.ts';
+import {
+  acknowledgeOperatorTask,
+  refuseOperatorTask,
+  submitOperatorCredential,
+} from '#core/operator-tasks.ts';
 import { causeMessage } from '#core/provision.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/secrets.ts';
@@ -169,6 +173,52 @@ describe('operator tasks (local runtime)', () => {
       requestId: name,
       operatorAction: expect.any(String),
     });
+  });
+
+  /**
+   * Starts a FortiFlex provision whose task step dies after opening its task, waits until the
+   * retried step has reopened it, and returns operator deps whose first `reads` task reads still
+   * see the record as it was before (the operator's command read it just before the retry).
+   */
+  async function taskReopenedAfterRead(apiUser: string, reads: number) {
+    env.lambdaFaults.inject('request-operator-credential', 'after', { times: 1 });
+    const { name, executionArn } = await start(requestFor('flex', apiUser));
+    const task = await waitForActionRequired(env, name);
+    const stale = await env.store.readTask(name);
+    while ((await env.store.readTask(name))?.taskToken === stale?.taskToken) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    env.lambdaFaults.clear();
+    const store = Object.create(env.store) as typeof env.store;
+    let staleReads = reads;
+    store.readTask = async (taskId) => (staleReads-- > 0 ? stale : env.store.readTask(taskId));
+    const file = obtainInProductUi(env, task, undefined).text;
+    return { name, executionArn, file, deps: { ...operatorDeps(), store } };
+  }
+
+  it('an answer read before its step was retried reaches the task the retried step opened', async () => {
+    // Prepare
+    const { name, executionArn, file, deps } = await taskReopenedAfterRead('flex-retried', 1);
+    // Act
+    await submitOperatorCredential(deps, { taskId: name, text: file });
+    const execution = await finished(executionArn);
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    const description = await env.store.describe(credentialSecretName('flex', 'flex-retried'));
+    expect(description?.tags[TAG.status]).toBe('active');
+  });
+
+  it('an answer refused as gone keeps the task a retried step reopened, for the next try', async () => {
+    // Prepare: both reads of the submit (the task, then the task again) come before the retry's write.
+    const { name, executionArn, file, deps } = await taskReopenedAfterRead('flex-gone', 2);
+    // Act
+    const gone = await failure(submitOperatorCredential(deps, { taskId: name, text: file }));
+    const again = await submitOperatorCredential(operatorDeps(), { taskId: name, text: file });
+    const execution = await finished(executionArn);
+    // Assess
+    expect(gone.name).toBe('TaskGone');
+    expect(again.secretName).toBe(credentialSecretName('flex', 'flex-gone'));
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
   });
 
   it('a task the operator refuses fails the workflow with the reason, after compensating', async () => {

@@ -1,0 +1,206 @@
+/**
+ * The fault matrix on an operator product (issue 6): a FortiCNAPP credential, whose keys a person
+ * makes and deletes in the console while the workflows verify, promote and prove. For each
+ * workflow a clean run finds the Task states such a credential passes through; then every one of
+ * them times every fault runs to its end, the operator answering each task as it appears (and
+ * retrying a console command that failed, as a person would), and the invariants hold afterwards:
+ * - the credential's active key verifies against the product;
+ * - the product holds exactly the keys of active credentials (no key left behind by a retry);
+ * - no AWSPENDING version is left beside AWSCURRENT;
+ * - a revoked credential is refused by its product;
+ * - during a rotation a consumer reading AWSCURRENT is never refused (faults outside the product).
+ */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionRequiredDetail } from '#core/events.ts';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/provision.ts';
+import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
+import { vendorFor } from '#core/vendors/registry.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { scanEnvironment } from '#local/leak-scan.ts';
+import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
+import {
+  armFault,
+  disarmFaults,
+  FAULTS,
+  type Fault,
+  VENDOR_TIMEOUT_MS,
+  WORKFLOWS,
+  type Workflow,
+} from './fault-matrix.ts';
+
+const TARGET = 'cnapp';
+let env: LocalEnvironment;
+let logs: LogCapture;
+let cases = 0;
+const outputs: string[] = [];
+const summary = { ran: 0, passed: 0 };
+
+const serviceUserOf = (apiUser: string) => `svc-${apiUser}@example.com`;
+
+/**
+ * A person looks the task up first (a repeated notice of a task already answered needs nothing),
+ * then answers it; a command that failed (a fault, a task already gone) is tried again once.
+ */
+async function operatorAnswers(task: ActionRequiredDetail, serviceUser: string): Promise<void> {
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    if (!(await env.store.readTask(task.taskId))) return;
+    try {
+      if ((await playOperator(env, task, serviceUser)) === 0) return;
+    } catch (error) {
+      outputs.push(`operator: ${(error as Error).message}`);
+    }
+  }
+}
+
+async function run(workflow: Workflow, apiUser: string) {
+  const input =
+    workflow === 'provision'
+      ? {
+          target: TARGET,
+          apiUser,
+          owner: `${apiUser}@example.com`,
+          ticket: `FMO-${apiUser}`,
+          serviceUser: serviceUserOf(apiUser),
+        }
+      : workflow === 'rotate'
+        ? { target: TARGET, apiUser }
+        : { owner: `${apiUser}@example.com`, reason: 'fault matrix' };
+  const name =
+    workflow === 'provision'
+      ? executionNameFor('provision', `FMO-${apiUser}`, input)
+      : `${workflow}-${apiUser}-${++cases}`;
+  const stateMachineArn = {
+    provision: env.provisionStateMachineArn,
+    rotate: env.rotateStateMachineArn,
+    revoke: env.revokeStateMachineArn,
+  }[workflow];
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  const described = await answerTasksUntilDone(env, started.executionArn ?? '', (task) =>
+    operatorAnswers(task, serviceUserOf(apiUser)),
+  );
+  outputs.push(JSON.stringify(described));
+  return described;
+}
+
+async function currentValue(apiUser: string) {
+  const secret = await env.store.describe(credentialSecretName(TARGET, apiUser));
+  if (!secret) return undefined;
+  // A secret scheduled for deletion cannot be read.
+  return { secret, value: secret.deletedDate ? undefined : await env.store.readCurrent(secret.arn) };
+}
+
+async function consumerRefused(apiUser: string): Promise<boolean> {
+  const found = await currentValue(apiUser);
+  if (!found?.value || found.secret.tags[TAG.status] !== 'active') return false;
+  const vendor = vendorFor({ target: await env.store.loadTarget(TARGET) });
+  return (await vendor.verify(found.value as never)).outcome !== 'accepted';
+}
+
+/** The invariants over this case's credential and the keys its service user holds in the product. */
+async function assertInvariants(apiUser: string, revoked?: Record<string, unknown>): Promise<void> {
+  const vendor = vendorFor({ target: await env.store.loadTarget(TARGET) });
+  const found = await currentValue(apiUser);
+  const held = [...env.forticnapp.state.keys.values()]
+    .filter((k) => k.serviceUser === serviceUserOf(apiUser))
+    .map((k) => k.keyId);
+  if (found && !found.secret.deletedDate) {
+    const current = versionWithStage(found.secret, CURRENT);
+    const pending = versionWithStage(found.secret, PENDING);
+    expect(pending === undefined || pending === current, 'a pending version is left').toBe(true);
+  }
+  if (found?.value && found.secret.tags[TAG.status] === 'active') {
+    expect((await vendor.verify(found.value as never)).outcome, 'the active key verifies').toBe('accepted');
+    expect(held, 'the product holds exactly the active key').toEqual([
+      (found.value as { keyId: string }).keyId,
+    ]);
+  } else {
+    expect(held, 'the product holds no key of a credential that is not active').toEqual([]);
+  }
+  if (revoked) expect((await vendor.verify(revoked as never)).outcome).not.toBe('accepted');
+}
+
+/** The handlers a clean run of the workflow invokes, in order, each once. */
+async function reachedHandlers(workflow: Workflow): Promise<string[]> {
+  const apiUser = `clean-${workflow}`;
+  if (workflow !== 'provision') expect((await run('provision', apiUser)).status).toBe('SUCCEEDED');
+  const reached: string[] = [];
+  env.lambdaFaults.beforeEach = async (handlerId) => {
+    if (!reached.includes(handlerId)) reached.push(handlerId);
+  };
+  const clean = await run(workflow, apiUser);
+  env.lambdaFaults.clear();
+  expect(clean.status, causeMessage(clean.cause)).toBe('SUCCEEDED');
+  return reached;
+}
+
+async function runCase(workflow: Workflow, handlerId: string, fault: Fault): Promise<void> {
+  summary.ran += 1;
+  // Prepare: rotations and revocations start from a provisioned credential.
+  const apiUser = `fmo-${summary.ran}`;
+  if (workflow !== 'provision') expect((await run('provision', apiUser)).status).toBe('SUCCEEDED');
+  const revoked = workflow === 'revoke' ? (await currentValue(apiUser))?.value : undefined;
+  const vendorFault = fault.startsWith('vendor');
+  const refusals: string[] = [];
+  let armed = false;
+  env.lambdaFaults.beforeEach = async (invoked) => {
+    if (workflow === 'rotate' && !vendorFault && (await consumerRefused(apiUser))) refusals.push(invoked);
+    if (invoked !== handlerId || armed) return;
+    armed = true;
+    armFault(env, env.forticnapp.faults, fault, handlerId);
+  };
+  // Act
+  const execution = await run(workflow, apiUser);
+  disarmFaults(env, env.forticnapp.faults);
+  // Assess
+  expect(execution.status, `${execution.error} ${causeMessage(execution.cause)}`).toBe('SUCCEEDED');
+  expect(armed, 'the fault was armed at its state').toBe(true);
+  await assertInvariants(apiUser, revoked as Record<string, unknown> | undefined);
+  expect(refusals).toEqual([]);
+  summary.passed += 1;
+}
+
+describe('fault matrix (FortiCNAPP, an operator product, local runtime)', () => {
+  beforeAll(async () => {
+    logs = captureLambdaLogs();
+    process.env.PROVISIONER_VENDOR_TIMEOUT_MS = VENDOR_TIMEOUT_MS;
+    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    // A task left unanswered fails its case as States.Timeout instead of stalling the run.
+    env.stepFunctions.service.callbackTimeoutOverrideMs = 60_000;
+    await env.registerFortiCnappTarget(TARGET);
+  });
+
+  afterAll(async () => {
+    delete process.env.PROVISIONER_VENDOR_TIMEOUT_MS;
+    logs?.stop();
+    await env?.close();
+    process.stdout.write(
+      `fault matrix (FortiCNAPP): ${summary.ran} cases ran, ${summary.passed} passed, each armed at its state\n`,
+    );
+  });
+
+  it.each(WORKFLOWS)(
+    '%s: every Task state a FortiCNAPP credential passes through, times every fault',
+    async (workflow) => {
+      const reached = await reachedHandlers(workflow);
+      expect(reached.length).toBeGreaterThan(2);
+      for (const handlerId of reached) {
+        for (const fault of FAULTS) {
+          await expect(
+            runCase(workflow, handlerId, fault),
+            `${handlerId}: ${fault}`,
+          ).resolves.toBeUndefined();
+        }
+      }
+    },
+    600_000,
+  );
+
+  it('leaks no key into histories, outputs, events or logs', () => {
+    expect(scanEnvironment(env, { outputs, logs: logs.lines })).toEqual([]);
+  });
+});

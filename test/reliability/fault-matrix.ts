@@ -1,0 +1,82 @@
+/**
+ * What the fault matrices share (issue 6): the faults, every Task state of each workflow as the
+ * synthesized definitions name them, and how a fault is armed as a state's Lambda starts.
+ */
+import type { LocalEnvironment } from '#local/environment.ts';
+import type { FaultInjector } from '#local/simulators/common.ts';
+import { handlerIdFromFunctionArn, synthesizeWorkflows } from '#local/synth.ts';
+
+export const FAULTS = [
+  'vendor timeout',
+  'vendor 429',
+  'vendor 5xx',
+  'vendor committed, answer lost',
+  'Secrets Manager throttling',
+  'Lambda died after committing',
+] as const;
+export type Fault = (typeof FAULTS)[number];
+export type Workflow = 'provision' | 'rotate' | 'revoke';
+export const WORKFLOWS: readonly Workflow[] = ['provision', 'rotate', 'revoke'];
+/** Short enough for a timeout fault (500 ms of latency) to bite, long enough for a busy box's loopback. */
+export const VENDOR_TIMEOUT_MS = '200';
+
+/** Every Task state's handler in a definition, Map item processors included. */
+function taskHandlers(states: Record<string, Record<string, unknown>>): string[] {
+  return Object.values(states).flatMap((state) => {
+    if (state.Type === 'Task') {
+      const arn = (state.Parameters as { FunctionName?: string } | undefined)?.FunctionName;
+      return arn ? [handlerIdFromFunctionArn(arn)] : [];
+    }
+    const inner = (state.ItemProcessor ?? state.Iterator) as {
+      States?: Record<string, Record<string, unknown>>;
+    };
+    return inner?.States ? taskHandlers(inner.States) : [];
+  });
+}
+
+/** The handler of every Task state, per workflow, from the synthesized definitions. */
+export function workflowTasks(): Record<Workflow, string[]> {
+  const definitions = synthesizeWorkflows();
+  return Object.fromEntries(
+    WORKFLOWS.map((w) => [
+      w,
+      taskHandlers(definitions[w].definition.States as unknown as Record<string, Record<string, unknown>>),
+    ]),
+  ) as Record<Workflow, string[]>;
+}
+
+/** Arms one fault: at the product (its next request), at Secrets Manager (its next write), or at the Lambda. */
+export function armFault(
+  env: LocalEnvironment,
+  product: FaultInjector,
+  fault: Fault,
+  handlerId: string,
+): void {
+  switch (fault) {
+    case 'vendor timeout':
+      product.inject({ kind: 'latency', latencyMs: 500, times: 1 });
+      return;
+    case 'vendor 429':
+      product.inject({ kind: '429', times: 1 });
+      return;
+    case 'vendor 5xx':
+      product.inject({ kind: '5xx', times: 1 });
+      return;
+    case 'vendor committed, answer lost':
+      product.inject({ kind: 'drop-after-commit', times: 1 });
+      return;
+    case 'Secrets Manager throttling':
+      env.secretsManager.store.injectFailure('ThrottlingException');
+      return;
+    case 'Lambda died after committing':
+      env.lambdaFaults.inject(handlerId, 'after', { errorName: 'Lambda.ServiceException', times: 1 });
+      return;
+  }
+}
+
+/** Disarms whatever a case left armed. */
+export function disarmFaults(env: LocalEnvironment, product: FaultInjector): void {
+  env.lambdaFaults.clear();
+  product.clear();
+  env.secretsManager.store.injectFailure('ThrottlingException', 0);
+}
