@@ -9,7 +9,7 @@ type Minimum = { readonly calls: number; readonly why: string };
 const TWIN_USER_PRODUCT: Record<Operation, Minimum> = {
   provision: {
     calls: 4,
-    why: 'create the access profile, create the user, generate its key, one authenticated call to verify it (create-if-absent could write first and read only on "already exists")',
+    why: 'create the access profile, create the user, generate its key, one authenticated call to verify it (create-if-absent writes first and reads only on "already exists")',
   },
   rotate: {
     calls: 5,

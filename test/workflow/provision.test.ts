@@ -77,10 +77,19 @@ describe('provision workflow (FortiOS, local runtime)', () => {
   });
 
   it('provisions an API user whose stored key works against the product', async () => {
+    // Prepare
+    const before = env.fortios.state.requestsLog.length;
     // Act
     const execution = await provision(requestFor('automation-addr-ro'));
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
+    // The fewest calls: create-if-absent writes first, reading only on "already exists".
+    expect(env.fortios.state.requestsLog.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /api/v2/cmdb/system/accprofile',
+      'POST /api/v2/cmdb/system/api-user',
+      'POST /api/v2/monitor/system/api-user/generate-key',
+      'GET /api/v2/monitor/system/status',
+    ]);
     const output = JSON.parse(execution.output ?? '{}');
     expect(output).toMatchObject({ target: 'fgt-lab', apiUser: 'automation-addr-ro', status: 'active' });
     const user = env.fortios.state.users.get('automation-addr-ro');

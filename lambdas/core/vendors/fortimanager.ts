@@ -108,13 +108,8 @@ export class FortiManagerVendor implements ApiVendor {
     );
   }
 
+  // Create-if-absent adds first and reads only on "already exists" (-2): the usual case costs one call.
   async ensureAccessProfile(spec: AccessProfileSpec) {
-    const url = `/cli/global/system/admin/profile/${encodeURIComponent(spec.name)}`;
-    const found = await this.rpc('get', url);
-    if (found.code !== FMG_STATUS.notFound) {
-      this.check(found, `reading profile ${spec.name}`);
-      return { createdByThisRequest: false };
-    }
     // FortiManager permission fields are flat ("device-manager": "read"); dotted keys become dashed.
     const permissions = Object.fromEntries(
       Object.entries(spec.permissions).map(([key, value]) => [key.replace('.', '-'), value]),
@@ -154,8 +149,6 @@ export class FortiManagerVendor implements ApiVendor {
     ) {
       throw new FatalError('an API user needs 1-10 trusted hosts narrower than 0.0.0.0/0');
     }
-    const existing = await this.readUser(spec.name);
-    if (existing) return adoptExistingUser(spec.name, spec.requestId, existing.description);
     const trusthosts = Object.fromEntries(
       spec.trustedHosts.map((h, i) => [`trusthost${i + 1}`, cidrToAddressMask(h)]),
     );

@@ -137,10 +137,8 @@ export class FortiOsVendor implements ApiVendor {
     return first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
   }
 
+  // Create-if-absent writes first and reads only on "already exists" (-5): the usual case costs one call.
   async ensureAccessProfile(spec: AccessProfileSpec) {
-    const path = `/api/v2/cmdb/system/accprofile/${encodeURIComponent(spec.name)}`;
-    const found = this.check(await this.call('GET', path), `reading profile ${spec.name}`);
-    if (found.status !== 404) return { createdByThisRequest: false };
     const created = await this.call('POST', '/api/v2/cmdb/system/accprofile', { body: accprofileBody(spec) });
     if (FortiOsVendor.isExists(created)) return { createdByThisRequest: false };
     this.check(created, `creating profile ${spec.name}`);
@@ -170,8 +168,6 @@ export class FortiOsVendor implements ApiVendor {
     if (spec.trustedHosts.length === 0 || spec.trustedHosts.some((h) => h.endsWith('/0'))) {
       throw new FatalError('an API user needs a trusted host narrower than 0.0.0.0/0');
     }
-    const existing = await this.readUser(spec.name);
-    if (existing) return adoptExistingUser(spec.name, spec.requestId, existing.comments);
     const comments = managedUserMarker(spec.requestId, spec.comment);
     const created = await this.call('POST', '/api/v2/cmdb/system/api-user', {
       body: {
@@ -187,7 +183,7 @@ export class FortiOsVendor implements ApiVendor {
       },
     });
     if (FortiOsVendor.isExists(created)) {
-      // Created meanwhile (a race, or our own earlier attempt whose answer was lost): decide from what is there.
+      // Ours (an earlier attempt, its answer lost), another request's, or someone else's: decide from what is there.
       const user = await this.readUser(spec.name);
       if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
       return adoptExistingUser(spec.name, spec.requestId, user.comments);
