@@ -9,6 +9,7 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import { TaskGoneError } from '#core/operator-tasks.ts';
 import { causeMessage } from '#core/provision.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { playOperator } from '#local/operator.ts';
@@ -37,6 +38,8 @@ export interface BulkPhase {
   /** Highest number of requests each product was asked to handle at once. */
   readonly peakConcurrency: Readonly<Record<string, number>>;
   readonly refusedOverLimit: number;
+  /** Why the first failed execution failed (none when all succeeded). */
+  readonly firstFailure?: string;
 }
 
 interface BulkCredential {
@@ -70,7 +73,8 @@ function gatesOf(env: LocalEnvironment) {
 
 /**
  * A person retries a console command that failed (throttled); one that fails three times stops
- * the run's executions, so the failure is counted instead of a task waiting for days.
+ * the run's executions, so the failure is counted instead of a task waiting for days. A task the
+ * workflow no longer waits for needs nothing: a step retried after opening it asks again.
  */
 async function answerPatiently(
   env: LocalEnvironment,
@@ -84,6 +88,7 @@ async function answerPatiently(
       if (exitCode === 0) return;
       last = `exit code ${exitCode}`;
     } catch (error) {
+      if (error instanceof TaskGoneError) return;
       last = (error as Error).message;
     }
   }
@@ -162,7 +167,7 @@ function successfulWrites(env: LocalEnvironment): number {
 async function measurePhase(
   env: LocalEnvironment,
   credentials: number,
-  run: () => Promise<number>,
+  run: () => Promise<{ succeeded: number; firstCause?: string }>,
 ): Promise<BulkPhase> {
   const gates = gatesOf(env);
   for (const gate of Object.values(gates)) gate.reset(PRODUCT_CONCURRENCY_LIMIT);
@@ -170,13 +175,13 @@ async function measurePhase(
   const throttledBefore = env.secretsManager.store.throttled;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const done = await run();
+  const { succeeded, firstCause } = await run();
   const cpu = process.cpuUsage(cpuBefore);
   const elapsedS = (performance.now() - started) / 1000;
   const writes = successfulWrites(env) - writesBefore;
   return {
     credentials,
-    failed: credentials - done,
+    failed: credentials - succeeded,
     elapsedS: Math.round(elapsedS * 10) / 10,
     writes,
     floorS: writes / WRITE_QUOTA_PER_SECOND,
@@ -184,6 +189,7 @@ async function measurePhase(
     cpuS: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     peakConcurrency: Object.fromEntries(Object.entries(gates).map(([product, g]) => [product, g.peak])),
     refusedOverLimit: Object.values(gates).reduce((n, g) => n + g.refused, 0),
+    ...(firstCause === undefined ? {} : { firstFailure: firstCause }),
   };
 }
 
@@ -220,7 +226,7 @@ export async function runBulk(env: LocalEnvironment, credentials: number) {
         const { product, apiUser } = credentialOf(i);
         return { name: `bulk-rotate-${i}`, input: { target: product.target, apiUser } };
       });
-      return (await runAll(env, env.rotateStateMachineArn, rotations, ROTATIONS_IN_FLIGHT)).succeeded;
+      return runAll(env, env.rotateStateMachineArn, rotations, ROTATIONS_IN_FLIGHT);
     });
     const revoke = await measurePhase(env, credentials, async () => {
       const owners = [...new Set(indexes.map((i) => credentialOf(i).owner))];
@@ -230,7 +236,7 @@ export async function runBulk(env: LocalEnvironment, credentials: number) {
       }));
       const revokedIn = (output: string | undefined) =>
         (JSON.parse(output ?? '{}') as { revoked?: unknown[] }).revoked?.length ?? 0;
-      return (await runAll(env, env.revokeStateMachineArn, revocations, owners.length, revokedIn)).succeeded;
+      return runAll(env, env.revokeStateMachineArn, revocations, owners.length, revokedIn);
     });
     return { rotate, revoke };
   } finally {

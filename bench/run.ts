@@ -168,7 +168,7 @@ async function main(): Promise<number> {
   if (bulk) {
     let bulkMet = true;
     const bulkRows = Object.entries(bulk).map(([phase, p]) => {
-      const { peakConcurrency, ...numbers } = p;
+      const { peakConcurrency, firstFailure: _printedBelow, ...numbers } = p;
       for (const [name, value] of Object.entries(numbers)) figures[`bulk.${phase}.${name}`] = value;
       for (const [product, peak] of Object.entries(peakConcurrency))
         figures[`bulk.${phase}.peakConcurrency.${product}`] = peak;
@@ -209,6 +209,9 @@ async function main(): Promise<number> {
     say(
       `  zero failed, within ${BULK_FLOOR_FACTOR}× the floor, within the concurrency limit: ${bulkMet ? 'yes' : 'NO'}`,
     );
+    for (const [phase, p] of Object.entries(bulk)) {
+      if (p.firstFailure) say(`  ${phase}: the first failed execution: ${p.firstFailure}`);
+    }
     say();
   }
 

@@ -563,6 +563,8 @@ export class LocalStepFunctions {
       });
       arm();
     });
+    // Answered, failed or stopped while the Lambda still runs: the outcome is read once it returns.
+    settled.catch(() => {});
     try {
       await this.invokeLambda(parameters);
     } catch (error) {

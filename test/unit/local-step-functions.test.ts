@@ -207,3 +207,45 @@ describe('local Step Functions endpoint', () => {
     ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
   });
 });
+
+describe('local Step Functions endpoint, stopped', () => {
+  it('stopping while a callback Lambda still runs aborts the execution and leaves no rejection unobserved', async () => {
+    // Prepare: the callback task's Lambda is still running when everything is stopped.
+    let release: () => void = () => {};
+    let notified: () => void = () => {};
+    const notifying = new Promise<void>((resolve) => {
+      notified = resolve;
+    });
+    const stopped = await startLocalStepFunctions({
+      machines: [{ name: 'demo', definition }],
+      invoke: async (functionArn) => {
+        if (!functionArn.endsWith(':notify')) return { value: 2 };
+        notified();
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return null;
+      },
+      waitOverrideMs: 0,
+      retryOverrideMs: 0,
+    });
+    try {
+      const { executionArn } = await stopped.service.operations.StartExecution({
+        stateMachineArn: machineArn,
+        name: 'stopped-1',
+        input: '{"value":1}',
+      });
+      await notifying;
+      // Act
+      const stopping = stopped.service.stopAll();
+      // The Lambda returns a turn later, after Node has looked for unobserved rejections.
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      await stopping;
+      // Assess
+      expect((await stopped.service.waitForExecution(executionArn)).status).toBe('ABORTED');
+    } finally {
+      await stopped.close();
+    }
+  });
+});
