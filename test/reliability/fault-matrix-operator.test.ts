@@ -10,10 +10,8 @@
  * - a revoked credential is refused by its product;
  * - during a rotation a consumer reading AWSCURRENT is never refused (faults outside the product).
  */
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRequiredDetail } from '#core/events.ts';
-import { executionNameFor } from '#core/execution-names.ts';
 import { causeMessage } from '#core/provision.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
 import { vendorFor } from '#core/vendors/registry.ts';
@@ -26,6 +24,7 @@ import {
   disarmFaults,
   FAULTS,
   type Fault,
+  startWorkflow,
   VENDOR_TIMEOUT_MS,
   WORKFLOWS,
   type Workflow,
@@ -34,7 +33,6 @@ import {
 const TARGET = 'cnapp';
 let env: LocalEnvironment;
 let logs: LogCapture;
-let cases = 0;
 const outputs: string[] = [];
 const summary = { ran: 0, passed: 0 };
 
@@ -56,31 +54,14 @@ async function operatorAnswers(task: ActionRequiredDetail, serviceUser: string):
 }
 
 async function run(workflow: Workflow, apiUser: string) {
-  const input =
-    workflow === 'provision'
-      ? {
-          target: TARGET,
-          apiUser,
-          owner: `${apiUser}@example.com`,
-          ticket: `FMO-${apiUser}`,
-          serviceUser: serviceUserOf(apiUser),
-        }
-      : workflow === 'rotate'
-        ? { target: TARGET, apiUser }
-        : { owner: `${apiUser}@example.com`, reason: 'fault matrix' };
-  const name =
-    workflow === 'provision'
-      ? executionNameFor('provision', `FMO-${apiUser}`, input)
-      : `${workflow}-${apiUser}-${++cases}`;
-  const stateMachineArn = {
-    provision: env.provisionStateMachineArn,
-    rotate: env.rotateStateMachineArn,
-    revoke: env.revokeStateMachineArn,
-  }[workflow];
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  const described = await answerTasksUntilDone(env, started.executionArn ?? '', (task) =>
+  const executionArn = await startWorkflow(env, workflow, {
+    target: TARGET,
+    apiUser,
+    owner: `${apiUser}@example.com`,
+    ticket: `FMO-${apiUser}`,
+    serviceUser: serviceUserOf(apiUser),
+  });
+  const described = await answerTasksUntilDone(env, executionArn, (task) =>
     operatorAnswers(task, serviceUserOf(apiUser)),
   );
   outputs.push(JSON.stringify(described));

@@ -10,9 +10,7 @@
  * - during a rotation a consumer reading AWSCURRENT is never refused (faults outside the product).
  * Every fault is transient, so every run must also succeed.
  */
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executionNameFor } from '#core/execution-names.ts';
 import { causeMessage } from '#core/provision.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
 import { asApiVendor, vendorFor } from '#core/vendors/registry.ts';
@@ -24,6 +22,7 @@ import {
   disarmFaults,
   FAULTS,
   type Fault,
+  startWorkflow,
   VENDOR_TIMEOUT_MS,
   WORKFLOWS,
   type Workflow,
@@ -33,7 +32,6 @@ import {
 const TASKS = workflowTasks();
 let env: LocalEnvironment;
 let logs: LogCapture;
-let runs = 0;
 const outputs: string[] = [];
 const summary = { ran: 0, passed: 0, armed: 0 };
 
@@ -49,25 +47,8 @@ function request(apiUser: string) {
 }
 
 async function run(workflow: Workflow, apiUser: string) {
-  const input =
-    workflow === 'provision'
-      ? request(apiUser)
-      : workflow === 'rotate'
-        ? { target: 'fgt', apiUser }
-        : { owner: `${apiUser}@example.com`, reason: 'fault matrix' };
-  const name =
-    workflow === 'provision'
-      ? executionNameFor('provision', `FM-${apiUser}`, input)
-      : `${workflow}-${apiUser}-${++runs}`;
-  const stateMachineArn = {
-    provision: env.provisionStateMachineArn,
-    rotate: env.rotateStateMachineArn,
-    revoke: env.revokeStateMachineArn,
-  }[workflow];
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  const described = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+  const executionArn = await startWorkflow(env, workflow, request(apiUser));
+  const described = await env.stepFunctions.service.waitForExecution(executionArn);
   outputs.push(JSON.stringify(described));
   return described;
 }

@@ -2,6 +2,8 @@
  * What the fault matrices share (issue 6): the faults, every Task state of each workflow as the
  * synthesized definitions name them, and how a fault is armed as a state's Lambda starts.
  */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionNameFor } from '#core/execution-names.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import type { FaultInjector } from '#local/simulators/common.ts';
 import { handlerIdFromFunctionArn, synthesizeWorkflows } from '#local/synth.ts';
@@ -79,4 +81,38 @@ export function disarmFaults(env: LocalEnvironment, product: FaultInjector): voi
   env.lambdaFaults.clear();
   product.clear();
   env.secretsManager.store.injectFailure('ThrottlingException', 0);
+}
+
+let started = 0;
+
+/**
+ * Starts one run of a workflow on the credential `provision` describes (its owner is
+ * `<apiUser>@example.com`): the provision itself, a rotation, or a revocation of its owner.
+ * Returns the execution ARN.
+ */
+export async function startWorkflow(
+  env: LocalEnvironment,
+  workflow: Workflow,
+  provision: { target: string; apiUser: string; ticket: string; [field: string]: unknown },
+): Promise<string> {
+  const { target, apiUser, ticket } = provision;
+  const input =
+    workflow === 'provision'
+      ? provision
+      : workflow === 'rotate'
+        ? { target, apiUser }
+        : { owner: `${apiUser}@example.com`, reason: 'fault matrix' };
+  const name =
+    workflow === 'provision'
+      ? executionNameFor('provision', ticket, input)
+      : `${workflow}-${apiUser}-${++started}`;
+  const stateMachineArn = {
+    provision: env.provisionStateMachineArn,
+    rotate: env.rotateStateMachineArn,
+    revoke: env.revokeStateMachineArn,
+  }[workflow];
+  const execution = await env.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  return execution.executionArn ?? '';
 }

@@ -127,58 +127,43 @@ describe('handlers', () => {
     );
   });
 
-  it('issue-key-and-store issues once and stores the first key under the derived token, as AWSCURRENT as Secrets Manager makes any first version', async () => {
-    // Prepare
-    sm.on(CreateSecretCommand).resolves({ ARN });
-    sm.on(DescribeSecretCommand).resolves({
-      ARN,
-      Tags: [
-        { Key: TAG.target, Value: 'fgt-lab' },
-        { Key: TAG.vendor, Value: 'fortios' },
-      ],
-      VersionIdsToStages: {},
-    });
-    sm.on(PutSecretValueCommand).callsFake((input: { ClientRequestToken: string }) => ({
-      ARN,
-      VersionId: input.ClientRequestToken,
-    }));
-    vendor.issueKey.mockResolvedValue({ key: KEY });
-    const token = clientRequestToken(state.requestId, 'issue-key-and-store');
-    // Act
-    const out = await issueKeyAndStore(state, context);
-    // Assess
-    expect(out).toEqual({ secretArn: ARN, versionId: token });
-    expect(JSON.stringify(out)).not.toContain(KEY);
-    const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
-    expect(put?.VersionStages).toEqual(['AWSCURRENT']);
-    expect(JSON.parse(put?.SecretString ?? '{}')).toMatchObject({
-      key: KEY,
-      apiUser: 'bot',
-      vendor: 'fortios',
-    });
-  });
-
-  it('issue-key-and-store stores the key as AWSPENDING beside a secret’s existing versions', async () => {
-    // Prepare
-    sm.on(CreateSecretCommand).resolves({ ARN });
-    sm.on(DescribeSecretCommand).resolves({
-      ARN,
-      Tags: [
-        { Key: TAG.target, Value: 'fgt-lab' },
-        { Key: TAG.vendor, Value: 'fortios' },
-      ],
-      VersionIdsToStages: { 'earlier-version': ['AWSCURRENT'] },
-    });
-    sm.on(PutSecretValueCommand).callsFake((input: { ClientRequestToken: string }) => ({
-      ARN,
-      VersionId: input.ClientRequestToken,
-    }));
-    vendor.issueKey.mockResolvedValue({ key: KEY });
-    // Act
-    await issueKeyAndStore(state, context);
-    // Assess
-    expect(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.VersionStages).toEqual(['AWSPENDING']);
-  });
+  it.each([
+    ['as AWSCURRENT, as Secrets Manager makes any first version', {}, 'AWSCURRENT'],
+    ['as AWSPENDING beside the secret’s existing versions', { earlier: ['AWSCURRENT'] }, 'AWSPENDING'],
+  ])(
+    'issue-key-and-store issues once and stores the key under the derived token, %s',
+    async (_, versions, stage) => {
+      // Prepare
+      sm.on(CreateSecretCommand).resolves({ ARN });
+      sm.on(DescribeSecretCommand).resolves({
+        ARN,
+        Tags: [
+          { Key: TAG.target, Value: 'fgt-lab' },
+          { Key: TAG.vendor, Value: 'fortios' },
+        ],
+        VersionIdsToStages: versions,
+      });
+      sm.on(PutSecretValueCommand).callsFake((input: { ClientRequestToken: string }) => ({
+        ARN,
+        VersionId: input.ClientRequestToken,
+      }));
+      vendor.issueKey.mockResolvedValue({ key: KEY });
+      const token = clientRequestToken(state.requestId, 'issue-key-and-store');
+      // Act
+      const out = await issueKeyAndStore(state, context);
+      // Assess
+      expect(out).toEqual({ secretArn: ARN, versionId: token });
+      expect(JSON.stringify(out)).not.toContain(KEY);
+      expect(vendor.issueKey).toHaveBeenCalledTimes(1);
+      const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
+      expect(put?.VersionStages).toEqual([stage]);
+      expect(JSON.parse(put?.SecretString ?? '{}')).toMatchObject({
+        key: KEY,
+        apiUser: 'bot',
+        vendor: 'fortios',
+      });
+    },
+  );
 
   it('issue-key-and-store issues nothing when an earlier attempt already stored the version', async () => {
     // Prepare
