@@ -199,6 +199,7 @@ async function measurePhase(
  */
 export async function runBulk(env: LocalEnvironment, credentials: number) {
   const indexes = Array.from({ length: credentials }, (_, i) => i);
+  const retryOverrideMs = env.stepFunctions.service.retryOverrideMs;
   const stopOperator = startBulkOperator(env);
   try {
     const provisions = indexes.map((i) => {
@@ -221,6 +222,9 @@ export async function runBulk(env: LocalEnvironment, credentials: number) {
     }
 
     env.secretsManager.store.setWriteRateLimit(WRITE_QUOTA_PER_SECOND);
+    // Under the quota a state's retries wait as its definition says, as in AWS: instant retries
+    // would spend all its attempts within one throttled second.
+    env.stepFunctions.service.retryOverrideMs = undefined;
     const rotate = await measurePhase(env, credentials, async () => {
       const rotations = indexes.map((i) => {
         const { product, apiUser } = credentialOf(i);
@@ -241,6 +245,7 @@ export async function runBulk(env: LocalEnvironment, credentials: number) {
     return { rotate, revoke };
   } finally {
     env.secretsManager.store.setWriteRateLimit(undefined);
+    env.stepFunctions.service.retryOverrideMs = retryOverrideMs;
     for (const gate of Object.values(gatesOf(env))) gate.reset(undefined);
     await stopOperator();
   }

@@ -159,6 +159,8 @@ function historyOf(event: EventLog): { type: string; details: Record<string, unk
 export class LocalStepFunctions {
   /** See LocalStepFunctionsOptions; settable so one test can let a task expire. */
   callbackTimeoutOverrideMs: number | undefined;
+  /** See LocalStepFunctionsOptions; settable, for executions started afterwards. */
+  retryOverrideMs: number | undefined;
   readonly region: string;
   readonly accountId: string;
   private readonly machines = new Map<string, MachineRecord>();
@@ -169,6 +171,7 @@ export class LocalStepFunctions {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.callbackTimeoutOverrideMs = options.callbackTimeoutOverrideMs;
+    this.retryOverrideMs = options.retryOverrideMs;
     for (const { name, definition } of options.machines) {
       const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
       const states = definition as StatesDefinition;
@@ -474,8 +477,8 @@ export class LocalStepFunctions {
     const retryIntervalOverrides: Record<string, number> = {};
     const waitTimeOverrides: Record<string, number> = {};
     for (const [name, state] of statesOf(machine.definition)) {
-      if (this.options.retryOverrideMs !== undefined && 'Retry' in state && state.Retry) {
-        retryIntervalOverrides[name] = this.options.retryOverrideMs;
+      if (this.retryOverrideMs !== undefined && 'Retry' in state && state.Retry) {
+        retryIntervalOverrides[name] = this.retryOverrideMs;
       }
       if (this.options.waitOverrideMs !== undefined && state.Type === 'Wait') {
         waitTimeOverrides[name] = this.options.waitOverrideMs;
