@@ -15,24 +15,48 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   type SecretsManagerClient,
+  type SecretsManagerClientConfig,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { FatalError, NotFoundError, RetryableError } from './errors.ts';
 import { parseInput, TargetDefinition, type VendorName } from './requests.ts';
 import type { CredentialMaterial, OperatorInstructions } from './vendors/vendor.ts';
+
+type RetryStrategyV2 = Extract<
+  NonNullable<SecretsManagerClientConfig['retryStrategy']>,
+  { refreshRetryTokenForRetry: unknown }
+>;
+type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
+
+const SECRETS_CLIENT_MAX_ATTEMPTS = 8;
+const retryToken = (retries: number, delayMs: number): RetryToken => ({
+  getRetryCount: () => retries,
+  getRetryDelay: () => delayMs,
+});
 
 /**
  * How every Secrets Manager client of the system (handlers, CLI) retries. The account's writes
  * share one quota of 50 per second, so a bulk rotation or revocation is throttled by design: a
  * retry spread at random over the next second keeps the quota in use, where the SDK's exponential
  * backoff (500 ms base for throttling) leaves it idle (bench: 1.0× the quota's floor, against
- * 1.6–2.1× with the default).
+ * 1.6–2.1× with the default). Unlike the SDK's strategies there is no retry quota (500 tokens, 5
+ * per retry, per strategy): thousands of expected throttles drain it and later requests then fail
+ * on their first throttle. Each request still stops after 8 attempts; client errors never retry.
  */
-export const SECRETS_CLIENT_RETRIES = {
-  retryStrategy: new ConfiguredRetryStrategy(8, () => 100 + Math.random() * 900),
-} as const;
+export const SECRETS_CLIENT_RETRIES: { retryStrategy: RetryStrategyV2 } = {
+  retryStrategy: {
+    acquireInitialRetryToken: async () => retryToken(0, 0),
+    refreshRetryTokenForRetry: async (token, errorInfo) => {
+      const retries = token.getRetryCount() + 1;
+      if (errorInfo.errorType === 'CLIENT_ERROR' || retries >= SECRETS_CLIENT_MAX_ATTEMPTS) {
+        throw new Error('no retry: a client error, or the last attempt');
+      }
+      return retryToken(retries, 100 + Math.random() * 900);
+    },
+    recordSuccess: () => {},
+  },
+};
 
 export const SECRET_PREFIX = 'provisioner/';
 export const TARGET_PREFIX = `${SECRET_PREFIX}targets/`;
