@@ -10,7 +10,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { TaskGoneError } from '#core/operator-tasks.ts';
-import { causeMessage } from '#core/provision.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { playOperator } from '#local/operator.ts';
 import { WRITES } from '#local/secrets-manager.ts';

@@ -5,7 +5,7 @@
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '#core/execution-names.ts';
-import { causeMessage } from '#core/provision.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
 import { WRITES } from '#local/secrets-manager.ts';

@@ -21,7 +21,7 @@ import {
   refuseOperatorTask,
   submitOperatorCredential,
 } from '#core/operator-tasks.ts';
-import { causeMessage } from '#core/provision.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import {
   MAX_REQUEST_BYTES,
   OwnerId,
@@ -30,8 +30,8 @@ import {
   TargetDefinition,
   TargetName,
 } from '#core/requests.ts';
-import { RevokeRequest } from '#core/revoke.ts';
-import { RotateRequest } from '#core/rotate.ts';
+import { RevokeRequest } from '#core/workflows/revoke.ts';
+import { RotateRequest } from '#core/workflows/rotate.ts';
 import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
 import { renderTable } from '#local/table.ts';
 

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { ValidationError } from '#core/errors.ts';
 import { OwnerId, parseInput } from '#core/requests.ts';
 import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
-import { vendorFor } from '#core/vendors/registry.ts';
+import { vendorFor } from '#core/products/index.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import {
   ack,

@@ -16,11 +16,11 @@ import { startFunctionUrl } from './function-url.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalScheduler } from './scheduler.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
-import { startAutoRabitSimulator } from './simulators/autorabit.ts';
-import { startFortiCnappSimulator } from './simulators/forticnapp.ts';
-import { startFortiFlexSimulator } from './simulators/fortiflex.ts';
-import { startFortiManagerSimulator } from './simulators/fortimanager.ts';
-import { startFortiOsSimulator } from './simulators/fortios.ts';
+import { startAutoRabitSimulator } from '../lambdas/core/products/autorabit/simulator.ts';
+import { startFortiCnappSimulator } from '../lambdas/core/products/forticnapp/simulator.ts';
+import { startFortiFlexSimulator } from '../lambdas/core/products/fortiflex/simulator.ts';
+import { startFortiManagerSimulator } from '../lambdas/core/products/fortimanager/simulator.ts';
+import { startFortiOsSimulator } from '../lambdas/core/products/fortios/simulator.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
 import { synthesizeRules, synthesizeWorkflows } from './synth.ts';
 

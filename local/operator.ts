@@ -11,7 +11,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Output, submit } from '#cli/commands.ts';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
-import { vendorFor } from '#core/vendors/registry.ts';
+import { vendorFor } from '#core/products/index.ts';
 import type { LocalEnvironment } from './environment.ts';
 
 /** The action-required events published so far (optionally of one task). */

@@ -10,7 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import { executionNameFor } from './execution-names.ts';
 import { OwnerId, ProvisionRequest, parseInput, TicketId } from './requests.ts';
-import type { RevokeRequest } from './revoke.ts';
+import type { RevokeRequest } from './workflows/revoke.ts';
 
 export const MAX_WEBHOOK_BYTES = 32 * 1024;
 export const REPLAY_WINDOW_SECONDS = 300;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { FatalError, NotFoundError, ValidationError } from './errors.ts';
-import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './provision.ts';
+import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './workflows/provision.ts';
 import { parseInput } from './requests.ts';
 import {
   type CredentialStore,
@@ -17,8 +17,8 @@ import {
   PENDING,
   TAG,
 } from './secrets.ts';
-import { asOperatorVendor } from './vendors/registry.ts';
-import type { OperatorVendor, Vendor, VendorContext } from './vendors/vendor.ts';
+import { asOperatorVendor } from './products/index.ts';
+import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
 export const TaskId = z

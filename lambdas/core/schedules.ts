@@ -4,7 +4,7 @@
  * a credential the product expires (AutoRABIT ARM tokens) rotates once, before its expiry.
  */
 import { createHash } from 'node:crypto';
-import type { VendorCapabilities } from './vendors/vendor.ts';
+import type { VendorCapabilities } from './products/vendor.ts';
 
 export interface CredentialSchedule {
   readonly workflow: 'rotate' | 'refresh';

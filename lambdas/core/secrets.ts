@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { FatalError, NotFoundError, RetryableError } from './errors.ts';
 import { parseInput, TargetDefinition, type VendorName } from './requests.ts';
-import type { CredentialMaterial, OperatorInstructions } from './vendors/vendor.ts';
+import type { CredentialMaterial, OperatorInstructions } from './products/vendor.ts';
 
 type RetryStrategyV2 = Extract<
   NonNullable<SecretsManagerClientConfig['retryStrategy']>,

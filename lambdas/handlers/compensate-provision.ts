@@ -1,4 +1,4 @@
-import { compensateProvision, parseProvisionState } from '#core/provision.ts';
+import { compensateProvision, parseProvisionState } from '#core/workflows/provision.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('compensateProvision', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { compensateRotation } from '#core/rotate.ts';
+import { compensateRotation } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('compensateRotation', (event: unknown) =>

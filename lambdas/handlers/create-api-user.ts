@@ -1,4 +1,4 @@
-import { createApiUser, parseProvisionState } from '#core/provision.ts';
+import { createApiUser, parseProvisionState } from '#core/workflows/provision.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('createApiUser', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { ensureAccessProfile, parseProvisionState } from '#core/provision.ts';
+import { ensureAccessProfile, parseProvisionState } from '#core/workflows/provision.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('ensureAccessProfile', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { ensureTwinUser } from '#core/rotate.ts';
+import { ensureTwinUser } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('ensureTwinUser', (event: unknown) =>

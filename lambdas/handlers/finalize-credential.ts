@@ -1,4 +1,4 @@
-import { finalizeCredential, parseProvisionState } from '#core/provision.ts';
+import { finalizeCredential, parseProvisionState } from '#core/workflows/provision.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('finalizeCredential', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { finalizeRotation } from '#core/rotate.ts';
+import { finalizeRotation } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('finalizeRotation', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { findOwnerCredentials } from '#core/revoke.ts';
+import { findOwnerCredentials } from '#core/workflows/revoke.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep(

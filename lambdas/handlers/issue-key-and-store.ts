@@ -1,4 +1,4 @@
-import { issueKeyAndStore, parseProvisionState } from '#core/provision.ts';
+import { issueKeyAndStore, parseProvisionState } from '#core/workflows/provision.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('issueKeyAndStore', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { promotePendingKey } from '#core/rotate.ts';
+import { promotePendingKey } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('promotePendingKey', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { provePreviousRevoked } from '#core/rotate.ts';
+import { provePreviousRevoked } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('provePreviousRevoked', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { reconcileTarget } from '#core/reconcile.ts';
+import { reconcileTarget } from '#core/workflows/reconcile.ts';
 import { executionRunning, provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reconcileTarget', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { refreshAccessToken } from '#core/rotate.ts';
+import { refreshAccessToken } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep(

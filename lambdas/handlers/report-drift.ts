@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { reportDrift } from '#core/reconcile.ts';
+import { reportDrift } from '#core/workflows/reconcile.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 /** The DriftFound metric (EMF in the function's log) is what the drift alarm watches. */

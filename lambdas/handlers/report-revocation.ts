@@ -1,4 +1,4 @@
-import { reportRevocation } from '#core/revoke.ts';
+import { reportRevocation } from '#core/workflows/revoke.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reportRevocation', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { requestOperatorRevocation } from '#core/revoke.ts';
+import { requestOperatorRevocation } from '#core/workflows/revoke.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('requestOperatorRevocation', (event: unknown) =>

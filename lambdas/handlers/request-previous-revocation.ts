@@ -1,4 +1,4 @@
-import { requestPreviousRevocation } from '#core/rotate.ts';
+import { requestPreviousRevocation } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('requestPreviousRevocation', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { requestRotatedCredential } from '#core/rotate.ts';
+import { requestRotatedCredential } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('requestRotatedCredential', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { retireCredential } from '#core/revoke.ts';
+import { retireCredential } from '#core/workflows/revoke.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('retireCredential', (event: unknown) =>

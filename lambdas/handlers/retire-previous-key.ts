@@ -1,4 +1,4 @@
-import { retirePreviousKey } from '#core/rotate.ts';
+import { retirePreviousKey } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('retirePreviousKey', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { revokeAtProduct } from '#core/revoke.ts';
+import { revokeAtProduct } from '#core/workflows/revoke.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('revokeAtProduct', (event: unknown) =>

@@ -1,4 +1,4 @@
-import { validateRequest } from '#core/provision.ts';
+import { validateRequest } from '#core/workflows/provision.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep(

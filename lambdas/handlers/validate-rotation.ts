@@ -1,4 +1,4 @@
-import { validateRotation } from '#core/rotate.ts';
+import { validateRotation } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep(

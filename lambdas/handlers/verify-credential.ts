@@ -1,4 +1,4 @@
-import { parseProvisionState, verifyCredential } from '#core/provision.ts';
+import { parseProvisionState, verifyCredential } from '#core/workflows/provision.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('verifyCredential', (event: unknown) =>

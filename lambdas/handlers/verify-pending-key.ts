@@ -1,4 +1,4 @@
-import { verifyPendingKey } from '#core/rotate.ts';
+import { verifyPendingKey } from '#core/workflows/rotate.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('verifyPendingKey', (event: unknown) =>

@@ -16,9 +16,9 @@ import {
 } from '#core/intake.ts';
 import { RefusalReason, TaskId } from '#core/operator-tasks.ts';
 import { OwnerId, parseInput, parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
-import { RotateRequest } from '#core/rotate.ts';
-import { vendorFor } from '#core/vendors/registry.ts';
-import type { OperatorVendor } from '#core/vendors/vendor.ts';
+import { RotateRequest } from '#core/workflows/rotate.ts';
+import { vendorFor } from '#core/products/index.ts';
+import type { OperatorVendor } from '#core/products/vendor.ts';
 
 const SHELL_AND_PATH = [
   'a;reboot',

@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProvisionerError } from '#core/errors.ts';
-import type { CredentialMaterial } from '#core/vendors/material.ts';
-import { asApiVendor, asOperatorVendor, vendorFor } from '#core/vendors/registry.ts';
-import type { Vendor } from '#core/vendors/vendor.ts';
+import type { CredentialMaterial } from '#core/products/material.ts';
+import { asApiVendor, asOperatorVendor, vendorFor } from '#core/products/index.ts';
+import type { Vendor } from '#core/products/vendor.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
-import { HOSTILE_KINDS, type HostileKind } from '#local/simulators/common.ts';
+import { HOSTILE_KINDS, type HostileKind } from '#local/simulator-kit.ts';
 
 let env: LocalEnvironment;
 const products: Record<string, { vendor: Vendor; material: CredentialMaterial; secrets: string[] }> = {};

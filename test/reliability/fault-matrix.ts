@@ -5,7 +5,7 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '#core/execution-names.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
-import type { FaultInjector } from '#local/simulators/common.ts';
+import type { FaultInjector } from '#local/simulator-kit.ts';
 import { handlerIdFromFunctionArn, synthesizeWorkflows } from '#local/synth.ts';
 
 export const FAULTS = [

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyGate } from '#local/simulators/common.ts';
+import { ConcurrencyGate } from '#local/simulator-kit.ts';
 
 /** A response that closes when the test says so. */
 const response = () => new EventEmitter();

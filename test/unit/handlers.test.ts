@@ -15,7 +15,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientRequestToken, TAG } from '#core/secrets.ts';
-import type { Vendor } from '#core/vendors/vendor.ts';
+import type { Vendor } from '#core/products/vendor.ts';
 import { failure } from '../failure.ts';
 
 // Unit tests: the SDK clients and the vendor adapter are mocks; the workflow suites run the real ones.
@@ -31,7 +31,7 @@ const vendor = {
   revoke: vi.fn(),
 } satisfies Vendor;
 vi.mock('#core/vendors/registry.ts', async (original) => ({
-  ...(await original<typeof import('#core/vendors/registry.ts')>()),
+  ...(await original<typeof import('#core/products/index.ts')>()),
   vendorFor: () => vendor,
 }));
 

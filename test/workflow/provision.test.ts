@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
-import { causeMessage } from '#core/provision.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import { MAX_REQUEST_BYTES } from '#core/requests.ts';
 import { credentialSecretName } from '#core/secrets.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, RetryableError } from '#core/errors.ts';
-import { createFortiFlexVendor } from '#core/vendors/fortiflex.ts';
-import type { AccessToken } from '#core/vendors/vendor.ts';
-import { startFortiFlexSimulator } from '#local/simulators/fortiflex.ts';
-import { failure } from '../failure.ts';
-import { describeVendorConformance } from './vendor-conformance.ts';
+import { createFortiFlexVendor } from '#core/products/fortiflex/adapter.ts';
+import type { AccessToken } from '#core/products/vendor.ts';
+import { startFortiFlexSimulator } from '#core/products/fortiflex/simulator.ts';
+import { failure } from '../../../../test/failure.ts';
+import { describeVendorConformance } from '../conformance.ts';
 
 async function harness(options: Parameters<typeof startFortiFlexSimulator>[0] = {}) {
   const sim = await startFortiFlexSimulator(options);

@@ -7,11 +7,11 @@
 import * as z from 'zod';
 import type { ProvisionDeps } from './provision.ts';
 import { vendorOf } from './provision.ts';
-import { parseInput, TargetName } from './requests.ts';
-import { CURRENT, SECRET_PREFIX, TAG, versionWithStage } from './secrets.ts';
-import { twinsOf } from './vendors/managed-user.ts';
-import { materialOf } from './vendors/material.ts';
-import { asApiVendor } from './vendors/registry.ts';
+import { parseInput, TargetName } from '../requests.ts';
+import { CURRENT, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
+import { twinsOf } from '../products/managed-user.ts';
+import { materialOf } from '../products/material.ts';
+import { asApiVendor } from '../products/index.ts';
 
 /** Credentials this close to their expiry are reported. */
 export const EXPIRY_WARNING_DAYS = 14;

@@ -4,10 +4,10 @@
  * reference, so the authenticated read that proves a token is configured per target; success is
  * judged from the status string in the body, as public clients do, not from the HTTP status alone.
  */
-import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
-import { httpsJson } from '../http.ts';
-import type { TargetOf } from '../requests.ts';
-import { ExpiringTokenMaterial, materialOf } from './material.ts';
+import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
+import { httpsJson } from '../../http.ts';
+import type { TargetOf } from '../../requests.ts';
+import { ExpiringTokenMaterial, materialOf } from '../material.ts';
 import type {
   CredentialMaterial,
   OperatorPurpose,
@@ -17,7 +17,7 @@ import type {
   VendorContext,
   VendorFactory,
   VerifyResult,
-} from './vendor.ts';
+} from '../vendor.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 const TOKEN = /^[A-Za-z0-9._~+/=-]{16,512}$/;

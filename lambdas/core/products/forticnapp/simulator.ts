@@ -5,7 +5,7 @@
  * relegated from the admin role can no longer mint tokens (403 here). The `console` is the UI an
  * operator uses to create service users and keys and to download the key file.
  */
-import { randomText, startHttpsSimulator } from './common.ts';
+import { randomText, startHttpsSimulator } from '../../../../local/simulator-kit.ts';
 
 export interface FortiCnappSimulatorOptions {
   readonly port?: number;

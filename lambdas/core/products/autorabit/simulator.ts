@@ -4,7 +4,7 @@
  * token can be re-approved before it expires. Its authenticated read (the verify path) answers a
  * status string in the body; failures come as HTTP 401 or as HTTP 200 with status FAILED.
  */
-import { randomText, startHttpsSimulator } from './common.ts';
+import { randomText, startHttpsSimulator } from '../../../../local/simulator-kit.ts';
 
 export interface AutoRabitSimulatorOptions {
   readonly port?: number;

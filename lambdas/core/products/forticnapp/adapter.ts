@@ -4,10 +4,10 @@
  * tokens with `POST /api/v2/access/tokens` (`X-LW-UAKS: <secret>`). The HTTP status is trusted over
  * the body: errors come as `{ok:false, message}`, with capitalised keys, or as plain text.
  */
-import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
-import { httpsJson } from '../http.ts';
-import type { TargetOf } from '../requests.ts';
-import { KeyPairMaterial, materialOf } from './material.ts';
+import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
+import { httpsJson } from '../../http.ts';
+import type { TargetOf } from '../../requests.ts';
+import { KeyPairMaterial, materialOf } from '../material.ts';
 import type {
   CredentialMaterial,
   OperatorPurpose,
@@ -16,7 +16,7 @@ import type {
   VendorContext,
   VendorFactory,
   VerifyResult,
-} from './vendor.ts';
+} from '../vendor.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 

@@ -6,15 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { CredentialStillValidError, FatalError } from './errors.ts';
-import { CALLBACK_TASK_FIELDS, openOperatorTask } from './operator-tasks.ts';
+import { CredentialStillValidError, FatalError } from '../errors.ts';
+import { CALLBACK_TASK_FIELDS, openOperatorTask } from '../operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, vendorOf } from './provision.ts';
-import { OwnerId, parseInput } from './requests.ts';
-import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG, versionWithStage } from './secrets.ts';
-import { twinsOf } from './vendors/managed-user.ts';
-import { materialOf } from './vendors/material.ts';
-import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
+import { OwnerId, parseInput } from '../requests.ts';
+import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
+import { twinsOf } from '../products/managed-user.ts';
+import { materialOf } from '../products/material.ts';
+import { asApiVendor, asOperatorVendor } from '../products/index.ts';
 
 /** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
 export const MAX_CREDENTIALS_PER_REVOCATION = 500;

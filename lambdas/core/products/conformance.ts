@@ -7,15 +7,15 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FatalError, RetryableError, UnmanagedUserError, ValidationError } from '#core/errors.ts';
-import { asApiVendor, asOperatorVendor } from '#core/vendors/registry.ts';
+import { asApiVendor, asOperatorVendor } from '#core/products/index.ts';
 import type {
   ApiUserSpec,
   ApiVendor,
   CredentialMaterial,
   OperatorVendor,
   Vendor,
-} from '#core/vendors/vendor.ts';
-import { failure } from '../failure.ts';
+} from '#core/products/vendor.ts';
+import { failure } from '../../../test/failure.ts';
 
 export interface Refusal {
   readonly name: string;

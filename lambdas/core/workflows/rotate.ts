@@ -14,13 +14,13 @@ import {
   CredentialStillValidError,
   FatalError,
   ValidationError,
-} from './errors.ts';
-import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from './operator-tasks.ts';
+} from '../errors.ts';
+import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, keepAccessToken, vendorOf } from './provision.ts';
-import { ApiUserName, parseInput, TargetName } from './requests.ts';
+import { ApiUserName, parseInput, TargetName } from '../requests.ts';
 import { revocationInstructions, revocationTaskId } from './revoke.ts';
-import { scheduleFor } from './schedules.ts';
+import { scheduleFor } from '../schedules.ts';
 import {
   type CredentialValue,
   CURRENT,
@@ -30,10 +30,10 @@ import {
   PREVIOUS,
   TAG,
   versionWithStage,
-} from './secrets.ts';
-import { twinsOf } from './vendors/managed-user.ts';
-import { materialOf } from './vendors/material.ts';
-import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
+} from '../secrets.ts';
+import { twinsOf } from '../products/managed-user.ts';
+import { materialOf } from '../products/material.ts';
+import { asApiVendor, asOperatorVendor } from '../products/index.ts';
 
 export const RotateRequest = z
   .object({

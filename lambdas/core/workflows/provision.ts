@@ -4,10 +4,10 @@
  * ARNs and version ids. Key material exists only inside `issueKeyAndStore` and `verifyCredential`.
  */
 import * as z from 'zod';
-import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from './errors.ts';
-import type { EventPublisher } from './events.ts';
-import { ProvisionRequest, parseInput, parseProvisionRequest, type TargetDefinition } from './requests.ts';
-import { type RotationSchedules, scheduleFor } from './schedules.ts';
+import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
+import type { EventPublisher } from '../events.ts';
+import { ProvisionRequest, parseInput, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
+import { type RotationSchedules, scheduleFor } from '../schedules.ts';
 import {
   accessTokenSecretName,
   type CredentialStore,
@@ -19,10 +19,10 @@ import {
   type SecretDescription,
   TAG,
   versionWithStage,
-} from './secrets.ts';
-import { materialOf } from './vendors/material.ts';
-import { asApiVendor, asOperatorVendor } from './vendors/registry.ts';
-import type { AccessToken, Vendor, VendorContext } from './vendors/vendor.ts';
+} from '../secrets.ts';
+import { materialOf } from '../products/material.ts';
+import { asApiVendor, asOperatorVendor } from '../products/index.ts';
+import type { AccessToken, Vendor, VendorContext } from '../products/vendor.ts';
 
 export interface ProvisionDeps {
   readonly store: CredentialStore;

@@ -1,10 +1,10 @@
 /** The one registry of product adapters, keyed by the target's vendor. */
 import { FatalError } from '../errors.ts';
-import { createAutoRabitVendor } from './autorabit.ts';
-import { createFortiCnappVendor } from './forticnapp.ts';
-import { createFortiFlexVendor } from './fortiflex.ts';
-import { createFortiManagerVendor } from './fortimanager.ts';
-import { createFortiOsVendor } from './fortios.ts';
+import { createAutoRabitVendor } from './autorabit/adapter.ts';
+import { createFortiCnappVendor } from './forticnapp/adapter.ts';
+import { createFortiFlexVendor } from './fortiflex/adapter.ts';
+import { createFortiManagerVendor } from './fortimanager/adapter.ts';
+import { createFortiOsVendor } from './fortios/adapter.ts';
 import type { ApiVendor, OperatorVendor, Vendor, VendorContext } from './vendor.ts';
 
 export function vendorFor(context: VendorContext): Vendor {

@@ -6,7 +6,7 @@
  * portal an operator uses: API users are created there, and each credential download resets the
  * password (the old one is dead at once).
  */
-import { randomText, startHttpsSimulator } from './common.ts';
+import { randomText, startHttpsSimulator } from '../../../../local/simulator-kit.ts';
 
 export interface FortiFlexSimulatorOptions {
   readonly port?: number;

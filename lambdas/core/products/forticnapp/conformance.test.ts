@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, ValidationError } from '#core/errors.ts';
-import { createFortiCnappVendor } from '#core/vendors/forticnapp.ts';
-import { startFortiCnappSimulator } from '#local/simulators/forticnapp.ts';
-import { describeVendorConformance } from './vendor-conformance.ts';
+import { createFortiCnappVendor } from '#core/products/forticnapp/adapter.ts';
+import { startFortiCnappSimulator } from '#core/products/forticnapp/simulator.ts';
+import { describeVendorConformance } from '../conformance.ts';
 
 async function harness(options: Parameters<typeof startFortiCnappSimulator>[0] = {}) {
   const sim = await startFortiCnappSimulator(options);

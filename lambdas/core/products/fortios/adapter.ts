@@ -3,9 +3,9 @@
  * Authorization header (never in a URL; 7.4.5+ answers a URL token with 401); errors read from
  * the body as well as the HTTP status line, mapped in one place.
  */
-import { excerpt, FatalError, NotFoundError, RetryableError, redact } from '../errors.ts';
-import { type HttpResponse, httpsJson } from '../http.ts';
-import type { TargetOf } from '../requests.ts';
+import { excerpt, FatalError, NotFoundError, RetryableError, redact } from '../../errors.ts';
+import { type HttpResponse, httpsJson } from '../../http.ts';
+import type { TargetOf } from '../../requests.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
@@ -13,8 +13,8 @@ import {
   managedUserMarker,
   managedUsersIn,
   SHARED_MARKER,
-} from './managed-user.ts';
-import { materialOf } from './material.ts';
+} from '../managed-user.ts';
+import { materialOf } from '../material.ts';
 import type {
   AccessProfileSpec,
   ApiUserSpec,
@@ -23,7 +23,7 @@ import type {
   VendorContext,
   VendorFactory,
   VerifyResult,
-} from './vendor.ts';
+} from '../vendor.ts';
 
 interface FortiOsError {
   status?: string;

@@ -17,7 +17,7 @@ import {
   loopbackCertificate,
   newKey,
   readBody,
-} from './common.ts';
+} from '../../../../local/simulator-kit.ts';
 
 export interface SimUser {
   readonly name: string;

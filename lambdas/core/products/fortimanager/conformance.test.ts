@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, ValidationError } from '#core/errors.ts';
-import { createFortiManagerVendor } from '#core/vendors/fortimanager.ts';
-import { startFortiManagerSimulator } from '#local/simulators/fortimanager.ts';
-import { failure } from '../failure.ts';
-import { apiIssuer, describeVendorConformance } from './vendor-conformance.ts';
+import { createFortiManagerVendor } from '#core/products/fortimanager/adapter.ts';
+import { startFortiManagerSimulator } from '#core/products/fortimanager/simulator.ts';
+import { failure } from '../../../../test/failure.ts';
+import { apiIssuer, describeVendorConformance } from '../conformance.ts';
 
 async function harness(pinning: 'ca' | 'fingerprint') {
   const sim = await startFortiManagerSimulator();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, NotFoundError } from '#core/errors.ts';
-import { createFortiOsVendor } from '#core/vendors/fortios.ts';
-import { startFortiOsSimulator } from '#local/simulators/fortios.ts';
-import { failure } from '../failure.ts';
-import { apiIssuer, describeVendorConformance } from './vendor-conformance.ts';
+import { createFortiOsVendor } from '#core/products/fortios/adapter.ts';
+import { startFortiOsSimulator } from '#core/products/fortios/simulator.ts';
+import { failure } from '../../../../test/failure.ts';
+import { apiIssuer, describeVendorConformance } from '../conformance.ts';
 
 async function harness(pinning: 'ca' | 'fingerprint', cliErrorStyle: '7.2' | '7.6') {
   const sim = await startFortiOsSimulator({ cliErrorStyle });

@@ -17,7 +17,7 @@ import {
   loopbackCertificate,
   newKey,
   readBody,
-} from './common.ts';
+} from '../../../../local/simulator-kit.ts';
 
 // ssh2 is CommonJS: Node's ESM loader sees only its default export.
 const { Server: SshServer, utils: sshUtils } = ssh2;

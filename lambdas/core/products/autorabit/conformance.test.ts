@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError } from '#core/errors.ts';
-import { createAutoRabitVendor } from '#core/vendors/autorabit.ts';
-import { startAutoRabitSimulator } from '#local/simulators/autorabit.ts';
-import { describeVendorConformance } from './vendor-conformance.ts';
+import { createAutoRabitVendor } from '#core/products/autorabit/adapter.ts';
+import { startAutoRabitSimulator } from '#core/products/autorabit/simulator.ts';
+import { describeVendorConformance } from '../conformance.ts';
 
 const WEEK = 7 * 24 * 3600 * 1000;
 

@@ -4,10 +4,10 @@
  * broker: it exchanges username + password for a bearer token (OAuth password grant, JSON body)
  * and keeps it for consumers. One token is active per API user, so nothing else may mint one.
  */
-import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
-import { type HttpResponse, httpsJson } from '../http.ts';
-import type { TargetOf } from '../requests.ts';
-import { materialOf, PasswordMaterial } from './material.ts';
+import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
+import { type HttpResponse, httpsJson } from '../../http.ts';
+import type { TargetOf } from '../../requests.ts';
+import { materialOf, PasswordMaterial } from '../material.ts';
 import type {
   AccessToken,
   CredentialMaterial,
@@ -17,7 +17,7 @@ import type {
   VendorContext,
   VendorFactory,
   VerifyResult,
-} from './vendor.ts';
+} from '../vendor.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 const USERNAME_KEYS = new Set([

@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type * as z from 'zod';
-import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../errors.ts';
-import { httpsJson } from '../http.ts';
-import type { SshAccess, TargetOf } from '../requests.ts';
-import { ApiUserName } from '../requests.ts';
+import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
+import { httpsJson } from '../../http.ts';
+import type { SshAccess, TargetOf } from '../../requests.ts';
+import { ApiUserName } from '../../requests.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
@@ -17,8 +17,8 @@ import {
   managedUserMarker,
   managedUsersIn,
   SHARED_MARKER,
-} from './managed-user.ts';
-import { materialOf } from './material.ts';
+} from '../managed-user.ts';
+import { materialOf } from '../material.ts';
 import type {
   AccessProfileSpec,
   ApiUserSpec,
@@ -27,7 +27,7 @@ import type {
   VendorContext,
   VendorFactory,
   VerifyResult,
-} from './vendor.ts';
+} from '../vendor.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
