@@ -21,18 +21,12 @@ import {
   refuseOperatorTask,
   submitOperatorCredential,
 } from '#core/operator-tasks.ts';
+import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
+import { MAX_REQUEST_BYTES, OwnerId, parseInput, TargetName } from '#core/schemas.ts';
+import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
-import {
-  MAX_REQUEST_BYTES,
-  OwnerId,
-  parseInput,
-  parseProvisionRequest,
-  TargetDefinition,
-  TargetName,
-} from '#core/requests.ts';
 import { RevokeRequest } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
-import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
 import { renderTable } from '#local/table.ts';
 
 export interface Output {

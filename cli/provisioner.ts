@@ -7,9 +7,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { ValidationError } from '#core/errors.ts';
-import { OwnerId, parseInput } from '#core/requests.ts';
-import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
 import { vendorFor } from '#core/products/index.ts';
+import { OwnerId, parseInput } from '#core/schemas.ts';
+import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import {
   ack,

@@ -18,12 +18,11 @@ import {
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { materialOf, vendorFor } from '#core/products/index.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { CURRENT, credentialSecretName, TAG, versionWithStage } from '#core/secrets.ts';
-import { materialOf } from '#core/products/material.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from './environment.ts';
 import { captureLambdaLogs } from './log-capture.ts';
 import {

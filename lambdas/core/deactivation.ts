@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ValidationError } from './errors.ts';
-import { OwnerId, parseInput } from './requests.ts';
+import { OwnerId, parseInput } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
 
 const EventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or ._:-');

@@ -9,7 +9,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import { executionNameFor } from './execution-names.ts';
-import { OwnerId, ProvisionRequest, parseInput, TicketId } from './requests.ts';
+import { ProvisionRequest } from './requests.ts';
+import { OwnerId, parseInput, TicketId } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
 
 export const MAX_WEBHOOK_BYTES = 32 * 1024;

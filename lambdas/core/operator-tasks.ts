@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { FatalError, NotFoundError, ValidationError } from './errors.ts';
-import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './workflows/provision.ts';
-import { parseInput } from './requests.ts';
+import { asOperatorVendor } from './products/index.ts';
+import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
+import { parseInput } from './schemas.ts';
 import {
   type CredentialStore,
   type OperatorTaskRecord,
@@ -17,8 +18,7 @@ import {
   PENDING,
   TAG,
 } from './secrets.ts';
-import { asOperatorVendor } from './products/index.ts';
-import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
+import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './workflows/provision.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
 export const TaskId = z
@@ -131,7 +131,7 @@ export async function requestOperatorCredential(
     requestId,
     secretName,
     secretArn: secret.arn,
-    vendor: vendor.name,
+    vendor: target.vendor,
     target: request.target,
     apiUser: request.apiUser,
     owner: request.owner,
@@ -214,7 +214,7 @@ export async function submitOperatorCredential(
   const versionId = await deps.store.storePending(
     record.secretArn,
     {
-      vendor: vendor.name,
+      vendor: target.vendor,
       target: record.target,
       apiUser: record.apiUser,
       issuedAt: deps.now().toISOString(),

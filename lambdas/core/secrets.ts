@@ -20,8 +20,10 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { FatalError, NotFoundError, RetryableError } from './errors.ts';
-import { parseInput, TargetDefinition, type VendorName } from './requests.ts';
+import type { VendorName } from './products/index.ts';
 import type { CredentialMaterial, OperatorInstructions } from './products/vendor.ts';
+import { TargetDefinition } from './requests.ts';
+import { parseInput } from './schemas.ts';
 
 type RetryStrategyV2 = Extract<
   NonNullable<SecretsManagerClientConfig['retryStrategy']>,

@@ -24,10 +24,10 @@ import type { Context } from 'aws-lambda';
 import type { WorkflowStarter } from '#core/deactivation.ts';
 import { FatalError, RetryableError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
-import type { ProvisionDeps } from '#core/workflows/provision.ts';
+import { vendorFor } from '#core/products/index.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
-import { vendorFor } from '#core/products/index.ts';
+import type { ProvisionDeps } from '#core/workflows/provision.ts';
 
 export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'credential-provisioner',

@@ -15,10 +15,11 @@ import {
   signWebhook,
 } from '#core/intake.ts';
 import { RefusalReason, TaskId } from '#core/operator-tasks.ts';
-import { OwnerId, parseInput, parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
-import { RotateRequest } from '#core/workflows/rotate.ts';
 import { vendorFor } from '#core/products/index.ts';
 import type { OperatorVendor } from '#core/products/vendor.ts';
+import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
+import { OwnerId, parseInput } from '#core/schemas.ts';
+import { RotateRequest } from '#core/workflows/rotate.ts';
 
 const SHELL_AND_PATH = [
   'a;reboot',

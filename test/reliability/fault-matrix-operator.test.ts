@@ -12,9 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRequiredDetail } from '#core/events.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
-import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
 import { vendorFor } from '#core/products/index.ts';
+import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

@@ -14,8 +14,8 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { clientRequestToken, TAG } from '#core/secrets.ts';
 import type { Vendor } from '#core/products/vendor.ts';
+import { clientRequestToken, TAG } from '#core/secrets.ts';
 import { failure } from '../failure.ts';
 
 // Unit tests: the SDK clients and the vendor adapter are mocks; the workflow suites run the real ones.

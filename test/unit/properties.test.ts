@@ -5,13 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#core/errors.ts';
-import {
-  ApiUserName,
-  parseInput,
-  parseProvisionRequest,
-  TargetDefinition,
-  TrustedHost,
-} from '#core/requests.ts';
+import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
+import { ApiUserName, parseInput, TrustedHost } from '#core/schemas.ts';
 import { AwsServiceError } from '#local/aws-json-server.ts';
 import { LocalSecretsManager } from '#local/secrets-manager.ts';
 

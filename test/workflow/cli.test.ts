@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { list, revoke, rotate, start, status, targetAdd } from '#cli/commands.ts';
-import { MAX_REQUEST_BYTES } from '#core/requests.ts';
+import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

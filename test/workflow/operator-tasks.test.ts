@@ -15,10 +15,10 @@ import {
   refuseOperatorTask,
   submitOperatorCredential,
 } from '#core/operator-tasks.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/secrets.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

@@ -11,9 +11,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
-import { MAX_REQUEST_BYTES } from '#core/requests.ts';
+import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
 import { credentialSecretName } from '#core/secrets.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

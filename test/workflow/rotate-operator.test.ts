@@ -11,7 +11,7 @@ import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { refuseOperatorTask } from '#core/operator-tasks.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import {
   accessTokenSecretName,
@@ -22,7 +22,7 @@ import {
   taskSecretName,
   versionWithStage,
 } from '#core/secrets.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

@@ -1,11 +1,10 @@
 /**
- * The one interface every product adapter implements (DESIGN.md section 4). A product either
- * issues keys through its API (`issuance: 'api'`: FortiOS, FortiManager) or only in its own UI
- * (`issuance: 'operator'`: FortiFlex, FortiCNAPP, AutoRABIT ARM), where an operator task hands the
- * downloaded credential in. Every operation is idempotent: create-if-absent, delete-if-present.
+ * The one interface every product adapter implements. A product either issues keys through its API
+ * (`issuance: 'api'`) or only in its own UI (`issuance: 'operator'`), where an operator task hands
+ * the downloaded credential in. Every operation is idempotent: create-if-absent, delete-if-present.
  * Adapters throw only the typed errors of ../errors.ts.
  */
-import type { ProvisionRequest, TargetDefinition, VendorName } from '../requests.ts';
+import type { ProvisionRequest, TargetDefinition } from '../requests.ts';
 import type { CredentialMaterial } from './material.ts';
 
 export type { CredentialMaterial } from './material.ts';
@@ -69,7 +68,8 @@ export interface VerifyResult {
 }
 
 interface VendorBase {
-  readonly name: VendorName;
+  /** The product's name in the product list (typed as a string: the list is built from the adapters). */
+  readonly name: string;
   readonly capabilities: VendorCapabilities;
   /** Calls the product with the credential (a transport failure throws; a refusal is a result). */
   verify(material: CredentialMaterial): Promise<VerifyResult>;
@@ -112,7 +112,7 @@ export type OperatorRequest = Pick<
 export type OperatorPurpose = 'provision' | 'rotate';
 
 export interface SubmitHints {
-  /** When the submitted credential expires (products whose UI sets an expiry, e.g. AutoRABIT ARM). */
+  /** When the submitted credential expires (products whose UI sets an expiry). */
   readonly expiresAt?: string;
 }
 
@@ -135,12 +135,8 @@ export interface OperatorVendor extends VendorBase {
 export type Vendor = ApiVendor | OperatorVendor;
 
 /** Everything an adapter needs to reach one target. */
-export interface VendorContext<T extends TargetDefinition = TargetDefinition> {
+export interface VendorContext<T extends { readonly vendor: string } = TargetDefinition> {
   readonly target: T;
   /** Per-request timeout in milliseconds. */
   readonly timeoutMs?: number;
 }
-
-export type VendorFactory<V extends VendorName, R extends Vendor = Vendor> = (
-  context: VendorContext<Extract<TargetDefinition, { vendor: V }>>,
-) => R;

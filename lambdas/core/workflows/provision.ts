@@ -6,8 +6,11 @@
 import * as z from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import type { EventPublisher } from '../events.ts';
-import { ProvisionRequest, parseInput, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
+import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
+import type { AccessToken, Vendor, VendorContext } from '../products/vendor.ts';
+import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { type RotationSchedules, scheduleFor } from '../schedules.ts';
+import { parseInput } from '../schemas.ts';
 import {
   accessTokenSecretName,
   type CredentialStore,
@@ -20,9 +23,6 @@ import {
   TAG,
   versionWithStage,
 } from '../secrets.ts';
-import { materialOf } from '../products/material.ts';
-import { asApiVendor, asOperatorVendor } from '../products/index.ts';
-import type { AccessToken, Vendor, VendorContext } from '../products/vendor.ts';
 
 export interface ProvisionDeps {
   readonly store: CredentialStore;

@@ -5,13 +5,12 @@
  * creating execution is over is removed (its key is in no secret, so nobody can be using it).
  */
 import * as z from 'zod';
+import { asApiVendor, materialOf } from '../products/index.ts';
+import { twinsOf } from '../products/managed-user.ts';
+import { parseInput, TargetName } from '../schemas.ts';
+import { CURRENT, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { vendorOf } from './provision.ts';
-import { parseInput, TargetName } from '../requests.ts';
-import { CURRENT, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
-import { twinsOf } from '../products/managed-user.ts';
-import { materialOf } from '../products/material.ts';
-import { asApiVendor } from '../products/index.ts';
 
 /** Credentials this close to their expiry are reported. */
 export const EXPIRY_WARNING_DAYS = 14;

@@ -8,13 +8,12 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { CredentialStillValidError, FatalError } from '../errors.ts';
 import { CALLBACK_TASK_FIELDS, openOperatorTask } from '../operator-tasks.ts';
+import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
+import { twinsOf } from '../products/managed-user.ts';
+import { OwnerId, parseInput } from '../schemas.ts';
+import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, vendorOf } from './provision.ts';
-import { OwnerId, parseInput } from '../requests.ts';
-import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
-import { twinsOf } from '../products/managed-user.ts';
-import { materialOf } from '../products/material.ts';
-import { asApiVendor, asOperatorVendor } from '../products/index.ts';
 
 /** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
 export const MAX_CREDENTIALS_PER_REVOCATION = 500;
@@ -141,7 +140,7 @@ export async function requestOperatorRevocation(deps: ProvisionDeps, input: unkn
     requestId,
     secretName: credential.secretName,
     secretArn: credential.secretArn,
-    vendor: vendor.name,
+    vendor: target.vendor,
     target: credential.target,
     apiUser: credential.apiUser,
     owner,

@@ -16,11 +16,10 @@ import {
   ValidationError,
 } from '../errors.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
-import type { ProvisionDeps } from './provision.ts';
-import { causeMessage, keepAccessToken, vendorOf } from './provision.ts';
-import { ApiUserName, parseInput, TargetName } from '../requests.ts';
-import { revocationInstructions, revocationTaskId } from './revoke.ts';
+import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
+import { twinsOf } from '../products/managed-user.ts';
 import { scheduleFor } from '../schedules.ts';
+import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
 import {
   type CredentialValue,
   CURRENT,
@@ -31,9 +30,9 @@ import {
   TAG,
   versionWithStage,
 } from '../secrets.ts';
-import { twinsOf } from '../products/managed-user.ts';
-import { materialOf } from '../products/material.ts';
-import { asApiVendor, asOperatorVendor } from '../products/index.ts';
+import type { ProvisionDeps } from './provision.ts';
+import { causeMessage, keepAccessToken, vendorOf } from './provision.ts';
+import { revocationInstructions, revocationTaskId } from './revoke.ts';
 
 export const RotateRequest = z
   .object({
@@ -135,7 +134,7 @@ async function operatorTaskContext(deps: ProvisionDeps, input: unknown) {
     requestId: state.requestId,
     secretName: state.secretName,
     secretArn: state.secretArn,
-    vendor: anyVendor.name,
+    vendor: target.vendor,
     target: state.request.target,
     apiUser: state.request.apiUser,
     owner: description?.tags[TAG.owner] ?? 'unknown',

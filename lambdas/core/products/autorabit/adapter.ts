@@ -6,8 +6,7 @@
  */
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
 import { httpsJson } from '../../http.ts';
-import type { TargetOf } from '../../requests.ts';
-import { ExpiringTokenMaterial, materialOf } from '../material.ts';
+import { ExpiringTokenMaterial, readMaterial } from '../material.ts';
 import type {
   CredentialMaterial,
   OperatorPurpose,
@@ -15,9 +14,9 @@ import type {
   OperatorVendor,
   SubmitHints,
   VendorContext,
-  VendorFactory,
   VerifyResult,
 } from '../vendor.ts';
+import type { AutoRabitTarget } from './target.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 const TOKEN = /^[A-Za-z0-9._~+/=-]{16,512}$/;
@@ -32,10 +31,10 @@ export class AutoRabitVendor implements OperatorVendor {
     maxKeysPerUser: 10,
   } as const;
 
-  constructor(private readonly context: VendorContext<TargetOf<'autorabit'>>) {}
+  constructor(private readonly context: VendorContext<AutoRabitTarget>) {}
 
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
-    const { token } = materialOf('autorabit', material);
+    const { token } = readMaterial(ExpiringTokenMaterial, material, this.name);
     const { target } = this.context;
     const response = await httpsJson({
       baseUrl: target.baseUrl,
@@ -84,7 +83,7 @@ export class AutoRabitVendor implements OperatorVendor {
 
   /** Revoking is a UI action; the revoke workflow then proves the token is rejected. */
   async revoke(material: CredentialMaterial) {
-    const { expiresAt } = materialOf('autorabit', material);
+    const { expiresAt } = readMaterial(ExpiringTokenMaterial, material, this.name);
     return {
       removed: false,
       operatorAction: `revoke the API token (expires ${expiresAt}) in ARM Admin > API Tokens`,
@@ -146,5 +145,6 @@ export class AutoRabitVendor implements OperatorVendor {
   }
 }
 
-export const createAutoRabitVendor: VendorFactory<'autorabit', AutoRabitVendor> = (context) =>
-  new AutoRabitVendor(context);
+export function createAutoRabitVendor(context: VendorContext<AutoRabitTarget>): AutoRabitVendor {
+  return new AutoRabitVendor(context);
+}

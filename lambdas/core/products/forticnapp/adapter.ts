@@ -6,17 +6,16 @@
  */
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
 import { httpsJson } from '../../http.ts';
-import type { TargetOf } from '../../requests.ts';
-import { KeyPairMaterial, materialOf } from '../material.ts';
+import { KeyPairMaterial, readMaterial } from '../material.ts';
 import type {
   CredentialMaterial,
   OperatorPurpose,
   OperatorRequest,
   OperatorVendor,
   VendorContext,
-  VendorFactory,
   VerifyResult,
 } from '../vendor.ts';
+import type { FortiCnappTarget } from './target.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 
@@ -37,10 +36,10 @@ export class FortiCnappVendor implements OperatorVendor {
     maxKeysPerUser: 20,
   } as const;
 
-  constructor(private readonly context: VendorContext<TargetOf<'forticnapp'>>) {}
+  constructor(private readonly context: VendorContext<FortiCnappTarget>) {}
 
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
-    const { keyId, secret } = materialOf('forticnapp', material);
+    const { keyId, secret } = readMaterial(KeyPairMaterial, material, this.name);
     const { target } = this.context;
     const response = await httpsJson({
       baseUrl: target.baseUrl,
@@ -84,7 +83,7 @@ export class FortiCnappVendor implements OperatorVendor {
 
   /** Keys can be deleted only in the console: the operator is asked to. */
   async revoke(material: CredentialMaterial) {
-    const { keyId } = materialOf('forticnapp', material);
+    const { keyId } = readMaterial(KeyPairMaterial, material, this.name);
     return {
       removed: false,
       operatorAction: `delete API key ${keyId} in Settings > Configuration > API keys`,
@@ -149,5 +148,6 @@ export class FortiCnappVendor implements OperatorVendor {
   }
 }
 
-export const createFortiCnappVendor: VendorFactory<'forticnapp', FortiCnappVendor> = (context) =>
-  new FortiCnappVendor(context);
+export function createFortiCnappVendor(context: VendorContext<FortiCnappTarget>): FortiCnappVendor {
+  return new FortiCnappVendor(context);
+}

@@ -6,8 +6,7 @@
  */
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
 import { type HttpResponse, httpsJson } from '../../http.ts';
-import type { TargetOf } from '../../requests.ts';
-import { materialOf, PasswordMaterial } from '../material.ts';
+import { PasswordMaterial, readMaterial } from '../material.ts';
 import type {
   AccessToken,
   CredentialMaterial,
@@ -15,9 +14,9 @@ import type {
   OperatorRequest,
   OperatorVendor,
   VendorContext,
-  VendorFactory,
   VerifyResult,
 } from '../vendor.ts';
+import type { FortiFlexTarget } from './target.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 const USERNAME_KEYS = new Set([
@@ -72,7 +71,7 @@ export class FortiFlexVendor implements OperatorVendor {
     tokenBroker: true,
   } as const;
 
-  constructor(private readonly context: VendorContext<TargetOf<'fortiflex'>>) {}
+  constructor(private readonly context: VendorContext<FortiFlexTarget>) {}
 
   private post(path: string, body: unknown): Promise<HttpResponse> {
     const { target } = this.context;
@@ -104,7 +103,7 @@ export class FortiFlexVendor implements OperatorVendor {
   }
 
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
-    const { username, password } = materialOf('fortiflex', material);
+    const { username, password } = readMaterial(PasswordMaterial, material, this.name);
     const response = await this.post('/api/v1/oauth/token/', {
       username,
       password,
@@ -131,7 +130,7 @@ export class FortiFlexVendor implements OperatorVendor {
   }
 
   async revoke(material: CredentialMaterial, accessToken?: AccessToken) {
-    const { username } = materialOf('fortiflex', material);
+    const { username } = readMaterial(PasswordMaterial, material, this.name);
     if (accessToken) {
       // Answers 200 even when the token was already gone, so a repeat is harmless.
       const response = await this.post('/api/v1/oauth/revoke_token/', {
@@ -193,5 +192,6 @@ export class FortiFlexVendor implements OperatorVendor {
   }
 }
 
-export const createFortiFlexVendor: VendorFactory<'fortiflex', FortiFlexVendor> = (context) =>
-  new FortiFlexVendor(context);
+export function createFortiFlexVendor(context: VendorContext<FortiFlexTarget>): FortiFlexVendor {
+  return new FortiFlexVendor(context);
+}

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, RetryableError } from '#core/errors.ts';
 import { createFortiFlexVendor } from '#core/products/fortiflex/adapter.ts';
-import type { AccessToken } from '#core/products/vendor.ts';
 import { startFortiFlexSimulator } from '#core/products/fortiflex/simulator.ts';
+import type { AccessToken } from '#core/products/vendor.ts';
 import { failure } from '../../../../test/failure.ts';
 import { describeVendorConformance } from '../conformance.ts';
 

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
 import { httpsJson } from '../../http.ts';
-import type { SshAccess, TargetOf } from '../../requests.ts';
-import { ApiUserName } from '../../requests.ts';
+import { ApiUserName, type SshAccess } from '../../schemas.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
@@ -18,16 +17,16 @@ import {
   managedUsersIn,
   SHARED_MARKER,
 } from '../managed-user.ts';
-import { materialOf } from '../material.ts';
+import { ApiKeyMaterial, readMaterial } from '../material.ts';
 import type {
   AccessProfileSpec,
   ApiUserSpec,
   ApiVendor,
   CredentialMaterial,
   VendorContext,
-  VendorFactory,
   VerifyResult,
 } from '../vendor.ts';
+import type { FortiManagerTarget } from './target.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
@@ -51,7 +50,7 @@ export class FortiManagerVendor implements ApiVendor {
   } as const;
   private nextId = 1;
 
-  constructor(private readonly context: VendorContext<TargetOf<'fortimanager'>>) {}
+  constructor(private readonly context: VendorContext<FortiManagerTarget>) {}
 
   /** One JSON-RPC call; returns the status code and data of `result[0]`. */
   private async rpc(
@@ -192,7 +191,7 @@ export class FortiManagerVendor implements ApiVendor {
   }
 
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
-    const { key } = materialOf('fortimanager', material);
+    const { key } = readMaterial(ApiKeyMaterial, material, this.name);
     const answer = await this.rpc('get', '/sys/status', { bearer: key });
     if (answer.httpStatus === 401 || answer.code === FMG_STATUS.noPermission) return { outcome: 'rejected' };
     this.check(answer, 'verifying a key');
@@ -265,5 +264,6 @@ export async function runSshCommand(
   });
 }
 
-export const createFortiManagerVendor: VendorFactory<'fortimanager', FortiManagerVendor> = (context) =>
-  new FortiManagerVendor(context);
+export function createFortiManagerVendor(context: VendorContext<FortiManagerTarget>): FortiManagerVendor {
+  return new FortiManagerVendor(context);
+}

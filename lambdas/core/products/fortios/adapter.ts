@@ -5,7 +5,6 @@
  */
 import { excerpt, FatalError, NotFoundError, RetryableError, redact } from '../../errors.ts';
 import { type HttpResponse, httpsJson } from '../../http.ts';
-import type { TargetOf } from '../../requests.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
@@ -14,16 +13,16 @@ import {
   managedUsersIn,
   SHARED_MARKER,
 } from '../managed-user.ts';
-import { materialOf } from '../material.ts';
+import { ApiKeyMaterial, readMaterial } from '../material.ts';
 import type {
   AccessProfileSpec,
   ApiUserSpec,
   ApiVendor,
   CredentialMaterial,
   VendorContext,
-  VendorFactory,
   VerifyResult,
 } from '../vendor.ts';
+import type { FortiOsTarget } from './target.ts';
 
 interface FortiOsError {
   status?: string;
@@ -63,7 +62,7 @@ export class FortiOsVendor implements ApiVendor {
     tokenBroker: false,
   } as const;
 
-  constructor(private readonly context: VendorContext<TargetOf<'fortios'>>) {}
+  constructor(private readonly context: VendorContext<FortiOsTarget>) {}
 
   private get token(): string {
     return this.context.target.adminCredential.token;
@@ -209,7 +208,7 @@ export class FortiOsVendor implements ApiVendor {
   }
 
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
-    const { key } = materialOf('fortios', material);
+    const { key } = readMaterial(ApiKeyMaterial, material, this.name);
     const response = await this.call('GET', '/api/v2/monitor/system/status', { bearer: key });
     if (response.status === 401 || response.status === 403) return { outcome: 'rejected' };
     this.check(response, 'verifying a key', [key]);
@@ -225,5 +224,6 @@ export class FortiOsVendor implements ApiVendor {
   }
 }
 
-export const createFortiOsVendor: VendorFactory<'fortios', FortiOsVendor> = (context) =>
-  new FortiOsVendor(context);
+export function createFortiOsVendor(context: VendorContext<FortiOsTarget>): FortiOsVendor {
+  return new FortiOsVendor(context);
+}

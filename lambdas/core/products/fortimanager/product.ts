@@ -1,0 +1,42 @@
+/** FortiManager >= 7.2.2: admins and profiles through JSON-RPC, keys on its CLI over SSH. */
+import { ApiKeyMaterial } from '../material.ts';
+import { ADMIN_TOKEN_FLAGS, adminTokenDefinition, type ProductDefinition } from '../product.ts';
+import { createFortiManagerVendor } from './adapter.ts';
+import { FortiManagerTarget } from './target.ts';
+
+export const fortimanager = {
+  name: 'fortimanager',
+  displayName: 'FortiManager',
+  target: FortiManagerTarget,
+  material: ApiKeyMaterial,
+  requestFields: {
+    accessProfile: 'admin profile the API user gets; created when absent',
+    trustedHosts: 'source addresses allowed to use the key (CIDR or address and mask)',
+  },
+  createVendor: createFortiManagerVendor,
+  targetFlags: {
+    options: [
+      ...ADMIN_TOKEN_FLAGS,
+      { flag: '--ssh-user <name>', description: 'SSH user that may run `execute api-user generate-key`' },
+      { flag: '--ssh-port <port>', description: 'SSH port (default 22)' },
+      {
+        flag: '--ssh-host-key <SHA256:...>',
+        description: 'pinned SSH host key fingerprint (`ssh-keygen -lf`)',
+      },
+      { flag: '--ssh-password-file <file>', description: 'file holding the SSH password' },
+    ],
+    async definition(input) {
+      const { flags } = input;
+      const definition = await adminTokenDefinition(input);
+      if (!flags.sshUser) return definition;
+      const passwordFile = flags.sshPasswordFile as string | undefined;
+      const ssh = {
+        port: flags.sshPort ? Number(flags.sshPort) : undefined,
+        username: flags.sshUser,
+        hostKeySha256: flags.sshHostKey,
+        password: passwordFile ? (await input.readSecret(passwordFile, 4096)).trim() : undefined,
+      };
+      return { ...definition, ssh };
+    },
+  },
+} as const satisfies ProductDefinition<'fortimanager', typeof FortiManagerTarget, typeof ApiKeyMaterial>;

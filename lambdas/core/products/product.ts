@@ -1,0 +1,70 @@
+/**
+ * What a product is to this system. Each product folder exports one definition, listed once in
+ * ./index.ts; the adapter registry, the target and request schemas, the material shapes and the
+ * CLI's `target add` flags are derived from that list, so adding a product touches its folder and
+ * the list. Only runtime parts belong here: a definition is in every Lambda bundle.
+ */
+import type * as z from 'zod';
+import { ValidationError } from '../errors.ts';
+import type { MaterialSchema } from './material.ts';
+import type { Vendor, VendorContext } from './vendor.ts';
+
+/** Provision-request fields only some products use; each product says in its own words what it does with them. */
+export type RequestField = 'accessProfile' | 'trustedHosts' | 'serviceUser' | 'permissionProfile';
+
+/** One flag of `provisioner target add` (commander syntax, e.g. `--client-id <id>`). */
+export interface TargetFlag {
+  readonly flag: string;
+  readonly description: string;
+}
+
+/** What `provisioner target add` hands a product to build its target definition from flags. */
+export interface TargetFlagInput {
+  /** The flags as commander parsed them (camelCase names). */
+  readonly flags: Readonly<Record<string, unknown>>;
+  /** Vendor, base URL and TLS pin, common to every product (`tls` absent when nothing was pinned). */
+  readonly common: Readonly<Record<string, unknown>>;
+  /** The TLS pin as given, for products that must pin (the schema says what is missing). */
+  readonly pin: { readonly caPem?: string; readonly fingerprint?: string };
+  /** A secret read from a file, or from standard input for `-`, bounded; secrets never come from arguments. */
+  readSecret(source: string, maxBytes: number): Promise<string>;
+}
+
+export interface ProductDefinition<
+  N extends string = string,
+  T extends z.ZodObject = z.ZodObject,
+  M extends MaterialSchema = MaterialSchema,
+> {
+  /** The `vendor` of its targets and tags. */
+  readonly name: N;
+  /** The product's own name, for people. */
+  readonly displayName: string;
+  /** Its target definition; `vendor` is the literal `name`. */
+  readonly target: T;
+  /** The shape of the credential material it issues. */
+  readonly material: M;
+  readonly requestFields: Readonly<Partial<Record<RequestField, string>>>;
+  /** A method, so a definition of one product's target stands in for any (parameters are bivariant). */
+  createVendor(context: VendorContext<z.output<T> & { readonly vendor: N }>): Vendor;
+  readonly targetFlags: {
+    readonly options: readonly TargetFlag[];
+    /** The unparsed definition; the target schema checks it afterwards. */
+    definition(input: TargetFlagInput): Promise<Record<string, unknown>>;
+  };
+}
+
+/** Appliances whose admin API token this system holds (the token is read from a file or stdin). */
+export const ADMIN_TOKEN_FLAGS: readonly TargetFlag[] = [
+  { flag: '--vdom <vdom>', description: 'default VDOM' },
+  { flag: '--admin-token-file <file>', description: 'file holding the admin (super_admin) API token' },
+  { flag: '--admin-token-stdin', description: 'read the admin API token from standard input' },
+];
+
+export async function adminTokenDefinition(input: TargetFlagInput): Promise<Record<string, unknown>> {
+  const { flags } = input;
+  const source = flags.adminTokenStdin ? '-' : (flags.adminTokenFile as string | undefined);
+  if (!source)
+    throw new ValidationError('give the admin token with --admin-token-file or --admin-token-stdin');
+  const token = (await input.readSecret(source, 4096)).trim();
+  return { ...input.common, tls: input.pin, adminCredential: { token }, vdom: flags.vdom };
+}

@@ -1,0 +1,177 @@
+/**
+ * The allow-listed building blocks of every public input: names that later reach a URL path, a CLI
+ * line or a secret name, trusted hosts, permissions, and the fields target definitions share. Each
+ * product's target schema (products/<product>/product.ts) and the provision request are made of these,
+ * so nothing downstream needs to escape.
+ */
+import { isIPv4 } from 'node:net';
+import * as z from 'zod';
+import { ValidationError } from './errors.ts';
+
+/** Console input larger than this is refused before anything is parsed further. */
+export const MAX_REQUEST_BYTES = 16 * 1024;
+
+/** Letters, digits, dot, dash, underscore; starts with a letter or digit. FortiOS limits api-user names to 35. */
+export const ApiUserName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,34}$/,
+    'must be 1-35 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+export const TargetName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1-63 characters of lower-case letters, digits or "-", starting with a letter or digit',
+  );
+
+export const ProfileName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,34}$/,
+    'must be 1-35 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+export const TicketId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
+
+export const OwnerId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
+    'must be an e-mail address or directory id (letters, digits, ._@+-)',
+  );
+
+/** A product user named in operator instructions: an e-mail address or a plain user name. */
+export const ServiceUserName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
+    'must be 1-128 characters of letters, digits or ._@+- (a user name or e-mail address)',
+  );
+
+export const VdomName = z.string().regex(/^[A-Za-z0-9_-]{1,31}$/, 'must be 1-31 letters, digits, "_" or "-"');
+
+function maskToPrefix(mask: string): number | undefined {
+  const bits = mask
+    .split('.')
+    .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+    .join('');
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
+}
+
+/**
+ * A trusted host as CIDR (`10.20.100.99/32`) or address and mask (`10.0.0.0 255.255.255.0`),
+ * normalized to CIDR. `0.0.0.0/0` (any host) is refused, as FortiOS refuses it for api-users.
+ */
+export const TrustedHost = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value.trim());
+    const masked = /^(\d{1,3}(?:\.\d{1,3}){3})\s+(\d{1,3}(?:\.\d{1,3}){3})$/.exec(value.trim());
+    let address: string | undefined;
+    let prefix: number | undefined;
+    if (cidr?.[1] && cidr[2]) {
+      address = cidr[1];
+      prefix = Number(cidr[2]);
+    } else if (masked?.[1] && masked[2] && isIPv4(masked[2])) {
+      address = masked[1];
+      prefix = maskToPrefix(masked[2]);
+    }
+    if (!address || !isIPv4(address) || prefix === undefined || prefix > 32) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not an IPv4 CIDR or address and mask` });
+      return z.NEVER;
+    }
+    if (prefix === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a trusted host of any address (0.0.0.0/0) is not allowed' });
+      return z.NEVER;
+    }
+    return `${address}/${prefix}`;
+  });
+
+export const Permission = z.enum(['none', 'read', 'read-write']);
+
+export const AccessProfile = z
+  .object({
+    name: ProfileName,
+    /**
+     * Permission groups, e.g. `{"fwgrp.address": "read"}` for read-only firewall addresses
+     * or `{"sysgrp": "read"}`. A dotted key is a custom sub-permission of its group.
+     */
+    permissions: z
+      .record(
+        z
+          .string()
+          .regex(/^[a-z]{2,20}grp(\.[a-z0-9-]{1,40})?$/, 'must be a permission group like "fwgrp.address"'),
+        Permission,
+      )
+      .refine(
+        (p) => Object.keys(p).length > 0 && Object.keys(p).length <= 40,
+        'must name 1-40 permission groups',
+      ),
+  })
+  .strict();
+
+const Sha256Fingerprint = z
+  .string()
+  .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/, 'must be a SHA-256 fingerprint (hex)')
+  .transform((f) => f.replace(/:/g, '').toUpperCase());
+
+export const TlsPinning = z
+  .object({
+    caPem: z.string().max(20_000).includes('-----BEGIN CERTIFICATE-----').optional(),
+    fingerprint: Sha256Fingerprint.optional(),
+  })
+  .strict()
+  .refine(
+    (t) => t.caPem !== undefined || t.fingerprint !== undefined,
+    'give a CA (caPem) or a certificate fingerprint',
+  );
+
+/** SSH access for products that issue keys only on their CLI (FortiManager), host key pinned. */
+export const SshAccess = z
+  .object({
+    port: z.number().int().min(1).max(65_535).default(22),
+    username: z.string().regex(/^[A-Za-z0-9._-]{1,35}$/, 'must be 1-35 letters, digits, ".", "_" or "-"'),
+    password: z.string().min(1).max(512),
+    hostKeySha256: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be an OpenSSH SHA256 host key fingerprint ("SHA256:...")'),
+  })
+  .strict();
+
+export const HttpsBaseUrl = z
+  .string()
+  .url()
+  .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
+  .refine((u) => {
+    const url = new URL(u);
+    return url.pathname === '/' && !url.search && !url.username && !url.password;
+  }, 'must be scheme, host and port only');
+
+export const AdminToken = z.object({ token: z.string().min(16).max(512) }).strict();
+
+/** A request path on the product: allow-listed characters only, so nothing is injected into a URL. */
+export const ProductPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path of letters, digits and ._~/-');
+
+/** Parses with a schema and turns zod's issues into one specific, secret-free ValidationError. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${where}: ${issue.message}`;
+  });
+  throw new ValidationError(`invalid ${what}`, issues);
+}
+
+/** Refuses oversized input before parsing it (the console and the CLI send JSON text). */
+export function assertWithinSize(input: unknown, what: string, limit = MAX_REQUEST_BYTES): void {
+  const size = Buffer.byteLength(typeof input === 'string' ? input : JSON.stringify(input ?? null));
+  if (size > limit) throw new ValidationError(`${what} is ${size} bytes, over the ${limit}-byte limit`);
+}
