@@ -2,10 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME } from '#core/errors.ts';
+import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
-export { WORKFLOW_METADATA } from './workflow-base.ts';
-export type ProvisionWorkflowProps = WorkflowProps;
+export interface ProvisionWorkflowProps extends WorkflowProps {
+  /** Where a provisioned credential gets its rotation schedule. */
+  readonly rotationSchedules?: RotationSchedules;
+}
 
 /**
  * Provision (DESIGN.md section 2): validate -> access profile -> API user -> key into Secrets Manager

@@ -3,10 +3,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { STILL_VALID_ERROR_NAME } from '#core/errors.ts';
+import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /** Credentials revoked side by side; bounded so one owner's offboarding cannot flood a product. */
 export const REVOKE_CONCURRENCY = 5;
+
+export interface RevokeWorkflowProps extends WorkflowProps {
+  /** Where a retired credential's rotation schedule is deleted. */
+  readonly rotationSchedules?: RotationSchedules;
+}
 
 /**
  * Revoke (DESIGN.md section 2): find every credential of the owner by its tags, then for each,
@@ -19,7 +25,7 @@ export class RevokeWorkflow extends Workflow {
   readonly stateMachine: sfn.StateMachine;
   readonly failedAlarm: cloudwatch.Alarm;
 
-  constructor(scope: Construct, id: string, props: WorkflowProps) {
+  constructor(scope: Construct, id: string, props: RevokeWorkflowProps) {
     super(scope, id, props, 'revoke');
     const find = this.entryStep('FindOwnerCredentials', 'find-owner-credentials');
     find.fn.grantListSecrets();

@@ -12,7 +12,6 @@ import { LambdaInvoke, type LambdaInvokeProps } from 'aws-cdk-lib/aws-stepfuncti
 import { Construct } from 'constructs';
 import { RETRYABLE_ERROR_NAMES } from '#core/errors.ts';
 import { ProvisionerFunction } from '../provisioner-function.ts';
-import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 
 /** CloudFormation Metadata key naming a state machine's workflow (read by local/synth.ts). */
 export const WORKFLOW_METADATA = 'provisioner:workflow';
@@ -28,8 +27,6 @@ export const RETRYABLE: sfn.RetryProps = {
 
 export interface WorkflowProps {
   readonly key: kms.IKey;
-  /** Where credentials get their rotation schedules (provision creates them, revoke deletes them). */
-  readonly rotationSchedules?: RotationSchedules;
   /** How long an operator has to answer a task in a product's UI (default 3 days). */
   readonly operatorTaskTimeout?: Duration;
   /** How often an operator must acknowledge a waiting task (`provisioner ack`; default 1 day). */
