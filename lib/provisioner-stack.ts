@@ -28,8 +28,8 @@ export class ProvisionerStack extends Stack {
     const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
     const refresh = new RefreshWorkflow(this, 'RefreshWorkflow', { key });
     const rotationSchedules = new RotationSchedules(this, 'RotationSchedules', { rotate, refresh });
-    rotationSchedules.grant(rotate.finalize, 'scheduler:CreateSchedule');
-    rotationSchedules.grant(rotate.finalize, 'scheduler:DeleteSchedule');
+    rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:CreateSchedule');
+    rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:DeleteSchedule');
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
     new DeactivationRules(this, 'DeactivationRules', { key, revoke: revoke.stateMachine });

@@ -2,10 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME } from '#core/errors.ts';
+import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
-export { WORKFLOW_METADATA } from './workflow-base.ts';
-export type ProvisionWorkflowProps = WorkflowProps;
+export interface ProvisionWorkflowProps extends WorkflowProps {
+  /** Where a provisioned credential gets its rotation schedule. */
+  readonly rotationSchedules?: RotationSchedules;
+}
 
 /**
  * Provision (DESIGN.md section 2): validate -> access profile -> API user -> key into Secrets Manager
@@ -14,11 +17,10 @@ export type ProvisionWorkflowProps = WorkflowProps;
  * API steps: a callback task an operator answers with `provisioner submit`.
  */
 export class ProvisionWorkflow extends Workflow {
+  readonly stateMachine: sfn.StateMachine;
+
   constructor(scope: Construct, id: string, props: ProvisionWorkflowProps) {
     super(scope, id, props, 'provision');
-  }
-
-  protected define() {
     const validate = this.entryStep('ValidateRequest', 'validate-request');
     validate.fn.grantReadTargets();
     validate.fn.grantCredentialSecrets('DescribeSecret');
@@ -73,7 +75,7 @@ export class ProvisionWorkflow extends Workflow {
     finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource', 'UpdateSecretVersionStage');
     finalize.fn.grantPutEvents();
     finalize.fn.grantReadTargets();
-    this.props.rotationSchedules?.grant(finalize.fn, 'scheduler:CreateSchedule');
+    props.rotationSchedules?.grant(finalize.fn, 'scheduler:CreateSchedule');
 
     const compensate = this.step('CompensateProvision', 'compensate-provision', {
       resultPath: '$.compensation',
@@ -93,21 +95,18 @@ export class ProvisionWorkflow extends Workflow {
     );
 
     // A rejected request (ValidateRequest) fails at once: nothing exists yet to compensate.
-    for (const { task } of [profile, user, issue, operator, verify, finalize]) {
-      task.addRetry(RETRYABLE);
-      task.addCatch(compensate.task, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    }
+    this.retryThenCatch([profile, user, issue, operator, verify, finalize], compensate.task);
     // Both ways of obtaining a credential meet at VerifyCredential.
     operator.task.next(verify.task);
 
-    return {
-      definition: validate.task.next(
+    this.stateMachine = this.createStateMachine(
+      validate.task.next(
         new sfn.Choice(this, 'IssuedBy')
           .when(sfn.Condition.stringEquals('$.issuance', 'operator'), operator.task)
           .otherwise(profile.task.next(user.task).next(issue.task).next(verify.task).next(finalize.task)),
       ),
       // Bounded, yet long enough for an operator task to run to its own deadline.
-      timeout: this.operatorTimeout.plus(Duration.hours(1)),
-    };
+      this.operatorTimeout.plus(Duration.hours(1)),
+    );
   }
 }

@@ -16,33 +16,11 @@ export interface ReconcileWorkflowProps extends WorkflowProps {
  * one drift report (event and DriftFound metric); an alarm when drift needs a person.
  */
 export class ReconcileWorkflow extends Workflow {
+  readonly stateMachine: sfn.StateMachine;
   readonly driftAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ReconcileWorkflowProps) {
     super(scope, id, props, 'reconcile');
-    new events.Rule(this, 'Daily', {
-      description: 'Reconciles credentials with their products once a day',
-      schedule: events.Schedule.rate(Duration.days(1)),
-      targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 3 })],
-    });
-    this.driftAlarm = new cloudwatch.Alarm(this, 'DriftAlarm', {
-      alarmDescription:
-        'Reconciliation found credentials that need a person: read the credential.drift-report event',
-      metric: new cloudwatch.Metric({
-        namespace: 'CredentialProvisioner',
-        metricName: 'DriftFound',
-        dimensionsMap: { service: 'credential-provisioner' },
-        statistic: 'Maximum',
-        period: Duration.days(1),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-  }
-
-  protected define() {
     const list = this.step('ListTargets', 'list-targets', { outputPath: '$.Payload' });
     list.fn.grantListSecrets();
     list.task.addRetry(RETRYABLE);
@@ -53,10 +31,9 @@ export class ReconcileWorkflow extends Workflow {
     reconcile.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
     reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // An orphan whose creating execution still runs is only reported, never removed.
-    const { provision, rotate } = this.props as ReconcileWorkflowProps;
     for (const [variable, machine] of [
-      ['PROVISION_STATE_MACHINE_ARN', provision],
-      ['ROTATE_STATE_MACHINE_ARN', rotate],
+      ['PROVISION_STATE_MACHINE_ARN', props.provision],
+      ['ROTATE_STATE_MACHINE_ARN', props.rotate],
     ] as const) {
       reconcile.fn.function.addEnvironment(variable, machine.stateMachineArn);
       reconcile.fn.grantDescribeExecutions(machine, 'an orphan is removed only once its execution is over');
@@ -84,6 +61,27 @@ export class ReconcileWorkflow extends Workflow {
     report.fn.grantPutEvents();
     report.task.addRetry(RETRYABLE);
 
-    return { definition: list.task.next(each).next(report.task), timeout: Duration.hours(2) };
+    this.stateMachine = this.createStateMachine(list.task.next(each).next(report.task), Duration.hours(2));
+
+    new events.Rule(this, 'Daily', {
+      description: 'Reconciles credentials with their products once a day',
+      schedule: events.Schedule.rate(Duration.days(1)),
+      targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 3 })],
+    });
+    this.driftAlarm = new cloudwatch.Alarm(this, 'DriftAlarm', {
+      alarmDescription:
+        'Reconciliation found credentials that need a person: read the credential.drift-report event',
+      metric: new cloudwatch.Metric({
+        namespace: 'CredentialProvisioner',
+        metricName: 'DriftFound',
+        dimensionsMap: { service: 'credential-provisioner' },
+        statistic: 'Maximum',
+        period: Duration.days(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
@@ -7,11 +8,10 @@ import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
  * the stored credential, kept in the credential's access-token secret before the last one expires.
  */
 export class RefreshWorkflow extends Workflow {
+  readonly stateMachine: sfn.StateMachine;
+
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id, props, 'refresh');
-  }
-
-  protected define() {
     const refresh = this.entryStep('RefreshAccessToken', 'refresh-access-token');
     refresh.fn.grantReadTargets();
     refresh.fn.grantCredentialSecrets(
@@ -23,6 +23,6 @@ export class RefreshWorkflow extends Workflow {
     );
     refresh.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     refresh.task.addRetry(RETRYABLE);
-    return { definition: refresh.task, timeout: Duration.minutes(15) };
+    this.stateMachine = this.createStateMachine(refresh.task, Duration.minutes(15));
   }
 }

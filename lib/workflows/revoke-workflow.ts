@@ -3,10 +3,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { STILL_VALID_ERROR_NAME } from '#core/errors.ts';
+import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /** Credentials revoked side by side; bounded so one owner's offboarding cannot flood a product. */
 export const REVOKE_CONCURRENCY = 5;
+
+export interface RevokeWorkflowProps extends WorkflowProps {
+  /** Where a retired credential's rotation schedule is deleted. */
+  readonly rotationSchedules?: RotationSchedules;
+}
 
 /**
  * Revoke (DESIGN.md section 2): find every credential of the owner by its tags, then for each,
@@ -16,21 +22,11 @@ export const REVOKE_CONCURRENCY = 5;
  * watches for failed executions.
  */
 export class RevokeWorkflow extends Workflow {
+  readonly stateMachine: sfn.StateMachine;
   readonly failedAlarm: cloudwatch.Alarm;
 
-  constructor(scope: Construct, id: string, props: WorkflowProps) {
+  constructor(scope: Construct, id: string, props: RevokeWorkflowProps) {
     super(scope, id, props, 'revoke');
-    this.failedAlarm = new cloudwatch.Alarm(this, 'RevocationFailedAlarm', {
-      alarmDescription: 'A revocation left credentials of an owner not revoked: read the execution’s report',
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-  }
-
-  protected define() {
     const find = this.entryStep('FindOwnerCredentials', 'find-owner-credentials');
     find.fn.grantListSecrets();
 
@@ -65,7 +61,7 @@ export class RevokeWorkflow extends Workflow {
       'UpdateSecretVersionStage',
     );
     retire.fn.grantPutEvents();
-    this.props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
+    props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
 
     const notRevoked = new sfn.Pass(this, 'CredentialNotRevoked', {
       parameters: {
@@ -75,10 +71,7 @@ export class RevokeWorkflow extends Workflow {
         'cause.$': '$.error.Cause',
       },
     });
-    for (const { task } of [atProduct, operator, prove, retire]) {
-      task.addRetry(RETRYABLE);
-      task.addCatch(notRevoked, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    }
+    this.retryThenCatch([atProduct, operator, prove, retire], notRevoked);
     operator.task.next(prove.task);
 
     const revokeEach = new sfn.Map(this, 'RevokeEach', {
@@ -110,9 +103,18 @@ export class RevokeWorkflow extends Workflow {
     report.fn.grantPutEvents();
     report.task.addRetry(RETRYABLE);
 
-    return {
-      definition: find.task.next(revokeEach).next(report.task),
-      timeout: this.operatorTimeout.plus(Duration.hours(1)),
-    };
+    this.stateMachine = this.createStateMachine(
+      find.task.next(revokeEach).next(report.task),
+      this.operatorTimeout.plus(Duration.hours(1)),
+    );
+
+    this.failedAlarm = new cloudwatch.Alarm(this, 'RevocationFailedAlarm', {
+      alarmDescription: 'A revocation left credentials of an owner not revoked: read the execution’s report',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 }

@@ -18,19 +18,13 @@ export interface RotateWorkflowProps extends WorkflowProps {
  * untouched; after it, the failure is reported.
  */
 export class RotateWorkflow extends Workflow {
+  readonly stateMachine: sfn.StateMachine;
   /** FinalizeRotation's function: it moves the one-time schedule of an expiring credential (the stack grants it). */
-  get finalize(): ProvisionerFunction {
-    const step = this.steps.find(({ task }) => task.node.id === 'FinalizeRotation');
-    if (!step) throw new Error('the rotate workflow has no FinalizeRotation step');
-    return step.fn;
-  }
+  readonly finalizeFunction: ProvisionerFunction;
 
   constructor(scope: Construct, id: string, props: RotateWorkflowProps) {
     super(scope, id, props, 'rotate');
-  }
-
-  protected define() {
-    const grace = (this.props as RotateWorkflowProps).gracePeriod ?? Duration.hours(1);
+    const grace = props.gracePeriod ?? Duration.hours(1);
     const validate = this.entryStep('ValidateRotation', 'validate-rotation');
     validate.fn.grantReadTargets();
     validate.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue');
@@ -98,6 +92,7 @@ export class RotateWorkflow extends Workflow {
     finalize.fn.grantCredentialSecrets('DescribeSecret');
     finalize.fn.grantReadTargets();
     finalize.fn.grantPutEvents();
+    this.finalizeFunction = finalize.fn;
 
     const compensate = this.step('CompensateRotation', 'compensate-rotation', {
       resultPath: '$.compensation',
@@ -109,20 +104,10 @@ export class RotateWorkflow extends Workflow {
     compensate.task.next(
       new sfn.Fail(this, 'RotationFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
     );
-    for (const { task } of [
-      twin,
-      issue,
-      requestNew,
-      verify,
-      promote,
-      retire,
-      requestRetire,
-      prove,
-      finalize,
-    ]) {
-      task.addRetry(RETRYABLE);
-      task.addCatch(compensate.task, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    }
+    this.retryThenCatch(
+      [twin, issue, requestNew, verify, promote, retire, requestRetire, prove, finalize],
+      compensate.task,
+    );
 
     issue.task.next(verify.task);
     requestNew.task.next(verify.task);
@@ -138,14 +123,14 @@ export class RotateWorkflow extends Workflow {
           )
           .otherwise(finalize.task),
       );
-    return {
-      definition: validate.task.next(
+    this.stateMachine = this.createStateMachine(
+      validate.task.next(
         new sfn.Choice(this, 'IssuedBy')
           .when(sfn.Condition.stringEquals('$.issuance', 'operator'), requestNew.task)
           .otherwise(twin.task.next(issue.task)),
       ),
       // Two operator tasks may each take their full time.
-      timeout: grace.plus(this.operatorTimeout).plus(this.operatorTimeout).plus(Duration.hours(1)),
-    };
+      grace.plus(this.operatorTimeout).plus(this.operatorTimeout).plus(Duration.hours(1)),
+    );
   }
 }

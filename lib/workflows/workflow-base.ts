@@ -12,7 +12,6 @@ import { LambdaInvoke, type LambdaInvokeProps } from 'aws-cdk-lib/aws-stepfuncti
 import { Construct } from 'constructs';
 import { RETRYABLE_ERROR_NAMES } from '#core/errors.ts';
 import { ProvisionerFunction } from '../provisioner-function.ts';
-import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 
 /** CloudFormation Metadata key naming a state machine's workflow (read by local/synth.ts). */
 export const WORKFLOW_METADATA = 'provisioner:workflow';
@@ -28,8 +27,6 @@ export const RETRYABLE: sfn.RetryProps = {
 
 export interface WorkflowProps {
   readonly key: kms.IKey;
-  /** Where credentials get their rotation schedules (provision creates them, revoke deletes them). */
-  readonly rotationSchedules?: RotationSchedules;
   /** How long an operator has to answer a task in a product's UI (default 3 days). */
   readonly operatorTaskTimeout?: Duration;
   /** How often an operator must acknowledge a waiting task (`provisioner ack`; default 1 day). */
@@ -41,51 +38,33 @@ export interface WorkflowStep {
   readonly task: LambdaInvoke;
 }
 
+/**
+ * A workflow construct builds its steps with these helpers in its own constructor, then ends with
+ * `createStateMachine`: nothing here calls back into a subclass.
+ */
 export abstract class Workflow extends Construct {
-  readonly stateMachine: sfn.StateMachine;
+  abstract readonly stateMachine: sfn.StateMachine;
   /**
    * The state machine's ARN built from its name, for settings of this workflow's own functions
    * (FinalizeRotation schedules the next rotation): a reference would be a dependency cycle.
    */
   readonly stateMachineArnByName: string;
-  protected readonly steps: WorkflowStep[] = [];
   protected readonly operatorTimeout: Duration;
   protected readonly operatorHeartbeat: Duration;
+  private readonly key: kms.IKey;
+  private readonly workflowName: string;
+  private readonly stateMachineName: string;
+  private readonly functions: ProvisionerFunction[] = [];
 
-  constructor(
-    scope: Construct,
-    id: string,
-    protected readonly props: WorkflowProps,
-    workflow: string,
-  ) {
+  constructor(scope: Construct, id: string, props: WorkflowProps, workflowName: string) {
     super(scope, id);
+    this.key = props.key;
     this.operatorTimeout = props.operatorTaskTimeout ?? Duration.days(3);
     this.operatorHeartbeat = props.operatorTaskHeartbeat ?? Duration.days(1);
-    const { definition, timeout } = this.define();
-    const stateMachineName = `${Stack.of(this).stackName}-${workflow}`;
-    this.stateMachineArnByName = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:${stateMachineName}`;
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout,
-      tracingEnabled: true,
-      logs: {
-        // The vendedlogs prefix keeps CloudWatch's account-wide resource policy from growing per log group.
-        destination: new logs.LogGroup(this, 'LogGroup', {
-          logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
-          retention: logs.RetentionDays.THREE_MONTHS,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
-    });
-    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(WORKFLOW_METADATA, workflow);
-    this.acknowledgeRoleFindings();
+    this.workflowName = workflowName;
+    this.stateMachineName = `${Stack.of(this).stackName}-${workflowName}`;
+    this.stateMachineArnByName = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:${this.stateMachineName}`;
   }
-
-  /** The definition and the execution timeout, built from `step` and `operatorTask`. */
-  protected abstract define(): { definition: sfn.IChainable; timeout: Duration };
 
   /** A Task state calling its own function (`lambdas/handlers/<handlerId>.ts`). */
   protected step(
@@ -93,12 +72,11 @@ export abstract class Workflow extends Construct {
     handlerId: string,
     options: Omit<LambdaInvokeProps, 'lambdaFunction'> = {},
   ): WorkflowStep {
-    const fn = new ProvisionerFunction(this, `${stateName}Function`, { handlerId, key: this.props.key });
+    const fn = new ProvisionerFunction(this, `${stateName}Function`, { handlerId, key: this.key });
     // payloadResponseOnly stays false: ResultSelectors read Lambda's `Payload` envelope.
     const task = new LambdaInvoke(this, stateName, { lambdaFunction: fn.function, ...options });
-    const step = { fn, task };
-    this.steps.push(step);
-    return step;
+    this.functions.push(fn);
+    return { fn, task };
   }
 
   /** The first step: the whole execution input as `request`, the execution name as the request id. */
@@ -155,15 +133,49 @@ export abstract class Workflow extends Construct {
     return step;
   }
 
-  private acknowledgeRoleFindings(): void {
-    const role = Validations.of(this.stateMachine.role);
+  /** Retries transient errors, then hands any error to `handler` at `$.error`. */
+  protected retryThenCatch(steps: readonly WorkflowStep[], handler: sfn.IChainable): void {
+    for (const { task } of steps) {
+      task.addRetry(RETRYABLE);
+      task.addCatch(handler, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    }
+  }
+
+  /**
+   * The Standard state machine running `definition`, with traces, data-free logs and the metadata
+   * local/synth.ts reads. Called last: its role's findings are acknowledged per step created so far.
+   */
+  protected createStateMachine(definition: sfn.IChainable, timeout: Duration): sfn.StateMachine {
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: this.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout,
+      tracingEnabled: true,
+      logs: {
+        // The vendedlogs prefix keeps CloudWatch's account-wide resource policy from growing per log group.
+        destination: new logs.LogGroup(this, 'LogGroup', {
+          logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}`,
+          retention: logs.RetentionDays.THREE_MONTHS,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    (stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(WORKFLOW_METADATA, this.workflowName);
+    this.acknowledgeRoleFindings(stateMachine);
+    return stateMachine;
+  }
+
+  private acknowledgeRoleFindings(stateMachine: sfn.StateMachine): void {
+    const role = Validations.of(stateMachine.role);
     role.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'The CloudWatch Logs delivery and X-Ray actions Step Functions needs for logging and tracing support no resource-level permissions',
     });
     // LambdaInvoke grants <function ARN>:* too, for versions and aliases of the same function.
-    for (const { fn } of this.steps) {
+    for (const fn of this.functions) {
       const logicalId = Stack.of(this).resolve((fn.function.node.defaultChild as CfnFunction).logicalId);
       role.acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
