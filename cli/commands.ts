@@ -21,6 +21,7 @@ import {
   refuseOperatorTask,
   submitOperatorCredential,
 } from '#core/operator-tasks.ts';
+import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { MAX_REQUEST_BYTES, OwnerId, parseInput, TargetName } from '#core/schemas.ts';
 import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
@@ -75,62 +76,48 @@ export async function findStateMachineArn(
   );
 }
 
+/** The flags every product shares; each product adds its own (`targetFlags` in its definition). */
 export interface TargetAddOptions {
   readonly file?: string;
   readonly vendor?: string;
   readonly baseUrl?: string;
   readonly caFile?: string;
   readonly fingerprint?: string;
-  readonly vdom?: string;
-  readonly adminTokenFile?: string;
-  readonly adminTokenStdin?: boolean;
-  readonly sshUser?: string;
-  readonly sshPort?: string;
-  readonly sshHostKey?: string;
-  readonly sshPasswordFile?: string;
-  readonly clientId?: string;
-  readonly verifyMethod?: string;
-  readonly verifyPath?: string;
+  readonly [productFlag: string]: unknown;
 }
 
-/** A target definition from flags: secrets only from files or stdin, each vendor's own fields. */
+/** Every product's own `target add` flags, once each, with the products that read them. */
+export function productTargetFlags(): { flag: string; description: string }[] {
+  const flags = new Map<string, { description: string; products: string[] }>();
+  for (const product of PRODUCTS) {
+    for (const { flag, description } of product.targetFlags.options) {
+      const known = flags.get(flag) ?? { description, products: [] };
+      known.products.push(product.displayName);
+      flags.set(flag, known);
+    }
+  }
+  return [...flags].map(([flag, { description, products }]) => ({
+    flag,
+    description: `${products.join(' / ')}: ${description}`,
+  }));
+}
+
+/** A target definition from flags: secrets only from files or stdin, each product's own fields. */
 async function definitionFromFlags(
   options: TargetAddOptions,
   io: { stdin: () => Promise<string> },
 ): Promise<Record<string, unknown>> {
+  const vendor = parseInput(ProductName, options.vendor, '--vendor');
   const caPem = options.caFile ? await readBounded(options.caFile, 20_000, io.stdin) : undefined;
   const pin = { caPem, fingerprint: options.fingerprint };
   // Cloud products may rely on the platform's trust store; appliances must pin (the schema says how).
-  const common = {
-    vendor: options.vendor,
-    baseUrl: options.baseUrl,
-    tls: caPem || options.fingerprint ? pin : undefined,
-  };
-  switch (options.vendor) {
-    case 'fortiflex':
-      return { ...common, clientId: options.clientId };
-    case 'forticnapp':
-      return common;
-    case 'autorabit':
-      return { ...common, verify: { method: options.verifyMethod, path: options.verifyPath } };
-    default: {
-      const tokenSource = options.adminTokenStdin ? '-' : options.adminTokenFile;
-      if (!tokenSource)
-        throw new ValidationError('give the admin token with --admin-token-file or --admin-token-stdin');
-      const token = (await readBounded(tokenSource, 4096, io.stdin)).trim();
-      const ssh = options.sshUser
-        ? {
-            port: options.sshPort ? Number(options.sshPort) : undefined,
-            username: options.sshUser,
-            hostKeySha256: options.sshHostKey,
-            password: options.sshPasswordFile
-              ? (await readBounded(options.sshPasswordFile, 4096, io.stdin)).trim()
-              : undefined,
-          }
-        : undefined;
-      return { ...common, tls: pin, adminCredential: { token }, vdom: options.vdom, ...(ssh ? { ssh } : {}) };
-    }
-  }
+  const common = { vendor, baseUrl: options.baseUrl, tls: caPem || options.fingerprint ? pin : undefined };
+  return productOf(vendor).targetFlags.definition({
+    flags: options,
+    common,
+    pin,
+    readSecret: (source, maxBytes) => readBounded(source, maxBytes, io.stdin),
+  });
 }
 
 export async function targetAdd(

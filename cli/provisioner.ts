@@ -7,7 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { ValidationError } from '#core/errors.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { PRODUCTS, vendorFor } from '#core/products/index.ts';
 import { OwnerId, parseInput } from '#core/schemas.ts';
 import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
@@ -15,6 +15,7 @@ import {
   ack,
   findStateMachineArn,
   list,
+  productTargetFlags,
   revoke,
   rotate,
   start,
@@ -92,7 +93,7 @@ const program = new Command('provisioner')
 const stateMachine = (options: GlobalOptions, sfn: SFNClient) => async () =>
   options.stateMachineArn ?? findStateMachineArn(sfn, options.stack);
 
-program
+const targetAddCommand = program
   .command('target')
   .description('manage product targets (stored in Secrets Manager under provisioner/targets/)')
   .command('add <name>')
@@ -101,29 +102,17 @@ program
     '--file <target.json>',
     'the whole target definition as JSON (schemas/target-definition.schema.json)',
   )
-  .option('--vendor <vendor>', 'fortios, fortimanager, fortiflex, forticnapp or autorabit', 'fortios')
+  .option('--vendor <vendor>', PRODUCTS.map((product) => product.name).join(', '), PRODUCTS[0].name)
   .option('--base-url <url>', 'https://host[:port] of the product')
   .option('--ca-file <pem>', 'CA certificate to pin (PEM)')
-  .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin')
-  .option('--vdom <vdom>', 'FortiOS / FortiManager: default VDOM')
-  .option(
-    '--admin-token-file <file>',
-    'FortiOS / FortiManager: file holding the admin (super_admin) API token',
-  )
-  .option('--admin-token-stdin', 'FortiOS / FortiManager: read the admin API token from standard input')
-  .option('--ssh-user <name>', 'FortiManager: SSH user that may run `execute api-user generate-key`')
-  .option('--ssh-port <port>', 'FortiManager: SSH port (default 22)')
-  .option('--ssh-host-key <SHA256:...>', 'FortiManager: pinned SSH host key fingerprint (`ssh-keygen -lf`)')
-  .option('--ssh-password-file <file>', 'FortiManager: file holding the SSH password')
-  .option('--client-id <id>', 'FortiFlex: OAuth client id (default flexvm)')
-  .option('--verify-method <GET|POST>', 'AutoRABIT ARM: method of the authenticated read (default GET)')
-  .option('--verify-path <path>', 'AutoRABIT ARM: path of the authenticated read that proves a token')
-  .action((name: string, options) =>
-    run(async (global) => {
-      const { secrets } = await clients(global);
-      return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io);
-    }),
-  );
+  .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin');
+for (const { flag, description } of productTargetFlags()) targetAddCommand.option(flag, description);
+targetAddCommand.action((name: string, options) =>
+  run(async (global) => {
+    const { secrets } = await clients(global);
+    return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io);
+  }),
+);
 
 program
   .command('start')

@@ -3,7 +3,7 @@
  * request schemas (../requests.ts), the material shapes, the CLI's `target add` flags and, on the
  * local side, the simulators (./simulated.ts, checked against this list) derive from it.
  */
-import type * as z from 'zod';
+import * as z from 'zod';
 import { FatalError } from '../errors.ts';
 import { autorabit } from './autorabit/product.ts';
 import { forticnapp } from './forticnapp/product.ts';
@@ -19,6 +19,9 @@ export type { RequestField } from './product.ts';
 export const PRODUCTS = [fortios, fortimanager, fortiflex, forticnapp, autorabit] as const;
 
 export type VendorName = (typeof PRODUCTS)[number]['name'];
+/** A product's name as input (`provisioner target add --vendor`). */
+export const ProductName = z.enum(PRODUCTS.map((product) => product.name) as [VendorName, ...VendorName[]]);
+
 export type ProductOf<V extends VendorName> = Extract<(typeof PRODUCTS)[number], { name: V }>;
 
 const BY_NAME = new Map<string, ProductDefinition>(PRODUCTS.map((product) => [product.name, product]));
