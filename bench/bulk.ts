@@ -10,6 +10,8 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { TaskGoneError } from '#core/operator-tasks.ts';
+import { PRODUCTS } from '#core/products/index.ts';
+import { simulatedOf } from '#core/products/simulated.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { playOperator } from '#local/operator.ts';
@@ -46,29 +48,18 @@ interface BulkCredential {
   readonly product: ProductCase;
   readonly apiUser: string;
   readonly owner: string;
-  /** The product-side user an operator hands a key for (FortiCNAPP, ARM): one per credential. */
+  /** The product-side user an operator hands a key for, where keys belong to one: one per credential. */
   readonly serviceUser?: string;
 }
 
 function credentialOf(i: number): BulkCredential {
   const product = PRODUCT_CASES[i % PRODUCT_CASES.length] as ProductCase;
-  const serviceUser =
-    product.request.serviceUser === undefined
-      ? undefined
-      : product.product === 'forticnapp'
-        ? `svc-bulk-${i}@example.com`
-        : `bulk-bot-${i}`;
+  const serviceUser = simulatedOf(product.product).bench.bulkServiceUser?.(i);
   return { product, apiUser: `bulk-${i}`, owner: `owner-${i % OWNERS}@bulk.example.com`, serviceUser };
 }
 
 function gatesOf(env: LocalEnvironment) {
-  return {
-    fortios: env.fortios.concurrency,
-    fortimanager: env.fortimanager.concurrency,
-    fortiflex: env.fortiflex.concurrency,
-    forticnapp: env.forticnapp.concurrency,
-    autorabit: env.autorabit.concurrency,
-  };
+  return Object.fromEntries(PRODUCTS.map(({ name }) => [name, env[name].concurrency]));
 }
 
 /**

@@ -5,12 +5,15 @@
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '#core/execution-names.ts';
+import { PRODUCTS, type VendorName } from '#core/products/index.ts';
+import { simulatedOf } from '#core/products/simulated.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
 import { WRITES } from '#local/secrets-manager.ts';
+import type { Operation } from '#local/simulated-product.ts';
 
-export type Operation = 'provision' | 'rotate' | 'revoke';
+export type { Operation } from '#local/simulated-product.ts';
 
 export interface OperationCounts {
   vendorCalls: number;
@@ -23,55 +26,24 @@ export interface OperationCounts {
 }
 
 export interface ProductCase {
-  readonly product: string;
+  readonly product: VendorName;
   readonly target: string;
-  readonly request: Record<string, unknown>;
+  readonly request: Readonly<Record<string, unknown>>;
 }
 
 /** One credential per product, each of its own owner so a revocation touches exactly one. */
-export const PRODUCT_CASES: readonly ProductCase[] = [
-  {
-    product: 'fortios',
-    target: 'bench-fgt',
-    request: {
-      trustedHosts: ['127.0.0.1/32'],
-      accessProfile: { name: 'bench-ro', permissions: { 'fwgrp.address': 'read' } },
-    },
-  },
-  {
-    product: 'fortimanager',
-    target: 'bench-fmg',
-    request: {
-      trustedHosts: ['127.0.0.1/32'],
-      accessProfile: { name: 'bench-ro', permissions: { 'fwgrp.address': 'read' } },
-    },
-  },
-  { product: 'fortiflex', target: 'bench-flex', request: {} },
-  { product: 'forticnapp', target: 'bench-cnapp', request: { serviceUser: 'svc-bench@example.com' } },
-  { product: 'autorabit', target: 'bench-arm', request: { serviceUser: 'bench-bot' } },
-];
+export const PRODUCT_CASES: readonly ProductCase[] = PRODUCTS.map(({ name }) => ({
+  product: name,
+  target: `bench-${name}`,
+  request: simulatedOf(name).bench.request,
+}));
 
 export async function registerBenchTargets(env: LocalEnvironment): Promise<void> {
-  await env.registerFortiOsTarget('bench-fgt');
-  await env.registerFortiManagerTarget('bench-fmg');
-  await env.registerFortiFlexTarget('bench-flex');
-  await env.registerFortiCnappTarget('bench-cnapp');
-  await env.registerAutoRabitTarget('bench-arm');
+  for (const { name } of PRODUCTS) await env.registerTarget(name, `bench-${name}`);
 }
 
-function vendorRequests(env: LocalEnvironment, product: string): number {
-  switch (product) {
-    case 'fortios':
-      return env.fortios.state.requestsLog.length;
-    case 'fortimanager':
-      return env.fortimanager.state.requestsLog.length;
-    case 'fortiflex':
-      return env.fortiflex.requestsLog.length;
-    case 'forticnapp':
-      return env.forticnapp.requestsLog.length;
-    default:
-      return env.autorabit.requestsLog.length;
-  }
+function vendorRequests(env: LocalEnvironment, product: VendorName): number {
+  return simulatedOf(product).requestCount(env[product]);
 }
 
 function secretsCalls(env: LocalEnvironment): { reads: number; writes: number } {

@@ -8,6 +8,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PRODUCTS, type VendorName } from '#core/products/index.ts';
+import { simulatedOf } from '#core/products/simulated.ts';
 import { startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
@@ -103,7 +105,8 @@ async function main(): Promise<number> {
   let writesMet = true;
   for (const [key, c] of counts) {
     const [product = '', operation = ''] = key.split('.');
-    const minimum = MINIMUM_VENDOR_CALLS[product]?.[operation as Operation]?.calls ?? Number.NaN;
+    const minimum =
+      MINIMUM_VENDOR_CALLS[product as VendorName]?.[operation as Operation]?.calls ?? Number.NaN;
     const writeCap = MAX_SECRETS_WRITES[operation as Operation];
     vendorMet &&= c.vendorCalls === minimum;
     if (writeCap !== undefined) writesMet &&= c.secretsWrites <= writeCap;
@@ -141,8 +144,10 @@ async function main(): Promise<number> {
   );
   say();
 
-  // 2. Cost model: FortiOS twin rotation (the automated case) against Secrets Manager's own rotation.
-  const rotation = counts.get('fortios.rotate');
+  // 2. Cost model: the first product that rotates without a person (the automated case) against
+  // Secrets Manager's own rotation.
+  const automated = PRODUCTS.find(({ name }) => !simulatedOf(name).operatorUi);
+  const rotation = automated && counts.get(`${automated.name}.rotate`);
   if (rotation) {
     const ours = perRotation(rotation);
     const native = perNativeRotation(rotation);

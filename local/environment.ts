@@ -7,14 +7,11 @@ import './polyfills.ts';
 import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import type { VendorName } from '#core/products/index.ts';
+import { simulatedOf, startSimulators } from '#core/products/simulated.ts';
 import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
 import { resetProvisionDeps } from '#handlers/runtime.ts';
 import { WEBHOOK_SECRET_NAME } from '#handlers/ticket-intake.ts';
-import { startAutoRabitSimulator } from '../lambdas/core/products/autorabit/simulator.ts';
-import { startFortiCnappSimulator } from '../lambdas/core/products/forticnapp/simulator.ts';
-import { startFortiFlexSimulator } from '../lambdas/core/products/fortiflex/simulator.ts';
-import { startFortiManagerSimulator } from '../lambdas/core/products/fortimanager/simulator.ts';
-import { startFortiOsSimulator } from '../lambdas/core/products/fortios/simulator.ts';
 import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
 import { startFunctionUrl } from './function-url.ts';
@@ -39,8 +36,8 @@ export interface LocalEnvironmentOptions {
     secretsManager?: number;
     stepFunctions?: number;
     eventBridge?: number;
-    fortios?: number;
     intake?: number;
+    simulators?: Partial<Record<VendorName, number>>;
   };
   readonly onInvoke?: (call: LocalInvocation) => void;
 }
@@ -59,11 +56,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     deliver: (handlerId, event) =>
       invoke(`arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${handlerId}`, event),
   });
-  const fortios = await startFortiOsSimulator({ port: ports.fortios });
-  const fortimanager = await startFortiManagerSimulator();
-  const fortiflex = await startFortiFlexSimulator();
-  const forticnapp = await startFortiCnappSimulator();
-  const autorabit = await startAutoRabitSimulator();
+  const simulators = await startSimulators(ports.simulators);
   const workflows = synthesizeWorkflows();
   const stepFunctions = await startLocalStepFunctions({
     port: ports.stepFunctions,
@@ -92,13 +85,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     stepFunctions: stepFunctions.url,
     eventBridge: eventBus.url,
     scheduler: scheduler.url,
-    simulators: {
-      fortios: fortios.url,
-      fortimanager: fortimanager.url,
-      fortiflex: fortiflex.url,
-      forticnapp: forticnapp.url,
-      autorabit: autorabit.url,
-    },
+    simulators: Object.fromEntries(Object.entries(simulators).map(([name, { url }]) => [name, url])),
   };
   // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
   Object.assign(process.env, awsEnvironmentFor(endpoints), {
@@ -143,11 +130,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     eventBus,
     stepFunctions,
     scheduler,
-    fortios,
-    fortimanager,
-    fortiflex,
-    forticnapp,
-    autorabit,
+    ...simulators,
     lambdaFaults,
     secretsClient,
     sfnClient,
@@ -159,52 +142,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     refreshStateMachineArn,
     /** The ticketing intake's function URL and the secret its webhooks are signed with. */
     intake: { url: intake.url, webhookSecret },
-    /** Registers the FortiOS simulator as a target, pinned to its generated CA. */
-    async registerFortiOsTarget(name: string, pinning: 'ca' | 'fingerprint' = 'ca') {
-      return store.putTarget(name, {
-        vendor: 'fortios',
-        baseUrl: fortios.url,
-        adminCredential: { token: fortios.adminToken },
-        tls: pinning === 'ca' ? { caPem: fortios.caPem } : { fingerprint: fortios.fingerprint },
-        vdom: 'root',
-      });
-    },
-    /** Registers the FortiManager simulator as a target: JSON-RPC pinned to its CA, SSH to its host key. */
-    async registerFortiManagerTarget(name: string) {
-      return store.putTarget(name, {
-        vendor: 'fortimanager',
-        baseUrl: fortimanager.url,
-        adminCredential: { token: fortimanager.adminToken },
-        tls: { caPem: fortimanager.caPem },
-        ssh: fortimanager.ssh,
-      });
-    },
-    /** Registers the FortiFlex simulator (FortiCloud OAuth) as a target, pinned to its CA. */
-    async registerFortiFlexTarget(name: string) {
-      return store.putTarget(name, {
-        vendor: 'fortiflex',
-        baseUrl: fortiflex.url,
-        clientId: 'flexvm',
-        tls: { caPem: fortiflex.caPem },
-      });
-    },
-    /** Registers the FortiCNAPP simulator (its account's API) as a target, pinned to its CA. */
-    async registerFortiCnappTarget(name: string) {
-      return store.putTarget(name, {
-        vendor: 'forticnapp',
-        baseUrl: forticnapp.url,
-        tls: { caPem: forticnapp.caPem },
-        tokenExpirySeconds: 3600,
-      });
-    },
-    /** Registers the AutoRABIT ARM simulator as a target, with its authenticated read as the verify call. */
-    async registerAutoRabitTarget(name: string) {
-      return store.putTarget(name, {
-        vendor: 'autorabit',
-        baseUrl: autorabit.url,
-        tls: { caPem: autorabit.caPem },
-        verify: { method: 'GET', path: autorabit.verifyPath },
-      });
+    /** Registers a product's simulator as a target, TLS pinned to its generated CA (or its certificate). */
+    async registerTarget(product: VendorName, name: string, pinning: 'ca' | 'fingerprint' = 'ca') {
+      return store.putTarget(name, simulatedOf(product).target(simulators[product], pinning));
     },
     async close() {
       await stepFunctions.service.stopAll();
@@ -214,11 +154,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         scheduler.close(),
         intake.close(),
         stepFunctions.close(),
-        fortios.close(),
-        fortimanager.close(),
-        fortiflex.close(),
-        forticnapp.close(),
-        autorabit.close(),
+        ...Object.values(simulators).map((simulator) => simulator.close()),
         eventBus.close(),
         secretsManager.close(),
       ]);

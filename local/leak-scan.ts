@@ -3,6 +3,8 @@
  * places it may legitimately be (Secrets Manager, the simulators) and searched for everywhere
  * else. A hit names the source and position only, never the material.
  */
+import { PRODUCTS } from '#core/products/index.ts';
+import { simulatedOf } from '#core/products/simulated.ts';
 import type { LocalEnvironment } from './environment.ts';
 
 const MATERIAL_FIELDS = new Set(['key', 'token', 'password', 'secret', 'accessToken', 'refreshToken']);
@@ -24,18 +26,7 @@ function materialIn(value: unknown, found: Set<string>): void {
  * tokens), whether or not it reached Secrets Manager.
  */
 export function collectIssuedMaterial(env: LocalEnvironment): string[] {
-  const found = new Set<string>([
-    env.fortios.adminToken,
-    env.fortimanager.adminToken,
-    env.fortimanager.ssh.password,
-    ...[...env.fortios.state.users.values()].flatMap((u) => (u.key ? [u.key] : [])),
-    ...[...env.fortimanager.state.users.values()].flatMap((u) => (u.key ? [u.key] : [])),
-    ...[...env.fortiflex.state.users.values()].flatMap((u) => (u.password ? [u.password] : [])),
-    ...env.fortiflex.state.tokens.keys(),
-    ...[...env.forticnapp.state.keys.values()].map((k) => k.secret),
-    ...env.forticnapp.state.tokens.keys(),
-    ...env.autorabit.state.tokens.keys(),
-  ]);
+  const found = new Set<string>(PRODUCTS.flatMap(({ name }) => simulatedOf(name).issuedMaterial(env[name])));
   for (const text of env.secretsManager.store.allStoredValues()) {
     try {
       materialIn(JSON.parse(text), found);

@@ -11,8 +11,11 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Output, submit } from '#cli/commands.ts';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { ProductName, vendorFor } from '#core/products/index.ts';
+import { simulatedOf } from '#core/products/simulated.ts';
+import { parseInput } from '#core/schemas.ts';
 import type { LocalEnvironment } from './environment.ts';
+import type { SavedCredential } from './simulated-product.ts';
 
 /** The action-required events published so far (optionally of one task). */
 export function actionsRequired(env: LocalEnvironment, taskId?: string): ActionRequiredDetail[] {
@@ -67,69 +70,31 @@ export async function answerTasksUntilDone(
   }
 }
 
-/** The FortiCloud IAM API user an operator created for each credential, as a person would remember it. */
-const flexUsers = new WeakMap<LocalEnvironment, Map<string, string>>();
+/** The product's simulated UI, as a person uses it for an operator task. */
+function productUi(env: LocalEnvironment, task: ActionRequiredDetail) {
+  const name = parseInput(ProductName, task.vendor, 'task vendor');
+  const ui = simulatedOf(name).operatorUi;
+  if (!ui) throw new Error(`no simulated UI for ${task.vendor}`);
+  return { ui, simulator: env[name] };
+}
 
 /**
  * What the product's UI hands the operator for a task: the file text, and an expiry where the UI
- * sets one. A rotation task gets a second credential for the same user (FortiFlex: a new download).
+ * sets one. A rotation task gets a second credential for the same product user.
  */
 export function obtainInProductUi(
   env: LocalEnvironment,
   task: ActionRequiredDetail,
   serviceUser: string | undefined,
-): { text: string; expiresAt?: string } {
-  switch (task.vendor) {
-    case 'fortiflex': {
-      const remembered = flexUsers.get(env) ?? new Map<string, string>();
-      flexUsers.set(env, remembered);
-      const credential = `${task.target}/${task.apiUser}`;
-      const known = task.action === 'rotate' ? remembered.get(credential) : undefined;
-      const username = known ?? env.fortiflex.console.createApiUser('FlexVM-ReadOnly');
-      remembered.set(credential, username);
-      return { text: env.fortiflex.console.downloadCredentials(username) };
-    }
-    case 'forticnapp': {
-      const user = serviceUser ?? task.apiUser;
-      env.forticnapp.console.createServiceUser(user);
-      return { text: env.forticnapp.console.createApiKey(user, task.apiUser) };
-    }
-    case 'autorabit': {
-      const user = serviceUser ?? task.apiUser;
-      env.autorabit.console.createUser(user);
-      const expiresAt = new Date(Date.now() + 90 * 24 * 3600 * 1000).toISOString();
-      return { text: env.autorabit.console.createToken(user, task.apiUser, expiresAt), expiresAt };
-    }
-    default:
-      throw new Error(`no simulated UI for ${task.vendor}`);
-  }
+): SavedCredential {
+  const { ui, simulator } = productUi(env, task);
+  return ui.obtain(simulator, task, serviceUser);
 }
 
-/**
- * What a person does for a revocation task in the product's UI, from the task's instructions: delete
- * the FortiFlex IAM user or the FortiCNAPP key they name, revoke the ARM token of that name (and of
- * the expiry they give, when a rotation left two tokens of that name).
- */
+/** What a person does for a revocation task in the product's UI, from the task's instructions. */
 export function revokeInProductUi(env: LocalEnvironment, task: ActionRequiredDetail): void {
-  const said = task.steps.join(' ');
-  switch (task.vendor) {
-    case 'fortiflex':
-      env.fortiflex.console.deleteApiUser(/IAM API user (\S+)/.exec(said)?.[1] ?? '');
-      return;
-    case 'forticnapp':
-      env.forticnapp.console.deleteApiKey(/API key (\S+)/.exec(said)?.[1] ?? '');
-      return;
-    case 'autorabit': {
-      const expiry = Date.parse(/expires (\S+)\)/.exec(said)?.[1] ?? '');
-      for (const [token, t] of env.autorabit.state.tokens) {
-        if (t.name === task.apiUser && (Number.isNaN(expiry) || t.expiresAt === expiry))
-          env.autorabit.console.revokeToken(token);
-      }
-      return;
-    }
-    default:
-      throw new Error(`no simulated UI for ${task.vendor}`);
-  }
+  const { ui, simulator } = productUi(env, task);
+  ui.revoke(simulator, task);
 }
 
 /** Runs `provisioner submit --done` for a revocation task. */
@@ -167,7 +132,7 @@ export async function submitAsOperator(
  * submit that failed, a step retried after opening its task), they hand in the same file rather
  * than make another key the product would then hold unused.
  */
-const savedFiles = new WeakMap<LocalEnvironment, Map<string, ReturnType<typeof obtainInProductUi>>>();
+const savedFiles = new WeakMap<LocalEnvironment, Map<string, SavedCredential>>();
 
 /**
  * Plays the operator for one task as its instructions say: hand in a credential from the product's
@@ -183,7 +148,7 @@ export async function playOperator(
     revokeInProductUi(env, task);
     return confirmAsOperator(env, task.taskId, io);
   }
-  const kept = savedFiles.get(env) ?? new Map<string, ReturnType<typeof obtainInProductUi>>();
+  const kept = savedFiles.get(env) ?? new Map<string, SavedCredential>();
   savedFiles.set(env, kept);
   const file = kept.get(task.taskId) ?? obtainInProductUi(env, task, serviceUser);
   kept.set(task.taskId, file);

@@ -19,6 +19,7 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
 import { materialOf, vendorFor } from '#core/products/index.ts';
+import { simulatedOf } from '#core/products/simulated.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { CURRENT, credentialSecretName, TAG, versionWithStage } from '#core/secrets.ts';
@@ -319,11 +320,11 @@ async function main(): Promise<number> {
     say(
       'credential-provisioner: embedded default (local Secrets Manager, Step Functions, EventBridge, product simulators)',
     );
-    await env.registerFortiOsTarget('fgt-lab');
-    await env.registerFortiManagerTarget('fmg-lab');
-    await env.registerFortiFlexTarget('flex-lab');
-    await env.registerFortiCnappTarget('cnapp-lab');
-    await env.registerAutoRabitTarget('arm-lab');
+    await env.registerTarget('fortios', 'fgt-lab');
+    await env.registerTarget('fortimanager', 'fmg-lab');
+    await env.registerTarget('fortiflex', 'flex-lab');
+    await env.registerTarget('forticnapp', 'cnapp-lab');
+    await env.registerTarget('autorabit', 'arm-lab');
     say('  targets registered: fgt-lab, fmg-lab, flex-lab, cnapp-lab, arm-lab (TLS pinned to their CAs)');
     const example = await readExample('provision-request.json');
     // The document's trusted host plus this machine's address, so the workflow can verify the key from here.

@@ -6,7 +6,7 @@ import { awsEnvironmentFor, ENDPOINTS_FILE, writeEndpoints } from './endpoints.t
 import { startLocalEnvironment } from './environment.ts';
 
 const env = await startLocalEnvironment();
-await env.registerFortiOsTarget('fgt-lab');
+await env.registerTarget('fortios', 'fgt-lab');
 await writeEndpoints(env.endpoints);
 
 const lines = [

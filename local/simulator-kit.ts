@@ -137,7 +137,7 @@ export class FaultInjector {
 }
 
 export function newKey(): string {
-  // FortiOS keys are 30 characters of letters and digits.
+  // Appliance API keys are 30 characters of letters and digits.
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(30)].map((b) => alphabet[b % alphabet.length]).join('');
 }

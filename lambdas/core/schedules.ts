@@ -1,7 +1,7 @@
 /**
  * One schedule per credential (issue 5): created when a credential becomes active, deleted when it
  * is revoked. Twin-user products rotate on it; token-broker products refresh their access token;
- * a credential the product expires (AutoRABIT ARM tokens) rotates once, before its expiry.
+ * a credential the product expires (tokens with an expiry) rotates once, before its expiry.
  */
 import { createHash } from 'node:crypto';
 import type { VendorCapabilities } from './products/vendor.ts';

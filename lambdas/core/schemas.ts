@@ -11,7 +11,7 @@ import { ValidationError } from './errors.ts';
 /** Console input larger than this is refused before anything is parsed further. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
 
-/** Letters, digits, dot, dash, underscore; starts with a letter or digit. FortiOS limits api-user names to 35. */
+/** Letters, digits, dot, dash, underscore; starts with a letter or digit; 35 at most, the shortest product limit. */
 export const ApiUserName = z
   .string()
   .regex(
@@ -64,7 +64,7 @@ function maskToPrefix(mask: string): number | undefined {
 
 /**
  * A trusted host as CIDR (`10.20.100.99/32`) or address and mask (`10.0.0.0 255.255.255.0`),
- * normalized to CIDR. `0.0.0.0/0` (any host) is refused, as FortiOS refuses it for api-users.
+ * normalized to CIDR. `0.0.0.0/0` (any host) is refused, as appliances refuse it for API users.
  */
 export const TrustedHost = z
   .string()
@@ -131,7 +131,7 @@ export const TlsPinning = z
     'give a CA (caPem) or a certificate fingerprint',
   );
 
-/** SSH access for products that issue keys only on their CLI (FortiManager), host key pinned. */
+/** SSH access for products that issue keys only on their CLI, host key pinned. */
 export const SshAccess = z
   .object({
     port: z.number().int().min(1).max(65_535).default(22),

@@ -74,7 +74,7 @@ export const TAG = {
   ticket: 'provisioner:ticket',
   status: 'provisioner:status',
   createdBy: 'provisioner:created-by',
-  /** The product user a key belongs to (FortiCNAPP service user, ARM user): counted against its key limit. */
+  /** The product user a key belongs to (a service user, a license holder): counted against its key limit. */
   serviceUser: 'provisioner:service-user',
   expiresAt: 'provisioner:expires-at',
   /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */

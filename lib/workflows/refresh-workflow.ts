@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /**
- * Refresh (token-broker products: FortiFlex, FortiCNAPP): on its schedule, a new bearer token from
+ * Refresh (token-broker products): on its schedule, a new bearer token from
  * the stored credential, kept in the credential's access-token secret before the last one expires.
  */
 export class RefreshWorkflow extends Workflow {

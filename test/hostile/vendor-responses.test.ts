@@ -58,11 +58,11 @@ async function outcomeOf(run: () => Promise<unknown>, secrets: string[]) {
 describe('hostile vendor responses', () => {
   beforeAll(async () => {
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt');
-    await env.registerFortiManagerTarget('fmg');
-    await env.registerFortiFlexTarget('flex');
-    await env.registerFortiCnappTarget('cnapp');
-    await env.registerAutoRabitTarget('arm');
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
     products.fgt = await apiProduct('fgt', env.fortios.adminToken);
     products.fmg = await apiProduct('fmg', env.fortimanager.adminToken);
     const flexUser = env.fortiflex.console.createApiUser();

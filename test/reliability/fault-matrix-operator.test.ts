@@ -152,7 +152,7 @@ describe('fault matrix (FortiCNAPP, an operator product, local runtime)', () => 
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
     // A task left unanswered fails its case as States.Timeout instead of stalling the run.
     env.stepFunctions.service.callbackTimeoutOverrideMs = 60_000;
-    await env.registerFortiCnappTarget(TARGET);
+    await env.registerTarget('forticnapp', TARGET);
   });
 
   afterAll(async () => {

@@ -90,7 +90,7 @@ describe('fault matrix (FortiOS, local runtime)', () => {
     logs = captureLambdaLogs();
     process.env.PROVISIONER_VENDOR_TIMEOUT_MS = VENDOR_TIMEOUT_MS;
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt');
+    await env.registerTarget('fortios', 'fgt');
   });
 
   afterAll(async () => {

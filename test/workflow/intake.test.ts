@@ -51,7 +51,7 @@ describe('ticketing intake (function URL, local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt');
+    await env.registerTarget('fortios', 'fgt');
   });
 
   afterAll(async () => {

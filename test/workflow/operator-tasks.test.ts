@@ -73,9 +73,9 @@ describe('operator tasks (local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiFlexTarget('flex');
-    await env.registerFortiCnappTarget('cnapp');
-    await env.registerAutoRabitTarget('arm');
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
   });
 
   afterAll(async () => {

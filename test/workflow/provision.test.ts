@@ -62,8 +62,8 @@ describe('provision workflow (FortiOS, local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt-lab');
-    await env.registerFortiManagerTarget('fmg-lab');
+    await env.registerTarget('fortios', 'fgt-lab');
+    await env.registerTarget('fortimanager', 'fmg-lab');
   });
 
   afterAll(async () => {

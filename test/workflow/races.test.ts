@@ -59,7 +59,7 @@ describe('duplicates and races (local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt');
+    await env.registerTarget('fortios', 'fgt');
   });
 
   afterAll(async () => {

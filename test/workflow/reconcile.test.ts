@@ -32,8 +32,8 @@ describe('reconcile workflow (local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt');
-    await env.registerFortiManagerTarget('fmg');
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
     for (const target of ['fgt', 'fmg']) {
       const request = {
         target,

@@ -86,11 +86,11 @@ describe('revoke workflow (all five products, local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt');
-    await env.registerFortiManagerTarget('fmg');
-    await env.registerFortiFlexTarget('flex');
-    await env.registerFortiCnappTarget('cnapp');
-    await env.registerAutoRabitTarget('arm');
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
     bus = new EventBridgeClient({
       region: env.endpoints.region,
       endpoint: env.endpoints.eventBridge,

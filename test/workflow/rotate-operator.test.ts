@@ -113,9 +113,9 @@ describe('rotate workflow (operator products, local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiFlexTarget('flex');
-    await env.registerFortiCnappTarget('cnapp');
-    await env.registerAutoRabitTarget('arm');
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
     for (const target of ['flex', 'cnapp', 'arm']) await provision(target, 'rot-api');
   });
 

@@ -68,8 +68,8 @@ describe('rotate workflow (twin users, local runtime)', () => {
   beforeAll(async () => {
     logs = captureLambdaLogs();
     env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerFortiOsTarget('fgt');
-    await env.registerFortiManagerTarget('fmg');
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
     await provision('fgt', 'rot-bot');
     await provision('fmg', 'rot-bot');
   });

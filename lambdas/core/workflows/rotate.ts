@@ -1,6 +1,6 @@
 /**
- * The rotate workflow's steps (DESIGN.md section 2). Twin-user products (FortiOS, FortiManager): a
- * new key on the idle twin. Operator products (FortiFlex, FortiCNAPP, AutoRABIT ARM): a person
+ * The rotate workflow's steps. Twin-user products (API-issued): a
+ * new key on the idle twin. Operator products (issued only in their UI): a person
  * hands in a second credential beside the current one. Either way the new credential is stored as
  * AWSPENDING, verified, promoted to AWSCURRENT (the old one becomes AWSPREVIOUS), consumers get a
  * grace period to re-read, then the old credential is retired (the twin removed, or the operator
@@ -275,7 +275,7 @@ export async function promotePendingKey(deps: ProvisionDeps, input: unknown): Pr
 /**
  * RetirePreviousKey (after the grace period): the old twin is removed and its key must now be
  * refused; a product that still accepts it is retried, then reported. Operator products: a previous
- * credential the product already refuses (a FortiFlex download killed it) needs nobody; one it
+ * credential the product already refuses (a new download killed it) needs nobody; one it
  * still accepts needs an operator (`needsOperator`).
  */
 export async function retirePreviousKey(

@@ -218,3 +218,4 @@ function generateHostKey(): { private: string; public: string } {
   }
   throw new Error('could not generate an SSH host key ssh2 can parse');
 }
+export type FortiManagerSimulator = Awaited<ReturnType<typeof startFortiManagerSimulator>>;

@@ -1,0 +1,25 @@
+/** The FortiOS simulator as the embedded default, the leak scan and the bench use it. */
+import {
+  type SimulatedProduct,
+  TWIN_USER_BENCH_REQUEST,
+  TWIN_USER_MINIMUM_CALLS,
+} from '#local/simulated-product.ts';
+import { type FortiOsSimulator, startFortiOsSimulator } from './simulator.ts';
+
+export const simulatedFortiOs: SimulatedProduct<'fortios', FortiOsSimulator> = {
+  name: 'fortios',
+  start: ({ port }) => startFortiOsSimulator({ port }),
+  target: (simulator, pinning) => ({
+    vendor: 'fortios',
+    baseUrl: simulator.url,
+    adminCredential: { token: simulator.adminToken },
+    tls: pinning === 'ca' ? { caPem: simulator.caPem } : { fingerprint: simulator.fingerprint },
+    vdom: 'root',
+  }),
+  issuedMaterial: (simulator) => [
+    simulator.adminToken,
+    ...[...simulator.state.users.values()].flatMap((user) => (user.key ? [user.key] : [])),
+  ],
+  requestCount: (simulator) => simulator.state.requestsLog.length,
+  bench: { minimumCalls: TWIN_USER_MINIMUM_CALLS, request: TWIN_USER_BENCH_REQUEST },
+};
