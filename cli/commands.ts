@@ -33,7 +33,7 @@ import {
 import { RevokeRequest } from '#core/revoke.ts';
 import { RotateRequest } from '#core/rotate.ts';
 import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
-import { renderTable } from '#local/table.ts';
+import { renderTable } from './table.ts';
 
 export interface Output {
   out(line: string): void;

@@ -15,6 +15,7 @@ import {
   GetExecutionHistoryCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { renderTable } from '#cli/table.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
@@ -35,7 +36,6 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
-import { renderTable } from './table.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
