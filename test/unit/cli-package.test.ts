@@ -1,7 +1,11 @@
 /**
- * The `provisioner` CLI as a package ships it: nothing of the local runtime but its endpoints file.
+ * The `provisioner` CLI as the package ships it: an executable bin that runs the TypeScript CLI,
+ * and nothing of the local runtime but its endpoints file.
  */
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url);
@@ -13,6 +17,22 @@ function specifiersOf(source: string): string[] {
 }
 
 describe('provisioner CLI package', () => {
+  it('the package.json bin runs as a program (shebang, tsx loader) and lists the commands', async () => {
+    // Prepare
+    const manifest = JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    const bin = fileURLToPath(new URL(manifest.bin.provisioner ?? '', root));
+    // Act: executed directly, as node_modules/.bin and npx do, from another directory.
+    const { stdout } = await promisify(execFile)(bin, ['--help'], {
+      cwd: fileURLToPath(new URL('test/', root)),
+    });
+    // Assess
+    expect(stdout).toMatch(/^Usage: provisioner /);
+    for (const command of ['target', 'start', 'revoke', 'rotate', 'status', 'list', 'tasks', 'submit', 'ack'])
+      expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
   it('cli/ imports nothing from local/ except the documented --local endpoints file', async () => {
     // Prepare
     const files = (await readdir(new URL('cli/', root))).filter((f) => f.endsWith('.ts'));
