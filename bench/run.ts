@@ -8,12 +8,12 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { renderTable } from '#cli/table.ts';
 import { PRODUCTS, type VendorName } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
-import { renderTable } from '#local/table.ts';
 import { type BulkPhase, PRODUCT_CONCURRENCY_LIMIT, runBulk, WRITE_QUOTA_PER_SECOND } from './bulk.ts';
 import { bundleHandlers, coldStartMs, handlerIds } from './bundles.ts';
 import { monthlyPerThousand, perNativeRotation, perRotation } from './cost.ts';

@@ -28,7 +28,8 @@ import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secr
 import { causeMessage } from '#core/workflows/provision.ts';
 import { RevokeRequest } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
-import { renderTable } from '#local/table.ts';
+import { followExecution } from './follow-execution.ts';
+import { renderTable } from './table.ts';
 
 export interface Output {
   out(line: string): void;
@@ -155,7 +156,10 @@ export async function start(
   return startAndFollow(sfn, await stateMachineArn(), name, input, options, io);
 }
 
-/** Starts an execution by name (a repeat reports the existing one) and, with --wait, follows it to its end. */
+/**
+ * Starts an execution by name (a repeat reports the existing one) and, with --wait, follows it to its
+ * end: the states it enters as they appear in its history, then its outcome.
+ */
 async function startAndFollow(
   sfn: SFNClient,
   machineArn: string,
@@ -176,11 +180,12 @@ async function startAndFollow(
   }
   io.out(`execution ${executionArn}`);
   if (!options.wait) return 0;
-  for (;;) {
-    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (described.status !== 'RUNNING') return status(sfn, executionArn, io);
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
-  }
+  // Every state it enters, once each and in order, then its outcome.
+  await followExecution(sfn, executionArn, {
+    pollMs: options.pollMs ?? 1000,
+    onState: (state) => io.out(`  → ${state}`),
+  });
+  return status(sfn, executionArn, io);
 }
 
 export interface RotateOptions {

@@ -2,7 +2,7 @@
  * `provisioner`: the operator's command line. Talks to AWS by default (the SDK's usual credential
  * chain), or to `npm run local` with `--local`.
  */
-import '#local/polyfills.ts';
+import './node20.ts';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';

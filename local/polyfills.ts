@@ -1,7 +1,10 @@
 /**
  * aws-local-stepfunctions 3.x calls Promise.withResolvers, which Node 20 lacks (Node 22 has it).
- * Import this module before that package on every entry point that may run on Node 20.
+ * Import this module before that package on every entry point that may run on Node 20. It also
+ * silences the SDK's Node 20 warning, as the CLI does.
  */
+import '#cli/node20.ts';
+
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', {
     configurable: true,
@@ -17,6 +20,3 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
     },
   });
 }
-
-// The SDK warns on every process that Node 20 support ends in 2027; the toolchain supports 20 on purpose.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

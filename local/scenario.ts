@@ -10,11 +10,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionHistory, followExecution as followStates } from '#cli/follow-execution.ts';
+import { statesEntered } from '#cli/states-entered.ts';
+import { renderTable } from '#cli/table.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
@@ -35,34 +34,30 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
-import { renderTable } from './table.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Shows the state the execution is in while it runs (one line, redrawn on a terminal). */
+/**
+ * Shows every state the execution enters, once each and in order, on one line as they appear in
+ * its history (a Map's iterations add no repeats); returns the execution once it has ended.
+ */
 async function followExecution(env: LocalEnvironment, executionArn: string) {
-  const tty = process.stdout.isTTY;
-  let shown = '';
-  const finished = env.stepFunctions.service.waitForExecution(executionArn);
-  let done = false;
-  void finished.then(() => {
-    done = true;
+  let line = false;
+  const execution = await followStates(env.sfnClient, executionArn, {
+    pollMs: 100,
+    onState: (state) => {
+      process.stdout.write(line ? ` → ${state}` : `    states: ${state}`);
+      line = true;
+    },
   });
-  while (!done) {
-    const history = await env.sfnClient.send(
-      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true }),
-    );
-    const entered = history.events?.find((e) => e.type?.endsWith('StateEntered'));
-    const state = entered?.stateEnteredEventDetails?.name;
-    if (state && state !== shown) {
-      shown = state;
-      if (tty) process.stdout.write(`\r\x1b[2K  … ${state}`);
-      else say(`  … ${state}`);
-    }
-    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 100))]);
-  }
-  if (tty) process.stdout.write('\r\x1b[2K');
-  return finished;
+  if (line) process.stdout.write('\n');
+  return execution;
+}
+
+/** The states an execution answered by the operator went through, once it has ended (one line). */
+async function showStates(env: LocalEnvironment, executionArn: string) {
+  const states = statesEntered(await executionHistory(env.sfnClient, executionArn));
+  if (states.length > 0) say(`    states: ${states.join(' → ')}`);
 }
 
 /** The console's way in: StartExecution with the documented input. */
@@ -208,6 +203,7 @@ async function rotateUnderLoad(
     : await followExecution(env, executionArn);
   rotating = false;
   await consumer;
+  if (byOperator) await showStates(env, executionArn);
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(
       `rotation on ${targetName} ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`,
@@ -266,6 +262,7 @@ async function revokeOnDeactivation(
     revokeInProductUi(env, task);
     await confirmAsOperator(env, task.taskId);
   });
+  await showStates(env, started.executionArn);
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(`revocation ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`);
   }
@@ -290,7 +287,7 @@ async function reconcileAll(env: LocalEnvironment) {
   const started = await env.sfnClient.send(
     new StartExecutionCommand({ stateMachineArn: env.reconcileStateMachineArn, input: '{}' }),
   );
-  const done = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+  const done = await followExecution(env, started.executionArn ?? '');
   if (done.status !== 'SUCCEEDED')
     throw new Error(`reconciliation ${done.status}: ${causeMessage(done.cause)}`);
   const report = JSON.parse(done.output ?? '{}') as {

@@ -156,6 +156,15 @@ function historyOf(event: EventLog): { type: string; details: Record<string, unk
   }
 }
 
+const historyToken = (id: number) => Buffer.from(`history:${id}`).toString('base64url');
+
+function historyTokenId(token: unknown): number {
+  const match =
+    typeof token === 'string' ? /^history:(\d+)$/.exec(Buffer.from(token, 'base64url').toString()) : null;
+  if (!match) throw new AwsServiceError('InvalidToken', 'Invalid Token');
+  return Number(match[1]);
+}
+
 export class LocalStepFunctions {
   /** See LocalStepFunctionsOptions; settable so one test can let a task expire. */
   callbackTimeoutOverrideMs: number | undefined;
@@ -223,12 +232,28 @@ export class LocalStepFunctions {
         .map((e) => this.summary(e));
       return { executions };
     },
-    GetExecutionHistory: (input: { executionArn?: unknown; reverseOrder?: unknown }) => {
-      const events = this.execution(input.executionArn).history.map((e) => ({
-        ...e,
-        timestamp: e.timestamp / 1000,
-      }));
-      return { events: input.reverseOrder === true ? events.reverse() : events };
+    GetExecutionHistory: (input: {
+      executionArn?: unknown;
+      reverseOrder?: unknown;
+      maxResults?: unknown;
+      nextToken?: unknown;
+    }) => {
+      const history = this.execution(input.executionArn).history;
+      const reverse = input.reverseOrder === true;
+      // As in AWS: 100 events a page unless asked (at most 1,000), a nextToken while more remain.
+      const pageSize =
+        typeof input.maxResults === 'number' && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+      const ordered = reverse ? [...history].reverse() : history;
+      // The token names the last event returned, so a page continues after it while the history grows.
+      const after = input.nextToken === undefined ? undefined : historyTokenId(input.nextToken);
+      const from =
+        after === undefined ? 0 : ordered.findIndex((e) => (reverse ? e.id < after : e.id > after));
+      const page = from < 0 ? [] : ordered.slice(from, from + pageSize);
+      const last = page.at(-1);
+      return {
+        events: page.map((e) => ({ ...e, timestamp: e.timestamp / 1000 })),
+        ...(last && from + pageSize < ordered.length ? { nextToken: historyToken(last.id) } : {}),
+      };
     },
     StopExecution: (input: { executionArn?: unknown; error?: unknown; cause?: unknown }) => {
       const execution = this.execution(input.executionArn);

@@ -2,6 +2,7 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
+  paginateGetExecutionHistory,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
@@ -167,6 +168,34 @@ describe('local Step Functions endpoint', () => {
       errorType: 'FatalError',
       errorMessage: 'negative input',
     });
+  });
+
+  it('pages the history as AWS does: maxResults per page, a nextToken while more remain, either order', async () => {
+    // Prepare
+    const executionArn = await start('paged-1', { value: -2 });
+    await sfn.service.waitForExecution(executionArn);
+    const whole = (await client.send(new GetExecutionHistoryCommand({ executionArn }))).events ?? [];
+    const paged = async (reverseOrder: boolean) => {
+      const pages = [];
+      for await (const page of paginateGetExecutionHistory(
+        { client, pageSize: 2 },
+        { executionArn, reverseOrder },
+      ))
+        pages.push(page.events ?? []);
+      return pages;
+    };
+    // Act
+    const forward = await paged(false);
+    const backward = await paged(true);
+    const badToken = client.send(new GetExecutionHistoryCommand({ executionArn, nextToken: 'nope' }));
+    // Assess
+    expect(whole.length).toBeGreaterThan(4);
+    expect(whole.map((e) => e.id)).toEqual(whole.map((_, i) => i + 1));
+    expect(forward.every((p) => p.length <= 2)).toBe(true);
+    expect(forward.length).toBe(Math.ceil(whole.length / 2));
+    expect(forward.flat()).toEqual(whole);
+    expect(backward.flat()).toEqual([...whole].reverse());
+    await expect(badToken).rejects.toMatchObject({ name: 'InvalidToken' });
   });
 
   it('a name is used once: same name and input while running is idempotent, otherwise refused', async () => {

@@ -110,12 +110,24 @@ describe('provisioner CLI (local runtime)', () => {
   it('start --wait provisions; the same request again reports the existing execution', async () => {
     // Prepare
     const input = await file('request.json', JSON.stringify(request));
-    // Act
-    const first = await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
+    const from = printed.length;
+    // Act: polled every 1.5 s, so the steps after the first run between two polls.
+    const first = await start(env.sfnClient, machine, { input, wait: true, pollMs: 1500 }, io);
     const second = await start(env.sfnClient, machine, { input }, io);
     // Assess
     expect(first).toBe(0);
     expect(second).toBe(0);
+    expect(printed.slice(from).filter((l) => l.startsWith('  → '))).toEqual(
+      [
+        'ValidateRequest',
+        'IssuedBy',
+        'EnsureAccessProfile',
+        'CreateApiUser',
+        'IssueKeyAndStore',
+        'VerifyCredential',
+        'FinalizeCredential',
+      ].map((state) => `  → ${state}`),
+    );
     expect(printed.some((l) => l.startsWith('already started: provision-CHG-CLI-1-'))).toBe(true);
     expect(printed.join('\n')).toMatch(/cli-bot .* active/);
     expect(env.fortios.state.users.has('cli-bot')).toBe(true);
