@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ValidationError } from '#core/errors.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import { CURRENT, TAG } from '#core/names.ts';
 import {
   acknowledgeOperatorTask,
   confirmOperatorRevocation,
@@ -24,7 +25,7 @@ import {
 import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { MAX_REQUEST_BYTES, OwnerId, parseInput, TargetName } from '#core/schemas.ts';
-import { type CredentialStore, CURRENT, TAG, versionWithStage } from '#core/secrets.ts';
+import { type CredentialStore, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
 import { RevokeRequest } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';

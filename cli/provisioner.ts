@@ -3,13 +3,14 @@
  * chain), or to `npm run local` with `--local`.
  */
 import './node20.ts';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
+import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import { KMS_KEY_ALIAS, SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
 import { PRODUCTS, vendorFor } from '#core/products/index.ts';
 import { OwnerId, parseInput } from '#core/schemas.ts';
-import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
+import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import {
   ack,
@@ -47,10 +48,7 @@ const io = {
 async function clients(options: GlobalOptions) {
   if (!options.local) {
     const config = options.region ? { region: options.region } : {};
-    return {
-      sfn: new SFNClient(config),
-      secrets: new SecretsManagerClient({ ...config, ...SECRETS_CLIENT_RETRIES }),
-    };
+    return { sfn: stepFunctionsClient(config), secrets: secretsManagerClient(config) };
   }
   const endpoints = await readEndpoints();
   const config = {
@@ -58,12 +56,8 @@ async function clients(options: GlobalOptions) {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
   return {
-    sfn: new SFNClient({ ...config, endpoint: endpoints.stepFunctions }),
-    secrets: new SecretsManagerClient({
-      ...config,
-      ...SECRETS_CLIENT_RETRIES,
-      endpoint: endpoints.secretsManager,
-    }),
+    sfn: stepFunctionsClient({ ...config, endpoint: endpoints.stepFunctions }),
+    secrets: secretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
   };
 }
 
@@ -82,13 +76,13 @@ async function run(action: (options: GlobalOptions) => Promise<number>): Promise
 }
 
 const program = new Command('provisioner')
-  .description('Provision, inspect and list API credentials managed by credential-provisioner')
+  .description(`Provision, inspect and list API credentials managed by ${SERVICE_NAME}`)
   .option('--local', 'use the endpoints of `npm run local` (.local-state/endpoints.json) instead of AWS')
   .option('--region <region>', 'AWS region (default: from the environment)')
   .option('--stack <name>', 'stack whose `<stack>-provision` state machine to use', 'CredentialProvisioner')
   .option('--state-machine-arn <arn>', 'provision state machine ARN (skips the lookup by stack name)')
   .option('--revoke-state-machine-arn <arn>', 'revoke state machine ARN (skips the lookup by stack name)')
-  .option('--kms-key-id <id>', 'KMS key for new target secrets', 'alias/credential-provisioner');
+  .option('--kms-key-id <id>', 'KMS key for new target secrets', KMS_KEY_ALIAS);
 
 const stateMachine = (options: GlobalOptions, sfn: SFNClient) => async () =>
   options.stateMachineArn ?? findStateMachineArn(sfn, options.stack);

@@ -7,6 +7,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DEFAULT_EVENT_BUS, ENV, SERVICE_NAME } from '#core/config.ts';
+import { SECRET_PREFIX, TARGET_PREFIX } from '#core/names.ts';
 import { HANDLER_BUNDLING } from './bundling.ts';
 
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
@@ -45,14 +47,14 @@ export class ProvisionerFunction extends Construct {
     // No AWSLambdaBasicExecutionRole: the role may write to this function's log group only.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `credential-provisioner ${props.handlerId}`,
+      description: `${SERVICE_NAME} ${props.handlerId}`,
     });
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents');
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: fileURLToPath(new URL(`../lambdas/handlers/${props.handlerId}.ts`, import.meta.url)),
       handler: 'handler',
-      description: `credential-provisioner ${props.handlerId}`,
+      description: `${SERVICE_NAME} ${props.handlerId}`,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
@@ -61,10 +63,10 @@ export class ProvisionerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'credential-provisioner',
+        [ENV.serviceName]: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        PROVISIONER_KMS_KEY_ID: props.key.keyArn,
-        PROVISIONER_EVENT_BUS: 'default',
+        [ENV.kmsKeyId]: props.key.keyArn,
+        [ENV.eventBus]: DEFAULT_EVENT_BUS,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
@@ -96,9 +98,9 @@ export class ProvisionerFunction extends Construct {
 
   /** GetSecretValue on target definitions (`provisioner/targets/*`), which the key also encrypts. */
   grantReadTargets(): void {
-    this.allow(['secretsmanager:GetSecretValue'], [this.secretArn('provisioner/targets/*')]);
+    this.allow(['secretsmanager:GetSecretValue'], [this.secretArn(`${TARGET_PREFIX}*`)]);
     this.grantKey('kms:Decrypt');
-    this.suppressWildcard('provisioner/targets/*', 'target definitions are added at run time by the CLI');
+    this.suppressWildcard(`${TARGET_PREFIX}*`, 'target definitions are added at run time by the CLI');
   }
 
   /**
@@ -108,7 +110,7 @@ export class ProvisionerFunction extends Construct {
   grantCredentialSecrets(...actions: SecretAction[]): void {
     this.allow(
       actions.map((a) => `secretsmanager:${a}`),
-      [this.secretArn('provisioner/*')],
+      [this.secretArn(`${SECRET_PREFIX}*`)],
     );
     const writes = actions.filter((a) => !READ_ONLY.has(a));
     if (writes.length > 0) {
@@ -116,11 +118,11 @@ export class ProvisionerFunction extends Construct {
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
           actions: writes.map((a) => `secretsmanager:${a}`),
-          resources: [this.secretArn('provisioner/targets/*')],
+          resources: [this.secretArn(`${TARGET_PREFIX}*`)],
         }),
       );
     }
-    this.suppressWildcard('provisioner/*', 'one secret per credential is created at run time');
+    this.suppressWildcard(`${SECRET_PREFIX}*`, 'one secret per credential is created at run time');
   }
 
   /** GetSecretValue on one secret the stack owns (e.g. the intake's webhook secret), through the key. */
@@ -147,7 +149,7 @@ export class ProvisionerFunction extends Construct {
   grantKey(...actions: ('kms:Decrypt' | 'kms:GenerateDataKey')[]): void {
     this.allow(actions, [this.key.keyArn], {
       StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
-      StringLike: { 'kms:EncryptionContext:SecretARN': this.secretArn('provisioner/*') },
+      StringLike: { 'kms:EncryptionContext:SecretARN': this.secretArn(`${SECRET_PREFIX}*`) },
     });
   }
 

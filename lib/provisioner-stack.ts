@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { KMS_KEY_ALIAS } from '#core/config.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
@@ -19,7 +20,7 @@ export class ProvisionerStack extends Stack {
 
     // Retained: destroying the stack must not make every stored credential undecryptable.
     const key = new kms.Key(this, 'SecretsKey', {
-      alias: 'alias/credential-provisioner',
+      alias: KMS_KEY_ALIAS,
       description: 'Encrypts every provisioner/* secret of the credential provisioner',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,

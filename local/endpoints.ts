@@ -5,6 +5,15 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+/** The account and region every local service answers as (AWS's documentation account id). */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+/** The ARN a simulated Lambda function goes by. */
+export function localFunctionArn(functionName: string, region = LOCAL_REGION): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${functionName}`;
+}
+
 export interface LocalEndpoints {
   readonly region: string;
   readonly secretsManager: string;

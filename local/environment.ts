@@ -1,18 +1,32 @@
 /**
- * The embedded default (DESIGN.md section 5): local Secrets Manager, EventBridge and Step Functions
+ * The embedded default: local Secrets Manager, EventBridge and Step Functions
  * endpoints, the product simulators, and the synthesized state machines run with the real handlers,
  * all on loopback in this process. Tests, `npm start`, `npm run local` and the bench share it.
  */
 import './polyfills.ts';
 import { randomBytes } from 'node:crypto';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import {
+  DEFAULT_EVENT_BUS,
+  DEFAULT_ROTATION_RATE,
+  DEFAULT_TOKEN_REFRESH_RATE,
+  ENV,
+  KMS_KEY_ALIAS,
+  ROTATION_SCHEDULE_GROUP,
+} from '#core/config.ts';
+import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import type { VendorName } from '#core/products/index.ts';
 import { simulatedOf, startSimulators } from '#core/products/simulated.ts';
-import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
+import { CredentialStore } from '#core/secrets.ts';
 import { resetProvisionDeps } from '#handlers/runtime.ts';
-import { WEBHOOK_SECRET_NAME } from '#handlers/ticket-intake.ts';
-import { awsEnvironmentFor, type LocalEndpoints } from './endpoints.ts';
+import {
+  awsEnvironmentFor,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  type LocalEndpoints,
+  localFunctionArn,
+} from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
 import { startFunctionUrl } from './function-url.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
@@ -21,10 +35,9 @@ import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
 import { synthesizeRules, synthesizeWorkflows } from './synth.ts';
 
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_KMS_KEY_ID = 'alias/credential-provisioner';
-/** The Scheduler group of rotation schedules, as the stack names it. */
-export const ROTATION_SCHEDULE_GROUP = 'credential-provisioner';
+export { LOCAL_REGION } from './endpoints.ts';
+/** The stack's key, by its alias (the local Secrets Manager records it, encrypting nothing). */
+export const LOCAL_KMS_KEY_ID = KMS_KEY_ALIAS;
 
 export interface LocalEnvironmentOptions {
   /** Milliseconds for every Wait state (default: as defined; tests pass 0). */
@@ -53,8 +66,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     port: ports.eventBridge,
     region: LOCAL_REGION,
     rules: synthesizeRules(),
-    deliver: (handlerId, event) =>
-      invoke(`arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${handlerId}`, event),
+    deliver: (handlerId, event) => invoke(localFunctionArn(handlerId), event),
   });
   const simulators = await startSimulators(ports.simulators);
   const workflows = synthesizeWorkflows();
@@ -89,29 +101,25 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   };
   // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
   Object.assign(process.env, awsEnvironmentFor(endpoints), {
-    PROVISIONER_KMS_KEY_ID: LOCAL_KMS_KEY_ID,
-    PROVISIONER_EVENT_BUS: 'default',
-    REVOKE_STATE_MACHINE_ARN: revokeStateMachineArn,
-    PROVISION_STATE_MACHINE_ARN: provisionStateMachineArn,
-    ROTATE_STATE_MACHINE_ARN: rotateStateMachineArn,
-    ROTATION_SCHEDULE_GROUP: ROTATION_SCHEDULE_GROUP,
-    ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-scheduler',
-    ROTATION_RATE: 'rate(30 days)',
-    REFRESH_STATE_MACHINE_ARN: refreshStateMachineArn,
-    TOKEN_REFRESH_RATE: 'rate(45 minutes)',
+    [ENV.kmsKeyId]: LOCAL_KMS_KEY_ID,
+    [ENV.eventBus]: DEFAULT_EVENT_BUS,
+    [ENV.revokeStateMachineArn]: revokeStateMachineArn,
+    [ENV.provisionStateMachineArn]: provisionStateMachineArn,
+    [ENV.rotateStateMachineArn]: rotateStateMachineArn,
+    [ENV.rotationScheduleGroup]: ROTATION_SCHEDULE_GROUP,
+    [ENV.rotationSchedulerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-scheduler`,
+    [ENV.rotationRate]: DEFAULT_ROTATION_RATE,
+    [ENV.refreshStateMachineArn]: refreshStateMachineArn,
+    [ENV.tokenRefreshRate]: DEFAULT_TOKEN_REFRESH_RATE,
   });
   resetProvisionDeps();
 
-  const clientConfig = {
+  const clientSettings = {
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
-  const secretsClient = new SecretsManagerClient({
-    ...clientConfig,
-    ...SECRETS_CLIENT_RETRIES,
-    endpoint: secretsManager.url,
-  });
-  const sfnClient = new SFNClient({ ...clientConfig, endpoint: stepFunctions.url });
+  const secretsClient = secretsManagerClient({ ...clientSettings, endpoint: secretsManager.url });
+  const sfnClient = stepFunctionsClient({ ...clientSettings, endpoint: stepFunctions.url });
   const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
   // The intake's shared secret, as the stack creates it; tests and the scenario sign tickets with it.
   const webhookSecret = randomBytes(32).toString('hex');

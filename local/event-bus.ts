@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 export interface StoredEvent {
   readonly EventId: string;
@@ -103,9 +104,9 @@ export async function startLocalEventBus(
       id: stored.EventId,
       'detail-type': stored.DetailType,
       source: stored.Source,
-      account: '000000000000',
+      account: LOCAL_ACCOUNT_ID,
       time: stored.Time,
-      region: options.region ?? 'us-east-1',
+      region: options.region ?? LOCAL_REGION,
       resources: [],
       detail: JSON.parse(stored.Detail) as unknown,
     };

@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import { localFunctionArn } from './endpoints.ts';
 
 /** Lambda refuses function URL payloads over 6 MB before the function runs. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -49,7 +50,7 @@ export async function startFunctionUrl(options: {
       } as unknown as LambdaFunctionURLEvent;
       try {
         const result = (await options.invoke(
-          `arn:aws:lambda:us-east-1:000000000000:function:${options.handlerId}`,
+          localFunctionArn(options.handlerId),
           event,
         )) as APIGatewayProxyStructuredResultV2;
         res

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { localFunctionArn } from './endpoints.ts';
 import { handlerIdFromFunctionArn } from './synth.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -32,7 +33,7 @@ function lambdaContext(functionName: string, timeoutMs: number): Context {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

@@ -14,16 +14,18 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { executionHistory, followExecution as followStates } from '#cli/follow-execution.ts';
 import { statesEntered } from '#cli/states-entered.ts';
 import { renderTable } from '#cli/table.ts';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
+import { CURRENT, credentialSecretName, TAG } from '#core/names.ts';
 import { materialOf, vendorFor } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
-import { CURRENT, credentialSecretName, TAG, versionWithStage } from '#core/secrets.ts';
+import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
-import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from './environment.ts';
+import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
 import { captureLambdaLogs } from './log-capture.ts';
 import {
   answerTasksUntilDone,
@@ -89,12 +91,10 @@ async function postSignedTicket(env: LocalEnvironment, request: Record<string, u
   return answer.executionArn;
 }
 
-/** A consumer's call with a brokered bearer token (FortiFlex, FortiCNAPP simulators). */
+/** A consumer's call with a brokered bearer token, as the product's simulator serves consumers. */
 async function consumerCall(target: TargetDefinition, token: string): Promise<boolean> {
-  const call =
-    target.vendor === 'fortiflex'
-      ? { method: 'POST' as const, path: '/ES/api/fortiflex/v2/programs/list', body: {} }
-      : { method: 'GET' as const, path: '/api/v2/UserProfile' };
+  const call = simulatedOf(target.vendor).consumerCall;
+  if (!call) throw new Error(`${target.vendor} brokers no bearer tokens`);
   const response = await httpsJson({
     baseUrl: target.baseUrl,
     ...call,

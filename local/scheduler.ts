@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 export interface LocalSchedule {
   readonly Name: string;
@@ -29,7 +30,7 @@ export async function startLocalScheduler(options: {
 }) {
   const schedules = new Map<string, LocalSchedule>();
   const key = (group: string, name: string) => `${group}/${name}`;
-  const region = options.region ?? 'us-east-1';
+  const region = options.region ?? LOCAL_REGION;
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -107,7 +108,7 @@ export async function startLocalScheduler(options: {
           CreationDate: Date.now() / 1000,
         });
         return send(200, {
-          ScheduleArn: `arn:aws:scheduler:${region}:000000000000:schedule/${groupName}/${name}`,
+          ScheduleArn: `arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule/${groupName}/${name}`,
         });
       }
       const found = schedules.get(key(group, name));
@@ -115,7 +116,7 @@ export async function startLocalScheduler(options: {
       if (req.method === 'GET') {
         return send(200, {
           ...found,
-          Arn: `arn:aws:scheduler:${region}:000000000000:schedule/${group}/${name}`,
+          Arn: `arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule/${group}/${name}`,
         });
       }
       if (req.method === 'DELETE') {

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 interface Version {
   readonly id: string;
@@ -84,8 +85,8 @@ export class LocalSecretsManager {
   throttled = 0;
 
   constructor(options: LocalSecretsManagerOptions = {}) {
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '000000000000';
+    this.region = options.region ?? LOCAL_REGION;
+    this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
     this.clock = options.clock ?? (() => new Date());
     this.writeLimit = options.writeRateLimit?.perSecond;
   }

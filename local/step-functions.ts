@@ -8,6 +8,7 @@ import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StatesDefinition = ConstructorParameters<typeof StateMachine>[0];
@@ -177,8 +178,8 @@ export class LocalStepFunctions {
   private readonly tasks = new Map<string, PendingTask>();
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '000000000000';
+    this.region = options.region ?? LOCAL_REGION;
+    this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
     this.callbackTimeoutOverrideMs = options.callbackTimeoutOverrideMs;
     this.retryOverrideMs = options.retryOverrideMs;
     for (const { name, definition } of options.machines) {

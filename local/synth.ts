@@ -9,6 +9,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { HANDLER_METADATA } from '#lib/provisioner-function.ts';
 import { ProvisionerStack, STACK_NAME } from '#lib/provisioner-stack.ts';
 import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
+import { LOCAL_ACCOUNT_ID as LOCAL_ACCOUNT, LOCAL_REGION } from './endpoints.ts';
 
 export type StateMachineDefinitionObject = StateMachineDefinition;
 
@@ -20,8 +21,6 @@ export interface SynthesizedWorkflow {
   readonly definition: StateMachineDefinitionObject;
 }
 
-const LOCAL_REGION = 'us-east-1';
-const LOCAL_ACCOUNT = '000000000000';
 const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::Partition': 'aws',
   'AWS::Region': LOCAL_REGION,

@@ -3,9 +3,10 @@
  * the detail types below are the whole public contract.
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SERVICE_NAME } from './config.ts';
 import { RetryableError } from './errors.ts';
 
-export const EVENT_SOURCE = 'credential-provisioner';
+export const EVENT_SOURCE = SERVICE_NAME;
 
 export interface CredentialEventDetail {
   readonly target: string;

@@ -8,16 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { FatalError, NotFoundError, ValidationError } from './errors.ts';
+import { PENDING, TAG } from './names.ts';
 import { asOperatorVendor } from './products/index.ts';
 import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
-import {
-  type CredentialStore,
-  type OperatorTaskRecord,
-  type OperatorTaskSummary,
-  PENDING,
-  TAG,
-} from './secrets.ts';
+import type { CredentialStore, OperatorTaskRecord, OperatorTaskSummary } from './secrets.ts';
 import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './workflows/provision.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */

@@ -15,91 +15,25 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   type SecretsManagerClient,
-  type SecretsManagerClientConfig,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { FatalError, NotFoundError, RetryableError } from './errors.ts';
+import {
+  accessTokenSecretName,
+  CURRENT,
+  PENDING,
+  SECRET_PREFIX,
+  TAG,
+  TARGET_PREFIX,
+  TASK_PREFIX,
+  targetSecretName,
+  taskSecretName,
+} from './names.ts';
 import type { VendorName } from './products/index.ts';
 import type { CredentialMaterial, OperatorInstructions } from './products/vendor.ts';
 import { TargetDefinition } from './requests.ts';
 import { parseInput } from './schemas.ts';
-
-type RetryStrategyV2 = Extract<
-  NonNullable<SecretsManagerClientConfig['retryStrategy']>,
-  { refreshRetryTokenForRetry: unknown }
->;
-type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
-
-const SECRETS_CLIENT_MAX_ATTEMPTS = 8;
-const retryToken = (retries: number, delayMs: number): RetryToken => ({
-  getRetryCount: () => retries,
-  getRetryDelay: () => delayMs,
-});
-
-/**
- * How every Secrets Manager client of the system (handlers, CLI) retries. The account's writes
- * share one quota of 50 per second, so a bulk rotation or revocation is throttled by design: a
- * retry spread at random over the next second keeps the quota in use, where the SDK's exponential
- * backoff (500 ms base for throttling) leaves it idle (bench: 1.0× the quota's floor, against
- * 1.6–2.1× with the default). Unlike the SDK's strategies there is no retry quota (500 tokens, 5
- * per retry, per strategy): thousands of expected throttles drain it and later requests then fail
- * on their first throttle. Each request still stops after 8 attempts; client errors never retry.
- */
-export const SECRETS_CLIENT_RETRIES: { retryStrategy: RetryStrategyV2 } = {
-  retryStrategy: {
-    acquireInitialRetryToken: async () => retryToken(0, 0),
-    refreshRetryTokenForRetry: async (token, errorInfo) => {
-      const retries = token.getRetryCount() + 1;
-      if (errorInfo.errorType === 'CLIENT_ERROR' || retries >= SECRETS_CLIENT_MAX_ATTEMPTS) {
-        throw new Error('no retry: a client error, or the last attempt');
-      }
-      return retryToken(retries, 100 + Math.random() * 900);
-    },
-    recordSuccess: () => {},
-  },
-};
-
-export const SECRET_PREFIX = 'provisioner/';
-export const TARGET_PREFIX = `${SECRET_PREFIX}targets/`;
-export const TASK_PREFIX = `${SECRET_PREFIX}tasks/`;
-export const CURRENT = 'AWSCURRENT';
-export const PENDING = 'AWSPENDING';
-export const PREVIOUS = 'AWSPREVIOUS';
-
-export const TAG = {
-  owner: 'provisioner:owner',
-  target: 'provisioner:target',
-  vendor: 'provisioner:vendor',
-  ticket: 'provisioner:ticket',
-  status: 'provisioner:status',
-  createdBy: 'provisioner:created-by',
-  /** The product user a key belongs to (a service user, a license holder): counted against its key limit. */
-  serviceUser: 'provisioner:service-user',
-  expiresAt: 'provisioner:expires-at',
-  /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */
-  kind: 'provisioner:kind',
-  deadline: 'provisioner:deadline',
-} as const;
-
-export type CredentialStatus = 'provisioning' | 'active' | 'revoking' | 'revoked';
-
-export function credentialSecretName(target: string, apiUser: string): string {
-  return `${SECRET_PREFIX}${target}/${apiUser}`;
-}
-
-export function targetSecretName(target: string): string {
-  return `${TARGET_PREFIX}${target}`;
-}
-
-/** The broker's short-lived bearer token of a credential, beside it (token-broker products). */
-export function accessTokenSecretName(credentialSecretName: string): string {
-  return `${credentialSecretName}/access-token`;
-}
-
-export function taskSecretName(taskId: string): string {
-  return `${TASK_PREFIX}${taskId}`;
-}
 
 /**
  * A ClientRequestToken (UUID-shaped, as Secrets Manager expects 32-64 characters) derived from the

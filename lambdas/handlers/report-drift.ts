@@ -1,9 +1,10 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SERVICE_NAME } from '#core/config.ts';
 import { reportDrift } from '#core/workflows/reconcile.ts';
 import { provisionDeps, workflowStep } from './runtime.ts';
 
 /** The DriftFound metric (EMF in the function's log) is what the drift alarm watches. */
-const metrics = new Metrics({ namespace: 'CredentialProvisioner', serviceName: 'credential-provisioner' });
+const metrics = new Metrics({ namespace: 'CredentialProvisioner', serviceName: SERVICE_NAME });
 
 export const handler = workflowStep('reportDrift', async (event: unknown) => {
   const report = await reportDrift(provisionDeps(), event);

@@ -4,51 +4,54 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   ConflictException,
   CreateScheduleCommand,
   DeleteScheduleCommand,
   ResourceNotFoundException,
-  SchedulerClient,
+  type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import {
+  eventBridgeClient,
+  schedulerClient,
+  secretsManagerClient,
+  stepFunctionsClient,
+} from '#core/aws-clients.ts';
+import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
 import { FatalError, RetryableError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
-import { CredentialStore, SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
+import { CredentialStore } from '#core/secrets.ts';
 import type { ProvisionDeps } from '#core/workflows/provision.ts';
 
-export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'credential-provisioner',
-});
+export const logger = new Logger({ serviceName: readConfig().serviceName });
 
 let deps: ProvisionDeps | undefined;
+let config: Config | undefined;
+
+/** The configuration, read once per container (and again after `resetProvisionDeps`). */
+function settings(): Config {
+  config ??= readConfig();
+  return config;
+}
 
 /** Built lazily so unit tests can mock the SDK clients before the first call. */
 export function provisionDeps(): ProvisionDeps {
+  const { kmsKeyId, vendorTimeoutMs, eventBus } = settings();
   deps ??= {
-    store: new CredentialStore(
-      new SecretsManagerClient({ ...SECRETS_CLIENT_RETRIES }),
-      process.env.PROVISIONER_KMS_KEY_ID,
-    ),
-    // PROVISIONER_VENDOR_TIMEOUT_MS: how long one product request may take (default 10 s).
-    vendorFor: (context) =>
-      vendorFor({ timeoutMs: Number(process.env.PROVISIONER_VENDOR_TIMEOUT_MS) || undefined, ...context }),
-    events: new EventBridgePublisher(
-      new EventBridgeClient({}),
-      process.env.PROVISIONER_EVENT_BUS ?? 'default',
-    ),
+    store: new CredentialStore(secretsManagerClient(), kmsKeyId),
+    vendorFor: (context) => vendorFor({ timeoutMs: vendorTimeoutMs, ...context }),
+    events: new EventBridgePublisher(eventBridgeClient(), eventBus),
     now: () => new Date(),
     schedules: schedulerRotations(),
   };
@@ -68,31 +71,27 @@ function schedulerError(action: string, error: unknown): Error {
  */
 function schedulerRotations(): RotationSchedules {
   let client: SchedulerClient | undefined;
-  const setting = (name: string) => {
-    const value = process.env[name];
-    if (!value) throw new FatalError(`${name} is not set`);
-    return value;
-  };
+  const setting = (name: Setting) => settings().required(name);
   return {
     async ensure({ secretName, target, apiUser, workflow, at }) {
-      client ??= new SchedulerClient({});
+      client ??= schedulerClient();
       const refresh = workflow === 'refresh';
       try {
         await client.send(
           new CreateScheduleCommand({
             Name: rotationScheduleName(secretName),
-            GroupName: setting('ROTATION_SCHEDULE_GROUP'),
+            GroupName: setting('rotationScheduleGroup'),
             ScheduleExpression: at
               ? `at(${at.slice(0, 19)})`
               : refresh
-                ? (process.env.TOKEN_REFRESH_RATE ?? 'rate(45 minutes)')
-                : (process.env.ROTATION_RATE ?? 'rate(30 days)'),
+                ? settings().tokenRefreshRate
+                : settings().rotationRate,
             ScheduleExpressionTimezone: 'UTC',
             // Rotations of many credentials spread over an hour; a token refresh must not slip past its expiry.
             FlexibleTimeWindow: refresh ? { Mode: 'OFF' } : { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
             Target: {
-              Arn: setting(refresh ? 'REFRESH_STATE_MACHINE_ARN' : 'ROTATE_STATE_MACHINE_ARN'),
-              RoleArn: setting('ROTATION_SCHEDULER_ROLE_ARN'),
+              Arn: setting(refresh ? 'refreshStateMachineArn' : 'rotateStateMachineArn'),
+              RoleArn: setting('rotationSchedulerRoleArn'),
               Input: JSON.stringify({ target, apiUser }),
             },
             Description: `${refresh ? 'Refreshes the access token of' : 'Rotates'} ${secretName}`,
@@ -103,12 +102,12 @@ function schedulerRotations(): RotationSchedules {
       }
     },
     async remove(secretName) {
-      client ??= new SchedulerClient({});
+      client ??= schedulerClient();
       try {
         await client.send(
           new DeleteScheduleCommand({
             Name: rotationScheduleName(secretName),
-            GroupName: setting('ROTATION_SCHEDULE_GROUP'),
+            GroupName: setting('rotationScheduleGroup'),
           }),
         );
       } catch (error) {
@@ -120,18 +119,17 @@ function schedulerRotations(): RotationSchedules {
 
 let sfn: SFNClient | undefined;
 
-/** Starts revoke executions on the state machine named by REVOKE_STATE_MACHINE_ARN. */
+/** Starts revoke executions. */
 export function revokeStarter(): WorkflowStarter {
-  return starterOf('REVOKE_STATE_MACHINE_ARN');
+  return starterOf('revokeStateMachineArn');
 }
 
-/** Starts executions of the state machine whose ARN the environment variable holds; a repeated name is answered with its execution. */
+/** Starts executions of the provision or revoke state machine; a repeated name is answered with its execution. */
 export function starterOf(
-  variable: 'PROVISION_STATE_MACHINE_ARN' | 'REVOKE_STATE_MACHINE_ARN',
+  machine: Extract<Setting, 'provisionStateMachineArn' | 'revokeStateMachineArn'>,
 ): WorkflowStarter {
-  const stateMachineArn = process.env[variable];
-  if (!stateMachineArn) throw new FatalError(`${variable} is not set`);
-  sfn ??= new SFNClient({});
+  const stateMachineArn = settings().required(machine);
+  sfn ??= stepFunctionsClient();
   const client = sfn;
   return {
     async start(name, input) {
@@ -152,12 +150,10 @@ export function starterOf(
  * provision or rotate state machine (the environment names both).
  */
 export async function executionRunning(requestId: string): Promise<boolean> {
-  const variable = requestId.startsWith('rotate-')
-    ? 'ROTATE_STATE_MACHINE_ARN'
-    : 'PROVISION_STATE_MACHINE_ARN';
-  const machine = process.env[variable];
-  if (!machine) throw new FatalError(`${variable} is not set`);
-  sfn ??= new SFNClient({});
+  const machine = settings().required(
+    requestId.startsWith('rotate-') ? 'rotateStateMachineArn' : 'provisionStateMachineArn',
+  );
+  sfn ??= stepFunctionsClient();
   try {
     const described = await sfn.send(
       new DescribeExecutionCommand({
@@ -174,6 +170,7 @@ export async function executionRunning(requestId: string): Promise<boolean> {
 /** Forgets the cached dependencies (tests that swap endpoints between suites). */
 export function resetProvisionDeps(): void {
   deps = undefined;
+  config = undefined;
   sfn = undefined;
 }
 

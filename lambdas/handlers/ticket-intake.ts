@@ -3,13 +3,13 @@
  * Answers 202 for a started execution, 200 for one a redelivery had started already, 4xx with a
  * specific message for anything refused (nothing started), 500 without detail otherwise.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import { secretsManagerClient } from '#core/aws-clients.ts';
 import { IntakeError, receiveTicket, SIGNATURE_HEADER } from '#core/intake.ts';
+import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import { logger, starterOf } from './runtime.ts';
 
-/** Kept in step with lib/triggers/intake-endpoint.ts (the infrastructure room knows no handler code). */
-export const WEBHOOK_SECRET_NAME = 'provisioner/intake/webhook-secret';
 const SECRET_TTL_MS = 5 * 60 * 1000;
 let cachedSecret: { value: string; until: number } | undefined;
 let client: SecretsManagerClient | undefined;
@@ -17,7 +17,7 @@ let client: SecretsManagerClient | undefined;
 /** Cached for five minutes, so a rotated secret takes effect without a redeploy. */
 async function webhookSecret(): Promise<string> {
   if (cachedSecret && cachedSecret.until > Date.now()) return cachedSecret.value;
-  client ??= new SecretsManagerClient({});
+  client ??= secretsManagerClient();
   const answer = await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK_SECRET_NAME }));
   if (!answer.SecretString || answer.SecretString.length < 32)
     throw new Error('the webhook secret is missing or short');
@@ -40,9 +40,10 @@ export async function handler(event: LambdaFunctionURLEvent): Promise<APIGateway
       {
         secret: webhookSecret,
         start: (workflow, name, input) =>
-          starterOf(
-            workflow === 'provision' ? 'PROVISION_STATE_MACHINE_ARN' : 'REVOKE_STATE_MACHINE_ARN',
-          ).start(name, input),
+          starterOf(workflow === 'provision' ? 'provisionStateMachineArn' : 'revokeStateMachineArn').start(
+            name,
+            input,
+          ),
         nowSeconds: () => Math.floor(Date.now() / 1000),
       },
       {

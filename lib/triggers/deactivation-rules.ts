@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '#core/config.ts';
 import { ProvisionerFunction } from '../provisioner-function.ts';
 
 export interface DeactivationRulesProps {
@@ -28,7 +29,7 @@ export class DeactivationRules extends Construct {
       handlerId: 'start-revocation',
       key: props.key,
     });
-    this.starter.function.addEnvironment('REVOKE_STATE_MACHINE_ARN', props.revoke.stateMachineArn);
+    this.starter.function.addEnvironment(ENV.revokeStateMachineArn, props.revoke.stateMachineArn);
     props.revoke.grantStartExecution(this.starter.role);
 
     const patterns: Record<string, events.EventPattern> = {

@@ -4,6 +4,8 @@ import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '#core/config.ts';
+import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import { ProvisionerFunction } from '../provisioner-function.ts';
 
 export interface IntakeEndpointProps {
@@ -11,9 +13,6 @@ export interface IntakeEndpointProps {
   readonly provision: sfn.IStateMachine;
   readonly revoke: sfn.IStateMachine;
 }
-
-/** The name the handler reads the shared webhook secret from. */
-export const WEBHOOK_SECRET_NAME = 'provisioner/intake/webhook-secret';
 
 /**
  * The ticketing intake: a Lambda function URL. Ticketing systems post plain HTTPS webhooks and cannot
@@ -40,8 +39,8 @@ export class IntakeEndpoint extends Construct {
     });
 
     const fn = new ProvisionerFunction(this, 'TicketIntake', { handlerId: 'ticket-intake', key: props.key });
-    fn.function.addEnvironment('PROVISION_STATE_MACHINE_ARN', props.provision.stateMachineArn);
-    fn.function.addEnvironment('REVOKE_STATE_MACHINE_ARN', props.revoke.stateMachineArn);
+    fn.function.addEnvironment(ENV.provisionStateMachineArn, props.provision.stateMachineArn);
+    fn.function.addEnvironment(ENV.revokeStateMachineArn, props.revoke.stateMachineArn);
     props.provision.grantStartExecution(fn.role);
     props.revoke.grantStartExecution(fn.role);
     fn.grantReadSecret(this.webhookSecret);

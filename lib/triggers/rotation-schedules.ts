@@ -2,6 +2,12 @@ import { Aws, CfnOutput, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_ROTATION_RATE,
+  DEFAULT_TOKEN_REFRESH_RATE,
+  ENV,
+  ROTATION_SCHEDULE_GROUP,
+} from '#core/config.ts';
 import type { ProvisionerFunction } from '../provisioner-function.ts';
 import type { Workflow } from '../workflows/workflow-base.ts';
 
@@ -19,7 +25,7 @@ export interface RotationSchedulesProps {
  * revoke), and the role Scheduler assumes to start the rotate and refresh workflows, nothing else.
  */
 export class RotationSchedules extends Construct {
-  readonly groupName = 'credential-provisioner';
+  readonly groupName = ROTATION_SCHEDULE_GROUP;
   readonly role: iam.Role;
   private readonly rate: string;
   private readonly tokenRefreshRate: string;
@@ -28,8 +34,8 @@ export class RotationSchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: RotationSchedulesProps) {
     super(scope, id);
-    this.rate = props.rate ?? 'rate(30 days)';
-    this.tokenRefreshRate = props.tokenRefreshRate ?? 'rate(45 minutes)';
+    this.rate = props.rate ?? DEFAULT_ROTATION_RATE;
+    this.tokenRefreshRate = props.tokenRefreshRate ?? DEFAULT_TOKEN_REFRESH_RATE;
     this.rotate = props.rotate;
     this.refresh = props.refresh;
     new CfnScheduleGroup(this, 'Group', { name: this.groupName });
@@ -46,12 +52,12 @@ export class RotationSchedules extends Construct {
 
   /** Lets a workflow function create or delete the schedules of this group, and nothing else. */
   grant(fn: ProvisionerFunction, action: 'scheduler:CreateSchedule' | 'scheduler:DeleteSchedule'): void {
-    fn.function.addEnvironment('ROTATION_SCHEDULE_GROUP', this.groupName);
-    fn.function.addEnvironment('ROTATE_STATE_MACHINE_ARN', this.rotate.stateMachineArnByName);
-    fn.function.addEnvironment('ROTATION_SCHEDULER_ROLE_ARN', this.role.roleArn);
-    fn.function.addEnvironment('ROTATION_RATE', this.rate);
-    fn.function.addEnvironment('REFRESH_STATE_MACHINE_ARN', this.refresh.stateMachineArnByName);
-    fn.function.addEnvironment('TOKEN_REFRESH_RATE', this.tokenRefreshRate);
+    fn.function.addEnvironment(ENV.rotationScheduleGroup, this.groupName);
+    fn.function.addEnvironment(ENV.rotateStateMachineArn, this.rotate.stateMachineArnByName);
+    fn.function.addEnvironment(ENV.rotationSchedulerRoleArn, this.role.roleArn);
+    fn.function.addEnvironment(ENV.rotationRate, this.rate);
+    fn.function.addEnvironment(ENV.refreshStateMachineArn, this.refresh.stateMachineArnByName);
+    fn.function.addEnvironment(ENV.tokenRefreshRate, this.tokenRefreshRate);
     const schedules = `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.groupName}/*`;
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [schedules] }));
     if (action === 'scheduler:CreateSchedule') {

@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { ENV, SERVICE_NAME } from '#core/config.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 export interface ReconcileWorkflowProps extends WorkflowProps {
@@ -32,8 +33,8 @@ export class ReconcileWorkflow extends Workflow {
     reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // An orphan whose creating execution still runs is only reported, never removed.
     for (const [variable, machine] of [
-      ['PROVISION_STATE_MACHINE_ARN', props.provision],
-      ['ROTATE_STATE_MACHINE_ARN', props.rotate],
+      [ENV.provisionStateMachineArn, props.provision],
+      [ENV.rotateStateMachineArn, props.rotate],
     ] as const) {
       reconcile.fn.function.addEnvironment(variable, machine.stateMachineArn);
       reconcile.fn.grantDescribeExecutions(machine, 'an orphan is removed only once its execution is over');
@@ -74,7 +75,7 @@ export class ReconcileWorkflow extends Workflow {
       metric: new cloudwatch.Metric({
         namespace: 'CredentialProvisioner',
         metricName: 'DriftFound',
-        dimensionsMap: { service: 'credential-provisioner' },
+        dimensionsMap: { service: SERVICE_NAME },
         statistic: 'Maximum',
         period: Duration.days(1),
       }),

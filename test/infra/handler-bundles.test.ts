@@ -46,7 +46,7 @@ describe('handler bundles', () => {
   it('loads ssh2 from a bundle when FortiManager key issuing first speaks SSH', async () => {
     // Prepare: ssh2 is imported on first use; the adapter's connection error proves it loaded and ran.
     const bundle =
-      (await bundleModules({ fortimanager: 'lambdas/core/vendors/fortimanager.ts' }, outDir)).get(
+      (await bundleModules({ fortimanager: 'lambdas/core/products/fortimanager/adapter.ts' }, outDir)).get(
         'fortimanager',
       ) ?? '';
     const closed = await new Promise<number>((resolve) => {

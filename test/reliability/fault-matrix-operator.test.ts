@@ -12,8 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRequiredDetail } from '#core/events.ts';
+import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { vendorFor } from '#core/products/index.ts';
-import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
+import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';

@@ -11,8 +11,9 @@
  * Every fault is transient, so every run must also succeed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { asApiVendor, vendorFor } from '#core/products/index.ts';
-import { CURRENT, credentialSecretName, PENDING, TAG, versionWithStage } from '#core/secrets.ts';
+import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';

@@ -12,13 +12,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FatalError, NotFoundError, RetryableError, ValidationError } from '#core/errors.ts';
-import {
-  CredentialStore,
-  clientRequestToken,
-  credentialSecretName,
-  TAG,
-  targetSecretName,
-} from '#core/secrets.ts';
+import { credentialSecretName, TAG, targetSecretName } from '#core/names.ts';
+import { CredentialStore, clientRequestToken } from '#core/secrets.ts';
 import { failure } from '../failure.ts';
 
 const sm = mockClient(SecretsManagerClient);

@@ -14,8 +14,9 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { TAG } from '#core/names.ts';
 import type { Vendor } from '#core/products/vendor.ts';
-import { clientRequestToken, TAG } from '#core/secrets.ts';
+import { clientRequestToken } from '#core/secrets.ts';
 import { failure } from '../failure.ts';
 
 // Unit tests: the SDK clients and the vendor adapter are mocks; the workflow suites run the real ones.
@@ -30,7 +31,7 @@ const vendor = {
   verify: vi.fn(),
   revoke: vi.fn(),
 } satisfies Vendor;
-vi.mock('#core/vendors/registry.ts', async (original) => ({
+vi.mock('#core/products/index.ts', async (original) => ({
   ...(await original<typeof import('#core/products/index.ts')>()),
   vendorFor: () => vendor,
 }));

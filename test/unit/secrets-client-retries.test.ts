@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECRETS_CLIENT_RETRIES } from '#core/secrets.ts';
+import { SECRETS_CLIENT_RETRIES } from '#core/aws-clients.ts';
 
 const strategy = SECRETS_CLIENT_RETRIES.retryStrategy;
 const throttled = { errorType: 'THROTTLING' } as const;

@@ -9,7 +9,9 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tasks } from '#cli/commands.ts';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/names.ts';
 import {
   acknowledgeOperatorTask,
   refuseOperatorTask,
@@ -17,9 +19,8 @@ import {
 } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
-import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
-import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { obtainInProductUi, submitAsOperator, waitForActionRequired } from '#local/operator.ts';

@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
+import { credentialSecretName } from '#core/names.ts';
 import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
-import { credentialSecretName } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';

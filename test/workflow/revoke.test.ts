@@ -6,11 +6,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import { credentialSecretName, TAG } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
-import { credentialSecretName, TAG } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
-import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import {

@@ -8,11 +8,9 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { refuseOperatorTask } from '#core/operator-tasks.ts';
-import { vendorFor } from '#core/products/index.ts';
-import { rotationScheduleName } from '#core/schedules.ts';
 import {
   accessTokenSecretName,
   CURRENT,
@@ -20,10 +18,13 @@ import {
   PENDING,
   TAG,
   taskSecretName,
-  versionWithStage,
-} from '#core/secrets.ts';
+} from '#core/names.ts';
+import { refuseOperatorTask } from '#core/operator-tasks.ts';
+import { vendorFor } from '#core/products/index.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
+import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
-import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { answerTasksUntilDone, playOperator } from '#local/operator.ts';

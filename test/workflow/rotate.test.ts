@@ -6,12 +6,14 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
-import { CURRENT, credentialSecretName, PENDING, versionWithStage } from '#core/secrets.ts';
+import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/workflows/provision.ts';
-import { type LocalEnvironment, ROTATION_SCHEDULE_GROUP, startLocalEnvironment } from '#local/environment.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 

@@ -6,21 +6,16 @@
 import * as z from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import type { EventPublisher } from '../events.ts';
+import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
 import type { AccessToken, Vendor, VendorContext } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { type RotationSchedules, scheduleFor } from '../schedules.ts';
 import { parseInput } from '../schemas.ts';
 import {
-  accessTokenSecretName,
   type CredentialStore,
-  CURRENT,
   clientRequestToken,
-  credentialSecretName,
-  PENDING,
-  PREVIOUS,
   type SecretDescription,
-  TAG,
   versionWithStage,
 } from '../secrets.ts';
 

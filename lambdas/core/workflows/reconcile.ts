@@ -5,10 +5,11 @@
  * creating execution is over is removed (its key is in no secret, so nobody can be using it).
  */
 import * as z from 'zod';
+import { CURRENT, SECRET_PREFIX, TAG } from '../names.ts';
 import { asApiVendor, materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { parseInput, TargetName } from '../schemas.ts';
-import { CURRENT, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
+import { versionWithStage } from '../secrets.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { vendorOf } from './provision.ts';
 

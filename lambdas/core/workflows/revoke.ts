@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { CredentialStillValidError, FatalError } from '../errors.ts';
+import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, openOperatorTask } from '../operator-tasks.ts';
 import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
-import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG, versionWithStage } from '../secrets.ts';
+import { versionWithStage } from '../secrets.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, vendorOf } from './provision.ts';
 

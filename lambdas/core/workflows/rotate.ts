@@ -15,21 +15,13 @@ import {
   FatalError,
   ValidationError,
 } from '../errors.ts';
+import { CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
-import {
-  type CredentialValue,
-  CURRENT,
-  clientRequestToken,
-  credentialSecretName,
-  PENDING,
-  PREVIOUS,
-  TAG,
-  versionWithStage,
-} from '../secrets.ts';
+import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
 import type { ProvisionDeps } from './provision.ts';
 import { causeMessage, keepAccessToken, vendorOf } from './provision.ts';
 import { revocationInstructions, revocationTaskId } from './revoke.ts';

@@ -1,0 +1,69 @@
+/**
+ * The configuration the stack hands its functions: every environment variable's name, its default
+ * and its parsing, in one module free of dependencies but the error classes. `lib/` sets the variables by these names, the
+ * handlers read them once per container through `readConfig`, and `local/` sets them as the stack
+ * would. A required setting that is missing fails the step that needs it, naming the variable.
+ */
+import { FatalError } from './errors.ts';
+
+/** The name the stack, its log and metric dimensions and its resources go by. */
+export const SERVICE_NAME = 'credential-provisioner';
+
+/** The KMS alias of the key that encrypts every provisioner secret. */
+export const KMS_KEY_ALIAS = `alias/${SERVICE_NAME}`;
+
+/** The Scheduler group holding every credential's rotation or refresh schedule. */
+export const ROTATION_SCHEDULE_GROUP = SERVICE_NAME;
+
+export const DEFAULT_ROTATION_RATE = 'rate(30 days)';
+/** Brokered bearer tokens live an hour: a refresh every 45 minutes keeps one valid at all times. */
+export const DEFAULT_TOKEN_REFRESH_RATE = 'rate(45 minutes)';
+export const DEFAULT_EVENT_BUS = 'default';
+
+/** Environment variable names, by what they configure. */
+export const ENV = {
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  kmsKeyId: 'PROVISIONER_KMS_KEY_ID',
+  eventBus: 'PROVISIONER_EVENT_BUS',
+  /** How long one product request may take, in milliseconds (the adapters default to 10 s). */
+  vendorTimeoutMs: 'PROVISIONER_VENDOR_TIMEOUT_MS',
+  provisionStateMachineArn: 'PROVISION_STATE_MACHINE_ARN',
+  rotateStateMachineArn: 'ROTATE_STATE_MACHINE_ARN',
+  refreshStateMachineArn: 'REFRESH_STATE_MACHINE_ARN',
+  revokeStateMachineArn: 'REVOKE_STATE_MACHINE_ARN',
+  rotationScheduleGroup: 'ROTATION_SCHEDULE_GROUP',
+  rotationSchedulerRoleArn: 'ROTATION_SCHEDULER_ROLE_ARN',
+  rotationRate: 'ROTATION_RATE',
+  tokenRefreshRate: 'TOKEN_REFRESH_RATE',
+} as const;
+
+export type Setting = keyof typeof ENV;
+
+export interface Config {
+  readonly serviceName: string;
+  readonly kmsKeyId: string | undefined;
+  readonly eventBus: string;
+  readonly vendorTimeoutMs: number | undefined;
+  readonly rotationRate: string;
+  readonly tokenRefreshRate: string;
+  /** A setting without a default: its value, or a FatalError naming the variable (no retry cures a deployment). */
+  required(setting: Setting): string;
+}
+
+export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const value = (setting: Setting) => env[ENV[setting]] || undefined;
+  const timeout = Number(value('vendorTimeoutMs'));
+  return {
+    serviceName: value('serviceName') ?? SERVICE_NAME,
+    kmsKeyId: value('kmsKeyId'),
+    eventBus: value('eventBus') ?? DEFAULT_EVENT_BUS,
+    vendorTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+    rotationRate: value('rotationRate') ?? DEFAULT_ROTATION_RATE,
+    tokenRefreshRate: value('tokenRefreshRate') ?? DEFAULT_TOKEN_REFRESH_RATE,
+    required(setting) {
+      const found = value(setting);
+      if (!found) throw new FatalError(`${ENV[setting]} is not set`);
+      return found;
+    },
+  };
+}
