@@ -12,7 +12,7 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { TaskGoneError } from '#core/operator-tasks.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { causeMessage } from '#core/step-error.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { playOperator } from '#local/operator.ts';
 import { WRITES } from '#local/secrets-manager.ts';

@@ -7,7 +7,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '#core/execution-names.ts';
 import { PRODUCTS, type VendorName } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { causeMessage } from '#core/step-error.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
 import { WRITES } from '#local/secrets-manager.ts';

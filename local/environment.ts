@@ -19,7 +19,7 @@ import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import type { VendorName } from '#core/products/index.ts';
 import { simulatedOf, startSimulators } from '#core/products/simulated.ts';
 import { CredentialStore } from '#core/secrets.ts';
-import { resetProvisionDeps } from '#handlers/runtime.ts';
+import { resetWorkflowDeps } from '#handlers/runtime.ts';
 import {
   awsEnvironmentFor,
   LOCAL_ACCOUNT_ID,
@@ -112,7 +112,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.refreshStateMachineArn]: refreshStateMachineArn,
     [ENV.tokenRefreshRate]: DEFAULT_TOKEN_REFRESH_RATE,
   });
-  resetProvisionDeps();
+  resetWorkflowDeps();
 
   const clientSettings = {
     region: LOCAL_REGION,

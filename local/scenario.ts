@@ -24,7 +24,7 @@ import { simulatedOf } from '#core/products/simulated.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { causeMessage } from '#core/step-error.ts';
 import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
 import { captureLambdaLogs } from './log-capture.ts';
 import {

@@ -3,6 +3,17 @@
  * started twice maps to one execution and Step Functions refuses the duplicate.
  */
 import { createHash } from 'node:crypto';
+import * as z from 'zod';
+
+/**
+ * The names this system gives executions and accepts as request ids: at most 80 of [A-Za-z0-9_-],
+ * a subset of what Step Functions accepts (no whitespace, wildcards or control characters).
+ */
+export const EXECUTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+
+export const ExecutionName = z
+  .string()
+  .regex(EXECUTION_NAME_PATTERN, 'must be a Step Functions execution name');
 
 /** Canonical JSON: keys sorted at every level, so field order does not change the name. */
 export function canonicalJson(value: unknown): string {

@@ -5,20 +5,21 @@
  * downloaded credential goes straight into Secrets Manager and only its ARN and version id go back
  * to the workflow. The task token is kept in a `provisioner/tasks/<id>` secret, never in an event.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { FatalError, NotFoundError, ValidationError } from './errors.ts';
+import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
 import { PENDING, TAG } from './names.ts';
 import { asOperatorVendor } from './products/index.ts';
 import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
 import type { CredentialStore, OperatorTaskRecord, OperatorTaskSummary } from './secrets.ts';
-import { ensureRequestSecret, type ProvisionDeps, ProvisionState, vendorOf } from './workflows/provision.ts';
+import type { WorkflowDeps } from './workflow-deps.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
 export const TaskId = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a task id as `provisioner tasks` lists it');
+  .regex(EXECUTION_NAME_PATTERN, 'must be a task id as `provisioner tasks` lists it');
 
 /** Why an operator refused: free text for the failure event, allow-listed like a ticket comment. */
 export const RefusalReason = z
@@ -33,8 +34,6 @@ export const CALLBACK_TASK_FIELDS = {
   timeoutSeconds: z.number().int().positive(),
   heartbeatSeconds: z.number().int().positive(),
 };
-
-export const OperatorTaskInput = z.object({ state: ProvisionState, ...CALLBACK_TASK_FIELDS }).strict();
 
 /** The error name a refusal fails the task with (Step Functions error name). */
 export const OPERATOR_REFUSED = 'OperatorRefused';
@@ -52,7 +51,7 @@ export type OperatorTaskOpening = Omit<OperatorTaskRecord, 'deadline' | 'acknowl
  * newest token.
  */
 export async function openOperatorTask(
-  deps: Pick<ProvisionDeps, 'store' | 'events' | 'now'>,
+  deps: Pick<WorkflowDeps, 'store' | 'events' | 'now'>,
   opening: OperatorTaskOpening,
 ): Promise<{ taskId: string; deadline: string }> {
   const { timeoutSeconds, heartbeatSeconds, ...task } = opening;
@@ -86,7 +85,7 @@ export async function openOperatorTask(
  * `needed` is how many keys of this credential must coexist (1 for a first one, 2 while rotating).
  */
 export async function checkKeyLimit(
-  deps: Pick<ProvisionDeps, 'store'>,
+  deps: Pick<WorkflowDeps, 'store'>,
   vendor: OperatorVendor,
   credential: { target: string; serviceUser?: string; secretName: string },
   needed: 1 | 2,
@@ -103,36 +102,6 @@ export async function checkKeyLimit(
       `${credential.serviceUser} on ${credential.target} already holds ${held} other keys managed here; ${vendor.name} allows ${limit} per user${needed > 1 ? ' and a rotation needs the old and the new key at once' : ''}: revoke one first`,
     );
   }
-}
-
-/**
- * RequestOperatorCredential (the callback task's Lambda): checks the product user's key limit
- * before anyone is asked, prepares the credential's secret and opens the task.
- */
-export async function requestOperatorCredential(
-  deps: ProvisionDeps,
-  input: unknown,
-): Promise<{ taskId: string; deadline: string }> {
-  const { state, ...bounds } = parseInput(OperatorTaskInput, input, 'operator task input');
-  const { request, requestId, secretName } = state;
-  const { vendor: anyVendor, target } = await vendorOf(deps, request.target);
-  const vendor = asOperatorVendor(anyVendor);
-  await checkKeyLimit(deps, vendor, { ...request, secretName }, 1);
-  const secret = await ensureRequestSecret(deps, state, target);
-  return openOperatorTask(deps, {
-    ...bounds,
-    taskId: requestId,
-    action: 'issue',
-    requestId,
-    secretName,
-    secretArn: secret.arn,
-    vendor: target.vendor,
-    target: request.target,
-    apiUser: request.apiUser,
-    owner: request.owner,
-    ticket: request.ticket,
-    instructions: vendor.instructions(request, 'provision'),
-  });
 }
 
 /** The task no longer waits (answered, refused, timed out): Step Functions' TaskDoesNotExist / TaskTimedOut. */
@@ -277,4 +246,22 @@ export async function describeOperatorTask(deps: Pick<OperatorDeps, 'store'>, ta
 
 export function listOperatorTasks(store: CredentialStore): Promise<OperatorTaskSummary[]> {
   return store.listTasks();
+}
+
+/** The task id of one credential's revocation: the execution plus the credential, bounded. */
+export function revocationTaskId(requestId: string, secretName: string): string {
+  const hash = createHash('sha256').update(secretName).digest('hex').slice(0, 10);
+  return `${requestId.slice(0, 69)}-${hash}`;
+}
+
+/** What a person does to revoke a credential in a product's UI; the workflow proves it afterwards. */
+export function revocationInstructions(summary: string, operatorAction: string, taskId: string) {
+  return {
+    summary,
+    steps: [
+      operatorAction,
+      `Confirm with provisioner submit --task ${taskId} --done; the workflow then proves the old credential is refused.`,
+    ],
+    expects: 'nothing: confirm with --done',
+  };
 }

@@ -1,6 +1,6 @@
 import { createApiUser, parseProvisionState } from '#core/workflows/provision.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('createApiUser', (event: unknown) =>
-  createApiUser(provisionDeps(), parseProvisionState(event)),
+  createApiUser(workflowDeps(), parseProvisionState(event)),
 );

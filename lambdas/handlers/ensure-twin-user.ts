@@ -1,6 +1,6 @@
 import { ensureTwinUser } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('ensureTwinUser', (event: unknown) =>
-  ensureTwinUser(provisionDeps(), event),
+  ensureTwinUser(workflowDeps(), event),
 );

@@ -1,6 +1,6 @@
 import { finalizeCredential, parseProvisionState } from '#core/workflows/provision.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('finalizeCredential', (event: unknown) =>
-  finalizeCredential(provisionDeps(), parseProvisionState(event)),
+  finalizeCredential(workflowDeps(), parseProvisionState(event)),
 );

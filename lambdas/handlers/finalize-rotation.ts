@@ -1,6 +1,6 @@
 import { finalizeRotation } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('finalizeRotation', (event: unknown) =>
-  finalizeRotation(provisionDeps(), event),
+  finalizeRotation(workflowDeps(), event),
 );

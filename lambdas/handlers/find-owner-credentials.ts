@@ -1,7 +1,7 @@
 import { findOwnerCredentials } from '#core/workflows/revoke.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep(
   'findOwnerCredentials',
-  (event: { request: unknown; executionName: unknown }) => findOwnerCredentials(provisionDeps(), event),
+  (event: { request: unknown; executionName: unknown }) => findOwnerCredentials(workflowDeps(), event),
 );

@@ -1,4 +1,4 @@
 import { issueTwinKey } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
-export const handler = workflowStep('issueTwinKey', (event: unknown) => issueTwinKey(provisionDeps(), event));
+export const handler = workflowStep('issueTwinKey', (event: unknown) => issueTwinKey(workflowDeps(), event));

@@ -1,4 +1,4 @@
 import { listTargets } from '#core/workflows/reconcile.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
-export const handler = workflowStep('listTargets', () => listTargets(provisionDeps()));
+export const handler = workflowStep('listTargets', () => listTargets(workflowDeps()));

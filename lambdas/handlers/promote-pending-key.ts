@@ -1,6 +1,6 @@
 import { promotePendingKey } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('promotePendingKey', (event: unknown) =>
-  promotePendingKey(provisionDeps(), event),
+  promotePendingKey(workflowDeps(), event),
 );

@@ -1,6 +1,6 @@
 import { provePreviousRevoked } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('provePreviousRevoked', (event: unknown) =>
-  provePreviousRevoked(provisionDeps(), event),
+  provePreviousRevoked(workflowDeps(), event),
 );

@@ -1,4 +1,4 @@
 import { proveRevoked } from '#core/workflows/revoke.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
-export const handler = workflowStep('proveRevoked', (event: unknown) => proveRevoked(provisionDeps(), event));
+export const handler = workflowStep('proveRevoked', (event: unknown) => proveRevoked(workflowDeps(), event));

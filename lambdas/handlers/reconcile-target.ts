@@ -1,6 +1,6 @@
 import { reconcileTarget } from '#core/workflows/reconcile.ts';
-import { executionRunning, provisionDeps, workflowStep } from './runtime.ts';
+import { executionRunning, workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reconcileTarget', (event: unknown) =>
-  reconcileTarget({ ...provisionDeps(), executionRunning }, event),
+  reconcileTarget({ ...workflowDeps(), executionRunning }, event),
 );

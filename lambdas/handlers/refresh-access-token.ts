@@ -1,7 +1,7 @@
-import { refreshAccessToken } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { refreshAccessToken } from '#core/workflows/refresh.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep(
   'refreshAccessToken',
-  (event: { request: unknown; executionName: unknown }) => refreshAccessToken(provisionDeps(), event),
+  (event: { request: unknown; executionName: unknown }) => refreshAccessToken(workflowDeps(), event),
 );

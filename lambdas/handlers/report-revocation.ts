@@ -1,6 +1,6 @@
 import { reportRevocation } from '#core/workflows/revoke.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reportRevocation', (event: unknown) =>
-  reportRevocation(provisionDeps(), event),
+  reportRevocation(workflowDeps(), event),
 );

@@ -1,6 +1,6 @@
-import { requestOperatorCredential } from '#core/operator-tasks.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { requestOperatorCredential } from '#core/workflows/provision.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('requestOperatorCredential', (event: unknown) =>
-  requestOperatorCredential(provisionDeps(), event),
+  requestOperatorCredential(workflowDeps(), event),
 );

@@ -1,6 +1,6 @@
 import { requestRotatedCredential } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('requestRotatedCredential', (event: unknown) =>
-  requestRotatedCredential(provisionDeps(), event),
+  requestRotatedCredential(workflowDeps(), event),
 );

@@ -1,6 +1,6 @@
 import { retireCredential } from '#core/workflows/revoke.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('retireCredential', (event: unknown) =>
-  retireCredential(provisionDeps(), event),
+  retireCredential(workflowDeps(), event),
 );

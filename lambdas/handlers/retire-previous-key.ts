@@ -1,6 +1,6 @@
 import { retirePreviousKey } from '#core/workflows/rotate.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('retirePreviousKey', (event: unknown) =>
-  retirePreviousKey(provisionDeps(), event),
+  retirePreviousKey(workflowDeps(), event),
 );

@@ -1,6 +1,6 @@
 import { revokeAtProduct } from '#core/workflows/revoke.ts';
-import { provisionDeps, workflowStep } from './runtime.ts';
+import { workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('revokeAtProduct', (event: unknown) =>
-  revokeAtProduct(provisionDeps(), event),
+  revokeAtProduct(workflowDeps(), event),
 );

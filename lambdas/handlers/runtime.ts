@@ -32,21 +32,21 @@ import { EventBridgePublisher } from '#core/events.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
-import type { ProvisionDeps } from '#core/workflows/provision.ts';
+import type { WorkflowDeps } from '#core/workflow-deps.ts';
 
 export const logger = new Logger({ serviceName: readConfig().serviceName });
 
-let deps: ProvisionDeps | undefined;
+let deps: WorkflowDeps | undefined;
 let config: Config | undefined;
 
-/** The configuration, read once per container (and again after `resetProvisionDeps`). */
+/** The configuration, read once per container (and again after `resetWorkflowDeps`). */
 function settings(): Config {
   config ??= readConfig();
   return config;
 }
 
 /** Built lazily so unit tests can mock the SDK clients before the first call. */
-export function provisionDeps(): ProvisionDeps {
+export function workflowDeps(): WorkflowDeps {
   const { kmsKeyId, vendorTimeoutMs, eventBus } = settings();
   deps ??= {
     store: new CredentialStore(secretsManagerClient(), kmsKeyId),
@@ -168,7 +168,7 @@ export async function executionRunning(requestId: string): Promise<boolean> {
 }
 
 /** Forgets the cached dependencies (tests that swap endpoints between suites). */
-export function resetProvisionDeps(): void {
+export function resetWorkflowDeps(): void {
   deps = undefined;
   config = undefined;
   sfn = undefined;

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { asApiVendor, vendorFor } from '#core/products/index.ts';
 import { versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { causeMessage } from '#core/step-error.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

@@ -11,7 +11,7 @@ import { signWebhook } from '#core/intake.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { causeMessage } from '#core/step-error.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

@@ -23,7 +23,7 @@ import { refuseOperatorTask } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/workflows/provision.ts';
+import { causeMessage } from '#core/step-error.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';

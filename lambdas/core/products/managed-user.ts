@@ -3,9 +3,10 @@
  * request's id, kept in the user's comments / description. Shared by every adapter that creates users.
  */
 import { UnmanagedUserError } from '../errors.ts';
+import { EXECUTION_NAME_PATTERN } from '../execution-names.ts';
 
 const MARKER = 'managed-by=credential-provisioner';
-const MARKER_PATTERN = /managed-by=credential-provisioner request=([A-Za-z0-9_-]{1,80})/;
+const MARKER_PATTERN = new RegExp(`${MARKER} request=(${EXECUTION_NAME_PATTERN.source.slice(1, -1)})`);
 
 /** Marks a profile or other object as created by this system (no request: it is shared). */
 export const SHARED_MARKER = MARKER;

@@ -5,12 +5,13 @@
  */
 import * as z from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
-import type { EventPublisher } from '../events.ts';
+import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
+import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
-import type { AccessToken, Vendor, VendorContext } from '../products/vendor.ts';
+import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
-import { type RotationSchedules, scheduleFor } from '../schedules.ts';
+import { scheduleFor } from '../schedules.ts';
 import { parseInput } from '../schemas.ts';
 import {
   type CredentialStore,
@@ -18,17 +19,8 @@ import {
   type SecretDescription,
   versionWithStage,
 } from '../secrets.ts';
-
-export interface ProvisionDeps {
-  readonly store: CredentialStore;
-  readonly vendorFor: (context: VendorContext) => Vendor;
-  readonly events: EventPublisher;
-  readonly now: () => Date;
-  readonly schedules: RotationSchedules;
-}
-
-/** Step Functions execution names: 1-80 characters, no whitespace or wildcard / control characters. */
-const ExecutionName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a Step Functions execution name');
+import { causeMessage, StepError } from '../step-error.ts';
+import { keepAccessToken, vendorOf, type WorkflowDeps } from '../workflow-deps.ts';
 
 const Ensured = z.object({ createdByThisRequest: z.boolean() }).strict();
 
@@ -46,7 +38,7 @@ export const ProvisionState = z
       .object({ secretArn: z.string().max(2048), versionId: z.string().max(64) })
       .strict()
       .optional(),
-    error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+    error: StepError.optional(),
   })
   .strict();
 export type ProvisionState = z.output<typeof ProvisionState>;
@@ -56,14 +48,6 @@ export function parseProvisionState(input: unknown): ProvisionState {
 }
 
 const ISSUE_KEY_STEP = 'issue-key-and-store';
-
-export async function vendorOf(
-  deps: ProvisionDeps,
-  targetName: string,
-): Promise<{ vendor: Vendor; target: TargetDefinition }> {
-  const target = await deps.store.loadTarget(targetName);
-  return { vendor: deps.vendorFor({ target }), target };
-}
 
 /**
  * What each kind of product needs of a request: API products a profile and trusted hosts; products
@@ -87,7 +71,7 @@ function checkRequestFits(vendor: Vendor, request: ProvisionRequest): void {
 
 /** ValidateRequest: schema, size and allow-lists, the target exists, nothing active is in the way. */
 export async function validateRequest(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
 ): Promise<Pick<ProvisionState, 'request' | 'requestId' | 'secretName' | 'issuance'>> {
   const request = parseProvisionRequest(input.request);
@@ -117,12 +101,12 @@ function requiredOf<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-export async function ensureAccessProfile(deps: ProvisionDeps, state: ProvisionState) {
+export async function ensureAccessProfile(deps: WorkflowDeps, state: ProvisionState) {
   const { vendor } = await vendorOf(deps, state.request.target);
   return asApiVendor(vendor).ensureAccessProfile(requiredOf(state.request.accessProfile, 'accessProfile'));
 }
 
-export async function createApiUser(deps: ProvisionDeps, state: ProvisionState) {
+export async function createApiUser(deps: WorkflowDeps, state: ProvisionState) {
   const { vendor } = await vendorOf(deps, state.request.target);
   const { request } = state;
   const ensured = await asApiVendor(vendor).ensureUser({
@@ -148,7 +132,7 @@ export async function createApiUser(deps: ProvisionDeps, state: ProvisionState) 
  * inventory), refused when a secret of that name belongs to another target or product.
  */
 export async function ensureRequestSecret(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   state: ProvisionState,
   target: TargetDefinition,
 ): Promise<SecretDescription> {
@@ -173,7 +157,7 @@ export async function ensureRequestSecret(
  * so a retry after a lost answer finds the stored version and issues nothing new.
  */
 export async function issueKeyAndStore(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   state: ProvisionState,
 ): Promise<{ secretArn: string; versionId: string }> {
   const { request, requestId } = state;
@@ -209,7 +193,7 @@ export async function issueKeyAndStore(
  * propagates); a credential the product calls broken fails at once. Token-broker products keep
  * the bearer token the check minted, so the broker stays the only minter.
  */
-export async function verifyCredential(deps: ProvisionDeps, state: ProvisionState): Promise<void> {
+export async function verifyCredential(deps: WorkflowDeps, state: ProvisionState): Promise<void> {
   const credential = requireCredential(state);
   const { request, secretName } = state;
   const { vendor, target } = await vendorOf(deps, request.target);
@@ -248,26 +232,9 @@ export interface ProvisionResult {
   readonly status: 'active';
 }
 
-/**
- * Token-broker products: the bearer token a verification minted becomes the one consumers read (the
- * product may keep only one live token per user, so the one minted last is the one that works).
- */
-export async function keepAccessToken(
-  deps: Pick<ProvisionDeps, 'store' | 'now'>,
-  secretName: string,
-  token: AccessToken,
-  tags: Record<string, string>,
-): Promise<void> {
-  await deps.store.putAccessToken(
-    secretName,
-    { accessToken: token.token, expiresAt: token.expiresAt, mintedAt: deps.now().toISOString() },
-    tags,
-  );
-}
-
 /** FinalizeCredential: AWSCURRENT on the verified version, status tag active, `credential.provisioned`. */
 export async function finalizeCredential(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   state: ProvisionState,
 ): Promise<ProvisionResult> {
   const credential = requireCredential(state);
@@ -312,24 +279,12 @@ export interface CompensationResult {
   readonly operatorAction?: string;
 }
 
-/** The message of a Lambda error cause (`{"errorType","errorMessage",...}`), or the cause text itself. */
-export function causeMessage(cause: string | undefined): string {
-  if (!cause) return 'unknown failure';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // Not JSON: Step Functions' own errors (States.Timeout, ...) carry plain text.
-  }
-  return cause;
-}
-
 /**
  * CompensateProvision: undo what this request created, decided from what exists rather than from
  * which step failed, so a failure whose answer was lost after the product committed is undone too.
  */
 export async function compensateProvision(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   state: ProvisionState,
 ): Promise<CompensationResult> {
   const { request, requestId, secretName } = state;
@@ -398,4 +353,37 @@ function requireCredential(state: ProvisionState): NonNullable<ProvisionState['c
   if (!state.credential)
     throw new ValidationError('workflow state has no credential: IssueKeyAndStore has not run');
   return state.credential;
+}
+
+/** The callback task's input: the workflow state, the task token and the task's time bounds. */
+export const OperatorTaskInput = z.object({ state: ProvisionState, ...CALLBACK_TASK_FIELDS }).strict();
+
+/**
+ * RequestOperatorCredential (the callback task's Lambda): checks the product user's key limit
+ * before anyone is asked, prepares the credential's secret and opens the task.
+ */
+export async function requestOperatorCredential(
+  deps: WorkflowDeps,
+  input: unknown,
+): Promise<{ taskId: string; deadline: string }> {
+  const { state, ...bounds } = parseInput(OperatorTaskInput, input, 'operator task input');
+  const { request, requestId, secretName } = state;
+  const { vendor: anyVendor, target } = await vendorOf(deps, request.target);
+  const vendor = asOperatorVendor(anyVendor);
+  await checkKeyLimit(deps, vendor, { ...request, secretName }, 1);
+  const secret = await ensureRequestSecret(deps, state, target);
+  return openOperatorTask(deps, {
+    ...bounds,
+    taskId: requestId,
+    action: 'issue',
+    requestId,
+    secretName,
+    secretArn: secret.arn,
+    vendor: target.vendor,
+    target: request.target,
+    apiUser: request.apiUser,
+    owner: request.owner,
+    ticket: request.ticket,
+    instructions: vendor.instructions(request, 'provision'),
+  });
 }

@@ -10,13 +10,13 @@ import { asApiVendor, materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { parseInput, TargetName } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
-import type { ProvisionDeps } from './provision.ts';
-import { vendorOf } from './provision.ts';
+import type { WorkflowDeps } from '../workflow-deps.ts';
+import { vendorOf } from '../workflow-deps.ts';
 
 /** Credentials this close to their expiry are reported. */
 export const EXPIRY_WARNING_DAYS = 14;
 
-export interface ReconcileDeps extends ProvisionDeps {
+export interface ReconcileDeps extends WorkflowDeps {
   /** Whether the execution that created a user is still running (then its secret may just not exist yet). */
   readonly executionRunning: (requestId: string) => Promise<boolean>;
 }
@@ -31,7 +31,7 @@ export const TargetDrift = z.object({
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
 
-export async function listTargets(deps: ProvisionDeps): Promise<{ targets: string[] }> {
+export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[] }> {
   return { targets: await deps.store.listTargetNames() };
 }
 
@@ -107,7 +107,7 @@ const DriftResults = z.object({
 });
 
 /** ReportDrift: one event with every target's findings; the total drift for the metric. */
-export async function reportDrift(deps: ProvisionDeps, input: unknown) {
+export async function reportDrift(deps: WorkflowDeps, input: unknown) {
   const { requestId, results } = parseInput(DriftResults, input, 'reconcile results');
   const drifts = results.filter((r): r is TargetDrift => 'checked' in r);
   const unreachable = results.filter((r) => !('checked' in r)).map((r) => r.target);

@@ -1,25 +1,23 @@
-/**
- * The revoke workflow's steps (DESIGN.md section 2): find every credential of an owner by its tags,
- * revoke each at its product (or have an operator do it where the product has no API), prove the
- * old credential dead, then retire its secret. Fail closed: a credential is marked revoked only
- * after its product refused it. A partial failure ends with a per-credential report.
- */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { CredentialStillValidError, FatalError } from '../errors.ts';
+import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
-import { CALLBACK_TASK_FIELDS, openOperatorTask } from '../operator-tasks.ts';
+import {
+  CALLBACK_TASK_FIELDS,
+  openOperatorTask,
+  revocationInstructions,
+  revocationTaskId,
+} from '../operator-tasks.ts';
 import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
-import type { ProvisionDeps } from './provision.ts';
-import { causeMessage, vendorOf } from './provision.ts';
+import { causeMessage } from '../step-error.ts';
+import type { WorkflowDeps } from '../workflow-deps.ts';
+import { vendorOf } from '../workflow-deps.ts';
 
 /** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
 export const MAX_CREDENTIALS_PER_REVOCATION = 500;
-
-const ExecutionName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a Step Functions execution name');
 
 export const RevokeRequest = z
   .object({
@@ -69,7 +67,7 @@ export class RevocationIncompleteError extends FatalError {
 
 /** FindOwnerCredentials: every credential of the owner that is not already revoked or deleted. */
 export async function findOwnerCredentials(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
 ): Promise<{ owner: string; reason: string; requestId: string; credentials: RevocationTarget[] }> {
   const request = parseInput(RevokeRequest, input.request, 'revoke request');
@@ -95,7 +93,7 @@ export async function findOwnerCredentials(
  * revoked. Says whether a person must still act in the product's UI.
  */
 export async function revokeAtProduct(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   input: unknown,
 ): Promise<{ needsOperator: boolean }> {
   const { credential } = parseInput(RevocationItem, input, 'revocation item');
@@ -117,16 +115,10 @@ export async function revokeAtProduct(
   return { needsOperator: operatorAction !== undefined };
 }
 
-/** The task id of one credential's revocation: the execution plus the credential, bounded. */
-export function revocationTaskId(requestId: string, secretName: string): string {
-  const hash = createHash('sha256').update(secretName).digest('hex').slice(0, 10);
-  return `${requestId.slice(0, 69)}-${hash}`;
-}
-
 export const OperatorRevocationInput = z.object({ item: RevocationItem, ...CALLBACK_TASK_FIELDS }).strict();
 
 /** RequestOperatorRevocation (callback task): asks a person to revoke in the product's UI, then to confirm. */
-export async function requestOperatorRevocation(deps: ProvisionDeps, input: unknown) {
+export async function requestOperatorRevocation(deps: WorkflowDeps, input: unknown) {
   const { item, ...bounds } = parseInput(OperatorRevocationInput, input, 'operator revocation input');
   const { credential, owner, requestId } = item;
   const { vendor, target } = await vendorOf(deps, credential.target);
@@ -154,20 +146,8 @@ export async function requestOperatorRevocation(deps: ProvisionDeps, input: unkn
   });
 }
 
-/** What a person does to revoke a credential in a product's UI; the workflow proves it afterwards. */
-export function revocationInstructions(summary: string, operatorAction: string, taskId: string) {
-  return {
-    summary,
-    steps: [
-      operatorAction,
-      `Confirm with provisioner submit --task ${taskId} --done; the workflow then proves the old credential is refused.`,
-    ],
-    expects: 'nothing: confirm with --done',
-  };
-}
-
 /** ProveRevoked: the old credential must now be refused by its product (retried while that propagates). */
-export async function proveRevoked(deps: ProvisionDeps, input: unknown): Promise<void> {
+export async function proveRevoked(deps: WorkflowDeps, input: unknown): Promise<void> {
   const { credential } = parseInput(RevocationItem, input, 'revocation item');
   const { vendor, target } = await vendorOf(deps, credential.target);
   const stored = await deps.store.readCurrent(credential.secretArn);
@@ -183,7 +163,7 @@ export async function proveRevoked(deps: ProvisionDeps, input: unknown): Promise
  * RetireCredential: status `revoked`, brokered token gone, no pending version left, secret scheduled
  * for deletion, `credential.revoked`.
  */
-export async function retireCredential(deps: ProvisionDeps, input: unknown) {
+export async function retireCredential(deps: WorkflowDeps, input: unknown) {
   const { credential, owner, requestId, reason } = parseInput(RevocationItem, input, 'revocation item');
   const description = await deps.store.describe(credential.secretName);
   // A retry after the secret was scheduled for deletion (its answer lost) finds it read-only.
@@ -225,7 +205,7 @@ const RevocationResults = z.object({
 });
 
 /** ReportRevocation: success only when every credential is revoked; otherwise the precise report fails the run. */
-export async function reportRevocation(deps: ProvisionDeps, input: unknown) {
+export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
   const { owner, requestId, results } = parseInput(RevocationResults, input, 'revocation results');
   const failed = results.filter((r) => r.status === 'failed');
   const revoked = results.filter((r) => r.status === 'revoked').map((r) => r.secretName);

@@ -15,16 +15,23 @@ import {
   FatalError,
   ValidationError,
 } from '../errors.ts';
+import { ExecutionName } from '../execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
-import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
+import {
+  CALLBACK_TASK_FIELDS,
+  checkKeyLimit,
+  openOperatorTask,
+  revocationInstructions,
+  revocationTaskId,
+} from '../operator-tasks.ts';
 import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
-import type { ProvisionDeps } from './provision.ts';
-import { causeMessage, keepAccessToken, vendorOf } from './provision.ts';
-import { revocationInstructions, revocationTaskId } from './revoke.ts';
+import { causeMessage, StepError } from '../step-error.ts';
+import type { WorkflowDeps } from '../workflow-deps.ts';
+import { keepAccessToken, vendorOf } from '../workflow-deps.ts';
 
 export const RotateRequest = z
   .object({
@@ -41,7 +48,7 @@ const UserSpec = z
 export const RotationState = z
   .object({
     request: RotateRequest,
-    requestId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+    requestId: ExecutionName,
     secretName: z.string().max(512),
     secretArn: z.string().max(2048),
     /** `api`: twin users; `operator`: a person hands in the new credential. */
@@ -59,7 +66,7 @@ export const RotationState = z
       .strict()
       .optional(),
     retired: z.object({ needsOperator: z.boolean() }).strict().optional(),
-    error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+    error: StepError.optional(),
   })
   .strict();
 export type RotationState = z.output<typeof RotationState>;
@@ -70,7 +77,7 @@ function parseState(input: unknown): RotationState {
 
 /** ValidateRotation: an active credential, no rotation already in flight; twin users or an operator task. */
 export async function validateRotation(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
 ): Promise<RotationState> {
   const request = parseInput(RotateRequest, input.request, 'rotate request');
@@ -117,7 +124,7 @@ export async function validateRotation(
 
 export const RotationTaskInput = z.object({ state: RotationState, ...CALLBACK_TASK_FIELDS }).strict();
 
-async function operatorTaskContext(deps: ProvisionDeps, input: unknown) {
+async function operatorTaskContext(deps: WorkflowDeps, input: unknown) {
   const { state, ...bounds } = parseInput(RotationTaskInput, input, 'rotation task input');
   const { vendor: anyVendor, target } = await vendorOf(deps, state.request.target);
   const description = await deps.store.describe(state.secretArn);
@@ -140,7 +147,7 @@ async function operatorTaskContext(deps: ProvisionDeps, input: unknown) {
  * credential beside the current one and hands it in; `provisioner submit` stores it as AWSPENDING
  * and answers with its version id. The key limit must allow the old and the new key at once.
  */
-export async function requestRotatedCredential(deps: ProvisionDeps, input: unknown) {
+export async function requestRotatedCredential(deps: WorkflowDeps, input: unknown) {
   const { state, vendor, task } = await operatorTaskContext(deps, input);
   await checkKeyLimit(
     deps,
@@ -163,7 +170,7 @@ export async function requestRotatedCredential(deps: ProvisionDeps, input: unkno
  * RequestPreviousRevocation (operator products, after the grace period, a callback task): the
  * previous credential still works, so a person removes it in the product and confirms with --done.
  */
-export async function requestPreviousRevocation(deps: ProvisionDeps, input: unknown) {
+export async function requestPreviousRevocation(deps: WorkflowDeps, input: unknown) {
   const { state, vendor, target, task } = await operatorTaskContext(deps, input);
   const previous = await deps.store.readVersion(state.secretArn, state.currentVersionId);
   const { operatorAction } = await vendor.revoke(materialOf(target.vendor, previous));
@@ -185,7 +192,7 @@ export async function requestPreviousRevocation(deps: ProvisionDeps, input: unkn
  * re-reads the credential's status and stops (its compensation removes what it made) unless it is
  * still active, so nothing is issued for a revoked credential.
  */
-async function assertStillActive(deps: ProvisionDeps, state: RotationState): Promise<void> {
+async function assertStillActive(deps: WorkflowDeps, state: RotationState): Promise<void> {
   const secret = await deps.store.describe(state.secretArn);
   if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
     throw new ConflictError(`${state.secretName} is no longer active (revoked meanwhile): rotation stopped`);
@@ -193,7 +200,7 @@ async function assertStillActive(deps: ProvisionDeps, state: RotationState): Pro
 }
 
 /** EnsureTwinUser: the idle twin exists with the same profile and trusted hosts (create-if-absent, adopt our own). */
-export async function ensureTwinUser(deps: ProvisionDeps, input: unknown) {
+export async function ensureTwinUser(deps: WorkflowDeps, input: unknown) {
   const state = parseState(input);
   const { vendor } = await vendorOf(deps, state.request.target);
   const spec = state.userSpec;
@@ -211,7 +218,7 @@ export async function ensureTwinUser(deps: ProvisionDeps, input: unknown) {
 }
 
 /** IssueTwinKey: a key on the idle twin, stored as AWSPENDING under a token derived from this rotation. */
-export async function issueTwinKey(deps: ProvisionDeps, input: unknown): Promise<{ versionId: string }> {
+export async function issueTwinKey(deps: WorkflowDeps, input: unknown): Promise<{ versionId: string }> {
   const state = parseState(input);
   const { vendor, target } = await vendorOf(deps, state.request.target);
   const token = clientRequestToken(state.requestId, 'issue-twin-key');
@@ -235,7 +242,7 @@ export async function issueTwinKey(deps: ProvisionDeps, input: unknown): Promise
  * VerifyPendingKey: the product accepts the new credential (retried while it propagates). A token
  * broker's verification mints a token, which becomes the one consumers read.
  */
-export async function verifyPendingKey(deps: ProvisionDeps, input: unknown): Promise<void> {
+export async function verifyPendingKey(deps: WorkflowDeps, input: unknown): Promise<void> {
   const state = parseState(input);
   const pending = requirePending(state);
   const { vendor, target } = await vendorOf(deps, state.request.target);
@@ -258,7 +265,7 @@ export async function verifyPendingKey(deps: ProvisionDeps, input: unknown): Pro
 }
 
 /** PromotePendingKey: AWSCURRENT moves to the new key; the old one stays readable as AWSPREVIOUS. */
-export async function promotePendingKey(deps: ProvisionDeps, input: unknown): Promise<void> {
+export async function promotePendingKey(deps: WorkflowDeps, input: unknown): Promise<void> {
   const state = parseState(input);
   await assertStillActive(deps, state);
   await deps.store.promote(state.secretArn, requirePending(state).versionId);
@@ -271,7 +278,7 @@ export async function promotePendingKey(deps: ProvisionDeps, input: unknown): Pr
  * still accepts needs an operator (`needsOperator`).
  */
 export async function retirePreviousKey(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   input: unknown,
 ): Promise<{ needsOperator: boolean }> {
   const state = parseState(input);
@@ -284,7 +291,7 @@ export async function retirePreviousKey(
 }
 
 async function previousRefused(
-  deps: ProvisionDeps,
+  deps: WorkflowDeps,
   state: RotationState,
   { vendor, target }: Awaited<ReturnType<typeof vendorOf>>,
 ): Promise<boolean> {
@@ -299,14 +306,14 @@ function stillValid(state: RotationState): CredentialStillValidError {
 }
 
 /** ProvePreviousRevoked: the product refuses the previous credential now (retried while it forgets it). */
-export async function provePreviousRevoked(deps: ProvisionDeps, input: unknown): Promise<void> {
+export async function provePreviousRevoked(deps: WorkflowDeps, input: unknown): Promise<void> {
   const state = parseState(input);
   if (!(await previousRefused(deps, state, await vendorOf(deps, state.request.target))))
     throw stillValid(state);
 }
 
 /** FinalizeRotation: tags the rotation and announces it (names and version ids only). */
-export async function finalizeRotation(deps: ProvisionDeps, input: unknown) {
+export async function finalizeRotation(deps: WorkflowDeps, input: unknown) {
   const state = parseState(input);
   const pending = requirePending(state);
   const description = await deps.store.describe(state.secretArn);
@@ -339,7 +346,7 @@ export async function finalizeRotation(deps: ProvisionDeps, input: unknown) {
  * created is removed, so the current key is untouched. After promotion the new key is current and
  * works; the old one may still work too, which the failure event reports.
  */
-export async function compensateRotation(deps: ProvisionDeps, input: unknown) {
+export async function compensateRotation(deps: WorkflowDeps, input: unknown) {
   const state = parseState(input);
   const description = await deps.store.describe(state.secretArn);
   const pendingId = state.pending?.versionId ?? clientRequestToken(state.requestId, 'issue-twin-key');
@@ -379,36 +386,4 @@ function requirePending(state: RotationState): { versionId: string } {
   if (!state.pending)
     throw new ValidationError('rotation state has no pending version: IssueTwinKey has not run');
   return state.pending;
-}
-
-/**
- * RefreshAccessToken (the refresh workflow, token-broker products): mints a new bearer token from
- * the stored credential before the last one expires and keeps it for consumers. The product keeps
- * one live token per user, so this is the only place that mints one.
- */
-export async function refreshAccessToken(
-  deps: ProvisionDeps,
-  input: { request: unknown; executionName: unknown },
-): Promise<{ secretName: string; expiresAt: string }> {
-  const request = parseInput(RotateRequest, input.request, 'refresh request');
-  const { vendor, target } = await vendorOf(deps, request.target);
-  if (!vendor.capabilities.tokenBroker) {
-    throw new ValidationError(`${vendor.name} credentials have no brokered access token to refresh`);
-  }
-  const secretName = credentialSecretName(request.target, request.apiUser);
-  const secret = await deps.store.describe(secretName);
-  if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
-    throw new ConflictError(`${secretName} is not an active credential: nothing to refresh`);
-  }
-  const result = await vendor.verify(materialOf(target.vendor, await deps.store.readCurrent(secret.arn)));
-  if (result.outcome !== 'accepted' || !result.accessToken) {
-    throw new FatalError(
-      `${request.target} refuses the credential of ${request.apiUser} (${result.reason ?? result.outcome}): consumers keep the last token until it expires`,
-    );
-  }
-  await keepAccessToken(deps, secretName, result.accessToken, {
-    [TAG.target]: request.target,
-    [TAG.vendor]: target.vendor,
-  });
-  return { secretName, expiresAt: result.accessToken.expiresAt };
 }
