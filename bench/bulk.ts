@@ -1,5 +1,5 @@
 /**
- * Bulk (issue 6): N credentials spread over the five products are rotated, then revoked through
+ * Bulk: N credentials spread over the five products are rotated, then revoked through
  * their owners, with the local Secrets Manager enforcing the account's shared write quota (50 per
  * second, ThrottlingException above it) and every product refusing requests over its concurrency
  * limit (429). Operator tasks are answered as they appear, as a person at the console would.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the figures of issue 6 on the embedded default, printed as a table and written
+ * `npm run bench`: the benchmark figures (docs/benchmark.md) on the embedded default, printed as a table and written
  * to bench-results.json (figure name -> number, plus the run's parameters).
  *
  *   npm run bench -- [--credentials 100] [--cold-starts 20] [--skip-bundles]
@@ -241,7 +241,7 @@ async function main(): Promise<number> {
       }
       figures['bundle.underTarget'] = under;
       figures['bundle.handlers'] = ids.length;
-      // DESIGN.md asks for the SDK "from the runtime or bundled: measure": one handler both ways.
+      // The SDK can come from the runtime or be bundled: one handler is measured both ways.
       const compared = 'verify-credential';
       const withoutSdk =
         (await bundleHandlers([compared], runtimeSdkDir, { sdkFromRuntime: true })).get(compared) ?? '';

@@ -86,7 +86,7 @@ export class ProvisionerFunction extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'nodejs22.x is the runtime the design pins (DESIGN.md section 6); nodejs24.x is adopted deliberately, not by a linter',
+        'nodejs22.x is the runtime this project targets; nodejs24.x is adopted deliberately, not by a linter',
     });
 
     // Tracing.ACTIVE adds xray:PutTraceSegments / PutTelemetryRecords, which support no resource scoping.
@@ -133,7 +133,7 @@ export class ProvisionerFunction extends Construct {
 
   /**
    * secretsmanager:ListSecrets, which supports no resource scoping: it returns names and tags (never
-   * values) so a revocation can find an owner's credentials by tag (DESIGN.md section 3).
+   * values) so a revocation can find an owner's credentials by tag (docs/architecture.md, data model).
    */
   grantListSecrets(): void {
     this.allow(['secretsmanager:ListSecrets'], ['*']);

@@ -1,6 +1,6 @@
 /**
  * The state machine definitions of the CDK app, synthesized in-process with asset bundling skipped
- * (DESIGN.md section 5): the same definitions that deploy are the ones that run locally. Function ARNs
+ * (docs/embedded-default.md): the same definitions that deploy are the ones that run locally. Function ARNs
  * become local ARNs named after each function's handler module (`provisioner:handler` Metadata).
  */
 import { rmSync } from 'node:fs';

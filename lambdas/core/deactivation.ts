@@ -1,5 +1,5 @@
 /**
- * Deactivation events that revoke an owner's credentials (DESIGN.md section 2): the documented
+ * Deactivation events that revoke an owner's credentials (docs/architecture.md): the documented
  * `provisioner.directory` "User Deactivated" event, and an identity provider's deactivation as its
  * EventBridge partner source delivers it (Okta's `user.lifecycle.deactivate`). Each becomes one
  * revoke execution named from the event, so a delivery repeated starts nothing new.

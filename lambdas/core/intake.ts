@@ -1,5 +1,5 @@
 /**
- * Ticketing intake (issue 5): signed webhooks from the ticketing system become workflow executions.
+ * Ticketing intake: signed webhooks from the ticketing system become workflow executions.
  * The signature is HMAC-SHA256 over `<timestamp>.<body>` with a shared secret from Secrets Manager,
  * sent as `X-Provisioner-Signature: t=<unix seconds>,v1=<hex>`; a timestamp outside the replay
  * window, a bad signature, an oversized body, an unknown ticket type or invalid fields are refused

@@ -1,5 +1,5 @@
 /**
- * Operator tasks (DESIGN.md section 1): where a product issues credentials only in its own UI, the
+ * Operator tasks (wire facts: README.md beside this file): where a product issues credentials only in its own UI, the
  * workflow pauses on a Step Functions callback, tells a person what to do through a
  * `credential.action-required` event, and an operator answers with `provisioner submit`: the
  * downloaded credential goes straight into Secrets Manager and only its ARN and version id go back

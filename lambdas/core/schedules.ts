@@ -1,5 +1,5 @@
 /**
- * One schedule per credential (issue 5): created when a credential becomes active, deleted when it
+ * One schedule per credential: created when a credential becomes active, deleted when it
  * is revoked. Twin-user products rotate on it; token-broker products refresh their access token;
  * a credential the product expires (tokens with an expiry) rotates once, before its expiry.
  */

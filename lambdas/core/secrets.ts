@@ -1,5 +1,5 @@
 /**
- * The credential store: Secrets Manager is the inventory (DESIGN.md section 3).
+ * The credential store: Secrets Manager is the inventory (docs/architecture.md, data model).
  * One secret per credential, `provisioner/<target>/<api-user>`; targets under
  * `provisioner/targets/<name>`. Only this module knows secret names, tags and stages.
  */
@@ -133,7 +133,7 @@ function stagesOf(versions: Record<string, string[]> | undefined, label: string)
 export class CredentialStore {
   constructor(
     private readonly client: SecretsManagerClient,
-    /** Customer managed KMS key for new secrets (DESIGN.md section 3); the account default when absent. */
+    /** Customer managed KMS key for new secrets (docs/architecture.md, data model); the account default when absent. */
     private readonly kmsKeyId?: string,
   ) {}
 
@@ -467,7 +467,7 @@ export class CredentialStore {
     return found.filter((s) => s.tags[TAG.target] === target && !s.tags[TAG.kind] && !s.deletedDate);
   }
 
-  /** Credentials of one owner, found by tag (DESIGN.md section 3). */
+  /** Credentials of one owner, found by tag (docs/architecture.md, data model). */
   async listByOwner(owner: string): Promise<SecretDescription[]> {
     const found = await this.list([
       { Key: 'tag-key', Values: [TAG.owner] },

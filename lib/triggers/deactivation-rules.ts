@@ -15,7 +15,7 @@ export interface DeactivationRulesProps {
 }
 
 /**
- * Deactivation events -> one revoke execution each (DESIGN.md section 2). A small function names the
+ * Deactivation events -> one revoke execution each (docs/architecture.md). A small function names the
  * execution from the event (EventBridge's Step Functions target cannot), so a repeated delivery
  * starts nothing new.
  */

@@ -11,7 +11,7 @@ export interface ProvisionWorkflowProps extends WorkflowProps {
 }
 
 /**
- * Provision (DESIGN.md section 2): validate -> access profile -> API user -> key into Secrets Manager
+ * Provision (docs/architecture.md): validate -> access profile -> API user -> key into Secrets Manager
  * -> verify -> finalize; any failure after validation compensates, then fails with the original error.
  * Products that issue credentials only in their UI take the operator branch instead of the three
  * API steps: a callback task an operator answers with `provisioner submit`.

@@ -13,7 +13,7 @@ export interface ReconcileWorkflowProps extends WorkflowProps {
 }
 
 /**
- * Reconcile (issue 5), daily: every target compared with Secrets Manager, two targets at a time;
+ * Reconcile, daily: every target compared with Secrets Manager, two targets at a time;
  * one drift report (event and DriftFound metric); an alarm when drift needs a person.
  */
 export class ReconcileWorkflow extends Workflow {

@@ -15,7 +15,7 @@ export interface RevokeWorkflowProps extends WorkflowProps {
 }
 
 /**
- * Revoke (DESIGN.md section 2): find every credential of the owner by its tags, then for each,
+ * Revoke (docs/architecture.md): find every credential of the owner by its tags, then for each,
  * with bounded concurrency: revoke at the product (an operator task where the product has no API),
  * prove the old credential is refused, retire its secret. A credential that fails is reported,
  * never skipped silently: the execution then fails with the per-credential report, and an alarm

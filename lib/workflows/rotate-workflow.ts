@@ -11,7 +11,7 @@ export interface RotateWorkflowProps extends WorkflowProps {
 }
 
 /**
- * Rotate (DESIGN.md section 2): a new credential -> AWSPENDING -> verify -> AWSCURRENT -> grace
+ * Rotate (docs/architecture.md): a new credential -> AWSPENDING -> verify -> AWSCURRENT -> grace
  * period -> the old one retired and proven refused. Twin-user products get the new key on the idle
  * twin; operator products get it from a person (a callback task), who later removes the old one if
  * the product still accepts it. Any failure compensates: before promotion the current credential is

@@ -1,6 +1,5 @@
 /**
- * The one conformance suite every product adapter passes against its simulator (DESIGN.md
- * section 4): key material returned once, verify telling accepted from rejected, revoke twice
+ * The one conformance suite every product adapter passes against its simulator: key material returned once, verify telling accepted from rejected, revoke twice
  * harmless, each documented limit and refusal a typed error, faults retryable, no material in
  * errors. Products whose API creates users also prove idempotent create-if-absent and adoption;
  * products whose UI issues credentials prove that their credential file is parsed strictly.

@@ -1,5 +1,5 @@
 /**
- * The provision workflow's steps (DESIGN.md section 2), one function per Task state.
+ * The provision workflow's steps (docs/architecture.md), one function per Task state.
  * Each receives the workflow state, does its work idempotently and returns only names,
  * ARNs and version ids. Key material exists only inside `issueKeyAndStore` and `verifyCredential`.
  */

@@ -1,5 +1,5 @@
 /**
- * Reconciliation (issue 5): compares Secrets Manager with each target. It finds API users this
+ * Reconciliation: compares Secrets Manager with each target. It finds API users this
  * system created that no credential accounts for (orphans), credentials their product no longer
  * accepts (broken), and credentials near their expiry; it repairs only what is safe: an orphan whose
  * creating execution is over is removed (its key is in no secret, so nobody can be using it).

@@ -1,5 +1,5 @@
 /**
- * AutoRABIT ARM adapter (DESIGN.md section 1). Tokens are created, revoked and re-approved only in
+ * AutoRABIT ARM adapter (wire facts: README.md beside this file). Tokens are created, revoked and re-approved only in
  * the UI (operator tasks), carry an expiry, and die with their user. There is no public API
  * reference, so the authenticated read that proves a token is configured per target; success is
  * judged from the status string in the body, as public clients do, not from the HTTP status alone.

@@ -1,5 +1,5 @@
 /**
- * FortiCNAPP (Lacework) API v2 adapter (DESIGN.md section 1). API keys are created only in the
+ * FortiCNAPP (Lacework) API v2 adapter (wire facts: README.md beside this file). API keys are created only in the
  * console (an operator task, at most 20 per user); this system verifies a key and brokers bearer
  * tokens with `POST /api/v2/access/tokens` (`X-LW-UAKS: <secret>`). The HTTP status is trusted over
  * the body: errors come as `{ok:false, message}`, with capitalised keys, or as plain text.

@@ -1,5 +1,5 @@
 /**
- * A FortiCNAPP (Lacework) API v2 simulator on loopback HTTPS, modelling DESIGN.md section 1 and
+ * A FortiCNAPP (Lacework) API v2 simulator on loopback HTTPS, modelling the vendor facts in README.md beside this file and
  * the vendor document: `POST /api/v2/access/tokens` with `X-LW-UAKS` answers 201 `{token,
  * expiresAt}`; errors in the API's three styles; at most 20 keys per user; a key whose user was
  * relegated from the admin role can no longer mint tokens (403 here). The `console` is the UI an

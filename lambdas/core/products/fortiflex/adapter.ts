@@ -1,5 +1,5 @@
 /**
- * FortiFlex (FortiCloud IAM) adapter (DESIGN.md section 1, "FortiFlex / FortiCloud"). The IAM API
+ * FortiFlex (FortiCloud IAM) adapter (wire facts: README.md beside this file). The IAM API
  * user and its password exist only in the portal (an operator task); this system is the token
  * broker: it exchanges username + password for a bearer token (OAuth password grant, JSON body)
  * and keeps it for consumers. One token is active per API user, so nothing else may mint one.

@@ -1,5 +1,5 @@
 /**
- * A FortiCloud (FortiFlex) simulator on loopback HTTPS, modelling DESIGN.md section 1 and the
+ * A FortiCloud (FortiFlex) simulator on loopback HTTPS, modelling the vendor facts in README.md beside this file and the
  * vendor document: the OAuth password grant takes a JSON body only and answers Fortinet's own
  * status / message beside the OAuth fields; one token is active per API user (a new one replaces
  * it); tokens expire; revoke answers 200 even when it deleted nothing. The `console` is the IAM

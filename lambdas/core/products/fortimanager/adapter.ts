@@ -1,5 +1,5 @@
 /**
- * FortiManager (>= 7.2.2) adapter (DESIGN.md section 1, "FortiManager JSON-RPC"): the API admin
+ * FortiManager (>= 7.2.2) adapter (wire facts: README.md beside this file): the API admin
  * is managed over JSON-RPC with the admin token as Bearer; its key exists only on the CLI, so it
  * is generated over SSH (`execute api-user generate-key <user>`) with the host key pinned.
  * The status is in `result[0].status.code`; HTTP is 200 either way.
@@ -30,7 +30,7 @@ import type { FortiManagerTarget } from './target.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
-/** FortiManager JSON-RPC status codes (DESIGN.md section 1). */
+/** FortiManager JSON-RPC status codes (wire facts: README.md beside this file). */
 export const FMG_STATUS = {
   ok: 0,
   exists: -2,

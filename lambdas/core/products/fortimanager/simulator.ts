@@ -1,6 +1,6 @@
 /**
  * A FortiManager (>= 7.2.2) simulator: JSON-RPC over loopback HTTPS and an SSH CLI, honest to
- * DESIGN.md section 1: status codes in `result[0].status.code` with HTTP 200, Bearer tokens,
+ * Vendor facts (README.md beside this file): status codes in `result[0].status.code` with HTTP 200, Bearer tokens,
  * API users usable only from their trusted hosts, `execute api-user generate-key <user>` on the
  * CLI printing a new key once and replacing the old one.
  */

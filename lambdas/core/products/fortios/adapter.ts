@@ -1,5 +1,5 @@
 /**
- * FortiOS 7.x REST adapter (DESIGN.md section 1, "FortiOS REST"). Always the admin token in the
+ * FortiOS 7.x REST adapter (wire facts: README.md beside this file). Always the admin token in the
  * Authorization header (never in a URL; 7.4.5+ answers a URL token with 401); errors read from
  * the body as well as the HTTP status line, mapped in one place.
  */

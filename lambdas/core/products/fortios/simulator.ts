@@ -1,6 +1,6 @@
 /**
  * A FortiOS 7.x REST simulator on loopback HTTPS, an honest model of the vendor document and
- * DESIGN.md section 1: admin token required, tokens only in the Authorization header, API keys
+ * Vendor facts (README.md beside this file): admin token required, tokens only in the Authorization header, API keys
  * usable only from the user's trusted hosts, `generate-key` replaces the old key and shows the new
  * one once, FortiOS's error envelopes (HTTP 500 with -5 for a duplicate, HTML 401). It can inject
  * faults: latency, 429, 5xx, and a change committed whose answer is lost.
