@@ -13,7 +13,7 @@ export const SERVICE_NAME = 'credential-provisioner';
 export const KMS_KEY_ALIAS = `alias/${SERVICE_NAME}`;
 
 /** The Scheduler group holding every credential's rotation or refresh schedule. */
-export const ROTATION_SCHEDULE_GROUP = SERVICE_NAME;
+export const ROTATION_SCHEDULE_GROUP = 'credential-provisioner';
 
 export const DEFAULT_ROTATION_RATE = 'rate(30 days)';
 /** Brokered bearer tokens live an hour: a refresh every 45 minutes keeps one valid at all times. */
