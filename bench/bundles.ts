@@ -56,6 +56,30 @@ export async function bundleModules(
   return new Map(Object.keys(entries).map((name) => [name, join(outDir, name, 'index.mjs')]));
 }
 
+/**
+ * The source files the handlers' bundles hold that only the embedded default needs (simulators,
+ * their registrations, local/, bench/, tests): a product's simulator sits beside its adapter, and
+ * esbuild must leave it out of every bundle because no handler imports it.
+ */
+export async function localSourcesInBundles(ids: readonly string[]): Promise<string[]> {
+  const { metafile } = await build({
+    entryPoints: ids.map((id) => `lambdas/handlers/${id}.ts`),
+    outdir: 'unused',
+    write: false,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: HANDLER_BUNDLING.target,
+    mainFields: [...HANDLER_BUNDLING.mainFields],
+    external: [...HANDLER_BUNDLING.externalModules, ...HANDLER_BUNDLING.externalPatterns],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return Object.keys(metafile.inputs).filter((source) =>
+    /(^|\/)(local|bench|test)\/|\/simulat(or|ed)\.ts$|\.test\.ts$/.test(source),
+  );
+}
+
 /** Bundles handlers by id (`lambdas/handlers/<id>.ts`). */
 export function bundleHandlers(
   ids: readonly string[],

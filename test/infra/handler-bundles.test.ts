@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleHandlers, bundleModules } from '../../bench/bundles.ts';
+import { bundleHandlers, bundleModules, handlerIds, localSourcesInBundles } from '../../bench/bundles.ts';
 
 const run = promisify(execFile);
 let outDir: string;
@@ -42,6 +42,13 @@ describe('handler bundles', () => {
     },
     60_000,
   );
+
+  it('holds no simulator, local, bench or test source, though simulators sit beside their adapters', async () => {
+    // Act
+    const found = await localSourcesInBundles(await handlerIds());
+    // Assess
+    expect(found).toEqual([]);
+  }, 60_000);
 
   it('loads ssh2 from a bundle when FortiManager key issuing first speaks SSH', async () => {
     // Prepare: ssh2 is imported on first use; the adapter's connection error proves it loaded and ran.
