@@ -1,13 +1,49 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Test tiers, one vitest project each (`npm run test:<tier>`; `npm test` runs them all):
+ * - unit: pure functions, handlers over mocked SDK clients, the local endpoints alone; no local environment.
+ * - conformance: each product adapter against its loopback HTTPS simulator (test/conformance now,
+ *   lambdas/core/products/<product>/conformance.test.ts once the adapters move there).
+ * - workflow: the workflows on the whole local environment, hostile input and vendor answers included.
+ * - infra: the CDK stack, cdk-nag and the handler bundles.
+ * - reliability: the fault matrices and the bulk run.
+ */
+const CONFORMANCE = ['test/conformance/**/*.test.ts', 'lambdas/**/conformance.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Workflow and infra suites synthesize the CDK app and start loopback servers; two forks fit 2 cores.
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'lambdas/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...CONFORMANCE],
+        },
+      },
+      { extends: true, test: { name: 'conformance', include: CONFORMANCE } },
+      {
+        extends: true,
+        test: { name: 'workflow', include: ['test/workflow/**/*.test.ts', 'test/hostile/**/*.test.ts'] },
+      },
+      { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'] } },
+      { extends: true, test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'] } },
+    ],
+    // `npm run test:coverage` (needs @vitest/coverage-v8): lambdas/core as the unit and conformance tiers reach it.
+    coverage: {
+      provider: 'v8',
+      include: ['lambdas/core/**/*.ts'],
+      exclude: ['lambdas/**/*.test.ts'],
+      reporter: ['text-summary', 'text', 'html'],
+      reportsDirectory: 'coverage',
+      thresholds: { statements: 80, branches: 70, functions: 80, lines: 80 },
+    },
   },
 });
