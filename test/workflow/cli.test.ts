@@ -5,16 +5,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { list, revoke, rotate, start, status, targetAdd } from '#cli/commands.ts';
 import { MAX_REQUEST_BYTES } from '#core/requests.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment();
 let dir: string;
 const printed: string[] = [];
 const io = { out: (line: string) => printed.push(line), stdin: async () => '' };
@@ -45,14 +43,7 @@ describe('provisioner CLI (local runtime)', () => {
   const machine = async () => env.provisionStateMachineArn;
 
   beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
     dir = await mkdtemp(join(tmpdir(), 'provisioner-cli-'));
-  });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
   });
 
   it('target add registers a pinned target from a token file and never prints the token', async () => {
