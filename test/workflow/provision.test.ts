@@ -164,8 +164,9 @@ describe('provision workflow (FortiOS, local runtime)', () => {
   });
 
   it('the same request under another execution name is refused while its credential is active', async () => {
-    // Prepare
-    const request = requestFor('twice');
+    // Prepare: the request's credential is active, provisioned under the request's own execution name.
+    const request = requestFor('conflicting');
+    await provision(request);
     // Act
     const execution = await provision(request, 'provision-other-name');
     // Assess
@@ -237,7 +238,8 @@ describe('provision workflow (FortiOS, local runtime)', () => {
   );
 
   it('leaks no issued key into histories, outputs, events or logs', async () => {
-    // Prepare
+    // Prepare: at least one provision ran, whether or not the tests before this one did.
+    await provision(requestFor('leak-scan'));
     const material = collectIssuedMaterial(env);
     expect(material.length).toBeGreaterThan(0);
     const histories = env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h));
