@@ -8,6 +8,7 @@ import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { list, revoke, rotate, start, status, targetAdd } from '#cli/commands.ts';
 import { MAX_REQUEST_BYTES } from '#core/requests.ts';
+import { credentialSecretName } from '#core/secrets.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
@@ -41,6 +42,23 @@ async function executionCount(): Promise<number> {
 
 describe('provisioner CLI (local runtime)', () => {
   const machine = async () => env.provisionStateMachineArn;
+
+  /** Prepare: the CLI's target, unless `target add` registered it already. */
+  async function targetRegistered(): Promise<void> {
+    const known = await env.store.loadTarget('fgt-cli').then(
+      () => true,
+      () => false,
+    );
+    if (!known) await env.registerFortiOsTarget('fgt-cli');
+  }
+
+  /** Prepare: cli-bot's credential, unless `start --wait` provisioned it already. */
+  async function provisioned(): Promise<void> {
+    await targetRegistered();
+    if (await env.store.describe(credentialSecretName('fgt-cli', 'cli-bot'))) return;
+    const input = await file('request.json', JSON.stringify(request));
+    await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
+  }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'provisioner-cli-'));
@@ -100,6 +118,7 @@ describe('provisioner CLI (local runtime)', () => {
 
   it('start --wait provisions; the same request again reports the existing execution', async () => {
     // Prepare
+    await targetRegistered();
     const input = await file('request.json', JSON.stringify(request));
     // Act
     const first = await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
@@ -153,6 +172,8 @@ describe('provisioner CLI (local runtime)', () => {
   });
 
   it('list shows the owner’s credentials only, without material', async () => {
+    // Prepare
+    await provisioned();
     // Act
     const code = await list(env.store, 'bob@example.com', io);
     const other = await list(env.store, 'bob', io);
@@ -164,6 +185,8 @@ describe('provisioner CLI (local runtime)', () => {
   });
 
   it('rotate --wait moves AWSCURRENT to the twin; bad names are refused before anything starts', async () => {
+    // Prepare
+    await provisioned();
     // Act
     const code = await rotate(
       env.sfnClient,
@@ -187,6 +210,7 @@ describe('provisioner CLI (local runtime)', () => {
 
   it('revoke --owner --wait revokes the owner’s credentials; a repeat the same day reports the execution', async () => {
     // Prepare
+    await provisioned();
     const revokeMachine = async () => env.revokeStateMachineArn;
     const day = new Date('2026-11-25T10:00:00Z');
     // Act
@@ -210,6 +234,7 @@ describe('provisioner CLI (local runtime)', () => {
 
   it('status of an execution by ARN, and no issued key or token anywhere in the CLI output', async () => {
     // Prepare
+    await provisioned();
     const arn = printed.find((l) => l.startsWith('execution '))?.slice('execution '.length) ?? '';
     // Act
     const code = await status(env.sfnClient, arn, io);

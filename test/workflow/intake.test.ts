@@ -106,6 +106,16 @@ describe('ticketing intake (function URL, local runtime)', () => {
   });
 
   it('an offboarding ticket revokes the owner’s credentials', async () => {
+    // Prepare: kim holds the credential the first test provisioned (redelivered, it starts nothing new).
+    const provisioned = await post(
+      JSON.stringify({
+        type: 'access-request',
+        ticket: 'REQ-100',
+        approved: true,
+        request: accessRequest('REQ-100', 'ticket-bot'),
+      }),
+    );
+    await executionEnd(env, String(provisioned.body.executionArn));
     // Act
     const answer = await post(
       JSON.stringify({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' }),
