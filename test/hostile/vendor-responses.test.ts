@@ -4,15 +4,23 @@
  * object. Every answer ends in a typed error or a refusal (never `accepted`, never a TypeError),
  * no error carries the credential or an admin token, and the credential still works afterwards.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ProvisionerError } from '#core/errors.ts';
 import { asApiVendor, asOperatorVendor, vendorFor } from '#core/products/index.ts';
 import type { CredentialMaterial } from '#core/products/material.ts';
 import type { Vendor } from '#core/products/vendor.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { HOSTILE_KINDS, type HostileKind } from '#local/simulator-kit.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
+const { env } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
+  },
+});
 const products: Record<string, { vendor: Vendor; material: CredentialMaterial; secrets: string[] }> = {};
 
 async function vendorOf(target: string): Promise<Vendor> {
@@ -57,12 +65,6 @@ async function outcomeOf(run: () => Promise<unknown>, secrets: string[]) {
 
 describe('hostile vendor responses', () => {
   beforeAll(async () => {
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt');
-    await env.registerTarget('fortimanager', 'fmg');
-    await env.registerTarget('fortiflex', 'flex');
-    await env.registerTarget('forticnapp', 'cnapp');
-    await env.registerTarget('autorabit', 'arm');
     products.fgt = await apiProduct('fgt', env.fortios.adminToken);
     products.fmg = await apiProduct('fmg', env.fortimanager.adminToken);
     const flexUser = env.fortiflex.console.createApiUser();
@@ -96,10 +98,6 @@ describe('hostile vendor responses', () => {
       material: armMaterial,
       secrets: [String((armMaterial as { token: string }).token)],
     };
-  });
-
-  afterAll(async () => {
-    await env?.close();
   });
 
   const cases = ['fgt', 'fmg', 'flex', 'cnapp', 'arm'].flatMap((target) =>

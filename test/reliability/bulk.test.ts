@@ -3,26 +3,13 @@
  * over all five products rotate and are revoked through their owners under the Secrets Manager
  * write quota and the products' concurrency limits, with operator tasks answered as they appear.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { describe, expect, it } from 'vitest';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { PRODUCT_CONCURRENCY_LIMIT, runBulk } from '../../bench/bulk.ts';
 import { registerBenchTargets } from '../../bench/operations.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
-
-beforeAll(async () => {
-  logs = captureLambdaLogs();
-  env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-  await registerBenchTargets(env);
-});
-
-afterAll(async () => {
-  logs.stop();
-  await env.close();
-});
+const { env, logs } = useLocalEnvironment({ targets: registerBenchTargets });
 
 describe('bulk rotation and revocation under the quotas', () => {
   it('rotates and revokes every credential, never over a product’s limit, leaking nothing', async () => {

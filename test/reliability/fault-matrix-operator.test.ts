@@ -10,16 +10,16 @@
  * - a revoked credential is refused by its product;
  * - during a rotation a consumer reading AWSCURRENT is never refused (faults outside the product).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
+import { playOperator } from '#local/operator.ts';
+import { executionEnd } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import {
   armFault,
   disarmFaults,
@@ -32,8 +32,14 @@ import {
 } from './fault-matrix.ts';
 
 const TARGET = 'cnapp';
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  variables: { PROVISIONER_VENDOR_TIMEOUT_MS: VENDOR_TIMEOUT_MS },
+  // A task left unanswered fails its case as States.Timeout instead of stalling the run.
+  callbackTimeoutOverrideMs: 60_000,
+  targets: async (env) => {
+    await env.registerTarget('forticnapp', TARGET);
+  },
+});
 const outputs: string[] = [];
 const summary = { ran: 0, passed: 0 };
 
@@ -62,7 +68,7 @@ async function run(workflow: Workflow, apiUser: string) {
     ticket: `FMO-${apiUser}`,
     serviceUser: serviceUserOf(apiUser),
   });
-  const described = await answerTasksUntilDone(env, executionArn, (task) =>
+  const described = await executionEnd(env, executionArn, (task) =>
     operatorAnswers(task, serviceUserOf(apiUser)),
   );
   outputs.push(JSON.stringify(described));
@@ -147,19 +153,7 @@ async function runCase(workflow: Workflow, handlerId: string, fault: Fault): Pro
 }
 
 describe('fault matrix (FortiCNAPP, an operator product, local runtime)', () => {
-  beforeAll(async () => {
-    logs = captureLambdaLogs();
-    process.env.PROVISIONER_VENDOR_TIMEOUT_MS = VENDOR_TIMEOUT_MS;
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    // A task left unanswered fails its case as States.Timeout instead of stalling the run.
-    env.stepFunctions.service.callbackTimeoutOverrideMs = 60_000;
-    await env.registerTarget('forticnapp', TARGET);
-  });
-
-  afterAll(async () => {
-    delete process.env.PROVISIONER_VENDOR_TIMEOUT_MS;
-    logs?.stop();
-    await env?.close();
+  afterAll(() => {
     process.stdout.write(
       `fault matrix (FortiCNAPP): ${summary.ran} cases ran, ${summary.passed} passed, each armed at its state\n`,
     );

@@ -10,14 +10,14 @@
  * - during a rotation a consumer reading AWSCURRENT is never refused (faults outside the product).
  * Every fault is transient, so every run must also succeed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { asApiVendor, vendorFor } from '#core/products/index.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { executionEnd } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import {
   armFault,
   disarmFaults,
@@ -31,8 +31,12 @@ import {
 } from './fault-matrix.ts';
 
 const TASKS = workflowTasks();
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  variables: { PROVISIONER_VENDOR_TIMEOUT_MS: VENDOR_TIMEOUT_MS },
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+  },
+});
 const outputs: string[] = [];
 const summary = { ran: 0, passed: 0, armed: 0 };
 
@@ -49,7 +53,7 @@ function request(apiUser: string) {
 
 async function run(workflow: Workflow, apiUser: string) {
   const executionArn = await startWorkflow(env, workflow, request(apiUser));
-  const described = await env.stepFunctions.service.waitForExecution(executionArn);
+  const described = await executionEnd(env, executionArn);
   outputs.push(JSON.stringify(described));
   return described;
 }
@@ -87,17 +91,7 @@ async function assertInvariants(apiUser: string, revokedKey?: string): Promise<v
 }
 
 describe('fault matrix (FortiOS, local runtime)', () => {
-  beforeAll(async () => {
-    logs = captureLambdaLogs();
-    process.env.PROVISIONER_VENDOR_TIMEOUT_MS = VENDOR_TIMEOUT_MS;
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt');
-  });
-
-  afterAll(async () => {
-    delete process.env.PROVISIONER_VENDOR_TIMEOUT_MS;
-    logs?.stop();
-    await env?.close();
+  afterAll(() => {
     process.stdout.write(
       `fault matrix: ${summary.ran} cases ran, ${summary.passed} passed; ${summary.armed} armed at their state, the rest at steps a FortiOS credential never reaches (operator tasks, compensation)\n`,
     );

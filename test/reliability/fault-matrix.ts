@@ -2,11 +2,11 @@
  * What the fault matrices share (issue 6): the faults, every Task state of each workflow as the
  * synthesized definitions name them, and how a fault is armed as a state's Lambda starts.
  */
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '#core/execution-names.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import type { FaultInjector } from '#local/simulator-kit.ts';
 import { handlerIdFromFunctionArn, synthesizeWorkflows } from '#local/synth.ts';
+import { startExecution } from '#test/support/executions.ts';
 
 export const FAULTS = [
   'vendor timeout',
@@ -111,8 +111,5 @@ export async function startWorkflow(
     rotate: env.rotateStateMachineArn,
     revoke: env.revokeStateMachineArn,
   }[workflow];
-  const execution = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  return execution.executionArn ?? '';
+  return startExecution(env, stateMachineArn, input, name);
 }

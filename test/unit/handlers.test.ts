@@ -11,12 +11,12 @@ import {
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { TAG } from '#core/names.ts';
 import type { Vendor } from '#core/products/vendor.ts';
 import { clientRequestToken } from '#core/secrets.ts';
+import { lambdaContext } from '#test/support/lambda-context.ts';
 import { failure } from '../failure.ts';
 
 // Unit tests: the SDK clients and the vendor adapter are mocks; the workflow suites run the real ones.
@@ -50,11 +50,7 @@ Object.assign(process.env, {
   ROTATE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:rotate',
   ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
 });
-const context = {
-  functionName: 'test',
-  awsRequestId: 'req-1',
-  getRemainingTimeInMillis: () => 30_000,
-} as Context;
+const context = lambdaContext;
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:provisioner/fgt-lab/bot-AbCdEf';
 const KEY = 'Zq9xKEY0000material0000xyz1234';
 const request = {

@@ -4,14 +4,17 @@
  * malformed tickets start nothing; a redelivered one answers with the execution it started.
  */
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BYTES, signWebhook } from '#core/intake.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { executionEnd } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+  },
+});
 const answers: string[] = [];
 
 const accessRequest = (ticket: string, apiUser: string) => ({
@@ -48,17 +51,6 @@ async function executions(): Promise<number> {
 }
 
 describe('ticketing intake (function URL, local runtime)', () => {
-  beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt');
-  });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
-  });
-
   it('a signed, approved access request provisions; its redelivery starts nothing new', async () => {
     // Prepare
     const body = JSON.stringify({
@@ -69,7 +61,7 @@ describe('ticketing intake (function URL, local runtime)', () => {
     });
     // Act
     const [first, concurrent] = await Promise.all([post(body), post(body)]);
-    const done = await env.stepFunctions.service.waitForExecution(String(first?.body.executionArn));
+    const done = await executionEnd(env, String(first?.body.executionArn));
     const later = await post(body);
     // Assess: Step Functions answers a repeated start of a running execution as a success.
     expect(first?.status).toBe(202);
@@ -107,18 +99,28 @@ describe('ticketing intake (function URL, local runtime)', () => {
   ])('a %s-shaped approved request provisions', async (_, payload) => {
     // Act
     const answer = await post(JSON.stringify(payload));
-    const done = await env.stepFunctions.service.waitForExecution(String(answer.body.executionArn));
+    const done = await executionEnd(env, String(answer.body.executionArn));
     // Assess
     expect(answer.status).toBe(202);
     expect(done.status).toBe('SUCCEEDED');
   });
 
   it('an offboarding ticket revokes the owner’s credentials', async () => {
+    // Prepare: kim holds the credential the first test provisioned (redelivered, it starts nothing new).
+    const provisioned = await post(
+      JSON.stringify({
+        type: 'access-request',
+        ticket: 'REQ-100',
+        approved: true,
+        request: accessRequest('REQ-100', 'ticket-bot'),
+      }),
+    );
+    await executionEnd(env, String(provisioned.body.executionArn));
     // Act
     const answer = await post(
       JSON.stringify({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' }),
     );
-    const done = await env.stepFunctions.service.waitForExecution(String(answer.body.executionArn));
+    const done = await executionEnd(env, String(answer.body.executionArn));
     // Assess
     expect(answer.body.workflow).toBe('revoke');
     expect(done.status).toBe('SUCCEEDED');

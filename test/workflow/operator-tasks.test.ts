@@ -5,8 +5,7 @@
  * that completes, one that expires, one refused, a bad file, the key limit and a broken key.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tasks } from '#cli/commands.ts';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
@@ -20,14 +19,19 @@ import {
 import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { obtainInProductUi, submitAsOperator, waitForActionRequired } from '#local/operator.ts';
+import { executionEnd, startExecution } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
+  },
+});
 const printed: string[] = [];
 const io = { out: (line: string) => printed.push(line) };
 
@@ -41,19 +45,12 @@ function requestFor(
 
 async function start(input: Record<string, unknown>) {
   const name = executionNameFor('provision', String(input.ticket), input);
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({
-      stateMachineArn: env.provisionStateMachineArn,
-      name,
-      input: JSON.stringify(input),
-    }),
-  );
-  return { name, executionArn: started.executionArn ?? '' };
+  const executionArn = await startExecution(env, env.provisionStateMachineArn, input, name);
+  return { name, executionArn };
 }
 
 async function finished(executionArn: string) {
-  await env.stepFunctions.service.waitForExecution(executionArn);
-  const described = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+  const described = await executionEnd(env, executionArn);
   printed.push(JSON.stringify(described));
   return described;
 }
@@ -71,23 +68,6 @@ async function secretValue(name: string): Promise<Record<string, string>> {
 }
 
 describe('operator tasks (local runtime)', () => {
-  beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortiflex', 'flex');
-    await env.registerTarget('forticnapp', 'cnapp');
-    await env.registerTarget('autorabit', 'arm');
-  });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
-  });
-
-  beforeEach(() => {
-    env.stepFunctions.service.callbackTimeoutOverrideMs = undefined;
-  });
-
   it.each([
     ['flex', 'flex-api', {}],
     ['cnapp', 'cnapp-ci', { serviceUser: 'svc-ci@example.com' }],
@@ -140,7 +120,7 @@ describe('operator tasks (local runtime)', () => {
     const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName))) as {
       executionArn: string;
     };
-    const done = await env.stepFunctions.service.waitForExecution(started.executionArn);
+    const done = await executionEnd(env, started.executionArn);
     const after = await secretValue(accessTokenSecretName(secretName));
     // Assess
     expect(schedule).toMatchObject({

@@ -4,22 +4,22 @@
  * all reached through the real AWS SDK clients over HTTP.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName } from '#core/names.ts';
 import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { runExecution } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt-lab');
+    await env.registerTarget('fortimanager', 'fmg-lab');
+  },
+});
 const outputs: string[] = [];
 let badRequests = 0;
 
@@ -37,16 +37,7 @@ function requestFor(apiUser: string, overrides: Record<string, unknown> = {}) {
 }
 
 async function provision(input: unknown, name = executionNameFor('provision', 'test', input)) {
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({
-      stateMachineArn: env.provisionStateMachineArn,
-      name,
-      input: typeof input === 'string' ? input : JSON.stringify(input),
-    }),
-  );
-  const arn = started.executionArn ?? '';
-  await env.stepFunctions.service.waitForExecution(arn);
-  const described = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn: arn }));
+  const described = await runExecution(env, env.provisionStateMachineArn, input, name);
   outputs.push(JSON.stringify(described));
   return described;
 }
@@ -59,23 +50,6 @@ async function currentKey(apiUser: string): Promise<string | undefined> {
 }
 
 describe('provision workflow (FortiOS, local runtime)', () => {
-  beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt-lab');
-    await env.registerTarget('fortimanager', 'fmg-lab');
-  });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
-  });
-
-  beforeEach(() => {
-    env.fortios.faults.clear();
-    env.lambdaFaults.clear();
-  });
-
   it('provisions an API user whose stored key works against the product', async () => {
     // Prepare
     const before = env.fortios.state.requestsLog.length;
@@ -190,8 +164,9 @@ describe('provision workflow (FortiOS, local runtime)', () => {
   });
 
   it('the same request under another execution name is refused while its credential is active', async () => {
-    // Prepare
-    const request = requestFor('twice');
+    // Prepare: the request's credential is active, provisioned under the request's own execution name.
+    const request = requestFor('conflicting');
+    await provision(request);
     // Act
     const execution = await provision(request, 'provision-other-name');
     // Assess
@@ -263,7 +238,8 @@ describe('provision workflow (FortiOS, local runtime)', () => {
   );
 
   it('leaks no issued key into histories, outputs, events or logs', async () => {
-    // Prepare
+    // Prepare: at least one provision ran, whether or not the tests before this one did.
+    await provision(requestFor('leak-scan'));
     const material = collectIssuedMaterial(env);
     expect(material.length).toBeGreaterThan(0);
     const histories = env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h));

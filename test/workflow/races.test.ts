@@ -4,20 +4,22 @@
  * once. Interleavings are made deterministic by running the competing workflow to its end inside
  * the hook that precedes a given Lambda invocation.
  */
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { signWebhook } from '#core/intake.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { executionEnd, startExecution } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+  },
+});
 const outputs: string[] = [];
 
 function requestFor(apiUser: string, ticket: string, owner = `${apiUser}@example.com`) {
@@ -32,14 +34,11 @@ function requestFor(apiUser: string, ticket: string, owner = `${apiUser}@example
 }
 
 async function start(stateMachineArn: string, input: object, name: string) {
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  return started.executionArn ?? '';
+  return startExecution(env, stateMachineArn, input, name);
 }
 
 async function finish(executionArn: string) {
-  const described = await env.stepFunctions.service.waitForExecution(executionArn);
+  const described = await executionEnd(env, executionArn);
   outputs.push(JSON.stringify(described));
   return described;
 }
@@ -57,19 +56,6 @@ async function provision(apiUser: string) {
 }
 
 describe('duplicates and races (local runtime)', () => {
-  beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt');
-  });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
-  });
-
-  beforeEach(() => env.lambdaFaults.clear());
-
   it('one ticket delivered ten times at once starts one execution', async () => {
     // Prepare
     const body = JSON.stringify({

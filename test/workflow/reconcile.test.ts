@@ -3,23 +3,23 @@
  * secret) is found and removed, a credential its product no longer accepts is reported, and a
  * clean state reports zero drift, as an event and a metric.
  */
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { asApiVendor, vendorFor } from '#core/products/index.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { runExecution } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
+  },
+});
 let runs = 0;
 
 async function run(stateMachineArn: string, input: object, name = `reconcile-test-${++runs}`) {
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  return env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+  return runExecution(env, stateMachineArn, input, name);
 }
 
 async function reconcile() {
@@ -30,10 +30,6 @@ async function reconcile() {
 
 describe('reconcile workflow (local runtime)', () => {
   beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt');
-    await env.registerTarget('fortimanager', 'fmg');
     for (const target of ['fgt', 'fmg']) {
       const request = {
         target,
@@ -50,11 +46,6 @@ describe('reconcile workflow (local runtime)', () => {
       );
       expect(done.status).toBe('SUCCEEDED');
     }
-  });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
   });
 
   it('reports zero drift when Secrets Manager and the products agree', async () => {

@@ -4,26 +4,33 @@
  * product that stays down is reported precisely and a second run finishes it.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
+import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import {
-  answerTasksUntilDone,
   confirmAsOperator,
   obtainInProductUi,
   revokeInProductUi,
   submitAsOperator,
 } from '#local/operator.ts';
+import { executionEnd, runExecution } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
+  },
+});
 let bus: EventBridgeClient;
 const outputs: string[] = [];
 
@@ -44,16 +51,13 @@ const uiRequest = (target: string, apiUser: string, owner: string, serviceUser?:
 });
 
 async function run(stateMachineArn: string, input: object, name: string, answer = answerAll) {
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  const described = await answerTasksUntilDone(env, started.executionArn ?? '', answer);
+  const described = await runExecution(env, stateMachineArn, input, name, answer);
   outputs.push(JSON.stringify(described));
   return described;
 }
 
 /** The operator answers provision tasks in the simulated UI and revocation tasks by doing them. */
-async function answerAll(task: Parameters<Parameters<typeof answerTasksUntilDone>[2]>[0]) {
+async function answerAll(task: ActionRequiredDetail) {
   if (task.taskId.startsWith('provision-')) {
     const serviceUser = (await env.store.describe(credentialSecretName(task.target, task.apiUser)))?.tags[
       TAG.serviceUser
@@ -85,13 +89,6 @@ async function provisionAll(owner: string, suffix: string) {
 
 describe('revoke workflow (all five products, local runtime)', () => {
   beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt');
-    await env.registerTarget('fortimanager', 'fmg');
-    await env.registerTarget('fortiflex', 'flex');
-    await env.registerTarget('forticnapp', 'cnapp');
-    await env.registerTarget('autorabit', 'arm');
     bus = new EventBridgeClient({
       region: env.endpoints.region,
       endpoint: env.endpoints.eventBridge,
@@ -99,10 +96,8 @@ describe('revoke workflow (all five products, local runtime)', () => {
     });
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     bus?.destroy();
-    logs?.stop();
-    await env?.close();
   });
 
   it('revokes every credential of the owner on every product and proves each dead', async () => {
@@ -203,7 +198,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
       new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }),
     );
     const mine = (listed.executions ?? []).filter((e) => e.name?.startsWith('revoke-hr-4711-'));
-    const execution = await answerTasksUntilDone(env, mine[0]?.executionArn ?? '', answerAll);
+    const execution = await executionEnd(env, mine[0]?.executionArn ?? '', answerAll);
     // Assess
     // Step Functions answers a repeated start of a running execution (same name, same input) as a success.
     const arns = answers.map((a) => (a as { executionArn: string }).executionArn);
@@ -242,7 +237,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
       new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }),
     );
     const started = (answers[0] as { executionArn: string }).executionArn;
-    const execution = await answerTasksUntilDone(env, started, answerAll);
+    const execution = await executionEnd(env, started, answerAll);
     // Assess
     expect(answers[1]).toMatchObject({
       name: 'ValidationError',

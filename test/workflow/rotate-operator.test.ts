@@ -5,8 +5,7 @@
  * operator where the product still accepts it) and proven refused. A consumer never sees a refusal.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
@@ -24,13 +23,18 @@ import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
-import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
+import { playOperator } from '#local/operator.ts';
+import { runExecution } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortiflex', 'flex');
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.registerTarget('autorabit', 'arm');
+  },
+});
 const outputs: string[] = [];
 let runs = 0;
 
@@ -53,11 +57,8 @@ async function runAnswering(
   answer: (task: ActionRequiredDetail) => Promise<unknown> = (task) =>
     playOperator(env, task, SERVICE_USERS[String(input.target)]),
 ) {
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
   const asked: ActionRequiredDetail[] = [];
-  const described = await answerTasksUntilDone(env, started.executionArn ?? '', async (task) => {
+  const described = await runExecution(env, stateMachineArn, input, name, async (task) => {
     asked.push(task);
     await answer(task);
   });
@@ -112,22 +113,7 @@ const rotate = (target: string, apiUser: string) => ({
 
 describe('rotate workflow (operator products, local runtime)', () => {
   beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortiflex', 'flex');
-    await env.registerTarget('forticnapp', 'cnapp');
-    await env.registerTarget('autorabit', 'arm');
     for (const target of ['flex', 'cnapp', 'arm']) await provision(target, 'rot-api');
-  });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
-  });
-
-  beforeEach(() => {
-    env.lambdaFaults.clear();
-    env.stepFunctions.service.callbackTimeoutOverrideMs = undefined;
   });
 
   it.each([

@@ -4,8 +4,7 @@
  * rotation failing at any step before promotion leaves the current key current and working.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
@@ -13,20 +12,21 @@ import { vendorFor } from '#core/products/index.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
+import { executionEnd, runExecution } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-let env: LocalEnvironment;
-let logs: LogCapture;
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
+  },
+});
 const outputs: string[] = [];
 let runs = 0;
 
 async function run(stateMachineArn: string, input: object, name = `run-${++runs}`) {
-  const started = await env.sfnClient.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  const described = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
+  const described = await runExecution(env, stateMachineArn, input, name);
   outputs.push(JSON.stringify(described));
   return described;
 }
@@ -68,20 +68,9 @@ async function currentVersion(target: string, apiUser: string) {
 
 describe('rotate workflow (twin users, local runtime)', () => {
   beforeAll(async () => {
-    logs = captureLambdaLogs();
-    env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
-    await env.registerTarget('fortios', 'fgt');
-    await env.registerTarget('fortimanager', 'fmg');
     await provision('fgt', 'rot-bot');
     await provision('fmg', 'rot-bot');
   });
-
-  afterAll(async () => {
-    logs?.stop();
-    await env?.close();
-  });
-
-  beforeEach(() => env.lambdaFaults.clear());
 
   it.each(['fgt', 'fmg'])(
     'on %s, swaps to the twin and back while a consumer never sees a refused key',
@@ -155,7 +144,7 @@ describe('rotate workflow (twin users, local runtime)', () => {
     const before = await currentVersion('fmg', 'rot-bot');
     // Act
     const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, name)) as { executionArn: string };
-    const done = await env.stepFunctions.service.waitForExecution(started.executionArn);
+    const done = await executionEnd(env, started.executionArn);
     // Assess
     expect(schedule).toMatchObject({
       ScheduleExpression: 'rate(30 days)',

@@ -1,0 +1,52 @@
+/**
+ * Executions on the local Step Functions endpoint, through the real SDK client: start one, wait for
+ * its end (answering its operator tasks when given an operator), and describe it as AWS does.
+ */
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ActionRequiredDetail } from '#core/events.ts';
+import type { LocalEnvironment } from '#local/environment.ts';
+import { answerTasksUntilDone } from '#local/operator.ts';
+
+export type ExecutionDescription = DescribeExecutionCommandOutput;
+/** Plays the operator: handles each action-required task the execution publishes, once. */
+export type OperatorAnswer = (task: ActionRequiredDetail) => Promise<unknown>;
+
+/** Starts an execution (input as given when a string, else as JSON); returns its ARN. */
+export async function startExecution(
+  env: LocalEnvironment,
+  stateMachineArn: string,
+  input: unknown,
+  name?: string,
+): Promise<string> {
+  const started = await env.sfnClient.send(
+    new StartExecutionCommand({
+      stateMachineArn,
+      name,
+      input: typeof input === 'string' ? input : JSON.stringify(input),
+    }),
+  );
+  return started.executionArn ?? '';
+}
+
+/** Waits until the execution ends, answering its operator tasks with `answer` if given; then describes it. */
+export async function executionEnd(
+  env: LocalEnvironment,
+  executionArn: string,
+  answer?: OperatorAnswer,
+): Promise<ExecutionDescription> {
+  if (answer) return answerTasksUntilDone(env, executionArn, answer);
+  await env.stepFunctions.service.waitForExecution(executionArn);
+  return env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+}
+
+/** Starts an execution and waits for its end: `startExecution`, then `executionEnd`. */
+export async function runExecution(
+  env: LocalEnvironment,
+  stateMachineArn: string,
+  input: unknown,
+  name?: string,
+  answer?: OperatorAnswer,
+): Promise<ExecutionDescription> {
+  return executionEnd(env, await startExecution(env, stateMachineArn, input, name), answer);
+}

@@ -1,0 +1,349 @@
+/**
+ * The ticketing intake's pure half (lambdas/core/intake.ts): webhook signatures, their replay window
+ * and size limit, the mapping of generic, ServiceNow and Jira tickets, and what `receiveTicket` starts.
+ */
+import { createHmac } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
+import { executionNameFor } from '#core/execution-names.ts';
+import {
+  actionFromTicket,
+  IntakeError,
+  MAX_WEBHOOK_BYTES,
+  REPLAY_WINDOW_SECONDS,
+  receiveTicket,
+  signWebhook,
+  verifyWebhook,
+} from '#core/intake.ts';
+import { failure } from '../failure.ts';
+
+const SECRET = 'webhook-secret-0123456789abcdef0123456789abcdef';
+const NOW = 1_795_000_000;
+const request = (ticket: string) => ({
+  target: 'fgt',
+  apiUser: 'ticket-bot',
+  owner: 'kim@example.com',
+  ticket,
+  accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+  trustedHosts: ['127.0.0.1/32'],
+});
+
+/** The IntakeError a call throws; fails the test when it returns or throws anything else. */
+function refusal(call: () => unknown): IntakeError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(IntakeError);
+    return error as IntakeError;
+  }
+  throw new Error('expected a refusal, but the call returned');
+}
+
+describe('signWebhook', () => {
+  it('signs <timestamp>.<body> with HMAC-SHA256, as t=<seconds>,v1=<hex>', () => {
+    // Prepare
+    const mac = createHmac('sha256', SECRET).update(`${NOW}.{"a":1}`).digest('hex');
+    // Act
+    const header = signWebhook(SECRET, '{"a":1}', NOW);
+    // Assess
+    expect(header).toBe(`t=${NOW},v1=${mac}`);
+  });
+});
+
+describe('verifyWebhook', () => {
+  const verify = (body: string, signature: string | undefined, nowSeconds = NOW) =>
+    verifyWebhook({ body, signature, secret: SECRET, nowSeconds });
+
+  it('returns the parsed body of a signed, fresh webhook', () => {
+    // Prepare
+    const body = '{"type":"offboarding"}';
+    // Act
+    const payload = verify(body, signWebhook(SECRET, body, NOW));
+    // Assess
+    expect(payload).toEqual({ type: 'offboarding' });
+  });
+
+  it('accepts the parts of the header in any order, with spaces', () => {
+    // Prepare
+    const body = '{}';
+    const [t, v1] = signWebhook(SECRET, body, NOW).split(',');
+    // Act
+    const payload = verify(body, ` ${v1}, ${t}`);
+    // Assess
+    expect(payload).toEqual({});
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['an empty header', ''],
+    ['no timestamp', `v1=${'a'.repeat(64)}`],
+    ['a timestamp in milliseconds', `t=${NOW}000,v1=${'a'.repeat(64)}`],
+    ['a short MAC', `t=${NOW},v1=abc`],
+    ['an upper-case MAC', `t=${NOW},v1=${'A'.repeat(64)}`],
+  ])('refuses %s as a malformed header (401)', (_, signature) => {
+    // Act
+    const error = refusal(() => verify('{}', signature));
+    // Assess
+    expect(error.status).toBe(401);
+    expect(error.message).toMatch(/^missing or malformed x-provisioner-signature header/);
+  });
+
+  it.each([
+    ['another secret', () => signWebhook('another-secret-0000000000000000', '{}', NOW)],
+    ['another body', () => signWebhook(SECRET, '{"a":1}', NOW)],
+    ['another timestamp', () => signWebhook(SECRET, '{}', NOW - 1).replace(`t=${NOW - 1}`, `t=${NOW}`)],
+  ])('refuses a signature made with %s (401)', (_, sign) => {
+    // Act
+    const error = refusal(() => verify('{}', sign()));
+    // Assess
+    expect(error.status).toBe(401);
+    expect(error.message).toBe('signature does not match');
+  });
+
+  it.each([
+    ['late', NOW - REPLAY_WINDOW_SECONDS - 1],
+    ['early', NOW + REPLAY_WINDOW_SECONDS + 1],
+  ])('refuses a correctly signed webhook that is %s beyond the replay window (401)', (_, at) => {
+    // Act
+    const error = refusal(() => verify('{}', signWebhook(SECRET, '{}', at)));
+    // Assess
+    expect(error.status).toBe(401);
+    expect(error.message).toBe('timestamp is outside the 300-second replay window');
+  });
+
+  it('accepts a webhook exactly at the edge of the replay window', () => {
+    // Act
+    const payload = verify('{}', signWebhook(SECRET, '{}', NOW - REPLAY_WINDOW_SECONDS));
+    // Assess
+    expect(payload).toEqual({});
+  });
+
+  it('refuses an oversized body before looking at the signature (413)', () => {
+    // Prepare
+    const body = 'x'.repeat(MAX_WEBHOOK_BYTES + 1);
+    // Act
+    const error = refusal(() => verify(body, undefined));
+    // Assess
+    expect(error.status).toBe(413);
+    expect(error.message).toBe(`body is ${MAX_WEBHOOK_BYTES + 1} bytes, over the 32768-byte limit`);
+  });
+
+  it('refuses a signed body that is not JSON (400)', () => {
+    // Act
+    const error = refusal(() => verify('not json', signWebhook(SECRET, 'not json', NOW)));
+    // Assess
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('body is not JSON');
+  });
+});
+
+describe('actionFromTicket', () => {
+  it('provisions a generic approved access request, named after its ticket and request', () => {
+    // Act
+    const action = actionFromTicket({
+      type: 'access-request',
+      ticket: 'REQ-1',
+      approved: true,
+      request: request('REQ-1'),
+    });
+    // Assess
+    expect(action).toEqual({
+      workflow: 'provision',
+      executionName: executionNameFor('provision', 'REQ-1', { ...request('REQ-1'), vdom: 'root' }),
+      input: { ...request('REQ-1'), vdom: 'root' },
+    });
+  });
+
+  it('revokes the owner of a generic offboarding ticket, citing the ticket', () => {
+    // Act
+    const action = actionFromTicket({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' });
+    // Assess
+    const input = { owner: 'kim@example.com', reason: 'offboarding ticket OFF-7', source: 'ticket' };
+    expect(action).toEqual({
+      workflow: 'revoke',
+      executionName: executionNameFor('revoke', 'OFF-7', input),
+      input,
+    });
+  });
+
+  it('refuses an access request whose request names another ticket (422)', () => {
+    // Act
+    const error = refusal(() =>
+      actionFromTicket({
+        type: 'access-request',
+        ticket: 'REQ-1',
+        approved: true,
+        request: request('REQ-2'),
+      }),
+    );
+    // Assess
+    expect(error.status).toBe(422);
+    expect(error.message).toBe('the request names ticket REQ-2, the webhook ticket REQ-1');
+  });
+
+  it('takes the ticket of a ServiceNow item from its number, and revokes on an Offboarding item', () => {
+    // Act
+    const access = actionFromTicket({
+      number: 'RITM0010001',
+      approval: 'approved',
+      cat_item: { name: 'API access' },
+      variables: { ...request('ignored'), ticket: 'overridden' },
+    });
+    const offboarding = actionFromTicket({
+      number: 'RITM0010002',
+      approval: 'approved',
+      cat_item: { name: 'Offboarding' },
+      variables: { owner: 'kim@example.com' },
+    });
+    // Assess
+    expect(access).toMatchObject({ workflow: 'provision', input: { ticket: 'RITM0010001' } });
+    expect(offboarding).toMatchObject({ workflow: 'revoke', input: { owner: 'kim@example.com' } });
+  });
+
+  it('reads a Jira issue: Approved or Done starts, its key is the ticket', () => {
+    // Prepare
+    const jira = (status: string, type: string, provisionerRequest: unknown) => ({
+      webhookEvent: 'jira:issue_updated',
+      issue: {
+        key: 'ITSM-42',
+        fields: { issuetype: { name: type }, status: { name: status }, provisionerRequest },
+      },
+    });
+    // Act
+    const approved = actionFromTicket(jira('Approved', 'API access request', request('x')));
+    const done = actionFromTicket(jira('Done', 'Offboarding', { owner: 'kim@example.com' }));
+    const open = refusal(() => actionFromTicket(jira('In Progress', 'API access request', request('x'))));
+    // Assess
+    expect(approved).toMatchObject({ workflow: 'provision', input: { ticket: 'ITSM-42' } });
+    expect(done).toMatchObject({ workflow: 'revoke', input: { owner: 'kim@example.com' } });
+    expect(open.status).toBe(422);
+    expect(open.message).toBe('ticket ITSM-42 is not approved (In Progress): nothing is started');
+  });
+
+  it.each([
+    ['an unknown shape', { kind: 'lunch-order' }, /^unknown ticket type/],
+    ['nothing', null, /^unknown ticket type/],
+    [
+      'an unapproved ServiceNow item',
+      {
+        number: 'RITM9',
+        approval: 'requested',
+        cat_item: { name: 'API access' },
+        variables: {},
+      },
+      /^ticket RITM9 is not approved \(requested\)/,
+    ],
+    [
+      'a generic ticket not approved',
+      {
+        type: 'access-request',
+        ticket: 'REQ-3',
+        approved: false,
+        request: {},
+      },
+      /^invalid ticket: approved: /,
+    ],
+    [
+      'an offboarding of a hostile owner',
+      {
+        type: 'offboarding',
+        ticket: 'OFF-8',
+        owner: '*; rm -rf /',
+      },
+      /^invalid ticket: owner: /,
+    ],
+    [
+      'invalid request fields',
+      {
+        type: 'access-request',
+        ticket: 'REQ-4',
+        approved: true,
+        request: { ...request('REQ-4'), apiUser: 'bad;name' },
+      },
+      /^invalid access request: apiUser: must be/,
+    ],
+  ])('refuses %s with a specific 422', (_, payload, message) => {
+    // Act
+    const error = refusal(() => actionFromTicket(payload));
+    // Assess
+    expect(error.status).toBe(422);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('receiveTicket', () => {
+  const body = JSON.stringify({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' });
+  const deps = () => ({
+    secret: vi.fn(async () => SECRET),
+    start: vi.fn(async () => ({
+      executionArn: 'arn:aws:states:::execution:revoke:x',
+      alreadyStarted: false,
+    })),
+    nowSeconds: () => NOW,
+  });
+  const post = (overrides: Partial<Parameters<typeof receiveTicket>[1]> = {}) => ({
+    method: 'POST',
+    contentType: 'application/json; charset=utf-8',
+    signature: signWebhook(SECRET, body, NOW),
+    body,
+    ...overrides,
+  });
+
+  it('starts the workflow the ticket asks for, under its execution name, and says what it started', async () => {
+    // Prepare
+    const d = deps();
+    const expected = actionFromTicket(JSON.parse(body));
+    // Act
+    const result = await receiveTicket(d, post());
+    // Assess
+    expect(d.start).toHaveBeenCalledWith('revoke', expected.executionName, expected.input);
+    expect(result).toEqual({
+      workflow: 'revoke',
+      executionName: expected.executionName,
+      executionArn: 'arn:aws:states:::execution:revoke:x',
+      alreadyStarted: false,
+    });
+  });
+
+  it.each([
+    ['another method', { method: 'GET' }, 400, 'only POST is accepted'],
+    [
+      'a form body',
+      { contentType: 'application/x-www-form-urlencoded' },
+      415,
+      'the body must be application/json',
+    ],
+    [
+      'a bad signature',
+      { signature: signWebhook('x'.repeat(32), body, NOW) },
+      401,
+      'signature does not match',
+    ],
+  ])('refuses %s and starts nothing', async (_, overrides, status, message) => {
+    // Prepare
+    const d = deps();
+    // Act
+    const error = await failure(receiveTicket(d, post(overrides)));
+    // Assess
+    expect(error).toMatchObject({ name: 'IntakeError', status, message });
+    expect(d.start).not.toHaveBeenCalled();
+  });
+
+  it('refuses a wrong method or content type before reading the secret', async () => {
+    // Prepare
+    const d = deps();
+    // Act
+    await failure(receiveTicket(d, post({ method: 'PUT' })));
+    await failure(receiveTicket(d, post({ contentType: 'text/plain' })));
+    // Assess
+    expect(d.secret).not.toHaveBeenCalled();
+  });
+
+  it('takes a body without a content type as JSON', async () => {
+    // Prepare
+    const d = deps();
+    // Act
+    const result = await receiveTicket(d, post({ contentType: undefined }));
+    // Assess
+    expect(result.workflow).toBe('revoke');
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Request parsing (lambdas/core/requests.ts): trusted hosts normalized from CIDR or address and mask,
+ * size limits before parsing, and zod issues turned into one specific ValidationError.
+ */
+
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { ValidationError } from '#core/errors.ts';
+import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
+import { assertWithinSize, MAX_REQUEST_BYTES, parseInput, TrustedHost } from '#core/schemas.ts';
+
+/** The error a call throws; fails the test when it returns instead. */
+function thrown(call: () => unknown): Error {
+  try {
+    call();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure, but the call returned');
+}
+
+const request = {
+  target: 'fgt-lab',
+  apiUser: 'bot',
+  owner: 'alice@example.com',
+  ticket: 'CHG1',
+  accessProfile: { name: 'addr-ro', permissions: { 'fwgrp.address': 'read' } },
+  trustedHosts: ['10.20.100.99/32'],
+};
+
+describe('TrustedHost', () => {
+  it.each([
+    ['10.20.100.99/32', '10.20.100.99/32'],
+    [' 10.0.0.0/24 ', '10.0.0.0/24'],
+    ['10.0.0.0 255.255.255.0', '10.0.0.0/24'],
+    ['10.20.100.99 255.255.255.255', '10.20.100.99/32'],
+    ['172.16.0.0  255.240.0.0', '172.16.0.0/12'],
+    ['10.0.0.0 255.0.0.0', '10.0.0.0/8'],
+    ['128.0.0.0 128.0.0.0', '128.0.0.0/1'],
+  ])('reads %j as %s', (input, cidr) => {
+    // Act
+    const parsed = TrustedHost.parse(input);
+    // Assess
+    expect(parsed).toBe(cidr);
+  });
+
+  it.each([
+    ['a mask with a hole', '10.0.0.0 255.0.255.0'],
+    ['an octet over 255', '10.0.0.256/32'],
+    ['a prefix over 32', '10.0.0.0/33'],
+    ['a mask that is no address', '10.0.0.0 255.255.255.256'],
+    ['IPv6', '2001:db8::/32'],
+    ['a host name', 'fgt.example.net/32'],
+    ['no prefix', '10.0.0.1'],
+  ])('refuses %s', (_, input) => {
+    // Act
+    const parsed = TrustedHost.safeParse(input);
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toBe(`"${input}" is not an IPv4 CIDR or address and mask`);
+  });
+
+  it.each([['0.0.0.0/0'], ['10.0.0.0/0'], ['0.0.0.0 0.0.0.0']])('refuses %s as any address', (input) => {
+    // Act
+    const parsed = TrustedHost.safeParse(input);
+    // Assess
+    expect(parsed.error?.issues[0]?.message).toBe('a trusted host of any address (0.0.0.0/0) is not allowed');
+  });
+
+  it('refuses text over 40 characters before reading it', () => {
+    // Act
+    const parsed = TrustedHost.safeParse(`10.0.0.0/24${' '.repeat(40)}`);
+    // Assess
+    expect(parsed.success).toBe(false);
+  });
+});
+
+describe('parseProvisionRequest', () => {
+  it('normalizes the trusted hosts and defaults the vdom to root', () => {
+    // Act
+    const parsed = parseProvisionRequest({ ...request, trustedHosts: ['10.0.0.0 255.255.255.0'] });
+    // Assess
+    expect(parsed).toEqual({ ...request, trustedHosts: ['10.0.0.0/24'], vdom: 'root' });
+  });
+
+  it('refuses a request over the size limit before parsing it', () => {
+    // Prepare
+    const big = { ...request, comment: 'x'.repeat(MAX_REQUEST_BYTES) };
+    // Act
+    const error = thrown(() => parseProvisionRequest(big));
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/^provision request is \d+ bytes, over the 16384-byte limit$/);
+  });
+
+  it('names every issue with its path', () => {
+    // Act
+    const error = thrown(() =>
+      parseProvisionRequest({ ...request, apiUser: 'a;b', trustedHosts: [], extra: 1 }),
+    );
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toMatch(/^invalid provision request: /);
+    expect(error.message).toMatch(/apiUser: must be 1-35 characters/);
+    expect(error.message).toMatch(/trustedHosts: at least one trusted host is required/);
+    expect(error.message).toMatch(/Unrecognized key/);
+  });
+});
+
+describe('parseInput', () => {
+  it('returns the parsed value', () => {
+    // Act
+    const parsed = parseInput(z.object({ n: z.coerce.number() }), { n: '3' }, 'thing');
+    // Assess
+    expect(parsed).toEqual({ n: 3 });
+  });
+
+  it('names an issue at the root as (root), and keeps the issues apart', () => {
+    // Act
+    const error = thrown(() => parseInput(z.string(), 42, 'name')) as ValidationError;
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/^invalid name: \(root\): /);
+    expect(error.issues).toHaveLength(1);
+  });
+});
+
+describe('assertWithinSize', () => {
+  it('measures text in bytes, not characters', () => {
+    // Prepare: 4 characters, 12 bytes in UTF-8
+    const text = '€€€€';
+    // Act
+    const within = () => assertWithinSize(text, 'text', 12);
+    const over = () => assertWithinSize(text, 'text', 11);
+    // Assess
+    expect(within).not.toThrow();
+    expect(over).toThrow('text is 12 bytes, over the 11-byte limit');
+  });
+
+  it('measures an object as its JSON, and nothing as null', () => {
+    // Act
+    const object = () => assertWithinSize({ a: 1 }, 'object', 6);
+    const nothing = () => assertWithinSize(undefined, 'nothing', 3);
+    // Assess
+    expect(object).toThrow('object is 7 bytes, over the 6-byte limit');
+    expect(nothing).toThrow('nothing is 4 bytes, over the 3-byte limit');
+  });
+});
+
+describe('TargetDefinition', () => {
+  it('normalizes a fingerprint to upper-case hex without colons', () => {
+    // Act
+    const target = TargetDefinition.parse({
+      vendor: 'fortios',
+      baseUrl: 'https://fgt.example.net/',
+      adminCredential: { token: 'admin-token-0123456789' },
+      tls: { fingerprint: Array.from({ length: 32 }, () => 'ab').join(':') },
+    });
+    // Assess
+    expect(target.tls).toEqual({ fingerprint: 'AB'.repeat(32) });
+  });
+
+  it.each([
+    ['plain http', 'http://fgt.example.net/', /must be an https:\/\/ URL/],
+    ['a path', 'https://fgt.example.net/api', /must be scheme, host and port only/],
+    ['user info', 'https://admin:pw@fgt.example.net/', /must be scheme, host and port only/],
+  ])('refuses a base URL with %s', (_, baseUrl, message) => {
+    // Act
+    const parsed = TargetDefinition.safeParse({
+      vendor: 'fortios',
+      baseUrl,
+      adminCredential: { token: 'admin-token-0123456789' },
+      tls: { fingerprint: 'AB'.repeat(32) },
+    });
+    // Assess
+    expect(parsed.error?.issues.map((i) => i.message).join('; ')).toMatch(message);
+  });
+
+  it('fills the FortiFlex defaults: the FortiCloud OAuth host and the flexvm client', () => {
+    // Act
+    const target = TargetDefinition.parse({ vendor: 'fortiflex' });
+    // Assess
+    expect(target).toEqual({
+      vendor: 'fortiflex',
+      baseUrl: 'https://customerapiauth.fortinet.com/',
+      clientId: 'flexvm',
+    });
+  });
+});
