@@ -8,7 +8,7 @@
 import type { ActionRequiredDetail } from '#core/events.ts';
 import type { VendorName } from '#core/products/index.ts';
 import type { TargetOf } from '#core/requests.ts';
-import type { ConcurrencyGate } from './simulator-kit.ts';
+import type { ConcurrencyGate, FaultInjector } from './simulator-kit.ts';
 
 export type Operation = 'provision' | 'rotate' | 'revoke';
 
@@ -22,6 +22,8 @@ export interface RunningSimulator {
   readonly url: string;
   /** The per-target concurrency limit the simulator enforces and measures. */
   readonly concurrency: ConcurrencyGate;
+  /** Faults armed for the product's next answers (latency, 429, 5xx, a lost answer, hostile bodies). */
+  readonly faults: FaultInjector;
   close(): Promise<void>;
 }
 

@@ -12,6 +12,7 @@
  * capture from the first `beforeAll` on, so the file's own helpers can use them at module level.
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { PRODUCTS } from '#core/products/index.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 
@@ -73,9 +74,7 @@ export function useLocalEnvironment(setup: LocalEnvironmentSetup = {}): {
 /** Every fault a test may leave armed: at the Lambdas, at the products, at Secrets Manager. */
 export function clearFaults(env: LocalEnvironment): void {
   env.lambdaFaults.clear();
-  for (const product of [env.fortios, env.fortimanager, env.fortiflex, env.forticnapp, env.autorabit]) {
-    product.faults.clear();
-  }
+  for (const { name } of PRODUCTS) env[name].faults.clear();
   env.secretsManager.store.injectFailure('ThrottlingException', 0);
 }
 
