@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { FatalError, NotFoundError, ValidationError } from './errors.ts';
+import { FatalError, NotFoundError, OPERATOR_REFUSED, TaskGoneError, ValidationError } from './errors.ts';
 import { PENDING, TAG } from './names.ts';
 import { asOperatorVendor } from './products/index.ts';
 import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
@@ -35,9 +35,6 @@ export const CALLBACK_TASK_FIELDS = {
 };
 
 export const OperatorTaskInput = z.object({ state: ProvisionState, ...CALLBACK_TASK_FIELDS }).strict();
-
-/** The error name a refusal fails the task with (Step Functions error name). */
-export const OPERATOR_REFUSED = 'OperatorRefused';
 
 /** What opening an operator task needs; the deadline and acknowledgement time follow from the two bounds. */
 export type OperatorTaskOpening = Omit<OperatorTaskRecord, 'deadline' | 'acknowledgeBy'> & {
@@ -133,11 +130,6 @@ export async function requestOperatorCredential(
     ticket: request.ticket,
     instructions: vendor.instructions(request, 'provision'),
   });
-}
-
-/** The task no longer waits (answered, refused, timed out): Step Functions' TaskDoesNotExist / TaskTimedOut. */
-export class TaskGoneError extends FatalError {
-  override readonly name = 'TaskGone';
 }
 
 /** How the operator's side answers a callback task (SendTaskSuccess / Failure / Heartbeat). */
