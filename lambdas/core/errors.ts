@@ -93,6 +93,104 @@ export const STILL_VALID_ERROR_NAME = CredentialStillValidError.errorName;
 /** The error an operator's refusal fails a callback task with (SendTaskFailure): no class, no Lambda throws it. */
 export const OPERATOR_REFUSED = 'OperatorRefused';
 
+/**
+ * Error names of AWS SDK for JavaScript v3 failures that are worth another attempt. The lists follow
+ * the SDK's own classification (@smithy/service-error-classification, used by its standard retry
+ * strategy) and the "Errors" / "Common errors" sections of the API references of the services
+ * called here, without the SDK's `LimitExceededException`: in Secrets Manager and EventBridge that
+ * is a quota, not a rate, and no retry cures it.
+ */
+const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'Throttling',
+  'RequestLimitExceeded',
+]);
+const SERVICE_FAULT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'InternalServiceError',
+  'InternalServerException',
+  'InternalException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+const TIMEOUT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+/** Node.js socket errors the SDK's HTTP handler passes through as `code`. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+interface SdkFailure {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+  readonly cause?: unknown;
+}
+
+function isTransientAwsFailure(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const failure = error as SdkFailure;
+  const name = typeof failure.name === 'string' ? failure.name : '';
+  if (name === 'AbortError') return false;
+  const status = failure.$metadata?.httpStatusCode;
+  return (
+    THROTTLING_ERROR_NAMES.has(name) ||
+    SERVICE_FAULT_ERROR_NAMES.has(name) ||
+    TIMEOUT_ERROR_NAMES.has(name) ||
+    (typeof failure.code === 'string' && NETWORK_ERROR_CODES.has(failure.code)) ||
+    // Set by the SDK on errors its service model marks retryable.
+    (failure.$retryable !== undefined && failure.$retryable !== null) ||
+    status === 429 ||
+    (typeof status === 'number' && status >= 500 && status <= 599) ||
+    (depth < 3 && isTransientAwsFailure(failure.cause, depth + 1))
+  );
+}
+
+/** The SDK error's name (and socket code), reduced to identifier characters and bounded. */
+function failureLabel(error: unknown): string {
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
+  const clean = (value: unknown) =>
+    typeof value === 'string' ? value.replace(/[^A-Za-z0-9_.:-]/g, '').slice(0, 64) : '';
+  const name = clean(failure.name);
+  const code = clean(failure.code);
+  return [name, code && code !== name ? code : ''].filter(Boolean).join(' ') || 'unknown error';
+}
+
+/**
+ * The one mapping from a failed AWS SDK call to the domain's errors: throttling, service faults
+ * (5xx), timeouts and network errors are a RetryableError, `ResourceNotFoundException` a
+ * NotFoundError, anything else a FatalError. The message names the service, the action, the
+ * resource when given, and the SDK error's name; never the SDK's message, which could echo a
+ * request. An error already typed by this module passes through unchanged. Callers handle their
+ * real special cases (ResourceExistsException, ConflictException, ...) before calling this.
+ */
+export function awsFailure(
+  service: string,
+  action: string,
+  error: unknown,
+  resource?: string,
+): ProvisionerError {
+  if (error instanceof ProvisionerError) return error;
+  const what = `${service} ${action}${resource ? ` of ${excerpt(resource, 200)}` : ''}`;
+  const label = failureLabel(error);
+  if (isTransientAwsFailure(error)) return new RetryableError(`${what} failed transiently (${label})`);
+  if ((error as SdkFailure | undefined)?.name === 'ResourceNotFoundException')
+    return new NotFoundError(`${what} failed: nothing found (${label})`);
+  return new FatalError(`${what} failed (${label})`);
+}
+
 const REDACTED = '[redacted]';
 
 /**
