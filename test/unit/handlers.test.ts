@@ -8,6 +8,7 @@ import {
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
+  SecretsManagerServiceException,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -55,6 +56,14 @@ const context = {
   awsRequestId: 'req-1',
   getRemainingTimeInMillis: () => 30_000,
 } as Context;
+/** An AWS error as the SDK raises it once its own attempts are spent (Secrets Manager: HTTP 400). */
+const throttled = (name: string, httpStatusCode: number) =>
+  new SecretsManagerServiceException({
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode },
+    message: 'Rate exceeded',
+  });
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:provisioner/fgt-lab/bot-AbCdEf';
 const KEY = 'Zq9xKEY0000material0000xyz1234';
 const request = {
@@ -275,5 +284,23 @@ describe('handlers', () => {
     // Assess
     expect(out).toEqual({ userRemoved: false, secret: 'untouched' });
     expect(vendor.revoke).not.toHaveBeenCalled();
+  });
+
+  it('compensate-provision throttled on UpdateSecretVersionStage fails as RetryableError, which the workflow retries', async () => {
+    // Prepare: an earlier request's secret holds this request's AWSPENDING version.
+    const versionId = clientRequestToken(state.requestId, 'issue-key-and-store');
+    vendor.findManagedUser.mockResolvedValue({ name: 'bot', requestId: state.requestId });
+    vendor.revoke.mockResolvedValue({ removed: true });
+    sm.on(DescribeSecretCommand).resolves({
+      ARN,
+      Tags: [{ Key: TAG.createdBy, Value: 'provision-EARLIER-1' }],
+      VersionIdsToStages: { old: ['AWSCURRENT'], [versionId]: ['AWSPENDING'] },
+    });
+    sm.on(UpdateSecretVersionStageCommand).rejects(throttled('ThrottlingException', 400));
+    // Act
+    const error = await failure(compensateProvision({ ...state, error: { Error: 'FatalError' } }, context));
+    // Assess
+    expect(error.name).toBe('RetryableError');
+    expect(error.message).toMatch(/Secrets Manager UpdateSecretVersionStage .*\(ThrottlingException\)/);
   });
 });
