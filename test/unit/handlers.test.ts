@@ -1,5 +1,10 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  SchedulerClient,
+  ThrottlingException,
+} from '@aws-sdk/client-scheduler';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -302,5 +307,33 @@ describe('handlers', () => {
     // Assess
     expect(error.name).toBe('RetryableError');
     expect(error.message).toMatch(/Secrets Manager UpdateSecretVersionStage .*\(ThrottlingException\)/);
+  });
+
+  it('finalize-credential: a schedule already there is done, a throttled Scheduler or EventBridge is retryable', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { v1: ['AWSCURRENT'] } });
+    sm.on(TagResourceCommand).resolves({});
+    const finalizeState = { ...state, credential: { secretArn: ARN, versionId: 'v1' } };
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejectsOnce(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }))
+      .rejectsOnce(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }))
+      .resolves({});
+    events
+      .on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] })
+      .rejects(throttled('ThrottlingException', 400));
+    // Act
+    const done = await finalizeCredential(finalizeState, context);
+    const schedulerThrottled = await failure(finalizeCredential(finalizeState, context));
+    const eventsThrottled = await failure(finalizeCredential(finalizeState, context));
+    // Assess
+    expect(done).toMatchObject({ status: 'active' });
+    expect(schedulerThrottled.name).toBe('RetryableError');
+    expect(schedulerThrottled.message).toMatch(
+      /^EventBridge Scheduler CreateSchedule .*\(ThrottlingException\)$/,
+    );
+    expect(eventsThrottled.name).toBe('RetryableError');
+    expect(eventsThrottled.message).toMatch(/^EventBridge PutEvents .*\(ThrottlingException\)$/);
   });
 });
