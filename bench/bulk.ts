@@ -7,9 +7,9 @@
  * (successful writes / 50 s), and the peak concurrency each product measured.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { TaskGoneError } from '#core/errors.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { TaskGoneError } from '#core/operator-tasks.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { causeMessage } from '#core/step-error.ts';

@@ -5,7 +5,8 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { type TaskAnswers, TaskGoneError } from '#core/operator-tasks.ts';
+import { TaskGoneError } from '#core/errors.ts';
+import type { TaskAnswers } from '#core/operator-tasks.ts';
 
 const GONE = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
 

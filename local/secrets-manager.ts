@@ -102,11 +102,14 @@ export class LocalSecretsManager {
 
   /** How many times each action was called (the benchmark counts reads and writes per operation). */
   readonly calls = new Map<string, number>();
-  private injected: { errorName: string; left: number } | undefined;
+  private injected: { errorName: string; left: number; action?: string } | undefined;
 
-  /** The next `times` calls, whatever their action, fail with this AWS error (the fault matrix's throttling). */
-  injectFailure(errorName: string, times = 1): void {
-    this.injected = { errorName, left: times };
+  /**
+   * The next `times` calls fail with this AWS error (the fault matrix's throttling): calls of any
+   * action, or only of `action` (others pass untouched).
+   */
+  injectFailure(errorName: string, times = 1, action?: string): void {
+    this.injected = { errorName, left: times, action };
   }
 
   /** The actions, AWS field names in and out; `throttled` applies the write quota first. */
@@ -126,7 +129,7 @@ export class LocalSecretsManager {
       name,
       (input: Record<string, unknown>) => {
         this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
-        if (this.injected && this.injected.left > 0) {
+        if (this.injected && this.injected.left > 0 && (this.injected.action ?? name) === name) {
           this.injected.left -= 1;
           throw new AwsServiceError(this.injected.errorName, 'Rate exceeded');
         }

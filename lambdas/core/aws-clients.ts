@@ -22,7 +22,8 @@ type RetryStrategyV2 = Extract<
 >;
 type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
 
-const SECRETS_CLIENT_MAX_ATTEMPTS = 8;
+/** Attempts of one Secrets Manager request, the first included (SECRETS_CLIENT_RETRIES). */
+export const SECRETS_CLIENT_MAX_ATTEMPTS = 8;
 const retryToken = (retries: number, delayMs: number): RetryToken => ({
   getRetryCount: () => retries,
   getRetryDelay: () => delayMs,

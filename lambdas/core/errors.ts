@@ -1,49 +1,46 @@
 /**
- * Typed, secret-free errors. The `name` of each class is the error name Step Functions
- * matches in Retry / Catch (Lambda reports `error.name` as the errorType), so these
- * names are part of the workflow contract: change them together with lib/workflows.
+ * Every typed, secret-free error of the domain. Each class states its error name once, as its
+ * static `errorName`, and every instance carries it as `name`: the name Step Functions matches in
+ * Retry / Catch (Lambda reports `error.name` as the errorType), so these names are part of the
+ * workflow contract. lib/workflows reads them through the constants below, never as literals.
  *
- * Messages are written by this code, never copied from a vendor body or a request
- * without going through `redact`, so no key material can travel in an error.
+ * Messages are written by this code, never copied from a vendor body or a request without going
+ * through `redact`, so no key material can travel in an error.
  */
 
 export abstract class ProvisionerError extends Error {
-  abstract readonly retryable: boolean;
+  /** The error name Step Functions matches (and the instances' `name`); each class states its own. */
+  declare static readonly errorName: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = (new.target as typeof ProvisionerError).errorName;
+  }
 }
 
 /** Transient: timeouts, 429 / lockout, 5xx without a typed body. Step Functions retries these with backoff. */
 export class RetryableError extends ProvisionerError {
-  override readonly name = 'RetryableError';
-  readonly retryable = true;
-  constructor(
-    message: string,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-  }
+  static override readonly errorName = 'RetryableError';
 }
 
 /** The product has not yet accepted a freshly issued credential (propagation); retried by the verify step. */
 export class CredentialNotYetValidError extends ProvisionerError {
-  override readonly name = 'CredentialNotYetValid';
-  readonly retryable = true;
+  static override readonly errorName = 'CredentialNotYetValid';
 }
 
 /** The product still accepts a credential that should be dead (propagating, or re-approved): retried, then failed. */
 export class CredentialStillValidError extends ProvisionerError {
-  override readonly name = 'CredentialStillValid';
-  readonly retryable = true;
+  static override readonly errorName = 'CredentialStillValid';
 }
 
 /** Permanent: bad profile, quota, untrusted host, missing permission. Goes straight to Catch. */
 export class FatalError extends ProvisionerError {
-  override readonly name: string = 'FatalError';
-  readonly retryable = false;
+  static override readonly errorName: string = 'FatalError';
 }
 
 /** Bad input: a request, event or target that fails its schema or an allow-list. Nothing was changed. */
 export class ValidationError extends FatalError {
-  override readonly name = 'ValidationError';
+  static override readonly errorName = 'ValidationError';
   constructor(
     message: string,
     readonly issues: string[] = [],
@@ -54,23 +51,145 @@ export class ValidationError extends FatalError {
 
 /** A user with the requested name exists on the product but was not created by this system. */
 export class UnmanagedUserError extends FatalError {
-  override readonly name = 'UnmanagedUserExists';
+  static override readonly errorName = 'UnmanagedUserExists';
 }
 
 /** The request or target names something that does not exist (unknown target, missing secret). */
 export class NotFoundError extends FatalError {
-  override readonly name = 'NotFound';
+  static override readonly errorName = 'NotFound';
 }
 
 /** The credential already exists and is active: provisioning again would replace a key consumers use. */
 export class ConflictError extends FatalError {
-  override readonly name = 'Conflict';
+  static override readonly errorName = 'Conflict';
 }
 
-export const RETRYABLE_ERROR_NAMES = ['RetryableError'] as const;
+/** Some credentials of the owner could not be revoked: the execution fails with the report. */
+export class RevocationIncompleteError extends FatalError {
+  static override readonly errorName = 'RevocationIncomplete';
+}
+
+/** The task no longer waits (answered, refused, timed out): Step Functions' TaskDoesNotExist / TaskTimedOut. */
+export class TaskGoneError extends FatalError {
+  static override readonly errorName = 'TaskGone';
+}
+
+/** A refused ticket webhook, with the HTTP status the endpoint answers; its message is safe to return to the caller. */
+export class IntakeError extends ProvisionerError {
+  static override readonly errorName = 'IntakeError';
+  constructor(
+    readonly status: 400 | 401 | 413 | 415 | 422,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the workflows retry with backoff (lib/workflows/workflow-base.ts RETRYABLE). */
+export const RETRYABLE_ERROR_NAMES = [RetryableError.errorName] as const;
 /** Retried while the product catches up: a new credential not yet accepted, an old one not yet refused. */
-export const NOT_YET_VALID_ERROR_NAME = 'CredentialNotYetValid';
-export const STILL_VALID_ERROR_NAME = 'CredentialStillValid';
+export const NOT_YET_VALID_ERROR_NAME = CredentialNotYetValidError.errorName;
+export const STILL_VALID_ERROR_NAME = CredentialStillValidError.errorName;
+/** The error an operator's refusal fails a callback task with (SendTaskFailure): no class, no Lambda throws it. */
+export const OPERATOR_REFUSED = 'OperatorRefused';
+
+/**
+ * Error names of AWS SDK for JavaScript v3 failures that are worth another attempt. The lists follow
+ * the SDK's own classification (@smithy/service-error-classification, used by its standard retry
+ * strategy) and the "Errors" / "Common errors" sections of the API references of the services
+ * called here, without the SDK's `LimitExceededException`: in Secrets Manager and EventBridge that
+ * is a quota, not a rate, and no retry cures it.
+ */
+const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'Throttling',
+  'RequestLimitExceeded',
+]);
+const SERVICE_FAULT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'InternalServiceError',
+  'InternalServerException',
+  'InternalException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+const TIMEOUT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+/** Node.js socket errors the SDK's HTTP handler passes through as `code`. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+interface SdkFailure {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+  readonly cause?: unknown;
+}
+
+function isTransientAwsFailure(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const failure = error as SdkFailure;
+  const name = typeof failure.name === 'string' ? failure.name : '';
+  if (name === 'AbortError') return false;
+  const status = failure.$metadata?.httpStatusCode;
+  return (
+    THROTTLING_ERROR_NAMES.has(name) ||
+    SERVICE_FAULT_ERROR_NAMES.has(name) ||
+    TIMEOUT_ERROR_NAMES.has(name) ||
+    (typeof failure.code === 'string' && NETWORK_ERROR_CODES.has(failure.code)) ||
+    // Set by the SDK on errors its service model marks retryable.
+    (failure.$retryable !== undefined && failure.$retryable !== null) ||
+    status === 429 ||
+    (typeof status === 'number' && status >= 500 && status <= 599) ||
+    (depth < 3 && isTransientAwsFailure(failure.cause, depth + 1))
+  );
+}
+
+/** The SDK error's name (and socket code), reduced to identifier characters and bounded. */
+function failureLabel(error: unknown): string {
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
+  const clean = (value: unknown) =>
+    typeof value === 'string' ? value.replace(/[^A-Za-z0-9_.:-]/g, '').slice(0, 64) : '';
+  const name = clean(failure.name);
+  const code = clean(failure.code);
+  return [name, code && code !== name ? code : ''].filter(Boolean).join(' ') || 'unknown error';
+}
+
+/**
+ * The one mapping from a failed AWS SDK call to the domain's errors: throttling, service faults
+ * (5xx), timeouts and network errors are a RetryableError, `ResourceNotFoundException` a
+ * NotFoundError, anything else a FatalError. The message names the service, the action, the
+ * resource when given, and the SDK error's name; never the SDK's message, which could echo a
+ * request. An error already typed by this module passes through unchanged. Callers handle their
+ * real special cases (ResourceExistsException, ConflictException, ...) before calling this.
+ */
+export function awsFailure(
+  service: string,
+  action: string,
+  error: unknown,
+  resource?: string,
+): ProvisionerError {
+  if (error instanceof ProvisionerError) return error;
+  const what = `${service} ${action}${resource ? ` of ${excerpt(resource, 200)}` : ''}`;
+  const label = failureLabel(error);
+  if (isTransientAwsFailure(error)) return new RetryableError(`${what} failed transiently (${label})`);
+  if ((error as SdkFailure | undefined)?.name === 'ResourceNotFoundException')
+    return new NotFoundError(`${what} failed: nothing found (${label})`);
+  return new FatalError(`${what} failed (${label})`);
+}
 
 const REDACTED = '[redacted]';
 

@@ -2,9 +2,13 @@
  * Domain events on EventBridge. Details carry names, ARNs and ids only, never key material:
  * the detail types below are the whole public contract.
  */
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+} from '@aws-sdk/client-eventbridge';
 import { SERVICE_NAME } from './config.ts';
-import { RetryableError } from './errors.ts';
+import { awsFailure, RetryableError } from './errors.ts';
 
 export const EVENT_SOURCE = SERVICE_NAME;
 
@@ -83,18 +87,24 @@ export class EventBridgePublisher implements EventPublisher {
   ) {}
 
   async publish<T extends CredentialEventType>(type: T, detail: EventDetails[T]): Promise<void> {
-    const answer = await this.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: EVENT_SOURCE,
-            DetailType: type,
-            Detail: JSON.stringify(detail),
-            EventBusName: this.busName,
-          },
-        ],
-      }),
-    );
+    let answer: PutEventsCommandOutput;
+    try {
+      answer = await this.client.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: EVENT_SOURCE,
+              DetailType: type,
+              Detail: JSON.stringify(detail),
+              EventBusName: this.busName,
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      throw awsFailure('EventBridge', 'PutEvents', error, `the ${type} event`);
+    }
+    // A refused entry (its ErrorCode: ThrottlingException, InternalFailure, ...): the step's retry sends it again.
     if ((answer.FailedEntryCount ?? 0) > 0) {
       const code = answer.Entries?.[0]?.ErrorCode ?? 'unknown';
       throw new RetryableError(`EventBridge refused the ${type} event (${code})`);

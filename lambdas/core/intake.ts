@@ -8,6 +8,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
+import { IntakeError } from './errors.ts';
 import { executionNameFor } from './execution-names.ts';
 import { ProvisionRequest } from './requests.ts';
 import { OwnerId, parseInput, TicketId } from './schemas.ts';
@@ -16,17 +17,6 @@ import type { RevokeRequest } from './workflows/revoke.ts';
 export const MAX_WEBHOOK_BYTES = 32 * 1024;
 export const REPLAY_WINDOW_SECONDS = 300;
 export const SIGNATURE_HEADER = 'x-provisioner-signature';
-
-/** A refusal with the HTTP status the endpoint answers; its message is safe to return to the caller. */
-export class IntakeError extends Error {
-  override readonly name = 'IntakeError';
-  constructor(
-    readonly status: 400 | 401 | 413 | 415 | 422,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** The signature header value for a body (the ticketing side's half, and the tests'). */
 export function signWebhook(secret: string, body: string, timestamp: number): string {

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { FatalError, NotFoundError, ValidationError } from './errors.ts';
+import { FatalError, NotFoundError, OPERATOR_REFUSED, TaskGoneError, ValidationError } from './errors.ts';
 import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
 import { PENDING, TAG } from './names.ts';
 import { asOperatorVendor } from './products/index.ts';
@@ -34,9 +34,6 @@ export const CALLBACK_TASK_FIELDS = {
   timeoutSeconds: z.number().int().positive(),
   heartbeatSeconds: z.number().int().positive(),
 };
-
-/** The error name a refusal fails the task with (Step Functions error name). */
-export const OPERATOR_REFUSED = 'OperatorRefused';
 
 /** What opening an operator task needs; the deadline and acknowledgement time follow from the two bounds. */
 export type OperatorTaskOpening = Omit<OperatorTaskRecord, 'deadline' | 'acknowledgeBy'> & {
@@ -102,11 +99,6 @@ export async function checkKeyLimit(
       `${credential.serviceUser} on ${credential.target} already holds ${held} other keys managed here; ${vendor.name} allows ${limit} per user${needed > 1 ? ' and a rotation needs the old and the new key at once' : ''}: revoke one first`,
     );
   }
-}
-
-/** The task no longer waits (answered, refused, timed out): Step Functions' TaskDoesNotExist / TaskTimedOut. */
-export class TaskGoneError extends FatalError {
-  override readonly name = 'TaskGone';
 }
 
 /** How the operator's side answers a callback task (SendTaskSuccess / Failure / Heartbeat). */

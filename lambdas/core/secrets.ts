@@ -18,7 +18,7 @@ import {
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { FatalError, NotFoundError, RetryableError } from './errors.ts';
+import { awsFailure, FatalError, NotFoundError, RetryableError } from './errors.ts';
 import {
   accessTokenSecretName,
   CURRENT,
@@ -109,21 +109,9 @@ function isAwsError(error: unknown, ...names: string[]): boolean {
   return error instanceof Error && names.includes(error.name);
 }
 
-/** Maps SDK failures to the workflow's retry classes without echoing request content. */
-function storeError(action: string, error: unknown): Error {
-  if (
-    isAwsError(error, 'ThrottlingException', 'InternalServiceError', 'TimeoutError') ||
-    isTransport(error)
-  ) {
-    return new RetryableError(`Secrets Manager ${action} failed transiently (${(error as Error).name})`);
-  }
-  if (error instanceof Error) return new FatalError(`Secrets Manager ${action} failed: ${error.name}`);
-  return new FatalError(`Secrets Manager ${action} failed`);
-}
-
-function isTransport(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT';
+/** Every failed call of the store, through the one mapping of SDK failures (core/errors.ts). */
+function storeError(action: string, resource: string | undefined, error: unknown) {
+  return awsFailure('Secrets Manager', action, error, resource);
 }
 
 function stagesOf(versions: Record<string, string[]> | undefined, label: string): string | undefined {
@@ -146,7 +134,7 @@ export class CredentialStore {
       if (isAwsError(error, 'ResourceNotFoundException', 'InvalidRequestException')) {
         throw new NotFoundError(`unknown target "${name}": register it with \`provisioner target add\``);
       }
-      throw storeError('read of the target', error);
+      throw storeError('GetSecretValue', targetSecretName(name), error);
     }
     let parsed: unknown;
     try {
@@ -183,7 +171,7 @@ export class CredentialStore {
       );
       return { arn: created.ARN ?? secretName, created: true };
     } catch (error) {
-      if (!(error instanceof ResourceExistsException)) throw storeError(`create of ${secretName}`, error);
+      if (!(error instanceof ResourceExistsException)) throw storeError('CreateSecret', secretName, error);
     }
     try {
       const put = await this.client.send(
@@ -191,7 +179,7 @@ export class CredentialStore {
       );
       return { arn: put.ARN ?? secretName, created: false };
     } catch (error) {
-      throw storeError(`write of ${secretName}`, error);
+      throw storeError('PutSecretValue', secretName, error);
     }
   }
 
@@ -266,7 +254,7 @@ export class CredentialStore {
       text = (await this.client.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException', 'InvalidRequestException')) return undefined;
-      throw storeError(`read of ${secretName}`, error);
+      throw storeError('GetSecretValue', secretName, error);
     }
     try {
       return JSON.parse(text ?? '') as T;
@@ -287,7 +275,7 @@ export class CredentialStore {
       };
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
-      throw storeError('describe', error);
+      throw storeError('DescribeSecret', secretName, error);
     }
   }
 
@@ -303,8 +291,7 @@ export class CredentialStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ResourceExistsException))
-        throw storeError('create of the credential secret', error);
+      if (!(error instanceof ResourceExistsException)) throw storeError('CreateSecret', secretName, error);
     }
     const description = await this.describe(secretName);
     if (!description) throw new RetryableError(`secret ${secretName} is not visible yet after creation`);
@@ -333,7 +320,7 @@ export class CredentialStore {
       );
       return answer.VersionId ?? token;
     } catch (error) {
-      throw storeError('write of the new key', error);
+      throw storeError('PutSecretValue', secretArn, error);
     }
   }
 
@@ -345,12 +332,17 @@ export class CredentialStore {
     secretArn: string,
     which: { VersionId: string } | { VersionStage: string },
   ): Promise<CredentialValue> {
+    let text: string | undefined;
     try {
-      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...which }));
-      return JSON.parse(answer.SecretString ?? '') as CredentialValue;
+      text = (await this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...which })))
+        .SecretString;
     } catch (error) {
-      if (error instanceof SyntaxError) throw new FatalError(`a version of ${secretArn} does not hold JSON`);
-      throw storeError('read of the credential', error);
+      throw storeError('GetSecretValue', secretArn, error);
+    }
+    try {
+      return JSON.parse(text ?? '') as CredentialValue;
+    } catch {
+      throw new FatalError(`a version of ${secretArn} does not hold JSON`);
     }
   }
 
@@ -362,31 +354,12 @@ export class CredentialStore {
     const description = await this.describe(secretArn);
     const versions = (description?.versions ?? {}) as Record<string, string[]>;
     const current = stagesOf(versions, CURRENT);
-    try {
-      if (current !== versionId) {
-        await this.client.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: secretArn,
-            VersionStage: CURRENT,
-            MoveToVersionId: versionId,
-            RemoveFromVersionId: current,
-          }),
-        );
-      }
-      if (versions[versionId]?.includes(PENDING)) await this.removeStage(secretArn, PENDING, versionId);
-    } catch (error) {
-      throw storeError('promotion of the new key', error);
-    }
+    if (current !== versionId) await this.updateStage(secretArn, CURRENT, versionId, current);
+    if (versions[versionId]?.includes(PENDING)) await this.removeStage(secretArn, PENDING, versionId);
   }
 
   async removeStage(secretArn: string, stage: string, versionId: string): Promise<void> {
-    await this.client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: secretArn,
-        VersionStage: stage,
-        RemoveFromVersionId: versionId,
-      }),
-    );
+    await this.updateStage(secretArn, stage, undefined, versionId);
   }
 
   async moveStage(
@@ -395,14 +368,27 @@ export class CredentialStore {
     toVersionId: string,
     fromVersionId: string,
   ): Promise<void> {
-    await this.client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: secretArn,
-        VersionStage: stage,
-        MoveToVersionId: toVersionId,
-        RemoveFromVersionId: fromVersionId,
-      }),
-    );
+    await this.updateStage(secretArn, stage, toVersionId, fromVersionId);
+  }
+
+  private async updateStage(
+    secretArn: string,
+    stage: string,
+    moveTo: string | undefined,
+    removeFrom: string | undefined,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretArn,
+          VersionStage: stage,
+          ...(moveTo ? { MoveToVersionId: moveTo } : {}),
+          ...(removeFrom ? { RemoveFromVersionId: removeFrom } : {}),
+        }),
+      );
+    } catch (error) {
+      throw storeError('UpdateSecretVersionStage', secretArn, error);
+    }
   }
 
   async tag(secretArn: string, tags: Record<string, string>): Promise<void> {
@@ -414,7 +400,7 @@ export class CredentialStore {
         }),
       );
     } catch (error) {
-      throw storeError('tagging', error);
+      throw storeError('TagResource', secretArn, error);
     }
   }
 
@@ -426,7 +412,7 @@ export class CredentialStore {
       );
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return;
-      throw storeError('delete', error);
+      throw storeError('DeleteSecret', secretArn, error);
     }
   }
 
@@ -441,7 +427,7 @@ export class CredentialStore {
       if (error instanceof ResourceNotFoundException) return;
       // A secret already scheduled for deletion answers InvalidRequestException: done before.
       if (isAwsError(error, 'InvalidRequestException')) return;
-      throw storeError('scheduled delete', error);
+      throw storeError('DeleteSecret', secretArn, error);
     }
   }
 
@@ -486,7 +472,7 @@ export class CredentialStore {
       try {
         page = await this.client.send(new ListSecretsCommand({ Filters: filters, NextToken: nextToken }));
       } catch (error) {
-        throw storeError('listing', error);
+        throw storeError('ListSecrets', undefined, error);
       }
       for (const s of page.SecretList ?? []) {
         found.push({

@@ -27,7 +27,7 @@ import {
 } from '#core/aws-clients.ts';
 import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
-import { FatalError, RetryableError } from '#core/errors.ts';
+import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import { vendorFor } from '#core/products/index.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
@@ -58,12 +58,7 @@ export function workflowDeps(): WorkflowDeps {
   return deps;
 }
 
-function schedulerError(action: string, error: unknown): Error {
-  const name = (error as Error).name;
-  if (name === 'ThrottlingException' || name === 'InternalServerException')
-    return new RetryableError(`Scheduler ${action} of a rotation schedule failed transiently (${name})`);
-  return new FatalError(`Scheduler ${action} of a rotation schedule failed (${name})`);
-}
+const SCHEDULER = 'EventBridge Scheduler';
 
 /**
  * Rotation schedules in EventBridge Scheduler: the group, the rotate state machine, the role Scheduler
@@ -76,10 +71,11 @@ function schedulerRotations(): RotationSchedules {
     async ensure({ secretName, target, apiUser, workflow, at }) {
       client ??= schedulerClient();
       const refresh = workflow === 'refresh';
+      const name = rotationScheduleName(secretName);
       try {
         await client.send(
           new CreateScheduleCommand({
-            Name: rotationScheduleName(secretName),
+            Name: name,
             GroupName: setting('rotationScheduleGroup'),
             ScheduleExpression: at
               ? `at(${at.slice(0, 19)})`
@@ -98,20 +94,24 @@ function schedulerRotations(): RotationSchedules {
           }),
         );
       } catch (error) {
-        if (!(error instanceof ConflictException)) throw schedulerError('create', error);
+        // ConflictException: the schedule is there already.
+        if (!(error instanceof ConflictException)) throw awsFailure(SCHEDULER, 'CreateSchedule', error, name);
       }
     },
     async remove(secretName) {
       client ??= schedulerClient();
+      const name = rotationScheduleName(secretName);
       try {
         await client.send(
           new DeleteScheduleCommand({
-            Name: rotationScheduleName(secretName),
+            Name: name,
             GroupName: setting('rotationScheduleGroup'),
           }),
         );
       } catch (error) {
-        if (!(error instanceof ResourceNotFoundException)) throw schedulerError('delete', error);
+        // ResourceNotFoundException: the schedule is gone already.
+        if (!(error instanceof ResourceNotFoundException))
+          throw awsFailure(SCHEDULER, 'DeleteSchedule', error, name);
       }
     },
   };
@@ -163,7 +163,7 @@ export async function executionRunning(requestId: string): Promise<boolean> {
     return described.status === 'RUNNING';
   } catch (error) {
     if ((error as Error).name === 'ExecutionDoesNotExist') return false;
-    throw error;
+    throw awsFailure('Step Functions', 'DescribeExecution', error, requestId);
   }
 }
 

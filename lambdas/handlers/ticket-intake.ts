@@ -6,7 +6,8 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { secretsManagerClient } from '#core/aws-clients.ts';
-import { IntakeError, receiveTicket, SIGNATURE_HEADER } from '#core/intake.ts';
+import { IntakeError } from '#core/errors.ts';
+import { receiveTicket, SIGNATURE_HEADER } from '#core/intake.ts';
 import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import { logger, starterOf } from './runtime.ts';
 

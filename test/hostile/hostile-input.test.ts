@@ -6,14 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { revocationFromEvent } from '#core/deactivation.ts';
-import { ValidationError } from '#core/errors.ts';
-import {
-  IntakeError,
-  type IntakeRequest,
-  MAX_WEBHOOK_BYTES,
-  receiveTicket,
-  signWebhook,
-} from '#core/intake.ts';
+import { IntakeError, ValidationError } from '#core/errors.ts';
+import { type IntakeRequest, MAX_WEBHOOK_BYTES, receiveTicket, signWebhook } from '#core/intake.ts';
 import { RefusalReason, TaskId } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/index.ts';
 import type { OperatorVendor } from '#core/products/vendor.ts';

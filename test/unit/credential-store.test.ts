@@ -7,6 +7,7 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
+  SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -152,6 +153,31 @@ describe('credential store', () => {
     expect(second).toBeInstanceOf(FatalError);
     expect(`${first.message}${second.message}`).not.toContain('SECRET-KEY');
   });
+
+  it.each([
+    ['removeStage', () => store.removeStage(ARN, 'AWSPENDING', 'v-new')],
+    ['moveStage', () => store.moveStage(ARN, 'AWSCURRENT', 'v-old', 'v-new')],
+  ])(
+    'a throttled UpdateSecretVersionStage in %s rejects as RetryableError, the name Step Functions retries',
+    async (_, act) => {
+      // Prepare: Secrets Manager's common ThrottlingException (HTTP 400), as the SDK raises it
+      // once its own attempts are spent.
+      sm.on(UpdateSecretVersionStageCommand).rejects(
+        new SecretsManagerServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'Rate exceeded',
+        }),
+      );
+      // Act
+      const error = await failure(act());
+      // Assess
+      expect(error).toBeInstanceOf(RetryableError);
+      expect(error.name).toBe('RetryableError');
+      expect(error.message).toMatch(/Secrets Manager UpdateSecretVersionStage .*ThrottlingException/);
+    },
+  );
 
   it('lists an owner’s credentials by tag, exact owner only', async () => {
     // Prepare

@@ -1,16 +1,39 @@
-/** Redaction and excerpts (lambdas/core/errors.ts): what a vendor echoes never reaches an error message. */
-import { describe, expect, it } from 'vitest';
+/**
+ * The domain's errors: redaction and excerpts (what a vendor echoes never reaches a message), one
+ * name per class (the workflow contract Step Functions matches), and the one mapping from failed
+ * AWS SDK calls to them. Where an AWS error name comes from is noted beside
+ * its expectation:
+ * - [SDK] the AWS SDK for JavaScript v3's error classification, which its standard retry strategy
+ *   uses (@smithy/core, submodules/retry/service-error-classification/constants.js: THROTTLING_ERROR_CODES,
+ *   TRANSIENT_ERROR_CODES, TRANSIENT_ERROR_STATUS_CODES, NODEJS_TIMEOUT_ERROR_CODES, NODEJS_NETWORK_ERROR_CODES);
+ * - [SM] the AWS Secrets Manager API Reference, "Common Errors"
+ *   (https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html) and each
+ *   action's "Errors" section, also modeled as the classes @aws-sdk/client-secrets-manager exports;
+ * - [Scheduler] / [EventBridge] the EventBridge Scheduler and EventBridge API References' "Errors"
+ *   sections (CreateSchedule, DeleteSchedule, PutEvents), modeled as the classes their SDK clients export.
+ */
+import { InternalException } from '@aws-sdk/client-eventbridge';
+import { InternalServerException, ThrottlingException } from '@aws-sdk/client-scheduler';
 import {
+  InternalServiceError,
+  LimitExceededException,
+  ResourceNotFoundException,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import * as errors from '#core/errors.ts';
+import {
+  awsFailure,
   ConflictError,
-  CredentialNotYetValidError,
-  CredentialStillValidError,
   excerpt,
   FatalError,
+  NOT_YET_VALID_ERROR_NAME,
   NotFoundError,
   ProvisionerError,
+  RETRYABLE_ERROR_NAMES,
   RetryableError,
   redact,
-  UnmanagedUserError,
+  STILL_VALID_ERROR_NAME,
   ValidationError,
 } from '#core/errors.ts';
 
@@ -75,33 +98,195 @@ describe('excerpt', () => {
   });
 });
 
-describe('error classes', () => {
-  it.each([
-    [new RetryableError('r', 30), 'RetryableError', true],
-    [new CredentialNotYetValidError('n'), 'CredentialNotYetValid', true],
-    [new CredentialStillValidError('s'), 'CredentialStillValid', true],
-    [new FatalError('f'), 'FatalError', false],
-    [new ValidationError('v'), 'ValidationError', false],
-    [new UnmanagedUserError('u'), 'UnmanagedUserExists', false],
-    [new NotFoundError('n'), 'NotFound', false],
-    [new ConflictError('c'), 'Conflict', false],
-  ])('%s carries the name Step Functions matches, and whether it is retried', (error, name, retryable) => {
+/** An SDK service error as the client raises it, for error names no exported class models. */
+function sdkError(name: string, httpStatusCode: number, message = 'the service says no') {
+  return new SecretsManagerServiceException({
+    name,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode },
+    message,
+  });
+}
+
+/** A Node.js socket failure as the SDK's HTTP handler passes it on. */
+function socketError(code: string) {
+  return Object.assign(new Error(`socket failure ${code}`), { code });
+}
+
+const errorClasses = Object.values(errors).filter(
+  (value): value is typeof ProvisionerError =>
+    typeof value === 'function' && value.prototype instanceof ProvisionerError,
+);
+
+describe('error names', () => {
+  it('gives every error class its own name, carried by its instances as Step Functions sees it', () => {
+    // Prepare
+    const names = errorClasses.map((errorClass) => errorClass.errorName);
+    // Act
+    const instances = errorClasses.map((errorClass) =>
+      Reflect.construct(
+        errorClass,
+        Object.is(errorClass, errors.IntakeError) ? [400, 'refused'] : ['failed'],
+      ),
+    );
     // Assess
-    expect(error).toBeInstanceOf(ProvisionerError);
-    expect(error.name).toBe(name);
-    expect(error.retryable).toBe(retryable);
+    expect(errorClasses.length).toBeGreaterThanOrEqual(11);
+    expect(errorClasses.every((errorClass) => Object.hasOwn(errorClass, 'errorName'))).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+    expect(instances.map((error) => error.name)).toEqual(names);
   });
 
-  it('a ValidationError lists its issues after the message; a RetryableError keeps its delay', () => {
+  it('keeps the names of the workflow contract, the ones lib/workflows retries on', () => {
     // Act
-    const invalid = new ValidationError('invalid request', ['apiUser: must be', 'owner: required']);
-    const bare = new ValidationError('invalid request');
-    const throttled = new RetryableError('throttled', 30);
+    const contract = {
+      retryable: RETRYABLE_ERROR_NAMES,
+      notYetValid: NOT_YET_VALID_ERROR_NAME,
+      stillValid: STILL_VALID_ERROR_NAME,
+    };
+    // Assess: renaming one is a change of the state machines' Retry / Catch.
+    expect(contract).toEqual({
+      retryable: ['RetryableError'],
+      notYetValid: 'CredentialNotYetValid',
+      stillValid: 'CredentialStillValid',
+    });
+    expect(new ValidationError('bad request', ['a: wrong']).name).toBe('ValidationError');
+    expect(new ValidationError('bad request', ['a: wrong']).message).toBe('bad request: a: wrong');
+    expect(new ConflictError('taken')).toBeInstanceOf(FatalError);
+  });
+});
+
+describe('ValidationError', () => {
+  it('lists its issues after the message, and keeps them', () => {
+    // Act
+    const invalid = new errors.ValidationError('invalid request', ['apiUser: must be', 'owner: required']);
+    const bare = new errors.ValidationError('invalid request');
     // Assess
     expect(invalid.message).toBe('invalid request: apiUser: must be; owner: required');
     expect(invalid.issues).toEqual(['apiUser: must be', 'owner: required']);
     expect(bare.message).toBe('invalid request');
-    expect(throttled.retryAfterSeconds).toBe(30);
-    expect(new UnmanagedUserError('u')).toBeInstanceOf(FatalError);
+    expect(invalid).toBeInstanceOf(errors.FatalError);
+  });
+});
+
+describe('awsFailure: one mapping of failed AWS SDK calls', () => {
+  it.each([
+    // [SM] Common Errors: ThrottlingException, HTTP 400 (a rate quota, e.g. 50 writes per second).
+    ['ThrottlingException (Secrets Manager, HTTP 400)', sdkError('ThrottlingException', 400)],
+    // [Scheduler] CreateSchedule / DeleteSchedule Errors: ThrottlingException, HTTP 429.
+    [
+      'ThrottlingException (Scheduler, HTTP 429)',
+      new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }),
+    ],
+    // [SDK] THROTTLING_ERROR_CODES.
+    ['TooManyRequestsException', sdkError('TooManyRequestsException', 400)],
+    ['Throttling', sdkError('Throttling', 400)],
+    ['RequestLimitExceeded', sdkError('RequestLimitExceeded', 400)],
+    // [SDK] isThrottlingError: any HTTP 429.
+    ['an HTTP 429 without a known name', sdkError('SomethingNew', 429)],
+    // [SM] Common Errors and every action's Errors: InternalServiceError (its documented status has
+    // been 400 and 500 in different versions of the page, so the name decides, not the status).
+    ['InternalServiceError (Secrets Manager)', new InternalServiceError({ message: 'oops', $metadata: {} })],
+    // [Scheduler] Errors: InternalServerException, HTTP 500.
+    [
+      'InternalServerException (Scheduler)',
+      new InternalServerException({ message: 'oops', Message: 'oops', $metadata: {} }),
+    ],
+    // [EventBridge] PutEvents Errors: InternalException, HTTP 500.
+    ['InternalException (EventBridge)', new InternalException({ message: 'oops', $metadata: {} })],
+    // [SM] Common Errors: InternalFailure (500), ServiceUnavailable (503).
+    ['InternalFailure', sdkError('InternalFailure', 500)],
+    ['ServiceUnavailable', sdkError('ServiceUnavailable', 503)],
+    // [SDK] TRANSIENT_ERROR_STATUS_CODES (500, 502, 503, 504): any 5xx.
+    ['an HTTP 502 without a known name', sdkError('BadGateway', 502)],
+    // [SDK] TRANSIENT_ERROR_CODES: the SDK's own request timeout.
+    ['TimeoutError', Object.assign(new Error('request timed out'), { name: 'TimeoutError' })],
+    // [SDK] NODEJS_TIMEOUT_ERROR_CODES / NODEJS_NETWORK_ERROR_CODES.
+    ['ECONNRESET', socketError('ECONNRESET')],
+    ['ECONNREFUSED', socketError('ECONNREFUSED')],
+    ['ETIMEDOUT', socketError('ETIMEDOUT')],
+    ['EPIPE', socketError('EPIPE')],
+    ['EAI_AGAIN', socketError('EAI_AGAIN')],
+    // [SDK] isRetryableByTrait: the service model marks the error retryable.
+    ['an error the model marks $retryable', Object.assign(sdkError('Busy', 400), { $retryable: {} })],
+    // [SDK] isTransientError follows `cause`.
+    [
+      'a socket failure as the cause',
+      Object.assign(new Error('fetch failed'), { cause: socketError('ECONNRESET') }),
+    ],
+  ])('%s is a RetryableError, the name Step Functions retries', (_, error) => {
+    // Act
+    const mapped = awsFailure('Secrets Manager', 'UpdateSecretVersionStage', error);
+    // Assess
+    expect(mapped).toBeInstanceOf(RetryableError);
+    expect(mapped.name).toBe('RetryableError');
+    expect(mapped.message).toMatch(/^Secrets Manager UpdateSecretVersionStage failed transiently \(\S+/);
+  });
+
+  it('maps ResourceNotFoundException to NotFoundError', () => {
+    // Prepare: [SM] DescribeSecret / GetSecretValue Errors: ResourceNotFoundException, HTTP 400.
+    const error = new ResourceNotFoundException({ message: "can't find the secret", $metadata: {} });
+    // Act
+    const mapped = awsFailure('Secrets Manager', 'GetSecretValue', error, 'provisioner/fgt/bot');
+    // Assess
+    expect(mapped).toBeInstanceOf(NotFoundError);
+    expect(mapped.name).toBe('NotFound');
+    expect(mapped.message).toBe(
+      'Secrets Manager GetSecretValue of provisioner/fgt/bot failed: nothing found (ResourceNotFoundException)',
+    );
+  });
+
+  it.each([
+    // [SM] Common Errors: AccessDeniedException, HTTP 400: a missing permission, no retry cures it.
+    ['AccessDeniedException', sdkError('AccessDeniedException', 400)],
+    // [Scheduler] Errors: ValidationException, HTTP 400.
+    ['ValidationException', sdkError('ValidationException', 400)],
+    // [SM] LimitExceededException: a Secrets Manager quota (versions, secrets), not a rate, although
+    // [SDK] counts the name among its throttling codes.
+    ['LimitExceededException', new LimitExceededException({ message: 'quota', $metadata: {} })],
+    // [SDK] isTransientError: an aborted request is not transient.
+    ['AbortError', Object.assign(new Error('aborted'), { name: 'AbortError', code: 'ECONNRESET' })],
+    ['a plain Error', new Error('what')],
+    ['a thrown string', 'a string'],
+    ['undefined', undefined],
+  ])('%s is a FatalError', (_, error) => {
+    // Act
+    const mapped = awsFailure('EventBridge', 'PutEvents', error);
+    // Assess
+    expect(mapped).toBeInstanceOf(FatalError);
+    expect(mapped).not.toBeInstanceOf(NotFoundError);
+    expect(mapped.name).toBe('FatalError');
+    expect(mapped.message).toMatch(/^EventBridge PutEvents failed \(.+\)$/);
+  });
+
+  it('names service, action, resource and SDK error, never the SDK message, and stays bounded', () => {
+    // Prepare: a message echoing what was sent, and a name no service would send.
+    const echoing = sdkError('InvalidParameterException', 400, 'bad value SECRET-KEY-0123456789');
+    const hostile = sdkError(`Weird name\n${'x'.repeat(500)}`, 400);
+    // Act
+    const mapped = awsFailure('Secrets Manager', 'PutSecretValue', echoing, 'provisioner/fgt/bot');
+    const bounded = awsFailure('Secrets Manager', 'PutSecretValue', hostile);
+    // Assess
+    expect(mapped.message).toBe(
+      'Secrets Manager PutSecretValue of provisioner/fgt/bot failed (InvalidParameterException)',
+    );
+    expect(mapped.message).not.toContain('SECRET-KEY');
+    expect(bounded.message).not.toContain('\n');
+    expect(bounded.message.length).toBeLessThan(120);
+  });
+
+  it('names the socket code of a network failure', () => {
+    // Act
+    const mapped = awsFailure('EventBridge Scheduler', 'CreateSchedule', socketError('ECONNRESET'));
+    // Assess
+    expect(mapped.message).toBe('EventBridge Scheduler CreateSchedule failed transiently (Error ECONNRESET)');
+  });
+
+  it('passes an error this domain already typed through unchanged', () => {
+    // Prepare
+    const typed = new NotFoundError('unknown target "x"');
+    // Act
+    const mapped = awsFailure('Secrets Manager', 'GetSecretValue', typed);
+    // Assess
+    expect(mapped).toBe(typed);
   });
 });

@@ -11,7 +11,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import * as deactivation from '#core/deactivation.ts';
 import { FatalError, RetryableError } from '#core/errors.ts';
-import * as operatorTasks from '#core/operator-tasks.ts';
 import * as provision from '#core/workflows/provision.ts';
 import * as reconcile from '#core/workflows/reconcile.ts';
 import * as refresh from '#core/workflows/refresh.ts';
@@ -69,9 +68,6 @@ vi.mock('#core/workflows/revoke.ts', async (original) =>
 );
 vi.mock('#core/workflows/reconcile.ts', async (original) =>
   spiesOn(await original(), ['listTargets', 'reconcileTarget', 'reportDrift']),
-);
-vi.mock('#core/operator-tasks.ts', async (original) =>
-  spiesOn(await original(), ['requestOperatorCredential']),
 );
 vi.mock('#core/deactivation.ts', async (original) => spiesOn(await original(), ['startRevocation']));
 

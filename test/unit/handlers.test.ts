@@ -1,5 +1,10 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  SchedulerClient,
+  ThrottlingException,
+} from '@aws-sdk/client-scheduler';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -8,6 +13,7 @@ import {
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
+  SecretsManagerServiceException,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -51,6 +57,14 @@ Object.assign(process.env, {
   ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
 });
 const context = lambdaContext;
+/** An AWS error as the SDK raises it once its own attempts are spent (Secrets Manager: HTTP 400). */
+const throttled = (name: string, httpStatusCode: number) =>
+  new SecretsManagerServiceException({
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode },
+    message: 'Rate exceeded',
+  });
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:provisioner/fgt-lab/bot-AbCdEf';
 const KEY = 'Zq9xKEY0000material0000xyz1234';
 const request = {
@@ -271,5 +285,51 @@ describe('handlers', () => {
     // Assess
     expect(out).toEqual({ userRemoved: false, secret: 'untouched' });
     expect(vendor.revoke).not.toHaveBeenCalled();
+  });
+
+  it('compensate-provision throttled on UpdateSecretVersionStage fails as RetryableError, which the workflow retries', async () => {
+    // Prepare: an earlier request's secret holds this request's AWSPENDING version.
+    const versionId = clientRequestToken(state.requestId, 'issue-key-and-store');
+    vendor.findManagedUser.mockResolvedValue({ name: 'bot', requestId: state.requestId });
+    vendor.revoke.mockResolvedValue({ removed: true });
+    sm.on(DescribeSecretCommand).resolves({
+      ARN,
+      Tags: [{ Key: TAG.createdBy, Value: 'provision-EARLIER-1' }],
+      VersionIdsToStages: { old: ['AWSCURRENT'], [versionId]: ['AWSPENDING'] },
+    });
+    sm.on(UpdateSecretVersionStageCommand).rejects(throttled('ThrottlingException', 400));
+    // Act
+    const error = await failure(compensateProvision({ ...state, error: { Error: 'FatalError' } }, context));
+    // Assess
+    expect(error.name).toBe('RetryableError');
+    expect(error.message).toMatch(/Secrets Manager UpdateSecretVersionStage .*\(ThrottlingException\)/);
+  });
+
+  it('finalize-credential: a schedule already there is done, a throttled Scheduler or EventBridge is retryable', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { v1: ['AWSCURRENT'] } });
+    sm.on(TagResourceCommand).resolves({});
+    const finalizeState = { ...state, credential: { secretArn: ARN, versionId: 'v1' } };
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejectsOnce(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }))
+      .rejectsOnce(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }))
+      .resolves({});
+    events
+      .on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] })
+      .rejects(throttled('ThrottlingException', 400));
+    // Act
+    const done = await finalizeCredential(finalizeState, context);
+    const schedulerThrottled = await failure(finalizeCredential(finalizeState, context));
+    const eventsThrottled = await failure(finalizeCredential(finalizeState, context));
+    // Assess
+    expect(done).toMatchObject({ status: 'active' });
+    expect(schedulerThrottled.name).toBe('RetryableError');
+    expect(schedulerThrottled.message).toMatch(
+      /^EventBridge Scheduler CreateSchedule .*\(ThrottlingException\)$/,
+    );
+    expect(eventsThrottled.name).toBe('RetryableError');
+    expect(eventsThrottled.message).toMatch(/^EventBridge PutEvents .*\(ThrottlingException\)$/);
   });
 });

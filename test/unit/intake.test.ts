@@ -4,10 +4,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
+import { IntakeError } from '#core/errors.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import {
   actionFromTicket,
-  IntakeError,
   MAX_WEBHOOK_BYTES,
   REPLAY_WINDOW_SECONDS,
   receiveTicket,

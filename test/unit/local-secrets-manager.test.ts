@@ -191,6 +191,35 @@ describe('local Secrets Manager through the real SDK', () => {
     expect(throttled.store.throttled).toBe(1);
   });
 
+  it('an injected failure for one action fails only that action, as many times as asked', async () => {
+    // Prepare
+    const t = new SecretsManagerClient({
+      endpoint: sm.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    await t.send(new CreateSecretCommand({ Name: 'inject/a', SecretString: 'one', ClientRequestToken: T1 }));
+    sm.store.injectFailure('ThrottlingException', 2, 'UpdateSecretVersionStage');
+    const move = () =>
+      t.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: 'inject/a',
+          VersionStage: 'custom',
+          MoveToVersionId: T1,
+        }),
+      );
+    // Act
+    const described = await t.send(new DescribeSecretCommand({ SecretId: 'inject/a' }));
+    const first = await failure(move());
+    const second = await failure(move());
+    await move();
+    // Assess
+    expect(described.Name).toBe('inject/a');
+    expect([first.name, second.name]).toEqual(['ThrottlingException', 'ThrottlingException']);
+    expect((await stages('inject/a'))?.[T1]).toContain('custom');
+  });
+
   it('turns the write quota on and off while running, as the bulk benchmark does', async () => {
     // Prepare
     const t = new SecretsManagerClient({

@@ -3,12 +3,14 @@
  * Step Functions endpoint, the real handlers, the local Secrets Manager and the FortiOS simulator,
  * all reached through the real AWS SDK clients over HTTP.
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
+import { SECRETS_CLIENT_MAX_ATTEMPTS } from '#core/aws-clients.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { credentialSecretName } from '#core/names.ts';
+import { credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
+import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { runExecution } from '#test/support/executions.ts';
@@ -133,6 +135,49 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(execution.error).toBe('RetryableError');
     expect(env.fortios.state.users.has('vendor-down')).toBe(false);
     expect(await currentKey('vendor-down')).toBeUndefined();
+  });
+
+  it('a compensation throttled by Secrets Manager past the SDK retries is retried by the workflow and completes', async () => {
+    // Prepare: an earlier request's secret (revoked, not yet deleted) is reused, so the compensation
+    // discards this request's AWSPENDING version (UpdateSecretVersionStage) instead of deleting it.
+    const apiUser = 'throttled-compensation';
+    const secretName = credentialSecretName('fgt-lab', apiUser);
+    await env.secretsClient.send(
+      new CreateSecretCommand({
+        Name: secretName,
+        SecretString: JSON.stringify({ vendor: 'fortios', target: 'fgt-lab', apiUser, key: 'dead-key' }),
+        Tags: Object.entries({
+          [TAG.target]: 'fgt-lab',
+          [TAG.vendor]: 'fortios',
+          [TAG.owner]: 'alice@example.com',
+          [TAG.status]: 'revoked',
+          [TAG.createdBy]: 'provision-an-earlier-request',
+        }).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    env.lambdaFaults.inject('verify-credential', 'before', { errorName: 'FatalError', times: 1 });
+    // Every attempt of one CompensateProvision invocation's SDK call is throttled: that invocation fails.
+    const stageCalls = () => env.secretsManager.store.calls.get('UpdateSecretVersionStage') ?? 0;
+    const callsBefore = stageCalls();
+    env.secretsManager.store.injectFailure(
+      'ThrottlingException',
+      SECRETS_CLIENT_MAX_ATTEMPTS,
+      'UpdateSecretVersionStage',
+    );
+    // Act
+    const execution = await provision(requestFor(apiUser));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('FatalError');
+    expect(stageCalls() - callsBefore).toBe(SECRETS_CLIENT_MAX_ATTEMPTS + 1);
+    const secret = await env.store.describe(secretName);
+    expect(secret && versionWithStage(secret, PENDING)).toBeUndefined();
+    expect(env.fortios.state.users.has(apiUser)).toBe(false);
+    expect(
+      env.eventBus.events.some(
+        (e) => e.DetailType === 'credential.provision-failed' && e.Detail?.includes(apiUser),
+      ),
+    ).toBe(true);
   });
 
   it('a key the product never accepts fails verification and is compensated', async () => {

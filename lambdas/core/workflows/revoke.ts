@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CredentialStillValidError, FatalError } from '../errors.ts';
+import { CredentialStillValidError, FatalError, RevocationIncompleteError } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import {
@@ -59,11 +59,6 @@ export const RevocationItem = z
   })
   .strict();
 export type RevocationItem = z.output<typeof RevocationItem>;
-
-/** Some credentials of the owner could not be revoked: the execution fails with the report. */
-export class RevocationIncompleteError extends FatalError {
-  override readonly name = 'RevocationIncomplete';
-}
 
 /** FindOwnerCredentials: every credential of the owner that is not already revoked or deleted. */
 export async function findOwnerCredentials(
