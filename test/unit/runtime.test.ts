@@ -182,13 +182,9 @@ describe('rotation schedules', () => {
     const remove = await failure(workflowDeps().schedules.remove(credential.secretName));
     // Assess
     expect(create).toBeInstanceOf(type);
-    expect(create.message).toMatch(
-      new RegExp(`^Scheduler create of a rotation schedule failed.*\\(${name}\\)$`),
-    );
+    expect(create.message).toMatch(new RegExp(`^EventBridge Scheduler CreateSchedule .*\\(${name}\\)$`));
     expect(remove).toBeInstanceOf(type);
-    expect(remove.message).toMatch(
-      new RegExp(`^Scheduler delete of a rotation schedule failed.*\\(${name}\\)$`),
-    );
+    expect(remove.message).toMatch(new RegExp(`^EventBridge Scheduler DeleteSchedule .*\\(${name}\\)$`));
   });
 
   it.each(['ROTATION_SCHEDULE_GROUP', 'ROTATE_STATE_MACHINE_ARN', 'ROTATION_SCHEDULER_ROLE_ARN'])(
@@ -198,9 +194,9 @@ describe('rotation schedules', () => {
       delete process.env[name];
       // Act
       const error = await failure(workflowDeps().schedules.ensure({ ...credential, workflow: 'rotate' }));
-      // Assess: the setting's own message is wrapped as a failed create (it does not name the setting).
+      // Assess: the message names the missing setting.
       expect(error).toBeInstanceOf(FatalError);
-      expect(error.message).toBe('Scheduler create of a rotation schedule failed (FatalError)');
+      expect(error.message).toBe(`${name} is not set`);
       expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
     },
   );
@@ -281,7 +277,7 @@ describe('executionRunning', () => {
     const throttled = await failure(executionRunning('provision-busy-1'));
     // Assess
     expect(missing).toBe(false);
-    expect(throttled.name).toBe('ThrottlingException');
+    expect(throttled.name).toBe('RetryableError');
   });
 
   it('refuses to look up while the state machine is not set', async () => {
