@@ -7,7 +7,7 @@
  */
 import type { OperationCounts } from './operations.ts';
 
-export const PRICES = {
+const PRICES = {
   stateTransition: 0.025 / 1000,
   lambdaRequest: 0.2 / 1_000_000,
   lambdaGbSecond: 0.0000133334,
@@ -18,10 +18,10 @@ export const PRICES = {
 } as const;
 
 /** What the stack configures for every function. */
-export const LAMBDA_MEMORY_GB = 256 / 1024;
+const LAMBDA_MEMORY_GB = 256 / 1024;
 
 /** Secrets Manager's own rotation: one Lambda invoked once per step (createSecret, setSecret, testSecret, finishSecret). */
-export const NATIVE_ROTATION = { invocations: 4, secretsCalls: 9 } as const;
+const NATIVE_ROTATION = { invocations: 4, secretsCalls: 9 } as const;
 
 export function perRotation(counts: OperationCounts): number {
   const secretsCalls = counts.secretsReads + counts.secretsWrites;

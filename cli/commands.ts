@@ -37,11 +37,7 @@ export interface Output {
 }
 
 /** Reads a file (or stdin for "-") refusing anything over the limit before it is parsed. */
-export async function readBounded(
-  path: string,
-  limit: number,
-  stdin: () => Promise<string>,
-): Promise<string> {
+async function readBounded(path: string, limit: number, stdin: () => Promise<string>): Promise<string> {
   if (path === '-') {
     const text = await stdin();
     if (Buffer.byteLength(text) > limit)
@@ -292,7 +288,7 @@ export async function list(store: CredentialStore, owner: string, io: Output): P
 }
 
 /** Operator credential files are small: anything larger is not one. */
-export const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024;
+const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024;
 
 export interface SubmitOptions {
   readonly task: string;

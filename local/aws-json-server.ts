@@ -19,7 +19,7 @@ export class AwsServiceError extends Error {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: operations receive the SDK's JSON input, validated by each operation.
-export type AwsJsonOperation = (input: any) => unknown | Promise<unknown>;
+type AwsJsonOperation = (input: any) => unknown | Promise<unknown>;
 
 export interface AwsJsonServerOptions {
   /** The `X-Amz-Target` prefix, e.g. `secretsmanager` or `AWSStepFunctions`. */

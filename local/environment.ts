@@ -35,9 +35,8 @@ import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
 import { synthesizeRules, synthesizeWorkflows } from './synth.ts';
 
-export { LOCAL_REGION } from './endpoints.ts';
 /** The stack's key, by its alias (the local Secrets Manager records it, encrypting nothing). */
-export const LOCAL_KMS_KEY_ID = KMS_KEY_ALIAS;
+const LOCAL_KMS_KEY_ID = KMS_KEY_ALIAS;
 
 export interface LocalEnvironmentOptions {
   /** Milliseconds for every Wait state (default: as defined; tests pass 0). */

@@ -61,7 +61,7 @@ export interface DeliveredEvent {
  * EventBridge content filtering for the operators the stack uses: a list of exact values (any may
  * match; against an array field, any element), `{prefix}`, and nested objects for nested fields.
  */
-export function matchesPattern(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+function matchesPattern(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
   return Object.entries(pattern).every(([field, expected]) => {
     const actual = event[field];
     if (Array.isArray(expected)) {

@@ -18,7 +18,7 @@ import type { LocalEnvironment } from './environment.ts';
 import type { SavedCredential } from './simulated-product.ts';
 
 /** The action-required events published so far (optionally of one task). */
-export function actionsRequired(env: LocalEnvironment, taskId?: string): ActionRequiredDetail[] {
+function actionsRequired(env: LocalEnvironment, taskId?: string): ActionRequiredDetail[] {
   return env.eventBus.events
     .filter((e) => e.DetailType === 'credential.action-required')
     .map((e) => JSON.parse(e.Detail) as ActionRequiredDetail)

@@ -16,9 +16,9 @@ type StateDefinition = StatesDefinition['States'][string];
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** Calls a handler module: resolves with its result, rejects with an error whose `name` is its error type. */
-export type LambdaInvoker = (functionArn: string, payload: unknown) => Promise<unknown>;
+type LambdaInvoker = (functionArn: string, payload: unknown) => Promise<unknown>;
 
-export interface LocalStateMachine {
+interface LocalStateMachine {
   readonly name: string;
   readonly definition: object;
 }

@@ -11,7 +11,7 @@ import { ProvisionerStack, STACK_NAME } from '#lib/provisioner-stack.ts';
 import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
 import { LOCAL_ACCOUNT_ID as LOCAL_ACCOUNT, LOCAL_REGION } from './endpoints.ts';
 
-export type StateMachineDefinitionObject = StateMachineDefinition;
+type StateMachineDefinitionObject = StateMachineDefinition;
 
 export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'refresh';
 const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate', 'reconcile', 'refresh'];

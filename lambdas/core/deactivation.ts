@@ -13,7 +13,7 @@ import type { RevokeRequest } from './workflows/revoke.ts';
 const EventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or ._:-');
 
 /** `provisioner.directory` / `User Deactivated`: the event an HR system or directory sync emits. */
-export const DirectoryDeactivation = z
+const DirectoryDeactivation = z
   .object({
     source: z.literal('provisioner.directory'),
     'detail-type': z.literal('User Deactivated'),
@@ -33,7 +33,7 @@ export const DirectoryDeactivation = z
   .passthrough();
 
 /** Okta through its EventBridge partner event source: a System Log event of type user.lifecycle.deactivate. */
-export const IdentityProviderDeactivation = z
+const IdentityProviderDeactivation = z
   .object({
     source: z.string().startsWith('aws.partner/okta.com'),
     id: z.string(),

@@ -10,9 +10,9 @@ import {
 import { SERVICE_NAME } from './config.ts';
 import { awsFailure, RetryableError } from './errors.ts';
 
-export const EVENT_SOURCE = SERVICE_NAME;
+const EVENT_SOURCE = SERVICE_NAME;
 
-export interface CredentialEventDetail {
+interface CredentialEventDetail {
   readonly target: string;
   readonly apiUser: string;
   readonly owner: string;

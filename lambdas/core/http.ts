@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect } from 'node:tls';
 import { FatalError, RetryableError } from './errors.ts';
 
-export interface TlsPin {
+interface TlsPin {
   readonly caPem?: string;
   /** SHA-256, upper-case hex without colons. */
   readonly fingerprint?: string;
@@ -36,8 +36,8 @@ export interface HttpResponse {
   readonly json?: unknown;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
  * Fingerprint pinning: the socket is handed to HTTP only after its leaf certificate matched the

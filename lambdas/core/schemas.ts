@@ -92,7 +92,7 @@ export const TrustedHost = z
     return `${address}/${prefix}`;
   });
 
-export const Permission = z.enum(['none', 'read', 'read-write']);
+const Permission = z.enum(['none', 'read', 'read-write']);
 
 export const AccessProfile = z
   .object({

@@ -7,7 +7,7 @@ import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /** Credentials revoked side by side; bounded so one owner's offboarding cannot flood a product. */
-export const REVOKE_CONCURRENCY = 5;
+const REVOKE_CONCURRENCY = 5;
 
 export interface RevokeWorkflowProps extends WorkflowProps {
   /** Where a retired credential's rotation schedule is deleted. */

@@ -1,13 +1,14 @@
 /** The Lambda context a handler unit test passes: a fixed request id, 30 seconds left, nothing else. */
 import type { Context } from 'aws-lambda';
+import { localFunctionArn } from '#local/endpoints.ts';
 
-export function fakeLambdaContext(overrides: Partial<Context> = {}): Context {
+function fakeLambdaContext(overrides: Partial<Context> = {}): Context {
   const functionName = overrides.functionName ?? 'test';
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '256',
     awsRequestId: 'req-1',
     logGroupName: `/aws/lambda/${functionName}`,

@@ -72,7 +72,7 @@ export function useLocalEnvironment(setup: LocalEnvironmentSetup = {}): {
 }
 
 /** Every fault a test may leave armed: at the Lambdas, at the products, at Secrets Manager. */
-export function clearFaults(env: LocalEnvironment): void {
+function clearFaults(env: LocalEnvironment): void {
   env.lambdaFaults.clear();
   for (const { name } of PRODUCTS) env[name].faults.clear();
   env.secretsManager.store.injectFailure('ThrottlingException', 0);

@@ -16,7 +16,7 @@ import type {
 } from '#core/products/vendor.ts';
 import { failure } from '../../../test/failure.ts';
 
-export interface Refusal {
+interface Refusal {
   readonly name: string;
   /** Provokes the limit or refusal; must reject. */
   readonly act: () => Promise<unknown>;

@@ -11,7 +11,7 @@ import { simulatedFortiManager } from './fortimanager/simulated.ts';
 import { simulatedFortiOs } from './fortios/simulated.ts';
 import { PRODUCTS, type VendorName } from './index.ts';
 
-export const SIMULATED = {
+const SIMULATED = {
   fortios: simulatedFortiOs,
   fortimanager: simulatedFortiManager,
   fortiflex: simulatedFortiFlex,

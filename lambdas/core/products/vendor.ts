@@ -38,12 +38,12 @@ export interface ApiUserSpec {
   readonly comment?: string;
 }
 
-export interface EnsureResult {
+interface EnsureResult {
   /** True when the object now exists because of this request (created now, or by an earlier attempt of the same request). */
   readonly createdByThisRequest: boolean;
 }
 
-export interface ManagedUser {
+interface ManagedUser {
   readonly name: string;
   /** The request id recorded on the user when this system created it. */
   readonly requestId: string;

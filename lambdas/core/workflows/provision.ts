@@ -131,7 +131,7 @@ export async function createApiUser(deps: WorkflowDeps, state: ProvisionState) {
  * The credential's secret, created by the first step that needs it (create-if-absent, tagged for the
  * inventory), refused when a secret of that name belongs to another target or product.
  */
-export async function ensureRequestSecret(
+async function ensureRequestSecret(
   deps: WorkflowDeps,
   state: ProvisionState,
   target: TargetDefinition,
@@ -356,7 +356,7 @@ function requireCredential(state: ProvisionState): NonNullable<ProvisionState['c
 }
 
 /** The callback task's input: the workflow state, the task token and the task's time bounds. */
-export const OperatorTaskInput = z.object({ state: ProvisionState, ...CALLBACK_TASK_FIELDS }).strict();
+const OperatorTaskInput = z.object({ state: ProvisionState, ...CALLBACK_TASK_FIELDS }).strict();
 
 /**
  * RequestOperatorCredential (the callback task's Lambda): checks the product user's key limit

@@ -14,7 +14,7 @@ import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
 
 /** Credentials this close to their expiry are reported. */
-export const EXPIRY_WARNING_DAYS = 14;
+const EXPIRY_WARNING_DAYS = 14;
 
 export interface ReconcileDeps extends WorkflowDeps {
   /** Whether the execution that created a user is still running (then its secret may just not exist yet). */

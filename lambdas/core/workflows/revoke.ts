@@ -17,7 +17,7 @@ import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
 
 /** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
-export const MAX_CREDENTIALS_PER_REVOCATION = 500;
+const MAX_CREDENTIALS_PER_REVOCATION = 500;
 
 export const RevokeRequest = z
   .object({
@@ -48,7 +48,7 @@ export const RevocationTarget = z
 export type RevocationTarget = z.output<typeof RevocationTarget>;
 
 /** One Map iteration's input: the credential and the request it belongs to. */
-export const RevocationItem = z
+const RevocationItem = z
   .object({
     owner: OwnerId,
     reason: z.string().max(200),
@@ -58,7 +58,6 @@ export const RevocationItem = z
     operator: z.unknown().optional(),
   })
   .strict();
-export type RevocationItem = z.output<typeof RevocationItem>;
 
 /** FindOwnerCredentials: every credential of the owner that is not already revoked or deleted. */
 export async function findOwnerCredentials(
@@ -110,7 +109,7 @@ export async function revokeAtProduct(
   return { needsOperator: operatorAction !== undefined };
 }
 
-export const OperatorRevocationInput = z.object({ item: RevocationItem, ...CALLBACK_TASK_FIELDS }).strict();
+const OperatorRevocationInput = z.object({ item: RevocationItem, ...CALLBACK_TASK_FIELDS }).strict();
 
 /** RequestOperatorRevocation (callback task): asks a person to revoke in the product's UI, then to confirm. */
 export async function requestOperatorRevocation(deps: WorkflowDeps, input: unknown) {

@@ -122,7 +122,7 @@ export async function validateRotation(
   };
 }
 
-export const RotationTaskInput = z.object({ state: RotationState, ...CALLBACK_TASK_FIELDS }).strict();
+const RotationTaskInput = z.object({ state: RotationState, ...CALLBACK_TASK_FIELDS }).strict();
 
 async function operatorTaskContext(deps: WorkflowDeps, input: unknown) {
   const { state, ...bounds } = parseInput(RotationTaskInput, input, 'rotation task input');
