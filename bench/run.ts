@@ -15,7 +15,7 @@ import { startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
 import { type BulkPhase, PRODUCT_CONCURRENCY_LIMIT, runBulk, WRITE_QUOTA_PER_SECOND } from './bulk.ts';
-import { bundleHandlers, coldStartMs, handlerIds } from './bundles.ts';
+import { bundleHandlers, coldStartMs, handlerIds, localSourcesInBundles } from './bundles.ts';
 import { monthlyPerThousand, perNativeRotation, perRotation } from './cost.ts';
 import { MAX_SECRETS_WRITES, MINIMUM_VENDOR_CALLS } from './minimums.ts';
 import {
@@ -241,6 +241,8 @@ async function main(): Promise<number> {
       }
       figures['bundle.underTarget'] = under;
       figures['bundle.handlers'] = ids.length;
+      const localSources = await localSourcesInBundles(ids);
+      figures['bundle.localSources'] = localSources.length;
       // The SDK can come from the runtime or be bundled: one handler is measured both ways.
       const compared = 'verify-credential';
       const withoutSdk =
@@ -254,6 +256,9 @@ async function main(): Promise<number> {
       );
       say(renderTable(['handler', 'bundle (target ≤ 250 KB)', 'cold start'], handlerRows));
       say(`  handlers under the 250 KB target: ${under} of ${ids.length}`);
+      say(
+        `  simulator, local, bench or test sources in any bundle: ${localSources.length === 0 ? 'none' : localSources.join(', ')}`,
+      );
       say(
         `  ${compared} with the SDK taken from the runtime instead: ${(withoutSdkBytes / 1024).toFixed(0)} KB, ${withoutSdkMs.toFixed(1)} ms`,
       );
