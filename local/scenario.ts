@@ -19,7 +19,8 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
 import { CURRENT, credentialSecretName, TAG } from '#core/names.ts';
-import { materialOf, vendorFor } from '#core/products/index.ts';
+import { materialOf, PRODUCTS } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
@@ -317,12 +318,9 @@ async function main(): Promise<number> {
     say(
       'credential-provisioner: embedded default (local Secrets Manager, Step Functions, EventBridge, product simulators)',
     );
-    await env.registerTarget('fortios', 'fgt-lab');
-    await env.registerTarget('fortimanager', 'fmg-lab');
-    await env.registerTarget('fortiflex', 'flex-lab');
-    await env.registerTarget('forticnapp', 'cnapp-lab');
-    await env.registerTarget('autorabit', 'arm-lab');
-    say('  targets registered: fgt-lab, fmg-lab, flex-lab, cnapp-lab, arm-lab (TLS pinned to their CAs)');
+    const demoTargets = PRODUCTS.map(({ name }) => simulatedOf(name).demoTarget);
+    for (const { name } of PRODUCTS) await env.registerTarget(name, simulatedOf(name).demoTarget);
+    say(`  targets registered: ${demoTargets.join(', ')} (TLS pinned to their CAs)`);
     const example = await readExample('provision-request.json');
     // The document's trusted host plus this machine's address, so the workflow can verify the key from here.
     const trustedHosts = [...(example.trustedHosts as string[]), '127.0.0.1/32'];

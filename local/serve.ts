@@ -2,11 +2,13 @@
  * `npm run local`: keeps the embedded default running so the CLI (`--local`), any AWS SDK or the
  * AWS CLI can be pointed at it. Prints the endpoints and writes them to .local-state/endpoints.json.
  */
+import { PRODUCTS } from '#core/products/index.ts';
+import { simulatedOf } from '#core/products/simulated.ts';
 import { awsEnvironmentFor, ENDPOINTS_FILE, writeEndpoints } from './endpoints.ts';
 import { startLocalEnvironment } from './environment.ts';
 
 const env = await startLocalEnvironment();
-await env.registerTarget('fortios', 'fgt-lab');
+for (const { name } of PRODUCTS) await env.registerTarget(name, simulatedOf(name).demoTarget);
 await writeEndpoints(env.endpoints);
 
 const lines = [
@@ -14,7 +16,10 @@ const lines = [
   `  Secrets Manager  ${env.endpoints.secretsManager}`,
   `  Step Functions   ${env.endpoints.stepFunctions}`,
   `  EventBridge      ${env.endpoints.eventBridge}`,
-  `  FortiOS (sim)    ${env.fortios.url}   registered as target fgt-lab`,
+  ...PRODUCTS.map(
+    ({ name, displayName }) =>
+      `  ${displayName} (simulator) ${env[name].url}   registered as target ${simulatedOf(name).demoTarget}`,
+  ),
   `  provision state machine: ${env.provisionStateMachineArn}`,
   `  endpoints file: ${ENDPOINTS_FILE}`,
   '',

@@ -35,6 +35,8 @@ export interface SavedCredential {
 
 export interface SimulatedProduct<N extends VendorName, S extends RunningSimulator> {
   readonly name: N;
+  /** The target name `npm start` and `npm run local` register the simulator under. */
+  readonly demoTarget: string;
   start(options: { readonly port?: number }): Promise<S>;
   /** The target definition of the simulator, TLS pinned to the CA it generated (or its certificate). */
   target(simulator: S, pinning: 'ca' | 'fingerprint'): TargetOf<N>;

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { FatalError, NotFoundError, OPERATOR_REFUSED, TaskGoneError, ValidationError } from './errors.ts';
 import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
 import { PENDING, TAG } from './names.ts';
-import { asOperatorVendor } from './products/index.ts';
+import { asOperatorVendor } from './products/registry.ts';
 import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
 import type { CredentialStore, OperatorTaskRecord, OperatorTaskSummary } from './secrets.ts';

@@ -29,7 +29,7 @@ import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
 import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';

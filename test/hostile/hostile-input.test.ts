@@ -9,7 +9,7 @@ import { revocationFromEvent } from '#core/deactivation.ts';
 import { IntakeError, ValidationError } from '#core/errors.ts';
 import { type IntakeRequest, MAX_WEBHOOK_BYTES, receiveTicket, signWebhook } from '#core/intake.ts';
 import { RefusalReason, TaskId } from '#core/operator-tasks.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import type { OperatorVendor } from '#core/products/vendor.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { OwnerId, parseInput } from '#core/schemas.ts';

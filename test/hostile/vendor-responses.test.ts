@@ -6,8 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProvisionerError } from '#core/errors.ts';
-import { asApiVendor, asOperatorVendor, vendorFor } from '#core/products/index.ts';
 import type { CredentialMaterial } from '#core/products/material.ts';
+import { asApiVendor, asOperatorVendor, vendorFor } from '#core/products/registry.ts';
 import type { Vendor } from '#core/products/vendor.ts';
 import { HOSTILE_KINDS, type HostileKind } from '#local/simulator-kit.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';

@@ -12,7 +12,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
-import { asApiVendor, vendorFor } from '#core/products/index.ts';
+import { asApiVendor, vendorFor } from '#core/products/registry.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';

@@ -37,8 +37,8 @@ const vendor = {
   verify: vi.fn(),
   revoke: vi.fn(),
 } satisfies Vendor;
-vi.mock('#core/products/index.ts', async (original) => ({
-  ...(await original<typeof import('#core/products/index.ts')>()),
+vi.mock('#core/products/registry.ts', async (original) => ({
+  ...(await original<typeof import('#core/products/registry.ts')>()),
   vendorFor: () => vendor,
 }));
 

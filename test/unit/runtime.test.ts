@@ -19,7 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FatalError, RetryableError } from '#core/errors.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import {
   executionRunning,
   resetWorkflowDeps,
@@ -31,8 +31,8 @@ import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { failure } from '../failure.ts';
 
-vi.mock('#core/products/index.ts', async (original) => ({
-  ...(await original<typeof import('#core/products/index.ts')>()),
+vi.mock('#core/products/registry.ts', async (original) => ({
+  ...(await original<typeof import('#core/products/registry.ts')>()),
   vendorFor: vi.fn(() => ({ name: 'fake' })),
 }));
 

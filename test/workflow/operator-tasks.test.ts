@@ -16,7 +16,7 @@ import {
   refuseOperatorTask,
   submitOperatorCredential,
 } from '#core/operator-tasks.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { signWebhook } from '#core/intake.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';

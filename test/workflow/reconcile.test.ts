@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
-import { asApiVendor, vendorFor } from '#core/products/index.ts';
+import { asApiVendor, vendorFor } from '#core/products/registry.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';

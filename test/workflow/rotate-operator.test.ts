@@ -19,7 +19,7 @@ import {
   taskSecretName,
 } from '#core/names.ts';
 import { refuseOperatorTask } from '#core/operator-tasks.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
-import { vendorFor } from '#core/products/index.ts';
+import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';

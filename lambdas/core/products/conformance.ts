@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FatalError, RetryableError, UnmanagedUserError, ValidationError } from '#core/errors.ts';
-import { asApiVendor, asOperatorVendor } from '#core/products/index.ts';
+import { asApiVendor, asOperatorVendor } from '#core/products/registry.ts';
 import type {
   ApiUserSpec,
   ApiVendor,

@@ -1,7 +1,8 @@
 /**
- * The product list: the one place every product is named. The adapter registry, the target and
- * request schemas (../requests.ts), the material shapes, the CLI's `target add` flags and, on the
- * local side, the simulators (./simulated.ts, checked against this list) derive from it.
+ * The product list: every product's definition, named once. The target and request schemas
+ * (../requests.ts), the material shapes and the CLI's `target add` flags derive from it; the
+ * adapter registry (./registry.ts) and, on the local side, the simulators (./simulated.ts) are
+ * checked against it by the compiler.
  */
 import * as z from 'zod';
 import { FatalError } from '../errors.ts';
@@ -12,7 +13,6 @@ import { fortimanager } from './fortimanager/product.ts';
 import { fortios } from './fortios/product.ts';
 import { readMaterial } from './material.ts';
 import type { ProductDefinition } from './product.ts';
-import type { ApiVendor, OperatorVendor, Vendor, VendorContext } from './vendor.ts';
 
 export type { RequestField } from './product.ts';
 
@@ -32,31 +32,9 @@ export function productOf<V extends VendorName>(vendor: V): ProductOf<V> {
   return product as ProductOf<V>;
 }
 
-export function vendorFor(context: VendorContext): Vendor {
-  return (productOf(context.target.vendor) as ProductDefinition).createVendor(context);
-}
-
 export type MaterialOf<V extends VendorName> = z.output<ProductOf<V>['material']>;
 
 /** The material fields of a stored credential, checked against its product's shape; messages never echo values. */
 export function materialOf<V extends VendorName>(vendor: V, stored: Record<string, unknown>): MaterialOf<V> {
   return readMaterial(productOf(vendor).material, stored, vendor) as MaterialOf<V>;
-}
-
-function isApiVendor(vendor: Vendor): vendor is ApiVendor {
-  return vendor.capabilities.issuance === 'api';
-}
-
-/** The adapter of a product whose API issues keys; a clear error for an operator-issued product. */
-export function asApiVendor(vendor: Vendor): ApiVendor {
-  if (!isApiVendor(vendor))
-    throw new FatalError(`${vendor.name} issues credentials only in its own UI: this step needs its API`);
-  return vendor;
-}
-
-/** The adapter of a product whose credentials an operator hands in. */
-export function asOperatorVendor(vendor: Vendor): OperatorVendor {
-  if (isApiVendor(vendor))
-    throw new FatalError(`${vendor.name} issues keys through its API: no operator task is needed`);
-  return vendor;
 }

@@ -1,13 +1,12 @@
 /**
  * What a product is to this system. Each product folder exports one definition, listed once in
- * ./index.ts; the adapter registry, the target and request schemas, the material shapes and the
- * CLI's `target add` flags are derived from that list, so adding a product touches its folder and
- * the list. Only runtime parts belong here: a definition is in every Lambda bundle.
+ * ./index.ts; the target and request schemas, the material shapes and the CLI's `target add` flags
+ * are derived from that list. A definition holds no adapter (./registry.ts maps products to their
+ * adapters), so code that only parses input (the intake) bundles no product client.
  */
 import type * as z from 'zod';
 import { ValidationError } from '../errors.ts';
 import type { MaterialSchema } from './material.ts';
-import type { Vendor, VendorContext } from './vendor.ts';
 
 /** Provision-request fields only some products use; each product says in its own words what it does with them. */
 export type RequestField = 'accessProfile' | 'trustedHosts' | 'serviceUser' | 'permissionProfile';
@@ -44,8 +43,6 @@ export interface ProductDefinition<
   /** The shape of the credential material it issues. */
   readonly material: M;
   readonly requestFields: Readonly<Partial<Record<RequestField, string>>>;
-  /** A method, so a definition of one product's target stands in for any (parameters are bivariant). */
-  createVendor(context: VendorContext<z.output<T> & { readonly vendor: N }>): Vendor;
   readonly targetFlags: {
     readonly options: readonly TargetFlag[];
     /** The unparsed definition; the target schema checks it afterwards. */

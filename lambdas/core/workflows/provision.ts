@@ -8,7 +8,8 @@ import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError 
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
-import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
+import { materialOf } from '../products/index.ts';
+import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { scheduleFor } from '../schedules.ts';

@@ -6,8 +6,9 @@
  */
 import * as z from 'zod';
 import { CURRENT, SECRET_PREFIX, TAG } from '../names.ts';
-import { asApiVendor, materialOf } from '../products/index.ts';
+import { materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
+import { asApiVendor } from '../products/registry.ts';
 import { parseInput, TargetName } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';

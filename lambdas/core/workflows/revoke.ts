@@ -8,8 +8,9 @@ import {
   revocationInstructions,
   revocationTaskId,
 } from '../operator-tasks.ts';
-import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
+import { materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
+import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import { causeMessage } from '../step-error.ts';

@@ -24,8 +24,9 @@ import {
   revocationInstructions,
   revocationTaskId,
 } from '../operator-tasks.ts';
-import { asApiVendor, asOperatorVendor, materialOf } from '../products/index.ts';
+import { materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
+import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';

@@ -1,7 +1,6 @@
 /** AutoRABIT ARM: API tokens only in its UI, each with an expiry. */
 import { ExpiringTokenMaterial } from '../material.ts';
 import type { ProductDefinition } from '../product.ts';
-import { createAutoRabitVendor } from './adapter.ts';
 import { AutoRabitTarget } from './target.ts';
 
 export const autorabit = {
@@ -10,7 +9,6 @@ export const autorabit = {
   target: AutoRabitTarget,
   material: ExpiringTokenMaterial,
   requestFields: { serviceUser: 'the user whose license holds the token' },
-  createVendor: createAutoRabitVendor,
   targetFlags: {
     options: [
       { flag: '--verify-method <GET|POST>', description: 'method of the authenticated read (default GET)' },

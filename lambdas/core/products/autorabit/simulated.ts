@@ -7,6 +7,7 @@ const TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
 export const simulatedAutoRabit: SimulatedProduct<'autorabit', AutoRabitSimulator> = {
   name: 'autorabit',
+  demoTarget: 'arm-lab',
   start: ({ port }) => startAutoRabitSimulator({ port }),
   target: (simulator, pinning) => ({
     vendor: 'autorabit',

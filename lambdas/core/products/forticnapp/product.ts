@@ -1,7 +1,6 @@
 /** FortiCNAPP (Lacework): API keys only in the console; bearer tokens brokered. */
 import { KeyPairMaterial } from '../material.ts';
 import type { ProductDefinition } from '../product.ts';
-import { createFortiCnappVendor } from './adapter.ts';
 import { FortiCnappTarget } from './target.ts';
 
 export const forticnapp = {
@@ -10,6 +9,5 @@ export const forticnapp = {
   target: FortiCnappTarget,
   material: KeyPairMaterial,
   requestFields: { serviceUser: 'the service user the API key is assigned to' },
-  createVendor: createFortiCnappVendor,
   targetFlags: { options: [], definition: async ({ common }) => ({ ...common }) },
 } as const satisfies ProductDefinition<'forticnapp', typeof FortiCnappTarget, typeof KeyPairMaterial>;

@@ -4,6 +4,7 @@ import { type FortiCnappSimulator, startFortiCnappSimulator } from './simulator.
 
 export const simulatedFortiCnapp: SimulatedProduct<'forticnapp', FortiCnappSimulator> = {
   name: 'forticnapp',
+  demoTarget: 'cnapp-lab',
   start: ({ port }) => startFortiCnappSimulator({ port }),
   target: (simulator, pinning) => ({
     vendor: 'forticnapp',

@@ -1,7 +1,6 @@
 /** FortiFlex through FortiCloud IAM: API users and passwords only in the portal; OAuth tokens brokered. */
 import { PasswordMaterial } from '../material.ts';
 import type { ProductDefinition } from '../product.ts';
-import { createFortiFlexVendor } from './adapter.ts';
 import { FortiFlexTarget } from './target.ts';
 
 export const fortiflex = {
@@ -12,7 +11,6 @@ export const fortiflex = {
   requestFields: {
     permissionProfile: 'the IAM permission profile the operator selects for the API user',
   },
-  createVendor: createFortiFlexVendor,
   targetFlags: {
     options: [{ flag: '--client-id <id>', description: 'OAuth client id (default flexvm)' }],
     definition: async ({ common, flags }) => ({ ...common, clientId: flags.clientId }),

@@ -7,6 +7,7 @@ const usersOfCredentials = new WeakMap<FortiFlexSimulator, Map<string, string>>(
 
 export const simulatedFortiFlex: SimulatedProduct<'fortiflex', FortiFlexSimulator> = {
   name: 'fortiflex',
+  demoTarget: 'flex-lab',
   start: ({ port }) => startFortiFlexSimulator({ port }),
   target: (simulator, pinning) => ({
     vendor: 'fortiflex',

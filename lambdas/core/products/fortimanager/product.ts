@@ -1,7 +1,6 @@
 /** FortiManager >= 7.2.2: admins and profiles through JSON-RPC, keys on its CLI over SSH. */
 import { ApiKeyMaterial } from '../material.ts';
 import { ADMIN_TOKEN_FLAGS, adminTokenDefinition, type ProductDefinition } from '../product.ts';
-import { createFortiManagerVendor } from './adapter.ts';
 import { FortiManagerTarget } from './target.ts';
 
 export const fortimanager = {
@@ -13,7 +12,6 @@ export const fortimanager = {
     accessProfile: 'admin profile the API user gets; created when absent',
     trustedHosts: 'source addresses allowed to use the key (CIDR or address and mask)',
   },
-  createVendor: createFortiManagerVendor,
   targetFlags: {
     options: [
       ...ADMIN_TOKEN_FLAGS,

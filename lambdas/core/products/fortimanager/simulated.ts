@@ -8,6 +8,7 @@ import { type FortiManagerSimulator, startFortiManagerSimulator } from './simula
 
 export const simulatedFortiManager: SimulatedProduct<'fortimanager', FortiManagerSimulator> = {
   name: 'fortimanager',
+  demoTarget: 'fmg-lab',
   start: () => startFortiManagerSimulator(),
   target: (simulator, pinning) => ({
     vendor: 'fortimanager',

@@ -1,7 +1,6 @@
 /** FortiOS 7.x (FortiGate): users, profiles and keys through the REST API. */
 import { ApiKeyMaterial } from '../material.ts';
 import { ADMIN_TOKEN_FLAGS, adminTokenDefinition, type ProductDefinition } from '../product.ts';
-import { createFortiOsVendor } from './adapter.ts';
 import { FortiOsTarget } from './target.ts';
 
 export const fortios = {
@@ -13,6 +12,5 @@ export const fortios = {
     accessProfile: 'admin profile the API user gets; created when absent',
     trustedHosts: 'source addresses allowed to use the key (CIDR or address and mask)',
   },
-  createVendor: createFortiOsVendor,
   targetFlags: { options: ADMIN_TOKEN_FLAGS, definition: adminTokenDefinition },
 } as const satisfies ProductDefinition<'fortios', typeof FortiOsTarget, typeof ApiKeyMaterial>;

@@ -8,6 +8,7 @@ import { type FortiOsSimulator, startFortiOsSimulator } from './simulator.ts';
 
 export const simulatedFortiOs: SimulatedProduct<'fortios', FortiOsSimulator> = {
   name: 'fortios',
+  demoTarget: 'fgt-lab',
   start: ({ port }) => startFortiOsSimulator({ port }),
   target: (simulator, pinning) => ({
     vendor: 'fortios',
