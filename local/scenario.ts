@@ -177,13 +177,15 @@ async function rotateUnderLoad(
   const target = await env.store.loadTarget(targetName);
   const vendor = vendorFor({ target });
   const secretName = credentialSecretName(targetName, apiUser);
-  const tally = { accepted: 0, refused: 0 };
+  // An inconclusive answer proves neither that the key works nor that it is dead: counted apart.
+  const tally = { accepted: 0, refused: 0, inconclusive: 0 };
   let rotating = true;
   const consumer = (async () => {
     while (rotating) {
       const current = await env.store.readCurrent(secretName);
       const { outcome } = await vendor.verify(materialOf(target.vendor, current));
       if (outcome === 'accepted') tally.accepted += 1;
+      else if (outcome === 'inconclusive') tally.inconclusive += 1;
       else tally.refused += 1;
     }
   })();
@@ -216,8 +218,16 @@ async function rotateUnderLoad(
       ? '    AWSCURRENT is now the credential the operator handed in; the previous one was removed and is refused'
       : `    AWSCURRENT is now the key of ${output.apiUser}; the previous twin is gone and its key refused`,
   );
-  say(`    consumer: ${tally.accepted + tally.refused} calls during the rotation, ${tally.refused} refused`);
+  const calls = tally.accepted + tally.refused + tally.inconclusive;
+  say(
+    `    consumer: ${calls} calls during the rotation, ${tally.refused} refused, ${tally.inconclusive} inconclusive`,
+  );
   if (tally.refused > 0) throw new Error(`a consumer was refused ${tally.refused} times during the rotation`);
+  if (tally.inconclusive > 0) {
+    throw new Error(
+      `${tally.inconclusive} consumer calls during the rotation got an inconclusive answer: no proof the key kept working`,
+    );
+  }
 }
 
 /**

@@ -33,6 +33,15 @@ export class CredentialStillValidError extends ProvisionerError {
   static override readonly errorName = 'CredentialStillValid';
 }
 
+/**
+ * The product answered inconclusively about a credential that should be dead (a permission error of
+ * an authenticated caller, an ambiguous status): no proof of refusal. Retried like a still-valid
+ * one, then reported as "revocation unproven".
+ */
+export class RevocationUnprovenError extends ProvisionerError {
+  static override readonly errorName = 'RevocationUnproven';
+}
+
 /** Permanent: bad profile, quota, untrusted host, missing permission. Goes straight to Catch. */
 export class FatalError extends ProvisionerError {
   static override readonly errorName: string = 'FatalError';
@@ -90,6 +99,7 @@ export const RETRYABLE_ERROR_NAMES = [RetryableError.errorName] as const;
 /** Retried while the product catches up: a new credential not yet accepted, an old one not yet refused. */
 export const NOT_YET_VALID_ERROR_NAME = CredentialNotYetValidError.errorName;
 export const STILL_VALID_ERROR_NAME = CredentialStillValidError.errorName;
+export const UNPROVEN_ERROR_NAME = RevocationUnprovenError.errorName;
 /** The error an operator's refusal fails a callback task with (SendTaskFailure): no class, no Lambda throws it. */
 export const OPERATOR_REFUSED = 'OperatorRefused';
 

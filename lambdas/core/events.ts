@@ -60,9 +60,11 @@ export interface EventDetails {
     readonly orphans: readonly string[];
     readonly repaired: readonly string[];
     readonly broken: readonly string[];
+    /** Credentials whose product answered neither that it accepts nor that it refuses them. */
+    readonly inconclusive: readonly string[];
     readonly expiring: readonly string[];
     readonly unreachable: readonly string[];
-    /** What still needs a person: orphans not repaired, broken, expiring, unreachable targets. */
+    /** What still needs a person: orphans not repaired, broken, inconclusive, expiring, unreachable targets. */
     readonly driftCount: number;
   };
   'credential.revocation-failed': {
@@ -71,6 +73,8 @@ export interface EventDetails {
     readonly revoked: readonly string[];
     /** One line per credential not revoked: its secret name, error and reason. */
     readonly failed: readonly string[];
+    /** Credentials revoked at the product but never plainly refused by it since: still `revoking`, secret kept. */
+    readonly unproven: readonly { readonly secretName: string; readonly reason: string }[];
   };
 }
 

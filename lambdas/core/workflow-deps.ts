@@ -3,8 +3,15 @@
  * workflow uses. The domain knows nothing of Lambda: the handlers build these dependencies
  * (lambdas/handlers/runtime.ts), tests and the CLI build their own.
  */
+import { CredentialStillValidError, RevocationUnprovenError } from './errors.ts';
 import type { EventPublisher } from './events.ts';
-import type { AccessToken, Vendor, VendorContext } from './products/vendor.ts';
+import {
+  type AccessToken,
+  provesRefusal,
+  type Vendor,
+  type VendorContext,
+  type VerifyResult,
+} from './products/vendor.ts';
 import type { TargetDefinition } from './requests.ts';
 import type { RotationSchedules } from './schedules.ts';
 import type { CredentialStore } from './secrets.ts';
@@ -42,4 +49,19 @@ export async function keepAccessToken(
     { accessToken: token.token, expiresAt: token.expiresAt, mintedAt: deps.now().toISOString() },
     tags,
   );
+}
+
+/**
+ * A credential that should be dead must be refused by its product: an acceptance is
+ * `CredentialStillValid`, an inconclusive answer `RevocationUnproven` (never a proof); the workflows
+ * retry both, then report them. `credential` names it for the message, e.g. "the credential of bot".
+ */
+export function requireRefusal(answer: VerifyResult, target: string, credential: string): void {
+  if (provesRefusal(answer)) return;
+  if (answer.outcome === 'inconclusive') {
+    throw new RevocationUnprovenError(
+      `${target} answers inconclusively for ${credential}: ${answer.reason ?? 'no reason given'}`,
+    );
+  }
+  throw new CredentialStillValidError(`${target} still accepts ${credential}`);
 }

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { STILL_VALID_ERROR_NAME } from '#core/errors.ts';
+import { STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
 import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
@@ -17,9 +17,10 @@ export interface RevokeWorkflowProps extends WorkflowProps {
 /**
  * Revoke (docs/architecture.md): find every credential of the owner by its tags, then for each,
  * with bounded concurrency: revoke at the product (an operator task where the product has no API),
- * prove the old credential is refused, retire its secret. A credential that fails is reported,
- * never skipped silently: the execution then fails with the per-credential report, and an alarm
- * watches for failed executions.
+ * prove the old credential is refused, retire its secret. A credential that fails, or whose
+ * product never plainly refuses it (revocation unproven), is reported, never skipped silently:
+ * the execution then fails with the per-credential report, and an alarm watches for failed
+ * executions.
  */
 export class RevokeWorkflow extends Workflow {
   readonly stateMachine: sfn.StateMachine;
@@ -50,8 +51,10 @@ export class RevokeWorkflow extends Workflow {
     prove.fn.grantReadTargets();
     prove.fn.grantCredentialSecrets('GetSecretValue');
     prove.fn.grantKey('kms:Decrypt');
-    // The product may take a moment to forget a credential.
-    this.retryWhile(prove, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
+    // The product may take a moment to forget a credential; an inconclusive answer gets the same
+    // chances to turn into a refusal, then the report names the credential "revocation unproven".
+    for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME])
+      this.retryWhile(prove, error, Duration.seconds(5), 4);
 
     const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
     retire.fn.grantCredentialSecrets(

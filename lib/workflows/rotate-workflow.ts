@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { NOT_YET_VALID_ERROR_NAME, STILL_VALID_ERROR_NAME } from '#core/errors.ts';
+import { NOT_YET_VALID_ERROR_NAME, STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
 import type { ProvisionerFunction } from '../provisioner-function.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
@@ -84,7 +84,9 @@ export class RotateWorkflow extends Workflow {
       step.fn.grantReadTargets();
       step.fn.grantCredentialSecrets('GetSecretValue');
       step.fn.grantKey('kms:Decrypt');
-      this.retryWhile(step, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
+      // Still accepted, or answered inconclusively (no proof of refusal): retried, then compensated.
+      for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME])
+        this.retryWhile(step, error, Duration.seconds(5), 4);
     }
 
     const finalize = this.step('FinalizeRotation', 'finalize-rotation', { outputPath: '$.Payload' });

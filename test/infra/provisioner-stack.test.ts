@@ -521,6 +521,10 @@ describe('ProvisionerStack', () => {
     expect(body.ProveRevoked?.Retry).toContainEqual(
       expect.objectContaining({ ErrorEquals: ['CredentialStillValid'] }),
     );
+    // An inconclusive answer gets the chances of a still-valid one before it is reported unproven.
+    expect(body.ProveRevoked?.Retry).toContainEqual(
+      expect.objectContaining({ ErrorEquals: ['RevocationUnproven'], IntervalSeconds: 5, MaxAttempts: 4 }),
+    );
     expect(body.RequestOperatorRevocation).toMatchObject({
       Resource: expect.stringMatching(/waitForTaskToken$/),
       TimeoutSeconds: 3 * 86_400,
@@ -597,6 +601,11 @@ describe('ProvisionerStack', () => {
     expect(s.RequestPreviousRevocation?.Next).toBe('ProvePreviousRevoked');
     expect(s.ProvePreviousRevoked?.Next).toBe('FinalizeRotation');
     expect(s.GracePeriod).toEqual({ Type: 'Wait', Seconds: 3600, Next: 'RetirePreviousKey' });
+    for (const name of ['RetirePreviousKey', 'ProvePreviousRevoked'])
+      for (const error of ['CredentialStillValid', 'RevocationUnproven'])
+        expect(s[name]?.Retry, `${name} retries ${error}`).toContainEqual(
+          expect.objectContaining({ ErrorEquals: [error], IntervalSeconds: 5, MaxAttempts: 4 }),
+        );
     const tasks = Object.entries(s).filter(([, state]) => state.Type === 'Task');
     for (const [name, state] of tasks.filter(
       ([n]) => !['ValidateRotation', 'CompensateRotation'].includes(n),

@@ -7,12 +7,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FatalError, RetryableError, UnmanagedUserError, ValidationError } from '#core/errors.ts';
 import { asApiVendor, asOperatorVendor } from '#core/products/registry.ts';
-import type {
-  ApiUserSpec,
-  ApiVendor,
-  CredentialMaterial,
-  OperatorVendor,
-  Vendor,
+import {
+  type ApiUserSpec,
+  type ApiVendor,
+  type CredentialMaterial,
+  type OperatorVendor,
+  provesRefusal,
+  type Vendor,
 } from '#core/products/vendor.ts';
 import { failure } from '../../../test/failure.ts';
 
@@ -115,7 +116,7 @@ export function describeVendorConformance(
       }
     });
 
-    it('revokes idempotently, and a revoked credential is rejected', async () => {
+    it('revokes idempotently, and a revoked credential is refused (a proof, never inconclusive)', async () => {
       // Prepare
       const user = fresh();
       const material = await h.issue(user);
@@ -125,7 +126,10 @@ export function describeVendorConformance(
       // Assess
       expect(first).toEqual({ removed: true });
       expect(second).toEqual({ removed: false });
-      expect((await h.vendor.verify(material)).outcome).not.toBe('accepted');
+      const answer = await h.vendor.verify(material);
+      expect(answer.outcome).not.toBe('accepted');
+      // Revocation needs this answer to be a proof of refusal: an inconclusive one never finishes it.
+      expect(provesRefusal(answer), `a revoked credential answers ${answer.outcome}`).toBe(true);
     });
 
     it.each(['429', '5xx'] as const)('a %s from the product is a retryable error', async (kind) => {

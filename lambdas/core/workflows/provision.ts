@@ -208,6 +208,7 @@ export async function verifyCredential(deps: WorkflowDeps, state: ProvisionState
   if (result.outcome === 'broken') {
     throw new FatalError(`${request.target} refuses the credential of ${request.apiUser}: ${result.reason}`);
   }
+  // Rejected or inconclusive: not yet valid, retried, then compensated; never finalized on it.
   if (result.outcome !== 'accepted') {
     throw new CredentialNotYetValidError(
       `${request.target} does not accept the new credential of ${request.apiUser} yet${result.reason ? ` (${result.reason})` : ''}`,

@@ -1,7 +1,8 @@
 /**
  * Reconciliation: compares Secrets Manager with each target. It finds API users this
  * system created that no credential accounts for (orphans), credentials their product no longer
- * accepts (broken), and credentials near their expiry; it repairs only what is safe: an orphan whose
+ * accepts (broken), credentials whose state its answer could not establish (inconclusive: neither
+ * broken nor working), and credentials near their expiry; it repairs only what is safe: an orphan whose
  * creating execution is over is removed (its key is in no secret, so nobody can be using it).
  */
 import * as z from 'zod';
@@ -28,6 +29,7 @@ export const TargetDrift = z.object({
   orphans: z.array(z.string()),
   repaired: z.array(z.string()),
   broken: z.array(z.string()),
+  inconclusive: z.array(z.string()),
   expiring: z.array(z.string()),
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
@@ -50,6 +52,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     orphans: [],
     repaired: [],
     broken: [],
+    inconclusive: [],
     expiring: [],
   };
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
@@ -63,7 +66,9 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     }
     const stored = await deps.store.readVersion(credential.arn, current);
     const result = await vendor.verify(materialOf(target.vendor, stored));
-    if (result.outcome !== 'accepted') {
+    if (result.outcome === 'inconclusive') {
+      drift.inconclusive.push(`${credential.name}: ${result.reason ?? 'no reason given'}`);
+    } else if (result.outcome !== 'accepted') {
       drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
     } else if (result.accessToken) {
       // The check minted the product's one live token: keep it, as the broker always does.
@@ -119,6 +124,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     orphans: drifts.flatMap((d) => d.orphans.map((o) => `${d.target}/${o}`)),
     repaired: drifts.flatMap((d) => d.repaired.map((o) => `${d.target}/${o}`)),
     broken: drifts.flatMap((d) => d.broken),
+    inconclusive: drifts.flatMap((d) => d.inconclusive),
     expiring: drifts.flatMap((d) => d.expiring),
     unreachable,
   };
@@ -126,6 +132,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     report.orphans.length -
     report.repaired.length +
     report.broken.length +
+    report.inconclusive.length +
     report.expiring.length +
     unreachable.length;
   await deps.events.publish('credential.drift-report', { ...report, driftCount });

@@ -30,8 +30,10 @@ export async function refreshAccessToken(
   }
   const result = await vendor.verify(materialOf(target.vendor, await deps.store.readCurrent(secret.arn)));
   if (result.outcome !== 'accepted' || !result.accessToken) {
+    // An inconclusive answer mints no token either: the refresh fails all the same, worded as what it is.
+    const answered = result.outcome === 'inconclusive' ? 'answers inconclusively for' : 'refuses';
     throw new FatalError(
-      `${request.target} refuses the credential of ${request.apiUser} (${result.reason ?? result.outcome}): consumers keep the last token until it expires`,
+      `${request.target} ${answered} the credential of ${request.apiUser} (${result.reason ?? result.outcome}): consumers keep the last token until it expires`,
     );
   }
   await keepAccessToken(deps, secretName, result.accessToken, {

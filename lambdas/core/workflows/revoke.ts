@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CredentialStillValidError, FatalError, RevocationIncompleteError } from '../errors.ts';
+import { FatalError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import {
@@ -15,7 +15,7 @@ import { OwnerId, parseInput } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import { causeMessage } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
-import { vendorOf } from '../workflow-deps.ts';
+import { requireRefusal, vendorOf } from '../workflow-deps.ts';
 
 /** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
 const MAX_CREDENTIALS_PER_REVOCATION = 500;
@@ -141,17 +141,20 @@ export async function requestOperatorRevocation(deps: WorkflowDeps, input: unkno
   });
 }
 
-/** ProveRevoked: the old credential must now be refused by its product (retried while that propagates). */
+/**
+ * ProveRevoked: the old credential must now be refused by its product (retried while that
+ * propagates). Only a refusal proves it: an acceptance is `CredentialStillValid`, an inconclusive
+ * answer `RevocationUnproven`; both are retried, then reported.
+ */
 export async function proveRevoked(deps: WorkflowDeps, input: unknown): Promise<void> {
   const { credential } = parseInput(RevocationItem, input, 'revocation item');
   const { vendor, target } = await vendorOf(deps, credential.target);
   const stored = await deps.store.readCurrent(credential.secretArn);
-  const result = await vendor.verify(materialOf(target.vendor, stored));
-  if (result.outcome === 'accepted') {
-    throw new CredentialStillValidError(
-      `${credential.target} still accepts the credential of ${credential.apiUser} after its revocation`,
-    );
-  }
+  requireRefusal(
+    await vendor.verify(materialOf(target.vendor, stored)),
+    credential.target,
+    `the credential of ${credential.apiUser} after its revocation`,
+  );
 }
 
 /**
@@ -199,16 +202,32 @@ const RevocationResults = z.object({
     .max(MAX_CREDENTIALS_PER_REVOCATION),
 });
 
-/** ReportRevocation: success only when every credential is revoked; otherwise the precise report fails the run. */
+/**
+ * ReportRevocation: success only when every credential is revoked; otherwise the precise report
+ * fails the run. A credential whose product never refused it plainly (`RevocationUnproven`) is
+ * reported as "revocation unproven", apart from the ones that failed.
+ */
 export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
   const { owner, requestId, results } = parseInput(RevocationResults, input, 'revocation results');
-  const failed = results.filter((r) => r.status === 'failed');
+  const notRevoked = results.filter((r) => r.status === 'failed');
   const revoked = results.filter((r) => r.status === 'revoked').map((r) => r.secretName);
-  if (failed.length > 0) {
-    const report = failed.map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${causeMessage(f.cause)})`);
-    await deps.events.publish('credential.revocation-failed', { owner, requestId, revoked, failed: report });
+  if (notRevoked.length > 0) {
+    const failed = notRevoked
+      .filter((r) => r.error !== UNPROVEN_ERROR_NAME)
+      .map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${causeMessage(f.cause)})`);
+    const unproven = notRevoked
+      .filter((r) => r.error === UNPROVEN_ERROR_NAME)
+      .map((u) => ({ secretName: u.secretName, reason: causeMessage(u.cause) }));
+    await deps.events.publish('credential.revocation-failed', {
+      owner,
+      requestId,
+      revoked,
+      failed,
+      unproven,
+    });
+    const report = [...failed, ...unproven.map((u) => `${u.secretName}: revocation unproven (${u.reason})`)];
     throw new RevocationIncompleteError(
-      `${failed.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}`,
+      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}`,
     );
   }
   return { owner, requestId, revoked, status: 'revoked' as const };

@@ -8,13 +8,7 @@
  * fails before promotion leaves the current credential untouched and working.
  */
 import * as z from 'zod';
-import {
-  ConflictError,
-  CredentialNotYetValidError,
-  CredentialStillValidError,
-  FatalError,
-  ValidationError,
-} from '../errors.ts';
+import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import {
@@ -27,12 +21,13 @@ import {
 import { materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
+import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
 import { causeMessage, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
-import { keepAccessToken, vendorOf } from '../workflow-deps.ts';
+import { keepAccessToken, requireRefusal, vendorOf } from '../workflow-deps.ts';
 
 export const RotateRequest = z
   .object({
@@ -252,9 +247,10 @@ export async function verifyPendingKey(deps: WorkflowDeps, input: unknown): Prom
   if (result.outcome === 'broken') {
     throw new FatalError(`${state.request.target} refuses the new credential: ${result.reason}`);
   }
+  // Rejected or inconclusive: not yet valid, retried, then failed; never promoted on it.
   if (result.outcome !== 'accepted') {
     throw new CredentialNotYetValidError(
-      `${state.request.target} does not accept the new credential of ${state.idleUser} yet`,
+      `${state.request.target} does not accept the new credential of ${state.idleUser} yet${result.reason ? ` (${result.reason})` : ''}`,
     );
   }
   if (result.accessToken) {
@@ -274,9 +270,9 @@ export async function promotePendingKey(deps: WorkflowDeps, input: unknown): Pro
 
 /**
  * RetirePreviousKey (after the grace period): the old twin is removed and its key must now be
- * refused; a product that still accepts it is retried, then reported. Operator products: a previous
- * credential the product already refuses (a new download killed it) needs nobody; one it
- * still accepts needs an operator (`needsOperator`).
+ * refused; a product that still accepts it, or answers inconclusively, is retried, then reported.
+ * Operator products: a previous credential the product already refuses (a new download killed it)
+ * needs nobody; one it still accepts, or may accept, needs an operator (`needsOperator`).
  */
 export async function retirePreviousKey(
   deps: WorkflowDeps,
@@ -285,32 +281,30 @@ export async function retirePreviousKey(
   const state = parseState(input);
   const product = await vendorOf(deps, state.request.target);
   if (state.issuance === 'api') await asApiVendor(product.vendor).revoke(state.currentUser);
-  const refused = await previousRefused(deps, state, product);
-  if (state.issuance === 'operator') return { needsOperator: !refused };
-  if (!refused) throw stillValid(state);
+  const answer = await verifyPrevious(deps, state, product);
+  if (state.issuance === 'operator') return { needsOperator: !provesRefusal(answer) };
+  requireRefusal(answer, state.request.target, previousCredential(state));
   return { needsOperator: false };
 }
 
-async function previousRefused(
+async function verifyPrevious(
   deps: WorkflowDeps,
   state: RotationState,
   { vendor, target }: Awaited<ReturnType<typeof vendorOf>>,
-): Promise<boolean> {
+): Promise<VerifyResult> {
   const previous = await deps.store.readVersion(state.secretArn, state.currentVersionId);
-  return (await vendor.verify(materialOf(target.vendor, previous))).outcome !== 'accepted';
+  return vendor.verify(materialOf(target.vendor, previous));
 }
 
-function stillValid(state: RotationState): CredentialStillValidError {
-  return new CredentialStillValidError(
-    `${state.request.target} still accepts the previous credential of ${state.currentUser}`,
-  );
+function previousCredential(state: RotationState): string {
+  return `the previous credential of ${state.currentUser}`;
 }
 
 /** ProvePreviousRevoked: the product refuses the previous credential now (retried while it forgets it). */
 export async function provePreviousRevoked(deps: WorkflowDeps, input: unknown): Promise<void> {
   const state = parseState(input);
-  if (!(await previousRefused(deps, state, await vendorOf(deps, state.request.target))))
-    throw stillValid(state);
+  const answer = await verifyPrevious(deps, state, await vendorOf(deps, state.request.target));
+  requireRefusal(answer, state.request.target, previousCredential(state));
 }
 
 /** FinalizeRotation: tags the rotation and announces it (names and version ids only). */
