@@ -10,6 +10,15 @@ export const FortiManagerTarget = z
     tls: TlsPinning,
     vdom: VdomName.optional(),
     ssh: SshAccess.describe('keys are generated on the FortiManager CLI over SSH'),
+    maxConcurrentCalls: z
+      .number()
+      .int()
+      .min(1)
+      .max(4)
+      .default(1)
+      .describe(
+        'JSON-RPC calls one process makes to this manager at once; 7.2.7 to 7.4.7 answer -11 to concurrent token calls, so raise it only from 7.6.2 on',
+      ),
   })
   .strict();
 export type FortiManagerTarget = z.output<typeof FortiManagerTarget>;
