@@ -28,7 +28,7 @@ import type {
   VerifyResult,
 } from '../vendor.ts';
 import { queuedCall } from './call-queue.ts';
-import type { FortiManagerTarget } from './target.ts';
+import { type FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
@@ -171,6 +171,8 @@ export class FortiManagerVendor implements ApiVendor {
   }
 
   async ensureUser(spec: ApiUserSpec) {
+    const beyondPolicy = rpcPermitBeyondPolicy(this.context.target, spec.rpcPermit);
+    if (beyondPolicy) throw new ValidationError(`API user ${spec.name} not created: ${beyondPolicy}`);
     if (
       spec.trustedHosts.length === 0 ||
       spec.trustedHosts.length > 10 ||
@@ -186,7 +188,7 @@ export class FortiManagerVendor implements ApiVendor {
         userid: spec.name,
         user_type: 'api',
         profileid: spec.profile,
-        'rpc-permit': 'read',
+        'rpc-permit': spec.rpcPermit ?? 'read',
         adom: [{ 'adom-name': spec.vdom }],
         description: managedUserMarker(spec.requestId, spec.comment),
         ...trusthosts,

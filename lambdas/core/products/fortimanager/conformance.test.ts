@@ -56,6 +56,7 @@ async function harness(pinning: 'ca' | 'fingerprint', version?: string) {
           profileid: 'Super_User',
           trusthosts: [],
           description: 'by hand',
+          'rpc-permit': 'read-write',
         }),
       callerHost: '127.0.0.1/32',
     },
@@ -109,6 +110,36 @@ describe('FortiManager adapter specifics', () => {
     expect(error).toBeInstanceOf(FatalError);
     expect(error.message).toMatch(/no permission \(-11 twice in a row;/);
     expect(h.sim.state.requestsLog.map((r) => r.code)).toEqual([-11, -11]);
+    await h.close();
+  });
+
+  it('creates the API user with the JSON-RPC access asked for, within the target’s maxRpcPermit', async () => {
+    // Prepare
+    const h = await harness('ca');
+    const vendor = createFortiManagerVendor({
+      target: h.target(h.sim.adminToken, { maxRpcPermit: 'read-write' }),
+    });
+    await vendor.ensureAccessProfile({ name: 'p', permissions: { sysgrp: 'read' } });
+    const spec = { profile: 'p', trustedHosts: ['127.0.0.1/32'], vdom: 'root', requestId: 'r-1' };
+    // Act
+    await vendor.ensureUser({ ...spec, name: 'writer', rpcPermit: 'read-write' });
+    await vendor.ensureUser({ ...spec, name: 'reader' });
+    // Assess
+    expect(h.sim.state.users.get('writer')?.['rpc-permit']).toBe('read-write');
+    expect(h.sim.state.users.get('reader')?.['rpc-permit']).toBe('read');
+    await h.close();
+  });
+
+  it('refuses an API user beyond the target’s maxRpcPermit before any call', async () => {
+    // Prepare
+    const h = await harness('ca');
+    const spec = { profile: 'p', trustedHosts: ['127.0.0.1/32'], vdom: 'root', requestId: 'r-1' };
+    // Act
+    const error = await failure(h.vendor.ensureUser({ ...spec, name: 'writer', rpcPermit: 'read-write' }));
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/rpcPermit read-write is beyond the target's maxRpcPermit \(read\)/);
+    expect(h.sim.state.requestsLog).toEqual([]);
     await h.close();
   });
 });

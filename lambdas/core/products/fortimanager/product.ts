@@ -2,7 +2,7 @@
 import { ApiKeyMaterial } from '../material.ts';
 import { ADMIN_TOKEN_FLAGS, adminTokenDefinition, type ProductDefinition } from '../product.ts';
 import { createFortiManagerVendor } from './adapter.ts';
-import { FortiManagerTarget } from './target.ts';
+import { FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
 export const fortimanager = {
   name: 'fortimanager',
@@ -12,6 +12,12 @@ export const fortimanager = {
   requestFields: {
     accessProfile: 'admin profile the API user gets; created when absent',
     trustedHosts: 'source addresses allowed to use the key (CIDR or address and mask)',
+    rpcPermit:
+      "JSON-RPC access of the API user, `read` (the default) or `read-write`, at most the target's maxRpcPermit",
+  },
+  checkRequest(target, request) {
+    const beyondPolicy = rpcPermitBeyondPolicy(target, request.rpcPermit);
+    return beyondPolicy ? [beyondPolicy] : [];
   },
   createVendor: createFortiManagerVendor,
   targetFlags: {

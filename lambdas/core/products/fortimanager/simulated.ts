@@ -16,6 +16,7 @@ export const simulatedFortiManager: SimulatedProduct<'fortimanager', FortiManage
     tls: pinning === 'ca' ? { caPem: simulator.caPem } : { fingerprint: simulator.fingerprint },
     ssh: simulator.ssh,
     maxConcurrentCalls: 1,
+    maxRpcPermit: 'read',
   }),
   issuedMaterial: (simulator) => [
     simulator.adminToken,

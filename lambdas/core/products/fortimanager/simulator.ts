@@ -28,6 +28,8 @@ export interface FmgUser {
   readonly profileid: string;
   readonly trusthosts: string[];
   readonly description: string;
+  /** JSON-RPC access: `none`, `read`, `read-write` or `from-profile` (its admin profile's). */
+  readonly 'rpc-permit': string;
   key?: string;
 }
 
@@ -160,11 +162,18 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
         ) {
           return answer(CODE.invalidData, undefined, 'an api user needs a trusted host');
         }
+        // CLI Reference, `config system admin user`: `set rpc-permit {none | read | read-write}`,
+        // default none (and `from-profile`, Administration Guide "Override administrator attributes
+        // from profiles"). Stored, not enforced: an API user's calls beyond /sys/status get -11 anyway.
+        const rpcPermit = String(data['rpc-permit'] ?? 'none');
+        if (!['none', 'read', 'read-write', 'from-profile'].includes(rpcPermit))
+          return answer(CODE.invalidData, undefined, 'invalid value: rpc-permit');
         users.set(userid, {
           userid,
           profileid: String(data.profileid),
           trusthosts,
           description: String(data.description ?? ''),
+          'rpc-permit': rpcPermit,
         });
         return answer(CODE.ok);
       }
