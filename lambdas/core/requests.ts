@@ -14,6 +14,7 @@ import {
   OwnerId,
   ProfileName,
   parseInput,
+  RpcPermit,
   ServiceUserName,
   TargetName,
   TicketId,
@@ -46,6 +47,7 @@ export const ProvisionRequest = z
       .describe(usedBy('trustedHosts')),
     serviceUser: ServiceUserName.optional().describe(usedBy('serviceUser')),
     permissionProfile: ProfileName.optional().describe(usedBy('permissionProfile')),
+    rpcPermit: RpcPermit.optional().describe(usedBy('rpcPermit')),
     vdom: VdomName.default('root').describe('Virtual domain of the API user'),
     comment: z
       .string()

@@ -94,6 +94,10 @@ export const TrustedHost = z
 
 const Permission = z.enum(['none', 'read', 'read-write']);
 
+/** JSON-RPC access of a FortiManager API user (its `rpc-permit`). */
+export const RpcPermit = z.enum(['read', 'read-write']);
+export type RpcPermit = z.output<typeof RpcPermit>;
+
 export const AccessProfile = z
   .object({
     name: ProfileName,

@@ -56,6 +56,7 @@ export type CredentialValue = {
     readonly profile: string;
     readonly trustedHosts: readonly string[];
     readonly vdom: string;
+    readonly rpcPermit?: 'read' | 'read-write';
   };
 } & CredentialMaterial;
 

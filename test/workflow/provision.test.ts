@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SECRETS_CLIENT_MAX_ATTEMPTS } from '#core/aws-clients.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, PENDING, TAG } from '#core/names.ts';
+import { simulatedFortiManager } from '#core/products/fortimanager/simulated.ts';
 import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
@@ -20,6 +21,10 @@ const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt-lab');
     await env.registerTarget('fortimanager', 'fmg-lab');
+    await env.store.putTarget('fmg-rw', {
+      ...simulatedFortiManager.target(env.fortimanager, 'ca'),
+      maxRpcPermit: 'read-write',
+    });
   },
 });
 const outputs: string[] = [];
@@ -91,6 +96,20 @@ describe('provision workflow (FortiOS, local runtime)', () => {
       new GetSecretValueCommand({ SecretId: credentialSecretName('fmg-lab', 'fmg-automation') }),
     );
     expect(JSON.parse(stored.SecretString ?? '{}').key).toBe(user?.key);
+  });
+
+  it('a FortiManager provision within the target’s maxRpcPermit gives the API user read-write JSON-RPC access', async () => {
+    // Act
+    const execution = await provision(
+      requestFor('fmg-writer', { target: 'fmg-rw', ticket: 'CHG-FMG-RW', rpcPermit: 'read-write' }),
+    );
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(env.fortimanager.state.users.get('fmg-writer')?.['rpc-permit']).toBe('read-write');
+    const stored = await env.secretsClient.send(
+      new GetSecretValueCommand({ SecretId: credentialSecretName('fmg-rw', 'fmg-writer') }),
+    );
+    expect(JSON.parse(stored.SecretString ?? '{}').userSpec).toMatchObject({ rpcPermit: 'read-write' });
   });
 
   it('a FortiManager provision that fails after the key was stored leaves no user and no secret', async () => {
@@ -254,6 +273,18 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     ['a path in the name', requestFor('../../system/admin'), 'ValidationError', /apiUser: must be/],
     ['shell characters in the name', requestFor('bot;reboot'), 'ValidationError', /apiUser: must be/],
     ['an unknown field', { ...requestFor('bad-6'), admin: true }, 'ValidationError', /Unrecognized key/],
+    [
+      'JSON-RPC access for a product without it',
+      requestFor('bad-8', { rpcPermit: 'read' }),
+      'ValidationError',
+      /rpcPermit: fortios has no JSON-RPC access; remove it/,
+    ],
+    [
+      'JSON-RPC access beyond the target’s maxRpcPermit',
+      requestFor('bad-9', { target: 'fmg-lab', rpcPermit: 'read-write' }),
+      'ValidationError',
+      /rpcPermit read-write is beyond the target's maxRpcPermit \(read\)/,
+    ],
     [
       'a body over the size limit',
       requestFor('bad-7', { padding: 'x'.repeat(MAX_REQUEST_BYTES) }),

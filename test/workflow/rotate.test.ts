@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
+import { simulatedFortiManager } from '#core/products/fortimanager/simulated.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import type { VerifyResult } from '#core/products/vendor.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
@@ -21,6 +22,10 @@ const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt');
     await env.registerTarget('fortimanager', 'fmg');
+    await env.store.putTarget('fmg-rw', {
+      ...simulatedFortiManager.target(env.fortimanager, 'ca'),
+      maxRpcPermit: 'read-write',
+    });
   },
 });
 const outputs: string[] = [];
@@ -32,7 +37,7 @@ async function run(stateMachineArn: string, input: object, name = `run-${++runs}
   return described;
 }
 
-async function provision(target: string, apiUser: string) {
+async function provision(target: string, apiUser: string, extra: Record<string, unknown> = {}) {
   const request = {
     target,
     apiUser,
@@ -40,6 +45,7 @@ async function provision(target: string, apiUser: string) {
     ticket: `T-${apiUser}`,
     accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
     trustedHosts: ['127.0.0.1/32'],
+    ...extra,
   };
   const done = await run(
     env.provisionStateMachineArn,
@@ -157,6 +163,16 @@ describe('rotate workflow (twin users, local runtime)', () => {
     expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
     expect((await currentVersion('fmg', 'rot-bot')).current).not.toBe(before.current);
     expect(await consumerCall('fmg', 'rot-bot')).toBe('accepted');
+  });
+
+  it('gives the FortiManager twin the JSON-RPC access of the user it replaces', async () => {
+    // Prepare
+    await provision('fmg-rw', 'rw-bot', { rpcPermit: 'read-write' });
+    // Act
+    const execution = await run(env.rotateStateMachineArn, { target: 'fmg-rw', apiUser: 'rw-bot' });
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(env.fortimanager.state.users.get('rw-bot.b')?.['rpc-permit']).toBe('read-write');
   });
 
   it('refuses what it cannot rotate: an unknown credential, a name that is not an API user name', async () => {

@@ -6,10 +6,16 @@
  */
 import type * as z from 'zod';
 import { ValidationError } from '../errors.ts';
+import type { ProvisionRequest } from '../requests.ts';
 import type { MaterialSchema } from './material.ts';
 
 /** Provision-request fields only some products use; each product says in its own words what it does with them. */
-export type RequestField = 'accessProfile' | 'trustedHosts' | 'serviceUser' | 'permissionProfile';
+export type RequestField =
+  | 'accessProfile'
+  | 'trustedHosts'
+  | 'serviceUser'
+  | 'permissionProfile'
+  | 'rpcPermit';
 
 /** One flag of `provisioner target add` (commander syntax, e.g. `--client-id <id>`). */
 export interface TargetFlag {
@@ -43,6 +49,8 @@ export interface ProductDefinition<
   /** The shape of the credential material it issues. */
   readonly material: M;
   readonly requestFields: Readonly<Partial<Record<RequestField, string>>>;
+  /** The rules of the target's own policy a request breaks (one issue each), checked before any product call. */
+  checkRequest?(target: z.output<T> & { readonly vendor: N }, request: ProvisionRequest): readonly string[];
   readonly targetFlags: {
     readonly options: readonly TargetFlag[];
     /** The unparsed definition; the target schema checks it afterwards. */

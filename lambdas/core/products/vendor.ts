@@ -36,6 +36,8 @@ export interface ApiUserSpec {
   /** Identifies the request that creates the user; stored on the product so a retry or a compensation recognizes it. */
   readonly requestId: string;
   readonly comment?: string;
+  /** FortiManager: the JSON-RPC access the user gets (absent: read). */
+  readonly rpcPermit?: 'read' | 'read-write';
 }
 
 interface EnsureResult {

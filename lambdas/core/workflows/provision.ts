@@ -8,7 +8,8 @@ import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError 
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
-import { materialOf } from '../products/index.ts';
+import { materialOf, productOf } from '../products/index.ts';
+import type { ProductDefinition } from '../products/product.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
@@ -53,10 +54,15 @@ const ISSUE_KEY_STEP = 'issue-key-and-store';
 /**
  * What each kind of product needs of a request: API products a profile and trusted hosts; products
  * whose keys belong to a named product user, that user. Fields a product cannot use are refused
- * rather than silently ignored.
+ * rather than silently ignored, and so is what the target's own policy forbids.
  */
-function checkRequestFits(vendor: Vendor, request: ProvisionRequest): void {
+function checkRequestFits(vendor: Vendor, target: TargetDefinition, request: ProvisionRequest): void {
   const issues: string[] = [];
+  const product = productOf(target.vendor) as ProductDefinition;
+  if (request.rpcPermit && !product.requestFields.rpcPermit) {
+    issues.push(`rpcPermit: ${vendor.name} has no JSON-RPC access; remove it`);
+  }
+  issues.push(...(product.checkRequest?.(target, request) ?? []));
   if (vendor.capabilities.issuance === 'api') {
     if (!request.accessProfile) issues.push(`accessProfile: required for ${vendor.name}`);
     if (!request.trustedHosts?.length) issues.push('trustedHosts: at least one trusted host is required');
@@ -78,8 +84,8 @@ export async function validateRequest(
   const request = parseProvisionRequest(input.request);
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
   // Loading the target proves it exists and holds a valid definition before anything is created.
-  const { vendor } = await vendorOf(deps, request.target);
-  checkRequestFits(vendor, request);
+  const { vendor, target } = await vendorOf(deps, request.target);
+  checkRequestFits(vendor, target, request);
   const secretName = credentialSecretName(request.target, request.apiUser);
   const existing = await deps.store.describe(secretName);
   if (existing?.deletedDate) {
@@ -117,6 +123,7 @@ export async function createApiUser(deps: WorkflowDeps, state: ProvisionState) {
     vdom: request.vdom,
     requestId: state.requestId,
     comment: request.comment,
+    rpcPermit: request.rpcPermit,
   });
   // Another request of this system made the user: a provision running at the same time, or an
   // orphan reconciliation removes. Issuing a key on it would kill that request's key.
@@ -181,6 +188,7 @@ export async function issueKeyAndStore(
         profile: requiredOf(request.accessProfile, 'accessProfile').name,
         trustedHosts: requiredOf(request.trustedHosts, 'trustedHosts'),
         vdom: request.vdom,
+        rpcPermit: request.rpcPermit,
       },
     },
     token,

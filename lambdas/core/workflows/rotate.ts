@@ -23,7 +23,7 @@ import { twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { scheduleFor } from '../schedules.ts';
-import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
+import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
 import { causeMessage, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
@@ -38,7 +38,12 @@ export const RotateRequest = z
 export type RotateRequest = z.output<typeof RotateRequest>;
 
 const UserSpec = z
-  .object({ profile: z.string(), trustedHosts: z.array(z.string()).min(1), vdom: z.string() })
+  .object({
+    profile: z.string(),
+    trustedHosts: z.array(z.string()).min(1),
+    vdom: z.string(),
+    rpcPermit: RpcPermit.optional(),
+  })
   .strict();
 
 export const RotationState = z
@@ -208,6 +213,7 @@ export async function ensureTwinUser(deps: WorkflowDeps, input: unknown) {
     vdom: spec.vdom,
     requestId: state.requestId,
     comment: `twin of ${state.request.apiUser}`,
+    rpcPermit: spec.rpcPermit,
   });
   await assertStillActive(deps, state);
   return ensured;

@@ -2,7 +2,8 @@
  * FortiManager (>= 7.2.2) adapter (wire facts: README.md beside this file): the API admin
  * is managed over JSON-RPC with the admin token as Bearer; its key exists only on the CLI, so it
  * is generated over SSH (`execute api-user generate-key <user>`) with the host key pinned.
- * The status is in `result[0].status.code`; HTTP is 200 either way.
+ * The status is in `result[0].status.code`; HTTP is 200 either way. Calls to one manager are
+ * queued (`maxConcurrentCalls`), and a -11 is asked once more before it counts.
  */
 import { createHash } from 'node:crypto';
 import type * as z from 'zod';
@@ -26,7 +27,8 @@ import type {
   VendorContext,
   VerifyResult,
 } from '../vendor.ts';
-import type { FortiManagerTarget } from './target.ts';
+import { queuedCall } from './call-queue.ts';
+import { type FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
@@ -40,6 +42,24 @@ export const FMG_STATUS = {
   noPermission: -11,
 } as const;
 
+/**
+ * How long a -11 waits before it is asked once more: long enough for another client's call (the
+ * key's consumer, another process of this system) that the manager saw as concurrent to finish.
+ */
+const NO_PERMISSION_RETRY_MS = 250;
+
+type RpcMethod = 'get' | 'add' | 'delete';
+interface RpcOptions {
+  readonly data?: unknown;
+  readonly bearer?: string;
+}
+interface RpcAnswer {
+  readonly code: number;
+  readonly message: string;
+  readonly data: unknown;
+  readonly httpStatus: number;
+}
+
 export class FortiManagerVendor implements ApiVendor {
   readonly name = 'fortimanager' as const;
   readonly capabilities = {
@@ -52,12 +72,22 @@ export class FortiManagerVendor implements ApiVendor {
 
   constructor(private readonly context: VendorContext<FortiManagerTarget>) {}
 
-  /** One JSON-RPC call; returns the status code and data of `result[0]`. */
-  private async rpc(
-    method: 'get' | 'add' | 'delete',
-    url: string,
-    options: { data?: unknown; bearer?: string } = {},
-  ): Promise<{ code: number; message: string; data: unknown; httpStatus: number }> {
+  /**
+   * One JSON-RPC call in the manager's queue; returns the status code and data of `result[0]`.
+   * 7.2.7 to 7.4.7 answer -11 to a token call that overlaps another, and the queue cannot hold back
+   * other processes or the key's consumer: a -11 is asked once more (out of the queue while it
+   * waits), so only a repeated -11 reaches `check` or `verify`.
+   */
+  private async rpc(method: RpcMethod, url: string, options: RpcOptions = {}): Promise<RpcAnswer> {
+    const { baseUrl, maxConcurrentCalls } = this.context.target;
+    const send = () => queuedCall(baseUrl, maxConcurrentCalls, () => this.send(method, url, options));
+    const first = await send();
+    if (first.code !== FMG_STATUS.noPermission) return first;
+    await new Promise((resolve) => setTimeout(resolve, NO_PERMISSION_RETRY_MS));
+    return send();
+  }
+
+  private async send(method: RpcMethod, url: string, options: RpcOptions): Promise<RpcAnswer> {
     const { target } = this.context;
     const response = await httpsJson({
       baseUrl: target.baseUrl,
@@ -96,7 +126,7 @@ export class FortiManagerVendor implements ApiVendor {
     }
     if (answer.code === FMG_STATUS.noPermission) {
       throw new FatalError(
-        `FortiManager refused ${what}: no permission (-11; the admin token must be a read-write super user)`,
+        `FortiManager refused ${what}: no permission (-11 twice in a row; the admin token must be a read-write super user)`,
       );
     }
     if (answer.code === FMG_STATUS.invalidData && /profile/i.test(answer.message)) {
@@ -141,6 +171,8 @@ export class FortiManagerVendor implements ApiVendor {
   }
 
   async ensureUser(spec: ApiUserSpec) {
+    const beyondPolicy = rpcPermitBeyondPolicy(this.context.target, spec.rpcPermit);
+    if (beyondPolicy) throw new ValidationError(`API user ${spec.name} not created: ${beyondPolicy}`);
     if (
       spec.trustedHosts.length === 0 ||
       spec.trustedHosts.length > 10 ||
@@ -156,7 +188,7 @@ export class FortiManagerVendor implements ApiVendor {
         userid: spec.name,
         user_type: 'api',
         profileid: spec.profile,
-        'rpc-permit': 'read',
+        'rpc-permit': spec.rpcPermit ?? 'read',
         adom: [{ 'adom-name': spec.vdom }],
         description: managedUserMarker(spec.requestId, spec.comment),
         ...trusthosts,
@@ -193,6 +225,7 @@ export class FortiManagerVendor implements ApiVendor {
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
     const { key } = readMaterial(ApiKeyMaterial, material, this.name);
     const answer = await this.rpc('get', '/sys/status', { bearer: key });
+    // A -11 here came twice in a row; once could have been the concurrency fault (see `rpc`).
     if (answer.httpStatus === 401 || answer.code === FMG_STATUS.noPermission) return { outcome: 'rejected' };
     this.check(answer, 'verifying a key');
     return { outcome: 'accepted' };

@@ -1,15 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, ValidationError } from '#core/errors.ts';
+import { httpsJson } from '#core/http.ts';
 import { createFortiManagerVendor } from '#core/products/fortimanager/adapter.ts';
-import { startFortiManagerSimulator } from '#core/products/fortimanager/simulator.ts';
+import {
+  answersConcurrentTokenCallsWithNoPermission,
+  startFortiManagerSimulator,
+} from '#core/products/fortimanager/simulator.ts';
+import { FortiManagerTarget } from '#core/products/fortimanager/target.ts';
 import { failure } from '../../../../test/failure.ts';
 import { apiIssuer, describeVendorConformance } from '../conformance.ts';
 
-async function harness(pinning: 'ca' | 'fingerprint') {
-  const sim = await startFortiManagerSimulator();
+async function harness(pinning: 'ca' | 'fingerprint', version?: string) {
+  const sim = await startFortiManagerSimulator({ version });
   const tls = pinning === 'ca' ? { caPem: sim.caPem } : { fingerprint: sim.fingerprint };
-  const target = (token: string, ssh = sim.ssh) =>
-    ({ vendor: 'fortimanager', baseUrl: sim.url, adminCredential: { token }, tls, ssh }) as const;
+  const target = (token: string, overrides: Record<string, unknown> = {}) =>
+    FortiManagerTarget.parse({
+      vendor: 'fortimanager',
+      baseUrl: sim.url,
+      adminCredential: { token },
+      tls,
+      ssh: sim.ssh,
+      ...overrides,
+    });
   const vendor = createFortiManagerVendor({ target: target(sim.adminToken) });
   return {
     sim,
@@ -44,6 +56,7 @@ async function harness(pinning: 'ca' | 'fingerprint') {
           profileid: 'Super_User',
           trusthosts: [],
           description: 'by hand',
+          'rpc-permit': 'read-write',
         }),
       callerHost: '127.0.0.1/32',
     },
@@ -67,7 +80,7 @@ describe('FortiManager adapter specifics', () => {
       requestId: 'r-1',
     });
     const wrongPin = { ...h.sim.ssh, hostKeySha256: `SHA256:${'A'.repeat(43)}` };
-    const vendor = createFortiManagerVendor({ target: h.target(h.sim.adminToken, wrongPin) });
+    const vendor = createFortiManagerVendor({ target: h.target(h.sim.adminToken, { ssh: wrongPin }) });
     // Act
     const error = await failure(vendor.issueKey('pinned'));
     // Assess
@@ -84,6 +97,130 @@ describe('FortiManager adapter specifics', () => {
     const error = await failure(h.vendor.issueKey('bot; execute reboot'));
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
+    await h.close();
+  });
+
+  it('reads a repeated -11 of the admin token as a missing permission, and says so', async () => {
+    // Prepare
+    const h = await harness('ca');
+    const vendor = createFortiManagerVendor({ target: h.target('not-the-admin-token-000') });
+    // Act
+    const error = await failure(vendor.findManagedUser('nobody'));
+    // Assess
+    expect(error).toBeInstanceOf(FatalError);
+    expect(error.message).toMatch(/no permission \(-11 twice in a row;/);
+    expect(h.sim.state.requestsLog.map((r) => r.code)).toEqual([-11, -11]);
+    await h.close();
+  });
+
+  it('creates the API user with the JSON-RPC access asked for, within the target’s maxRpcPermit', async () => {
+    // Prepare
+    const h = await harness('ca');
+    const vendor = createFortiManagerVendor({
+      target: h.target(h.sim.adminToken, { maxRpcPermit: 'read-write' }),
+    });
+    await vendor.ensureAccessProfile({ name: 'p', permissions: { sysgrp: 'read' } });
+    const spec = { profile: 'p', trustedHosts: ['127.0.0.1/32'], vdom: 'root', requestId: 'r-1' };
+    // Act
+    await vendor.ensureUser({ ...spec, name: 'writer', rpcPermit: 'read-write' });
+    await vendor.ensureUser({ ...spec, name: 'reader' });
+    // Assess
+    expect(h.sim.state.users.get('writer')?.['rpc-permit']).toBe('read-write');
+    expect(h.sim.state.users.get('reader')?.['rpc-permit']).toBe('read');
+    await h.close();
+  });
+
+  it('refuses an API user beyond the target’s maxRpcPermit before any call', async () => {
+    // Prepare
+    const h = await harness('ca');
+    const spec = { profile: 'p', trustedHosts: ['127.0.0.1/32'], vdom: 'root', requestId: 'r-1' };
+    // Act
+    const error = await failure(h.vendor.ensureUser({ ...spec, name: 'writer', rpcPermit: 'read-write' }));
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/rpcPermit read-write is beyond the target's maxRpcPermit \(read\)/);
+    expect(h.sim.state.requestsLog).toEqual([]);
+    await h.close();
+  });
+});
+
+describe('FortiManager concurrent JSON-RPC calls', () => {
+  it.each([
+    ['7.2.6', false],
+    ['7.2.7', true],
+    ['7.4.5', true],
+    ['7.4.7', true],
+    ['7.4.8', false],
+    ['7.6.1', true],
+    ['7.6.2', false],
+  ])('a simulated %s answers concurrent token calls with -11: %s', (version, refused) => {
+    expect(answersConcurrentTokenCallsWithNoPermission(version)).toBe(refused);
+  });
+
+  it('serializes the calls of every adapter of one manager: two concurrent calls on 7.4 both succeed', async () => {
+    // Prepare
+    const h = await harness('ca', '7.4.5');
+    const other = createFortiManagerVendor({ target: h.target(h.sim.adminToken) });
+    h.sim.faults.inject({ kind: 'latency', latencyMs: 50 });
+    // Act
+    const [listed, found] = await Promise.all([h.vendor.listManagedUsers(), other.findManagedUser('nobody')]);
+    // Assess
+    expect(listed).toEqual([]);
+    expect(found).toBeUndefined();
+    expect(h.sim.concurrency.peak).toBe(1);
+    expect(h.sim.state.requestsLog.map((r) => r.code)).toEqual([0, -3]);
+    await h.close();
+  });
+
+  it('makes up to maxConcurrentCalls calls at once where the manager allows it (7.6.2)', async () => {
+    // Prepare
+    const h = await harness('ca', '7.6.2');
+    const vendor = createFortiManagerVendor({
+      target: h.target(h.sim.adminToken, { maxConcurrentCalls: 2 }),
+    });
+    h.sim.faults.inject({ kind: 'latency', latencyMs: 50 });
+    // Act
+    await Promise.all([vendor.listManagedUsers(), vendor.listManagedUsers(), vendor.listManagedUsers()]);
+    // Assess
+    expect(h.sim.concurrency.peak).toBe(2);
+    await h.close();
+  });
+
+  it('retries a -11 once: a key refused while another client’s call was in flight is accepted', async () => {
+    // Prepare
+    const h = await harness('ca', '7.4.5');
+    const material = await h.issue('busy-key');
+    const before = h.sim.state.requestsLog.length;
+    h.sim.faults.inject({ kind: 'latency', latencyMs: 150, times: 1 });
+    const otherClient = httpsJson({
+      baseUrl: h.sim.url,
+      method: 'POST',
+      path: '/jsonrpc',
+      headers: { authorization: `Bearer ${h.sim.adminToken}` },
+      body: { id: 1, method: 'get', params: [{ url: '/sys/status' }] },
+      tls: { caPem: h.sim.caPem },
+    });
+    while (h.sim.concurrency.inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    // Act
+    const result = await h.vendor.verify(material);
+    await otherClient;
+    // Assess
+    expect(result.outcome).toBe('accepted');
+    expect(h.sim.state.requestsLog.slice(before).map((r) => r.code)).toEqual([-11, 0, 0]);
+    await h.close();
+  });
+
+  it('reads a key as refused only when -11 repeats', async () => {
+    // Prepare
+    const h = await harness('ca', '7.4.5');
+    const material = await h.issue('revoked-key');
+    await h.vendor.revoke('revoked-key');
+    const before = h.sim.state.requestsLog.length;
+    // Act
+    const result = await h.vendor.verify(material);
+    // Assess
+    expect(result.outcome).toBe('rejected');
+    expect(h.sim.state.requestsLog.slice(before).map((r) => r.code)).toEqual([-11, -11]);
     await h.close();
   });
 });

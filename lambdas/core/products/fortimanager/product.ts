@@ -1,7 +1,7 @@
 /** FortiManager >= 7.2.2: admins and profiles through JSON-RPC, keys on its CLI over SSH. */
 import { ApiKeyMaterial } from '../material.ts';
 import { ADMIN_TOKEN_FLAGS, adminTokenDefinition, type ProductDefinition } from '../product.ts';
-import { FortiManagerTarget } from './target.ts';
+import { FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
 export const fortimanager = {
   name: 'fortimanager',
@@ -11,6 +11,12 @@ export const fortimanager = {
   requestFields: {
     accessProfile: 'admin profile the API user gets; created when absent',
     trustedHosts: 'source addresses allowed to use the key (CIDR or address and mask)',
+    rpcPermit:
+      "JSON-RPC access of the API user, `read` (the default) or `read-write`, at most the target's maxRpcPermit",
+  },
+  checkRequest(target, request) {
+    const beyondPolicy = rpcPermitBeyondPolicy(target, request.rpcPermit);
+    return beyondPolicy ? [beyondPolicy] : [];
   },
   targetFlags: {
     options: [

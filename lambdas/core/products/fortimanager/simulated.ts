@@ -16,6 +16,8 @@ export const simulatedFortiManager: SimulatedProduct<'fortimanager', FortiManage
     adminCredential: { token: simulator.adminToken },
     tls: pinning === 'ca' ? { caPem: simulator.caPem } : { fingerprint: simulator.fingerprint },
     ssh: simulator.ssh,
+    maxConcurrentCalls: 1,
+    maxRpcPermit: 'read',
   }),
   issuedMaterial: (simulator) => [
     simulator.adminToken,
@@ -23,5 +25,19 @@ export const simulatedFortiManager: SimulatedProduct<'fortimanager', FortiManage
     ...[...simulator.state.users.values()].flatMap((user) => (user.key ? [user.key] : [])),
   ],
   requestCount: (simulator) => simulator.state.requestsLog.length,
-  bench: { minimumCalls: TWIN_USER_MINIMUM_CALLS, request: TWIN_USER_BENCH_REQUEST },
+  bench: {
+    // A -11 proves a key refused only when it repeats (the concurrency fault of 7.2.7 to 7.4.7).
+    minimumCalls: {
+      ...TWIN_USER_MINIMUM_CALLS,
+      rotate: {
+        calls: 6,
+        why: 'create the idle twin, generate its key, verify it, delete the old twin, two calls proving its key refused (-11 twice)',
+      },
+      revoke: {
+        calls: 4,
+        why: 'delete the user and its twin (a rotation cut short may have left the idle one), two calls proving the key refused (-11 twice)',
+      },
+    },
+    request: TWIN_USER_BENCH_REQUEST,
+  },
 };

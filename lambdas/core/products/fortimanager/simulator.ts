@@ -2,7 +2,8 @@
  * A FortiManager (>= 7.2.2) simulator: JSON-RPC over loopback HTTPS and an SSH CLI, honest to
  * Vendor facts (README.md beside this file): status codes in `result[0].status.code` with HTTP 200, Bearer tokens,
  * API users usable only from their trusted hosts, `execute api-user generate-key <user>` on the
- * CLI printing a new key once and replacing the old one.
+ * CLI printing a new key once and replacing the old one, and, on the firmware that has it, -11 to
+ * a token call that overlaps another (a `latency` fault holds calls in flight to show it).
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -27,12 +28,32 @@ export interface FmgUser {
   readonly profileid: string;
   readonly trusthosts: string[];
   readonly description: string;
+  /** JSON-RPC access: `none`, `read`, `read-write` or `from-profile` (its admin profile's). */
+  readonly 'rpc-permit': string;
   key?: string;
 }
 
 const CODE = { ok: 0, exists: -2, notFound: -3, invalidData: -10, noPermission: -11 } as const;
 
-export async function startFortiManagerSimulator(options: { sshPassword?: string } = {}) {
+/** The firmware the simulator plays unless told otherwise: one with the concurrency fault below. */
+const DEFAULT_VERSION = '7.4.5';
+
+/**
+ * FortiManager 7.2.7 to 7.4.7 answer a token-authenticated JSON-RPC call that arrives while another
+ * is in flight with -11 "No permission for the resource"; one call at a time, or a login session,
+ * works (fortinetdev/terraform-provider-fortimanager issues #59 on 7.2.7, #71 on 7.4.6 with
+ * `-parallelism=1` as the workaround and the fix named for 7.6.2, #80 on 7.4.7). 7.6.0 and 7.6.1
+ * are taken as affected too, since the fix is named for 7.6.2.
+ */
+export function answersConcurrentTokenCallsWithNoPermission(version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+  const number = major * 10_000 + minor * 100 + patch;
+  return (number >= 70_207 && number <= 70_407) || (number >= 70_600 && number < 70_602);
+}
+
+export async function startFortiManagerSimulator(options: { sshPassword?: string; version?: string } = {}) {
+  const version = options.version ?? DEFAULT_VERSION;
+  const concurrentCallsRefused = answersConcurrentTokenCallsWithNoPermission(version);
   const pems = await loopbackCertificate();
   const adminToken = newKey();
   const sshPassword = options.sshPassword ?? newKey();
@@ -72,8 +93,10 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
     const method = String(call.method ?? '');
     const url = String(call.params?.[0]?.url ?? '');
     const data = call.params?.[0]?.data ?? {};
+    const overlapping = concurrency.inFlight > 0;
     if (!concurrency.admit(res)) return void res.writeHead(429).end();
     const fault = faults.take(method, url);
+    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
     if (fault?.kind === '429') return void res.writeHead(429).end();
     if (fault?.kind === '5xx') return void res.writeHead(503).end('<html>Service Unavailable</html>');
     const hostile = hostileAnswer(fault?.kind, req.headers.authorization, text);
@@ -84,13 +107,16 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
       reply(res, call.id, code, result, message);
     };
     const bearer = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    if (bearer && overlapping && concurrentCallsRefused) {
+      return answer(CODE.noPermission, undefined, 'No permission for the resource');
+    }
     const caller = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const apiUser = [...users.values()].find((u) => u.key && u.key === bearer);
     if (bearer !== adminToken && !apiUser?.trusthosts.some((t) => inTrustHost(caller, t))) {
       return answer(CODE.noPermission, undefined, 'No permission for the resource');
     }
     if (method === 'get' && url === '/sys/status')
-      return answer(CODE.ok, { Hostname: 'FMG-SIM', Version: 'v7.4.5' });
+      return answer(CODE.ok, { Hostname: 'FMG-SIM', Version: `v${version}` });
     if (apiUser) return answer(CODE.noPermission, undefined, 'No permission for the resource');
 
     const profile = /^\/cli\/global\/system\/admin\/profile(?:\/([^/]+))?$/.exec(url);
@@ -136,11 +162,18 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
         ) {
           return answer(CODE.invalidData, undefined, 'an api user needs a trusted host');
         }
+        // CLI Reference, `config system admin user`: `set rpc-permit {none | read | read-write}`,
+        // default none (and `from-profile`, Administration Guide "Override administrator attributes
+        // from profiles"). Stored, not enforced: an API user's calls beyond /sys/status get -11 anyway.
+        const rpcPermit = String(data['rpc-permit'] ?? 'none');
+        if (!['none', 'read', 'read-write', 'from-profile'].includes(rpcPermit))
+          return answer(CODE.invalidData, undefined, 'invalid value: rpc-permit');
         users.set(userid, {
           userid,
           profileid: String(data.profileid),
           trusthosts,
           description: String(data.description ?? ''),
+          'rpc-permit': rpcPermit,
         });
         return answer(CODE.ok);
       }
