@@ -277,7 +277,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
       'JSON-RPC access for a product without it',
       requestFor('bad-8', { rpcPermit: 'read' }),
       'ValidationError',
-      /rpcPermit: fortios has no JSON-RPC access; remove it/,
+      /rpcPermit: fortios does not use it; remove it/,
     ],
     [
       'JSON-RPC access beyond the target’s maxRpcPermit',

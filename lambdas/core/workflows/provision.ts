@@ -59,8 +59,10 @@ const ISSUE_KEY_STEP = 'issue-key-and-store';
 function checkRequestFits(vendor: Vendor, target: TargetDefinition, request: ProvisionRequest): void {
   const issues: string[] = [];
   const product = productOf(target.vendor) as ProductDefinition;
-  if (request.rpcPermit && !product.requestFields.rpcPermit) {
-    issues.push(`rpcPermit: ${vendor.name} has no JSON-RPC access; remove it`);
+  // accessProfile and trustedHosts follow from how the product issues credentials (below).
+  for (const field of ['serviceUser', 'permissionProfile', 'rpcPermit'] as const) {
+    if (request[field] !== undefined && !product.requestFields[field])
+      issues.push(`${field}: ${vendor.name} does not use it; remove it`);
   }
   issues.push(...(product.checkRequest?.(target, request) ?? []));
   if (vendor.capabilities.issuance === 'api') {

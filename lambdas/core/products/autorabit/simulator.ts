@@ -20,7 +20,7 @@ interface SimToken {
   revoked: boolean;
 }
 
-export const MAX_TOKENS_PER_LICENSE = 10;
+const MAX_TOKENS_PER_LICENSE = 10;
 
 export async function startAutoRabitSimulator(options: AutoRabitSimulatorOptions = {}) {
   const now = options.now ?? Date.now;

@@ -23,7 +23,7 @@ interface SimKey {
   readonly name: string;
 }
 
-export const MAX_KEYS_PER_USER = 20;
+const MAX_KEYS_PER_USER = 20;
 
 export async function startFortiCnappSimulator(options: FortiCnappSimulatorOptions = {}) {
   const now = options.now ?? Date.now;

@@ -33,7 +33,7 @@ import { type FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
 
 /** FortiManager JSON-RPC status codes (wire facts: README.md beside this file). */
-export const FMG_STATUS = {
+const FMG_STATUS = {
   ok: 0,
   exists: -2,
   notFound: -3,
@@ -240,7 +240,7 @@ export class FortiManagerVendor implements ApiVendor {
 }
 
 /** Runs one command over SSH with the host key pinned (OpenSSH "SHA256:" fingerprint); returns its output. */
-export async function runSshCommand(
+async function runSshCommand(
   host: string,
   ssh: z.output<typeof SshAccess>,
   command: string,

@@ -37,7 +37,7 @@ function cliErrorText(body: FortiOsError | undefined): string {
 }
 
 /** `{"fwgrp.address": "read"}` -> `{fwgrp: "custom", "fwgrp-permission": {address: "read"}}`. */
-export function accprofileBody(spec: AccessProfileSpec): Record<string, unknown> {
+function accprofileBody(spec: AccessProfileSpec): Record<string, unknown> {
   const body: Record<string, unknown> = { name: spec.name, comments: SHARED_MARKER };
   for (const [key, permission] of Object.entries(spec.permissions)) {
     const [group = key, sub] = key.split('.');
