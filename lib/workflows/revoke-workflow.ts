@@ -51,7 +51,7 @@ export class RevokeWorkflow extends Workflow {
     prove.fn.grantCredentialSecrets('GetSecretValue');
     prove.fn.grantKey('kms:Decrypt');
     // The product may take a moment to forget a credential.
-    this.retryWhile(prove, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
+    this.retryWhile(prove, STILL_VALID_ERROR_NAME, 4);
 
     const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
     retire.fn.grantCredentialSecrets(

@@ -59,7 +59,7 @@ export class RotateWorkflow extends Workflow {
     verify.fn.grantReadTargets();
     verify.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
-    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, Duration.seconds(2), 5);
+    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
     const promote = this.step('PromotePendingKey', 'promote-pending-key', {
       resultPath: sfn.JsonPath.DISCARD,
@@ -84,7 +84,7 @@ export class RotateWorkflow extends Workflow {
       step.fn.grantReadTargets();
       step.fn.grantCredentialSecrets('GetSecretValue');
       step.fn.grantKey('kms:Decrypt');
-      this.retryWhile(step, STILL_VALID_ERROR_NAME, Duration.seconds(5), 4);
+      this.retryWhile(step, STILL_VALID_ERROR_NAME, 4);
     }
 
     const finalize = this.step('FinalizeRotation', 'finalize-rotation', { outputPath: '$.Payload' });

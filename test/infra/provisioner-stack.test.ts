@@ -221,12 +221,13 @@ describe('ProvisionerStack', () => {
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateProvision' },
       ]);
     }
+    // Each attempt presents the key: 31 s apart, so FortiOS's lockout (3 failed logins in 60 s) never trips.
     expect(s.VerifyCredential?.Retry).toContainEqual({
       ErrorEquals: ['CredentialNotYetValid'],
-      IntervalSeconds: 2,
-      MaxAttempts: 5,
-      BackoffRate: 2,
-      JitterStrategy: 'FULL',
+      IntervalSeconds: 31,
+      MaxAttempts: 4,
+      BackoffRate: 1,
+      JitterStrategy: 'NONE',
     });
     // A rejected request fails at once; compensation has nothing to fall back to.
     expect(s.ValidateRequest?.Catch).toBeUndefined();
