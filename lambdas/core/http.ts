@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect } from 'node:tls';
 import { FatalError, RetryableError } from './errors.ts';
 
-interface TlsPin {
+export interface TlsPin {
   readonly caPem?: string;
   /** SHA-256, upper-case hex without colons. */
   readonly fingerprint?: string;

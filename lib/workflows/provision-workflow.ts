@@ -69,7 +69,7 @@ export class ProvisionWorkflow extends Workflow {
     );
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // The product may take a moment to accept a fresh key.
-    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, Duration.seconds(2), 5);
+    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
     const finalize = this.step('FinalizeCredential', 'finalize-credential', { outputPath: '$.Payload' });
     finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource', 'UpdateSecretVersionStage');

@@ -53,8 +53,7 @@ export class RevokeWorkflow extends Workflow {
     prove.fn.grantKey('kms:Decrypt');
     // The product may take a moment to forget a credential; an inconclusive answer gets the same
     // chances to turn into a refusal, then the report names the credential "revocation unproven".
-    for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME])
-      this.retryWhile(prove, error, Duration.seconds(5), 4);
+    for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME]) this.retryWhile(prove, error, 4);
 
     const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
     retire.fn.grantCredentialSecrets(

@@ -59,7 +59,7 @@ export class RotateWorkflow extends Workflow {
     verify.fn.grantReadTargets();
     verify.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
-    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, Duration.seconds(2), 5);
+    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
     const promote = this.step('PromotePendingKey', 'promote-pending-key', {
       resultPath: sfn.JsonPath.DISCARD,
@@ -85,8 +85,7 @@ export class RotateWorkflow extends Workflow {
       step.fn.grantCredentialSecrets('GetSecretValue');
       step.fn.grantKey('kms:Decrypt');
       // Still accepted, or answered inconclusively (no proof of refusal): retried, then compensated.
-      for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME])
-        this.retryWhile(step, error, Duration.seconds(5), 4);
+      for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME]) this.retryWhile(step, error, 4);
     }
 
     const finalize = this.step('FinalizeRotation', 'finalize-rotation', { outputPath: '$.Payload' });

@@ -25,6 +25,9 @@ export const RETRYABLE: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
+/** How far apart the attempts of a step that presents a credential are: over half of FortiOS's 60 s lockout window. */
+const KEY_CHECK_INTERVAL = Duration.seconds(31);
+
 export interface WorkflowProps {
   readonly key: kms.IKey;
   /** How long an operator has to answer a task in a product's UI (default 3 days). */
@@ -90,14 +93,19 @@ export abstract class Workflow extends Construct {
     });
   }
 
-  /** Retries while the product has not caught up yet (propagation), with backoff and jitter. */
-  protected retryWhile(step: WorkflowStep, error: string, interval: Duration, maxAttempts: number): void {
+  /**
+   * Retries a step that presents a credential to its product while the product has not caught up
+   * (propagation). Every attempt may be a failed login there, and FortiOS locks the caller's
+   * address out after 3 within 60 s (products/fortios/README.md): attempts are KEY_CHECK_INTERVAL
+   * apart, never closer (no jitter, no backoff), so any 60 s holds at most two of them.
+   */
+  protected retryWhile(step: WorkflowStep, error: string, maxAttempts: number): void {
     step.task.addRetry({
       errors: [error],
-      interval,
+      interval: KEY_CHECK_INTERVAL,
       maxAttempts,
-      backoffRate: 2,
-      jitterStrategy: sfn.JitterType.FULL,
+      backoffRate: 1,
+      jitterStrategy: sfn.JitterType.NONE,
     });
   }
 

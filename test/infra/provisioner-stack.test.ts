@@ -221,12 +221,13 @@ describe('ProvisionerStack', () => {
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateProvision' },
       ]);
     }
+    // Each attempt presents the key: 31 s apart, so FortiOS's lockout (3 failed logins in 60 s) never trips.
     expect(s.VerifyCredential?.Retry).toContainEqual({
       ErrorEquals: ['CredentialNotYetValid'],
-      IntervalSeconds: 2,
-      MaxAttempts: 5,
-      BackoffRate: 2,
-      JitterStrategy: 'FULL',
+      IntervalSeconds: 31,
+      MaxAttempts: 4,
+      BackoffRate: 1,
+      JitterStrategy: 'NONE',
     });
     // A rejected request fails at once; compensation has nothing to fall back to.
     expect(s.ValidateRequest?.Catch).toBeUndefined();
@@ -523,7 +524,7 @@ describe('ProvisionerStack', () => {
     );
     // An inconclusive answer gets the chances of a still-valid one before it is reported unproven.
     expect(body.ProveRevoked?.Retry).toContainEqual(
-      expect.objectContaining({ ErrorEquals: ['RevocationUnproven'], IntervalSeconds: 5, MaxAttempts: 4 }),
+      expect.objectContaining({ ErrorEquals: ['RevocationUnproven'], IntervalSeconds: 31, MaxAttempts: 4 }),
     );
     expect(body.RequestOperatorRevocation).toMatchObject({
       Resource: expect.stringMatching(/waitForTaskToken$/),
@@ -604,7 +605,7 @@ describe('ProvisionerStack', () => {
     for (const name of ['RetirePreviousKey', 'ProvePreviousRevoked'])
       for (const error of ['CredentialStillValid', 'RevocationUnproven'])
         expect(s[name]?.Retry, `${name} retries ${error}`).toContainEqual(
-          expect.objectContaining({ ErrorEquals: [error], IntervalSeconds: 5, MaxAttempts: 4 }),
+          expect.objectContaining({ ErrorEquals: [error], IntervalSeconds: 31, MaxAttempts: 4 }),
         );
     const tasks = Object.entries(s).filter(([, state]) => state.Type === 'Task');
     for (const [name, state] of tasks.filter(

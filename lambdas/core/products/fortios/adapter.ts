@@ -1,10 +1,10 @@
 /**
  * FortiOS 7.x REST adapter (wire facts: README.md beside this file). Always the admin token in the
- * Authorization header (never in a URL; 7.4.5+ answers a URL token with 401); errors read from
- * the body as well as the HTTP status line, mapped in one place.
+ * Authorization header (never in a URL; 7.4.5+ answers a URL token with 401); answers read by
+ * answers.ts, per-VDOM envelopes included. A key is verified on every member of an HA cluster.
  */
-import { excerpt, FatalError, NotFoundError, RetryableError, redact } from '../../errors.ts';
-import { type HttpResponse, httpsJson } from '../../http.ts';
+import { FatalError, NotFoundError, RetryableError } from '../../errors.ts';
+import { type HttpResponse, httpsJson, type TlsPin } from '../../http.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
@@ -22,19 +22,22 @@ import type {
   VendorContext,
   VerifyResult,
 } from '../vendor.ts';
+import { type FortiOsAnswer, type FortiOsEnvelope, failureOf, readAnswer } from './answers.ts';
 import type { FortiOsTarget } from './target.ts';
 
-interface FortiOsError {
-  status?: string;
-  http_status?: number;
-  error?: number;
-  cli_error?: string | string[];
+/** One FortiGate the adapter calls: the target's address, or an HA member's own management address. */
+interface Device {
+  readonly baseUrl: string;
+  readonly tls: TlsPin;
 }
 
-function cliErrorText(body: FortiOsError | undefined): string {
-  const cli = body?.cli_error;
-  return Array.isArray(cli) ? cli.join('; ') : (cli ?? '');
-}
+/** What one device said of a key, or why it said nothing. */
+type DeviceCheck = { readonly host: string } & (
+  | { readonly result: VerifyResult }
+  | { readonly error: Error }
+);
+
+type Settled<K extends 'exists' | 'absent'> = Extract<FortiOsAnswer, { kind: 'success' | K }>;
 
 /** `{"fwgrp.address": "read"}` -> `{fwgrp: "custom", "fwgrp-permission": {address: "read"}}`. */
 function accprofileBody(spec: AccessProfileSpec): Record<string, unknown> {
@@ -68,80 +71,59 @@ export class FortiOsVendor implements ApiVendor {
     return this.context.target.adminCredential.token;
   }
 
-  private async call(
+  private call(
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
-    options: { body?: unknown; bearer?: string; secrets?: string[] } = {},
+    options: { body?: unknown; bearer?: string; device?: Device; vdom?: string } = {},
   ): Promise<HttpResponse> {
     const { target } = this.context;
-    const response = await httpsJson({
-      baseUrl: target.baseUrl,
+    const device = options.device ?? target;
+    const vdom = 'vdom' in options ? options.vdom : target.vdom;
+    return httpsJson({
+      baseUrl: device.baseUrl,
       method,
       path,
-      query: target.vdom ? { vdom: target.vdom } : undefined,
+      query: vdom ? { vdom } : undefined,
       headers: { authorization: `Bearer ${options.bearer ?? this.token}` },
       body: options.body,
-      tls: target.tls,
+      tls: device.tls,
       timeoutMs: this.context.timeoutMs,
     });
-    return response;
   }
 
-  /** The one place FortiOS answers become typed errors. 404 is returned to the caller to decide. */
-  private check(response: HttpResponse, what: string, secrets: (string | undefined)[] = []): HttpResponse {
-    const body = response.json as FortiOsError | undefined;
-    const status = body?.http_status ?? response.status;
-    const failed = response.status >= 400 || body?.status === 'error';
-    if (status === 404) return response;
-    if (!failed) {
-      // FortiOS answers every successful call with its JSON envelope; anything else (a login page,
-      // a proxy's HTML, a body cut short) is not an answer to act on.
-      if (body?.status !== 'success') {
-        throw new FatalError(
-          `FortiOS answered ${what} with HTTP ${response.status} but ${response.json === undefined ? 'a body that is not JSON' : 'without "status": "success"'}`,
-        );
-      }
-      return response;
+  /** The answer when it succeeded (or is one of the `allowed` outcomes); its typed error otherwise. */
+  private settle<K extends 'exists' | 'absent' = never>(
+    response: HttpResponse,
+    what: string,
+    allowed: readonly K[] = [],
+    secrets: readonly string[] = [],
+  ): Settled<K> {
+    const answer = readAnswer(response);
+    if (answer.kind === 'success' || (allowed as readonly string[]).includes(answer.kind)) {
+      return answer as Settled<K>;
     }
-    const detail = excerpt(redact(cliErrorText(body), [this.token, ...secrets]));
-    const code =
-      typeof body?.error === 'number' ? ` (error ${body.error}${detail ? `: ${detail}` : ''})` : '';
-    if (status === 401) {
-      throw new FatalError(
-        `FortiOS refused ${what}: wrong admin token, or this caller is outside its trusted hosts`,
-      );
-    }
-    if (status === 403) {
-      throw new FatalError(
-        `FortiOS refused ${what}: missing permission (the target's admin must be super_admin)${code}`,
-      );
-    }
-    if (status === 429) throw new RetryableError(`FortiOS is rate limiting or locked out ${what}`);
-    if (body?.error === -3 || /-3\b/.test(cliErrorText(body))) {
-      throw new FatalError(`FortiOS refused ${what}: unknown profile or invalid reference${code}`);
-    }
-    if (status >= 500 && typeof body?.error !== 'number') {
-      throw new RetryableError(`FortiOS failed transiently on ${what} (HTTP ${status})`);
-    }
-    throw new FatalError(`FortiOS refused ${what} (HTTP ${status})${code}`);
+    throw failureOf(answer as Exclude<FortiOsAnswer, { kind: 'success' }>, what, [this.token, ...secrets]);
   }
 
-  private static isExists(response: HttpResponse): boolean {
-    return (response.json as FortiOsError | undefined)?.error === -5;
+  /** Every object the answer's envelopes carry in `results` (a list over several VDOMs repeats global ones). */
+  private static results(answer: {
+    readonly envelopes: readonly FortiOsEnvelope[];
+  }): Record<string, unknown>[] {
+    return answer.envelopes.flatMap((envelope) => {
+      const results = Array.isArray(envelope.results) ? envelope.results : [envelope.results];
+      return results.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
+    });
   }
 
-  private static results(response: HttpResponse): Record<string, unknown> | undefined {
-    const results = (response.json as { results?: unknown } | undefined)?.results;
-    const first = Array.isArray(results) ? results[0] : results;
-    return first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
-  }
-
-  // Create-if-absent writes first and reads only on "already exists" (-5): the usual case costs one call.
+  // Create-if-absent writes first and reads only on "already exists" (-5): the usual case costs one
+  // call. Over several VDOMs, a -5 beside a success still means this call created the object.
   async ensureAccessProfile(spec: AccessProfileSpec) {
-    const created = await this.call('POST', '/api/v2/cmdb/system/accprofile', { body: accprofileBody(spec) });
-    if (FortiOsVendor.isExists(created)) return { createdByThisRequest: false };
-    this.check(created, `creating profile ${spec.name}`);
-    return { createdByThisRequest: true };
+    const answer = this.settle(
+      await this.call('POST', '/api/v2/cmdb/system/accprofile', { body: accprofileBody(spec) }),
+      `creating profile ${spec.name}`,
+      ['exists'],
+    );
+    return { createdByThisRequest: answer.kind === 'success' };
   }
 
   async findManagedUser(name: string) {
@@ -151,16 +133,18 @@ export class FortiOsVendor implements ApiVendor {
   }
 
   async listManagedUsers() {
-    const response = this.check(await this.call('GET', '/api/v2/cmdb/system/api-user'), 'listing API users');
-    return managedUsersIn((response.json as { results?: unknown } | undefined)?.results, 'name', 'comments');
+    const answer = this.settle(await this.call('GET', '/api/v2/cmdb/system/api-user'), 'listing API users');
+    const users = managedUsersIn(FortiOsVendor.results(answer), 'name', 'comments');
+    return users.filter((user, index) => users.findIndex((u) => u.name === user.name) === index);
   }
 
   private async readUser(name: string): Promise<Record<string, unknown> | undefined> {
-    const response = this.check(
+    const answer = this.settle(
       await this.call('GET', `/api/v2/cmdb/system/api-user/${encodeURIComponent(name)}`),
       `reading API user ${name}`,
+      ['absent'],
     );
-    return response.status === 404 ? undefined : FortiOsVendor.results(response);
+    return answer.kind === 'absent' ? undefined : FortiOsVendor.results(answer)[0];
   }
 
   async ensureUser(spec: ApiUserSpec) {
@@ -181,46 +165,125 @@ export class FortiOsVendor implements ApiVendor {
         comments,
       },
     });
-    if (FortiOsVendor.isExists(created)) {
-      // Ours (an earlier attempt, its answer lost), another request's, or someone else's: decide from what is there.
-      const user = await this.readUser(spec.name);
-      if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
-      return adoptExistingUser(spec.name, spec.requestId, user.comments);
+    if (this.settle(created, `creating API user ${spec.name}`, ['exists']).kind === 'success') {
+      return { createdByThisRequest: true };
     }
-    this.check(created, `creating API user ${spec.name}`);
-    return { createdByThisRequest: true };
+    // Ours (an earlier attempt, its answer lost), another request's, or someone else's: decide from what is there.
+    const user = await this.readUser(spec.name);
+    if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
+    return adoptExistingUser(spec.name, spec.requestId, user.comments);
   }
 
   async issueKey(apiUser: string) {
-    const response = this.check(
+    const answer = this.settle(
       await this.call('POST', '/api/v2/monitor/system/api-user/generate-key', {
         body: { 'api-user': apiUser },
       }),
       `generating a key for ${apiUser}`,
+      ['absent'],
     );
-    if (response.status === 404) throw new NotFoundError(`API user ${apiUser} does not exist on the product`);
-    const results = (response.json as { results?: Record<string, unknown> } | undefined)?.results;
-    const key = results?.access_token ?? results?.api_key;
-    if (typeof key !== 'string' || key.length < 8) {
+    if (answer.kind === 'absent')
+      throw new NotFoundError(`API user ${apiUser} does not exist on the product`);
+    const keys = new Set(
+      FortiOsVendor.results(answer).flatMap((r) => {
+        const key = r.access_token ?? r.api_key;
+        return typeof key === 'string' && key.length >= 8 ? [key] : [];
+      }),
+    );
+    const [key, ...others] = keys;
+    if (!key) {
       throw new FatalError('FortiOS answered generate-key without results.access_token or results.api_key');
     }
+    // Over several VDOMs each envelope may have generated its own key, and only the last one lives.
+    if (others.length > 0) throw new FatalError('FortiOS answered generate-key with more than one key');
     return { key };
   }
 
+  /** The target's FortiGate, then each HA member's own address (its pinning, or the target's). */
+  private devices(): Device[] {
+    const { target } = this.context;
+    return [
+      target,
+      ...(target.haMembers ?? []).map((m) => ({ baseUrl: m.baseUrl, tls: m.tls ?? target.tls })),
+    ];
+  }
+
+  /**
+   * Accepted when every member accepts the key, refused when every member refuses it; any
+   * difference is inconclusive, naming the members (a member whose HA sync stalled keeps the old
+   * state). Each member is asked once: a refusal is a failed API-key login there.
+   */
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
     const { key } = readMaterial(ApiKeyMaterial, material, this.name);
-    const response = await this.call('GET', '/api/v2/monitor/system/status', { bearer: key });
-    if (response.status === 401 || response.status === 403) return { outcome: 'rejected' };
-    this.check(response, 'verifying a key', [key]);
+    const checks = await Promise.all(
+      this.devices().map(async (device): Promise<DeviceCheck> => {
+        const host = new URL(device.baseUrl).host;
+        try {
+          return { host, result: await this.verifyOn(device, key) };
+        } catch (error) {
+          return { host, error: error as Error };
+        }
+      }),
+    );
+    const hosts = (outcome: VerifyResult['outcome']) =>
+      checks.flatMap((c) => ('result' in c && c.result.outcome === outcome ? [c.host] : [])).join(', ');
+    const refused = hosts('rejected');
+    const lost = checks.find((c) => 'error' in c);
+    if (lost && 'error' in lost) {
+      // A member that refused the key counted a failed login against this address: end the check
+      // with a result, so the step's spaced retry follows, never a quick transient one.
+      if (!refused) throw lost.error;
+      return {
+        outcome: 'inconclusive',
+        reason: `${lost.host} did not answer (${lost.error.message}) while ${refused} refused the key`,
+      };
+    }
+    const unclear = checks.find((c) => 'result' in c && c.result.outcome === 'inconclusive');
+    if (unclear && 'result' in unclear) {
+      const { reason } = unclear.result;
+      return { outcome: 'inconclusive', reason: checks.length > 1 ? `${unclear.host}: ${reason}` : reason };
+    }
+    const accepted = hosts('accepted');
+    if (!refused) return { outcome: 'accepted' };
+    if (!accepted) return { outcome: 'rejected' };
+    return {
+      outcome: 'inconclusive',
+      reason: `the HA members disagree: ${accepted} accept the key, ${refused} refuse it (a member whose sync stalled keeps the old state)`,
+    };
+  }
+
+  /**
+   * One FortiGate's word on the key. Only its HTML 401 or 403 page refuses the key; a JSON 403 is
+   * the key's user lacking a permission. A scope over several VDOMs (global) may be one the key's
+   * user cannot reach, so the key is asked in its own VDOM then.
+   */
+  private async verifyOn(device: Device, key: string): Promise<VerifyResult> {
+    const { vdom } = this.context.target;
+    const response = await this.call('GET', '/api/v2/monitor/system/status', {
+      bearer: key,
+      device,
+      vdom: vdom === 'global' ? undefined : vdom,
+    });
+    const answer = readAnswer(response);
+    if (answer.kind === 'refused') return { outcome: 'rejected' };
+    if (answer.kind === 'denied') {
+      return {
+        outcome: 'inconclusive',
+        reason:
+          'FortiOS answered a JSON 403: the key authenticated, but its user lacks a permission or the VDOM asked',
+      };
+    }
+    this.settle(response, 'verifying a key', [], [key]);
     return { outcome: 'accepted' };
   }
 
   async revoke(apiUser: string) {
-    const response = this.check(
+    const answer = this.settle(
       await this.call('DELETE', `/api/v2/cmdb/system/api-user/${encodeURIComponent(apiUser)}`),
       `deleting API user ${apiUser}`,
+      ['absent'],
     );
-    return { removed: response.status !== 404 };
+    return { removed: answer.kind === 'success' };
   }
 }
 

@@ -9,7 +9,9 @@ import { type FortiOsSimulator, startFortiOsSimulator } from './simulator.ts';
 export const simulatedFortiOs: SimulatedProduct<'fortios', FortiOsSimulator> = {
   name: 'fortios',
   demoTarget: 'fgt-lab',
-  start: ({ port }) => startFortiOsSimulator({ port }),
+  // No lockout: every local execution calls from 127.0.0.1 at once, and their dead-key proofs would
+  // lock it out as a real FortiGate would (README.md, "Where reality differs").
+  start: ({ port }) => startFortiOsSimulator({ port, lockout: false }),
   target: (simulator, pinning) => ({
     vendor: 'fortios',
     baseUrl: simulator.url,
