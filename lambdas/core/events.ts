@@ -60,9 +60,11 @@ export interface EventDetails {
     readonly orphans: readonly string[];
     readonly repaired: readonly string[];
     readonly broken: readonly string[];
+    /** Credentials whose check failed (an error, not an answer): neither accepted nor refused. */
+    readonly unverified: readonly string[];
     readonly expiring: readonly string[];
     readonly unreachable: readonly string[];
-    /** What still needs a person: orphans not repaired, broken, expiring, unreachable targets. */
+    /** What still needs a person: orphans not repaired, broken, unverified, expiring, unreachable targets. */
     readonly driftCount: number;
   };
   'credential.revocation-failed': {

@@ -1,10 +1,12 @@
 /**
  * Reconciliation: compares Secrets Manager with each target. It finds API users this
  * system created that no credential accounts for (orphans), credentials their product no longer
- * accepts (broken), and credentials near their expiry; it repairs only what is safe: an orphan whose
- * creating execution is over is removed (its key is in no secret, so nobody can be using it).
+ * accepts (broken), credentials whose check failed (unverified), and credentials near their expiry;
+ * it repairs only what is safe: an orphan whose creating execution is over is removed (its key is in
+ * no secret, so nobody can be using it).
  */
 import * as z from 'zod';
+import { excerpt, ProvisionerError } from '../errors.ts';
 import { CURRENT, SECRET_PREFIX, TAG } from '../names.ts';
 import { asApiVendor, materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
@@ -27,9 +29,17 @@ export const TargetDrift = z.object({
   orphans: z.array(z.string()),
   repaired: z.array(z.string()),
   broken: z.array(z.string()),
+  /** Credentials whose check failed (transport or product error): neither accepted nor refused. */
+  unverified: z.array(z.string()),
   expiring: z.array(z.string()),
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
+
+/** Why one credential's check failed, for the report: a typed error's name and message (secret-free), else only its name. */
+function failureOf(error: unknown): string {
+  if (error instanceof ProvisionerError) return `${error.name}: ${excerpt(error.message, 200)}`;
+  return `unexpected ${error instanceof Error ? error.name : 'failure'}`;
+}
 
 export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[] }> {
   return { targets: await deps.store.listTargetNames() };
@@ -49,6 +59,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     orphans: [],
     repaired: [],
     broken: [],
+    unverified: [],
     expiring: [],
   };
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
@@ -60,11 +71,17 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
       drift.broken.push(`${credential.name}: no current version`);
       continue;
     }
-    const stored = await deps.store.readVersion(credential.arn, current);
-    const result = await vendor.verify(materialOf(target.vendor, stored));
-    if (result.outcome !== 'accepted') {
+    // One credential's failed check is reported; the target's other credentials are still checked.
+    const result = await deps.store
+      .readVersion(credential.arn, current)
+      .then((stored) => vendor.verify(materialOf(target.vendor, stored)))
+      .catch((error: unknown) => {
+        drift.unverified.push(`${credential.name}: not verified (${failureOf(error)})`);
+        return undefined;
+      });
+    if (result && result.outcome !== 'accepted') {
       drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
-    } else if (result.accessToken) {
+    } else if (result?.accessToken) {
       // The check minted the product's one live token: keep it, as the broker always does.
       await deps.store.putAccessToken(
         credential.name,
@@ -118,6 +135,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     orphans: drifts.flatMap((d) => d.orphans.map((o) => `${d.target}/${o}`)),
     repaired: drifts.flatMap((d) => d.repaired.map((o) => `${d.target}/${o}`)),
     broken: drifts.flatMap((d) => d.broken),
+    unverified: drifts.flatMap((d) => d.unverified),
     expiring: drifts.flatMap((d) => d.expiring),
     unreachable,
   };
@@ -125,6 +143,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     report.orphans.length -
     report.repaired.length +
     report.broken.length +
+    report.unverified.length +
     report.expiring.length +
     unreachable.length;
   await deps.events.publish('credential.drift-report', { ...report, driftCount });
