@@ -9,6 +9,7 @@ import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
 import { vendorFor } from '#core/products/index.ts';
+import type { VerifyResult } from '#core/products/vendor.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
@@ -49,7 +50,7 @@ async function provision(target: string, apiUser: string) {
 }
 
 /** What a consumer does: read AWSCURRENT, call the product with it. */
-async function consumerCall(target: string, apiUser: string): Promise<'accepted' | 'rejected' | 'broken'> {
+async function consumerCall(target: string, apiUser: string): Promise<VerifyResult['outcome']> {
   const answer = await env.secretsClient.send(
     new GetSecretValueCommand({ SecretId: credentialSecretName(target, apiUser) }),
   );

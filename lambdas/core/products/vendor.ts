@@ -59,9 +59,10 @@ export interface AccessToken {
  * What the product said of a credential. `rejected`: refused now (revoked, replaced, not yet
  * propagated, outside its trusted hosts). `broken`: refused for a reason no retry cures (its
  * owner lost the needed role or was deactivated); `reason` says which, without material.
+ * `inconclusive`: the answer proves neither (a permission error of an authenticated caller, an ambiguous status); never a proof of refusal.
  */
 export interface VerifyResult {
-  readonly outcome: 'accepted' | 'rejected' | 'broken';
+  readonly outcome: 'accepted' | 'rejected' | 'broken' | 'inconclusive';
   readonly reason?: string;
   /** Token-broker products: the bearer token the successful exchange produced, for the broker's secret. */
   readonly accessToken?: AccessToken;
