@@ -62,9 +62,11 @@ export interface EventDetails {
     readonly broken: readonly string[];
     /** Credentials whose product answered neither that it accepts nor that it refuses them. */
     readonly inconclusive: readonly string[];
+    /** Credentials whose check failed (an error, not an answer): neither accepted nor refused. */
+    readonly unverified: readonly string[];
     readonly expiring: readonly string[];
     readonly unreachable: readonly string[];
-    /** What still needs a person: orphans not repaired, broken, inconclusive, expiring, unreachable targets. */
+    /** What still needs a person: orphans not repaired, broken, inconclusive, unverified, expiring, unreachable targets. */
     readonly driftCount: number;
   };
   'credential.revocation-failed': {

@@ -261,7 +261,7 @@ describe('operator tasks (local runtime)', () => {
     expect(newEvents).not.toContain('credential.action-required');
   });
 
-  it('a FortiCNAPP key whose user lost the admin role is reported broken, not kept', async () => {
+  it('a FortiCNAPP key whose user lost the admin role is refused (HTTP 403) until the verify retries end, and not kept', async () => {
     // Prepare
     const request = requestFor('cnapp', 'cnapp-relegated', { serviceUser: 'svc-relegated' });
     const { name, executionArn } = await start(request);
@@ -273,8 +273,8 @@ describe('operator tasks (local runtime)', () => {
     const execution = await finished(executionArn);
     // Assess
     expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('FatalError');
-    expect(causeMessage(execution.cause)).toMatch(/admin role/);
+    expect(execution.error).toBe('CredentialNotYetValid');
+    expect(causeMessage(execution.cause)).toMatch(/HTTP 403: Unauthorized Access.*admin role/);
     expect(await env.store.describe(credentialSecretName('cnapp', 'cnapp-relegated'))).toBeUndefined();
   });
 

@@ -1,7 +1,8 @@
 /**
  * The reconcile workflow on the embedded default: an orphan API user (made by this system, in no
- * secret) is found and removed, a credential its product no longer accepts is reported, and a
- * clean state reports zero drift, as an event and a metric.
+ * secret) is found and removed, a credential its product no longer accepts is reported, a key whose
+ * check fails is reported without stopping the target's other keys, and a clean state reports zero
+ * drift, as an event and a metric.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
@@ -22,6 +23,27 @@ async function run(stateMachineArn: string, input: object, name = `reconcile-tes
   return runExecution(env, stateMachineArn, input, name);
 }
 
+function provisionRequest(target: string, apiUser: string) {
+  return {
+    target,
+    apiUser,
+    owner: 'mia@example.com',
+    ticket: `T-rec-${target}-${apiUser}`,
+    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+    trustedHosts: ['127.0.0.1/32'],
+  };
+}
+
+async function provision(target: string, apiUser: string) {
+  const request = provisionRequest(target, apiUser);
+  const done = await run(
+    env.provisionStateMachineArn,
+    request,
+    executionNameFor('provision', request.ticket, request),
+  );
+  expect(done.status).toBe('SUCCEEDED');
+}
+
 async function reconcile() {
   const done = await run(env.reconcileStateMachineArn, {});
   expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
@@ -30,22 +52,7 @@ async function reconcile() {
 
 describe('reconcile workflow (local runtime)', () => {
   beforeAll(async () => {
-    for (const target of ['fgt', 'fmg']) {
-      const request = {
-        target,
-        apiUser: 'rec-bot',
-        owner: 'mia@example.com',
-        ticket: `T-rec-${target}`,
-        accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-        trustedHosts: ['127.0.0.1/32'],
-      };
-      const done = await run(
-        env.provisionStateMachineArn,
-        request,
-        executionNameFor('provision', request.ticket, request),
-      );
-      expect(done.status).toBe('SUCCEEDED');
-    }
+    for (const target of ['fgt', 'fmg']) await provision(target, 'rec-bot');
   });
 
   it('reports zero drift when Secrets Manager and the products agree', async () => {
@@ -57,6 +64,7 @@ describe('reconcile workflow (local runtime)', () => {
       credentialsChecked: 2,
       orphans: [],
       broken: [],
+      unverified: [],
       driftCount: 0,
     });
     const metric = logs.lines.findLast((l) => l.includes('"DriftFound"'));
@@ -93,5 +101,21 @@ describe('reconcile workflow (local runtime)', () => {
     expect(report.driftCount).toBe(1);
     const event = env.eventBus.events.findLast((e) => e.DetailType === 'credential.drift-report');
     expect(JSON.parse(event?.Detail ?? '{}')).toMatchObject({ driftCount: 1 });
+  });
+
+  it("reports a key whose check fails and goes on with the target's other keys", async () => {
+    // Prepare: a second key on fgt, and one unreadable answer to the next key check there
+    await provision('fgt', 'rec-bot-2');
+    env.fortios.faults.inject({ pathPrefix: '/api/v2/monitor/system/status', kind: 'truncated', times: 1 });
+    // Act
+    const report = await reconcile();
+    // Assess
+    expect(report.unreachable).toEqual([]);
+    expect(report.credentialsChecked).toBe(3);
+    expect(report.unverified).toEqual([
+      expect.stringMatching(/^provisioner\/fgt\/rec-bot(-2)?: not verified \(FatalError: .+\)$/),
+    ]);
+    expect(report.broken).toEqual(['provisioner/fmg/rec-bot: rejected']);
+    expect(report.driftCount).toBe(2);
   });
 });

@@ -2,10 +2,12 @@
  * Reconciliation: compares Secrets Manager with each target. It finds API users this
  * system created that no credential accounts for (orphans), credentials their product no longer
  * accepts (broken), credentials whose state its answer could not establish (inconclusive: neither
- * broken nor working), and credentials near their expiry; it repairs only what is safe: an orphan whose
- * creating execution is over is removed (its key is in no secret, so nobody can be using it).
+ * broken nor working), credentials whose check failed (unverified), and credentials near their
+ * expiry; it repairs only what is safe: an orphan whose creating execution is over is removed (its
+ * key is in no secret, so nobody can be using it).
  */
 import * as z from 'zod';
+import { excerpt, ProvisionerError } from '../errors.ts';
 import { CURRENT, SECRET_PREFIX, TAG } from '../names.ts';
 import { materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
@@ -30,9 +32,17 @@ export const TargetDrift = z.object({
   repaired: z.array(z.string()),
   broken: z.array(z.string()),
   inconclusive: z.array(z.string()),
+  /** Credentials whose check failed (transport or product error): neither accepted nor refused. */
+  unverified: z.array(z.string()),
   expiring: z.array(z.string()),
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
+
+/** Why one credential's check failed, for the report: a typed error's name and message (secret-free), else only its name. */
+function failureOf(error: unknown): string {
+  if (error instanceof ProvisionerError) return `${error.name}: ${excerpt(error.message, 200)}`;
+  return `unexpected ${error instanceof Error ? error.name : 'failure'}`;
+}
 
 export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[] }> {
   return { targets: await deps.store.listTargetNames() };
@@ -53,6 +63,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     repaired: [],
     broken: [],
     inconclusive: [],
+    unverified: [],
     expiring: [],
   };
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
@@ -64,13 +75,19 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
       drift.broken.push(`${credential.name}: no current version`);
       continue;
     }
-    const stored = await deps.store.readVersion(credential.arn, current);
-    const result = await vendor.verify(materialOf(target.vendor, stored));
-    if (result.outcome === 'inconclusive') {
+    // One credential's failed check is reported; the target's other credentials are still checked.
+    const result = await deps.store
+      .readVersion(credential.arn, current)
+      .then((stored) => vendor.verify(materialOf(target.vendor, stored)))
+      .catch((error: unknown) => {
+        drift.unverified.push(`${credential.name}: not verified (${failureOf(error)})`);
+        return undefined;
+      });
+    if (result?.outcome === 'inconclusive') {
       drift.inconclusive.push(`${credential.name}: ${result.reason ?? 'no reason given'}`);
-    } else if (result.outcome !== 'accepted') {
+    } else if (result && result.outcome !== 'accepted') {
       drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
-    } else if (result.accessToken) {
+    } else if (result?.accessToken) {
       // The check minted the product's one live token: keep it, as the broker always does.
       await deps.store.putAccessToken(
         credential.name,
@@ -125,6 +142,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     repaired: drifts.flatMap((d) => d.repaired.map((o) => `${d.target}/${o}`)),
     broken: drifts.flatMap((d) => d.broken),
     inconclusive: drifts.flatMap((d) => d.inconclusive),
+    unverified: drifts.flatMap((d) => d.unverified),
     expiring: drifts.flatMap((d) => d.expiring),
     unreachable,
   };
@@ -133,6 +151,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     report.repaired.length +
     report.broken.length +
     report.inconclusive.length +
+    report.unverified.length +
     report.expiring.length +
     unreachable.length;
   await deps.events.publish('credential.drift-report', { ...report, driftCount });

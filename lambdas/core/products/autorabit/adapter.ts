@@ -1,10 +1,11 @@
 /**
  * AutoRABIT ARM adapter (wire facts: README.md beside this file). Tokens are created, revoked and re-approved only in
  * the UI (operator tasks), carry an expiry, and die with their user. There is no public API
- * reference, so the authenticated read that proves a token is configured per target; success is
- * judged from the status string in the body, as public clients do, not from the HTTP status alone.
+ * reference, so the authenticated read that proves a token is configured per target. Only an HTTP
+ * refusal proves a token dead; success is read from the body's status string as public clients
+ * read it, and that string is never quoted (ARM's has been seen to echo part of the token).
  */
-import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
+import { FatalError, RetryableError, ValidationError } from '../../errors.ts';
 import { httpsJson } from '../../http.ts';
 import { ExpiringTokenMaterial, readMaterial } from '../material.ts';
 import type {
@@ -16,10 +17,33 @@ import type {
   VendorContext,
   VerifyResult,
 } from '../vendor.ts';
-import type { AutoRabitTarget } from './target.ts';
+import { type AutoRabitTarget, DEFAULT_ACCEPTED_STATUSES } from './target.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 const TOKEN = /^[A-Za-z0-9._~+/=-]{16,512}$/;
+
+/**
+ * What the `status` of a 2xx answer says: success when absent or one of the target's statuses;
+ * `failed` or `error` is the status of the job an endpoint reports (AutoRABIT-AI/ARM-MCP-Server
+ * lists `Failed` among deployment statuses; PyRABIT raises it as the job's failing status), never
+ * a dead token; anything else is ambiguous.
+ */
+function statusOutcome(status: unknown, verify: AutoRabitTarget['verify']): VerifyResult {
+  if (status === undefined) return { outcome: 'accepted' };
+  const said = typeof status === 'string' ? status.toLowerCase() : undefined;
+  const accepted = verify.acceptedStatuses ?? DEFAULT_ACCEPTED_STATUSES;
+  if (said !== undefined && accepted.some((s) => s.toLowerCase() === said)) return { outcome: 'accepted' };
+  if (said === 'failed' || said === 'error') {
+    return {
+      outcome: 'inconclusive',
+      reason: 'the verify read answered a failure status: the status of a job, not of the token',
+    };
+  }
+  return {
+    outcome: 'inconclusive',
+    reason: "the verify read answered a status outside this target's acceptedStatuses (not quoted)",
+  };
+}
 
 export class AutoRabitVendor implements OperatorVendor {
   readonly name = 'autorabit' as const;
@@ -53,12 +77,10 @@ export class AutoRabitVendor implements OperatorVendor {
     if (response.status === 404) {
       throw new FatalError(`AutoRABIT ARM has no ${target.verify.path}: the target's verify path is wrong`);
     }
+    // ARM's texts are read to classify, never quoted: they may echo the token, in another case.
     const body = response.json as { status?: unknown; message?: unknown } | undefined;
-    const message = redact(typeof body?.message === 'string' ? body.message : '', [token]);
-    const status = typeof body?.status === 'string' ? body.status.toLowerCase() : undefined;
-    const refused =
-      response.status === 401 || response.status === 403 || status === 'failed' || status === 'error';
-    if (refused) {
+    const message = typeof body?.message === 'string' ? body.message : '';
+    if (response.status === 401 || (response.status === 403 && target.verify.forbiddenIsRefusal)) {
       if (/inactive|deactivated/i.test(message)) {
         return { outcome: 'broken', reason: 'the ARM user of this token is deactivated' };
       }
@@ -66,19 +88,23 @@ export class AutoRabitVendor implements OperatorVendor {
       if (/revoked/i.test(message)) return { outcome: 'rejected', reason: 'the token is revoked' };
       return { outcome: 'rejected', reason: 'ARM does not accept the token' };
     }
+    if (response.status === 403) {
+      return {
+        outcome: 'inconclusive',
+        reason:
+          'ARM answered HTTP 403, which this target does not count as a refusal (verify.forbiddenIsRefusal)',
+      };
+    }
     if (response.status < 200 || response.status > 299 || body === undefined) {
       throw new FatalError(
-        `AutoRABIT ARM answered the verify call with HTTP ${response.status} ${response.json === undefined ? '(not JSON)' : excerpt(message, 80)}`,
+        `AutoRABIT ARM answered the verify call with HTTP ${response.status}${response.json === undefined ? ' (not JSON)' : ''}`,
       );
     }
     // An authenticated read returns data: an empty object is no proof the token works.
     if (typeof body !== 'object' || body === null || Object.keys(body).length === 0) {
       throw new FatalError('AutoRABIT ARM answered the verify call with an empty body');
     }
-    if (status !== undefined && status !== 'success' && status !== 'ok') {
-      throw new FatalError(`AutoRABIT ARM answered the verify call with status "${excerpt(status, 20)}"`);
-    }
-    return { outcome: 'accepted' };
+    return statusOutcome(body.status, target.verify);
   }
 
   /** Revoking is a UI action; the revoke workflow then proves the token is rejected. */

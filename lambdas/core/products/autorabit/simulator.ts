@@ -1,15 +1,31 @@
 /**
  * An AutoRABIT ARM simulator on loopback HTTPS, modelling the vendor document: a token is shown
  * once, has an expiry, at most 10 live tokens per user license, dies with its user, and a revoked
- * token can be re-approved before it expires. Its authenticated read (the verify path) answers a
- * status string in the body; failures come as HTTP 401 or as HTTP 200 with status FAILED.
+ * token can be re-approved before it expires. Its authenticated read (the verify path) sends the
+ * token in the `token` header and answers a `status` string in the body; a dead token is refused
+ * with HTTP 401 (or 403), a model: ARM has no public API reference.
  */
 import { randomText, startHttpsSimulator } from '../../../../local/simulator-kit.ts';
 
 export interface AutoRabitSimulatorOptions {
   readonly port?: number;
   readonly verifyPath?: string;
-  readonly failureStyle?: 'http-401' | 'http-200-failed';
+  /** The HTTP status the verify path refuses a dead token with. */
+  readonly refusalStatus?: 401 | 403;
+  /**
+   * The `status` the verify path answers a live token with (default `SUCCESS`). Public clients
+   * read `Inprogress`, `Completed`, `Success`, `Successful` as success (jakubmplatek/PyRABIT
+   * src/autorabit.py, `STATUS_OK`); quick deploy answers free text (`Quick deploy initiated
+   * successfully`, same file); a job endpoint answers its job's status, `Failed` among them
+   * (AutoRABIT-AI/ARM-MCP-Server src/index.ts, `DEPLOYMENT_STATUSES`).
+   */
+  readonly status?: string;
+  /**
+   * The `status` holds the token's first 20 characters, lower-cased, as ARM's has been seen to
+   * (issue "Read every product answer as the real product means it, and prove revocation only
+   * from an unambiguous refusal").
+   */
+  readonly statusEchoesToken?: boolean;
   readonly now?: () => number;
 }
 
@@ -28,7 +44,7 @@ export async function startAutoRabitSimulator(options: AutoRabitSimulatorOptions
   const users = new Map<string, { active: boolean }>();
   const tokens = new Map<string, SimToken>();
   const failed = (message: string) => ({
-    status: options.failureStyle === 'http-200-failed' ? 200 : 401,
+    status: options.refusalStatus ?? 401,
     body: { status: 'FAILED', message },
   });
   /** Why a token does not work now, or undefined when it does. */
@@ -51,7 +67,10 @@ export async function startAutoRabitSimulator(options: AutoRabitSimulatorOptions
       const why = refusal(token);
       if (why) return failed(why);
       const user = tokens.get(token ?? '')?.user;
-      return { status: 200, body: { status: 'SUCCESS', data: { userName: user, orgId: 'SIM-ORG' } } };
+      const status = options.statusEchoesToken
+        ? (token ?? '').slice(0, 20).toLowerCase()
+        : (options.status ?? 'SUCCESS');
+      return { status: 200, body: { status, data: { userName: user, orgId: 'SIM-ORG' } } };
     }
     return { status: 404, body: { status: 'FAILED', message: 'Not Found' } };
   });

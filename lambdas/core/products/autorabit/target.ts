@@ -2,6 +2,12 @@
 import * as z from 'zod';
 import { HttpsBaseUrl, ProductPath, TlsPinning } from '../../schemas.ts';
 
+/**
+ * The `status` strings public ARM clients read as success (jakubmplatek/PyRABIT src/autorabit.py,
+ * `STATUS_OK`), compared ignoring case.
+ */
+export const DEFAULT_ACCEPTED_STATUSES = ['Inprogress', 'Completed', 'Success', 'Successful'] as const;
+
 export const AutoRabitTarget = z
   .object({
     vendor: z.literal('autorabit'),
@@ -12,6 +18,18 @@ export const AutoRabitTarget = z
       .object({
         method: z.enum(['GET', 'POST']).default('GET'),
         path: ProductPath,
+        acceptedStatuses: z
+          .array(z.string().regex(/^[\x20-\x7e]{1,100}$/, 'must be 1-100 printable ASCII characters'))
+          .min(1)
+          .max(20)
+          .optional()
+          .describe(
+            `the status strings of that read that mean success, ignoring case (some endpoints answer free text); default ${DEFAULT_ACCEPTED_STATUSES.join(', ')}`,
+          ),
+        forbiddenIsRefusal: z
+          .boolean()
+          .optional()
+          .describe('that read answers HTTP 403 to a dead token (default: a 403 proves nothing)'),
       })
       .strict(),
   })

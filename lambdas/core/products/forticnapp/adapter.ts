@@ -2,10 +2,10 @@
  * FortiCNAPP (Lacework) API v2 adapter (wire facts: README.md beside this file). API keys are created only in the
  * console (an operator task, at most 20 per user); this system verifies a key and brokers bearer
  * tokens with `POST /api/v2/access/tokens` (`X-LW-UAKS: <secret>`). The HTTP status is trusted over
- * the body: errors come as `{ok:false, message}`, with capitalised keys, or as plain text.
+ * the body, whose `ok` may say true on an error; the error text is read as lacework/go-sdk reads it.
  */
 import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
-import { httpsJson } from '../../http.ts';
+import { type HttpResponse, httpsJson } from '../../http.ts';
 import { KeyPairMaterial, readMaterial } from '../material.ts';
 import type {
   CredentialMaterial,
@@ -19,11 +19,40 @@ import type { FortiCnappTarget } from './target.ts';
 
 const MAX_FILE_BYTES = 16 * 1024;
 
-/** The message of an error body in any of the shapes the API uses. */
-function messageOf(json: unknown, text: string): string {
-  const body = json as { message?: unknown; Message?: unknown } | undefined;
-  const message = body?.message ?? body?.Message;
-  return typeof message === 'string' ? message : json === undefined ? text : '';
+/**
+ * The texts of the token exchange's 403 refusal, lower-cased: `User not authorized.` as text
+ * (lacework/go-sdk cli/cmd/package_manifest_test.go) and `{"message":"Unauthorized Access"}`
+ * (lacework/terraform-provider-lacework#153).
+ */
+const REFUSALS: ReadonlySet<string> = new Set(['user not authorized.', 'unauthorized access']);
+
+/** A member of a JSON object, matched as Go's encoding/json matches a field: by its exact name, else ignoring case. */
+function member(value: unknown, name: string): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (Object.hasOwn(record, name)) return record[name];
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : record[key];
+}
+
+function nonEmptyText(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The text of an error answer in lacework/go-sdk's order (api/errors.go, apiErrorResponse.Message):
+ * `data.ErrorMsg`, `data.message`, `message` unless it is "SUCCESS", `data.statusMessage`; else the body.
+ */
+function errorTextOf(response: HttpResponse): string {
+  const data = member(response.json, 'data');
+  const message = nonEmptyText(member(response.json, 'message'));
+  return (
+    nonEmptyText(member(data, 'ErrorMsg')) ??
+    nonEmptyText(member(data, 'message')) ??
+    (message === 'SUCCESS' ? undefined : message) ??
+    nonEmptyText(member(data, 'statusMessage')) ??
+    response.text
+  );
 }
 
 export class FortiCnappVendor implements OperatorVendor {
@@ -50,14 +79,19 @@ export class FortiCnappVendor implements OperatorVendor {
       tls: target.tls,
       timeoutMs: this.context.timeoutMs,
     });
-    const detail = excerpt(redact(messageOf(response.json, response.text), [secret, keyId]), 120);
+    const detail = excerpt(redact(errorTextOf(response), [secret, keyId]), 120);
     if (response.status === 401)
       return { outcome: 'rejected', reason: 'FortiCNAPP does not know this key (deleted or disabled)' };
-    if (response.status === 403 && /role/i.test(detail)) {
-      return {
-        outcome: 'broken',
-        reason: "the API key's user no longer has the admin role (relegated): the key cannot mint tokens",
-      };
+    if (response.status === 403) {
+      return REFUSALS.has(detail.toLowerCase())
+        ? {
+            outcome: 'rejected',
+            reason: `FortiCNAPP refuses this key (HTTP 403: ${detail}): it is disabled, or its user no longer has the admin role`,
+          }
+        : {
+            outcome: 'inconclusive',
+            reason: `FortiCNAPP answered the token exchange with an HTTP 403 that is none of its refusals${detail ? `: ${detail}` : ''}`,
+          };
     }
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, ValidationError } from '#core/errors.ts';
 import { createFortiCnappVendor } from '#core/products/forticnapp/adapter.ts';
-import { startFortiCnappSimulator } from '#core/products/forticnapp/simulator.ts';
+import { type FortiCnappErrorStyle, startFortiCnappSimulator } from '#core/products/forticnapp/simulator.ts';
+import { startHttpsSimulator } from '#local/simulator-kit.ts';
+import { failure } from '../../../../test/failure.ts';
 import { describeVendorConformance } from '../conformance.ts';
+
+const ERROR_STYLES: readonly FortiCnappErrorStyle[] = [
+  'message',
+  'data-errormsg',
+  'data-message',
+  'data-statusmessage',
+  'text',
+];
 
 async function harness(options: Parameters<typeof startFortiCnappSimulator>[0] = {}) {
   const sim = await startFortiCnappSimulator(options);
@@ -20,6 +30,7 @@ async function harness(options: Parameters<typeof startFortiCnappSimulator>[0] =
   };
   return {
     sim,
+    target,
     vendor,
     issue,
     reissueKillsPrevious: false,
@@ -59,27 +70,81 @@ async function harness(options: Parameters<typeof startFortiCnappSimulator>[0] =
   };
 }
 
-describeVendorConformance('FortiCNAPP (JSON errors, expiresAt with milliseconds)', 'operator', () =>
+describeVendorConformance('FortiCNAPP (JSON message errors, expiresAt with milliseconds)', 'operator', () =>
   harness(),
 );
 describeVendorConformance(
-  'FortiCNAPP (text and capitalised errors, expiresAt without milliseconds)',
+  'FortiCNAPP (data.ErrorMsg errors saying ok: true, expiresAt without milliseconds)',
   'operator',
-  () => harness({ errorStyle: 'text', expiresAtStyle: 'seconds' }),
+  () => harness({ errorStyle: 'data-errormsg', expiresAtStyle: 'seconds' }),
 );
+describeVendorConformance('FortiCNAPP (text errors)', 'operator', () => harness({ errorStyle: 'text' }));
 
 describe('FortiCNAPP adapter specifics', () => {
-  it('reports the key of a relegated admin as broken, neither accepted nor merely rejected', async () => {
-    // Prepare
-    const h = await harness({ errorStyle: 'capitalised' });
-    const material = await h.issue('relegated');
-    h.sim.console.relegate('relegated');
+  it.each(ERROR_STYLES)(
+    "reads the 403 of a relegated admin's key (%s errors) as a refusal with a reason, not an error",
+    async (errorStyle) => {
+      // Prepare
+      const h = await harness({ errorStyle });
+      const material = await h.issue('relegated');
+      h.sim.console.relegate('relegated');
+      // Act
+      const result = await h.vendor.verify(material);
+      // Assess
+      expect(result.outcome).toBe('rejected');
+      expect(result.reason).toMatch(
+        /^FortiCNAPP refuses this key \(HTTP 403: (User not authorized\.|Unauthorized Access)\): .*admin role/,
+      );
+      await h.close();
+    },
+  );
+
+  it.each(ERROR_STYLES)(
+    'reads the error text (%s errors) in lacework/go-sdk\'s order, never the "ok": true or "SUCCESS" beside it',
+    async (errorStyle) => {
+      // Prepare
+      const h = await harness({ errorStyle });
+      const material = await h.issue('too-long');
+      const tooLong = createFortiCnappVendor({
+        target: { ...h.target, tokenExpirySeconds: 86_401 },
+      });
+      // Act
+      const error = await failure(tooLong.verify(material));
+      // Assess
+      expect(error).toBeInstanceOf(FatalError);
+      expect(error.message).toBe(
+        'FortiCNAPP refused the token exchange (HTTP 400: expiryTime must be an integer between 1 and 86400)',
+      );
+      await h.close();
+    },
+  );
+
+  it("a 403 that is none of the product's refusals (a proxy page) proves nothing: inconclusive", async () => {
+    // Prepare: not the product but something in front of it
+    const proxy = await startHttpsSimulator({}, () => ({
+      status: 403,
+      contentType: 'text/html',
+      body: '<html><body>Access denied by policy</body></html>',
+    }));
+    const vendor = createFortiCnappVendor({
+      target: {
+        vendor: 'forticnapp',
+        baseUrl: proxy.url,
+        tls: { caPem: proxy.caPem },
+        tokenExpirySeconds: 3600,
+      },
+    });
     // Act
-    const result = await h.vendor.verify(material);
+    const result = await vendor.verify({
+      keyId: 'SIMACCOUNT_0123456789ABCDEF',
+      secret: '_0123456789abcdef0123',
+    });
     // Assess
-    expect(result.outcome).toBe('broken');
-    expect(result.reason).toMatch(/admin role/);
-    await h.close();
+    expect(result.outcome).toBe('inconclusive');
+    expect(result.reason).toMatch(
+      /HTTP 403 that is none of its refusals: <html><body>Access denied by policy/,
+    );
+    await proxy.close();
   });
 
   it('the console refuses a 21st key for one user', async () => {

@@ -1,16 +1,30 @@
 /**
  * A FortiCNAPP (Lacework) API v2 simulator on loopback HTTPS, modelling the vendor facts in README.md beside this file and
  * the vendor document: `POST /api/v2/access/tokens` with `X-LW-UAKS` answers 201 `{token,
- * expiresAt}`; errors in the API's three styles; at most 20 keys per user; a key whose user was
- * relegated from the admin role can no longer mint tokens (403 here). The `console` is the UI an
- * operator uses to create service users and keys and to download the key file.
+ * expiresAt}`; errors in the shapes lacework/go-sdk reads; at most 20 keys per user; a key whose
+ * user was relegated from the admin role can no longer mint tokens (refused with 403). The
+ * `console` is the UI an operator uses to create service users and keys and to download the key file.
  */
 import { randomText, startHttpsSimulator } from '../../../../local/simulator-kit.ts';
 
+/**
+ * Where an error answer carries its text, each shape as a fixture of lacework/go-sdk shows it
+ * (api/errors_test.go) and api/errors.go reads it: `message` is `{message}` (TestErrorWithV2Message);
+ * the `data-*` shapes say `ok: true, message: "SUCCESS"` beside the real text, in `data.ErrorMsg`
+ * (TestErrorWithDataErrorMsg), `data.Message` (TestErrorWithDataStatusMessage) or
+ * `data.statusMessage` (TestErrorWithDataMessage); `text` is a text/plain body
+ * (cli/cmd/package_manifest_test.go, TestFanOutHostScans).
+ */
+export type FortiCnappErrorStyle =
+  | 'message'
+  | 'data-errormsg'
+  | 'data-message'
+  | 'data-statusmessage'
+  | 'text';
+
 export interface FortiCnappSimulatorOptions {
   readonly port?: number;
-  /** `{ok:false, message}`, `{Ok:false, Message}` or text/plain. */
-  readonly errorStyle?: 'json' | 'capitalised' | 'text';
+  readonly errorStyle?: FortiCnappErrorStyle;
   /** expiresAt with milliseconds (`...00.000Z`) or without (`...00Z`). */
   readonly expiresAtStyle?: 'millis' | 'seconds';
   readonly now?: () => number;
@@ -31,10 +45,27 @@ export async function startFortiCnappSimulator(options: FortiCnappSimulatorOptio
   const keys = new Map<string, SimKey>();
   const tokens = new Map<string, { keyId: string; expiresAt: number }>();
   const fail = (status: number, message: string) => {
-    if (options.errorStyle === 'text') return { status, body: message };
-    if (options.errorStyle === 'capitalised') return { status, body: { Ok: false, Message: message } };
-    return { status, body: { ok: false, message } };
+    const success = { ok: true, message: 'SUCCESS' };
+    switch (options.errorStyle) {
+      case 'text':
+        return { status, body: message };
+      case 'data-errormsg':
+        return { status, body: { data: { ErrorMsg: message }, ...success } };
+      case 'data-message':
+        return { status, body: { data: { Status: 'Error', Message: message }, ...success } };
+      case 'data-statusmessage':
+        return { status, body: { data: { statusMessage: message }, ...success } };
+      default:
+        return { status, body: { message } };
+    }
   };
+  /**
+   * The refusal of a key that may not mint tokens: HTTP 403 with `User not authorized.` as text
+   * (lacework/go-sdk cli/cmd/package_manifest_test.go) or `Unauthorized Access` as JSON
+   * (lacework/terraform-provider-lacework#153: "[403] Unauthorized Access").
+   */
+  const notAuthorized = () =>
+    fail(403, options.errorStyle === 'text' ? 'User not authorized.' : 'Unauthorized Access');
   const keyUsable = (key: SimKey | undefined) =>
     key && serviceUsers.get(key.serviceUser)?.relegated === false;
 
@@ -46,9 +77,9 @@ export async function startFortiCnappSimulator(options: FortiCnappSimulatorOptio
         return fail(400, 'expiryTime must be an integer between 1 and 86400');
       }
       const key = keys.get(String(body?.keyId ?? ''));
+      // An unknown or deleted key: 401, this simulator's model (README.md, "Where reality differs").
       if (!key || key.secret !== req.headers['x-lw-uaks']) return fail(401, 'Unauthorized');
-      if (!keyUsable(key))
-        return fail(403, 'Forbidden: the user of this API key does not have the required role');
+      if (!keyUsable(key)) return notAuthorized();
       const token = `_${randomText(40, '0123456789abcdef')}`;
       const expiresAt = now() + expiry * 1000;
       tokens.set(token, { keyId: key.keyId, expiresAt });

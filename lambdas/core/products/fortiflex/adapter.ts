@@ -33,6 +33,7 @@ interface OAuthAnswer {
   access_token?: unknown;
   expires_in?: unknown;
   error?: unknown;
+  error_description?: unknown;
   status?: unknown;
   message?: unknown;
 }
@@ -88,13 +89,14 @@ export class FortiFlexVendor implements OperatorVendor {
   /** The one place FortiCloud OAuth answers become typed errors (secrets redacted from any vendor text). */
   private refuse(response: HttpResponse, what: string, secrets: string[]): never {
     const body = response.json as OAuthAnswer | undefined;
-    const detail = excerpt(redact(String(body?.message ?? body?.error ?? ''), secrets), 120);
+    const text = body?.error_description ?? body?.message ?? body?.error ?? '';
+    const detail = excerpt(redact(String(text), secrets), 120);
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(`FortiCloud failed transiently on ${what} (HTTP ${response.status})`);
     }
     if (body?.error === 'invalid_client') {
       throw new FatalError(
-        `FortiCloud refused ${what}: client id "${this.context.target.clientId}" is not valid (use flexvm)`,
+        `FortiCloud refused ${what}: it does not know client id "${this.context.target.clientId}" (each product has its own; FortiFlex's is flexvm)`,
       );
     }
     throw new FatalError(
@@ -111,10 +113,17 @@ export class FortiFlexVendor implements OperatorVendor {
       grant_type: 'password',
     });
     const body = response.json as OAuthAnswer | undefined;
-    if ((response.status === 400 || response.status === 401) && body?.error === 'invalid_grant') {
-      return { outcome: 'rejected', reason: 'FortiCloud does not accept this username and password' };
+    // An unknown client may be refused with 401 too (RFC 6749 section 5.2): that is no refused password.
+    if (body?.error !== 'invalid_client') {
+      if (response.status === 400 && body?.error === 'invalid_grant') {
+        return {
+          outcome: 'rejected',
+          reason: 'FortiCloud does not know this API user and password (HTTP 400 invalid_grant)',
+        };
+      }
+      if (response.status === 401)
+        return { outcome: 'rejected', reason: 'FortiCloud refused the password (HTTP 401)' };
     }
-    if (response.status === 401) return { outcome: 'rejected', reason: 'FortiCloud refused the credential' };
     if (response.status < 200 || response.status > 299)
       this.refuse(response, 'the token request', [password]);
     const token = body?.access_token;

@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { FatalError, RetryableError } from '#core/errors.ts';
 import { createFortiFlexVendor } from '#core/products/fortiflex/adapter.ts';
 import { startFortiFlexSimulator } from '#core/products/fortiflex/simulator.ts';
+import { FortiFlexTarget } from '#core/products/fortiflex/target.ts';
 import type { AccessToken } from '#core/products/vendor.ts';
 import { failure } from '../../../../test/failure.ts';
 import { describeVendorConformance } from '../conformance.ts';
 
 async function harness(options: Parameters<typeof startFortiFlexSimulator>[0] = {}) {
   const sim = await startFortiFlexSimulator(options);
+  /** A target with any client id, even one the schema refuses, as FortiCloud would receive it. */
   const target = (clientId = 'flexvm') =>
-    ({ vendor: 'fortiflex', baseUrl: sim.url, clientId, tls: { caPem: sim.caPem } }) as const;
+    ({ vendor: 'fortiflex', baseUrl: sim.url, clientId, tls: { caPem: sim.caPem } }) as FortiFlexTarget;
   const vendor = createFortiFlexVendor({ target: target() });
   const portalUsers = new Map<string, string>();
   const tokens = new Map<string, AccessToken>();
@@ -33,10 +35,10 @@ async function harness(options: Parameters<typeof startFortiFlexSimulator>[0] = 
     clearFaults: () => sim.faults.clear(),
     refusals: (fresh: () => string) => [
       {
-        name: 'a client id FortiCloud does not know',
-        act: async () => createFortiFlexVendor({ target: target('not-flexvm') }).verify(await issue(fresh())),
+        name: 'a client id FortiCloud does not know (refused with 401 invalid_client)',
+        act: async () => createFortiFlexVendor({ target: target('FlexVM') }).verify(await issue(fresh())),
         error: FatalError,
-        message: /client id "not-flexvm" is not valid/,
+        message: /does not know client id "FlexVM"/,
       },
       {
         name: 'a lockout (429)',
@@ -104,18 +106,72 @@ describe('FortiFlex adapter specifics', () => {
     await h.close();
   });
 
-  it('takes the token lifetime from each answer, and refuses an answer without one', async () => {
+  it('takes the token lifetime from each answer', async () => {
     // Prepare
     const long = await harness({ expiresIn: 14_400 });
-    const broken = await harness({ omitExpiresIn: true });
     // Act
     const result = await long.vendor.verify(await long.issue('lifetime'));
-    const error = await failure(broken.vendor.verify(await broken.issue('lifetime')));
     // Assess
     const seconds = (Date.parse(result.accessToken?.expiresAt ?? '') - Date.now()) / 1000;
     expect(seconds).toBeGreaterThan(14_000);
-    expect(error).toBeInstanceOf(FatalError);
-    await Promise.all([long.close(), broken.close()]);
+    await long.close();
+  });
+
+  it.each(['access_token', 'expires_in'] as const)(
+    'a 200 without %s is an error, never a success',
+    async (omit) => {
+      // Prepare
+      const h = await harness({ omit });
+      // Act
+      const error = await failure(h.vendor.verify(await h.issue('malformed')));
+      // Assess
+      expect(error).toBeInstanceOf(FatalError);
+      expect(error.message).toMatch(/without access_token and expires_in/);
+      await h.close();
+    },
+  );
+
+  it('refuses an unknown API user (400 invalid_grant) and a wrong password (401) as rejected results', async () => {
+    // Prepare
+    const h = await harness();
+    const replaced = await h.issue('refused');
+    await h.issue('refused');
+    const deleted = await h.issue('deleted');
+    h.sim.console.deleteApiUser((deleted as { username: string }).username);
+    // Act
+    const wrongPassword = await h.vendor.verify(replaced);
+    const unknownUser = await h.vendor.verify(deleted);
+    // Assess
+    expect(wrongPassword).toEqual({
+      outcome: 'rejected',
+      reason: 'FortiCloud refused the password (HTTP 401)',
+    });
+    expect(unknownUser).toEqual({
+      outcome: 'rejected',
+      reason: 'FortiCloud does not know this API user and password (HTTP 400 invalid_grant)',
+    });
+    await h.close();
+  });
+
+  it('uses a documented client id of another product, as documented (FortiManager)', async () => {
+    // Prepare
+    const h = await harness();
+    const vendor = createFortiFlexVendor({ target: h.target('FortiManager') });
+    // Act
+    const result = await vendor.verify(await h.issue('fmg-cloud'));
+    // Assess
+    expect(result.outcome).toBe('accepted');
+    await h.close();
+  });
+
+  it('a target accepts the documented client ids exactly, in their case', () => {
+    // Prepare
+    const withClient = (clientId: string) => FortiFlexTarget.safeParse({ vendor: 'fortiflex', clientId });
+    // Act / Assess
+    for (const documented of ['flexvm', 'FortiManager', 'FortiAnalyzer', 'fortilancloud', 'assetmanagement'])
+      expect(withClient(documented).success, documented).toBe(true);
+    for (const undocumented of ['FlexVM', 'fortimanager', 'FORTIANALYZER', 'not-a-product'])
+      expect(withClient(undocumented).success, undocumented).toBe(false);
   });
 
   it('a token answer lost after FortiCloud minted it is retryable, and the retry wins', async () => {

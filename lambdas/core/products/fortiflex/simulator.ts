@@ -7,14 +7,15 @@
  * password (the old one is dead at once).
  */
 import { randomText, startHttpsSimulator } from '../../../../local/simulator-kit.ts';
+import { FORTICLOUD_CLIENT_IDS } from './target.ts';
 
 export interface FortiFlexSimulatorOptions {
   readonly port?: number;
   /** Token lifetime in seconds (documented 14400, observed 3600). */
   readonly expiresIn?: number;
   readonly now?: () => number;
-  /** Answer token requests without `expires_in` (a malformed answer the adapter must refuse). */
-  readonly omitExpiresIn?: boolean;
+  /** Answer token requests without this field (a malformed 200 the adapter must refuse). */
+  readonly omit?: 'access_token' | 'expires_in';
 }
 
 interface SimApiUser {
@@ -28,8 +29,6 @@ interface SimToken {
   readonly expiresAt: number;
 }
 
-const CLIENT_ID = 'flexvm';
-
 export async function startFortiFlexSimulator(options: FortiFlexSimulatorOptions = {}) {
   const now = options.now ?? Date.now;
   const expiresIn = options.expiresIn ?? 3600;
@@ -39,6 +38,13 @@ export async function startFortiFlexSimulator(options: FortiFlexSimulatorOptions
     status,
     body: { status: 'error', message, ...(oauthError ? { error: oauthError } : {}) },
   });
+  /** An OAuth error (RFC 6749 section 5.2: `error`, `error_description`). */
+  const oauthError = (status: number, code: string, description: string) => ({
+    status,
+    body: { error: code, error_description: description },
+  });
+  /** Client ids are compared exactly: the documented ones, in their documented case. */
+  const knownClient = (clientId: unknown) => (FORTICLOUD_CLIENT_IDS as readonly unknown[]).includes(clientId);
   const liveToken = (token: string | undefined) => {
     const found = token ? tokens.get(token) : undefined;
     return found && found.expiresAt > now() && users.has(found.username) ? found : undefined;
@@ -53,22 +59,27 @@ export async function startFortiFlexSimulator(options: FortiFlexSimulatorOptions
       if (!String(req.headers['content-type'] ?? '').includes('application/json') || !body) {
         return error(400, 'Request body must be JSON.');
       }
-      if (body.client_id !== CLIENT_ID) return error(400, 'Invalid client_id.', 'invalid_client');
+      // RFC 6749 section 5.2 lets an unknown client be refused with 401, the status of a refused password.
+      if (!knownClient(body.client_id)) return oauthError(401, 'invalid_client', 'Invalid client_id.');
       if (body.grant_type !== 'password')
-        return error(400, 'Unsupported grant type.', 'unsupported_grant_type');
+        return oauthError(400, 'unsupported_grant_type', 'Unsupported grant type.');
       const user = users.get(String(body.username ?? ''));
-      if (!user?.password || user.password !== body.password) {
-        return error(401, 'Invalid credentials given.', 'invalid_grant');
+      // An unknown API user: 400 invalid_grant; a wrong password: 401 (cprevot93/forticare
+      // tests/test_forticare.py, test_invalid_cred and test_invalid_pwd).
+      if (!user?.password) return oauthError(400, 'invalid_grant', 'Invalid credentials given.');
+      if (user.password !== body.password) {
+        return { status: 401, body: { error: 'Unexpected error has happened', status: 'failure' } };
       }
       dropTokensOf(user.username);
       const token = randomText(30);
       tokens.set(token, { username: user.username, expiresAt: now() + expiresIn * 1000 });
+      // The answer of FortiCloud IAM's "Accessing FortiAPIs" example.
       return {
         status: 200,
         commits: true,
         body: {
-          access_token: token,
-          ...(options.omitExpiresIn ? {} : { expires_in: expiresIn }),
+          ...(options.omit === 'access_token' ? {} : { access_token: token }),
+          ...(options.omit === 'expires_in' ? {} : { expires_in: expiresIn }),
           refresh_token: randomText(30),
           token_type: 'Bearer',
           scope: 'read write',
@@ -79,8 +90,8 @@ export async function startFortiFlexSimulator(options: FortiFlexSimulatorOptions
     }
     if (req.method === 'POST' && req.path === '/api/v1/oauth/revoke_token/') {
       const body = req.json as Record<string, unknown> | undefined;
-      if (body?.client_id !== CLIENT_ID) return error(400, 'Invalid client_id.', 'invalid_client');
-      tokens.delete(String(body.token ?? ''));
+      if (!knownClient(body?.client_id)) return oauthError(401, 'invalid_client', 'Invalid client_id.');
+      tokens.delete(String(body?.token ?? ''));
       return { status: 200, commits: true, body: { status: 'success', message: 'Access token revoked' } };
     }
     if (req.method === 'POST' && req.path === '/ES/api/fortiflex/v2/programs/list') {

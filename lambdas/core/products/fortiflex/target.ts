@@ -5,6 +5,23 @@
 import * as z from 'zod';
 import { HttpsBaseUrl, TlsPinning } from '../../schemas.ts';
 
+/**
+ * The OAuth `client_id` of each FortiCloud product, exactly as documented (the host compares it
+ * case-sensitively): `flexvm` FortiFlex (FortiFlex Administration Guide, "FortiFlex API");
+ * `FortiManager` FortiManager Cloud (the credential file's "clientId for FortiManager Cloud";
+ * how-to-fortimanager-api, "FortiManager Cloud"); `FortiAnalyzer` FortiAnalyzer Cloud (the
+ * fortinet.fortianalyzer Ansible collection's FAQ, FortiCloud access token); `fortilancloud`
+ * FortiLAN Cloud (FortiLAN Cloud User Guide, "API Users"); `assetmanagement` Asset Management
+ * (fotoobo FortiCloudAsset; cprevot93/forticare).
+ */
+export const FORTICLOUD_CLIENT_IDS = [
+  'flexvm',
+  'FortiManager',
+  'FortiAnalyzer',
+  'fortilancloud',
+  'assetmanagement',
+] as const;
+
 export const FortiFlexTarget = z
   .object({
     vendor: z.literal('fortiflex'),
@@ -12,9 +29,9 @@ export const FortiFlexTarget = z
       'FortiCloud OAuth host (customerapiauth.fortinet.com)',
     ),
     clientId: z
-      .string()
-      .regex(/^[a-z0-9_-]{1,32}$/)
-      .default('flexvm'),
+      .enum(FORTICLOUD_CLIENT_IDS)
+      .default('flexvm')
+      .describe('the OAuth client id of the product, exactly as documented (case-sensitive)'),
     tls: TlsPinning.optional(),
   })
   .strict();
