@@ -56,6 +56,8 @@ export class ProvisionWorkflow extends Workflow {
       'state',
       '$.credential',
     );
+    // The key-limit check counts the product user's other keys by their tags before anyone is asked.
+    operator.fn.grantListSecrets();
 
     const verify = this.step('VerifyCredential', 'verify-credential', { resultPath: sfn.JsonPath.DISCARD });
     verify.fn.grantReadTargets();

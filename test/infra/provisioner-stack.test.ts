@@ -290,8 +290,9 @@ describe('ProvisionerStack', () => {
         !actionsOf(s).includes('secretsmanager:ListSecrets'),
     );
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
-    // Finding an owner's credentials, listing targets, reconciling one target, counting a user's keys before a rotation.
-    expect(listing).toHaveLength(4);
+    // Finding an owner's credentials, listing targets, reconciling one target, counting a user's keys
+    // before a first operator credential and before a rotation.
+    expect(listing).toHaveLength(5);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -324,7 +325,9 @@ describe('ProvisionerStack', () => {
           (a) => `secretsmanager:${a}`,
         ),
       },
+      // The key-limit check lists the product user's other keys (ListSecrets, by tag).
       'request-operator-credential': {
+        '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
           (a) => `secretsmanager:${a}`,
