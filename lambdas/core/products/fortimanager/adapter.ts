@@ -239,8 +239,11 @@ export class FortiManagerVendor implements ApiVendor {
   }
 }
 
-/** Runs one command over SSH with the host key pinned (OpenSSH "SHA256:" fingerprint); returns its output. */
-async function runSshCommand(
+/**
+ * Runs one command over SSH with the host key pinned (OpenSSH "SHA256:" fingerprint); returns its output.
+ * @public the bundle test calls it from the deployed bundle to prove ssh2 loads there.
+ */
+export async function runSshCommand(
   host: string,
   ssh: z.output<typeof SshAccess>,
   command: string,
