@@ -1,6 +1,6 @@
 /**
  * What every workflow construct shares: one ProvisionerFunction per Task state, the retry policy
- * for transient errors, operator callback tasks, and a Standard state machine with traces,
+ * for transient errors and throttled invokes, operator callback tasks, and a Standard state machine with traces,
  * data-free logs and the metadata local/synth.ts reads.
  */
 import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -22,6 +22,24 @@ export const RETRYABLE: sfn.RetryProps = {
   maxAttempts: 4,
   backoffRate: 2,
   maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/**
+ * Lambda refusing an invoke for lack of concurrency (a new account may have 10): Step Functions
+ * raises `Lambda.TooManyRequestsException`, which the AWS Step Functions Developer Guide ("Handle
+ * Lambda service exceptions") names as the error of a throttled invoke, and which LambdaInvoke's
+ * `retryOnServiceExceptions` does not cover (ServiceException, AWSLambdaException,
+ * SdkClientException, ClientExecutionTimeoutException only). The function never ran, so another
+ * attempt repeats no work. Concurrency frees up as running invocations (a few seconds of vendor
+ * calls) end: 6 attempts from 1 s doubling wait up to 63 s in all, and full jitter spreads the
+ * executions of a burst (bulk provisions, revoke's Map of 5) so they do not collide again.
+ */
+export const LAMBDA_THROTTLED: sfn.RetryProps = {
+  errors: ['Lambda.TooManyRequestsException'],
+  interval: Duration.seconds(1),
+  maxAttempts: 6,
+  backoffRate: 2,
   jitterStrategy: sfn.JitterType.FULL,
 };
 
@@ -78,6 +96,8 @@ export abstract class Workflow extends Construct {
     const fn = new ProvisionerFunction(this, `${stateName}Function`, { handlerId, key: this.key });
     // payloadResponseOnly stays false: ResultSelectors read Lambda's `Payload` envelope.
     const task = new LambdaInvoke(this, stateName, { lambdaFunction: fn.function, ...options });
+    // Added first, ahead of every retrier of the handlers' own errors: Step Functions takes the first match.
+    task.addRetry(LAMBDA_THROTTLED);
     this.functions.push(fn);
     return { fn, task };
   }

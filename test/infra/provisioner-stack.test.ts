@@ -57,6 +57,14 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
 ];
+/** What Step Functions raises when Lambda throttles the invoke (lib/workflows/workflow-base.ts says why these numbers). */
+const LAMBDA_THROTTLED = {
+  ErrorEquals: ['Lambda.TooManyRequestsException'],
+  IntervalSeconds: 1,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
 const RETRYABLE = {
   ErrorEquals: ['RetryableError'],
   IntervalSeconds: 2,
@@ -233,8 +241,36 @@ describe('ProvisionerStack', () => {
     expect(s.ValidateRequest?.Catch).toBeUndefined();
     expect(s.ValidateRequest?.Retry).toEqual([
       expect.objectContaining({ ErrorEquals: LAMBDA_SERVICE_ERRORS }),
+      LAMBDA_THROTTLED,
     ]);
     expect(s.CompensateProvision?.Catch).toBeUndefined();
+  });
+
+  it('retries a throttled Lambda invoke in every Task state of every workflow, callback tasks included', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const tasksOf = (states: Record<string, Json>): [string, Json][] =>
+      Object.entries(states).flatMap(([name, state]) => {
+        const body = state.ItemProcessor as { States: Record<string, Json> } | undefined;
+        return state.Type === 'Task' ? [[name, state]] : body ? tasksOf(body.States) : [];
+      });
+    const tasks = machines.flatMap((m) => {
+      const { States } = JSON.parse(flatten(m.Properties.DefinitionString)) as Definition;
+      return tasksOf(States).map(([name, state]): [string, Json] => [
+        `${m.Metadata['provisioner:workflow']}.${name}`,
+        state,
+      ]);
+    });
+    expect(new Set(tasks.map(([name]) => name.split('.')[0]))).toEqual(
+      new Set(['provision', 'rotate', 'refresh', 'revoke', 'reconcile']),
+    );
+    expect(tasks.some(([, state]) => String(state.Resource).endsWith('.waitForTaskToken'))).toBe(true);
+    for (const [name, state] of tasks) {
+      const retry = state.Retry as Json[];
+      // Right after CDK's service-exception retrier, ahead of every retrier of the handlers' own errors.
+      expect(retry[1], name).toEqual(LAMBDA_THROTTLED);
+      const catchAll = retry.findIndex((r) => (r.ErrorEquals as string[]).includes('States.ALL'));
+      expect(catchAll === -1 || catchAll === retry.length - 1, name).toBe(true);
+    }
   });
 
   it('builds every function for nodejs22.x on arm64 with active tracing and its handler id', () => {
