@@ -52,14 +52,27 @@ export interface LocalInvocation {
 }
 
 /**
- * Faults of the Lambda platform itself, for tests: a function that fails before it runs, or that
- * dies after its work committed (the answer is lost, as when a Lambda times out after a vendor call).
+ * The error a Task state fails with when Lambda throttles its invoke: the AWS Step Functions
+ * Developer Guide ("Handle Lambda service exceptions") names it; the Lambda API reference (Invoke,
+ * Errors) answers TooManyRequestsException, HTTP 429, without running the function.
+ */
+export const LAMBDA_THROTTLED_ERROR = 'Lambda.TooManyRequestsException';
+
+/**
+ * Faults of the Lambda platform itself, for tests: a function that fails before it runs (a
+ * throttled invoke among them), or that dies after its work committed (the answer is lost, as
+ * when a Lambda times out after a vendor call).
  */
 export class LambdaFaults {
   private readonly planned = new Map<
     string,
     { phase: 'before' | 'after'; errorName: string; times: number }
   >();
+
+  /** Lambda refuses the next `times` invokes of `handlerId` for lack of concurrency: the handler never runs. */
+  throttle(handlerId: string, times: number): void {
+    this.inject(handlerId, 'before', { errorName: LAMBDA_THROTTLED_ERROR, times });
+  }
 
   inject(
     handlerId: string,

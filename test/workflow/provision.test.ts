@@ -98,6 +98,30 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(JSON.parse(stored.SecretString ?? '{}').key).toBe(user?.key);
   });
 
+  it('a provision whose Lambda invokes are throttled twice at ValidateRequest and CreateApiUser retries them and succeeds', async () => {
+    // Prepare: Lambda refuses two invokes of each for lack of concurrency; the functions never run.
+    env.lambdaFaults.throttle('validate-request', 2);
+    env.lambdaFaults.throttle('create-api-user', 2);
+    const invoked: string[] = [];
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      invoked.push(handlerId);
+    };
+    const before = env.fortios.state.requestsLog.length;
+    // Act
+    const execution = await provision(requestFor('throttled-invokes'));
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(invoked.filter((id) => id === 'validate-request')).toHaveLength(3);
+    expect(invoked.filter((id) => id === 'create-api-user')).toHaveLength(3);
+    // The throttled attempts never reached the product: one create, as in an unthrottled provision.
+    expect(env.fortios.state.requestsLog.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /api/v2/cmdb/system/accprofile',
+      'POST /api/v2/cmdb/system/api-user',
+      'POST /api/v2/monitor/system/api-user/generate-key',
+      'GET /api/v2/monitor/system/status',
+    ]);
+  });
+
   it('a FortiManager provision within the target’s maxRpcPermit gives the API user read-write JSON-RPC access', async () => {
     // Act
     const execution = await provision(
