@@ -15,6 +15,7 @@ export const FAULTS = [
   'vendor committed, answer lost',
   'Secrets Manager throttling',
   'Lambda died after committing',
+  'Lambda throttled',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 export type Workflow = 'provision' | 'rotate' | 'revoke';
@@ -72,6 +73,9 @@ export function armFault(
       return;
     case 'Lambda died after committing':
       env.lambdaFaults.inject(handlerId, 'after', { errorName: 'Lambda.ServiceException', times: 1 });
+      return;
+    case 'Lambda throttled':
+      env.lambdaFaults.throttle(handlerId, 2);
       return;
   }
 }
