@@ -1,7 +1,7 @@
 /**
  * What every workflow construct shares: one ProvisionerFunction per Task state, the retry policy
- * for transient errors and throttled invokes, operator callback tasks, and a Standard state machine with traces,
- * data-free logs and the metadata local/synth.ts reads.
+ * for transient errors and throttled invokes, operator callback tasks, and a Standard state
+ * machine with traces, data-free logs and the metadata local/synth.ts reads.
  */
 import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
