@@ -56,7 +56,7 @@ export interface LocalInvocation {
  * Developer Guide ("Handle Lambda service exceptions") names it; the Lambda API reference (Invoke,
  * Errors) answers TooManyRequestsException, HTTP 429, without running the function.
  */
-export const LAMBDA_THROTTLED_ERROR = 'Lambda.TooManyRequestsException';
+const LAMBDA_THROTTLED_ERROR = 'Lambda.TooManyRequestsException';
 
 /**
  * Faults of the Lambda platform itself, for tests: a function that fails before it runs (a

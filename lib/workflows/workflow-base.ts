@@ -35,7 +35,7 @@ export const RETRYABLE: sfn.RetryProps = {
  * calls) end: 6 attempts from 1 s doubling wait up to 63 s in all, and full jitter spreads the
  * executions of a burst (bulk provisions, revoke's Map of 5) so they do not collide again.
  */
-export const LAMBDA_THROTTLED: sfn.RetryProps = {
+const LAMBDA_THROTTLED: sfn.RetryProps = {
   errors: ['Lambda.TooManyRequestsException'],
   interval: Duration.seconds(1),
   maxAttempts: 6,
