@@ -18,7 +18,7 @@ import {
   ServiceUserName,
   TargetName,
   TicketId,
-  TrustedHost,
+  TrustedHostList,
   VdomName,
 } from './schemas.ts';
 
@@ -39,12 +39,7 @@ export const ProvisionRequest = z
     owner: OwnerId.describe('Who the credential belongs to; revocation finds credentials by owner'),
     ticket: TicketId.describe('Ticket that approved the access; names the execution'),
     accessProfile: AccessProfile.optional().describe(usedBy('accessProfile')),
-    trustedHosts: z
-      .array(TrustedHost)
-      .min(1, 'at least one trusted host is required')
-      .max(10, 'at most 10 trusted hosts')
-      .optional()
-      .describe(usedBy('trustedHosts')),
+    trustedHosts: TrustedHostList.optional().describe(usedBy('trustedHosts')),
     serviceUser: ServiceUserName.optional().describe(usedBy('serviceUser')),
     permissionProfile: ProfileName.optional().describe(usedBy('permissionProfile')),
     rpcPermit: RpcPermit.optional().describe(usedBy('rpcPermit')),

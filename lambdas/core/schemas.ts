@@ -63,8 +63,17 @@ function maskToPrefix(mask: string): number | undefined {
 }
 
 /**
+ * The broadest trusted host and the most addresses a request's trusted hosts may open together:
+ * one /8. This is the system-wide ceiling; a per-target policy (a narrower floor per target) is
+ * the planned model, and may only tighten it.
+ */
+export const TRUSTED_HOST_MIN_PREFIX = 8;
+const MAX_TRUSTED_ADDRESSES = 2n ** BigInt(32 - TRUSTED_HOST_MIN_PREFIX);
+
+/**
  * A trusted host as CIDR (`10.20.100.99/32`) or address and mask (`10.0.0.0 255.255.255.0`),
- * normalized to CIDR. `0.0.0.0/0` (any host) is refused, as appliances refuse it for API users.
+ * normalized to CIDR. Anything broader than /8 is refused (appliances themselves only refuse
+ * `0.0.0.0/0`, which two /1 halves would walk around).
  */
 export const TrustedHost = z
   .string()
@@ -85,11 +94,51 @@ export const TrustedHost = z
       ctx.addIssue({ code: 'custom', message: `"${value}" is not an IPv4 CIDR or address and mask` });
       return z.NEVER;
     }
-    if (prefix === 0) {
-      ctx.addIssue({ code: 'custom', message: 'a trusted host of any address (0.0.0.0/0) is not allowed' });
+    if (prefix < TRUSTED_HOST_MIN_PREFIX) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is a /${prefix} (${2n ** BigInt(32 - prefix)} addresses): a trusted host may be no broader than /${TRUSTED_HOST_MIN_PREFIX} (${MAX_TRUSTED_ADDRESSES} addresses)`,
+      });
       return z.NEVER;
     }
     return `${address}/${prefix}`;
+  });
+
+/** The first address and the size of a normalized CIDR, host bits cleared, in exact integers. */
+function cidrRange(cidr: string): { readonly start: bigint; readonly size: bigint } {
+  const [address = '', prefix = ''] = cidr.split('/');
+  const value = address.split('.').reduce((sum, octet) => (sum << 8n) + BigInt(octet), 0n);
+  const size = 2n ** BigInt(32 - Number(prefix));
+  return { start: value - (value % size), size };
+}
+
+/** How many distinct addresses CIDR ranges cover together, overlaps counted once. */
+export function addressesCovered(cidrs: readonly string[]): bigint {
+  const ranges = cidrs.map(cidrRange).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  let covered = 0n;
+  let reached = 0n;
+  for (const { start, size } of ranges) {
+    const end = start + size;
+    if (end > reached) {
+      covered += end - (start > reached ? start : reached);
+      reached = end;
+    }
+  }
+  return covered;
+}
+
+/** A request's trusted hosts: 1-10, opening one /8 at most together (the ceiling above). */
+export const TrustedHostList = z
+  .array(TrustedHost)
+  .min(1, 'at least one trusted host is required')
+  .max(10, 'at most 10 trusted hosts')
+  .superRefine((cidrs, ctx) => {
+    const covered = addressesCovered(cidrs);
+    if (covered > MAX_TRUSTED_ADDRESSES)
+      ctx.addIssue({
+        code: 'custom',
+        message: `the trusted hosts together cover ${covered} addresses, over the ${MAX_TRUSTED_ADDRESSES} (one /${TRUSTED_HOST_MIN_PREFIX}) a request may open`,
+      });
   });
 
 const Permission = z.enum(['none', 'read', 'read-write']);

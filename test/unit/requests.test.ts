@@ -36,7 +36,6 @@ describe('TrustedHost', () => {
     ['10.20.100.99 255.255.255.255', '10.20.100.99/32'],
     ['172.16.0.0  255.240.0.0', '172.16.0.0/12'],
     ['10.0.0.0 255.0.0.0', '10.0.0.0/8'],
-    ['128.0.0.0 128.0.0.0', '128.0.0.0/1'],
   ])('reads %j as %s', (input, cidr) => {
     // Act
     const parsed = TrustedHost.parse(input);
@@ -60,11 +59,21 @@ describe('TrustedHost', () => {
     expect(parsed.error?.issues[0]?.message).toBe(`"${input}" is not an IPv4 CIDR or address and mask`);
   });
 
-  it.each([['0.0.0.0/0'], ['10.0.0.0/0'], ['0.0.0.0 0.0.0.0']])('refuses %s as any address', (input) => {
+  it.each([
+    ['0.0.0.0/0', 0],
+    ['10.0.0.0/0', 0],
+    ['0.0.0.0 0.0.0.0', 0],
+    ['0.0.0.0/1', 1],
+    ['128.0.0.0 128.0.0.0', 1],
+    ['10.0.0.0/7', 7],
+    ['10.0.0.0 254.0.0.0', 7],
+  ])('refuses %s as broader than the /8 floor', (input, prefix) => {
     // Act
     const parsed = TrustedHost.safeParse(input);
     // Assess
-    expect(parsed.error?.issues[0]?.message).toBe('a trusted host of any address (0.0.0.0/0) is not allowed');
+    expect(parsed.error?.issues[0]?.message).toBe(
+      `"${input}" is a /${prefix} (${2 ** (32 - prefix)} addresses): a trusted host may be no broader than /8 (16777216 addresses)`,
+    );
   });
 
   it('refuses text over 40 characters before reading it', () => {
@@ -81,6 +90,61 @@ describe('parseProvisionRequest', () => {
     const parsed = parseProvisionRequest({ ...request, trustedHosts: ['10.0.0.0 255.255.255.0'] });
     // Assess
     expect(parsed).toEqual({ ...request, trustedHosts: ['10.0.0.0/24'], vdom: 'root' });
+  });
+
+  it.each([
+    ['two /8s', ['10.0.0.0/8', '11.0.0.0/8']],
+    ['ten /8s', Array.from({ length: 10 }, (_, i) => `${i + 1}.0.0.0/8`)],
+    ['a /8 and one more host', ['10.0.0.0/8', '192.168.1.1/32']],
+  ])('refuses %s: the trusted hosts together may cover one /8 at most', (_, trustedHosts) => {
+    // Act
+    const error = thrown(() => parseProvisionRequest({ ...request, trustedHosts }));
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(
+      /trustedHosts: the trusted hosts together cover \d+ addresses, over the 16777216 \(one \/8\) a request may open/,
+    );
+  });
+
+  it('refuses all of IPv4 as two halves by the floor of each', () => {
+    // Act
+    const error = thrown(() =>
+      parseProvisionRequest({ ...request, trustedHosts: ['0.0.0.0/1', '128.0.0.0 128.0.0.0'] }),
+    );
+    // Assess
+    expect(error.message).toMatch(/trustedHosts\.0: "0\.0\.0\.0\/1" is a \/1 /);
+    expect(error.message).toMatch(/trustedHosts\.1: "128\.0\.0\.0 128\.0\.0\.0" is a \/1 /);
+  });
+
+  it('counts exactly: two /9 halves are one /8, one more host is over', () => {
+    // Prepare
+    const halves = ['10.0.0.0/9', '10.128.0.0/9'];
+    // Act
+    const parsed = parseProvisionRequest({ ...request, trustedHosts: halves });
+    const error = thrown(() =>
+      parseProvisionRequest({ ...request, trustedHosts: [...halves, '11.0.0.0/32'] }),
+    );
+    // Assess
+    expect(parsed.trustedHosts).toEqual(halves);
+    expect(error.message).toMatch(/cover 16777217 addresses, over the 16777216/);
+  });
+
+  it('counts overlapping trusted hosts once', () => {
+    // Prepare: a /8 with /16 and /32 ranges inside it, and a duplicate of the /8 given as a mask
+    const trustedHosts = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.3/32', '10.0.0.0 255.0.0.0'];
+    // Act
+    const parsed = parseProvisionRequest({ ...request, trustedHosts });
+    // Assess
+    expect(parsed.trustedHosts).toEqual(['10.0.0.0/8', '10.1.0.0/16', '10.1.2.3/32', '10.0.0.0/8']);
+  });
+
+  it('counts a host given with host bits as the network it names', () => {
+    // Prepare: 10.200.0.0/8 is 10.0.0.0/8, already covered
+    const trustedHosts = ['10.0.0.0/8', '10.200.0.0/8'];
+    // Act
+    const parsed = parseProvisionRequest({ ...request, trustedHosts });
+    // Assess
+    expect(parsed.trustedHosts).toHaveLength(2);
   });
 
   it('refuses a request over the size limit before parsing it', () => {
