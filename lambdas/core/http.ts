@@ -7,7 +7,7 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect } from 'node:tls';
-import { FatalError, RetryableError } from './errors.ts';
+import { excerpt, FatalError, RetryableError } from './errors.ts';
 
 export interface TlsPin {
   readonly caPem?: string;
@@ -79,8 +79,25 @@ function pinOptions(tls: TlsPin | undefined) {
   throw new FatalError('the target pins neither a CA nor a certificate fingerprint');
 }
 
-export function httpsJson(req: HttpRequest): Promise<HttpResponse> {
-  const url = new URL(req.path, req.baseUrl);
+/**
+ * The URL of a request, which stays on its target's origin: the path must come out of the URL
+ * parser exactly as given, so a scheme-relative path (`//host`), a backslash read as a slash, an
+ * absolute URL, dot segments (also percent-encoded), a query or fragment (`query` carries those)
+ * and anything else it would rewrite are refused before a connection is opened.
+ */
+function targetUrl(req: HttpRequest): URL {
+  const base = new URL(req.baseUrl);
+  const url = URL.canParse(req.path, base.href) ? new URL(req.path, base) : undefined;
+  if (url?.origin !== base.origin || url.pathname !== req.path || url.search || url.hash) {
+    throw new FatalError(
+      `${req.method} refused: the path ${JSON.stringify(excerpt(req.path, 80))} is no plain absolute path on the target, and every request stays on ${base.origin}`,
+    );
+  }
+  return url;
+}
+
+export async function httpsJson(req: HttpRequest): Promise<HttpResponse> {
+  const url = targetUrl(req);
   for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
   const body = req.body === undefined ? undefined : JSON.stringify(req.body);
   const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;

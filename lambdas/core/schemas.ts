@@ -207,10 +207,19 @@ export const HttpsBaseUrl = z
 
 export const AdminToken = z.object({ token: z.string().min(16).max(512) }).strict();
 
-/** A request path on the product: allow-listed characters only, so nothing is injected into a URL. */
+/**
+ * A request path on the product: allow-listed characters only, so nothing is injected into a URL,
+ * and none that leaves the target: `//host/...` is another origin to the URL parser, and dot
+ * segments are rewritten by it (httpsJson refuses both again before it sends anything).
+ */
 export const ProductPath = z
   .string()
-  .regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path of letters, digits and ._~/-');
+  .regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path of letters, digits and ._~/-')
+  .refine((path) => !path.startsWith('//'), 'must not start with "//" (a path naming another host)')
+  .refine(
+    (path) => !path.split('/').some((segment) => segment === '.' || segment === '..'),
+    'must not hold a "." or ".." segment',
+  );
 
 /** Parses with a schema and turns zod's issues into one specific, secret-free ValidationError. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {

@@ -232,6 +232,39 @@ describe('hostile target definitions', () => {
   ])('%s is refused', (_label, definition) => {
     expectValidationError(() => parseInput(TargetDefinition, definition, 'target definition'));
   });
+
+  const arm = (path: string) => ({
+    vendor: 'autorabit',
+    baseUrl: 'https://arm.example.com/',
+    verify: { path },
+  });
+  it.each([
+    ['a scheme-relative path to another host', '//127.0.0.2/x', /must not start with "\/\/"/],
+    ['a path that is all slashes', '///', /must not start with "\/\/"/],
+    ['a dot-dot segment', '/api/../x', /must not hold a "\." or "\.\." segment/],
+    ['a dot segment', '/api/./x', /must not hold a "\." or "\.\." segment/],
+    ['a trailing dot-dot segment', '/api/..', /must not hold a "\." or "\.\." segment/],
+    [
+      'a dot-dot segment before a scheme-relative path',
+      '/..//127.0.0.2/x',
+      /must not hold a "\." or "\.\." segment/,
+    ],
+  ])('an ARM verify path with %s is refused with its rule', (_label, path, rule) => {
+    // Act
+    const parsed = TargetDefinition.safeParse(arm(path));
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')).toMatch(
+      new RegExp(`verify\\.path: .*${rule.source}`),
+    );
+  });
+
+  it('an ARM verify path of dotted names stays allowed', () => {
+    // Act
+    const parsed = TargetDefinition.parse(arm('/api/v1.2/..well-known/x..y/.hidden'));
+    // Assess
+    expect(parsed).toMatchObject({ verify: { path: '/api/v1.2/..well-known/x..y/.hidden' } });
+  });
 });
 
 describe('hostile operator credential files', () => {
