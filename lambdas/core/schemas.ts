@@ -67,7 +67,7 @@ function maskToPrefix(mask: string): number | undefined {
  * one /8. This is the system-wide ceiling; a per-target policy (a narrower floor per target) is
  * the planned model, and may only tighten it.
  */
-export const TRUSTED_HOST_MIN_PREFIX = 8;
+const TRUSTED_HOST_MIN_PREFIX = 8;
 const MAX_TRUSTED_ADDRESSES = 2n ** BigInt(32 - TRUSTED_HOST_MIN_PREFIX);
 
 /**
@@ -113,7 +113,7 @@ function cidrRange(cidr: string): { readonly start: bigint; readonly size: bigin
 }
 
 /** How many distinct addresses CIDR ranges cover together, overlaps counted once. */
-export function addressesCovered(cidrs: readonly string[]): bigint {
+function addressesCovered(cidrs: readonly string[]): bigint {
   const ranges = cidrs.map(cidrRange).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   let covered = 0n;
   let reached = 0n;
