@@ -2,11 +2,12 @@
  * Deactivation events that revoke an owner's credentials (docs/architecture.md): the documented
  * `provisioner.directory` "User Deactivated" event, and an identity provider's deactivation as its
  * EventBridge partner source delivers it (Okta's `user.lifecycle.deactivate`). Each becomes one
- * revoke execution named from the event, so a delivery repeated starts nothing new.
+ * revoke execution named from the event id and the request (executionNameFor), so a delivery
+ * repeated starts nothing new and event ids that read alike (`hr.7`, `hr:7`) start two.
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ValidationError } from './errors.ts';
+import { executionNameFor } from './execution-names.ts';
 import { OwnerId, parseInput } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
 
@@ -55,33 +56,28 @@ export interface RevocationStart {
   readonly request: RevokeRequest;
 }
 
-function executionName(eventId: string, owner: string): string {
-  const hash = createHash('sha256').update(owner).digest('hex').slice(0, 10);
-  return `revoke-${eventId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 62)}-${hash}`;
-}
-
 /** The revoke execution an event asks for; a clear ValidationError for anything else. */
 export function revocationFromEvent(event: unknown): RevocationStart {
   const source = (event as { source?: unknown } | null)?.source;
   if (source === 'provisioner.directory') {
     const { detail } = parseInput(DirectoryDeactivation, event, 'directory deactivation event');
-    return {
-      executionName: executionName(detail.eventId, detail.userId),
-      request: {
-        owner: detail.userId,
-        reason: detail.reason ?? 'deactivated in the directory',
-        source: 'directory',
-      },
+    const request: RevokeRequest = {
+      owner: detail.userId,
+      reason: detail.reason ?? 'deactivated in the directory',
+      source: 'directory',
     };
+    return { executionName: executionNameFor('revoke', detail.eventId, request), request };
   }
   if (typeof source === 'string' && source.startsWith('aws.partner/okta.com')) {
     const { detail } = parseInput(IdentityProviderDeactivation, event, 'identity provider event');
     const user = detail.target.find((t) => t.type === 'User');
     const owner = parseInput(OwnerId, user?.alternateId, 'deactivated user');
-    return {
-      executionName: executionName(detail.uuid, owner),
-      request: { owner, reason: 'deactivated in the identity provider', source: 'identity-provider' },
+    const request: RevokeRequest = {
+      owner,
+      reason: 'deactivated in the identity provider',
+      source: 'identity-provider',
     };
+    return { executionName: executionNameFor('revoke', detail.uuid, request), request };
   }
   throw new ValidationError(
     `not a deactivation event this system knows (source ${(JSON.stringify(source) ?? 'none').slice(0, 60)})`,

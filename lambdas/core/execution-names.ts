@@ -1,6 +1,8 @@
 /**
  * Executions are named from the request (`<action>-<ticket>-<short hash>`), so the same request
- * started twice maps to one execution and Step Functions refuses the duplicate.
+ * started twice maps to one execution and Step Functions refuses the duplicate. The readable ticket
+ * part is sanitized and cut to fit, so the hash covers the raw ticket too: tickets that read alike
+ * (`hr.7`, `hr:7`) name two executions.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
@@ -27,13 +29,16 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** A valid execution name (<= 80 of [A-Za-z0-9_-]) for an action on a ticket with a given request. */
+/**
+ * A valid execution name (<= 80 of [A-Za-z0-9_-]) for an action on a ticket (or event id) with a
+ * given request; the hash is of the raw ticket and the canonical request.
+ */
 export function executionNameFor(
   action: 'provision' | 'revoke' | 'rotate',
   ticket: string,
   request: unknown,
 ): string {
-  const hash = createHash('sha256').update(canonicalJson(request)).digest('hex').slice(0, 10);
+  const hash = createHash('sha256').update(canonicalJson({ ticket, request })).digest('hex').slice(0, 10);
   const safeTicket = ticket.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80 - action.length - hash.length - 2);
   return `${action}-${safeTicket}-${hash}`;
 }

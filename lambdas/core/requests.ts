@@ -36,7 +36,9 @@ export const ProvisionRequest = z
   .object({
     target: TargetName.describe('Name of a registered target (`provisioner target add`)'),
     apiUser: ApiUserName.describe('Name of the API user to create on the product'),
-    owner: OwnerId.describe('Who the credential belongs to; revocation finds credentials by owner'),
+    owner: OwnerId.describe(
+      'Who the credential belongs to (e-mail address or directory id, case-insensitive: stored lower case); revocation finds credentials by owner',
+    ),
     ticket: TicketId.describe('Ticket that approved the access; names the execution'),
     accessProfile: AccessProfile.optional().describe(usedBy('accessProfile')),
     trustedHosts: TrustedHostList.optional().describe(usedBy('trustedHosts')),

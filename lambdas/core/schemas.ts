@@ -37,12 +37,21 @@ export const TicketId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
 
+/**
+ * An owner: an e-mail address or directory id, case-insensitive by this system's choice (as Okta
+ * compares logins and mail systems treat addresses in practice), so every entry yields the one
+ * canonical form tags are written and compared in: trimmed, lower case. The alphabet is checked
+ * before lower-casing and is ASCII, on which NFC is the identity; characters that NFC or
+ * lower-casing would turn into ASCII (KELVIN SIGN is canonically `K`) are refused, not aliased.
+ */
 export const OwnerId = z
   .string()
+  .trim()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
     'must be an e-mail address or directory id (letters, digits, ._@+-)',
-  );
+  )
+  .toLowerCase();
 
 /** A product user named in operator instructions: an e-mail address or a plain user name. */
 export const ServiceUserName = z

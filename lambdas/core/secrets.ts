@@ -33,7 +33,7 @@ import {
 import type { VendorName } from './products/index.ts';
 import type { CredentialMaterial, OperatorInstructions } from './products/vendor.ts';
 import { TargetDefinition } from './requests.ts';
-import { parseInput } from './schemas.ts';
+import { OwnerId, parseInput } from './schemas.ts';
 
 /**
  * A ClientRequestToken (UUID-shaped, as Secrets Manager expects 32-64 characters) derived from the
@@ -454,15 +454,18 @@ export class CredentialStore {
     return found.filter((s) => s.tags[TAG.target] === target && !s.tags[TAG.kind] && !s.deletedDate);
   }
 
-  /** Credentials of one owner, found by tag (docs/architecture.md, data model). */
+  /**
+   * Credentials of one owner, found by tag (docs/architecture.md, data model). ListSecrets'
+   * tag-value filter is case-sensitive and tags written before owner ids were canonical may hold
+   * another case, so this lists every owner-tagged credential and compares canonical forms.
+   */
   async listByOwner(owner: string): Promise<SecretDescription[]> {
+    const canonical = parseInput(OwnerId, owner, 'owner');
     const found = await this.list([
       { Key: 'tag-key', Values: [TAG.owner] },
-      { Key: 'tag-value', Values: [owner] },
       { Key: 'name', Values: [SECRET_PREFIX] },
     ]);
-    // tag-key and tag-value filters match independently: keep only the owner tag's own value.
-    return found.filter((s) => s.tags[TAG.owner] === owner && !s.tags[TAG.kind]);
+    return found.filter((s) => OwnerId.safeParse(s.tags[TAG.owner]).data === canonical && !s.tags[TAG.kind]);
   }
 
   private async list(filters: { Key: 'tag-key' | 'tag-value' | 'name'; Values: string[] }[]) {

@@ -7,12 +7,19 @@
 import { describe, expect, it } from 'vitest';
 import { revocationFromEvent } from '#core/deactivation.ts';
 import { IntakeError, ValidationError } from '#core/errors.ts';
-import { type IntakeRequest, MAX_WEBHOOK_BYTES, receiveTicket, signWebhook } from '#core/intake.ts';
+import {
+  actionFromTicket,
+  type IntakeRequest,
+  MAX_WEBHOOK_BYTES,
+  receiveTicket,
+  signWebhook,
+} from '#core/intake.ts';
 import { RefusalReason, TaskId } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import type { OperatorVendor } from '#core/products/vendor.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { OwnerId, parseInput } from '#core/schemas.ts';
+import { RevokeRequest } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
 
 const SHELL_AND_PATH = [
@@ -198,6 +205,46 @@ describe('hostile deactivation events', () => {
   });
 });
 
+describe('an owner spelled in another case is the same owner at every entry', () => {
+  const owner = 'Alice@Example.com';
+  it.each([
+    ['a provision request', () => parseProvisionRequest({ ...VALID_REQUEST, owner }).owner],
+    ['a revoke request', () => parseInput(RevokeRequest, { owner }, 'revoke request').owner],
+    [
+      'a directory deactivation',
+      () =>
+        revocationFromEvent({
+          source: 'provisioner.directory',
+          'detail-type': 'User Deactivated',
+          id: 'e1',
+          detail: { eventId: 'e1', userId: owner },
+        }).request.owner,
+    ],
+    [
+      'an identity provider deactivation',
+      () =>
+        revocationFromEvent({
+          source: 'aws.partner/okta.com/x',
+          id: 'o1',
+          detail: {
+            uuid: 'u1',
+            eventType: 'user.lifecycle.deactivate',
+            target: [{ type: 'User', alternateId: owner }],
+          },
+        }).request.owner,
+    ],
+    [
+      'an offboarding ticket',
+      () => {
+        const action = actionFromTicket({ type: 'offboarding', ticket: 'OFF-1', owner });
+        return action.workflow === 'revoke' ? action.input.owner : undefined;
+      },
+    ],
+  ])('%s carries the canonical owner', (_label, ownerOf) => {
+    expect(ownerOf()).toBe('alice@example.com');
+  });
+});
+
 describe('hostile target definitions', () => {
   const pinned = { caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
   const fortios = {
@@ -316,6 +363,18 @@ describe('hostile rotation, revocation and CLI input', () => {
     ['a rotation of the wrong type', () => parseInput(RotateRequest, 'fgt/a', 'rotate request')],
     ['a revocation owner with shell characters', () => parseInput(OwnerId, 'bob;id', 'owner')],
     ['a revocation owner of the wrong type', () => parseInput(OwnerId, ['bob@example.com'], 'owner')],
+    // NFC and lower-casing turn these into ASCII ids (KELVIN SIGN is canonically K): refused before either.
+    ['a revocation owner with a Kelvin sign', () => parseInput(OwnerId, '\u212Aate@example.com', 'owner')],
+    [
+      'a revocation owner with a dotted capital I',
+      () => parseInput(OwnerId, '\u0130van@example.com', 'owner'),
+    ],
+    ['a revocation owner in full-width letters', () => parseInput(OwnerId, 'ａlice@example.com', 'owner')],
+    [
+      'a revocation owner with a zero-width space',
+      () => parseInput(OwnerId, 'alice\u200b@example.com', 'owner'),
+    ],
+    ['a revocation owner of only spaces', () => parseInput(OwnerId, '   ', 'owner')],
     ['a task id with path characters', () => parseInput(TaskId, '../../tasks/x', 'task id')],
     ['a task id too long', () => parseInput(TaskId, 'a'.repeat(81), 'task id')],
     [

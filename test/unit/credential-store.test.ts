@@ -179,21 +179,23 @@ describe('credential store', () => {
     },
   );
 
-  it('lists an owner’s credentials by tag, exact owner only', async () => {
-    // Prepare
+  it('lists an owner’s credentials by tag, that owner only, whatever case a tag was written in', async () => {
+    // Prepare: `Alice` was written before owner ids were canonical (lower case)
     sm.on(ListSecretsCommand).resolves({
       SecretList: [
         { ARN, Name: 'provisioner/fgt-lab/bot', Tags: [{ Key: TAG.owner, Value: 'alice' }] },
         { ARN: `${ARN}2`, Name: 'provisioner/fgt-lab/bot2', Tags: [{ Key: TAG.owner, Value: 'alice2' }] },
+        { ARN: `${ARN}3`, Name: 'provisioner/fgt-lab/bot3', Tags: [{ Key: TAG.owner, Value: 'Alice' }] },
       ],
     });
     // Act
     const found = await store.listByOwner('alice');
     // Assess
-    expect(found.map((s) => s.name)).toEqual(['provisioner/fgt-lab/bot']);
-    expect(sm.commandCalls(ListSecretsCommand)[0]?.args[0].input.Filters).toContainEqual({
-      Key: 'tag-value',
-      Values: ['alice'],
-    });
+    expect(found.map((s) => s.name)).toEqual(['provisioner/fgt-lab/bot', 'provisioner/fgt-lab/bot3']);
+    // ListSecrets' tag-value filter is case-sensitive: the owner is compared in code, not filtered on.
+    expect(sm.commandCalls(ListSecretsCommand)[0]?.args[0].input.Filters).toEqual([
+      { Key: 'tag-key', Values: [TAG.owner] },
+      { Key: 'name', Values: ['provisioner/'] },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 /** Execution names from requests, and the canonical JSON they hash (lambdas/core/execution-names.ts). */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { revocationFromEvent } from '#core/deactivation.ts';
 import { canonicalJson, executionNameFor } from '#core/execution-names.ts';
 
 const request = { target: 'fgt', apiUser: 'bot', owner: 'a@example.com', ticket: 'CHG-1' };
@@ -36,9 +37,12 @@ describe('canonicalJson', () => {
 });
 
 describe('executionNameFor', () => {
-  it('is <action>-<ticket>-<first 10 hex of the SHA-256 of the canonical request>', () => {
+  it('is <action>-<ticket>-<first 10 hex of the SHA-256 of the raw ticket and canonical request>', () => {
     // Prepare
-    const hash = createHash('sha256').update(canonicalJson(request)).digest('hex').slice(0, 10);
+    const hash = createHash('sha256')
+      .update(canonicalJson({ ticket: 'CHG-1', request }))
+      .digest('hex')
+      .slice(0, 10);
     // Act
     const name = executionNameFor('provision', 'CHG-1', request);
     // Assess
@@ -64,6 +68,20 @@ describe('executionNameFor', () => {
     expect(name).toMatch(/^revoke-INC_42_b_c-[0-9a-f]{10}$/);
   });
 
+  it.each([
+    ['hr.7', 'hr:7'],
+    ['CHG.1', 'CHG_1'],
+    ['INC 42/b', 'INC_42_b'],
+    [`${'T'.repeat(70)}a`, `${'T'.repeat(70)}b`],
+  ])('names tickets %j and %j apart for the same request, though they read alike', (one, other) => {
+    // Act
+    const first = executionNameFor('revoke', one, { owner: 'x' });
+    const second = executionNameFor('revoke', other, { owner: 'x' });
+    // Assess
+    expect(first).not.toBe(second);
+    expect(executionNameFor('revoke', one, { owner: 'x' })).toBe(first);
+  });
+
   it.each(['provision', 'revoke', 'rotate'] as const)(
     'keeps a %s name within 80 characters for the longest ticket',
     (action) => {
@@ -74,4 +92,27 @@ describe('executionNameFor', () => {
       expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
     },
   );
+});
+
+describe('revocation execution names from deactivation events', () => {
+  const deactivation = (eventId: string) => ({
+    source: 'provisioner.directory',
+    'detail-type': 'User Deactivated',
+    id: `delivery-${eventId}`,
+    detail: { eventId, userId: 'alice@example.com' },
+  });
+
+  it('gives event ids that read alike (hr.7, hr:7) two executions, and a redelivery the same one', () => {
+    // Act
+    const dot = revocationFromEvent(deactivation('hr.7')).executionName;
+    const colon = revocationFromEvent(deactivation('hr:7')).executionName;
+    const redelivered = revocationFromEvent({
+      ...deactivation('hr.7'),
+      id: 'another-delivery',
+    }).executionName;
+    // Assess
+    expect(dot).not.toBe(colon);
+    expect(redelivered).toBe(dot);
+    expect(dot).toMatch(/^revoke-hr_7-[0-9a-f]{10}$/);
+  });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { ValidationError } from '#core/errors.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
-import { assertWithinSize, MAX_REQUEST_BYTES, parseInput, TrustedHost } from '#core/schemas.ts';
+import { assertWithinSize, MAX_REQUEST_BYTES, OwnerId, parseInput, TrustedHost } from '#core/schemas.ts';
 
 /** The error a call throws; fails the test when it returns instead. */
 function thrown(call: () => unknown): Error {
@@ -81,6 +81,27 @@ describe('TrustedHost', () => {
     const parsed = TrustedHost.safeParse(`10.0.0.0/24${' '.repeat(40)}`);
     // Assess
     expect(parsed.success).toBe(false);
+  });
+});
+
+describe('OwnerId', () => {
+  it.each([
+    ['alice@example.com', 'alice@example.com'],
+    ['Alice@Example.com', 'alice@example.com'],
+    ['  ALICE@EXAMPLE.COM\t', 'alice@example.com'],
+    ['00u1AbC', '00u1abc'],
+  ])('reads %j as the canonical %s', (input, canonical) => {
+    // Act
+    const owner = parseInput(OwnerId, input, 'owner');
+    // Assess
+    expect(owner).toBe(canonical);
+  });
+
+  it('gives a provision request the canonical owner', () => {
+    // Act
+    const parsed = parseProvisionRequest({ ...request, owner: ' Alice@Example.COM ' });
+    // Assess
+    expect(parsed.owner).toBe('alice@example.com');
   });
 });
 

@@ -171,11 +171,11 @@ describe('provisioner CLI (local runtime)', () => {
     );
   });
 
-  it('list shows the owner’s credentials only, without material', async () => {
+  it('list shows the owner’s credentials only, whatever case the owner is typed in, without material', async () => {
     // Prepare
     await provisioned();
     // Act
-    const code = await list(env.store, 'bob@example.com', io);
+    const code = await list(env.store, 'Bob@Example.com', io);
     const other = await list(env.store, 'bob', io);
     // Assess
     expect(code + other).toBe(0);
@@ -208,7 +208,7 @@ describe('provisioner CLI (local runtime)', () => {
     expect(bad.name).toBe('ValidationError');
   });
 
-  it('revoke --owner --wait revokes the owner’s credentials; a repeat the same day reports the execution', async () => {
+  it('revoke --owner --wait revokes the owner’s credentials; a repeat the same day, in any case, reports the execution', async () => {
     // Prepare
     await provisioned();
     const revokeMachine = async () => env.revokeStateMachineArn;
@@ -221,7 +221,7 @@ describe('provisioner CLI (local runtime)', () => {
       io,
       day,
     );
-    const again = await revoke(env.sfnClient, revokeMachine, { owner: 'bob@example.com' }, io, day);
+    const again = await revoke(env.sfnClient, revokeMachine, { owner: 'BOB@example.com' }, io, day);
     const bad = await failure(revoke(env.sfnClient, revokeMachine, { owner: 'bob; rm -rf /' }, io, day));
     // Assess
     expect(code).toBe(0);

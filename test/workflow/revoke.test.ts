@@ -209,6 +209,44 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(env.fortios.state.users.has('fgt-hank')).toBe(false);
   });
 
+  it('a deactivation of Alice@Example.com revokes the credential provisioned for alice@example.com', async () => {
+    // Prepare
+    const request = apiRequest('fgt', 'fgt-alice', 'alice@example.com');
+    await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
+    const event = {
+      Source: 'provisioner.directory',
+      DetailType: 'User Deactivated',
+      Detail: JSON.stringify({ eventId: 'hr-alice', userId: 'Alice@Example.com' }),
+    };
+    // Act
+    await bus.send(new PutEventsCommand({ Entries: [event] }));
+    const [answer] = await Promise.all(env.eventBus.deliveries.splice(0));
+    const execution = await executionEnd(env, (answer as { executionArn: string }).executionArn, answerAll);
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}').revoked).toEqual([credentialSecretName('fgt', 'fgt-alice')]);
+    expect(env.fortios.state.users.has('fgt-alice')).toBe(false);
+  });
+
+  it('deactivations hr.7 and hr:7 are two events: each starts its own revocation', async () => {
+    // Prepare
+    const deactivation = (eventId: string) => ({
+      Source: 'provisioner.directory',
+      DetailType: 'User Deactivated',
+      Detail: JSON.stringify({ eventId, userId: 'jill@example.com' }),
+    });
+    // Act
+    await bus.send(new PutEventsCommand({ Entries: [deactivation('hr.7'), deactivation('hr:7')] }));
+    const answers = await Promise.all(env.eventBus.deliveries.splice(0));
+    const arns = answers.map((a) => (a as { executionArn: string }).executionArn);
+    const executions = await Promise.all(arns.map((arn) => executionEnd(env, arn, answerAll)));
+    // Assess
+    expect(answers.map((a) => (a as { alreadyStarted: boolean }).alreadyStarted)).toEqual([false, false]);
+    expect(new Set(arns).size).toBe(2);
+    for (const execution of executions)
+      expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+  });
+
   it('an identity provider deactivation revokes; an event of the wrong shape starts nothing', async () => {
     // Prepare
     const request = apiRequest('fmg', 'fmg-ivy', 'ivy@example.com');
