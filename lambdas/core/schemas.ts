@@ -103,6 +103,10 @@ export const TrustedHost = z
       ctx.addIssue({ code: 'custom', message: `"${value}" is not an IPv4 CIDR or address and mask` });
       return z.NEVER;
     }
+    if (prefix === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a trusted host of any address (0.0.0.0/0) is not allowed' });
+      return z.NEVER;
+    }
     if (prefix < TRUSTED_HOST_MIN_PREFIX) {
       ctx.addIssue({
         code: 'custom',

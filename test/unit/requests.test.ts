@@ -59,10 +59,14 @@ describe('TrustedHost', () => {
     expect(parsed.error?.issues[0]?.message).toBe(`"${input}" is not an IPv4 CIDR or address and mask`);
   });
 
+  it.each(['0.0.0.0/0', '10.0.0.0/0', '0.0.0.0 0.0.0.0'])('refuses %s as any address', (input) => {
+    // Act
+    const parsed = TrustedHost.safeParse(input);
+    // Assess
+    expect(parsed.error?.issues[0]?.message).toBe('a trusted host of any address (0.0.0.0/0) is not allowed');
+  });
+
   it.each([
-    ['0.0.0.0/0', 0],
-    ['10.0.0.0/0', 0],
-    ['0.0.0.0 0.0.0.0', 0],
     ['0.0.0.0/1', 1],
     ['128.0.0.0 128.0.0.0', 1],
     ['10.0.0.0/7', 7],
