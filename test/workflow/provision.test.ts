@@ -56,6 +56,25 @@ async function currentKey(apiUser: string): Promise<string | undefined> {
   return answer?.SecretString ? (JSON.parse(answer.SecretString) as { key: string }).key : undefined;
 }
 
+/** A credential secret an earlier request of bob left behind in `status`. */
+async function createEarlierSecret(secretName: string, apiUser: string, status: string): Promise<void> {
+  await env.secretsClient.send(
+    new CreateSecretCommand({
+      Name: secretName,
+      SecretString: JSON.stringify({ vendor: 'fortios', target: 'fgt-lab', apiUser, key: 'dead-key' }),
+      Tags: Object.entries({
+        [TAG.target]: 'fgt-lab',
+        [TAG.vendor]: 'fortios',
+        [TAG.owner]: 'bob.reuse@example.com',
+        [TAG.ticket]: 'CHG-BOB',
+        [TAG.status]: status,
+        [TAG.createdBy]: 'provision-a-request-of-bob',
+        [TAG.serviceUser]: 'bob-service',
+      }).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+}
+
 describe('provision workflow (FortiOS, local runtime)', () => {
   it('provisions an API user whose stored key works against the product', async () => {
     // Prepare
@@ -215,12 +234,61 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(stageCalls() - callsBefore).toBe(SECRETS_CLIENT_MAX_ATTEMPTS + 1);
     const secret = await env.store.describe(secretName);
     expect(secret && versionWithStage(secret, PENDING)).toBeUndefined();
+    // Reused, then given back: it holds only revoked keys again, and says so.
+    expect(secret?.tags[TAG.status]).toBe('revoked');
     expect(env.fortios.state.users.has(apiUser)).toBe(false);
     expect(
       env.eventBus.events.some(
         (e) => e.DetailType === 'credential.provision-failed' && e.Detail?.includes(apiUser),
       ),
     ).toBe(true);
+  });
+
+  it('a secret left revoking by an unfinished revocation is refused for another owner, nothing created', async () => {
+    // Prepare: bob's revocation stopped after tagging the secret revoking; his key may still be live.
+    const apiUser = 'left-revoking';
+    const secretName = credentialSecretName('fgt-lab', apiUser);
+    await createEarlierSecret(secretName, apiUser, 'revoking');
+    const before = env.fortios.state.requestsLog.length;
+    // Act
+    const execution = await provision(requestFor(apiUser, { owner: 'alice.reuse@example.com' }));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('Conflict');
+    expect(causeMessage(execution.cause)).toMatch(/status revoking.*run the revocation again/);
+    expect(env.fortios.state.requestsLog.slice(before)).toEqual([]);
+    const secret = await env.store.describe(secretName);
+    expect(secret?.tags[TAG.owner]).toBe('bob.reuse@example.com');
+    expect(secret?.tags[TAG.status]).toBe('revoking');
+  });
+
+  it('a revoked secret reused by a new request carries the new request’s tags, so its owner’s deactivation finds it', async () => {
+    // Prepare: bob's credential was revoked; its secret is not deleted yet.
+    const apiUser = 'reused-revoked';
+    const secretName = credentialSecretName('fgt-lab', apiUser);
+    await createEarlierSecret(secretName, apiUser, 'revoked');
+    const request = requestFor(apiUser, { owner: 'alice.reuse@example.com', ticket: 'CHG-REUSE-ALICE' });
+    const requestId = executionNameFor('provision', request.ticket, request);
+    // Act
+    const execution = await provision(request, requestId);
+    const revocation = await runExecution(
+      env,
+      env.revokeStateMachineArn,
+      { owner: 'alice.reuse@example.com' },
+      'revoke-alice-reuse',
+    );
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    const tags = (await env.store.describe(secretName))?.tags ?? {};
+    expect(tags).toMatchObject({
+      [TAG.owner]: 'alice.reuse@example.com',
+      [TAG.ticket]: 'CHG-REUSE-ALICE',
+      [TAG.createdBy]: requestId,
+    });
+    expect(tags[TAG.serviceUser]).toBeUndefined();
+    expect(revocation.status, causeMessage(revocation.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(revocation.output ?? '{}').revoked).toHaveLength(1);
+    expect(env.fortios.state.users.has(apiUser)).toBe(false);
   });
 
   it('a key the product never accepts fails verification and is compensated', async () => {

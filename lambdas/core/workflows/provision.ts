@@ -102,6 +102,12 @@ export async function validateRequest(
       `${request.apiUser} on ${request.target} already has a credential (${secretName}, status ${status}): rotate it instead of provisioning again`,
     );
   }
+  // An unfinished revocation: the key may still be live, and reusing the secret would hand it over.
+  if (existing && status === 'revoking') {
+    throw new ConflictError(
+      `${secretName} is still being revoked (status revoking): the revocation must finish first; run the revocation again (the revoke workflow for its owner), then provision`,
+    );
+  }
   return { request, requestId, secretName, issuance: vendor.capabilities.issuance };
 }
 
@@ -137,9 +143,14 @@ export async function createApiUser(deps: WorkflowDeps, state: ProvisionState) {
   return ensured;
 }
 
+/** Tags of an earlier request that must not outlive it when its revoked secret is reused. */
+const EARLIER_REQUEST_TAGS = [TAG.serviceUser, TAG.expiresAt] as const;
+
 /**
  * The credential's secret, created by the first step that needs it (create-if-absent, tagged for the
- * inventory), refused when a secret of that name belongs to another target or product.
+ * inventory), refused when a secret of that name belongs to another target or product. A revoked
+ * secret of an earlier request is retagged as this request's: the inventory, an owner's offboarding
+ * and the service user's key count read these tags, and the earlier owner's would hide the new key.
  */
 async function ensureRequestSecret(
   deps: WorkflowDeps,
@@ -147,7 +158,7 @@ async function ensureRequestSecret(
   target: TargetDefinition,
 ): Promise<SecretDescription> {
   const { request, requestId, secretName } = state;
-  const secret = await deps.store.ensureCredentialSecret(secretName, {
+  const tags: Record<string, string> = {
     [TAG.owner]: request.owner,
     [TAG.target]: request.target,
     [TAG.vendor]: target.vendor,
@@ -155,11 +166,21 @@ async function ensureRequestSecret(
     [TAG.status]: 'provisioning',
     [TAG.createdBy]: requestId,
     ...(request.serviceUser ? { [TAG.serviceUser]: request.serviceUser } : {}),
-  });
+  };
+  const secret = await deps.store.ensureCredentialSecret(secretName, tags);
   if (secret.tags[TAG.target] !== request.target || secret.tags[TAG.vendor] !== target.vendor) {
     throw new FatalError(`${secretName} exists but is not a credential of target ${request.target}`);
   }
-  return secret;
+  if (secret.tags[TAG.createdBy] === requestId) return secret;
+  await deps.store.tag(secret.arn, tags);
+  const stale = EARLIER_REQUEST_TAGS.filter(
+    (key) => secret.tags[key] !== undefined && tags[key] === undefined,
+  );
+  if (stale.length > 0) await deps.store.untag(secret.arn, stale);
+  const kept = Object.fromEntries(
+    Object.entries(secret.tags).filter(([key]) => !stale.includes(key as never)),
+  );
+  return { ...secret, tags: { ...kept, ...tags } };
 }
 
 /**
@@ -347,18 +368,24 @@ async function discardThisRequestsVersion(
 ): Promise<CompensationResult['secret']> {
   const description = await store.describe(secretName);
   if (!description || description.deletedDate) return 'untouched';
+  const mine = description.tags[TAG.createdBy] === requestId;
+  const earlierVersions = Object.keys(description.versions).filter((id) => id !== versionId);
   // A secret this request created holds nothing but the dead key of a removed user.
-  if (description.tags[TAG.createdBy] === requestId) {
+  if (mine && earlierVersions.length === 0) {
     await store.deleteNow(description.arn);
     return 'deleted';
   }
   const labels = description.versions[versionId];
-  if (!labels) return 'untouched';
-  const previous = versionWithStage(description, PREVIOUS);
-  if (labels.includes(CURRENT) && previous)
-    await store.moveStage(description.arn, CURRENT, previous, versionId);
-  if (labels.includes(PENDING)) await store.removeStage(description.arn, PENDING, versionId);
-  return 'version-discarded';
+  if (labels) {
+    const previous = versionWithStage(description, PREVIOUS);
+    if (labels.includes(CURRENT) && previous)
+      await store.moveStage(description.arn, CURRENT, previous, versionId);
+    if (labels.includes(PENDING)) await store.removeStage(description.arn, PENDING, versionId);
+  }
+  // A revoked secret this request reused holds only revoked keys again: back to revoked, so a
+  // later request is not refused as if this one were still provisioning.
+  if (mine) await store.tag(description.arn, { [TAG.status]: 'revoked' });
+  return labels ? 'version-discarded' : 'untouched';
 }
 
 function requireCredential(state: ProvisionState): NonNullable<ProvisionState['credential']> {
