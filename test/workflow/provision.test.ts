@@ -378,6 +378,18 @@ describe('provision workflow (FortiOS, local runtime)', () => {
       /rpcPermit read-write is beyond the target's maxRpcPermit \(read\)/,
     ],
     [
+      'a VDOM outside its target’s',
+      requestFor('bad-10', { vdom: 'dmz' }),
+      'ValidationError',
+      /vdom dmz: the target's VDOM is root; name root or omit vdom/,
+    ],
+    [
+      'an ADOM outside its target’s',
+      requestFor('bad-11', { target: 'fmg-lab', vdom: 'other-adom' }),
+      'ValidationError',
+      /vdom other-adom: the target names no VDOM, so only root/,
+    ],
+    [
       'a body over the size limit',
       requestFor('bad-7', { padding: 'x'.repeat(MAX_REQUEST_BYTES) }),
       'ValidationError',

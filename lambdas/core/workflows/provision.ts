@@ -9,12 +9,12 @@ import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import { materialOf, productOf } from '../products/index.ts';
-import type { ProductDefinition } from '../products/product.ts';
+import { type ProductDefinition, requestVdom } from '../products/product.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { scheduleFor } from '../schedules.ts';
-import { parseInput } from '../schemas.ts';
+import { parseInput, VdomName } from '../schemas.ts';
 import {
   type CredentialStore,
   clientRequestToken,
@@ -29,7 +29,8 @@ const Ensured = z.object({ createdByThisRequest: z.boolean() }).strict();
 /** The state the workflow carries between steps: no key material by construction. */
 export const ProvisionState = z
   .object({
-    request: ProvisionRequest,
+    /** The request as validated: its VDOM resolved against the target's. */
+    request: ProvisionRequest.extend({ vdom: VdomName }),
     requestId: ExecutionName,
     secretName: z.string().max(512),
     /** Who issues the credential: the product's API, or an operator through a callback task. */
@@ -88,6 +89,7 @@ export async function validateRequest(
   // Loading the target proves it exists and holds a valid definition before anything is created.
   const { vendor, target } = await vendorOf(deps, request.target);
   checkRequestFits(vendor, target, request);
+  const vdom = requestVdom('vdom' in target ? target : {}, request);
   const secretName = credentialSecretName(request.target, request.apiUser);
   const existing = await deps.store.describe(secretName);
   if (existing?.deletedDate) {
@@ -108,7 +110,7 @@ export async function validateRequest(
       `${secretName} is still being revoked (status revoking): the revocation must finish first; run the revocation again (the revoke workflow for its owner), then provision`,
     );
   }
-  return { request, requestId, secretName, issuance: vendor.capabilities.issuance };
+  return { request: { ...request, vdom }, requestId, secretName, issuance: vendor.capabilities.issuance };
 }
 
 function requiredOf<T>(value: T | undefined, what: string): T {
