@@ -25,6 +25,10 @@ const { env, logs } = useLocalEnvironment({
       ...simulatedFortiManager.target(env.fortimanager, 'ca'),
       maxRpcPermit: 'read-write',
     });
+    await env.store.putTarget('fmg-branch', {
+      ...simulatedFortiManager.target(env.fortimanager, 'ca'),
+      vdom: 'branch',
+    });
   },
 });
 const outputs: string[] = [];
@@ -153,6 +157,24 @@ describe('provision workflow (FortiOS, local runtime)', () => {
       new GetSecretValueCommand({ SecretId: credentialSecretName('fmg-rw', 'fmg-writer') }),
     );
     expect(JSON.parse(stored.SecretString ?? '{}').userSpec).toMatchObject({ rpcPermit: 'read-write' });
+  });
+
+  it('a request that names no VDOM gets its target’s: a FortiManager API user in the target’s ADOM', async () => {
+    // Prepare
+    const { vdom: _, ...request } = requestFor('fmg-branch-bot', {
+      target: 'fmg-branch',
+      ticket: 'CHG-FMG-BR',
+    });
+    // Act
+    const execution = await provision(request);
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(env.fortimanager.state.users.has('fmg-branch-bot')).toBe(true);
+    const stored = await env.secretsClient.send(
+      new GetSecretValueCommand({ SecretId: credentialSecretName('fmg-branch', 'fmg-branch-bot') }),
+    );
+    // The user was created with the stored spec (the simulator does not keep ADOMs), so it says which.
+    expect(JSON.parse(stored.SecretString ?? '{}').userSpec).toMatchObject({ vdom: 'branch' });
   });
 
   it('a FortiManager provision that fails after the key was stored leaves no user and no secret', async () => {
