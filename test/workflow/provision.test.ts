@@ -313,6 +313,31 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(env.fortios.state.users.has(apiUser)).toBe(false);
   });
 
+  it('a revoked secret another request took over after this one’s validation is not retagged', async () => {
+    // Prepare: a rival request tags bob's revoked secret as its own between ValidateRequest and IssueKeyAndStore.
+    const apiUser = 'reused-rival';
+    const secretName = credentialSecretName('fgt-lab', apiUser);
+    await createEarlierSecret(secretName, apiUser, 'revoked');
+    const rival = {
+      [TAG.owner]: 'carol.reuse@example.com',
+      [TAG.status]: 'provisioning',
+      [TAG.createdBy]: 'provision-rival',
+    };
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      if (handlerId !== 'issue-key-and-store') return;
+      const secret = await env.store.describe(secretName);
+      if (secret) await env.store.tag(secret.arn, rival);
+    };
+    // Act
+    const execution = await provision(requestFor(apiUser, { owner: 'alice.reuse@example.com' }));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('Conflict');
+    expect(causeMessage(execution.cause)).toMatch(/status provisioning/);
+    expect((await env.store.describe(secretName))?.tags).toMatchObject(rival);
+    expect(env.fortios.state.users.has(apiUser)).toBe(false);
+  });
+
   it('a key the product never accepts fails verification and is compensated', async () => {
     // Prepare: the trusted host excludes the caller, so the product rejects the new key.
     const request = requestFor('never-accepted', { trustedHosts: ['10.20.100.99/32'] });

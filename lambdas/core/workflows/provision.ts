@@ -97,20 +97,26 @@ export async function validateRequest(
       `${secretName} is scheduled for deletion: restore it or wait for its recovery window`,
     );
   }
-  const status = existing?.tags[TAG.status];
-  const sameRequest = existing?.tags[TAG.createdBy] === requestId;
-  if (existing && !sameRequest && (status === 'active' || status === 'provisioning')) {
-    throw new ConflictError(
-      `${request.apiUser} on ${request.target} already has a credential (${secretName}, status ${status}): rotate it instead of provisioning again`,
-    );
-  }
-  // An unfinished revocation: the key may still be live, and reusing the secret would hand it over.
-  if (existing && status === 'revoking') {
-    throw new ConflictError(
-      `${secretName} is still being revoked (status revoking): the revocation must finish first; run the revocation again (the revoke workflow for its owner), then provision`,
-    );
-  }
+  if (existing) refuseIfHeld(existing, request, requestId);
   return { request: { ...request, vdom }, requestId, secretName, issuance: vendor.capabilities.issuance };
+}
+
+/**
+ * A secret another request still holds: active or provisioning (rotate instead), or left revoking
+ * by an unfinished revocation (its key may still be live; reusing the secret would hand it over).
+ */
+function refuseIfHeld(secret: SecretDescription, request: ProvisionRequest, requestId: string): void {
+  const status = secret.tags[TAG.status];
+  if (secret.tags[TAG.createdBy] !== requestId && (status === 'active' || status === 'provisioning')) {
+    throw new ConflictError(
+      `${request.apiUser} on ${request.target} already has a credential (${secret.name}, status ${status}): rotate it instead of provisioning again`,
+    );
+  }
+  if (status === 'revoking') {
+    throw new ConflictError(
+      `${secret.name} is still being revoked (status revoking): the revocation must finish first; run the revocation again (the revoke workflow for its owner), then provision`,
+    );
+  }
 }
 
 function requiredOf<T>(value: T | undefined, what: string): T {
@@ -174,6 +180,8 @@ async function ensureRequestSecret(
     throw new FatalError(`${secretName} exists but is not a credential of target ${request.target}`);
   }
   if (secret.tags[TAG.createdBy] === requestId) return secret;
+  // Checked again here: another request may have taken the secret over since ValidateRequest.
+  refuseIfHeld(secret, request, requestId);
   await deps.store.tag(secret.arn, tags);
   const stale = EARLIER_REQUEST_TAGS.filter(
     (key) => secret.tags[key] !== undefined && tags[key] === undefined,
