@@ -45,7 +45,9 @@ export const ProvisionRequest = z
     serviceUser: ServiceUserName.optional().describe(usedBy('serviceUser')),
     permissionProfile: ProfileName.optional().describe(usedBy('permissionProfile')),
     rpcPermit: RpcPermit.optional().describe(usedBy('rpcPermit')),
-    vdom: VdomName.default('root').describe('Virtual domain of the API user'),
+    vdom: VdomName.optional().describe(
+      "Virtual domain (FortiOS VDOM, FortiManager ADOM) of the API user: the target's, root when it names none",
+    ),
     comment: z
       .string()
       .max(120)

@@ -16,6 +16,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
   TagResourceCommand,
+  UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { awsFailure, FatalError, NotFoundError, RetryableError } from './errors.ts';
@@ -402,6 +403,14 @@ export class CredentialStore {
       );
     } catch (error) {
       throw storeError('TagResource', secretArn, error);
+    }
+  }
+
+  async untag(secretArn: string, keys: readonly string[]): Promise<void> {
+    try {
+      await this.client.send(new UntagResourceCommand({ SecretId: secretArn, TagKeys: [...keys] }));
+    } catch (error) {
+      throw storeError('UntagResource', secretArn, error);
     }
   }
 

@@ -144,7 +144,7 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
 /** Handlers with more to them than passing through, each tested below or in its own file. */
 const SHAPED = ['report-drift', 'start-revocation', 'ticket-intake'];
 
-/** A provision state as the workflow hands it on; parsing it adds the request's default vdom. */
+/** A provision state as the workflow hands it on: ValidateRequest resolved the request's vdom. */
 const STATE = {
   request: {
     target: 'fgt-lab',
@@ -153,12 +153,12 @@ const STATE = {
     ticket: 'CHG1',
     accessProfile: { name: 'addr-ro', permissions: { 'fwgrp.address': 'read' } },
     trustedHosts: ['10.20.100.99/32'],
+    vdom: 'root',
   },
   requestId: 'provision-CHG1-0123456789',
   secretName: 'provisioner/fgt-lab/bot',
   issuance: 'api',
 };
-const PARSED_STATE = { ...STATE, request: { ...STATE.request, vdom: 'root' } };
 const eventFor = (takes: Takes, handlerId: string) =>
   takes === 'provision state' ? STATE : { requestId: 'rotate-fgt-bot-1', handler: handlerId };
 
@@ -207,9 +207,7 @@ describe('handler wrappers', () => {
       // Assess
       expect(out).toEqual(result);
       expect(step).toHaveBeenCalledTimes(1);
-      const expected = { 'provision state': [deps, PARSED_STATE], event: [deps, event], nothing: [deps] }[
-        takes
-      ];
+      const expected = { 'provision state': [deps, STATE], event: [deps, event], nothing: [deps] }[takes];
       expect(step.mock.calls[0]).toEqual(expected);
       expect(logs.lines.join('\n')).toContain(`"message":"${name} done"`);
       expect(logs.lines.join('\n')).toContain('"function_request_id":"req-1"');

@@ -148,8 +148,8 @@ describe('actionFromTicket', () => {
     // Assess
     expect(action).toEqual({
       workflow: 'provision',
-      executionName: executionNameFor('provision', 'REQ-1', { ...request('REQ-1'), vdom: 'root' }),
-      input: { ...request('REQ-1'), vdom: 'root' },
+      executionName: executionNameFor('provision', 'REQ-1', request('REQ-1')),
+      input: request('REQ-1'),
     });
   });
 

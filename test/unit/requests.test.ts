@@ -110,11 +110,11 @@ describe('OwnerId', () => {
 });
 
 describe('parseProvisionRequest', () => {
-  it('normalizes the trusted hosts and defaults the vdom to root', () => {
+  it('normalizes the trusted hosts and leaves an omitted vdom to the target (resolved at validation)', () => {
     // Act
     const parsed = parseProvisionRequest({ ...request, trustedHosts: ['10.0.0.0 255.255.255.0'] });
     // Assess
-    expect(parsed).toEqual({ ...request, trustedHosts: ['10.0.0.0/24'], vdom: 'root' });
+    expect(parsed).toEqual({ ...request, trustedHosts: ['10.0.0.0/24'] });
   });
 
   it.each([

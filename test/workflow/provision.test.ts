@@ -25,6 +25,10 @@ const { env, logs } = useLocalEnvironment({
       ...simulatedFortiManager.target(env.fortimanager, 'ca'),
       maxRpcPermit: 'read-write',
     });
+    await env.store.putTarget('fmg-branch', {
+      ...simulatedFortiManager.target(env.fortimanager, 'ca'),
+      vdom: 'branch',
+    });
   },
 });
 const outputs: string[] = [];
@@ -54,6 +58,25 @@ async function currentKey(apiUser: string): Promise<string | undefined> {
     .send(new GetSecretValueCommand({ SecretId: credentialSecretName('fgt-lab', apiUser) }))
     .catch(() => undefined);
   return answer?.SecretString ? (JSON.parse(answer.SecretString) as { key: string }).key : undefined;
+}
+
+/** A credential secret an earlier request of bob left behind in `status`. */
+async function createEarlierSecret(secretName: string, apiUser: string, status: string): Promise<void> {
+  await env.secretsClient.send(
+    new CreateSecretCommand({
+      Name: secretName,
+      SecretString: JSON.stringify({ vendor: 'fortios', target: 'fgt-lab', apiUser, key: 'dead-key' }),
+      Tags: Object.entries({
+        [TAG.target]: 'fgt-lab',
+        [TAG.vendor]: 'fortios',
+        [TAG.owner]: 'bob.reuse@example.com',
+        [TAG.ticket]: 'CHG-BOB',
+        [TAG.status]: status,
+        [TAG.createdBy]: 'provision-a-request-of-bob',
+        [TAG.serviceUser]: 'bob-service',
+      }).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
 }
 
 describe('provision workflow (FortiOS, local runtime)', () => {
@@ -136,6 +159,24 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(JSON.parse(stored.SecretString ?? '{}').userSpec).toMatchObject({ rpcPermit: 'read-write' });
   });
 
+  it('a request that names no VDOM gets its target’s: a FortiManager API user in the target’s ADOM', async () => {
+    // Prepare
+    const { vdom: _, ...request } = requestFor('fmg-branch-bot', {
+      target: 'fmg-branch',
+      ticket: 'CHG-FMG-BR',
+    });
+    // Act
+    const execution = await provision(request);
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(env.fortimanager.state.users.has('fmg-branch-bot')).toBe(true);
+    const stored = await env.secretsClient.send(
+      new GetSecretValueCommand({ SecretId: credentialSecretName('fmg-branch', 'fmg-branch-bot') }),
+    );
+    // The user was created with the stored spec (the simulator does not keep ADOMs), so it says which.
+    expect(JSON.parse(stored.SecretString ?? '{}').userSpec).toMatchObject({ vdom: 'branch' });
+  });
+
   it('a FortiManager provision that fails after the key was stored leaves no user and no secret', async () => {
     // Prepare
     env.lambdaFaults.inject('verify-credential', 'before', { errorName: 'FatalError' });
@@ -215,12 +256,86 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(stageCalls() - callsBefore).toBe(SECRETS_CLIENT_MAX_ATTEMPTS + 1);
     const secret = await env.store.describe(secretName);
     expect(secret && versionWithStage(secret, PENDING)).toBeUndefined();
+    // Reused, then given back: it holds only revoked keys again, and says so.
+    expect(secret?.tags[TAG.status]).toBe('revoked');
     expect(env.fortios.state.users.has(apiUser)).toBe(false);
     expect(
       env.eventBus.events.some(
         (e) => e.DetailType === 'credential.provision-failed' && e.Detail?.includes(apiUser),
       ),
     ).toBe(true);
+  });
+
+  it('a secret left revoking by an unfinished revocation is refused for another owner, nothing created', async () => {
+    // Prepare: bob's revocation stopped after tagging the secret revoking; his key may still be live.
+    const apiUser = 'left-revoking';
+    const secretName = credentialSecretName('fgt-lab', apiUser);
+    await createEarlierSecret(secretName, apiUser, 'revoking');
+    const before = env.fortios.state.requestsLog.length;
+    // Act
+    const execution = await provision(requestFor(apiUser, { owner: 'alice.reuse@example.com' }));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('Conflict');
+    expect(causeMessage(execution.cause)).toMatch(/status revoking.*run the revocation again/);
+    expect(env.fortios.state.requestsLog.slice(before)).toEqual([]);
+    const secret = await env.store.describe(secretName);
+    expect(secret?.tags[TAG.owner]).toBe('bob.reuse@example.com');
+    expect(secret?.tags[TAG.status]).toBe('revoking');
+  });
+
+  it('a revoked secret reused by a new request carries the new request’s tags, so its owner’s deactivation finds it', async () => {
+    // Prepare: bob's credential was revoked; its secret is not deleted yet.
+    const apiUser = 'reused-revoked';
+    const secretName = credentialSecretName('fgt-lab', apiUser);
+    await createEarlierSecret(secretName, apiUser, 'revoked');
+    const request = requestFor(apiUser, { owner: 'alice.reuse@example.com', ticket: 'CHG-REUSE-ALICE' });
+    const requestId = executionNameFor('provision', request.ticket, request);
+    // Act
+    const execution = await provision(request, requestId);
+    const revocation = await runExecution(
+      env,
+      env.revokeStateMachineArn,
+      { owner: 'alice.reuse@example.com' },
+      'revoke-alice-reuse',
+    );
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    const tags = (await env.store.describe(secretName))?.tags ?? {};
+    expect(tags).toMatchObject({
+      [TAG.owner]: 'alice.reuse@example.com',
+      [TAG.ticket]: 'CHG-REUSE-ALICE',
+      [TAG.createdBy]: requestId,
+    });
+    expect(tags[TAG.serviceUser]).toBeUndefined();
+    expect(revocation.status, causeMessage(revocation.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(revocation.output ?? '{}').revoked).toHaveLength(1);
+    expect(env.fortios.state.users.has(apiUser)).toBe(false);
+  });
+
+  it('a revoked secret another request took over after this one’s validation is not retagged', async () => {
+    // Prepare: a rival request tags bob's revoked secret as its own between ValidateRequest and IssueKeyAndStore.
+    const apiUser = 'reused-rival';
+    const secretName = credentialSecretName('fgt-lab', apiUser);
+    await createEarlierSecret(secretName, apiUser, 'revoked');
+    const rival = {
+      [TAG.owner]: 'carol.reuse@example.com',
+      [TAG.status]: 'provisioning',
+      [TAG.createdBy]: 'provision-rival',
+    };
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      if (handlerId !== 'issue-key-and-store') return;
+      const secret = await env.store.describe(secretName);
+      if (secret) await env.store.tag(secret.arn, rival);
+    };
+    // Act
+    const execution = await provision(requestFor(apiUser, { owner: 'alice.reuse@example.com' }));
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('Conflict');
+    expect(causeMessage(execution.cause)).toMatch(/status provisioning/);
+    expect((await env.store.describe(secretName))?.tags).toMatchObject(rival);
+    expect(env.fortios.state.users.has(apiUser)).toBe(false);
   });
 
   it('a key the product never accepts fails verification and is compensated', async () => {
@@ -308,6 +423,18 @@ describe('provision workflow (FortiOS, local runtime)', () => {
       requestFor('bad-9', { target: 'fmg-lab', rpcPermit: 'read-write' }),
       'ValidationError',
       /rpcPermit read-write is beyond the target's maxRpcPermit \(read\)/,
+    ],
+    [
+      'a VDOM outside its target’s',
+      requestFor('bad-10', { vdom: 'dmz' }),
+      'ValidationError',
+      /vdom dmz: the target's VDOM is root; name root or omit vdom/,
+    ],
+    [
+      'an ADOM outside its target’s',
+      requestFor('bad-11', { target: 'fmg-lab', vdom: 'other-adom' }),
+      'ValidationError',
+      /vdom other-adom: the target names no VDOM, so only root/,
     ],
     [
       'a body over the size limit',

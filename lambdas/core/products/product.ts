@@ -65,6 +65,34 @@ export const ADMIN_TOKEN_FLAGS: readonly TargetFlag[] = [
   { flag: '--admin-token-stdin', description: 'read the admin API token from standard input' },
 ];
 
+/**
+ * The VDOM (FortiOS) or ADOM (FortiManager) an API user gets: the request's, else the target's,
+ * else root. A target of VDOM `global` spans every VDOM (FortiOS's `?vdom=global` scope), so its
+ * users default to root like a target naming none.
+ */
+export function requestVdom(target: { readonly vdom?: string }, request: { readonly vdom?: string }): string {
+  return request.vdom ?? (target.vdom && target.vdom !== 'global' ? target.vdom : 'root');
+}
+
+/**
+ * A request stays in its target's VDOM: a target naming one admits only it, a target naming none
+ * only root, and a `global` target any. Checked before any product call, so a request cannot place
+ * an API user in a VDOM or ADOM its target was not registered for.
+ */
+export function vdomOutsideTarget(
+  target: { readonly vdom?: string },
+  request: { readonly vdom?: string },
+): readonly string[] {
+  if (request.vdom === undefined || target.vdom === 'global') return [];
+  const allowed = target.vdom ?? 'root';
+  if (request.vdom === allowed) return [];
+  return [
+    target.vdom
+      ? `vdom ${request.vdom}: the target's VDOM is ${allowed}; name ${allowed} or omit vdom`
+      : `vdom ${request.vdom}: the target names no VDOM, so only root; name root or omit vdom`,
+  ];
+}
+
 export async function adminTokenDefinition(input: TargetFlagInput): Promise<Record<string, unknown>> {
   const { flags } = input;
   const source = flags.adminTokenStdin ? '-' : (flags.adminTokenFile as string | undefined);

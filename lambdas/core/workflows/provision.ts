@@ -9,12 +9,12 @@ import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import { materialOf, productOf } from '../products/index.ts';
-import type { ProductDefinition } from '../products/product.ts';
+import { type ProductDefinition, requestVdom } from '../products/product.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { scheduleFor } from '../schedules.ts';
-import { parseInput } from '../schemas.ts';
+import { parseInput, VdomName } from '../schemas.ts';
 import {
   type CredentialStore,
   clientRequestToken,
@@ -29,7 +29,8 @@ const Ensured = z.object({ createdByThisRequest: z.boolean() }).strict();
 /** The state the workflow carries between steps: no key material by construction. */
 export const ProvisionState = z
   .object({
-    request: ProvisionRequest,
+    /** The request as validated: its VDOM resolved against the target's. */
+    request: ProvisionRequest.extend({ vdom: VdomName }),
     requestId: ExecutionName,
     secretName: z.string().max(512),
     /** Who issues the credential: the product's API, or an operator through a callback task. */
@@ -88,6 +89,7 @@ export async function validateRequest(
   // Loading the target proves it exists and holds a valid definition before anything is created.
   const { vendor, target } = await vendorOf(deps, request.target);
   checkRequestFits(vendor, target, request);
+  const vdom = requestVdom('vdom' in target ? target : {}, request);
   const secretName = credentialSecretName(request.target, request.apiUser);
   const existing = await deps.store.describe(secretName);
   if (existing?.deletedDate) {
@@ -95,14 +97,26 @@ export async function validateRequest(
       `${secretName} is scheduled for deletion: restore it or wait for its recovery window`,
     );
   }
-  const status = existing?.tags[TAG.status];
-  const sameRequest = existing?.tags[TAG.createdBy] === requestId;
-  if (existing && !sameRequest && (status === 'active' || status === 'provisioning')) {
+  if (existing) refuseIfHeld(existing, request, requestId);
+  return { request: { ...request, vdom }, requestId, secretName, issuance: vendor.capabilities.issuance };
+}
+
+/**
+ * A secret another request still holds: active or provisioning (rotate instead), or left revoking
+ * by an unfinished revocation (its key may still be live; reusing the secret would hand it over).
+ */
+function refuseIfHeld(secret: SecretDescription, request: ProvisionRequest, requestId: string): void {
+  const status = secret.tags[TAG.status];
+  if (secret.tags[TAG.createdBy] !== requestId && (status === 'active' || status === 'provisioning')) {
     throw new ConflictError(
-      `${request.apiUser} on ${request.target} already has a credential (${secretName}, status ${status}): rotate it instead of provisioning again`,
+      `${request.apiUser} on ${request.target} already has a credential (${secret.name}, status ${status}): rotate it instead of provisioning again`,
     );
   }
-  return { request, requestId, secretName, issuance: vendor.capabilities.issuance };
+  if (status === 'revoking') {
+    throw new ConflictError(
+      `${secret.name} is still being revoked (status revoking): the revocation must finish first; run the revocation again (the revoke workflow for its owner), then provision`,
+    );
+  }
 }
 
 function requiredOf<T>(value: T | undefined, what: string): T {
@@ -137,9 +151,14 @@ export async function createApiUser(deps: WorkflowDeps, state: ProvisionState) {
   return ensured;
 }
 
+/** Tags of an earlier request that must not outlive it when its revoked secret is reused. */
+const EARLIER_REQUEST_TAGS = [TAG.serviceUser, TAG.expiresAt] as const;
+
 /**
  * The credential's secret, created by the first step that needs it (create-if-absent, tagged for the
- * inventory), refused when a secret of that name belongs to another target or product.
+ * inventory), refused when a secret of that name belongs to another target or product. A revoked
+ * secret of an earlier request is retagged as this request's: the inventory, an owner's offboarding
+ * and the service user's key count read these tags, and the earlier owner's would hide the new key.
  */
 async function ensureRequestSecret(
   deps: WorkflowDeps,
@@ -147,7 +166,7 @@ async function ensureRequestSecret(
   target: TargetDefinition,
 ): Promise<SecretDescription> {
   const { request, requestId, secretName } = state;
-  const secret = await deps.store.ensureCredentialSecret(secretName, {
+  const tags: Record<string, string> = {
     [TAG.owner]: request.owner,
     [TAG.target]: request.target,
     [TAG.vendor]: target.vendor,
@@ -155,11 +174,23 @@ async function ensureRequestSecret(
     [TAG.status]: 'provisioning',
     [TAG.createdBy]: requestId,
     ...(request.serviceUser ? { [TAG.serviceUser]: request.serviceUser } : {}),
-  });
+  };
+  const secret = await deps.store.ensureCredentialSecret(secretName, tags);
   if (secret.tags[TAG.target] !== request.target || secret.tags[TAG.vendor] !== target.vendor) {
     throw new FatalError(`${secretName} exists but is not a credential of target ${request.target}`);
   }
-  return secret;
+  if (secret.tags[TAG.createdBy] === requestId) return secret;
+  // Checked again here: another request may have taken the secret over since ValidateRequest.
+  refuseIfHeld(secret, request, requestId);
+  await deps.store.tag(secret.arn, tags);
+  const stale = EARLIER_REQUEST_TAGS.filter(
+    (key) => secret.tags[key] !== undefined && tags[key] === undefined,
+  );
+  if (stale.length > 0) await deps.store.untag(secret.arn, stale);
+  const kept = Object.fromEntries(
+    Object.entries(secret.tags).filter(([key]) => !stale.includes(key as never)),
+  );
+  return { ...secret, tags: { ...kept, ...tags } };
 }
 
 /**
@@ -347,18 +378,24 @@ async function discardThisRequestsVersion(
 ): Promise<CompensationResult['secret']> {
   const description = await store.describe(secretName);
   if (!description || description.deletedDate) return 'untouched';
+  const mine = description.tags[TAG.createdBy] === requestId;
+  const earlierVersions = Object.keys(description.versions).filter((id) => id !== versionId);
   // A secret this request created holds nothing but the dead key of a removed user.
-  if (description.tags[TAG.createdBy] === requestId) {
+  if (mine && earlierVersions.length === 0) {
     await store.deleteNow(description.arn);
     return 'deleted';
   }
   const labels = description.versions[versionId];
-  if (!labels) return 'untouched';
-  const previous = versionWithStage(description, PREVIOUS);
-  if (labels.includes(CURRENT) && previous)
-    await store.moveStage(description.arn, CURRENT, previous, versionId);
-  if (labels.includes(PENDING)) await store.removeStage(description.arn, PENDING, versionId);
-  return 'version-discarded';
+  if (labels) {
+    const previous = versionWithStage(description, PREVIOUS);
+    if (labels.includes(CURRENT) && previous)
+      await store.moveStage(description.arn, CURRENT, previous, versionId);
+    if (labels.includes(PENDING)) await store.removeStage(description.arn, PENDING, versionId);
+  }
+  // A revoked secret this request reused holds only revoked keys again: back to revoked, so a
+  // later request is not refused as if this one were still provisioning.
+  if (mine) await store.tag(description.arn, { [TAG.status]: 'revoked' });
+  return labels ? 'version-discarded' : 'untouched';
 }
 
 function requireCredential(state: ProvisionState): NonNullable<ProvisionState['credential']> {

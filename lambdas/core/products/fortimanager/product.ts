@@ -1,6 +1,11 @@
 /** FortiManager >= 7.2.2: admins and profiles through JSON-RPC, keys on its CLI over SSH. */
 import { ApiKeyMaterial } from '../material.ts';
-import { ADMIN_TOKEN_FLAGS, adminTokenDefinition, type ProductDefinition } from '../product.ts';
+import {
+  ADMIN_TOKEN_FLAGS,
+  adminTokenDefinition,
+  type ProductDefinition,
+  vdomOutsideTarget,
+} from '../product.ts';
 import { FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
 export const fortimanager = {
@@ -16,7 +21,7 @@ export const fortimanager = {
   },
   checkRequest(target, request) {
     const beyondPolicy = rpcPermitBeyondPolicy(target, request.rpcPermit);
-    return beyondPolicy ? [beyondPolicy] : [];
+    return [...vdomOutsideTarget(target, request), ...(beyondPolicy ? [beyondPolicy] : [])];
   },
   targetFlags: {
     options: [

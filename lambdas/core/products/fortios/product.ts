@@ -1,6 +1,11 @@
 /** FortiOS 7.x (FortiGate): users, profiles and keys through the REST API. */
 import { ApiKeyMaterial } from '../material.ts';
-import { ADMIN_TOKEN_FLAGS, adminTokenDefinition, type ProductDefinition } from '../product.ts';
+import {
+  ADMIN_TOKEN_FLAGS,
+  adminTokenDefinition,
+  type ProductDefinition,
+  vdomOutsideTarget,
+} from '../product.ts';
 import { FortiOsTarget } from './target.ts';
 
 export const fortios = {
@@ -11,6 +16,9 @@ export const fortios = {
   requestFields: {
     accessProfile: 'admin profile the API user gets; created when absent',
     trustedHosts: 'source addresses allowed to use the key (CIDR or address and mask)',
+  },
+  checkRequest(target, request) {
+    return vdomOutsideTarget(target, request);
   },
   targetFlags: { options: ADMIN_TOKEN_FLAGS, definition: adminTokenDefinition },
 } as const satisfies ProductDefinition<'fortios', typeof FortiOsTarget, typeof ApiKeyMaterial>;
