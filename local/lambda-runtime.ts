@@ -27,7 +27,12 @@ async function loadHandler(id: string): Promise<Handler> {
   return handler;
 }
 
-function lambdaContext(functionName: string, timeoutMs: number): Context {
+/** The context Lambda hands an invocation: its function, its time left, its request id. */
+export function lambdaContext(
+  functionName: string,
+  timeoutMs: number,
+  requestId: string = randomUUID(),
+): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -35,7 +40,7 @@ function lambdaContext(functionName: string, timeoutMs: number): Context {
     functionVersion: '$LATEST',
     invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
+    awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),

@@ -47,8 +47,9 @@ function settings(): Config {
 
 /** Built lazily so unit tests can mock the SDK clients before the first call. */
 export function workflowDeps(): WorkflowDeps {
+  if (deps) return deps;
   const { kmsKeyId, vendorTimeoutMs, eventBus } = settings();
-  deps ??= {
+  deps = {
     store: new CredentialStore(secretsManagerClient(), kmsKeyId),
     vendorFor: (context) => vendorFor({ timeoutMs: vendorTimeoutMs, ...context }),
     events: new EventBridgePublisher(eventBridgeClient(), eventBus),

@@ -1,25 +1,5 @@
-/** The Lambda context a handler unit test passes: a fixed request id, 30 seconds left, nothing else. */
+/** The Lambda context handler unit tests pass: the local runtime's, with a fixed request id and 30 seconds. */
 import type { Context } from 'aws-lambda';
-import { localFunctionArn } from '#local/endpoints.ts';
+import { lambdaContext as localLambdaContext } from '#local/lambda-runtime.ts';
 
-function fakeLambdaContext(overrides: Partial<Context> = {}): Context {
-  const functionName = overrides.functionName ?? 'test';
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: localFunctionArn(functionName),
-    memoryLimitInMB: '256',
-    awsRequestId: 'req-1',
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-    ...overrides,
-  };
-}
-
-/** The shared context of handler unit tests. */
-export const lambdaContext: Context = fakeLambdaContext();
+export const lambdaContext: Context = localLambdaContext('test', 30_000, 'req-1');
