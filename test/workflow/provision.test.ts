@@ -60,24 +60,27 @@ async function currentKey(apiUser: string): Promise<string | undefined> {
   return answer?.SecretString ? (JSON.parse(answer.SecretString) as { key: string }).key : undefined;
 }
 
-/** A credential secret an earlier request of bob left behind in `status`. */
-async function createEarlierSecret(secretName: string, apiUser: string, status: string): Promise<void> {
+/** A FortiOS credential secret an earlier request left behind, tagged as given (target and vendor added). */
+async function createEarlierSecret(apiUser: string, tags: Record<string, string>): Promise<void> {
   await env.secretsClient.send(
     new CreateSecretCommand({
-      Name: secretName,
+      Name: credentialSecretName('fgt-lab', apiUser),
       SecretString: JSON.stringify({ vendor: 'fortios', target: 'fgt-lab', apiUser, key: 'dead-key' }),
-      Tags: Object.entries({
-        [TAG.target]: 'fgt-lab',
-        [TAG.vendor]: 'fortios',
-        [TAG.owner]: 'bob.reuse@example.com',
-        [TAG.ticket]: 'CHG-BOB',
-        [TAG.status]: status,
-        [TAG.createdBy]: 'provision-a-request-of-bob',
-        [TAG.serviceUser]: 'bob-service',
-      }).map(([Key, Value]) => ({ Key, Value })),
+      Tags: Object.entries({ [TAG.target]: 'fgt-lab', [TAG.vendor]: 'fortios', ...tags }).map(
+        ([Key, Value]) => ({ Key, Value }),
+      ),
     }),
   );
 }
+
+/** The tags of a credential an earlier request of bob left behind in `status`. */
+const bobsEarlierTags = (status: string) => ({
+  [TAG.owner]: 'bob.reuse@example.com',
+  [TAG.ticket]: 'CHG-BOB',
+  [TAG.status]: status,
+  [TAG.createdBy]: 'provision-a-request-of-bob',
+  [TAG.serviceUser]: 'bob-service',
+});
 
 describe('provision workflow (FortiOS, local runtime)', () => {
   it('provisions an API user whose stored key works against the product', async () => {
@@ -226,19 +229,11 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     // discards this request's AWSPENDING version (UpdateSecretVersionStage) instead of deleting it.
     const apiUser = 'throttled-compensation';
     const secretName = credentialSecretName('fgt-lab', apiUser);
-    await env.secretsClient.send(
-      new CreateSecretCommand({
-        Name: secretName,
-        SecretString: JSON.stringify({ vendor: 'fortios', target: 'fgt-lab', apiUser, key: 'dead-key' }),
-        Tags: Object.entries({
-          [TAG.target]: 'fgt-lab',
-          [TAG.vendor]: 'fortios',
-          [TAG.owner]: 'alice@example.com',
-          [TAG.status]: 'revoked',
-          [TAG.createdBy]: 'provision-an-earlier-request',
-        }).map(([Key, Value]) => ({ Key, Value })),
-      }),
-    );
+    await createEarlierSecret(apiUser, {
+      [TAG.owner]: 'alice@example.com',
+      [TAG.status]: 'revoked',
+      [TAG.createdBy]: 'provision-an-earlier-request',
+    });
     env.lambdaFaults.inject('verify-credential', 'before', { errorName: 'FatalError', times: 1 });
     // Every attempt of one CompensateProvision invocation's SDK call is throttled: that invocation fails.
     const stageCalls = () => env.secretsManager.store.calls.get('UpdateSecretVersionStage') ?? 0;
@@ -270,7 +265,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     // Prepare: bob's revocation stopped after tagging the secret revoking; his key may still be live.
     const apiUser = 'left-revoking';
     const secretName = credentialSecretName('fgt-lab', apiUser);
-    await createEarlierSecret(secretName, apiUser, 'revoking');
+    await createEarlierSecret(apiUser, bobsEarlierTags('revoking'));
     const before = env.fortios.state.requestsLog.length;
     // Act
     const execution = await provision(requestFor(apiUser, { owner: 'alice.reuse@example.com' }));
@@ -288,7 +283,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     // Prepare: bob's credential was revoked; its secret is not deleted yet.
     const apiUser = 'reused-revoked';
     const secretName = credentialSecretName('fgt-lab', apiUser);
-    await createEarlierSecret(secretName, apiUser, 'revoked');
+    await createEarlierSecret(apiUser, bobsEarlierTags('revoked'));
     const request = requestFor(apiUser, { owner: 'alice.reuse@example.com', ticket: 'CHG-REUSE-ALICE' });
     const requestId = executionNameFor('provision', request.ticket, request);
     // Act
@@ -317,7 +312,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     // Prepare: a rival request tags bob's revoked secret as its own between ValidateRequest and IssueKeyAndStore.
     const apiUser = 'reused-rival';
     const secretName = credentialSecretName('fgt-lab', apiUser);
-    await createEarlierSecret(secretName, apiUser, 'revoked');
+    await createEarlierSecret(apiUser, bobsEarlierTags('revoked'));
     const rival = {
       [TAG.owner]: 'carol.reuse@example.com',
       [TAG.status]: 'provisioning',
