@@ -52,13 +52,23 @@ export interface LocalEnvironmentOptions {
     simulators?: Partial<Record<VendorName, number>>;
   };
   readonly onInvoke?: (call: LocalInvocation) => void;
+  /**
+   * Milliseconds of the local Secrets Manager's clock that ListSecrets lags behind writes, as AWS's
+   * may (up to five minutes); off by default for speed. Tests move that clock with
+   * `secretsManager.store.advanceClock`.
+   */
+  readonly listingLagMs?: number;
 }
 
 export type LocalEnvironment = Awaited<ReturnType<typeof startLocalEnvironment>>;
 
 export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}) {
   const ports = options.ports ?? {};
-  const secretsManager = await startLocalSecretsManager({ port: ports.secretsManager, region: LOCAL_REGION });
+  const secretsManager = await startLocalSecretsManager({
+    port: ports.secretsManager,
+    region: LOCAL_REGION,
+    listingLagMs: options.listingLagMs,
+  });
   const lambdaFaults = new LambdaFaults();
   const invoke = createLocalInvoker({ onInvoke: options.onInvoke, faults: lambdaFaults });
   const eventBus = await startLocalEventBus({

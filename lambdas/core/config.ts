@@ -20,6 +20,13 @@ export const DEFAULT_ROTATION_RATE = 'rate(30 days)';
 export const DEFAULT_TOKEN_REFRESH_RATE = 'rate(45 minutes)';
 export const DEFAULT_EVENT_BUS = 'default';
 
+/**
+ * How far a ListSecrets answer may lag behind writes, with a margin: the ListSecrets API reference
+ * says it "might not reflect changes from the last five minutes". A revocation lists again after
+ * this long; reconciliation leaves users whose creating execution ended more recently alone.
+ */
+export const LISTING_LAG_SECONDS = 6 * 60;
+
 /** Environment variable names, by what they configure. */
 export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',

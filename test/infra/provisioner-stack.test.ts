@@ -390,9 +390,14 @@ describe('ProvisionerStack', () => {
       'reconcile-target': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        // DescribeSecret confirms an orphan by its secret's name: ListSecrets lags behind writes.
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       'report-drift': {},
       'refresh-access-token': {

@@ -16,7 +16,7 @@ import * as reconcile from '#core/workflows/reconcile.ts';
 import * as refresh from '#core/workflows/refresh.ts';
 import * as revoke from '#core/workflows/revoke.ts';
 import * as rotate from '#core/workflows/rotate.ts';
-import { executionRunning, resetWorkflowDeps, workflowDeps } from '#handlers/runtime.ts';
+import { executionRecent, resetWorkflowDeps, workflowDeps } from '#handlers/runtime.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { failure } from '../failure.ts';
@@ -200,8 +200,7 @@ describe('handler wrappers', () => {
       const result = { from: name };
       step.mockResolvedValueOnce(result);
       const event = eventFor(takes, handlerId);
-      const deps =
-        handlerId === 'reconcile-target' ? { ...workflowDeps(), executionRunning } : workflowDeps();
+      const deps = handlerId === 'reconcile-target' ? { ...workflowDeps(), executionRecent } : workflowDeps();
       // Act
       const out = await handler(event, lambdaContext);
       // Assess

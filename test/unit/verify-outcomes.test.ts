@@ -60,13 +60,13 @@ const store = {
   listByTarget: async () => [secret],
 } as unknown as CredentialStore;
 
-const deps: WorkflowDeps & { executionRunning: () => Promise<boolean> } = {
+const deps: WorkflowDeps & { executionRecent: () => Promise<boolean> } = {
   store,
   vendorFor: fakeVendor,
   events: { publish },
   now: () => new Date('2030-01-01T00:00:00Z'),
   schedules: { ensure: async () => {}, remove: async () => {} },
-  executionRunning: async () => false,
+  executionRecent: async () => false,
 };
 
 const revocationItem = {
