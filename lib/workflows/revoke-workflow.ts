@@ -2,7 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { LISTING_LAG_SECONDS } from '#core/config.ts';
 import { STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
+import { MAX_LISTINGS_PER_REVOCATION } from '#core/workflows/revoke.ts';
 import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
@@ -20,7 +22,9 @@ export interface RevokeWorkflowProps extends WorkflowProps {
  * prove the old credential is refused, retire its secret. A credential that fails, or whose
  * product never plainly refuses it (revocation unproven), is reported, never skipped silently:
  * the execution then fails with the per-credential report, and an alarm watches for failed
- * executions.
+ * executions. ListSecrets may miss the last minutes' writes: after each pass the workflow waits
+ * out that lag and lists again, and revokes what the listing brings up that no pass handled (at
+ * most MAX_LISTINGS_PER_REVOCATION listings; what the last one finds is reported, not revoked).
  */
 export class RevokeWorkflow extends Workflow {
   readonly stateMachine: sfn.StateMachine;
@@ -105,9 +109,22 @@ export class RevokeWorkflow extends Workflow {
     report.fn.grantPutEvents();
     report.task.addRetry(RETRYABLE);
 
+    const waitOutListingLag = new sfn.Wait(this, 'WaitOutListingLag', {
+      time: sfn.WaitTime.duration(Duration.seconds(LISTING_LAG_SECONDS)),
+    });
+    const sweep = this.step('SweepOwnerCredentials', 'sweep-owner-credentials', { outputPath: '$.Payload' });
+    sweep.fn.grantListSecrets();
+    sweep.task.addRetry(RETRYABLE);
+    const foundMore = new sfn.Choice(this, 'FoundMoreCredentials')
+      .when(sfn.Condition.isPresent('$.credentials[0]'), revokeEach)
+      .otherwise(report.task);
+
     this.stateMachine = this.createStateMachine(
-      find.task.next(revokeEach).next(report.task),
-      this.operatorTimeout.plus(Duration.hours(1)),
+      find.task.next(revokeEach).next(waitOutListingLag).next(sweep.task).next(foundMore),
+      // Each pass may wait for operator tasks.
+      Duration.minutes(this.operatorTimeout.toMinutes() * MAX_LISTINGS_PER_REVOCATION).plus(
+        Duration.hours(1),
+      ),
     );
 
     this.failedAlarm = new cloudwatch.Alarm(this, 'RevocationFailedAlarm', {

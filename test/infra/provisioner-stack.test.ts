@@ -37,6 +37,7 @@ const ROTATE_HANDLERS = [
 ];
 const REVOKE_HANDLERS = {
   FindOwnerCredentials: 'find-owner-credentials',
+  SweepOwnerCredentials: 'sweep-owner-credentials',
   RevokeAtProduct: 'revoke-at-product',
   RequestOperatorRevocation: 'request-operator-revocation',
   ProveRevoked: 'prove-revoked',
@@ -326,9 +327,9 @@ describe('ProvisionerStack', () => {
         !actionsOf(s).includes('secretsmanager:ListSecrets'),
     );
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
-    // Finding an owner's credentials, listing targets, reconciling one target, counting a user's keys
-    // before a first operator credential and before a rotation.
-    expect(listing).toHaveLength(5);
+    // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
+    // counting a user's keys before a first operator credential and before a rotation.
+    expect(listing).toHaveLength(6);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -386,6 +387,7 @@ describe('ProvisionerStack', () => {
         ),
       },
       'find-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
+      'sweep-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
       'list-targets': { '*': ['secretsmanager:ListSecrets'] },
       'reconcile-target': {
         '*': ['secretsmanager:ListSecrets'],
@@ -546,7 +548,15 @@ describe('ProvisionerStack', () => {
       MaxConcurrency: 5,
       ResultPath: '$.results',
       ItemSelector: { 'credential.$': '$$.Map.Item.Value' },
-      Next: 'ReportRevocation',
+      Next: 'WaitOutListingLag',
+    });
+    // ListSecrets may miss the last minutes: wait that out, list again, revoke what no pass handled.
+    expect(s.WaitOutListingLag).toMatchObject({ Type: 'Wait', Seconds: 360, Next: 'SweepOwnerCredentials' });
+    expect(s.SweepOwnerCredentials).toMatchObject({ OutputPath: '$.Payload', Next: 'FoundMoreCredentials' });
+    expect(s.FoundMoreCredentials).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.credentials[0]', IsPresent: true, Next: 'RevokeEach' }],
+      Default: 'ReportRevocation',
     });
     const body = (s.RevokeEach?.ItemProcessor as { States: Record<string, Json> } | undefined)?.States ?? {};
     expect(Object.keys(body).sort()).toEqual(

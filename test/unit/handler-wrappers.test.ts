@@ -59,6 +59,7 @@ vi.mock('#core/workflows/refresh.ts', async (original) => spiesOn(await original
 vi.mock('#core/workflows/revoke.ts', async (original) =>
   spiesOn(await original(), [
     'findOwnerCredentials',
+    'sweepOwnerCredentials',
     'revokeAtProduct',
     'requestOperatorRevocation',
     'proveRevoked',
@@ -128,6 +129,7 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ['compensate-rotation', vi.mocked(rotate.compensateRotation), 'compensateRotation', 'event'],
   ['refresh-access-token', vi.mocked(refresh.refreshAccessToken), 'refreshAccessToken', 'event'],
   ['find-owner-credentials', vi.mocked(revoke.findOwnerCredentials), 'findOwnerCredentials', 'event'],
+  ['sweep-owner-credentials', vi.mocked(revoke.sweepOwnerCredentials), 'sweepOwnerCredentials', 'event'],
   ['revoke-at-product', vi.mocked(revoke.revokeAtProduct), 'revokeAtProduct', 'event'],
   [
     'request-operator-revocation',

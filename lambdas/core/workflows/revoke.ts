@@ -20,6 +20,16 @@ import { requireRefusal, vendorOf } from '../workflow-deps.ts';
 /** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
 const MAX_CREDENTIALS_PER_REVOCATION = 500;
 
+/**
+ * Listings per revocation: the first, then one after each pass that revoked something, each once
+ * the listing lag has passed (ListSecrets may miss the last minutes' writes). A credential the last
+ * listing still brings up is reported, not revoked.
+ */
+export const MAX_LISTINGS_PER_REVOCATION = 3;
+
+/** The error a credential found by the last listing is reported with (the run fails; a new one revokes it). */
+export const FOUND_LATE_ERROR_NAME = 'FoundAfterLastListing';
+
 export const RevokeRequest = z
   .object({
     owner: OwnerId.describe('Whose credentials to revoke (the provisioner:owner tag)'),
@@ -60,25 +70,30 @@ const RevocationItem = z
   })
   .strict();
 
-/** FindOwnerCredentials: every credential of the owner that is not already revoked or deleted. */
+/** The owner's credentials that ListSecrets shows not revoked or deleted. */
+async function heldBy(deps: WorkflowDeps, owner: string): Promise<RevocationTarget[]> {
+  const held = (await deps.store.listByOwner(owner)).filter(
+    (s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked',
+  );
+  return held.map((s) => {
+    const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
+    return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
+  });
+}
+
+/** FindOwnerCredentials: the first listing of every credential of the owner not already revoked or deleted. */
 export async function findOwnerCredentials(
   deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
 ): Promise<{ owner: string; reason: string; requestId: string; credentials: RevocationTarget[] }> {
   const request = parseInput(RevokeRequest, input.request, 'revoke request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
-  const held = (await deps.store.listByOwner(request.owner)).filter(
-    (s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked',
-  );
-  if (held.length > MAX_CREDENTIALS_PER_REVOCATION) {
+  const credentials = await heldBy(deps, request.owner);
+  if (credentials.length > MAX_CREDENTIALS_PER_REVOCATION) {
     throw new FatalError(
-      `${request.owner} holds ${held.length} credentials, over the ${MAX_CREDENTIALS_PER_REVOCATION} one execution revokes: start it again after this one`,
+      `${request.owner} holds ${credentials.length} credentials, over the ${MAX_CREDENTIALS_PER_REVOCATION} one execution revokes: start it again after this one`,
     );
   }
-  const credentials = held.map((s) => {
-    const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
-    return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
-  });
   return { owner: request.owner, reason: request.reason, requestId, credentials };
 }
 
@@ -187,20 +202,69 @@ export async function retireCredential(deps: WorkflowDeps, input: unknown) {
   return { secretName: credential.secretName, status: 'revoked' as const };
 }
 
+const RevocationResult = z.object({
+  secretName: z.string(),
+  status: z.enum(['revoked', 'failed']),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+});
+type RevocationResult = z.output<typeof RevocationResult>;
+/** Revoked or failed, and found too late: at most the revoked bound again. */
+const MAX_RESULTS = 2 * MAX_CREDENTIALS_PER_REVOCATION;
+const RevocationResultList = z.array(RevocationResult).max(MAX_RESULTS);
+
 const RevocationResults = z.object({
   owner: OwnerId,
   requestId: ExecutionName,
-  results: z
-    .array(
-      z.object({
-        secretName: z.string(),
-        status: z.enum(['revoked', 'failed']),
-        error: z.string().optional(),
-        cause: z.string().optional(),
-      }),
-    )
-    .max(MAX_CREDENTIALS_PER_REVOCATION),
+  results: RevocationResultList,
 });
+
+const SweepInput = z
+  .object({
+    owner: OwnerId,
+    reason: z.string().max(200),
+    requestId: ExecutionName,
+    /** The pass just done: its credentials and their results. */
+    credentials: z.array(RevocationTarget),
+    results: RevocationResultList,
+    /** The results of the passes before it. */
+    settled: RevocationResultList.default([]),
+    /** How many listings so far (FindOwnerCredentials was the first); this sweep is the next. */
+    listings: z.number().int().min(1).max(MAX_LISTINGS_PER_REVOCATION).default(1),
+  })
+  .strict();
+
+/**
+ * SweepOwnerCredentials, once the listing lag has passed since the last listing: lists the owner's
+ * credentials again and hands on those no pass has handled yet (a credential provisioned just
+ * before, or during, the revocation), with every result so far. What the last allowed listing
+ * still finds, or what the per-execution bound leaves over, is reported as not revoked.
+ */
+export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) {
+  const { owner, reason, requestId, results, settled, listings } = parseInput(
+    SweepInput,
+    input,
+    'revocation sweep',
+  );
+  const done = [...settled, ...results];
+  const handled = new Set(done.map((r) => r.secretName));
+  const found = (await heldBy(deps, owner)).filter((c) => !handled.has(c.secretName));
+  const last = listings + 1 >= MAX_LISTINGS_PER_REVOCATION;
+  const next = found.slice(0, last ? 0 : Math.max(0, MAX_CREDENTIALS_PER_REVOCATION - done.length));
+  const late: RevocationResult[] = found.slice(next.length).map((c) => ({
+    secretName: c.secretName,
+    status: 'failed',
+    error: FOUND_LATE_ERROR_NAME,
+    cause: `found by listing ${listings + 1} of ${owner}'s credentials, after this revocation's last pass: run the revocation again`,
+  }));
+  const all = [...done, ...late];
+  if (all.length > MAX_RESULTS) {
+    throw new FatalError(
+      `${owner} holds ${late.length} more credentials than this revocation can revoke: start it again after this one`,
+    );
+  }
+  return { owner, reason, requestId, credentials: next, results: all, settled: all, listings: listings + 1 };
+}
 
 /**
  * ReportRevocation: success only when every credential is revoked; otherwise the precise report
