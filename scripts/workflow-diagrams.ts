@@ -18,6 +18,7 @@ interface State {
     Variable?: string;
     StringEquals?: string;
     BooleanEquals?: boolean;
+    IsPresent?: boolean;
   }[];
   readonly Catch?: readonly { ErrorEquals: readonly string[]; Next: string }[];
   readonly ItemProcessor?: { StartAt: string; States: Record<string, State> };
@@ -34,6 +35,9 @@ function node(name: string, state: State): string {
 }
 
 function condition(choice: NonNullable<State['Choices']>[number]): string {
+  if (choice.IsPresent !== undefined) {
+    return `${choice.Variable ?? ''} ${choice.IsPresent ? 'present' : 'absent'}`.replace(/\$\./, '');
+  }
   const value = choice.StringEquals ?? choice.BooleanEquals;
   return `${choice.Variable ?? ''} = ${String(value)}`.replace(/\$\./, '');
 }
