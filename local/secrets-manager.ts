@@ -114,6 +114,14 @@ function requestToken(value: unknown): string {
   return token;
 }
 
+/** SecretString, if given; SecretBinary is refused rather than dropped: no caller here stores binary. */
+function secretStringOf(input: Record<string, unknown>): string | undefined {
+  if (input.SecretBinary !== undefined) {
+    throw invalidParameter('SecretBinary is not supported by the local Secrets Manager: use SecretString.');
+  }
+  return optionalText(input.SecretString, 'SecretString');
+}
+
 const epoch = (date: Date) => date.getTime() / 1000;
 const dayOf = (date: Date) =>
   new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
@@ -254,7 +262,7 @@ export class LocalSecretsManager {
   private createSecret(input: Record<string, unknown>) {
     const name = text(input.Name, 'Name', 512);
     if (!SECRET_NAME.test(name)) throw invalidName();
-    const value = optionalText(input.SecretString, 'SecretString');
+    const value = secretStringOf(input);
     const token = value === undefined ? undefined : requestToken(input.ClientRequestToken);
     const existing = this.secrets.get(name);
     if (existing?.deletedDate) throw nameScheduledForDeletion();
@@ -319,7 +327,8 @@ export class LocalSecretsManager {
   private putSecretValue(input: Record<string, unknown>) {
     const token = requestToken(input.ClientRequestToken);
     const secret = this.find(input.SecretId);
-    const value = text(input.SecretString, 'SecretString');
+    const value = secretStringOf(input);
+    if (value === undefined) throw invalidParameter('You must provide either SecretString or SecretBinary.');
     const stages = input.VersionStages;
     if (stages !== undefined && !Array.isArray(stages))
       throw invalidParameter('VersionStages must be a list');
@@ -333,7 +342,7 @@ export class LocalSecretsManager {
    * with its VersionId (LocalStack's test_update_secret_description).
    */
   private updateSecret(input: Record<string, unknown>) {
-    const value = optionalText(input.SecretString, 'SecretString');
+    const value = secretStringOf(input);
     const token = value === undefined ? undefined : requestToken(input.ClientRequestToken);
     const secret = this.find(input.SecretId);
     const description = optionalText(input.Description, 'Description', 2048);
