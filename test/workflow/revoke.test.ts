@@ -130,6 +130,32 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(env.fortios.state.users.has('fgt-kim')).toBe(false);
   });
 
+  it('revokes a credential whose provision finished while the revocation waited out the listing lag', async () => {
+    // Prepare: the first listing sees fgt-lea only; fmg-lea's provision ends during the wait
+    const first = apiRequest('fgt', 'fgt-lea', 'lea@example.com');
+    const late = apiRequest('fmg', 'fmg-lea', 'lea@example.com');
+    await run(env.provisionStateMachineArn, first, executionNameFor('provision', first.ticket, first));
+    vi.setSystemTime(Date.now() + LAG_MS);
+    let provisionedLate = false;
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      if (handlerId !== 'sweep-owner-credentials') return;
+      if (!provisionedLate) {
+        provisionedLate = true;
+        await run(env.provisionStateMachineArn, late, executionNameFor('provision', late.ticket, late));
+      }
+      vi.setSystemTime(Date.now() + LAG_MS);
+    };
+    // Act
+    const execution = await run(env.revokeStateMachineArn, { owner: 'lea@example.com' }, 'revoke-lea-1');
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}').revoked).toEqual([
+      credentialSecretName('fgt', 'fgt-lea'),
+      credentialSecretName('fmg', 'fmg-lea'),
+    ]);
+    expect(env.fortimanager.state.users.has('fmg-lea')).toBe(false);
+  });
+
   it('revokes every credential of the owner on every product and proves each dead', async () => {
     // Prepare
     const secrets = await provisionAll('dave@example.com', 'dave');
