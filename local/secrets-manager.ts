@@ -151,7 +151,7 @@ export class LocalSecretsManager {
   }
 
   /** This store's time: its clock plus every `advanceClock`. */
-  now(): Date {
+  private now(): Date {
     return new Date(this.baseClock().getTime() + this.clockOffsetMs);
   }
 
@@ -163,10 +163,6 @@ export class LocalSecretsManager {
   /** Milliseconds ListSecrets lags behind writes (0: none); the secrets that exist now count as settled. */
   setListingLag(ms: number): void {
     this.listing.setLag(ms, new Map([...this.secrets].map(([name, s]) => [name, this.listed(s)])));
-  }
-
-  get listingLagMs(): number {
-    return this.listing.lag;
   }
 
   secretCount(): number {

@@ -10,10 +10,6 @@ export class ListingHistory<View> {
 
   constructor(private lagMs: number) {}
 
-  get lag(): number {
-    return this.lagMs;
-  }
-
   /** Changes the lag; the secrets that exist now are taken as settled since ever. */
   setLag(lagMs: number, present: ReadonlyMap<string, View>): void {
     this.lagMs = lagMs;
