@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
+import { LambdaFunctionError } from './lambda-runtime.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StatesDefinition = ConstructorParameters<typeof StateMachine>[0];
@@ -533,9 +534,12 @@ export class LocalStepFunctions {
       const result = await this.options.invoke(FunctionName, Payload);
       return { Payload: (result ?? null) as Json, StatusCode: 200, ExecutedVersion: '$LATEST' };
     } catch (error) {
-      // As in AWS: the error name is the Lambda errorType, the cause is Lambda's JSON error document.
+      // As in AWS: a function's error is named by its errorType and its cause is Lambda's JSON error
+      // document; Lambda's own (a throttled invoke) keeps its message.
       const { name, message } = errorOf(error);
-      const failure = new Error(JSON.stringify({ errorType: name, errorMessage: message }));
+      const failure = new Error(
+        error instanceof LambdaFunctionError ? JSON.stringify(error.document) : message,
+      );
       failure.name = name;
       throw failure;
     }

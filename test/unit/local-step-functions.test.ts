@@ -11,6 +11,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LambdaFunctionError } from '#local/lambda-runtime.ts';
 import { startLocalStepFunctions } from '#local/step-functions.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function';
@@ -63,7 +64,9 @@ async function invoke(functionArn: string, payload: unknown): Promise<unknown> {
     failuresLeft -= 1;
     throw Object.assign(new Error('try again'), { name: 'RetryableError' });
   }
-  if (input.value < 0) throw Object.assign(new Error('negative input'), { name: 'FatalError' });
+  if (input.value < 0) {
+    throw new LambdaFunctionError(Object.assign(new Error('negative input'), { name: 'FatalError' }));
+  }
   return { value: input.value * 2 };
 }
 
@@ -164,10 +167,11 @@ describe('local Step Functions endpoint', () => {
     // Assess
     expect(described.status).toBe('FAILED');
     expect(described.error).toBe('FatalError');
-    expect(JSON.parse(described.cause ?? '')).toEqual({
-      errorType: 'FatalError',
-      errorMessage: 'negative input',
-    });
+    // The Node.js runtime's error document, stack lines included (lambda/latest/dg/nodejs-exceptions.html).
+    const cause = JSON.parse(described.cause ?? '') as { trace: string[] };
+    expect(cause).toMatchObject({ errorType: 'FatalError', errorMessage: 'negative input' });
+    expect(cause.trace[0]).toBe('FatalError: negative input');
+    expect(cause.trace.length).toBeGreaterThan(1);
   });
 
   it('pages the history as AWS does: maxResults per page, a nextToken while more remain, either order', async () => {
