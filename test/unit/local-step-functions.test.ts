@@ -125,7 +125,7 @@ describe('local Step Functions endpoint', () => {
     expect(types?.at(-1)).toBe('ExecutionSucceeded');
     await expect(
       client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
-    ).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
+    ).rejects.toMatchObject({ name: 'TaskTimedOut' });
   });
 
   it('SendTaskFailure fails the callback task with the given error', async () => {
@@ -155,7 +155,7 @@ describe('local Step Functions endpoint', () => {
     await client.send(new SendTaskSuccessCommand({ taskToken: retriedToken, output: '{"retried":true}' }));
     const described = await sfn.service.waitForExecution(arn);
     // Assess
-    expect(await lateAnswer).toMatchObject({ name: 'TaskDoesNotExist' });
+    expect(await lateAnswer).toMatchObject({ name: 'TaskTimedOut' });
     expect(described.status).toBe('SUCCEEDED');
     expect(JSON.parse(described.output ?? '')).toEqual({ retried: true });
   });
