@@ -65,14 +65,7 @@ export class RevokeWorkflow extends Workflow {
     retire.fn.grantPutEvents();
     props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
 
-    const notRevoked = new sfn.Pass(this, 'CredentialNotRevoked', {
-      parameters: {
-        'secretName.$': '$.credential.secretName',
-        status: 'failed',
-        'error.$': '$.error.Error',
-        'cause.$': '$.error.Cause',
-      },
-    });
+    const notRevoked = this.notRevokedResult();
     this.retryThenCatch([atProduct, operator, prove, retire], notRevoked);
     operator.task.next(prove.task);
 
@@ -118,5 +111,43 @@ export class RevokeWorkflow extends Workflow {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * A credential's Map result when a step failed: which credential, the error and why, nothing more.
+   * A Lambda error's Cause is the runtime's whole error document, stack trace included (about 1.5 KB
+   * from a Node.js handler): kept whole, 500 of them pass the 256 KiB a state may output and the
+   * execution fails with States.DataLimitExceeded before any report. Its errorMessage is the why.
+   */
+  private notRevokedResult(): sfn.IChainable {
+    const result = (cause: Record<string, string>) => ({
+      'secretName.$': '$.credential.secretName',
+      status: 'failed',
+      'error.$': '$.error.Error',
+      ...cause,
+    });
+    const lambdaError = new sfn.Pass(this, 'LambdaErrorDocument', {
+      parameters: { 'document.$': 'States.StringToJson($.error.Cause)' },
+      resultPath: '$.failure',
+    }).next(
+      new sfn.Pass(this, 'CredentialNotRevoked', {
+        parameters: result({ 'cause.$': '$.failure.document.errorMessage' }),
+      }),
+    );
+    return new sfn.Choice(this, 'WhyNotRevoked')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.error.Cause'),
+          sfn.Condition.stringMatches('$.error.Cause', '{"errorType":*'),
+        ),
+        lambdaError,
+      )
+      .when(
+        sfn.Condition.isPresent('$.error.Cause'),
+        new sfn.Pass(this, 'CredentialNotRevokedByStepFunctions', {
+          parameters: result({ 'cause.$': '$.error.Cause' }),
+        }),
+      )
+      .otherwise(new sfn.Pass(this, 'CredentialNotRevokedWithoutCause', { parameters: result({}) }));
   }
 }

@@ -547,7 +547,11 @@ describe('ProvisionerStack', () => {
     expect(Object.keys(body).sort()).toEqual(
       [
         'CredentialNotRevoked',
+        'CredentialNotRevokedByStepFunctions',
+        'CredentialNotRevokedWithoutCause',
+        'LambdaErrorDocument',
         'NeedsOperator',
+        'WhyNotRevoked',
         'ProveRevoked',
         'RequestOperatorRevocation',
         'RetireCredential',
@@ -556,8 +560,12 @@ describe('ProvisionerStack', () => {
     );
     for (const name of ['RevokeAtProduct', 'RequestOperatorRevocation', 'ProveRevoked', 'RetireCredential'])
       expect(body[name]?.Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CredentialNotRevoked' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'WhyNotRevoked' },
       ]);
+    // A failed credential's result keeps a Lambda error's errorMessage, not its stack trace.
+    expect(body.CredentialNotRevoked?.Parameters).toMatchObject({
+      'cause.$': '$.failure.document.errorMessage',
+    });
     expect(body.ProveRevoked?.Retry).toContainEqual(
       expect.objectContaining({ ErrorEquals: ['CredentialStillValid'] }),
     );
