@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { ENV } from '#core/config.ts';
 import { STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
 import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
@@ -92,10 +94,21 @@ export class RevokeWorkflow extends Workflow {
         owner: sfn.JsonPath.stringAt('$.owner'),
         requestId: sfn.JsonPath.stringAt('$.requestId'),
         results: sfn.JsonPath.listAt('$.results'),
+        request: sfn.JsonPath.objectAt('$$.Execution.Input'),
+        continueAfter: sfn.JsonPath.stringAt('$.continueAfter'),
       }),
       outputPath: '$.Payload',
     });
     report.fn.grantPutEvents();
+    // An owner with more credentials than one execution revokes: the report starts the continuation.
+    // By name: a reference to the state machine would be a dependency cycle (it invokes this function).
+    report.fn.function.addEnvironment(ENV.revokeStateMachineArn, this.stateMachineArnByName);
+    report.fn.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.stateMachineArnByName],
+      }),
+    );
     report.task.addRetry(RETRYABLE);
 
     this.stateMachine = this.createStateMachine(

@@ -3,27 +3,53 @@
  * state limit (local/step-functions/payload-limit.ts): an owner's failing credentials still end in
  * the precise report (every Lambda error's Cause carries the Node.js runtime's stack trace, as in AWS).
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { runExecution } from '#test/support/executions.ts';
+import { type ExecutionDescription, executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-const { env } = useLocalEnvironment();
+const { env } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+  },
+});
 
-/** Credentials of `owner` on `target`, as provisioning tags them (active). */
+/** FortiOS credentials of `owner` on `target`, as provisioning tags and stores them (active). */
 async function seedCredentials(owner: string, target: string, count: number, prefix: string) {
+  const names: string[] = [];
   for (let i = 0; i < count; i++) {
-    await env.store.ensureCredentialSecret(
-      credentialSecretName(target, `${prefix}-${String(i).padStart(4, '0')}`),
-      {
-        [TAG.owner]: owner,
-        [TAG.target]: target,
-        [TAG.vendor]: 'fortios',
-        [TAG.status]: 'active',
-      },
-    );
+    const apiUser = `${prefix}-${String(i).padStart(4, '0')}`;
+    const secret = await env.store.ensureCredentialSecret(credentialSecretName(target, apiUser), {
+      [TAG.owner]: owner,
+      [TAG.target]: target,
+      [TAG.vendor]: 'fortios',
+      [TAG.status]: 'active',
+    });
+    const key = randomBytes(15).toString('hex');
+    const value = { vendor: 'fortios', target, apiUser, issuedAt: '2026-01-01T00:00:00Z', key } as const;
+    await env.store.storePending(secret.arn, value, randomUUID(), { firstVersion: true });
+    names.push(secret.name);
   }
+  return names;
+}
+
+/** The continuation an ended revoke execution started, from its output or its failure's report. */
+function continuationOf(described: ExecutionDescription): string | undefined {
+  if (described.output) return (JSON.parse(described.output) as { continuation?: string }).continuation;
+  return /further credentials: (\S+)$/.exec(causeMessage(described.cause))?.[1];
+}
+
+/** A revocation to its end: the first execution and every continuation, in order. */
+async function revokeAll(owner: string, name: string): Promise<ExecutionDescription[]> {
+  const executions = [await runExecution(env, env.revokeStateMachineArn, { owner }, name)];
+  for (let next = continuationOf(executions[0] as ExecutionDescription); next; ) {
+    const described = await executionEnd(env, next);
+    executions.push(described);
+    next = continuationOf(described);
+  }
+  return executions;
 }
 
 /** The largest state output of an execution, in UTF-8 bytes (what the 256 KiB limit measures). */
@@ -41,18 +67,41 @@ describe('revoke at scale', () => {
     const owner = 'many-failing@example.com';
     await seedCredentials(owner, 'gone', 500, 'bot');
     // Act
-    const described = await runExecution(env, env.revokeStateMachineArn, { owner }, 'revoke-500-failing');
-    // Assess
-    expect(described.error, causeMessage(described.cause)).toBe('RevocationIncomplete');
-    expect(causeMessage(described.cause)).toMatch(
-      /^500 of 500 credentials of many-failing@example.com are not revoked/,
+    const executions = await revokeAll(owner, 'revoke-500-failing');
+    // Assess: five executions of 100, each failing with its report
+    expect(executions.map((e) => e.error)).toEqual(Array(5).fill('RevocationIncomplete'));
+    expect(causeMessage(executions[0]?.cause)).toMatch(
+      /^100 of 100 credentials of many-failing@example.com are not revoked: provisioner\/gone\/bot-0000: \w+ \(.*gone.*\);/,
     );
-    const failed = env.eventBus.events.filter((e) => e.DetailType === 'credential.revocation-failed');
-    const report = JSON.parse(failed.at(-1)?.Detail ?? '{}') as { failed: string[] };
-    expect(report.failed).toHaveLength(500);
-    expect(report.failed[0]).toMatch(/^provisioner\/gone\/bot-0000: \w+ \(.*gone.*\)$/);
-    const largest = largestStateOutput(described.executionArn ?? '');
+    const failed = env.eventBus.events
+      .filter((e) => e.DetailType === 'credential.revocation-failed')
+      .flatMap((e) => (JSON.parse(e.Detail ?? '{}') as { failed: string[] }).failed);
+    expect(failed).toHaveLength(500);
+    expect(failed[0]).toMatch(/^provisioner\/gone\/bot-0000: \w+ \(.*gone.*\)$/);
+    const largest = Math.max(...executions.map((e) => largestStateOutput(e.executionArn ?? '')));
     console.info(`revoke of 500 failing credentials: largest state output ${largest} bytes of 262144`);
     expect(largest).toBeLessThan(262_144);
-  }, 120_000);
+  }, 300_000);
+
+  it('an owner with 1,200 credentials is revoked in executions of 100, each continuing the next', async () => {
+    // Prepare
+    const owner = 'many@example.com';
+    const secrets = await seedCredentials(owner, 'fgt', 1200, 'svc');
+    // Act
+    const executions = await revokeAll(owner, 'revoke-1200');
+    // Assess
+    expect(executions.map((e) => `${e.status} ${causeMessage(e.cause)}`)).toEqual(
+      Array(12).fill('SUCCEEDED unknown failure'),
+    );
+    const revoked = executions.flatMap((e) => JSON.parse(e.output ?? '{}').revoked as string[]);
+    expect(revoked.sort()).toEqual([...secrets].sort());
+    for (const name of secrets) expect((await env.store.describe(name))?.tags[TAG.status]).toBe('revoked');
+    const largest = Math.max(...executions.map((e) => largestStateOutput(e.executionArn ?? '')));
+    const events = Math.max(
+      ...executions.map((e) => env.stepFunctions.service.historyOf(e.executionArn ?? '').length),
+    );
+    console.info(
+      `revoke of 1,200 credentials: 12 executions, largest state output ${largest} bytes, longest history ${events} events`,
+    );
+  }, 600_000);
 });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { FatalError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
-import { ExecutionName } from '../execution-names.ts';
+import type { WorkflowStarter } from '../deactivation.ts';
+import { RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
+import { continuationNameFor, ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import {
   CALLBACK_TASK_FIELDS,
@@ -17,8 +18,13 @@ import { causeMessage } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { requireRefusal, vendorOf } from '../workflow-deps.ts';
 
-/** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
-const MAX_CREDENTIALS_PER_REVOCATION = 500;
+/**
+ * At most this many credentials per execution; the rest continue in a new execution. Two AWS
+ * limits bound it: a state's 256 KiB (the Map's results: measured 168,626 bytes for 500 failed
+ * credentials, test/workflow/revoke-at-scale.test.ts) and the 25,000 events of an execution's
+ * history (about 19 per credential revoked).
+ */
+const CREDENTIALS_PER_EXECUTION = 100;
 
 export const RevokeRequest = z
   .object({
@@ -37,6 +43,11 @@ export const RevokeRequest = z
   })
   .strict();
 export type RevokeRequest = z.output<typeof RevokeRequest>;
+
+/** A revoke execution's input: the request, and for a continuation the last secret its predecessor took. */
+const RevocationInput = RevokeRequest.extend({
+  continueAfter: z.string().max(512).optional(),
+}).strict();
 
 export const RevocationTarget = z
   .object({
@@ -64,22 +75,27 @@ const RevocationItem = z
 export async function findOwnerCredentials(
   deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
-): Promise<{ owner: string; reason: string; requestId: string; credentials: RevocationTarget[] }> {
-  const request = parseInput(RevokeRequest, input.request, 'revoke request');
+): Promise<{
+  owner: string;
+  reason: string;
+  requestId: string;
+  credentials: RevocationTarget[];
+  continueAfter: string | null;
+}> {
+  const { continueAfter, ...request } = parseInput(RevocationInput, input.request, 'revoke request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
-  const held = (await deps.store.listByOwner(request.owner)).filter(
-    (s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked',
-  );
-  if (held.length > MAX_CREDENTIALS_PER_REVOCATION) {
-    throw new FatalError(
-      `${request.owner} holds ${held.length} credentials, over the ${MAX_CREDENTIALS_PER_REVOCATION} one execution revokes: start it again after this one`,
-    );
-  }
-  const credentials = held.map((s) => {
+  // In name order (ListSecrets promises none), so a continuation takes up exactly after its predecessor.
+  const held = (await deps.store.listByOwner(request.owner))
+    .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked')
+    .filter((s) => continueAfter === undefined || s.name > continueAfter)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const batch = held.slice(0, CREDENTIALS_PER_EXECUTION);
+  const credentials = batch.map((s) => {
     const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
     return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
   });
-  return { owner: request.owner, reason: request.reason, requestId, credentials };
+  const more = held.length > batch.length ? (batch.at(-1)?.name ?? null) : null;
+  return { owner: request.owner, reason: request.reason, requestId, credentials, continueAfter: more };
 }
 
 /**
@@ -190,6 +206,9 @@ export async function retireCredential(deps: WorkflowDeps, input: unknown) {
 const RevocationResults = z.object({
   owner: OwnerId,
   requestId: ExecutionName,
+  /** The execution's own input, to start the continuation with. */
+  request: RevocationInput,
+  continueAfter: z.string().max(512).nullable(),
   results: z
     .array(
       z.object({
@@ -199,16 +218,27 @@ const RevocationResults = z.object({
         cause: z.string().optional(),
       }),
     )
-    .max(MAX_CREDENTIALS_PER_REVOCATION),
+    .max(CREDENTIALS_PER_EXECUTION),
 });
 
 /**
- * ReportRevocation: success only when every credential is revoked; otherwise the precise report
- * fails the run. A credential whose product never refused it plainly (`RevocationUnproven`) is
- * reported as "revocation unproven", apart from the ones that failed.
+ * ReportRevocation: first starts the continuation when the owner holds more credentials than one
+ * execution revokes; then success only when every credential of this execution is revoked,
+ * otherwise the precise report fails the run. A credential whose product never refused it plainly
+ * (`RevocationUnproven`) is reported as "revocation unproven", apart from the ones that failed.
  */
-export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
-  const { owner, requestId, results } = parseInput(RevocationResults, input, 'revocation results');
+export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStarter, input: unknown) {
+  const { owner, requestId, results, request, continueAfter } = parseInput(
+    RevocationResults,
+    input,
+    'revocation results',
+  );
+  const continuation =
+    continueAfter === null
+      ? undefined
+      : (await starter.start(continuationNameFor(requestId, continueAfter), { ...request, continueAfter }))
+          .executionArn;
+  const continued = continuation ? `; the owner's further credentials: ${continuation}` : '';
   const notRevoked = results.filter((r) => r.status === 'failed');
   const revoked = results.filter((r) => r.status === 'revoked').map((r) => r.secretName);
   if (notRevoked.length > 0) {
@@ -227,8 +257,8 @@ export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
     });
     const report = [...failed, ...unproven.map((u) => `${u.secretName}: revocation unproven (${u.reason})`)];
     throw new RevocationIncompleteError(
-      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}`,
+      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}${continued}`,
     );
   }
-  return { owner, requestId, revoked, status: 'revoked' as const };
+  return { owner, requestId, revoked, status: 'revoked' as const, ...(continuation ? { continuation } : {}) };
 }
