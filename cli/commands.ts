@@ -26,7 +26,7 @@ import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { MAX_REQUEST_BYTES, OwnerId, parseInput, TargetName } from '#core/schemas.ts';
 import { type CredentialStore, versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/step-error.ts';
+import { failureReason } from '#core/step-error.ts';
 import { RevokeRequest } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
 import { followExecution } from './follow-execution.ts';
@@ -269,7 +269,7 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
     return 0;
   }
   if (e.status === 'RUNNING') return 0;
-  io.out(`${e.error ?? 'failed'}: ${causeMessage(e.cause)}`);
+  io.out(`${e.error ?? 'failed'}: ${failureReason(e.error, e.cause)}`);
   return 1;
 }
 

@@ -14,7 +14,7 @@ import { twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
-import { causeMessage } from '../step-error.ts';
+import { causeMessage, failureReason } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { requireRefusal, vendorOf } from '../workflow-deps.ts';
 
@@ -244,7 +244,7 @@ export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStar
   if (notRevoked.length > 0) {
     const failed = notRevoked
       .filter((r) => r.error !== UNPROVEN_ERROR_NAME)
-      .map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${causeMessage(f.cause)})`);
+      .map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${failureReason(f.error, f.cause)})`);
     const unproven = notRevoked
       .filter((r) => r.error === UNPROVEN_ERROR_NAME)
       .map((u) => ({ secretName: u.secretName, reason: causeMessage(u.cause) }));
