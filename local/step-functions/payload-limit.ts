@@ -4,7 +4,7 @@
  */
 import { AwsServiceError } from '../aws-json-server.ts';
 
-export const PAYLOAD_LIMIT_BYTES = 262_144;
+const PAYLOAD_LIMIT_BYTES = 262_144;
 
 export const DATA_LIMIT_ERROR = 'States.DataLimitExceeded';
 
