@@ -5,8 +5,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { revoke } from '#cli/commands.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { revocationContinuation } from '#core/workflows/revoke.ts';
 import { type ExecutionDescription, executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
@@ -35,19 +37,13 @@ async function seedCredentials(owner: string, target: string, count: number, pre
   return names;
 }
 
-/** The continuation an ended revoke execution started, from its output or its failure's report. */
-function continuationOf(described: ExecutionDescription): string | undefined {
-  if (described.output) return (JSON.parse(described.output) as { continuation?: string }).continuation;
-  return /further credentials: (\S+)$/.exec(causeMessage(described.cause))?.[1];
-}
-
 /** A revocation to its end: the first execution and every continuation, in order. */
 async function revokeAll(owner: string, name: string): Promise<ExecutionDescription[]> {
   const executions = [await runExecution(env, env.revokeStateMachineArn, { owner }, name)];
-  for (let next = continuationOf(executions[0] as ExecutionDescription); next; ) {
+  for (let next = revocationContinuation(executions[0] as ExecutionDescription); next; ) {
     const described = await executionEnd(env, next);
     executions.push(described);
-    next = continuationOf(described);
+    next = revocationContinuation(described);
   }
   return executions;
 }
@@ -104,4 +100,23 @@ describe('revoke at scale', () => {
       `revoke of 1,200 credentials: 12 executions, largest state output ${largest} bytes, longest history ${events} events`,
     );
   }, 600_000);
+
+  it('provisioner revoke --wait follows the continuation to the last execution', async () => {
+    // Prepare: one credential more than an execution revokes
+    const owner = 'hundred-and-one@example.com';
+    const secrets = await seedCredentials(owner, 'fgt', 101, 'cli');
+    const printed: string[] = [];
+    // Act
+    const code = await revoke(
+      env.sfnClient,
+      async () => env.revokeStateMachineArn,
+      { owner, wait: true, pollMs: 1 },
+      { out: (line) => printed.push(line) },
+    );
+    // Assess
+    expect(code, printed.join('\n')).toBe(0);
+    expect(printed.filter((line) => line.startsWith('continued in '))).toHaveLength(1);
+    expect(printed.filter((line) => line.includes('SUCCEEDED'))).toHaveLength(2);
+    for (const name of secrets) expect((await env.store.describe(name))?.tags[TAG.status]).toBe('revoked');
+  }, 300_000);
 });

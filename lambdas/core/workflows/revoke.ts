@@ -221,6 +221,20 @@ const RevocationResults = z.object({
     .max(CREDENTIALS_PER_EXECUTION),
 });
 
+/** How a failed revocation's report names its continuation (the last words of its message). */
+const CONTINUATION_MARK = "; the owner's further credentials: ";
+
+/**
+ * The execution continuing an ended revoke execution, if it started one: named by its output, or
+ * by its failure's report (the CLI and the tests follow a revocation through it).
+ */
+export function revocationContinuation(described: { output?: string; cause?: string }): string | undefined {
+  if (described.output) return (JSON.parse(described.output) as { continuation?: string }).continuation;
+  const message = causeMessage(described.cause);
+  const at = message.lastIndexOf(CONTINUATION_MARK);
+  return at < 0 ? undefined : message.slice(at + CONTINUATION_MARK.length);
+}
+
 /**
  * ReportRevocation: first starts the continuation when the owner holds more credentials than one
  * execution revokes; then success only when every credential of this execution is revoked,
@@ -238,7 +252,7 @@ export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStar
       ? undefined
       : (await starter.start(continuationNameFor(requestId, continueAfter), { ...request, continueAfter }))
           .executionArn;
-  const continued = continuation ? `; the owner's further credentials: ${continuation}` : '';
+  const continued = continuation ? `${CONTINUATION_MARK}${continuation}` : '';
   const notRevoked = results.filter((r) => r.status === 'failed');
   const revoked = results.filter((r) => r.status === 'revoked').map((r) => r.secretName);
   if (notRevoked.length > 0) {
