@@ -26,8 +26,8 @@ import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { MAX_REQUEST_BYTES, OwnerId, parseInput, TargetName } from '#core/schemas.ts';
 import { type CredentialStore, versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/step-error.ts';
-import { RevokeRequest } from '#core/workflows/revoke.ts';
+import { failureReason } from '#core/step-error.ts';
+import { RevokeRequest, revocationContinuation } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
 import { followExecution } from './follow-execution.ts';
 import { renderTable } from './table.ts';
@@ -177,12 +177,19 @@ async function startAndFollow(
   }
   io.out(`execution ${executionArn}`);
   if (!options.wait) return 0;
-  // Every state it enters, once each and in order, then its outcome.
-  await followExecution(sfn, executionArn, {
-    pollMs: options.pollMs ?? 1000,
-    onState: (state) => io.out(`  → ${state}`),
-  });
-  return status(sfn, executionArn, io);
+  // Every state it enters, once each and in order, then its outcome; then any execution it
+  // continued in (a revocation of more credentials than one execution revokes), to the last.
+  let exitCode = 0;
+  for (let next: string | undefined = executionArn; next; ) {
+    const ended = await followExecution(sfn, next, {
+      pollMs: options.pollMs ?? 1000,
+      onState: (state) => io.out(`  → ${state}`),
+    });
+    exitCode = Math.max(exitCode, await status(sfn, next, io));
+    next = revocationContinuation({ output: ended.output, cause: ended.cause });
+    if (next) io.out(`continued in ${next}`);
+  }
+  return exitCode;
 }
 
 export interface RotateOptions {
@@ -269,7 +276,7 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
     return 0;
   }
   if (e.status === 'RUNNING') return 0;
-  io.out(`${e.error ?? 'failed'}: ${causeMessage(e.cause)}`);
+  io.out(`${e.error ?? 'failed'}: ${failureReason(e.error, e.cause)}`);
   return 1;
 }
 

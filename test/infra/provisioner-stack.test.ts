@@ -548,7 +548,13 @@ describe('ProvisionerStack', () => {
       MaxConcurrency: 5,
       ResultPath: '$.results',
       ItemSelector: { 'credential.$': '$$.Map.Item.Value' },
-      Next: 'WaitOutListingLag',
+      Next: 'ContinuesInNextExecution',
+    });
+    // Only the last execution of a continued revocation sweeps; the others hand on to the next.
+    expect(s.ContinuesInNextExecution).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.continueAfter', IsString: true, Next: 'ReportRevocation' }],
+      Default: 'WaitOutListingLag',
     });
     // ListSecrets may miss the last minutes: wait that out, list again, revoke what no pass handled.
     expect(s.WaitOutListingLag).toMatchObject({ Type: 'Wait', Seconds: 360, Next: 'SweepOwnerCredentials' });
@@ -562,7 +568,11 @@ describe('ProvisionerStack', () => {
     expect(Object.keys(body).sort()).toEqual(
       [
         'CredentialNotRevoked',
+        'CredentialNotRevokedByStepFunctions',
+        'CredentialNotRevokedWithoutCause',
+        'LambdaErrorDocument',
         'NeedsOperator',
+        'WhyNotRevoked',
         'ProveRevoked',
         'RequestOperatorRevocation',
         'RetireCredential',
@@ -571,8 +581,12 @@ describe('ProvisionerStack', () => {
     );
     for (const name of ['RevokeAtProduct', 'RequestOperatorRevocation', 'ProveRevoked', 'RetireCredential'])
       expect(body[name]?.Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CredentialNotRevoked' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'WhyNotRevoked' },
       ]);
+    // A failed credential's result keeps a Lambda error's errorMessage, not its stack trace.
+    expect(body.CredentialNotRevoked?.Parameters).toMatchObject({
+      'cause.$': '$.failure.document.errorMessage',
+    });
     expect(body.ProveRevoked?.Retry).toContainEqual(
       expect.objectContaining({ ErrorEquals: ['CredentialStillValid'] }),
     );

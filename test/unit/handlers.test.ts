@@ -276,6 +276,20 @@ describe('handlers', () => {
     expect(detail).toMatchObject({ error: 'FatalError', reason: 'boom' });
   });
 
+  it('compensate-provision reports a lapsed operator task as a timeout, though AWS gives it no cause', async () => {
+    // Prepare: a caught States.Timeout has an empty Cause (recorded: LocalStack's
+    // test_task_service_lambda.snapshot.json, test_invoke_timeout); a heartbeat lapse is the same error.
+    vendor.findManagedUser.mockResolvedValue(undefined);
+    sm.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: 'nope', $metadata: {} }));
+    // Act
+    await compensateProvision({ ...state, error: { Error: 'States.Timeout', Cause: '' } }, context);
+    // Assess
+    const detail = JSON.parse(
+      events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}',
+    );
+    expect(detail).toMatchObject({ error: 'States.Timeout', reason: expect.stringMatching(/^timed out: /) });
+  });
+
   it('compensate-provision leaves a user created by another request alone', async () => {
     // Prepare
     vendor.findManagedUser.mockResolvedValue({ name: 'bot', requestId: 'provision-OTHER-1' });

@@ -5,6 +5,7 @@
  * The step runs over an in-memory store.
  */
 import { describe, expect, it } from 'vitest';
+import type { WorkflowStarter } from '#core/deactivation.ts';
 import { TAG } from '#core/names.ts';
 import type { CredentialStore, SecretDescription } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
@@ -25,6 +26,12 @@ const held = (name: string, status = 'active'): SecretDescription => ({
   versions: {},
 });
 let listed: SecretDescription[] = [];
+/** The last execution of a revocation sweeps: it starts no continuation. */
+const noContinuation: WorkflowStarter = {
+  start: async () => {
+    throw new Error('a sweeping execution starts no continuation');
+  },
+};
 const deps = {
   store: { listByOwner: async () => listed } as unknown as CredentialStore,
   events: { publish: async () => {} },
@@ -64,7 +71,13 @@ describe('the revocation sweep', () => {
     // Act
     const swept = await sweepOwnerCredentials(deps, pass(results, MAX_LISTINGS_PER_REVOCATION - 1));
     const report = await failure(
-      reportRevocation(deps, { owner: OWNER, requestId: REQUEST_ID, results: swept.results }),
+      reportRevocation(deps, noContinuation, {
+        owner: OWNER,
+        requestId: REQUEST_ID,
+        request: { owner: OWNER },
+        continueAfter: swept.continueAfter,
+        results: swept.results,
+      }),
     );
     // Assess
     expect(swept.credentials).toEqual([]);

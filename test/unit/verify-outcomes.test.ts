@@ -224,10 +224,20 @@ describe('the revocation report', () => {
     },
   ];
 
+  const noContinuation = {
+    start: () => Promise.reject(new Error('no continuation expected')),
+  };
+
   it('names an unproven credential apart from a failed one and fails the run', async () => {
     // Act
     const error = await failure(
-      reportRevocation(deps, { owner: revocationItem.owner, requestId: revocationItem.requestId, results }),
+      reportRevocation(deps, noContinuation, {
+        owner: revocationItem.owner,
+        requestId: revocationItem.requestId,
+        request: { owner: revocationItem.owner },
+        continueAfter: null,
+        results,
+      }),
     );
     // Assess
     expect(error.name).toBe('RevocationIncomplete');
@@ -255,9 +265,11 @@ describe('the revocation report', () => {
   it('fails the run when the only credential left is unproven', async () => {
     // Act
     const error = await failure(
-      reportRevocation(deps, {
+      reportRevocation(deps, noContinuation, {
         owner: revocationItem.owner,
         requestId: revocationItem.requestId,
+        request: { owner: revocationItem.owner },
+        continueAfter: null,
         results: [results[0], results[2]],
       }),
     );

@@ -21,7 +21,7 @@ import {
   type SecretDescription,
   versionWithStage,
 } from '../secrets.ts';
-import { causeMessage, StepError } from '../step-error.ts';
+import { failureReason, StepError } from '../step-error.ts';
 import { keepAccessToken, vendorOf, type WorkflowDeps } from '../workflow-deps.ts';
 
 const Ensured = z.object({ createdByThisRequest: z.boolean() }).strict();
@@ -364,7 +364,7 @@ export async function compensateProvision(
     ticket: request.ticket,
     requestId,
     error: state.error?.Error ?? 'unknown',
-    reason: causeMessage(state.error?.Cause),
+    reason: failureReason(state.error?.Error, state.error?.Cause),
     ...(operatorAction ? { operatorAction } : {}),
   });
   return { userRemoved, secret, ...(operatorAction ? { operatorAction } : {}) };

@@ -1,6 +1,7 @@
 import * as z from 'zod';
+import type { WorkflowStarter } from '../deactivation.ts';
 import { FatalError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
-import { ExecutionName } from '../execution-names.ts';
+import { continuationNameFor, ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import {
   CALLBACK_TASK_FIELDS,
@@ -12,13 +13,18 @@ import { materialOf } from '../products/index.ts';
 import { twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
-import { versionWithStage } from '../secrets.ts';
-import { causeMessage } from '../step-error.ts';
+import { type SecretDescription, versionWithStage } from '../secrets.ts';
+import { causeMessage, failureReason } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { requireRefusal, vendorOf } from '../workflow-deps.ts';
 
-/** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
-const MAX_CREDENTIALS_PER_REVOCATION = 500;
+/**
+ * At most this many credentials per execution; the rest continue in a new execution. Two AWS
+ * limits bound it: a state's 256 KiB (the Map's results: measured 168,626 bytes for 500 failed
+ * credentials, test/workflow/revoke-at-scale.test.ts) and the 25,000 events of an execution's
+ * history (about 19 per credential revoked).
+ */
+const CREDENTIALS_PER_EXECUTION = 100;
 
 /**
  * Listings per revocation: the first, then one after each pass that revoked something, each once
@@ -48,6 +54,11 @@ export const RevokeRequest = z
   .strict();
 export type RevokeRequest = z.output<typeof RevokeRequest>;
 
+/** A revoke execution's input: the request, and for a continuation the last secret its predecessor took. */
+const RevocationInput = RevokeRequest.extend({
+  continueAfter: z.string().max(512).optional(),
+}).strict();
+
 export const RevocationTarget = z
   .object({
     secretName: z.string().max(512),
@@ -70,31 +81,51 @@ const RevocationItem = z
   })
   .strict();
 
-/** The owner's credentials that ListSecrets shows not revoked or deleted. */
-async function heldBy(deps: WorkflowDeps, owner: string): Promise<RevocationTarget[]> {
-  const held = (await deps.store.listByOwner(owner)).filter(
-    (s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked',
-  );
-  return held.map((s) => {
-    const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
-    return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
-  });
+/**
+ * The owner's credentials that ListSecrets shows not revoked or deleted, in name order (ListSecrets
+ * promises none), so a continuation takes up exactly after its predecessor.
+ */
+async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescription[]> {
+  return (await deps.store.listByOwner(owner))
+    .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** FindOwnerCredentials: the first listing of every credential of the owner not already revoked or deleted. */
+function revocationTarget(s: SecretDescription): RevocationTarget {
+  const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
+  return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
+}
+
+/**
+ * FindOwnerCredentials: the first listing of the owner's credentials not already revoked or
+ * deleted, at most one execution's batch; `continueAfter` names the last one taken when more remain.
+ */
 export async function findOwnerCredentials(
   deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
-): Promise<{ owner: string; reason: string; requestId: string; credentials: RevocationTarget[] }> {
-  const request = parseInput(RevokeRequest, input.request, 'revoke request');
+): Promise<{
+  owner: string;
+  reason: string;
+  requestId: string;
+  credentials: RevocationTarget[];
+  continueAfter: string | null;
+  continuedAfter: string | null;
+}> {
+  const { continueAfter, ...request } = parseInput(RevocationInput, input.request, 'revoke request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
-  const credentials = await heldBy(deps, request.owner);
-  if (credentials.length > MAX_CREDENTIALS_PER_REVOCATION) {
-    throw new FatalError(
-      `${request.owner} holds ${credentials.length} credentials, over the ${MAX_CREDENTIALS_PER_REVOCATION} one execution revokes: start it again after this one`,
-    );
-  }
-  return { owner: request.owner, reason: request.reason, requestId, credentials };
+  const held = (await heldBy(deps, request.owner)).filter(
+    (s) => continueAfter === undefined || s.name > continueAfter,
+  );
+  const credentials = held.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
+  const more = held.length > credentials.length ? (credentials.at(-1)?.secretName ?? null) : null;
+  return {
+    owner: request.owner,
+    reason: request.reason,
+    requestId,
+    credentials,
+    continueAfter: more,
+    continuedAfter: continueAfter ?? null,
+  };
 }
 
 /**
@@ -209,13 +240,16 @@ const RevocationResult = z.object({
   cause: z.string().optional(),
 });
 type RevocationResult = z.output<typeof RevocationResult>;
-/** Revoked or failed, and found too late: at most the revoked bound again. */
-const MAX_RESULTS = 2 * MAX_CREDENTIALS_PER_REVOCATION;
+/** Each pass's batch, and what the last listing found too late: at most one more batch. */
+const MAX_RESULTS = MAX_LISTINGS_PER_REVOCATION * CREDENTIALS_PER_EXECUTION;
 const RevocationResultList = z.array(RevocationResult).max(MAX_RESULTS);
 
 const RevocationResults = z.object({
   owner: OwnerId,
   requestId: ExecutionName,
+  /** The execution's own input, to start the continuation with. */
+  request: RevocationInput,
+  continueAfter: z.string().max(512).nullable(),
   results: RevocationResultList,
 });
 
@@ -231,6 +265,10 @@ const SweepInput = z
     settled: RevocationResultList.default([]),
     /** How many listings so far (FindOwnerCredentials was the first); this sweep is the next. */
     listings: z.number().int().min(1).max(MAX_LISTINGS_PER_REVOCATION).default(1),
+    /** Only the last execution of a continued revocation sweeps: none continues it. */
+    continueAfter: z.null().default(null),
+    /** Where this execution took up from its predecessors: what they handled is not swept again. */
+    continuedAfter: z.string().max(512).nullable().default(null),
   })
   .strict();
 
@@ -238,19 +276,24 @@ const SweepInput = z
  * SweepOwnerCredentials, once the listing lag has passed since the last listing: lists the owner's
  * credentials again and hands on those no pass has handled yet (a credential provisioned just
  * before, or during, the revocation), with every result so far. What the last allowed listing
- * still finds, or what the per-execution bound leaves over, is reported as not revoked.
+ * still finds is reported as not revoked.
  */
 export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) {
-  const { owner, reason, requestId, results, settled, listings } = parseInput(
+  const { owner, reason, requestId, results, settled, listings, continuedAfter } = parseInput(
     SweepInput,
     input,
     'revocation sweep',
   );
   const done = [...settled, ...results];
   const handled = new Set(done.map((r) => r.secretName));
-  const found = (await heldBy(deps, owner)).filter((c) => !handled.has(c.secretName));
+  // A predecessor marks what it takes `revoking` before anything else: those it reports, not this one.
+  const byPredecessor = (s: SecretDescription) =>
+    continuedAfter !== null && s.name <= continuedAfter && s.tags[TAG.status] === 'revoking';
+  const found = (await heldBy(deps, owner))
+    .filter((s) => !handled.has(s.name) && !byPredecessor(s))
+    .map(revocationTarget);
   const last = listings + 1 >= MAX_LISTINGS_PER_REVOCATION;
-  const next = found.slice(0, last ? 0 : Math.max(0, MAX_CREDENTIALS_PER_REVOCATION - done.length));
+  const next = found.slice(0, last ? 0 : CREDENTIALS_PER_EXECUTION);
   const late: RevocationResult[] = found.slice(next.length).map((c) => ({
     secretName: c.secretName,
     status: 'failed',
@@ -263,22 +306,57 @@ export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) 
       `${owner} holds ${late.length} more credentials than this revocation can revoke: start it again after this one`,
     );
   }
-  return { owner, reason, requestId, credentials: next, results: all, settled: all, listings: listings + 1 };
+  return {
+    owner,
+    reason,
+    requestId,
+    credentials: next,
+    results: all,
+    settled: all,
+    listings: listings + 1,
+    continueAfter: null,
+    continuedAfter,
+  };
+}
+
+/** How a failed revocation's report names its continuation (the last words of its message). */
+const CONTINUATION_MARK = "; the owner's further credentials: ";
+
+/**
+ * The execution continuing an ended revoke execution, if it started one: named by its output, or
+ * by its failure's report (the CLI and the tests follow a revocation through it).
+ */
+export function revocationContinuation(described: { output?: string; cause?: string }): string | undefined {
+  if (described.output) return (JSON.parse(described.output) as { continuation?: string }).continuation;
+  const message = causeMessage(described.cause);
+  const at = message.lastIndexOf(CONTINUATION_MARK);
+  return at < 0 ? undefined : message.slice(at + CONTINUATION_MARK.length);
 }
 
 /**
- * ReportRevocation: success only when every credential is revoked; otherwise the precise report
- * fails the run. A credential whose product never refused it plainly (`RevocationUnproven`) is
- * reported as "revocation unproven", apart from the ones that failed.
+ * ReportRevocation: first starts the continuation when the owner holds more credentials than one
+ * execution revokes; then success only when every credential of this execution is revoked,
+ * otherwise the precise report fails the run. A credential whose product never refused it plainly
+ * (`RevocationUnproven`) is reported as "revocation unproven", apart from the ones that failed.
  */
-export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
-  const { owner, requestId, results } = parseInput(RevocationResults, input, 'revocation results');
+export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStarter, input: unknown) {
+  const { owner, requestId, results, request, continueAfter } = parseInput(
+    RevocationResults,
+    input,
+    'revocation results',
+  );
+  const continuation =
+    continueAfter === null
+      ? undefined
+      : (await starter.start(continuationNameFor(requestId, continueAfter), { ...request, continueAfter }))
+          .executionArn;
+  const continued = continuation ? `${CONTINUATION_MARK}${continuation}` : '';
   const notRevoked = results.filter((r) => r.status === 'failed');
   const revoked = results.filter((r) => r.status === 'revoked').map((r) => r.secretName);
   if (notRevoked.length > 0) {
     const failed = notRevoked
       .filter((r) => r.error !== UNPROVEN_ERROR_NAME)
-      .map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${causeMessage(f.cause)})`);
+      .map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${failureReason(f.error, f.cause)})`);
     const unproven = notRevoked
       .filter((r) => r.error === UNPROVEN_ERROR_NAME)
       .map((u) => ({ secretName: u.secretName, reason: causeMessage(u.cause) }));
@@ -291,8 +369,8 @@ export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
     });
     const report = [...failed, ...unproven.map((u) => `${u.secretName}: revocation unproven (${u.reason})`)];
     throw new RevocationIncompleteError(
-      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}`,
+      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}${continued}`,
     );
   }
-  return { owner, requestId, revoked, status: 'revoked' as const };
+  return { owner, requestId, revoked, status: 'revoked' as const, ...(continuation ? { continuation } : {}) };
 }

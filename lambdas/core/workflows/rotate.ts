@@ -25,7 +25,7 @@ import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
-import { causeMessage, StepError } from '../step-error.ts';
+import { failureReason, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { keepAccessToken, requireRefusal, vendorOf } from '../workflow-deps.ts';
 
@@ -377,8 +377,8 @@ export async function compensateRotation(deps: WorkflowDeps, input: unknown) {
     secretArn: state.secretArn,
     error: state.error?.Error ?? 'unknown',
     reason: promoted
-      ? `the new key is current; the previous key may still work: ${causeMessage(state.error?.Cause)}`
-      : `the current key is untouched${state.issuance === 'operator' && state.pending ? '; the credential handed in for this rotation was not promoted, delete it in the product' : ''}: ${causeMessage(state.error?.Cause)}`,
+      ? `the new key is current; the previous key may still work: ${failureReason(state.error?.Error, state.error?.Cause)}`
+      : `the current key is untouched${state.issuance === 'operator' && state.pending ? '; the credential handed in for this rotation was not promoted, delete it in the product' : ''}: ${failureReason(state.error?.Error, state.error?.Cause)}`,
   });
   return { promoted, previousVersion: description ? versionWithStage(description, PREVIOUS) : undefined };
 }
