@@ -1,7 +1,9 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { KMS_KEY_ALIAS } from '#core/config.ts';
+import { DEFAULT_STACK_NAME } from '#core/names.ts';
+import { checkStackName, deploymentSettings } from './deployment-settings.ts';
+import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
@@ -11,17 +13,19 @@ import { RefreshWorkflow } from './workflows/refresh-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 import { RotateWorkflow } from './workflows/rotate-workflow.ts';
 
-export const STACK_NAME = 'CredentialProvisioner';
+export const STACK_NAME = DEFAULT_STACK_NAME;
 
 /** The credential provisioner: its key, its workflows and the outputs the CLI needs. */
 export class ProvisionerStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
+    checkStackName(this.stackName, 'stack name');
+    const settings = deploymentSettings(this.node);
 
     // Retained: destroying the stack must not make every stored credential undecryptable.
     const key = new kms.Key(this, 'SecretsKey', {
-      alias: KMS_KEY_ALIAS,
-      description: 'Encrypts every provisioner/* secret of the credential provisioner',
+      alias: stackNames(this).kmsAlias,
+      description: `Encrypts every secret of the credential provisioner stack ${this.stackName}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -43,6 +47,8 @@ export class ProvisionerStack extends Stack {
       key,
       provision: provision.stateMachine,
       revoke: revoke.stateMachine,
+      kind: settings.intake,
+      reservedConcurrency: settings.intakeReservedConcurrency,
     });
 
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });

@@ -2,13 +2,9 @@ import { Aws, CfnOutput, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import {
-  DEFAULT_ROTATION_RATE,
-  DEFAULT_TOKEN_REFRESH_RATE,
-  ENV,
-  ROTATION_SCHEDULE_GROUP,
-} from '#core/config.ts';
+import { DEFAULT_ROTATION_RATE, DEFAULT_TOKEN_REFRESH_RATE, ENV } from '#core/config.ts';
 import type { ProvisionerFunction } from '../provisioner-function.ts';
+import { stackNames } from '../stack-names.ts';
 import type { Workflow } from '../workflows/workflow-base.ts';
 
 export interface RotationSchedulesProps {
@@ -25,7 +21,7 @@ export interface RotationSchedulesProps {
  * revoke), and the role Scheduler assumes to start the rotate and refresh workflows, nothing else.
  */
 export class RotationSchedules extends Construct {
-  readonly groupName = ROTATION_SCHEDULE_GROUP;
+  readonly groupName: string;
   readonly role: iam.Role;
   private readonly rate: string;
   private readonly tokenRefreshRate: string;
@@ -34,6 +30,7 @@ export class RotationSchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: RotationSchedulesProps) {
     super(scope, id);
+    this.groupName = stackNames(this).scheduleGroup;
     this.rate = props.rate ?? DEFAULT_ROTATION_RATE;
     this.tokenRefreshRate = props.tokenRefreshRate ?? DEFAULT_TOKEN_REFRESH_RATE;
     this.rotate = props.rotate;

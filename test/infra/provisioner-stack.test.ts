@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ProvisionerStack } from '#lib/provisioner-stack.ts';
+import { ProvisionerStack, STACK_NAME } from '#lib/provisioner-stack.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -127,7 +127,7 @@ beforeAll(() => {
   // Prepare: the app as `cdk synth` builds it (cdk.json context), asset bundling skipped.
   const { context } = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Json };
   const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ProvisionerStack(app, 'Test');
+  const stack = new ProvisionerStack(app, STACK_NAME);
   // Act
   template = Template.fromStack(stack);
   const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
@@ -145,7 +145,7 @@ describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'Test-provision',
+      StateMachineName: 'CredentialProvisioner-provision',
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
@@ -315,7 +315,7 @@ describe('ProvisionerStack', () => {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('scopes every Secrets Manager statement to provisioner/* secrets', () => {
+  it('scopes every Secrets Manager statement to the stack secret prefixes', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Statement[],
     );
@@ -337,9 +337,11 @@ describe('ProvisionerStack', () => {
     }
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const s of secretStatements) {
-      // The intake reads exactly the webhook secret the stack creates (provisioner/intake/webhook-secret).
+      // The intake reads exactly the webhook secret the stack creates (provisioner.intake/webhook-secret).
       for (const resource of resourcesOf(s))
-        expect(resource).toMatch(/:secret:provisioner\/(targets\/)?\*$|^<IntakeWebhookSecret\w+>$/);
+        expect(resource).toMatch(
+          /:secret:provisioner(\/|\/targets\/|\.tasks\/)\*$|^<IntakeWebhookSecret\w+>$/,
+        );
     }
   });
 
@@ -364,6 +366,10 @@ describe('ProvisionerStack', () => {
       // The key-limit check lists the product user's other keys (ListSecrets, by tag).
       'request-operator-credential': {
         '*': ['secretsmanager:ListSecrets'],
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+
         'provisioner/targets/*': read,
         'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
           (a) => `secretsmanager:${a}`,
@@ -410,6 +416,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': ['secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
       },
       'request-operator-revocation': {
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -441,6 +450,9 @@ describe('ProvisionerStack', () => {
       },
       'request-rotated-credential': {
         '*': ['secretsmanager:ListSecrets'],
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
         'provisioner/targets/*': read,
         'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
           (a) => `secretsmanager:${a}`,
@@ -458,6 +470,9 @@ describe('ProvisionerStack', () => {
       },
       'retire-previous-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
       'request-previous-revocation': {
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -472,15 +487,16 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret'],
       },
+      // The task records an unfinished rotation leaves are all it deletes.
       'compensate-rotation': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+        'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
       },
       'ticket-intake': { '<IntakeWebhookSecret': read },
       'compensate-provision': {
         'provisioner/targets/*': read,
+        'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
         'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a}`,
         ),
@@ -521,8 +537,9 @@ describe('ProvisionerStack', () => {
         expect(flatten(condition.StringEquals['kms:ViaService'])).toBe(
           'secretsmanager.<AWS::Region>.amazonaws.com',
         );
+        // Credentials, task records, or the one webhook secret the intake reads.
         expect(flatten(condition.StringLike['kms:EncryptionContext:SecretARN'])).toMatch(
-          /:secret:provisioner\/\*$/,
+          /:secret:provisioner(\/|\.tasks\/)\*$|^<IntakeWebhookSecret\w+>$/,
         );
         expect(resourcesOf(s)).toEqual([expect.stringContaining('SecretsKey')]);
       }
@@ -597,7 +614,7 @@ describe('ProvisionerStack', () => {
   it('takes signed tickets on a public function URL that may start the two workflows and read its secret', () => {
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'provisioner/intake/webhook-secret',
+      Name: 'provisioner.intake/webhook-secret',
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretsKey'), 'Arn'] },
       GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
     });
