@@ -9,7 +9,30 @@ import { DEFAULT_STACK_NAME } from '#core/names.ts';
 const INTAKE_KINDS = ['function-url', 'http-api'] as const;
 export type IntakeKind = (typeof INTAKE_KINDS)[number];
 
+const NETWORK_KINDS = ['none', 'new', 'existing'] as const;
+
+/** Where the functions that call products run (docs/deploy-to-production.md, "Network"). */
+export type NetworkSettings =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'new';
+      /** Where the appliances are: the only destinations of 443 and 22 besides AWS. */
+      readonly managementCidrs: readonly string[];
+      readonly interfaceEndpoints: boolean;
+    }
+  | {
+      readonly kind: 'existing';
+      readonly managementCidrs: readonly string[];
+      readonly interfaceEndpoints: boolean;
+      readonly vpcId: string;
+      readonly subnetIds: readonly string[];
+      readonly availabilityZones: readonly string[];
+      /** The public addresses of that VPC's NAT, if it has one (stack outputs; trusted hosts). */
+      readonly egressCidrs: readonly string[];
+    };
+
 export interface DeploymentSettings {
+  readonly network: NetworkSettings;
   /** `function-url` (the default) or `http-api`, for the regions without function URLs. */
   readonly intake: IntakeKind;
   /** Concurrency reserved for (and capping) the public intake, so a flood cannot starve revocations. */
@@ -57,8 +80,68 @@ function positiveInteger(node: Node, key: string, fallback: number, max: number)
   return value;
 }
 
+/** A list from cdk.json (an array) or from `-c key=a,b` (a comma-separated string). */
+function list(node: Node, key: string, item: RegExp, expected: string, required: boolean): string[] {
+  const raw: unknown = node.tryGetContext(key) ?? [];
+  const values =
+    typeof raw === 'string'
+      ? raw
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : raw;
+  if (!Array.isArray(values) || !values.every((v) => typeof v === 'string' && item.test(v)))
+    throw invalid(key, raw, `a list of ${expected}`);
+  if (required && values.length === 0) throw invalid(key, raw, `at least one ${expected}`);
+  return values;
+}
+
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+function networkSettings(node: Node): NetworkSettings {
+  const kind = oneOf(node, 'network', NETWORK_KINDS, 'none');
+  if (kind === 'none') return { kind };
+  const managementCidrs = list(node, 'managementCidrs', CIDR, 'IPv4 CIDRs', true);
+  if (managementCidrs.includes('0.0.0.0/0'))
+    throw invalid(
+      'managementCidrs',
+      node.tryGetContext('managementCidrs'),
+      "the appliances' networks, not 0.0.0.0/0",
+    );
+  const endpoints: unknown = node.tryGetContext('interfaceEndpoints');
+  if (endpoints !== undefined && ![true, false, 'true', 'false'].includes(endpoints as string))
+    throw invalid('interfaceEndpoints', endpoints, 'true or false');
+  const forced = endpoints === undefined ? undefined : endpoints === true || endpoints === 'true';
+  if (kind === 'new') return { kind, managementCidrs, interfaceEndpoints: forced ?? false };
+  const vpcId = node.tryGetContext('vpcId');
+  if (typeof vpcId !== 'string' || !/^vpc-[0-9a-f]{8,17}$/.test(vpcId))
+    throw invalid('vpcId', vpcId, 'vpc-<hex>');
+  const subnetIds = list(node, 'subnetIds', /^subnet-[0-9a-f]{8,17}$/, 'subnet-<hex> ids', true);
+  const availabilityZones = list(
+    node,
+    'availabilityZones',
+    /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/,
+    'availability zones',
+    true,
+  );
+  if (availabilityZones.length !== subnetIds.length)
+    throw invalid('availabilityZones', availabilityZones, `one zone per subnet (${subnetIds.length})`);
+  const egressCidrs = list(node, 'egressCidrs', CIDR, 'IPv4 CIDRs', false);
+  // Subnets without a NAT reach AWS only through interface endpoints.
+  return {
+    kind,
+    managementCidrs,
+    vpcId,
+    subnetIds,
+    availabilityZones,
+    egressCidrs,
+    interfaceEndpoints: forced ?? egressCidrs.length === 0,
+  };
+}
+
 export function deploymentSettings(node: Node): DeploymentSettings {
   return {
+    network: networkSettings(node),
     intake: oneOf(node, 'intake', INTAKE_KINDS, 'function-url'),
     intakeReservedConcurrency: positiveInteger(
       node,

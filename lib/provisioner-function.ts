@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_EVENT_BUS, ENV, SERVICE_NAME } from '#core/config.ts';
 import { HANDLER_BUNDLING } from './bundling.ts';
+import { ProvisionerNetwork } from './network.ts';
 import { type StackNames, stackNames } from './stack-names.ts';
 
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
@@ -44,6 +45,9 @@ export class ProvisionerFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   private readonly key: kms.IKey;
   private readonly names: StackNames;
+  /** Why this role has actions on `*`: one acknowledgment per finding, so each reason is added to it. */
+  private readonly anyResourceReasons: string[] = [];
+  private inNetwork = false;
 
   constructor(scope: Construct, id: string, props: ProvisionerFunctionProps) {
     super(scope, id);
@@ -98,14 +102,14 @@ export class ProvisionerFunction extends Construct {
     });
 
     // Tracing.ACTIVE adds xray:PutTraceSegments / PutTelemetryRecords, which support no resource scoping.
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions',
-    });
+    this.acknowledgeAnyResource('X-Ray PutTraceSegments and PutTelemetryRecords');
   }
 
   /** GetSecretValue on target definitions (`<root>/targets/*`), which the key also encrypts. */
   grantReadTargets(): void {
+    // Reading a target means calling its product: in the stack's network, if it has one.
+    const network = ProvisionerNetwork.of(this);
+    if (network) this.joinNetwork(network);
     const targets = `${this.names.secrets.targets}*`;
     this.allow(['secretsmanager:GetSecretValue'], [this.secretArn(targets)]);
     this.grantKey('kms:Decrypt');
@@ -165,11 +169,44 @@ export class ProvisionerFunction extends Construct {
    */
   grantListSecrets(): void {
     this.allow(['secretsmanager:ListSecrets'], ['*']);
+    this.acknowledgeAnyResource(
+      'ListSecrets (it returns names and tags only, values stay scoped to the stack secret prefixes)',
+    );
+  }
+
+  /**
+   * Runs the function in the stack's VPC behind its security group, with the network interface
+   * permissions Lambda needs: CDK adds AWSLambdaVPCAccessExecutionRole only to roles it creates, and
+   * this role is explicit (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+   */
+  private joinNetwork(network: ProvisionerNetwork): void {
+    if (this.inNetwork) return;
+    this.inNetwork = true;
+    (this.function.node.defaultChild as CfnFunction).vpcConfig = {
+      subnetIds: network.vpc.selectSubnets(network.subnets).subnetIds,
+      securityGroupIds: [network.securityGroup.securityGroupId],
+    };
+    this.allow(
+      [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      ['*'],
+    );
+    this.acknowledgeAnyResource(
+      "Lambda's VPC network interface actions (as in AWSLambdaVPCAccessExecutionRole)",
+    );
+  }
+
+  private acknowledgeAnyResource(actions: string): void {
+    this.anyResourceReasons.push(actions);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      // One acknowledgment per finding on a role: this one replaces the X-Ray one and says both.
-      reason:
-        'X-Ray PutTraceSegments / PutTelemetryRecords and ListSecrets support no resource-level permissions; ListSecrets returns names and tags only, values stay scoped to the stack secret prefixes',
+      reason: `${this.anyResourceReasons.join('; ')}: these support no resource-level permissions`,
     });
   }
 

@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { DEFAULT_STACK_NAME } from '#core/names.ts';
 import { checkStackName, deploymentSettings } from './deployment-settings.ts';
+import { ProvisionerNetwork } from './network.ts';
 import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
@@ -21,6 +22,7 @@ export class ProvisionerStack extends Stack {
     super(scope, id, props);
     checkStackName(this.stackName, 'stack name');
     const settings = deploymentSettings(this.node);
+    if (settings.network.kind !== 'none') new ProvisionerNetwork(this, settings.network);
 
     // Retained: destroying the stack must not make every stored credential undecryptable.
     const key = new kms.Key(this, 'SecretsKey', {

@@ -35,6 +35,18 @@ describe('cdk-nag AwsSolutions', () => {
     ['without an environment', undefined, {}],
     ['with a concrete account and region', { account: '123456789012', region: 'us-east-1' }, {}],
     ['with the HTTP API intake', undefined, { intake: 'http-api' }],
+    ['with a new VPC', undefined, { network: 'new', managementCidrs: '10.20.0.0/16' }],
+    [
+      'with an existing VPC without NAT (interface endpoints)',
+      undefined,
+      {
+        network: 'existing',
+        vpcId: 'vpc-0123456789abcdef0',
+        subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+        availabilityZones: 'eu-west-1a,eu-west-1b',
+        managementCidrs: '10.20.0.0/16',
+      },
+    ],
   ])('reports no unacknowledged error or warning %s', (_label, env, context) => {
     // Prepare
     const stack = new ProvisionerStack(freshApp(context), 'Nag', { env });
