@@ -33,6 +33,12 @@ export type NetworkSettings =
 
 export interface DeploymentSettings {
   readonly network: NetworkSettings;
+  /** The bus directory deactivation events arrive on (default: the account's default bus). */
+  readonly directoryEventBus: string | undefined;
+  /** The identity provider's partner event bus (`aws.partner/okta.com/...`); no Okta rule without it. */
+  readonly partnerEventBus: string | undefined;
+  /** Subscribed by e-mail to every alert. */
+  readonly alertEmail: string | undefined;
   /** `function-url` (the default) or `http-api`, for the regions without function URLs. */
   readonly intake: IntakeKind;
   /** Concurrency reserved for (and capping) the public intake, so a flood cannot starve revocations. */
@@ -139,9 +145,24 @@ function networkSettings(node: Node): NetworkSettings {
   };
 }
 
+function optional(node: Node, key: string, pattern: RegExp, expected: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !pattern.test(value)) throw invalid(key, value, expected);
+  return value;
+}
+
 export function deploymentSettings(node: Node): DeploymentSettings {
   return {
     network: networkSettings(node),
+    directoryEventBus: optional(node, 'directoryEventBus', /^[A-Za-z0-9._-]{1,256}$/, 'an event bus name'),
+    partnerEventBus: optional(
+      node,
+      'partnerEventBus',
+      /^aws\.partner\/okta\.com\/[A-Za-z0-9._/-]{1,200}$/,
+      'the partner event bus name aws.partner/okta.com/<org>/<id>',
+    ),
+    alertEmail: optional(node, 'alertEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
     intake: oneOf(node, 'intake', INTAKE_KINDS, 'function-url'),
     intakeReservedConcurrency: positiveInteger(
       node,

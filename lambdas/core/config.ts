@@ -36,6 +36,8 @@ export const ENV = {
   revokeStateMachineArn: 'REVOKE_STATE_MACHINE_ARN',
   rotationScheduleGroup: 'ROTATION_SCHEDULE_GROUP',
   rotationSchedulerRoleArn: 'ROTATION_SCHEDULER_ROLE_ARN',
+  /** Where Scheduler keeps a schedule's invocation that failed (an SQS queue ARN). */
+  rotationDeadLetterQueueArn: 'ROTATION_DEAD_LETTER_QUEUE_ARN',
   rotationRate: 'ROTATION_RATE',
   tokenRefreshRate: 'TOKEN_REFRESH_RATE',
 } as const;
