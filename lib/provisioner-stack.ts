@@ -1,4 +1,5 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -90,6 +91,23 @@ export class ProvisionerStack extends Stack {
         );
       }
     }
+    // Executions per day of every workflow: rotations, provisions, revocations and their failures.
+    new cloudwatch.Dashboard(this, 'Dashboard', {
+      widgets: [
+        Object.entries(workflows).map(
+          ([name, { stateMachine }]) =>
+            new cloudwatch.GraphWidget({
+              title: `${name} executions per day`,
+              width: 4,
+              left: [
+                stateMachine.metricSucceeded(),
+                stateMachine.metricFailed(),
+                stateMachine.metricTimedOut(),
+              ].map((metric) => metric.with({ period: Duration.days(1), statistic: 'Sum' })),
+            }),
+        ),
+      ],
+    });
     const field = (name: string) => events.EventField.fromPath(`$.detail.${name}`);
     alerts.relay(
       'ActionRequired',

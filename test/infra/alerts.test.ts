@@ -113,3 +113,14 @@ describe('alerts', () => {
     );
   });
 });
+
+describe('the dashboard', () => {
+  it('shows each workflow executions per day: succeeded, failed, timed out', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const name of ['Provision', 'Rotate', 'Refresh', 'Revoke', 'Reconcile'])
+      expect(body).toContain(`${name} executions per day`);
+    expect(body).toContain('ExecutionsSucceeded');
+    expect(body).toContain('\\"period\\":86400');
+  });
+});
