@@ -196,19 +196,16 @@ describe('rotation schedules', () => {
     'ROTATE_STATE_MACHINE_ARN',
     'ROTATION_SCHEDULER_ROLE_ARN',
     'ROTATION_DEAD_LETTER_QUEUE_ARN',
-  ])(
-    'refuses to create a schedule while %s is not set, without retrying',
-    async (name) => {
-      // Prepare
-      delete process.env[name];
-      // Act
-      const error = await failure(workflowDeps().schedules.ensure({ ...credential, workflow: 'rotate' }));
-      // Assess: the message names the missing setting.
-      expect(error).toBeInstanceOf(FatalError);
-      expect(error.message).toBe(`${name} is not set`);
-      expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
-    },
-  );
+  ])('refuses to create a schedule while %s is not set, without retrying', async (name) => {
+    // Prepare
+    delete process.env[name];
+    // Act
+    const error = await failure(workflowDeps().schedules.ensure({ ...credential, workflow: 'rotate' }));
+    // Assess: the message names the missing setting.
+    expect(error).toBeInstanceOf(FatalError);
+    expect(error.message).toBe(`${name} is not set`);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+  });
 });
 
 describe('starterOf', () => {
