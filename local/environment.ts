@@ -117,6 +117,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.rotateStateMachineArn]: rotateStateMachineArn,
     [ENV.rotationScheduleGroup]: ROTATION_SCHEDULE_GROUP,
     [ENV.rotationSchedulerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-scheduler`,
+    [ENV.rotationDeadLetterQueueArn]: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:local-schedule-dead-letters`,
     [ENV.rotationRate]: DEFAULT_ROTATION_RATE,
     [ENV.refreshStateMachineArn]: refreshStateMachineArn,
     [ENV.tokenRefreshRate]: DEFAULT_TOKEN_REFRESH_RATE,

@@ -65,7 +65,11 @@ export function handlerIdFromFunctionArn(arn: string): string {
 }
 
 function synthesize() {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a
+  // placeholder name so that local Okta events reach it (docs/embedded-default.md).
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], partnerEventBus: 'aws.partner/okta.com/local/events' },
+  });
   const stack = new ProvisionerStack(app, STACK_NAME);
   const assembly = app.synth();
   const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as Record<
@@ -80,7 +84,11 @@ function synthesize() {
   for (const [logicalId, resource] of Object.entries(resources)) {
     // Clock-driven rules (a daily reconciliation) have no pattern to route events by.
     if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern) {
-      const targets = (resource.Properties?.Targets ?? []) as { Arn: unknown }[];
+      // Only Lambda targets run here; the alert rules' SNS targets have no local stand-in.
+      const targets = ((resource.Properties?.Targets ?? []) as { Arn: unknown }[]).filter((t) =>
+        isFunction((t.Arn as { 'Fn::GetAtt'?: unknown[] })['Fn::GetAtt']?.[0], resources),
+      );
+      if (targets.length === 0) continue;
       rules.push({
         name: logicalId,
         eventPattern: resource.Properties?.EventPattern as Record<string, unknown>,
@@ -103,6 +111,10 @@ function synthesize() {
     if (!found[key]) throw new Error(`the stack defines no ${key} workflow`);
   }
   return { workflows: found as Record<WorkflowKey, SynthesizedWorkflow>, rules };
+}
+
+function isFunction(logicalId: unknown, resources: Record<string, CfnResource>): boolean {
+  return typeof logicalId === 'string' && resources[logicalId]?.Type === 'AWS::Lambda::Function';
 }
 
 /** A string or an `Fn::Join` of strings, function ARNs (`Fn::GetAtt`) and pseudo parameters; anything else is refused. */

@@ -163,7 +163,7 @@ export function actionFromTicket(payload: unknown): IntakeAction {
 }
 
 export interface IntakeDeps {
-  /** The shared webhook secret (Secrets Manager `provisioner/intake/webhook-secret`). */
+  /** The shared webhook secret (Secrets Manager `provisioner.intake/webhook-secret`). */
   readonly secret: () => Promise<string>;
   readonly start: (
     workflow: IntakeAction['workflow'],

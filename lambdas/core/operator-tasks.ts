@@ -3,7 +3,7 @@
  * workflow pauses on a Step Functions callback, tells a person what to do through a
  * `credential.action-required` event, and an operator answers with `provisioner submit`: the
  * downloaded credential goes straight into Secrets Manager and only its ARN and version id go back
- * to the workflow. The task token is kept in a `provisioner/tasks/<id>` secret, never in an event.
+ * to the workflow. The task token is kept in a `provisioner.tasks/<id>` secret, never in an event.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';

@@ -90,6 +90,8 @@ function schedulerRotations(): RotationSchedules {
               Arn: setting(refresh ? 'refreshStateMachineArn' : 'rotateStateMachineArn'),
               RoleArn: setting('rotationSchedulerRoleArn'),
               Input: JSON.stringify({ target, apiUser }),
+              // A failed invocation is kept there, not dropped (docs/deploy-to-production.md, alerts).
+              DeadLetterConfig: { Arn: setting('rotationDeadLetterQueueArn') },
             },
             Description: `${refresh ? 'Refreshes the access token of' : 'Rotates'} ${secretName}`,
           }),

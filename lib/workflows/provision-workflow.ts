@@ -90,6 +90,7 @@ export class ProvisionWorkflow extends Workflow {
       'DeleteSecret',
     );
     compensate.fn.grantKey('kms:Decrypt');
+    compensate.fn.grantTaskRecords('DeleteSecret');
     compensate.fn.grantPutEvents();
     compensate.task.addRetry(RETRYABLE);
     compensate.task.next(

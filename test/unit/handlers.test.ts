@@ -55,6 +55,7 @@ Object.assign(process.env, {
   ROTATION_SCHEDULE_GROUP: 'credential-provisioner',
   ROTATE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:rotate',
   ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
+  ROTATION_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:schedules-dlq',
 });
 const context = lambdaContext;
 /** An AWS error as the SDK raises it once its own attempts are spent (Secrets Manager: HTTP 400). */

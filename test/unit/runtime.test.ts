@@ -44,6 +44,7 @@ const SETTINGS = {
   PROVISION_STATE_MACHINE_ARN: `${ACCOUNT}:stateMachine:provision`,
   REVOKE_STATE_MACHINE_ARN: `${ACCOUNT}:stateMachine:revoke`,
   ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
+  ROTATION_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:schedules-dlq',
 };
 const OPTIONAL = ['ROTATION_RATE', 'TOKEN_REFRESH_RATE', 'PROVISIONER_VENDOR_TIMEOUT_MS'];
 const credential = { secretName: 'provisioner/fgt/bot', target: 'fgt', apiUser: 'bot' };
@@ -94,7 +95,7 @@ describe('workflowDeps', () => {
 });
 
 describe('rotation schedules', () => {
-  it('creates a rotation on the recurring rate, spread over an hour, starting the rotate workflow', async () => {
+  it('creates a rotation on the recurring rate, spread over an hour, starting the rotate workflow, with a dead-letter queue', async () => {
     // Prepare
     scheduler.on(CreateScheduleCommand).resolves({});
     // Act
@@ -111,6 +112,9 @@ describe('rotation schedules', () => {
         Arn: SETTINGS.ROTATE_STATE_MACHINE_ARN,
         RoleArn: SETTINGS.ROTATION_SCHEDULER_ROLE_ARN,
         Input: '{"target":"fgt","apiUser":"bot"}',
+        // A schedule whose invocation fails keeps the event here instead of dropping it
+        // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).
+        DeadLetterConfig: { Arn: SETTINGS.ROTATION_DEAD_LETTER_QUEUE_ARN },
       },
       Description: 'Rotates provisioner/fgt/bot',
     });
@@ -187,19 +191,21 @@ describe('rotation schedules', () => {
     expect(remove.message).toMatch(new RegExp(`^EventBridge Scheduler DeleteSchedule .*\\(${name}\\)$`));
   });
 
-  it.each(['ROTATION_SCHEDULE_GROUP', 'ROTATE_STATE_MACHINE_ARN', 'ROTATION_SCHEDULER_ROLE_ARN'])(
-    'refuses to create a schedule while %s is not set, without retrying',
-    async (name) => {
-      // Prepare
-      delete process.env[name];
-      // Act
-      const error = await failure(workflowDeps().schedules.ensure({ ...credential, workflow: 'rotate' }));
-      // Assess: the message names the missing setting.
-      expect(error).toBeInstanceOf(FatalError);
-      expect(error.message).toBe(`${name} is not set`);
-      expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
-    },
-  );
+  it.each([
+    'ROTATION_SCHEDULE_GROUP',
+    'ROTATE_STATE_MACHINE_ARN',
+    'ROTATION_SCHEDULER_ROLE_ARN',
+    'ROTATION_DEAD_LETTER_QUEUE_ARN',
+  ])('refuses to create a schedule while %s is not set, without retrying', async (name) => {
+    // Prepare
+    delete process.env[name];
+    // Act
+    const error = await failure(workflowDeps().schedules.ensure({ ...credential, workflow: 'rotate' }));
+    // Assess: the message names the missing setting.
+    expect(error).toBeInstanceOf(FatalError);
+    expect(error.message).toBe(`${name} is not set`);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+  });
 });
 
 describe('starterOf', () => {

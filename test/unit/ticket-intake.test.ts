@@ -74,7 +74,7 @@ describe('ticket-intake handler', () => {
     sm.reset();
     sfn.reset();
     logs.lines.length = 0;
-    sm.on(GetSecretValueCommand, { SecretId: 'provisioner/intake/webhook-secret' }).resolves({
+    sm.on(GetSecretValueCommand, { SecretId: 'provisioner.intake/webhook-secret' }).resolves({
       SecretString: SECRET,
     });
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'ignored' });
