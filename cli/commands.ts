@@ -150,6 +150,9 @@ export async function start(
   const text = await readBounded(options.input, MAX_REQUEST_BYTES, io.stdin);
   const input = parseJson(text, options.input);
   const request = parseProvisionRequest(input);
+  // A target's policy may trust some ticket systems: console input cannot claim to come from one.
+  if (request.ticketSource)
+    throw new ValidationError('ticketSource is set by the ticket intake only, not by console input');
   const name = executionNameFor('provision', request.ticket, input);
   return startAndFollow(sfn, await stateMachineArn(), name, input, options, io);
 }

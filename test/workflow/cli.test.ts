@@ -159,6 +159,11 @@ describe('provisioner CLI (local runtime)', () => {
       JSON.stringify({ ...request, apiUser: 'x;rm -rf' }),
       /apiUser: must be/,
     ],
+    [
+      'claiming a ticket system approved it',
+      JSON.stringify({ ...request, ticketSource: 'jira' }),
+      /ticketSource is set by the ticket intake only/,
+    ],
     ['that is not JSON', '{"target":', /is not valid JSON/],
     [
       'over the size limit',
