@@ -386,7 +386,11 @@ describe('intake authorization', () => {
       serviceNow(request('x'), { email: 'mallory@example.com' }),
       /owned by kim@example\.com, but mallory@example\.com requested it/,
     ],
-    ['a ServiceNow item naming no requester', serviceNow(request('x'), { name: 'Kim' }), /names no requester/],
+    [
+      'a ServiceNow item naming no requester',
+      serviceNow(request('x'), { name: 'Kim' }),
+      /names no requester/,
+    ],
     [
       'a ticket that sets its own ticket source',
       {
