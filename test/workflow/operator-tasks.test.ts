@@ -302,7 +302,8 @@ describe('operator tasks (local runtime)', () => {
       output: printed,
     });
     // Assess
-    expect(material.length).toBeGreaterThan(6);
+    expect(material.secrets.length).toBeGreaterThan(6);
+    expect(material.taskTokens.length).toBeGreaterThan(0);
     expect(found).toEqual([]);
   });
 });
