@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { list, revoke, rotate, start, status, targetAdd } from '#cli/commands.ts';
-import type { ActionRequiredDetail } from '#core/events.ts';
 import { credentialSecretName } from '#core/names.ts';
 import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
@@ -17,7 +16,7 @@ import {
   revokeInProductUi,
   submitAsOperator,
 } from '#local/operator.ts';
-import { executionEnd, runExecution } from '#test/support/executions.ts';
+import { executionEnd, runExecution, taskOpenedBy } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
 
@@ -39,19 +38,6 @@ async function file(name: string, content: string): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, content);
   return path;
-}
-
-/** The operator task a revoke execution opened, once its action-required event is out. */
-async function revocationTask(executionArn: string): Promise<ActionRequiredDetail> {
-  const requestId = executionArn.split(':').at(-1);
-  for (;;) {
-    const found = env.eventBus.events
-      .filter((e) => e.DetailType === 'credential.action-required')
-      .map((e) => JSON.parse(e.Detail) as ActionRequiredDetail)
-      .find((task) => task.requestId === requestId);
-    if (found) return found;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 async function executionCount(): Promise<number> {
@@ -320,7 +306,7 @@ describe('provisioner CLI (local runtime)', () => {
     expect(await revokeMia('2026-11-27T10:00:00Z')).toBe(0);
     const executionLine = printed.at(-1) ?? '';
     const executionArn = executionLine.slice('execution '.length);
-    const task = await revocationTask(executionArn);
+    const task = await taskOpenedBy(env, executionArn);
     const before = (
       await env.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }))
     ).executions?.length;
