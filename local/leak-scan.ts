@@ -1,11 +1,11 @@
 /**
  * The leak scan: every key, token and password this run issued or held, and every task token, is
  * collected from the places it may legitimately be (Secrets Manager, the simulators, the task
- * records) and searched for everywhere else, in every shape a copy takes (`materialSpans`: any
+ * records) and searched for everywhere else, in every shape a copy takes (`materialFinder`: any
  * case, a half, base64, hex, URL-encoded; line breaks ignored). A hit names the source and
  * position only, never the material.
  */
-import { materialSpans } from '#core/errors.ts';
+import { materialFinder } from '#core/errors.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import type { LocalEnvironment } from './environment.ts';
@@ -67,13 +67,13 @@ export function scanForMaterial(
   material: IssuedMaterial,
   sources: Record<string, readonly string[]>,
 ): LeakHit[] {
-  const everything = [...material.secrets, ...material.taskTokens];
+  const inHistories = materialFinder(material.secrets);
+  const elsewhere = materialFinder([...material.secrets, ...material.taskTokens]);
   const hits: LeakHit[] = [];
   for (const [source, texts] of Object.entries(sources)) {
-    const sought = source === HISTORIES ? material.secrets : everything;
+    const find = source === HISTORIES ? inHistories : elsewhere;
     texts.forEach((text, index) => {
-      if (materialSpans(text, sought).length > 0 || materialSpans(unbroken(text), sought).length > 0)
-        hits.push({ source, index });
+      if (find(text).length > 0 || find(unbroken(text)).length > 0) hits.push({ source, index });
     });
   }
   return hits;

@@ -229,26 +229,23 @@ function partLength(secret: string, form: string): number {
 }
 
 /**
- * Where copies of the secrets sit in a text, as [start, end) spans: any form of a secret (as is,
- * base64, hex, URL-encoded), whole or a piece of at least half its length (at most 12 characters),
- * ignoring case, so a prefix echoed in lower case, a half or a line-split copy is found. Secrets
- * of 4 to 7 characters are found only whole, shorter ones not at all.
+ * A finder of where copies of the secrets sit in a text, as [start, end) spans: any form of a
+ * secret (as is, base64, hex, URL-encoded), whole or a piece of at least half its length (at most
+ * 12 characters), ignoring case, so a prefix echoed in lower case, a half or a line-split copy is
+ * found. Secrets of 4 to 7 characters are found only whole, shorter ones not at all. Built once
+ * for many texts.
  */
-export function materialSpans(text: string, secrets: readonly (string | undefined)[]): [number, number][] {
-  const lower = text.toLowerCase();
-  const spans: [number, number][] = [];
+export function materialFinder(
+  secrets: readonly (string | undefined)[],
+): (text: string) => [number, number][] {
+  const whole: string[] = [];
   // Every form's 8-character grams point back at the form; a hit is extended to the longest common run.
   const grams = new Map<string, { form: string; offset: number; need: number }[]>();
   for (const secret of secrets) {
     // Under 4 characters a secret would redact ordinary text.
     if (!secret || secret.length < 4) continue;
     if (secret.length < MIN_PART) {
-      for (
-        let at = lower.indexOf(secret.toLowerCase());
-        at >= 0;
-        at = lower.indexOf(secret.toLowerCase(), at + 1)
-      )
-        spans.push([at, at + secret.length]);
+      whole.push(secret.toLowerCase());
       continue;
     }
     for (const original of encodedForms(secret)) {
@@ -256,44 +253,61 @@ export function materialSpans(text: string, secrets: readonly (string | undefine
       const need = partLength(secret, form);
       for (let offset = 0; offset + MIN_PART <= form.length; offset += 1) {
         const gram = form.slice(offset, offset + MIN_PART);
-        grams.set(gram, [...(grams.get(gram) ?? []), { form, offset, need }]);
+        const known = grams.get(gram);
+        if (known) known.push({ form, offset, need });
+        else grams.set(gram, [{ form, offset, need }]);
       }
     }
   }
-  if (grams.size === 0) return spans;
-  for (let i = 0; i + MIN_PART <= lower.length; i += 1) {
-    const candidates = grams.get(lower.slice(i, i + MIN_PART));
-    if (!candidates) continue;
-    for (const { form, offset, need } of candidates) {
-      let back = 0;
-      while (offset - back > 0 && i - back > 0 && form[offset - back - 1] === lower[i - back - 1]) back += 1;
-      let ahead = MIN_PART;
-      while (
-        offset + ahead < form.length &&
-        i + ahead < lower.length &&
-        form[offset + ahead] === lower[i + ahead]
-      )
-        ahead += 1;
-      if (back + ahead >= need) spans.push([i - back, i + ahead]);
+  return (text) => {
+    const lower = text.toLowerCase();
+    const spans: [number, number][] = [];
+    for (const secret of whole) {
+      for (let at = lower.indexOf(secret); at >= 0; at = lower.indexOf(secret, at + 1))
+        spans.push([at, at + secret.length]);
     }
-  }
-  return spans;
+    if (grams.size === 0) return spans;
+    for (let i = 0; i + MIN_PART <= lower.length; i += 1) {
+      const candidates = grams.get(lower.slice(i, i + MIN_PART));
+      if (!candidates) continue;
+      for (const { form, offset, need } of candidates) {
+        let back = 0;
+        while (offset - back > 0 && i - back > 0 && form[offset - back - 1] === lower[i - back - 1])
+          back += 1;
+        let ahead = MIN_PART;
+        while (
+          offset + ahead < form.length &&
+          i + ahead < lower.length &&
+          form[offset + ahead] === lower[i + ahead]
+        )
+          ahead += 1;
+        if (back + ahead >= need) spans.push([i - back, i + ahead]);
+      }
+    }
+    return spans;
+  };
 }
 
 /**
  * The one redaction of vendor text before it reaches an error or a log: every copy of the given
- * secrets `materialSpans` finds, bearer tokens, and key-shaped words (a key the adapter could not
+ * secrets `materialFinder` finds, bearer tokens, and key-shaped words (a key the adapter could not
  * parse out of an answer is still not quoted). Vendors sometimes echo what they were sent.
  */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
-  const covered = new Uint8Array(text.length);
-  for (const [start, end] of materialSpans(text, secrets)) covered.fill(1, start, end);
-  let out = '';
-  for (let i = 0; i < text.length; i += 1) {
-    if (!covered[i]) out += text[i];
-    else if (i === 0 || !covered[i - 1]) out += REDACTED;
+  const spans = materialFinder(secrets)(text).sort(([a], [b]) => a - b);
+  const pieces: string[] = [];
+  let at = 0;
+  // Overlapping or touching spans become one [redacted].
+  for (const [start, end] of spans) {
+    if (start > at) pieces.push(text.slice(at, start), REDACTED);
+    else if (end > at && pieces.at(-1) !== REDACTED) pieces.push(REDACTED);
+    at = Math.max(at, end);
   }
-  return out.replace(/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REDACTED}`).replace(KEY_SHAPED, REDACTED);
+  pieces.push(text.slice(at));
+  return pieces
+    .join('')
+    .replace(/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REDACTED}`)
+    .replace(KEY_SHAPED, REDACTED);
 }
 
 /** Shortens vendor text for messages: one line, bounded. */
