@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  paginateListExecutions,
   paginateListStateMachines,
   type SFNClient,
   StartExecutionCommand,
@@ -149,6 +150,9 @@ export async function start(
   const text = await readBounded(options.input, MAX_REQUEST_BYTES, io.stdin);
   const input = parseJson(text, options.input);
   const request = parseProvisionRequest(input);
+  // A target's policy may trust some ticket systems: console input cannot claim to come from one.
+  if (request.ticketSource)
+    throw new ValidationError('ticketSource is set by the ticket intake only, not by console input');
   const name = executionNameFor('provision', request.ticket, input);
   return startAndFollow(sfn, await stateMachineArn(), name, input, options, io);
 }
@@ -175,6 +179,16 @@ async function startAndFollow(
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
     io.out(`already started: ${name} (the same request runs once)`);
   }
+  return followStarted(sfn, executionArn, options, io);
+}
+
+/** Names the execution and, with --wait, follows it to its end. */
+async function followStarted(
+  sfn: SFNClient,
+  executionArn: string,
+  options: { wait?: boolean; pollMs?: number },
+  io: Output,
+): Promise<number> {
   io.out(`execution ${executionArn}`);
   if (!options.wait) return 0;
   // Every state it enters, once each and in order, then its outcome; then any execution it
@@ -225,8 +239,11 @@ export interface RevokeOptions {
 }
 
 /**
- * `provisioner revoke --owner`: revokes every credential of an owner. Named per owner, reason and
- * UTC day, so a command repeated the same day reports the running or finished execution.
+ * `provisioner revoke --owner`: revokes every credential of an owner. While a revocation of the owner
+ * (from any source) is still running, a repeat says so and follows that one; otherwise each command
+ * is a new run, named per owner, reason and second, so a run after a failed one, or after the owner
+ * got a new credential, does the work. Deactivation events keep their per-event names: a repeated
+ * delivery still starts nothing.
  */
 export async function revoke(
   sfn: SFNClient,
@@ -240,9 +257,36 @@ export async function revoke(
     { owner: options.owner, reason: options.reason, source: 'operator' },
     'revoke request',
   );
-  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
-  const name = executionNameFor('revoke', day, request);
-  return startAndFollow(sfn, await stateMachineArn(), name, request, options, io);
+  const machineArn = await stateMachineArn();
+  const running = await runningRevocationOf(sfn, machineArn, request.owner);
+  if (running) {
+    io.out(`a revocation of ${request.owner} is still running: ${running.name}; nothing new is started`);
+    return followStarted(sfn, running.executionArn, options, io);
+  }
+  const second = now.toISOString().slice(0, 19).replace(/[-:T]/g, '');
+  const name = executionNameFor('revoke', second, request);
+  return startAndFollow(sfn, machineArn, name, request, options, io);
+}
+
+/** A running execution of the revoke workflow for this owner, whoever started it. */
+async function runningRevocationOf(
+  sfn: SFNClient,
+  machineArn: string,
+  owner: string,
+): Promise<{ name: string; executionArn: string } | undefined> {
+  const pages = paginateListExecutions(
+    { client: sfn },
+    { stateMachineArn: machineArn, statusFilter: 'RUNNING' },
+  );
+  for await (const page of pages) {
+    for (const { executionArn, name } of page.executions ?? []) {
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const input = JSON.parse(described.input ?? '{}') as { owner?: unknown };
+      if (described.status === 'RUNNING' && input.owner === owner && executionArn && name)
+        return { name, executionArn };
+    }
+  }
+  return undefined;
 }
 
 export async function status(sfn: SFNClient, executionArn: string, io: Output): Promise<number> {

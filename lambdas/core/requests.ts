@@ -48,6 +48,10 @@ export const ProvisionRequest = z
     vdom: VdomName.optional().describe(
       "Virtual domain (FortiOS VDOM, FortiManager ADOM) of the API user: the target's, root when it names none",
     ),
+    ticketSource: z
+      .enum(['generic', 'servicenow', 'jira'])
+      .optional()
+      .describe('Which ticket system approved it: set by the ticket intake only, absent on console input'),
     comment: z
       .string()
       .max(120)

@@ -463,7 +463,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     // Prepare: at least one provision ran, whether or not the tests before this one did.
     await provision(requestFor('leak-scan'));
     const material = collectIssuedMaterial(env);
-    expect(material.length).toBeGreaterThan(0);
+    expect(material.secrets.length).toBeGreaterThan(0);
     const histories = env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h));
     // Act
     const found = scanForMaterial(material, {
