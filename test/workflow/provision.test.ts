@@ -21,8 +21,10 @@ const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt-lab');
     await env.registerTarget('fortimanager', 'fmg-lab');
+    // Its own ADOM: one target per device and VDOM (ADOM).
     await env.store.putTarget('fmg-rw', {
       ...simulatedFortiManager.target(env.fortimanager, 'ca'),
+      vdom: 'rw',
       maxRpcPermit: 'read-write',
     });
     await env.store.putTarget('fmg-branch', {
@@ -151,7 +153,12 @@ describe('provision workflow (FortiOS, local runtime)', () => {
   it('a FortiManager provision within the target’s maxRpcPermit gives the API user read-write JSON-RPC access', async () => {
     // Act
     const execution = await provision(
-      requestFor('fmg-writer', { target: 'fmg-rw', ticket: 'CHG-FMG-RW', rpcPermit: 'read-write' }),
+      requestFor('fmg-writer', {
+        target: 'fmg-rw',
+        ticket: 'CHG-FMG-RW',
+        rpcPermit: 'read-write',
+        vdom: 'rw',
+      }),
     );
     // Assess
     expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');

@@ -51,6 +51,11 @@ export interface ProductDefinition<
   readonly requestFields: Readonly<Partial<Record<RequestField, string>>>;
   /** The rules of the target's own policy a request breaks (one issue each), checked before any product call. */
   checkRequest?(target: z.output<T> & { readonly vendor: N }, request: ProvisionRequest): readonly string[];
+  /**
+   * The device and VDOM (or ADOM) a target administers, for products whose users several targets
+   * could see; two targets may not share one (registration refuses the second).
+   */
+  deviceScope?(target: z.output<T>): { readonly origin: string; readonly vdom: string };
   readonly targetFlags: {
     readonly options: readonly TargetFlag[];
     /** The unparsed definition; the target schema checks it afterwards. */
@@ -91,6 +96,14 @@ export function vdomOutsideTarget(
       ? `vdom ${request.vdom}: the target's VDOM is ${allowed}; name ${allowed} or omit vdom`
       : `vdom ${request.vdom}: the target names no VDOM, so only root; name root or omit vdom`,
   ];
+}
+
+/**
+ * An appliance target's device (its base URL's origin) and VDOM or ADOM: root when it names none,
+ * `global` for a target spanning every VDOM.
+ */
+export function vdomScope(target: { readonly baseUrl: string; readonly vdom?: string }) {
+  return { origin: new URL(target.baseUrl).origin, vdom: target.vdom ?? 'root' };
 }
 
 export async function adminTokenDefinition(input: TargetFlagInput): Promise<Record<string, unknown>> {

@@ -105,14 +105,14 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   }
   if (vendor.capabilities.issuance !== 'api') return drift;
   const api = asApiVendor(vendor);
-  const known = new Set(
-    credentials.flatMap((c) => {
-      const user = c.name.slice(`${SECRET_PREFIX}${targetName}/`.length);
-      return vendor.capabilities.twinUsers ? [...twinsOf(user)] : [user];
-    }),
-  );
+  const accounted = new Set(credentials.map((c) => c.name.slice(`${SECRET_PREFIX}${targetName}/`.length)));
   for (const user of await api.listManagedUsers()) {
-    if (known.has(user.name)) continue;
+    // Only what this target created is judged: another target on the same device (another VDOM)
+    // reconciles its own, and a user whose marker names no credential is not provably anyone's.
+    const credential = user.credential;
+    if (credential?.target !== targetName) continue;
+    const names = vendor.capabilities.twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
+    if (accounted.has(credential.apiUser) && names.includes(user.name)) continue;
     drift.orphans.push(user.name);
     if (!(await deps.executionRunning(user.requestId))) {
       await api.revoke(user.name);

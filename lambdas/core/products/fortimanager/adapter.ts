@@ -13,9 +13,9 @@ import { ApiUserName, type SshAccess } from '../../schemas.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
-  creatingRequestOf,
   managedUserMarker,
   managedUsersIn,
+  markerOf,
   SHARED_MARKER,
 } from '../managed-user.ts';
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
@@ -160,8 +160,8 @@ export class FortiManagerVendor implements ApiVendor {
 
   async findManagedUser(name: string) {
     const user = await this.readUser(name);
-    const requestId = user ? creatingRequestOf(user.description) : undefined;
-    return requestId ? { name, requestId } : undefined;
+    const marker = user ? markerOf(user.description) : undefined;
+    return marker ? { name, ...marker } : undefined;
   }
 
   async listManagedUsers() {
@@ -190,14 +190,14 @@ export class FortiManagerVendor implements ApiVendor {
         profileid: spec.profile,
         'rpc-permit': spec.rpcPermit ?? 'read',
         adom: [{ 'adom-name': spec.vdom }],
-        description: managedUserMarker(spec.requestId, spec.comment),
+        description: managedUserMarker(spec, spec.comment),
         ...trusthosts,
       },
     });
     if (added.code === FMG_STATUS.exists) {
       const user = await this.readUser(spec.name);
       if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
-      return adoptExistingUser(spec.name, spec.requestId, user.description);
+      return adoptExistingUser(spec.name, spec, user.description);
     }
     this.check(added, `creating API user ${spec.name}`);
     return { createdByThisRequest: true };

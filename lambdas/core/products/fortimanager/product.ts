@@ -5,6 +5,7 @@ import {
   adminTokenDefinition,
   type ProductDefinition,
   vdomOutsideTarget,
+  vdomScope,
 } from '../product.ts';
 import { FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
@@ -23,6 +24,7 @@ export const fortimanager = {
     const beyondPolicy = rpcPermitBeyondPolicy(target, request.rpcPermit);
     return [...vdomOutsideTarget(target, request), ...(beyondPolicy ? [beyondPolicy] : [])];
   },
+  deviceScope: vdomScope,
   targetFlags: {
     options: [
       ...ADMIN_TOKEN_FLAGS,

@@ -8,9 +8,9 @@ import { type HttpResponse, httpsJson, type TlsPin } from '../../http.ts';
 import {
   adoptExistingUser,
   cidrToAddressMask,
-  creatingRequestOf,
   managedUserMarker,
   managedUsersIn,
+  markerOf,
   SHARED_MARKER,
 } from '../managed-user.ts';
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
@@ -128,8 +128,8 @@ export class FortiOsVendor implements ApiVendor {
 
   async findManagedUser(name: string) {
     const user = await this.readUser(name);
-    const requestId = user ? creatingRequestOf(user.comments) : undefined;
-    return requestId ? { name, requestId } : undefined;
+    const marker = user ? markerOf(user.comments) : undefined;
+    return marker ? { name, ...marker } : undefined;
   }
 
   async listManagedUsers() {
@@ -151,7 +151,7 @@ export class FortiOsVendor implements ApiVendor {
     if (spec.trustedHosts.length === 0 || spec.trustedHosts.some((h) => h.endsWith('/0'))) {
       throw new FatalError('an API user needs a trusted host narrower than 0.0.0.0/0');
     }
-    const comments = managedUserMarker(spec.requestId, spec.comment);
+    const comments = managedUserMarker(spec, spec.comment);
     const created = await this.call('POST', '/api/v2/cmdb/system/api-user', {
       body: {
         name: spec.name,
@@ -171,7 +171,7 @@ export class FortiOsVendor implements ApiVendor {
     // Ours (an earlier attempt, its answer lost), another request's, or someone else's: decide from what is there.
     const user = await this.readUser(spec.name);
     if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
-    return adoptExistingUser(spec.name, spec.requestId, user.comments);
+    return adoptExistingUser(spec.name, spec, user.comments);
   }
 
   async issueKey(apiUser: string) {

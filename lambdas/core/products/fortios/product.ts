@@ -5,6 +5,7 @@ import {
   adminTokenDefinition,
   type ProductDefinition,
   vdomOutsideTarget,
+  vdomScope,
 } from '../product.ts';
 import { FortiOsTarget } from './target.ts';
 
@@ -20,5 +21,6 @@ export const fortios = {
   checkRequest(target, request) {
     return vdomOutsideTarget(target, request);
   },
+  deviceScope: vdomScope,
   targetFlags: { options: ADMIN_TOKEN_FLAGS, definition: adminTokenDefinition },
 } as const satisfies ProductDefinition<'fortios', typeof FortiOsTarget, typeof ApiKeyMaterial>;
