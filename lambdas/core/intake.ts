@@ -10,6 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import { IntakeError } from './errors.ts';
 import { executionNameFor } from './execution-names.ts';
+import type { TicketSource } from './products/policy.ts';
 import { ProvisionRequest } from './requests.ts';
 import { OwnerId, parseInput, TicketId } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
@@ -107,12 +108,14 @@ const JiraIssue = z
   })
   .passthrough();
 
-function provision(ticket: string, request: unknown): IntakeAction {
-  const input = parseInput(ProvisionRequest, request, 'access request');
-  if (input.ticket !== ticket) {
-    throw new IntakeError(422, `the request names ticket ${input.ticket}, the webhook ticket ${ticket}`);
+/** The request as its ticket system approved it: the source is the intake's word, never the ticket's. */
+function provision(source: TicketSource, ticket: string, request: unknown): IntakeAction {
+  const parsed = parseInput(ProvisionRequest, request, 'access request');
+  if (parsed.ticket !== ticket) {
+    throw new IntakeError(422, `the request names ticket ${parsed.ticket}, the webhook ticket ${ticket}`);
   }
-  return { workflow: 'provision', executionName: executionNameFor('provision', ticket, input), input };
+  const input = { ...parsed, ticketSource: source };
+  return { workflow: 'provision', executionName: executionNameFor('provision', ticket, parsed), input };
 }
 
 function revoke(ticket: string, owner: unknown): IntakeAction {
@@ -134,13 +137,15 @@ export function actionFromTicket(payload: unknown): IntakeAction {
   try {
     if ('type' in body) {
       const t = parseInput(GenericTicket, payload, 'ticket');
-      return t.type === 'access-request' ? provision(t.ticket, t.request) : revoke(t.ticket, t.owner);
+      return t.type === 'access-request'
+        ? provision('generic', t.ticket, t.request)
+        : revoke(t.ticket, t.owner);
     }
     if ('cat_item' in body) {
       const item = parseInput(ServiceNowItem, payload, 'ServiceNow requested item');
       if (item.approval !== 'approved') notApproved(item.number, item.approval);
       return item.cat_item.name === 'API access'
-        ? provision(item.number, { ...item.variables, ticket: item.number })
+        ? provision('servicenow', item.number, { ...item.variables, ticket: item.number })
         : revoke(item.number, item.variables.owner);
     }
     if ('issue' in body) {
@@ -149,7 +154,7 @@ export function actionFromTicket(payload: unknown): IntakeAction {
       if (status !== 'Approved' && status !== 'Done') notApproved(issue.key, status);
       const request = (issue.fields as Record<string, unknown>).provisionerRequest;
       return issue.fields.issuetype.name === 'API access request'
-        ? provision(issue.key, { ...(request as object), ticket: issue.key })
+        ? provision('jira', issue.key, { ...(request as object), ticket: issue.key })
         : revoke(issue.key, (request as { owner?: unknown } | undefined)?.owner);
     }
   } catch (error) {

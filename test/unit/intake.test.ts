@@ -149,7 +149,8 @@ describe('actionFromTicket', () => {
     expect(action).toEqual({
       workflow: 'provision',
       executionName: executionNameFor('provision', 'REQ-1', request('REQ-1')),
-      input: request('REQ-1'),
+      // The intake says which ticket system approved it, for the target policy's ticketSources.
+      input: { ...request('REQ-1'), ticketSource: 'generic' },
     });
   });
 

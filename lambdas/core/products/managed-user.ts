@@ -63,6 +63,39 @@ export function servesCredential(marker: Marker | undefined, credential: Credent
   return marker?.credential?.target === credential.target && marker.credential.apiUser === credential.apiUser;
 }
 
+/** What a profile grants, as requests name it (`fwgrp.address: read`, `sysgrp: read`); `none` left out. */
+export type Grants = Readonly<Record<string, 'read' | 'read-write'>>;
+
+/**
+ * Whether an existing access profile may serve a request: only one this system created (the
+ * shared marker) that grants exactly what the request asks. Anything else, a built-in or a
+ * hand-made profile, or one of ours granting more or other (a read-write profile asked for
+ * read-only), is refused: adopting it would hand out what it grants.
+ */
+export function adoptExistingProfile(
+  name: string,
+  markerText: unknown,
+  requested: Grants,
+  granted: Grants,
+): { createdByThisRequest: false } {
+  if (!String(markerText ?? '').includes(SHARED_MARKER)) {
+    throw new ConflictError(
+      `access profile ${name} exists on the product but was not created by this system: it is not adopted; name another profile`,
+    );
+  }
+  const describe = (grants: Grants) =>
+    Object.entries(grants)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, permission]) => `${key}=${permission}`)
+      .join(', ') || 'nothing';
+  if (describe(requested) !== describe(granted)) {
+    throw new ConflictError(
+      `access profile ${name} exists with other permissions (${describe(granted)}) than requested (${describe(requested)}): it is not adopted; name another profile`,
+    );
+  }
+  return { createdByThisRequest: false };
+}
+
 /** `10.0.0.0/24` -> `10.0.0.0 255.255.255.0`, the form Fortinet products store trusted hosts in. */
 export function cidrToAddressMask(cidr: string): string {
   const [address, bits] = cidr.split('/');

@@ -11,8 +11,10 @@ import { excerpt, FatalError, RetryableError, redact, ValidationError } from '..
 import { httpsJson } from '../../http.ts';
 import { ApiUserName, type SshAccess } from '../../schemas.ts';
 import {
+  adoptExistingProfile,
   adoptExistingUser,
   cidrToAddressMask,
+  type Grants,
   managedUserMarker,
   managedUsersIn,
   markerOf,
@@ -58,6 +60,15 @@ interface RpcAnswer {
   readonly message: string;
   readonly data: unknown;
   readonly httpStatus: number;
+}
+
+/** What a FortiManager profile grants: its flat permission fields that read or read-write. */
+function grantsOf(profile: Record<string, unknown>): Grants {
+  return Object.fromEntries(
+    Object.entries(profile).filter(
+      (entry): entry is [string, 'read' | 'read-write'] => entry[1] === 'read' || entry[1] === 'read-write',
+    ),
+  );
 }
 
 export class FortiManagerVendor implements ApiVendor {
@@ -146,9 +157,14 @@ export class FortiManagerVendor implements ApiVendor {
     const added = await this.rpc('add', '/cli/global/system/admin/profile', {
       data: { profileid: spec.name, description: SHARED_MARKER, ...permissions },
     });
-    if (added.code === FMG_STATUS.exists) return { createdByThisRequest: false };
-    this.check(added, `creating profile ${spec.name}`);
-    return { createdByThisRequest: true };
+    if (added.code !== FMG_STATUS.exists) {
+      this.check(added, `creating profile ${spec.name}`);
+      return { createdByThisRequest: true };
+    }
+    const read = await this.rpc('get', `/cli/global/system/admin/profile/${encodeURIComponent(spec.name)}`);
+    this.check(read, `reading profile ${spec.name}`);
+    const existing = (read.data ?? {}) as Record<string, unknown>;
+    return adoptExistingProfile(spec.name, existing.description, grantsOf(permissions), grantsOf(existing));
   }
 
   private async readUser(name: string): Promise<Record<string, unknown> | undefined> {

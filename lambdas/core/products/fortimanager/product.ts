@@ -20,6 +20,10 @@ export const fortimanager = {
     rpcPermit:
       "JSON-RPC access of the API user, `read` (the default) or `read-write`, at most the target's maxRpcPermit",
   },
+  // FortiManager's predefined profiles (Administration Guide, "Administrator profiles":
+  // https://help.fortinet.com/fmgr/50hlp/56/5-6-2/FMG-FAZ/0900_Administrators/0400_Admin%20Profiles/0000_Adminstrator%20Profiles.htm),
+  // and No_Permission_User, predefined since 6.x.
+  builtInProfiles: ['Super_User', 'Standard_User', 'Restricted_User', 'Package_User', 'No_Permission_User'],
   checkRequest(target, request) {
     const beyondPolicy = rpcPermitBeyondPolicy(target, request.rpcPermit);
     return [...vdomOutsideTarget(target, request), ...(beyondPolicy ? [beyondPolicy] : [])];

@@ -6,8 +6,10 @@
 import { FatalError, NotFoundError, RetryableError } from '../../errors.ts';
 import { type HttpResponse, httpsJson, type TlsPin } from '../../http.ts';
 import {
+  adoptExistingProfile,
   adoptExistingUser,
   cidrToAddressMask,
+  type Grants,
   managedUserMarker,
   managedUsersIn,
   markerOf,
@@ -54,6 +56,25 @@ function accprofileBody(spec: AccessProfileSpec): Record<string, unknown> {
     body[`${group}-permission`] = custom;
   }
   return body;
+}
+
+/**
+ * What a profile grants, flattened as requests name it: a group's own access, or for a `custom`
+ * group each sub-permission of its `<group>-permission`; `none` and other settings left out.
+ */
+function grantsOf(profile: Record<string, unknown>): Grants {
+  const grants: Record<string, 'read' | 'read-write'> = {};
+  const granting = (value: unknown): value is 'read' | 'read-write' =>
+    value === 'read' || value === 'read-write';
+  for (const [group, value] of Object.entries(profile)) {
+    if (granting(value)) grants[group] = value;
+    if (value !== 'custom') continue;
+    const subs = profile[`${group}-permission`];
+    for (const [sub, permission] of Object.entries(typeof subs === 'object' && subs ? subs : {})) {
+      if (granting(permission)) grants[`${group}.${sub}`] = permission;
+    }
+  }
+  return grants;
 }
 
 export class FortiOsVendor implements ApiVendor {
@@ -118,12 +139,20 @@ export class FortiOsVendor implements ApiVendor {
   // Create-if-absent writes first and reads only on "already exists" (-5): the usual case costs one
   // call. Over several VDOMs, a -5 beside a success still means this call created the object.
   async ensureAccessProfile(spec: AccessProfileSpec) {
+    const body = accprofileBody(spec);
     const answer = this.settle(
-      await this.call('POST', '/api/v2/cmdb/system/accprofile', { body: accprofileBody(spec) }),
+      await this.call('POST', '/api/v2/cmdb/system/accprofile', { body }),
       `creating profile ${spec.name}`,
       ['exists'],
     );
-    return { createdByThisRequest: answer.kind === 'success' };
+    if (answer.kind === 'success') return { createdByThisRequest: true };
+    const existing = FortiOsVendor.results(
+      this.settle(
+        await this.call('GET', `/api/v2/cmdb/system/accprofile/${encodeURIComponent(spec.name)}`),
+        `reading profile ${spec.name}`,
+      ),
+    )[0];
+    return adoptExistingProfile(spec.name, existing?.comments, grantsOf(body), grantsOf(existing ?? {}));
   }
 
   async findManagedUser(name: string) {
