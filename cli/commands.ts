@@ -82,6 +82,8 @@ export interface TargetAddOptions {
   readonly baseUrl?: string;
   readonly caFile?: string;
   readonly fingerprint?: string;
+  /** The target's access policy as JSON (docs/target-policy.md); replaces any policy the definition holds. */
+  readonly policyFile?: string;
   readonly [productFlag: string]: unknown;
 }
 
@@ -129,7 +131,14 @@ export async function targetAdd(
   const definition = options.file
     ? parseJson(await readBounded(options.file, 64 * 1024, io.stdin), options.file)
     : await definitionFromFlags(options, io);
-  const target = parseInput(TargetDefinition, definition, `target ${targetName}`);
+  const policy = options.policyFile
+    ? { policy: parseJson(await readBounded(options.policyFile, 64 * 1024, io.stdin), options.policyFile) }
+    : {};
+  const target = parseInput(
+    TargetDefinition,
+    { ...(definition as object), ...policy },
+    `target ${targetName}`,
+  );
   const { arn, created } = await store.putTarget(targetName, target);
   io.out(`target ${targetName} ${created ? 'registered' : 'updated'} (${arn})`);
   return 0;

@@ -112,7 +112,11 @@ const targetAddCommand = program
   .option('--vendor <vendor>', PRODUCTS.map((product) => product.name).join(', '), PRODUCTS[0].name)
   .option('--base-url <url>', 'https://host[:port] of the product')
   .option('--ca-file <pem>', 'CA certificate to pin (PEM)')
-  .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin');
+  .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin')
+  .option(
+    '--policy-file <policy.json>',
+    "the target's access policy as JSON (docs/target-policy.md); without one, the read-only defaults",
+  );
 for (const { flag, description } of productTargetFlags()) targetAddCommand.option(flag, description);
 targetAddCommand.action((name: string, options) =>
   run(async (global) => {

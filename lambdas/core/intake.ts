@@ -11,6 +11,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import { IntakeError } from './errors.ts';
 import { executionNameFor } from './execution-names.ts';
+import type { TicketSource } from './products/policy.ts';
 import { ProvisionRequest } from './requests.ts';
 import { OwnerId, parseInput, TicketId } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
@@ -127,9 +128,7 @@ const JiraIssue = z
   })
   .passthrough();
 
-/** The ticket systems the intake reads; kept on the request so a target can say which may approve. */
-type TicketSource = NonNullable<ProvisionRequest['ticketSource']>;
-
+/** The request as its ticket system approved it: the source is the intake's word, never the ticket's. */
 function provision(source: TicketSource, ticket: string, requester: unknown, request: unknown): IntakeAction {
   if (request && typeof request === 'object' && 'ticketSource' in request) {
     throw new IntakeError(422, `ticket ${ticket}: ticketSource is set by the intake, not by the ticket`);

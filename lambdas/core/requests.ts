@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { PRODUCTS, type RequestField, type VendorName } from './products/index.ts';
+import { TicketSource } from './products/policy.ts';
 import {
   AccessProfile,
   ApiUserName,
@@ -48,10 +49,9 @@ export const ProvisionRequest = z
     vdom: VdomName.optional().describe(
       "Virtual domain (FortiOS VDOM, FortiManager ADOM) of the API user: the target's, root when it names none",
     ),
-    ticketSource: z
-      .enum(['generic', 'servicenow', 'jira'])
-      .optional()
-      .describe('Which ticket system approved it: set by the ticket intake only, absent on console input'),
+    ticketSource: TicketSource.optional().describe(
+      'Who approved the request: the intake sets its ticket system (generic, servicenow, jira); absent: an operator (console, CLI)',
+    ),
     comment: z
       .string()
       .max(120)

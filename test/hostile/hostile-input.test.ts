@@ -340,6 +340,19 @@ describe('hostile target definitions', () => {
       { vendor: 'autorabit', baseUrl: 'https://arm.example.com/', verify: { path: '/api/../x?y=1' } },
     ],
     ['a FortiFlex client id with spaces', { vendor: 'fortiflex', clientId: 'flex vm' }],
+    // The access policy (docs/target-policy.md): only known rules, within the system's ceilings.
+    ['a policy rule no product knows', { ...fortios, policy: { allowSuperAdmin: true } }],
+    ['a policy rule of another product', { ...fortios, policy: { serviceUsers: ['svc'] } }],
+    ['a permission level beyond read-write', { ...fortios, policy: { maxPermission: 'super_admin' } }],
+    [
+      'a policy permission key that is no group',
+      { ...fortios, policy: { permissions: { 'sys grp': 'read' } } },
+    ],
+    ['a trusted-host floor broader than /8', { ...fortios, policy: { minTrustedHostPrefix: 0 } }],
+    ['more trusted addresses than one /8', { ...fortios, policy: { maxTrustedAddresses: 2 ** 32 } }],
+    ['an unknown ticket source', { ...fortios, policy: { ticketSources: ['email'] } }],
+    ['an empty list of approvers', { ...fortios, policy: { ticketSources: [] } }],
+    ['a VDOM with shell characters', { ...fortios, policy: { vdoms: ['root;id'] } }],
   ])('%s is refused', (_label, definition) => {
     expectValidationError(() => parseInput(TargetDefinition, definition, 'target definition'));
   });

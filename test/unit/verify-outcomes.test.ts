@@ -48,6 +48,12 @@ function fakeVendor(): Vendor {
     capabilities,
     verify,
     revoke,
+    // Every user it is asked about serves this credential (the marker check lets the delete through).
+    findManagedUser: async (name: string) => ({
+      name,
+      requestId: 'provision-x-1',
+      credential: { target: 'fgt', apiUser: 'bot' },
+    }),
     listManagedUsers: async () => [],
   } as unknown as Vendor;
 }

@@ -90,6 +90,44 @@ describe('provisioner CLI (local runtime)', () => {
     });
   });
 
+  it('target add writes the access policy of a policy file, and refuses one beyond the schema, writing nothing', async () => {
+    // Prepare: its own VDOM (one target per device and VDOM)
+    const tokenFile = await file('token-policy.txt', env.fortios.adminToken);
+    const caFile = await file('ca-policy.pem', env.fortios.caPem);
+    const flags = {
+      vendor: 'fortios',
+      baseUrl: env.fortios.url,
+      caFile,
+      adminTokenFile: tokenFile,
+      vdom: 'pol',
+    };
+    const policyFile = await file(
+      'policy.json',
+      JSON.stringify({
+        permissions: { sysgrp: 'none' },
+        minTrustedHostPrefix: 24,
+        ticketSources: ['servicenow'],
+      }),
+    );
+    const badPolicy = await file('bad-policy.json', JSON.stringify({ maxPermission: 'super_admin' }));
+    // Act
+    const code = await targetAdd(env.store, 'fgt-cli-policy', { ...flags, policyFile }, io);
+    const refused = await failure(
+      targetAdd(env.store, 'fgt-cli-bad-policy', { ...flags, vdom: 'pol2', policyFile: badPolicy }, io),
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect((await env.store.loadTarget('fgt-cli-policy')).policy).toEqual({
+      maxPermission: 'read',
+      permissions: { sysgrp: 'none' },
+      minTrustedHostPrefix: 24,
+      maxTrustedAddresses: 2 ** 24,
+      ticketSources: ['servicenow'],
+    });
+    expect(refused.message).toMatch(/invalid target fgt-cli-bad-policy: policy\.maxPermission/);
+    expect(await env.store.describe('provisioner/targets/fgt-cli-bad-policy')).toBeUndefined();
+  });
+
   it('target add refuses a plain-http URL or a target without pinning, writing nothing', async () => {
     // Prepare
     const tokenFile = await file('token2.txt', env.fortios.adminToken);

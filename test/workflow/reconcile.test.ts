@@ -95,6 +95,7 @@ describe('reconcile workflow (local runtime)', () => {
       trustedHosts: ['127.0.0.1/32'],
       vdom: 'root',
       requestId: 'provision-T-gone-0123456789',
+      credential: { target: 'fgt', apiUser: 'left-behind' },
     });
     // Act
     const report = await reconcile();

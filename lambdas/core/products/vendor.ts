@@ -5,6 +5,7 @@
  * Adapters throw only the typed errors of ../errors.ts.
  */
 import type { ProvisionRequest, TargetDefinition } from '../requests.ts';
+import type { CredentialRef } from './managed-user.ts';
 import type { CredentialMaterial } from './material.ts';
 
 export type { CredentialMaterial } from './material.ts';
@@ -35,6 +36,8 @@ export interface ApiUserSpec {
   readonly vdom: string;
   /** Identifies the request that creates the user; stored on the product so a retry or a compensation recognizes it. */
   readonly requestId: string;
+  /** The credential the user serves, stored with it so only this credential's workflows adopt, re-key or delete it. */
+  readonly credential: CredentialRef;
   readonly comment?: string;
   /** FortiManager: the JSON-RPC access the user gets (absent: read). */
   readonly rpcPermit?: 'read' | 'read-write';
@@ -49,6 +52,8 @@ interface ManagedUser {
   readonly name: string;
   /** The request id recorded on the user when this system created it. */
   readonly requestId: string;
+  /** The credential its marker names (absent on users marked before markers named one). */
+  readonly credential?: CredentialRef;
 }
 
 /** A short-lived bearer token minted from the stored credential (token-broker products). */

@@ -111,16 +111,18 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   }
   if (vendor.capabilities.issuance !== 'api') return drift;
   const api = asApiVendor(vendor);
-  const known = new Set(
-    credentials.flatMap((c) => {
-      const user = c.name.slice(`${SECRET_PREFIX}${targetName}/`.length);
-      return vendor.capabilities.twinUsers ? [...twinsOf(user)] : [user];
-    }),
-  );
+  const accounted = new Set(credentials.map((c) => c.name.slice(`${SECRET_PREFIX}${targetName}/`.length)));
   for (const user of await api.listManagedUsers()) {
-    if (known.has(user.name)) continue;
-    // ListSecrets may not show a secret written in the last minutes: its own name settles it.
-    if (await heldByCredential(deps, targetName, user.name, vendor.capabilities.twinUsers)) continue;
+    // Only what this target created is judged: another target on the same device (another VDOM)
+    // reconciles its own, and a user whose marker names no credential is not provably anyone's.
+    const credential = user.credential;
+    if (credential?.target !== targetName) continue;
+    const names = vendor.capabilities.twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
+    if (names.includes(user.name)) {
+      if (accounted.has(credential.apiUser)) continue;
+      // ListSecrets may not show a secret written in the last minutes: its own name settles it.
+      if (await secretHeld(deps, targetName, credential.apiUser)) continue;
+    }
     drift.orphans.push(user.name);
     // The product's users carry no creation time: the creating execution's end stands for it.
     if (!(await deps.executionRecent(user.requestId, LISTING_LAG_SECONDS * 1000))) {
@@ -131,19 +133,10 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   return drift;
 }
 
-/** Whether a live credential secret accounts for this product user (itself, or as its twin `.b`). */
-async function heldByCredential(
-  deps: WorkflowDeps,
-  target: string,
-  user: string,
-  twinUsers: boolean,
-): Promise<boolean> {
-  const owners = twinUsers && user.endsWith('.b') ? [user, user.slice(0, -2)] : [user];
-  for (const owner of owners) {
-    const secret = await deps.store.describe(`${SECRET_PREFIX}${target}/${owner}`);
-    if (secret && !secret.deletedDate && (!twinUsers || twinsOf(owner).includes(user))) return true;
-  }
-  return false;
+/** Whether the credential's secret exists, by its name (DescribeSecret reads the present). */
+async function secretHeld(deps: WorkflowDeps, target: string, apiUser: string): Promise<boolean> {
+  const secret = await deps.store.describe(`${SECRET_PREFIX}${target}/${apiUser}`);
+  return secret !== undefined && !secret.deletedDate;
 }
 
 const DriftResults = z.object({

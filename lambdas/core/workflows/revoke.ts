@@ -10,7 +10,7 @@ import {
   revocationTaskId,
 } from '../operator-tasks.ts';
 import { materialOf } from '../products/index.ts';
-import { twinsOf } from '../products/managed-user.ts';
+import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
 import { type SecretDescription, versionWithStage } from '../secrets.ts';
@@ -142,9 +142,10 @@ export async function revokeAtProduct(
   const { vendor, target } = await vendorOf(deps, credential.target);
   if (vendor.capabilities.issuance === 'api') {
     const api = asApiVendor(vendor);
-    // A rotated credential's key may live on either twin: both go.
+    // A rotated credential's key may live on either twin: both go, each only if its marker names
+    // this credential (a same-named user of another credential or target stays).
     const users = vendor.capabilities.twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
-    for (const user of users) await api.revoke(user);
+    for (const user of users) await removeCredentialUser(api, user, credential);
     return { needsOperator: false };
   }
   const stored = await deps.store.readCurrent(credential.secretArn);

@@ -19,7 +19,7 @@ import {
   revocationTaskId,
 } from '../operator-tasks.ts';
 import { materialOf } from '../products/index.ts';
-import { twinsOf } from '../products/managed-user.ts';
+import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { scheduleFor } from '../schedules.ts';
@@ -212,6 +212,7 @@ export async function ensureTwinUser(deps: WorkflowDeps, input: unknown) {
     trustedHosts: spec.trustedHosts,
     vdom: spec.vdom,
     requestId: state.requestId,
+    credential: state.request,
     comment: `twin of ${state.request.apiUser}`,
     rpcPermit: spec.rpcPermit,
   });
@@ -286,7 +287,8 @@ export async function retirePreviousKey(
 ): Promise<{ needsOperator: boolean }> {
   const state = parseState(input);
   const product = await vendorOf(deps, state.request.target);
-  if (state.issuance === 'api') await asApiVendor(product.vendor).revoke(state.currentUser);
+  if (state.issuance === 'api')
+    await removeCredentialUser(asApiVendor(product.vendor), state.currentUser, state.request);
   const answer = await verifyPrevious(deps, state, product);
   if (state.issuance === 'operator') return { needsOperator: !provesRefusal(answer) };
   requireRefusal(answer, state.request.target, previousCredential(state));
