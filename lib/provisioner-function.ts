@@ -22,6 +22,7 @@ export type SecretAction =
   | 'GetSecretValue'
   | 'PutSecretValue'
   | 'TagResource'
+  | 'UntagResource'
   | 'UpdateSecretVersionStage';
 
 const READ_ONLY: ReadonlySet<SecretAction> = new Set(['DescribeSecret', 'GetSecretValue']);

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { localFunctionArn } from './endpoints.ts';
+import type { Session } from './iam/account.ts';
+import { runAsSession } from './iam/caller.ts';
 import { handlerIdFromFunctionArn } from './synth.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -116,6 +118,8 @@ export interface LocalInvokerOptions {
   /** Observes each call (bench, tests). */
   readonly onInvoke?: (call: LocalInvocation) => void;
   readonly faults?: LambdaFaults;
+  /** The session each function's invocations call AWS as (its execution role, local/iam). */
+  readonly sessionOf?: (functionArn: string) => Session;
 }
 
 /** Invokes `lambdas/handlers/<id>.ts` for a function ARN. */
@@ -127,7 +131,11 @@ export function createLocalInvoker(options: LocalInvokerOptions = {}) {
     await options.faults?.beforeEach?.(handlerId);
     try {
       options.faults?.check(handlerId, 'before');
-      const result = await handler(event, lambdaContext(handlerId, options.timeoutMs ?? 30_000));
+      const context = lambdaContext(handlerId, options.timeoutMs ?? 30_000);
+      const session = options.sessionOf?.(functionArn);
+      const result = await (session
+        ? runAsSession(session, () => handler(event, context))
+        : handler(event, context));
       options.faults?.check(handlerId, 'after');
       options.onInvoke?.({ handlerId, outcome: 'ok' });
       return JSON.parse(JSON.stringify(result ?? null)) as unknown;

@@ -5,7 +5,12 @@
  * idempotency, deletion with a recovery window or forced, tag filters with prefix matching.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import {
+  type AwsJsonCall,
+  AwsServiceError,
+  type RunningServer,
+  startAwsJsonServer,
+} from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 interface Version {
@@ -154,6 +159,16 @@ export class LocalSecretsManager {
       throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
     }
     this.writeWindow.count += 1;
+  }
+
+  /** The secret a SecretId names (deleted ones included), as IAM evaluates a call on it: its ARN and key. */
+  authorizationView(id: unknown): { arn: string; kmsKeyId?: string } | undefined {
+    try {
+      const secret = this.find(id, { allowDeleted: true });
+      return { arn: secret.arn, kmsKeyId: secret.kmsKeyId };
+    } catch {
+      return undefined;
+    }
   }
 
   private find(id: unknown, { allowDeleted = false } = {}): Secret {
@@ -415,7 +430,11 @@ export class LocalSecretsManager {
 }
 
 export async function startLocalSecretsManager(
-  options: LocalSecretsManagerOptions & { port?: number } = {},
+  options: LocalSecretsManagerOptions & {
+    port?: number;
+    /** IAM for this store's calls (local/iam/service-authorizers.ts). */
+    authorize?: (store: LocalSecretsManager) => (call: AwsJsonCall) => void;
+  } = {},
 ): Promise<RunningServer & { store: LocalSecretsManager }> {
   const store = new LocalSecretsManager(options);
   const server = await startAwsJsonServer({
@@ -423,6 +442,7 @@ export async function startLocalSecretsManager(
     jsonVersion: '1.1',
     operations: store.operations,
     port: options.port,
+    authorize: options.authorize?.(store),
   });
   return { ...server, store };
 }

@@ -7,7 +7,12 @@
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import {
+  type AwsJsonCall,
+  AwsServiceError,
+  type RunningServer,
+  startAwsJsonServer,
+} from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -16,7 +21,8 @@ type StateDefinition = StatesDefinition['States'][string];
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** Calls a handler module: resolves with its result, rejects with an error whose `name` is its error type. */
-type LambdaInvoker = (functionArn: string, payload: unknown) => Promise<unknown>;
+/** Invokes a function as the state machine's role (`stateMachineArn` says which machine asks). */
+type LambdaInvoker = (functionArn: string, payload: unknown, stateMachineArn: string) => Promise<unknown>;
 
 interface LocalStateMachine {
   readonly name: string;
@@ -520,17 +526,17 @@ export class LocalStepFunctions {
       const heartbeatSeconds = 'HeartbeatSeconds' in state ? Number(state.HeartbeatSeconds) : undefined;
       taskResourceLocalHandlers[name] = async (parameters) =>
         waitsForToken
-          ? this.invokeAndWaitForToken(executionArn, parameters, heartbeatSeconds)
-          : this.invokeLambda(parameters);
+          ? this.invokeAndWaitForToken(machine.arn, executionArn, parameters, heartbeatSeconds)
+          : this.invokeLambda(machine.arn, parameters);
     }
     return { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides };
   }
 
-  private async invokeLambda(parameters: Json): Promise<Json> {
+  private async invokeLambda(stateMachineArn: string, parameters: Json): Promise<Json> {
     const { FunctionName, Payload } = (parameters ?? {}) as { FunctionName?: unknown; Payload?: unknown };
     if (typeof FunctionName !== 'string') throw new Error('lambda:invoke task without a FunctionName');
     try {
-      const result = await this.options.invoke(FunctionName, Payload);
+      const result = await this.options.invoke(FunctionName, Payload, stateMachineArn);
       return { Payload: (result ?? null) as Json, StatusCode: 200, ExecutedVersion: '$LATEST' };
     } catch (error) {
       // As in AWS: the error name is the Lambda errorType, the cause is Lambda's JSON error document.
@@ -542,6 +548,7 @@ export class LocalStepFunctions {
   }
 
   private async invokeAndWaitForToken(
+    stateMachineArn: string,
     executionArn: string,
     parameters: Json,
     heartbeatSeconds: number | undefined,
@@ -595,7 +602,7 @@ export class LocalStepFunctions {
     // Answered, failed or stopped while the Lambda still runs: the outcome is read once it returns.
     settled.catch(() => {});
     try {
-      await this.invokeLambda(parameters);
+      await this.invokeLambda(stateMachineArn, parameters);
     } catch (error) {
       // As in AWS: a failed invocation fails the task and closes its token, unless it was answered first.
       this.tasks.get(token)?.reject(error as Error);
@@ -606,7 +613,7 @@ export class LocalStepFunctions {
 }
 
 export async function startLocalStepFunctions(
-  options: LocalStepFunctionsOptions & { port?: number },
+  options: LocalStepFunctionsOptions & { port?: number; authorize?: (call: AwsJsonCall) => void },
 ): Promise<RunningServer & { service: LocalStepFunctions }> {
   const service = new LocalStepFunctions(options);
   const server = await startAwsJsonServer({
@@ -614,6 +621,7 @@ export async function startLocalStepFunctions(
     jsonVersion: '1.0',
     operations: service.operations,
     port: options.port,
+    authorize: options.authorize,
   });
   return { ...server, service };
 }

@@ -355,11 +355,17 @@ describe('ProvisionerStack', () => {
       },
       'ensure-access-profile': { 'provisioner/targets/*': read },
       'create-api-user': { 'provisioner/targets/*': read },
+      // A reused revoked secret is retagged for its new request and loses the earlier request's tags
+      // (UntagResource: found by the embedded default's IAM, test/workflow/provision.test.ts).
       'issue-key-and-store': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'PutSecretValue',
+          'TagResource',
+          'UntagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       // The key-limit check lists the product user's other keys (ListSecrets, by tag).
       'request-operator-credential': {
@@ -479,11 +485,16 @@ describe('ProvisionerStack', () => {
         ),
       },
       'ticket-intake': { '<IntakeWebhookSecret': read },
+      // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
       'compensate-provision': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'DeleteSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'TagResource',
+          'UpdateSecretVersionStage',
+        ].map((a) => `secretsmanager:${a}`),
       },
     });
     // Writers may not touch target definitions, which hold product admin credentials.
