@@ -1,0 +1,97 @@
+/**
+ * The embedded default enforces IAM from the synthesized template: remove one grant from a copy of
+ * the template and the workflow that needs it fails with AWS's error, as it would in an account.
+ * Messages as the IAM User Guide gives them ("Troubleshoot access denied error messages",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html); a refused call
+ * is AccessDeniedException with HTTP 400 (Secrets Manager API Reference, "Common Errors").
+ */
+import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretsManagerClient } from '#core/aws-clients.ts';
+import { executionNameFor } from '#core/execution-names.ts';
+import { causeMessage } from '#core/step-error.ts';
+import { HANDLER_METADATA } from '#lib/provisioner-function.ts';
+import { localFunctionArn } from '#local/endpoints.ts';
+import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
+import { runAsSession } from '#local/iam/caller.ts';
+import type { PolicyStatement } from '#local/iam/policy.ts';
+import { synthesizeTemplate, type TemplateResources } from '#local/synth.ts';
+import { runExecution } from '#test/support/executions.ts';
+
+/** A copy of the template whose `handlerId` role lacks the statements granting `action`. */
+function withoutGrant(handlerId: string, action: string): TemplateResources {
+  const template = structuredClone(synthesizeTemplate()) as Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  >;
+  const fn = Object.values(template).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[HANDLER_METADATA] === handlerId,
+  );
+  const roleId = (fn?.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  let removed = 0;
+  for (const resource of Object.values(template)) {
+    const roles = resource.Properties?.Roles as { Ref: string }[] | undefined;
+    if (resource.Type !== 'AWS::IAM::Policy' || !roles?.some((r) => r.Ref === roleId)) continue;
+    const document = resource.Properties?.PolicyDocument as { Statement: PolicyStatement[] };
+    const kept = document.Statement.filter((s) => ![s.Action].flat().includes(action));
+    removed += document.Statement.length - kept.length;
+    document.Statement = kept;
+  }
+  if (removed === 0) throw new Error(`${handlerId} has no grant of ${action} to remove`);
+  return template;
+}
+
+describe('IAM from the template (local runtime)', () => {
+  let env: LocalEnvironment;
+  beforeAll(async () => {
+    env = await startLocalEnvironment({
+      waitOverrideMs: 0,
+      retryOverrideMs: 0,
+      iamTemplate: withoutGrant('request-operator-credential', 'secretsmanager:ListSecrets'),
+    });
+    await env.registerTarget('forticnapp', 'cnapp');
+  });
+  afterAll(async () => env.close());
+
+  it('without its ListSecrets grant, RequestOperatorCredential’s key-limit check is refused and the FortiCNAPP provision fails', async () => {
+    // Prepare
+    const input = {
+      target: 'cnapp',
+      apiUser: 'cnapp-iam',
+      owner: 'bob@example.com',
+      ticket: 'REQ-iam',
+      serviceUser: 'svc-iam',
+    };
+    // Act
+    const execution = await runExecution(
+      env,
+      env.provisionStateMachineArn,
+      input,
+      executionNameFor('provision', input.ticket, input),
+    );
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(causeMessage(execution.cause)).toMatch(/ListSecrets.*AccessDeniedException/);
+  });
+
+  it('the function’s own call is answered as AWS answers it: AccessDeniedException, HTTP 400, naming its session and the action', async () => {
+    // Prepare
+    const session = env.iam.functionSession(localFunctionArn('request-operator-credential'));
+    const client = secretsManagerClient({
+      region: env.endpoints.region,
+      endpoint: env.endpoints.secretsManager,
+      credentials: { accessKeyId: 'ASIA-local', secretAccessKey: 'local' },
+    });
+    // Act
+    const refused = await runAsSession(session, () => client.send(new ListSecretsCommand({}))).catch(
+      (error: unknown) => error as { name: string; message: string; $metadata: { httpStatusCode?: number } },
+    );
+    // Assess
+    expect(refused).toMatchObject({
+      name: 'AccessDeniedException',
+      message: `User: ${session.arn} is not authorized to perform: secretsmanager:ListSecrets because no identity-based policy allows the secretsmanager:ListSecrets action`,
+      $metadata: { httpStatusCode: 400 },
+    });
+    client.destroy();
+  });
+});
