@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { KMS_KEY_ALIAS } from '#core/config.ts';
+import { OperatorPolicy } from './operator-policy.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
@@ -34,7 +35,7 @@ export class ProvisionerStack extends Stack {
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
     new DeactivationRules(this, 'DeactivationRules', { key, revoke: revoke.stateMachine });
-    new ReconcileWorkflow(this, 'ReconcileWorkflow', {
+    const reconcile = new ReconcileWorkflow(this, 'ReconcileWorkflow', {
       key,
       provision: provision.stateMachine,
       rotate: rotate.stateMachine,
@@ -45,6 +46,13 @@ export class ProvisionerStack extends Stack {
       revoke: revoke.stateMachine,
     });
 
+    // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
+    const operator = new OperatorPolicy(this, 'Operator', {
+      key,
+      workflows: [provision, revoke, rotate, reconcile].map((w) => w.stateMachine),
+    });
+
+    new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevokeStateMachineArn', { value: revoke.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RotateStateMachineArn', { value: rotate.stateMachine.stateMachineArn });

@@ -19,6 +19,7 @@ import type { VendorName } from '#core/products/index.ts';
 import { simulatedOf, startSimulators } from '#core/products/simulated.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { resetWorkflowDeps } from '#handlers/runtime.ts';
+import { OPERATOR_POLICY_NAME } from '#lib/operator-policy.ts';
 import { AwsServiceError } from './aws-json-server.ts';
 import {
   awsEnvironmentFor,
@@ -29,7 +30,12 @@ import {
 } from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
 import { startFunctionUrl } from './function-url.ts';
-import { LocalIam, OPERATOR_ACCESS_KEY_ID, secretPhysicalIds } from './iam/account.ts';
+import {
+  ADMINISTRATOR_ACCESS_KEY_ID,
+  LocalIam,
+  OPERATOR_ACCESS_KEY_ID,
+  secretPhysicalIds,
+} from './iam/account.ts';
 import { sendInvocationSessions } from './iam/caller.ts';
 import {
   eventBridgeAuthorizer,
@@ -101,8 +107,13 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   iam = new LocalIam(template, secretPhysicalIds(template, { [WEBHOOK_SECRET_NAME]: created.ARN }));
   iam.issueAccessKey(
     OPERATOR_ACCESS_KEY_ID,
+    iam.defineRole('local-operator', iam.managedPolicy(OPERATOR_POLICY_NAME)),
+    'operator',
+  );
+  iam.issueAccessKey(
+    ADMINISTRATOR_ACCESS_KEY_ID,
     iam.defineRole('local-administrator', { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
-    'local',
+    'administrator',
   );
   const lambdaFaults = new LambdaFaults();
   const invoke = createLocalInvoker({
@@ -185,13 +196,14 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   });
   resetWorkflowDeps();
 
-  const clientSettings = {
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  const clientsFor = (accessKeyId: string) => {
+    const settings = { region: LOCAL_REGION, credentials: { accessKeyId, secretAccessKey: 'local' } };
+    const secretsClient = secretsManagerClient({ ...settings, endpoint: secretsManager.url });
+    const sfnClient = stepFunctionsClient({ ...settings, endpoint: stepFunctions.url });
+    return { secretsClient, sfnClient, store: new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID) };
   };
-  const secretsClient = secretsManagerClient({ ...clientSettings, endpoint: secretsManager.url });
-  const sfnClient = stepFunctionsClient({ ...clientSettings, endpoint: stepFunctions.url });
-  const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
+  const { secretsClient, sfnClient, store } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
+  const operator = clientsFor(OPERATOR_ACCESS_KEY_ID);
   const intake = await startFunctionUrl({ handlerId: 'ticket-intake', invoke, port: ports.intake });
 
   return {
@@ -202,6 +214,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     scheduler,
     ...simulators,
     lambdaFaults,
+    /** Clients acting as the operator, whose calls the operator policy allows (the CLI's, `local/operator.ts`'s). */
+    operator,
     /** The account's IAM from the template: sessions and decisions (tests). */
     iam,
     secretsClient,
@@ -216,12 +230,12 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     intake: { url: intake.url, webhookSecret },
     /** Registers a product's simulator as a target, TLS pinned to its generated CA (or its certificate). */
     async registerTarget(product: VendorName, name: string, pinning: 'ca' | 'fingerprint' = 'ca') {
-      return store.putTarget(name, simulatedOf(product).target(simulators[product], pinning));
+      return operator.store.putTarget(name, simulatedOf(product).target(simulators[product], pinning));
     },
     async close() {
       await stepFunctions.service.stopAll();
-      secretsClient.destroy();
-      sfnClient.destroy();
+      for (const client of [secretsClient, sfnClient, operator.secretsClient, operator.sfnClient])
+        client.destroy();
       await Promise.all([
         scheduler.close(),
         intake.close(),

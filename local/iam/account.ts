@@ -34,8 +34,13 @@ export interface Session extends RequestPrincipal {
 /** The header a caller's session token travels in (SigV4: temporary credentials). */
 export const SESSION_TOKEN_HEADER = 'x-amz-security-token';
 
-/** The access key id of the operator (the CLI, the scenario, any SDK pointed at `npm run local`). */
+/** The access key id of the operator (the CLI, the scenario's operator, any SDK pointed at `npm run local`). */
 export const OPERATOR_ACCESS_KEY_ID = 'local';
+/**
+ * The access key id of the embedded default's own setup and checks (tests arranging and reading
+ * state, the scenario's consumer and directory): an account administrator, outside the stack.
+ */
+export const ADMINISTRATOR_ACCESS_KEY_ID = 'local-administrator';
 
 export class LocalIam {
   private readonly roles = new Map<string, Role>();
@@ -46,10 +51,11 @@ export class LocalIam {
   private readonly keyAliases = new Map<string, string>();
   private readonly sessions = new Map<string, Session>();
   private readonly accessKeys = new Map<string, Session>();
+  private readonly managedPolicies = new Map<string, PolicyDocument>();
 
   constructor(resources: TemplateResources, physicalIds: Readonly<Record<string, string>> = {}) {
     const value = (v: unknown, where: string) => resolveTemplateValue(v, resources, where, physicalIds);
-    const managed = new Map<string, PolicyDocument>();
+    const managed = this.managedPolicies;
     for (const [logicalId, resource] of Object.entries(resources)) {
       const props = resource.Properties ?? {};
       if (resource.Type === 'AWS::IAM::Role') {
@@ -169,11 +175,18 @@ export class LocalIam {
     );
   }
 
-  /** A role the template does not define (the embedded default's own principals), with its identity policy. */
-  defineRole(name: string, policy: PolicyDocument): string {
+  /** A role the template does not define (the embedded default's own principals), with its identity policies. */
+  defineRole(name: string, ...policies: PolicyDocument[]): string {
     const arn = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${name}`;
-    this.roles.set(arn, { arn, name, policies: [policy], trust: { Statement: [] } });
+    this.roles.set(arn, { arn, name, policies, trust: { Statement: [] } });
     return arn;
+  }
+
+  /** A managed policy of the template, by name. */
+  managedPolicy(name: string): PolicyDocument {
+    const document = this.managedPolicies.get(`arn:aws:iam::${LOCAL_ACCOUNT_ID}:policy/${name}`);
+    if (!document) throw new Error(`the template defines no managed policy ${name}`);
+    return document;
   }
 
   /**

@@ -736,4 +736,28 @@ describe('ProvisionerStack', () => {
     template.hasOutput('ProvisionStateMachineArn', {});
     template.hasOutput('KmsKeyArn', {});
   });
+
+  it('gives operators one managed policy: workflows, task answers, targets and handing in credentials, never reading one', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
+    const sid = (name: string) => statements.find((s) => s.Sid === name) as Statement;
+    const of = (name: string) => ({ actions: actionsOf(sid(name)), resources: resourcesOf(sid(name)) });
+    const secret = (pattern: string) =>
+      `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
+    expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
+    expect(of('StartWorkflows').resources).toHaveLength(4);
+    expect(of('AnswerOperatorTasks')).toEqual({
+      actions: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
+      resources: ['*'],
+    });
+    expect(of('ManageTargets').resources).toEqual([secret('provisioner/targets/*')]);
+    expect(of('ReadAndCloseTasks')).toEqual({
+      actions: ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+      resources: [secret('provisioner/tasks/*')],
+    });
+    // Credentials (provisioner/<target>/<user>) are written, never read.
+    expect(of('HandInCredentials').actions).not.toContain('secretsmanager:GetSecretValue');
+    template.hasOutput('OperatorPolicyArn', {});
+  });
 });

@@ -5,10 +5,11 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html); a refused call
  * is AccessDeniedException with HTTP 400 (Secrets Manager API Reference, "Common Errors").
  */
-import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretsManagerClient } from '#core/aws-clients.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import { credentialSecretName, TAG } from '#core/names.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { HANDLER_METADATA } from '#lib/provisioner-function.ts';
 import { localFunctionArn } from '#local/endpoints.ts';
@@ -93,5 +94,22 @@ describe('IAM from the template (local runtime)', () => {
       $metadata: { httpStatusCode: 400 },
     });
     client.destroy();
+  });
+
+  it('the operator (the CLI) hands in credentials but may not read one: its GetSecretValue is refused', async () => {
+    // Prepare
+    const secretName = credentialSecretName('cnapp', 'operator-reads');
+    await env.store.ensureCredentialSecret(secretName, { [TAG.target]: 'cnapp' });
+    // Act
+    const refused = await env.operator.secretsClient
+      .send(new GetSecretValueCommand({ SecretId: secretName }))
+      .catch((error: unknown) => error as { name: string; message: string });
+    // Assess
+    const { arn } = (await env.store.describe(secretName)) ?? {};
+    expect(arn).toMatch(/:secret:provisioner\/cnapp\/operator-reads-\w{6}$/);
+    expect(refused).toMatchObject({
+      name: 'AccessDeniedException',
+      message: `User: arn:aws:sts::000000000000:assumed-role/local-operator/operator is not authorized to perform: secretsmanager:GetSecretValue on resource: ${arn} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+    });
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * What an operator needs to run the CLI (docs/cli.md) against the stack, as one managed policy to
+ * attach to the operators' role or permission set: start and follow the workflows, answer operator
+ * tasks, add targets, hand in the credentials a product shows once. It never reads a credential
+ * (`provisioner/<target>/<user>`); it writes only the pending version an operator task asks for.
+ */
+import { Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { SERVICE_NAME } from '#core/config.ts';
+import { SECRET_PREFIX, TARGET_PREFIX, TASK_PREFIX } from '#core/names.ts';
+
+/** The operator policy's name, fixed so an account's permission sets can name it. */
+export const OPERATOR_POLICY_NAME = `${SERVICE_NAME}-operator`;
+
+export interface OperatorPolicyProps {
+  readonly key: kms.IKey;
+  /** The workflows an operator starts and follows (`provisioner start`, `revoke`, `rotate`). */
+  readonly workflows: readonly sfn.IStateMachine[];
+}
+
+export class OperatorPolicy extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: OperatorPolicyProps) {
+    super(scope, id);
+    const secret = (pattern: string) =>
+      `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pattern}`;
+    const executions = props.workflows.map(
+      (m) =>
+        `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${Fn.select(6, Fn.split(':', m.stateMachineArn))}:*`,
+    );
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'StartWorkflows',
+        actions: ['states:StartExecution'],
+        resources: props.workflows.map((m) => m.stateMachineArn),
+      }),
+      new iam.PolicyStatement({
+        sid: 'FollowWorkflows',
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: executions,
+      }),
+      // SendTask* act on a task token and support no resource-level permissions.
+      new iam.PolicyStatement({
+        sid: 'AnswerOperatorTasks',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        resources: ['*'],
+      }),
+      // ListSecrets supports no resource scoping; it returns names and tags (`provisioner tasks`, the key limit, `revoke --owner`).
+      new iam.PolicyStatement({
+        sid: 'ListSecrets',
+        actions: ['secretsmanager:ListSecrets'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ManageTargets',
+        actions: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:GetSecretValue',
+        ],
+        resources: [secret(`${TARGET_PREFIX}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadAndCloseTasks',
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+        resources: [secret(`${TASK_PREFIX}*`)],
+      }),
+      // `provisioner submit`: the file becomes the pending version, tagged, its stage moved on refusal.
+      new iam.PolicyStatement({
+        sid: 'HandInCredentials',
+        actions: [
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:TagResource',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [secret(`${SECRET_PREFIX}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'KeyThroughSecretsManager',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      }),
+    ];
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: OPERATOR_POLICY_NAME,
+      description: 'Runs the credential provisioner CLI: workflows, operator tasks, targets',
+      statements,
+    });
+    const logicalIds = props.workflows.map((m) =>
+      Stack.of(this).resolve((m.node.defaultChild as sfn.CfnStateMachine).logicalId),
+    );
+    Validations.of(this.policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'SendTaskSuccess / Failure / Heartbeat and ListSecrets support no resource-level permissions',
+      },
+      ...[TARGET_PREFIX, TASK_PREFIX, SECRET_PREFIX].map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+        reason: `Secret names are not known at deploy time; access is confined to the ${prefix} prefix`,
+      })),
+      ...logicalIds.map((logicalId) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
+        reason: 'Following the executions of this one workflow, whose names are known only at run time',
+      })),
+    );
+  }
+}
