@@ -31,7 +31,7 @@ const PSEUDO_PARAMETERS: Record<string, string> = {
 /** A function ARN, optionally qualified with a version or alias. */
 const FUNCTION_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9$_-]+)?$/;
 
-export interface CfnResource {
+interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Metadata?: Record<string, unknown>;

@@ -52,7 +52,7 @@ const list = (value: string | readonly string[] | undefined): readonly string[] 
   value === undefined ? [] : typeof value === 'string' ? [value] : value;
 
 /** IAM's wildcards: `*` any run of characters, `?` any one; case-sensitive unless told otherwise. */
-export function wildcardMatches(pattern: string, value: string, ignoreCase = false): boolean {
+function wildcardMatches(pattern: string, value: string, ignoreCase = false): boolean {
   const source = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')

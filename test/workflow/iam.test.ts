@@ -28,7 +28,8 @@ function withoutGrant(handlerId: string, action: string): TemplateResources {
   const fn = Object.values(template).find(
     (r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[HANDLER_METADATA] === handlerId,
   );
-  const roleId = (fn?.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  if (!fn) throw new Error(`the template has no ${handlerId} function`);
+  const roleId = (fn.Properties as { Role: { 'Fn::GetAtt': string[] } }).Role['Fn::GetAtt'][0];
   let removed = 0;
   for (const resource of Object.values(template)) {
     const roles = resource.Properties?.Roles as { Ref: string }[] | undefined;
