@@ -12,6 +12,7 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { HANDLER_METADATA } from '#lib/provisioner-function.ts';
+import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
 import { localFunctionArn } from '#local/endpoints.ts';
 import { type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
 import { runAsSession } from '#local/iam/caller.ts';
@@ -19,17 +20,20 @@ import type { PolicyStatement } from '#local/iam/policy.ts';
 import { synthesizeTemplate, type TemplateResources } from '#local/synth.ts';
 import { runExecution } from '#test/support/executions.ts';
 
-/** A copy of the template whose `handlerId` role lacks the statements granting `action`. */
-function withoutGrant(handlerId: string, action: string): TemplateResources {
-  const template = structuredClone(synthesizeTemplate()) as Record<
-    string,
-    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
-  >;
-  const fn = Object.values(template).find(
-    (r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[HANDLER_METADATA] === handlerId,
-  );
-  if (!fn) throw new Error(`the template has no ${handlerId} function`);
-  const roleId = (fn.Properties as { Role: { 'Fn::GetAtt': string[] } }).Role['Fn::GetAtt'][0];
+type Resources = Record<
+  string,
+  { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+>;
+
+/** The logical id of the role a resource names in `property` (`Fn::GetAtt [role, Arn]`). */
+function roleIdOf(template: Resources, matches: (r: Resources[string]) => boolean, property: string): string {
+  const resource = Object.values(template).find(matches);
+  if (!resource) throw new Error('the template has no such resource');
+  return (resource.Properties?.[property] as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string;
+}
+
+/** Removes from `template` (in place) every statement of `roleId`'s policies that grants `action`. */
+function removeGrant(template: Resources, roleId: string, action: string): void {
   let removed = 0;
   for (const resource of Object.values(template)) {
     const roles = resource.Properties?.Roles as { Ref: string }[] | undefined;
@@ -39,7 +43,28 @@ function withoutGrant(handlerId: string, action: string): TemplateResources {
     removed += document.Statement.length - kept.length;
     document.Statement = kept;
   }
-  if (removed === 0) throw new Error(`${handlerId} has no grant of ${action} to remove`);
+  if (removed === 0) throw new Error(`${roleId} has no grant of ${action} to remove`);
+}
+
+/**
+ * A copy of the template without RequestOperatorCredential's ListSecrets and without the reconcile
+ * state machine's lambda:InvokeFunction.
+ */
+function templateWithoutTwoGrants(): TemplateResources {
+  const template = structuredClone(synthesizeTemplate()) as Resources;
+  const operatorCredential = roleIdOf(
+    template,
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' && r.Metadata?.[HANDLER_METADATA] === 'request-operator-credential',
+    'Role',
+  );
+  removeGrant(template, operatorCredential, 'secretsmanager:ListSecrets');
+  const reconcile = roleIdOf(
+    template,
+    (r) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Metadata?.[WORKFLOW_METADATA] === 'reconcile',
+    'RoleArn',
+  );
+  removeGrant(template, reconcile, 'lambda:InvokeFunction');
   return template;
 }
 
@@ -49,7 +74,7 @@ describe('IAM from the template (local runtime)', () => {
     env = await startLocalEnvironment({
       waitOverrideMs: 0,
       retryOverrideMs: 0,
-      iamTemplate: withoutGrant('request-operator-credential', 'secretsmanager:ListSecrets'),
+      iamTemplate: templateWithoutTwoGrants(),
     });
     await env.registerTarget('forticnapp', 'cnapp');
   });
@@ -112,5 +137,16 @@ describe('IAM from the template (local runtime)', () => {
       name: 'AccessDeniedException',
       message: `User: arn:aws:sts::000000000000:assumed-role/local-operator/operator is not authorized to perform: secretsmanager:GetSecretValue on resource: ${arn} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
     });
+  });
+
+  it('without lambda:InvokeFunction on its role, the reconcile state machine’s first task fails with Lambda.AWSLambdaException', async () => {
+    // Act
+    const execution = await runExecution(env, env.reconcileStateMachineArn, {});
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('Lambda.AWSLambdaException');
+    expect(causeMessage(execution.cause)).toMatch(
+      /assumed-role\/CredentialProvisioner-ReconcileWorkflowStateMachineRole[^/]*\/states is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:list-targets because no identity-based policy allows the lambda:InvokeFunction action/,
+    );
   });
 });
