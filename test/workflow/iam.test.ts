@@ -29,7 +29,10 @@ type Resources = Record<
 function roleIdOf(template: Resources, matches: (r: Resources[string]) => boolean, property: string): string {
   const resource = Object.values(template).find(matches);
   if (!resource) throw new Error('the template has no such resource');
-  return (resource.Properties?.[property] as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string;
+  const role = resource.Properties?.[property] as { 'Fn::GetAtt': string[] } | undefined;
+  const roleId = role?.['Fn::GetAtt'][0];
+  if (!roleId) throw new Error(`the resource names no role in ${property}`);
+  return roleId;
 }
 
 /** Removes from `template` (in place) every statement of `roleId`'s policies that grants `action`. */
