@@ -12,6 +12,7 @@ import type { LocalEnvironment } from '#local/environment.ts';
 import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
 import { WRITES } from '#local/secrets-manager.ts';
 import type { Operation } from '#local/simulated-product.ts';
+import { historyCosts } from './history-costs.ts';
 
 export type { Operation } from '#local/simulated-product.ts';
 
@@ -21,7 +22,7 @@ export interface OperationCounts {
   secretsWrites: number;
   stateTransitions: number;
   lambdaInvocations: number;
-  /** Sum of Task state durations (ms): what Lambda bills, measured here on the local runtime. */
+  /** Sum of the Lambda invocations' durations (ms): what Lambda bills, measured here on the local runtime. */
   lambdaMs: number;
 }
 
@@ -54,27 +55,6 @@ function secretsCalls(env: LocalEnvironment): { reads: number; writes: number } 
     else reads += n;
   }
   return { reads, writes };
-}
-
-/** State transitions as Step Functions bills them: every state entered, every retry. */
-function transitionsAndTasks(env: LocalEnvironment, executionArn: string) {
-  const history = env.stepFunctions.service.historyOf(executionArn);
-  let transitions = 0;
-  let lambdaMs = 0;
-  const entered = new Map<string, number>();
-  for (const event of history) {
-    if (event.type.endsWith('StateEntered')) {
-      transitions += 1;
-      const name = String((event.stateEnteredEventDetails as { name?: string } | undefined)?.name);
-      if (event.type === 'TaskStateEntered') entered.set(name, event.timestamp);
-    }
-    if (event.type === 'TaskStateExited' || event.type === 'TaskFailed') {
-      const name = String((event.stateExitedEventDetails as { name?: string } | undefined)?.name);
-      const start = entered.get(name);
-      if (start !== undefined) lambdaMs += event.timestamp - start;
-    }
-  }
-  return { transitions, lambdaMs };
 }
 
 /**
@@ -110,7 +90,7 @@ export async function measure(
     );
   }
   const secretsAfter = secretsCalls(env);
-  const { transitions, lambdaMs } = transitionsAndTasks(env, executionArn);
+  const { transitions, lambdaMs } = historyCosts(env.stepFunctions.service.historyOf(executionArn));
   return {
     vendorCalls: vendorRequests(env, product.product) - vendorBefore,
     secretsReads: secretsAfter.reads - secretsBefore.reads,

@@ -12,7 +12,7 @@ import { renderTable } from '#cli/table.ts';
 import { PRODUCTS, type VendorName } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { startLocalEnvironment } from '#local/environment.ts';
-import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
+import { collectIssuedMaterial, type IssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
 import { type BulkPhase, PRODUCT_CONCURRENCY_LIMIT, runBulk, WRITE_QUOTA_PER_SECOND } from './bulk.ts';
 import { bundleHandlers, coldStartMs, handlerIds, localSourcesInBundles } from './bundles.ts';
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   const env = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
   const counts = new Map<string, OperationCounts>();
   let bulk: { rotate: BulkPhase; revoke: BulkPhase } | undefined;
-  let material: string[] = [];
+  let material: IssuedMaterial = { secrets: [], taskTokens: [] };
   let runSources: Record<string, readonly string[]> = {};
   try {
     await registerBenchTargets(env);
@@ -279,11 +279,12 @@ async function main(): Promise<number> {
   };
   const hits = scanForMaterial(material, sources);
   const scanned = Object.values(sources).reduce((n, texts) => n + texts.length, 0);
-  figures['leakScan.materialChecked'] = material.length;
+  const checked = material.secrets.length + material.taskTokens.length;
+  figures['leakScan.materialChecked'] = checked;
   figures['leakScan.textsScanned'] = scanned;
   figures['leakScan.occurrences'] = hits.length;
   say(
-    `Leak scan: ${material.length} issued keys, secrets, passwords and tokens looked for in ${scanned} texts`,
+    `Leak scan: ${checked} issued keys, secrets, passwords, tokens and task tokens looked for in ${scanned} texts`,
   );
   say(
     `  (histories, events, Lambda logs, this output, bench-results.json, cdk.out): ${hits.length} occurrences`,

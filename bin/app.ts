@@ -1,9 +1,10 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ProvisionerStack, STACK_NAME } from '../lib/provisioner-stack.ts';
+import { stackNameOf } from '../lib/deployment-settings.ts';
+import { ProvisionerStack } from '../lib/provisioner-stack.ts';
 
 const app = new App();
-const { CDK_DEFAULT_ACCOUNT: account, CDK_DEFAULT_REGION: region } = process.env;
-new ProvisionerStack(app, STACK_NAME, { env: account || region ? { account, region } : undefined });
+// Environment-agnostic (no env): account and region stay pseudo parameters, never literals in the template.
+new ProvisionerStack(app, stackNameOf(app.node));
 // cdk-nag 3 is a policy validation plugin (no longer an Aspect): any unacknowledged finding fails synth.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  paginateListExecutions,
   paginateListStateMachines,
   type SFNClient,
   StartExecutionCommand,
@@ -26,8 +27,8 @@ import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { MAX_REQUEST_BYTES, OwnerId, parseInput, TargetName } from '#core/schemas.ts';
 import { type CredentialStore, versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/step-error.ts';
-import { RevokeRequest } from '#core/workflows/revoke.ts';
+import { failureReason } from '#core/step-error.ts';
+import { RevokeRequest, revocationContinuation } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
 import { followExecution } from './follow-execution.ts';
 import { renderTable } from './table.ts';
@@ -81,6 +82,8 @@ export interface TargetAddOptions {
   readonly baseUrl?: string;
   readonly caFile?: string;
   readonly fingerprint?: string;
+  /** The target's access policy as JSON (docs/target-policy.md); replaces any policy the definition holds. */
+  readonly policyFile?: string;
   readonly [productFlag: string]: unknown;
 }
 
@@ -128,7 +131,14 @@ export async function targetAdd(
   const definition = options.file
     ? parseJson(await readBounded(options.file, 64 * 1024, io.stdin), options.file)
     : await definitionFromFlags(options, io);
-  const target = parseInput(TargetDefinition, definition, `target ${targetName}`);
+  const policy = options.policyFile
+    ? { policy: parseJson(await readBounded(options.policyFile, 64 * 1024, io.stdin), options.policyFile) }
+    : {};
+  const target = parseInput(
+    TargetDefinition,
+    { ...(definition as object), ...policy },
+    `target ${targetName}`,
+  );
   const { arn, created } = await store.putTarget(targetName, target);
   io.out(`target ${targetName} ${created ? 'registered' : 'updated'} (${arn})`);
   return 0;
@@ -149,6 +159,9 @@ export async function start(
   const text = await readBounded(options.input, MAX_REQUEST_BYTES, io.stdin);
   const input = parseJson(text, options.input);
   const request = parseProvisionRequest(input);
+  // A target's policy may trust some ticket systems: console input cannot claim to come from one.
+  if (request.ticketSource)
+    throw new ValidationError('ticketSource is set by the ticket intake only, not by console input');
   const name = executionNameFor('provision', request.ticket, input);
   return startAndFollow(sfn, await stateMachineArn(), name, input, options, io);
 }
@@ -175,14 +188,31 @@ async function startAndFollow(
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
     io.out(`already started: ${name} (the same request runs once)`);
   }
+  return followStarted(sfn, executionArn, options, io);
+}
+
+/** Names the execution and, with --wait, follows it to its end. */
+async function followStarted(
+  sfn: SFNClient,
+  executionArn: string,
+  options: { wait?: boolean; pollMs?: number },
+  io: Output,
+): Promise<number> {
   io.out(`execution ${executionArn}`);
   if (!options.wait) return 0;
-  // Every state it enters, once each and in order, then its outcome.
-  await followExecution(sfn, executionArn, {
-    pollMs: options.pollMs ?? 1000,
-    onState: (state) => io.out(`  → ${state}`),
-  });
-  return status(sfn, executionArn, io);
+  // Every state it enters, once each and in order, then its outcome; then any execution it
+  // continued in (a revocation of more credentials than one execution revokes), to the last.
+  let exitCode = 0;
+  for (let next: string | undefined = executionArn; next; ) {
+    const ended = await followExecution(sfn, next, {
+      pollMs: options.pollMs ?? 1000,
+      onState: (state) => io.out(`  → ${state}`),
+    });
+    exitCode = Math.max(exitCode, await status(sfn, next, io));
+    next = revocationContinuation({ output: ended.output, cause: ended.cause });
+    if (next) io.out(`continued in ${next}`);
+  }
+  return exitCode;
 }
 
 export interface RotateOptions {
@@ -218,8 +248,11 @@ export interface RevokeOptions {
 }
 
 /**
- * `provisioner revoke --owner`: revokes every credential of an owner. Named per owner, reason and
- * UTC day, so a command repeated the same day reports the running or finished execution.
+ * `provisioner revoke --owner`: revokes every credential of an owner. While a revocation of the owner
+ * (from any source) is still running, a repeat says so and follows that one; otherwise each command
+ * is a new run, named per owner, reason and second, so a run after a failed one, or after the owner
+ * got a new credential, does the work. Deactivation events keep their per-event names: a repeated
+ * delivery still starts nothing.
  */
 export async function revoke(
   sfn: SFNClient,
@@ -233,9 +266,36 @@ export async function revoke(
     { owner: options.owner, reason: options.reason, source: 'operator' },
     'revoke request',
   );
-  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
-  const name = executionNameFor('revoke', day, request);
-  return startAndFollow(sfn, await stateMachineArn(), name, request, options, io);
+  const machineArn = await stateMachineArn();
+  const running = await runningRevocationOf(sfn, machineArn, request.owner);
+  if (running) {
+    io.out(`a revocation of ${request.owner} is still running: ${running.name}; nothing new is started`);
+    return followStarted(sfn, running.executionArn, options, io);
+  }
+  const second = now.toISOString().slice(0, 19).replace(/[-:T]/g, '');
+  const name = executionNameFor('revoke', second, request);
+  return startAndFollow(sfn, machineArn, name, request, options, io);
+}
+
+/** A running execution of the revoke workflow for this owner, whoever started it. */
+async function runningRevocationOf(
+  sfn: SFNClient,
+  machineArn: string,
+  owner: string,
+): Promise<{ name: string; executionArn: string } | undefined> {
+  const pages = paginateListExecutions(
+    { client: sfn },
+    { stateMachineArn: machineArn, statusFilter: 'RUNNING' },
+  );
+  for await (const page of pages) {
+    for (const { executionArn, name } of page.executions ?? []) {
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const input = JSON.parse(described.input ?? '{}') as { owner?: unknown };
+      if (described.status === 'RUNNING' && input.owner === owner && executionArn && name)
+        return { name, executionArn };
+    }
+  }
+  return undefined;
 }
 
 export async function status(sfn: SFNClient, executionArn: string, io: Output): Promise<number> {
@@ -269,7 +329,7 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
     return 0;
   }
   if (e.status === 'RUNNING') return 0;
-  io.out(`${e.error ?? 'failed'}: ${causeMessage(e.cause)}`);
+  io.out(`${e.error ?? 'failed'}: ${failureReason(e.error, e.cause)}`);
   return 1;
 }
 

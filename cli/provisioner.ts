@@ -6,8 +6,9 @@ import './node20.ts';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
-import { KMS_KEY_ALIAS, SERVICE_NAME } from '#core/config.ts';
+import { SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
+import { DEFAULT_STACK_NAME, physicalNames, useSecretRoot } from '#core/names.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { OwnerId, parseInput } from '#core/schemas.ts';
@@ -34,7 +35,7 @@ interface GlobalOptions {
   stack: string;
   stateMachineArn?: string;
   revokeStateMachineArn?: string;
-  kmsKeyId: string;
+  kmsKeyId?: string;
 }
 
 const io = {
@@ -80,17 +81,28 @@ const program = new Command('provisioner')
   .description(`Provision, inspect and list API credentials managed by ${SERVICE_NAME}`)
   .option('--local', 'use the endpoints of `npm run local` (.local-state/endpoints.json) instead of AWS')
   .option('--region <region>', 'AWS region (default: from the environment)')
-  .option('--stack <name>', 'stack whose `<stack>-provision` state machine to use', 'CredentialProvisioner')
+  .option(
+    '--stack <name>',
+    'stack whose state machines (`<stack>-provision`), secrets and KMS alias to use',
+    DEFAULT_STACK_NAME,
+  )
   .option('--state-machine-arn <arn>', 'provision state machine ARN (skips the lookup by stack name)')
   .option('--revoke-state-machine-arn <arn>', 'revoke state machine ARN (skips the lookup by stack name)')
-  .option('--kms-key-id <id>', 'KMS key for new target secrets', KMS_KEY_ALIAS);
+  .option('--kms-key-id <id>', "KMS key for new target secrets (default: the stack's alias)")
+  // Every secret name the commands use is the one of the stack --stack names.
+  .hook('preAction', (command) => {
+    const global = command.opts<GlobalOptions>();
+    const names = physicalNames(global.stack);
+    useSecretRoot(names.secretRoot);
+    if (!global.kmsKeyId) command.setOptionValue('kmsKeyId', names.kmsAlias);
+  });
 
 const stateMachine = (options: GlobalOptions, sfn: SFNClient) => async () =>
   options.stateMachineArn ?? findStateMachineArn(sfn, options.stack);
 
 const targetAddCommand = program
   .command('target')
-  .description('manage product targets (stored in Secrets Manager under provisioner/targets/)')
+  .description('manage product targets (stored in Secrets Manager under <secret root>/targets/)')
   .command('add <name>')
   .description('register or update a target; secrets are read from files or stdin, never from arguments')
   .option(
@@ -100,7 +112,11 @@ const targetAddCommand = program
   .option('--vendor <vendor>', PRODUCTS.map((product) => product.name).join(', '), PRODUCTS[0].name)
   .option('--base-url <url>', 'https://host[:port] of the product')
   .option('--ca-file <pem>', 'CA certificate to pin (PEM)')
-  .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin');
+  .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the product certificate to pin')
+  .option(
+    '--policy-file <policy.json>',
+    "the target's access policy as JSON (docs/target-policy.md); without one, the read-only defaults",
+  );
 for (const { flag, description } of productTargetFlags()) targetAddCommand.option(flag, description);
 targetAddCommand.action((name: string, options) =>
   run(async (global) => {

@@ -9,11 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SERVICE_NAME } from '#core/config.ts';
-import { SECRET_PREFIX, TARGET_PREFIX, TASK_PREFIX } from '#core/names.ts';
-
-/** The operator policy's name, fixed so an account's permission sets can name it. */
-export const OPERATOR_POLICY_NAME = `${SERVICE_NAME}-operator`;
+import { stackNames } from './stack-names.ts';
 
 export interface OperatorPolicyProps {
   readonly key: kms.IKey;
@@ -26,6 +22,8 @@ export class OperatorPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: OperatorPolicyProps) {
     super(scope, id);
+    const names = stackNames(this);
+    const { credentials, targets, tasks } = names.secrets;
     const secret = (pattern: string) =>
       `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pattern}`;
     const executions = props.workflows.map(
@@ -62,12 +60,12 @@ export class OperatorPolicy extends Construct {
           'secretsmanager:PutSecretValue',
           'secretsmanager:GetSecretValue',
         ],
-        resources: [secret(`${TARGET_PREFIX}*`)],
+        resources: [secret(`${targets}*`)],
       }),
       new iam.PolicyStatement({
         sid: 'ReadAndCloseTasks',
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
-        resources: [secret(`${TASK_PREFIX}*`)],
+        resources: [secret(`${tasks}*`)],
       }),
       // `provisioner submit`: the file becomes the pending version, tagged, its stage moved on refusal.
       new iam.PolicyStatement({
@@ -77,7 +75,7 @@ export class OperatorPolicy extends Construct {
           'secretsmanager:TagResource',
           'secretsmanager:UpdateSecretVersionStage',
         ],
-        resources: [secret(`${SECRET_PREFIX}*`)],
+        resources: [secret(`${credentials}*`)],
       }),
       new iam.PolicyStatement({
         sid: 'KeyThroughSecretsManager',
@@ -87,7 +85,7 @@ export class OperatorPolicy extends Construct {
       }),
     ];
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      managedPolicyName: OPERATOR_POLICY_NAME,
+      managedPolicyName: names.operatorPolicy,
       description: 'Runs the credential provisioner CLI: workflows, operator tasks, targets',
       statements,
     });
@@ -99,7 +97,7 @@ export class OperatorPolicy extends Construct {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'SendTaskSuccess / Failure / Heartbeat and ListSecrets support no resource-level permissions',
       },
-      ...[TARGET_PREFIX, TASK_PREFIX, SECRET_PREFIX].map((prefix) => ({
+      ...[targets, tasks, credentials].map((prefix) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
         reason: `Secret names are not known at deploy time; access is confined to the ${prefix} prefix`,
       })),

@@ -8,8 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_EVENT_BUS, ENV, SERVICE_NAME } from '#core/config.ts';
-import { SECRET_PREFIX, TARGET_PREFIX } from '#core/names.ts';
 import { HANDLER_BUNDLING } from './bundling.ts';
+import { ProvisionerNetwork } from './network.ts';
+import { type StackNames, stackNames } from './stack-names.ts';
 
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
 export const HANDLER_METADATA = 'provisioner:handler';
@@ -25,13 +26,17 @@ export type SecretAction =
   | 'UntagResource'
   | 'UpdateSecretVersionStage';
 
+type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';
+
 const READ_ONLY: ReadonlySet<SecretAction> = new Set(['DescribeSecret', 'GetSecretValue']);
 
 export interface ProvisionerFunctionProps {
   /** `lambdas/handlers/<handlerId>.ts` */
   readonly handlerId: string;
-  /** The customer managed key of every `provisioner/*` secret. */
+  /** The customer managed key of every secret of the stack. */
   readonly key: kms.IKey;
+  /** Concurrency reserved for this function and capping it (the public intake). */
+  readonly reservedConcurrency?: number;
 }
 
 /** One Lambda function per handler module, with its own log group and an explicit least-privilege role. */
@@ -40,10 +45,15 @@ export class ProvisionerFunction extends Construct {
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   private readonly key: kms.IKey;
+  private readonly names: StackNames;
+  /** Why this role has actions on `*`: one acknowledgment per finding, so each reason is added to it. */
+  private readonly anyResourceReasons: string[] = [];
+  private inNetwork = false;
 
   constructor(scope: Construct, id: string, props: ProvisionerFunctionProps) {
     super(scope, id);
     this.key = props.key;
+    this.names = stackNames(this);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logs.RetentionDays.ONE_MONTH });
     // No AWSLambdaBasicExecutionRole: the role may write to this function's log group only.
     this.role = new iam.Role(this, 'Role', {
@@ -63,11 +73,13 @@ export class ProvisionerFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: {
         [ENV.serviceName]: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         [ENV.kmsKeyId]: props.key.keyArn,
         [ENV.eventBus]: DEFAULT_EVENT_BUS,
+        [ENV.secretRoot]: this.names.secretRoot,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
@@ -91,27 +103,29 @@ export class ProvisionerFunction extends Construct {
     });
 
     // Tracing.ACTIVE adds xray:PutTraceSegments / PutTelemetryRecords, which support no resource scoping.
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions',
-    });
+    this.acknowledgeAnyResource('X-Ray PutTraceSegments and PutTelemetryRecords');
   }
 
-  /** GetSecretValue on target definitions (`provisioner/targets/*`), which the key also encrypts. */
+  /** GetSecretValue on target definitions (`<root>/targets/*`), which the key also encrypts. */
   grantReadTargets(): void {
-    this.allow(['secretsmanager:GetSecretValue'], [this.secretArn(`${TARGET_PREFIX}*`)]);
+    // Reading a target means calling its product: in the stack's network, if it has one.
+    const network = ProvisionerNetwork.of(this);
+    if (network) this.joinNetwork(network);
+    const targets = `${this.names.secrets.targets}*`;
+    this.allow(['secretsmanager:GetSecretValue'], [this.secretArn(targets)]);
     this.grantKey('kms:Decrypt');
-    this.suppressWildcard(`${TARGET_PREFIX}*`, 'target definitions are added at run time by the CLI');
+    this.suppressWildcard(targets, 'target definitions are added at run time by the CLI');
   }
 
   /**
-   * Exactly `actions` on credential secrets (`provisioner/*`). Writers are denied the same writes on
+   * Exactly `actions` on credential secrets (`<root>/*`). Writers are denied the same writes on
    * target definitions, which hold product admin credentials and are changed only by operators.
    */
   grantCredentialSecrets(...actions: SecretAction[]): void {
+    const credentials = `${this.names.secrets.credentials}*`;
     this.allow(
       actions.map((a) => `secretsmanager:${a}`),
-      [this.secretArn(`${SECRET_PREFIX}*`)],
+      [this.secretArn(credentials)],
     );
     const writes = actions.filter((a) => !READ_ONLY.has(a));
     if (writes.length > 0) {
@@ -119,17 +133,35 @@ export class ProvisionerFunction extends Construct {
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
           actions: writes.map((a) => `secretsmanager:${a}`),
-          resources: [this.secretArn(`${TARGET_PREFIX}*`)],
+          resources: [this.secretArn(`${this.names.secrets.targets}*`)],
         }),
       );
     }
-    this.suppressWildcard(`${SECRET_PREFIX}*`, 'one secret per credential is created at run time');
+    this.suppressWildcard(credentials, 'one secret per credential is created at run time');
   }
 
-  /** GetSecretValue on one secret the stack owns (e.g. the intake's webhook secret), through the key. */
+  /**
+   * Exactly `actions` on operator task records (`<root>.tasks/*`), which hold task tokens: only the
+   * steps that open or close operator tasks get this; no credential grant reaches them.
+   */
+  grantTaskRecords(...actions: ('CreateSecret' | 'PutSecretValue' | 'TagResource' | 'DeleteSecret')[]): void {
+    const tasks = `${this.names.secrets.tasks}*`;
+    this.allow(
+      actions.map((a) => `secretsmanager:${a}`),
+      [this.secretArn(tasks)],
+    );
+    if (actions.some((a) => a !== 'DeleteSecret'))
+      this.allowKey(['kms:GenerateDataKey', 'kms:Decrypt'], tasks);
+    this.suppressWildcard(tasks, 'one record per operator task is created at run time');
+  }
+
+  /** GetSecretValue on one secret the stack owns (the intake's webhook secret), decrypted for it alone. */
   grantReadSecret(secret: { secretArn: string }): void {
     this.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
-    this.grantKey('kms:Decrypt');
+    this.allow(['kms:Decrypt'], [this.key.keyArn], {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+      StringLike: { 'kms:EncryptionContext:SecretARN': secret.secretArn },
+    });
   }
 
   /**
@@ -138,19 +170,56 @@ export class ProvisionerFunction extends Construct {
    */
   grantListSecrets(): void {
     this.allow(['secretsmanager:ListSecrets'], ['*']);
+    this.acknowledgeAnyResource(
+      'ListSecrets (it returns names and tags only, values stay scoped to the stack secret prefixes)',
+    );
+  }
+
+  /**
+   * Runs the function in the stack's VPC behind its security group, with the network interface
+   * permissions Lambda needs: CDK adds AWSLambdaVPCAccessExecutionRole only to roles it creates, and
+   * this role is explicit (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+   */
+  private joinNetwork(network: ProvisionerNetwork): void {
+    if (this.inNetwork) return;
+    this.inNetwork = true;
+    (this.function.node.defaultChild as CfnFunction).vpcConfig = {
+      subnetIds: network.vpc.selectSubnets(network.subnets).subnetIds,
+      securityGroupIds: [network.securityGroup.securityGroupId],
+    };
+    this.allow(
+      [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      ['*'],
+    );
+    this.acknowledgeAnyResource(
+      "Lambda's VPC network interface actions (as in AWSLambdaVPCAccessExecutionRole)",
+    );
+  }
+
+  private acknowledgeAnyResource(actions: string): void {
+    this.anyResourceReasons.push(actions);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      // One acknowledgment per finding on a role: this one replaces the X-Ray one and says both.
-      reason:
-        'X-Ray PutTraceSegments / PutTelemetryRecords and ListSecrets support no resource-level permissions; ListSecrets returns names and tags only, values stay scoped to provisioner/*',
+      reason: `${this.anyResourceReasons.join('; ')}: these support no resource-level permissions`,
     });
   }
 
-  /** KMS on the provisioner key, only through Secrets Manager and only for `provisioner/*` secrets. */
-  grantKey(...actions: ('kms:Decrypt' | 'kms:GenerateDataKey')[]): void {
+  /** KMS on the provisioner key, only through Secrets Manager and only for credential (`<root>/*`) secrets. */
+  grantKey(...actions: KmsAction[]): void {
+    this.allowKey(actions, `${this.names.secrets.credentials}*`);
+  }
+
+  private allowKey(actions: KmsAction[], secretPattern: string): void {
     this.allow(actions, [this.key.keyArn], {
       StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
-      StringLike: { 'kms:EncryptionContext:SecretARN': this.secretArn(`${SECRET_PREFIX}*`) },
+      StringLike: { 'kms:EncryptionContext:SecretARN': this.secretArn(secretPattern) },
     });
   }
 

@@ -1,8 +1,14 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { KMS_KEY_ALIAS } from '#core/config.ts';
+import { DEFAULT_STACK_NAME } from '#core/names.ts';
+import { Alerts } from './alerts.ts';
+import { checkStackName, deploymentSettings } from './deployment-settings.ts';
+import { ProvisionerNetwork } from './network.ts';
 import { OperatorPolicy } from './operator-policy.ts';
+import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
@@ -12,17 +18,23 @@ import { RefreshWorkflow } from './workflows/refresh-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 import { RotateWorkflow } from './workflows/rotate-workflow.ts';
 
-export const STACK_NAME = 'CredentialProvisioner';
+export const STACK_NAME = DEFAULT_STACK_NAME;
 
 /** The credential provisioner: its key, its workflows and the outputs the CLI needs. */
 export class ProvisionerStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
+    checkStackName(this.stackName, 'stack name');
+    const settings = deploymentSettings(this.node);
+    if (settings.network.kind !== 'none') new ProvisionerNetwork(this, settings.network);
+    const alerts = new Alerts(this, { email: settings.alertEmail });
+    const eventBus = (id: string, name: string | undefined) =>
+      name ? events.EventBus.fromEventBusName(this, id, name) : undefined;
 
     // Retained: destroying the stack must not make every stored credential undecryptable.
     const key = new kms.Key(this, 'SecretsKey', {
-      alias: KMS_KEY_ALIAS,
-      description: 'Encrypts every provisioner/* secret of the credential provisioner',
+      alias: stackNames(this).kmsAlias,
+      description: `Encrypts every secret of the credential provisioner stack ${this.stackName}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -34,7 +46,12 @@ export class ProvisionerStack extends Stack {
     rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:DeleteSchedule');
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
-    new DeactivationRules(this, 'DeactivationRules', { key, revoke: revoke.stateMachine });
+    new DeactivationRules(this, 'DeactivationRules', {
+      key,
+      revoke: revoke.stateMachine,
+      directoryBus: eventBus('DirectoryBus', settings.directoryEventBus),
+      partnerBus: eventBus('PartnerBus', settings.partnerEventBus),
+    });
     const reconcile = new ReconcileWorkflow(this, 'ReconcileWorkflow', {
       key,
       provision: provision.stateMachine,
@@ -44,19 +61,91 @@ export class ProvisionerStack extends Stack {
       key,
       provision: provision.stateMachine,
       revoke: revoke.stateMachine,
+      kind: settings.intake,
+      reservedConcurrency: settings.intakeReservedConcurrency,
     });
+
+    // Every failed, timed-out or aborted execution tells a person; a failed revocation and drift
+    // already have their own alarms (a revocation failed or unproven ends the execution failed).
+    alerts.notify(revoke.failedAlarm);
+    alerts.notify(reconcile.driftAlarm);
+    const workflows = {
+      Provision: provision,
+      Rotate: rotate,
+      Refresh: refresh,
+      Revoke: revoke,
+      Reconcile: reconcile,
+    };
+    for (const [name, { stateMachine }] of Object.entries(workflows)) {
+      const outcomes = {
+        Failed: stateMachine.metricFailed(),
+        TimedOut: stateMachine.metricTimedOut(),
+        Aborted: stateMachine.metricAborted(),
+      };
+      for (const [outcome, metric] of Object.entries(outcomes)) {
+        if (name === 'Revoke' && outcome === 'Failed') continue;
+        alerts.alarmAtOne(
+          this,
+          `${name}Executions${outcome}`,
+          metric,
+          `A ${name.toLowerCase()} execution ended ${outcome}: see its history in the Step Functions console`,
+        );
+      }
+    }
+    // Executions per day of every workflow: rotations, provisions, revocations and their failures.
+    new cloudwatch.Dashboard(this, 'Dashboard', {
+      widgets: [
+        Object.entries(workflows).map(
+          ([name, { stateMachine }]) =>
+            new cloudwatch.GraphWidget({
+              title: `${name} executions per day`,
+              width: 4,
+              left: [
+                stateMachine.metricSucceeded(),
+                stateMachine.metricFailed(),
+                stateMachine.metricTimedOut(),
+              ].map((metric) => metric.with({ period: Duration.days(1), statistic: 'Sum' })),
+            }),
+        ),
+      ],
+    });
+    const field = (name: string) => events.EventField.fromPath(`$.detail.${name}`);
+    alerts.relay(
+      'ActionRequired',
+      undefined,
+      'credential.action-required',
+      [
+        `Operator task ${field('taskId')} (${field('action')}) for ticket ${field('ticket')}: ${field('summary')}`,
+        `Target ${field('target')} (${field('vendor')}), API user ${field('apiUser')}, owner ${field('owner')}.`,
+        `Acknowledge by ${field('acknowledgeBy')} with: provisioner ack --task ${field('taskId')}. Deadline ${field('deadline')}, then the workflow gives up.`,
+        `When done: ${field('submit')}`,
+      ].join(' '),
+    );
+    alerts.relay(
+      'RotationFailed',
+      undefined,
+      'credential.rotation-failed',
+      [
+        `Rotation of ${field('apiUser')} on ${field('target')} failed (owner ${field('owner')}, ticket ${field('ticket')}): ${field('error')}.`,
+        `The current credential stays in use. Fix the cause, then run: provisioner rotate --target ${field('target')} --api-user ${field('apiUser')}`,
+      ].join(' '),
+    );
 
     // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
     const operator = new OperatorPolicy(this, 'Operator', {
       key,
       workflows: [provision, revoke, rotate, reconcile].map((w) => w.stateMachine),
     });
-
     new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });
+
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevokeStateMachineArn', { value: revoke.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RotateStateMachineArn', { value: rotate.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevocationFailedAlarmName', { value: revoke.failedAlarm.alarmName });
     new CfnOutput(this, 'KmsKeyArn', { value: key.keyArn });
+    new CfnOutput(this, 'AlertTopicArn', {
+      value: alerts.topic.topicArn,
+      description: 'Subscribe people or AWS Chatbot here',
+    });
   }
 }

@@ -14,12 +14,11 @@ import {
   KMS_KEY_ALIAS,
   ROTATION_SCHEDULE_GROUP,
 } from '#core/config.ts';
-import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
+import { DEFAULT_STACK_NAME, physicalNames, WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import type { VendorName } from '#core/products/index.ts';
 import { simulatedOf, startSimulators } from '#core/products/simulated.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { resetWorkflowDeps } from '#handlers/runtime.ts';
-import { OPERATOR_POLICY_NAME } from '#lib/operator-policy.ts';
 import { AwsServiceError } from './aws-json-server.ts';
 import {
   awsEnvironmentFor,
@@ -77,6 +76,12 @@ export interface LocalEnvironmentOptions {
     simulators?: Partial<Record<VendorName, number>>;
   };
   readonly onInvoke?: (call: LocalInvocation) => void;
+  /**
+   * Milliseconds of the local Secrets Manager's clock that ListSecrets lags behind writes, as AWS's
+   * may (up to five minutes); off by default for speed. Tests move that clock with
+   * `secretsManager.store.advanceClock`.
+   */
+  readonly listingLagMs?: number;
 }
 
 export type LocalEnvironment = Awaited<ReturnType<typeof startLocalEnvironment>>;
@@ -94,6 +99,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const secretsManager = await startLocalSecretsManager({
     port: ports.secretsManager,
     region: LOCAL_REGION,
+    listingLagMs: options.listingLagMs,
     authorize: (store) => (call) => secretsManagerAuthorizer(account(), store)(call),
   });
   // The intake's shared secret, created with the stack (by CloudFormation, before any caller); tests and the scenario sign tickets with it.
@@ -107,7 +113,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   iam = new LocalIam(template, secretPhysicalIds(template, { [WEBHOOK_SECRET_NAME]: created.ARN }));
   iam.issueAccessKey(
     OPERATOR_ACCESS_KEY_ID,
-    iam.defineRole('local-operator', iam.managedPolicy(OPERATOR_POLICY_NAME)),
+    iam.defineRole('local-operator', iam.managedPolicy(physicalNames(DEFAULT_STACK_NAME).operatorPolicy)),
     'operator',
   );
   iam.issueAccessKey(
@@ -190,6 +196,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.rotateStateMachineArn]: rotateStateMachineArn,
     [ENV.rotationScheduleGroup]: ROTATION_SCHEDULE_GROUP,
     [ENV.rotationSchedulerRoleArn]: functionSetting(template, ENV.rotationSchedulerRoleArn),
+    [ENV.rotationDeadLetterQueueArn]: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:local-schedule-dead-letters`,
     [ENV.rotationRate]: DEFAULT_ROTATION_RATE,
     [ENV.refreshStateMachineArn]: refreshStateMachineArn,
     [ENV.tokenRefreshRate]: DEFAULT_TOKEN_REFRESH_RATE,

@@ -59,6 +59,34 @@ export interface LocalInvocation {
 }
 
 /**
+ * The JSON error document Lambda's Node.js runtime answers for an error the handler throws:
+ * `errorType` (the error's name), `errorMessage` and `trace`, the stack split into lines
+ * (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-exceptions.html). Step Functions hands it
+ * on as the failed Task's Cause, so its size is the real one, stack lines included.
+ */
+export interface LambdaErrorDocument {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly trace: readonly string[];
+}
+
+/** A handler's error as its caller receives it: named by errorType, carrying Lambda's error document. */
+export class LambdaFunctionError extends Error {
+  readonly document: LambdaErrorDocument;
+
+  constructor(error: unknown) {
+    const thrown = error instanceof Error ? error : new Error(String(error));
+    super(thrown.message);
+    this.name = thrown.name;
+    this.document = {
+      errorType: thrown.name,
+      errorMessage: thrown.message,
+      trace: (thrown.stack ?? `${thrown.name}: ${thrown.message}`).split('\n'),
+    };
+  }
+}
+
+/**
  * The error a Task state fails with when Lambda throttles its invoke: the AWS Step Functions
  * Developer Guide ("Handle Lambda service exceptions") names it; the Lambda API reference (Invoke,
  * Errors) answers TooManyRequestsException, HTTP 429, without running the function.
@@ -130,12 +158,18 @@ export function createLocalInvoker(options: LocalInvokerOptions = {}) {
     const event = JSON.parse(JSON.stringify(payload ?? null)) as unknown;
     await options.faults?.beforeEach?.(handlerId);
     try {
+      // A platform fault is Lambda's own error, not the function's: it carries no error document.
       options.faults?.check(handlerId, 'before');
       const context = lambdaContext(handlerId, options.timeoutMs ?? 30_000);
       const session = options.sessionOf?.(functionArn);
-      const result = await (session
-        ? runAsSession(session, () => handler(event, context))
-        : handler(event, context));
+      let result: unknown;
+      try {
+        result = await (session
+          ? runAsSession(session, () => handler(event, context))
+          : handler(event, context));
+      } catch (error) {
+        throw new LambdaFunctionError(error);
+      }
       options.faults?.check(handlerId, 'after');
       options.onInvoke?.({ handlerId, outcome: 'ok' });
       return JSON.parse(JSON.stringify(result ?? null)) as unknown;

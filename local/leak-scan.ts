@@ -1,8 +1,11 @@
 /**
- * The leak scan: every key, token and password this run issued or held is collected from the
- * places it may legitimately be (Secrets Manager, the simulators) and searched for everywhere
- * else. A hit names the source and position only, never the material.
+ * The leak scan: every key, token and password this run issued or held, and every task token, is
+ * collected from the places it may legitimately be (Secrets Manager, the simulators, the task
+ * records) and searched for everywhere else, in every shape a copy takes (`materialFinder`: any
+ * case, a half, base64, hex, URL-encoded; line breaks ignored). A hit names the source and
+ * position only, never the material.
  */
+import { materialFinder } from '#core/errors.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import type { LocalEnvironment } from './environment.ts';
@@ -20,21 +23,31 @@ function materialIn(value: unknown, found: Set<string>): void {
   }
 }
 
+/** What the scan looks for: product material, and the task tokens of operator tasks. */
+export interface IssuedMaterial {
+  readonly secrets: readonly string[];
+  readonly taskTokens: readonly string[];
+}
+
 /**
  * Every secret value ever stored in the local Secrets Manager, the simulators' admin credentials,
  * and everything the simulated products issued (keys, passwords, key secrets, bearer and OAuth
- * tokens), whether or not it reached Secrets Manager.
+ * tokens), whether or not it reached Secrets Manager; and every task token a task record held.
  */
-export function collectIssuedMaterial(env: LocalEnvironment): string[] {
+export function collectIssuedMaterial(env: LocalEnvironment): IssuedMaterial {
   const found = new Set<string>(PRODUCTS.flatMap(({ name }) => simulatedOf(name).issuedMaterial(env[name])));
+  const taskTokens = new Set<string>();
   for (const text of env.secretsManager.store.allStoredValues()) {
     try {
-      materialIn(JSON.parse(text), found);
+      const value = JSON.parse(text) as unknown;
+      materialIn(value, found);
+      const token = (value as { taskToken?: unknown } | null)?.taskToken;
+      if (typeof token === 'string') taskTokens.add(token);
     } catch {
       if (text.length >= 8) found.add(text);
     }
   }
-  return [...found];
+  return { secrets: [...found], taskTokens: [...taskTokens] };
 }
 
 export interface LeakHit {
@@ -42,14 +55,25 @@ export interface LeakHit {
   readonly index: number;
 }
 
+/** The source holding execution histories: Step Functions keeps task tokens there, as AWS does. */
+const HISTORIES = 'histories';
+
+/** The text without line breaks, literal or JSON-escaped, so a copy split over lines reads whole. */
+function unbroken(text: string): string {
+  return text.replace(/\s+|\\[nrt]/g, '');
+}
+
 export function scanForMaterial(
-  material: readonly string[],
+  material: IssuedMaterial,
   sources: Record<string, readonly string[]>,
 ): LeakHit[] {
+  const inHistories = materialFinder(material.secrets);
+  const elsewhere = materialFinder([...material.secrets, ...material.taskTokens]);
   const hits: LeakHit[] = [];
   for (const [source, texts] of Object.entries(sources)) {
+    const find = source === HISTORIES ? inHistories : elsewhere;
     texts.forEach((text, index) => {
-      if (material.some((m) => text.includes(m))) hits.push({ source, index });
+      if (find(text).length > 0 || find(unbroken(text)).length > 0) hits.push({ source, index });
     });
   }
   return hits;
@@ -64,7 +88,7 @@ export function scanEnvironment(
   sources: Record<string, readonly string[]>,
 ): LeakHit[] {
   return scanForMaterial(collectIssuedMaterial(env), {
-    histories: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
+    [HISTORIES]: env.stepFunctions.service.allHistories().map((h) => JSON.stringify(h)),
     events: env.eventBus.events.map((e) => JSON.stringify(e)),
     ...sources,
   });

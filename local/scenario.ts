@@ -78,7 +78,13 @@ async function startFromConsole(env: LocalEnvironment, name: string, input: unkn
 
 /** The ticketing system's way in: an approved access request, HMAC-signed, posted to the intake URL. */
 async function postSignedTicket(env: LocalEnvironment, request: Record<string, unknown>): Promise<string> {
-  const body = JSON.stringify({ type: 'access-request', ticket: request.ticket, approved: true, request });
+  const body = JSON.stringify({
+    type: 'access-request',
+    ticket: request.ticket,
+    approved: true,
+    requester: request.owner,
+    request,
+  });
   const response = await fetch(env.intake.url, {
     method: 'POST',
     headers: {

@@ -1,10 +1,11 @@
 /**
- * A loopback AWS Secrets Manager for the real `@aws-sdk/client-secrets-manager` (AWS JSON 1.1).
- * It models the rules the workflows depend on: the first version gets AWSCURRENT, a label is on
- * one version at a time, moving AWSCURRENT leaves AWSPREVIOUS behind, ClientRequestToken
- * idempotency, deletion with a recovery window or forced, tag filters with prefix matching.
+ * A loopback AWS Secrets Manager for the real `@aws-sdk/client-secrets-manager` (AWS JSON 1.1)
+ * and any tool pointed at `npm run local`. It models the rules the workflows depend on and the
+ * answers AWS gives (the refusals in `secrets-manager/errors.ts`, each with its recording): the
+ * first version gets AWSCURRENT, a label is on one version at a time, moving AWSCURRENT leaves
+ * AWSPREVIOUS behind, ClientRequestToken idempotency, deletion with a recovery window or forced,
+ * lookup by name, ARN and partial ARN, ListSecrets' filters and, optionally, its listing lag.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type AwsJsonCall,
   AwsServiceError,
@@ -12,6 +13,28 @@ import {
   startAwsJsonServer,
 } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
+import {
+  forceWithRecoveryWindow,
+  invalidName,
+  invalidNextToken,
+  invalidParameter,
+  labelAttachedElsewhere,
+  markedForDeletion,
+  nameScheduledForDeletion,
+  recoveryWindowOutOfRange,
+  secretExists,
+  secretNotFound,
+  stageNotFound,
+  stageNotOnVersion,
+  tokenInUse,
+  tokenMissing,
+  validationError,
+  versionNotFound,
+} from './secrets-manager/errors.ts';
+import { type Filterable, matchesFilters, parseFilters } from './secrets-manager/list-filters.ts';
+import { ListingHistory } from './secrets-manager/listing-lag.ts';
+import { randomPassword } from './secrets-manager/random-password.ts';
+import { referenceOf, SECRET_NAME, secretArn } from './secrets-manager/secret-id.ts';
 
 interface Version {
   readonly id: string;
@@ -27,9 +50,19 @@ interface Secret {
   description?: string;
   kmsKeyId?: string;
   tags: Map<string, string>;
+  /** In creation order, as ListSecretVersionIds lists them. */
   versions: Map<string, Version>;
   lastChanged: Date;
+  /** The day (00:00 UTC) of the last GetSecretValue: AWS keeps only the date. */
+  lastAccessed?: Date;
   deletedDate?: Date;
+}
+
+/** A secret as ListSecrets shows it: its entry and what the filters match, frozen at one time. */
+interface ListedSecret extends Filterable {
+  readonly deleted: boolean;
+  readonly sequence: number;
+  readonly entry: Record<string, unknown>;
 }
 
 export interface LocalSecretsManagerOptions {
@@ -38,12 +71,17 @@ export interface LocalSecretsManagerOptions {
   readonly clock?: () => Date;
   /** Shared quota of write actions per second; over it, ThrottlingException (AWS: 50/s). Off by default. */
   readonly writeRateLimit?: { readonly perSecond: number };
+  /**
+   * Milliseconds of this store's clock a ListSecrets answer lags behind writes (AWS: up to five
+   * minutes, see `secrets-manager/listing-lag.ts`). Off (0) by default.
+   */
+  readonly listingLagMs?: number;
 }
 
-const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** The actions that share the write quota (AWS: 50 requests per second). */
 export const WRITES: ReadonlySet<string> = new Set([
   'CreateSecret',
+  'UpdateSecret',
   'PutSecretValue',
   'UpdateSecretVersionStage',
   'TagResource',
@@ -52,13 +90,9 @@ export const WRITES: ReadonlySet<string> = new Set([
   'RestoreSecret',
 ]);
 
-const invalid = (message: string) => new AwsServiceError('InvalidParameterException', message);
-const notFound = () =>
-  new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-
 function text(value: unknown, field: string, max = 65_536): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw invalid(`${field} must be a non-empty string of at most ${max} characters`);
+    throw invalidParameter(`${field} must be a non-empty string of at most ${max} characters`);
   }
   return value;
 }
@@ -69,31 +103,71 @@ function optionalText(value: unknown, field: string, max = 65_536): string | und
 
 function tagsOf(value: unknown): [string, string][] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > 50) throw invalid('Tags must be a list of at most 50 tags');
+  if (!Array.isArray(value) || value.length > 50)
+    throw invalidParameter('Tags must be a list of at most 50 tags');
   return value.map((tag: { Key?: unknown; Value?: unknown }) => [
     text(tag?.Key, 'Tag Key', 128),
     typeof tag?.Value === 'string' ? tag.Value.slice(0, 256) : '',
   ]);
 }
 
+/** A ClientRequestToken: 32 to 64 characters (CreateSecret API reference). */
+function requestToken(value: unknown): string {
+  if (value === undefined || value === null) throw tokenMissing();
+  const token = text(value, 'ClientRequestToken', 64);
+  if (token.length < 32) throw invalidParameter('ClientRequestToken must be 32-64 characters');
+  return token;
+}
+
+/** SecretString, if given; SecretBinary is refused rather than dropped: no caller here stores binary. */
+function secretStringOf(input: Record<string, unknown>): string | undefined {
+  if (input.SecretBinary !== undefined) {
+    throw invalidParameter('SecretBinary is not supported by the local Secrets Manager: use SecretString.');
+  }
+  return optionalText(input.SecretString, 'SecretString');
+}
+
 const epoch = (date: Date) => date.getTime() / 1000;
+const dayOf = (date: Date) =>
+  new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 
 export class LocalSecretsManager {
   private readonly secrets = new Map<string, Secret>();
   private readonly region: string;
   private readonly accountId: string;
-  private readonly clock: () => Date;
+  private readonly baseClock: () => Date;
+  private clockOffsetMs = 0;
   private readonly storedValues: string[] = [];
   private writeWindow = { second: 0, count: 0 };
   private writeLimit: number | undefined;
+  private readonly listing: ListingHistory<ListedSecret>;
+  /** Creation order, for ListSecrets' sort by CreatedDate. */
+  private sequence = 0;
+  private readonly sequences = new WeakMap<Secret, number>();
   /** Write calls refused by the quota so far. */
   throttled = 0;
 
   constructor(options: LocalSecretsManagerOptions = {}) {
     this.region = options.region ?? LOCAL_REGION;
     this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
-    this.clock = options.clock ?? (() => new Date());
+    this.baseClock = options.clock ?? (() => new Date());
     this.writeLimit = options.writeRateLimit?.perSecond;
+    this.listing = new ListingHistory(options.listingLagMs ?? 0);
+  }
+
+  /** This store's time: its clock plus every `advanceClock`. */
+  private now(): Date {
+    return new Date(this.baseClock().getTime() + this.clockOffsetMs);
+  }
+
+  /** Moves this store's time on (tests: the listing lag passes without a real wait). */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  /** Milliseconds ListSecrets lags behind writes (0: none); the secrets that exist now count as settled. */
+  setListingLag(ms: number): void {
+    this.listing.setLag(ms, new Map([...this.secrets].map(([name, s]) => [name, this.listed(s)])));
   }
 
   secretCount(): number {
@@ -121,15 +195,20 @@ export class LocalSecretsManager {
   readonly operations: Record<string, (input: Record<string, unknown>) => unknown> = Object.fromEntries(
     Object.entries({
       CreateSecret: (i: Record<string, unknown>) => this.createSecret(i),
+      UpdateSecret: (i: Record<string, unknown>) => this.updateSecret(i),
       PutSecretValue: (i: Record<string, unknown>) => this.putSecretValue(i),
       GetSecretValue: (i: Record<string, unknown>) => this.getSecretValue(i),
-      DescribeSecret: (i: Record<string, unknown>) => this.describeSecret(i),
+      BatchGetSecretValue: (i: Record<string, unknown>) => this.batchGetSecretValue(i),
+      DescribeSecret: (i: Record<string, unknown>) =>
+        this.describe(this.find(i.SecretId, { allowDeleted: true })),
       ListSecrets: (i: Record<string, unknown>) => this.listSecrets(i),
+      ListSecretVersionIds: (i: Record<string, unknown>) => this.listSecretVersionIds(i),
       TagResource: (i: Record<string, unknown>) => this.tagResource(i),
       UntagResource: (i: Record<string, unknown>) => this.untagResource(i),
       UpdateSecretVersionStage: (i: Record<string, unknown>) => this.updateSecretVersionStage(i),
       DeleteSecret: (i: Record<string, unknown>) => this.deleteSecret(i),
       RestoreSecret: (i: Record<string, unknown>) => this.restoreSecret(i),
+      GetRandomPassword: (i: Record<string, unknown>) => randomPassword(i),
     }).map(([name, run]) => [
       name,
       (input: Record<string, unknown>) => {
@@ -152,7 +231,7 @@ export class LocalSecretsManager {
   private countWrite(): void {
     const limit = this.writeLimit;
     if (!limit) return;
-    const second = Math.floor(this.clock().getTime() / 1000);
+    const second = Math.floor(this.now().getTime() / 1000);
     if (second !== this.writeWindow.second) this.writeWindow = { second, count: 0 };
     if (this.writeWindow.count >= limit) {
       this.throttled += 1;
@@ -171,38 +250,44 @@ export class LocalSecretsManager {
     }
   }
 
+  /** The secret a SecretId names (name, ARN or partial ARN), or undefined. */
+  private lookup(id: unknown): Secret | undefined {
+    const reference = referenceOf(text(id, 'SecretId', 2048), this.region, this.accountId);
+    if ('name' in reference) return this.secrets.get(reference.name);
+    return [...this.secrets.values()].find((s) => s.arn === reference.arn);
+  }
+
   private find(id: unknown, { allowDeleted = false } = {}): Secret {
-    const secretId = text(id, 'SecretId', 2048);
-    const secret = this.secrets.get(secretId) ?? [...this.secrets.values()].find((s) => s.arn === secretId);
-    if (!secret) throw notFound();
-    if (secret.deletedDate && !allowDeleted) {
-      throw new AwsServiceError(
-        'InvalidRequestException',
-        'You can’t perform this operation on the secret because it was marked for deletion.',
-      );
-    }
+    const secret = this.lookup(id);
+    if (!secret) throw secretNotFound();
+    if (secret.deletedDate && !allowDeleted) throw markedForDeletion();
     return secret;
+  }
+
+  /** Records a change for the listing lag and the secret's LastChangedDate. */
+  private changed(secret: Secret): void {
+    secret.lastChanged = this.now();
+    this.listing.record(secret.name, secret.lastChanged, this.listed(secret));
   }
 
   private createSecret(input: Record<string, unknown>) {
     const name = text(input.Name, 'Name', 512);
-    if (!NAME.test(name))
-      throw new AwsServiceError('ValidationException', 'Invalid name: use [A-Za-z0-9/_+=.@-]');
+    if (!SECRET_NAME.test(name)) throw invalidName();
+    const value = secretStringOf(input);
+    const token = value === undefined ? undefined : requestToken(input.ClientRequestToken);
     const existing = this.secrets.get(name);
-    if (existing?.deletedDate) {
-      throw new AwsServiceError(
-        'InvalidRequestException',
-        'You can’t create this secret because a secret with this name is already scheduled for deletion.',
-      );
+    if (existing?.deletedDate) throw nameScheduledForDeletion();
+    if (existing) {
+      // A repeated request (same token, same value) answers as the first did (moto's aws_verified
+      // test_create_duplicate_secret_with_same_token); the same token with another value is refused.
+      const version = token === undefined ? undefined : existing.versions.get(token);
+      if (!version) throw secretExists(name);
+      if (version.value !== value) throw tokenInUse(version.id, existing.arn);
+      return { ARN: existing.arn, Name: name, VersionId: version.id };
     }
-    if (existing)
-      throw new AwsServiceError(
-        'ResourceExistsException',
-        `The operation failed because the secret ${name} already exists.`,
-      );
-    const now = this.clock();
+    const now = this.now();
     const secret: Secret = {
-      arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomBytes(3).toString('hex')}`,
+      arn: secretArn(this.region, this.accountId, name),
       name,
       created: now,
       description: optionalText(input.Description, 'Description', 2048),
@@ -211,38 +296,31 @@ export class LocalSecretsManager {
       versions: new Map(),
       lastChanged: now,
     };
+    this.sequence += 1;
+    this.sequences.set(secret, this.sequence);
     this.secrets.set(name, secret);
-    const value = optionalText(input.SecretString, 'SecretString');
-    if (value === undefined) return { ARN: secret.arn, Name: name };
-    const version = this.addVersion(
-      secret,
-      value,
-      optionalText(input.ClientRequestToken, 'ClientRequestToken', 64),
-    );
-    return { ARN: secret.arn, Name: name, VersionId: version.id };
+    const version =
+      value === undefined || token === undefined ? undefined : this.addVersion(secret, value, token);
+    this.changed(secret);
+    return version ? { ARN: secret.arn, Name: name, VersionId: version.id } : { ARN: secret.arn, Name: name };
   }
 
-  private addVersion(secret: Secret, value: string, token: string | undefined, stages?: string[]): Version {
-    const id = token ?? randomUUID();
-    if (id.length < 32 || id.length > 64) throw invalid('ClientRequestToken must be 32-64 characters');
-    const existing = secret.versions.get(id);
+  private addVersion(secret: Secret, value: string, token: string, stages?: string[]): Version {
+    const existing = secret.versions.get(token);
     if (existing) {
       if (existing.value === value) return existing;
-      throw new AwsServiceError(
-        'ResourceExistsException',
-        'You can’t modify an existing version, you can only create a new version.',
-      );
+      throw tokenInUse(token, secret.arn);
     }
     const labels = stages ?? ['AWSCURRENT'];
-    if (labels.length > 20) throw invalid('VersionStages holds at most 20 labels');
+    if (labels.length > 20) throw invalidParameter('VersionStages holds at most 20 labels');
+    const checked = labels.map((label) => text(label, 'VersionStage', 256));
     const first = secret.versions.size === 0;
-    const version: Version = { id, value, created: this.clock(), stages: new Set() };
-    secret.versions.set(id, version);
+    const version: Version = { id: token, value, created: this.now(), stages: new Set() };
+    secret.versions.set(token, version);
     this.storedValues.push(value);
-    for (const label of labels) this.moveLabel(secret, text(label, 'VersionStage', 256), version);
+    for (const label of checked) this.moveLabel(secret, label, version);
     // The first version of a secret always gets AWSCURRENT, whatever stages were asked for.
     if (first) version.stages.add('AWSCURRENT');
-    secret.lastChanged = this.clock();
     return version;
   }
 
@@ -258,29 +336,58 @@ export class LocalSecretsManager {
   }
 
   private putSecretValue(input: Record<string, unknown>) {
+    const token = requestToken(input.ClientRequestToken);
     const secret = this.find(input.SecretId);
-    const value = text(input.SecretString, 'SecretString');
-    const stages = input.VersionStages === undefined ? undefined : (input.VersionStages as unknown[]);
-    if (stages !== undefined && !Array.isArray(stages)) throw invalid('VersionStages must be a list');
-    const token = optionalText(input.ClientRequestToken, 'ClientRequestToken', 64);
+    const value = secretStringOf(input);
+    if (value === undefined) throw invalidParameter('You must provide either SecretString or SecretBinary.');
+    const stages = input.VersionStages;
+    if (stages !== undefined && !Array.isArray(stages))
+      throw invalidParameter('VersionStages must be a list');
     const version = this.addVersion(secret, value, token, stages as string[] | undefined);
+    this.changed(secret);
     return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
+  }
+
+  /**
+   * UpdateSecret: description and key as given; a value makes a new AWSCURRENT version, answered
+   * with its VersionId (LocalStack's test_update_secret_description).
+   */
+  private updateSecret(input: Record<string, unknown>) {
+    const value = secretStringOf(input);
+    const token = value === undefined ? undefined : requestToken(input.ClientRequestToken);
+    const secret = this.find(input.SecretId);
+    const description = optionalText(input.Description, 'Description', 2048);
+    const kmsKeyId = optionalText(input.KmsKeyId, 'KmsKeyId', 2048);
+    const version =
+      value === undefined || token === undefined ? undefined : this.addVersion(secret, value, token);
+    if (description !== undefined) secret.description = description;
+    if (kmsKeyId !== undefined) secret.kmsKeyId = kmsKeyId;
+    this.changed(secret);
+    return version
+      ? { ARN: secret.arn, Name: secret.name, VersionId: version.id }
+      : { ARN: secret.arn, Name: secret.name };
+  }
+
+  /** The version GetSecretValue reads, with AWS's refusals (test_secret_version_not_found, test_get_secret_value_errors). */
+  private versionOf(secret: Secret, input: Record<string, unknown>): Version {
+    const versionId = optionalText(input.VersionId, 'VersionId', 64);
+    const stage = optionalText(input.VersionStage, 'VersionStage', 256);
+    if (versionId) {
+      const version = secret.versions.get(versionId);
+      if (!version) throw versionNotFound(versionId);
+      if (stage && !version.stages.has(stage)) throw stageNotOnVersion();
+      return version;
+    }
+    const label = stage ?? 'AWSCURRENT';
+    const version = [...secret.versions.values()].find((v) => v.stages.has(label));
+    if (!version) throw stageNotFound(label);
+    return version;
   }
 
   private getSecretValue(input: Record<string, unknown>) {
     const secret = this.find(input.SecretId);
-    const versionId = optionalText(input.VersionId, 'VersionId', 64);
-    const stage =
-      optionalText(input.VersionStage, 'VersionStage', 256) ?? (versionId ? undefined : 'AWSCURRENT');
-    const version = versionId
-      ? secret.versions.get(versionId)
-      : [...secret.versions.values()].find((v) => stage && v.stages.has(stage));
-    if (!version || (stage && !version.stages.has(stage))) {
-      throw new AwsServiceError(
-        'ResourceNotFoundException',
-        "Secrets Manager can't find the specified secret value for the version or staging label.",
-      );
-    }
+    const version = this.versionOf(secret, input);
+    secret.lastAccessed = dayOf(this.now());
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -288,6 +395,39 @@ export class LocalSecretsManager {
       SecretString: version.value,
       VersionStages: [...version.stages],
       CreatedDate: epoch(version.created),
+    };
+  }
+
+  /**
+   * BatchGetSecretValue (API reference): SecretIdList (at most 20) or Filters, not both; each
+   * secret that cannot be read is an entry of Errors, not a failure of the call.
+   */
+  private batchGetSecretValue(input: Record<string, unknown>) {
+    const ids = input.SecretIdList;
+    if ((ids === undefined) === (input.Filters === undefined)) {
+      throw invalidParameter('Either SecretIdList or Filters must be provided, but not both.');
+    }
+    if (ids !== undefined) {
+      if (!Array.isArray(ids) || ids.length === 0 || ids.length > 20) {
+        throw invalidParameter('SecretIdList must hold 1 to 20 secret ids.');
+      }
+      const values: unknown[] = [];
+      const errors: unknown[] = [];
+      for (const id of ids) {
+        try {
+          values.push(this.getSecretValue({ SecretId: id }));
+        } catch (error) {
+          if (!(error instanceof AwsServiceError)) throw error;
+          errors.push({ SecretId: String(id), ErrorCode: error.code, Message: error.message });
+        }
+      }
+      return { SecretValues: values, Errors: errors };
+    }
+    const page = this.listPage(input, 20);
+    return {
+      SecretValues: page.secrets.map((s) => this.getSecretValue({ SecretId: s.entry.ARN })),
+      Errors: [],
+      NextToken: page.nextToken,
     };
   }
 
@@ -299,6 +439,7 @@ export class LocalSecretsManager {
       KmsKeyId: secret.kmsKeyId,
       CreatedDate: epoch(secret.created),
       LastChangedDate: epoch(secret.lastChanged),
+      LastAccessedDate: secret.lastAccessed ? epoch(secret.lastAccessed) : undefined,
       DeletedDate: secret.deletedDate ? epoch(secret.deletedDate) : undefined,
       Tags: [...secret.tags].map(([Key, Value]) => ({ Key, Value })),
       // Versions without a label are deprecated and not listed, as in AWS.
@@ -308,67 +449,76 @@ export class LocalSecretsManager {
     };
   }
 
-  private describeSecret(input: Record<string, unknown>) {
-    return this.describe(this.find(input.SecretId, { allowDeleted: true }));
+  private listed(secret: Secret): ListedSecret {
+    const { VersionIdsToStages, ...rest } = this.describe(secret);
+    return {
+      name: secret.name,
+      description: secret.description,
+      tags: new Map(secret.tags),
+      deleted: secret.deletedDate !== undefined,
+      sequence: this.sequences.get(secret) ?? 0,
+      entry: { ...rest, SecretVersionsToStages: VersionIdsToStages },
+    };
+  }
+
+  /**
+   * One page of ListSecrets as of the listing lag: filters, IncludePlannedDeletion, SortOrder by
+   * CreatedDate (ascending unless `desc`), MaxResults 1 to `maxResults`, an opaque NextToken.
+   */
+  private listPage(input: Record<string, unknown>, maxResults: number) {
+    const filters = parseFilters(input.Filters);
+    const max = input.MaxResults === undefined ? maxResults : input.MaxResults;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > maxResults) {
+      throw validationError(String(max), 'maxResults', `Member must have value between 1 and ${maxResults}`);
+    }
+    const start = input.NextToken === undefined ? 0 : offsetOf(input.NextToken);
+    const present = new Map([...this.secrets].map(([name, s]) => [name, this.listed(s)]));
+    const all = this.listing
+      .asOf(this.now(), present)
+      .filter((s) => (input.IncludePlannedDeletion === true || !s.deleted) && matchesFilters(filters, s))
+      .sort((a, b) => (input.SortOrder === 'desc' ? b.sequence - a.sequence : a.sequence - b.sequence));
+    if (start > all.length) throw invalidNextToken();
+    return {
+      secrets: all.slice(start, start + max),
+      nextToken: start + max < all.length ? tokenOf(start + max) : undefined,
+    };
   }
 
   private listSecrets(input: Record<string, unknown>) {
-    const filters = (Array.isArray(input.Filters) ? input.Filters : []) as {
-      Key?: unknown;
-      Values?: unknown;
-    }[];
-    if (filters.length > 10) throw invalid('at most 10 filters');
-    const matches = (secret: Secret) =>
-      filters.every((filter) => {
-        const values = Array.isArray(filter.Values) ? filter.Values.filter((v) => typeof v === 'string') : [];
-        const candidates: string[] = (() => {
-          switch (filter.Key) {
-            case 'name':
-              return [secret.name];
-            case 'tag-key':
-              return [...secret.tags.keys()];
-            case 'tag-value':
-              return [...secret.tags.values()];
-            case 'description':
-              return [secret.description ?? ''];
-            case 'all':
-              return [secret.name, secret.description ?? '', ...secret.tags.keys(), ...secret.tags.values()];
-            default:
-              throw invalid(`unsupported filter key ${String(filter.Key)}`);
-          }
-        })();
-        // Values are prefix matches; a value starting with "!" negates (AWS ListSecrets filters).
-        return values.some((value: string) =>
-          value.startsWith('!')
-            ? !candidates.some((c) => c.startsWith(value.slice(1)))
-            : candidates.some((c) => c.startsWith(value)),
-        );
-      });
-    const all = [...this.secrets.values()]
-      .filter((s) => (input.IncludePlannedDeletion === true || !s.deletedDate) && matches(s))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    const max = typeof input.MaxResults === 'number' ? Math.min(Math.max(1, input.MaxResults), 100) : 100;
-    const start = typeof input.NextToken === 'string' ? Number.parseInt(input.NextToken, 10) || 0 : 0;
-    const page = all.slice(start, start + max);
-    return {
-      SecretList: page.map((s) => {
-        const { VersionIdsToStages, ...rest } = this.describe(s);
-        return { ...rest, SecretVersionsToStages: VersionIdsToStages };
-      }),
-      NextToken: start + max < all.length ? String(start + max) : undefined,
-    };
+    const page = this.listPage(input, 100);
+    return { SecretList: page.secrets.map((s) => s.entry), NextToken: page.nextToken };
+  }
+
+  /**
+   * ListSecretVersionIds: labelled versions in creation order; IncludeDeprecated adds the
+   * unlabelled ones, without VersionStages; KmsKeyIds `DefaultEncryptionKey` for the AWS managed
+   * key (LocalStack's test_deprecated_secret_version_stage).
+   */
+  private listSecretVersionIds(input: Record<string, unknown>) {
+    const secret = this.find(input.SecretId, { allowDeleted: true });
+    const versions = [...secret.versions.values()]
+      .filter((v) => input.IncludeDeprecated === true || v.stages.size > 0)
+      .map((v) => ({
+        VersionId: v.id,
+        ...(v.stages.size > 0 ? { VersionStages: [...v.stages] } : {}),
+        CreatedDate: epoch(v.created),
+        KmsKeyIds: [secret.kmsKeyId ?? 'DefaultEncryptionKey'],
+      }));
+    return { ARN: secret.arn, Name: secret.name, Versions: versions };
   }
 
   private tagResource(input: Record<string, unknown>) {
     const secret = this.find(input.SecretId);
     for (const [key, value] of tagsOf(input.Tags)) secret.tags.set(key, value);
+    this.changed(secret);
     return {};
   }
 
   private untagResource(input: Record<string, unknown>) {
     const secret = this.find(input.SecretId);
-    if (!Array.isArray(input.TagKeys)) throw invalid('TagKeys must be a list');
+    if (!Array.isArray(input.TagKeys)) throw invalidParameter('TagKeys must be a list');
     for (const key of input.TagKeys) secret.tags.delete(String(key));
+    this.changed(secret);
     return {};
   }
 
@@ -378,55 +528,80 @@ export class LocalSecretsManager {
     const moveTo = optionalText(input.MoveToVersionId, 'MoveToVersionId', 64);
     const removeFrom = optionalText(input.RemoveFromVersionId, 'RemoveFromVersionId', 64);
     const holder = [...secret.versions.values()].find((v) => v.stages.has(stage));
-    if (holder && holder.id !== removeFrom && holder.id !== moveTo) {
-      throw invalid(
-        `The staging label ${stage} is currently attached to version ${holder.id}; give it as RemoveFromVersionId.`,
-      );
-    }
+    if (holder && holder.id !== removeFrom && holder.id !== moveTo)
+      throw labelAttachedElsewhere(stage, holder.id);
     if (removeFrom && !secret.versions.get(removeFrom)?.stages.has(stage)) {
-      throw invalid(`The staging label ${stage} is not attached to version ${removeFrom}.`);
+      throw invalidParameter(`The staging label ${stage} is not attached to version ${removeFrom}.`);
     }
     if (!moveTo) {
       if (stage === 'AWSCURRENT')
-        throw invalid('You can’t remove AWSCURRENT without moving it to another version.');
+        throw invalidParameter("You can't remove AWSCURRENT without moving it to another version.");
       if (removeFrom) secret.versions.get(removeFrom)?.stages.delete(stage);
     } else {
       const target = secret.versions.get(moveTo);
-      if (!target) throw notFound();
+      if (!target) throw versionNotFound(moveTo);
       this.moveLabel(secret, stage, target);
     }
-    secret.lastChanged = this.clock();
+    this.changed(secret);
     return { ARN: secret.arn, Name: secret.name };
   }
 
+  /**
+   * DeleteSecret: a recovery window of 7 to 30 days (default 30), or forced. A forced delete of a
+   * secret that does not exist succeeds (the DeleteSecret API reference: "Secrets Manager
+   * performs the permanent secret deletion at the end of the waiting period as a background task
+   * ... with ForceDeleteWithoutRecovery"; moto's test_delete_secret_force_no_such_secret): it
+   * answers the id as Name; a second scheduling of a deleted secret is refused.
+   */
   private deleteSecret(input: Record<string, unknown>) {
-    const secret = this.find(input.SecretId, { allowDeleted: true });
     const force = input.ForceDeleteWithoutRecovery === true;
-    if (force && input.RecoveryWindowInDays !== undefined) {
-      throw invalid('You can’t use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.');
+    const window = input.RecoveryWindowInDays;
+    if (
+      window !== undefined &&
+      !(typeof window === 'number' && Number.isInteger(window) && window >= 7 && window <= 30)
+    ) {
+      throw recoveryWindowOutOfRange();
     }
-    const days = input.RecoveryWindowInDays === undefined ? 30 : Number(input.RecoveryWindowInDays);
-    if (!force && !(Number.isInteger(days) && days >= 7 && days <= 30)) {
-      throw invalid('RecoveryWindowInDays must be between 7 and 30');
+    if (force && window !== undefined) throw forceWithRecoveryWindow();
+    const now = this.now();
+    const secret = this.lookup(input.SecretId);
+    if (!secret) {
+      if (!force) throw secretNotFound();
+      const id = String(input.SecretId);
+      const arn = id.startsWith('arn:') ? id : secretArn(this.region, this.accountId, id);
+      return { ARN: arn, Name: id.startsWith('arn:') ? undefined : id, DeletionDate: epoch(now) };
     }
-    const now = this.clock();
     if (force) {
       this.secrets.delete(secret.name);
+      this.listing.record(secret.name, now, undefined);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: epoch(now) };
     }
-    secret.deletedDate ??= now;
+    if (secret.deletedDate) throw markedForDeletion();
+    secret.deletedDate = now;
+    this.changed(secret);
     return {
       ARN: secret.arn,
       Name: secret.name,
-      DeletionDate: epoch(new Date(now.getTime() + days * 86_400_000)),
+      DeletionDate: epoch(new Date(now.getTime() + (window ?? 30) * 86_400_000)),
     };
   }
 
   private restoreSecret(input: Record<string, unknown>) {
     const secret = this.find(input.SecretId, { allowDeleted: true });
     secret.deletedDate = undefined;
+    this.changed(secret);
     return { ARN: secret.arn, Name: secret.name };
   }
+}
+
+/** NextToken: an opaque token as AWS gives (base64 of the offset here). */
+const tokenOf = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64');
+
+function offsetOf(token: unknown): number {
+  const match =
+    typeof token === 'string' ? /^offset:(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8')) : null;
+  if (!match) throw invalidNextToken();
+  return Number(match[1]);
 }
 
 export async function startLocalSecretsManager(

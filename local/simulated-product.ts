@@ -69,12 +69,12 @@ export const TWIN_USER_MINIMUM_CALLS: Readonly<Record<Operation, MinimumCalls>> 
     why: 'create the access profile, create the user, generate its key, one authenticated call to verify it (create-if-absent writes first and reads only on "already exists")',
   },
   rotate: {
-    calls: 5,
-    why: 'create the idle twin, generate its key, verify it, delete the old twin, one call proving its key refused',
+    calls: 6,
+    why: "create the idle twin, generate its key, verify it, read the old twin's marker and delete it (only this credential's), one call proving its key refused",
   },
   revoke: {
-    calls: 3,
-    why: 'delete the user and its twin (a rotation cut short may have left the idle one), one call proving the key refused',
+    calls: 4,
+    why: "read the marker of the user and of its twin (only this credential's are deleted; a rotation cut short may have left the idle one), delete the one that exists, one call proving the key refused",
   },
 };
 

@@ -14,11 +14,24 @@ import {
   startAwsJsonServer,
 } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
+import { LambdaFunctionError } from './lambda-runtime.ts';
+import { requireExecutionName } from './step-functions/execution-names.ts';
+import {
+  ExecutionHistory,
+  type HistoryEvent,
+  type TaskEvents,
+  type TaskResource,
+  taskResourceOf,
+} from './step-functions/history.ts';
+import {
+  overPayloadLimit,
+  requireExecutionInputWithinLimit,
+  taskResultTooLarge,
+} from './step-functions/payload-limit.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StatesDefinition = ConstructorParameters<typeof StateMachine>[0];
 type StateDefinition = StatesDefinition['States'][string];
-type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** Calls a handler module: resolves with its result, rejects with an error whose `name` is its error type. */
 /** Invokes a function as the state machine's role (`stateMachineArn` says which machine asks). */
@@ -45,13 +58,7 @@ export interface LocalStepFunctionsOptions {
   readonly callbackTimeoutOverrideMs?: number;
 }
 
-export interface HistoryEvent {
-  readonly id: number;
-  readonly previousEventId: number;
-  readonly timestamp: number;
-  readonly type: string;
-  readonly [details: string]: unknown;
-}
+export type { HistoryEvent } from './step-functions/history.ts';
 
 type Status = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -65,9 +72,9 @@ interface ExecutionRecord {
   stopRequested?: boolean;
   stopDate?: number;
   output?: string;
-  error?: string;
-  cause?: string;
-  readonly history: HistoryEvent[];
+  error?: string | undefined;
+  cause?: string | undefined;
+  readonly history: ExecutionHistory;
   abort(): void;
   readonly finished: Promise<void>;
 }
@@ -88,10 +95,25 @@ interface MachineRecord {
   readonly definition: StatesDefinition;
   readonly machine: StateMachine;
   readonly createdAt: number;
-  readonly taskStates: ReadonlyMap<string, StateDefinition>;
+  /** Every state by name, Map bodies included (names are unique across a definition). */
+  readonly states: ReadonlyMap<string, StateDefinition>;
 }
 
-const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+/** What a Task override needs of its state's definition. */
+interface TaskDefinition {
+  readonly name: string;
+  readonly resource: TaskResource;
+  readonly waitsForToken: boolean;
+  readonly timeoutSeconds: number | undefined;
+  readonly heartbeatSeconds: number | undefined;
+}
+
+/**
+ * The longest timer Node arms (2^31-1 ms): the runner's deadline for every Task, since it would
+ * otherwise end any Task after 60 s (aws-local-stepfunctions' default); AWS sets none
+ * (states-language.net: TimeoutSeconds defaults to 99999999), and TimeoutSeconds is kept here.
+ */
+const NO_DEADLINE_SECONDS = Math.floor(0x7fffffff / 1000);
 
 function statesOf(definition: { States: Record<string, StateDefinition> }): [string, StateDefinition][] {
   return Object.entries(definition.States).flatMap(([name, state]) => {
@@ -110,57 +132,38 @@ function errorOf(error: unknown): { name: string; message: string } {
   return { name: 'Error', message: String(error) };
 }
 
-/** Step Functions history event type names are prefixed with the state's type. */
-function historyOf(event: EventLog): { type: string; details: Record<string, unknown> } | undefined {
-  switch (event.type) {
-    case 'ExecutionStarted':
-      return {
-        type: 'ExecutionStarted',
-        details: { executionStartedEventDetails: { input: JSON.stringify(event.input) } },
-      };
-    case 'ExecutionSucceeded':
-      return {
-        type: 'ExecutionSucceeded',
-        details: { executionSucceededEventDetails: { output: JSON.stringify(event.output) } },
-      };
-    case 'ExecutionFailed':
-      return {
-        type: 'ExecutionFailed',
-        details: { executionFailedEventDetails: { error: event.Error, cause: String(event.Cause ?? '') } },
-      };
-    case 'ExecutionAborted':
-      return { type: 'ExecutionAborted', details: { executionAbortedEventDetails: {} } };
-    case 'ExecutionTimeout':
-      return { type: 'ExecutionTimedOut', details: { executionTimedOutEventDetails: {} } };
-    case 'StateEntered':
-      return {
-        type: `${event.state.type}StateEntered`,
-        details: {
-          stateEnteredEventDetails: { name: event.state.name, input: JSON.stringify(event.state.input) },
-        },
-      };
-    case 'StateExited':
-      return {
-        type: `${event.state.type}StateExited`,
-        details: {
-          stateExitedEventDetails: { name: event.state.name, output: JSON.stringify(event.state.output) },
-        },
-      };
-    case 'StateFailed':
-      return {
-        type: event.state.type === 'Task' ? 'TaskFailed' : `${event.state.type}StateFailed`,
-        details: { taskFailedEventDetails: { error: event.Error, cause: String(event.Cause ?? '') } },
-      };
-    case 'MapIterationStarted':
-    case 'MapIterationSucceeded':
-    case 'MapIterationFailed':
-      return {
-        type: event.type,
-        details: { mapIterationEventDetails: { name: event.parentState.name, index: event.index } },
-      };
-    default:
-      return undefined;
-  }
+/** The runner's copy of a definition: every Task without the runner's hidden 60 s deadline. */
+function withoutRunnerDeadlines<T>(definition: T): T {
+  return JSON.parse(JSON.stringify(definition), (_key, value: unknown) =>
+    value && typeof value === 'object' && (value as { Type?: unknown }).Type === 'Task'
+      ? { ...value, TimeoutSeconds: NO_DEADLINE_SECONDS }
+      : value,
+  ) as T;
+}
+
+/** The value at a simple JSONPath (`$`, `$.a.b`), or undefined. */
+function valueAt(path: string, input: unknown): unknown {
+  if (!/^\$(\.[A-Za-z0-9_]+)*$/.test(path)) return undefined;
+  return path
+    .split('.')
+    .slice(1)
+    .reduce<unknown>(
+      (value, key) =>
+        value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
+      input,
+    );
+}
+
+/** A task that ran out of time (TimeoutSeconds or HeartbeatSeconds): States.Timeout, no cause. */
+function taskTimedOut(): Error {
+  const error = new Error('');
+  error.name = 'States.Timeout';
+  return error;
+}
+
+/** Arms a timer unless the delay is beyond what Node can arm (then it never fires in this process). */
+function timer(ms: number, fire: () => void): NodeJS.Timeout | undefined {
+  return ms <= 0x7fffffff ? setTimeout(fire, ms) : undefined;
 }
 
 const historyToken = (id: number) => Buffer.from(`history:${id}`).toString('base64url');
@@ -191,14 +194,14 @@ export class LocalStepFunctions {
     for (const { name, definition } of options.machines) {
       const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
       const states = definition as StatesDefinition;
-      const taskStates = new Map(statesOf(states).filter(([, state]) => state.Type === 'Task'));
+
       this.machines.set(arn, {
         arn,
         name,
         definition: states,
-        machine: new StateMachine(states, { validationOptions: { checkArn: false } }),
+        machine: new StateMachine(withoutRunnerDeadlines(states), { validationOptions: { checkArn: false } }),
         createdAt: Date.now(),
-        taskStates,
+        states: new Map(statesOf(states)),
       });
     }
   }
@@ -221,7 +224,7 @@ export class LocalStepFunctions {
         status: 'ACTIVE',
         type: 'STANDARD',
         definition: JSON.stringify(m.definition),
-        roleArn: `arn:aws:iam::${this.accountId}:role/local`,
+        roleArn: this.roleArn,
         creationDate: m.createdAt / 1000,
       };
     },
@@ -245,7 +248,7 @@ export class LocalStepFunctions {
       maxResults?: unknown;
       nextToken?: unknown;
     }) => {
-      const history = this.execution(input.executionArn).history;
+      const history = this.execution(input.executionArn).history.events;
       const reverse = input.reverseOrder === true;
       // As in AWS: 100 events a page unless asked (at most 1,000), a nextToken while more remain.
       const pageSize =
@@ -320,12 +323,16 @@ export class LocalStepFunctions {
 
   /** One execution's history (the benchmark counts its state transitions). */
   historyOf(executionArn: string): readonly HistoryEvent[] {
-    return this.execution(executionArn).history;
+    return this.execution(executionArn).history.events;
   }
 
   /** Every execution's history (for leak scans). */
   allHistories(): HistoryEvent[][] {
-    return [...this.executions.values()].map((e) => e.history);
+    return [...this.executions.values()].map((e) => e.history.events);
+  }
+
+  private get roleArn(): string {
+    return `arn:aws:iam::${this.accountId}:role/local`;
   }
 
   private machine(arn: unknown): MachineRecord {
@@ -343,9 +350,19 @@ export class LocalStepFunctions {
     return execution;
   }
 
+  /**
+   * The waiting task of a token (API reference, SendTaskSuccess, Errors): a token this endpoint never
+   * issued is InvalidToken; one whose task was answered, timed out or stopped is TaskTimedOut.
+   */
   private task(token: unknown): PendingTask {
     const task = typeof token === 'string' ? this.tasks.get(token) : undefined;
-    if (!task || task.settled) throw new AwsServiceError('TaskDoesNotExist', 'Task Does Not Exist');
+    if (!task) throw new AwsServiceError('InvalidToken', 'The provided token is not valid.');
+    if (task.settled) {
+      throw new AwsServiceError(
+        'TaskTimedOut',
+        'The task token has either expired or the task associated with the token has already been closed.',
+      );
+    }
     return task;
   }
 
@@ -361,29 +378,37 @@ export class LocalStepFunctions {
     };
   }
 
+  /**
+   * DescribeExecution as AWS answers it (recorded: test_sfn_api, test_base, test_timeouts snapshots):
+   * input and output included, no redrive yet, a succeeded or running execution not redrivable and
+   * an ended one redrivable; error and cause only where the execution has them.
+   */
   private describe(e: ExecutionRecord) {
+    const redrivable = e.status !== 'RUNNING' && e.status !== 'SUCCEEDED';
     return {
       ...this.summary(e),
       input: e.input,
-      output: e.output,
-      error: e.error,
-      cause: e.cause,
+      inputDetails: { included: true },
+      ...(e.output === undefined ? {} : { output: e.output, outputDetails: { included: true } }),
+      ...(e.error === undefined ? {} : { error: e.error }),
+      ...(e.cause === undefined ? {} : { cause: e.cause }),
+      redriveCount: 0,
+      redriveStatus: redrivable ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      ...(redrivable ? {} : { redriveStatusReason: `Execution is ${e.status} and cannot be redriven` }),
     };
   }
 
   private startExecution(input: { stateMachineArn?: unknown; name?: unknown; input?: unknown }) {
     const machine = this.machine(input.stateMachineArn);
-    const name = input.name === undefined ? randomUUID() : input.name;
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    const name = requireExecutionName(input.name === undefined ? randomUUID() : input.name);
+    const text = input.input === undefined ? '{}' : input.input;
+    if (typeof text !== 'string') {
       throw new AwsServiceError(
-        'InvalidName',
-        'Invalid Name: execution names are 1-80 characters of A-Z a-z 0-9 _ -',
+        'InvalidExecutionInput',
+        'Invalid State Machine Execution Input: not a string',
       );
     }
-    const text = input.input === undefined ? '{}' : input.input;
-    if (typeof text !== 'string' || Buffer.byteLength(text) > 256 * 1024) {
-      throw new AwsServiceError('InvalidExecutionInput', 'input must be a JSON string of at most 256 KiB');
-    }
+    requireExecutionInputWithinLimit(text);
     let parsed: Json;
     try {
       parsed = JSON.parse(text) as Json;
@@ -400,12 +425,22 @@ export class LocalStepFunctions {
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
     const startDate = Date.now();
+    const history = new ExecutionHistory(
+      this.region,
+      this.roleArn,
+      (mapState, mapInput) => {
+        const state = machine.states.get(mapState);
+        const items = valueAt(state?.Type === 'Map' ? (state.ItemsPath ?? '$') : '$', mapInput);
+        return Array.isArray(items) ? items.length : undefined;
+      },
+      () => run.abort(),
+    );
     const run = machine.machine.run(parsed, {
-      overrides: this.overridesFor(machine, executionArn),
+      overrides: this.overridesFor(machine, executionArn, history),
       noThrowOnAbort: true,
       context: this.contextFor(machine, executionArn, name, parsed, startDate),
     });
-    const history: HistoryEvent[] = [];
+    const collected = history.collect(run.eventLogs);
     const record: ExecutionRecord = {
       executionArn,
       stateMachineArn: machine.arn,
@@ -415,56 +450,48 @@ export class LocalStepFunctions {
       status: 'RUNNING',
       history,
       abort: run.abort,
-      finished: Promise.all([
-        this.collectHistory(run.eventLogs, history),
-        this.settle(run.result, () => record),
-      ]).then(() => undefined),
+      finished: this.settle(run.result, collected, () => record),
     };
     this.executions.set(executionArn, record);
     return { executionArn, startDate: startDate / 1000 };
   }
 
-  private async collectHistory(logs: AsyncGenerator<EventLog>, history: HistoryEvent[]): Promise<void> {
-    for await (const event of logs) {
-      const mapped = historyOf(event);
-      if (!mapped) continue;
-      history.push({
-        id: history.length + 1,
-        previousEventId: history.length,
-        timestamp: event.timestamp,
-        type: mapped.type,
-        ...mapped.details,
-      });
-    }
-  }
-
-  private async settle(result: Promise<unknown>, record: () => ExecutionRecord): Promise<void> {
-    try {
-      const output = await result;
-      const execution = record();
-      if (execution.stopRequested) {
-        execution.status = 'ABORTED';
-      } else {
-        execution.status = 'SUCCEEDED';
-        execution.output = JSON.stringify(output);
-      }
-    } catch (error) {
-      const execution = record();
+  /** Records how the execution ended once the runner and its history have. */
+  private async settle(
+    result: Promise<unknown>,
+    collected: Promise<void>,
+    record: () => ExecutionRecord,
+  ): Promise<void> {
+    const outcome = await result.then(
+      (output) => ({ output }),
+      (error: unknown) => ({ error }),
+    );
+    await collected;
+    const execution = record();
+    const terminal = execution.history.terminalFailure;
+    if (terminal) {
+      execution.status = 'FAILED';
+      execution.error = terminal.error;
+      execution.cause = terminal.cause;
+    } else if (execution.stopRequested) {
+      execution.status = 'ABORTED';
+    } else if ('output' in outcome) {
+      execution.status = 'SUCCEEDED';
+      execution.output = JSON.stringify(outcome.output);
+    } else {
       // The runner wraps the state's error in ExecutionError; its cause carries the Step Functions error.
+      const { error } = outcome;
       const inner = error instanceof Error && error.name === 'ExecutionError' ? error.cause : error;
       const { name, message } = errorOf(inner);
+      // A timed-out execution has neither error nor cause (recorded: test_timeouts.snapshot.json).
       const timedOut = name === 'ExecutionTimeoutError';
       execution.status = timedOut ? 'TIMED_OUT' : 'FAILED';
-      execution.error = timedOut ? 'States.Timeout' : name;
-      execution.cause = timedOut ? 'execution timed out' : message;
-    } finally {
-      const execution = record();
-      execution.stopDate = Date.now();
-      for (const [token, task] of this.tasks) {
-        if (task.executionArn !== execution.executionArn) continue;
-        task.cancel();
-        this.tasks.delete(token);
-      }
+      execution.error = timedOut ? undefined : name;
+      execution.cause = timedOut || message === '' ? undefined : message;
+    }
+    execution.stopDate = Date.now();
+    for (const task of this.tasks.values()) {
+      if (task.executionArn === execution.executionArn) task.cancel();
     }
   }
 
@@ -482,7 +509,7 @@ export class LocalStepFunctions {
         Name: name,
         Input: input,
         StartTime: new Date(startDate).toISOString(),
-        RoleArn: `arn:aws:iam::${this.accountId}:role/local`,
+        RoleArn: this.roleArn,
       },
       StateMachine: { Id: machine.arn, Name: machine.name },
       Task: {
@@ -490,46 +517,87 @@ export class LocalStepFunctions {
         get Token() {
           const token = randomUUID();
           const unclaimed = () => {};
-          tasks.set(token, {
+          const pending: PendingTask = {
             executionArn,
             settled: false,
             resolve: unclaimed,
             reject: unclaimed,
             heartbeat: unclaimed,
-            cancel: unclaimed,
-          });
+            cancel: () => {
+              pending.settled = true;
+            },
+          };
+          tasks.set(token, pending);
           return token;
         },
       },
     };
   }
 
-  private overridesFor(machine: MachineRecord, executionArn: string) {
+  private overridesFor(machine: MachineRecord, executionArn: string, history: ExecutionHistory) {
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     const retryIntervalOverrides: Record<string, number> = {};
     const waitTimeOverrides: Record<string, number> = {};
-    for (const [name, state] of statesOf(machine.definition)) {
+    for (const [name, state] of machine.states) {
       if (this.retryOverrideMs !== undefined && 'Retry' in state && state.Retry) {
         retryIntervalOverrides[name] = this.retryOverrideMs;
       }
       if (this.options.waitOverrideMs !== undefined && state.Type === 'Wait') {
         waitTimeOverrides[name] = this.options.waitOverrideMs;
       }
-    }
-    for (const [name, state] of machine.taskStates) {
       if (state.Type !== 'Task') continue;
-      const resource = state.Resource;
-      if (!resource.startsWith('arn:aws:states:::lambda:invoke')) {
-        throw new Error(`local Step Functions runs lambda:invoke tasks only; ${name} uses ${resource}`);
+      if (!state.Resource.startsWith('arn:aws:states:::lambda:invoke')) {
+        throw new Error(`local Step Functions runs lambda:invoke tasks only; ${name} uses ${state.Resource}`);
       }
-      const waitsForToken = resource.endsWith('.waitForTaskToken');
-      const heartbeatSeconds = 'HeartbeatSeconds' in state ? Number(state.HeartbeatSeconds) : undefined;
-      taskResourceLocalHandlers[name] = async (parameters) =>
-        waitsForToken
-          ? this.invokeAndWaitForToken(machine.arn, executionArn, parameters, heartbeatSeconds)
-          : this.invokeLambda(machine.arn, parameters);
+      const task: TaskDefinition = {
+        name,
+        resource: taskResourceOf(state.Resource),
+        waitsForToken: state.Resource.endsWith('.waitForTaskToken'),
+        timeoutSeconds: 'TimeoutSeconds' in state ? Number(state.TimeoutSeconds) : undefined,
+        heartbeatSeconds: 'HeartbeatSeconds' in state ? Number(state.HeartbeatSeconds) : undefined,
+      };
+      taskResourceLocalHandlers[name] = (parameters) =>
+        this.runTask(machine.arn, executionArn, history, task, parameters);
     }
     return { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides };
+  }
+
+  /** One attempt of a Task state, with the events AWS records for it and the limits it applies. */
+  private async runTask(
+    stateMachineArn: string,
+    executionArn: string,
+    history: ExecutionHistory,
+    task: TaskDefinition,
+    parameters: Json,
+  ): Promise<Json> {
+    // A turn for the history to take the state's entry (and a state output over the limit before it).
+    await new Promise((resolve) => setImmediate(resolve));
+    if (history.terminalFailure) throw new Error('the execution failed before this task started');
+    const events = history.taskStarted(task.name, task.resource, parameters, {
+      timeoutInSeconds: task.timeoutSeconds,
+      heartbeatInSeconds: task.heartbeatSeconds,
+    });
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const attempt = task.waitsForToken
+        ? this.invokeAndWaitForToken(stateMachineArn, executionArn, parameters, task, events)
+        : this.invokeLambda(stateMachineArn, parameters);
+      const timedOut = new Promise<never>((_, reject) => {
+        // A callback task's deadline is the callback's own (it may be overridden for tests).
+        if (task.timeoutSeconds !== undefined && !task.waitsForToken) {
+          deadline = timer(task.timeoutSeconds * 1000, () => reject(taskTimedOut()));
+        }
+      });
+      const result = await Promise.race([attempt, timedOut]);
+      if (overPayloadLimit(result)) throw taskResultTooLarge(task.resource.resourceType);
+      events.succeeded(result);
+      return result;
+    } catch (error) {
+      events.failed(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    } finally {
+      clearTimeout(deadline);
+    }
   }
 
   private async invokeLambda(stateMachineArn: string, parameters: Json): Promise<Json> {
@@ -539,9 +607,12 @@ export class LocalStepFunctions {
       const result = await this.options.invoke(FunctionName, Payload, stateMachineArn);
       return { Payload: (result ?? null) as Json, StatusCode: 200, ExecutedVersion: '$LATEST' };
     } catch (error) {
-      // As in AWS: the error name is the Lambda errorType, the cause is Lambda's JSON error document.
+      // As in AWS: a function's error is named by its errorType and its cause is Lambda's JSON error
+      // document; Lambda's own (a throttled invoke) keeps its message.
       const { name, message } = errorOf(error);
-      const failure = new Error(JSON.stringify({ errorType: name, errorMessage: message }));
+      const failure = new Error(
+        error instanceof LambdaFunctionError ? JSON.stringify(error.document) : message,
+      );
       failure.name = name;
       throw failure;
     }
@@ -551,43 +622,37 @@ export class LocalStepFunctions {
     stateMachineArn: string,
     executionArn: string,
     parameters: Json,
-    heartbeatSeconds: number | undefined,
+    task: TaskDefinition,
+    events: TaskEvents,
   ): Promise<Json> {
     const text = JSON.stringify(parameters);
-    const token = [...this.tasks.entries()].find(([t, task]) => !task.settled && text.includes(t))?.[0];
+    const token = [...this.tasks.entries()].find(([t, pending]) => !pending.settled && text.includes(t))?.[0];
     if (!token) throw new Error('a .waitForTaskToken task must pass $$.Task.Token in its Payload');
     let expire: () => void = () => {};
     const settled = new Promise<Json>((resolve, reject) => {
       let heartbeatTimer: NodeJS.Timeout | undefined;
       let deadlineTimer: NodeJS.Timeout | undefined;
-      const timeout = (name: string, message: string) => () => {
-        const error = new Error(message);
-        error.name = name;
-        finish(() => reject(error));
-      };
+      // Heartbeat or deadline: both are States.Timeout without a cause, as AWS reports them.
+      const timeout = () => finish(() => reject(taskTimedOut()));
       const arm = () => {
         clearTimeout(heartbeatTimer);
-        if (heartbeatSeconds) {
-          heartbeatTimer = setTimeout(
-            timeout('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds'),
-            heartbeatSeconds * 1000,
-          ).unref();
-        }
+        if (task.heartbeatSeconds) heartbeatTimer = timer(task.heartbeatSeconds * 1000, timeout)?.unref();
       };
       const finish = (done: () => void) => {
-        const task = this.tasks.get(token);
-        if (!task || task.settled) return;
-        task.settled = true;
+        const pending = this.tasks.get(token);
+        if (!pending || pending.settled) return;
+        pending.settled = true;
         clearTimeout(heartbeatTimer);
         clearTimeout(deadlineTimer);
         done();
       };
+      if (this.callbackTimeoutOverrideMs === undefined && task.timeoutSeconds !== undefined) {
+        deadlineTimer = timer(task.timeoutSeconds * 1000, timeout);
+      }
       expire = () => {
         if (this.callbackTimeoutOverrideMs === undefined) return;
-        deadlineTimer = setTimeout(
-          timeout('States.Timeout', 'the task was not answered within TimeoutSeconds'),
-          this.callbackTimeoutOverrideMs,
-        );
+        clearTimeout(deadlineTimer);
+        deadlineTimer = timer(this.callbackTimeoutOverrideMs, timeout);
       };
       this.tasks.set(token, {
         executionArn,
@@ -602,7 +667,7 @@ export class LocalStepFunctions {
     // Answered, failed or stopped while the Lambda still runs: the outcome is read once it returns.
     settled.catch(() => {});
     try {
-      await this.invokeLambda(stateMachineArn, parameters);
+      events.submitted(await this.invokeLambda(stateMachineArn, parameters));
     } catch (error) {
       // As in AWS: a failed invocation fails the task and closes its token, unless it was answered first.
       this.tasks.get(token)?.reject(error as Error);

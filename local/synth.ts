@@ -88,7 +88,11 @@ export function handlerIdFromFunctionArn(arn: string): string {
 }
 
 function synthesizeResources(): TemplateResources {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a
+  // placeholder name so that local Okta events reach it (docs/embedded-default.md).
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], partnerEventBus: 'aws.partner/okta.com/local/events' },
+  });
   const stack = new ProvisionerStack(app, STACK_NAME);
   const assembly = app.synth();
   const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as TemplateResources;
@@ -103,7 +107,11 @@ function readWorkflowsAndRules(resources: TemplateResources) {
   for (const [logicalId, resource] of Object.entries(resources)) {
     // Clock-driven rules (a daily reconciliation) have no pattern to route events by.
     if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern) {
-      const targets = (resource.Properties?.Targets ?? []) as { Arn: unknown }[];
+      // Only Lambda targets run here; the alert rules' SNS targets have no local stand-in.
+      const targets = ((resource.Properties?.Targets ?? []) as { Arn: unknown }[]).filter((t) =>
+        isFunction((t.Arn as { 'Fn::GetAtt'?: unknown[] })['Fn::GetAtt']?.[0], resources),
+      );
+      if (targets.length === 0) continue;
       rules.push({
         name: logicalId,
         arn: resolveString({ 'Fn::GetAtt': [logicalId, 'Arn'] }, resources, logicalId),
@@ -230,4 +238,8 @@ function resolveString(value: unknown, resources: TemplateResources, where: stri
   if (typeof resolved !== 'string')
     throw new Error(`${where}: expected a string, got ${JSON.stringify(resolved)}`);
   return resolved;
+}
+
+function isFunction(logicalId: unknown, resources: Record<string, { Type?: string }>): boolean {
+  return typeof logicalId === 'string' && resources[logicalId]?.Type === 'AWS::Lambda::Function';
 }

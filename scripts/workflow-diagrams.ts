@@ -13,14 +13,18 @@ interface State {
   readonly End?: boolean;
   readonly Default?: string;
   readonly Resource?: string;
-  readonly Choices?: readonly {
-    Next: string;
-    Variable?: string;
-    StringEquals?: string;
-    BooleanEquals?: boolean;
-  }[];
+  readonly Choices?: readonly (Condition & { Next: string })[];
   readonly Catch?: readonly { ErrorEquals: readonly string[]; Next: string }[];
   readonly ItemProcessor?: { StartAt: string; States: Record<string, State> };
+}
+
+interface Condition {
+  Variable?: string;
+  StringEquals?: string;
+  BooleanEquals?: boolean;
+  StringMatches?: string;
+  IsPresent?: boolean;
+  And?: readonly Condition[];
 }
 
 const id = (name: string) => name.replace(/[^A-Za-z0-9]/g, '');
@@ -33,9 +37,14 @@ function node(name: string, state: State): string {
   return `${id(name)}[${name}]`;
 }
 
-function condition(choice: NonNullable<State['Choices']>[number]): string {
-  const value = choice.StringEquals ?? choice.BooleanEquals;
-  return `${choice.Variable ?? ''} = ${String(value)}`.replace(/\$\./, '');
+/** A Choice rule as a short label (mermaid edge labels take no quotes or braces). */
+function condition(choice: Condition): string {
+  if (choice.And) return choice.And.map(condition).join(' and ');
+  const variable = (choice.Variable ?? '').replace(/\$\./, '');
+  if (choice.IsPresent !== undefined) return `${variable} ${choice.IsPresent ? 'present' : 'absent'}`;
+  if (choice.StringMatches !== undefined)
+    return `${variable} matches ${choice.StringMatches.replace(/[{}"]/g, '')}`;
+  return `${variable} = ${String(choice.StringEquals ?? choice.BooleanEquals)}`;
 }
 
 function lines(states: Record<string, State>, startAt: string, indent: string, end: string): string[] {

@@ -1,30 +1,40 @@
 /**
  * The configuration the stack hands its functions: every environment variable's name, its default
- * and its parsing, in one module free of dependencies but the error classes. `lib/` sets the variables by these names, the
+ * and its parsing, in one module free of dependencies but the error classes and the names. `lib/` sets the variables by these names, the
  * handlers read them once per container through `readConfig`, and `local/` sets them as the stack
  * would. A required setting that is missing fails the step that needs it, naming the variable.
  */
 import { FatalError } from './errors.ts';
+import { DEFAULT_STACK_NAME, physicalNames, SECRET_ROOT_VARIABLE } from './names.ts';
 
 /** The name the stack, its log and metric dimensions and its resources go by. */
 export const SERVICE_NAME = 'credential-provisioner';
 
-/** The KMS alias of the key that encrypts every provisioner secret. */
-export const KMS_KEY_ALIAS = `alias/${SERVICE_NAME}`;
+/** The default stack's KMS alias of the key that encrypts its secrets (other stacks: `physicalNames`). */
+export const KMS_KEY_ALIAS = physicalNames(DEFAULT_STACK_NAME).kmsAlias;
 
-/** The Scheduler group holding every credential's rotation or refresh schedule. */
-export const ROTATION_SCHEDULE_GROUP = 'credential-provisioner';
+/** The default stack's Scheduler group holding every credential's rotation or refresh schedule. */
+export const ROTATION_SCHEDULE_GROUP = physicalNames(DEFAULT_STACK_NAME).scheduleGroup;
 
 export const DEFAULT_ROTATION_RATE = 'rate(30 days)';
 /** Brokered bearer tokens live an hour: a refresh every 45 minutes keeps one valid at all times. */
 export const DEFAULT_TOKEN_REFRESH_RATE = 'rate(45 minutes)';
 export const DEFAULT_EVENT_BUS = 'default';
 
+/**
+ * How far a ListSecrets answer may lag behind writes, with a margin: the ListSecrets API reference
+ * says it "might not reflect changes from the last five minutes". A revocation lists again after
+ * this long; reconciliation leaves users whose creating execution ended more recently alone.
+ */
+export const LISTING_LAG_SECONDS = 6 * 60;
+
 /** Environment variable names, by what they configure. */
 export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   kmsKeyId: 'PROVISIONER_KMS_KEY_ID',
   eventBus: 'PROVISIONER_EVENT_BUS',
+  /** The root of the stack's secret names (read by names.ts when a function loads). */
+  secretRoot: SECRET_ROOT_VARIABLE,
   /** How long one product request may take, in milliseconds (the adapters default to 10 s). */
   vendorTimeoutMs: 'PROVISIONER_VENDOR_TIMEOUT_MS',
   provisionStateMachineArn: 'PROVISION_STATE_MACHINE_ARN',
@@ -33,6 +43,8 @@ export const ENV = {
   revokeStateMachineArn: 'REVOKE_STATE_MACHINE_ARN',
   rotationScheduleGroup: 'ROTATION_SCHEDULE_GROUP',
   rotationSchedulerRoleArn: 'ROTATION_SCHEDULER_ROLE_ARN',
+  /** Where Scheduler keeps a schedule's invocation that failed (an SQS queue ARN). */
+  rotationDeadLetterQueueArn: 'ROTATION_DEAD_LETTER_QUEUE_ARN',
   rotationRate: 'ROTATION_RATE',
   tokenRefreshRate: 'TOKEN_REFRESH_RATE',
 } as const;

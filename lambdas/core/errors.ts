@@ -202,17 +202,112 @@ export function awsFailure(
 }
 
 const REDACTED = '[redacted]';
+/** Parts of a secret shorter than this are not looked for (they would match ordinary text). */
+const MIN_PART = 8;
+/** A half of a long secret is at least this long, so a copy of its half is found. */
+const MAX_PART = 12;
+/** A word of 20+ letters and digits mixing both: how keys and tokens look (FortiOS keys are 30). */
+const KEY_SHAPED =
+  /(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{20,}(?![A-Za-z0-9])/g;
+
+/** The forms a copy of a secret takes: as is, base64 (standard and URL-safe), hex, URL-encoded. */
+export function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret);
+  const forms = [
+    secret,
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    encodeURIComponent(secret),
+  ];
+  return [...new Set(forms.map((f) => f.replace(/=+$/, '')))];
+}
+
+/** How long a piece of a form must be to count as a copy of it: half the secret, between 8 and 12. */
+function partLength(secret: string, form: string): number {
+  return Math.min(form.length, Math.max(MIN_PART, Math.min(MAX_PART, Math.ceil(secret.length / 2))));
+}
 
 /**
- * Removes every occurrence of the given secret strings (and bearer-looking tokens) from a text
- * before it is used in a message. Vendors sometimes echo what they were sent.
+ * A finder of where copies of the secrets sit in a text, as [start, end) spans: any form of a
+ * secret (as is, base64, hex, URL-encoded), whole or a piece of at least half its length (at most
+ * 12 characters), ignoring case, so a prefix echoed in lower case, a half or a line-split copy is
+ * found. Secrets of 4 to 7 characters are found only whole, shorter ones not at all. Built once
+ * for many texts.
+ */
+export function materialFinder(
+  secrets: readonly (string | undefined)[],
+): (text: string) => [number, number][] {
+  const whole: string[] = [];
+  // Every form's 8-character grams point back at the form; a hit is extended to the longest common run.
+  const grams = new Map<string, { form: string; offset: number; need: number }[]>();
+  for (const secret of secrets) {
+    // Under 4 characters a secret would redact ordinary text.
+    if (!secret || secret.length < 4) continue;
+    if (secret.length < MIN_PART) {
+      whole.push(secret.toLowerCase());
+      continue;
+    }
+    for (const original of encodedForms(secret)) {
+      const form = original.toLowerCase();
+      const need = partLength(secret, form);
+      for (let offset = 0; offset + MIN_PART <= form.length; offset += 1) {
+        const gram = form.slice(offset, offset + MIN_PART);
+        const known = grams.get(gram);
+        if (known) known.push({ form, offset, need });
+        else grams.set(gram, [{ form, offset, need }]);
+      }
+    }
+  }
+  return (text) => {
+    const lower = text.toLowerCase();
+    const spans: [number, number][] = [];
+    for (const secret of whole) {
+      for (let at = lower.indexOf(secret); at >= 0; at = lower.indexOf(secret, at + 1))
+        spans.push([at, at + secret.length]);
+    }
+    if (grams.size === 0) return spans;
+    for (let i = 0; i + MIN_PART <= lower.length; i += 1) {
+      const candidates = grams.get(lower.slice(i, i + MIN_PART));
+      if (!candidates) continue;
+      for (const { form, offset, need } of candidates) {
+        let back = 0;
+        while (offset - back > 0 && i - back > 0 && form[offset - back - 1] === lower[i - back - 1])
+          back += 1;
+        let ahead = MIN_PART;
+        while (
+          offset + ahead < form.length &&
+          i + ahead < lower.length &&
+          form[offset + ahead] === lower[i + ahead]
+        )
+          ahead += 1;
+        if (back + ahead >= need) spans.push([i - back, i + ahead]);
+      }
+    }
+    return spans;
+  };
+}
+
+/**
+ * The one redaction of vendor text before it reaches an error or a log: every copy of the given
+ * secrets `materialFinder` finds, bearer tokens, and key-shaped words (a key the adapter could not
+ * parse out of an answer is still not quoted). Vendors sometimes echo what they were sent.
  */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
+  const spans = materialFinder(secrets)(text).sort(([a], [b]) => a - b);
+  const pieces: string[] = [];
+  let at = 0;
+  // Overlapping or touching spans become one [redacted].
+  for (const [start, end] of spans) {
+    if (start > at) pieces.push(text.slice(at, start), REDACTED);
+    else if (end > at && pieces.at(-1) !== REDACTED) pieces.push(REDACTED);
+    at = Math.max(at, end);
   }
-  return out.replace(/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REDACTED}`);
+  pieces.push(text.slice(at));
+  return pieces
+    .join('')
+    .replace(/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REDACTED}`)
+    .replace(KEY_SHAPED, REDACTED);
 }
 
 /** Shortens vendor text for messages: one line, bounded. */

@@ -42,3 +42,12 @@ export function executionNameFor(
   const safeTicket = ticket.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80 - action.length - hash.length - 2);
   return `${action}-${safeTicket}-${hash}`;
 }
+
+/**
+ * The execution that continues a revocation after the secret `after`: named from its predecessor and
+ * the cursor, so a retried report starts it once (a repeated name is answered with its execution).
+ */
+export function continuationNameFor(requestId: string, after: string): string {
+  const hash = createHash('sha256').update(canonicalJson({ requestId, after })).digest('hex').slice(0, 10);
+  return `${requestId.slice(0, 80 - hash.length - 6)}-more-${hash}`;
+}

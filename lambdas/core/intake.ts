@@ -4,12 +4,14 @@
  * sent as `X-Provisioner-Signature: t=<unix seconds>,v1=<hex>`; a timestamp outside the replay
  * window, a bad signature, an oversized body, an unknown ticket type or invalid fields are refused
  * before anything starts. Mappers read a generic JSON ticket and ServiceNow- and Jira Service
- * Management-shaped payloads: an approved access request provisions, an offboarding revokes.
+ * Management-shaped payloads: an approved access request provisions for its own requester, an
+ * approved offboarding revokes.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import { IntakeError } from './errors.ts';
 import { executionNameFor } from './execution-names.ts';
+import type { TicketSource } from './products/policy.ts';
 import { ProvisionRequest } from './requests.ts';
 import { OwnerId, parseInput, TicketId } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
@@ -65,30 +67,48 @@ export type IntakeAction =
   | { readonly workflow: 'provision'; readonly executionName: string; readonly input: ProvisionRequest }
   | { readonly workflow: 'revoke'; readonly executionName: string; readonly input: RevokeRequest };
 
-/** The generic ticket: what any ticketing system can send with a small webhook template. */
+/**
+ * Who may ask for what: every ticket must be approved (offboardings too), and an access request's
+ * owner must be the person who requested it (the generic `requester`, ServiceNow's `requested_for`,
+ * Jira's reporter), so nobody mints a credential owned by someone else, whose offboarding would then
+ * leave it alive. The source is kept on the request (`ticketSource`) for the targets' policies.
+ */
 const GenericTicket = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('access-request'),
       ticket: TicketId,
       approved: z.literal(true),
+      requester: OwnerId,
       request: z.unknown(),
     })
     .strict(),
-  z.object({ type: z.literal('offboarding'), ticket: TicketId, owner: OwnerId }).strict(),
+  z
+    .object({ type: z.literal('offboarding'), ticket: TicketId, approved: z.literal(true), owner: OwnerId })
+    .strict(),
 ]);
 
-/** A ServiceNow requested item (RITM) as a business rule posts it: approval state and catalog variables. */
+/**
+ * A ServiceNow requested item (sc_req_item) as a business rule posts it: approval state, the user it
+ * is requested for (the `requested_for` reference dot-walked to its e-mail address) and the catalog
+ * variables (https://docs.servicenow.com/csh?topicname=c_TableAPI.html&version=latest).
+ */
 const ServiceNowItem = z
   .object({
     number: TicketId,
     approval: z.string(),
     cat_item: z.object({ name: z.enum(['API access', 'Offboarding']) }).passthrough(),
+    requested_for: z.object({ email: z.unknown().optional() }).passthrough().optional(),
     variables: z.record(z.string(), z.unknown()),
   })
   .passthrough();
 
-/** A Jira Service Management issue webhook: issue type, status and the request in a custom field. */
+/**
+ * A Jira Service Management issue webhook: issue type, status, resolution (null while unresolved),
+ * the reporter (a user; `emailAddress` absent when the profile hides it) and the request in a custom
+ * field (https://developer.atlassian.com/cloud/jira/platform/webhooks/,
+ * https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-get).
+ */
 const JiraIssue = z
   .object({
     webhookEvent: z.string(),
@@ -99,7 +119,8 @@ const JiraIssue = z
           .object({
             issuetype: z.object({ name: z.enum(['API access request', 'Offboarding']) }).passthrough(),
             status: z.object({ name: z.string() }).passthrough(),
-            reporter: z.unknown().optional(),
+            resolution: z.object({ name: z.string() }).passthrough().nullable().optional(),
+            reporter: z.object({ emailAddress: z.unknown().optional() }).passthrough().nullable().optional(),
           })
           .passthrough(),
       })
@@ -107,10 +128,31 @@ const JiraIssue = z
   })
   .passthrough();
 
-function provision(ticket: string, request: unknown): IntakeAction {
-  const input = parseInput(ProvisionRequest, request, 'access request');
+/** The request as its ticket system approved it: the source is the intake's word, never the ticket's. */
+function provision(source: TicketSource, ticket: string, requester: unknown, request: unknown): IntakeAction {
+  if (request && typeof request === 'object' && 'ticketSource' in request) {
+    throw new IntakeError(422, `ticket ${ticket}: ticketSource is set by the intake, not by the ticket`);
+  }
+  const input = parseInput(
+    ProvisionRequest,
+    { ...(request as object), ticketSource: source },
+    'access request',
+  );
   if (input.ticket !== ticket) {
     throw new IntakeError(422, `the request names ticket ${input.ticket}, the webhook ticket ${ticket}`);
+  }
+  const requestedBy = OwnerId.safeParse(requester);
+  if (!requestedBy.success) {
+    throw new IntakeError(
+      422,
+      `ticket ${ticket} names no requester e-mail address: the owner cannot be bound to it`,
+    );
+  }
+  if (requestedBy.data !== input.owner) {
+    throw new IntakeError(
+      422,
+      `ticket ${ticket} asks for a credential owned by ${input.owner}, but ${requestedBy.data} requested it: the owner must request their own credential`,
+    );
   }
   return { workflow: 'provision', executionName: executionNameFor('provision', ticket, input), input };
 }
@@ -125,7 +167,14 @@ function revoke(ticket: string, owner: unknown): IntakeAction {
 }
 
 function notApproved(ticket: string, state: string): never {
-  throw new IntakeError(422, `ticket ${ticket} is not approved (${state.slice(0, 40)}): nothing is started`);
+  throw new IntakeError(422, `ticket ${ticket} is not approved (${state.slice(0, 60)}): nothing is started`);
+}
+
+/** Jira approves in status Approved while unresolved, or Done with resolution Done; nothing else. */
+function assertJiraApproved(key: string, status: string, resolution: string | undefined): void {
+  if (status === 'Approved' && resolution === undefined) return;
+  if (status === 'Done' && resolution === 'Done') return;
+  notApproved(key, `${status}, ${resolution === undefined ? 'no resolution' : `resolution ${resolution}`}`);
 }
 
 /** Maps a verified payload to the execution it asks for; a specific 422 otherwise. */
@@ -134,22 +183,29 @@ export function actionFromTicket(payload: unknown): IntakeAction {
   try {
     if ('type' in body) {
       const t = parseInput(GenericTicket, payload, 'ticket');
-      return t.type === 'access-request' ? provision(t.ticket, t.request) : revoke(t.ticket, t.owner);
+      return t.type === 'access-request'
+        ? provision('generic', t.ticket, t.requester, t.request)
+        : revoke(t.ticket, t.owner);
     }
     if ('cat_item' in body) {
       const item = parseInput(ServiceNowItem, payload, 'ServiceNow requested item');
       if (item.approval !== 'approved') notApproved(item.number, item.approval);
       return item.cat_item.name === 'API access'
-        ? provision(item.number, { ...item.variables, ticket: item.number })
+        ? provision('servicenow', item.number, item.requested_for?.email, {
+            ...item.variables,
+            ticket: item.number,
+          })
         : revoke(item.number, item.variables.owner);
     }
     if ('issue' in body) {
       const { issue } = parseInput(JiraIssue, payload, 'Jira Service Management issue');
-      const status = issue.fields.status.name;
-      if (status !== 'Approved' && status !== 'Done') notApproved(issue.key, status);
+      assertJiraApproved(issue.key, issue.fields.status.name, issue.fields.resolution?.name);
       const request = (issue.fields as Record<string, unknown>).provisionerRequest;
       return issue.fields.issuetype.name === 'API access request'
-        ? provision(issue.key, { ...(request as object), ticket: issue.key })
+        ? provision('jira', issue.key, issue.fields.reporter?.emailAddress, {
+            ...(request as object),
+            ticket: issue.key,
+          })
         : revoke(issue.key, (request as { owner?: unknown } | undefined)?.owner);
     }
   } catch (error) {
@@ -163,7 +219,7 @@ export function actionFromTicket(payload: unknown): IntakeAction {
 }
 
 export interface IntakeDeps {
-  /** The shared webhook secret (Secrets Manager `provisioner/intake/webhook-secret`). */
+  /** The shared webhook secret (Secrets Manager `provisioner.intake/webhook-secret`). */
   readonly secret: () => Promise<string>;
   readonly start: (
     workflow: IntakeAction['workflow'],

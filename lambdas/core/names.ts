@@ -1,15 +1,77 @@
 /**
  * Where things live in Secrets Manager, in one module without dependencies so the stack (lib/)
- * grants on the same names the code uses: one secret per credential,
- * `provisioner/<target>/<api-user>`, targets under `provisioner/targets/<name>`, operator tasks
- * under `provisioner/tasks/<id>`; the tags of the inventory and the version stages.
+ * grants on the same names the code uses. Every name derives from the stack's name
+ * (`physicalNames`), so two stacks share none in one account and region. Under the stack's secret
+ * root: one secret per credential, `<root>/<target>/<api-user>`, targets under
+ * `<root>/targets/<name>`; beside it, never under it, operator tasks (`<root>.tasks/<id>`, they hold
+ * task tokens) and the webhook secret (`<root>.intake/webhook-secret`), so that no grant on
+ * credentials reaches them. Also the tags of the inventory and the version stages.
  */
 
-export const SECRET_PREFIX = 'provisioner/';
-export const TARGET_PREFIX = `${SECRET_PREFIX}targets/`;
-export const TASK_PREFIX = `${SECRET_PREFIX}tasks/`;
+/** The stack name when the `stackName` context is not set. */
+export const DEFAULT_STACK_NAME = 'CredentialProvisioner';
+
+/** The variable the stack sets on every function, and the CLI from `--stack`: the secret root. */
+export const SECRET_ROOT_VARIABLE = 'PROVISIONER_SECRET_ROOT';
+
+/** The fixed physical names of one stack. */
+export interface PhysicalNames {
+  readonly secretRoot: string;
+  readonly scheduleGroup: string;
+  readonly kmsAlias: string;
+  /** The managed policy an operator's role or permission set attaches (a name, so an account can refer to it). */
+  readonly operatorPolicy: string;
+}
+
+/**
+ * The default stack keeps the names it was first deployed with; any other stack appends its name.
+ * Stack names are `[A-Za-z][A-Za-z0-9-]*`, so `<root>.` of one stack is never another's root.
+ */
+export function physicalNames(stackName: string): PhysicalNames {
+  const suffix = stackName === DEFAULT_STACK_NAME ? '' : `-${stackName}`;
+  return {
+    secretRoot: `provisioner${suffix}`,
+    scheduleGroup: `credential-provisioner${suffix}`,
+    kmsAlias: `alias/credential-provisioner${suffix}`,
+    operatorPolicy: `credential-provisioner-operator${suffix}`,
+  };
+}
+
+/** The secret name prefixes under one root. */
+export interface SecretLayout {
+  readonly credentials: string;
+  readonly targets: string;
+  readonly tasks: string;
+  readonly webhookSecret: string;
+}
+
+export function secretLayout(root: string): SecretLayout {
+  return {
+    credentials: `${root}/`,
+    targets: `${root}/targets/`,
+    tasks: `${root}.tasks/`,
+    webhookSecret: `${root}.intake/webhook-secret`,
+  };
+}
+
+// Live bindings: set once per process, from the function's environment or the CLI's --stack.
+export let SECRET_PREFIX: string;
+export let TARGET_PREFIX: string;
+export let TASK_PREFIX: string;
 /** The shared secret ticket webhooks are signed with (created by the stack, rotated by people). */
-export const WEBHOOK_SECRET_NAME = `${SECRET_PREFIX}intake/webhook-secret`;
+export let WEBHOOK_SECRET_NAME: string;
+
+/** Makes every name of this module the one of the stack whose secret root this is. */
+export function useSecretRoot(root: string): void {
+  const layout = secretLayout(root);
+  SECRET_PREFIX = layout.credentials;
+  TARGET_PREFIX = layout.targets;
+  TASK_PREFIX = layout.tasks;
+  WEBHOOK_SECRET_NAME = layout.webhookSecret;
+}
+
+useSecretRoot(globalThis.process?.env[SECRET_ROOT_VARIABLE] || physicalNames(DEFAULT_STACK_NAME).secretRoot);
+
 export const CURRENT = 'AWSCURRENT';
 export const PENDING = 'AWSPENDING';
 export const PREVIOUS = 'AWSPREVIOUS';

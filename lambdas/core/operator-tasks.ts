@@ -3,17 +3,30 @@
  * workflow pauses on a Step Functions callback, tells a person what to do through a
  * `credential.action-required` event, and an operator answers with `provisioner submit`: the
  * downloaded credential goes straight into Secrets Manager and only its ARN and version id go back
- * to the workflow. The task token is kept in a `provisioner/tasks/<id>` secret, never in an event.
+ * to the workflow. The task token is kept in a `provisioner.tasks/<id>` secret, never in an event.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { FatalError, NotFoundError, OPERATOR_REFUSED, TaskGoneError, ValidationError } from './errors.ts';
+import {
+  excerpt,
+  FatalError,
+  NotFoundError,
+  OPERATOR_REFUSED,
+  TaskGoneError,
+  ValidationError,
+} from './errors.ts';
 import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
-import { PENDING, TAG } from './names.ts';
+import { CURRENT, PENDING, TAG } from './names.ts';
 import { asOperatorVendor } from './products/registry.ts';
-import type { OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
+import type { CredentialMaterial, OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
-import type { CredentialStore, OperatorTaskRecord, OperatorTaskSummary } from './secrets.ts';
+import {
+  type CredentialStore,
+  type CredentialValue,
+  type OperatorTaskRecord,
+  type OperatorTaskSummary,
+  versionWithStage,
+} from './secrets.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
@@ -167,6 +180,9 @@ export async function submitOperatorCredential(
   const target = await deps.store.loadTarget(record.target);
   const vendor = asOperatorVendor(deps.vendorFor({ target }));
   const material = vendor.parseCredentialFile(input.text, { expiresAt: input.expiresAt });
+  await assertOwnCredential(deps.store, record, material);
+  const serviceUser = (await deps.store.describe(record.secretName))?.tags[TAG.serviceUser];
+  if (serviceUser) await vendor.assertBelongsTo?.(material, serviceUser);
   const versionId = await deps.store.storePending(
     record.secretArn,
     {
@@ -192,6 +208,61 @@ export async function submitOperatorCredential(
   }
   await deps.store.deleteTask(record.taskId);
   return { secretName: record.secretName, versionId };
+}
+
+/** The fields that are the credential itself: two secrets sharing one would share one key. */
+const CREDENTIAL_FIELDS = ['key', 'keyId', 'secret', 'token', 'password'] as const;
+
+/** Whether a stored credential is the submitted one; another secret's product user counts too. */
+function sameCredential(stored: CredentialValue, submitted: CredentialMaterial, own: boolean): boolean {
+  const a = stored as Record<string, unknown>;
+  const b = submitted as Record<string, unknown>;
+  if (!own && typeof b.username === 'string' && a.username === b.username) return true;
+  return CREDENTIAL_FIELDS.some((field) => typeof b[field] === 'string' && a[field] === b[field]);
+}
+
+/**
+ * A handed-in credential must be new and this credential's alone: not what this secret already
+ * holds (an ARM token handed in as its own successor would then be revoked as the old one), not
+ * what another secret of the target holds (two secrets, one key: revoking one kills the other),
+ * and a rotation keeps the product user (a FortiFlex rotation may not switch to another IAM user).
+ * Checked before anything is written, so a refusal changes nothing.
+ */
+async function assertOwnCredential(
+  store: CredentialStore,
+  record: OperatorTaskRecord,
+  material: CredentialMaterial,
+): Promise<void> {
+  const submitted = material as Record<string, unknown>;
+  for (const secret of await store.listByTarget(record.target)) {
+    const own = secret.name === record.secretName;
+    // Its own versions are compared only on rotation (the current credential): while it is being
+    // issued, its first version (AWSCURRENT, as Secrets Manager labels any first version) may be
+    // this very file, handed in again after a failed answer.
+    const stages = own ? (record.action === 'rotate' ? [CURRENT] : []) : [CURRENT, PENDING];
+    for (const stage of stages) {
+      const versionId = versionWithStage(secret, stage);
+      if (!versionId) continue;
+      const stored = await store.readVersion(secret.arn, versionId);
+      const username = (stored as Record<string, unknown>).username;
+      if (
+        own &&
+        typeof username === 'string' &&
+        typeof submitted.username === 'string' &&
+        username !== submitted.username
+      ) {
+        throw new ValidationError(
+          `a rotation keeps the IAM API user ${username} of ${record.secretName}; the file is for ${excerpt(submitted.username, 64)}: download the credentials of that user`,
+        );
+      }
+      if (!sameCredential(stored, material, own)) continue;
+      throw new ValidationError(
+        own
+          ? `the credential handed in is the one ${record.secretName} already holds (AWSCURRENT): create a new one in the product`
+          : `the credential handed in is already held by ${secret.name}: each credential needs its own, create a new one in the product`,
+      );
+    }
+  }
 }
 
 /** `provisioner submit --done`: the operator revoked the credential in the product's UI; the workflow proves it. */

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { PRODUCTS, type RequestField, type VendorName } from './products/index.ts';
+import { TicketSource } from './products/policy.ts';
 import {
   AccessProfile,
   ApiUserName,
@@ -47,6 +48,9 @@ export const ProvisionRequest = z
     rpcPermit: RpcPermit.optional().describe(usedBy('rpcPermit')),
     vdom: VdomName.optional().describe(
       "Virtual domain (FortiOS VDOM, FortiManager ADOM) of the API user: the target's, root when it names none",
+    ),
+    ticketSource: TicketSource.optional().describe(
+      'Who approved the request: the intake sets its ticket system (generic, servicenow, jira); absent: an operator (console, CLI)',
     ),
     comment: z
       .string()

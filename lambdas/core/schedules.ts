@@ -4,6 +4,7 @@
  * a credential the product expires (tokens with an expiry) rotates once, before its expiry.
  */
 import { createHash } from 'node:crypto';
+import { SECRET_PREFIX } from './names.ts';
 import type { VendorCapabilities } from './products/vendor.ts';
 
 export interface CredentialSchedule {
@@ -46,8 +47,9 @@ export interface RotationSchedules {
 /** A Scheduler name (<= 64 of [0-9a-zA-Z-_.]) that says which credential and cannot collide. */
 export function rotationScheduleName(secretName: string): string {
   const hash = createHash('sha256').update(secretName).digest('hex').slice(0, 10);
-  const readable = secretName
-    .replace(/^provisioner\//, '')
+  const readable = (
+    secretName.startsWith(SECRET_PREFIX) ? secretName.slice(SECRET_PREFIX.length) : secretName
+  )
     .replace(/[^0-9a-zA-Z-_.]/g, '_')
     .slice(0, 46);
   return `rotate-${readable}-${hash}`;

@@ -126,7 +126,7 @@ function cidrRange(cidr: string): { readonly start: bigint; readonly size: bigin
 }
 
 /** How many distinct addresses CIDR ranges cover together, overlaps counted once. */
-function addressesCovered(cidrs: readonly string[]): bigint {
+export function addressesCovered(cidrs: readonly string[]): bigint {
   const ranges = cidrs.map(cidrRange).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   let covered = 0n;
   let reached = 0n;
@@ -154,7 +154,12 @@ export const TrustedHostList = z
       });
   });
 
-const Permission = z.enum(['none', 'read', 'read-write']);
+export const PermissionLevel = z.enum(['none', 'read', 'read-write']);
+
+/** A permission group (`sysgrp`), or a custom sub-permission of one (`fwgrp.address`). */
+export const PermissionKey = z
+  .string()
+  .regex(/^[a-z]{2,20}grp(\.[a-z0-9-]{1,40})?$/, 'must be a permission group like "fwgrp.address"');
 
 /** JSON-RPC access of a FortiManager API user (its `rpc-permit`). */
 export const RpcPermit = z.enum(['read', 'read-write']);
@@ -168,12 +173,7 @@ export const AccessProfile = z
      * or `{"sysgrp": "read"}`. A dotted key is a custom sub-permission of its group.
      */
     permissions: z
-      .record(
-        z
-          .string()
-          .regex(/^[a-z]{2,20}grp(\.[a-z0-9-]{1,40})?$/, 'must be a permission group like "fwgrp.address"'),
-        Permission,
-      )
+      .record(PermissionKey, PermissionLevel)
       .refine(
         (p) => Object.keys(p).length > 0 && Object.keys(p).length <= 40,
         'must name 1-40 permission groups',

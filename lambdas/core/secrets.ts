@@ -19,7 +19,7 @@ import {
   UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { awsFailure, FatalError, NotFoundError, RetryableError } from './errors.ts';
+import { awsFailure, ConflictError, FatalError, NotFoundError, RetryableError } from './errors.ts';
 import {
   accessTokenSecretName,
   CURRENT,
@@ -31,7 +31,8 @@ import {
   targetSecretName,
   taskSecretName,
 } from './names.ts';
-import type { VendorName } from './products/index.ts';
+import { productOf, type VendorName } from './products/index.ts';
+import type { ProductDefinition } from './products/product.ts';
 import type { CredentialMaterial, OperatorInstructions } from './products/vendor.ts';
 import { TargetDefinition } from './requests.ts';
 import { OwnerId, parseInput } from './schemas.ts';
@@ -147,12 +148,32 @@ export class CredentialStore {
     return parseInput(TargetDefinition, parsed, `target "${name}"`);
   }
 
-  /** Creates or replaces a target definition (CLI `target add`). */
+  /**
+   * Creates or replaces a target definition (CLI `target add`, the embedded default). A second
+   * target on the device and VDOM (ADOM) of another is refused: both would see the same users.
+   */
   async putTarget(name: string, definition: TargetDefinition): Promise<{ arn: string; created: boolean }> {
+    await this.refuseSharedDevice(name, definition);
     return this.upsert(targetSecretName(name), JSON.stringify(definition), {
       description: `Admin credential of provisioner target ${name}`,
       tags: { [TAG.target]: name, [TAG.vendor]: definition.vendor },
     });
+  }
+
+  private async refuseSharedDevice(name: string, definition: TargetDefinition): Promise<void> {
+    const scopeOf = (target: TargetDefinition) =>
+      (productOf(target.vendor) as ProductDefinition).deviceScope?.(target);
+    const scope = scopeOf(definition);
+    if (!scope) return;
+    for (const other of await this.listTargetNames()) {
+      if (other === name) continue;
+      const theirs = scopeOf(await this.loadTarget(other));
+      if (theirs?.origin === scope.origin && theirs.vdom === scope.vdom) {
+        throw new ConflictError(
+          `target ${other} already uses ${scope.origin} with VDOM ${scope.vdom}: one target per device and VDOM (reconciling either would judge the other's users); give ${name} another VDOM or update ${other}`,
+        );
+      }
+    }
   }
 
   /** Creates the secret with its tags, or writes a new current value when it exists. */

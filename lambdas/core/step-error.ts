@@ -19,3 +19,14 @@ export function causeMessage(cause: string | undefined): string {
   }
   return cause;
 }
+
+/**
+ * Why a step failed, for people (events, reports, the CLI): a Lambda error's message, a cause's text,
+ * and for States.Timeout, which AWS reports without a cause (a lapsed heartbeat included), what it means.
+ */
+export function failureReason(error: string | undefined, cause: string | undefined): string {
+  if (error === 'States.Timeout' && !cause) {
+    return 'timed out: the task got no answer before its deadline, or its heartbeat (provisioner ack) lapsed';
+  }
+  return causeMessage(cause);
+}

@@ -1,6 +1,6 @@
 import { reconcileTarget } from '#core/workflows/reconcile.ts';
-import { executionRunning, workflowDeps, workflowStep } from './runtime.ts';
+import { executionRecent, workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reconcileTarget', (event: unknown) =>
-  reconcileTarget({ ...workflowDeps(), executionRunning }, event),
+  reconcileTarget({ ...workflowDeps(), executionRecent }, event),
 );

@@ -1,6 +1,6 @@
 import { reportRevocation } from '#core/workflows/revoke.ts';
-import { workflowDeps, workflowStep } from './runtime.ts';
+import { revokeStarter, workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reportRevocation', (event: unknown) =>
-  reportRevocation(workflowDeps(), event),
+  reportRevocation(workflowDeps(), revokeStarter(), event),
 );

@@ -90,6 +90,8 @@ function schedulerRotations(): RotationSchedules {
               Arn: setting(refresh ? 'refreshStateMachineArn' : 'rotateStateMachineArn'),
               RoleArn: setting('rotationSchedulerRoleArn'),
               Input: JSON.stringify({ target, apiUser }),
+              // A failed invocation is kept there, not dropped (docs/deploy-to-production.md, alerts).
+              DeadLetterConfig: { Arn: setting('rotationDeadLetterQueueArn') },
             },
             Description: `${refresh ? 'Refreshes the access token of' : 'Rotates'} ${secretName}`,
           }),
@@ -147,10 +149,10 @@ export function starterOf(
 }
 
 /**
- * Whether the execution that created a product user still runs, looked up by its name on the
- * provision or rotate state machine (the environment names both).
+ * Whether the execution that created a product user still runs or stopped less than `withinMs`
+ * ago, looked up by its name on the provision or rotate state machine (the environment names both).
  */
-export async function executionRunning(requestId: string): Promise<boolean> {
+export async function executionRecent(requestId: string, withinMs: number): Promise<boolean> {
   const machine = settings().required(
     requestId.startsWith('rotate-') ? 'rotateStateMachineArn' : 'provisionStateMachineArn',
   );
@@ -161,7 +163,9 @@ export async function executionRunning(requestId: string): Promise<boolean> {
         executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${requestId}`,
       }),
     );
-    return described.status === 'RUNNING';
+    if (described.status === 'RUNNING') return true;
+    const stopped = described.stopDate?.getTime();
+    return stopped !== undefined && Date.now() - stopped < withinMs;
   } catch (error) {
     if ((error as Error).name === 'ExecutionDoesNotExist') return false;
     throw awsFailure('Step Functions', 'DescribeExecution', error, requestId);

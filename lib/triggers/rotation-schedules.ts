@@ -1,14 +1,12 @@
 import { Aws, CfnOutput, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  DEFAULT_ROTATION_RATE,
-  DEFAULT_TOKEN_REFRESH_RATE,
-  ENV,
-  ROTATION_SCHEDULE_GROUP,
-} from '#core/config.ts';
+import { DEFAULT_ROTATION_RATE, DEFAULT_TOKEN_REFRESH_RATE, ENV } from '#core/config.ts';
+import { Alerts } from '../alerts.ts';
 import type { ProvisionerFunction } from '../provisioner-function.ts';
+import { stackNames } from '../stack-names.ts';
 import type { Workflow } from '../workflows/workflow-base.ts';
 
 export interface RotationSchedulesProps {
@@ -25,8 +23,9 @@ export interface RotationSchedulesProps {
  * revoke), and the role Scheduler assumes to start the rotate and refresh workflows, nothing else.
  */
 export class RotationSchedules extends Construct {
-  readonly groupName = ROTATION_SCHEDULE_GROUP;
+  readonly groupName: string;
   readonly role: iam.Role;
+  private readonly deadLetters: sqs.Queue;
   private readonly rate: string;
   private readonly tokenRefreshRate: string;
   private readonly rotate: Workflow;
@@ -34,6 +33,7 @@ export class RotationSchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: RotationSchedulesProps) {
     super(scope, id);
+    this.groupName = stackNames(this).scheduleGroup;
     this.rate = props.rate ?? DEFAULT_ROTATION_RATE;
     this.tokenRefreshRate = props.tokenRefreshRate ?? DEFAULT_TOKEN_REFRESH_RATE;
     this.rotate = props.rotate;
@@ -45,6 +45,12 @@ export class RotationSchedules extends Construct {
       }),
       description: 'EventBridge Scheduler starts credential rotations',
     });
+    this.deadLetters = Alerts.of(this).deadLetterQueue(
+      this,
+      'DeadLetters',
+      'the rotation and refresh schedules',
+    );
+    this.deadLetters.grantSendMessages(this.role);
     props.rotate.stateMachine.grantStartExecution(this.role);
     props.refresh.stateMachine.grantStartExecution(this.role);
     new CfnOutput(this, 'RotationScheduleGroup', { value: this.groupName });
@@ -55,6 +61,7 @@ export class RotationSchedules extends Construct {
     fn.function.addEnvironment(ENV.rotationScheduleGroup, this.groupName);
     fn.function.addEnvironment(ENV.rotateStateMachineArn, this.rotate.stateMachineArnByName);
     fn.function.addEnvironment(ENV.rotationSchedulerRoleArn, this.role.roleArn);
+    fn.function.addEnvironment(ENV.rotationDeadLetterQueueArn, this.deadLetters.queueArn);
     fn.function.addEnvironment(ENV.rotationRate, this.rate);
     fn.function.addEnvironment(ENV.refreshStateMachineArn, this.refresh.stateMachineArnByName);
     fn.function.addEnvironment(ENV.tokenRefreshRate, this.tokenRefreshRate);

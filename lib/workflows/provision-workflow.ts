@@ -99,6 +99,7 @@ export class ProvisionWorkflow extends Workflow {
       'TagResource',
     );
     compensate.fn.grantKey('kms:Decrypt');
+    compensate.fn.grantTaskRecords('DeleteSecret');
     compensate.fn.grantPutEvents();
     compensate.task.addRetry(RETRYABLE);
     compensate.task.next(

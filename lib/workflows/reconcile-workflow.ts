@@ -29,7 +29,13 @@ export class ReconcileWorkflow extends Workflow {
     const reconcile = this.step('ReconcileTarget', 'reconcile-target', { outputPath: '$.Payload' });
     reconcile.fn.grantReadTargets();
     reconcile.fn.grantListSecrets();
-    reconcile.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
+    reconcile.fn.grantCredentialSecrets(
+      'GetSecretValue',
+      'CreateSecret',
+      'PutSecretValue',
+      'TagResource',
+      'DescribeSecret',
+    );
     reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // An orphan whose creating execution still runs is only reported, never removed.
     for (const [variable, machine] of [

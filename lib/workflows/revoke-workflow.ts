@@ -1,8 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { ENV, LISTING_LAG_SECONDS } from '#core/config.ts';
 import { STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
+import { MAX_LISTINGS_PER_REVOCATION } from '#core/workflows/revoke.ts';
 import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
@@ -65,14 +68,7 @@ export class RevokeWorkflow extends Workflow {
     retire.fn.grantPutEvents();
     props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
 
-    const notRevoked = new sfn.Pass(this, 'CredentialNotRevoked', {
-      parameters: {
-        'secretName.$': '$.credential.secretName',
-        status: 'failed',
-        'error.$': '$.error.Error',
-        'cause.$': '$.error.Cause',
-      },
-    });
+    const notRevoked = this.notRevokedResult();
     this.retryThenCatch([atProduct, operator, prove, retire], notRevoked);
     operator.task.next(prove.task);
 
@@ -99,15 +95,43 @@ export class RevokeWorkflow extends Workflow {
         owner: sfn.JsonPath.stringAt('$.owner'),
         requestId: sfn.JsonPath.stringAt('$.requestId'),
         results: sfn.JsonPath.listAt('$.results'),
+        request: sfn.JsonPath.objectAt('$$.Execution.Input'),
+        continueAfter: sfn.JsonPath.stringAt('$.continueAfter'),
       }),
       outputPath: '$.Payload',
     });
     report.fn.grantPutEvents();
+    // An owner with more credentials than one execution revokes: the report starts the continuation.
+    // By name: a reference to the state machine would be a dependency cycle (it invokes this function).
+    report.fn.function.addEnvironment(ENV.revokeStateMachineArn, this.stateMachineArnByName);
+    report.fn.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.stateMachineArnByName],
+      }),
+    );
     report.task.addRetry(RETRYABLE);
 
+    const waitOutListingLag = new sfn.Wait(this, 'WaitOutListingLag', {
+      time: sfn.WaitTime.duration(Duration.seconds(LISTING_LAG_SECONDS)),
+    });
+    const sweep = this.step('SweepOwnerCredentials', 'sweep-owner-credentials', { outputPath: '$.Payload' });
+    sweep.fn.grantListSecrets();
+    sweep.task.addRetry(RETRYABLE);
+    const foundMore = new sfn.Choice(this, 'FoundMoreCredentials')
+      .when(sfn.Condition.isPresent('$.credentials[0]'), revokeEach)
+      .otherwise(report.task);
+    // A continued revocation sweeps once, in its last execution: the others hand on to the next.
+    const continues = new sfn.Choice(this, 'ContinuesInNextExecution')
+      .when(sfn.Condition.isString('$.continueAfter'), report.task)
+      .otherwise(waitOutListingLag.next(sweep.task).next(foundMore));
+
     this.stateMachine = this.createStateMachine(
-      find.task.next(revokeEach).next(report.task),
-      this.operatorTimeout.plus(Duration.hours(1)),
+      find.task.next(revokeEach).next(continues),
+      // Each pass may wait for operator tasks.
+      Duration.minutes(this.operatorTimeout.toMinutes() * MAX_LISTINGS_PER_REVOCATION).plus(
+        Duration.hours(1),
+      ),
     );
 
     this.failedAlarm = new cloudwatch.Alarm(this, 'RevocationFailedAlarm', {
@@ -118,5 +142,43 @@ export class RevokeWorkflow extends Workflow {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * A credential's Map result when a step failed: which credential, the error and why, nothing more.
+   * A Lambda error's Cause is the runtime's whole error document, stack trace included (about 1.5 KB
+   * from a Node.js handler): kept whole, 500 of them pass the 256 KiB a state may output and the
+   * execution fails with States.DataLimitExceeded before any report. Its errorMessage is the why.
+   */
+  private notRevokedResult(): sfn.IChainable {
+    const result = (cause: Record<string, string>) => ({
+      'secretName.$': '$.credential.secretName',
+      status: 'failed',
+      'error.$': '$.error.Error',
+      ...cause,
+    });
+    const lambdaError = new sfn.Pass(this, 'LambdaErrorDocument', {
+      parameters: { 'document.$': 'States.StringToJson($.error.Cause)' },
+      resultPath: '$.failure',
+    }).next(
+      new sfn.Pass(this, 'CredentialNotRevoked', {
+        parameters: result({ 'cause.$': '$.failure.document.errorMessage' }),
+      }),
+    );
+    return new sfn.Choice(this, 'WhyNotRevoked')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.error.Cause'),
+          sfn.Condition.stringMatches('$.error.Cause', '{"errorType":*'),
+        ),
+        lambdaError,
+      )
+      .when(
+        sfn.Condition.isPresent('$.error.Cause'),
+        new sfn.Pass(this, 'CredentialNotRevokedByStepFunctions', {
+          parameters: result({ 'cause.$': '$.error.Cause' }),
+        }),
+      )
+      .otherwise(new sfn.Pass(this, 'CredentialNotRevokedWithoutCause', { parameters: result({}) }));
   }
 }

@@ -99,7 +99,8 @@ export class RotateWorkflow extends Workflow {
       resultPath: '$.compensation',
     });
     compensate.fn.grantReadTargets();
-    compensate.fn.grantCredentialSecrets('DescribeSecret', 'UpdateSecretVersionStage', 'DeleteSecret');
+    compensate.fn.grantCredentialSecrets('DescribeSecret', 'UpdateSecretVersionStage');
+    compensate.fn.grantTaskRecords('DeleteSecret');
     compensate.fn.grantPutEvents();
     compensate.task.addRetry(RETRYABLE);
     compensate.task.next(

@@ -3,7 +3,7 @@
  * for transient errors and throttled invokes, operator callback tasks, and a Standard state
  * machine with traces, data-free logs and the metadata local/synth.ts reads.
  */
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -157,6 +157,7 @@ export abstract class Workflow extends Construct {
     step.fn.grantReadTargets();
     step.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
     step.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
+    step.fn.grantTaskRecords('CreateSecret', 'PutSecretValue', 'TagResource');
     step.fn.grantPutEvents();
     return step;
   }
@@ -185,6 +186,8 @@ export abstract class Workflow extends Construct {
         destination: new logs.LogGroup(this, 'LogGroup', {
           logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}`,
           retention: logs.RetentionDays.THREE_MONTHS,
+          // Named, so removed with the stack: a retained one would make the next create of this name fail.
+          removalPolicy: RemovalPolicy.DESTROY,
         }),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,

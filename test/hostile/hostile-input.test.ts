@@ -157,6 +157,70 @@ describe('hostile webhooks', () => {
       422,
     ],
     ['invalid UTF-16 inside a ticket, signed', signed(ticket.replace('REQ1', '\\ud800')), 422],
+    // Authorization: approved is not enough, and an access request is for its requester only.
+    [
+      'an offboarding without approval, signed',
+      signed(JSON.stringify({ type: 'offboarding', ticket: 'OFF1', owner: 'alice@example.com' })),
+      422,
+    ],
+    [
+      'an access request for someone else, signed',
+      signed(
+        JSON.stringify({
+          type: 'access-request',
+          ticket: 'CHG0001',
+          approved: true,
+          requester: 'mallory@example.com',
+          request: VALID_REQUEST,
+        }),
+      ),
+      422,
+    ],
+    [
+      'a Jira access request Done but Declined, signed',
+      signed(
+        JSON.stringify({
+          webhookEvent: 'jira:issue_updated',
+          issue: {
+            key: 'CHG0001',
+            fields: {
+              issuetype: { name: 'API access request' },
+              status: { name: 'Done' },
+              resolution: { name: 'Declined' },
+              reporter: { emailAddress: 'alice@example.com' },
+              provisionerRequest: VALID_REQUEST,
+            },
+          },
+        }),
+      ),
+      422,
+    ],
+    [
+      'a ServiceNow item requested for someone else, signed',
+      signed(
+        JSON.stringify({
+          number: 'CHG0001',
+          approval: 'approved',
+          cat_item: { name: 'API access' },
+          requested_for: { email: 'mallory@example.com' },
+          variables: VALID_REQUEST,
+        }),
+      ),
+      422,
+    ],
+    [
+      'a ticket that claims its own ticket source, signed',
+      signed(
+        JSON.stringify({
+          type: 'access-request',
+          ticket: 'CHG0001',
+          approved: true,
+          requester: 'alice@example.com',
+          request: { ...VALID_REQUEST, ticketSource: 'jira' },
+        }),
+      ),
+      422,
+    ],
   ])('%s is answered %i and starts nothing', async (_label, request, status) => {
     const before = started.length;
     const error = await receiveTicket(deps, request).catch((e: unknown) => e);
@@ -236,7 +300,7 @@ describe('an owner spelled in another case is the same owner at every entry', ()
     [
       'an offboarding ticket',
       () => {
-        const action = actionFromTicket({ type: 'offboarding', ticket: 'OFF-1', owner });
+        const action = actionFromTicket({ type: 'offboarding', ticket: 'OFF-1', approved: true, owner });
         return action.workflow === 'revoke' ? action.input.owner : undefined;
       },
     ],
@@ -276,6 +340,19 @@ describe('hostile target definitions', () => {
       { vendor: 'autorabit', baseUrl: 'https://arm.example.com/', verify: { path: '/api/../x?y=1' } },
     ],
     ['a FortiFlex client id with spaces', { vendor: 'fortiflex', clientId: 'flex vm' }],
+    // The access policy (docs/target-policy.md): only known rules, within the system's ceilings.
+    ['a policy rule no product knows', { ...fortios, policy: { allowSuperAdmin: true } }],
+    ['a policy rule of another product', { ...fortios, policy: { serviceUsers: ['svc'] } }],
+    ['a permission level beyond read-write', { ...fortios, policy: { maxPermission: 'super_admin' } }],
+    [
+      'a policy permission key that is no group',
+      { ...fortios, policy: { permissions: { 'sys grp': 'read' } } },
+    ],
+    ['a trusted-host floor broader than /8', { ...fortios, policy: { minTrustedHostPrefix: 0 } }],
+    ['more trusted addresses than one /8', { ...fortios, policy: { maxTrustedAddresses: 2 ** 32 } }],
+    ['an unknown ticket source', { ...fortios, policy: { ticketSources: ['email'] } }],
+    ['an empty list of approvers', { ...fortios, policy: { ticketSources: [] } }],
+    ['a VDOM with shell characters', { ...fortios, policy: { vdoms: ['root;id'] } }],
   ])('%s is refused', (_label, definition) => {
     expectValidationError(() => parseInput(TargetDefinition, definition, 'target definition'));
   });

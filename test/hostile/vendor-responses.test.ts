@@ -36,6 +36,7 @@ async function apiProduct(target: string, admin: string) {
     trustedHosts: ['127.0.0.1/32'],
     vdom: 'root',
     requestId: 'hostile-1',
+    credential: { target, apiUser: 'hostile-api' },
   });
   const { key } = await api.issueKey('hostile-api');
   return { vendor: api, material: { key }, secrets: [key, admin] };

@@ -10,9 +10,9 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { ProvisionerStack } from '#lib/provisioner-stack.ts';
 
-function freshApp(): App {
+function freshApp(extra: Record<string, unknown> = {}): App {
   const { context } = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> };
-  return new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+  return new App({ context: { ...context, ...extra, 'aws:cdk:bundling-stacks': [] } });
 }
 
 function acknowledgments(root: IConstruct) {
@@ -32,11 +32,24 @@ function acknowledgments(root: IConstruct) {
 describe('cdk-nag AwsSolutions', () => {
   // `cdk synth` passes the CLI's account and region as CDK_DEFAULT_*, so acknowledgments must hold either way.
   it.each([
-    ['without an environment', undefined],
-    ['with a concrete account and region', { account: '123456789012', region: 'us-east-1' }],
-  ])('reports no unacknowledged error or warning %s', (_label, env) => {
+    ['without an environment', undefined, {}],
+    ['with a concrete account and region', { account: '123456789012', region: 'us-east-1' }, {}],
+    ['with the HTTP API intake', undefined, { intake: 'http-api' }],
+    ['with a new VPC', undefined, { network: 'new', managementCidrs: '10.20.0.0/16' }],
+    [
+      'with an existing VPC without NAT (interface endpoints)',
+      undefined,
+      {
+        network: 'existing',
+        vpcId: 'vpc-0123456789abcdef0',
+        subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+        availabilityZones: 'eu-west-1a,eu-west-1b',
+        managementCidrs: '10.20.0.0/16',
+      },
+    ],
+  ])('reports no unacknowledged error or warning %s', (_label, env, context) => {
     // Prepare
-    const stack = new ProvisionerStack(freshApp(), 'Nag', { env });
+    const stack = new ProvisionerStack(freshApp(context), 'Nag', { env });
     // Act
     const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
     // Assess

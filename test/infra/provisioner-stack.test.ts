@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ProvisionerStack } from '#lib/provisioner-stack.ts';
+import { ProvisionerStack, STACK_NAME } from '#lib/provisioner-stack.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -37,6 +37,7 @@ const ROTATE_HANDLERS = [
 ];
 const REVOKE_HANDLERS = {
   FindOwnerCredentials: 'find-owner-credentials',
+  SweepOwnerCredentials: 'sweep-owner-credentials',
   RevokeAtProduct: 'revoke-at-product',
   RequestOperatorRevocation: 'request-operator-revocation',
   ProveRevoked: 'prove-revoked',
@@ -127,7 +128,7 @@ beforeAll(() => {
   // Prepare: the app as `cdk synth` builds it (cdk.json context), asset bundling skipped.
   const { context } = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Json };
   const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ProvisionerStack(app, 'Test');
+  const stack = new ProvisionerStack(app, STACK_NAME);
   // Act
   template = Template.fromStack(stack);
   const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
@@ -145,7 +146,7 @@ describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'Test-provision',
+      StateMachineName: 'CredentialProvisioner-provision',
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
@@ -315,7 +316,7 @@ describe('ProvisionerStack', () => {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('scopes every Secrets Manager statement to provisioner/* secrets', () => {
+  it('scopes every Secrets Manager statement to the stack secret prefixes', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Statement[],
     );
@@ -326,9 +327,9 @@ describe('ProvisionerStack', () => {
         !actionsOf(s).includes('secretsmanager:ListSecrets'),
     );
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
-    // Finding an owner's credentials, listing targets, reconciling one target, counting a user's keys
-    // before a first operator credential and before a rotation.
-    expect(listing).toHaveLength(5);
+    // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
+    // counting a user's keys before a first operator credential and before a rotation.
+    expect(listing).toHaveLength(6);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -337,9 +338,11 @@ describe('ProvisionerStack', () => {
     }
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const s of secretStatements) {
-      // The intake reads exactly the webhook secret the stack creates (provisioner/intake/webhook-secret).
+      // The intake reads exactly the webhook secret the stack creates (provisioner.intake/webhook-secret).
       for (const resource of resourcesOf(s))
-        expect(resource).toMatch(/:secret:provisioner\/(targets\/)?\*$|^<IntakeWebhookSecret\w+>$/);
+        expect(resource).toMatch(
+          /:secret:provisioner(\/|\/targets\/|\.tasks\/)\*$|^<IntakeWebhookSecret\w+>$/,
+        );
     }
   });
 
@@ -370,6 +373,10 @@ describe('ProvisionerStack', () => {
       // The key-limit check lists the product user's other keys (ListSecrets, by tag).
       'request-operator-credential': {
         '*': ['secretsmanager:ListSecrets'],
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+
         'provisioner/targets/*': read,
         'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
           (a) => `secretsmanager:${a}`,
@@ -392,13 +399,19 @@ describe('ProvisionerStack', () => {
         ),
       },
       'find-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
+      'sweep-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
       'list-targets': { '*': ['secretsmanager:ListSecrets'] },
       'reconcile-target': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        // DescribeSecret confirms an orphan by its secret's name: ListSecrets lags behind writes.
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       'report-drift': {},
       'refresh-access-token': {
@@ -416,6 +429,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': ['secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
       },
       'request-operator-revocation': {
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -447,6 +463,9 @@ describe('ProvisionerStack', () => {
       },
       'request-rotated-credential': {
         '*': ['secretsmanager:ListSecrets'],
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
         'provisioner/targets/*': read,
         'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
           (a) => `secretsmanager:${a}`,
@@ -464,6 +483,9 @@ describe('ProvisionerStack', () => {
       },
       'retire-previous-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
       'request-previous-revocation': {
+        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -478,16 +500,17 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret'],
       },
+      // The task records an unfinished rotation leaves are all it deletes.
       'compensate-rotation': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+        'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
       },
       'ticket-intake': { '<IntakeWebhookSecret': read },
       // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
       'compensate-provision': {
         'provisioner/targets/*': read,
+        'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
         'provisioner/*': [
           'DeleteSecret',
           'DescribeSecret',
@@ -532,8 +555,9 @@ describe('ProvisionerStack', () => {
         expect(flatten(condition.StringEquals['kms:ViaService'])).toBe(
           'secretsmanager.<AWS::Region>.amazonaws.com',
         );
+        // Credentials, task records, or the one webhook secret the intake reads.
         expect(flatten(condition.StringLike['kms:EncryptionContext:SecretARN'])).toMatch(
-          /:secret:provisioner\/\*$/,
+          /:secret:provisioner(\/|\.tasks\/)\*$|^<IntakeWebhookSecret\w+>$/,
         );
         expect(resourcesOf(s)).toEqual([expect.stringContaining('SecretsKey')]);
       }
@@ -552,13 +576,31 @@ describe('ProvisionerStack', () => {
       MaxConcurrency: 5,
       ResultPath: '$.results',
       ItemSelector: { 'credential.$': '$$.Map.Item.Value' },
-      Next: 'ReportRevocation',
+      Next: 'ContinuesInNextExecution',
+    });
+    // Only the last execution of a continued revocation sweeps; the others hand on to the next.
+    expect(s.ContinuesInNextExecution).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.continueAfter', IsString: true, Next: 'ReportRevocation' }],
+      Default: 'WaitOutListingLag',
+    });
+    // ListSecrets may miss the last minutes: wait that out, list again, revoke what no pass handled.
+    expect(s.WaitOutListingLag).toMatchObject({ Type: 'Wait', Seconds: 360, Next: 'SweepOwnerCredentials' });
+    expect(s.SweepOwnerCredentials).toMatchObject({ OutputPath: '$.Payload', Next: 'FoundMoreCredentials' });
+    expect(s.FoundMoreCredentials).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.credentials[0]', IsPresent: true, Next: 'RevokeEach' }],
+      Default: 'ReportRevocation',
     });
     const body = (s.RevokeEach?.ItemProcessor as { States: Record<string, Json> } | undefined)?.States ?? {};
     expect(Object.keys(body).sort()).toEqual(
       [
         'CredentialNotRevoked',
+        'CredentialNotRevokedByStepFunctions',
+        'CredentialNotRevokedWithoutCause',
+        'LambdaErrorDocument',
         'NeedsOperator',
+        'WhyNotRevoked',
         'ProveRevoked',
         'RequestOperatorRevocation',
         'RetireCredential',
@@ -567,8 +609,12 @@ describe('ProvisionerStack', () => {
     );
     for (const name of ['RevokeAtProduct', 'RequestOperatorRevocation', 'ProveRevoked', 'RetireCredential'])
       expect(body[name]?.Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CredentialNotRevoked' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'WhyNotRevoked' },
       ]);
+    // A failed credential's result keeps a Lambda error's errorMessage, not its stack trace.
+    expect(body.CredentialNotRevoked?.Parameters).toMatchObject({
+      'cause.$': '$.failure.document.errorMessage',
+    });
     expect(body.ProveRevoked?.Retry).toContainEqual(
       expect.objectContaining({ ErrorEquals: ['CredentialStillValid'] }),
     );
@@ -586,17 +632,18 @@ describe('ProvisionerStack', () => {
   });
 
   it('routes deactivation events to a starter that may start revoke executions and nothing else', () => {
+    // The alert rules (source credential-provisioner) notify people; the Okta rule needs its partner bus (test/infra/alerts.test.ts).
     const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
-      (r) => r.Properties.EventPattern,
+      (r) => r.Properties.EventPattern && r.Properties.EventPattern.source[0] !== 'credential-provisioner',
     );
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual([
       { source: ['provisioner.directory'], 'detail-type': ['User Deactivated'] },
-      { source: [{ prefix: 'aws.partner/okta.com' }], detail: { eventType: ['user.lifecycle.deactivate'] } },
     ]);
     for (const rule of rules) {
       expect(rule.Properties.Targets).toEqual([
         expect.objectContaining({
           RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetters/), 'Arn'] } },
         }),
       ]);
     }
@@ -608,7 +655,7 @@ describe('ProvisionerStack', () => {
   it('takes signed tickets on a public function URL that may start the two workflows and read its secret', () => {
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'provisioner/intake/webhook-secret',
+      Name: 'provisioner.intake/webhook-secret',
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretsKey'), 'Arn'] },
       GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
     });

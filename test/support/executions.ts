@@ -50,3 +50,19 @@ export async function runExecution(
 ): Promise<ExecutionDescription> {
   return executionEnd(env, await startExecution(env, stateMachineArn, input, name), answer);
 }
+
+/** The operator task an execution opened (its action-required event), once it is out. */
+export async function taskOpenedBy(
+  env: LocalEnvironment,
+  executionArn: string,
+): Promise<ActionRequiredDetail> {
+  const requestId = executionArn.split(':').at(-1);
+  for (;;) {
+    const found = env.eventBus.events
+      .filter((e) => e.DetailType === 'credential.action-required')
+      .map((e) => JSON.parse(e.Detail) as ActionRequiredDetail)
+      .find((task) => task.requestId === requestId);
+    if (found) return found;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

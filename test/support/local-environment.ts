@@ -23,6 +23,8 @@ export interface LocalEnvironmentSetup {
   readonly variables?: Readonly<Record<string, string>>;
   /** Milliseconds until an unanswered callback task times out, restored before each test (default: none). */
   readonly callbackTimeoutOverrideMs?: number;
+  /** ListSecrets' lag behind writes, in milliseconds of the local Secrets Manager's clock (default: none). */
+  readonly listingLagMs?: number;
 }
 
 /** Starts, resets and closes the local environment around the calling file's tests. */
@@ -40,7 +42,11 @@ export function useLocalEnvironment(setup: LocalEnvironmentSetup = {}): {
       saved.set(name, process.env[name]);
       process.env[name] = value;
     }
-    running = await startLocalEnvironment({ waitOverrideMs: 0, retryOverrideMs: 0 });
+    running = await startLocalEnvironment({
+      waitOverrideMs: 0,
+      retryOverrideMs: 0,
+      listingLagMs: setup.listingLagMs,
+    });
     running.stepFunctions.service.callbackTimeoutOverrideMs = setup.callbackTimeoutOverrideMs;
     await setup.targets?.(running);
   });

@@ -21,6 +21,6 @@ describe('workflow diagrams', () => {
     expect(provision).toContain('RequestOperatorCredential[["RequestOperatorCredential (operator task)"]]');
     expect(provision).toContain('VerifyCredential -.->|States.ALL| CompensateProvision');
     expect(revoke).toContain('subgraph RevokeEach["RevokeEach (Map, each item)"]');
-    expect(revoke).toContain('ProveRevoked -.->|States.ALL| CredentialNotRevoked');
+    expect(revoke).toContain('ProveRevoked -.->|States.ALL| WhyNotRevoked');
   });
 });

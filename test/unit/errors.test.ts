@@ -69,6 +69,31 @@ describe('redact', () => {
     // Assess
     expect(out).toBe('token [redacted] and aXbbcd');
   });
+  it.each([
+    // ARM's `status` has been seen to hold the token's first 20 characters, lower-cased.
+    ['its first 20 characters, lower-cased', KEY.slice(0, 20).toLowerCase()],
+    ['in upper case', KEY.toUpperCase()],
+    ['its second half', KEY.slice(15)],
+    ['split over two lines', `${KEY.slice(0, 13)}\n${KEY.slice(13)}`],
+    ['base64-encoded', Buffer.from(KEY).toString('base64')],
+    ['base64url-encoded', Buffer.from(`${KEY}??>>`).toString('base64url')],
+    ['hex-encoded', Buffer.from(KEY).toString('hex')],
+    ['URL-encoded', encodeURIComponent(`${KEY}/+=`)],
+  ])('redacts a secret it was told about when the vendor echoes %s', (_, echoed) => {
+    // Act
+    const out = redact(`{"status":"${echoed}","message":"refused"}`, [KEY, `${KEY}/+=`, `${KEY}??>>`]);
+    // Assess
+    expect(out).toMatch(/^\{"status":"(\[redacted\]\s*)+","message":"refused"\}$/);
+  });
+
+  it('redacts a key-shaped word it was not told about (a key line it could not parse)', () => {
+    // Prepare: FortiManager's generate-key output when the key line is not the expected one.
+    const output = `Generating...\nNew API key is: ${KEY}\nDone on FMG-VM64 v7.4.5 build2588`;
+    // Act
+    const out = redact(output);
+    // Assess
+    expect(out).toBe('Generating...\nNew API key is: [redacted]\nDone on FMG-VM64 v7.4.5 build2588');
+  });
 });
 
 describe('excerpt', () => {

@@ -16,7 +16,7 @@ import * as reconcile from '#core/workflows/reconcile.ts';
 import * as refresh from '#core/workflows/refresh.ts';
 import * as revoke from '#core/workflows/revoke.ts';
 import * as rotate from '#core/workflows/rotate.ts';
-import { executionRunning, resetWorkflowDeps, workflowDeps } from '#handlers/runtime.ts';
+import { executionRecent, resetWorkflowDeps, workflowDeps } from '#handlers/runtime.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { failure } from '../failure.ts';
@@ -59,6 +59,7 @@ vi.mock('#core/workflows/refresh.ts', async (original) => spiesOn(await original
 vi.mock('#core/workflows/revoke.ts', async (original) =>
   spiesOn(await original(), [
     'findOwnerCredentials',
+    'sweepOwnerCredentials',
     'revokeAtProduct',
     'requestOperatorRevocation',
     'proveRevoked',
@@ -128,6 +129,7 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ['compensate-rotation', vi.mocked(rotate.compensateRotation), 'compensateRotation', 'event'],
   ['refresh-access-token', vi.mocked(refresh.refreshAccessToken), 'refreshAccessToken', 'event'],
   ['find-owner-credentials', vi.mocked(revoke.findOwnerCredentials), 'findOwnerCredentials', 'event'],
+  ['sweep-owner-credentials', vi.mocked(revoke.sweepOwnerCredentials), 'sweepOwnerCredentials', 'event'],
   ['revoke-at-product', vi.mocked(revoke.revokeAtProduct), 'revokeAtProduct', 'event'],
   [
     'request-operator-revocation',
@@ -137,12 +139,11 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ],
   ['prove-revoked', vi.mocked(revoke.proveRevoked), 'proveRevoked', 'event'],
   ['retire-credential', vi.mocked(revoke.retireCredential), 'retireCredential', 'event'],
-  ['report-revocation', vi.mocked(revoke.reportRevocation), 'reportRevocation', 'event'],
   ['list-targets', vi.mocked(reconcile.listTargets), 'listTargets', 'nothing'],
   ['reconcile-target', vi.mocked(reconcile.reconcileTarget), 'reconcileTarget', 'event'],
 ];
 /** Handlers with more to them than passing through, each tested below or in its own file. */
-const SHAPED = ['report-drift', 'start-revocation', 'ticket-intake'];
+const SHAPED = ['report-drift', 'report-revocation', 'start-revocation', 'ticket-intake'];
 
 /** A provision state as the workflow hands it on: ValidateRequest resolved the request's vdom. */
 const STATE = {
@@ -200,8 +201,7 @@ describe('handler wrappers', () => {
       const result = { from: name };
       step.mockResolvedValueOnce(result);
       const event = eventFor(takes, handlerId);
-      const deps =
-        handlerId === 'reconcile-target' ? { ...workflowDeps(), executionRunning } : workflowDeps();
+      const deps = handlerId === 'reconcile-target' ? { ...workflowDeps(), executionRecent } : workflowDeps();
       // Act
       const out = await handler(event, lambdaContext);
       // Assess
@@ -276,6 +276,42 @@ describe('report-drift', () => {
     // Assess
     expect(error.message).toBe('invalid reconcile results');
     expect(logs.lines.some((line) => line.includes('"DriftFound"'))).toBe(false);
+  });
+});
+
+describe('report-revocation', () => {
+  const REVOKE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:revoke';
+
+  beforeEach(() => {
+    process.env.REVOKE_STATE_MACHINE_ARN = REVOKE_ARN;
+  });
+
+  afterAll(() => {
+    delete process.env.REVOKE_STATE_MACHINE_ARN;
+  });
+
+  it('hands the step the container’s dependencies, a starter on its own state machine (for the continuation) and its input', async () => {
+    // Prepare
+    const handler = await handlerOf('report-revocation');
+    const event = { owner: 'kim@example.com', requestId: 'revoke-hr-1' };
+    vi.mocked(revoke.reportRevocation).mockResolvedValueOnce({
+      owner: 'kim@example.com',
+      requestId: 'revoke-hr-1',
+      revoked: [],
+      status: 'revoked',
+    });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'ignored' });
+    // Act
+    const out = await handler(event, lambdaContext);
+    const [deps, starter, passed] = vi.mocked(revoke.reportRevocation).mock.calls[0] ?? [];
+    const started = await starter?.start('revoke-hr-1-more-0123456789', { owner: 'kim@example.com' });
+    // Assess
+    expect(out).toMatchObject({ status: 'revoked' });
+    expect(deps).toEqual(workflowDeps());
+    expect(passed).toEqual(event);
+    expect(started?.executionArn).toBe(
+      `${REVOKE_ARN.replace(':stateMachine:', ':execution:')}:revoke-hr-1-more-0123456789`,
+    );
   });
 });
 

@@ -55,6 +55,7 @@ Object.assign(process.env, {
   ROTATION_SCHEDULE_GROUP: 'credential-provisioner',
   ROTATE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:rotate',
   ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
+  ROTATION_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:schedules-dlq',
 });
 const context = lambdaContext;
 /** An AWS error as the SDK raises it once its own attempts are spent (Secrets Manager: HTTP 400). */
@@ -274,6 +275,20 @@ describe('handlers', () => {
       events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}',
     );
     expect(detail).toMatchObject({ error: 'FatalError', reason: 'boom' });
+  });
+
+  it('compensate-provision reports a lapsed operator task as a timeout, though AWS gives it no cause', async () => {
+    // Prepare: a caught States.Timeout has an empty Cause (recorded: LocalStack's
+    // test_task_service_lambda.snapshot.json, test_invoke_timeout); a heartbeat lapse is the same error.
+    vendor.findManagedUser.mockResolvedValue(undefined);
+    sm.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: 'nope', $metadata: {} }));
+    // Act
+    await compensateProvision({ ...state, error: { Error: 'States.Timeout', Cause: '' } }, context);
+    // Assess
+    const detail = JSON.parse(
+      events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}',
+    );
+    expect(detail).toMatchObject({ error: 'States.Timeout', reason: expect.stringMatching(/^timed out: /) });
   });
 
   it('compensate-provision leaves a user created by another request alone', async () => {

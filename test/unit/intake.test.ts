@@ -143,19 +143,26 @@ describe('actionFromTicket', () => {
       type: 'access-request',
       ticket: 'REQ-1',
       approved: true,
+      requester: 'kim@example.com',
       request: request('REQ-1'),
     });
     // Assess
+    const input = { ...request('REQ-1'), ticketSource: 'generic' };
     expect(action).toEqual({
       workflow: 'provision',
-      executionName: executionNameFor('provision', 'REQ-1', request('REQ-1')),
-      input: request('REQ-1'),
+      executionName: executionNameFor('provision', 'REQ-1', input),
+      input,
     });
   });
 
   it('revokes the owner of a generic offboarding ticket, citing the ticket', () => {
     // Act
-    const action = actionFromTicket({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' });
+    const action = actionFromTicket({
+      type: 'offboarding',
+      ticket: 'OFF-7',
+      approved: true,
+      owner: 'kim@example.com',
+    });
     // Assess
     const input = { owner: 'kim@example.com', reason: 'offboarding ticket OFF-7', source: 'ticket' };
     expect(action).toEqual({
@@ -172,6 +179,7 @@ describe('actionFromTicket', () => {
         type: 'access-request',
         ticket: 'REQ-1',
         approved: true,
+        requester: 'kim@example.com',
         request: request('REQ-2'),
       }),
     );
@@ -186,6 +194,7 @@ describe('actionFromTicket', () => {
       number: 'RITM0010001',
       approval: 'approved',
       cat_item: { name: 'API access' },
+      requested_for: { email: 'kim@example.com' },
       variables: { ...request('ignored'), ticket: 'overridden' },
     });
     const offboarding = actionFromTicket({
@@ -205,7 +214,13 @@ describe('actionFromTicket', () => {
       webhookEvent: 'jira:issue_updated',
       issue: {
         key: 'ITSM-42',
-        fields: { issuetype: { name: type }, status: { name: status }, provisionerRequest },
+        fields: {
+          issuetype: { name: type },
+          status: { name: status },
+          resolution: status === 'Done' ? { name: 'Done' } : null,
+          reporter: { emailAddress: 'kim@example.com' },
+          provisionerRequest,
+        },
       },
     });
     // Act
@@ -216,7 +231,9 @@ describe('actionFromTicket', () => {
     expect(approved).toMatchObject({ workflow: 'provision', input: { ticket: 'ITSM-42' } });
     expect(done).toMatchObject({ workflow: 'revoke', input: { owner: 'kim@example.com' } });
     expect(open.status).toBe(422);
-    expect(open.message).toBe('ticket ITSM-42 is not approved (In Progress): nothing is started');
+    expect(open.message).toBe(
+      'ticket ITSM-42 is not approved (In Progress, no resolution): nothing is started',
+    );
   });
 
   it.each([
@@ -247,6 +264,7 @@ describe('actionFromTicket', () => {
       {
         type: 'offboarding',
         ticket: 'OFF-8',
+        approved: true,
         owner: '*; rm -rf /',
       },
       /^invalid ticket: owner: /,
@@ -257,6 +275,7 @@ describe('actionFromTicket', () => {
         type: 'access-request',
         ticket: 'REQ-4',
         approved: true,
+        requester: 'kim@example.com',
         request: { ...request('REQ-4'), apiUser: 'bad;name' },
       },
       /^invalid access request: apiUser: must be/,
@@ -270,8 +289,172 @@ describe('actionFromTicket', () => {
   });
 });
 
+describe('intake authorization', () => {
+  // Jira's issue webhook carries the issue's fields as GET /rest/api/2/issue returns them:
+  // `reporter` a user (`emailAddress` unless the profile hides it), `resolution` null or {name},
+  // https://developer.atlassian.com/cloud/jira/platform/webhooks/#example-callback-for-an-issue-related-event
+  // https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-get
+  const jira = (
+    status: string,
+    resolution: string | null,
+    provisionerRequest: unknown,
+    reporter: unknown = { accountId: '5b10a2844c20165700ede21g', emailAddress: 'Kim@Example.com' },
+    type = 'API access request',
+  ) => ({
+    webhookEvent: 'jira:issue_updated',
+    issue: {
+      key: 'ITSM-42',
+      fields: {
+        issuetype: { name: type },
+        status: { name: status },
+        resolution: resolution === null ? null : { name: resolution },
+        reporter,
+        provisionerRequest,
+      },
+    },
+  });
+  // A requested item (sc_req_item, as the Table API names its fields): `approval` (requested,
+  // approved, rejected, ...) and `requested_for`, a sys_user reference the business rule dot-walks to
+  // its e-mail address, https://docs.servicenow.com/csh?topicname=c_TableAPI.html&version=latest
+  const serviceNow = (variables: unknown, requestedFor: unknown = { email: 'kim@example.com' }) => ({
+    number: 'RITM0010001',
+    approval: 'approved',
+    cat_item: { name: 'API access' },
+    requested_for: requestedFor,
+    variables,
+  });
+
+  it.each([
+    [
+      'a generic offboarding without approval',
+      { type: 'offboarding', ticket: 'OFF-9', owner: 'kim@example.com' },
+      /^invalid ticket: approved: /,
+    ],
+    [
+      'a generic offboarding not approved',
+      { type: 'offboarding', ticket: 'OFF-9', approved: false, owner: 'kim@example.com' },
+      /^invalid ticket: approved: /,
+    ],
+    [
+      'a Jira access request Done but Declined',
+      jira('Done', 'Declined', request('x')),
+      /^ticket ITSM-42 is not approved \(Done, resolution Declined\): nothing is started$/,
+    ],
+    [
+      "a Jira access request Done as Won't Do",
+      jira('Done', "Won't Do", request('x')),
+      /^ticket ITSM-42 is not approved \(Done, resolution Won't Do\)/,
+    ],
+    [
+      'a Jira access request Done without a resolution',
+      jira('Done', null, request('x')),
+      /is not approved \(Done, no resolution\)/,
+    ],
+    [
+      'a Jira offboarding Done but Declined',
+      jira('Done', 'Declined', { owner: 'lee@example.com' }, undefined, 'Offboarding'),
+      /is not approved/,
+    ],
+    [
+      'a generic access request whose owner is not its requester',
+      {
+        type: 'access-request',
+        ticket: 'REQ-1',
+        approved: true,
+        requester: 'mallory@example.com',
+        request: request('REQ-1'),
+      },
+      /^ticket REQ-1 asks for a credential owned by kim@example\.com, but mallory@example\.com requested it: /,
+    ],
+    [
+      'a generic access request naming no requester',
+      { type: 'access-request', ticket: 'REQ-1', approved: true, request: request('REQ-1') },
+      /^invalid ticket: requester: /,
+    ],
+    [
+      'a Jira access request whose owner is not its reporter',
+      jira('Approved', null, request('x'), { accountId: 'x', emailAddress: 'mallory@example.com' }),
+      /owned by kim@example\.com, but mallory@example\.com requested it/,
+    ],
+    [
+      'a Jira access request whose reporter hides the e-mail address',
+      jira('Approved', null, request('x'), { accountId: 'x', displayName: 'Kim' }),
+      /^ticket ITSM-42 names no requester e-mail address/,
+    ],
+    [
+      'a ServiceNow item requested for someone else',
+      serviceNow(request('x'), { email: 'mallory@example.com' }),
+      /owned by kim@example\.com, but mallory@example\.com requested it/,
+    ],
+    [
+      'a ServiceNow item naming no requester',
+      serviceNow(request('x'), { name: 'Kim' }),
+      /names no requester/,
+    ],
+    [
+      'a ticket that sets its own ticket source',
+      {
+        type: 'access-request',
+        ticket: 'REQ-1',
+        approved: true,
+        requester: 'kim@example.com',
+        request: { ...request('REQ-1'), ticketSource: 'jira' },
+      },
+      /^ticket REQ-1: ticketSource is set by the intake, not by the ticket/,
+    ],
+  ])('refuses %s (422)', (_, payload, message) => {
+    // Act
+    const error = refusal(() => actionFromTicket(payload));
+    // Assess
+    expect(error.status).toBe(422);
+    expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['Approved, unresolved', jira('Approved', null, request('x'))],
+    ['Done, resolution Done', jira('Done', 'Done', request('x'))],
+  ])('provisions a Jira access request %s for its reporter, keeping the ticket source', (_, payload) => {
+    // Act
+    const action = actionFromTicket(payload);
+    // Assess
+    expect(action).toMatchObject({
+      workflow: 'provision',
+      input: { owner: 'kim@example.com', ticketSource: 'jira' },
+    });
+  });
+
+  it('keeps the ticket source of generic and ServiceNow tickets on the request', () => {
+    // Act
+    const generic = actionFromTicket({
+      type: 'access-request',
+      ticket: 'REQ-1',
+      approved: true,
+      requester: 'KIM@example.com',
+      request: request('REQ-1'),
+    });
+    const snow = actionFromTicket(serviceNow(request('x')));
+    // Assess
+    expect(generic).toMatchObject({ input: { ticketSource: 'generic' } });
+    expect(snow).toMatchObject({ input: { ticketSource: 'servicenow', owner: 'kim@example.com' } });
+  });
+
+  it('revokes on an approved offboarding for another person (the leaver is not the requester)', () => {
+    // Act
+    const action = actionFromTicket(
+      jira('Done', 'Done', { owner: 'lee@example.com' }, undefined, 'Offboarding'),
+    );
+    // Assess
+    expect(action).toMatchObject({ workflow: 'revoke', input: { owner: 'lee@example.com' } });
+  });
+});
+
 describe('receiveTicket', () => {
-  const body = JSON.stringify({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' });
+  const body = JSON.stringify({
+    type: 'offboarding',
+    ticket: 'OFF-7',
+    approved: true,
+    owner: 'kim@example.com',
+  });
   const deps = () => ({
     secret: vi.fn(async () => SECRET),
     start: vi.fn(async () => ({

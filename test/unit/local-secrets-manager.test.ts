@@ -170,6 +170,17 @@ describe('local Secrets Manager through the real SDK', () => {
     expect(badName.name).toBe('ValidationException');
   });
 
+  it('refuses SecretBinary rather than dropping it, and creates nothing', async () => {
+    // Act
+    const binary = await failure(
+      c.send(new CreateSecretCommand({ Name: 'binary/a', SecretBinary: new Uint8Array([1, 2]) })),
+    );
+    const described = await failure(c.send(new DescribeSecretCommand({ SecretId: 'binary/a' })));
+    // Assess
+    expect(binary.name).toBe('InvalidParameterException');
+    expect(described.name).toBe('ResourceNotFoundException');
+  });
+
   it('throttles writes over the configured rate per second', async () => {
     // Prepare
     // One attempt: the SDK would otherwise retry the throttled call with real backoff.

@@ -11,6 +11,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LambdaFunctionError } from '#local/lambda-runtime.ts';
 import { startLocalStepFunctions } from '#local/step-functions.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function';
@@ -63,7 +64,9 @@ async function invoke(functionArn: string, payload: unknown): Promise<unknown> {
     failuresLeft -= 1;
     throw Object.assign(new Error('try again'), { name: 'RetryableError' });
   }
-  if (input.value < 0) throw Object.assign(new Error('negative input'), { name: 'FatalError' });
+  if (input.value < 0) {
+    throw new LambdaFunctionError(Object.assign(new Error('negative input'), { name: 'FatalError' }));
+  }
   return { value: input.value * 2 };
 }
 
@@ -122,7 +125,7 @@ describe('local Step Functions endpoint', () => {
     expect(types?.at(-1)).toBe('ExecutionSucceeded');
     await expect(
       client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
-    ).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
+    ).rejects.toMatchObject({ name: 'TaskTimedOut' });
   });
 
   it('SendTaskFailure fails the callback task with the given error', async () => {
@@ -152,7 +155,7 @@ describe('local Step Functions endpoint', () => {
     await client.send(new SendTaskSuccessCommand({ taskToken: retriedToken, output: '{"retried":true}' }));
     const described = await sfn.service.waitForExecution(arn);
     // Assess
-    expect(await lateAnswer).toMatchObject({ name: 'TaskDoesNotExist' });
+    expect(await lateAnswer).toMatchObject({ name: 'TaskTimedOut' });
     expect(described.status).toBe('SUCCEEDED');
     expect(JSON.parse(described.output ?? '')).toEqual({ retried: true });
   });
@@ -164,10 +167,11 @@ describe('local Step Functions endpoint', () => {
     // Assess
     expect(described.status).toBe('FAILED');
     expect(described.error).toBe('FatalError');
-    expect(JSON.parse(described.cause ?? '')).toEqual({
-      errorType: 'FatalError',
-      errorMessage: 'negative input',
-    });
+    // The Node.js runtime's error document, stack lines included (lambda/latest/dg/nodejs-exceptions.html).
+    const cause = JSON.parse(described.cause ?? '') as { trace: string[] };
+    expect(cause).toMatchObject({ errorType: 'FatalError', errorMessage: 'negative input' });
+    expect(cause.trace[0]).toBe('FatalError: negative input');
+    expect(cause.trace.length).toBeGreaterThan(1);
   });
 
   it('pages the history as AWS does: maxResults per page, a nextToken while more remain, either order', async () => {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { FatalError, RetryableError } from '#core/errors.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import {
-  executionRunning,
+  executionRecent,
   resetWorkflowDeps,
   starterOf,
   workflowDeps,
@@ -44,6 +44,7 @@ const SETTINGS = {
   PROVISION_STATE_MACHINE_ARN: `${ACCOUNT}:stateMachine:provision`,
   REVOKE_STATE_MACHINE_ARN: `${ACCOUNT}:stateMachine:revoke`,
   ROTATION_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
+  ROTATION_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:us-east-1:000000000000:schedules-dlq',
 };
 const OPTIONAL = ['ROTATION_RATE', 'TOKEN_REFRESH_RATE', 'PROVISIONER_VENDOR_TIMEOUT_MS'];
 const credential = { secretName: 'provisioner/fgt/bot', target: 'fgt', apiUser: 'bot' };
@@ -94,7 +95,7 @@ describe('workflowDeps', () => {
 });
 
 describe('rotation schedules', () => {
-  it('creates a rotation on the recurring rate, spread over an hour, starting the rotate workflow', async () => {
+  it('creates a rotation on the recurring rate, spread over an hour, starting the rotate workflow, with a dead-letter queue', async () => {
     // Prepare
     scheduler.on(CreateScheduleCommand).resolves({});
     // Act
@@ -111,6 +112,9 @@ describe('rotation schedules', () => {
         Arn: SETTINGS.ROTATE_STATE_MACHINE_ARN,
         RoleArn: SETTINGS.ROTATION_SCHEDULER_ROLE_ARN,
         Input: '{"target":"fgt","apiUser":"bot"}',
+        // A schedule whose invocation fails keeps the event here instead of dropping it
+        // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).
+        DeadLetterConfig: { Arn: SETTINGS.ROTATION_DEAD_LETTER_QUEUE_ARN },
       },
       Description: 'Rotates provisioner/fgt/bot',
     });
@@ -187,19 +191,21 @@ describe('rotation schedules', () => {
     expect(remove.message).toMatch(new RegExp(`^EventBridge Scheduler DeleteSchedule .*\\(${name}\\)$`));
   });
 
-  it.each(['ROTATION_SCHEDULE_GROUP', 'ROTATE_STATE_MACHINE_ARN', 'ROTATION_SCHEDULER_ROLE_ARN'])(
-    'refuses to create a schedule while %s is not set, without retrying',
-    async (name) => {
-      // Prepare
-      delete process.env[name];
-      // Act
-      const error = await failure(workflowDeps().schedules.ensure({ ...credential, workflow: 'rotate' }));
-      // Assess: the message names the missing setting.
-      expect(error).toBeInstanceOf(FatalError);
-      expect(error.message).toBe(`${name} is not set`);
-      expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
-    },
-  );
+  it.each([
+    'ROTATION_SCHEDULE_GROUP',
+    'ROTATE_STATE_MACHINE_ARN',
+    'ROTATION_SCHEDULER_ROLE_ARN',
+    'ROTATION_DEAD_LETTER_QUEUE_ARN',
+  ])('refuses to create a schedule while %s is not set, without retrying', async (name) => {
+    // Prepare
+    delete process.env[name];
+    // Act
+    const error = await failure(workflowDeps().schedules.ensure({ ...credential, workflow: 'rotate' }));
+    // Assess: the message names the missing setting.
+    expect(error).toBeInstanceOf(FatalError);
+    expect(error.message).toBe(`${name} is not set`);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+  });
 });
 
 describe('starterOf', () => {
@@ -245,36 +251,39 @@ describe('starterOf', () => {
   });
 });
 
-describe('executionRunning', () => {
+describe('executionRecent', () => {
+  const minute = 60_000;
   it.each([
-    ['provision-T-1-abc', 'provision', 'RUNNING', true],
-    ['provision-T-1-abc', 'provision', 'SUCCEEDED', false],
-    ['rotate-fgt-bot-1', 'rotate', 'RUNNING', true],
-    ['rotate-fgt-bot-1', 'rotate', 'FAILED', false],
+    ['provision-T-1-abc', 'provision', 'RUNNING', undefined, true],
+    ['provision-T-1-abc', 'provision', 'SUCCEEDED', 10 * minute, false],
+    ['provision-T-1-abc', 'provision', 'FAILED', 1 * minute, true],
+    ['rotate-fgt-bot-1', 'rotate', 'RUNNING', undefined, true],
+    ['rotate-fgt-bot-1', 'rotate', 'FAILED', 10 * minute, false],
   ] as const)(
-    'looks %s up on the %s state machine: %s is running %s',
-    async (requestId, machine, status, running) => {
+    'looks %s up on the %s state machine: %s, stopped %s ms ago, is recent within 6 minutes: %s',
+    async (requestId, machine, status, stoppedAgo, recent) => {
       // Prepare
-      sfn.on(DescribeExecutionCommand).resolves({ status });
+      const stopDate = stoppedAgo === undefined ? undefined : new Date(Date.now() - stoppedAgo);
+      sfn.on(DescribeExecutionCommand).resolves({ status, stopDate });
       // Act
-      const answer = await executionRunning(requestId);
+      const answer = await executionRecent(requestId, 6 * minute);
       // Assess
-      expect(answer).toBe(running);
+      expect(answer).toBe(recent);
       expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
         executionArn: `${ACCOUNT}:execution:${machine}:${requestId}`,
       });
     },
   );
 
-  it('takes an execution that does not exist as not running, and passes other failures on', async () => {
+  it('takes an execution that does not exist as not recent, and passes other failures on', async () => {
     // Prepare
     sfn
       .on(DescribeExecutionCommand)
       .rejectsOnce(awsError('ExecutionDoesNotExist'))
       .rejectsOnce(awsError('ThrottlingException'));
     // Act
-    const missing = await executionRunning('provision-gone-1');
-    const throttled = await failure(executionRunning('provision-busy-1'));
+    const missing = await executionRecent('provision-gone-1', 6 * minute);
+    const throttled = await failure(executionRecent('provision-busy-1', 6 * minute));
     // Assess
     expect(missing).toBe(false);
     expect(throttled.name).toBe('RetryableError');
@@ -284,7 +293,7 @@ describe('executionRunning', () => {
     // Prepare
     delete process.env.ROTATE_STATE_MACHINE_ARN;
     // Act
-    const error = await failure(executionRunning('rotate-x-1'));
+    const error = await failure(executionRecent('rotate-x-1', 6 * minute));
     // Assess
     expect(error.message).toBe('ROTATE_STATE_MACHINE_ARN is not set');
   });

@@ -16,11 +16,17 @@ const MACHINES = {
   PROVISION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:provision',
   REVOKE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:revoke',
 };
-const offboarding = JSON.stringify({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' });
+const offboarding = JSON.stringify({
+  type: 'offboarding',
+  ticket: 'OFF-7',
+  approved: true,
+  owner: 'kim@example.com',
+});
 const accessRequest = JSON.stringify({
   type: 'access-request',
   ticket: 'REQ-1',
   approved: true,
+  requester: 'kim@example.com',
   request: {
     target: 'fgt',
     apiUser: 'ticket-bot',
@@ -74,7 +80,7 @@ describe('ticket-intake handler', () => {
     sm.reset();
     sfn.reset();
     logs.lines.length = 0;
-    sm.on(GetSecretValueCommand, { SecretId: 'provisioner/intake/webhook-secret' }).resolves({
+    sm.on(GetSecretValueCommand, { SecretId: 'provisioner.intake/webhook-secret' }).resolves({
       SecretString: SECRET,
     });
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'ignored' });

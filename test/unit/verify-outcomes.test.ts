@@ -48,6 +48,12 @@ function fakeVendor(): Vendor {
     capabilities,
     verify,
     revoke,
+    // Every user it is asked about serves this credential (the marker check lets the delete through).
+    findManagedUser: async (name: string) => ({
+      name,
+      requestId: 'provision-x-1',
+      credential: { target: 'fgt', apiUser: 'bot' },
+    }),
     listManagedUsers: async () => [],
   } as unknown as Vendor;
 }
@@ -60,13 +66,13 @@ const store = {
   listByTarget: async () => [secret],
 } as unknown as CredentialStore;
 
-const deps: WorkflowDeps & { executionRunning: () => Promise<boolean> } = {
+const deps: WorkflowDeps & { executionRecent: () => Promise<boolean> } = {
   store,
   vendorFor: fakeVendor,
   events: { publish },
   now: () => new Date('2030-01-01T00:00:00Z'),
   schedules: { ensure: async () => {}, remove: async () => {} },
-  executionRunning: async () => false,
+  executionRecent: async () => false,
 };
 
 const revocationItem = {
@@ -224,10 +230,20 @@ describe('the revocation report', () => {
     },
   ];
 
+  const noContinuation = {
+    start: () => Promise.reject(new Error('no continuation expected')),
+  };
+
   it('names an unproven credential apart from a failed one and fails the run', async () => {
     // Act
     const error = await failure(
-      reportRevocation(deps, { owner: revocationItem.owner, requestId: revocationItem.requestId, results }),
+      reportRevocation(deps, noContinuation, {
+        owner: revocationItem.owner,
+        requestId: revocationItem.requestId,
+        request: { owner: revocationItem.owner },
+        continueAfter: null,
+        results,
+      }),
     );
     // Assess
     expect(error.name).toBe('RevocationIncomplete');
@@ -255,9 +271,11 @@ describe('the revocation report', () => {
   it('fails the run when the only credential left is unproven', async () => {
     // Act
     const error = await failure(
-      reportRevocation(deps, {
+      reportRevocation(deps, noContinuation, {
         owner: revocationItem.owner,
         requestId: revocationItem.requestId,
+        request: { owner: revocationItem.owner },
+        continueAfter: null,
         results: [results[0], results[2]],
       }),
     );

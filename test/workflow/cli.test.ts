@@ -10,6 +10,13 @@ import { list, revoke, rotate, start, status, targetAdd } from '#cli/commands.ts
 import { credentialSecretName } from '#core/names.ts';
 import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
+import {
+  confirmAsOperator,
+  obtainInProductUi,
+  revokeInProductUi,
+  submitAsOperator,
+} from '#local/operator.ts';
+import { executionEnd, runExecution, taskOpenedBy } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
 
@@ -83,6 +90,44 @@ describe('provisioner CLI (local runtime)', () => {
     });
   });
 
+  it('target add writes the access policy of a policy file, and refuses one beyond the schema, writing nothing', async () => {
+    // Prepare: its own VDOM (one target per device and VDOM)
+    const tokenFile = await file('token-policy.txt', env.fortios.adminToken);
+    const caFile = await file('ca-policy.pem', env.fortios.caPem);
+    const flags = {
+      vendor: 'fortios',
+      baseUrl: env.fortios.url,
+      caFile,
+      adminTokenFile: tokenFile,
+      vdom: 'pol',
+    };
+    const policyFile = await file(
+      'policy.json',
+      JSON.stringify({
+        permissions: { sysgrp: 'none' },
+        minTrustedHostPrefix: 24,
+        ticketSources: ['servicenow'],
+      }),
+    );
+    const badPolicy = await file('bad-policy.json', JSON.stringify({ maxPermission: 'super_admin' }));
+    // Act
+    const code = await targetAdd(env.store, 'fgt-cli-policy', { ...flags, policyFile }, io);
+    const refused = await failure(
+      targetAdd(env.store, 'fgt-cli-bad-policy', { ...flags, vdom: 'pol2', policyFile: badPolicy }, io),
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect((await env.store.loadTarget('fgt-cli-policy')).policy).toEqual({
+      maxPermission: 'read',
+      permissions: { sysgrp: 'none' },
+      minTrustedHostPrefix: 24,
+      maxTrustedAddresses: 2 ** 24,
+      ticketSources: ['servicenow'],
+    });
+    expect(refused.message).toMatch(/invalid target fgt-cli-bad-policy: policy\.maxPermission/);
+    expect(await env.store.describe('provisioner/targets/fgt-cli-bad-policy')).toBeUndefined();
+  });
+
   it('target add refuses a plain-http URL or a target without pinning, writing nothing', async () => {
     // Prepare
     const tokenFile = await file('token2.txt', env.fortios.adminToken);
@@ -137,6 +182,11 @@ describe('provisioner CLI (local runtime)', () => {
       'with shell characters in a name',
       JSON.stringify({ ...request, apiUser: 'x;rm -rf' }),
       /apiUser: must be/,
+    ],
+    [
+      'claiming a ticket system approved it',
+      JSON.stringify({ ...request, ticketSource: 'jira' }),
+      /ticketSource is set by the ticket intake only/,
     ],
     ['that is not JSON', '{"target":', /is not valid JSON/],
     [
@@ -208,7 +258,7 @@ describe('provisioner CLI (local runtime)', () => {
     expect(bad.name).toBe('ValidationError');
   });
 
-  it('revoke --owner --wait revokes the owner’s credentials; a repeat the same day, in any case, reports the execution', async () => {
+  it('revoke --owner --wait revokes the owner’s credentials; a repeat finds none left and says so', async () => {
     // Prepare
     await provisioned();
     const revokeMachine = async () => env.revokeStateMachineArn;
@@ -221,15 +271,98 @@ describe('provisioner CLI (local runtime)', () => {
       io,
       day,
     );
-    const again = await revoke(env.sfnClient, revokeMachine, { owner: 'BOB@example.com' }, io, day);
+    const again = await revoke(
+      env.sfnClient,
+      revokeMachine,
+      { owner: 'BOB@example.com', wait: true, pollMs: 1 },
+      io,
+      new Date('2026-11-25T10:05:00Z'),
+    );
     const bad = await failure(revoke(env.sfnClient, revokeMachine, { owner: 'bob; rm -rf /' }, io, day));
     // Assess
     expect(code).toBe(0);
     expect(again).toBe(0);
     expect(printed.join('\n')).toMatch(/provisioner\/fgt-cli\/cli-bot/);
-    expect(printed.some((l) => l.startsWith('already started: revoke-20261125-'))).toBe(true);
     expect(env.fortios.state.users.has('cli-bot')).toBe(false);
     expect(bad.name).toBe('ValidationError');
+  });
+
+  it('revoke --owner repeated after a failed run starts a new run, and again after the owner got a new credential', async () => {
+    // Prepare: lee's credential; FortiOS down for the first run.
+    await targetRegistered();
+    const owner = 'lee@example.com';
+    const provision = async (apiUser: string) => {
+      const input = await file(
+        `${apiUser}.json`,
+        JSON.stringify({ ...request, apiUser, owner, ticket: `CHG-${apiUser}` }),
+      );
+      expect(await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io)).toBe(0);
+    };
+    await provision('cli-leaver');
+    const revokeMachine = async () => env.revokeStateMachineArn;
+    const revokeLee = (at: string) =>
+      revoke(env.sfnClient, revokeMachine, { owner, wait: true, pollMs: 1 }, io, new Date(at));
+    env.fortios.faults.inject({ kind: '5xx' });
+    // Act
+    const failed = await revokeLee('2026-11-26T10:00:00Z');
+    env.fortios.faults.clear();
+    const retried = await revokeLee('2026-11-26T10:10:00Z');
+    const leaverGone = !env.fortios.state.users.has('cli-leaver');
+    await provision('cli-leaver2');
+    const afterNew = await revokeLee('2026-11-26T10:20:00Z');
+    // Assess
+    expect(failed).toBe(1);
+    expect(retried).toBe(0);
+    expect(leaverGone).toBe(true);
+    expect(afterNew).toBe(0);
+    expect(env.fortios.state.users.has('cli-leaver2')).toBe(false);
+    expect(printed.at(-1)).toMatch(/provisioner\/fgt-cli\/cli-leaver2/);
+  });
+
+  it('revoke --owner while a revocation of that owner is still running says so and starts nothing', async () => {
+    // Prepare: mia's FortiCNAPP key, whose revocation waits for an operator task.
+    await env.registerTarget('forticnapp', 'cnapp-cli');
+    const owner = 'mia@example.com';
+    const provisionRequest = {
+      target: 'cnapp-cli',
+      apiUser: 'cnapp-mia',
+      owner,
+      ticket: 'CHG-MIA',
+      serviceUser: 'svc-mia',
+    };
+    const provisionedMia = await runExecution(
+      env,
+      env.provisionStateMachineArn,
+      provisionRequest,
+      'provision-mia',
+      (task) => submitAsOperator(env, task.taskId, obtainInProductUi(env, task, 'svc-mia')),
+    );
+    expect(provisionedMia.status).toBe('SUCCEEDED');
+    const revokeMachine = async () => env.revokeStateMachineArn;
+    const revokeMia = (at: string) =>
+      revoke(env.sfnClient, revokeMachine, { owner: 'Mia@example.com' }, io, new Date(at));
+    expect(await revokeMia('2026-11-27T10:00:00Z')).toBe(0);
+    const executionLine = printed.at(-1) ?? '';
+    const executionArn = executionLine.slice('execution '.length);
+    const task = await taskOpenedBy(env, executionArn);
+    const before = (
+      await env.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }))
+    ).executions?.length;
+    // Act
+    const again = await revokeMia('2026-11-27T11:00:00Z');
+    const answer = printed.slice(-2);
+    const after = (
+      await env.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: env.revokeStateMachineArn }))
+    ).executions?.length;
+    revokeInProductUi(env, task);
+    await confirmAsOperator(env, task.taskId);
+    const done = await executionEnd(env, executionArn);
+    // Assess
+    expect(again).toBe(0);
+    expect(answer[0]).toMatch(/^a revocation of mia@example\.com is still running: revoke-/);
+    expect(answer[1]).toBe(executionLine);
+    expect(after).toBe(before);
+    expect(done.status).toBe('SUCCEEDED');
   });
 
   it('status of an execution by ARN, and no issued key or token anywhere in the CLI output', async () => {

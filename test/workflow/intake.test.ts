@@ -57,6 +57,7 @@ describe('ticketing intake (function URL, local runtime)', () => {
       type: 'access-request',
       ticket: 'REQ-100',
       approved: true,
+      requester: 'kim@example.com',
       request: accessRequest('REQ-100', 'ticket-bot'),
     });
     // Act
@@ -79,6 +80,7 @@ describe('ticketing intake (function URL, local runtime)', () => {
         number: 'RITM0010001',
         approval: 'approved',
         cat_item: { name: 'API access' },
+        requested_for: { email: 'kim@example.com' },
         variables: { ...accessRequest('ignored', 'snow-bot'), ticket: undefined },
       },
     ],
@@ -91,6 +93,8 @@ describe('ticketing intake (function URL, local runtime)', () => {
           fields: {
             issuetype: { name: 'API access request' },
             status: { name: 'Approved' },
+            resolution: null,
+            reporter: { accountId: '5b10a2844c20165700ede21g', emailAddress: 'kim@example.com' },
             provisionerRequest: { ...accessRequest('ignored', 'jira-bot'), ticket: undefined },
           },
         },
@@ -112,13 +116,14 @@ describe('ticketing intake (function URL, local runtime)', () => {
         type: 'access-request',
         ticket: 'REQ-100',
         approved: true,
+        requester: 'kim@example.com',
         request: accessRequest('REQ-100', 'ticket-bot'),
       }),
     );
     await executionEnd(env, String(provisioned.body.executionArn));
     // Act
     const answer = await post(
-      JSON.stringify({ type: 'offboarding', ticket: 'OFF-7', owner: 'kim@example.com' }),
+      JSON.stringify({ type: 'offboarding', ticket: 'OFF-7', approved: true, owner: 'kim@example.com' }),
     );
     const done = await executionEnd(env, String(answer.body.executionArn));
     // Assess
@@ -181,6 +186,48 @@ describe('ticketing intake (function URL, local runtime)', () => {
       /not approved/,
     ],
     [
+      'an unapproved offboarding',
+      () => post(JSON.stringify({ type: 'offboarding', ticket: 'X-6', owner: 'kim@example.com' })),
+      422,
+      /approved: /,
+    ],
+    [
+      'an access request for an owner who did not request it',
+      () =>
+        post(
+          JSON.stringify({
+            type: 'access-request',
+            ticket: 'X-7',
+            approved: true,
+            requester: 'mallory@example.com',
+            request: accessRequest('X-7', 'mallory-bot'),
+          }),
+        ),
+      422,
+      /owned by kim@example\.com, but mallory@example\.com requested it/,
+    ],
+    [
+      'a Jira access request Done but Declined',
+      () =>
+        post(
+          JSON.stringify({
+            webhookEvent: 'jira:issue_updated',
+            issue: {
+              key: 'ITSM-43',
+              fields: {
+                issuetype: { name: 'API access request' },
+                status: { name: 'Done' },
+                resolution: { name: 'Declined' },
+                reporter: { emailAddress: 'kim@example.com' },
+                provisionerRequest: accessRequest('ITSM-43', 'declined-bot'),
+              },
+            },
+          }),
+        ),
+      422,
+      /not approved \(Done, resolution Declined\)/,
+    ],
+    [
       'invalid fields',
       () =>
         post(
@@ -188,6 +235,7 @@ describe('ticketing intake (function URL, local runtime)', () => {
             type: 'access-request',
             ticket: 'X-5',
             approved: true,
+            requester: 'kim@example.com',
             request: { ...accessRequest('X-5', 'bad;name') },
           }),
         ),

@@ -239,6 +239,50 @@ describe('operator tasks (local runtime)', () => {
     expect(execution.status).toBe('SUCCEEDED');
   });
 
+  it('submit refuses another credential’s key file (two secrets would share one key), changing nothing', async () => {
+    // Prepare: cnapp-first holds a key of svc-share; cnapp-second waits for its own.
+    const first = requestFor('cnapp', 'cnapp-first', { serviceUser: 'svc-share' });
+    const firstRun = await start(first);
+    const firstFile = obtainInProductUi(env, await waitForActionRequired(env, firstRun.name), 'svc-share');
+    await submitAsOperator(env, firstRun.name, firstFile);
+    expect((await finished(firstRun.executionArn)).status).toBe('SUCCEEDED');
+    const second = await start(requestFor('cnapp', 'cnapp-second', { serviceUser: 'svc-share' }));
+    await waitForActionRequired(env, second.name);
+    const secretName = credentialSecretName('cnapp', 'cnapp-second');
+    const versionsBefore = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    // Act
+    const error = await failure(submitAsOperator(env, second.name, firstFile));
+    const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    await refuseOperatorTask(operatorDeps(), { taskId: second.name, reason: 'test done' });
+    await finished(second.executionArn);
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe(
+      'the credential handed in is already held by provisioner/cnapp/cnapp-first: each credential needs its own, create a new one in the product',
+    );
+    expect(versionsAfter).toEqual(versionsBefore);
+  });
+
+  it('submit refuses an ARM token of another user than the task’s service user, changing nothing', async () => {
+    // Prepare
+    const run = await start(requestFor('arm', 'arm-svc', { serviceUser: 'svc-arm-a' }));
+    const task = await waitForActionRequired(env, run.name);
+    const othersToken = obtainInProductUi(env, task, 'svc-arm-b');
+    const secretName = credentialSecretName('arm', 'arm-svc');
+    const versionsBefore = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    // Act
+    const error = await failure(submitAsOperator(env, run.name, othersToken));
+    const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    await refuseOperatorTask(operatorDeps(), { taskId: run.name, reason: 'test done' });
+    await finished(run.executionArn);
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe(
+      'the token handed in belongs to ARM user svc-arm-b, not to svc-arm-a, the service user of this credential',
+    );
+    expect(versionsAfter).toEqual(versionsBefore);
+  });
+
   it('refuses to ask for a key the product user has no room for (FortiCNAPP: 20 per user)', async () => {
     // Prepare
     for (let i = 0; i < 20; i += 1) {
@@ -302,7 +346,8 @@ describe('operator tasks (local runtime)', () => {
       output: printed,
     });
     // Assess
-    expect(material.length).toBeGreaterThan(6);
+    expect(material.secrets.length).toBeGreaterThan(6);
+    expect(material.taskTokens.length).toBeGreaterThan(0);
     expect(found).toEqual([]);
   });
 });

@@ -62,6 +62,7 @@ describe('duplicates and races (local runtime)', () => {
       type: 'access-request',
       ticket: 'RACE-10',
       approved: true,
+      requester: 'ten-times@example.com',
       request: requestFor('ten-times', 'RACE-10'),
     });
     const deliver = () =>

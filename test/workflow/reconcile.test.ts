@@ -4,14 +4,18 @@
  * check fails is reported without stopping the target's other keys, and a clean state reports zero
  * drift, as an event and a metric.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LISTING_LAG_SECONDS } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { asApiVendor, vendorFor } from '#core/products/registry.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
+const LAG_MS = LISTING_LAG_SECONDS * 1000;
 const { env, logs } = useLocalEnvironment({
+  // ListSecrets lags behind writes as AWS's may: what was written just now is not listed yet.
+  listingLagMs: LAG_MS,
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt');
     await env.registerTarget('fortimanager', 'fmg');
@@ -44,6 +48,11 @@ async function provision(target: string, apiUser: string) {
   expect(done.status).toBe('SUCCEEDED');
 }
 
+/** Time passes beyond the listing lag (the process clock jumps): every write so far is listed. */
+function settle() {
+  vi.setSystemTime(Date.now() + LAG_MS);
+}
+
 async function reconcile() {
   const done = await run(env.reconcileStateMachineArn, {});
   expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
@@ -52,7 +61,13 @@ async function reconcile() {
 
 describe('reconcile workflow (local runtime)', () => {
   beforeAll(async () => {
+    // Only Date is faked, and it keeps running: timers, sockets and retries stay real.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     for (const target of ['fgt', 'fmg']) await provision(target, 'rec-bot');
+    settle();
+  });
+  afterAll(() => {
+    vi.useRealTimers();
   });
 
   it('reports zero drift when Secrets Manager and the products agree', async () => {
@@ -80,6 +95,7 @@ describe('reconcile workflow (local runtime)', () => {
       trustedHosts: ['127.0.0.1/32'],
       vdom: 'root',
       requestId: 'provision-T-gone-0123456789',
+      credential: { target: 'fgt', apiUser: 'left-behind' },
     });
     // Act
     const report = await reconcile();
@@ -106,6 +122,7 @@ describe('reconcile workflow (local runtime)', () => {
   it("reports a key whose check fails and goes on with the target's other keys", async () => {
     // Prepare: a second key on fgt, and one unreadable answer to the next key check there
     await provision('fgt', 'rec-bot-2');
+    settle();
     env.fortios.faults.inject({ pathPrefix: '/api/v2/monitor/system/status', kind: 'truncated', times: 1 });
     // Act
     const report = await reconcile();
@@ -117,5 +134,31 @@ describe('reconcile workflow (local runtime)', () => {
     ]);
     expect(report.broken).toEqual(['provisioner/fmg/rec-bot: rejected']);
     expect(report.driftCount).toBe(2);
+  });
+
+  it('leaves the user of a credential provisioned minutes ago alone, though ListSecrets does not show its secret yet', async () => {
+    // Prepare
+    await provision('fgt', 'fresh-bot');
+    // Act
+    const report = await reconcile();
+    // Assess
+    expect(report.orphans).toEqual([]);
+    expect(report.repaired).toEqual([]);
+    expect(env.fortios.state.users.has('fresh-bot')).toBe(true);
+  });
+
+  it('reports a user whose creating execution ended less than the listing lag ago without removing it; removes it once that has passed', async () => {
+    // Prepare: a credential whose secret went away right after its provision
+    await provision('fgt', 'short-lived');
+    await env.store.deleteNow('provisioner/fgt/short-lived');
+    // Act
+    const early = await reconcile();
+    settle();
+    const later = await reconcile();
+    // Assess
+    expect(early.orphans).toEqual(['fgt/short-lived']);
+    expect(early.repaired).toEqual([]);
+    expect(later.repaired).toEqual(['fgt/short-lived']);
+    expect(env.fortios.state.users.has('short-lived')).toBe(false);
   });
 });

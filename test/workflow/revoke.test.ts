@@ -1,12 +1,14 @@
 /**
  * The revoke workflow on the embedded default: every credential of an owner, on all five products,
  * revoked at the product (operator tasks where the product has no API), proven dead, retired; a
- * product that stays down is reported precisely and a second run finishes it.
+ * product that stays down is reported precisely and a second run finishes it. ListSecrets lags
+ * behind writes here as AWS's may (LISTING_LAG_SECONDS): the revocation finds a credential written
+ * just before it by listing again once the lag has passed (the process Date jumps while it waits).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LISTING_LAG_SECONDS, ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
@@ -23,7 +25,9 @@ import {
 import { executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
+const LAG_MS = LISTING_LAG_SECONDS * 1000;
 const { env, logs } = useLocalEnvironment({
+  listingLagMs: LAG_MS,
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt');
     await env.registerTarget('fortimanager', 'fmg');
@@ -90,6 +94,10 @@ async function provisionAll(owner: string, suffix: string) {
 
 describe('revoke workflow (all five products, local runtime)', () => {
   beforeAll(async () => {
+    // Only Date is faked, and it keeps running: timers, sockets and retries stay real.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    // The registered targets were written long ago.
+    vi.setSystemTime(Date.now() + LAG_MS);
     bus = new EventBridgeClient({
       region: env.endpoints.region,
       endpoint: env.endpoints.eventBridge,
@@ -98,8 +106,56 @@ describe('revoke workflow (all five products, local runtime)', () => {
     });
   });
 
+  beforeEach(() => {
+    // The revocation's Wait state lasts 0 ms here: the listing lag passes while it waits.
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      if (handlerId === 'sweep-owner-credentials') vi.setSystemTime(Date.now() + LAG_MS);
+    };
+  });
+
   afterAll(() => {
     bus?.destroy();
+    vi.useRealTimers();
+  });
+
+  it('revokes a credential provisioned moments before, which ListSecrets does not list yet', async () => {
+    // Prepare
+    const request = apiRequest('fgt', 'fgt-kim', 'kim@example.com');
+    await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
+    const listedAtOnce = await env.store.listByOwner('kim@example.com');
+    // Act
+    const execution = await run(env.revokeStateMachineArn, { owner: 'kim@example.com' }, 'revoke-kim-1');
+    // Assess
+    expect(listedAtOnce).toEqual([]);
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}').revoked).toEqual([credentialSecretName('fgt', 'fgt-kim')]);
+    expect(env.fortios.state.users.has('fgt-kim')).toBe(false);
+  });
+
+  it('revokes a credential whose provision finished while the revocation waited out the listing lag', async () => {
+    // Prepare: the first listing sees fgt-lea only; fmg-lea's provision ends during the wait
+    const first = apiRequest('fgt', 'fgt-lea', 'lea@example.com');
+    const late = apiRequest('fmg', 'fmg-lea', 'lea@example.com');
+    await run(env.provisionStateMachineArn, first, executionNameFor('provision', first.ticket, first));
+    vi.setSystemTime(Date.now() + LAG_MS);
+    let provisionedLate = false;
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      if (handlerId !== 'sweep-owner-credentials') return;
+      if (!provisionedLate) {
+        provisionedLate = true;
+        await run(env.provisionStateMachineArn, late, executionNameFor('provision', late.ticket, late));
+      }
+      vi.setSystemTime(Date.now() + LAG_MS);
+    };
+    // Act
+    const execution = await run(env.revokeStateMachineArn, { owner: 'lea@example.com' }, 'revoke-lea-1');
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}').revoked).toEqual([
+      credentialSecretName('fgt', 'fgt-lea'),
+      credentialSecretName('fmg', 'fmg-lea'),
+    ]);
+    expect(env.fortimanager.state.users.has('fmg-lea')).toBe(false);
   });
 
   it('revokes every credential of the owner on every product and proves each dead', async () => {

@@ -24,9 +24,10 @@ import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { playOperator } from '#local/operator.ts';
-import { runExecution } from '#test/support/executions.ts';
+import { obtainInProductUi, playOperator, submitAsOperator } from '#local/operator.ts';
+import { executionEnd, runExecution, startExecution, taskOpenedBy } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
+import { failure } from '../failure.ts';
 
 const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
@@ -219,6 +220,48 @@ describe('rotate workflow (operator products, local runtime)', () => {
     expect(causeMessage(described.cause)).toMatch(/holds 19 other keys.*old and the new key at once/);
     expect(asked).toEqual([]);
     expect(await consumerCall('cnapp', 'rot-api')).toBe('accepted');
+  });
+
+  it.each([
+    [
+      'arm',
+      'the current token handed in as the new one',
+      async (_task: ActionRequiredDetail, current: Record<string, string>) => ({
+        text: current.token ?? '',
+        expiresAt: current.expiresAt,
+      }),
+      'the credential handed in is the one provisioner/arm/rot-same already holds (AWSCURRENT): create a new one in the product',
+    ],
+    [
+      'flex',
+      'a download for another IAM user',
+      async (task: ActionRequiredDetail) => obtainInProductUi(env, { ...task, action: 'issue' }, undefined),
+      /^a rotation keeps the IAM API user \S+ of provisioner\/flex\/rot-same; the file is for \S+: download the credentials of that user$/,
+    ],
+  ])('on %s, submit refuses %s, changing nothing', async (target, _label, fileFor, message) => {
+    // Prepare
+    await provision(target, 'rot-same');
+    const secretName = credentialSecretName(target, 'rot-same');
+    const current = await secretValue(secretName);
+    const { stateMachineArn, input, name } = rotate(target, 'rot-same');
+    const executionArn = await startExecution(env, stateMachineArn, input, name);
+    const task = await taskOpenedBy(env, executionArn);
+    const versionsBefore = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    // Act
+    const error = await failure(submitAsOperator(env, task.taskId, await fileFor(task, current)));
+    const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+    await refuseOperatorTask(
+      { store: env.store, vendorFor, answers: sfnTaskAnswers(env.sfnClient), now: () => new Date() },
+      { taskId: task.taskId, reason: 'test done' },
+    );
+    const done = await executionEnd(env, executionArn);
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    if (typeof message === 'string') expect(error.message).toBe(message);
+    else expect(error.message).toMatch(message);
+    expect(versionsAfter).toEqual(versionsBefore);
+    expect(done.status).toBe('FAILED');
+    expect(await secretValue(secretName)).toEqual(current);
   });
 
   it('leaks no credential or token into histories, outputs, events or logs', async () => {

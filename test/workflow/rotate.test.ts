@@ -22,8 +22,10 @@ const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt');
     await env.registerTarget('fortimanager', 'fmg');
+    // Its own ADOM: one target per device and VDOM (ADOM).
     await env.store.putTarget('fmg-rw', {
       ...simulatedFortiManager.target(env.fortimanager, 'ca'),
+      vdom: 'rw',
       maxRpcPermit: 'read-write',
     });
   },

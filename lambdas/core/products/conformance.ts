@@ -65,8 +65,18 @@ export function apiIssuer(vendor: ApiVendor, callerHost: string) {
   };
 }
 
+/** Each conformance user serves its own credential on one target. */
+const CONFORMANCE_CREDENTIAL = (apiUser: string) => ({ target: 'conformance', apiUser });
+
 function userSpec(user: string, host: string, requestId = 'provision-conformance-1'): ApiUserSpec {
-  return { name: user, profile: profile.name, trustedHosts: [host], vdom: 'root', requestId };
+  return {
+    name: user,
+    profile: profile.name,
+    trustedHosts: [host],
+    vdom: 'root',
+    requestId,
+    credential: CONFORMANCE_CREDENTIAL(user),
+  };
 }
 
 function materialValues(material: CredentialMaterial): string[] {
@@ -192,6 +202,7 @@ export function describeVendorConformance(
           expect(await a.vendor.findManagedUser(user)).toEqual({
             name: user,
             requestId: 'provision-conformance-1',
+            credential: CONFORMANCE_CREDENTIAL(user),
           });
         });
 
@@ -205,7 +216,11 @@ export function describeVendorConformance(
           // Act
           const listed = await a.vendor.listManagedUsers();
           // Assess
-          expect(listed).toContainEqual({ name: mine, requestId: 'provision-listed-1' });
+          expect(listed).toContainEqual({
+            name: mine,
+            requestId: 'provision-listed-1',
+            credential: CONFORMANCE_CREDENTIAL(mine),
+          });
           expect(listed.map((u) => u.name)).not.toContain(theirs);
         });
 

@@ -49,8 +49,15 @@ export interface ProductDefinition<
   /** The shape of the credential material it issues. */
   readonly material: M;
   readonly requestFields: Readonly<Partial<Record<RequestField, string>>>;
+  /** The product's own access profiles, which no request may name (they are not this system's to grant). */
+  readonly builtInProfiles?: readonly string[];
   /** The rules of the target's own policy a request breaks (one issue each), checked before any product call. */
   checkRequest?(target: z.output<T> & { readonly vendor: N }, request: ProvisionRequest): readonly string[];
+  /**
+   * The device and VDOM (or ADOM) a target administers, for products whose users several targets
+   * could see; two targets may not share one (registration refuses the second).
+   */
+  deviceScope?(target: z.output<T>): { readonly origin: string; readonly vdom: string };
   readonly targetFlags: {
     readonly options: readonly TargetFlag[];
     /** The unparsed definition; the target schema checks it afterwards. */
@@ -76,14 +83,21 @@ export function requestVdom(target: { readonly vdom?: string }, request: { reado
 
 /**
  * A request stays in its target's VDOM: a target naming one admits only it, a target naming none
- * only root, and a `global` target any. Checked before any product call, so a request cannot place
+ * only root, and a `global` target any; a target policy's `vdoms` admits those it lists. Checked before any product call, so a request cannot place
  * an API user in a VDOM or ADOM its target was not registered for.
  */
 export function vdomOutsideTarget(
-  target: { readonly vdom?: string },
+  target: { readonly vdom?: string; readonly policy?: { readonly vdoms?: readonly string[] } },
   request: { readonly vdom?: string },
 ): readonly string[] {
-  if (request.vdom === undefined || target.vdom === 'global') return [];
+  if (request.vdom === undefined) return [];
+  // A policy naming VDOMs (ADOMs) replaces the target's own rule with its list.
+  const listed = target.policy?.vdoms;
+  if (listed)
+    return listed.includes(request.vdom)
+      ? []
+      : [`vdom ${request.vdom}: not among the target policy's vdoms (${listed.join(', ')})`];
+  if (target.vdom === 'global') return [];
   const allowed = target.vdom ?? 'root';
   if (request.vdom === allowed) return [];
   return [
@@ -91,6 +105,14 @@ export function vdomOutsideTarget(
       ? `vdom ${request.vdom}: the target's VDOM is ${allowed}; name ${allowed} or omit vdom`
       : `vdom ${request.vdom}: the target names no VDOM, so only root; name root or omit vdom`,
   ];
+}
+
+/**
+ * An appliance target's device (its base URL's origin) and VDOM or ADOM: root when it names none,
+ * `global` for a target spanning every VDOM.
+ */
+export function vdomScope(target: { readonly baseUrl: string; readonly vdom?: string }) {
+  return { origin: new URL(target.baseUrl).origin, vdom: target.vdom ?? 'root' };
 }
 
 export async function adminTokenDefinition(input: TargetFlagInput): Promise<Record<string, unknown>> {

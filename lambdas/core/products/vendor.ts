@@ -5,6 +5,7 @@
  * Adapters throw only the typed errors of ../errors.ts.
  */
 import type { ProvisionRequest, TargetDefinition } from '../requests.ts';
+import type { CredentialRef } from './managed-user.ts';
 import type { CredentialMaterial } from './material.ts';
 
 export type { CredentialMaterial } from './material.ts';
@@ -35,6 +36,8 @@ export interface ApiUserSpec {
   readonly vdom: string;
   /** Identifies the request that creates the user; stored on the product so a retry or a compensation recognizes it. */
   readonly requestId: string;
+  /** The credential the user serves, stored with it so only this credential's workflows adopt, re-key or delete it. */
+  readonly credential: CredentialRef;
   readonly comment?: string;
   /** FortiManager: the JSON-RPC access the user gets (absent: read). */
   readonly rpcPermit?: 'read' | 'read-write';
@@ -49,6 +52,8 @@ interface ManagedUser {
   readonly name: string;
   /** The request id recorded on the user when this system created it. */
   readonly requestId: string;
+  /** The credential its marker names (absent on users marked before markers named one). */
+  readonly credential?: CredentialRef;
 }
 
 /** A short-lived bearer token minted from the stored credential (token-broker products). */
@@ -130,6 +135,11 @@ export interface OperatorVendor extends VendorBase {
   instructions(request: OperatorRequest, purpose: OperatorPurpose): OperatorInstructions;
   /** Parses the product's own credential file; a clear ValidationError (never echoing the file) otherwise. */
   parseCredentialFile(text: string, hints: SubmitHints): CredentialMaterial;
+  /**
+   * Refuses (ValidationError) a handed-in credential the product says belongs to another product
+   * user than the credential's service user; absent where the product cannot tell.
+   */
+  assertBelongsTo?(material: CredentialMaterial, serviceUser: string): Promise<void>;
   /**
    * Revokes what the system itself can revoke (brokered tokens); `operatorAction` says what a person
    * must still do in the product's UI (delete the key or user), or is absent when nothing is left.

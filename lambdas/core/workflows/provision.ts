@@ -9,6 +9,8 @@ import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import { materialOf, productOf } from '../products/index.ts';
+import { twinNameIssues } from '../products/managed-user.ts';
+import { policyIssues } from '../products/policy.ts';
 import { type ProductDefinition, requestVdom } from '../products/product.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
@@ -21,7 +23,7 @@ import {
   type SecretDescription,
   versionWithStage,
 } from '../secrets.ts';
-import { causeMessage, StepError } from '../step-error.ts';
+import { failureReason, StepError } from '../step-error.ts';
 import { keepAccessToken, vendorOf, type WorkflowDeps } from '../workflow-deps.ts';
 
 const Ensured = z.object({ createdByThisRequest: z.boolean() }).strict();
@@ -66,6 +68,13 @@ function checkRequestFits(vendor: Vendor, target: TargetDefinition, request: Pro
       issues.push(`${field}: ${vendor.name} does not use it; remove it`);
   }
   issues.push(...(product.checkRequest?.(target, request) ?? []));
+  issues.push(...policyIssues(target.policy, request));
+  const profile = request.accessProfile?.name.toLowerCase();
+  if (profile && product.builtInProfiles?.some((builtIn) => builtIn.toLowerCase() === profile))
+    issues.push(
+      `accessProfile.name: ${request.accessProfile?.name} is a built-in profile of ${product.displayName}; name a profile of this system's own`,
+    );
+  if (vendor.capabilities.twinUsers) issues.push(...twinNameIssues(request.apiUser));
   if (vendor.capabilities.issuance === 'api') {
     if (!request.accessProfile) issues.push(`accessProfile: required for ${vendor.name}`);
     if (!request.trustedHosts?.length) issues.push('trustedHosts: at least one trusted host is required');
@@ -138,6 +147,7 @@ export async function createApiUser(deps: WorkflowDeps, state: ProvisionState) {
     trustedHosts: requiredOf(request.trustedHosts, 'trustedHosts'),
     vdom: request.vdom,
     requestId: state.requestId,
+    credential: { target: request.target, apiUser: request.apiUser },
     comment: request.comment,
     rpcPermit: request.rpcPermit,
   });
@@ -364,7 +374,7 @@ export async function compensateProvision(
     ticket: request.ticket,
     requestId,
     error: state.error?.Error ?? 'unknown',
-    reason: causeMessage(state.error?.Cause),
+    reason: failureReason(state.error?.Error, state.error?.Cause),
     ...(operatorAction ? { operatorAction } : {}),
   });
   return { userRemoved, secret, ...(operatorAction ? { operatorAction } : {}) };

@@ -3,10 +3,13 @@
  * system created that no credential accounts for (orphans), credentials their product no longer
  * accepts (broken), credentials whose state its answer could not establish (inconclusive: neither
  * broken nor working), credentials whose check failed (unverified), and credentials near their
- * expiry; it repairs only what is safe: an orphan whose creating execution is over is removed (its
- * key is in no secret, so nobody can be using it).
+ * expiry; it repairs only what is safe: an orphan is removed (its key is in no secret, so nobody
+ * can be using it) once DescribeSecret confirms that no secret of its name exists, since ListSecrets
+ * may miss the last minutes' secrets, and once its creating execution ended more than that listing
+ * lag ago (LISTING_LAG_SECONDS); until then it is reported only.
  */
 import * as z from 'zod';
+import { LISTING_LAG_SECONDS } from '../config.ts';
 import { excerpt, ProvisionerError } from '../errors.ts';
 import { CURRENT, SECRET_PREFIX, TAG } from '../names.ts';
 import { materialOf } from '../products/index.ts';
@@ -21,8 +24,11 @@ import { vendorOf } from '../workflow-deps.ts';
 const EXPIRY_WARNING_DAYS = 14;
 
 export interface ReconcileDeps extends WorkflowDeps {
-  /** Whether the execution that created a user is still running (then its secret may just not exist yet). */
-  readonly executionRunning: (requestId: string) => Promise<boolean>;
+  /**
+   * Whether the execution that created a user still runs or stopped less than `withinMs` ago (then
+   * its secret may not exist yet, or not be listed yet).
+   */
+  readonly executionRecent: (requestId: string, withinMs: number) => Promise<boolean>;
 }
 
 export const TargetDrift = z.object({
@@ -105,21 +111,32 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   }
   if (vendor.capabilities.issuance !== 'api') return drift;
   const api = asApiVendor(vendor);
-  const known = new Set(
-    credentials.flatMap((c) => {
-      const user = c.name.slice(`${SECRET_PREFIX}${targetName}/`.length);
-      return vendor.capabilities.twinUsers ? [...twinsOf(user)] : [user];
-    }),
-  );
+  const accounted = new Set(credentials.map((c) => c.name.slice(`${SECRET_PREFIX}${targetName}/`.length)));
   for (const user of await api.listManagedUsers()) {
-    if (known.has(user.name)) continue;
+    // Only what this target created is judged: another target on the same device (another VDOM)
+    // reconciles its own, and a user whose marker names no credential is not provably anyone's.
+    const credential = user.credential;
+    if (credential?.target !== targetName) continue;
+    const names = vendor.capabilities.twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
+    if (names.includes(user.name)) {
+      if (accounted.has(credential.apiUser)) continue;
+      // ListSecrets may not show a secret written in the last minutes: its own name settles it.
+      if (await secretHeld(deps, targetName, credential.apiUser)) continue;
+    }
     drift.orphans.push(user.name);
-    if (!(await deps.executionRunning(user.requestId))) {
+    // The product's users carry no creation time: the creating execution's end stands for it.
+    if (!(await deps.executionRecent(user.requestId, LISTING_LAG_SECONDS * 1000))) {
       await api.revoke(user.name);
       drift.repaired.push(user.name);
     }
   }
   return drift;
+}
+
+/** Whether the credential's secret exists, by its name (DescribeSecret reads the present). */
+async function secretHeld(deps: WorkflowDeps, target: string, apiUser: string): Promise<boolean> {
+  const secret = await deps.store.describe(`${SECRET_PREFIX}${target}/${apiUser}`);
+  return secret !== undefined && !secret.deletedDate;
 }
 
 const DriftResults = z.object({

@@ -1,6 +1,7 @@
 import * as z from 'zod';
+import type { WorkflowStarter } from '../deactivation.ts';
 import { FatalError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
-import { ExecutionName } from '../execution-names.ts';
+import { continuationNameFor, ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import {
   CALLBACK_TASK_FIELDS,
@@ -9,16 +10,31 @@ import {
   revocationTaskId,
 } from '../operator-tasks.ts';
 import { materialOf } from '../products/index.ts';
-import { twinsOf } from '../products/managed-user.ts';
+import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
-import { versionWithStage } from '../secrets.ts';
-import { causeMessage } from '../step-error.ts';
+import { type SecretDescription, versionWithStage } from '../secrets.ts';
+import { causeMessage, failureReason } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { requireRefusal, vendorOf } from '../workflow-deps.ts';
 
-/** At most this many credentials per execution: Map input stays well under Step Functions' 256 KiB. */
-const MAX_CREDENTIALS_PER_REVOCATION = 500;
+/**
+ * At most this many credentials per execution; the rest continue in a new execution. Two AWS
+ * limits bound it: a state's 256 KiB (the Map's results: measured 168,626 bytes for 500 failed
+ * credentials, test/workflow/revoke-at-scale.test.ts) and the 25,000 events of an execution's
+ * history (about 19 per credential revoked).
+ */
+const CREDENTIALS_PER_EXECUTION = 100;
+
+/**
+ * Listings per revocation: the first, then one after each pass that revoked something, each once
+ * the listing lag has passed (ListSecrets may miss the last minutes' writes). A credential the last
+ * listing still brings up is reported, not revoked.
+ */
+export const MAX_LISTINGS_PER_REVOCATION = 3;
+
+/** The error a credential found by the last listing is reported with (the run fails; a new one revokes it). */
+export const FOUND_LATE_ERROR_NAME = 'FoundAfterLastListing';
 
 export const RevokeRequest = z
   .object({
@@ -37,6 +53,11 @@ export const RevokeRequest = z
   })
   .strict();
 export type RevokeRequest = z.output<typeof RevokeRequest>;
+
+/** A revoke execution's input: the request, and for a continuation the last secret its predecessor took. */
+const RevocationInput = RevokeRequest.extend({
+  continueAfter: z.string().max(512).optional(),
+}).strict();
 
 export const RevocationTarget = z
   .object({
@@ -60,26 +81,51 @@ const RevocationItem = z
   })
   .strict();
 
-/** FindOwnerCredentials: every credential of the owner that is not already revoked or deleted. */
+/**
+ * The owner's credentials that ListSecrets shows not revoked or deleted, in name order (ListSecrets
+ * promises none), so a continuation takes up exactly after its predecessor.
+ */
+async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescription[]> {
+  return (await deps.store.listByOwner(owner))
+    .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function revocationTarget(s: SecretDescription): RevocationTarget {
+  const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
+  return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
+}
+
+/**
+ * FindOwnerCredentials: the first listing of the owner's credentials not already revoked or
+ * deleted, at most one execution's batch; `continueAfter` names the last one taken when more remain.
+ */
 export async function findOwnerCredentials(
   deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
-): Promise<{ owner: string; reason: string; requestId: string; credentials: RevocationTarget[] }> {
-  const request = parseInput(RevokeRequest, input.request, 'revoke request');
+): Promise<{
+  owner: string;
+  reason: string;
+  requestId: string;
+  credentials: RevocationTarget[];
+  continueAfter: string | null;
+  continuedAfter: string | null;
+}> {
+  const { continueAfter, ...request } = parseInput(RevocationInput, input.request, 'revoke request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
-  const held = (await deps.store.listByOwner(request.owner)).filter(
-    (s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked',
+  const held = (await heldBy(deps, request.owner)).filter(
+    (s) => continueAfter === undefined || s.name > continueAfter,
   );
-  if (held.length > MAX_CREDENTIALS_PER_REVOCATION) {
-    throw new FatalError(
-      `${request.owner} holds ${held.length} credentials, over the ${MAX_CREDENTIALS_PER_REVOCATION} one execution revokes: start it again after this one`,
-    );
-  }
-  const credentials = held.map((s) => {
-    const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
-    return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
-  });
-  return { owner: request.owner, reason: request.reason, requestId, credentials };
+  const credentials = held.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
+  const more = held.length > credentials.length ? (credentials.at(-1)?.secretName ?? null) : null;
+  return {
+    owner: request.owner,
+    reason: request.reason,
+    requestId,
+    credentials,
+    continueAfter: more,
+    continuedAfter: continueAfter ?? null,
+  };
 }
 
 /**
@@ -96,9 +142,10 @@ export async function revokeAtProduct(
   const { vendor, target } = await vendorOf(deps, credential.target);
   if (vendor.capabilities.issuance === 'api') {
     const api = asApiVendor(vendor);
-    // A rotated credential's key may live on either twin: both go.
+    // A rotated credential's key may live on either twin: both go, each only if its marker names
+    // this credential (a same-named user of another credential or target stays).
     const users = vendor.capabilities.twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
-    for (const user of users) await api.revoke(user);
+    for (const user of users) await removeCredentialUser(api, user, credential);
     return { needsOperator: false };
   }
   const stored = await deps.store.readCurrent(credential.secretArn);
@@ -187,34 +234,130 @@ export async function retireCredential(deps: WorkflowDeps, input: unknown) {
   return { secretName: credential.secretName, status: 'revoked' as const };
 }
 
+const RevocationResult = z.object({
+  secretName: z.string(),
+  status: z.enum(['revoked', 'failed']),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+});
+type RevocationResult = z.output<typeof RevocationResult>;
+/** Each pass's batch, and what the last listing found too late: at most one more batch. */
+const MAX_RESULTS = MAX_LISTINGS_PER_REVOCATION * CREDENTIALS_PER_EXECUTION;
+const RevocationResultList = z.array(RevocationResult).max(MAX_RESULTS);
+
 const RevocationResults = z.object({
   owner: OwnerId,
   requestId: ExecutionName,
-  results: z
-    .array(
-      z.object({
-        secretName: z.string(),
-        status: z.enum(['revoked', 'failed']),
-        error: z.string().optional(),
-        cause: z.string().optional(),
-      }),
-    )
-    .max(MAX_CREDENTIALS_PER_REVOCATION),
+  /** The execution's own input, to start the continuation with. */
+  request: RevocationInput,
+  continueAfter: z.string().max(512).nullable(),
+  results: RevocationResultList,
 });
 
+const SweepInput = z
+  .object({
+    owner: OwnerId,
+    reason: z.string().max(200),
+    requestId: ExecutionName,
+    /** The pass just done: its credentials and their results. */
+    credentials: z.array(RevocationTarget),
+    results: RevocationResultList,
+    /** The results of the passes before it. */
+    settled: RevocationResultList.default([]),
+    /** How many listings so far (FindOwnerCredentials was the first); this sweep is the next. */
+    listings: z.number().int().min(1).max(MAX_LISTINGS_PER_REVOCATION).default(1),
+    /** Only the last execution of a continued revocation sweeps: none continues it. */
+    continueAfter: z.null().default(null),
+    /** Where this execution took up from its predecessors: what they handled is not swept again. */
+    continuedAfter: z.string().max(512).nullable().default(null),
+  })
+  .strict();
+
 /**
- * ReportRevocation: success only when every credential is revoked; otherwise the precise report
- * fails the run. A credential whose product never refused it plainly (`RevocationUnproven`) is
- * reported as "revocation unproven", apart from the ones that failed.
+ * SweepOwnerCredentials, once the listing lag has passed since the last listing: lists the owner's
+ * credentials again and hands on those no pass has handled yet (a credential provisioned just
+ * before, or during, the revocation), with every result so far. What the last allowed listing
+ * still finds is reported as not revoked.
  */
-export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
-  const { owner, requestId, results } = parseInput(RevocationResults, input, 'revocation results');
+export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) {
+  const { owner, reason, requestId, results, settled, listings, continuedAfter } = parseInput(
+    SweepInput,
+    input,
+    'revocation sweep',
+  );
+  const done = [...settled, ...results];
+  const handled = new Set(done.map((r) => r.secretName));
+  // A predecessor marks what it takes `revoking` before anything else: those it reports, not this one.
+  const byPredecessor = (s: SecretDescription) =>
+    continuedAfter !== null && s.name <= continuedAfter && s.tags[TAG.status] === 'revoking';
+  const found = (await heldBy(deps, owner))
+    .filter((s) => !handled.has(s.name) && !byPredecessor(s))
+    .map(revocationTarget);
+  const last = listings + 1 >= MAX_LISTINGS_PER_REVOCATION;
+  const next = found.slice(0, last ? 0 : CREDENTIALS_PER_EXECUTION);
+  const late: RevocationResult[] = found.slice(next.length).map((c) => ({
+    secretName: c.secretName,
+    status: 'failed',
+    error: FOUND_LATE_ERROR_NAME,
+    cause: `found by listing ${listings + 1} of ${owner}'s credentials, after this revocation's last pass: run the revocation again`,
+  }));
+  const all = [...done, ...late];
+  if (all.length > MAX_RESULTS) {
+    throw new FatalError(
+      `${owner} holds ${late.length} more credentials than this revocation can revoke: start it again after this one`,
+    );
+  }
+  return {
+    owner,
+    reason,
+    requestId,
+    credentials: next,
+    results: all,
+    settled: all,
+    listings: listings + 1,
+    continueAfter: null,
+    continuedAfter,
+  };
+}
+
+/** How a failed revocation's report names its continuation (the last words of its message). */
+const CONTINUATION_MARK = "; the owner's further credentials: ";
+
+/**
+ * The execution continuing an ended revoke execution, if it started one: named by its output, or
+ * by its failure's report (the CLI and the tests follow a revocation through it).
+ */
+export function revocationContinuation(described: { output?: string; cause?: string }): string | undefined {
+  if (described.output) return (JSON.parse(described.output) as { continuation?: string }).continuation;
+  const message = causeMessage(described.cause);
+  const at = message.lastIndexOf(CONTINUATION_MARK);
+  return at < 0 ? undefined : message.slice(at + CONTINUATION_MARK.length);
+}
+
+/**
+ * ReportRevocation: first starts the continuation when the owner holds more credentials than one
+ * execution revokes; then success only when every credential of this execution is revoked,
+ * otherwise the precise report fails the run. A credential whose product never refused it plainly
+ * (`RevocationUnproven`) is reported as "revocation unproven", apart from the ones that failed.
+ */
+export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStarter, input: unknown) {
+  const { owner, requestId, results, request, continueAfter } = parseInput(
+    RevocationResults,
+    input,
+    'revocation results',
+  );
+  const continuation =
+    continueAfter === null
+      ? undefined
+      : (await starter.start(continuationNameFor(requestId, continueAfter), { ...request, continueAfter }))
+          .executionArn;
+  const continued = continuation ? `${CONTINUATION_MARK}${continuation}` : '';
   const notRevoked = results.filter((r) => r.status === 'failed');
   const revoked = results.filter((r) => r.status === 'revoked').map((r) => r.secretName);
   if (notRevoked.length > 0) {
     const failed = notRevoked
       .filter((r) => r.error !== UNPROVEN_ERROR_NAME)
-      .map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${causeMessage(f.cause)})`);
+      .map((f) => `${f.secretName}: ${f.error ?? 'failed'} (${failureReason(f.error, f.cause)})`);
     const unproven = notRevoked
       .filter((r) => r.error === UNPROVEN_ERROR_NAME)
       .map((u) => ({ secretName: u.secretName, reason: causeMessage(u.cause) }));
@@ -227,8 +370,8 @@ export async function reportRevocation(deps: WorkflowDeps, input: unknown) {
     });
     const report = [...failed, ...unproven.map((u) => `${u.secretName}: revocation unproven (${u.reason})`)];
     throw new RevocationIncompleteError(
-      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}`,
+      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}${continued}`,
     );
   }
-  return { owner, requestId, revoked, status: 'revoked' as const };
+  return { owner, requestId, revoked, status: 'revoked' as const, ...(continuation ? { continuation } : {}) };
 }

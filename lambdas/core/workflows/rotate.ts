@@ -19,13 +19,13 @@ import {
   revocationTaskId,
 } from '../operator-tasks.ts';
 import { materialOf } from '../products/index.ts';
-import { twinsOf } from '../products/managed-user.ts';
+import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
-import { causeMessage, StepError } from '../step-error.ts';
+import { failureReason, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { keepAccessToken, requireRefusal, vendorOf } from '../workflow-deps.ts';
 
@@ -212,6 +212,7 @@ export async function ensureTwinUser(deps: WorkflowDeps, input: unknown) {
     trustedHosts: spec.trustedHosts,
     vdom: spec.vdom,
     requestId: state.requestId,
+    credential: state.request,
     comment: `twin of ${state.request.apiUser}`,
     rpcPermit: spec.rpcPermit,
   });
@@ -286,7 +287,8 @@ export async function retirePreviousKey(
 ): Promise<{ needsOperator: boolean }> {
   const state = parseState(input);
   const product = await vendorOf(deps, state.request.target);
-  if (state.issuance === 'api') await asApiVendor(product.vendor).revoke(state.currentUser);
+  if (state.issuance === 'api')
+    await removeCredentialUser(asApiVendor(product.vendor), state.currentUser, state.request);
   const answer = await verifyPrevious(deps, state, product);
   if (state.issuance === 'operator') return { needsOperator: !provesRefusal(answer) };
   requireRefusal(answer, state.request.target, previousCredential(state));
@@ -377,8 +379,8 @@ export async function compensateRotation(deps: WorkflowDeps, input: unknown) {
     secretArn: state.secretArn,
     error: state.error?.Error ?? 'unknown',
     reason: promoted
-      ? `the new key is current; the previous key may still work: ${causeMessage(state.error?.Cause)}`
-      : `the current key is untouched${state.issuance === 'operator' && state.pending ? '; the credential handed in for this rotation was not promoted, delete it in the product' : ''}: ${causeMessage(state.error?.Cause)}`,
+      ? `the new key is current; the previous key may still work: ${failureReason(state.error?.Error, state.error?.Cause)}`
+      : `the current key is untouched${state.issuance === 'operator' && state.pending ? '; the credential handed in for this rotation was not promoted, delete it in the product' : ''}: ${failureReason(state.error?.Error, state.error?.Cause)}`,
   });
   return { promoted, previousVersion: description ? versionWithStage(description, PREVIOUS) : undefined };
 }

@@ -5,7 +5,7 @@
  * refusal proves a token dead; success is read from the body's status string as public clients
  * read it, and that string is never quoted (ARM's has been seen to echo part of the token).
  */
-import { FatalError, RetryableError, ValidationError } from '../../errors.ts';
+import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
 import { httpsJson } from '../../http.ts';
 import { ExpiringTokenMaterial, readMaterial } from '../material.ts';
 import type {
@@ -57,10 +57,10 @@ export class AutoRabitVendor implements OperatorVendor {
 
   constructor(private readonly context: VendorContext<AutoRabitTarget>) {}
 
-  async verify(material: CredentialMaterial): Promise<VerifyResult> {
-    const { token } = readMaterial(ExpiringTokenMaterial, material, this.name);
+  /** The target's authenticated read with the token. */
+  private read(token: string) {
     const { target } = this.context;
-    const response = await httpsJson({
+    return httpsJson({
       baseUrl: target.baseUrl,
       method: target.verify.method,
       path: target.verify.path,
@@ -69,6 +69,28 @@ export class AutoRabitVendor implements OperatorVendor {
       tls: target.tls,
       timeoutMs: this.context.timeoutMs,
     });
+  }
+
+  /**
+   * A token is created for one user license: the verify read, where it names the user
+   * (`data.userName`, the simulator's model of a user-details read), must name the service user.
+   * A read that names no user cannot tell, and the verify step still proves the token works.
+   */
+  async assertBelongsTo(material: CredentialMaterial, serviceUser: string): Promise<void> {
+    const { token } = readMaterial(ExpiringTokenMaterial, material, this.name);
+    const response = await this.read(token);
+    const user = (response.json as { data?: { userName?: unknown } } | undefined)?.data?.userName;
+    if (response.status < 200 || response.status > 299 || typeof user !== 'string') return;
+    if (user.toLowerCase() === serviceUser.toLowerCase()) return;
+    throw new ValidationError(
+      `the token handed in belongs to ARM user ${excerpt(redact(user, [token]), 64)}, not to ${serviceUser}, the service user of this credential`,
+    );
+  }
+
+  async verify(material: CredentialMaterial): Promise<VerifyResult> {
+    const { token } = readMaterial(ExpiringTokenMaterial, material, this.name);
+    const { target } = this.context;
+    const response = await this.read(token);
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(
         `AutoRABIT ARM failed transiently on the verify call (HTTP ${response.status})`,

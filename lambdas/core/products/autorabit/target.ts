@@ -1,6 +1,7 @@
 /** An AutoRABIT ARM instance, through the platform's trust store unless `tls` pins one. */
 import * as z from 'zod';
 import { HttpsBaseUrl, ProductPath, TlsPinning } from '../../schemas.ts';
+import { policyOf } from '../policy.ts';
 
 /**
  * The `status` strings public ARM clients read as success (jakubmplatek/PyRABIT src/autorabit.py,
@@ -32,6 +33,7 @@ export const AutoRabitTarget = z
           .describe('that read answers HTTP 403 to a dead token (default: a 403 proves nothing)'),
       })
       .strict(),
+    policy: policyOf('serviceUsers', 'ticketSources'),
   })
   .strict();
 export type AutoRabitTarget = z.output<typeof AutoRabitTarget>;

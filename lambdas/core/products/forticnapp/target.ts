@@ -1,6 +1,7 @@
 /** A FortiCNAPP (Lacework) account's API, through the platform's trust store unless `tls` pins one. */
 import * as z from 'zod';
 import { HttpsBaseUrl, TlsPinning } from '../../schemas.ts';
+import { policyOf } from '../policy.ts';
 
 export const FortiCnappTarget = z
   .object({
@@ -9,6 +10,7 @@ export const FortiCnappTarget = z
     tls: TlsPinning.optional(),
     /** Lifetime asked for brokered bearer tokens (the API allows up to 86400 s). */
     tokenExpirySeconds: z.number().int().min(300).max(86_400).default(3600),
+    policy: policyOf('serviceUsers', 'ticketSources'),
   })
   .strict();
 export type FortiCnappTarget = z.output<typeof FortiCnappTarget>;

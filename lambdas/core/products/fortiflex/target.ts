@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { HttpsBaseUrl, TlsPinning } from '../../schemas.ts';
+import { policyOf } from '../policy.ts';
 
 /**
  * The OAuth `client_id` of each FortiCloud product, exactly as documented (the host compares it
@@ -33,6 +34,7 @@ export const FortiFlexTarget = z
       .default('flexvm')
       .describe('the OAuth client id of the product, exactly as documented (case-sensitive)'),
     tls: TlsPinning.optional(),
+    policy: policyOf('ticketSources'),
   })
   .strict();
 export type FortiFlexTarget = z.output<typeof FortiFlexTarget>;

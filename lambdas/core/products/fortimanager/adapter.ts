@@ -11,11 +11,13 @@ import { excerpt, FatalError, RetryableError, redact, ValidationError } from '..
 import { httpsJson } from '../../http.ts';
 import { ApiUserName, type SshAccess } from '../../schemas.ts';
 import {
+  adoptExistingProfile,
   adoptExistingUser,
   cidrToAddressMask,
-  creatingRequestOf,
+  type Grants,
   managedUserMarker,
   managedUsersIn,
+  markerOf,
   SHARED_MARKER,
 } from '../managed-user.ts';
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
@@ -58,6 +60,15 @@ interface RpcAnswer {
   readonly message: string;
   readonly data: unknown;
   readonly httpStatus: number;
+}
+
+/** What a FortiManager profile grants: its flat permission fields that read or read-write. */
+function grantsOf(profile: Record<string, unknown>): Grants {
+  return Object.fromEntries(
+    Object.entries(profile).filter(
+      (entry): entry is [string, 'read' | 'read-write'] => entry[1] === 'read' || entry[1] === 'read-write',
+    ),
+  );
 }
 
 export class FortiManagerVendor implements ApiVendor {
@@ -146,9 +157,14 @@ export class FortiManagerVendor implements ApiVendor {
     const added = await this.rpc('add', '/cli/global/system/admin/profile', {
       data: { profileid: spec.name, description: SHARED_MARKER, ...permissions },
     });
-    if (added.code === FMG_STATUS.exists) return { createdByThisRequest: false };
-    this.check(added, `creating profile ${spec.name}`);
-    return { createdByThisRequest: true };
+    if (added.code !== FMG_STATUS.exists) {
+      this.check(added, `creating profile ${spec.name}`);
+      return { createdByThisRequest: true };
+    }
+    const read = await this.rpc('get', `/cli/global/system/admin/profile/${encodeURIComponent(spec.name)}`);
+    this.check(read, `reading profile ${spec.name}`);
+    const existing = (read.data ?? {}) as Record<string, unknown>;
+    return adoptExistingProfile(spec.name, existing.description, grantsOf(permissions), grantsOf(existing));
   }
 
   private async readUser(name: string): Promise<Record<string, unknown> | undefined> {
@@ -160,8 +176,8 @@ export class FortiManagerVendor implements ApiVendor {
 
   async findManagedUser(name: string) {
     const user = await this.readUser(name);
-    const requestId = user ? creatingRequestOf(user.description) : undefined;
-    return requestId ? { name, requestId } : undefined;
+    const marker = user ? markerOf(user.description) : undefined;
+    return marker ? { name, ...marker } : undefined;
   }
 
   async listManagedUsers() {
@@ -190,14 +206,14 @@ export class FortiManagerVendor implements ApiVendor {
         profileid: spec.profile,
         'rpc-permit': spec.rpcPermit ?? 'read',
         adom: [{ 'adom-name': spec.vdom }],
-        description: managedUserMarker(spec.requestId, spec.comment),
+        description: managedUserMarker(spec, spec.comment),
         ...trusthosts,
       },
     });
     if (added.code === FMG_STATUS.exists) {
       const user = await this.readUser(spec.name);
       if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
-      return adoptExistingUser(spec.name, spec.requestId, user.description);
+      return adoptExistingUser(spec.name, spec, user.description);
     }
     this.check(added, `creating API user ${spec.name}`);
     return { createdByThisRequest: true };

@@ -78,6 +78,7 @@ describe('FortiManager adapter specifics', () => {
       trustedHosts: ['127.0.0.1/32'],
       vdom: 'root',
       requestId: 'r-1',
+      credential: { target: 'fmg', apiUser: 'pinned' },
     });
     const wrongPin = { ...h.sim.ssh, hostKeySha256: `SHA256:${'A'.repeat(43)}` };
     const vendor = createFortiManagerVendor({ target: h.target(h.sim.adminToken, { ssh: wrongPin }) });
@@ -120,7 +121,13 @@ describe('FortiManager adapter specifics', () => {
       target: h.target(h.sim.adminToken, { maxRpcPermit: 'read-write' }),
     });
     await vendor.ensureAccessProfile({ name: 'p', permissions: { sysgrp: 'read' } });
-    const spec = { profile: 'p', trustedHosts: ['127.0.0.1/32'], vdom: 'root', requestId: 'r-1' };
+    const spec = {
+      profile: 'p',
+      trustedHosts: ['127.0.0.1/32'],
+      vdom: 'root',
+      requestId: 'r-1',
+      credential: { target: 'fmg', apiUser: 'rpc' },
+    };
     // Act
     await vendor.ensureUser({ ...spec, name: 'writer', rpcPermit: 'read-write' });
     await vendor.ensureUser({ ...spec, name: 'reader' });
@@ -133,7 +140,13 @@ describe('FortiManager adapter specifics', () => {
   it('refuses an API user beyond the target’s maxRpcPermit before any call', async () => {
     // Prepare
     const h = await harness('ca');
-    const spec = { profile: 'p', trustedHosts: ['127.0.0.1/32'], vdom: 'root', requestId: 'r-1' };
+    const spec = {
+      profile: 'p',
+      trustedHosts: ['127.0.0.1/32'],
+      vdom: 'root',
+      requestId: 'r-1',
+      credential: { target: 'fmg', apiUser: 'rpc' },
+    };
     // Act
     const error = await failure(h.vendor.ensureUser({ ...spec, name: 'writer', rpcPermit: 'read-write' }));
     // Assess

@@ -5,6 +5,7 @@ import {
   adminTokenDefinition,
   type ProductDefinition,
   vdomOutsideTarget,
+  vdomScope,
 } from '../product.ts';
 import { FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
@@ -19,10 +20,15 @@ export const fortimanager = {
     rpcPermit:
       "JSON-RPC access of the API user, `read` (the default) or `read-write`, at most the target's maxRpcPermit",
   },
+  // FortiManager's predefined profiles (Administration Guide, "Administrator profiles":
+  // https://help.fortinet.com/fmgr/50hlp/56/5-6-2/FMG-FAZ/0900_Administrators/0400_Admin%20Profiles/0000_Adminstrator%20Profiles.htm),
+  // and No_Permission_User, predefined since 6.x.
+  builtInProfiles: ['Super_User', 'Standard_User', 'Restricted_User', 'Package_User', 'No_Permission_User'],
   checkRequest(target, request) {
     const beyondPolicy = rpcPermitBeyondPolicy(target, request.rpcPermit);
     return [...vdomOutsideTarget(target, request), ...(beyondPolicy ? [beyondPolicy] : [])];
   },
+  deviceScope: vdomScope,
   targetFlags: {
     options: [
       ...ADMIN_TOKEN_FLAGS,

@@ -30,12 +30,12 @@ export const simulatedFortiManager: SimulatedProduct<'fortimanager', FortiManage
     minimumCalls: {
       ...TWIN_USER_MINIMUM_CALLS,
       rotate: {
-        calls: 6,
-        why: 'create the idle twin, generate its key, verify it, delete the old twin, two calls proving its key refused (-11 twice)',
+        calls: 7,
+        why: "create the idle twin, generate its key, verify it, read the old twin's marker and delete it (only this credential's), two calls proving its key refused (-11 twice)",
       },
       revoke: {
-        calls: 4,
-        why: 'delete the user and its twin (a rotation cut short may have left the idle one), two calls proving the key refused (-11 twice)',
+        calls: 5,
+        why: "read the marker of the user and of its twin (only this credential's are deleted), delete the one that exists, two calls proving the key refused (-11 twice)",
       },
     },
     request: TWIN_USER_BENCH_REQUEST,

@@ -6,11 +6,13 @@
 import { FatalError, NotFoundError, RetryableError } from '../../errors.ts';
 import { type HttpResponse, httpsJson, type TlsPin } from '../../http.ts';
 import {
+  adoptExistingProfile,
   adoptExistingUser,
   cidrToAddressMask,
-  creatingRequestOf,
+  type Grants,
   managedUserMarker,
   managedUsersIn,
+  markerOf,
   SHARED_MARKER,
 } from '../managed-user.ts';
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
@@ -54,6 +56,25 @@ function accprofileBody(spec: AccessProfileSpec): Record<string, unknown> {
     body[`${group}-permission`] = custom;
   }
   return body;
+}
+
+/**
+ * What a profile grants, flattened as requests name it: a group's own access, or for a `custom`
+ * group each sub-permission of its `<group>-permission`; `none` and other settings left out.
+ */
+function grantsOf(profile: Record<string, unknown>): Grants {
+  const grants: Record<string, 'read' | 'read-write'> = {};
+  const granting = (value: unknown): value is 'read' | 'read-write' =>
+    value === 'read' || value === 'read-write';
+  for (const [group, value] of Object.entries(profile)) {
+    if (granting(value)) grants[group] = value;
+    if (value !== 'custom') continue;
+    const subs = profile[`${group}-permission`];
+    for (const [sub, permission] of Object.entries(typeof subs === 'object' && subs ? subs : {})) {
+      if (granting(permission)) grants[`${group}.${sub}`] = permission;
+    }
+  }
+  return grants;
 }
 
 export class FortiOsVendor implements ApiVendor {
@@ -118,18 +139,26 @@ export class FortiOsVendor implements ApiVendor {
   // Create-if-absent writes first and reads only on "already exists" (-5): the usual case costs one
   // call. Over several VDOMs, a -5 beside a success still means this call created the object.
   async ensureAccessProfile(spec: AccessProfileSpec) {
+    const body = accprofileBody(spec);
     const answer = this.settle(
-      await this.call('POST', '/api/v2/cmdb/system/accprofile', { body: accprofileBody(spec) }),
+      await this.call('POST', '/api/v2/cmdb/system/accprofile', { body }),
       `creating profile ${spec.name}`,
       ['exists'],
     );
-    return { createdByThisRequest: answer.kind === 'success' };
+    if (answer.kind === 'success') return { createdByThisRequest: true };
+    const existing = FortiOsVendor.results(
+      this.settle(
+        await this.call('GET', `/api/v2/cmdb/system/accprofile/${encodeURIComponent(spec.name)}`),
+        `reading profile ${spec.name}`,
+      ),
+    )[0];
+    return adoptExistingProfile(spec.name, existing?.comments, grantsOf(body), grantsOf(existing ?? {}));
   }
 
   async findManagedUser(name: string) {
     const user = await this.readUser(name);
-    const requestId = user ? creatingRequestOf(user.comments) : undefined;
-    return requestId ? { name, requestId } : undefined;
+    const marker = user ? markerOf(user.comments) : undefined;
+    return marker ? { name, ...marker } : undefined;
   }
 
   async listManagedUsers() {
@@ -151,7 +180,7 @@ export class FortiOsVendor implements ApiVendor {
     if (spec.trustedHosts.length === 0 || spec.trustedHosts.some((h) => h.endsWith('/0'))) {
       throw new FatalError('an API user needs a trusted host narrower than 0.0.0.0/0');
     }
-    const comments = managedUserMarker(spec.requestId, spec.comment);
+    const comments = managedUserMarker(spec, spec.comment);
     const created = await this.call('POST', '/api/v2/cmdb/system/api-user', {
       body: {
         name: spec.name,
@@ -171,7 +200,7 @@ export class FortiOsVendor implements ApiVendor {
     // Ours (an earlier attempt, its answer lost), another request's, or someone else's: decide from what is there.
     const user = await this.readUser(spec.name);
     if (!user) throw new RetryableError(`API user ${spec.name} reported as existing but not readable yet`);
-    return adoptExistingUser(spec.name, spec.requestId, user.comments);
+    return adoptExistingUser(spec.name, spec, user.comments);
   }
 
   async issueKey(apiUser: string) {

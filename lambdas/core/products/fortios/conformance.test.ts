@@ -35,6 +35,7 @@ const userSpec = (name: string, requestId = 'provision-fos-1'): ApiUserSpec => (
   trustedHosts: ['127.0.0.1/32'],
   vdom: 'root',
   requestId,
+  credential: { target: 'fgt', apiUser: name },
 });
 
 async function harness(pinning: Pinning, options: FortiOsSimulatorOptions = {}) {
@@ -65,6 +66,7 @@ async function harness(pinning: Pinning, options: FortiOsSimulatorOptions = {}) 
             trustedHosts: ['0.0.0.0/0'],
             vdom: 'root',
             requestId: 'r',
+            credential: { target: 'fgt', apiUser: 'any' },
           }),
         error: FatalError,
         message: /trusted host narrower/,
@@ -168,6 +170,7 @@ describe('FortiOS adapter specifics', () => {
       trustedHosts: ['127.0.0.1/32'],
       vdom: 'root',
       requestId: 'provision-x-1',
+      credential: { target: 'fgt', apiUser: 'lost' },
     };
     // Act
     const first = await failure(vendor.ensureUser(spec));
@@ -234,7 +237,13 @@ describe('FortiOS with vdom=global (answers in per-VDOM envelopes)', () => {
       true,
       false,
     ]);
-    expect(listed).toEqual([{ name: 'global-bot', requestId: 'provision-fos-1' }]);
+    expect(listed).toEqual([
+      {
+        name: 'global-bot',
+        requestId: 'provision-fos-1',
+        credential: { target: 'fgt', apiUser: 'global-bot' },
+      },
+    ]);
     expect(verified.outcome).toBe('accepted');
     expect([removed, removedAgain]).toEqual([{ removed: true }, { removed: false }]);
     await sim.close();

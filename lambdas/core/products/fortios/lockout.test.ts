@@ -95,6 +95,7 @@ describe('the retry schedules of key checks and the FortiOS lockout', () => {
         trustedHosts: ['127.0.0.1/32'],
         vdom: 'root',
         requestId: 'provision-lockout-1',
+        credential: { target: 'fgt', apiUser: 'dead' },
       });
       const dead = await vendor.issueKey('dead');
       await vendor.revoke('dead');

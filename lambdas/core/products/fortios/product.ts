@@ -5,6 +5,7 @@ import {
   adminTokenDefinition,
   type ProductDefinition,
   vdomOutsideTarget,
+  vdomScope,
 } from '../product.ts';
 import { FortiOsTarget } from './target.ts';
 
@@ -17,8 +18,13 @@ export const fortios = {
     accessProfile: 'admin profile the API user gets; created when absent',
     trustedHosts: 'source addresses allowed to use the key (CIDR or address and mask)',
   },
+  // FortiOS's factory profiles: super_admin (Administration Guide, "Administrator profiles":
+  // https://docs.fortinet.com/document/fortigate/7.2.0/administration-guide/294491/administrator-profiles)
+  // and prof_admin, the default profile of new administrators.
+  builtInProfiles: ['super_admin', 'prof_admin'],
   checkRequest(target, request) {
     return vdomOutsideTarget(target, request);
   },
+  deviceScope: vdomScope,
   targetFlags: { options: ADMIN_TOKEN_FLAGS, definition: adminTokenDefinition },
 } as const satisfies ProductDefinition<'fortios', typeof FortiOsTarget, typeof ApiKeyMaterial>;

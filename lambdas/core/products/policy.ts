@@ -1,0 +1,143 @@
+/**
+ * The per-target access policy (docs/target-policy.md): what a provision request for a target may
+ * ask for, as a ceiling the target's definition sets. Each product's target schema takes the rules
+ * that apply to it (`policyOf`); a request beyond one is refused at ValidateRequest, before any
+ * product call, naming the rule. Absent rules take the read-only defaults below.
+ */
+import * as z from 'zod';
+import type { ProvisionRequest } from '../requests.ts';
+import {
+  addressesCovered,
+  PermissionKey,
+  PermissionLevel,
+  ProfileName,
+  ServiceUserName,
+  VdomName,
+} from '../schemas.ts';
+
+/** Who may approve a request: a ticket system through the intake, or an operator (console, CLI). */
+export const TicketSource = z.enum(['generic', 'servicenow', 'jira', 'operator']);
+export type TicketSource = z.output<typeof TicketSource>;
+
+const RANK = { none: 0, read: 1, 'read-write': 2 } as const;
+
+/** Every rule a policy may hold; a product's target takes those that apply to it. */
+const RULES = {
+  maxPermission: PermissionLevel.default('read').describe(
+    'the most any permission group may get (default read: no request writes)',
+  ),
+  permissions: z
+    .record(PermissionKey, PermissionLevel)
+    .optional()
+    .describe(
+      'ceilings per permission group or sub-permission (`sysgrp: none`, `fwgrp.address: read-write`), over maxPermission',
+    ),
+  accessProfiles: z
+    .array(ProfileName)
+    .min(1)
+    .max(50)
+    .optional()
+    .describe('the access profile names a request may ask for (default: any that is not a built-in)'),
+  vdoms: z
+    .array(VdomName)
+    .min(1)
+    .max(50)
+    .optional()
+    .describe("the VDOMs (ADOMs) a request may name (default: only the target's own)"),
+  minTrustedHostPrefix: z
+    .number()
+    .int()
+    .min(8)
+    .max(32)
+    .default(8)
+    .describe('the broadest trusted host a request may give, as a prefix length (default /8)'),
+  maxTrustedAddresses: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 24)
+    .default(2 ** 24)
+    .describe("the most addresses a request's trusted hosts may open together (default 16777216, one /8)"),
+  serviceUsers: z
+    .array(ServiceUserName)
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('the product users a credential may belong to (default: any)'),
+  ticketSources: z
+    .array(TicketSource)
+    .min(1)
+    .optional()
+    .describe('who may approve a request for this target (default: every source)'),
+} as const;
+type Rule = keyof typeof RULES;
+
+/** A product's policy schema: the rules that apply to it, every one optional; no policy is the defaults. */
+export function policyOf<const K extends Rule>(...rules: readonly K[]) {
+  const shape = Object.fromEntries(rules.map((rule) => [rule, RULES[rule]])) as Pick<typeof RULES, K>;
+  return z
+    .object(shape)
+    .strict()
+    .optional()
+    .describe(
+      "the target's access policy: the ceiling of what a request may ask for (docs/target-policy.md)",
+    );
+}
+
+/** The rules as a target holds them after parsing (absent rules: their defaults, or undefined). */
+export type AccessPolicy = Partial<z.output<z.ZodObject<typeof RULES>>>;
+
+/** The most a request asks of each permission key's group or sub-permission, against the ceilings. */
+function permissionIssues(policy: AccessPolicy, permissions: Readonly<Record<string, string>>): string[] {
+  const ceilingOf = (key: string) =>
+    policy.permissions?.[key] ??
+    policy.permissions?.[key.split('.')[0] ?? key] ??
+    policy.maxPermission ??
+    'read';
+  return Object.entries(permissions).flatMap(([key, asked]) => {
+    const ceiling = ceilingOf(key);
+    return RANK[asked as keyof typeof RANK] > RANK[ceiling]
+      ? [`accessProfile.permissions.${key}: ${asked} is beyond the target policy's ceiling (${ceiling})`]
+      : [];
+  });
+}
+
+/** Every rule of the target's policy the request breaks, one issue each (empty: within it). */
+export function policyIssues(policy: AccessPolicy = {}, request: ProvisionRequest): string[] {
+  const issues: string[] = [];
+  const profile = request.accessProfile;
+  if (profile) {
+    if (policy.accessProfiles && !policy.accessProfiles.includes(profile.name))
+      issues.push(
+        `accessProfile.name: ${profile.name} is not among the target policy's accessProfiles (${policy.accessProfiles.join(', ')})`,
+      );
+    issues.push(...permissionIssues(policy, profile.permissions));
+  }
+  for (const host of request.trustedHosts ?? []) {
+    const prefix = Number(host.split('/')[1]);
+    const floor = policy.minTrustedHostPrefix ?? 8;
+    if (prefix < floor)
+      issues.push(
+        `trustedHosts: ${host} is broader than the target policy's minTrustedHostPrefix (/${floor})`,
+      );
+  }
+  const covered = addressesCovered(request.trustedHosts ?? []);
+  if (policy.maxTrustedAddresses !== undefined && covered > BigInt(policy.maxTrustedAddresses))
+    issues.push(
+      `trustedHosts: together ${covered} addresses, over the target policy's maxTrustedAddresses (${policy.maxTrustedAddresses})`,
+    );
+  if (
+    policy.serviceUsers &&
+    request.serviceUser !== undefined &&
+    !policy.serviceUsers.includes(request.serviceUser)
+  )
+    issues.push(
+      `serviceUser: ${request.serviceUser} is not among the target policy's serviceUsers (${policy.serviceUsers.join(', ')})`,
+    );
+  const source = request.ticketSource ?? 'operator';
+  if (policy.ticketSources && !policy.ticketSources.includes(source))
+    issues.push(
+      `ticketSource: ${source} may not approve requests for this target (the target policy's ticketSources: ${policy.ticketSources.join(', ')})`,
+    );
+  return issues;
+}

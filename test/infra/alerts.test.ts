@@ -1,0 +1,126 @@
+/** Issue 16, items 3 and 4: events on the right bus, dead letters kept and alarmed, alerts that reach a person. */
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ProvisionerStack } from '#lib/provisioner-stack.ts';
+
+type Json = Record<string, unknown>;
+const PARTNER_BUS = 'aws.partner/okta.com/example-org/0123456789';
+
+function synth(context: Json = {}): Template {
+  const { context: cdkContext } = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Json };
+  const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new ProvisionerStack(app, 'CredentialProvisioner'));
+}
+
+const template = synth({
+  partnerEventBus: PARTNER_BUS,
+  directoryEventBus: 'directory',
+  alertEmail: 'oncall@example.com',
+});
+const rules = Object.values(template.findResources('AWS::Events::Rule'));
+const ruleFor = (source: string) =>
+  rules.find((r) => JSON.stringify(r.Properties.EventPattern?.source).includes(source));
+
+describe('deactivation events', () => {
+  it('are taken from the configured directory bus and from the partner event bus, not the default bus', () => {
+    expect(ruleFor('provisioner.directory')?.Properties.EventBusName).toBe('directory');
+    expect(ruleFor('aws.partner/okta.com')?.Properties.EventBusName).toBe(PARTNER_BUS);
+    // Without a partner bus there is no Okta rule: on the default bus it would never receive an event.
+    expect(JSON.stringify(synth().toJSON())).not.toContain('aws.partner/okta.com');
+    expect(() => synth({ partnerEventBus: 'default' })).toThrow(
+      /context partnerEventBus="default" is not valid/,
+    );
+  });
+
+  it('that cannot be delivered land in an encrypted dead-letter queue, as do failed starter invocations', () => {
+    for (const source of ['provisioner.directory', 'aws.partner/okta.com']) {
+      const [target] = (ruleFor(source)?.Properties.Targets ?? []) as Json[];
+      expect(target?.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
+    }
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('StarterFailures'), 'Arn'] } },
+      },
+    });
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue')))
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+});
+
+describe('schedules', () => {
+  it('give the schedule creators a dead-letter queue Scheduler may send to', () => {
+    const finalize = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Metadata['provisioner:handler'] === 'finalize-credential',
+    );
+    const variables = finalize?.Properties.Environment.Variables as Json;
+    expect(variables.ROTATION_DEAD_LETTER_QUEUE_ARN).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^RotationSchedulesDeadLetters/), 'Arn'],
+    });
+    const schedulerPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('RotationSchedulesSchedulerRole'),
+    );
+    expect(JSON.stringify(schedulerPolicies)).toContain('sqs:SendMessage');
+  });
+});
+
+describe('alerts', () => {
+  it('go to one KMS-encrypted topic with the e-mail subscription from context', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    synth().resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('fire on every failed, timed-out or aborted workflow execution, drift, a failed revocation and every dead letter', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.every((a) => JSON.stringify(a.Properties.AlarmActions).includes('AlertsTopic'))).toBe(true);
+    const states = alarms
+      .filter((a) => a.Properties.Namespace === 'AWS/States')
+      .map((a) => a.Properties.MetricName);
+    expect(states.filter((m) => m === 'ExecutionsFailed')).toHaveLength(5);
+    expect(states.filter((m) => m === 'ExecutionsTimedOut')).toHaveLength(5);
+    expect(states.filter((m) => m === 'ExecutionsAborted')).toHaveLength(5);
+    expect(alarms.some((a) => a.Properties.MetricName === 'DriftFound')).toBe(true);
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const depth = alarms.filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(depth).toHaveLength(queues.length);
+  });
+
+  it('turn action-required and rotation-failed events into readable messages', () => {
+    const relay = (detailType: string) => {
+      const rule = rules.find((r) => JSON.stringify(r.Properties.EventPattern).includes(detailType));
+      return ((rule?.Properties.Targets ?? []) as Json[])[0]?.InputTransformer as {
+        InputPathsMap: Json;
+        InputTemplate: string;
+      };
+    };
+    const action = relay('credential.action-required');
+    expect(action.InputPathsMap).toMatchObject({
+      'detail-taskId': '$.detail.taskId',
+      'detail-deadline': '$.detail.deadline',
+    });
+    expect(action.InputTemplate).toContain('provisioner ack --task <detail-taskId>');
+    expect(action.InputTemplate).toContain('When done: <detail-submit>');
+    const rotation = relay('credential.rotation-failed');
+    expect(rotation.InputTemplate).toContain(
+      'provisioner rotate --target <detail-target> --api-user <detail-apiUser>',
+    );
+  });
+});
+
+describe('the dashboard', () => {
+  it('shows each workflow executions per day: succeeded, failed, timed out', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const name of ['Provision', 'Rotate', 'Refresh', 'Revoke', 'Reconcile'])
+      expect(body).toContain(`${name} executions per day`);
+    expect(body).toContain('ExecutionsSucceeded');
+    expect(body).toContain('\\"period\\":86400');
+  });
+});

@@ -1,0 +1,517 @@
+/**
+ * The local Secrets Manager answers as AWS does. Each expectation names its recording: "LocalStack
+ * <test>" is tests/aws/services/secretsmanager/test_secretsmanager.snapshot.json in
+ * github:localstack/localstack (AWS-validated), "moto <test>" a test marked aws_verified in
+ * github:getmoto/moto tests/test_secretsmanager/; otherwise the API reference page named.
+ */
+import {
+  BatchGetSecretValueCommand,
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetRandomPasswordCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+  UpdateSecretCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalSecretsManager } from '#local/secrets-manager.ts';
+import { failure } from '../failure.ts';
+
+const T1 = '11111111-1111-4111-a111-111111111111';
+const T2 = '22222222-2222-4222-a222-222222222222';
+const T3 = '33333333-3333-4333-a333-333333333333';
+const START = Date.parse('2026-11-24T10:30:00Z');
+let sm: Awaited<ReturnType<typeof startLocalSecretsManager>>;
+let c: SecretsManagerClient;
+let prefix = 0;
+/** A name of this test's own, so the tests share one endpoint without seeing each other's secrets. */
+let n: (name: string) => string;
+
+/** The AWS error as the SDK surfaces it: name, message and HTTP status. */
+async function refusal(call: Promise<unknown>) {
+  const error = (await failure(call)) as Error & { $metadata?: { httpStatusCode?: number } };
+  return { name: error.name, message: error.message, status: error.$metadata?.httpStatusCode };
+}
+
+const listNames = async (input: ConstructorParameters<typeof ListSecretsCommand>[0] = {}) =>
+  ((await c.send(new ListSecretsCommand(input))).SecretList ?? []).map((s) => s.Name);
+
+describe('local Secrets Manager: AWS answers', () => {
+  beforeAll(async () => {
+    sm = await startLocalSecretsManager({ clock: () => new Date(START) });
+    c = new SecretsManagerClient({
+      endpoint: sm.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+  });
+  afterAll(async () => {
+    c.destroy();
+    await sm.close();
+  });
+  beforeEach(() => {
+    prefix += 1;
+    const own = `t${prefix}`;
+    n = (name) => `${own}/${name}`;
+    sm.store.setListingLag(0);
+  });
+
+  it('ARNs end in a hyphen and six random alphanumerics; a secret is found by name, ARN and partial ARN (LocalStack test_create_and_update_secret)', async () => {
+    // Prepare
+    const created = await c.send(
+      new CreateSecretCommand({ Name: n('Valid/_+=.@-Name-a1b2'), SecretString: 's' }),
+    );
+    const arn = created.ARN ?? '';
+    // Act
+    const byName = await c.send(new GetSecretValueCommand({ SecretId: n('Valid/_+=.@-Name-a1b2') }));
+    const byArn = await c.send(new GetSecretValueCommand({ SecretId: arn }));
+    const byPartialArn = await c.send(new GetSecretValueCommand({ SecretId: arn.slice(0, -7) }));
+    // Assess
+    expect(arn).toMatch(
+      new RegExp(
+        `^arn:aws:secretsmanager:us-east-1:\\d{12}:secret:${n('Valid/_\\+=\\.@-Name-a1b2')}-[A-Za-z0-9]{6}$`,
+      ),
+    );
+    expect([byName.ARN, byArn.ARN, byPartialArn.ARN]).toEqual([arn, arn, arn]);
+  });
+
+  it('a partial ARN whose name ends like a suffix is read as a full ARN and finds nothing (LocalStack test_create_and_update_secret[Invalid/_+=.@-Name-a1b2c3-False])', async () => {
+    // Prepare
+    const created = await c.send(new CreateSecretCommand({ Name: n('app/db-abcdef'), SecretString: 's' }));
+    // Act
+    const partial = await refusal(
+      c.send(new GetSecretValueCommand({ SecretId: (created.ARN ?? '').slice(0, -7) })),
+    );
+    const byName = await c.send(new GetSecretValueCommand({ SecretId: n('app/db-abcdef') }));
+    // Assess
+    expect(partial).toEqual({
+      name: 'ResourceNotFoundException',
+      message: "Secrets Manager can't find the specified secret.",
+      status: 400,
+    });
+    expect(byName.ARN).toBe(created.ARN);
+  });
+
+  it('refuses an invalid name on every operation in AWS words (LocalStack test_invalid_secret_name)', async () => {
+    // Act
+    const answers = await Promise.all([
+      refusal(c.send(new CreateSecretCommand({ Name: 'Inv Name', SecretString: 'x' }))),
+      refusal(c.send(new DescribeSecretCommand({ SecretId: 'Inv*Name?' }))),
+      refusal(c.send(new GetSecretValueCommand({ SecretId: ' Inv Name' }))),
+      refusal(c.send(new DeleteSecretCommand({ SecretId: 'Inv Name', ForceDeleteWithoutRecovery: true }))),
+    ]);
+    // Assess
+    for (const answer of answers) {
+      expect(answer).toEqual({
+        name: 'ValidationException',
+        message:
+          'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+        status: 400,
+      });
+    }
+  });
+
+  it('refuses a secret that exists, one scheduled for deletion, and operations on a deleted one (LocalStack test_secret_exists_snapshots, test_exp_raised_on_creation_of_secret_scheduled_for_deletion, test_tag_untag_resource_on_deleted_secret)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('a'), SecretString: 'x' }));
+    const exists = await refusal(c.send(new CreateSecretCommand({ Name: n('a'), SecretString: 'y' })));
+    await c.send(new DeleteSecretCommand({ SecretId: n('a'), RecoveryWindowInDays: 7 }));
+    // Act
+    const recreate = await refusal(c.send(new CreateSecretCommand({ Name: n('a'), SecretString: 'y' })));
+    const tag = await refusal(
+      c.send(new TagResourceCommand({ SecretId: n('a'), Tags: [{ Key: 'k', Value: 'v' }] })),
+    );
+    // Assess
+    expect(exists).toEqual({
+      name: 'ResourceExistsException',
+      message: `The operation failed because the secret ${n('a')} already exists.`,
+      status: 400,
+    });
+    expect(recreate).toEqual({
+      name: 'InvalidRequestException',
+      message:
+        "You can't create this secret because a secret with this name is already scheduled for deletion.",
+      status: 400,
+    });
+    expect(tag).toEqual({
+      name: 'InvalidRequestException',
+      message: "You can't perform this operation on the secret because it was marked for deletion.",
+      status: 400,
+    });
+  });
+
+  it('GetSecretValue names the missing label or version (LocalStack test_secret_version_not_found, test_get_secret_value_errors)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('v'), SecretString: 'x', ClientRequestToken: T1 }));
+    // Act
+    const stage = await refusal(
+      c.send(new GetSecretValueCommand({ SecretId: n('v'), VersionStage: 'AWSPENDING' })),
+    );
+    const version = await refusal(c.send(new GetSecretValueCommand({ SecretId: n('v'), VersionId: T2 })));
+    const mismatch = await refusal(
+      c.send(new GetSecretValueCommand({ SecretId: n('v'), VersionId: T1, VersionStage: 'AWSPREVIOUS' })),
+    );
+    const missing = await refusal(c.send(new GetSecretValueCommand({ SecretId: n('none') })));
+    // Assess
+    expect(stage.message).toBe(
+      "Secrets Manager can't find the specified secret value for staging label: AWSPENDING",
+    );
+    expect(version.message).toBe(
+      `Secrets Manager can't find the specified secret value for VersionId: ${T2}`,
+    );
+    expect([stage.name, version.name]).toEqual(['ResourceNotFoundException', 'ResourceNotFoundException']);
+    expect(mismatch).toEqual({
+      name: 'InvalidRequestException',
+      message: 'You provided a VersionStage that is not associated to the provided VersionId.',
+      status: 400,
+    });
+    expect(missing.message).toBe("Secrets Manager can't find the specified secret.");
+  });
+
+  it('CreateSecret, PutSecretValue and UpdateSecret repeat a request with the same token and value; another value is refused (moto test_create_duplicate_secret_with_same_token, test_create_different_secret_with_same_token, test_put_different_secret_value_with_same_token, test_update_same_secret_value_with_same_token)', async () => {
+    // Prepare
+    const first = await c.send(
+      new CreateSecretCommand({ Name: n('i'), SecretString: 'Hello', ClientRequestToken: T1 }),
+    );
+    // Act
+    const again = await c.send(
+      new CreateSecretCommand({ Name: n('i'), SecretString: 'Hello', ClientRequestToken: T1 }),
+    );
+    const other = await refusal(
+      c.send(new CreateSecretCommand({ Name: n('i'), SecretString: 'Hi', ClientRequestToken: T1 })),
+    );
+    const put = await refusal(
+      c.send(new PutSecretValueCommand({ SecretId: n('i'), SecretString: 'Hi', ClientRequestToken: T1 })),
+    );
+    const update = await c.send(
+      new UpdateSecretCommand({ SecretId: n('i'), SecretString: 'Hello', ClientRequestToken: T1 }),
+    );
+    const updateOther = await refusal(
+      c.send(new UpdateSecretCommand({ SecretId: n('i'), SecretString: 'Hi', ClientRequestToken: T1 })),
+    );
+    // Assess
+    expect({ ARN: again.ARN, Name: again.Name, VersionId: again.VersionId }).toEqual({
+      ARN: first.ARN,
+      Name: first.Name,
+      VersionId: T1,
+    });
+    const inUse = {
+      name: 'ResourceExistsException',
+      message: `You can't use ClientRequestToken ${T1} because that value is already in use for a version of secret ${first.ARN}.`,
+      status: 400,
+    };
+    expect([other, put, updateOther]).toEqual([inUse, inUse, inUse]);
+    expect(update.VersionId).toBe(T1);
+  });
+
+  it('a value without a ClientRequestToken is refused (LocalStack test_no_client_request_token)', async () => {
+    // Act: the SDK always fills the token, so the request goes in raw, as LocalStack's test sends it.
+    const answers = await Promise.all(
+      [
+        ['CreateSecret', { Name: n('raw'), SecretString: 'x' }],
+        ['PutSecretValue', { SecretId: n('raw'), SecretString: 'x' }],
+        ['UpdateSecret', { SecretId: n('raw'), SecretString: 'x' }],
+      ].map(async ([operation, body]) => {
+        const response = await fetch(sm.url, {
+          method: 'POST',
+          headers: {
+            'x-amz-target': `secretsmanager.${operation}`,
+            'content-type': 'application/x-amz-json-1.1',
+          },
+          body: JSON.stringify(body),
+        });
+        return { status: response.status, body: await response.json() };
+      }),
+    );
+    // Assess
+    for (const answer of answers) {
+      expect(answer).toEqual({
+        status: 400,
+        body: {
+          __type: 'InvalidRequestException',
+          message: 'You must provide a ClientRequestToken value. We recommend a UUID-type value.',
+        },
+      });
+    }
+  });
+
+  it('UpdateSecret changes the description, and a value makes a new AWSCURRENT version (LocalStack test_update_secret_description)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('u'), SecretString: 'one', ClientRequestToken: T1 }));
+    // Act
+    const described = await c.send(
+      new UpdateSecretCommand({ SecretId: n('u'), Description: 'MyDescription' }),
+    );
+    const valued = await c.send(
+      new UpdateSecretCommand({ SecretId: n('u'), SecretString: 'two', ClientRequestToken: T2 }),
+    );
+    const after = await c.send(new DescribeSecretCommand({ SecretId: n('u') }));
+    // Assess
+    expect(described.VersionId).toBeUndefined();
+    expect(valued.VersionId).toBe(T2);
+    expect(after.Description).toBe('MyDescription');
+    expect(after.VersionIdsToStages).toEqual({ [T1]: ['AWSPREVIOUS'], [T2]: ['AWSCURRENT'] });
+  });
+
+  it('ListSecretVersionIds lists labelled versions; IncludeDeprecated adds the unlabelled ones without stages (LocalStack test_deprecated_secret_version_stage)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('d'), SecretString: '1', ClientRequestToken: T1 }));
+    await c.send(new PutSecretValueCommand({ SecretId: n('d'), SecretString: '2', ClientRequestToken: T2 }));
+    await c.send(new PutSecretValueCommand({ SecretId: n('d'), SecretString: '3', ClientRequestToken: T3 }));
+    // Act
+    const labelled = await c.send(new ListSecretVersionIdsCommand({ SecretId: n('d') }));
+    const all = await c.send(new ListSecretVersionIdsCommand({ SecretId: n('d'), IncludeDeprecated: true }));
+    const missing = await refusal(c.send(new ListSecretVersionIdsCommand({ SecretId: n('none') })));
+    // Assess
+    const shape = (v: { VersionId?: string; VersionStages?: string[]; KmsKeyIds?: string[] }) => ({
+      VersionId: v.VersionId,
+      VersionStages: v.VersionStages,
+      KmsKeyIds: v.KmsKeyIds,
+    });
+    expect(labelled.Versions?.map(shape)).toEqual([
+      { VersionId: T2, VersionStages: ['AWSPREVIOUS'], KmsKeyIds: ['DefaultEncryptionKey'] },
+      { VersionId: T3, VersionStages: ['AWSCURRENT'], KmsKeyIds: ['DefaultEncryptionKey'] },
+    ]);
+    expect(all.Versions?.map(shape)[0]).toEqual({
+      VersionId: T1,
+      VersionStages: undefined,
+      KmsKeyIds: ['DefaultEncryptionKey'],
+    });
+    expect(missing.message).toBe("Secrets Manager can't find the specified secret.");
+  });
+
+  it('UpdateSecretVersionStage refuses to move a label held elsewhere without RemoveFromVersionId (moto test_update_secret_version_stage_dont_specify_current_stage)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('s'), SecretString: '1', ClientRequestToken: T1 }));
+    await c.send(
+      new PutSecretValueCommand({
+        SecretId: n('s'),
+        SecretString: '2',
+        ClientRequestToken: T2,
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    // Act
+    const answer = await refusal(
+      c.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: n('s'),
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: T2,
+        }),
+      ),
+    );
+    // Assess
+    expect(answer).toEqual({
+      name: 'InvalidParameterException',
+      message: `The parameter RemoveFromVersionId can't be empty. Staging label AWSCURRENT is currently attached to version ${T1}, so you must explicitly reference that version in RemoveFromVersionId.`,
+      status: 400,
+    });
+  });
+
+  it('DescribeSecret shows LastAccessedDate as the day of the last read and DeletedDate once scheduled (LocalStack test_create_and_update_secret, test_force_delete_deleted_secret)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('r'), SecretString: 'x' }));
+    const unread = await c.send(new DescribeSecretCommand({ SecretId: n('r') }));
+    await c.send(new GetSecretValueCommand({ SecretId: n('r') }));
+    // Act
+    const read = await c.send(new DescribeSecretCommand({ SecretId: n('r') }));
+    await c.send(new DeleteSecretCommand({ SecretId: n('r') }));
+    const deleted = await c.send(new DescribeSecretCommand({ SecretId: n('r') }));
+    const forced = await c.send(
+      new DeleteSecretCommand({ SecretId: n('r'), ForceDeleteWithoutRecovery: true }),
+    );
+    // Assess
+    expect(unread.LastAccessedDate).toBeUndefined();
+    expect(read.LastAccessedDate?.toISOString()).toBe('2026-11-24T00:00:00.000Z');
+    expect(deleted.DeletedDate?.toISOString()).toBe('2026-11-24T10:30:00.000Z');
+    expect(forced.Name).toBe(n('r'));
+  });
+
+  it('a forced delete of a secret that does not exist succeeds; an unforced one is refused (moto test_delete_secret_force_no_such_secret, test_delete_secret_that_does_not_exist)', async () => {
+    // Act
+    const forced = await c.send(
+      new DeleteSecretCommand({ SecretId: n('never'), ForceDeleteWithoutRecovery: true }),
+    );
+    const unforced = await refusal(c.send(new DeleteSecretCommand({ SecretId: n('never') })));
+    // Assess
+    expect(forced.Name).toBe(n('never'));
+    expect(forced.DeletionDate).toBeInstanceOf(Date);
+    expect(unforced.name).toBe('ResourceNotFoundException');
+  });
+
+  it('BatchGetSecretValue reads a list of ids and reports each one it cannot read (BatchGetSecretValue API reference)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('b1'), SecretString: 'one' }));
+    await c.send(new CreateSecretCommand({ Name: n('b2'), SecretString: 'two' }));
+    // Act
+    const batch = await c.send(new BatchGetSecretValueCommand({ SecretIdList: [n('b1'), n('b2'), n('b3')] }));
+    const byFilter = await c.send(
+      new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: [n('b')] }] }),
+    );
+    // Assess
+    expect(batch.SecretValues?.map((v) => [v.Name, v.SecretString])).toEqual([
+      [n('b1'), 'one'],
+      [n('b2'), 'two'],
+    ]);
+    expect(batch.Errors).toEqual([
+      {
+        SecretId: n('b3'),
+        ErrorCode: 'ResourceNotFoundException',
+        Message: "Secrets Manager can't find the specified secret.",
+      },
+    ]);
+    expect(byFilter.SecretValues?.map((v) => v.Name)).toEqual([n('b1'), n('b2')]);
+  });
+
+  it('GetRandomPassword: 32 characters of every type by default, and the exclusions asked for (GetRandomPassword API reference)', async () => {
+    // Act
+    const standard = (await c.send(new GetRandomPasswordCommand({}))).RandomPassword ?? '';
+    const digits = (
+      await c.send(
+        new GetRandomPasswordCommand({
+          PasswordLength: 12,
+          ExcludeLowercase: true,
+          ExcludeUppercase: true,
+          ExcludePunctuation: true,
+          ExcludeCharacters: '0',
+        }),
+      )
+    ).RandomPassword;
+    // Assess
+    expect(standard).toHaveLength(32);
+    for (const type of [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/]) expect(standard).toMatch(type);
+    expect(digits).toMatch(/^[1-9]{12}$/);
+  });
+
+  it('ListSecrets filters as AWS matches them: prefixes, words, case, negation, several values ORed, several filters ANDed (Filter API reference; moto test_with_all_filter, test_with_filter_with_value_with_multiple_words, test_with_duplicate_filter_keys)', async () => {
+    // Prepare
+    await c.send(
+      new CreateSecretCommand({
+        Name: n('foo'),
+        Description: 'one two',
+        Tags: [{ Key: 'right', Value: 'right' }],
+      }),
+    );
+    await c.send(
+      new CreateSecretCommand({
+        Name: n('bar'),
+        Description: 'one and two',
+        Tags: [{ Key: 'right', Value: 'wrong' }],
+      }),
+    );
+    await c.send(
+      new CreateSecretCommand({
+        Name: n('baz'),
+        Description: 'DescTwo',
+        Tags: [{ Key: 'wrong', Value: 'right' }],
+      }),
+    );
+    const own = n('');
+    const within = { Key: 'name' as const, Values: [own] };
+    // Act
+    const found = {
+      namePrefix: await listNames({ Filters: [{ Key: 'name', Values: [n('ba')] }] }),
+      nameCase: await listNames({ Filters: [{ Key: 'name', Values: [n('BA')] }] }),
+      descriptionWords: await listNames({ Filters: [within, { Key: 'description', Values: ['O T'] }] }),
+      descriptionCamel: await listNames({ Filters: [within, { Key: 'description', Values: ['two'] }] }),
+      allMidWord: await listNames({ Filters: [within, { Key: 'all', Values: ['ne'] }] }),
+      allTags: await listNames({ Filters: [within, { Key: 'all', Values: ['WRONG'] }] }),
+      tagsAnded: await listNames({
+        Filters: [within, { Key: 'tag-key', Values: ['right'] }, { Key: 'tag-value', Values: ['right'] }],
+      }),
+      valuesOred: await listNames({ Filters: [{ Key: 'name', Values: [n('foo'), n('baz')] }] }),
+      negated: await listNames({ Filters: [within, { Key: 'tag-value', Values: ['!wr'] }] }),
+      primaryRegion: await listNames({ Filters: [within, { Key: 'primary-region', Values: ['us'] }] }),
+    };
+    // Assess
+    expect(found).toEqual({
+      namePrefix: [n('bar'), n('baz')],
+      nameCase: [],
+      descriptionWords: [n('foo'), n('bar')],
+      descriptionCamel: [n('foo'), n('bar'), n('baz')],
+      allMidWord: [],
+      allTags: [n('bar'), n('baz')],
+      tagsAnded: [n('foo')],
+      valuesOred: [n('foo'), n('baz')],
+      negated: [n('foo'), n('baz')],
+      primaryRegion: [],
+    });
+  });
+
+  it('ListSecrets refuses an unknown filter key and a bad NextToken; pages with MaxResults; IncludePlannedDeletion shows deleted secrets (ListSecrets and Filter API references; moto test_with_include_planned_deleted_secrets)', async () => {
+    // Prepare
+    for (const name of ['p1', 'p2', 'p3']) await c.send(new CreateSecretCommand({ Name: n(name) }));
+    await c.send(new DeleteSecretCommand({ SecretId: n('p2') }));
+    const own = [{ Key: 'name' as const, Values: [n('')] }];
+    // Act
+    const first = await c.send(
+      new ListSecretsCommand({ Filters: own, MaxResults: 1, IncludePlannedDeletion: true }),
+    );
+    const rest = await c.send(
+      new ListSecretsCommand({ Filters: own, NextToken: first.NextToken, IncludePlannedDeletion: true }),
+    );
+    const live = await listNames({ Filters: own });
+    const badKey = await refusal(
+      c.send(new ListSecretsCommand({ Filters: [{ Key: 'invalid' as 'name', Values: ['x'] }] })),
+    );
+    const badToken = await refusal(c.send(new ListSecretsCommand({ NextToken: 'not-a-token' })));
+    // Assess
+    expect(first.SecretList?.map((s) => s.Name)).toEqual([n('p1')]);
+    expect(rest.SecretList?.map((s) => s.Name)).toEqual([n('p2'), n('p3')]);
+    expect(rest.SecretList?.[0]?.DeletedDate).toBeInstanceOf(Date);
+    expect(live).toEqual([n('p1'), n('p3')]);
+    expect(badKey).toEqual({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value 'invalid' at 'filters.1.member.key' failed to satisfy constraint: Member must satisfy enum value set: [description, name, tag-key, tag-value, primary-region, owning-service, all]",
+      status: 400,
+    });
+    expect(badToken).toEqual({
+      name: 'InvalidNextTokenException',
+      message: 'The NextToken value is invalid.',
+      status: 400,
+    });
+  });
+
+  it('with a listing lag, ListSecrets shows new, retagged and deleted secrets as they were lag ago; DescribeSecret shows the present (ListSecrets API reference: eventually consistent)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('old'), Tags: [{ Key: 'owner', Value: 'ann' }] }));
+    await c.send(new CreateSecretCommand({ Name: n('gone') }));
+    sm.store.setListingLag(300_000);
+    await c.send(new CreateSecretCommand({ Name: n('new') }));
+    await c.send(new TagResourceCommand({ SecretId: n('old'), Tags: [{ Key: 'owner', Value: 'bob' }] }));
+    await c.send(new DeleteSecretCommand({ SecretId: n('gone'), ForceDeleteWithoutRecovery: true }));
+    const own = [{ Key: 'name' as const, Values: [n('')] }];
+    const owners = async () =>
+      ((await c.send(new ListSecretsCommand({ Filters: own }))).SecretList ?? []).map((s) => [
+        s.Name,
+        s.Tags?.find((t) => t.Key === 'owner')?.Value,
+      ]);
+    // Act
+    const atOnce = await owners();
+    const described = await c.send(new DescribeSecretCommand({ SecretId: n('new') }));
+    sm.store.advanceClock(299_999);
+    const justBefore = await owners();
+    sm.store.advanceClock(1);
+    const settled = await owners();
+    // Assess
+    expect(atOnce).toEqual([
+      [n('old'), 'ann'],
+      [n('gone'), undefined],
+    ]);
+    expect(described.Name).toBe(n('new'));
+    expect(justBefore).toEqual(atOnce);
+    expect(settled).toEqual([
+      [n('old'), 'bob'],
+      [n('new'), undefined],
+    ]);
+  });
+});

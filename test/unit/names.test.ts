@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_STACK_NAME,
+  physicalNames,
+  SECRET_PREFIX,
+  TARGET_PREFIX,
+  TASK_PREFIX,
+  useSecretRoot,
+  WEBHOOK_SECRET_NAME,
+} from '#core/names.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
+
+afterEach(() => useSecretRoot(physicalNames(DEFAULT_STACK_NAME).secretRoot));
+
+describe('physical names', () => {
+  it('are the first deployed names for the default stack, and carry the stack name otherwise', () => {
+    expect(physicalNames(DEFAULT_STACK_NAME)).toEqual({
+      secretRoot: 'provisioner',
+      scheduleGroup: 'credential-provisioner',
+      kmsAlias: 'alias/credential-provisioner',
+    });
+    expect(physicalNames('Staging')).toEqual({
+      secretRoot: 'provisioner-Staging',
+      scheduleGroup: 'credential-provisioner-Staging',
+      kmsAlias: 'alias/credential-provisioner-Staging',
+    });
+  });
+
+  it('put task records and the webhook secret beside the credential prefix, never under it', () => {
+    expect([SECRET_PREFIX, TARGET_PREFIX, TASK_PREFIX, WEBHOOK_SECRET_NAME]).toEqual([
+      'provisioner/',
+      'provisioner/targets/',
+      'provisioner.tasks/',
+      'provisioner.intake/webhook-secret',
+    ]);
+    expect(TASK_PREFIX.startsWith(SECRET_PREFIX)).toBe(false);
+    expect(WEBHOOK_SECRET_NAME.startsWith(SECRET_PREFIX)).toBe(false);
+  });
+
+  it('follow the secret root the CLI sets from --stack, schedule names included', () => {
+    useSecretRoot(physicalNames('Staging').secretRoot);
+    expect([SECRET_PREFIX, TASK_PREFIX, WEBHOOK_SECRET_NAME]).toEqual([
+      'provisioner-Staging/',
+      'provisioner-Staging.tasks/',
+      'provisioner-Staging.intake/webhook-secret',
+    ]);
+    expect(rotationScheduleName('provisioner-Staging/fgt/bot')).toMatch(/^rotate-fgt_bot-[0-9a-f]{10}$/);
+  });
+});
