@@ -4,7 +4,7 @@
  * all on loopback in this process. Tests, `npm start`, `npm run local` and the bench share it.
  */
 import './polyfills.ts';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
 import {
   DEFAULT_EVENT_BUS,
@@ -108,6 +108,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     Name: WEBHOOK_SECRET_NAME,
     SecretString: webhookSecret,
     KmsKeyId: LOCAL_KMS_KEY_ID,
+    ClientRequestToken: randomUUID(),
   })) as { ARN: string } | undefined;
   if (!created) throw new Error('the local Secrets Manager cannot create secrets');
   iam = new LocalIam(template, secretPhysicalIds(template, { [WEBHOOK_SECRET_NAME]: created.ARN }));

@@ -191,6 +191,15 @@ function physicalId(
       return attribute === 'Arn'
         ? `${prefix}:scheduler:${where}:schedule-group/${named('Name')}`
         : named('Name');
+    case 'AWS::SQS::Queue':
+      // Ref is the queue URL; the local stack has no queue endpoint, so ARN and name are what matter.
+      return attribute === 'Arn'
+        ? `${prefix}:sqs:${where}:${named('QueueName')}`
+        : attribute === 'Ref'
+          ? `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${named('QueueName')}`
+          : named('QueueName');
+    case 'AWS::SNS::Topic':
+      return attribute === 'Name' ? named('TopicName') : `${prefix}:sns:${where}:${named('TopicName')}`;
     default:
       throw new Error(
         `cannot resolve ${attribute} of ${logicalId} (${resource?.Type ?? 'not in the template'}) for local use`,
