@@ -1,8 +1,9 @@
 /**
  * What an operator needs to run the CLI (docs/cli.md) against the stack, as one managed policy to
  * attach to the operators' role or permission set: start and follow the workflows, answer operator
- * tasks, add targets, hand in the credentials a product shows once. It never reads a credential
- * (`provisioner/<target>/<user>`); it writes only the pending version an operator task asks for.
+ * tasks, add targets, hand in the credentials a product shows once. It writes only the pending
+ * version an operator task asks for; it reads credentials only to compare a handed-in one with
+ * them (`CompareHandedInCredentials`, to move into a workflow step).
  */
 import { Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -71,10 +72,19 @@ export class OperatorPolicy extends Construct {
       new iam.PolicyStatement({
         sid: 'HandInCredentials',
         actions: [
+          'secretsmanager:DescribeSecret',
           'secretsmanager:PutSecretValue',
           'secretsmanager:TagResource',
           'secretsmanager:UpdateSecretVersionStage',
         ],
+        resources: [secret(`${credentials}*`)],
+      }),
+      // `provisioner submit` compares the file with the target's credentials before writing it (no
+      // key shared by two secrets, no current key handed in as new): it reads them. To be moved into
+      // the workflow step that takes the answer, so that operators read no credential (threat model).
+      new iam.PolicyStatement({
+        sid: 'CompareHandedInCredentials',
+        actions: ['secretsmanager:GetSecretValue'],
         resources: [secret(`${credentials}*`)],
       }),
       new iam.PolicyStatement({

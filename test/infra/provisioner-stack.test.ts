@@ -784,7 +784,7 @@ describe('ProvisionerStack', () => {
     template.hasOutput('KmsKeyArn', {});
   });
 
-  it('gives operators one managed policy: workflows, task answers, targets and handing in credentials, never reading one', () => {
+  it('gives operators one managed policy: workflows, task answers, targets and handing in credentials, reading them only to compare', () => {
     const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
     expect(policies).toHaveLength(1);
     const statements = policies[0]?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
@@ -801,10 +801,14 @@ describe('ProvisionerStack', () => {
     expect(of('ManageTargets').resources).toEqual([secret('provisioner/targets/*')]);
     expect(of('ReadAndCloseTasks')).toEqual({
       actions: ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
-      resources: [secret('provisioner/tasks/*')],
+      resources: [secret('provisioner.tasks/*')],
     });
-    // Credentials (provisioner/<target>/<user>) are written, never read.
+    // Credentials (provisioner/<target>/<user>) are written; read only to compare a handed-in one.
     expect(of('HandInCredentials').actions).not.toContain('secretsmanager:GetSecretValue');
+    expect(of('CompareHandedInCredentials')).toEqual({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [secret('provisioner/*')],
+    });
     template.hasOutput('OperatorPolicyArn', {});
   });
 });

@@ -6,6 +6,7 @@
  * key policy and function permissions read from the synthesized template.
  */
 import { describe, expect, it } from 'vitest';
+import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import { AwsServiceError } from '#local/aws-json-server.ts';
 import { localFunctionArn } from '#local/endpoints.ts';
 import { LocalIam, secretPhysicalIds } from '#local/iam/account.ts';
@@ -213,7 +214,7 @@ describe('the account from the synthesized template', () => {
   const iam = new LocalIam(
     template,
     secretPhysicalIds(template, {
-      'provisioner/intake/webhook-secret': `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:provisioner/intake/webhook-secret-Qw3rTy`,
+      [WEBHOOK_SECRET_NAME]: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${WEBHOOK_SECRET_NAME}-Qw3rTy`,
     }),
   );
   const session = (handlerId: string) => iam.functionSession(localFunctionArn(handlerId));

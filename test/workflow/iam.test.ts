@@ -9,7 +9,7 @@ import { GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secre
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretsManagerClient } from '#core/aws-clients.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { credentialSecretName, TAG } from '#core/names.ts';
+import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { HANDLER_METADATA } from '#lib/provisioner-function.ts';
 import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
@@ -125,17 +125,14 @@ describe('IAM from the template (local runtime)', () => {
     client.destroy();
   });
 
-  it('the operator (the CLI) hands in credentials but may not read one: its GetSecretValue is refused', async () => {
-    // Prepare
-    const secretName = credentialSecretName('cnapp', 'operator-reads');
-    await env.store.ensureCredentialSecret(secretName, { [TAG.target]: 'cnapp' });
+  it('the operator (the CLI) may not read the intake’s webhook secret: its GetSecretValue is refused', async () => {
     // Act
     const refused = await env.operator.secretsClient
-      .send(new GetSecretValueCommand({ SecretId: secretName }))
+      .send(new GetSecretValueCommand({ SecretId: WEBHOOK_SECRET_NAME }))
       .catch((error: unknown) => error as { name: string; message: string });
     // Assess
-    const { arn } = (await env.store.describe(secretName)) ?? {};
-    expect(arn).toMatch(/:secret:provisioner\/cnapp\/operator-reads-\w{6}$/);
+    const { arn } = (await env.store.describe(WEBHOOK_SECRET_NAME)) ?? {};
+    expect(arn).toMatch(/:secret:provisioner\.intake\/webhook-secret-\w{6}$/);
     expect(refused).toMatchObject({
       name: 'AccessDeniedException',
       message: `User: arn:aws:sts::000000000000:assumed-role/local-operator/operator is not authorized to perform: secretsmanager:GetSecretValue on resource: ${arn} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
