@@ -23,6 +23,7 @@ export type SecretAction =
   | 'GetSecretValue'
   | 'PutSecretValue'
   | 'TagResource'
+  | 'UntagResource'
   | 'UpdateSecretVersionStage';
 
 type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';

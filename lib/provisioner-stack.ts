@@ -7,6 +7,7 @@ import { DEFAULT_STACK_NAME } from '#core/names.ts';
 import { Alerts } from './alerts.ts';
 import { checkStackName, deploymentSettings } from './deployment-settings.ts';
 import { ProvisionerNetwork } from './network.ts';
+import { OperatorPolicy } from './operator-policy.ts';
 import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
@@ -129,6 +130,13 @@ export class ProvisionerStack extends Stack {
         `The current credential stays in use. Fix the cause, then run: provisioner rotate --target ${field('target')} --api-user ${field('apiUser')}`,
       ].join(' '),
     );
+
+    // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
+    const operator = new OperatorPolicy(this, 'Operator', {
+      key,
+      workflows: [provision, revoke, rotate, reconcile].map((w) => w.stateMachine),
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });
 
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevokeStateMachineArn', { value: revoke.stateMachine.stateMachineArn });

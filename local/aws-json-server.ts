@@ -21,6 +21,13 @@ export class AwsServiceError extends Error {
 // biome-ignore lint/suspicious/noExplicitAny: operations receive the SDK's JSON input, validated by each operation.
 type AwsJsonOperation = (input: any) => unknown | Promise<unknown>;
 
+/** One call as the server received it: what IAM evaluates before the operation runs (local/iam). */
+export interface AwsJsonCall {
+  readonly operation: string;
+  readonly input: Record<string, unknown>;
+  readonly headers: IncomingMessage['headers'];
+}
+
 export interface AwsJsonServerOptions {
   /** The `X-Amz-Target` prefix, e.g. `secretsmanager` or `AWSStepFunctions`. */
   readonly targetPrefix: string;
@@ -31,6 +38,8 @@ export interface AwsJsonServerOptions {
   readonly port?: number;
   /** Largest request body accepted (AWS APIs cap requests; 1 MiB is above every one used here). */
   readonly maxBodyBytes?: number;
+  /** Throws AWS's error when the caller may not make this call; runs before the operation. */
+  readonly authorize?: (call: AwsJsonCall) => void;
 }
 
 export interface RunningServer {
@@ -89,6 +98,11 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new AwsServiceError('SerializationException', 'request body must be a JSON object');
       }
+      options.authorize?.({
+        operation: operationName,
+        input: input as Record<string, unknown>,
+        headers: req.headers,
+      });
       send(res, 200, await operation(input), jsonVersion);
     } catch (error) {
       if (error instanceof AwsServiceError) {

@@ -4,8 +4,7 @@
  * all on loopback in this process. Tests, `npm start`, `npm run local` and the bench share it.
  */
 import './polyfills.ts';
-import { randomBytes } from 'node:crypto';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
 import {
   DEFAULT_EVENT_BUS,
@@ -15,11 +14,12 @@ import {
   KMS_KEY_ALIAS,
   ROTATION_SCHEDULE_GROUP,
 } from '#core/config.ts';
-import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
+import { DEFAULT_STACK_NAME, physicalNames, WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import type { VendorName } from '#core/products/index.ts';
 import { simulatedOf, startSimulators } from '#core/products/simulated.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { resetWorkflowDeps } from '#handlers/runtime.ts';
+import { AwsServiceError } from './aws-json-server.ts';
 import {
   awsEnvironmentFor,
   LOCAL_ACCOUNT_ID,
@@ -29,16 +29,40 @@ import {
 } from './endpoints.ts';
 import { startLocalEventBus } from './event-bus.ts';
 import { startFunctionUrl } from './function-url.ts';
+import {
+  ADMINISTRATOR_ACCESS_KEY_ID,
+  LocalIam,
+  OPERATOR_ACCESS_KEY_ID,
+  secretPhysicalIds,
+} from './iam/account.ts';
+import { sendInvocationSessions } from './iam/caller.ts';
+import {
+  eventBridgeAuthorizer,
+  schedulerAuthorizer,
+  secretsManagerAuthorizer,
+  stepFunctionsAuthorizer,
+} from './iam/service-authorizers.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalScheduler } from './scheduler.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
-import { synthesizeRules, synthesizeWorkflows } from './synth.ts';
+import {
+  resolveTemplateValue,
+  synthesizeRules,
+  synthesizeTemplate,
+  synthesizeWorkflows,
+  type TemplateResources,
+} from './synth.ts';
 
 /** The stack's key, by its alias (the local Secrets Manager records it, encrypting nothing). */
 const LOCAL_KMS_KEY_ID = KMS_KEY_ALIAS;
 
 export interface LocalEnvironmentOptions {
+  /**
+   * The template whose IAM every local endpoint enforces (default: the stack's). Tests pass a copy
+   * with a grant removed to prove a workflow needs it.
+   */
+  readonly iamTemplate?: TemplateResources;
   /** Milliseconds for every Wait state (default: as defined; tests pass 0). */
   readonly waitOverrideMs?: number;
   /** Milliseconds between retries (default: as defined; tests pass 0). */
@@ -64,18 +88,59 @@ export type LocalEnvironment = Awaited<ReturnType<typeof startLocalEnvironment>>
 
 export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}) {
   const ports = options.ports ?? {};
+  const template = options.iamTemplate ?? synthesizeTemplate();
+  // Every endpoint evaluates its callers against the account's IAM, which exists once the stack's own secret does.
+  let iam: LocalIam | undefined;
+  const account = (): LocalIam => {
+    if (!iam) throw new Error('the local account has no IAM yet');
+    return iam;
+  };
+  sendInvocationSessions();
   const secretsManager = await startLocalSecretsManager({
     port: ports.secretsManager,
     region: LOCAL_REGION,
     listingLagMs: options.listingLagMs,
+    authorize: (store) => (call) => secretsManagerAuthorizer(account(), store)(call),
   });
+  // The intake's shared secret, created with the stack (by CloudFormation, before any caller); tests and the scenario sign tickets with it.
+  const webhookSecret = randomBytes(32).toString('hex');
+  const created = (await secretsManager.store.operations.CreateSecret?.({
+    Name: WEBHOOK_SECRET_NAME,
+    SecretString: webhookSecret,
+    KmsKeyId: LOCAL_KMS_KEY_ID,
+    ClientRequestToken: randomUUID(),
+  })) as { ARN: string } | undefined;
+  if (!created) throw new Error('the local Secrets Manager cannot create secrets');
+  iam = new LocalIam(template, secretPhysicalIds(template, { [WEBHOOK_SECRET_NAME]: created.ARN }));
+  iam.issueAccessKey(
+    OPERATOR_ACCESS_KEY_ID,
+    iam.defineRole('local-operator', iam.managedPolicy(physicalNames(DEFAULT_STACK_NAME).operatorPolicy)),
+    'operator',
+  );
+  iam.issueAccessKey(
+    ADMINISTRATOR_ACCESS_KEY_ID,
+    iam.defineRole('local-administrator', { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+    'administrator',
+  );
   const lambdaFaults = new LambdaFaults();
-  const invoke = createLocalInvoker({ onInvoke: options.onInvoke, faults: lambdaFaults });
+  const invoke = createLocalInvoker({
+    onInvoke: options.onInvoke,
+    faults: lambdaFaults,
+    sessionOf: (functionArn) => account().functionSession(functionArn),
+  });
   const eventBus = await startLocalEventBus({
     port: ports.eventBridge,
     region: LOCAL_REGION,
     rules: synthesizeRules(),
-    deliver: (handlerId, event) => invoke(localFunctionArn(handlerId), event),
+    authorize: (call) => eventBridgeAuthorizer(account())(call),
+    deliver: (handlerId, event, ruleArn) => {
+      const functionArn = localFunctionArn(handlerId);
+      // A rule's Lambda target is invoked by EventBridge as itself, allowed by the function's resource policy.
+      const context = { 'aws:SourceArn': ruleArn, 'aws:SourceAccount': LOCAL_ACCOUNT_ID };
+      if (!account().servicePermitted('events.amazonaws.com', 'lambda:InvokeFunction', functionArn, context))
+        return Promise.reject(new Error(`events.amazonaws.com may not invoke ${functionArn} for ${ruleArn}`));
+      return invoke(functionArn, event);
+    },
   });
   const simulators = await startSimulators(ports.simulators);
   const workflows = synthesizeWorkflows();
@@ -83,7 +148,16 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     port: ports.stepFunctions,
     region: LOCAL_REGION,
     machines: Object.values(workflows).map((w) => ({ name: w.stateMachineName, definition: w.definition })),
-    invoke,
+    authorize: (call) => stepFunctionsAuthorizer(account())(call),
+    invoke: async (functionArn, payload, stateMachineArn) => {
+      try {
+        const principal = account().stateMachineSession(stateMachineArn);
+        account().authorize({ principal, action: 'lambda:InvokeFunction', resource: functionArn });
+      } catch (error) {
+        throw lambdaServiceError(error);
+      }
+      return invoke(functionArn, payload);
+    },
     waitOverrideMs: options.waitOverrideMs,
     retryOverrideMs: options.retryOverrideMs,
   });
@@ -96,9 +170,15 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const refreshStateMachineArn = machineArn(workflows.refresh.stateMachineName);
   const scheduler = await startLocalScheduler({
     region: LOCAL_REGION,
-    // Scheduler's Step Functions target starts an execution with a generated name.
-    startExecution: async (stateMachineArn, input) =>
-      stepFunctions.service.operations.StartExecution({ stateMachineArn, input }),
+    authorize: (call) => schedulerAuthorizer(account())(call),
+    // Scheduler assumes the schedule's role (its trust policy) and starts the execution as that role, with a generated name.
+    startExecution: async (stateMachineArn, input, roleArn) => {
+      const principal = account().assumeRoleAs('scheduler.amazonaws.com', roleArn, {
+        'aws:SourceAccount': LOCAL_ACCOUNT_ID,
+      });
+      account().authorize({ principal, action: 'states:StartExecution', resource: stateMachineArn });
+      return stepFunctions.service.operations.StartExecution({ stateMachineArn, input });
+    },
   });
   const endpoints: LocalEndpoints = {
     region: LOCAL_REGION,
@@ -116,7 +196,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.provisionStateMachineArn]: provisionStateMachineArn,
     [ENV.rotateStateMachineArn]: rotateStateMachineArn,
     [ENV.rotationScheduleGroup]: ROTATION_SCHEDULE_GROUP,
-    [ENV.rotationSchedulerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-scheduler`,
+    [ENV.rotationSchedulerRoleArn]: functionSetting(template, ENV.rotationSchedulerRoleArn),
     [ENV.rotationDeadLetterQueueArn]: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:local-schedule-dead-letters`,
     [ENV.rotationRate]: DEFAULT_ROTATION_RATE,
     [ENV.refreshStateMachineArn]: refreshStateMachineArn,
@@ -124,22 +204,14 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   });
   resetWorkflowDeps();
 
-  const clientSettings = {
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  const clientsFor = (accessKeyId: string) => {
+    const settings = { region: LOCAL_REGION, credentials: { accessKeyId, secretAccessKey: 'local' } };
+    const secretsClient = secretsManagerClient({ ...settings, endpoint: secretsManager.url });
+    const sfnClient = stepFunctionsClient({ ...settings, endpoint: stepFunctions.url });
+    return { secretsClient, sfnClient, store: new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID) };
   };
-  const secretsClient = secretsManagerClient({ ...clientSettings, endpoint: secretsManager.url });
-  const sfnClient = stepFunctionsClient({ ...clientSettings, endpoint: stepFunctions.url });
-  const store = new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID);
-  // The intake's shared secret, as the stack creates it; tests and the scenario sign tickets with it.
-  const webhookSecret = randomBytes(32).toString('hex');
-  await secretsClient.send(
-    new CreateSecretCommand({
-      Name: WEBHOOK_SECRET_NAME,
-      SecretString: webhookSecret,
-      KmsKeyId: LOCAL_KMS_KEY_ID,
-    }),
-  );
+  const { secretsClient, sfnClient, store } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
+  const operator = clientsFor(OPERATOR_ACCESS_KEY_ID);
   const intake = await startFunctionUrl({ handlerId: 'ticket-intake', invoke, port: ports.intake });
 
   return {
@@ -150,6 +222,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     scheduler,
     ...simulators,
     lambdaFaults,
+    /** Clients acting as the operator, whose calls the operator policy allows (the CLI's, `local/operator.ts`'s). */
+    operator,
+    /** The account's IAM from the template: sessions and decisions (tests). */
+    iam,
     secretsClient,
     sfnClient,
     store,
@@ -162,12 +238,12 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     intake: { url: intake.url, webhookSecret },
     /** Registers a product's simulator as a target, TLS pinned to its generated CA (or its certificate). */
     async registerTarget(product: VendorName, name: string, pinning: 'ca' | 'fingerprint' = 'ca') {
-      return store.putTarget(name, simulatedOf(product).target(simulators[product], pinning));
+      return operator.store.putTarget(name, simulatedOf(product).target(simulators[product], pinning));
     },
     async close() {
       await stepFunctions.service.stopAll();
-      secretsClient.destroy();
-      sfnClient.destroy();
+      for (const client of [secretsClient, sfnClient, operator.secretsClient, operator.sfnClient])
+        client.destroy();
       await Promise.all([
         scheduler.close(),
         intake.close(),
@@ -178,4 +254,31 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       ]);
     },
   };
+}
+
+/** A setting the template gives its functions (one value for all that have it), resolved locally. */
+function functionSetting(template: TemplateResources, name: string): string {
+  for (const [logicalId, resource] of Object.entries(template)) {
+    const variables = (
+      resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+    )?.Variables;
+    if (resource.Type === 'AWS::Lambda::Function' && variables?.[name] !== undefined)
+      return String(resolveTemplateValue(variables[name], template, logicalId));
+  }
+  throw new Error(`no function of the template has ${name}`);
+}
+
+/**
+ * A state machine's role refused lambda:InvokeFunction: Lambda answers AccessDeniedException (HTTP
+ * 403) and the task fails with `Lambda.AWSLambdaException`, Lambda's message and status as the
+ * cause (Step Functions Developer Guide, "Handle Lambda service exceptions"; the cause in the Java
+ * SDK's form Step Functions reports service errors in).
+ */
+function lambdaServiceError(error: unknown): Error {
+  if (!(error instanceof AwsServiceError)) return error as Error;
+  const failure = new Error(
+    `${error.message} (Service: AWSLambda; Status Code: 403; Error Code: ${error.code})`,
+  );
+  failure.name = 'Lambda.AWSLambdaException';
+  return failure;
 }

@@ -4,7 +4,12 @@
  * delivered, as EventBridge does, to the Lambda targets of the stack's rules whose pattern it matches.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import {
+  type AwsJsonCall,
+  AwsServiceError,
+  type RunningServer,
+  startAwsJsonServer,
+} from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 export interface StoredEvent {
@@ -40,6 +45,7 @@ function entryError(entry: Entry): string | undefined {
 /** A rule as local/synth.ts reads it from the template. */
 export interface LocalRule {
   readonly name: string;
+  readonly arn: string;
   readonly eventPattern: Record<string, unknown>;
   readonly handlerIds: readonly string[];
 }
@@ -92,8 +98,9 @@ export async function startLocalEventBus(
     port?: number;
     rules?: readonly LocalRule[];
     /** Delivers a matched event to a rule's target (asynchronously, as EventBridge does). */
-    deliver?: (handlerId: string, event: DeliveredEvent) => Promise<unknown>;
+    deliver?: (handlerId: string, event: DeliveredEvent, ruleArn: string) => Promise<unknown>;
     region?: string;
+    authorize?: (call: AwsJsonCall) => void;
   } = {},
 ): Promise<RunningServer & { events: StoredEvent[]; deliveries: Promise<unknown>[] }> {
   const events: StoredEvent[] = [];
@@ -115,7 +122,7 @@ export async function startLocalEventBus(
       for (const handlerId of rule.handlerIds) {
         // A failed delivery is kept (settled) for the test that awaits it, never thrown at the sender.
         deliveries.push(
-          Promise.resolve(options.deliver?.(handlerId, event)).catch((error: unknown) => error),
+          Promise.resolve(options.deliver?.(handlerId, event, rule.arn)).catch((error: unknown) => error),
         );
       }
     }
@@ -124,6 +131,7 @@ export async function startLocalEventBus(
     targetPrefix: 'AWSEvents',
     jsonVersion: '1.1',
     port: options.port,
+    authorize: options.authorize,
     operations: {
       PutEvents: (input: { Entries?: unknown }) => {
         if (!Array.isArray(input.Entries) || input.Entries.length < 1 || input.Entries.length > 10) {

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { localFunctionArn } from './endpoints.ts';
+import type { Session } from './iam/account.ts';
+import { runAsSession } from './iam/caller.ts';
 import { handlerIdFromFunctionArn } from './synth.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -144,6 +146,8 @@ export interface LocalInvokerOptions {
   /** Observes each call (bench, tests). */
   readonly onInvoke?: (call: LocalInvocation) => void;
   readonly faults?: LambdaFaults;
+  /** The session each function's invocations call AWS as (its execution role, local/iam). */
+  readonly sessionOf?: (functionArn: string) => Session;
 }
 
 /** Invokes `lambdas/handlers/<id>.ts` for a function ARN. */
@@ -156,9 +160,13 @@ export function createLocalInvoker(options: LocalInvokerOptions = {}) {
     try {
       // A platform fault is Lambda's own error, not the function's: it carries no error document.
       options.faults?.check(handlerId, 'before');
+      const context = lambdaContext(handlerId, options.timeoutMs ?? 30_000);
+      const session = options.sessionOf?.(functionArn);
       let result: unknown;
       try {
-        result = await handler(event, lambdaContext(handlerId, options.timeoutMs ?? 30_000));
+        result = await (session
+          ? runAsSession(session, () => handler(event, context))
+          : handler(event, context));
       } catch (error) {
         throw new LambdaFunctionError(error);
       }

@@ -34,7 +34,7 @@ export async function waitForActionRequired(
   for (;;) {
     const found = actionsRequired(env, taskId).at(-1);
     if (found) return found;
-    const described = await env.sfnClient.send(
+    const described = await env.operator.sfnClient.send(
       new DescribeExecutionCommand({
         executionArn: `${env.provisionStateMachineArn.replace(':stateMachine:', ':execution:')}:${taskId}`,
       }),
@@ -65,7 +65,7 @@ export async function answerTasksUntilDone(
       answered.add(event.EventId);
       await answer(task);
     }
-    const described = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+    const described = await env.operator.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
     if (described.status !== 'RUNNING') return described;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -101,7 +101,12 @@ export function revokeInProductUi(env: LocalEnvironment, task: ActionRequiredDet
 /** Runs `provisioner submit --done` for a revocation task. */
 export function confirmAsOperator(env: LocalEnvironment, taskId: string, io: Output = { out: () => {} }) {
   return submit(
-    { store: env.store, vendorFor, answers: sfnTaskAnswers(env.sfnClient), now: () => new Date() },
+    {
+      store: env.operator.store,
+      vendorFor,
+      answers: sfnTaskAnswers(env.operator.sfnClient),
+      now: () => new Date(),
+    },
     { task: taskId, done: true },
     { ...io, stdin: async () => '' },
   );
@@ -119,7 +124,12 @@ export async function submitAsOperator(
     const file = join(folder, 'credential');
     await writeFile(file, credential.text, { mode: 0o600 });
     return await submit(
-      { store: env.store, vendorFor, answers: sfnTaskAnswers(env.sfnClient), now: () => new Date() },
+      {
+        store: env.operator.store,
+        vendorFor,
+        answers: sfnTaskAnswers(env.operator.sfnClient),
+        now: () => new Date(),
+      },
       { task: taskId, file, expiresAt: credential.expiresAt },
       { ...io, stdin: async () => '' },
     );

@@ -27,6 +27,7 @@ import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
+import { ADMINISTRATOR_ACCESS_KEY_ID } from './iam/account.ts';
 import { captureLambdaLogs } from './log-capture.ts';
 import {
   answerTasksUntilDone,
@@ -46,7 +47,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  */
 async function followExecution(env: LocalEnvironment, executionArn: string) {
   let line = false;
-  const execution = await followStates(env.sfnClient, executionArn, {
+  const execution = await followStates(env.operator.sfnClient, executionArn, {
     pollMs: 100,
     onState: (state) => {
       process.stdout.write(line ? ` → ${state}` : `    states: ${state}`);
@@ -59,13 +60,13 @@ async function followExecution(env: LocalEnvironment, executionArn: string) {
 
 /** The states an execution answered by the operator went through, once it has ended (one line). */
 async function showStates(env: LocalEnvironment, executionArn: string) {
-  const states = statesEntered(await executionHistory(env.sfnClient, executionArn));
+  const states = statesEntered(await executionHistory(env.operator.sfnClient, executionArn));
   if (states.length > 0) say(`    states: ${states.join(' → ')}`);
 }
 
 /** The console's way in: StartExecution with the documented input. */
 async function startFromConsole(env: LocalEnvironment, name: string, input: unknown): Promise<string> {
-  const started = await env.sfnClient.send(
+  const started = await env.operator.sfnClient.send(
     new StartExecutionCommand({
       stateMachineArn: env.provisionStateMachineArn,
       name,
@@ -138,7 +139,7 @@ async function provisionOn(env: LocalEnvironment, input: Record<string, unknown>
   }
   await followExecution(env, executionArn);
 
-  const execution = await env.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+  const execution = await env.operator.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(
       `provisioning on ${targetName} ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`,
@@ -247,10 +248,11 @@ async function revokeOnDeactivation(
   requests: Record<string, unknown>[],
 ) {
   say(`  the directory deactivates ${owner} (event provisioner.directory / User Deactivated)`);
+  // The directory is a system outside the stack: it publishes as the account's administrator.
   const bus = new EventBridgeClient({
     region: env.endpoints.region,
     endpoint: env.endpoints.eventBridge,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: { accessKeyId: ADMINISTRATOR_ACCESS_KEY_ID, secretAccessKey: 'local' },
   });
   try {
     await bus.send(
@@ -301,7 +303,7 @@ async function revokeOnDeactivation(
 
 /** The daily reconciliation, run now: Secrets Manager and every product must agree. */
 async function reconcileAll(env: LocalEnvironment) {
-  const started = await env.sfnClient.send(
+  const started = await env.operator.sfnClient.send(
     new StartExecutionCommand({ stateMachineArn: env.reconcileStateMachineArn, input: '{}' }),
   );
   const done = await followExecution(env, started.executionArn ?? '');

@@ -4,8 +4,9 @@
  * errors. Schedules do not fire on a clock here; `fire` runs one as Scheduler would at its time:
  * StartExecution on the target state machine with the schedule's input.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AwsServiceError } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
 export interface LocalSchedule {
@@ -22,11 +23,21 @@ export interface LocalSchedule {
 
 const NAME = /^[0-9a-zA-Z-_.]{1,64}$/;
 
+export interface SchedulerCall {
+  readonly operation: 'CreateSchedule' | 'GetSchedule' | 'DeleteSchedule' | 'ListSchedules';
+  readonly resource: string;
+  readonly headers: IncomingHttpHeaders;
+  /** CreateSchedule: the target's role, which the caller passes to Scheduler (iam:PassRole). */
+  readonly passedRoleArn?: string;
+}
+
 export async function startLocalScheduler(options: {
   port?: number;
   region?: string;
-  /** What a firing schedule does: StartExecution on its target. */
-  startExecution: (stateMachineArn: string, input: string) => Promise<unknown>;
+  /** What a firing schedule does: StartExecution on its target, as the schedule's role. */
+  startExecution: (stateMachineArn: string, input: string, roleArn: string) => Promise<unknown>;
+  /** Throws AWS's error when the caller may not make this call (local/iam): operation, schedule ARN (`*` for a listing), the role a schedule passes. */
+  authorize?: (call: SchedulerCall) => void;
 }) {
   const schedules = new Map<string, LocalSchedule>();
   const key = (group: string, name: string) => `${group}/${name}`;
@@ -46,9 +57,22 @@ export async function startLocalScheduler(options: {
       };
       const fail = (status: number, type: string, message: string) =>
         send(status, { Message: message }, type);
+      const refused = (call: Omit<SchedulerCall, 'headers'>) => {
+        try {
+          options.authorize?.({ ...call, headers: req.headers });
+          return false;
+        } catch (error) {
+          if (!(error instanceof AwsServiceError)) throw error;
+          fail(error.status, error.code, error.message);
+          return true;
+        }
+      };
+      const scheduleArn = (groupName: string, name: string) =>
+        `arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule/${groupName}/${name}`;
       const match = /^\/schedules\/([^/]+)$/.exec(url.pathname);
       const group = url.searchParams.get('groupName') ?? 'default';
       if (url.pathname === '/schedules' && req.method === 'GET') {
+        if (refused({ operation: 'ListSchedules', resource: '*' })) return;
         const prefix = url.searchParams.get('NamePrefix') ?? '';
         const listed = [...schedules.values()].filter(
           (s) =>
@@ -76,6 +100,9 @@ export async function startLocalScheduler(options: {
           return fail(400, 'ValidationException', 'Body is not JSON');
         }
         const groupName = body.GroupName ?? 'default';
+        const passedRoleArn = body.Target?.RoleArn;
+        if (refused({ operation: 'CreateSchedule', resource: scheduleArn(groupName, name), passedRoleArn }))
+          return;
         if (schedules.has(key(groupName, name)))
           return fail(409, 'ConflictException', `Schedule ${name} already exists.`);
         if (
@@ -107,16 +134,17 @@ export async function startLocalScheduler(options: {
           FlexibleTimeWindow: body.FlexibleTimeWindow,
           CreationDate: Date.now() / 1000,
         });
-        return send(200, {
-          ScheduleArn: `arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule/${groupName}/${name}`,
-        });
+        return send(200, { ScheduleArn: scheduleArn(groupName, name) });
       }
+      const operation =
+        req.method === 'GET' ? 'GetSchedule' : req.method === 'DELETE' ? 'DeleteSchedule' : undefined;
+      if (operation && refused({ operation, resource: scheduleArn(group, name) })) return;
       const found = schedules.get(key(group, name));
       if (!found) return fail(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
       if (req.method === 'GET') {
         return send(200, {
           ...found,
-          Arn: `arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule/${group}/${name}`,
+          Arn: scheduleArn(group, name),
         });
       }
       if (req.method === 'DELETE') {
@@ -135,7 +163,11 @@ export async function startLocalScheduler(options: {
     async fire(group: string, name: string) {
       const schedule = schedules.get(key(group, name));
       if (!schedule) throw new Error(`no schedule ${group}/${name}`);
-      return options.startExecution(schedule.Target.Arn, schedule.Target.Input ?? '{}');
+      return options.startExecution(
+        schedule.Target.Arn,
+        schedule.Target.Input ?? '{}',
+        schedule.Target.RoleArn,
+      );
     },
     close: () =>
       new Promise<void>((resolve) => {

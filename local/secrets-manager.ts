@@ -6,7 +6,12 @@
  * AWSPREVIOUS behind, ClientRequestToken idempotency, deletion with a recovery window or forced,
  * lookup by name, ARN and partial ARN, ListSecrets' filters and, optionally, its listing lag.
  */
-import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import {
+  type AwsJsonCall,
+  AwsServiceError,
+  type RunningServer,
+  startAwsJsonServer,
+} from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 import {
   forceWithRecoveryWindow,
@@ -233,6 +238,16 @@ export class LocalSecretsManager {
       throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
     }
     this.writeWindow.count += 1;
+  }
+
+  /** The secret a SecretId names (deleted ones included), as IAM evaluates a call on it: its ARN and key. */
+  authorizationView(id: unknown): { arn: string; kmsKeyId?: string } | undefined {
+    try {
+      const secret = this.find(id, { allowDeleted: true });
+      return { arn: secret.arn, kmsKeyId: secret.kmsKeyId };
+    } catch {
+      return undefined;
+    }
   }
 
   /** The secret a SecretId names (name, ARN or partial ARN), or undefined. */
@@ -590,7 +605,11 @@ function offsetOf(token: unknown): number {
 }
 
 export async function startLocalSecretsManager(
-  options: LocalSecretsManagerOptions & { port?: number } = {},
+  options: LocalSecretsManagerOptions & {
+    port?: number;
+    /** IAM for this store's calls (local/iam/service-authorizers.ts). */
+    authorize?: (store: LocalSecretsManager) => (call: AwsJsonCall) => void;
+  } = {},
 ): Promise<RunningServer & { store: LocalSecretsManager }> {
   const store = new LocalSecretsManager(options);
   const server = await startAwsJsonServer({
@@ -598,6 +617,7 @@ export async function startLocalSecretsManager(
     jsonVersion: '1.1',
     operations: store.operations,
     port: options.port,
+    authorize: options.authorize?.(store),
   });
   return { ...server, store };
 }

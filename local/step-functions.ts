@@ -7,7 +7,12 @@
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { AwsServiceError, type RunningServer, startAwsJsonServer } from './aws-json-server.ts';
+import {
+  type AwsJsonCall,
+  AwsServiceError,
+  type RunningServer,
+  startAwsJsonServer,
+} from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 import { LambdaFunctionError } from './lambda-runtime.ts';
 import { requireExecutionName } from './step-functions/execution-names.ts';
@@ -29,7 +34,8 @@ type StatesDefinition = ConstructorParameters<typeof StateMachine>[0];
 type StateDefinition = StatesDefinition['States'][string];
 
 /** Calls a handler module: resolves with its result, rejects with an error whose `name` is its error type. */
-type LambdaInvoker = (functionArn: string, payload: unknown) => Promise<unknown>;
+/** Invokes a function as the state machine's role (`stateMachineArn` says which machine asks). */
+type LambdaInvoker = (functionArn: string, payload: unknown, stateMachineArn: string) => Promise<unknown>;
 
 interface LocalStateMachine {
   readonly name: string;
@@ -550,13 +556,15 @@ export class LocalStepFunctions {
         timeoutSeconds: 'TimeoutSeconds' in state ? Number(state.TimeoutSeconds) : undefined,
         heartbeatSeconds: 'HeartbeatSeconds' in state ? Number(state.HeartbeatSeconds) : undefined,
       };
-      taskResourceLocalHandlers[name] = (parameters) => this.runTask(executionArn, history, task, parameters);
+      taskResourceLocalHandlers[name] = (parameters) =>
+        this.runTask(machine.arn, executionArn, history, task, parameters);
     }
     return { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides };
   }
 
   /** One attempt of a Task state, with the events AWS records for it and the limits it applies. */
   private async runTask(
+    stateMachineArn: string,
     executionArn: string,
     history: ExecutionHistory,
     task: TaskDefinition,
@@ -572,8 +580,8 @@ export class LocalStepFunctions {
     let deadline: NodeJS.Timeout | undefined;
     try {
       const attempt = task.waitsForToken
-        ? this.invokeAndWaitForToken(executionArn, parameters, task, events)
-        : this.invokeLambda(parameters);
+        ? this.invokeAndWaitForToken(stateMachineArn, executionArn, parameters, task, events)
+        : this.invokeLambda(stateMachineArn, parameters);
       const timedOut = new Promise<never>((_, reject) => {
         // A callback task's deadline is the callback's own (it may be overridden for tests).
         if (task.timeoutSeconds !== undefined && !task.waitsForToken) {
@@ -592,11 +600,11 @@ export class LocalStepFunctions {
     }
   }
 
-  private async invokeLambda(parameters: Json): Promise<Json> {
+  private async invokeLambda(stateMachineArn: string, parameters: Json): Promise<Json> {
     const { FunctionName, Payload } = (parameters ?? {}) as { FunctionName?: unknown; Payload?: unknown };
     if (typeof FunctionName !== 'string') throw new Error('lambda:invoke task without a FunctionName');
     try {
-      const result = await this.options.invoke(FunctionName, Payload);
+      const result = await this.options.invoke(FunctionName, Payload, stateMachineArn);
       return { Payload: (result ?? null) as Json, StatusCode: 200, ExecutedVersion: '$LATEST' };
     } catch (error) {
       // As in AWS: a function's error is named by its errorType and its cause is Lambda's JSON error
@@ -611,6 +619,7 @@ export class LocalStepFunctions {
   }
 
   private async invokeAndWaitForToken(
+    stateMachineArn: string,
     executionArn: string,
     parameters: Json,
     task: TaskDefinition,
@@ -658,7 +667,7 @@ export class LocalStepFunctions {
     // Answered, failed or stopped while the Lambda still runs: the outcome is read once it returns.
     settled.catch(() => {});
     try {
-      events.submitted(await this.invokeLambda(parameters));
+      events.submitted(await this.invokeLambda(stateMachineArn, parameters));
     } catch (error) {
       // As in AWS: a failed invocation fails the task and closes its token, unless it was answered first.
       this.tasks.get(token)?.reject(error as Error);
@@ -669,7 +678,7 @@ export class LocalStepFunctions {
 }
 
 export async function startLocalStepFunctions(
-  options: LocalStepFunctionsOptions & { port?: number },
+  options: LocalStepFunctionsOptions & { port?: number; authorize?: (call: AwsJsonCall) => void },
 ): Promise<RunningServer & { service: LocalStepFunctions }> {
   const service = new LocalStepFunctions(options);
   const server = await startAwsJsonServer({
@@ -677,6 +686,7 @@ export async function startLocalStepFunctions(
     jsonVersion: '1.0',
     operations: service.operations,
     port: options.port,
+    authorize: options.authorize,
   });
   return { ...server, service };
 }

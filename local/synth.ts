@@ -3,6 +3,7 @@
  * (docs/embedded-default.md): the same definitions that deploy are the ones that run locally. Function ARNs
  * become local ARNs named after each function's handler module (`provisioner:handler` Metadata).
  */
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -36,25 +37,47 @@ interface CfnResource {
   readonly Metadata?: Record<string, unknown>;
 }
 
+/** The synthesized template's resources by logical id. */
+export type TemplateResources = Readonly<Record<string, CfnResource>>;
+
 /** An EventBridge rule of the stack: its pattern and the handler ids of its Lambda targets. */
 export interface SynthesizedRule {
   readonly name: string;
+  /** The rule's ARN, which its targets' permissions name as `aws:SourceArn`. */
+  readonly arn: string;
   readonly eventPattern: Record<string, unknown>;
   readonly handlerIds: readonly string[];
 }
 
-let cached: { workflows: Record<WorkflowKey, SynthesizedWorkflow>; rules: SynthesizedRule[] } | undefined;
+let cached:
+  | {
+      resources: TemplateResources;
+      workflows: Record<WorkflowKey, SynthesizedWorkflow>;
+      rules: SynthesizedRule[];
+    }
+  | undefined;
 
-/** Every workflow of the stack, keyed by its `provisioner:workflow` Metadata; synthesized once per process. */
+function synthesized() {
+  if (!cached) {
+    const resources = synthesizeResources();
+    cached = { resources, ...readWorkflowsAndRules(resources) };
+  }
+  return cached;
+}
+
+/** The stack's template resources (IAM roles, policies, keys, permissions): synthesized once per process. */
+export function synthesizeTemplate(): TemplateResources {
+  return synthesized().resources;
+}
+
+/** Every workflow of the stack, keyed by its `provisioner:workflow` Metadata. */
 export function synthesizeWorkflows(): Record<WorkflowKey, SynthesizedWorkflow> {
-  cached ??= synthesize();
-  return cached.workflows;
+  return synthesized().workflows;
 }
 
 /** Every EventBridge rule of the stack, from the same synthesis. */
 export function synthesizeRules(): SynthesizedRule[] {
-  cached ??= synthesize();
-  return cached.rules;
+  return synthesized().rules;
 }
 
 /** The handler id of a local function ARN: its function name. */
@@ -64,7 +87,7 @@ export function handlerIdFromFunctionArn(arn: string): string {
   return match[1];
 }
 
-function synthesize() {
+function synthesizeResources(): TemplateResources {
   // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a
   // placeholder name so that local Okta events reach it (docs/embedded-default.md).
   const app = new App({
@@ -72,13 +95,13 @@ function synthesize() {
   });
   const stack = new ProvisionerStack(app, STACK_NAME);
   const assembly = app.synth();
-  const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as Record<
-    string,
-    CfnResource
-  >;
+  const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as TemplateResources;
   // The template is all we need; do not leave a cloud assembly in the temp directory per process.
   rmSync(assembly.directory, { recursive: true, force: true });
+  return resources;
+}
 
+function readWorkflowsAndRules(resources: TemplateResources) {
   const found: Partial<Record<WorkflowKey, SynthesizedWorkflow>> = {};
   const rules: SynthesizedRule[] = [];
   for (const [logicalId, resource] of Object.entries(resources)) {
@@ -91,8 +114,9 @@ function synthesize() {
       if (targets.length === 0) continue;
       rules.push({
         name: logicalId,
+        arn: resolveString({ 'Fn::GetAtt': [logicalId, 'Arn'] }, resources, logicalId),
         eventPattern: resource.Properties?.EventPattern as Record<string, unknown>,
-        handlerIds: targets.map((t) => handlerIdFromFunctionArn(resolve(t.Arn, resources, logicalId))),
+        handlerIds: targets.map((t) => handlerIdFromFunctionArn(resolveString(t.Arn, resources, logicalId))),
       });
     }
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
@@ -104,7 +128,7 @@ function synthesize() {
     const name = resource.Properties?.StateMachineName;
     if (typeof name !== 'string')
       throw new Error(`state machine ${logicalId} has no literal StateMachineName`);
-    const text = resolve(resource.Properties?.DefinitionString, resources, logicalId);
+    const text = resolveString(resource.Properties?.DefinitionString, resources, logicalId);
     found[key as WorkflowKey] = { stateMachineName: name, definition: JSON.parse(text) };
   }
   for (const key of WORKFLOW_KEYS) {
@@ -113,27 +137,118 @@ function synthesize() {
   return { workflows: found as Record<WorkflowKey, SynthesizedWorkflow>, rules };
 }
 
-function isFunction(logicalId: unknown, resources: Record<string, CfnResource>): boolean {
-  return typeof logicalId === 'string' && resources[logicalId]?.Type === 'AWS::Lambda::Function';
+/** The name CloudFormation would generate for a resource without one (`<stack>-<logical id>`, without its random tail). */
+const generatedName = (logicalId: string) => `${STACK_NAME}-${logicalId}`.slice(0, 64);
+
+/**
+ * What `Ref` and `Fn::GetAtt …Arn` give for a resource of the stack, locally: function ARNs named
+ * after the handler module (`provisioner:handler` Metadata), ARNs in each service's form
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+ * `physicalIds` holds what only the running services know (a secret's ARN with its random suffix).
+ */
+function physicalId(
+  logicalId: string,
+  attribute: 'Ref' | 'Arn' | 'Name',
+  resources: TemplateResources,
+  physicalIds: Readonly<Record<string, string>>,
+): string {
+  const known = physicalIds[logicalId];
+  if (known !== undefined) return known;
+  const resource = resources[logicalId];
+  const props = resource?.Properties ?? {};
+  const prefix = `arn:aws`;
+  const where = `${LOCAL_REGION}:${LOCAL_ACCOUNT}`;
+  const named = (key: string) =>
+    typeof props[key] === 'string' ? (props[key] as string) : generatedName(logicalId);
+  switch (resource?.Type) {
+    case 'AWS::Lambda::Function': {
+      const handlerId = resource.Metadata?.[HANDLER_METADATA];
+      if (typeof handlerId !== 'string')
+        throw new Error(`function ${logicalId} has no ${HANDLER_METADATA} Metadata`);
+      return attribute === 'Arn' ? `${prefix}:lambda:${where}:function:${handlerId}` : handlerId;
+    }
+    case 'AWS::IAM::Role':
+      return attribute === 'Arn'
+        ? `${prefix}:iam::${LOCAL_ACCOUNT}:role/${named('RoleName')}`
+        : named('RoleName');
+    case 'AWS::IAM::ManagedPolicy':
+      return `${prefix}:iam::${LOCAL_ACCOUNT}:policy/${named('ManagedPolicyName')}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return attribute === 'Name'
+        ? named('StateMachineName')
+        : `${prefix}:states:${where}:stateMachine:${named('StateMachineName')}`;
+    case 'AWS::KMS::Key': {
+      const keyId = localKeyId(logicalId);
+      return attribute === 'Arn' ? `${prefix}:kms:${where}:key/${keyId}` : keyId;
+    }
+    case 'AWS::Logs::LogGroup':
+      return attribute === 'Arn'
+        ? `${prefix}:logs:${where}:log-group:${named('LogGroupName')}:*`
+        : named('LogGroupName');
+    case 'AWS::Events::Rule':
+      return attribute === 'Arn' ? `${prefix}:events:${where}:rule/${named('Name')}` : named('Name');
+    case 'AWS::Scheduler::ScheduleGroup':
+      return attribute === 'Arn'
+        ? `${prefix}:scheduler:${where}:schedule-group/${named('Name')}`
+        : named('Name');
+    case 'AWS::SQS::Queue':
+      // Ref is the queue URL; the local stack has no queue endpoint, so ARN and name are what matter.
+      return attribute === 'Arn'
+        ? `${prefix}:sqs:${where}:${named('QueueName')}`
+        : attribute === 'Ref'
+          ? `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${named('QueueName')}`
+          : named('QueueName');
+    case 'AWS::SNS::Topic':
+      return attribute === 'Name' ? named('TopicName') : `${prefix}:sns:${where}:${named('TopicName')}`;
+    default:
+      throw new Error(
+        `cannot resolve ${attribute} of ${logicalId} (${resource?.Type ?? 'not in the template'}) for local use`,
+      );
+  }
 }
 
-/** A string or an `Fn::Join` of strings, function ARNs (`Fn::GetAtt`) and pseudo parameters; anything else is refused. */
-function resolve(value: unknown, resources: Record<string, CfnResource>, where: string): string {
-  if (typeof value === 'string') return value;
-  const intrinsic = value as Record<string, unknown> | null;
-  const join = intrinsic?.['Fn::Join'];
-  if (Array.isArray(join) && join[0] === '' && Array.isArray(join[1]))
-    return join[1].map((part: unknown) => resolve(part, resources, where)).join('');
+/** A KMS key id in the key's UUID form, stable per logical id. */
+function localKeyId(logicalId: string): string {
+  const hex = createHash('sha256').update(logicalId).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
 
-  const ref = intrinsic?.Ref;
-  if (typeof ref === 'string' && ref in PSEUDO_PARAMETERS) return PSEUDO_PARAMETERS[ref] as string;
-  const [logicalId, attribute] = (intrinsic?.['Fn::GetAtt'] as unknown[] | undefined) ?? [];
-  const target = typeof logicalId === 'string' && attribute === 'Arn' ? resources[logicalId] : undefined;
-  if (target?.Type === 'AWS::Lambda::Function') {
-    const handlerId = target.Metadata?.[HANDLER_METADATA];
-    if (typeof handlerId !== 'string')
-      throw new Error(`function ${logicalId} has no ${HANDLER_METADATA} Metadata`);
-    return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${handlerId}`;
+/**
+ * A template value with its intrinsics resolved: `Ref` (pseudo parameters and resources),
+ * `Fn::GetAtt` (`Arn`, `Name`), `Fn::Join`, `Fn::Select` and `Fn::Split`; anything else is refused.
+ */
+export function resolveTemplateValue(
+  value: unknown,
+  resources: TemplateResources,
+  where: string,
+  physicalIds: Readonly<Record<string, string>> = {},
+): unknown {
+  const again = (v: unknown) => resolveTemplateValue(v, resources, where, physicalIds);
+  if (Array.isArray(value)) return value.map(again);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  const [name, argument] = entries[0] ?? [];
+  if (entries.length === 1 && name !== undefined && (name === 'Ref' || name.startsWith('Fn::'))) {
+    const args = argument as unknown[];
+    if (name === 'Ref' && typeof argument === 'string')
+      return PSEUDO_PARAMETERS[argument] ?? physicalId(argument, 'Ref', resources, physicalIds);
+    if (name === 'Fn::GetAtt' && (args[1] === 'Arn' || args[1] === 'Name'))
+      return physicalId(String(args[0]), args[1], resources, physicalIds);
+    if (name === 'Fn::Join') return (again(args[1]) as unknown[]).join(String(args[0]));
+    if (name === 'Fn::Split') return String(again(args[1])).split(String(args[0]));
+    if (name === 'Fn::Select') return (again(args[1]) as unknown[])[Number(args[0])];
+    throw new Error(`cannot resolve ${JSON.stringify(value)} in ${where} for local use`);
   }
-  throw new Error(`cannot resolve ${JSON.stringify(value)} in the definition of ${where} for local use`);
+  return Object.fromEntries(entries.map(([k, v]) => [k, again(v)]));
+}
+
+function resolveString(value: unknown, resources: TemplateResources, where: string): string {
+  const resolved = resolveTemplateValue(value, resources, where);
+  if (typeof resolved !== 'string')
+    throw new Error(`${where}: expected a string, got ${JSON.stringify(resolved)}`);
+  return resolved;
+}
+
+function isFunction(logicalId: unknown, resources: Record<string, { Type?: string }>): boolean {
+  return typeof logicalId === 'string' && resources[logicalId]?.Type === 'AWS::Lambda::Function';
 }

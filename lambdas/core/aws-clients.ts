@@ -52,18 +52,36 @@ export const SECRETS_CLIENT_RETRIES: { retryStrategy: RetryStrategyV2 } = {
   },
 };
 
+export type SystemClient = SecretsManagerClient | SFNClient | EventBridgeClient | SchedulerClient;
+
+/**
+ * Applied to every client built here. Nothing registers one in Lambda, the CLI or the console; the
+ * embedded default registers one that sends the calling function's session (local/iam/caller.ts),
+ * because its simulated functions share this process and these module-level clients.
+ */
+const clientExtensions: ((client: SystemClient) => void)[] = [];
+
+export function extendEveryClient(extension: (client: SystemClient) => void): void {
+  clientExtensions.push(extension);
+}
+
+function extended<C extends SystemClient>(client: C): C {
+  for (const extension of clientExtensions) extension(client);
+  return client;
+}
+
 export function secretsManagerClient(settings: ClientSettings = {}): SecretsManagerClient {
-  return new SecretsManagerClient({ ...settings, ...SECRETS_CLIENT_RETRIES });
+  return extended(new SecretsManagerClient({ ...settings, ...SECRETS_CLIENT_RETRIES }));
 }
 
 export function stepFunctionsClient(settings: ClientSettings = {}): SFNClient {
-  return new SFNClient({ ...settings });
+  return extended(new SFNClient({ ...settings }));
 }
 
 export function eventBridgeClient(settings: ClientSettings = {}): EventBridgeClient {
-  return new EventBridgeClient({ ...settings });
+  return extended(new EventBridgeClient({ ...settings }));
 }
 
 export function schedulerClient(settings: ClientSettings = {}): SchedulerClient {
-  return new SchedulerClient({ ...settings });
+  return extended(new SchedulerClient({ ...settings }));
 }

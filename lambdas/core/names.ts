@@ -19,6 +19,8 @@ export interface PhysicalNames {
   readonly secretRoot: string;
   readonly scheduleGroup: string;
   readonly kmsAlias: string;
+  /** The managed policy an operator's role or permission set attaches (a name, so an account can refer to it). */
+  readonly operatorPolicy: string;
 }
 
 /**
@@ -31,6 +33,7 @@ export function physicalNames(stackName: string): PhysicalNames {
     secretRoot: `provisioner${suffix}`,
     scheduleGroup: `credential-provisioner${suffix}`,
     kmsAlias: `alias/credential-provisioner${suffix}`,
+    operatorPolicy: `credential-provisioner-operator${suffix}`,
   };
 }
 

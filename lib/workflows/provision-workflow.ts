@@ -46,7 +46,14 @@ export class ProvisionWorkflow extends Workflow {
       resultPath: '$.credential',
     });
     issue.fn.grantReadTargets();
-    issue.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
+    // A reused revoked secret is retagged for this request and loses the earlier request's tags.
+    issue.fn.grantCredentialSecrets(
+      'CreateSecret',
+      'PutSecretValue',
+      'DescribeSecret',
+      'TagResource',
+      'UntagResource',
+    );
     issue.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
 
     // The operator's answer ({secretArn, versionId}) becomes the credential.
@@ -88,6 +95,8 @@ export class ProvisionWorkflow extends Workflow {
       'GetSecretValue',
       'UpdateSecretVersionStage',
       'DeleteSecret',
+      // A reused secret goes back to `revoked`.
+      'TagResource',
     );
     compensate.fn.grantKey('kms:Decrypt');
     compensate.fn.grantTaskRecords('DeleteSecret');

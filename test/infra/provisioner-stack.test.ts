@@ -358,11 +358,17 @@ describe('ProvisionerStack', () => {
       },
       'ensure-access-profile': { 'provisioner/targets/*': read },
       'create-api-user': { 'provisioner/targets/*': read },
+      // A reused revoked secret is retagged for its new request and loses the earlier request's tags
+      // (UntagResource: found by the embedded default's IAM, test/workflow/provision.test.ts).
       'issue-key-and-store': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'PutSecretValue',
+          'TagResource',
+          'UntagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       // The key-limit check lists the product user's other keys (ListSecrets, by tag).
       'request-operator-credential': {
@@ -501,12 +507,17 @@ describe('ProvisionerStack', () => {
         'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
       },
       'ticket-intake': { '<IntakeWebhookSecret': read },
+      // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
       'compensate-provision': {
         'provisioner/targets/*': read,
         'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'DeleteSecret',
+          'DescribeSecret',
+          'GetSecretValue',
+          'TagResource',
+          'UpdateSecretVersionStage',
+        ].map((a) => `secretsmanager:${a}`),
       },
     });
     // Writers may not touch target definitions, which hold product admin credentials.
@@ -771,5 +782,33 @@ describe('ProvisionerStack', () => {
     template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/credential-provisioner' });
     template.hasOutput('ProvisionStateMachineArn', {});
     template.hasOutput('KmsKeyArn', {});
+  });
+
+  it('gives operators one managed policy: workflows, task answers, targets and handing in credentials, reading them only to compare', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
+    const sid = (name: string) => statements.find((s) => s.Sid === name) as Statement;
+    const of = (name: string) => ({ actions: actionsOf(sid(name)), resources: resourcesOf(sid(name)) });
+    const secret = (pattern: string) =>
+      `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
+    expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
+    expect(of('StartWorkflows').resources).toHaveLength(4);
+    expect(of('AnswerOperatorTasks')).toEqual({
+      actions: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
+      resources: ['*'],
+    });
+    expect(of('ManageTargets').resources).toEqual([secret('provisioner/targets/*')]);
+    expect(of('ReadAndCloseTasks')).toEqual({
+      actions: ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+      resources: [secret('provisioner.tasks/*')],
+    });
+    // Credentials (provisioner/<target>/<user>) are written; read only to compare a handed-in one.
+    expect(of('HandInCredentials').actions).not.toContain('secretsmanager:GetSecretValue');
+    expect(of('CompareHandedInCredentials')).toEqual({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [secret('provisioner/*')],
+    });
+    template.hasOutput('OperatorPolicyArn', {});
   });
 });

@@ -18,11 +18,13 @@ describe('physical names', () => {
       secretRoot: 'provisioner',
       scheduleGroup: 'credential-provisioner',
       kmsAlias: 'alias/credential-provisioner',
+      operatorPolicy: 'credential-provisioner-operator',
     });
     expect(physicalNames('Staging')).toEqual({
       secretRoot: 'provisioner-Staging',
       scheduleGroup: 'credential-provisioner-Staging',
       kmsAlias: 'alias/credential-provisioner-Staging',
+      operatorPolicy: 'credential-provisioner-operator-Staging',
     });
   });
 

@@ -64,7 +64,7 @@ describe('provisioner CLI (local runtime)', () => {
     await targetRegistered();
     if (await env.store.describe(credentialSecretName('fgt-cli', 'cli-bot'))) return;
     const input = await file('request.json', JSON.stringify(request));
-    await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
+    await start(env.operator.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
   }
 
   beforeAll(async () => {
@@ -77,7 +77,7 @@ describe('provisioner CLI (local runtime)', () => {
     const caFile = await file('ca.pem', env.fortios.caPem);
     // Act
     const code = await targetAdd(
-      env.store,
+      env.operator.store,
       'fgt-cli',
       { vendor: 'fortios', baseUrl: env.fortios.url, caFile, adminTokenFile: tokenFile },
       io,
@@ -135,7 +135,7 @@ describe('provisioner CLI (local runtime)', () => {
     // Act
     const plain = await failure(
       targetAdd(
-        env.store,
+        env.operator.store,
         'fgt-bad',
         {
           vendor: 'fortios',
@@ -148,7 +148,7 @@ describe('provisioner CLI (local runtime)', () => {
     );
     const unpinned = await failure(
       targetAdd(
-        env.store,
+        env.operator.store,
         'fgt-bad',
         { vendor: 'fortios', baseUrl: env.fortios.url, adminTokenFile: tokenFile },
         io,
@@ -166,8 +166,8 @@ describe('provisioner CLI (local runtime)', () => {
     await targetRegistered();
     const input = await file('request.json', JSON.stringify(request));
     // Act
-    const first = await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
-    const second = await start(env.sfnClient, machine, { input }, io);
+    const first = await start(env.operator.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
+    const second = await start(env.operator.sfnClient, machine, { input }, io);
     // Assess
     expect(first).toBe(0);
     expect(second).toBe(0);
@@ -213,7 +213,7 @@ describe('provisioner CLI (local runtime)', () => {
       JSON.stringify({ ...request, target: 'nowhere', ticket: 'CHG-CLI-2' }),
     );
     // Act
-    const code = await start(env.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
+    const code = await start(env.operator.sfnClient, machine, { input, wait: true, pollMs: 1 }, io);
     // Assess
     expect(code).toBe(1);
     expect(printed.at(-1)).toBe(

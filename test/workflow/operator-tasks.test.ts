@@ -56,9 +56,9 @@ async function finished(executionArn: string) {
 }
 
 const operatorDeps = () => ({
-  store: env.store,
+  store: env.operator.store,
   vendorFor,
-  answers: sfnTaskAnswers(env.sfnClient),
+  answers: sfnTaskAnswers(env.operator.sfnClient),
   now: () => new Date(),
 });
 
@@ -79,7 +79,7 @@ describe('operator tasks (local runtime)', () => {
       const request = requestFor(target, apiUser, extra);
       const { name, executionArn } = await start(request);
       const task = await waitForActionRequired(env, name);
-      await tasks(env.store, undefined, io);
+      await tasks(env.operator.store, undefined, io);
       // Act
       const code = await submitAsOperator(env, name, obtainInProductUi(env, task, request.serviceUser), io);
       const execution = await finished(executionArn);

@@ -14,6 +14,7 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { ADMINISTRATOR_ACCESS_KEY_ID } from '#local/iam/account.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import {
   confirmAsOperator,
@@ -100,7 +101,8 @@ describe('revoke workflow (all five products, local runtime)', () => {
     bus = new EventBridgeClient({
       region: env.endpoints.region,
       endpoint: env.endpoints.eventBridge,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      // The directory is outside the stack: it publishes as the account's administrator, not as the operator.
+      credentials: { accessKeyId: ADMINISTRATOR_ACCESS_KEY_ID, secretAccessKey: 'local' },
     });
   });
 

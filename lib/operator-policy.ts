@@ -1,0 +1,120 @@
+/**
+ * What an operator needs to run the CLI (docs/cli.md) against the stack, as one managed policy to
+ * attach to the operators' role or permission set: start and follow the workflows, answer operator
+ * tasks, add targets, hand in the credentials a product shows once. It writes only the pending
+ * version an operator task asks for; it reads credentials only to compare a handed-in one with
+ * them (`CompareHandedInCredentials`, to move into a workflow step).
+ */
+import { Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { stackNames } from './stack-names.ts';
+
+export interface OperatorPolicyProps {
+  readonly key: kms.IKey;
+  /** The workflows an operator starts and follows (`provisioner start`, `revoke`, `rotate`). */
+  readonly workflows: readonly sfn.IStateMachine[];
+}
+
+export class OperatorPolicy extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: OperatorPolicyProps) {
+    super(scope, id);
+    const names = stackNames(this);
+    const { credentials, targets, tasks } = names.secrets;
+    const secret = (pattern: string) =>
+      `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pattern}`;
+    const executions = props.workflows.map(
+      (m) =>
+        `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${Fn.select(6, Fn.split(':', m.stateMachineArn))}:*`,
+    );
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'StartWorkflows',
+        actions: ['states:StartExecution'],
+        resources: props.workflows.map((m) => m.stateMachineArn),
+      }),
+      new iam.PolicyStatement({
+        sid: 'FollowWorkflows',
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: executions,
+      }),
+      // SendTask* act on a task token and support no resource-level permissions.
+      new iam.PolicyStatement({
+        sid: 'AnswerOperatorTasks',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        resources: ['*'],
+      }),
+      // ListSecrets supports no resource scoping; it returns names and tags (`provisioner tasks`, the key limit, `revoke --owner`).
+      new iam.PolicyStatement({
+        sid: 'ListSecrets',
+        actions: ['secretsmanager:ListSecrets'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ManageTargets',
+        actions: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:GetSecretValue',
+        ],
+        resources: [secret(`${targets}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadAndCloseTasks',
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+        resources: [secret(`${tasks}*`)],
+      }),
+      // `provisioner submit`: the file becomes the pending version, tagged, its stage moved on refusal.
+      new iam.PolicyStatement({
+        sid: 'HandInCredentials',
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:TagResource',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [secret(`${credentials}*`)],
+      }),
+      // `provisioner submit` compares the file with the target's credentials before writing it (no
+      // key shared by two secrets, no current key handed in as new): it reads them. To be moved into
+      // the workflow step that takes the answer, so that operators read no credential (threat model).
+      new iam.PolicyStatement({
+        sid: 'CompareHandedInCredentials',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secret(`${credentials}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'KeyThroughSecretsManager',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      }),
+    ];
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: names.operatorPolicy,
+      description: 'Runs the credential provisioner CLI: workflows, operator tasks, targets',
+      statements,
+    });
+    const logicalIds = props.workflows.map((m) =>
+      Stack.of(this).resolve((m.node.defaultChild as sfn.CfnStateMachine).logicalId),
+    );
+    Validations.of(this.policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'SendTaskSuccess / Failure / Heartbeat and ListSecrets support no resource-level permissions',
+      },
+      ...[targets, tasks, credentials].map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+        reason: `Secret names are not known at deploy time; access is confined to the ${prefix} prefix`,
+      })),
+      ...logicalIds.map((logicalId) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
+        reason: 'Following the executions of this one workflow, whose names are known only at run time',
+      })),
+    );
+  }
+}
