@@ -2,9 +2,9 @@
  * FortiOS locks a source address out after 3 failed API-key logins within 60 s (README of the
  * fortios product, "API-key lockout"), and every execution calls from the provisioner's one
  * address. Here the simulator's lockout is on, with FortiOS's defaults, on the process clock that
- * the instant retries barely move: a revocation of 3 credentials of one owner on one FortiGate, and
- * reconciliation of 3 dead keys there, must neither lock the address out nor take anything as
- * proven that the product did not say.
+ * the instant retries barely move: a revocation of 3 credentials of one owner on one FortiGate, 3
+ * rotations there at once, and reconciliation of 3 dead keys there must neither lock the address
+ * out nor take anything as proven that the product did not say.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
@@ -15,7 +15,7 @@ import {
   startFortiOsSimulator,
 } from '#core/products/fortios/simulator.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { runExecution } from '#test/support/executions.ts';
+import { executionEnd, runExecution, startExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const { env } = useLocalEnvironment();
@@ -95,6 +95,27 @@ describe('FortiOS lockout across the credentials of one FortiGate', () => {
     expect(lockedOut()).toEqual([]);
     expect(refusedLogins()).toEqual([]);
     for (const user of users) expect(fortigate.state.users.has(user)).toBe(false);
+  });
+
+  it('rotates 3 credentials on one FortiGate at once, proving each previous twin gone, without one failed login', async () => {
+    // Prepare
+    await freshFortiGate();
+    const users = await provisionThree('rot@example.com');
+    // Act: one Scheduler window starts them together.
+    const started = await Promise.all(
+      users.map((apiUser) => startExecution(env, env.rotateStateMachineArn, { target, apiUser })),
+    );
+    const ended = await Promise.all(started.map((arn) => executionEnd(env, arn)));
+    // Assess
+    for (const rotation of ended) expect(rotation.status, causeMessage(rotation.cause)).toBe('SUCCEEDED');
+    expect(lockedOut()).toEqual([]);
+    expect(refusedLogins()).toEqual([]);
+    for (const user of users) {
+      expect([fortigate.state.users.has(user), fortigate.state.users.has(`${user}.b`)]).toEqual([
+        false,
+        true,
+      ]);
+    }
   });
 
   it('reconciles 3 credentials whose users were deleted out of band as broken, without a failed login', async () => {

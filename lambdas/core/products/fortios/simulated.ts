@@ -9,8 +9,8 @@ import { type FortiOsSimulator, startFortiOsSimulator } from './simulator.ts';
 export const simulatedFortiOs: SimulatedProduct<'fortios', FortiOsSimulator> = {
   name: 'fortios',
   demoTarget: 'fgt-lab',
-  // No lockout: every local execution calls from 127.0.0.1 at once, and concurrent rotations'
-  // previous-key checks would lock it out as a real FortiGate would (README.md, "Where reality differs").
+  // No lockout: every local execution calls from 127.0.0.1 at once, and the tests present refused
+  // keys on purpose, which would lock it out as a real FortiGate would (README.md, "Where reality differs").
   start: ({ port }) => startFortiOsSimulator({ port, lockout: false }),
   target: (simulator, pinning) => ({
     vendor: 'fortios',
