@@ -40,6 +40,8 @@ const revoke = vi.fn(async () => ({ removed: true }));
 const publish = vi.fn<EventPublisher['publish']>(async () => {});
 let issuance: 'api' | 'operator' = 'api';
 let tokenBroker = false;
+/** The product's admin proof of a deleted user (FortiOS), by user name; absent: none. */
+let proveRevokedByAdmin: ((apiUser: string) => Promise<VerifyResult>) | undefined;
 
 function fakeVendor(): Vendor {
   const capabilities = { issuance, accessProfiles: false, twinUsers: true, tokenBroker };
@@ -55,6 +57,7 @@ function fakeVendor(): Vendor {
       credential: { target: 'fgt', apiUser: 'bot' },
     }),
     listManagedUsers: async () => [],
+    ...(proveRevokedByAdmin && { proveRevoked: proveRevokedByAdmin }),
   } as unknown as Vendor;
 }
 
@@ -111,6 +114,7 @@ beforeEach(() => {
   vi.clearAllMocks();
   issuance = 'api';
   tokenBroker = false;
+  proveRevokedByAdmin = undefined;
   verify.mockResolvedValue(INCONCLUSIVE);
 });
 
@@ -201,6 +205,39 @@ describe('an old credential answered inconclusively is not proven refused', () =
     const retired = await retirePreviousKey(deps, rotation({ issuance: 'operator', idleUser: 'bot' }));
     // Assess
     expect(retired).toEqual({ needsOperator: true });
+  });
+});
+
+describe('a revocation proven through the admin API (both twins), never with the key', () => {
+  const answers = (bot: VerifyResult, twin: VerifyResult) => async (apiUser: string) =>
+    apiUser === 'bot' ? bot : twin;
+
+  it('ProveRevoked takes both twins gone as the proof, presenting no key', async () => {
+    // Prepare
+    proveRevokedByAdmin = answers({ outcome: 'rejected' }, { outcome: 'rejected' });
+    // Act / Assess
+    await expect(proveRevoked(deps, revocationItem)).resolves.toBeUndefined();
+    expect(verify).not.toHaveBeenCalled();
+  });
+
+  it('ProveRevoked retries a twin still on the product as still valid', async () => {
+    // Prepare
+    proveRevokedByAdmin = answers({ outcome: 'rejected' }, { outcome: 'accepted', reason: 'still on fgt-b' });
+    // Act
+    const error = await failure(proveRevoked(deps, revocationItem));
+    // Assess
+    expect(error.name).toBe('CredentialStillValid');
+  });
+
+  it('ProveRevoked fails a twin answered inconclusively as unproven, with its reason', async () => {
+    // Prepare
+    proveRevokedByAdmin = answers(INCONCLUSIVE, { outcome: 'rejected' });
+    // Act
+    const error = await failure(proveRevoked(deps, revocationItem));
+    // Assess
+    expect(error.name).toBe('RevocationUnproven');
+    expect(error.message).toContain(INCONCLUSIVE.reason);
+    expect(verify).not.toHaveBeenCalled();
   });
 });
 
@@ -306,4 +343,51 @@ describe('reconciliation', () => {
       expect.objectContaining({ inconclusive: drift.inconclusive, driftCount: 1 }),
     );
   });
+});
+
+describe('reconciliation where the product locks out an address after refused key logins', () => {
+  it.each([
+    // All at once: two refusals, then the next keys are not presented.
+    [0, ['rejected', 'rejected', 'inconclusive', 'inconclusive']],
+    // 40 s apart: never 2 refusals within 60 s before a check, so every key is presented.
+    [40_000, ['rejected', 'rejected', 'rejected', 'rejected']],
+  ] as const)(
+    'with checks %i ms apart, presents no key that would be the third refusal within 60 s',
+    async (apartMs, outcomes) => {
+      // Prepare
+      let now = Date.parse('2030-01-01T00:00:00Z');
+      const secrets = ['a', 'b', 'c', 'd'].map((n) => ({
+        ...secret,
+        name: `provisioner/fgt/${n}`,
+        arn: `${ARN}-${n}`,
+      }));
+      verify.mockResolvedValue({ outcome: 'rejected' });
+      const locking: typeof deps = {
+        ...deps,
+        now: () => new Date(now),
+        store: {
+          ...store,
+          listByTarget: async () => secrets,
+          readVersion: async () => {
+            now += apartMs;
+            return { vendor: 'fortios', target: 'fgt', apiUser: 'bot', key: KEY };
+          },
+        } as unknown as CredentialStore,
+        vendorFor: () => {
+          const vendor = fakeVendor();
+          return {
+            ...vendor,
+            capabilities: { ...vendor.capabilities, keyLockout: { threshold: 3, windowMs: 60_000 } },
+          } as Vendor;
+        },
+      };
+      // Act
+      const drift = await reconcileTarget(locking, { target: 'fgt' });
+      // Assess
+      const outcomeOf = (name: string) =>
+        drift.inconclusive.some((l) => l.startsWith(`${name}:`)) ? 'inconclusive' : 'rejected';
+      expect(secrets.map((s) => outcomeOf(s.name))).toEqual(outcomes);
+      expect(verify).toHaveBeenCalledTimes(outcomes.filter((o) => o === 'rejected').length);
+    },
+  );
 });

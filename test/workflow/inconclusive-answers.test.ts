@@ -12,6 +12,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
+import type { CredentialRef } from '#core/products/managed-user.ts';
 import type { CredentialMaterial } from '#core/products/vendor.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
@@ -31,13 +32,25 @@ vi.mock('#core/products/registry.ts', async (original) => {
     ...real,
     vendorFor: (context: Parameters<typeof real.vendorFor>[0]) => {
       const vendor = real.vendorFor(context);
+      const answer = () => {
+        inconclusive.answers += 1;
+        return { outcome: 'inconclusive' as const, reason: inconclusive.reason };
+      };
+      const proveRevoked = 'proveRevoked' in vendor ? vendor.proveRevoked : undefined;
       return Object.assign(Object.create(vendor) as typeof vendor, {
         verify: async (material: CredentialMaterial) => {
           const key = 'key' in material ? material.key : undefined;
           if (!inconclusive.when?.(context.target.vendor, key)) return vendor.verify(material);
-          inconclusive.answers += 1;
-          return { outcome: 'inconclusive' as const, reason: inconclusive.reason };
+          return answer();
         },
+        // A revocation proven through the admin API (FortiOS): the credential's own user answers
+        // inconclusively, its twin as the product does.
+        ...(proveRevoked && {
+          proveRevoked: async (apiUser: string, credential: CredentialRef) =>
+            inconclusive.when?.(context.target.vendor, undefined) && apiUser === credential.apiUser
+              ? answer()
+              : proveRevoked.call(vendor, apiUser, credential),
+        }),
       });
     },
   };

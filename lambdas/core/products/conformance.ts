@@ -250,6 +250,26 @@ export function describeVendorConformance(
           expect(a.userExists(user)).toBe(false);
         });
 
+        it('proves a revoked user gone through the admin API where it offers that: accepted before, rejected after', async () => {
+          const a = api();
+          // Products without the admin proof prove a revocation by verifying the key (above).
+          if (!a.vendor.proveRevoked) return;
+          // Prepare
+          const user = fresh();
+          await h.issue(user);
+          // Act
+          const before = await a.vendor.proveRevoked(user, CONFORMANCE_CREDENTIAL(user));
+          const ofAnother = await a.vendor.proveRevoked(user, CONFORMANCE_CREDENTIAL(`${user}-other`));
+          await a.vendor.revoke(user);
+          const after = await a.vendor.proveRevoked(user, CONFORMANCE_CREDENTIAL(user));
+          // Assess
+          expect([before.outcome, ofAnother.outcome, after.outcome]).toEqual([
+            'accepted',
+            'inconclusive',
+            'rejected',
+          ]);
+        });
+
         it('refusals are fatal with a clear message: bad admin credential, unknown profile', async () => {
           const a = api();
           // Act

@@ -8,7 +8,7 @@
  */
 import { ConflictError, UnmanagedUserError } from '../errors.ts';
 import { EXECUTION_NAME_PATTERN } from '../execution-names.ts';
-import type { ApiVendor } from './vendor.ts';
+import type { ApiVendor, VerifyResult } from './vendor.ts';
 
 const MARKER = 'managed-by=credential-provisioner';
 const inner = (pattern: RegExp) => pattern.source.slice(1, -1);
@@ -166,6 +166,24 @@ export async function removeCredentialUser(
   const user = await api.findManagedUser(name);
   if (!servesCredential(user, credential)) return false;
   return (await api.revoke(name)).removed;
+}
+
+/**
+ * Whether every user of the credential (both twins on a twin-user product) is gone, through the
+ * vendor's admin proof: `accepted` while any still holds it, `rejected` when all are gone, the
+ * first `inconclusive` answer otherwise; undefined for a vendor without that proof.
+ */
+export async function proveUsersGone(
+  api: ApiVendor,
+  credential: CredentialRef,
+): Promise<VerifyResult | undefined> {
+  if (!api.proveRevoked) return undefined;
+  const users = api.capabilities.twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
+  const answers = await Promise.all(users.map((user) => api.proveRevoked?.(user, credential)));
+  return (
+    answers.find((a) => a?.outcome === 'accepted') ??
+    answers.find((a) => a?.outcome !== 'rejected') ?? { outcome: 'rejected' }
+  );
 }
 
 /** The users this system created, from a product's list of users (name field, marker field). */

@@ -21,6 +21,11 @@ export interface VendorCapabilities {
   readonly tokenBroker: boolean;
   /** Most keys one product user may hold (documented limit), checked before an operator is asked for another. */
   readonly maxKeysPerUser?: number;
+  /**
+   * The product locks a source address out after `threshold` refused key checks within `windowMs`
+   * (every execution calls from the provisioner's one address); absent where no such lockout is known.
+   */
+  readonly keyLockout?: { readonly threshold: number; readonly windowMs: number };
 }
 
 export interface AccessProfileSpec {
@@ -102,6 +107,13 @@ export interface ApiVendor extends VendorBase {
   issueKey(apiUser: string): Promise<{ readonly key: string }>;
   /** Deletes the user if present. Returns whether it existed. */
   revoke(apiUser: string): Promise<{ readonly removed: boolean }>;
+  /**
+   * Where a product's keys live and die with their user: whether the credential's user is gone,
+   * asked with the admin credential, so proving a dead key costs no refused key login. `rejected`:
+   * the product answers that it holds no such user (the proof); `accepted`: it still holds this
+   * credential's user; `inconclusive`: anything else (a same-named user of another credential).
+   */
+  proveRevoked?(apiUser: string, credential: CredentialRef): Promise<VerifyResult>;
 }
 
 /** What a person must do in the product's UI, for the action-required event and `provisioner tasks`. */

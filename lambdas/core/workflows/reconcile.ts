@@ -13,8 +13,9 @@ import { LISTING_LAG_SECONDS } from '../config.ts';
 import { excerpt, ProvisionerError } from '../errors.ts';
 import { CURRENT, SECRET_PREFIX, TAG } from '../names.ts';
 import { materialOf } from '../products/index.ts';
-import { twinsOf } from '../products/managed-user.ts';
+import { proveUsersGone, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor } from '../products/registry.ts';
+import type { CredentialMaterial, Vendor, VerifyResult } from '../products/vendor.ts';
 import { parseInput, TargetName } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
@@ -73,6 +74,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     expiring: [],
   };
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
+  const check = keyChecker(deps, vendor, targetName);
   for (const credential of credentials) {
     if (credential.tags[TAG.status] !== 'active') continue;
     drift.checked += 1;
@@ -84,7 +86,12 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     // One credential's failed check is reported; the target's other credentials are still checked.
     const result = await deps.store
       .readVersion(credential.arn, current)
-      .then((stored) => vendor.verify(materialOf(target.vendor, stored)))
+      .then((stored) =>
+        check(
+          credential.name.slice(`${SECRET_PREFIX}${targetName}/`.length),
+          materialOf(target.vendor, stored),
+        ),
+      )
       .catch((error: unknown) => {
         drift.unverified.push(`${credential.name}: not verified (${failureOf(error)})`);
         return undefined;
@@ -131,6 +138,37 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     }
   }
   return drift;
+}
+
+/**
+ * Checks a target's credentials one after another without locking the provisioner's address out
+ * where the product counts refused key logins (`keyLockout`): a credential whose users the admin
+ * API shows gone is refused without presenting its key, and once one refusal short of the
+ * threshold fell within the window, the next keys are not presented but reported inconclusive.
+ * Every answer but an acceptance counts, as any may have been a refused login on some HA member.
+ */
+function keyChecker(deps: WorkflowDeps, vendor: Vendor, targetName: string) {
+  const lockout = vendor.capabilities.keyLockout;
+  const refusedAt: number[] = [];
+  return async (apiUser: string, material: CredentialMaterial): Promise<VerifyResult> => {
+    const gone =
+      vendor.capabilities.issuance === 'api'
+        ? await proveUsersGone(asApiVendor(vendor), { target: targetName, apiUser })
+        : undefined;
+    if (gone?.outcome === 'rejected')
+      return { outcome: 'rejected', reason: 'its API user is gone from the product' };
+    const now = deps.now().getTime();
+    const recent = refusedAt.filter((at) => lockout && now - at < lockout.windowMs);
+    if (lockout && recent.length >= lockout.threshold - 1) {
+      return {
+        outcome: 'inconclusive',
+        reason: `not checked with its key: ${recent.length} keys refused on ${targetName} within ${lockout.windowMs / 1000} s, and one more failed login would lock the provisioner's address out`,
+      };
+    }
+    const result = await vendor.verify(material);
+    if (result.outcome !== 'accepted') refusedAt.push(deps.now().getTime());
+    return result;
+  };
 }
 
 /** Whether the credential's secret exists, by its name (DescribeSecret reads the present). */

@@ -10,7 +10,7 @@ import {
   revocationTaskId,
 } from '../operator-tasks.ts';
 import { materialOf } from '../products/index.ts';
-import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
+import { proveUsersGone, removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerId, parseInput } from '../schemas.ts';
 import { type SecretDescription, versionWithStage } from '../secrets.ts';
@@ -191,17 +191,17 @@ export async function requestOperatorRevocation(deps: WorkflowDeps, input: unkno
 /**
  * ProveRevoked: the old credential must now be refused by its product (retried while that
  * propagates). Only a refusal proves it: an acceptance is `CredentialStillValid`, an inconclusive
- * answer `RevocationUnproven`; both are retried, then reported.
+ * answer `RevocationUnproven`; both are retried, then reported. A product that can prove its users
+ * gone through its admin API is asked that instead: an owner's dead keys presented at once would
+ * lock the provisioner's address out where the product counts refused logins (FortiOS).
  */
 export async function proveRevoked(deps: WorkflowDeps, input: unknown): Promise<void> {
   const { credential } = parseInput(RevocationItem, input, 'revocation item');
   const { vendor, target } = await vendorOf(deps, credential.target);
-  const stored = await deps.store.readCurrent(credential.secretArn);
-  requireRefusal(
-    await vendor.verify(materialOf(target.vendor, stored)),
-    credential.target,
-    `the credential of ${credential.apiUser} after its revocation`,
-  );
+  const answer =
+    (vendor.capabilities.issuance === 'api' && (await proveUsersGone(asApiVendor(vendor), credential))) ||
+    (await vendor.verify(materialOf(target.vendor, await deps.store.readCurrent(credential.secretArn))));
+  requireRefusal(answer, credential.target, `the credential of ${credential.apiUser} after its revocation`);
 }
 
 /**

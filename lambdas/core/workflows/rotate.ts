@@ -277,7 +277,8 @@ export async function promotePendingKey(deps: WorkflowDeps, input: unknown): Pro
 
 /**
  * RetirePreviousKey (after the grace period): the old twin is removed and its key must now be
- * refused; a product that still accepts it, or answers inconclusively, is retried, then reported.
+ * refused (or, where the product proves users gone through its admin API, the twin gone); a product
+ * that still accepts it, or answers inconclusively, is retried, then reported.
  * Operator products: a previous credential the product already refuses (a new download killed it)
  * needs nobody; one it still accepts, or may accept, needs an operator (`needsOperator`).
  */
@@ -287,9 +288,13 @@ export async function retirePreviousKey(
 ): Promise<{ needsOperator: boolean }> {
   const state = parseState(input);
   const product = await vendorOf(deps, state.request.target);
-  if (state.issuance === 'api')
-    await removeCredentialUser(asApiVendor(product.vendor), state.currentUser, state.request);
-  const answer = await verifyPrevious(deps, state, product);
+  const api = state.issuance === 'api' ? asApiVendor(product.vendor) : undefined;
+  if (api) await removeCredentialUser(api, state.currentUser, state.request);
+  // The old twin gone proves its key dead without presenting it (as ProveRevoked does): rotations
+  // in one Scheduler window would otherwise lock the provisioner's address out of FortiOS.
+  const answer =
+    (await api?.proveRevoked?.(state.currentUser, state.request)) ??
+    (await verifyPrevious(deps, state, product));
   if (state.issuance === 'operator') return { needsOperator: !provesRefusal(answer) };
   requireRefusal(answer, state.request.target, previousCredential(state));
   return { needsOperator: false };

@@ -8,12 +8,14 @@ import { type HttpResponse, httpsJson, type TlsPin } from '../../http.ts';
 import {
   adoptExistingProfile,
   adoptExistingUser,
+  type CredentialRef,
   cidrToAddressMask,
   type Grants,
   managedUserMarker,
   managedUsersIn,
   markerOf,
   SHARED_MARKER,
+  servesCredential,
 } from '../managed-user.ts';
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
 import type {
@@ -84,6 +86,8 @@ export class FortiOsVendor implements ApiVendor {
     accessProfiles: true,
     twinUsers: true,
     tokenBroker: false,
+    // admin-lockout-threshold 3 within 60 s by default (README.md, "API-key lockout").
+    keyLockout: { threshold: 3, windowMs: 60_000 },
   } as const;
 
   constructor(private readonly context: VendorContext<FortiOsTarget>) {}
@@ -167,9 +171,9 @@ export class FortiOsVendor implements ApiVendor {
     return users.filter((user, index) => users.findIndex((u) => u.name === user.name) === index);
   }
 
-  private async readUser(name: string): Promise<Record<string, unknown> | undefined> {
+  private async readUser(name: string, device?: Device): Promise<Record<string, unknown> | undefined> {
     const answer = this.settle(
-      await this.call('GET', `/api/v2/cmdb/system/api-user/${encodeURIComponent(name)}`),
+      await this.call('GET', `/api/v2/cmdb/system/api-user/${encodeURIComponent(name)}`, { device }),
       `reading API user ${name}`,
       ['absent'],
     );
@@ -304,6 +308,32 @@ export class FortiOsVendor implements ApiVendor {
     }
     this.settle(response, 'verifying a key', [], [key]);
     return { outcome: 'accepted' };
+  }
+
+  /**
+   * A key is its api-user's `api-key` (FortiOS CLI Reference, `config system api-user`): once the
+   * user is deleted no key of it authenticates. So a revocation is proven by the admin token's
+   * `GET cmdb/system/api-user/<name>` answering 404 on every member, a successful login that never
+   * counts toward the lockout, where presenting the dead key would be one failed login per member.
+   */
+  async proveRevoked(apiUser: string, credential: CredentialRef): Promise<VerifyResult> {
+    const held = await Promise.all(
+      this.devices().map(async (device) => ({
+        host: new URL(device.baseUrl).host,
+        user: await this.readUser(apiUser, device),
+      })),
+    );
+    const hosts = (found: typeof held) => found.map((h) => h.host).join(', ');
+    const serving = held.filter((h) => h.user && servesCredential(markerOf(h.user.comments), credential));
+    if (serving.length > 0) {
+      return { outcome: 'accepted', reason: `API user ${apiUser} is still on ${hosts(serving)}` };
+    }
+    const others = held.filter((h) => h.user);
+    if (others.length === 0) return { outcome: 'rejected' };
+    return {
+      outcome: 'inconclusive',
+      reason: `an API user named ${apiUser} that is not this credential's is on ${hosts(others)}`,
+    };
   }
 
   async revoke(apiUser: string) {

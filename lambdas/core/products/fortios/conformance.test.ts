@@ -388,6 +388,29 @@ describe('FortiOS HA cluster members', () => {
     await close();
   });
 
+  it('proves a revocation through the admin API on every member, without one failed key login', async () => {
+    // Prepare
+    const { primary, member, vendor, memberHost, close } = await cluster();
+    await provisioned(vendor, 'ha-bot');
+    const credential = { target: 'fgt', apiUser: 'ha-bot' };
+    member.ha.stall();
+    await vendor.revoke('ha-bot');
+    // Act
+    const whileStalled = await vendor.proveRevoked('ha-bot', credential);
+    member.ha.resume();
+    const synced = await vendor.proveRevoked('ha-bot', credential);
+    // Assess
+    expect(whileStalled).toEqual({
+      outcome: 'accepted',
+      reason: `API user ha-bot is still on ${memberHost}`,
+    });
+    expect(synced).toEqual({ outcome: 'rejected' });
+    const refused = (sim: FortiOsSimulator) =>
+      sim.state.requestsLog.filter((r) => r.status >= 400 && r.status !== 404);
+    expect([refused(primary), refused(member)]).toEqual([[], []]);
+    await close();
+  });
+
   it('a member that does not answer beside a refusal ends the check inconclusive, not in an error retried at once', async () => {
     // Prepare
     const { member, vendor, memberHost, close } = await cluster();

@@ -9,8 +9,8 @@ import { type FortiOsSimulator, startFortiOsSimulator } from './simulator.ts';
 export const simulatedFortiOs: SimulatedProduct<'fortios', FortiOsSimulator> = {
   name: 'fortios',
   demoTarget: 'fgt-lab',
-  // No lockout: every local execution calls from 127.0.0.1 at once, and their dead-key proofs would
-  // lock it out as a real FortiGate would (README.md, "Where reality differs").
+  // No lockout: every local execution calls from 127.0.0.1 at once, and the tests present refused
+  // keys on purpose, which would lock it out as a real FortiGate would (README.md, "Where reality differs").
   start: ({ port }) => startFortiOsSimulator({ port, lockout: false }),
   target: (simulator, pinning) => ({
     vendor: 'fortios',
@@ -24,5 +24,15 @@ export const simulatedFortiOs: SimulatedProduct<'fortios', FortiOsSimulator> = {
     ...[...simulator.state.users.values()].flatMap((user) => (user.key ? [user.key] : [])),
   ],
   requestCount: (simulator) => simulator.state.requestsLog.length,
-  bench: { minimumCalls: TWIN_USER_MINIMUM_CALLS, request: TWIN_USER_BENCH_REQUEST },
+  bench: {
+    minimumCalls: {
+      ...TWIN_USER_MINIMUM_CALLS,
+      // The proof reads both twins through the admin API (README.md, "Proofs of refusal").
+      revoke: {
+        calls: 5,
+        why: "read the marker of the user and of its twin (only this credential's are deleted), delete the one that exists, read both twins again: their 404s prove the key dead without presenting it (a refused key is a failed login toward FortiOS's lockout)",
+      },
+    },
+    request: TWIN_USER_BENCH_REQUEST,
+  },
 };
