@@ -16,6 +16,7 @@ import {
   markerOf,
   SHARED_MARKER,
   servesCredential,
+  twinsOf,
 } from '../managed-user.ts';
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
 import type {
@@ -330,6 +331,13 @@ export class FortiOsVendor implements ApiVendor {
     }
     const others = held.filter((h) => h.user);
     if (others.length === 0) return { outcome: 'rejected' };
+    // The twin name taken by another credential's own user (its marker says so) never held this
+    // credential's key: workflows put a key only on a user whose marker names its credential.
+    const twinOfAnother =
+      apiUser !== credential.apiUser &&
+      twinsOf(credential.apiUser).includes(apiUser) &&
+      others.every((h) => markerOf(h.user?.comments)?.credential !== undefined);
+    if (twinOfAnother) return { outcome: 'rejected' };
     return {
       outcome: 'inconclusive',
       reason: `an API user named ${apiUser} that is not this credential's is on ${hosts(others)}`,
