@@ -72,6 +72,17 @@ const RULES = {
 } as const;
 type Rule = keyof typeof RULES;
 
+/** The rules of a device whose admin issues keys for its access profiles and VDOMs (ADOMs): FortiOS, FortiManager. */
+export const DEVICE_RULES = [
+  'maxPermission',
+  'permissions',
+  'accessProfiles',
+  'vdoms',
+  'minTrustedHostPrefix',
+  'maxTrustedAddresses',
+  'ticketSources',
+] as const satisfies readonly Rule[];
+
 /** A product's policy schema: the rules that apply to it, every one optional; no policy is the defaults. */
 export function policyOf<const K extends Rule>(...rules: readonly K[]) {
   const shape = Object.fromEntries(rules.map((rule) => [rule, RULES[rule]])) as Pick<typeof RULES, K>;

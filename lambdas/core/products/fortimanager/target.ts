@@ -1,7 +1,7 @@
 /** A FortiManager: JSON-RPC with the admin token (TLS pinned), keys generated on its CLI over SSH (host key pinned). */
 import * as z from 'zod';
 import { AdminToken, HttpsBaseUrl, RpcPermit, SshAccess, TlsPinning, VdomName } from '../../schemas.ts';
-import { policyOf } from '../policy.ts';
+import { DEVICE_RULES, policyOf } from '../policy.ts';
 
 export const FortiManagerTarget = z
   .object({
@@ -23,15 +23,7 @@ export const FortiManagerTarget = z
     maxRpcPermit: RpcPermit.default('read').describe(
       'the most JSON-RPC access (`rpcPermit`) a provision request may give its API user',
     ),
-    policy: policyOf(
-      'maxPermission',
-      'permissions',
-      'accessProfiles',
-      'vdoms',
-      'minTrustedHostPrefix',
-      'maxTrustedAddresses',
-      'ticketSources',
-    ),
+    policy: policyOf(...DEVICE_RULES),
   })
   .strict();
 export type FortiManagerTarget = z.output<typeof FortiManagerTarget>;

@@ -1,7 +1,7 @@
 /** A FortiOS appliance (FortiGate): REST API with the admin token, TLS pinned to its CA or certificate. */
 import * as z from 'zod';
 import { AdminToken, HttpsBaseUrl, TlsPinning, VdomName } from '../../schemas.ts';
-import { policyOf } from '../policy.ts';
+import { DEVICE_RULES, policyOf } from '../policy.ts';
 
 /** An FGCP cluster has at most four members: the one at `baseUrl` and three others. */
 const MAX_HA_MEMBERS = 3;
@@ -27,15 +27,7 @@ export const FortiOsTarget = z
       .min(1)
       .max(MAX_HA_MEMBERS, `an FGCP cluster has at most ${MAX_HA_MEMBERS} members besides the one at baseUrl`)
       .optional(),
-    policy: policyOf(
-      'maxPermission',
-      'permissions',
-      'accessProfiles',
-      'vdoms',
-      'minTrustedHostPrefix',
-      'maxTrustedAddresses',
-      'ticketSources',
-    ),
+    policy: policyOf(...DEVICE_RULES),
   })
   .strict()
   .superRefine((target, ctx) => {
