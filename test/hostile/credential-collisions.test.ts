@@ -6,13 +6,12 @@
  * this very credential.
  */
 import { describe, expect, it } from 'vitest';
-import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, credentialSecretName } from '#core/names.ts';
 import { simulatedFortiManager } from '#core/products/fortimanager/simulated.ts';
 import { asApiVendor, vendorFor } from '#core/products/registry.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const { env } = useLocalEnvironment({
@@ -29,24 +28,11 @@ const { env } = useLocalEnvironment({
 let runs = 0;
 
 function request(target: string, apiUser: string, owner: string) {
-  return {
-    target,
-    apiUser,
-    owner,
-    ticket: `T-col-${target}-${apiUser}`.slice(0, 64),
-    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-    trustedHosts: ['127.0.0.1/32'],
-  };
+  return addressReaderRequest(target, apiUser, owner, `T-col-${target}-${apiUser}`.slice(0, 64));
 }
 
 async function provision(target: string, apiUser: string, owner: string) {
-  const input = request(target, apiUser, owner);
-  return runExecution(
-    env,
-    env.provisionStateMachineArn,
-    input,
-    executionNameFor('provision', input.ticket, input),
-  );
+  return runProvision(env, request(target, apiUser, owner));
 }
 
 async function api(target: string) {

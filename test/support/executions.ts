@@ -5,6 +5,7 @@
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ActionRequiredDetail } from '#core/events.ts';
+import { executionNameFor } from '#core/execution-names.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { answerTasksUntilDone } from '#local/operator.ts';
 
@@ -49,6 +50,32 @@ export async function runExecution(
   answer?: OperatorAnswer,
 ): Promise<ExecutionDescription> {
   return executionEnd(env, await startExecution(env, stateMachineArn, input, name), answer);
+}
+
+/** A provision request for a read-only key on firewall addresses (FortiOS, FortiManager), trusted from loopback. */
+export function addressReaderRequest(
+  target: string,
+  apiUser: string,
+  owner: string,
+  ticket = `T-${apiUser}`,
+) {
+  return {
+    target,
+    apiUser,
+    owner,
+    ticket,
+    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
+    trustedHosts: ['127.0.0.1/32'],
+  };
+}
+
+/** Runs a provision to its end under the name the intake gives its ticket. */
+export async function runProvision(
+  env: LocalEnvironment,
+  request: { readonly ticket: string },
+): Promise<ExecutionDescription> {
+  const name = executionNameFor('provision', request.ticket, request);
+  return runExecution(env, env.provisionStateMachineArn, request, name);
 }
 
 /** The operator task an execution opened (its action-required event), once it is out. */

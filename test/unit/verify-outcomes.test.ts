@@ -270,18 +270,19 @@ describe('the revocation report', () => {
   const noContinuation = {
     start: () => Promise.reject(new Error('no continuation expected')),
   };
+  /** The report of the last execution of a revocation (none continues it) over these results. */
+  const report = (of: unknown[]) =>
+    reportRevocation(deps, noContinuation, {
+      owner: revocationItem.owner,
+      requestId: revocationItem.requestId,
+      request: { owner: revocationItem.owner },
+      continueAfter: null,
+      results: of,
+    });
 
   it('names an unproven credential apart from a failed one and fails the run', async () => {
     // Act
-    const error = await failure(
-      reportRevocation(deps, noContinuation, {
-        owner: revocationItem.owner,
-        requestId: revocationItem.requestId,
-        request: { owner: revocationItem.owner },
-        continueAfter: null,
-        results,
-      }),
-    );
+    const error = await failure(report(results));
     // Assess
     expect(error.name).toBe('RevocationIncomplete');
     expect(error.message).toBe(
@@ -307,15 +308,7 @@ describe('the revocation report', () => {
 
   it('fails the run when the only credential left is unproven', async () => {
     // Act
-    const error = await failure(
-      reportRevocation(deps, noContinuation, {
-        owner: revocationItem.owner,
-        requestId: revocationItem.requestId,
-        request: { owner: revocationItem.owner },
-        continueAfter: null,
-        results: [results[0], results[2]],
-      }),
-    );
+    const error = await failure(report([results[0], results[2]]));
     // Assess
     expect(error.name).toBe('RevocationIncomplete');
     expect(publish.mock.calls[0]?.[1]).toMatchObject({

@@ -7,7 +7,6 @@
  * out nor take anything as proven that the product did not say.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName } from '#core/names.ts';
 import {
   FORTIOS_LOCKOUT,
@@ -15,7 +14,13 @@ import {
   startFortiOsSimulator,
 } from '#core/products/fortios/simulator.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { executionEnd, runExecution, startExecution } from '#test/support/executions.ts';
+import {
+  addressReaderRequest,
+  executionEnd,
+  runExecution,
+  runProvision,
+  startExecution,
+} from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const { env } = useLocalEnvironment();
@@ -49,20 +54,7 @@ afterAll(async () => {
 async function provisionThree(owner: string): Promise<string[]> {
   const users = ['a', 'b', 'c'].map((s) => `${target}-${s}`);
   for (const apiUser of users) {
-    const request = {
-      target,
-      apiUser,
-      owner,
-      ticket: `T-${apiUser}`,
-      accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-      trustedHosts: ['127.0.0.1/32'],
-    };
-    const done = await runExecution(
-      env,
-      env.provisionStateMachineArn,
-      request,
-      executionNameFor('provision', request.ticket, request),
-    );
+    const done = await runProvision(env, addressReaderRequest(target, apiUser, owner));
     expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
   }
   return users;

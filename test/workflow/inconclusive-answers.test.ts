@@ -10,13 +10,12 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
-import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import type { CredentialRef } from '#core/products/managed-user.ts';
 import type { CredentialMaterial } from '#core/products/vendor.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const inconclusive = vi.hoisted(() => ({
@@ -66,16 +65,7 @@ const { env } = useLocalEnvironment({
 const REASON = inconclusive.reason;
 
 async function provision(target: string, apiUser: string, owner: string) {
-  const request = {
-    target,
-    apiUser,
-    owner,
-    ticket: `T-${apiUser}`,
-    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-    trustedHosts: ['127.0.0.1/32'],
-  };
-  const name = executionNameFor('provision', request.ticket, request);
-  const provisioned = await runExecution(env, env.provisionStateMachineArn, request, name);
+  const provisioned = await runProvision(env, addressReaderRequest(target, apiUser, owner));
   expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
   return credentialSecretName(target, apiUser);
 }
