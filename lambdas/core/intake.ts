@@ -13,7 +13,7 @@ import { IntakeError } from './errors.ts';
 import { executionNameFor } from './execution-names.ts';
 import type { TicketSource } from './products/policy.ts';
 import { ProvisionRequest } from './requests.ts';
-import { OwnerId, parseInput, TicketId } from './schemas.ts';
+import { OwnerId, ownerKind, parseInput, TicketId } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
 
 export const MAX_WEBHOOK_BYTES = 32 * 1024;
@@ -71,7 +71,9 @@ export type IntakeAction =
  * Who may ask for what: every ticket must be approved (offboardings too), and an access request's
  * owner must be the person who requested it (the generic `requester`, ServiceNow's `requested_for`,
  * Jira's reporter), so nobody mints a credential owned by someone else, whose offboarding would then
- * leave it alive. The source is kept on the request (`ticketSource`) for the targets' policies.
+ * leave it alive. A team's credential (owner `team:<group id>`) names that person as `requestedBy`
+ * instead; which teams may own credentials is the target policy's `teamOwners`, since the intake
+ * has no directory to ask whether the requester is a member. The source is kept on the request (`ticketSource`) for the targets' policies.
  */
 const GenericTicket = z.discriminatedUnion('type', [
   z
@@ -148,10 +150,12 @@ function provision(source: TicketSource, ticket: string, requester: unknown, req
       `ticket ${ticket} names no requester e-mail address: the owner cannot be bound to it`,
     );
   }
-  if (requestedBy.data !== input.owner) {
+  // A team's credential is bound to the person accountable for it, the rest to their owner.
+  const team = ownerKind(input.owner) === 'team';
+  if (requestedBy.data !== (team ? input.requestedBy : input.owner)) {
     throw new IntakeError(
       422,
-      `ticket ${ticket} asks for a credential owned by ${input.owner}, but ${requestedBy.data} requested it: the owner must request their own credential`,
+      `ticket ${ticket} asks for a credential owned by ${input.owner}, but ${requestedBy.data} requested it: ${team ? "a team's credential names its requester as requestedBy" : 'the owner must request their own credential'}`,
     );
   }
   return { workflow: 'provision', executionName: executionNameFor('provision', ticket, input), input };

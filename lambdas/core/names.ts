@@ -89,6 +89,14 @@ export const TAG = {
   /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */
   kind: 'provisioner:kind',
   deadline: 'provisioner:deadline',
+  /** `person` or `team` (the owner tag says it too; this one lets ListSecrets filter by it). Absent: a person. */
+  ownerKind: 'provisioner:owner-kind',
+  /** The person accountable for the request: a team credential's requester, told about when they leave. */
+  requestedBy: 'provisioner:requested-by',
+  /** `true`: a person's credential others use, offboarded by the target policy's `offboarding.shared`. */
+  shared: 'provisioner:shared',
+  /** A held offboarding: the credential stays usable until then (ISO 8601), then a revocation takes it. */
+  heldUntil: 'provisioner:held-until',
 } as const;
 
 export function credentialSecretName(target: string, apiUser: string): string {

@@ -13,6 +13,7 @@ import {
   ApiUserName,
   assertWithinSize,
   OwnerId,
+  OwnerRef,
   ProfileName,
   parseInput,
   RpcPermit,
@@ -37,9 +38,18 @@ export const ProvisionRequest = z
   .object({
     target: TargetName.describe('Name of a registered target (`provisioner target add`)'),
     apiUser: ApiUserName.describe('Name of the API user to create on the product'),
-    owner: OwnerId.describe(
-      'Who the credential belongs to (e-mail address or directory id, case-insensitive: stored lower case); revocation finds credentials by owner',
+    owner: OwnerRef.describe(
+      'Who the credential belongs to: a person (e-mail address or directory id, case-insensitive: stored lower case) or a team (`team:<directory group id>`, one the target policy names in teamOwners); revocation finds credentials by owner',
     ),
+    requestedBy: OwnerId.optional().describe(
+      "The person accountable for the request: required when a team owns the credential (the ticket's requester must be this person); for a person's own credential absent or the owner",
+    ),
+    shared: z
+      .boolean()
+      .optional()
+      .describe(
+        "A person's credential that others use: their offboarding follows the target policy's offboarding.shared (revoke, or hold N days)",
+      ),
     ticket: TicketId.describe('Ticket that approved the access; names the execution'),
     accessProfile: AccessProfile.optional().describe(usedBy('accessProfile')),
     trustedHosts: TrustedHostList.optional().describe(usedBy('trustedHosts')),

@@ -53,6 +53,47 @@ export const OwnerId = z
   )
   .toLowerCase();
 
+/**
+ * A team: a directory group id (an Okta group id such as `00g1emaKYZTWRYYRRTSK`). Kept as the
+ * directory gives it, no case folded: a group id is an opaque id, not a name people type.
+ */
+export const GroupId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a directory group id (letters, digits, ._-)');
+
+/** How a team owner is written; `:` is outside OwnerId's alphabet, so no person id reads as a team. */
+export const TEAM_OWNER_PREFIX = 'team:';
+
+/**
+ * Who owns a credential: a person (an OwnerId, canonical lower case; every owner written before
+ * teams existed is one) or a team, `team:<group id>`. The prefix is taken in any case and written
+ * lower case: `Team:00gA` is `team:00gA`.
+ */
+export const OwnerRef = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const isTeam = value.slice(0, TEAM_OWNER_PREFIX.length).toLowerCase() === TEAM_OWNER_PREFIX;
+    const parsed = isTeam
+      ? GroupId.safeParse(value.slice(TEAM_OWNER_PREFIX.length))
+      : OwnerId.safeParse(value);
+    if (parsed.success) return isTeam ? `${TEAM_OWNER_PREFIX}${parsed.data}` : parsed.data;
+    ctx.addIssue({
+      code: 'custom',
+      message: isTeam
+        ? `a team owner is "team:" and a directory group id (letters, digits, ._-)`
+        : 'must be an e-mail address or directory id (letters, digits, ._@+-), or "team:<group id>"',
+    });
+    return z.NEVER;
+  });
+
+export type OwnerKind = 'person' | 'team';
+
+/** Whether a canonical owner (OwnerRef's output, or a legacy owner tag) is a person or a team. */
+export function ownerKind(owner: string): OwnerKind {
+  return owner.startsWith(TEAM_OWNER_PREFIX) ? 'team' : 'person';
+}
+
 /** A product user named in operator instructions: an e-mail address or a plain user name. */
 export const ServiceUserName = z
   .string()

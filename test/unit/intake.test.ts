@@ -438,6 +438,48 @@ describe('intake authorization', () => {
     expect(snow).toMatchObject({ input: { ticketSource: 'servicenow', owner: 'kim@example.com' } });
   });
 
+  it("provisions a team's credential for the accountable person who requested it", () => {
+    // Prepare
+    const teamRequest = { ...request('REQ-7'), owner: 'team:00g1TEAM', requestedBy: 'kim@example.com' };
+    // Act
+    const action = actionFromTicket({
+      type: 'access-request',
+      ticket: 'REQ-7',
+      approved: true,
+      requester: 'Kim@Example.com',
+      request: teamRequest,
+    });
+    // Assess
+    expect(action).toMatchObject({
+      workflow: 'provision',
+      input: { owner: 'team:00g1TEAM', requestedBy: 'kim@example.com' },
+    });
+  });
+
+  it.each([
+    ['names another accountable person', { requestedBy: 'kim@example.com' }, 'mallory@example.com'],
+    ['names no accountable person', {}, 'kim@example.com'],
+  ])(
+    "refuses a team's credential whose request %s than the ticket's requester (422)",
+    (_, fields, requester) => {
+      // Act
+      const error = refusal(() =>
+        actionFromTicket({
+          type: 'access-request',
+          ticket: 'REQ-8',
+          approved: true,
+          requester,
+          request: { ...request('REQ-8'), owner: 'team:00g1TEAM', ...fields },
+        }),
+      );
+      // Assess
+      expect(error.status).toBe(422);
+      expect(error.message).toMatch(
+        /^ticket REQ-8 asks for a credential owned by team:00g1TEAM, but .* requested it: a team's credential names its requester as requestedBy$/,
+      );
+    },
+  );
+
   it('revokes on an approved offboarding for another person (the leaver is not the requester)', () => {
     // Act
     const action = actionFromTicket(

@@ -71,3 +71,75 @@ describe('product policy schemas', () => {
     expect(foreign.success).toBe(false);
   });
 });
+
+describe('ownership rules (teamOwners, requestedBy, shared)', () => {
+  const team = 'team:00g1TEAM';
+  const asked = (fields: Partial<ProvisionRequest>): ProvisionRequest => ({ ...request({}), ...fields });
+
+  it.each([
+    [
+      'a team owner on a target whose policy names no teamOwners',
+      {},
+      { owner: team, requestedBy: 'ann@example.com' },
+      "owner: team:00g1TEAM may not own credentials on this target (the target policy's teamOwners: none)",
+    ],
+    [
+      'a team owner the policy does not name',
+      { teamOwners: ['00g2OTHER'] },
+      { owner: team, requestedBy: 'ann@example.com' },
+      "owner: team:00g1TEAM may not own credentials on this target (the target policy's teamOwners: 00g2OTHER)",
+    ],
+    [
+      'a team owner without an accountable person',
+      { teamOwners: ['00g1TEAM'] },
+      { owner: team },
+      'requestedBy: required when a team owns the credential (the person accountable for the request)',
+    ],
+    [
+      "a person's credential requested by someone else",
+      {},
+      { requestedBy: 'bob@example.com' },
+      "requestedBy: bob@example.com may not request ann@example.com's personal credential: a person requests their own",
+    ],
+    [
+      'a team credential marked shared',
+      { teamOwners: ['00g1TEAM'] },
+      { owner: team, requestedBy: 'ann@example.com', shared: true },
+      "shared: a team's credential is shared already; shared marks a person's credential that others use",
+    ],
+  ])('refuses %s', (_, policy, fields, issue) => {
+    // Act
+    const issues = policyIssues(policy as AccessPolicy, asked(fields));
+    // Assess
+    expect(issues).toEqual([issue]);
+  });
+
+  it('allows a named team with its accountable person, and a shared personal credential', () => {
+    // Act
+    const forTeam = policyIssues(
+      { teamOwners: ['00g1TEAM'] },
+      asked({ owner: team, requestedBy: 'ann@example.com' }),
+    );
+    const shared = policyIssues({}, asked({ shared: true, requestedBy: 'ann@example.com' }));
+    // Assess
+    expect(forTeam).toEqual([]);
+    expect(shared).toEqual([]);
+  });
+
+  it('every product takes teamOwners and offboarding; a hold of 0 days is refused', () => {
+    // Prepare
+    const target = { vendor: 'forticnapp', baseUrl: 'https://acme.lacework.net/' };
+    // Act
+    const held = FortiCnappTarget.safeParse({
+      ...target,
+      policy: { teamOwners: ['00g1TEAM'], offboarding: { shared: { holdDays: 14 } } },
+    });
+    const zero = FortiCnappTarget.safeParse({
+      ...target,
+      policy: { offboarding: { shared: { holdDays: 0 } } },
+    });
+    // Assess
+    expect(held.success).toBe(true);
+    expect(zero.success).toBe(false);
+  });
+});

@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { ValidationError } from '#core/errors.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
-import { assertWithinSize, MAX_REQUEST_BYTES, OwnerId, parseInput, TrustedHost } from '#core/schemas.ts';
+import {
+  assertWithinSize,
+  MAX_REQUEST_BYTES,
+  OwnerId,
+  OwnerRef,
+  ownerKind,
+  parseInput,
+  TrustedHost,
+} from '#core/schemas.ts';
 
 /** The error a call throws; fails the test when it returns instead. */
 function thrown(call: () => unknown): Error {
@@ -106,6 +114,37 @@ describe('OwnerId', () => {
     const parsed = parseProvisionRequest({ ...request, owner: ' Alice@Example.COM ' });
     // Assess
     expect(parsed.owner).toBe('alice@example.com');
+  });
+});
+
+describe('OwnerRef (a person or a team)', () => {
+  it.each([
+    ['Alice@Example.com', 'alice@example.com', 'person'],
+    ['team:00g1emaKYZTWRYYRRTSK', 'team:00g1emaKYZTWRYYRRTSK', 'team'],
+    [' Team:00gAbC ', 'team:00gAbC', 'team'],
+  ])('reads %j as the canonical %s, a %s', (input, canonical, kind) => {
+    // Act
+    const owner = parseInput(OwnerRef, input, 'owner');
+    // Assess
+    expect(owner).toBe(canonical);
+    expect(ownerKind(owner)).toBe(kind);
+  });
+
+  it.each([
+    ['team:', /a team owner is "team:" and a directory group id/],
+    ['team:00g;id', /a team owner is "team:" and a directory group id/],
+    ['group:00g1', /or "team:<group id>"/],
+  ])('refuses %j with a specific message', (input, message) => {
+    // Act
+    const error = thrown(() => parseInput(OwnerRef, input, 'owner'));
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.join('; ')).toMatch(message);
+  });
+
+  it('reads an owner tag written before teams existed as a person', () => {
+    // Act, Assess
+    expect(ownerKind('bob@example.com')).toBe('person');
   });
 });
 

@@ -8,6 +8,8 @@ import * as z from 'zod';
 import type { ProvisionRequest } from '../requests.ts';
 import {
   addressesCovered,
+  GroupId,
+  ownerKind,
   PermissionKey,
   PermissionLevel,
   ProfileName,
@@ -72,6 +74,44 @@ const RULES = {
 } as const;
 type Rule = keyof typeof RULES;
 
+/** How a person's shared credential is offboarded: revoked with the rest, or held for some days with a notice. */
+export const SharedOffboarding = z.union([
+  z.literal('revoke'),
+  z
+    .object({
+      holdDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(90)
+        .describe('days the credential stays usable after its owner leaves'),
+    })
+    .strict(),
+]);
+export type SharedOffboarding = z.output<typeof SharedOffboarding>;
+
+/**
+ * Ownership rules, on every product's target (docs/target-policy.md#ownership): which teams may own
+ * credentials, and what a person's offboarding does to a credential others use.
+ */
+const OWNERSHIP_RULES = {
+  teamOwners: z
+    .array(GroupId)
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('the directory groups (teams) that may own credentials on this target (default: none)'),
+  offboarding: z
+    .object({
+      shared: SharedOffboarding.default('revoke').describe(
+        'a shared personal credential when its owner leaves: revoke (the default) or { holdDays: N }',
+      ),
+    })
+    .strict()
+    .optional()
+    .describe("what a person's offboarding does to their shared credentials (`shared: true`)"),
+} as const;
+
 /** The rules of a device whose admin issues keys for its access profiles and VDOMs (ADOMs): FortiOS, FortiManager. */
 export const DEVICE_RULES = [
   'maxPermission',
@@ -85,7 +125,10 @@ export const DEVICE_RULES = [
 
 /** A product's policy schema: the rules that apply to it, every one optional; no policy is the defaults. */
 export function policyOf<const K extends Rule>(...rules: readonly K[]) {
-  const shape = Object.fromEntries(rules.map((rule) => [rule, RULES[rule]])) as Pick<typeof RULES, K>;
+  const shape = {
+    ...(Object.fromEntries(rules.map((rule) => [rule, RULES[rule]])) as Pick<typeof RULES, K>),
+    ...OWNERSHIP_RULES,
+  };
   return z
     .object(shape)
     .strict()
@@ -96,7 +139,32 @@ export function policyOf<const K extends Rule>(...rules: readonly K[]) {
 }
 
 /** The rules as a target holds them after parsing (absent rules: their defaults, or undefined). */
-export type AccessPolicy = Partial<z.output<z.ZodObject<typeof RULES>>>;
+export type AccessPolicy = Partial<z.output<z.ZodObject<typeof RULES & typeof OWNERSHIP_RULES>>>;
+
+/** Who may own the credential: a team the policy names, with its accountable person; a person, asking for themself. */
+function ownershipIssues(policy: AccessPolicy, request: ProvisionRequest): string[] {
+  const issues: string[] = [];
+  if (ownerKind(request.owner) === 'team') {
+    const group = request.owner.slice(request.owner.indexOf(':') + 1);
+    if (!policy.teamOwners?.includes(group))
+      issues.push(
+        `owner: ${request.owner} may not own credentials on this target (the target policy's teamOwners: ${policy.teamOwners?.join(', ') ?? 'none'})`,
+      );
+    if (request.requestedBy === undefined)
+      issues.push(
+        'requestedBy: required when a team owns the credential (the person accountable for the request)',
+      );
+    if (request.shared)
+      issues.push(
+        "shared: a team's credential is shared already; shared marks a person's credential that others use",
+      );
+  } else if (request.requestedBy !== undefined && request.requestedBy !== request.owner) {
+    issues.push(
+      `requestedBy: ${request.requestedBy} may not request ${request.owner}'s personal credential: a person requests their own`,
+    );
+  }
+  return issues;
+}
 
 /** The most a request asks of each permission key's group or sub-permission, against the ceilings. */
 function permissionIssues(policy: AccessPolicy, permissions: Readonly<Record<string, string>>): string[] {
@@ -145,6 +213,7 @@ export function policyIssues(policy: AccessPolicy = {}, request: ProvisionReques
     issues.push(
       `serviceUser: ${request.serviceUser} is not among the target policy's serviceUsers (${policy.serviceUsers.join(', ')})`,
     );
+  issues.push(...ownershipIssues(policy, request));
   const source = request.ticketSource ?? 'operator';
   if (policy.ticketSources && !policy.ticketSources.includes(source))
     issues.push(

@@ -16,7 +16,7 @@ import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { scheduleFor } from '../schedules.ts';
-import { parseInput, VdomName } from '../schemas.ts';
+import { ownerKind, parseInput, VdomName } from '../schemas.ts';
 import {
   type CredentialStore,
   clientRequestToken,
@@ -162,7 +162,7 @@ export async function createApiUser(deps: WorkflowDeps, state: ProvisionState) {
 }
 
 /** Tags of an earlier request that must not outlive it when its revoked secret is reused. */
-const EARLIER_REQUEST_TAGS = [TAG.serviceUser, TAG.expiresAt] as const;
+const EARLIER_REQUEST_TAGS = [TAG.serviceUser, TAG.expiresAt, TAG.shared, TAG.heldUntil] as const;
 
 /**
  * The credential's secret, created by the first step that needs it (create-if-absent, tagged for the
@@ -178,6 +178,9 @@ async function ensureRequestSecret(
   const { request, requestId, secretName } = state;
   const tags: Record<string, string> = {
     [TAG.owner]: request.owner,
+    [TAG.ownerKind]: ownerKind(request.owner),
+    [TAG.requestedBy]: request.requestedBy ?? request.owner,
+    ...(request.shared ? { [TAG.shared]: 'true' } : {}),
     [TAG.target]: request.target,
     [TAG.vendor]: target.vendor,
     [TAG.ticket]: request.ticket,
