@@ -25,7 +25,7 @@ import {
 } from '#core/operator-tasks.ts';
 import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
-import { MAX_REQUEST_BYTES, OwnerId, parseInput, TargetName } from '#core/schemas.ts';
+import { MAX_REQUEST_BYTES, OwnerRef, parseInput, TargetName } from '#core/schemas.ts';
 import { type CredentialStore, versionWithStage } from '#core/secrets.ts';
 import { failureReason } from '#core/step-error.ts';
 import { RevokeRequest, revocationContinuation } from '#core/workflows/revoke.ts';
@@ -334,7 +334,7 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
 }
 
 export async function list(store: CredentialStore, owner: string, io: Output): Promise<number> {
-  const ownerId = parseInput(OwnerId, owner, 'owner');
+  const ownerId = parseInput(OwnerRef, owner, 'owner');
   const secrets = await store.listByOwner(ownerId);
   const rows = secrets.map((s) => [
     s.name,

@@ -5,13 +5,14 @@
 import './node20.ts';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import { eventBridgeClient, secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
 import { SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
+import { EventBridgePublisher } from '#core/events.ts';
 import { DEFAULT_STACK_NAME, physicalNames, useSecretRoot } from '#core/names.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
-import { OwnerId, parseInput } from '#core/schemas.ts';
+import { OwnerRef, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import {
@@ -28,6 +29,7 @@ import {
   tasks,
 } from './commands.ts';
 import { sfnTaskAnswers } from './task-answers.ts';
+import { transfer } from './transfer.ts';
 
 interface GlobalOptions {
   local?: boolean;
@@ -50,7 +52,11 @@ const io = {
 async function clients(options: GlobalOptions) {
   if (!options.local) {
     const config = options.region ? { region: options.region } : {};
-    return { sfn: stepFunctionsClient(config), secrets: secretsManagerClient(config) };
+    return {
+      sfn: stepFunctionsClient(config),
+      secrets: secretsManagerClient(config),
+      events: eventBridgeClient(config),
+    };
   }
   const endpoints = await readEndpoints();
   const config = {
@@ -60,6 +66,7 @@ async function clients(options: GlobalOptions) {
   return {
     sfn: stepFunctionsClient({ ...config, endpoint: endpoints.stepFunctions }),
     secrets: secretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
+    events: eventBridgeClient({ ...config, endpoint: endpoints.eventBridge }),
   };
 }
 
@@ -143,13 +150,13 @@ program
 program
   .command('revoke')
   .description('revoke every credential of an owner (as a deactivation event does) and prove each dead')
-  .requiredOption('--owner <id>', 'e-mail address or directory id of the owner')
+  .requiredOption('--owner <id>', 'the owner: e-mail address, directory id or team:<group id>')
   .option('--reason <text>', 'why, for the events and the report', 'revoked by an operator')
   .option('--wait', 'wait until the execution ends; exit 0 only if every credential was revoked')
   .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
   .action((options: { owner: string; reason: string; wait?: boolean; pollMs: number }) =>
     run(async (global) => {
-      const owner = parseInput(OwnerId, options.owner, 'owner');
+      const owner = parseInput(OwnerRef, options.owner, 'owner');
       const { sfn } = await clients(global);
       const machine = async () =>
         global.revokeStateMachineArn ?? findStateMachineArn(sfn, global.stack, 'revoke');
@@ -187,13 +194,31 @@ program
 program
   .command('list')
   .description("list an owner's credentials (found by the provisioner:owner tag)")
-  .requiredOption('--owner <id>', 'e-mail address or directory id of the owner')
+  .requiredOption('--owner <id>', 'the owner: e-mail address, directory id or team:<group id>')
   .action((options: { owner: string }) =>
     run(async (global) => {
       // Bad input is refused before any endpoint is looked up.
-      const owner = parseInput(OwnerId, options.owner, 'owner');
+      const owner = parseInput(OwnerRef, options.owner, 'owner');
       const { secrets } = await clients(global);
       return list(new CredentialStore(secrets), owner, io);
+    }),
+  );
+
+program
+  .command('transfer')
+  .description(
+    'move every live credential of one owner to another (person or team:<group id>); releases a held offboarding',
+  )
+  .requiredOption('--from <owner>', 'the current owner: e-mail address, directory id or team:<group id>')
+  .requiredOption('--to <owner>', 'the new owner; a team must be named in each target policy’s teamOwners')
+  .action((options: { from: string; to: string }) =>
+    run(async (global) => {
+      const { secrets, events } = await clients(global);
+      return transfer(
+        { store: new CredentialStore(secrets), events: new EventBridgePublisher(events) },
+        options,
+        io,
+      );
     }),
   );
 

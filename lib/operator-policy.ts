@@ -1,7 +1,8 @@
 /**
  * What an operator needs to run the CLI (docs/cli.md) against the stack, as one managed policy to
  * attach to the operators' role or permission set: start and follow the workflows, answer operator
- * tasks, add targets, hand in the credentials a product shows once. It writes only the pending
+ * tasks, add targets, hand in the credentials a product shows once, move credentials to another
+ * owner (`provisioner transfer`). It writes only the pending
  * version an operator task asks for; it reads credentials only to compare a handed-in one with
  * them (`CompareHandedInCredentials`, to move into a workflow step).
  */
@@ -86,6 +87,18 @@ export class OperatorPolicy extends Construct {
         sid: 'CompareHandedInCredentials',
         actions: ['secretsmanager:GetSecretValue'],
         resources: [secret(`${credentials}*`)],
+      }),
+      // `provisioner transfer`: a credential's owner tags move to the new owner, a hold's tag goes,
+      // and each move is announced on the default bus (where the workflows' events go).
+      new iam.PolicyStatement({
+        sid: 'TransferOwnership',
+        actions: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+        resources: [secret(`${credentials}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AnnounceTransfers',
+        actions: ['events:PutEvents'],
+        resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
       }),
       new iam.PolicyStatement({
         sid: 'KeyThroughSecretsManager',

@@ -131,6 +131,25 @@ export class ProvisionerStack extends Stack {
       ].join(' '),
     );
 
+    alerts.relay(
+      'TeamMemberLeft',
+      undefined,
+      'credential.team-member-left',
+      [
+        `Team ${field('team')} keeps the credentials ${field('member')} requested for it: ${field('credentials')}.`,
+        `${field('member')} was revoked (${field('reason')}); these stay the team's. Name another accountable person if needed.`,
+      ].join(' '),
+    );
+    alerts.relay(
+      'OffboardingHeld',
+      undefined,
+      'credential.offboarding-held',
+      [
+        `The shared credential ${field('apiUser')} on ${field('target')} of ${field('owner')} is held until ${field('heldUntil')} (${field('reason')}).`,
+        `After that date, provisioner revoke --owner ${field('owner')} revokes it; to keep it, move it: provisioner transfer --from ${field('owner')} --to <owner>`,
+      ].join(' '),
+    );
+
     // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
     const operator = new OperatorPolicy(this, 'Operator', {
       key,

@@ -1,14 +1,16 @@
 /**
  * Deactivation events that revoke an owner's credentials (docs/architecture.md): the documented
- * `provisioner.directory` "User Deactivated" event, and an identity provider's deactivation as its
- * EventBridge partner source delivers it (Okta's `user.lifecycle.deactivate`). Each becomes one
+ * `provisioner.directory` "User Deactivated" and "Group Deleted" events, and an identity provider's
+ * as its EventBridge partner source delivers them (Okta's `user.lifecycle.deactivate` and
+ * `group.lifecycle.delete`, https://developer.okta.com/docs/reference/api/event-types/). A user's
+ * deactivation revokes that person's credentials, a group's deletion the team's. Each becomes one
  * revoke execution named from the event id and the request (executionNameFor), so a delivery
  * repeated starts nothing new and event ids that read alike (`hr.7`, `hr:7`) start two.
  */
 import * as z from 'zod';
 import { ValidationError } from './errors.ts';
 import { executionNameFor } from './execution-names.ts';
-import { OwnerId, parseInput } from './schemas.ts';
+import { GroupId, OwnerId, parseInput, TEAM_OWNER_PREFIX } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
 
 const EventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or ._:-');
@@ -33,7 +35,33 @@ const DirectoryDeactivation = z
   })
   .passthrough();
 
-/** Okta through its EventBridge partner event source: a System Log event of type user.lifecycle.deactivate. */
+/** `provisioner.directory` / `Group Deleted`: a team is gone, and with it the credentials it owns. */
+const DirectoryGroupDeletion = z
+  .object({
+    source: z.literal('provisioner.directory'),
+    'detail-type': z.literal('Group Deleted'),
+    id: z.string(),
+    detail: z
+      .object({
+        eventId: EventId.describe('Id of the deletion at its source; repeated deliveries share it'),
+        groupId: GroupId.describe(
+          'The team whose credentials are revoked (provisioner:owner team:<group id>)',
+        ),
+        reason: z
+          .string()
+          .max(200)
+          .regex(/^[\w .,:;@()/+'-]*$/)
+          .optional(),
+      })
+      .strict(),
+  })
+  .passthrough();
+
+/**
+ * Okta through its EventBridge partner event source: a System Log event of type
+ * user.lifecycle.deactivate (target `User`, its login the alternateId) or group.lifecycle.delete
+ * (target `UserGroup`, its group id the id).
+ */
 const IdentityProviderDeactivation = z
   .object({
     source: z.string().startsWith('aws.partner/okta.com'),
@@ -41,9 +69,13 @@ const IdentityProviderDeactivation = z
     detail: z
       .object({
         uuid: EventId,
-        eventType: z.literal('user.lifecycle.deactivate'),
+        eventType: z.enum(['user.lifecycle.deactivate', 'group.lifecycle.delete']),
         target: z
-          .array(z.object({ type: z.string(), alternateId: z.string() }).passthrough())
+          .array(
+            z
+              .object({ type: z.string(), id: z.string().optional(), alternateId: z.string().optional() })
+              .passthrough(),
+          )
           .min(1)
           .max(10),
       })
@@ -59,6 +91,18 @@ export interface RevocationStart {
 /** The revoke execution an event asks for; a clear ValidationError for anything else. */
 export function revocationFromEvent(event: unknown): RevocationStart {
   const source = (event as { source?: unknown } | null)?.source;
+  if (
+    source === 'provisioner.directory' &&
+    (event as { 'detail-type'?: unknown })['detail-type'] === 'Group Deleted'
+  ) {
+    const { detail } = parseInput(DirectoryGroupDeletion, event, 'directory group deletion event');
+    const request: RevokeRequest = {
+      owner: `${TEAM_OWNER_PREFIX}${detail.groupId}`,
+      reason: detail.reason ?? 'team deleted in the directory',
+      source: 'directory',
+    };
+    return { executionName: executionNameFor('revoke', detail.eventId, request), request };
+  }
   if (source === 'provisioner.directory') {
     const { detail } = parseInput(DirectoryDeactivation, event, 'directory deactivation event');
     const request: RevokeRequest = {
@@ -70,13 +114,22 @@ export function revocationFromEvent(event: unknown): RevocationStart {
   }
   if (typeof source === 'string' && source.startsWith('aws.partner/okta.com')) {
     const { detail } = parseInput(IdentityProviderDeactivation, event, 'identity provider event');
-    const user = detail.target.find((t) => t.type === 'User');
-    const owner = parseInput(OwnerId, user?.alternateId, 'deactivated user');
-    const request: RevokeRequest = {
-      owner,
-      reason: 'deactivated in the identity provider',
-      source: 'identity-provider',
-    };
+    const group = detail.eventType === 'group.lifecycle.delete';
+    const request: RevokeRequest = group
+      ? {
+          owner: `${TEAM_OWNER_PREFIX}${parseInput(GroupId, detail.target.find((t) => t.type === 'UserGroup')?.id, 'deleted group')}`,
+          reason: 'team deleted in the identity provider',
+          source: 'identity-provider',
+        }
+      : {
+          owner: parseInput(
+            OwnerId,
+            detail.target.find((t) => t.type === 'User')?.alternateId,
+            'deactivated user',
+          ),
+          reason: 'deactivated in the identity provider',
+          source: 'identity-provider',
+        };
     return { executionName: executionNameFor('revoke', detail.uuid, request), request };
   }
   throw new ValidationError(

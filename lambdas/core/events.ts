@@ -69,10 +69,37 @@ export interface EventDetails {
     /** What still needs a person: orphans not repaired, broken, inconclusive, unverified, expiring, unreachable targets. */
     readonly driftCount: number;
   };
+  /** A person's shared credential outlives their offboarding until `heldUntil` (the target's policy). */
+  'credential.offboarding-held': CredentialEventDetail & { readonly heldUntil: string };
+  /** A member left a team: the team keeps the credentials they requested for it. */
+  'credential.team-member-left': {
+    readonly team: string;
+    readonly member: string;
+    readonly requestId: string;
+    readonly reason: string;
+    readonly credentials: readonly string[];
+  };
+  /** An operator moved a credential to another owner (`provisioner transfer`); a hold it had is released. */
+  'credential.transferred': {
+    readonly from: string;
+    readonly to: string;
+    readonly secretName: string;
+    readonly secretArn: string;
+    readonly target: string;
+    readonly apiUser: string;
+    readonly ticket: string;
+    readonly releasedHold: string | null;
+  };
   'credential.revocation-failed': {
     readonly owner: string;
     readonly requestId: string;
     readonly revoked: readonly string[];
+    /** Shared credentials the revocation holds (not failures): secret name, until when, why. */
+    readonly held: readonly {
+      readonly secretName: string;
+      readonly heldUntil: string;
+      readonly reason: string;
+    }[];
     /** One line per credential not revoked: its secret name, error and reason. */
     readonly failed: readonly string[];
     /** Credentials revoked at the product but never plainly refused by it since: still `revoking`, secret kept. */

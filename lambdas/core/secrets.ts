@@ -35,7 +35,7 @@ import { productOf, type VendorName } from './products/index.ts';
 import type { ProductDefinition } from './products/product.ts';
 import type { CredentialMaterial, OperatorInstructions } from './products/vendor.ts';
 import { TargetDefinition } from './requests.ts';
-import { OwnerId, parseInput } from './schemas.ts';
+import { OwnerId, OwnerRef, ownerKind, parseInput } from './schemas.ts';
 
 /**
  * A ClientRequestToken (UUID-shaped, as Secrets Manager expects 32-64 characters) derived from the
@@ -490,12 +490,28 @@ export class CredentialStore {
    * another case, so this lists every owner-tagged credential and compares canonical forms.
    */
   async listByOwner(owner: string): Promise<SecretDescription[]> {
-    const canonical = parseInput(OwnerId, owner, 'owner');
+    const canonical = parseInput(OwnerRef, owner, 'owner');
     const found = await this.list([
       { Key: 'tag-key', Values: [TAG.owner] },
       { Key: 'name', Values: [SECRET_PREFIX] },
     ]);
-    return found.filter((s) => OwnerId.safeParse(s.tags[TAG.owner]).data === canonical && !s.tags[TAG.kind]);
+    return found.filter((s) => OwnerRef.safeParse(s.tags[TAG.owner]).data === canonical && !s.tags[TAG.kind]);
+  }
+
+  /** Teams' credentials a person requested (tag `provisioner:requested-by`), deleted ones excluded. */
+  async listRequestedForTeams(person: string): Promise<SecretDescription[]> {
+    const canonical = parseInput(OwnerId, person, 'person');
+    const found = await this.list([
+      { Key: 'tag-key', Values: [TAG.requestedBy] },
+      { Key: 'name', Values: [SECRET_PREFIX] },
+    ]);
+    return found.filter(
+      (s) =>
+        s.tags[TAG.requestedBy] === canonical &&
+        ownerKind(s.tags[TAG.owner] ?? '') === 'team' &&
+        !s.tags[TAG.kind] &&
+        !s.deletedDate,
+    );
   }
 
   private async list(filters: { Key: 'tag-key' | 'tag-value' | 'name'; Values: string[] }[]) {

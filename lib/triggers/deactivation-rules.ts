@@ -51,7 +51,7 @@ export class DeactivationRules extends Construct {
     const rules: [string, events.EventPattern, events.IEventBus | undefined][] = [
       [
         'DirectoryUserDeactivated',
-        { source: ['provisioner.directory'], detailType: ['User Deactivated'] },
+        { source: ['provisioner.directory'], detailType: ['User Deactivated', 'Group Deleted'] },
         props.directoryBus,
       ],
     ];
@@ -60,7 +60,7 @@ export class DeactivationRules extends Construct {
         'IdentityProviderUserDeactivated',
         {
           source: events.Match.prefix('aws.partner/okta.com'),
-          detail: { eventType: ['user.lifecycle.deactivate'] },
+          detail: { eventType: ['user.lifecycle.deactivate', 'group.lifecycle.delete'] },
         },
         props.partnerBus,
       ]);

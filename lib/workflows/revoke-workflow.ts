@@ -33,6 +33,11 @@ export class RevokeWorkflow extends Workflow {
     super(scope, id, props, 'revoke');
     const find = this.entryStep('FindOwnerCredentials', 'find-owner-credentials');
     find.fn.grantListSecrets();
+    // The offboarding decision: a shared credential's target policy, its hold tagged and announced,
+    // and the teams told which credentials they keep.
+    find.fn.grantReadTargets();
+    find.fn.grantCredentialSecrets('TagResource');
+    find.fn.grantPutEvents();
 
     const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', {
       resultSelector: { 'needsOperator.$': '$.Payload.needsOperator' },
@@ -97,6 +102,8 @@ export class RevokeWorkflow extends Workflow {
         results: sfn.JsonPath.listAt('$.results'),
         request: sfn.JsonPath.objectAt('$$.Execution.Input'),
         continueAfter: sfn.JsonPath.stringAt('$.continueAfter'),
+        held: sfn.JsonPath.listAt('$.held'),
+        keptByTeams: sfn.JsonPath.listAt('$.keptByTeams'),
       }),
       outputPath: '$.Payload',
     });
@@ -117,6 +124,9 @@ export class RevokeWorkflow extends Workflow {
     });
     const sweep = this.step('SweepOwnerCredentials', 'sweep-owner-credentials', { outputPath: '$.Payload' });
     sweep.fn.grantListSecrets();
+    sweep.fn.grantReadTargets();
+    sweep.fn.grantCredentialSecrets('TagResource');
+    sweep.fn.grantPutEvents();
     sweep.task.addRetry(RETRYABLE);
     const foundMore = new sfn.Choice(this, 'FoundMoreCredentials')
       .when(sfn.Condition.isPresent('$.credentials[0]'), revokeEach)

@@ -114,6 +114,34 @@ describe('alerts', () => {
   });
 });
 
+describe('ownership notices (issue 17, item 3)', () => {
+  const relay = (detailType: string) => {
+    const rule = rules.find((r) => JSON.stringify(r.Properties.EventPattern).includes(detailType));
+    return ((rule?.Properties.Targets ?? []) as Json[])[0]?.InputTransformer as {
+      InputPathsMap: Json;
+      InputTemplate: string;
+    };
+  };
+
+  it('tell a team which credentials a leaver requested that it keeps', () => {
+    const team = relay('credential.team-member-left');
+    expect(team.InputPathsMap).toMatchObject({
+      'detail-team': '$.detail.team',
+      'detail-member': '$.detail.member',
+      'detail-credentials': '$.detail.credentials',
+    });
+    expect(team.InputTemplate).toContain(
+      'Team <detail-team> keeps the credentials <detail-member> requested for it: <detail-credentials>',
+    );
+  });
+
+  it('tell people a shared credential is held, until when, and how to release it', () => {
+    const held = relay('credential.offboarding-held');
+    expect(held.InputTemplate).toContain('held until <detail-heldUntil>');
+    expect(held.InputTemplate).toContain('provisioner transfer --from <detail-owner> --to');
+  });
+});
+
 describe('the dashboard', () => {
   it('shows each workflow executions per day: succeeded, failed, timed out', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));

@@ -398,8 +398,17 @@ describe('ProvisionerStack', () => {
           (a) => `secretsmanager:${a}`,
         ),
       },
-      'find-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
-      'sweep-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
+      // The offboarding decision reads a shared credential's target and tags its hold.
+      'find-owner-credentials': {
+        '*': ['secretsmanager:ListSecrets'],
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:TagResource'],
+      },
+      'sweep-owner-credentials': {
+        '*': ['secretsmanager:ListSecrets'],
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:TagResource'],
+      },
       'list-targets': { '*': ['secretsmanager:ListSecrets'] },
       'reconcile-target': {
         '*': ['secretsmanager:ListSecrets'],
@@ -541,6 +550,7 @@ describe('ProvisionerStack', () => {
       'compensate-rotation',
       'finalize-credential',
       'finalize-rotation',
+      'find-owner-credentials',
       'report-drift',
       'report-revocation',
       'request-operator-credential',
@@ -548,6 +558,7 @@ describe('ProvisionerStack', () => {
       'request-previous-revocation',
       'request-rotated-credential',
       'retire-credential',
+      'sweep-owner-credentials',
     ]);
     for (const s of Object.values(byHandler).flat()) {
       if (actionsOf(s).some((a) => a.startsWith('kms:'))) {
@@ -637,7 +648,7 @@ describe('ProvisionerStack', () => {
       (r) => r.Properties.EventPattern && r.Properties.EventPattern.source[0] !== 'credential-provisioner',
     );
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual([
-      { source: ['provisioner.directory'], 'detail-type': ['User Deactivated'] },
+      { source: ['provisioner.directory'], 'detail-type': ['User Deactivated', 'Group Deleted'] },
     ]);
     for (const rule of rules) {
       expect(rule.Properties.Targets).toEqual([
@@ -808,6 +819,15 @@ describe('ProvisionerStack', () => {
     expect(of('CompareHandedInCredentials')).toEqual({
       actions: ['secretsmanager:GetSecretValue'],
       resources: [secret('provisioner/*')],
+    });
+    // `provisioner transfer`: owner tags moved and a hold's tag removed, each move announced.
+    expect(of('TransferOwnership')).toEqual({
+      actions: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+      resources: [secret('provisioner/*')],
+    });
+    expect(of('AnnounceTransfers')).toEqual({
+      actions: ['events:PutEvents'],
+      resources: ['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default'],
     });
     template.hasOutput('OperatorPolicyArn', {});
   });

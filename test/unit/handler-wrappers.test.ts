@@ -298,6 +298,8 @@ describe('report-revocation', () => {
       owner: 'kim@example.com',
       requestId: 'revoke-hr-1',
       revoked: [],
+      held: [],
+      keptByTeams: [],
       status: 'revoked',
     });
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'ignored' });

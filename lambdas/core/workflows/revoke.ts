@@ -9,10 +9,12 @@ import {
   revocationInstructions,
   revocationTaskId,
 } from '../operator-tasks.ts';
+import { offboardingDecision } from '../ownership.ts';
 import { materialOf } from '../products/index.ts';
 import { proveUsersGone, removeCredentialUser, twinsOf } from '../products/managed-user.ts';
+import type { SharedOffboarding } from '../products/policy.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
-import { OwnerId, parseInput } from '../schemas.ts';
+import { OwnerRef, ownerKind, parseInput } from '../schemas.ts';
 import { type SecretDescription, versionWithStage } from '../secrets.ts';
 import { causeMessage, failureReason } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
@@ -38,7 +40,9 @@ export const FOUND_LATE_ERROR_NAME = 'FoundAfterLastListing';
 
 export const RevokeRequest = z
   .object({
-    owner: OwnerId.describe('Whose credentials to revoke (the provisioner:owner tag)'),
+    owner: OwnerRef.describe(
+      'Whose credentials to revoke (the provisioner:owner tag): a person, or a team (`team:<group id>`)',
+    ),
     reason: z
       .string()
       .min(3)
@@ -72,7 +76,7 @@ export type RevocationTarget = z.output<typeof RevocationTarget>;
 /** One Map iteration's input: the credential and the request it belongs to. */
 const RevocationItem = z
   .object({
-    owner: OwnerId,
+    owner: OwnerRef,
     reason: z.string().max(200),
     requestId: ExecutionName,
     credential: RevocationTarget,
@@ -89,6 +93,91 @@ async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescript
   return (await deps.store.listByOwner(owner))
     .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked')
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A credential its owner's revocation leaves usable for now (a held offboarding), and why. */
+const HeldCredential = z
+  .object({ secretName: z.string().max(512), heldUntil: z.string().max(40), reason: z.string().max(200) })
+  .strict();
+type HeldCredential = z.output<typeof HeldCredential>;
+const HeldList = z.array(HeldCredential).max(MAX_LISTINGS_PER_REVOCATION * CREDENTIALS_PER_EXECUTION);
+/** Teams' credentials the leaver requested, which stay the teams'. */
+const KeptList = z.array(z.string().max(512)).max(MAX_LISTINGS_PER_REVOCATION * CREDENTIALS_PER_EXECUTION);
+
+/**
+ * The owner's offboarding decision for each credential found (offboardingDecision): those to revoke
+ * now, and those held. A new hold is announced (`credential.offboarding-held`) before it is tagged,
+ * so a retry may repeat the notice but never lose it.
+ */
+async function decideEach(
+  deps: WorkflowDeps,
+  request: { owner: string; requestId: string; reason: string },
+  found: readonly SecretDescription[],
+): Promise<{ revoke: SecretDescription[]; held: HeldCredential[] }> {
+  const revoke: SecretDescription[] = [];
+  const held: HeldCredential[] = [];
+  const policies = new Map<string, Promise<{ shared?: SharedOffboarding } | undefined>>();
+  const offboardingOf = (target: string) => {
+    if (!policies.has(target))
+      policies.set(
+        target,
+        deps.store.loadTarget(target).then((t) => t.policy?.offboarding),
+      );
+    return policies.get(target);
+  };
+  for (const secret of found) {
+    const credential = revocationTarget(secret);
+    // Only a shared credential's decision depends on its target: the others need no target read.
+    const shared =
+      secret.tags[TAG.shared] === 'true' ? (await offboardingOf(credential.target))?.shared : undefined;
+    const decision = offboardingDecision({ tags: secret.tags, shared, now: deps.now() });
+    if (decision.action === 'revoke') {
+      revoke.push(secret);
+      continue;
+    }
+    if (decision.newlyHeld) {
+      await deps.events.publish('credential.offboarding-held', {
+        target: credential.target,
+        apiUser: credential.apiUser,
+        owner: request.owner,
+        ticket: secret.tags[TAG.ticket] ?? 'none',
+        requestId: request.requestId,
+        secretArn: secret.arn,
+        heldUntil: decision.heldUntil,
+        reason: `${request.reason}; ${decision.reason}`,
+      });
+      await deps.store.tag(secret.arn, { [TAG.heldUntil]: decision.heldUntil });
+    }
+    held.push({ secretName: secret.name, heldUntil: decision.heldUntil, reason: decision.reason });
+  }
+  return { revoke, held };
+}
+
+/**
+ * A person's revocation leaves the teams' credentials they requested alone (their owner is the
+ * team) and tells each team which ones it keeps (`credential.team-member-left`).
+ */
+async function tellTeams(
+  deps: WorkflowDeps,
+  request: { owner: string; requestId: string; reason: string },
+): Promise<string[]> {
+  if (ownerKind(request.owner) === 'team') return [];
+  const byTeam = new Map<string, string[]>();
+  for (const secret of await deps.store.listRequestedForTeams(request.owner)) {
+    if (secret.tags[TAG.status] === 'revoked') continue;
+    const team = secret.tags[TAG.owner] ?? '';
+    byTeam.set(team, [...(byTeam.get(team) ?? []), secret.name]);
+  }
+  for (const [team, credentials] of byTeam) {
+    await deps.events.publish('credential.team-member-left', {
+      team,
+      member: request.owner,
+      requestId: request.requestId,
+      reason: request.reason,
+      credentials: credentials.sort(),
+    });
+  }
+  return [...byTeam.values()].flat().sort();
 }
 
 function revocationTarget(s: SecretDescription): RevocationTarget {
@@ -108,21 +197,28 @@ export async function findOwnerCredentials(
   reason: string;
   requestId: string;
   credentials: RevocationTarget[];
+  held: HeldCredential[];
+  keptByTeams: string[];
   continueAfter: string | null;
   continuedAfter: string | null;
 }> {
   const { continueAfter, ...request } = parseInput(RevocationInput, input.request, 'revoke request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
-  const held = (await heldBy(deps, request.owner)).filter(
+  const found = (await heldBy(deps, request.owner)).filter(
     (s) => continueAfter === undefined || s.name > continueAfter,
   );
-  const credentials = held.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
-  const more = held.length > credentials.length ? (credentials.at(-1)?.secretName ?? null) : null;
+  const decided = await decideEach(deps, { ...request, requestId }, found);
+  const credentials = decided.revoke.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
+  const more = decided.revoke.length > credentials.length ? (credentials.at(-1)?.secretName ?? null) : null;
+  // The first execution tells the teams; its continuations revoke the rest of the same person's.
+  const keptByTeams = continueAfter === undefined ? await tellTeams(deps, { ...request, requestId }) : [];
   return {
     owner: request.owner,
     reason: request.reason,
     requestId,
     credentials,
+    held: decided.held,
+    keptByTeams,
     continueAfter: more,
     continuedAfter: continueAfter ?? null,
   };
@@ -246,17 +342,19 @@ const MAX_RESULTS = MAX_LISTINGS_PER_REVOCATION * CREDENTIALS_PER_EXECUTION;
 const RevocationResultList = z.array(RevocationResult).max(MAX_RESULTS);
 
 const RevocationResults = z.object({
-  owner: OwnerId,
+  owner: OwnerRef,
   requestId: ExecutionName,
   /** The execution's own input, to start the continuation with. */
   request: RevocationInput,
   continueAfter: z.string().max(512).nullable(),
   results: RevocationResultList,
+  held: HeldList.default([]),
+  keptByTeams: KeptList.default([]),
 });
 
 const SweepInput = z
   .object({
-    owner: OwnerId,
+    owner: OwnerRef,
     reason: z.string().max(200),
     requestId: ExecutionName,
     /** The pass just done: its credentials and their results. */
@@ -270,6 +368,8 @@ const SweepInput = z
     continueAfter: z.null().default(null),
     /** Where this execution took up from its predecessors: what they handled is not swept again. */
     continuedAfter: z.string().max(512).nullable().default(null),
+    held: HeldList.default([]),
+    keptByTeams: KeptList.default([]),
   })
   .strict();
 
@@ -280,19 +380,19 @@ const SweepInput = z
  * still finds is reported as not revoked.
  */
 export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) {
-  const { owner, reason, requestId, results, settled, listings, continuedAfter } = parseInput(
-    SweepInput,
-    input,
-    'revocation sweep',
-  );
+  const { owner, reason, requestId, results, settled, listings, continuedAfter, held, keptByTeams } =
+    parseInput(SweepInput, input, 'revocation sweep');
   const done = [...settled, ...results];
-  const handled = new Set(done.map((r) => r.secretName));
+  const handled = new Set([...done.map((r) => r.secretName), ...held.map((h) => h.secretName)]);
   // A predecessor marks what it takes `revoking` before anything else: those it reports, not this one.
   const byPredecessor = (s: SecretDescription) =>
     continuedAfter !== null && s.name <= continuedAfter && s.tags[TAG.status] === 'revoking';
-  const found = (await heldBy(deps, owner))
-    .filter((s) => !handled.has(s.name) && !byPredecessor(s))
-    .map(revocationTarget);
+  const decided = await decideEach(
+    deps,
+    { owner, requestId, reason },
+    (await heldBy(deps, owner)).filter((s) => !handled.has(s.name) && !byPredecessor(s)),
+  );
+  const found = decided.revoke.map(revocationTarget);
   const last = listings + 1 >= MAX_LISTINGS_PER_REVOCATION;
   const next = found.slice(0, last ? 0 : CREDENTIALS_PER_EXECUTION);
   const late: RevocationResult[] = found.slice(next.length).map((c) => ({
@@ -317,6 +417,8 @@ export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) 
     listings: listings + 1,
     continueAfter: null,
     continuedAfter,
+    held: [...held, ...decided.held],
+    keptByTeams,
   };
 }
 
@@ -341,7 +443,7 @@ export function revocationContinuation(described: { output?: string; cause?: str
  * (`RevocationUnproven`) is reported as "revocation unproven", apart from the ones that failed.
  */
 export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStarter, input: unknown) {
-  const { owner, requestId, results, request, continueAfter } = parseInput(
+  const { owner, requestId, results, request, continueAfter, held, keptByTeams } = parseInput(
     RevocationResults,
     input,
     'revocation results',
@@ -365,13 +467,27 @@ export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStar
       owner,
       requestId,
       revoked,
+      held,
       failed,
       unproven,
     });
     const report = [...failed, ...unproven.map((u) => `${u.secretName}: revocation unproven (${u.reason})`)];
+    // Held credentials are no failure, but the report names them too; the continuation stays last.
+    const heldNote =
+      held.length > 0
+        ? `; held, not failed: ${held.map((h) => `${h.secretName} until ${h.heldUntil} (${h.reason})`).join(', ')}`
+        : '';
     throw new RevocationIncompleteError(
-      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}${continued}`,
+      `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}${heldNote}${continued}`,
     );
   }
-  return { owner, requestId, revoked, status: 'revoked' as const, ...(continuation ? { continuation } : {}) };
+  return {
+    owner,
+    requestId,
+    revoked,
+    held,
+    keptByTeams,
+    status: 'revoked' as const,
+    ...(continuation ? { continuation } : {}),
+  };
 }
