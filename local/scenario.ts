@@ -38,6 +38,7 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
+import { teamCredentialSurvives } from './scenario/teams.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -367,7 +368,12 @@ async function main(): Promise<number> {
     say('');
     await reconcileAll(env);
     say('');
-    await revokeOnDeactivation(env, 'alice@example.com', requests);
+    await teamCredentialSurvives(
+      env,
+      say,
+      { ...example, target: 'fgt-lab', trustedHosts, member: 'alice@example.com' },
+      () => revokeOnDeactivation(env, 'alice@example.com', requests),
+    );
     say('');
     await reconcileAll(env);
     say('');
