@@ -1,5 +1,5 @@
 /**
- * What an owner's revocation does to each credential it finds (docs/architecture.md, ownership):
+ * What an owner's revocation does to each credential it finds (docs/target-policy.md#ownership):
  * one pure decision, so the revoke workflow and a plan of it answer alike.
  *
  * "Others use it" means, for now, a person's credential requested with `shared: true` (tag
