@@ -309,13 +309,23 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
     return 0;
   }
   if (e.status === 'SUCCEEDED' && e.output?.includes('"revoked"')) {
-    const out = JSON.parse(e.output) as { owner?: string; revoked?: string[] };
-    io.out(
-      renderTable(
-        [`revoked credential of ${out.owner ?? '?'}`],
-        (out.revoked ?? []).map((r) => [r]),
-      ),
-    );
+    const out = JSON.parse(e.output) as {
+      owner?: string;
+      revoked?: string[];
+      held?: { secretName: string; heldUntil: string; reason: string }[];
+      keptByTeams?: string[];
+    };
+    // Revoked, held by the target's offboarding policy, or kept by the team this owner asked for it.
+    const rows = [
+      ...(out.revoked ?? []).map((r) => [r, 'revoked', '']),
+      ...(out.held ?? []).map((h) => [h.secretName, `held until ${h.heldUntil}`, h.reason]),
+      ...(out.keptByTeams ?? []).map((k) => [
+        k,
+        'kept by its team',
+        'a team credential this owner requested',
+      ]),
+    ];
+    io.out(renderTable([`credential of ${out.owner ?? '?'}`, 'outcome', 'why'], rows));
     return 0;
   }
   if (e.status === 'SUCCEEDED') {

@@ -6,6 +6,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { status } from '#cli/commands.ts';
 import { transfer } from '#cli/transfer.ts';
 import { ValidationError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
@@ -187,6 +188,13 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
         heldUntil: report.held[0]?.heldUntil,
       }),
     ]);
+    const printed: string[] = [];
+    await status(env.sfnClient, first.executionArn ?? '', { out: (line) => printed.push(line) });
+    expect(printed.join('\n')).toMatch(
+      new RegExp(
+        `${shared} +│? *held until ${report.held[0]?.heldUntil} +│? *shared credential: the target's offboarding policy holds it 14 days`,
+      ),
+    );
     expect(after.status, causeMessage(after.cause)).toBe('SUCCEEDED');
     expect(JSON.parse(after.output ?? '{}')).toMatchObject({ revoked: [shared], held: [] });
     expect(env.fortios.state.users.has('fgt-erin-shared')).toBe(false);
