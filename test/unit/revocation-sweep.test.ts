@@ -92,6 +92,37 @@ describe('the revocation sweep', () => {
     );
   });
 
+  it("names held credentials apart from the failed ones in a failed revocation's report, the continuation last", async () => {
+    // Prepare
+    const starter: WorkflowStarter = {
+      start: async () => ({
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:revoke:next',
+        alreadyStarted: false,
+      }),
+    };
+    // Act
+    const report = await failure(
+      reportRevocation(deps, starter, {
+        owner: OWNER,
+        requestId: REQUEST_ID,
+        request: { owner: OWNER },
+        continueAfter: 'provisioner/fgt/a',
+        results: [{ secretName: 'provisioner/fgt/a', status: 'failed', error: 'Conflict', cause: 'busy' }],
+        held: [
+          {
+            secretName: 'provisioner/fgt/s',
+            heldUntil: '2030-01-15T00:00:00.000Z',
+            reason: 'shared credential',
+          },
+        ],
+      }),
+    );
+    // Assess
+    expect(report.message).toBe(
+      "1 of 1 credentials of lou@example.com are not revoked: provisioner/fgt/a: Conflict (busy); held, not failed: provisioner/fgt/s until 2030-01-15T00:00:00.000Z (shared credential); the owner's further credentials: arn:aws:states:us-east-1:000000000000:execution:revoke:next",
+    );
+  });
+
   it('refuses a sweep input that is not its own', async () => {
     // Act
     const error = await failure(sweepOwnerCredentials(deps, { ...pass([]), extra: true }));
