@@ -294,6 +294,7 @@ describe('the revocation report', () => {
       owner: revocationItem.owner,
       requestId: revocationItem.requestId,
       revoked: ['provisioner/arm/bot'],
+      held: [],
       failed: [
         'provisioner/fmg/bot: CredentialStillValid (fmg still accepts the credential of bot after its revocation)',
       ],
