@@ -106,6 +106,7 @@ describe('workflows reading an inconclusive answer (local runtime)', () => {
       owner,
       requestId: 'revoke-uma-1',
       revoked: [fmg],
+      held: [],
       failed: [],
       unproven: [{ secretName: fgt, reason: expect.stringContaining(REASON) }],
     });
