@@ -111,6 +111,11 @@ export class ProvisionerFunction extends Construct {
     // Reading a target means calling its product: in the stack's network, if it has one.
     const network = ProvisionerNetwork.of(this);
     if (network) this.joinNetwork(network);
+    this.grantReadTargetDefinitions();
+  }
+
+  /** Reads target definitions for their policies only, calling no product: outside the network. */
+  grantReadTargetDefinitions(): void {
     const targets = `${this.names.secrets.targets}*`;
     this.allow(['secretsmanager:GetSecretValue'], [this.secretArn(targets)]);
     this.grantKey('kms:Decrypt');

@@ -35,7 +35,7 @@ export class RevokeWorkflow extends Workflow {
     find.fn.grantListSecrets();
     // The offboarding decision: a shared credential's target policy, its hold tagged and announced,
     // and the teams told which credentials they keep.
-    find.fn.grantReadTargets();
+    find.fn.grantReadTargetDefinitions();
     find.fn.grantCredentialSecrets('TagResource');
     find.fn.grantPutEvents();
 
@@ -124,7 +124,7 @@ export class RevokeWorkflow extends Workflow {
     });
     const sweep = this.step('SweepOwnerCredentials', 'sweep-owner-credentials', { outputPath: '$.Payload' });
     sweep.fn.grantListSecrets();
-    sweep.fn.grantReadTargets();
+    sweep.fn.grantReadTargetDefinitions();
     sweep.fn.grantCredentialSecrets('TagResource');
     sweep.fn.grantPutEvents();
     sweep.task.addRetry(RETRYABLE);
