@@ -7,8 +7,7 @@
  * FortiGate simulator and target; the earlier ones stay up (reconciliation covers every target), so
  * the assertions read the current target's findings only.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LISTING_LAG_SECONDS } from '#core/config.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName } from '#core/names.ts';
 import { type FortiOsSimulator, startFortiOsSimulator } from '#core/products/fortios/simulator.ts';
@@ -21,35 +20,22 @@ import { addressReaderRequest, executionEnd, runExecution, runProvision } from '
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const { env } = useLocalEnvironment();
-/** One FortiGate per test; the HA test's has a member. */
-const SINGLE_FORTIGATES = 5;
-let fortigates: FortiOsSimulator[] = [];
-let haPrimary: FortiOsSimulator;
-let haMember: FortiOsSimulator;
+const simulators: FortiOsSimulator[] = [];
 let targets = 0;
-let singlesUsed = 0;
 let runs = 0;
 
-beforeAll(async () => {
-  // Started before the clock is faked: their certificates must be valid on the real clock TLS checks.
-  fortigates = await Promise.all(
-    Array.from({ length: SINGLE_FORTIGATES }, () => startFortiOsSimulator({ lockout: false })),
-  );
-  haPrimary = await startFortiOsSimulator({ lockout: false });
-  haMember = await startFortiOsSimulator({ lockout: false, haPrimary });
-  // Only Date is faked, and it keeps running: timers, sockets and retries stay real.
-  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
-});
 afterAll(async () => {
-  vi.useRealTimers();
-  await Promise.all([...fortigates, haPrimary, haMember].map((s) => s?.close()));
+  await Promise.all(simulators.map((s) => s.close()));
 });
 
-/** The next FortiGate (or the one with an HA member) as a new target with the given repair policy, and a credential on it. */
+/** A new FortiGate (with an HA member when asked) as a new target with the given repair policy, and a credential on it. */
 async function freshFortiGate(repair: 'report' | 'fix', withMember = false) {
+  const fortigate = await startFortiOsSimulator({ lockout: false });
+  const member = withMember
+    ? await startFortiOsSimulator({ lockout: false, haPrimary: fortigate })
+    : undefined;
+  simulators.push(fortigate, ...(member ? [member] : []));
   const target = `fgt-drift-${++targets}`;
-  const fortigate = withMember ? haPrimary : (fortigates[singlesUsed++] as FortiOsSimulator);
-  const member = withMember ? haMember : undefined;
   await env.store.putTarget(
     target,
     TargetDefinition.parse({
@@ -79,9 +65,7 @@ async function rotate(target: string, apiUser: string) {
   expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
 }
 
-/** Reconciliation after the listing lag passed (the process clock jumps): no execution counts as recent. */
 async function reconcile() {
-  vi.setSystemTime(Date.now() + LISTING_LAG_SECONDS * 1000);
   const done = await runExecution(env, env.reconcileStateMachineArn, {}, `reconcile-drift-${++runs}`);
   expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
   return JSON.parse(done.output ?? '{}') as { findings: DriftFinding[]; broken: string[] };

@@ -201,14 +201,28 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   });
   const repair = target.policy && 'repair' in target.policy ? target.policy.repair : undefined;
   for (const candidate of candidates) {
-    // A twin made or retired by an execution still running (or just ended) is a rotation's, not drift.
-    const recent = await Promise.all(
-      candidate.excusedBy.map((id) => deps.executionRecent(id, LISTING_LAG_SECONDS * 1000)),
-    );
-    if (recent.some(Boolean)) continue;
+    if (await rotationsOwn(deps, candidate)) continue;
     drift.findings.push(await repairFinding(deps, api, candidate, repair));
   }
   return drift;
+}
+
+/**
+ * Whether a candidate is a workflow's own state rather than drift: a user made or retired by an
+ * execution still running (a rotation's grace period keeps both twins), or a credential whose
+ * AWSCURRENT moved on since ListSecrets showed it (DescribeSecret reads the present; the listing
+ * may lag behind a rotation that just promoted).
+ */
+async function rotationsOwn(deps: ReconcileDeps, candidate: DriftCandidate): Promise<boolean> {
+  const running = await Promise.all(candidate.excusedBy.map((id) => deps.executionRecent(id, 0)));
+  if (running.some(Boolean)) return true;
+  if (!candidate.currentVersion) return false;
+  const secret = await deps.store.describe(
+    credentialSecretName(candidate.credential.target, candidate.credential.apiUser),
+  );
+  const current = secret && versionWithStage(secret, CURRENT);
+  const pending = secret && versionWithStage(secret, PENDING);
+  return current !== candidate.currentVersion || (pending !== undefined && pending !== current);
 }
 
 /** What reconciliation read of one active credential, for the detection below. */
@@ -224,7 +238,10 @@ export interface ObservedCredential {
   readonly keyRefused: boolean;
 }
 
-/** A finding before its repair, with the executions whose recency would make it a rotation's own. */
+/**
+ * A finding before its repair: the AWSCURRENT version it was read against (credential findings),
+ * and the executions whose still running would make it a workflow's own state.
+ */
 export interface DriftCandidate {
   readonly kind: DriftFinding['kind'];
   readonly credential: CredentialRef;
@@ -259,6 +276,7 @@ export function detectTwinDrift(read: {
         credential,
         user: retired.name,
         detail: `the retired twin ${retired.name} is on the product again (created by ${retired.requestId}), though AWSCURRENT is ${observed.currentUser}'s key: a configuration restore brings back a deleted user with its old key`,
+        currentVersion: observed.currentVersion,
         excusedBy: [retired.requestId, ...(current ? [current.requestId] : [])],
       });
     }
