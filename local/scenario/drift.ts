@@ -61,8 +61,11 @@ export async function restoredTwinCaughtAndRemoved(
     driftCount: number;
   };
   const caught = report.findings.filter((f) => f.kind === 'retired-twin-restored');
-  for (const finding of report.findings)
-    say(`    reconciliation: ${finding.kind} ${finding.user}: ${finding.repair}`);
+  for (const finding of report.findings) {
+    const repair =
+      finding.repair === 'removed' ? 'removed, and proven gone through the admin API' : finding.repair;
+    say(`    reconciliation: ${finding.kind} ${finding.user}: ${repair}`);
+  }
   const secretName = credentialSecretName(TARGET, apiUser);
   const current = await env.store.readCurrent(secretName);
   const works = await vendorFor({ target }).verify(materialOf(target.vendor, current));
