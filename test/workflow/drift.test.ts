@@ -10,6 +10,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName } from '#core/names.ts';
+import { simulatedFortiManager } from '#core/products/fortimanager/simulated.ts';
 import { type FortiOsSimulator, startFortiOsSimulator } from '#core/products/fortios/simulator.ts';
 import { materialOf } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
@@ -79,7 +80,7 @@ const findingsOf = (report: { findings: DriftFinding[] }, secretName: string) =>
 async function consumerCall(target: string, secretName: string) {
   const definition = await env.store.loadTarget(target);
   const current = await env.store.readCurrent(secretName);
-  return (await vendorFor({ target: definition }).verify(materialOf('fortios', current))).outcome;
+  return (await vendorFor({ target: definition }).verify(materialOf(definition.vendor, current))).outcome;
 }
 
 describe('Fortinet drift, caught and repaired', () => {
@@ -177,6 +178,37 @@ describe('Fortinet drift, caught and repaired', () => {
     ]);
     expect(fortigate.state.users.has(apiUser)).toBe(true);
     expect(member?.state.users.has(apiUser)).toBe(false);
+  });
+
+  it('removes a retired twin brought back on FortiManager and proves it gone by reading it back (repair: fix)', async () => {
+    // Prepare: the user's record with its key as a restore would bring it back (the FortiManager
+    // simulator has no restore fault: the test puts the record back itself)
+    const target = 'fmg-drift';
+    await env.store.putTarget(
+      target,
+      TargetDefinition.parse({
+        ...simulatedFortiManager.target(env.fortimanager, 'ca'),
+        policy: { repair: 'fix' },
+      }),
+    );
+    const apiUser = 'fmg-drift-bot';
+    const secretName = credentialSecretName(target, apiUser);
+    const provisioned = await runProvision(env, addressReaderRequest(target, apiUser, 'drift@example.com'));
+    expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
+    const saved = structuredClone(env.fortimanager.state.users.get(apiUser));
+    await rotate(target, apiUser);
+    if (saved) env.fortimanager.state.users.set(apiUser, saved);
+    // Act
+    const report = await reconcile();
+    // Assess
+    expect(findingsOf(report, secretName)).toEqual([
+      expect.objectContaining({ kind: 'retired-twin-restored', user: apiUser, repair: 'removed' }),
+    ]);
+    expect([
+      env.fortimanager.state.users.has(apiUser),
+      env.fortimanager.state.users.has(`${apiUser}.b`),
+    ]).toEqual([false, true]);
+    expect(await consumerCall(target, secretName)).toBe('accepted');
   });
 
   it("never touches a user with the twin's name that this credential did not create (repair: fix)", async () => {
