@@ -3,9 +3,16 @@
  * how the drift report counts its findings (`reportDrift`): what a person must still look at.
  */
 import { describe, expect, it } from 'vitest';
-import type { ManagedUser } from '#core/products/vendor.ts';
+import type { ManagedUser, Vendor } from '#core/products/vendor.ts';
+import type { CredentialStore } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
-import { type DriftFinding, detectTwinDrift, reportDrift } from '#core/workflows/reconcile.ts';
+import {
+  type DriftFinding,
+  detectTwinDrift,
+  type ReconcileDeps,
+  reconcileTarget,
+  reportDrift,
+} from '#core/workflows/reconcile.ts';
 
 const credential = { target: 'fgt', apiUser: 'bot' };
 const user = (name: string, requestId: string, apiUser = 'bot'): ManagedUser => ({
@@ -162,5 +169,82 @@ describe('reportDrift counts findings', () => {
     // Assess: 2 broken - 1 re-issued + 1 twin reported + 1 HA member
     expect(report.driftCount).toBe(3);
     expect(published).toEqual([expect.objectContaining({ driftCount: 3, findings: report.findings })]);
+  });
+});
+
+describe('repair of a broken current key', () => {
+  /** One credential whose key the product refuses while its user exists, under the given policy. */
+  function brokenKeyDeps(repair: 'report' | 'fix', started: string[]): ReconcileDeps {
+    const secret = {
+      arn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:provisioner/fgt/bot-AbCdEf',
+      name: 'provisioner/fgt/bot',
+      tags: { 'provisioner:status': 'active' },
+      versions: { v1: ['AWSCURRENT'] },
+    };
+    const vendor = {
+      name: 'fortios',
+      capabilities: { issuance: 'api', twinUsers: true, accessProfiles: true, tokenBroker: false },
+      listManagedUsers: async () => [user('bot', 'provision-T-1-aaaaaaaaaa')],
+      verify: async () => ({ outcome: 'rejected' }),
+    } as unknown as Vendor;
+    return {
+      store: {
+        loadTarget: async () => ({
+          vendor: 'fortios',
+          baseUrl: 'https://fgt.example.net',
+          policy: { repair },
+        }),
+        listByTarget: async () => [secret],
+        describe: async () => secret,
+        readVersion: async () => ({ vendor: 'fortios', target: 'fgt', apiUser: 'bot', key: 'k'.repeat(30) }),
+      } as unknown as CredentialStore,
+      vendorFor: () => vendor,
+      events: { publish: async () => {} },
+      now: () => new Date('2030-01-01T00:00:00Z'),
+      schedules: { ensure: async () => {}, remove: async () => {} },
+      executionRecent: async () => false,
+      rotations: {
+        start: async (name) => {
+          started.push(name);
+          return {
+            executionArn: `arn:aws:states:::execution:rotate:${name}`,
+            alreadyStarted: started.length > 1,
+          };
+        },
+      },
+    };
+  }
+
+  it('starts one rotation per broken version: a repeated reconciliation names the same execution', async () => {
+    // Prepare
+    const started: string[] = [];
+    const deps = brokenKeyDeps('fix', started);
+    // Act
+    const first = await reconcileTarget(deps, { target: 'fgt' });
+    const second = await reconcileTarget(deps, { target: 'fgt' });
+    // Assess
+    expect(started).toHaveLength(2);
+    expect(new Set(started).size).toBe(1);
+    expect(started[0]).toMatch(/^rotate-repair-bot-[0-9a-f]{10}$/);
+    for (const drift of [first, second])
+      expect(drift.findings).toEqual([
+        expect.objectContaining({
+          kind: 'current-key-broken',
+          repair: 'rotation-started',
+          execution: started[0],
+        }),
+      ]);
+  });
+
+  it('starts nothing under repair: report', async () => {
+    // Prepare
+    const started: string[] = [];
+    // Act
+    const drift = await reconcileTarget(brokenKeyDeps('report', started), { target: 'fgt' });
+    // Assess
+    expect(started).toEqual([]);
+    expect(drift.findings).toEqual([
+      expect.objectContaining({ kind: 'current-key-broken', repair: 'reported' }),
+    ]);
   });
 });

@@ -6,7 +6,11 @@
  * expiry; it repairs only what is safe: an orphan is removed (its key is in no secret, so nobody
  * can be using it) once DescribeSecret confirms that no secret of its name exists, since ListSecrets
  * may miss the last minutes' secrets, and once its creating execution ended more than that listing
- * lag ago (LISTING_LAG_SECONDS); until then it is reported only.
+ * lag ago (LISTING_LAG_SECONDS); until then it is reported only. On twin-user products it also
+ * finds drift a configuration restore, an RMA or a stalled HA sync leaves (`detectTwinDrift`, a
+ * pure function of what was read), which the target policy's `repair: fix` undoes where it safely
+ * can: a resurrected retired twin of this credential deleted, a broken current key re-issued by a
+ * rotation.
  */
 import * as z from 'zod';
 import { LISTING_LAG_SECONDS } from '../config.ts';
