@@ -1,9 +1,6 @@
 import { reconcileTarget } from '#core/workflows/reconcile.ts';
-import { executionRecent, starterOf, workflowDeps, workflowStep } from './runtime.ts';
+import { executionRecent, rotationStarter, workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reconcileTarget', (event: unknown) =>
-  reconcileTarget(
-    { ...workflowDeps(), executionRecent, rotations: starterOf('rotateStateMachineArn') },
-    event,
-  ),
+  reconcileTarget({ ...workflowDeps(), executionRecent, rotations: rotationStarter }, event),
 );

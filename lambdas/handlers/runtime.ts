@@ -148,6 +148,11 @@ export function starterOf(
   };
 }
 
+/** Starts rotate executions (reconciliation's `repair: fix`), resolving the state machine at the first start. */
+export const rotationStarter: WorkflowStarter = {
+  start: (name, input) => starterOf('rotateStateMachineArn').start(name, input),
+};
+
 /**
  * Whether the execution that created a product user still runs or stopped less than `withinMs`
  * ago, looked up by its name on the provision or rotate state machine (the environment names both).
