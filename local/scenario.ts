@@ -39,6 +39,7 @@ import {
   waitForActionRequired,
 } from './operator.ts';
 import { teamCredentialSurvives } from './scenario/teams.ts';
+import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -365,6 +366,8 @@ async function main(): Promise<number> {
     for (const target of ['fgt-lab', 'fmg-lab']) await rotateUnderLoad(env, target, String(example.apiUser));
     const arm = requests[4] as { apiUser: string; serviceUser?: string };
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
+    say('');
+    await restoredTwinCaughtAndRemoved(env, String(example.apiUser), say);
     say('');
     await reconcileAll(env);
     say('');

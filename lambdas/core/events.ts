@@ -66,7 +66,22 @@ export interface EventDetails {
     readonly unverified: readonly string[];
     readonly expiring: readonly string[];
     readonly unreachable: readonly string[];
-    /** What still needs a person: orphans not repaired, broken, inconclusive, unverified, expiring, unreachable targets. */
+    /**
+     * Twin-user drift (a retired twin restored, a current key broken, an HA member out of sync),
+     * each saying what `repair` did: `removed`, `rotation-started` (its execution) or only `reported`.
+     */
+    readonly findings: readonly {
+      readonly kind: string;
+      readonly credential: string;
+      readonly user: string;
+      readonly detail: string;
+      readonly repair: string;
+      readonly execution?: string;
+    }[];
+    /**
+     * What still needs a person: orphans not repaired, broken (less those a rotation re-issues),
+     * inconclusive, unverified, expiring, unreachable targets, findings only reported.
+     */
     readonly driftCount: number;
   };
   /** A person's shared credential outlives their offboarding until `heldUntil` (the target's policy). */

@@ -1,6 +1,6 @@
 import { reconcileTarget } from '#core/workflows/reconcile.ts';
-import { executionRecent, workflowDeps, workflowStep } from './runtime.ts';
+import { executionRecent, rotationStarter, workflowDeps, workflowStep } from './runtime.ts';
 
 export const handler = workflowStep('reconcileTarget', (event: unknown) =>
-  reconcileTarget({ ...workflowDeps(), executionRecent }, event),
+  reconcileTarget({ ...workflowDeps(), executionRecent, rotations: rotationStarter }, event),
 );

@@ -127,9 +127,9 @@ export function revokeStarter(): WorkflowStarter {
   return starterOf('revokeStateMachineArn');
 }
 
-/** Starts executions of the provision or revoke state machine; a repeated name is answered with its execution. */
+/** Starts executions of the provision, revoke or rotate state machine; a repeated name is answered with its execution. */
 export function starterOf(
-  machine: Extract<Setting, 'provisionStateMachineArn' | 'revokeStateMachineArn'>,
+  machine: Extract<Setting, 'provisionStateMachineArn' | 'revokeStateMachineArn' | 'rotateStateMachineArn'>,
 ): WorkflowStarter {
   const stateMachineArn = settings().required(machine);
   sfn ??= stepFunctionsClient();
@@ -147,6 +147,11 @@ export function starterOf(
     },
   };
 }
+
+/** Starts rotate executions (reconciliation's `repair: fix`), resolving the state machine at the first start. */
+export const rotationStarter: WorkflowStarter = {
+  start: (name, input) => starterOf('rotateStateMachineArn').start(name, input),
+};
 
 /**
  * Whether the execution that created a product user still runs or stopped less than `withinMs`

@@ -45,6 +45,8 @@ export class ReconcileWorkflow extends Workflow {
       reconcile.fn.function.addEnvironment(variable, machine.stateMachineArn);
       reconcile.fn.grantDescribeExecutions(machine, 'an orphan is removed only once its execution is over');
     }
+    // `repair: fix` re-issues a broken current key through a rotation of that credential.
+    props.rotate.grantStartExecution(reconcile.fn.role);
     reconcile.task.addRetry(RETRYABLE);
     const unreachable = new sfn.Pass(this, 'TargetNotReconciled', {
       parameters: { 'target.$': '$.target', 'error.$': '$.error.Error' },

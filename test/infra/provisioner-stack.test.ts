@@ -771,6 +771,13 @@ describe('ProvisionerStack', () => {
     const resources = JSON.stringify(describes.map((d) => d.Resource));
     expect(resources).toMatch(/ProvisionWorkflowStateMachine/);
     expect(resources).toMatch(/RotateWorkflowStateMachine/);
+    // `repair: fix` starts a rotation of a credential whose current key broke, and nothing else.
+    const starts = (statementsByHandler()['reconcile-target'] ?? []).filter((s) =>
+      actionsOf(s).includes('states:StartExecution'),
+    );
+    expect(starts.map((s) => [actionsOf(s), JSON.stringify(s.Resource)])).toEqual([
+      [['states:StartExecution'], expect.stringMatching(/^\{"Ref":"RotateWorkflowStateMachine[0-9A-F]+"\}$/)],
+    ]);
   });
 
   it('raises an alarm when a revocation ends failed', () => {

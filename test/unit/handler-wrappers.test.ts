@@ -16,7 +16,7 @@ import * as reconcile from '#core/workflows/reconcile.ts';
 import * as refresh from '#core/workflows/refresh.ts';
 import * as revoke from '#core/workflows/revoke.ts';
 import * as rotate from '#core/workflows/rotate.ts';
-import { executionRecent, resetWorkflowDeps, workflowDeps } from '#handlers/runtime.ts';
+import { executionRecent, resetWorkflowDeps, rotationStarter, workflowDeps } from '#handlers/runtime.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { failure } from '../failure.ts';
@@ -201,7 +201,10 @@ describe('handler wrappers', () => {
       const result = { from: name };
       step.mockResolvedValueOnce(result);
       const event = eventFor(takes, handlerId);
-      const deps = handlerId === 'reconcile-target' ? { ...workflowDeps(), executionRecent } : workflowDeps();
+      const deps =
+        handlerId === 'reconcile-target'
+          ? { ...workflowDeps(), executionRecent, rotations: rotationStarter }
+          : workflowDeps();
       // Act
       const out = await handler(event, lambdaContext);
       // Assess

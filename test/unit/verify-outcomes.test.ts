@@ -9,9 +9,8 @@ import type { EventPublisher } from '#core/events.ts';
 import { TAG } from '#core/names.ts';
 import type { Vendor, VerifyResult } from '#core/products/vendor.ts';
 import type { CredentialStore, SecretDescription } from '#core/secrets.ts';
-import type { WorkflowDeps } from '#core/workflow-deps.ts';
 import { verifyCredential } from '#core/workflows/provision.ts';
-import { reconcileTarget, reportDrift } from '#core/workflows/reconcile.ts';
+import { type ReconcileDeps, reconcileTarget, reportDrift } from '#core/workflows/reconcile.ts';
 import { refreshAccessToken } from '#core/workflows/refresh.ts';
 import { proveRevoked, reportRevocation } from '#core/workflows/revoke.ts';
 import {
@@ -69,13 +68,18 @@ const store = {
   listByTarget: async () => [secret],
 } as unknown as CredentialStore;
 
-const deps: WorkflowDeps & { executionRecent: () => Promise<boolean> } = {
+const deps: ReconcileDeps = {
   store,
   vendorFor: fakeVendor,
   events: { publish },
   now: () => new Date('2030-01-01T00:00:00Z'),
   schedules: { ensure: async () => {}, remove: async () => {} },
   executionRecent: async () => false,
+  rotations: {
+    start: async () => {
+      throw new Error('no rotation is started here');
+    },
+  },
 };
 
 const revocationItem = {

@@ -71,6 +71,13 @@ const RULES = {
     .min(1)
     .optional()
     .describe('who may approve a request for this target (default: every source)'),
+  // Reconciliation's answer to drift of a twin-user product (docs/target-policy.md, "Drift repair").
+  repair: z
+    .enum(['report', 'fix'])
+    .default('report')
+    .describe(
+      'what reconciliation does with drift it can undo (default report: tell only); fix: delete a retired twin a configuration restore brought back, re-issue a broken current key through a rotation',
+    ),
 } as const;
 type Rule = keyof typeof RULES;
 
@@ -121,6 +128,7 @@ export const DEVICE_RULES = [
   'minTrustedHostPrefix',
   'maxTrustedAddresses',
   'ticketSources',
+  'repair',
 ] as const satisfies readonly Rule[];
 
 /** A product's policy schema: the rules that apply to it, every one optional; no policy is the defaults. */

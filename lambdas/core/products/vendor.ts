@@ -53,7 +53,7 @@ interface EnsureResult {
   readonly createdByThisRequest: boolean;
 }
 
-interface ManagedUser {
+export interface ManagedUser {
   readonly name: string;
   /** The request id recorded on the user when this system created it. */
   readonly requestId: string;
@@ -103,6 +103,11 @@ export interface ApiVendor extends VendorBase {
   findManagedUser(name: string): Promise<ManagedUser | undefined>;
   /** Every API user on the product that this system created (reconciliation looks for orphans among them). */
   listManagedUsers(): Promise<ManagedUser[]>;
+  /**
+   * Where a product is a cluster whose other members are reachable (FortiOS HA): each member's own
+   * list of those users, which a stalled configuration sync lets differ from the primary's.
+   */
+  listManagedUsersOnMembers?(): Promise<{ readonly host: string; readonly users: ManagedUser[] }[]>;
   /** Key material lives only inside the Lambda invocation that issued it, on its way to Secrets Manager. */
   issueKey(apiUser: string): Promise<{ readonly key: string }>;
   /** Deletes the user if present. Returns whether it existed. */

@@ -6,20 +6,41 @@
  * expiry; it repairs only what is safe: an orphan is removed (its key is in no secret, so nobody
  * can be using it) once DescribeSecret confirms that no secret of its name exists, since ListSecrets
  * may miss the last minutes' secrets, and once its creating execution ended more than that listing
- * lag ago (LISTING_LAG_SECONDS); until then it is reported only.
+ * lag ago (LISTING_LAG_SECONDS); until then it is reported only. On twin-user products it also
+ * finds drift a configuration restore, an RMA or a stalled HA sync leaves (`detectTwinDrift`, a
+ * pure function of what was read), which the target policy's `repair: fix` undoes where it safely
+ * can: a resurrected retired twin of this credential deleted, a broken current key re-issued by a
+ * rotation.
  */
 import * as z from 'zod';
 import { LISTING_LAG_SECONDS } from '../config.ts';
+import type { WorkflowStarter } from '../deactivation.ts';
 import { excerpt, ProvisionerError } from '../errors.ts';
-import { CURRENT, SECRET_PREFIX, TAG } from '../names.ts';
+import { ExecutionName, executionNameFor } from '../execution-names.ts';
+import { CURRENT, credentialSecretName, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import { materialOf } from '../products/index.ts';
-import { proveUsersGone, twinsOf } from '../products/managed-user.ts';
+import {
+  type CredentialRef,
+  proveUsersGone,
+  removeCredentialUser,
+  servesCredential,
+  twinsOf,
+} from '../products/managed-user.ts';
+import type { AccessPolicy } from '../products/policy.ts';
 import { asApiVendor } from '../products/registry.ts';
-import type { CredentialMaterial, Vendor, VerifyResult } from '../products/vendor.ts';
+import {
+  type ApiVendor,
+  type CredentialMaterial,
+  type ManagedUser,
+  provesRefusal,
+  type Vendor,
+  type VerifyResult,
+} from '../products/vendor.ts';
 import { parseInput, TargetName } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
+import type { RotateRequest } from './rotate.ts';
 
 /** Credentials this close to their expiry are reported. */
 const EXPIRY_WARNING_DAYS = 14;
@@ -30,7 +51,33 @@ export interface ReconcileDeps extends WorkflowDeps {
    * its secret may not exist yet, or not be listed yet).
    */
   readonly executionRecent: (requestId: string, withinMs: number) => Promise<boolean>;
+  /** Starts rotate executions: `repair: fix` re-issues a broken current key through the twin path. */
+  readonly rotations: WorkflowStarter;
 }
+
+/**
+ * Drift of a twin-user product that reconciliation can tell apart (docs/target-policy.md, "repair"):
+ * a retired twin a configuration restore brought back, a current key its existing user no longer
+ * accepts (a restore of an older key, an RMA), an HA member whose users differ from the primary's.
+ */
+const DriftKind = z.enum(['retired-twin-restored', 'current-key-broken', 'ha-member-out-of-sync']);
+
+export const DriftFinding = z
+  .object({
+    kind: DriftKind,
+    /** The secret of the credential the user serves. */
+    credential: z.string().max(512),
+    user: z.string().max(35),
+    detail: z.string().max(400),
+    /**
+     * `reported`: left for a person; `removed`: the resurrected twin deleted and proven gone;
+     * `rotation-started`: a rotation (`execution`) re-issues the key on the other twin.
+     */
+    repair: z.enum(['reported', 'removed', 'rotation-started']),
+    execution: ExecutionName.optional(),
+  })
+  .strict();
+export type DriftFinding = z.output<typeof DriftFinding>;
 
 export const TargetDrift = z.object({
   target: z.string(),
@@ -42,6 +89,7 @@ export const TargetDrift = z.object({
   /** Credentials whose check failed (transport or product error): neither accepted nor refused. */
   unverified: z.array(z.string()),
   expiring: z.array(z.string()),
+  findings: z.array(DriftFinding).default([]),
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
 
@@ -72,7 +120,11 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     inconclusive: [],
     unverified: [],
     expiring: [],
+    findings: [],
   };
+  const api = vendor.capabilities.issuance === 'api' ? asApiVendor(vendor) : undefined;
+  const users = api ? await api.listManagedUsers() : [];
+  const observed: ObservedCredential[] = [];
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
   const check = keyChecker(deps, vendor, targetName);
   for (const credential of credentials) {
@@ -83,19 +135,27 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
       drift.broken.push(`${credential.name}: no current version`);
       continue;
     }
+    const apiUser = credential.name.slice(`${SECRET_PREFIX}${targetName}/`.length);
+    const pending = versionWithStage(credential, PENDING);
+    let currentUser = apiUser;
     // One credential's failed check is reported; the target's other credentials are still checked.
     const result = await deps.store
       .readVersion(credential.arn, current)
-      .then((stored) =>
-        check(
-          credential.name.slice(`${SECRET_PREFIX}${targetName}/`.length),
-          materialOf(target.vendor, stored),
-        ),
-      )
+      .then((stored) => {
+        currentUser = stored.apiUser;
+        return check(apiUser, materialOf(target.vendor, stored));
+      })
       .catch((error: unknown) => {
         drift.unverified.push(`${credential.name}: not verified (${failureOf(error)})`);
         return undefined;
       });
+    observed.push({
+      apiUser,
+      currentUser,
+      currentVersion: current,
+      rotating: pending !== undefined && pending !== current,
+      keyRefused: result !== undefined && provesRefusal(result),
+    });
     if (result?.outcome === 'inconclusive') {
       drift.inconclusive.push(`${credential.name}: ${result.reason ?? 'no reason given'}`);
     } else if (result && result.outcome !== 'accepted') {
@@ -116,10 +176,9 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     if (expiresAt && Date.parse(expiresAt) < soon)
       drift.expiring.push(`${credential.name}: expires ${expiresAt}`);
   }
-  if (vendor.capabilities.issuance !== 'api') return drift;
-  const api = asApiVendor(vendor);
+  if (!api) return drift;
   const accounted = new Set(credentials.map((c) => c.name.slice(`${SECRET_PREFIX}${targetName}/`.length)));
-  for (const user of await api.listManagedUsers()) {
+  for (const user of users) {
     // Only what this target created is judged: another target on the same device (another VDOM)
     // reconciles its own, and a user whose marker names no credential is not provably anyone's.
     const credential = user.credential;
@@ -137,7 +196,176 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
       drift.repaired.push(user.name);
     }
   }
+  if (!vendor.capabilities.twinUsers) return drift;
+  const candidates = detectTwinDrift({
+    target: targetName,
+    credentials: observed,
+    users,
+    members: (await api.listManagedUsersOnMembers?.()) ?? [],
+  });
+  const repair = target.policy && 'repair' in target.policy ? target.policy.repair : undefined;
+  for (const candidate of candidates) {
+    if (await rotationsOwn(deps, candidate)) continue;
+    drift.findings.push(await repairFinding(deps, api, candidate, repair));
+  }
   return drift;
+}
+
+/**
+ * Whether a candidate is a workflow's own state rather than drift: a user made or retired by an
+ * execution still running (a rotation's grace period keeps both twins), or a credential whose
+ * AWSCURRENT moved on since ListSecrets showed it (DescribeSecret reads the present; the listing
+ * may lag behind a rotation that just promoted).
+ */
+async function rotationsOwn(deps: ReconcileDeps, candidate: DriftCandidate): Promise<boolean> {
+  const running = await Promise.all(candidate.excusedBy.map((id) => deps.executionRecent(id, 0)));
+  if (running.some(Boolean)) return true;
+  if (!candidate.currentVersion) return false;
+  const secret = await deps.store.describe(
+    credentialSecretName(candidate.credential.target, candidate.credential.apiUser),
+  );
+  const current = secret && versionWithStage(secret, CURRENT);
+  const pending = secret && versionWithStage(secret, PENDING);
+  return current !== candidate.currentVersion || (pending !== undefined && pending !== current);
+}
+
+/** What reconciliation read of one active credential, for the detection below. */
+export interface ObservedCredential {
+  /** The name it was provisioned under (its secret's last part). */
+  readonly apiUser: string;
+  /** The twin its AWSCURRENT key belongs to. */
+  readonly currentUser: string;
+  readonly currentVersion: string;
+  /** A version is AWSPENDING beside AWSCURRENT: a rotation is between issuing and promoting. */
+  readonly rotating: boolean;
+  /** The product refused the AWSCURRENT key (or proved its users gone). */
+  readonly keyRefused: boolean;
+}
+
+/**
+ * A finding before its repair: the AWSCURRENT version it was read against (credential findings),
+ * and the executions whose still running would make it a workflow's own state.
+ */
+export interface DriftCandidate {
+  readonly kind: DriftFinding['kind'];
+  readonly credential: CredentialRef;
+  readonly user: string;
+  readonly detail: string;
+  readonly currentVersion?: string;
+  readonly excusedBy: readonly string[];
+}
+
+/**
+ * Twin-user drift, a pure function of what reconciliation read: the target's active credentials,
+ * the users this system made as the product lists them, and each HA member's own list. Only users
+ * whose marker names one of this target's credentials are judged.
+ */
+export function detectTwinDrift(read: {
+  readonly target: string;
+  readonly credentials: readonly ObservedCredential[];
+  readonly users: readonly ManagedUser[];
+  readonly members: readonly { readonly host: string; readonly users: readonly ManagedUser[] }[];
+}): DriftCandidate[] {
+  const candidates: DriftCandidate[] = [];
+  const held = (name: string, credential: CredentialRef) =>
+    read.users.find((u) => u.name === name && servesCredential(u, credential));
+  for (const observed of read.credentials) {
+    const credential = { target: read.target, apiUser: observed.apiUser };
+    const current = held(observed.currentUser, credential);
+    const retiredName = twinsOf(observed.apiUser).find((name) => name !== observed.currentUser);
+    const retired = retiredName && !observed.rotating ? held(retiredName, credential) : undefined;
+    if (retired) {
+      candidates.push({
+        kind: 'retired-twin-restored',
+        credential,
+        user: retired.name,
+        detail: `the retired twin ${retired.name} is on the product again (created by ${retired.requestId}), though AWSCURRENT is ${observed.currentUser}'s key: a configuration restore brings back a deleted user with its old key`,
+        currentVersion: observed.currentVersion,
+        excusedBy: [retired.requestId, ...(current ? [current.requestId] : [])],
+      });
+    }
+    if (current && observed.keyRefused && !observed.rotating) {
+      candidates.push({
+        kind: 'current-key-broken',
+        credential,
+        user: current.name,
+        detail: `the product refuses the AWSCURRENT key while its user ${current.name} exists: a restore of an older key or a replaced device (RMA)`,
+        currentVersion: observed.currentVersion,
+        excusedBy: [current.requestId],
+      });
+    }
+  }
+  const ours = (users: readonly ManagedUser[]) =>
+    new Map(users.filter((u) => u.credential?.target === read.target).map((u) => [u.name, u]));
+  const primary = ours(read.users);
+  for (const member of read.members) {
+    const theirs = ours(member.users);
+    for (const name of new Set([...primary.keys(), ...theirs.keys()])) {
+      const [onPrimary, onMember] = [primary.get(name), theirs.get(name)];
+      const user = onPrimary ?? onMember;
+      if (!user?.credential) continue;
+      const detail = !onMember
+        ? `HA member ${member.host} lacks API user ${name}, which the primary holds`
+        : !onPrimary
+          ? `HA member ${member.host} holds API user ${name}, which the primary does not`
+          : onPrimary.requestId !== onMember.requestId || !servesCredential(onMember, user.credential)
+            ? `HA member ${member.host} holds another API user ${name} (created by ${onMember.requestId}) than the primary (created by ${onPrimary.requestId})`
+            : undefined;
+      if (!detail) continue;
+      candidates.push({
+        kind: 'ha-member-out-of-sync',
+        credential: user.credential,
+        user: name,
+        detail: `${detail}: its configuration sync stalled`,
+        excusedBy: [...new Set([onPrimary?.requestId, onMember?.requestId].filter((id) => id !== undefined))],
+      });
+    }
+  }
+  return candidates;
+}
+
+/**
+ * Under `repair: fix`: a resurrected retired twin is deleted (only when its marker names this very
+ * credential, re-read now) and proven gone through the admin API; a broken current key is re-issued
+ * by a rotation, named from the finding so a repeated reconciliation starts it once. Everything
+ * else, and everything under `report`, is reported.
+ */
+async function repairFinding(
+  deps: ReconcileDeps,
+  api: ApiVendor,
+  candidate: DriftCandidate,
+  repair: AccessPolicy['repair'],
+): Promise<DriftFinding> {
+  const { kind, credential, user } = candidate;
+  const finding = {
+    kind,
+    credential: credentialSecretName(credential.target, credential.apiUser),
+    user,
+    detail: excerpt(candidate.detail, 400),
+  };
+  if (repair !== 'fix') return { ...finding, repair: 'reported' };
+  if (kind === 'retired-twin-restored') {
+    await removeCredentialUser(api, user, credential);
+    const gone: VerifyResult = api.proveRevoked
+      ? await api.proveRevoked(user, credential)
+      : { outcome: (await api.findManagedUser(user)) ? 'accepted' : 'rejected' };
+    if (gone.outcome === 'rejected') return { ...finding, repair: 'removed' };
+    return {
+      ...finding,
+      detail: excerpt(`${candidate.detail}; removal not proven: ${gone.reason ?? gone.outcome}`, 400),
+      repair: 'reported',
+    };
+  }
+  if (kind === 'current-key-broken') {
+    const request: RotateRequest = { target: credential.target, apiUser: credential.apiUser };
+    const execution = executionNameFor('rotate', `repair-${credential.apiUser}`, {
+      ...request,
+      brokenVersion: candidate.currentVersion,
+    });
+    await deps.rotations.start(execution, request);
+    return { ...finding, repair: 'rotation-started', execution };
+  }
+  return { ...finding, repair: 'reported' };
 }
 
 /**
@@ -184,6 +412,14 @@ const DriftResults = z.object({
     .max(1000),
 });
 
+/**
+ * A finding left for a person; a broken current key is counted among `broken` already, and one a
+ * rotation re-issues counts as repaired (as a removed orphan does).
+ */
+function needsPerson(finding: DriftFinding): boolean {
+  return finding.repair === 'reported' && finding.kind !== 'current-key-broken';
+}
+
 /** ReportDrift: one event with every target's findings; the total drift for the metric. */
 export async function reportDrift(deps: WorkflowDeps, input: unknown) {
   const { requestId, results } = parseInput(DriftResults, input, 'reconcile results');
@@ -200,6 +436,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     unverified: drifts.flatMap((d) => d.unverified),
     expiring: drifts.flatMap((d) => d.expiring),
     unreachable,
+    findings: drifts.flatMap((d) => d.findings),
   };
   const driftCount =
     report.orphans.length -
@@ -208,7 +445,9 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     report.inconclusive.length +
     report.unverified.length +
     report.expiring.length +
-    unreachable.length;
+    unreachable.length +
+    report.findings.filter(needsPerson).length -
+    report.findings.filter((f) => f.kind === 'current-key-broken' && f.repair === 'rotation-started').length;
   await deps.events.publish('credential.drift-report', { ...report, driftCount });
   return { ...report, driftCount };
 }

@@ -167,7 +167,26 @@ export class FortiOsVendor implements ApiVendor {
   }
 
   async listManagedUsers() {
-    const answer = this.settle(await this.call('GET', '/api/v2/cmdb/system/api-user'), 'listing API users');
+    return this.managedUsersOn();
+  }
+
+  /** Each HA member's own users, read with the admin token at its own address. */
+  async listManagedUsersOnMembers() {
+    return Promise.all(
+      this.devices()
+        .slice(1)
+        .map(async (device) => ({
+          host: new URL(device.baseUrl).host,
+          users: await this.managedUsersOn(device),
+        })),
+    );
+  }
+
+  private async managedUsersOn(device?: Device) {
+    const answer = this.settle(
+      await this.call('GET', '/api/v2/cmdb/system/api-user', { device }),
+      `listing API users${device ? ` on ${new URL(device.baseUrl).host}` : ''}`,
+    );
     const users = managedUsersIn(FortiOsVendor.results(answer), 'name', 'comments');
     return users.filter((user, index) => users.findIndex((u) => u.name === user.name) === index);
   }

@@ -5,7 +5,8 @@
  * `generate-key` replacing the old key and showing the new one once, FortiOS's error envelopes and
  * refusal pages, per-VDOM answers, the API-key lockout of a source address, and HA members that
  * receive the primary's configuration unless their sync stalls. It can inject faults: latency,
- * 429, 5xx, hostile bodies, and a change committed whose answer is lost.
+ * 429, 5xx, hostile bodies, and a change committed whose answer is lost; and the drift of a
+ * configuration restore, a device replaced (RMA) and a stalled HA sync.
  */
 import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:https';
@@ -166,6 +167,9 @@ interface Configuration {
   readonly profiles: Map<string, Record<string, unknown>>;
 }
 
+/** A configuration backup: what a restore brings back, keys included. */
+export type ConfigurationBackup = Readonly<Configuration>;
+
 export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {}) {
   const pems = await loopbackCertificate();
   const adminToken = options.adminToken ?? options.haPrimary?.adminToken ?? newKey();
@@ -177,6 +181,10 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
   // An HA member reads its primary's configuration until its sync stalls; then it keeps a copy.
   let own = primary ? undefined : initial;
   const configuration = (): Configuration => own ?? primary ?? initial;
+  const copyOfConfiguration = (): ConfigurationBackup => {
+    const { users, profiles } = configuration();
+    return structuredClone({ users, profiles });
+  };
   const requestsLog: { method: string; path: string; status: number }[] = [];
   const faults = new FaultInjector();
   const concurrency = new ConcurrencyGate();
@@ -380,11 +388,37 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
       },
       requestsLog,
     },
+    /**
+     * A configuration restore (`POST monitor/system/config/restore` of a backup from
+     * `monitor/system/config/backup`, FortiOS REST API reference; `execute restore config`, FortiOS
+     * CLI Reference 6.0 "restore"): the device's configuration becomes the backup's, api-users with
+     * the `api-key` each held then, so a user deleted since is back with its old key and a live
+     * user holds its older key again. HA members follow the primary's restored configuration.
+     */
+    backup: copyOfConfiguration,
+    restore: (backup: ConfigurationBackup) => {
+      own = structuredClone(backup);
+    },
+    /**
+     * A saved configuration script replayed (`execute restore script`, or a manager re-installing
+     * its stale copy of the device's settings): each api-user of the backup is set again with the
+     * key it held then, users made since stay (our reading of CLI `edit` semantics: README.md, "Drift").
+     */
+    replayUsers: (backup: ConfigurationBackup) => {
+      for (const [name, user] of backup.users) configuration().users.set(name, structuredClone(user));
+    },
+    /**
+     * An RMA: the device is replaced and its configuration restored onto the new unit, but no
+     * api-user key authenticates there until a new one is generated (our reading: Fortinet does not
+     * document whether an api-key restored onto another unit still works; README.md, "Drift").
+     */
+    replaceDevice: () => {
+      for (const user of configuration().users.values()) delete user.key;
+    },
     /** HA members only: a stalled sync keeps the configuration as it was; resuming receives the primary's again. */
     ha: {
       stall: () => {
-        const { users, profiles } = configuration();
-        own = structuredClone({ users, profiles });
+        own = copyOfConfiguration();
       },
       resume: () => {
         if (primary) own = undefined;
