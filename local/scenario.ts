@@ -38,8 +38,8 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
-import { teamCredentialSurvives } from './scenario/teams.ts';
 import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
+import { teamCredentialSurvives } from './scenario/teams.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
