@@ -16,6 +16,7 @@ import {
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 import { LambdaFunctionError } from './lambda-runtime.ts';
 import { requireExecutionName } from './step-functions/execution-names.ts';
+import { requireFailureWithinLimits, withinFailureLimits } from './step-functions/failure-limits.ts';
 import {
   ExecutionHistory,
   type HistoryEvent,
@@ -266,6 +267,7 @@ export class LocalStepFunctions {
       };
     },
     StopExecution: (input: { executionArn?: unknown; error?: unknown; cause?: unknown }) => {
+      requireFailureWithinLimits(input);
       const execution = this.execution(input.executionArn);
       if (execution.status === 'RUNNING') {
         execution.error = typeof input.error === 'string' ? input.error : undefined;
@@ -287,6 +289,7 @@ export class LocalStepFunctions {
       return {};
     },
     SendTaskFailure: (input: { taskToken?: unknown; error?: unknown; cause?: unknown }) => {
+      requireFailureWithinLimits(input);
       const task = this.task(input.taskToken);
       const error = new Error(typeof input.cause === 'string' ? input.cause : '');
       error.name = typeof input.error === 'string' && input.error ? input.error : 'States.TaskFailed';
@@ -614,7 +617,7 @@ export class LocalStepFunctions {
         error instanceof LambdaFunctionError ? JSON.stringify(error.document) : message,
       );
       failure.name = name;
-      throw failure;
+      throw withinFailureLimits(failure);
     }
   }
 

@@ -7,10 +7,12 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LambdaFunctionError } from '#local/lambda-runtime.ts';
@@ -452,5 +454,141 @@ describe('task tokens and execution names as AWS accepts them', () => {
       name: 'ValidationException',
       message: `1 validation error detected: Value '${'x'.repeat(81)}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80`,
     });
+  });
+});
+
+describe('the 25,000-event history limit (developer guide, "Avoid reaching the history quota")', () => {
+  // Source: https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html: "If the event
+  // number 25,000 is ExecutionSucceeded, the execution finishes successfully. If [it] isn't
+  // ExecutionSucceeded, the ExecutionFailed event is logged and the state machine execution fails".
+  // Error and cause as AWS records them: an ExecutionFailed event with id 25000, error States.Runtime,
+  // cause "The execution reached the maximum number of history events (25000)." (quoted from a
+  // console in an AWS Guidance README; the cause also in github:aws-samples/aws-organizations-tag-inventory#16).
+  // Each Map item makes 4 events; the machine makes 8 more: 8 + 4 × 6,248 = 25,000.
+  const definition = {
+    StartAt: 'Each',
+    States: {
+      Each: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        ItemProcessor: { StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } },
+        ResultPath: null,
+        Next: 'After',
+      },
+      After: { Type: 'Pass', End: true },
+    },
+  };
+  const items = (count: number) => ({ items: Array(count).fill(0) });
+
+  it('an execution whose event 25,000 is ExecutionSucceeded succeeds', async () => {
+    const { sfn, run } = await endpoint(definition, async () => null);
+    // Act
+    const { described, executionArn } = await run(items(6248));
+    // Assess
+    const history = sfn.service.historyOf(executionArn);
+    expect(described.status).toBe('SUCCEEDED');
+    expect(history).toHaveLength(25_000);
+    expect(history.at(-1)?.type).toBe('ExecutionSucceeded');
+  });
+
+  it('one event more: event 25,000 is ExecutionFailed, States.Runtime, "The execution reached the maximum number of history events (25000)."', async () => {
+    const { sfn, run } = await endpoint(definition, async () => null);
+    // Act
+    const { described, executionArn } = await run(items(6249));
+    // Assess
+    const cause = 'The execution reached the maximum number of history events (25000).';
+    const history = sfn.service.historyOf(executionArn);
+    expect(history).toHaveLength(25_000);
+    expect(history.at(-1)).toMatchObject({
+      id: 25_000,
+      previousEventId: 24_999,
+      type: 'ExecutionFailed',
+      executionFailedEventDetails: { error: 'States.Runtime', cause },
+    });
+    expect(described).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause });
+  });
+});
+
+describe('error and cause lengths (SendTaskFailure, StopExecution: error 0-256, cause 0-32768 characters)', () => {
+  // Source: SendTaskFailure and StopExecution API reference, Length Constraints of `error` (256) and
+  // `cause` (32768); both are sensitive (SensitiveError, SensitiveCause), so the validation message
+  // names the member without its value, as for StartExecution's `input`.
+  const tooLong = (member: string, max: number) =>
+    `Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`;
+  const askDefinition = {
+    StartAt: 'Ask',
+    States: {
+      Ask: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: `${FN}:ask`, Payload: { 'token.$': '$$.Task.Token' } },
+        End: true,
+      },
+    },
+  };
+
+  async function waitingTask() {
+    const tokens: string[] = [];
+    const ask = await endpoint(askDefinition, async (_arn, payload) => {
+      tokens.push((payload as { token: string }).token);
+      return null;
+    });
+    const { executionArn } = await ask.sfn.service.operations.StartExecution({
+      stateMachineArn: ask.stateMachineArn,
+      input: '{}',
+    });
+    while (tokens.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    return { ...ask, executionArn, taskToken: tokens[0] ?? '' };
+  }
+
+  it('SendTaskFailure over either length is a ValidationException and the task still waits; at the limits it fails the task', async () => {
+    const { sfn, client, executionArn, taskToken } = await waitingTask();
+    const fail = (error: string, cause: string) =>
+      client.send(new SendTaskFailureCommand({ taskToken, error, cause }));
+    // Act / Assess
+    await expect(fail('E', 'c'.repeat(32_769))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: `1 validation error detected: ${tooLong('cause', 32_768)}`,
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(fail('E'.repeat(257), 'c'.repeat(32_769))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: `2 validation errors detected: ${tooLong('error', 256)}; ${tooLong('cause', 32_768)}`,
+    });
+    expect(sfn.service.operations.DescribeExecution({ executionArn }).status).toBe('RUNNING');
+    await fail('E'.repeat(256), 'c'.repeat(32_768));
+    const described = await sfn.service.waitForExecution(executionArn);
+    expect(described).toMatchObject({ status: 'FAILED', error: 'E'.repeat(256), cause: 'c'.repeat(32_768) });
+  });
+
+  it('StopExecution with a cause over 32,768 characters is a ValidationException and the execution runs on', async () => {
+    const { sfn, client, executionArn } = await waitingTask();
+    // Act
+    const stop = client.send(new StopExecutionCommand({ executionArn, cause: 'c'.repeat(32_769) }));
+    // Assess
+    await expect(stop).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: `1 validation error detected: ${tooLong('cause', 32_768)}`,
+    });
+    expect(sfn.service.operations.DescribeExecution({ executionArn }).status).toBe('RUNNING');
+  });
+
+  it('a function error longer than a cause holds is cut at 32,768 characters in TaskFailed and the execution (no recorded AWS answer)', async () => {
+    // Source: the length constraints of TaskFailedEventDetails and ExecutionFailedEventDetails (API
+    // reference). What AWS does with a longer Lambda error document is not recorded anywhere we
+    // found: cutting it is this endpoint's reading (docs/embedded-default.md).
+    const { run } = await endpoint(
+      { StartAt: 'Work', States: { Work: task('work', { End: true }) } },
+      async () => {
+        throw new LambdaFunctionError(Object.assign(new Error('m'.repeat(40_000)), { name: 'Huge' }));
+      },
+    );
+    // Act
+    const { described, events } = await run({});
+    // Assess
+    const failed = events.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails;
+    expect(failed?.error).toBe('Huge');
+    expect(failed?.cause).toHaveLength(32_768);
+    expect(described.cause).toHaveLength(32_768);
   });
 });
