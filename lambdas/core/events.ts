@@ -66,6 +66,11 @@ export interface EventDetails {
     readonly unverified: readonly string[];
     readonly expiring: readonly string[];
     readonly unreachable: readonly string[];
+    /**
+     * How many findings of each kind there are: the lists above are samples when a count is larger
+     * (every finding is in ReconcileTarget's log, `reconcile findings`).
+     */
+    readonly counts: Readonly<Record<string, number>>;
     /** What still needs a person: orphans not repaired, broken, inconclusive, unverified, expiring, unreachable targets. */
     readonly driftCount: number;
   };
