@@ -7,6 +7,7 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  ListExecutionsCommand,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
@@ -590,5 +591,104 @@ describe('error and cause lengths (SendTaskFailure, StopExecution: error 0-256, 
     expect(failed?.error).toBe('Huge');
     expect(failed?.cause).toHaveLength(32_768);
     expect(described.cause).toHaveLength(32_768);
+  });
+});
+
+describe('ARNs and ListExecutions as AWS answers them (test_sfn_api.snapshot.json)', () => {
+  const pass = { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } };
+
+  it('test_describe_execution_invalid_arn, test_list_execution_invalid_arn, test_get_execution_history_invalid_arn: InvalidArn "Invalid ARN prefix"', async () => {
+    const { client } = await endpoint(pass, async () => null);
+    const invalidArn = (value: string) => ({
+      name: 'InvalidArn',
+      message: `Invalid Arn: 'Invalid ARN prefix: ${value}'`,
+      $metadata: { httpStatusCode: 400 },
+    });
+    // Act / Assess
+    await expect(
+      client.send(new DescribeExecutionCommand({ executionArn: 'invalid_state_machine_arn' })),
+    ).rejects.toMatchObject(invalidArn('invalid_state_machine_arn'));
+    await expect(
+      client.send(new ListExecutionsCommand({ stateMachineArn: 'invalid_state_machine_arn' })),
+    ).rejects.toMatchObject(invalidArn('invalid_state_machine_arn'));
+    await expect(
+      client.send(new GetExecutionHistoryCommand({ executionArn: 'invalid_state_machine_arn' })),
+    ).rejects.toMatchObject(invalidArn('invalid_state_machine_arn'));
+    // test_describe_execution_no_such_state_machine: a well-formed ARN of no execution
+    const missing = 'arn:aws:states:us-east-1:000000000000:execution:demo:none';
+    await expect(client.send(new DescribeExecutionCommand({ executionArn: missing }))).rejects.toMatchObject({
+      name: 'ExecutionDoesNotExist',
+      message: `Execution Does Not Exist: '${missing}'`,
+    });
+  });
+
+  it('test_state_machine_status_filter: a status outside the enum is a ValidationException naming the set', async () => {
+    const { client, stateMachineArn, run } = await endpoint(pass, async () => null);
+    await run({});
+    // Act
+    const listed = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'SUCCEEDED' }),
+    );
+    const running = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }),
+    );
+    const lowerCase = client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'succeeded' as 'SUCCEEDED' }),
+    );
+    // Assess: items as recorded, redriveCount 0 and no redriveStatus
+    expect(listed.executions).toHaveLength(1);
+    expect(listed.executions?.[0]).toMatchObject({ status: 'SUCCEEDED', redriveCount: 0 });
+    expect(listed.executions?.[0]).not.toHaveProperty('redriveStatus');
+    expect(running.executions).toEqual([]);
+    await expect(lowerCase).rejects.toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]",
+    });
+  });
+
+  it('test_list_executions_pagination: 13 executions in pages of 10 and 3, newest first; maxResults 0 is 100; the bounds refused', async () => {
+    const { client, stateMachineArn, run } = await endpoint(pass, async () => null);
+    for (let i = 0; i < 13; i++) {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 1, 0, 0, i) });
+      await run({}, `page-${String(i).padStart(2, '0')}`);
+    }
+    vi.useRealTimers();
+    const list = (extra: object) => client.send(new ListExecutionsCommand({ stateMachineArn, ...extra }));
+    // Act
+    const first = await list({ maxResults: 10 });
+    const second = await list({ maxResults: 3, nextToken: first.nextToken });
+    const all = await list({ maxResults: 0 });
+    // Assess
+    expect(first.executions?.map((e) => e.name)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `page-${String(12 - i).padStart(2, '0')}`),
+    );
+    expect(first.nextToken).toBeDefined();
+    expect(second.executions?.map((e) => e.name)).toEqual(['page-02', 'page-01', 'page-00']);
+    expect(second.nextToken).toBeUndefined();
+    expect(all.executions).toHaveLength(13);
+    expect(all.nextToken).toBeUndefined();
+    await expect(list({ maxResults: 1001 })).rejects.toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000",
+    });
+    const long = 'x'.repeat(3097);
+    const tooLong = {
+      name: 'ValidationException',
+      message: `1 validation error detected: Value '${long}' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 3096`,
+    };
+    await expect(list({ nextToken: long })).rejects.toMatchObject(tooLong);
+    // GetExecutionHistory has the same bounds (API reference: maxResults 0-1000, nextToken 1-3096).
+    const executionArn = first.executions?.[0]?.executionArn;
+    await expect(
+      client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1001 })),
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining("Value '1001' at 'maxResults'"),
+    });
+    await expect(
+      client.send(new GetExecutionHistoryCommand({ executionArn, nextToken: long })),
+    ).rejects.toMatchObject(tooLong);
   });
 });
