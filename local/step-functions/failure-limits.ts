@@ -5,8 +5,8 @@
  */
 import { AwsServiceError } from '../aws-json-server.ts';
 
-export const ERROR_MAX_LENGTH = 256;
-export const CAUSE_MAX_LENGTH = 32_768;
+const ERROR_MAX_LENGTH = 256;
+const CAUSE_MAX_LENGTH = 32_768;
 
 /**
  * Refuses an `error` or `cause` over its length before anything changes, in the AWS JSON

@@ -17,7 +17,7 @@ import { DATA_LIMIT_ERROR, dataLimitCause, overPayloadLimit } from './payload-li
  * history events (25000)." (an ExecutionFailed event with id 25000 quoted from a console in an AWS
  * Guidance README, and github:aws-samples/aws-organizations-tag-inventory issue 16).
  */
-export const HISTORY_EVENT_LIMIT = 25_000;
+const HISTORY_EVENT_LIMIT = 25_000;
 const HISTORY_LIMIT_FAILURE: ExecutionFailure = {
   error: 'States.Runtime',
   cause: `The execution reached the maximum number of history events (${HISTORY_EVENT_LIMIT}).`,
