@@ -432,6 +432,9 @@ export class LocalSecretsManager {
   }
 
   private describe(secret: Secret) {
+    // Versions without a label are deprecated and not listed, as in AWS; a secret with none has no
+    // map at all (LocalStack test_create_secret_version_from_empty_secret).
+    const labelled = [...secret.versions.values()].filter((v) => v.stages.size > 0);
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -442,10 +445,8 @@ export class LocalSecretsManager {
       LastAccessedDate: secret.lastAccessed ? epoch(secret.lastAccessed) : undefined,
       DeletedDate: secret.deletedDate ? epoch(secret.deletedDate) : undefined,
       Tags: [...secret.tags].map(([Key, Value]) => ({ Key, Value })),
-      // Versions without a label are deprecated and not listed, as in AWS.
-      VersionIdsToStages: Object.fromEntries(
-        [...secret.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]]),
-      ),
+      VersionIdsToStages:
+        labelled.length === 0 ? undefined : Object.fromEntries(labelled.map((v) => [v.id, [...v.stages]])),
     };
   }
 
