@@ -345,7 +345,13 @@ export class LocalSecretsManager {
       throw invalidParameter('VersionStages must be a list');
     const version = this.addVersion(secret, value, token, stages as string[] | undefined);
     this.changed(secret);
-    return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
+    // Its labels sorted, whatever order they were given in (LocalStack test_put_secret_value_with_version_stages).
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.id,
+      VersionStages: [...version.stages].sort(),
+    };
   }
 
   /**

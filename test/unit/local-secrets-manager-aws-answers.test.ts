@@ -584,4 +584,22 @@ describe('local Secrets Manager: AWS answers', () => {
     expect(Object.keys(deletedFields).sort()).toEqual(['ARN', 'DeletionDate', 'Name']);
     expect(restoredFields).toEqual({ ARN: created.ARN, Name: n('staged') });
   });
+
+  it('LocalStack test_put_secret_value_with_version_stages: custom labels answered sorted, AWSCURRENT stays', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('labels'), SecretString: 'v0', ClientRequestToken: T1 }));
+    // Act
+    const put = await c.send(
+      new PutSecretValueCommand({
+        SecretId: n('labels'),
+        SecretString: 'v1',
+        ClientRequestToken: T2,
+        VersionStages: ['SAMPLESTAGE1', 'SAMPLESTAGE0'],
+      }),
+    );
+    const current = await c.send(new GetSecretValueCommand({ SecretId: n('labels') }));
+    // Assess
+    expect(put.VersionStages).toEqual(['SAMPLESTAGE0', 'SAMPLESTAGE1']);
+    expect(current).toMatchObject({ SecretString: 'v0', VersionId: T1, VersionStages: ['AWSCURRENT'] });
+  });
 });
