@@ -691,4 +691,22 @@ describe('ARNs and ListExecutions as AWS answers them (test_sfn_api.snapshot.jso
       client.send(new GetExecutionHistoryCommand({ executionArn, nextToken: long })),
     ).rejects.toMatchObject(tooLong);
   });
+
+  it('test_invalid_start_execution_input: any JSON value starts; empty input and text that is no JSON are InvalidExecutionInput', async () => {
+    const { client, stateMachineArn } = await endpoint(pass, async () => null);
+    const start = (input: string) => client.send(new StartExecutionCommand({ stateMachineArn, input }));
+    // Act / Assess
+    for (const input of ['2', '"some text"', 'null'])
+      await expect(start(input), input).resolves.toBeDefined();
+    await expect(start('')).rejects.toMatchObject({
+      name: 'InvalidExecutionInput',
+      message: "Invalid State Machine Execution Input: 'Invalid execution input.'",
+      $metadata: { httpStatusCode: 400 },
+    });
+    // AWS quotes its parser's reason here (naming a token of the input); this endpoint quotes none.
+    await expect(start("{'not': 'json'")).rejects.toMatchObject({
+      name: 'InvalidExecutionInput',
+      message: "Invalid State Machine Execution Input: 'not JSON'",
+    });
+  });
 });
