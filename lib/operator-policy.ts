@@ -81,8 +81,9 @@ export class OperatorPolicy extends Construct {
         resources: [secret(`${credentials}*`)],
       }),
       // `provisioner submit` compares the file with the target's credentials before writing it (no
-      // key shared by two secrets, no current key handed in as new): it reads them. To be moved into
-      // the workflow step that takes the answer, so that operators read no credential (threat model).
+      // key shared by two secrets, no current key handed in as new), to refuse plainly: it reads them.
+      // The workflow repeats the comparison (verifyCredential, verifyPendingKey); this read goes once
+      // submit learns the workflow's verdict instead (threat model).
       new iam.PolicyStatement({
         sid: 'CompareHandedInCredentials',
         actions: ['secretsmanager:GetSecretValue'],

@@ -26,6 +26,31 @@ interface Entry {
   DetailType?: unknown;
   Detail?: unknown;
   EventBusName?: unknown;
+  Time?: unknown;
+  Resources?: unknown;
+}
+
+/**
+ * PutEvents takes at most 1 MB of entries in one request (1 MB since 29 January 2026, 256 KB before:
+ * AWS Compute Blog, "More room to build: serverless services now support payloads up to 1 MB"), an
+ * entry's size counted as the user guide's "Calculating PutEvents event entry size" counts it: 14
+ * bytes for a Time, and the UTF-8 bytes of Source, DetailType, Detail and each Resource. Over it,
+ * the whole request is refused, nothing is put (ValidationException "Total size of the entries in
+ * the request is over the limit.", as AWS answered a request of 1,048,577 bytes in a measurement
+ * published 2026-03-28, and as moto words it).
+ */
+const PUT_EVENTS_MAX_BYTES = 1_048_576;
+
+function entrySize(entry: Entry): number {
+  const text = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  const resources = Array.isArray(entry.Resources) ? entry.Resources : [];
+  return (
+    (entry.Time === undefined ? 0 : 14) +
+    text(entry.Source) +
+    text(entry.DetailType) +
+    text(entry.Detail) +
+    resources.reduce((total: number, resource: unknown) => total + text(resource), 0)
+  );
 }
 
 function entryError(entry: Entry): string | undefined {
@@ -130,12 +155,21 @@ export async function startLocalEventBus(
   const server = await startAwsJsonServer({
     targetPrefix: 'AWSEvents',
     jsonVersion: '1.1',
+    // The request's JSON (escapes, field names, up to 10 entries) comes on top of the counted size.
+    maxBodyBytes: 2 * PUT_EVENTS_MAX_BYTES,
     port: options.port,
     authorize: options.authorize,
     operations: {
       PutEvents: (input: { Entries?: unknown }) => {
         if (!Array.isArray(input.Entries) || input.Entries.length < 1 || input.Entries.length > 10) {
           throw new AwsServiceError('ValidationException', 'Entries must hold 1 to 10 entries');
+        }
+        const size = (input.Entries as Entry[]).reduce((total, entry) => total + entrySize(entry), 0);
+        if (size > PUT_EVENTS_MAX_BYTES) {
+          throw new AwsServiceError(
+            'ValidationException',
+            'Total size of the entries in the request is over the limit.',
+          );
         }
         const results = (input.Entries as Entry[]).map((entry) => {
           const error = entryError(entry);

@@ -345,7 +345,13 @@ export class LocalSecretsManager {
       throw invalidParameter('VersionStages must be a list');
     const version = this.addVersion(secret, value, token, stages as string[] | undefined);
     this.changed(secret);
-    return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
+    // Its labels sorted, whatever order they were given in (LocalStack test_put_secret_value_with_version_stages).
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.id,
+      VersionStages: [...version.stages].sort(),
+    };
   }
 
   /**
@@ -432,6 +438,9 @@ export class LocalSecretsManager {
   }
 
   private describe(secret: Secret) {
+    // Versions without a label are deprecated and not listed, as in AWS; a secret with none has no
+    // map at all (LocalStack test_create_secret_version_from_empty_secret).
+    const labelled = [...secret.versions.values()].filter((v) => v.stages.size > 0);
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -442,10 +451,8 @@ export class LocalSecretsManager {
       LastAccessedDate: secret.lastAccessed ? epoch(secret.lastAccessed) : undefined,
       DeletedDate: secret.deletedDate ? epoch(secret.deletedDate) : undefined,
       Tags: [...secret.tags].map(([Key, Value]) => ({ Key, Value })),
-      // Versions without a label are deprecated and not listed, as in AWS.
-      VersionIdsToStages: Object.fromEntries(
-        [...secret.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]]),
-      ),
+      VersionIdsToStages:
+        labelled.length === 0 ? undefined : Object.fromEntries(labelled.map((v) => [v.id, [...v.stages]])),
     };
   }
 

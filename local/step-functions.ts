@@ -16,6 +16,7 @@ import {
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 import { LambdaFunctionError } from './lambda-runtime.ts';
 import { requireExecutionName } from './step-functions/execution-names.ts';
+import { requireFailureWithinLimits, withinFailureLimits } from './step-functions/failure-limits.ts';
 import {
   ExecutionHistory,
   type HistoryEvent,
@@ -23,6 +24,11 @@ import {
   type TaskResource,
   taskResourceOf,
 } from './step-functions/history.ts';
+import {
+  executionsPage,
+  type ListExecutionsParameters,
+  requirePagingWithinLimits,
+} from './step-functions/list-executions.ts';
 import {
   overPayloadLimit,
   requireExecutionInputWithinLimit,
@@ -168,6 +174,32 @@ function timer(ms: number, fire: () => void): NodeJS.Timeout | undefined {
 
 const historyToken = (id: number) => Buffer.from(`history:${id}`).toString('base64url');
 
+/**
+ * StartExecution's input: any JSON value (a number, a string, null too); an empty one and text that
+ * is no JSON are InvalidExecutionInput with a quoted reason (recorded: test_invalid_start_execution_input).
+ * AWS quotes its Java parser, which names the offending token; this endpoint says only "not JSON",
+ * since V8's message would quote the input, which is sensitive data.
+ */
+function parseExecutionInput(text: string): Json {
+  const invalidInput = (reason: string) =>
+    new AwsServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${reason}'`);
+  if (text === '') throw invalidInput('Invalid execution input.');
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    throw invalidInput('not JSON');
+  }
+}
+
+/**
+ * An ARN that is none (recorded: test_describe_execution_invalid_arn, test_list_execution_invalid_arn,
+ * test_get_execution_history_invalid_arn, test_describe_invalid_arn_sm in test_sfn_api.snapshot.json).
+ */
+function requireArnPrefix(arn: string): void {
+  if (!arn.startsWith('arn:'))
+    throw new AwsServiceError('InvalidArn', `Invalid Arn: 'Invalid ARN prefix: ${arn}'`);
+}
+
 function historyTokenId(token: unknown): number {
   const match =
     typeof token === 'string' ? /^history:(\d+)$/.exec(Buffer.from(token, 'base64url').toString()) : null;
@@ -232,15 +264,13 @@ export class LocalStepFunctions {
       this.startExecution(input),
     DescribeExecution: (input: { executionArn?: unknown }) =>
       this.describe(this.execution(input.executionArn)),
-    ListExecutions: (input: { stateMachineArn?: unknown; statusFilter?: unknown }) => {
+    ListExecutions: (input: ListExecutionsParameters & { stateMachineArn?: unknown }) => {
       const m = this.machine(input.stateMachineArn);
-      const executions = [...this.executions.values()]
-        .filter(
-          (e) => e.stateMachineArn === m.arn && (!input.statusFilter || e.status === input.statusFilter),
-        )
-        .sort((a, b) => b.startDate - a.startDate)
-        .map((e) => this.summary(e));
-      return { executions };
+      const newestFirst = [...this.executions.values()]
+        .filter((e) => e.stateMachineArn === m.arn)
+        .sort((a, b) => b.startDate - a.startDate);
+      const { page, nextToken } = executionsPage(newestFirst, input);
+      return { executions: page.map((e) => this.summary(e)), ...(nextToken ? { nextToken } : {}) };
     },
     GetExecutionHistory: (input: {
       executionArn?: unknown;
@@ -248,11 +278,11 @@ export class LocalStepFunctions {
       maxResults?: unknown;
       nextToken?: unknown;
     }) => {
+      requirePagingWithinLimits(input);
       const history = this.execution(input.executionArn).history.events;
       const reverse = input.reverseOrder === true;
       // As in AWS: 100 events a page unless asked (at most 1,000), a nextToken while more remain.
-      const pageSize =
-        typeof input.maxResults === 'number' && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+      const pageSize = typeof input.maxResults === 'number' && input.maxResults > 0 ? input.maxResults : 100;
       const ordered = reverse ? [...history].reverse() : history;
       // The token names the last event returned, so a page continues after it while the history grows.
       const after = input.nextToken === undefined ? undefined : historyTokenId(input.nextToken);
@@ -266,6 +296,7 @@ export class LocalStepFunctions {
       };
     },
     StopExecution: (input: { executionArn?: unknown; error?: unknown; cause?: unknown }) => {
+      requireFailureWithinLimits(input);
       const execution = this.execution(input.executionArn);
       if (execution.status === 'RUNNING') {
         execution.error = typeof input.error === 'string' ? input.error : undefined;
@@ -287,6 +318,7 @@ export class LocalStepFunctions {
       return {};
     },
     SendTaskFailure: (input: { taskToken?: unknown; error?: unknown; cause?: unknown }) => {
+      requireFailureWithinLimits(input);
       const task = this.task(input.taskToken);
       const error = new Error(typeof input.cause === 'string' ? input.cause : '');
       error.name = typeof input.error === 'string' && input.error ? input.error : 'States.TaskFailed';
@@ -337,6 +369,7 @@ export class LocalStepFunctions {
 
   private machine(arn: unknown): MachineRecord {
     if (typeof arn !== 'string') throw new AwsServiceError('InvalidArn', 'stateMachineArn is required');
+    requireArnPrefix(arn);
     const machine = this.machines.get(arn);
     if (!machine)
       throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
@@ -345,6 +378,7 @@ export class LocalStepFunctions {
 
   private execution(arn: unknown): ExecutionRecord {
     if (typeof arn !== 'string') throw new AwsServiceError('InvalidArn', 'executionArn is required');
+    requireArnPrefix(arn);
     const execution = this.executions.get(arn);
     if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return execution;
@@ -366,7 +400,7 @@ export class LocalStepFunctions {
     return task;
   }
 
-  /** ListExecutions' item: what DescribeExecution says without data. */
+  /** ListExecutions' item: what DescribeExecution says without data (recorded: test_list_executions_pagination). */
   private summary(e: ExecutionRecord) {
     return {
       executionArn: e.executionArn,
@@ -375,6 +409,7 @@ export class LocalStepFunctions {
       status: e.status,
       startDate: e.startDate / 1000,
       stopDate: e.stopDate === undefined ? undefined : e.stopDate / 1000,
+      redriveCount: 0,
     };
   }
 
@@ -392,7 +427,6 @@ export class LocalStepFunctions {
       ...(e.output === undefined ? {} : { output: e.output, outputDetails: { included: true } }),
       ...(e.error === undefined ? {} : { error: e.error }),
       ...(e.cause === undefined ? {} : { cause: e.cause }),
-      redriveCount: 0,
       redriveStatus: redrivable ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
       ...(redrivable ? {} : { redriveStatusReason: `Execution is ${e.status} and cannot be redriven` }),
     };
@@ -409,12 +443,7 @@ export class LocalStepFunctions {
       );
     }
     requireExecutionInputWithinLimit(text);
-    let parsed: Json;
-    try {
-      parsed = JSON.parse(text) as Json;
-    } catch {
-      throw new AwsServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
-    }
+    const parsed = parseExecutionInput(text);
     const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
@@ -614,7 +643,7 @@ export class LocalStepFunctions {
         error instanceof LambdaFunctionError ? JSON.stringify(error.document) : message,
       );
       failure.name = name;
-      throw failure;
+      throw withinFailureLimits(failure);
     }
   }
 

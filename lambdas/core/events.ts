@@ -79,6 +79,12 @@ export interface EventDetails {
       readonly execution?: string;
     }[];
     /**
+     * How many findings of each kind there are (twin-user drift as `findings.<kind>.<repair>`): the
+     * lists above are samples when a count is larger (every finding is in ReconcileTarget's log,
+     * `reconcile findings`).
+     */
+    readonly counts: Readonly<Record<string, number>>;
+    /**
      * What still needs a person: orphans not repaired, broken (less those a rotation re-issues),
      * inconclusive, unverified, expiring, unreachable targets, findings only reported.
      */

@@ -38,6 +38,27 @@ export interface HttpResponse {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+/** TLS 1.2 at least, whatever the process's default (`--tls-min-v1.0` lowers Node's). */
+const MIN_TLS_VERSION = 'TLSv1.2';
+/** No product answer nests deeper; a deeper one would make every reader of it recurse that deep. */
+const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of objects and arrays in a JSON text (brackets inside strings not counted). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') deepest = Math.max(deepest, ++depth);
+    else if (c === '}' || c === ']') depth--;
+  }
+  return deepest;
+}
 
 /**
  * Fingerprint pinning: the socket is handed to HTTP only after its leaf certificate matched the
@@ -116,6 +137,7 @@ export async function httpsJson(req: HttpRequest): Promise<HttpResponse> {
           ...req.headers,
         },
         timeout: timeoutMs,
+        minVersion: MIN_TLS_VERSION,
         ...pinOptions(req.tls),
       },
       (res) => {
@@ -135,6 +157,10 @@ export async function httpsJson(req: HttpRequest): Promise<HttpResponse> {
         );
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
+          if (/^\s*[[{]/.test(text) && jsonDepth(text) > MAX_JSON_DEPTH) {
+            reject(new FatalError(`${where}: answer nested deeper than ${MAX_JSON_DEPTH} levels refused`));
+            return;
+          }
           let json: unknown;
           try {
             json = text ? JSON.parse(text, withoutPrototypeKeys) : undefined;
@@ -163,6 +189,12 @@ export async function httpsJson(req: HttpRequest): Promise<HttpResponse> {
         reject(
           new FatalError(
             `${where}: TLS pinning refused the product's certificate (${error.code ?? error.message})`,
+          ),
+        );
+      } else if (error.code === 'EPROTO') {
+        reject(
+          new FatalError(
+            `${where}: TLS handshake refused (EPROTO: no TLS 1.2 or later, or no cipher in common)`,
           ),
         );
       } else {

@@ -180,7 +180,11 @@ export async function submitOperatorCredential(
   const target = await deps.store.loadTarget(record.target);
   const vendor = asOperatorVendor(deps.vendorFor({ target }));
   const material = vendor.parseCredentialFile(input.text, { expiresAt: input.expiresAt });
-  await assertOwnCredential(deps.store, record, material);
+  await assertHandedInCredentialIsOwn(
+    deps.store,
+    { target: record.target, secretName: record.secretName, rotation: record.action === 'rotate' },
+    material,
+  );
   const serviceUser = (await deps.store.describe(record.secretName))?.tags[TAG.serviceUser];
   if (serviceUser) await vendor.assertBelongsTo?.(material, serviceUser);
   const versionId = await deps.store.storePending(
@@ -226,20 +230,22 @@ function sameCredential(stored: CredentialValue, submitted: CredentialMaterial, 
  * holds (an ARM token handed in as its own successor would then be revoked as the old one), not
  * what another secret of the target holds (two secrets, one key: revoking one kills the other),
  * and a rotation keeps the product user (a FortiFlex rotation may not switch to another IAM user).
- * Checked before anything is written, so a refusal changes nothing.
+ * `provisioner submit` checks it before anything is written, so a refusal changes nothing; the
+ * workflow checks it again before the credential is verified (VerifyCredential, VerifyPendingKey),
+ * so an answer sent around the CLI is refused too.
  */
-async function assertOwnCredential(
+export async function assertHandedInCredentialIsOwn(
   store: CredentialStore,
-  record: OperatorTaskRecord,
+  credential: { readonly target: string; readonly secretName: string; readonly rotation: boolean },
   material: CredentialMaterial,
 ): Promise<void> {
   const submitted = material as Record<string, unknown>;
-  for (const secret of await store.listByTarget(record.target)) {
-    const own = secret.name === record.secretName;
+  for (const secret of await store.listByTarget(credential.target)) {
+    const own = secret.name === credential.secretName;
     // Its own versions are compared only on rotation (the current credential): while it is being
     // issued, its first version (AWSCURRENT, as Secrets Manager labels any first version) may be
     // this very file, handed in again after a failed answer.
-    const stages = own ? (record.action === 'rotate' ? [CURRENT] : []) : [CURRENT, PENDING];
+    const stages = own ? (credential.rotation ? [CURRENT] : []) : [CURRENT, PENDING];
     for (const stage of stages) {
       const versionId = versionWithStage(secret, stage);
       if (!versionId) continue;
@@ -252,13 +258,13 @@ async function assertOwnCredential(
         username !== submitted.username
       ) {
         throw new ValidationError(
-          `a rotation keeps the IAM API user ${username} of ${record.secretName}; the file is for ${excerpt(submitted.username, 64)}: download the credentials of that user`,
+          `a rotation keeps the IAM API user ${username} of ${credential.secretName}; the file is for ${excerpt(submitted.username, 64)}: download the credentials of that user`,
         );
       }
       if (!sameCredential(stored, material, own)) continue;
       throw new ValidationError(
         own
-          ? `the credential handed in is the one ${record.secretName} already holds (AWSCURRENT): create a new one in the product`
+          ? `the credential handed in is the one ${credential.secretName} already holds (AWSCURRENT): create a new one in the product`
           : `the credential handed in is already held by ${secret.name}: each credential needs its own, create a new one in the product`,
       );
     }

@@ -9,7 +9,7 @@ const metrics = new Metrics({ namespace: 'CredentialProvisioner', serviceName: S
 export const handler = workflowStep('reportDrift', async (event: unknown) => {
   const report = await reportDrift(workflowDeps(), event);
   metrics.addMetric('DriftFound', MetricUnit.Count, report.driftCount);
-  metrics.addMetric('OrphansRepaired', MetricUnit.Count, report.repaired.length);
+  metrics.addMetric('OrphansRepaired', MetricUnit.Count, report.counts.repaired ?? 0);
   metrics.publishStoredMetrics();
   return report;
 });

@@ -77,6 +77,8 @@ export class ProvisionWorkflow extends Workflow {
       'TagResource',
     );
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
+    // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
+    verify.fn.grantListSecrets();
     // The product may take a moment to accept a fresh key.
     this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 

@@ -56,7 +56,8 @@ export class ReconcileWorkflow extends Workflow {
     const each = new sfn.Map(this, 'ReconcileEach', {
       itemsPath: '$.targets',
       maxConcurrency: 2,
-      itemSelector: { 'target.$': '$$.Map.Item.Value' },
+      // Each target's share of the sample bytes keeps the Map's results within 256 KiB (reconcile.ts).
+      itemSelector: { 'target.$': '$$.Map.Item.Value', 'sampleBytes.$': '$.sampleBytes' },
       resultPath: '$.results',
     }).itemProcessor(reconcile.task);
 

@@ -59,6 +59,8 @@ export class RotateWorkflow extends Workflow {
     verify.fn.grantReadTargets();
     verify.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
+    // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
+    verify.fn.grantListSecrets();
     this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
     const promote = this.step('PromotePendingKey', 'promote-pending-key', {

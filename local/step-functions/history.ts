@@ -9,6 +9,27 @@
 import type { StateMachine } from 'aws-local-stepfunctions';
 import { DATA_LIMIT_ERROR, dataLimitCause, overPayloadLimit } from './payload-limit.ts';
 
+/**
+ * "A hard quota of 25,000 entries in the execution event history": when event 25,000 is not
+ * ExecutionSucceeded, ExecutionFailed is logged in its place and the execution fails (developer
+ * guide, https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html). The error and
+ * cause are as AWS records them: States.Runtime, "The execution reached the maximum number of
+ * history events (25000)." (an ExecutionFailed event with id 25000 quoted from a console in an AWS
+ * Guidance README, and github:aws-samples/aws-organizations-tag-inventory issue 16).
+ */
+const HISTORY_EVENT_LIMIT = 25_000;
+const HISTORY_LIMIT_FAILURE: ExecutionFailure = {
+  error: 'States.Runtime',
+  cause: `The execution reached the maximum number of history events (${HISTORY_EVENT_LIMIT}).`,
+};
+/** The events that end an execution: one of them may be event 25,000 itself. */
+const EXECUTION_ENDS = new Set([
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionAborted',
+  'ExecutionTimedOut',
+]);
+
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 export interface HistoryEvent {
@@ -51,8 +72,9 @@ export interface TaskEvents {
 export class ExecutionHistory {
   readonly events: HistoryEvent[] = [];
   /**
-   * Set when a state's output passes the payload quota: terminal, no catcher sees it (developer
-   * guide, "Error names": States.ALL does not catch States.DataLimitExceeded); the execution fails.
+   * Set when a state's output passes the payload quota (terminal, no catcher sees it: developer
+   * guide, "Error names": States.ALL does not catch States.DataLimitExceeded) or the history its
+   * limit; the execution fails.
    */
   terminalFailure: ExecutionFailure | undefined;
   private readonly lastInBranch = new Map<number, number>();
@@ -205,6 +227,13 @@ export class ExecutionHistory {
   }
 
   private append(branch: number, type: string, details: Record<string, unknown>): void {
+    if (this.events.length >= HISTORY_EVENT_LIMIT) return;
+    if (this.events.length === HISTORY_EVENT_LIMIT - 1 && !EXECUTION_ENDS.has(type)) {
+      this.terminalFailure = HISTORY_LIMIT_FAILURE;
+      this.executionFailed(HISTORY_LIMIT_FAILURE);
+      this.onTerminalFailure();
+      return;
+    }
     const id = this.events.length + 1;
     const previousEventId =
       branch === EXECUTION_BRANCH

@@ -328,8 +328,9 @@ describe('ProvisionerStack', () => {
     );
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
     // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
-    // counting a user's keys before a first operator credential and before a rotation.
-    expect(listing).toHaveLength(6);
+    // counting a user's keys before a first operator credential and before a rotation, comparing a
+    // handed-in credential with the target's others (provision and rotation).
+    expect(listing).toHaveLength(8);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -382,7 +383,9 @@ describe('ProvisionerStack', () => {
           (a) => `secretsmanager:${a}`,
         ),
       },
+      // A handed-in credential is compared with the target's other credentials (ListSecrets, by tag).
       'verify-credential': {
+        '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -482,6 +485,7 @@ describe('ProvisionerStack', () => {
       },
       // A token broker's verification mints the token consumers read next.
       'verify-pending-key': {
+        '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': ['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'].map(
           (a) => `secretsmanager:${a}`,

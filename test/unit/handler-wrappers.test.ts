@@ -140,10 +140,9 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ['prove-revoked', vi.mocked(revoke.proveRevoked), 'proveRevoked', 'event'],
   ['retire-credential', vi.mocked(revoke.retireCredential), 'retireCredential', 'event'],
   ['list-targets', vi.mocked(reconcile.listTargets), 'listTargets', 'nothing'],
-  ['reconcile-target', vi.mocked(reconcile.reconcileTarget), 'reconcileTarget', 'event'],
 ];
 /** Handlers with more to them than passing through, each tested below or in its own file. */
-const SHAPED = ['report-drift', 'report-revocation', 'start-revocation', 'ticket-intake'];
+const SHAPED = ['reconcile-target', 'report-drift', 'report-revocation', 'start-revocation', 'ticket-intake'];
 
 /** A provision state as the workflow hands it on: ValidateRequest resolved the request's vdom. */
 const STATE = {
@@ -253,11 +252,55 @@ describe('handler wrappers', () => {
   );
 });
 
+describe('reconcile-target', () => {
+  it('logs every finding and returns the counts with a sample within the target’s share of bytes', async () => {
+    // Prepare
+    const handler = await handlerOf('reconcile-target');
+    const broken = Array.from({ length: 150 }, (_, i) => `provisioner/fgt/bot-${i}: rejected`);
+    const drift = {
+      target: 'fgt',
+      checked: 150,
+      orphans: [],
+      repaired: [],
+      broken,
+      inconclusive: [],
+      unverified: [],
+      expiring: [],
+      findings: [],
+    };
+    vi.mocked(reconcile.reconcileTarget).mockResolvedValueOnce(drift);
+    const event = { target: 'fgt', sampleBytes: 1024 };
+    // Act
+    const out = (await handler(event, lambdaContext)) as typeof drift & { counts: Record<string, number> };
+    // Assess
+    expect(reconcile.reconcileTarget).toHaveBeenCalledWith(
+      { ...workflowDeps(), executionRecent, rotations: rotationStarter },
+      event,
+    );
+    expect(out.counts).toMatchObject({ broken: 150, orphans: 0 });
+    expect(out.broken).toEqual(broken.slice(0, out.broken.length));
+    expect(Buffer.byteLength(JSON.stringify(out.broken))).toBeLessThanOrEqual(1024);
+    const logged = logs.lines
+      .filter((line) => line.includes('"reconcile findings"'))
+      .map((line) => JSON.parse(line) as { kind: string; findings: string[] });
+    expect(logged.map((line) => [line.kind, line.findings.length])).toEqual([
+      ['broken', 100],
+      ['broken', 50],
+    ]);
+  });
+});
+
 describe('report-drift', () => {
   it('returns the report and publishes DriftFound and OrphansRepaired for the drift alarm', async () => {
     // Prepare
     const handler = await handlerOf('report-drift');
-    const report = { requestId: 'reconcile-1', driftCount: 3, repaired: ['fgt/a', 'fgt/b'], orphans: [] };
+    const report = {
+      requestId: 'reconcile-1',
+      driftCount: 3,
+      repaired: ['fgt/a'],
+      orphans: [],
+      counts: { repaired: 2 },
+    };
     vi.mocked(reconcile.reportDrift).mockResolvedValueOnce(report as never);
     const event = { requestId: 'reconcile-1', results: [] };
     // Act

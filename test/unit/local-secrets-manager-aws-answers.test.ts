@@ -14,6 +14,7 @@ import {
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UpdateSecretCommand,
@@ -513,5 +514,92 @@ describe('local Secrets Manager: AWS answers', () => {
       [n('old'), 'bob'],
       [n('new'), undefined],
     ]);
+  });
+
+  it('LocalStack test_secret_not_found: GetSecretValue and ListSecretVersionIds of no secret', async () => {
+    // Act
+    const read = await refusal(c.send(new GetSecretValueCommand({ SecretId: n('none') })));
+    const versions = await refusal(c.send(new ListSecretVersionIdsCommand({ SecretId: n('none') })));
+    // Assess
+    const notFound = {
+      name: 'ResourceNotFoundException',
+      message: "Secrets Manager can't find the specified secret.",
+      status: 400,
+    };
+    expect(read).toEqual(notFound);
+    expect(versions).toEqual(notFound);
+  });
+
+  it('LocalStack test_create_secret_version_from_empty_secret: no VersionId until a value; the first one is AWSCURRENT', async () => {
+    // Act
+    const created = await c.send(new CreateSecretCommand({ Name: n('empty') }));
+    const described = await c.send(new DescribeSecretCommand({ SecretId: n('empty') }));
+    const put = await c.send(
+      new PutSecretValueCommand({ SecretId: n('empty'), SecretString: 'v', ClientRequestToken: T1 }),
+    );
+    // Assess
+    expect(created.VersionId).toBeUndefined();
+    expect(described.VersionIdsToStages).toBeUndefined();
+    expect(described.LastAccessedDate).toBeUndefined();
+    expect(described.CreatedDate).toBeDefined();
+    expect(described.LastChangedDate).toBeDefined();
+    expect(put).toMatchObject({ Name: n('empty'), VersionId: T1, VersionStages: ['AWSCURRENT'] });
+  });
+
+  it('LocalStack test_update_secret_version_stages_return_type and test_secret_restore: what each answer holds', async () => {
+    // Prepare
+    const created = await c.send(
+      new CreateSecretCommand({ Name: n('staged'), SecretString: 'a', ClientRequestToken: T1 }),
+    );
+    // Act
+    const put = await c.send(
+      new PutSecretValueCommand({
+        SecretId: n('staged'),
+        SecretString: 'b',
+        ClientRequestToken: T2,
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    const moved = await c.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: n('staged'),
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: T2,
+      }),
+    );
+    const deleted = await c.send(new DeleteSecretCommand({ SecretId: n('staged') }));
+    const restored = await c.send(new RestoreSecretCommand({ SecretId: n('staged') }));
+    // Assess
+    const { $metadata: _p, ...putFields } = put;
+    const { $metadata: _m, ...movedFields } = moved;
+    const { $metadata: _d, ...deletedFields } = deleted;
+    const { $metadata: _r, ...restoredFields } = restored;
+    expect(putFields).toEqual({
+      ARN: created.ARN,
+      Name: n('staged'),
+      VersionId: T2,
+      VersionStages: ['AWSPENDING'],
+    });
+    expect(movedFields).toEqual({ ARN: created.ARN, Name: n('staged') });
+    expect(Object.keys(deletedFields).sort()).toEqual(['ARN', 'DeletionDate', 'Name']);
+    expect(restoredFields).toEqual({ ARN: created.ARN, Name: n('staged') });
+  });
+
+  it('LocalStack test_put_secret_value_with_version_stages: custom labels answered sorted, AWSCURRENT stays', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('labels'), SecretString: 'v0', ClientRequestToken: T1 }));
+    // Act
+    const put = await c.send(
+      new PutSecretValueCommand({
+        SecretId: n('labels'),
+        SecretString: 'v1',
+        ClientRequestToken: T2,
+        VersionStages: ['SAMPLESTAGE1', 'SAMPLESTAGE0'],
+      }),
+    );
+    const current = await c.send(new GetSecretValueCommand({ SecretId: n('labels') }));
+    // Assess
+    expect(put.VersionStages).toEqual(['SAMPLESTAGE0', 'SAMPLESTAGE1']);
+    expect(current).toMatchObject({ SecretString: 'v0', VersionId: T1, VersionStages: ['AWSCURRENT'] });
   });
 });

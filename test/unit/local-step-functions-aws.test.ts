@@ -7,10 +7,13 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LambdaFunctionError } from '#local/lambda-runtime.ts';
@@ -451,6 +454,259 @@ describe('task tokens and execution names as AWS accepts them', () => {
     await expect(start('x'.repeat(81))).rejects.toMatchObject({
       name: 'ValidationException',
       message: `1 validation error detected: Value '${'x'.repeat(81)}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80`,
+    });
+  });
+});
+
+describe('the 25,000-event history limit (developer guide, "Avoid reaching the history quota")', () => {
+  // Source: https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html: "If the event
+  // number 25,000 is ExecutionSucceeded, the execution finishes successfully. If [it] isn't
+  // ExecutionSucceeded, the ExecutionFailed event is logged and the state machine execution fails".
+  // Error and cause as AWS records them: an ExecutionFailed event with id 25000, error States.Runtime,
+  // cause "The execution reached the maximum number of history events (25000)." (quoted from a
+  // console in an AWS Guidance README; the cause also in github:aws-samples/aws-organizations-tag-inventory#16).
+  // Each Map item makes 4 events; the machine makes 8 more: 8 + 4 × 6,248 = 25,000.
+  const definition = {
+    StartAt: 'Each',
+    States: {
+      Each: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        ItemProcessor: { StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } },
+        ResultPath: null,
+        Next: 'After',
+      },
+      After: { Type: 'Pass', End: true },
+    },
+  };
+  const items = (count: number) => ({ items: Array(count).fill(0) });
+
+  it('an execution whose event 25,000 is ExecutionSucceeded succeeds', async () => {
+    const { sfn, run } = await endpoint(definition, async () => null);
+    // Act
+    const { described, executionArn } = await run(items(6248));
+    // Assess
+    const history = sfn.service.historyOf(executionArn);
+    expect(described.status).toBe('SUCCEEDED');
+    expect(history).toHaveLength(25_000);
+    expect(history.at(-1)?.type).toBe('ExecutionSucceeded');
+  });
+
+  it('one event more: event 25,000 is ExecutionFailed, States.Runtime, "The execution reached the maximum number of history events (25000)."', async () => {
+    const { sfn, run } = await endpoint(definition, async () => null);
+    // Act
+    const { described, executionArn } = await run(items(6249));
+    // Assess
+    const cause = 'The execution reached the maximum number of history events (25000).';
+    const history = sfn.service.historyOf(executionArn);
+    expect(history).toHaveLength(25_000);
+    expect(history.at(-1)).toMatchObject({
+      id: 25_000,
+      previousEventId: 24_999,
+      type: 'ExecutionFailed',
+      executionFailedEventDetails: { error: 'States.Runtime', cause },
+    });
+    expect(described).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause });
+  });
+});
+
+describe('error and cause lengths (SendTaskFailure, StopExecution: error 0-256, cause 0-32768 characters)', () => {
+  // Source: SendTaskFailure and StopExecution API reference, Length Constraints of `error` (256) and
+  // `cause` (32768); both are sensitive (SensitiveError, SensitiveCause), so the validation message
+  // names the member without its value, as for StartExecution's `input`.
+  const tooLong = (member: string, max: number) =>
+    `Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`;
+  const askDefinition = {
+    StartAt: 'Ask',
+    States: {
+      Ask: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: `${FN}:ask`, Payload: { 'token.$': '$$.Task.Token' } },
+        End: true,
+      },
+    },
+  };
+
+  async function waitingTask() {
+    const tokens: string[] = [];
+    const ask = await endpoint(askDefinition, async (_arn, payload) => {
+      tokens.push((payload as { token: string }).token);
+      return null;
+    });
+    const { executionArn } = await ask.sfn.service.operations.StartExecution({
+      stateMachineArn: ask.stateMachineArn,
+      input: '{}',
+    });
+    while (tokens.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    return { ...ask, executionArn, taskToken: tokens[0] ?? '' };
+  }
+
+  it('SendTaskFailure over either length is a ValidationException and the task still waits; at the limits it fails the task', async () => {
+    const { sfn, client, executionArn, taskToken } = await waitingTask();
+    const fail = (error: string, cause: string) =>
+      client.send(new SendTaskFailureCommand({ taskToken, error, cause }));
+    // Act / Assess
+    await expect(fail('E', 'c'.repeat(32_769))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: `1 validation error detected: ${tooLong('cause', 32_768)}`,
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(fail('E'.repeat(257), 'c'.repeat(32_769))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: `2 validation errors detected: ${tooLong('error', 256)}; ${tooLong('cause', 32_768)}`,
+    });
+    expect(sfn.service.operations.DescribeExecution({ executionArn }).status).toBe('RUNNING');
+    await fail('E'.repeat(256), 'c'.repeat(32_768));
+    const described = await sfn.service.waitForExecution(executionArn);
+    expect(described).toMatchObject({ status: 'FAILED', error: 'E'.repeat(256), cause: 'c'.repeat(32_768) });
+  });
+
+  it('StopExecution with a cause over 32,768 characters is a ValidationException and the execution runs on', async () => {
+    const { sfn, client, executionArn } = await waitingTask();
+    // Act
+    const stop = client.send(new StopExecutionCommand({ executionArn, cause: 'c'.repeat(32_769) }));
+    // Assess
+    await expect(stop).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: `1 validation error detected: ${tooLong('cause', 32_768)}`,
+    });
+    expect(sfn.service.operations.DescribeExecution({ executionArn }).status).toBe('RUNNING');
+  });
+
+  it('a function error longer than a cause holds is cut at 32,768 characters in TaskFailed and the execution (no recorded AWS answer)', async () => {
+    // Source: the length constraints of TaskFailedEventDetails and ExecutionFailedEventDetails (API
+    // reference). What AWS does with a longer Lambda error document is not recorded anywhere we
+    // found: cutting it is this endpoint's reading (docs/embedded-default.md).
+    const { run } = await endpoint(
+      { StartAt: 'Work', States: { Work: task('work', { End: true }) } },
+      async () => {
+        throw new LambdaFunctionError(Object.assign(new Error('m'.repeat(40_000)), { name: 'Huge' }));
+      },
+    );
+    // Act
+    const { described, events } = await run({});
+    // Assess
+    const failed = events.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails;
+    expect(failed?.error).toBe('Huge');
+    expect(failed?.cause).toHaveLength(32_768);
+    expect(described.cause).toHaveLength(32_768);
+  });
+});
+
+describe('ARNs and ListExecutions as AWS answers them (test_sfn_api.snapshot.json)', () => {
+  const pass = { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } };
+
+  it('test_describe_execution_invalid_arn, test_list_execution_invalid_arn, test_get_execution_history_invalid_arn: InvalidArn "Invalid ARN prefix"', async () => {
+    const { client } = await endpoint(pass, async () => null);
+    const invalidArn = (value: string) => ({
+      name: 'InvalidArn',
+      message: `Invalid Arn: 'Invalid ARN prefix: ${value}'`,
+      $metadata: { httpStatusCode: 400 },
+    });
+    // Act / Assess
+    await expect(
+      client.send(new DescribeExecutionCommand({ executionArn: 'invalid_state_machine_arn' })),
+    ).rejects.toMatchObject(invalidArn('invalid_state_machine_arn'));
+    await expect(
+      client.send(new ListExecutionsCommand({ stateMachineArn: 'invalid_state_machine_arn' })),
+    ).rejects.toMatchObject(invalidArn('invalid_state_machine_arn'));
+    await expect(
+      client.send(new GetExecutionHistoryCommand({ executionArn: 'invalid_state_machine_arn' })),
+    ).rejects.toMatchObject(invalidArn('invalid_state_machine_arn'));
+    // test_describe_execution_no_such_state_machine: a well-formed ARN of no execution
+    const missing = 'arn:aws:states:us-east-1:000000000000:execution:demo:none';
+    await expect(client.send(new DescribeExecutionCommand({ executionArn: missing }))).rejects.toMatchObject({
+      name: 'ExecutionDoesNotExist',
+      message: `Execution Does Not Exist: '${missing}'`,
+    });
+  });
+
+  it('test_state_machine_status_filter: a status outside the enum is a ValidationException naming the set', async () => {
+    const { client, stateMachineArn, run } = await endpoint(pass, async () => null);
+    await run({});
+    // Act
+    const listed = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'SUCCEEDED' }),
+    );
+    const running = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }),
+    );
+    const lowerCase = client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'succeeded' as 'SUCCEEDED' }),
+    );
+    // Assess: items as recorded, redriveCount 0 and no redriveStatus
+    expect(listed.executions).toHaveLength(1);
+    expect(listed.executions?.[0]).toMatchObject({ status: 'SUCCEEDED', redriveCount: 0 });
+    expect(listed.executions?.[0]).not.toHaveProperty('redriveStatus');
+    expect(running.executions).toEqual([]);
+    await expect(lowerCase).rejects.toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]",
+    });
+  });
+
+  it('test_list_executions_pagination: 13 executions in pages of 10 and 3, newest first; maxResults 0 is 100; the bounds refused', async () => {
+    const { client, stateMachineArn, run } = await endpoint(pass, async () => null);
+    for (let i = 0; i < 13; i++) {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 1, 0, 0, i) });
+      await run({}, `page-${String(i).padStart(2, '0')}`);
+    }
+    vi.useRealTimers();
+    const list = (extra: object) => client.send(new ListExecutionsCommand({ stateMachineArn, ...extra }));
+    // Act
+    const first = await list({ maxResults: 10 });
+    const second = await list({ maxResults: 3, nextToken: first.nextToken });
+    const all = await list({ maxResults: 0 });
+    // Assess
+    expect(first.executions?.map((e) => e.name)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `page-${String(12 - i).padStart(2, '0')}`),
+    );
+    expect(first.nextToken).toBeDefined();
+    expect(second.executions?.map((e) => e.name)).toEqual(['page-02', 'page-01', 'page-00']);
+    expect(second.nextToken).toBeUndefined();
+    expect(all.executions).toHaveLength(13);
+    expect(all.nextToken).toBeUndefined();
+    await expect(list({ maxResults: 1001 })).rejects.toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000",
+    });
+    const long = 'x'.repeat(3097);
+    const tooLong = {
+      name: 'ValidationException',
+      message: `1 validation error detected: Value '${long}' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 3096`,
+    };
+    await expect(list({ nextToken: long })).rejects.toMatchObject(tooLong);
+    // GetExecutionHistory has the same bounds (API reference: maxResults 0-1000, nextToken 1-3096).
+    const executionArn = first.executions?.[0]?.executionArn;
+    await expect(
+      client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1001 })),
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining("Value '1001' at 'maxResults'"),
+    });
+    await expect(
+      client.send(new GetExecutionHistoryCommand({ executionArn, nextToken: long })),
+    ).rejects.toMatchObject(tooLong);
+  });
+
+  it('test_invalid_start_execution_input: any JSON value starts; empty input and text that is no JSON are InvalidExecutionInput', async () => {
+    const { client, stateMachineArn } = await endpoint(pass, async () => null);
+    const start = (input: string) => client.send(new StartExecutionCommand({ stateMachineArn, input }));
+    // Act / Assess
+    for (const input of ['2', '"some text"', 'null'])
+      await expect(start(input), input).resolves.toBeDefined();
+    await expect(start('')).rejects.toMatchObject({
+      name: 'InvalidExecutionInput',
+      message: "Invalid State Machine Execution Input: 'Invalid execution input.'",
+      $metadata: { httpStatusCode: 400 },
+    });
+    // AWS quotes its parser's reason here (naming a token of the input); this endpoint quotes none.
+    await expect(start("{'not': 'json'")).rejects.toMatchObject({
+      name: 'InvalidExecutionInput',
+      message: "Invalid State Machine Execution Input: 'not JSON'",
     });
   });
 });

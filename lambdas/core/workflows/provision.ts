@@ -7,7 +7,12 @@ import * as z from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
-import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
+import {
+  assertHandedInCredentialIsOwn,
+  CALLBACK_TASK_FIELDS,
+  checkKeyLimit,
+  openOperatorTask,
+} from '../operator-tasks.ts';
 import { materialOf, productOf } from '../products/index.ts';
 import { twinNameIssues } from '../products/managed-user.ts';
 import { policyIssues } from '../products/policy.ts';
@@ -258,7 +263,15 @@ export async function verifyCredential(deps: WorkflowDeps, state: ProvisionState
     throw new FatalError(`the credential handed to this workflow is not a version of ${secretName}`);
   }
   const stored = await deps.store.readVersion(credential.secretArn, credential.versionId);
-  const result = await vendor.verify(materialOf(target.vendor, stored));
+  const material = materialOf(target.vendor, stored);
+  // A person handed it in: it must be this credential's own, however the answer was sent.
+  if (state.issuance === 'operator')
+    await assertHandedInCredentialIsOwn(
+      deps.store,
+      { target: request.target, secretName, rotation: false },
+      material,
+    );
+  const result = await vendor.verify(material);
   if (result.outcome === 'broken') {
     throw new FatalError(`${request.target} refuses the credential of ${request.apiUser}: ${result.reason}`);
   }

@@ -90,8 +90,153 @@ export const TargetDrift = z.object({
   unverified: z.array(z.string()),
   expiring: z.array(z.string()),
   findings: z.array(DriftFinding).default([]),
+  /**
+   * How many findings of each kind there were, when the lists above are a sample of them (the
+   * workflow's per-target result, `boundDrift`); absent, the lists are complete. Twin-user drift
+   * counts as `findings.<kind>.<repair>`.
+   */
+  counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
+
+/** Every list of a target's result is a kind of finding (any kind added later included). */
+type FindingKind = {
+  [K in keyof TargetDrift]-?: TargetDrift[K] extends string[] ? K : never;
+}[keyof TargetDrift];
+const FINDING_KINDS = Object.entries(TargetDrift.shape)
+  .filter(([, schema]) => schema instanceof z.ZodArray)
+  .map(([kind]) => kind as FindingKind);
+
+/**
+ * The bounds that keep reconciliation within Step Functions' 256 KiB per state (the Map's results
+ * and ReportDrift's) and the drift event within 256 KB (EventBridge's entry limit before 2026, still
+ * SNS's and SQS's message limit; docs/embedded-default.md, "Reconcile results"): one finding is at
+ * most FINDING_MAX_CHARS characters; all targets' samples share RESULTS_SAMPLE_BYTES, at most
+ * TARGET_SAMPLE_MAX_BYTES each; the event's lists take at most EVENT_SAMPLE_BYTES. The counts stay
+ * complete, and every finding is in ReconcileTarget's log (`reconcile findings`).
+ */
+const FINDING_MAX_CHARS = 300;
+const RESULTS_SAMPLE_BYTES = 96 * 1024;
+const TARGET_SAMPLE_MAX_BYTES = 8 * 1024;
+const EVENT_SAMPLE_BYTES = 128 * 1024;
+/** Findings a log line holds: a line stays far below CloudWatch Logs' event size. */
+const FINDINGS_PER_LOG_LINE = 100;
+
+const ReconcileTargetInput = z
+  .object({
+    target: TargetName,
+    /** This target's share of the sample bytes (ListTargets divides them among the targets). */
+    sampleBytes: z.number().int().min(0).max(TARGET_SAMPLE_MAX_BYTES).optional(),
+  })
+  .strict();
+
+/**
+ * Takes findings from every list in turn (the first of each kind, then the second...) while they
+ * fit in `budget` UTF-8 bytes, so that no kind crowds the others out of a sample.
+ */
+function sampleOf(lists: Record<string, readonly string[]>, budget: number): Record<string, string[]> {
+  const sample: Record<string, string[]> = Object.fromEntries(Object.keys(lists).map((kind) => [kind, []]));
+  let left = budget;
+  const longest = Math.max(0, ...Object.values(lists).map((list) => list.length));
+  for (let index = 0; index < longest && left > 0; index++) {
+    for (const [kind, list] of Object.entries(lists)) {
+      const finding = list[index];
+      if (finding === undefined) continue;
+      const bounded = excerpt(finding, FINDING_MAX_CHARS);
+      // A finding costs its bytes, its quotes and a comma in the JSON that carries it.
+      const cost = Buffer.byteLength(JSON.stringify(bounded)) + 1;
+      if (cost > left) {
+        left = 0;
+        break;
+      }
+      left -= cost;
+      sample[kind]?.push(bounded);
+    }
+  }
+  return sample;
+}
+
+/** The first twin-user findings that fit in `budget` bytes (DriftFinding bounds each one). */
+function sampleFindings(findings: readonly DriftFinding[], budget: number): DriftFinding[] {
+  const sample: DriftFinding[] = [];
+  let left = budget;
+  for (const finding of findings) {
+    const cost = Buffer.byteLength(JSON.stringify(finding)) + 1;
+    if (cost > left) break;
+    left -= cost;
+    sample.push(finding);
+  }
+  return sample;
+}
+
+/** Twin-user findings take half a sample's bytes when there are any, the lists the rest. */
+function splitBudget(findings: readonly DriftFinding[], budget: number) {
+  const forFindings = findings.length > 0 ? Math.floor(budget / 2) : 0;
+  return { forFindings, forLists: budget - forFindings };
+}
+
+const findingCountKey = (finding: DriftFinding) => `findings.${finding.kind}.${finding.repair}`;
+
+function countsOf(drift: TargetDrift): Record<string, number> {
+  if (drift.counts) return drift.counts;
+  const counts: Record<string, number> = Object.fromEntries(
+    FINDING_KINDS.map((kind) => [kind, drift[kind].length]),
+  );
+  for (const finding of drift.findings)
+    counts[findingCountKey(finding)] = (counts[findingCountKey(finding)] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * What a count adds to the drift a person must look at: a repaired orphan takes one off; a
+ * twin-user finding only reported adds one, but a broken current key is among `broken` already, and
+ * one a rotation re-issues counts as repaired (as a removed orphan does).
+ */
+function driftWeight(countKey: string): number {
+  if (countKey === 'repaired') return -1;
+  const finding = /^findings\.([a-z-]+)\.([a-z-]+)$/.exec(countKey);
+  if (!finding) return 1;
+  const [, kind, repair] = finding;
+  if (kind === 'current-key-broken') return repair === 'rotation-started' ? -1 : 0;
+  return repair === 'reported' ? 1 : 0;
+}
+
+/** A target's result as the workflow carries it: complete counts and a sample of each kind. */
+export function boundDrift(drift: TargetDrift, input: unknown): TargetDrift {
+  const { sampleBytes = TARGET_SAMPLE_MAX_BYTES } = parseInput(
+    ReconcileTargetInput,
+    input,
+    'reconcile input',
+  );
+  const { forFindings, forLists } = splitBudget(drift.findings, sampleBytes);
+  const lists = Object.fromEntries(FINDING_KINDS.map((kind) => [kind, drift[kind]]));
+  return {
+    ...drift,
+    ...sampleOf(lists, forLists),
+    findings: sampleFindings(drift.findings, forFindings),
+    counts: countsOf(drift),
+  };
+}
+
+/** Every finding of a target, as log lines of at most FINDINGS_PER_LOG_LINE findings. */
+export function findingLogLines(
+  drift: TargetDrift,
+): { target: string; kind: string; findings: readonly unknown[] }[] {
+  const kinds: [string, readonly unknown[]][] = [
+    ...FINDING_KINDS.map((kind): [string, readonly unknown[]] => [kind, drift[kind]]),
+    ['findings', drift.findings],
+  ];
+  return kinds.flatMap(([kind, findings]) => {
+    const lines = [];
+    for (let from = 0; from < findings.length; from += FINDINGS_PER_LOG_LINE)
+      lines.push({
+        target: drift.target,
+        kind,
+        findings: findings.slice(from, from + FINDINGS_PER_LOG_LINE),
+      });
+    return lines;
+  });
+}
 
 /** Why one credential's check failed, for the report: a typed error's name and message (secret-free), else only its name. */
 function failureOf(error: unknown): string {
@@ -99,16 +244,14 @@ function failureOf(error: unknown): string {
   return `unexpected ${error instanceof Error ? error.name : 'failure'}`;
 }
 
-export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[] }> {
-  return { targets: await deps.store.listTargetNames() };
+export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[]; sampleBytes: number }> {
+  const targets = await deps.store.listTargetNames();
+  const share = Math.floor(RESULTS_SAMPLE_BYTES / Math.max(1, targets.length));
+  return { targets, sampleBytes: Math.min(share, TARGET_SAMPLE_MAX_BYTES) };
 }
 
 export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Promise<TargetDrift> {
-  const { target: targetName } = parseInput(
-    z.object({ target: TargetName }).strict(),
-    input,
-    'reconcile input',
-  );
+  const { target: targetName } = parseInput(ReconcileTargetInput, input, 'reconcile input');
   const { vendor, target } = await vendorOf(deps, targetName);
   const credentials = await deps.store.listByTarget(targetName);
   const drift: TargetDrift = {
@@ -413,41 +556,45 @@ const DriftResults = z.object({
 });
 
 /**
- * A finding left for a person; a broken current key is counted among `broken` already, and one a
- * rotation re-issues counts as repaired (as a removed orphan does).
+ * ReportDrift: one event with every target's findings (complete counts, lists within
+ * EVENT_SAMPLE_BYTES: the counts tell how many a list leaves out); the total drift for the metric.
  */
-function needsPerson(finding: DriftFinding): boolean {
-  return finding.repair === 'reported' && finding.kind !== 'current-key-broken';
-}
-
-/** ReportDrift: one event with every target's findings; the total drift for the metric. */
 export async function reportDrift(deps: WorkflowDeps, input: unknown) {
   const { requestId, results } = parseInput(DriftResults, input, 'reconcile results');
   const drifts = results.filter((r): r is TargetDrift => 'checked' in r);
   const unreachable = results.filter((r) => !('checked' in r)).map((r) => r.target);
+  // Orphans and repaired users are named with their target; the other findings name their secret.
+  const named = (d: TargetDrift, kind: FindingKind) =>
+    kind === 'orphans' || kind === 'repaired' ? d[kind].map((user) => `${d.target}/${user}`) : d[kind];
+  const lists = {
+    ...Object.fromEntries(FINDING_KINDS.map((kind) => [kind, drifts.flatMap((d) => named(d, kind))])),
+    unreachable,
+  };
+  const counts: Record<string, number> = { unreachable: unreachable.length };
+  for (const drift of drifts)
+    for (const [kind, count] of Object.entries(countsOf(drift))) counts[kind] = (counts[kind] ?? 0) + count;
+  const driftCount = Object.entries(counts).reduce(
+    (total, [key, count]) => total + driftWeight(key) * count,
+    0,
+  );
+  const findings = drifts.flatMap((d) => d.findings);
+  const { forFindings, forLists } = splitBudget(findings, EVENT_SAMPLE_BYTES);
+  const sample = sampleOf(lists, forLists);
   const report = {
     requestId,
     targets: results.length,
     credentialsChecked: drifts.reduce((n, d) => n + d.checked, 0),
-    orphans: drifts.flatMap((d) => d.orphans.map((o) => `${d.target}/${o}`)),
-    repaired: drifts.flatMap((d) => d.repaired.map((o) => `${d.target}/${o}`)),
-    broken: drifts.flatMap((d) => d.broken),
-    inconclusive: drifts.flatMap((d) => d.inconclusive),
-    unverified: drifts.flatMap((d) => d.unverified),
-    expiring: drifts.flatMap((d) => d.expiring),
-    unreachable,
-    findings: drifts.flatMap((d) => d.findings),
+    orphans: sample.orphans ?? [],
+    repaired: sample.repaired ?? [],
+    broken: sample.broken ?? [],
+    inconclusive: sample.inconclusive ?? [],
+    unverified: sample.unverified ?? [],
+    expiring: sample.expiring ?? [],
+    unreachable: sample.unreachable ?? [],
+    findings: sampleFindings(findings, forFindings),
+    counts,
+    driftCount,
   };
-  const driftCount =
-    report.orphans.length -
-    report.repaired.length +
-    report.broken.length +
-    report.inconclusive.length +
-    report.unverified.length +
-    report.expiring.length +
-    unreachable.length +
-    report.findings.filter(needsPerson).length -
-    report.findings.filter((f) => f.kind === 'current-key-broken' && f.repair === 'rotation-started').length;
-  await deps.events.publish('credential.drift-report', { ...report, driftCount });
-  return { ...report, driftCount };
+  await deps.events.publish('credential.drift-report', report);
+  return report;
 }

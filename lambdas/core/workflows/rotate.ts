@@ -12,6 +12,7 @@ import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError 
 import { ExecutionName } from '../execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import {
+  assertHandedInCredentialIsOwn,
   CALLBACK_TASK_FIELDS,
   checkKeyLimit,
   openOperatorTask,
@@ -250,7 +251,13 @@ export async function verifyPendingKey(deps: WorkflowDeps, input: unknown): Prom
   const pending = requirePending(state);
   const { vendor, target } = await vendorOf(deps, state.request.target);
   const stored = await deps.store.readVersion(state.secretArn, pending.versionId);
-  const result = await vendor.verify(materialOf(target.vendor, stored));
+  const material = materialOf(target.vendor, stored);
+  // A person handed it in: it must be new and this credential's own, however the answer was sent.
+  if (state.issuance === 'operator') {
+    const credential = { target: state.request.target, secretName: state.secretName, rotation: true };
+    await assertHandedInCredentialIsOwn(deps.store, credential, material);
+  }
+  const result = await vendor.verify(material);
   if (result.outcome === 'broken') {
     throw new FatalError(`${state.request.target} refuses the new credential: ${result.reason}`);
   }

@@ -91,6 +91,31 @@ describe('FortiManager adapter specifics', () => {
     await h.close();
   });
 
+  it('redacts the new key from its error when the output’s key line is not the one it reads', async () => {
+    // Prepare: another firmware's wording, the key on a line KEY_LINE does not match
+    const h = await harness('ca');
+    await h.vendor.ensureAccessProfile({ name: 'p', permissions: { sysgrp: 'read' } });
+    await h.vendor.ensureUser({
+      name: 'reworded',
+      profile: 'p',
+      trustedHosts: ['127.0.0.1/32'],
+      vdom: 'root',
+      requestId: 'r-1',
+      credential: { target: 'fmg', apiUser: 'reworded' },
+    });
+    h.sim.state.keyOutput.print = (key) => `API key generated successfully.\nKey = ${key}\n`;
+    // Act
+    const error = await failure(h.vendor.issueKey('reworded'));
+    // Assess
+    const key = h.sim.state.users.get('reworded')?.key ?? '';
+    expect(key.length).toBeGreaterThan(15);
+    expect(error).toBeInstanceOf(FatalError);
+    expect(error.message).toMatch(/^FortiManager printed no new API key for reworded: API key generated/);
+    expect(error.message).not.toContain(key);
+    expect(error.message).not.toContain(key.slice(0, 12));
+    await h.close();
+  });
+
   it('never lets a name reach the CLI line unless it is allow-listed', async () => {
     // Prepare
     const h = await harness('ca');

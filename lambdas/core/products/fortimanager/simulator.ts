@@ -59,6 +59,11 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
   const sshPassword = options.sshPassword ?? newKey();
   const hostKey = generateHostKey();
   const users = new Map<string, FmgUser>();
+  /** What `generate-key` prints (a test may change it: another firmware's wording). */
+  const keyOutput = {
+    print: (key: string, userid: string) =>
+      `New API key: ${key}\nNOTE: The bearer of this API key will be granted all access privileges assigned to the api-user ${userid}.\n`,
+  };
   const profiles = new Map<string, Record<string, unknown>>([['Super_User', { profileid: 'Super_User' }]]);
   const requestsLog: { method: string; url: string; code: number }[] = [];
   const faults = new FaultInjector();
@@ -200,9 +205,7 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
               stream.exit(1);
             } else {
               target.key = newKey(); // replaces the previous key at once, shown once
-              stream.write(
-                `New API key: ${target.key}\nNOTE: The bearer of this API key will be granted all access privileges assigned to the api-user ${target.userid}.\n`,
-              );
+              stream.write(keyOutput.print(target.key, target.userid));
               stream.exit(0);
             }
             stream.end();
@@ -227,7 +230,7 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
       password: sshPassword,
       hostKeySha256: `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`,
     },
-    state: { users, profiles, requestsLog },
+    state: { users, profiles, requestsLog, keyOutput },
     faults,
     concurrency,
     close: async () => {
