@@ -126,8 +126,9 @@ export class ProvisionerStack extends Stack {
       undefined,
       'credential.rotation-failed',
       [
-        `Rotation of ${field('apiUser')} on ${field('target')} failed (owner ${field('owner')}, ticket ${field('ticket')}): ${field('error')}.`,
-        `The current credential stays in use. Fix the cause, then run: provisioner rotate --target ${field('target')} --api-user ${field('apiUser')}`,
+        // The reason says which key consumers now hold (untouched, or the new one already promoted).
+        `Rotation of ${field('apiUser')} on ${field('target')} failed (owner ${field('owner')}, ticket ${field('ticket')}): ${field('error')}, ${field('reason')}.`,
+        `Fix the cause, then run: provisioner rotate --target ${field('target')} --api-user ${field('apiUser')}`,
       ].join(' '),
     );
 
