@@ -187,6 +187,9 @@ export class ProvisionerFunction extends Construct {
       subnetIds: network.vpc.selectSubnets(network.subnets).subnetIds,
       securityGroupIds: [network.securityGroup.securityGroupId],
     };
+    // Every API user it creates must trust the addresses it calls from (lambdas/core/config.ts).
+    if (network.egressAddresses.length > 0)
+      this.function.addEnvironment(ENV.egressAddresses, Fn.join(',', [...network.egressAddresses]));
     this.allow(
       [
         'ec2:CreateNetworkInterface',
