@@ -92,6 +92,30 @@ describe('alerts', () => {
     expect(depth).toHaveLength(queues.length);
   });
 
+  it('fire when the daily reconciliation finds an operator task within a day of its deadline', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CredentialProvisioner',
+      MetricName: 'OperatorTasksNearDeadline',
+      Dimensions: [{ Name: 'service', Value: 'credential-provisioner' }],
+      Statistic: 'Maximum',
+      Period: 86400,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }],
+    });
+    // What publishes the metric lists the task records (names and tags), never reads a task token.
+    const report = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Metadata['provisioner:handler'] === 'report-drift',
+    );
+    const role = report?.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(role),
+    );
+    const actions = JSON.stringify(policies.map((p) => p.Properties.PolicyDocument));
+    expect(actions).toContain('secretsmanager:ListSecrets');
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+  });
+
   it('turn action-required and rotation-failed events into readable messages', () => {
     const relay = (detailType: string) => {
       const rule = rules.find((r) => JSON.stringify(r.Properties.EventPattern).includes(detailType));
@@ -122,5 +146,16 @@ describe('the dashboard', () => {
       expect(body).toContain(`${name} executions per day`);
     expect(body).toContain('ExecutionsSucceeded');
     expect(body).toContain('\\"period\\":86400');
+  });
+
+  it('shows credentials by product and status, and the operator tasks waiting and the oldest one’s age', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    expect(body).toContain('Credentials by product and status');
+    expect(body).toContain("SEARCH('{CredentialProvisioner,product,service,status} MetricName=");
+    expect(body).toMatch(/MetricName=\\+"Credentials\\+"', 'Maximum', 86400\)/);
+    expect(body).toContain('Operator tasks waiting');
+    for (const metric of ['OperatorTasksWaiting', 'OperatorTaskOldestAge', 'OperatorTasksNearDeadline'])
+      expect(body).toContain(metric);
   });
 });

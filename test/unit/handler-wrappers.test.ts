@@ -254,7 +254,14 @@ describe('report-drift', () => {
   it('returns the report and publishes DriftFound and OrphansRepaired for the drift alarm', async () => {
     // Prepare
     const handler = await handlerOf('report-drift');
-    const report = { requestId: 'reconcile-1', driftCount: 3, repaired: ['fgt/a', 'fgt/b'], orphans: [] };
+    const report = {
+      requestId: 'reconcile-1',
+      driftCount: 3,
+      repaired: ['fgt/a', 'fgt/b'],
+      orphans: [],
+      credentials: [],
+      operatorTasks: { waiting: 0, oldestAgeSeconds: 0, nearDeadline: 0 },
+    };
     vi.mocked(reconcile.reportDrift).mockResolvedValueOnce(report as never);
     const event = { requestId: 'reconcile-1', results: [] };
     // Act
@@ -265,6 +272,34 @@ describe('report-drift', () => {
     const metric = JSON.parse(logs.lines.find((line) => line.includes('"DriftFound"')) ?? '{}');
     expect(metric).toMatchObject({ DriftFound: 3, OrphansRepaired: 2 });
     expect(metric._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'CredentialProvisioner' });
+  });
+
+  it('publishes credentials by product and status and the operator tasks waiting, for the dashboard and the deadline alarm', async () => {
+    // Prepare
+    const handler = await handlerOf('report-drift');
+    const report = {
+      requestId: 'reconcile-2',
+      driftCount: 0,
+      repaired: [],
+      orphans: [],
+      credentials: [{ product: 'fortios', status: 'active', count: 3 }],
+      operatorTasks: { waiting: 2, oldestAgeSeconds: 7200, nearDeadline: 1 },
+    };
+    vi.mocked(reconcile.reportDrift).mockResolvedValueOnce(report as never);
+    // Act
+    await handler({ requestId: 'reconcile-2', results: [] }, lambdaContext);
+    // Assess
+    const tasks = JSON.parse(logs.lines.findLast((line) => line.includes('"OperatorTasksWaiting"')) ?? '{}');
+    expect(tasks).toMatchObject({
+      OperatorTasksWaiting: 2,
+      OperatorTaskOldestAge: 7200,
+      OperatorTasksNearDeadline: 1,
+    });
+    const credentials = JSON.parse(logs.lines.findLast((line) => line.includes('"Credentials"')) ?? '{}');
+    expect(credentials).toMatchObject({ Credentials: 3, product: 'fortios', status: 'active' });
+    expect(credentials._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(
+      expect.arrayContaining(['service', 'product', 'status']),
+    );
   });
 
   it('publishes no metric when the step fails', async () => {
