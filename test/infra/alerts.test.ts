@@ -21,7 +21,7 @@ const template = synth({
 });
 const rules = Object.values(template.findResources('AWS::Events::Rule'));
 const ruleFor = (source: string) =>
-  rules.find((r) => JSON.stringify(r.Properties.EventPattern?.source).includes(source));
+  rules.find((r) => JSON.stringify(r.Properties.EventPattern?.source ?? []).includes(source));
 
 describe('deactivation events', () => {
   it('are taken from the configured directory bus and from the partner event bus, not the default bus', () => {
@@ -32,6 +32,23 @@ describe('deactivation events', () => {
     expect(() => synth({ partnerEventBus: 'default' })).toThrow(
       /context partnerEventBus="default" is not valid/,
     );
+  });
+
+  it('of one partner event source reach two stacks of one account: each adds its own rule to the one bus', () => {
+    // The partner bus is named after its event source and created once, outside the stacks
+    // (CreateEventBus, EventSourceName): each stack only names it.
+    const app = new App({ context: { partnerEventBus: PARTNER_BUS, 'aws:cdk:bundling-stacks': [] } });
+    const built = ['CredentialProvisioner', 'Staging'].map((name) => new ProvisionerStack(app, name));
+    const stacks = built.map((stack) => Template.fromStack(stack));
+    for (const stack of stacks) {
+      stack.resourceCountIs('AWS::Events::EventBus', 0);
+      const okta = Object.values(stack.findResources('AWS::Events::Rule')).filter((r) =>
+        JSON.stringify(r.Properties.EventPattern?.source ?? []).includes('aws.partner/okta.com'),
+      );
+      expect(okta.map((r) => [r.Properties.EventBusName, r.Properties.Name])).toEqual([
+        [PARTNER_BUS, undefined],
+      ]);
+    }
   });
 
   it('that cannot be delivered land in an encrypted dead-letter queue, as do failed starter invocations', () => {
