@@ -128,6 +128,11 @@ export class ProvisionerStack extends Stack {
             left: [reportMetric('OperatorTasksWaiting'), reportMetric('OperatorTasksNearDeadline')],
             right: [reportMetric('OperatorTaskOldestAge')],
           }),
+          new cloudwatch.GraphWidget({
+            title: 'Deactivation to the last credential proven refused (seconds)',
+            width: 4,
+            left: [reportMetric('DeactivationToLastRefusal')],
+          }),
         ],
       ],
     });

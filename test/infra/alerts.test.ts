@@ -174,5 +174,7 @@ describe('the dashboard', () => {
     expect(body).toContain('Operator tasks waiting');
     for (const metric of ['OperatorTasksWaiting', 'OperatorTaskOldestAge', 'OperatorTasksNearDeadline'])
       expect(body).toContain(metric);
+    expect(body).toContain('Deactivation to the last credential proven refused');
+    expect(body).toContain('DeactivationToLastRefusal');
   });
 });

@@ -350,6 +350,43 @@ describe('report-revocation', () => {
   });
 });
 
+describe('report-revocation metric', () => {
+  beforeEach(() => {
+    process.env.REVOKE_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:revoke';
+  });
+
+  afterAll(() => {
+    delete process.env.REVOKE_STATE_MACHINE_ARN;
+  });
+
+  it('publishes the time from the deactivation to the last credential proven refused, when the report has it', async () => {
+    // Prepare
+    const handler = await handlerOf('report-revocation');
+    const report = {
+      owner: 'kim@example.com',
+      requestId: 'revoke-hr-2',
+      revoked: [],
+      status: 'revoked' as const,
+    };
+    vi.mocked(revoke.reportRevocation)
+      .mockResolvedValueOnce({ ...report, deactivationToLastRefusalSeconds: 450 })
+      .mockResolvedValueOnce(report);
+    // Act
+    await handler({}, lambdaContext);
+    const published = logs.lines.filter((line) => line.includes('"DeactivationToLastRefusal"')).length;
+    await handler({}, lambdaContext);
+    // Assess
+    const metric = JSON.parse(
+      logs.lines.findLast((line) => line.includes('"DeactivationToLastRefusal"')) ?? '{}',
+    );
+    expect(metric).toMatchObject({ DeactivationToLastRefusal: 450 });
+    expect(metric._aws.CloudWatchMetrics[0].Metrics).toEqual([
+      { Name: 'DeactivationToLastRefusal', Unit: 'Seconds' },
+    ]);
+    expect(logs.lines.filter((line) => line.includes('"DeactivationToLastRefusal"'))).toHaveLength(published);
+  });
+});
+
 describe('start-revocation', () => {
   const REVOKE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:revoke';
   const event = { source: 'provisioner.directory', detail: { eventId: 'hr-1', userId: 'kim@example.com' } };
