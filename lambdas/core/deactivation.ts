@@ -11,8 +11,11 @@ import { executionNameFor } from './execution-names.ts';
 import { OwnerId, parseInput } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
 
-/** The event's `time`, as EventBridge delivers it: when the source reported the deactivation. */
-const EventTime = z.iso.datetime({ offset: true }).optional();
+/**
+ * The event's `time`, as EventBridge delivers it: when the source reported the deactivation. Only
+ * the metric reads it, so one that is not a time is left out rather than refusing the revocation.
+ */
+const EventTime = z.iso.datetime({ offset: true }).optional().catch(undefined);
 
 const EventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or ._:-');
 

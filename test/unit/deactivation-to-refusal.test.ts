@@ -35,6 +35,17 @@ describe('the deactivation time', () => {
     expect(again.executionName).toBe(first.executionName);
   });
 
+  it('never refuses a deactivation for its time: one that is not a time is left out', () => {
+    // Act
+    const { request } = revocationFromEvent(event('yesterday'));
+    // Assess
+    expect(request).toEqual({
+      owner: 'kim@example.com',
+      reason: 'deactivated in the directory',
+      source: 'directory',
+    });
+  });
+
   it('gives the report the seconds from the deactivation to the last credential retired', async () => {
     // Act
     const report = await reportRevocation(deps, noContinuation, {
