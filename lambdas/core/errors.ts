@@ -49,10 +49,12 @@ export class FatalError extends ProvisionerError {
 
 /**
  * The product refused the caller itself: its admin token, or the address it calls from outside that
- * admin's trusted hosts (FortiOS and FortiManager answer both alike). Fatal under FatalError's name:
- * no retry cures it, and every attempt counts toward FortiOS's lockout of the address.
+ * admin's trusted hosts (FortiOS and FortiManager answer both alike). Fatal, never retried: no
+ * retry cures it, and every attempt counts toward FortiOS's lockout of the address.
  */
-export class CallerRefusedError extends FatalError {}
+export class CallerRefusedError extends FatalError {
+  static override readonly errorName = 'CallerRefused';
+}
 
 /** What such a refusal means, in the words every product's adapter uses. */
 export const CALLER_REFUSED =

@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { targetCheck } from '#cli/target-check.ts';
-import { CallerRefusedError } from '#core/errors.ts';
+import { CallerRefusedError, FatalError, RETRYABLE_ERROR_NAMES } from '#core/errors.ts';
 import { createFortiOsVendor } from '#core/products/fortios/adapter.ts';
 import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
 import { type FortiOsSimulator, startFortiOsSimulator } from '#core/products/fortios/simulator.ts';
@@ -62,7 +62,9 @@ describe('provisioner target check on FortiOS', () => {
     const error = await failure(vendor.listManagedUsers());
     // Assess
     expect(error).toBeInstanceOf(CallerRefusedError);
-    expect(error.name).toBe('FatalError');
+    expect(error).toBeInstanceOf(FatalError);
+    expect(error.name).toBe('CallerRefused');
+    expect(RETRYABLE_ERROR_NAMES).not.toContain(error.name);
     expect(error.message).toBe(
       "FortiOS refused listing API users (HTTP 401): the provisioner's address is not a trusted host of the target's admin, or its admin token is wrong (both get the same answer)",
     );
