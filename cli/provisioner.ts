@@ -28,6 +28,7 @@ import {
   targetAdd,
   tasks,
 } from './commands.ts';
+import { targetCheck } from './target-check.ts';
 import { sfnTaskAnswers } from './task-answers.ts';
 import { transfer } from './transfer.ts';
 
@@ -107,9 +108,10 @@ const program = new Command('provisioner')
 const stateMachine = (options: GlobalOptions, sfn: SFNClient) => async () =>
   options.stateMachineArn ?? findStateMachineArn(sfn, options.stack);
 
-const targetAddCommand = program
+const targetCommand = program
   .command('target')
-  .description('manage product targets (stored in Secrets Manager under <secret root>/targets/)')
+  .description('manage product targets (stored in Secrets Manager under <secret root>/targets/)');
+const targetAddCommand = targetCommand
   .command('add <name>')
   .description('register or update a target; secrets are read from files or stdin, never from arguments')
   .option(
@@ -131,6 +133,18 @@ targetAddCommand.action((name: string, options) =>
     return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io);
   }),
 );
+
+targetCommand
+  .command('check <name>')
+  .description(
+    'call the target once with its admin credential, from here: does it answer, or refuse this address or the token',
+  )
+  .action((name: string) =>
+    run(async (global) => {
+      const { secrets } = await clients(global);
+      return targetCheck(new CredentialStore(secrets, global.kmsKeyId), name, io, vendorFor);
+    }),
+  );
 
 program
   .command('start')

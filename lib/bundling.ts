@@ -1,3 +1,8 @@
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+
+/** The runtime every handler deploys to (test/infra/handler-bundles.test.ts runs the bundles on it). */
+export const HANDLER_RUNTIME = Runtime.NODEJS_22_X;
+
 /**
  * How every handler is bundled (esbuild through NodejsFunction), in one place so the benchmark
  * measures exactly what is deployed.

@@ -30,6 +30,8 @@ export class ProvisionerNetwork extends Construct {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.SecurityGroup;
+  /** The public addresses products see the functions call from (CIDRs; empty where unknown). */
+  readonly egressAddresses: readonly string[];
 
   /** The network of the stack `scope` belongs to, if the stack has one. */
   static of(scope: IConstruct): ProvisionerNetwork | undefined {
@@ -114,6 +116,7 @@ export class ProvisionerNetwork extends Construct {
       this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'AWS APIs through the NAT');
     }
 
+    this.egressAddresses = egressAddresses;
     egressAddresses.forEach((address, i) => {
       // On the stack, so the output keeps its plain name for the CLI and the guide.
       new CfnOutput(scope, `EgressAddress${i + 1}`, {

@@ -2,13 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_EVENT_BUS, ENV, SERVICE_NAME } from '#core/config.ts';
-import { HANDLER_BUNDLING } from './bundling.ts';
+import { HANDLER_BUNDLING, HANDLER_RUNTIME } from './bundling.ts';
 import { ProvisionerNetwork } from './network.ts';
 import { type StackNames, stackNames } from './stack-names.ts';
 
@@ -66,7 +66,7 @@ export class ProvisionerFunction extends Construct {
       entry: fileURLToPath(new URL(`../lambdas/handlers/${props.handlerId}.ts`, import.meta.url)),
       handler: 'handler',
       description: `${SERVICE_NAME} ${props.handlerId}`,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: HANDLER_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
@@ -192,6 +192,9 @@ export class ProvisionerFunction extends Construct {
       subnetIds: network.vpc.selectSubnets(network.subnets).subnetIds,
       securityGroupIds: [network.securityGroup.securityGroupId],
     };
+    // Every API user it creates must trust the addresses it calls from (lambdas/core/config.ts).
+    if (network.egressAddresses.length > 0)
+      this.function.addEnvironment(ENV.egressAddresses, Fn.join(',', [...network.egressAddresses]));
     this.allow(
       [
         'ec2:CreateNetworkInterface',

@@ -13,7 +13,7 @@ import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
-import { ReconcileWorkflow } from './workflows/reconcile-workflow.ts';
+import { ReconcileWorkflow, reportMetric } from './workflows/reconcile-workflow.ts';
 import { RefreshWorkflow } from './workflows/refresh-workflow.ts';
 import { RevokeWorkflow } from './workflows/revoke-workflow.ts';
 import { RotateWorkflow } from './workflows/rotate-workflow.ts';
@@ -69,6 +69,7 @@ export class ProvisionerStack extends Stack {
     // already have their own alarms (a revocation failed or unproven ends the execution failed).
     alerts.notify(revoke.failedAlarm);
     alerts.notify(reconcile.driftAlarm);
+    alerts.notify(reconcile.taskDeadlineAlarm);
     const workflows = {
       Provision: provision,
       Rotate: rotate,
@@ -107,6 +108,32 @@ export class ProvisionerStack extends Stack {
               ].map((metric) => metric.with({ period: Duration.days(1), statistic: 'Sum' })),
             }),
         ),
+        // What the daily reconciliation counts (lambdas/handlers/report-drift.ts).
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Credentials by product and status',
+            width: 10,
+            left: [
+              new cloudwatch.MathExpression({
+                expression:
+                  "SEARCH('{CredentialProvisioner,product,service,status} MetricName=\"Credentials\"', 'Maximum', 86400)",
+                label: '',
+                period: Duration.days(1),
+              }),
+            ],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Operator tasks waiting, and the oldest one’s age',
+            width: 10,
+            left: [reportMetric('OperatorTasksWaiting'), reportMetric('OperatorTasksNearDeadline')],
+            right: [reportMetric('OperatorTaskOldestAge')],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Deactivation to the last credential proven refused (seconds)',
+            width: 4,
+            left: [reportMetric('DeactivationToLastRefusal')],
+          }),
+        ],
       ],
     });
     const field = (name: string) => events.EventField.fromPath(`$.detail.${name}`);
@@ -126,8 +153,9 @@ export class ProvisionerStack extends Stack {
       undefined,
       'credential.rotation-failed',
       [
-        `Rotation of ${field('apiUser')} on ${field('target')} failed (owner ${field('owner')}, ticket ${field('ticket')}): ${field('error')}.`,
-        `The current credential stays in use. Fix the cause, then run: provisioner rotate --target ${field('target')} --api-user ${field('apiUser')}`,
+        // The reason says which key consumers now hold (untouched, or the new one already promoted).
+        `Rotation of ${field('apiUser')} on ${field('target')} failed (owner ${field('owner')}, ticket ${field('ticket')}): ${field('error')}, ${field('reason')}.`,
+        `Fix the cause, then run: provisioner rotate --target ${field('target')} --api-user ${field('apiUser')}`,
       ].join(' '),
     );
 

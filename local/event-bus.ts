@@ -1,7 +1,8 @@
 /**
  * A loopback EventBridge PutEvents for the real `@aws-sdk/client-eventbridge`: events are kept in
  * order so tests and the leak scan can read what the workflows announced, and each event is
- * delivered, as EventBridge does, to the Lambda targets of the stack's rules whose pattern it matches.
+ * delivered, as EventBridge does, to the Lambda targets of the stack's rules whose pattern it matches,
+ * and their SNS topic targets' messages (input transformers applied) are kept in `notifications`.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -11,6 +12,7 @@ import {
   startAwsJsonServer,
 } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
+import { type InputTransformer, transformInput } from './input-transformer.ts';
 
 export interface StoredEvent {
   readonly EventId: string;
@@ -73,6 +75,15 @@ export interface LocalRule {
   readonly arn: string;
   readonly eventPattern: Record<string, unknown>;
   readonly handlerIds: readonly string[];
+  /** Its SNS topic targets (the alerts), each with the input transformer that writes the message. */
+  readonly topics: readonly { readonly topicArn: string; readonly inputTransformer?: InputTransformer }[];
+}
+
+/** What a rule handed an SNS topic: the local sink stands for the topic's subscribers. */
+export interface TopicNotification {
+  readonly rule: string;
+  readonly topicArn: string;
+  readonly message: string;
 }
 
 /** The event as EventBridge hands it to a target. */
@@ -127,9 +138,16 @@ export async function startLocalEventBus(
     region?: string;
     authorize?: (call: AwsJsonCall) => void;
   } = {},
-): Promise<RunningServer & { events: StoredEvent[]; deliveries: Promise<unknown>[] }> {
+): Promise<
+  RunningServer & {
+    events: StoredEvent[];
+    deliveries: Promise<unknown>[];
+    notifications: TopicNotification[];
+  }
+> {
   const events: StoredEvent[] = [];
   const deliveries: Promise<unknown>[] = [];
+  const notifications: TopicNotification[] = [];
   const route = (stored: StoredEvent) => {
     const event: DeliveredEvent = {
       version: '0',
@@ -149,6 +167,11 @@ export async function startLocalEventBus(
         deliveries.push(
           Promise.resolve(options.deliver?.(handlerId, event, rule.arn)).catch((error: unknown) => error),
         );
+      }
+      // Without a transformer a target receives the whole event as JSON.
+      for (const { topicArn, inputTransformer } of rule.topics) {
+        const message = inputTransformer ? transformInput(inputTransformer, event) : JSON.stringify(event);
+        notifications.push({ rule: rule.arn, topicArn, message });
       }
     }
   };
@@ -190,5 +213,5 @@ export async function startLocalEventBus(
       },
     },
   });
-  return { ...server, events, deliveries };
+  return { ...server, events, deliveries, notifications };
 }

@@ -38,6 +38,7 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
+import { showRotationFailureAlert } from './scenario/alerts.ts';
 import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
 import { teamCredentialSurvives } from './scenario/teams.ts';
 
@@ -368,6 +369,7 @@ async function main(): Promise<number> {
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
     say('');
     await restoredTwinCaughtAndRemoved(env, String(example.apiUser), say);
+    await showRotationFailureAlert(env, 'fgt-lab', String(example.apiUser));
     say('');
     await reconcileAll(env);
     say('');

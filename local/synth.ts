@@ -11,6 +11,8 @@ import { HANDLER_METADATA } from '#lib/provisioner-function.ts';
 import { ProvisionerStack, STACK_NAME } from '#lib/provisioner-stack.ts';
 import { WORKFLOW_METADATA } from '#lib/workflows/workflow-base.ts';
 import { LOCAL_ACCOUNT_ID as LOCAL_ACCOUNT, LOCAL_REGION } from './endpoints.ts';
+import type { LocalRule } from './event-bus.ts';
+import type { InputTransformer } from './input-transformer.ts';
 
 type StateMachineDefinitionObject = StateMachineDefinition;
 
@@ -40,13 +42,10 @@ interface CfnResource {
 /** The synthesized template's resources by logical id. */
 export type TemplateResources = Readonly<Record<string, CfnResource>>;
 
-/** An EventBridge rule of the stack: its pattern and the handler ids of its Lambda targets. */
-export interface SynthesizedRule {
-  readonly name: string;
+/** An EventBridge rule of the stack: its pattern, the handler ids of its Lambda targets, its topic targets. */
+export interface SynthesizedRule extends LocalRule {
   /** The rule's ARN, which its targets' permissions name as `aws:SourceArn`. */
   readonly arn: string;
-  readonly eventPattern: Record<string, unknown>;
-  readonly handlerIds: readonly string[];
 }
 
 let cached:
@@ -107,16 +106,25 @@ function readWorkflowsAndRules(resources: TemplateResources) {
   for (const [logicalId, resource] of Object.entries(resources)) {
     // Clock-driven rules (a daily reconciliation) have no pattern to route events by.
     if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern) {
-      // Only Lambda targets run here; the alert rules' SNS targets have no local stand-in.
-      const targets = ((resource.Properties?.Targets ?? []) as { Arn: unknown }[]).filter((t) =>
+      // Lambda targets run here; SNS topic targets (the alerts) hand their message to the local sink.
+      const all = (resource.Properties?.Targets ?? []) as {
+        Arn: unknown;
+        InputTransformer?: InputTransformer;
+      }[];
+      const targets = all.filter((t) =>
         isFunction((t.Arn as { 'Fn::GetAtt'?: unknown[] })['Fn::GetAtt']?.[0], resources),
       );
-      if (targets.length === 0) continue;
+      const topics = all.filter((t) => isTopic((t.Arn as { Ref?: unknown }).Ref, resources));
+      if (targets.length === 0 && topics.length === 0) continue;
       rules.push({
         name: logicalId,
         arn: resolveString({ 'Fn::GetAtt': [logicalId, 'Arn'] }, resources, logicalId),
         eventPattern: resource.Properties?.EventPattern as Record<string, unknown>,
         handlerIds: targets.map((t) => handlerIdFromFunctionArn(resolveString(t.Arn, resources, logicalId))),
+        topics: topics.map((t) => ({
+          topicArn: resolveString(t.Arn, resources, logicalId),
+          inputTransformer: t.InputTransformer,
+        })),
       });
     }
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
@@ -251,4 +259,8 @@ function resolveString(value: unknown, resources: TemplateResources, where: stri
 
 function isFunction(logicalId: unknown, resources: Record<string, { Type?: string }>): boolean {
   return typeof logicalId === 'string' && resources[logicalId]?.Type === 'AWS::Lambda::Function';
+}
+
+function isTopic(logicalId: unknown, resources: Record<string, { Type?: string }>): boolean {
+  return typeof logicalId === 'string' && resources[logicalId]?.Type === 'AWS::SNS::Topic';
 }

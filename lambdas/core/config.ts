@@ -47,9 +47,16 @@ export const ENV = {
   rotationDeadLetterQueueArn: 'ROTATION_DEAD_LETTER_QUEUE_ARN',
   rotationRate: 'ROTATION_RATE',
   tokenRefreshRate: 'TOKEN_REFRESH_RATE',
+  /**
+   * The public addresses products see the functions call from (the NAT's, comma-separated CIDRs),
+   * set by the stack when it knows them: every API user created trusts them.
+   */
+  egressAddresses: 'PROVISIONER_EGRESS_ADDRESSES',
 } as const;
 
 export type Setting = keyof typeof ENV;
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 export interface Config {
   readonly serviceName: string;
@@ -58,6 +65,8 @@ export interface Config {
   readonly vendorTimeoutMs: number | undefined;
   readonly rotationRate: string;
   readonly tokenRefreshRate: string;
+  /** The egress addresses as IPv4 CIDRs (none when the stack does not know them); a malformed one is a FatalError naming the variable. */
+  egressAddresses(): readonly string[];
   /** A setting without a default: its value, or a FatalError naming the variable (no retry cures a deployment). */
   required(setting: Setting): string;
 }
@@ -72,6 +81,15 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     vendorTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
     rotationRate: value('rotationRate') ?? DEFAULT_ROTATION_RATE,
     tokenRefreshRate: value('tokenRefreshRate') ?? DEFAULT_TOKEN_REFRESH_RATE,
+    egressAddresses() {
+      const addresses = (value('egressAddresses') ?? '')
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean);
+      const malformed = addresses.find((a) => !IPV4_CIDR.test(a));
+      if (malformed) throw new FatalError(`${ENV.egressAddresses} holds ${malformed}, not an IPv4 CIDR`);
+      return addresses;
+    },
     required(setting) {
       const found = value(setting);
       if (!found) throw new FatalError(`${ENV[setting]} is not set`);

@@ -13,6 +13,12 @@ import { executionNameFor } from './execution-names.ts';
 import { GroupId, OwnerId, parseInput, TEAM_OWNER_PREFIX } from './schemas.ts';
 import type { RevokeRequest } from './workflows/revoke.ts';
 
+/**
+ * The event's `time`, as EventBridge delivers it: when the source reported the deactivation. Only
+ * the metric reads it, so one that is not a time is left out rather than refusing the revocation.
+ */
+const EventTime = z.iso.datetime({ offset: true }).optional().catch(undefined);
+
 const EventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or ._:-');
 
 /** `provisioner.directory` / `User Deactivated`: the event an HR system or directory sync emits. */
@@ -21,6 +27,7 @@ const DirectoryDeactivation = z
     source: z.literal('provisioner.directory'),
     'detail-type': z.literal('User Deactivated'),
     id: z.string(),
+    time: EventTime,
     detail: z
       .object({
         eventId: EventId.describe('Id of the deactivation at its source; repeated deliveries share it'),
@@ -66,6 +73,7 @@ const IdentityProviderDeactivation = z
   .object({
     source: z.string().startsWith('aws.partner/okta.com'),
     id: z.string(),
+    time: EventTime,
     detail: z
       .object({
         uuid: EventId,
@@ -101,19 +109,19 @@ export function revocationFromEvent(event: unknown): RevocationStart {
       reason: detail.reason ?? 'team deleted in the directory',
       source: 'directory',
     };
-    return { executionName: executionNameFor('revoke', detail.eventId, request), request };
+    return revocationOf(detail.eventId, request, undefined);
   }
   if (source === 'provisioner.directory') {
-    const { detail } = parseInput(DirectoryDeactivation, event, 'directory deactivation event');
+    const { detail, time } = parseInput(DirectoryDeactivation, event, 'directory deactivation event');
     const request: RevokeRequest = {
       owner: detail.userId,
       reason: detail.reason ?? 'deactivated in the directory',
       source: 'directory',
     };
-    return { executionName: executionNameFor('revoke', detail.eventId, request), request };
+    return revocationOf(detail.eventId, request, time);
   }
   if (typeof source === 'string' && source.startsWith('aws.partner/okta.com')) {
-    const { detail } = parseInput(IdentityProviderDeactivation, event, 'identity provider event');
+    const { detail, time } = parseInput(IdentityProviderDeactivation, event, 'identity provider event');
     const group = detail.eventType === 'group.lifecycle.delete';
     const request: RevokeRequest = group
       ? {
@@ -130,11 +138,22 @@ export function revocationFromEvent(event: unknown): RevocationStart {
           reason: 'deactivated in the identity provider',
           source: 'identity-provider',
         };
-    return { executionName: executionNameFor('revoke', detail.uuid, request), request };
+    return revocationOf(detail.uuid, request, group ? undefined : time);
   }
   throw new ValidationError(
     `not a deactivation event this system knows (source ${(JSON.stringify(source) ?? 'none').slice(0, 60)})`,
   );
+}
+
+/**
+ * The execution is named from the event id and the request without its time: the same deactivation
+ * published again (a new time) is the same revocation, answered with the execution it started.
+ */
+function revocationOf(eventId: string, request: RevokeRequest, time: string | undefined): RevocationStart {
+  return {
+    executionName: executionNameFor('revoke', eventId, request),
+    request: time ? { ...request, deactivatedAt: time } : request,
+  };
 }
 
 /** Starts a workflow execution; a name already used is the same request, answered with that execution. */

@@ -47,6 +47,19 @@ export class FatalError extends ProvisionerError {
   static override readonly errorName: string = 'FatalError';
 }
 
+/**
+ * The product refused the caller itself: its admin token, or the address it calls from outside that
+ * admin's trusted hosts (FortiOS and FortiManager answer both alike). Fatal, never retried: no
+ * retry cures it, and every attempt counts toward FortiOS's lockout of the address.
+ */
+export class CallerRefusedError extends FatalError {
+  static override readonly errorName = 'CallerRefused';
+}
+
+/** What such a refusal means, in the words every product's adapter uses. */
+export const CALLER_REFUSED =
+  "the provisioner's address is not a trusted host of the target's admin, or its admin token is wrong (both get the same answer)";
+
 /** Bad input: a request, event or target that fails its schema or an allow-list. Nothing was changed. */
 export class ValidationError extends FatalError {
   static override readonly errorName = 'ValidationError';

@@ -181,11 +181,21 @@ export function addressesCovered(cidrs: readonly string[]): bigint {
   return covered;
 }
 
+/** Whether the normalized CIDR `outer` holds every address of `inner`. */
+export function cidrCovers(outer: string, inner: string): boolean {
+  const a = cidrRange(outer);
+  const b = cidrRange(inner);
+  return a.start <= b.start && b.start + b.size <= a.start + a.size;
+}
+
+/** The trusted hosts an API user can have: FortiOS's limit, and FortiManager's `trusthost1`..`trusthost10`. */
+export const MAX_TRUSTED_HOSTS = 10;
+
 /** A request's trusted hosts: 1-10, opening one /8 at most together (the ceiling above). */
 export const TrustedHostList = z
   .array(TrustedHost)
   .min(1, 'at least one trusted host is required')
-  .max(10, 'at most 10 trusted hosts')
+  .max(MAX_TRUSTED_HOSTS, `at most ${MAX_TRUSTED_HOSTS} trusted hosts`)
   .superRefine((cidrs, ctx) => {
     const covered = addressesCovered(cidrs);
     if (covered > MAX_TRUSTED_ADDRESSES)

@@ -97,6 +97,8 @@ export interface OperatorTaskSummary {
   readonly vendor: string;
   readonly ticket: string;
   readonly deadline: string;
+  /** When its record was created, as ListSecrets reports it. */
+  readonly openedAt?: Date;
 }
 
 export interface SecretDescription {
@@ -106,6 +108,8 @@ export interface SecretDescription {
   /** Version id -> staging labels, only versions that carry a label. */
   readonly versions: Readonly<Record<string, readonly string[]>>;
   readonly deletedDate?: Date;
+  /** As ListSecrets reports it (DescribeSecret's answer leaves it out here). */
+  readonly createdDate?: Date;
 }
 
 function isAwsError(error: unknown, ...names: string[]): boolean {
@@ -251,6 +255,7 @@ export class CredentialStore {
       vendor: s.tags[TAG.vendor] ?? '',
       ticket: s.tags[TAG.ticket] ?? '',
       deadline: s.tags[TAG.deadline] ?? '',
+      ...(s.createdDate ? { openedAt: s.createdDate } : {}),
     }));
   }
 
@@ -531,6 +536,7 @@ export class CredentialStore {
           tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
           versions: s.SecretVersionsToStages ?? {},
           deletedDate: s.DeletedDate,
+          ...(s.CreatedDate ? { createdDate: s.CreatedDate } : {}),
         });
       }
       nextToken = page.NextToken;

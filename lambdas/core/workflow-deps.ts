@@ -3,7 +3,7 @@
  * workflow uses. The domain knows nothing of Lambda: the handlers build these dependencies
  * (lambdas/handlers/runtime.ts), tests and the CLI build their own.
  */
-import { CredentialStillValidError, RevocationUnprovenError } from './errors.ts';
+import { CredentialStillValidError, RevocationUnprovenError, ValidationError } from './errors.ts';
 import type { EventPublisher } from './events.ts';
 import {
   type AccessToken,
@@ -14,6 +14,7 @@ import {
 } from './products/vendor.ts';
 import type { TargetDefinition } from './requests.ts';
 import type { RotationSchedules } from './schedules.ts';
+import { cidrCovers, MAX_TRUSTED_HOSTS } from './schemas.ts';
 import type { CredentialStore } from './secrets.ts';
 
 /** What every workflow step is given: the store, the product adapters, events, the clock, schedules. */
@@ -23,6 +24,29 @@ export interface WorkflowDeps {
   readonly events: EventPublisher;
   readonly now: () => Date;
   readonly schedules: RotationSchedules;
+  /** The addresses products see this system call from, when the stack knows them (PROVISIONER_EGRESS_ADDRESSES). */
+  readonly egressAddresses?: readonly string[];
+}
+
+/**
+ * The trusted hosts of an API user this system creates: the ones asked for, then each egress
+ * address none of them covers, so the verify step and every later call come from a trusted host.
+ * More than an API user can have is refused (a ValidationError: before any product call).
+ */
+export function withEgressAddresses(
+  deps: Pick<WorkflowDeps, 'egressAddresses'>,
+  trustedHosts: readonly string[],
+  what: string,
+): string[] {
+  const egress = deps.egressAddresses ?? [];
+  const added = egress.filter((address) => !trustedHosts.some((host) => cidrCovers(host, address)));
+  const all = [...trustedHosts, ...added];
+  if (all.length > MAX_TRUSTED_HOSTS) {
+    throw new ValidationError(what, [
+      `trustedHosts: ${trustedHosts.length} given and the provisioner's ${egress.length} egress addresses (${egress.join(', ')}) make ${all.length}, over the ${MAX_TRUSTED_HOSTS} trusted hosts an API user can have; give at most ${MAX_TRUSTED_HOSTS - added.length}`,
+    ]);
+  }
+  return all;
 }
 
 /** The target a step acts on, and the adapter of its product. */

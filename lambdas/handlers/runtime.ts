@@ -55,6 +55,7 @@ export function workflowDeps(): WorkflowDeps {
     events: new EventBridgePublisher(eventBridgeClient(), eventBus),
     now: () => new Date(),
     schedules: schedulerRotations(),
+    egressAddresses: settings().egressAddresses(),
   };
   return deps;
 }

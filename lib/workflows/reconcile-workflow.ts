@@ -19,6 +19,8 @@ export interface ReconcileWorkflowProps extends WorkflowProps {
 export class ReconcileWorkflow extends Workflow {
   readonly stateMachine: sfn.StateMachine;
   readonly driftAlarm: cloudwatch.Alarm;
+  /** Fires when the daily report finds an operator task due within a day. */
+  readonly taskDeadlineAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ReconcileWorkflowProps) {
     super(scope, id, props, 'reconcile');
@@ -69,6 +71,8 @@ export class ReconcileWorkflow extends Workflow {
       outputPath: '$.Payload',
     });
     report.fn.grantPutEvents();
+    // The operator tasks waiting, from their records' names, tags and dates (ListSecrets: no value).
+    report.fn.grantListSecrets();
     report.task.addRetry(RETRYABLE);
 
     this.stateMachine = this.createStateMachine(list.task.next(each).next(report.task), Duration.hours(2));
@@ -78,20 +82,40 @@ export class ReconcileWorkflow extends Workflow {
       schedule: events.Schedule.rate(Duration.days(1)),
       targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 3 })],
     });
-    this.driftAlarm = new cloudwatch.Alarm(this, 'DriftAlarm', {
-      alarmDescription:
-        'Reconciliation found credentials that need a person: read the credential.drift-report event',
-      metric: new cloudwatch.Metric({
-        namespace: 'CredentialProvisioner',
-        metricName: 'DriftFound',
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: 'Maximum',
-        period: Duration.days(1),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.driftAlarm = dailyAlarm(
+      this,
+      'DriftAlarm',
+      'DriftFound',
+      'Reconciliation found credentials that need a person: read the credential.drift-report event',
+    );
+    this.taskDeadlineAlarm = dailyAlarm(
+      this,
+      'TaskDeadlineAlarm',
+      'OperatorTasksNearDeadline',
+      'An operator task is due within a day: `provisioner tasks` lists them; answer or acknowledge it before the workflow gives up',
+    );
   }
+}
+
+/** A metric the daily ReportDrift publishes (lambdas/handlers/report-drift.ts), as a dashboard reads it. */
+export function reportMetric(metricName: string, statistic = 'Maximum'): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'CredentialProvisioner',
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic,
+    period: Duration.days(1),
+  });
+}
+
+/** An alarm on a daily report metric: it fires when the report counts at least one. */
+function dailyAlarm(scope: Construct, id: string, metricName: string, description: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription: description,
+    metric: reportMetric(metricName),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
 }

@@ -21,7 +21,7 @@ const template = synth({
 });
 const rules = Object.values(template.findResources('AWS::Events::Rule'));
 const ruleFor = (source: string) =>
-  rules.find((r) => JSON.stringify(r.Properties.EventPattern?.source).includes(source));
+  rules.find((r) => JSON.stringify(r.Properties.EventPattern?.source ?? []).includes(source));
 
 describe('deactivation events', () => {
   it('are taken from the configured directory bus and from the partner event bus, not the default bus', () => {
@@ -32,6 +32,23 @@ describe('deactivation events', () => {
     expect(() => synth({ partnerEventBus: 'default' })).toThrow(
       /context partnerEventBus="default" is not valid/,
     );
+  });
+
+  it('of one partner event source reach two stacks of one account: each adds its own rule to the one bus', () => {
+    // The partner bus is named after its event source and created once, outside the stacks
+    // (CreateEventBus, EventSourceName): each stack only names it.
+    const app = new App({ context: { partnerEventBus: PARTNER_BUS, 'aws:cdk:bundling-stacks': [] } });
+    const built = ['CredentialProvisioner', 'Staging'].map((name) => new ProvisionerStack(app, name));
+    const stacks = built.map((stack) => Template.fromStack(stack));
+    for (const stack of stacks) {
+      stack.resourceCountIs('AWS::Events::EventBus', 0);
+      const okta = Object.values(stack.findResources('AWS::Events::Rule')).filter((r) =>
+        JSON.stringify(r.Properties.EventPattern?.source ?? []).includes('aws.partner/okta.com'),
+      );
+      expect(okta.map((r) => [r.Properties.EventBusName, r.Properties.Name])).toEqual([
+        [PARTNER_BUS, undefined],
+      ]);
+    }
   });
 
   it('that cannot be delivered land in an encrypted dead-letter queue, as do failed starter invocations', () => {
@@ -92,6 +109,30 @@ describe('alerts', () => {
     expect(depth).toHaveLength(queues.length);
   });
 
+  it('fire when the daily reconciliation finds an operator task within a day of its deadline', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CredentialProvisioner',
+      MetricName: 'OperatorTasksNearDeadline',
+      Dimensions: [{ Name: 'service', Value: 'credential-provisioner' }],
+      Statistic: 'Maximum',
+      Period: 86400,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }],
+    });
+    // What publishes the metric lists the task records (names and tags), never reads a task token.
+    const report = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Metadata['provisioner:handler'] === 'report-drift',
+    );
+    const role = report?.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(role),
+    );
+    const actions = JSON.stringify(policies.map((p) => p.Properties.PolicyDocument));
+    expect(actions).toContain('secretsmanager:ListSecrets');
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+  });
+
   it('turn action-required and rotation-failed events into readable messages', () => {
     const relay = (detailType: string) => {
       const rule = rules.find((r) => JSON.stringify(r.Properties.EventPattern).includes(detailType));
@@ -150,5 +191,18 @@ describe('the dashboard', () => {
       expect(body).toContain(`${name} executions per day`);
     expect(body).toContain('ExecutionsSucceeded');
     expect(body).toContain('\\"period\\":86400');
+  });
+
+  it('shows credentials by product and status, and the operator tasks waiting and the oldest one’s age', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    expect(body).toContain('Credentials by product and status');
+    expect(body).toContain("SEARCH('{CredentialProvisioner,product,service,status} MetricName=");
+    expect(body).toMatch(/MetricName=\\+"Credentials\\+"', 'Maximum', 86400\)/);
+    expect(body).toContain('Operator tasks waiting');
+    for (const metric of ['OperatorTasksWaiting', 'OperatorTaskOldestAge', 'OperatorTasksNearDeadline'])
+      expect(body).toContain(metric);
+    expect(body).toContain('Deactivation to the last credential proven refused');
+    expect(body).toContain('DeactivationToLastRefusal');
   });
 });

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleHandlers, bundleModules, handlerIds, localSourcesInBundles } from '../../bench/bundles.ts';
+import { lambdaNode } from '../../scripts/lambda-node.ts';
 
 const run = promisify(execFile);
 let outDir: string;
@@ -42,6 +43,51 @@ describe('handler bundles', () => {
     },
     60_000,
   );
+
+  it('each bundle loads and answers an empty event on the Node of the runtime it deploys to', async (context) => {
+    // Prepare: .ci/run installs this Node first, so CI never skips; elsewhere it is installed here once.
+    const node = await lambdaNode();
+    if ('unavailable' in node) return context.skip(node.unavailable);
+    const ids = await handlerIds();
+    const bundles = await bundleHandlers(ids, outDir);
+    // Lambda's context object, as the Powertools middleware reads it.
+    const invoke = `const context = { functionName: 'probe', functionVersion: '$LATEST', memoryLimitInMB: '256',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:probe', awsRequestId: 'probe',
+        getRemainingTimeInMillis: () => 5000 };
+      const { handler } = await import(process.argv[1]);
+      try { process.stdout.write(JSON.stringify({ returned: await handler({}, context) })); }
+      catch (error) { process.stdout.write(JSON.stringify({ threw: error.name })); }`;
+    // Act: a fresh process per bundle, as each function's init phase; AWS calls meet a closed port.
+    const answers: Record<string, unknown> = {};
+    for (const id of ids) {
+      const { stdout } = await run(
+        node.path,
+        ['--input-type=module', '-e', invoke, pathToFileURL(bundles.get(id) ?? '').href],
+        {
+          cwd: outDir,
+          env: {
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'probe',
+            AWS_SECRET_ACCESS_KEY: 'probe',
+            AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+            AWS_MAX_ATTEMPTS: '1',
+            POWERTOOLS_LOG_LEVEL: 'SILENT',
+          },
+        },
+      );
+      answers[id] = JSON.parse(stdout);
+    }
+    // Assess: every answer is the handler's own (a returned response or one of the domain's errors), not a crash.
+    const answered = (answer: unknown) =>
+      !!answer &&
+      typeof answer === 'object' &&
+      ('returned' in answer ||
+        ['ValidationError', 'FatalError', 'RetryableError'].includes(
+          String((answer as { threw?: unknown }).threw),
+        ));
+    expect(Object.entries(answers).filter(([, answer]) => !answered(answer))).toEqual([]);
+    expect(Object.keys(answers)).toEqual(ids);
+  }, 600_000);
 
   it('holds no simulator, local, bench or test source, though simulators sit beside their adapters', async () => {
     // Act

@@ -124,6 +124,20 @@ describe('network=new', () => {
     );
   });
 
+  it('gives every function that calls products the NAT addresses, to add to the trusted hosts it sets', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    for (const fn of functions) {
+      const egress = (fn.Properties.Environment.Variables as Json).PROVISIONER_EGRESS_ADDRESSES;
+      expect(egress !== undefined, String((fn.Metadata as Json)['provisioner:handler'])).toBe(
+        fn.Properties.VpcConfig !== undefined,
+      );
+      if (egress)
+        expect(JSON.stringify(egress)).toMatch(
+          /^\{"Fn::Join":\[",",\[\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["NetworkVpcPublicSubnet1EIP\w+","PublicIp"\]\},"\/32"\]\]\},\{"Fn::Join".*PublicSubnet2EIP/,
+        );
+    }
+  });
+
   it('outputs the two NAT addresses products will see', () => {
     const outputs = template.findOutputs('*');
     const egress = Object.entries(outputs).filter(([name]) => /EgressAddress\d$/.test(name));
@@ -168,6 +182,9 @@ describe('network=existing', () => {
     template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
     const outputs = Object.entries(template.findOutputs('*')).filter(([n]) => n.includes('EgressAddress'));
     expect(outputs.map(([, o]) => o.Value)).toEqual(['203.0.113.10/32']);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PROVISIONER_EGRESS_ADDRESSES: '203.0.113.10/32' }) },
+    });
   });
 
   it('refuses settings it cannot use, naming the key, before building anything', () => {

@@ -329,8 +329,9 @@ describe('ProvisionerStack', () => {
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
     // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
     // counting a user's keys before a first operator credential and before a rotation, comparing a
-    // handed-in credential with the target's others (provision and rotation).
-    expect(listing).toHaveLength(8);
+    // handed-in credential with the target's others (provision and rotation), counting the operator
+    // tasks waiting.
+    expect(listing).toHaveLength(9);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -425,7 +426,8 @@ describe('ProvisionerStack', () => {
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
       },
-      'report-drift': {},
+      // The operator tasks waiting, from names, tags and dates: no task record is read.
+      'report-drift': { '*': ['secretsmanager:ListSecrets'] },
       'refresh-access-token': {
         'provisioner/targets/*': read,
         'provisioner/*': [

@@ -142,7 +142,11 @@ describe('reportDrift counts findings', () => {
       repair,
     });
     const published: unknown[] = [];
-    const deps = { events: { publish: async (_type: string, detail: unknown) => published.push(detail) } };
+    const deps = {
+      events: { publish: async (_type: string, detail: unknown) => published.push(detail) },
+      store: { listTasks: async () => [] },
+      now: () => new Date('2030-01-01T00:00:00Z'),
+    };
     // Act
     const report = await reportDrift(deps as unknown as WorkflowDeps, {
       requestId: 'reconcile-1',

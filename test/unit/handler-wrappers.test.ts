@@ -300,6 +300,8 @@ describe('report-drift', () => {
       repaired: ['fgt/a'],
       orphans: [],
       counts: { repaired: 2 },
+      credentials: [],
+      operatorTasks: { waiting: 0, oldestAgeSeconds: 0, nearDeadline: 0 },
     };
     vi.mocked(reconcile.reportDrift).mockResolvedValueOnce(report as never);
     const event = { requestId: 'reconcile-1', results: [] };
@@ -311,6 +313,35 @@ describe('report-drift', () => {
     const metric = JSON.parse(logs.lines.find((line) => line.includes('"DriftFound"')) ?? '{}');
     expect(metric).toMatchObject({ DriftFound: 3, OrphansRepaired: 2 });
     expect(metric._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'CredentialProvisioner' });
+  });
+
+  it('publishes credentials by product and status and the operator tasks waiting, for the dashboard and the deadline alarm', async () => {
+    // Prepare
+    const handler = await handlerOf('report-drift');
+    const report = {
+      requestId: 'reconcile-2',
+      driftCount: 0,
+      repaired: [],
+      orphans: [],
+      counts: {},
+      credentials: [{ product: 'fortios', status: 'active', count: 3 }],
+      operatorTasks: { waiting: 2, oldestAgeSeconds: 7200, nearDeadline: 1 },
+    };
+    vi.mocked(reconcile.reportDrift).mockResolvedValueOnce(report as never);
+    // Act
+    await handler({ requestId: 'reconcile-2', results: [] }, lambdaContext);
+    // Assess
+    const tasks = JSON.parse(logs.lines.findLast((line) => line.includes('"OperatorTasksWaiting"')) ?? '{}');
+    expect(tasks).toMatchObject({
+      OperatorTasksWaiting: 2,
+      OperatorTaskOldestAge: 7200,
+      OperatorTasksNearDeadline: 1,
+    });
+    const credentials = JSON.parse(logs.lines.findLast((line) => line.includes('"Credentials"')) ?? '{}');
+    expect(credentials).toMatchObject({ Credentials: 3, product: 'fortios', status: 'active' });
+    expect(credentials._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(
+      expect.arrayContaining(['service', 'product', 'status']),
+    );
   });
 
   it('publishes no metric when the step fails', async () => {
@@ -360,6 +391,45 @@ describe('report-revocation', () => {
     expect(started?.executionArn).toBe(
       `${REVOKE_ARN.replace(':stateMachine:', ':execution:')}:revoke-hr-1-more-0123456789`,
     );
+  });
+});
+
+describe('report-revocation metric', () => {
+  beforeEach(() => {
+    process.env.REVOKE_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:revoke';
+  });
+
+  afterAll(() => {
+    delete process.env.REVOKE_STATE_MACHINE_ARN;
+  });
+
+  it('publishes the time from the deactivation to the last credential proven refused, when the report has it', async () => {
+    // Prepare
+    const handler = await handlerOf('report-revocation');
+    const report = {
+      owner: 'kim@example.com',
+      requestId: 'revoke-hr-2',
+      revoked: [],
+      held: [],
+      keptByTeams: [],
+      status: 'revoked' as const,
+    };
+    vi.mocked(revoke.reportRevocation)
+      .mockResolvedValueOnce({ ...report, deactivationToLastRefusalSeconds: 450 })
+      .mockResolvedValueOnce(report);
+    // Act
+    await handler({}, lambdaContext);
+    const published = logs.lines.filter((line) => line.includes('"DeactivationToLastRefusal"')).length;
+    await handler({}, lambdaContext);
+    // Assess
+    const metric = JSON.parse(
+      logs.lines.findLast((line) => line.includes('"DeactivationToLastRefusal"')) ?? '{}',
+    );
+    expect(metric).toMatchObject({ DeactivationToLastRefusal: 450 });
+    expect(metric._aws.CloudWatchMetrics[0].Metrics).toEqual([
+      { Name: 'DeactivationToLastRefusal', Unit: 'Seconds' },
+    ]);
+    expect(logs.lines.filter((line) => line.includes('"DeactivationToLastRefusal"'))).toHaveLength(published);
   });
 });
 

@@ -45,8 +45,9 @@ describe('reconcile results at their bound', () => {
     const published: unknown[] = [];
     const events: EventPublisher = { publish: async (_type, detail) => void published.push(detail) };
     const deps = {
-      store: { listTargetNames: async () => names },
+      store: { listTargetNames: async () => names, listTasks: async () => [] },
       events,
+      now: () => new Date('2030-01-01T00:00:00Z'),
     } as unknown as WorkflowDeps;
     // Act
     const listed = await listTargets(deps);

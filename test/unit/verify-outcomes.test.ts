@@ -66,6 +66,7 @@ const store = {
   readVersion: async () => ({ vendor: 'fortios', target: 'fgt', apiUser: 'bot', key: KEY }),
   readCurrent: async () => ({ vendor: 'fortios', target: 'fgt', apiUser: 'bot', key: KEY }),
   listByTarget: async () => [secret],
+  listTasks: async () => [],
 } as unknown as CredentialStore;
 
 const deps: ReconcileDeps = {

@@ -29,7 +29,7 @@ import {
   versionWithStage,
 } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
-import { keepAccessToken, vendorOf, type WorkflowDeps } from '../workflow-deps.ts';
+import { keepAccessToken, vendorOf, type WorkflowDeps, withEgressAddresses } from '../workflow-deps.ts';
 
 const Ensured = z.object({ createdByThisRequest: z.boolean() }).strict();
 
@@ -112,7 +112,14 @@ export async function validateRequest(
     );
   }
   if (existing) refuseIfHeld(existing, request, requestId);
-  return { request: { ...request, vdom }, requestId, secretName, issuance: vendor.capabilities.issuance };
+  const trustedHosts =
+    request.trustedHosts && withEgressAddresses(deps, request.trustedHosts, 'invalid provision request');
+  return {
+    request: { ...request, vdom, ...(trustedHosts ? { trustedHosts } : {}) },
+    requestId,
+    secretName,
+    issuance: vendor.capabilities.issuance,
+  };
 }
 
 /**

@@ -96,6 +96,9 @@ export const TargetDrift = z.object({
    * counts as `findings.<kind>.<repair>`.
    */
   counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** The target's product, and its credentials by status tag: the dashboard's counts. */
+  vendor: z.string().optional(),
+  statuses: z.record(z.string(), z.number().int()).optional(),
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
 
@@ -238,6 +241,9 @@ export function findingLogLines(
   });
 }
 
+/** An operator task due within this long is near its deadline: the daily report raises the alarm once before. */
+const NEAR_DEADLINE_MS = 86_400_000;
+
 /** Why one credential's check failed, for the report: a typed error's name and message (secret-free), else only its name. */
 function failureOf(error: unknown): string {
   if (error instanceof ProvisionerError) return `${error.name}: ${excerpt(error.message, 200)}`;
@@ -254,6 +260,11 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   const { target: targetName } = parseInput(ReconcileTargetInput, input, 'reconcile input');
   const { vendor, target } = await vendorOf(deps, targetName);
   const credentials = await deps.store.listByTarget(targetName);
+  const statuses: Record<string, number> = {};
+  for (const credential of credentials) {
+    const status = credential.tags[TAG.status] ?? 'untagged';
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  }
   const drift: TargetDrift = {
     target: targetName,
     checked: 0,
@@ -264,6 +275,8 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     unverified: [],
     expiring: [],
     findings: [],
+    vendor: target.vendor,
+    statuses,
   };
   const api = vendor.capabilities.issuance === 'api' ? asApiVendor(vendor) : undefined;
   const users = api ? await api.listManagedUsers() : [];
@@ -595,6 +608,36 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     counts,
     driftCount,
   };
+  // Read before the event is published, so a retried step never publishes it twice.
+  const operatorTasks = await waitingTasks(deps);
   await deps.events.publish('credential.drift-report', report);
-  return report;
+  return { ...report, credentials: credentialCounts(drifts), operatorTasks };
+}
+
+/** Credentials by product and status over every reconciled target, in a stable order. */
+function credentialCounts(drifts: readonly TargetDrift[]) {
+  const counts = new Map<string, { product: string; status: string; count: number }>();
+  for (const { vendor, statuses } of drifts) {
+    for (const [status, count] of Object.entries(statuses ?? {})) {
+      const product = vendor ?? 'unknown';
+      const key = `${product}/${status}`;
+      counts.set(key, { product, status, count: (counts.get(key)?.count ?? 0) + count });
+    }
+  }
+  return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, c]) => c);
+}
+
+/** The operator tasks waiting, from their records' tags and creation dates. */
+async function waitingTasks(deps: WorkflowDeps) {
+  const now = deps.now().getTime();
+  const tasks = await deps.store.listTasks();
+  const opened = tasks.flatMap((t) => (t.openedAt ? [t.openedAt.getTime()] : []));
+  return {
+    waiting: tasks.length,
+    oldestAgeSeconds: opened.length > 0 ? Math.round((now - Math.min(...opened)) / 1000) : 0,
+    nearDeadline: tasks.filter((t) => {
+      const due = Date.parse(t.deadline);
+      return Number.isFinite(due) && due - now <= NEAR_DEADLINE_MS;
+    }).length,
+  };
 }

@@ -54,6 +54,10 @@ export const RevokeRequest = z
       .enum(['directory', 'identity-provider', 'ticket', 'operator'])
       .default('operator')
       .describe('Who asked: a directory or identity-provider event, an offboarding ticket, an operator'),
+    deactivatedAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('When the directory or identity provider reported the deactivation (its event time)'),
   })
   .strict();
 export type RevokeRequest = z.output<typeof RevokeRequest>;
@@ -327,12 +331,18 @@ export async function retireCredential(deps: WorkflowDeps, input: unknown) {
     secretArn: credential.secretArn,
     reason,
   });
-  return { secretName: credential.secretName, status: 'revoked' as const };
+  return {
+    secretName: credential.secretName,
+    status: 'revoked' as const,
+    retiredAt: deps.now().toISOString(),
+  };
 }
 
 const RevocationResult = z.object({
   secretName: z.string(),
   status: z.enum(['revoked', 'failed']),
+  /** When RetireCredential retired it, right after its refusal was proven. */
+  retiredAt: z.iso.datetime({ offset: true }).optional(),
   error: z.string().optional(),
   cause: z.string().optional(),
 });
@@ -481,6 +491,7 @@ export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStar
       `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}${heldNote}${continued}`,
     );
   }
+  const seconds = continuation ? undefined : deactivationToLastRefusal(request.deactivatedAt, results);
   return {
     owner,
     requestId,
@@ -489,5 +500,16 @@ export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStar
     keptByTeams,
     status: 'revoked' as const,
     ...(continuation ? { continuation } : {}),
+    ...(seconds === undefined ? {} : { deactivationToLastRefusalSeconds: seconds }),
   };
+}
+
+/** Seconds from the deactivation event to the last credential retired (each right after its proof). */
+function deactivationToLastRefusal(
+  deactivatedAt: string | undefined,
+  results: readonly RevocationResult[],
+): number | undefined {
+  const retired = results.flatMap((r) => (r.retiredAt ? [Date.parse(r.retiredAt)] : []));
+  if (!deactivatedAt || retired.length === 0) return undefined;
+  return Math.max(0, Math.round((Math.max(...retired) - Date.parse(deactivatedAt)) / 1000));
 }

@@ -28,7 +28,7 @@ import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
-import { keepAccessToken, requireRefusal, vendorOf } from '../workflow-deps.ts';
+import { keepAccessToken, requireRefusal, vendorOf, withEgressAddresses } from '../workflow-deps.ts';
 
 export const RotateRequest = z
   .object({
@@ -120,7 +120,11 @@ export async function validateRotation(
     issuance,
     currentUser,
     idleUser: currentUser === first ? second : first,
-    userSpec,
+    // The twin is a new API user: it trusts the egress addresses too, even if its first did not.
+    userSpec: {
+      ...userSpec,
+      trustedHosts: withEgressAddresses(deps, userSpec.trustedHosts, `cannot rotate ${secretName}`),
+    },
   };
 }
 

@@ -7,7 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import type * as z from 'zod';
-import { excerpt, FatalError, RetryableError, redact, ValidationError } from '../../errors.ts';
+import {
+  CALLER_REFUSED,
+  CallerRefusedError,
+  excerpt,
+  FatalError,
+  RetryableError,
+  redact,
+  ValidationError,
+} from '../../errors.ts';
 import { httpsJson } from '../../http.ts';
 import { ApiUserName, type SshAccess } from '../../schemas.ts';
 import {
@@ -131,9 +139,7 @@ export class FortiManagerVendor implements ApiVendor {
   private check(answer: { code: number; message: string; httpStatus: number }, what: string): void {
     if (answer.code === FMG_STATUS.ok) return;
     if (answer.httpStatus === 401) {
-      throw new FatalError(
-        `FortiManager refused ${what}: wrong admin token, or this caller is outside its trusted hosts`,
-      );
+      throw new CallerRefusedError(`FortiManager refused ${what} (HTTP 401): ${CALLER_REFUSED}`);
     }
     if (answer.code === FMG_STATUS.noPermission) {
       throw new FatalError(

@@ -4,7 +4,15 @@
  * HTML pages that refuse a token; a JSON 403 that only says an authenticated caller lacks a
  * permission. `failureOf` is the one place such answers become typed errors.
  */
-import { excerpt, FatalError, type ProvisionerError, RetryableError, redact } from '../../errors.ts';
+import {
+  CALLER_REFUSED,
+  CallerRefusedError,
+  excerpt,
+  FatalError,
+  type ProvisionerError,
+  RetryableError,
+  redact,
+} from '../../errors.ts';
 import type { HttpResponse } from '../../http.ts';
 
 export interface FortiOsEnvelope {
@@ -98,9 +106,7 @@ export function failureOf(
     typeof envelope?.error === 'number' ? ` (error ${envelope.error}${detail ? `: ${detail}` : ''})` : '';
   switch (answer.kind) {
     case 'refused':
-      return new FatalError(
-        `FortiOS refused ${what}: wrong admin token, or this caller is outside its trusted hosts`,
-      );
+      return new CallerRefusedError(`FortiOS refused ${what} (HTTP ${answer.status}): ${CALLER_REFUSED}`);
     case 'denied':
       return new FatalError(
         `FortiOS refused ${what}: missing permission (the target's admin must be super_admin for its VDOM)${code}`,

@@ -20,6 +20,7 @@ import {
   newKey,
   readBody,
 } from '../../../../local/simulator-kit.ts';
+import { cidrToAddressMask } from '../managed-user.ts';
 
 interface SimUser {
   readonly name: string;
@@ -63,6 +64,12 @@ export interface FortiOsSimulatorOptions {
   readonly lockout?: LockoutPolicy | false;
   /** The clock the lockout counts with (tests move it by hand). */
   readonly now?: () => number;
+  /**
+   * The trusted hosts (CIDRs) of the REST API admin whose token the provisioner holds (default:
+   * any address). From elsewhere its token gets the refusal page, a failed api-key login like any key's
+   * (fortinetdev/terraform-provider-fortios#47: "Peer not trusted", then 401).
+   */
+  readonly adminTrustedHosts?: readonly string[];
   /** An HA member: it receives this primary's configuration (users, keys, profiles) and its admin token. */
   readonly haPrimary?: HaPrimary;
 }
@@ -311,7 +318,11 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
     const { users } = configuration();
     const apiUser =
       bearer === adminToken ? undefined : [...users.values()].find((u) => u.key && u.key === bearer);
-    if (bearer !== adminToken && !apiUser?.trusthosts.some((t) => inTrustHost(caller, t))) {
+    const trusted =
+      bearer === adminToken
+        ? (options.adminTrustedHosts?.some((t) => inTrustHost(caller, cidrToAddressMask(t))) ?? true)
+        : !!apiUser?.trusthosts.some((t) => inTrustHost(caller, t));
+    if (!trusted) {
       // A wrong key and a key from outside its trusted hosts are both failed api-key logins (article 362817).
       return lockout?.failed(caller)
         ? page(429, TOO_MANY_REQUESTS_PAGE)
