@@ -174,7 +174,7 @@ export class ProvisionerStack extends Stack {
       'credential.offboarding-held',
       [
         `The shared credential ${field('apiUser')} on ${field('target')} of ${field('owner')} is held until ${field('heldUntil')} (${field('reason')}).`,
-        `After that date, provisioner revoke --owner ${field('owner')} revokes it; to keep it, move it: provisioner transfer --from ${field('owner')} --to <owner>`,
+        `After that date, provisioner revoke --owner ${field('owner')} revokes it; to keep it, move it: provisioner transfer --from ${field('owner')} --to NEW_OWNER`,
       ].join(' '),
     );
 

@@ -206,3 +206,23 @@ describe('the dashboard', () => {
     expect(body).toContain('DeactivationToLastRefusal');
   });
 });
+
+describe('every notification rule', () => {
+  // EventBridge refuses a target whose InputTemplate names a placeholder InputPathsMap lacks
+  // (PutTargets; LocalStack's AWS-validated `missing-key-exception-error` snapshot): any `<word>`
+  // in a message is a placeholder, so a literal one ("--to <owner>") would fail the deploy.
+  it('names in its InputTemplate only placeholders its InputPathsMap defines', () => {
+    const transformers = rules.flatMap((rule) =>
+      (
+        (rule.Properties.Targets ?? []) as {
+          InputTransformer?: { InputPathsMap?: Json; InputTemplate: string };
+        }[]
+      ).flatMap((target) => (target.InputTransformer ? [target.InputTransformer] : [])),
+    );
+    expect(transformers.length).toBeGreaterThan(3);
+    for (const { InputPathsMap = {}, InputTemplate } of transformers) {
+      const placeholders = [...InputTemplate.matchAll(/<([^<>]+)>/g)].map(([, name]) => name);
+      expect(placeholders.filter((name) => !(name in InputPathsMap))).toEqual([]);
+    }
+  });
+});
