@@ -168,6 +168,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const rotateStateMachineArn = machineArn(workflows.rotate.stateMachineName);
   const reconcileStateMachineArn = machineArn(workflows.reconcile.stateMachineName);
   const refreshStateMachineArn = machineArn(workflows.refresh.stateMachineName);
+  const adminRotateStateMachineArn = machineArn(workflows['admin-rotate'].stateMachineName);
   const scheduler = await startLocalScheduler({
     region: LOCAL_REGION,
     authorize: (call) => schedulerAuthorizer(account())(call),
@@ -234,6 +235,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     rotateStateMachineArn,
     reconcileStateMachineArn,
     refreshStateMachineArn,
+    adminRotateStateMachineArn,
     /** The ticketing intake's function URL and the secret its webhooks are signed with. */
     intake: { url: intake.url, webhookSecret },
     /** Registers a product's simulator as a target, TLS pinned to its generated CA (or its certificate). */

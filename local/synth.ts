@@ -14,8 +14,15 @@ import { LOCAL_ACCOUNT_ID as LOCAL_ACCOUNT, LOCAL_REGION } from './endpoints.ts'
 
 type StateMachineDefinitionObject = StateMachineDefinition;
 
-export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'refresh';
-const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate', 'reconcile', 'refresh'];
+export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'refresh' | 'admin-rotate';
+const WORKFLOW_KEYS: readonly WorkflowKey[] = [
+  'provision',
+  'revoke',
+  'rotate',
+  'reconcile',
+  'refresh',
+  'admin-rotate',
+];
 
 export interface SynthesizedWorkflow {
   readonly stateMachineName: string;

@@ -46,6 +46,18 @@ export interface ActionRequiredDetail {
   readonly submit: string;
 }
 
+/** A target's own admin credential rotated (or failed to): names and version ids, never the token. */
+interface AdminRotationDetail {
+  readonly target: string;
+  /** The admin user that holds the current admin credential now. */
+  readonly adminUser: string;
+  readonly requestId: string;
+  readonly secretArn: string;
+  readonly versionId?: string;
+  readonly error?: string;
+  readonly reason?: string;
+}
+
 export interface EventDetails {
   'credential.provisioned': CredentialEventDetail;
   'credential.provision-failed': CredentialEventDetail & { readonly operatorAction?: string };
@@ -53,6 +65,8 @@ export interface EventDetails {
   'credential.revoked': CredentialEventDetail;
   'credential.rotated': CredentialEventDetail;
   'credential.rotation-failed': CredentialEventDetail;
+  'credential.admin-rotated': AdminRotationDetail;
+  'credential.admin-rotation-failed': AdminRotationDetail;
   'credential.drift-report': {
     readonly requestId: string;
     readonly targets: number;

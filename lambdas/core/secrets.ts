@@ -128,10 +128,13 @@ export class CredentialStore {
     private readonly kmsKeyId?: string,
   ) {}
 
-  async loadTarget(name: string): Promise<TargetDefinition> {
+  /** The target's definition: its current version, or the one `versionId` names (an admin rotation's pending one). */
+  async loadTarget(name: string, versionId?: string): Promise<TargetDefinition> {
     let text: string | undefined;
     try {
-      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: targetSecretName(name) }));
+      const answer = await this.client.send(
+        new GetSecretValueCommand({ SecretId: targetSecretName(name), VersionId: versionId }),
+      );
       text = answer.SecretString;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException', 'InvalidRequestException')) {
@@ -328,7 +331,8 @@ export class CredentialStore {
    */
   async storePending(
     secretArn: string,
-    value: CredentialValue,
+    /** A credential's value, or a target's definition with its next admin credential. */
+    value: CredentialValue | TargetDefinition,
     token: string,
     options: { firstVersion?: boolean } = {},
   ): Promise<string> {

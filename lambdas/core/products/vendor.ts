@@ -133,9 +133,10 @@ export interface AdminTwins {
   verifyAdmin(): Promise<VerifyResult>;
   /**
    * Deletes the admin user `name` if present, then asks, with this adapter's admin credential,
-   * whether the product still holds it: `rejected` (gone, its key with it) is the proof.
+   * whether the product still holds it: `rejected` (gone, its key with it) is the proof. With
+   * `marker`, a user not carrying it is left alone and answered `inconclusive`.
    */
-  retireAdmin(name: string): Promise<VerifyResult>;
+  retireAdmin(name: string, marker?: string): Promise<VerifyResult>;
 }
 
 /** What a person must do in the product's UI, for the action-required event and `provisioner tasks`. */

@@ -97,7 +97,7 @@ export class FortiOsVendor implements ApiVendor {
   readonly adminTwins: AdminTwins = {
     ensureAdminTwin: (current, twin, marker) => this.ensureAdminTwin(current, twin, marker),
     verifyAdmin: () => this.onEveryMember((device) => this.adminReadOn(device)),
-    retireAdmin: (name) => this.retireAdmin(name),
+    retireAdmin: (name, marker) => this.retireAdmin(name, marker),
   };
 
   private get token(): string {
@@ -403,9 +403,15 @@ export class FortiOsVendor implements ApiVendor {
     }
   }
 
-  private async retireAdmin(name: string): Promise<VerifyResult> {
+  private async retireAdmin(name: string, marker?: string): Promise<VerifyResult> {
     if (name === this.context.target.adminCredential.user) {
       throw new FatalError(`${name} holds the admin token this call uses: it is never retired by itself`);
+    }
+    if (marker !== undefined) {
+      const user = await this.readUser(name);
+      if (user && user.comments !== marker) {
+        return { outcome: 'inconclusive', reason: `API user ${name} is not an admin twin this system made` };
+      }
     }
     await this.revoke(name);
     const held = await Promise.all(
