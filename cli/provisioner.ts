@@ -14,6 +14,7 @@ import { vendorFor } from '#core/products/registry.ts';
 import { OwnerId, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
+import { targetRotate } from './admin-rotation.ts';
 import {
   ack,
   findStateMachineArn,
@@ -100,9 +101,10 @@ const program = new Command('provisioner')
 const stateMachine = (options: GlobalOptions, sfn: SFNClient) => async () =>
   options.stateMachineArn ?? findStateMachineArn(sfn, options.stack);
 
-const targetAddCommand = program
+const targetCommand = program
   .command('target')
-  .description('manage product targets (stored in Secrets Manager under <secret root>/targets/)')
+  .description('manage product targets (stored in Secrets Manager under <secret root>/targets/)');
+const targetAddCommand = targetCommand
   .command('add <name>')
   .description('register or update a target; secrets are read from files or stdin, never from arguments')
   .option(
@@ -124,6 +126,21 @@ targetAddCommand.action((name: string, options) =>
     return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io);
   }),
 );
+
+targetCommand
+  .command('rotate <name>')
+  .description(
+    "rotate the target's own admin credential now (twin admin users: the new one works before the old dies)",
+  )
+  .option('--wait', 'wait until the execution ends; exit 0 only if the rotation succeeded')
+  .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
+  .action((name: string, options: { wait?: boolean; pollMs: number }) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');
+      return targetRotate(sfn, machine, name, options, io);
+    }),
+  );
 
 program
   .command('start')

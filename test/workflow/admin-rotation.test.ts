@@ -5,12 +5,14 @@
  * admin token reaches a history, an output, an event or a log.
  */
 import { describe, expect, it } from 'vitest';
+import { targetRotate } from '#cli/admin-rotation.ts';
 import { CURRENT, PENDING, targetSecretName } from '#core/names.ts';
 import type { FortiOsTarget } from '#core/products/fortios/target.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import type { ApiVendor } from '#core/products/vendor.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { adminTwinOf } from '#core/workflows/admin-rotate.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import {
   addressReaderRequest,
@@ -20,6 +22,7 @@ import {
   startExecution,
 } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
+import { failure } from '../failure.ts';
 
 const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
@@ -145,6 +148,27 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     expect(refused.error).toBe('ValidationError');
     expect(causeMessage(refused.cause)).toMatch(/has no admin twins.*rotated by a person/);
     expect(await env.store.loadTarget('fmg')).toEqual(before);
+  });
+
+  it('provisioner target rotate --wait starts and follows the rotation as the operator; a bad name starts nothing', async () => {
+    // Prepare
+    const printed: string[] = [];
+    const io = { out: (line: string) => printed.push(line) };
+    const before = await fortiOsTarget();
+    const machine = async () => env.adminRotateStateMachineArn;
+    // Act
+    const code = await targetRotate(env.operator.sfnClient, machine, 'fgt', { wait: true, pollMs: 1 }, io);
+    const bad = await failure(targetRotate(env.operator.sfnClient, machine, '../fgt', {}, io));
+    outputs.push(...printed);
+    // Assess
+    expect(code).toBe(0);
+    expect(printed).toContain('  → RetireAdminKey');
+    expect(printed.at(-1)).toMatch(
+      new RegExp(
+        `^target fgt: its admin credential is now ${adminTwinOf(before.adminCredential.user ?? '')}'s`,
+      ),
+    );
+    expect(bad.name).toBe('ValidationError');
   });
 
   it('leaks no admin token into histories, outputs, events or logs', async () => {

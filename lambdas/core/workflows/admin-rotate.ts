@@ -209,7 +209,7 @@ export async function finalizeAdminRotation(deps: WorkflowDeps, input: unknown) 
     secretArn: state.secretArn,
     versionId,
   });
-  return { target: state.request.target, adminUser: state.idleAdmin, versionId, status: 'rotated' };
+  return { target: state.request.target, adminUser: state.idleAdmin, versionId, status: 'admin-rotated' };
 }
 
 /**
