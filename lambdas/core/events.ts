@@ -79,8 +79,10 @@ export interface EventDetails {
     /** Credentials whose check failed (an error, not an answer): neither accepted nor refused. */
     readonly unverified: readonly string[];
     readonly expiring: readonly string[];
+    /** Targets whose own admin credential is older than their policy allows. */
+    readonly staleAdmins: readonly string[];
     readonly unreachable: readonly string[];
-    /** What still needs a person: orphans not repaired, broken, inconclusive, unverified, expiring, unreachable targets. */
+    /** What still needs a person: orphans not repaired, broken, inconclusive, unverified, expiring, stale admin credentials, unreachable targets. */
     readonly driftCount: number;
   };
   'credential.revocation-failed': {

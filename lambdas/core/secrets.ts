@@ -151,6 +151,16 @@ export class CredentialStore {
     return parseInput(TargetDefinition, parsed, `target "${name}"`);
   }
 
+  /** When the target's current definition was stored (its version's CreatedDate). */
+  async targetStoredAt(name: string): Promise<Date | undefined> {
+    try {
+      return (await this.client.send(new GetSecretValueCommand({ SecretId: targetSecretName(name) })))
+        .CreatedDate;
+    } catch (error) {
+      throw storeError('GetSecretValue', targetSecretName(name), error);
+    }
+  }
+
   /**
    * Creates or replaces a target definition (CLI `target add`, the embedded default). A second
    * target on the device and VDOM (ADOM) of another is refused: both would see the same users.

@@ -171,6 +171,37 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     expect(bad.name).toBe('ValidationError');
   });
 
+  it('reports an admin credential older than its target policy allows as drift, until a rotation renews it', async () => {
+    // Prepare: the token was generated 40 days ago, the policy allows 30
+    const current = await fortiOsTarget();
+    const issuedAt = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    await env.store.putTarget('fgt', {
+      ...current,
+      adminCredential: { ...current.adminCredential, issuedAt },
+      policy: { ...current.policy, adminKeyMaxAgeDays: 30 },
+    } as FortiOsTarget);
+    const staleAdmins = async () => {
+      const reconciled = await runExecution(
+        env,
+        env.reconcileStateMachineArn,
+        {},
+        `reconcile-admin-${++runs}`,
+      );
+      outputs.push(JSON.stringify(reconciled));
+      return (JSON.parse(reconciled.output ?? '{}') as { staleAdmins?: string[] }).staleAdmins;
+    };
+    // Act
+    const before = await staleAdmins();
+    const rotated = await rotateAdmin();
+    const after = await staleAdmins();
+    // Assess
+    expect(before).toEqual([
+      expect.stringMatching(/fgt: admin credential issued .* 40 days ago, over the policy's 30/),
+    ]);
+    expect(rotated.status, causeMessage(rotated.cause)).toBe('SUCCEEDED');
+    expect(after).toEqual([]);
+  });
+
   it('leaks no admin token into histories, outputs, events or logs', async () => {
     // Act
     const found = scanEnvironment(env, { outputs, logs: logs.lines });

@@ -102,6 +102,32 @@ export function adminKeyMaxAgeDays(target: TargetDefinition): number {
   return policy?.adminKeyMaxAgeDays ?? ADMIN_KEY_MAX_AGE_DAYS;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Reconciliation's finding on a target whose admin credential rotates here (admin twins): a line
+ * when it is older than the target's policy allows, from when the rotation issued it, or, never
+ * rotated, from when its definition was stored; undefined otherwise.
+ */
+export async function staleAdminCredential(
+  deps: WorkflowDeps,
+  name: string,
+  target: TargetDefinition,
+): Promise<string | undefined> {
+  const vendor = deps.vendorFor({ target });
+  if (vendor.capabilities.issuance !== 'api' || !('adminTwins' in vendor) || !vendor.adminTwins)
+    return undefined;
+  const credential = 'adminCredential' in target ? target.adminCredential : undefined;
+  const rotatedAt =
+    credential && 'issuedAt' in credential ? (credential.issuedAt as string | undefined) : undefined;
+  const issuedAt = rotatedAt ?? (await deps.store.targetStoredAt(name))?.toISOString();
+  if (!issuedAt) return undefined;
+  const maxDays = adminKeyMaxAgeDays(target);
+  const days = Math.floor((deps.now().getTime() - Date.parse(issuedAt)) / DAY_MS);
+  if (days <= maxDays) return undefined;
+  return `${name}: admin credential issued ${issuedAt}, ${days} days ago, over the policy's ${maxDays} (provisioner target rotate ${name})`;
+}
+
 /**
  * ValidateAdminRotation: the product rotates admin twins, the target names its admin user, and no
  * other admin rotation has a pending version (a repeat of this one's own step is fine).

@@ -20,6 +20,7 @@ import { parseInput, TargetName } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
+import { staleAdminCredential } from './admin-rotate.ts';
 
 /** Credentials this close to their expiry are reported. */
 const EXPIRY_WARNING_DAYS = 14;
@@ -42,6 +43,8 @@ export const TargetDrift = z.object({
   /** Credentials whose check failed (transport or product error): neither accepted nor refused. */
   unverified: z.array(z.string()),
   expiring: z.array(z.string()),
+  /** The target's own admin credential, older than its policy allows (docs/cli.md, `target rotate`). */
+  staleAdmins: z.array(z.string()),
 });
 export type TargetDrift = z.output<typeof TargetDrift>;
 
@@ -72,7 +75,10 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     inconclusive: [],
     unverified: [],
     expiring: [],
+    staleAdmins: [],
   };
+  const staleAdmin = await staleAdminCredential(deps, targetName, target);
+  if (staleAdmin) drift.staleAdmins.push(staleAdmin);
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
   const check = keyChecker(deps, vendor, targetName);
   for (const credential of credentials) {
@@ -199,6 +205,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     inconclusive: drifts.flatMap((d) => d.inconclusive),
     unverified: drifts.flatMap((d) => d.unverified),
     expiring: drifts.flatMap((d) => d.expiring),
+    staleAdmins: drifts.flatMap((d) => d.staleAdmins),
     unreachable,
   };
   const driftCount =
@@ -208,6 +215,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     report.inconclusive.length +
     report.unverified.length +
     report.expiring.length +
+    report.staleAdmins.length +
     unreachable.length;
   await deps.events.publish('credential.drift-report', { ...report, driftCount });
   return { ...report, driftCount };
