@@ -38,6 +38,7 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
+import { rotateAdminCredential } from './scenario/admin-rotation.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -364,6 +365,8 @@ async function main(): Promise<number> {
     for (const target of ['fgt-lab', 'fmg-lab']) await rotateUnderLoad(env, target, String(example.apiUser));
     const arm = requests[4] as { apiUser: string; serviceUser?: string };
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
+    say('');
+    await rotateAdminCredential(env, 'fgt-lab', say);
     say('');
     await reconcileAll(env);
     say('');

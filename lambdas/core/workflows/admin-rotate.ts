@@ -64,7 +64,7 @@ export function adminTwinOf(admin: string): string {
  * takes an admin for a credential's orphan; the same for every rotation of the target, so a twin
  * an earlier failed rotation left is adopted and re-keyed.
  */
-export function adminTwinMarker(target: string): string {
+function adminTwinMarker(target: string): string {
   return `credential-provisioner admin twin of target ${target}`;
 }
 
@@ -96,7 +96,7 @@ function adminOf(
 }
 
 /** How old the target's admin credential may grow (its policy, else the default). */
-export function adminKeyMaxAgeDays(target: TargetDefinition): number {
+function adminKeyMaxAgeDays(target: TargetDefinition): number {
   const policy =
     'policy' in target ? (target.policy as { adminKeyMaxAgeDays?: number } | undefined) : undefined;
   return policy?.adminKeyMaxAgeDays ?? ADMIN_KEY_MAX_AGE_DAYS;
