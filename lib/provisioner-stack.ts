@@ -43,9 +43,14 @@ export class ProvisionerStack extends Stack {
     const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
     const adminRotate = new AdminRotateWorkflow(this, 'AdminRotateWorkflow', { key });
     const refresh = new RefreshWorkflow(this, 'RefreshWorkflow', { key });
-    const rotationSchedules = new RotationSchedules(this, 'RotationSchedules', { rotate, refresh });
+    const rotationSchedules = new RotationSchedules(this, 'RotationSchedules', {
+      rotate,
+      refresh,
+      adminRotate,
+    });
     rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:CreateSchedule');
     rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:DeleteSchedule');
+    rotationSchedules.grant(adminRotate.finalizeFunction, 'scheduler:CreateSchedule');
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
     new DeactivationRules(this, 'DeactivationRules', {

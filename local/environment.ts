@@ -196,6 +196,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.revokeStateMachineArn]: revokeStateMachineArn,
     [ENV.provisionStateMachineArn]: provisionStateMachineArn,
     [ENV.rotateStateMachineArn]: rotateStateMachineArn,
+    [ENV.adminRotateStateMachineArn]: adminRotateStateMachineArn,
     [ENV.rotationScheduleGroup]: ROTATION_SCHEDULE_GROUP,
     [ENV.rotationSchedulerRoleArn]: functionSetting(template, ENV.rotationSchedulerRoleArn),
     [ENV.rotationDeadLetterQueueArn]: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:local-schedule-dead-letters`,

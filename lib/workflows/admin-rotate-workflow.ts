@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME, STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
+import type { ProvisionerFunction } from '../provisioner-function.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /**
@@ -12,6 +13,8 @@ import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
  */
 export class AdminRotateWorkflow extends Workflow {
   readonly stateMachine: sfn.StateMachine;
+  /** FinalizeAdminRotation's function: it creates the target's rotation schedule (the stack grants it). */
+  readonly finalizeFunction: ProvisionerFunction;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id, props, 'admin-rotate');
@@ -43,6 +46,8 @@ export class AdminRotateWorkflow extends Workflow {
       outputPath: '$.Payload',
     });
     finalize.fn.grantPutEvents();
+    finalize.fn.grantReadTargets();
+    this.finalizeFunction = finalize.fn;
 
     const compensate = this.step('CompensateAdminRotation', 'compensate-admin-rotation', {
       resultPath: '$.compensation',

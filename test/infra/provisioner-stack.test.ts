@@ -530,7 +530,7 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
       },
       'retire-admin-key': { 'provisioner/targets/*': read },
-      'finalize-admin-rotation': {},
+      'finalize-admin-rotation': { 'provisioner/targets/*': read },
       'compensate-admin-rotation': {
         'provisioner/targets/*': ['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a}`,
@@ -769,7 +769,12 @@ describe('ProvisionerStack', () => {
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',
     ]);
+    // FinalizeAdminRotation creates a target's admin rotation schedule, never deletes one.
+    expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf)).toEqual([
+      'scheduler:CreateSchedule',
+    ]);
     expect(owners.map(([id]) => id).sort()).toEqual([
+      'finalize-admin-rotation',
       'finalize-credential',
       'finalize-rotation',
       'retire-credential',

@@ -6,10 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { targetRotate } from '#cli/admin-rotation.ts';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { CURRENT, PENDING, targetSecretName } from '#core/names.ts';
 import type { FortiOsTarget } from '#core/products/fortios/target.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import type { ApiVendor } from '#core/products/vendor.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { adminTwinOf } from '#core/workflows/admin-rotate.ts';
@@ -90,11 +92,29 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
   });
 
+  it('schedules the next admin rotation at half the policy’s maximum age, and the schedule firing rotates the token', async () => {
+    // Prepare: the rotations above created the target's schedule
+    const name = rotationScheduleName(targetSecretName('fgt'));
+    const schedule = env.scheduler.schedules.get(`${ROTATION_SCHEDULE_GROUP}/${name}`);
+    const before = await fortiOsTarget();
+    // Act
+    const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, name)) as { executionArn: string };
+    const ended = await executionEnd(env, started.executionArn);
+    outputs.push(JSON.stringify(ended));
+    // Assess
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'rate(45 days)',
+      Target: { Arn: env.adminRotateStateMachineArn, Input: JSON.stringify({ target: 'fgt' }) },
+    });
+    expect(ended.status, causeMessage(ended.cause)).toBe('SUCCEEDED');
+    expect((await fortiOsTarget()).adminCredential.user).toBe(adminTwinOf(before.adminCredential.user ?? ''));
+  });
+
   it('never promotes a new admin token the product does not accept: the current one stays current and working', async () => {
     // Prepare: someone regenerates the twin's key behind the rotation's back before each check
     const before = await fortiOsTarget();
     const versions = await stages();
-    const idle = `${before.adminCredential.user}.b`;
+    const idle = adminTwinOf(before.adminCredential.user ?? '');
     env.lambdaFaults.beforeEach = async (handlerId) => {
       const twin = env.fortios.state.users.get(idle);
       if (handlerId === 'verify-admin-key' && twin) twin.key = 'regenerated-behind-its-back-000';

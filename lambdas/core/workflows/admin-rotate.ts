@@ -20,6 +20,7 @@ import { CURRENT, PENDING, targetSecretName } from '../names.ts';
 import { ADMIN_KEY_MAX_AGE_DAYS } from '../products/policy.ts';
 import type { AdminTwins, ApiVendor } from '../products/vendor.ts';
 import type { TargetDefinition } from '../requests.ts';
+import { adminRotationSchedule } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
 import { clientRequestToken, versionWithStage } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
@@ -224,10 +225,20 @@ export async function retireAdminKey(deps: WorkflowDeps, input: unknown): Promis
   requireRefusal(answer, state.request.target, `the previous admin credential (${state.currentAdmin})`);
 }
 
-/** FinalizeAdminRotation: announces the rotation (names and version ids only). */
+/**
+ * FinalizeAdminRotation: the target's rotation schedule exists (create-if-absent, at half its
+ * policy's maximum age), and the rotation is announced (names and version ids only).
+ */
 export async function finalizeAdminRotation(deps: WorkflowDeps, input: unknown) {
   const state = parseState(input);
   const { versionId } = requirePending(state);
+  const target = await deps.store.loadTarget(state.request.target);
+  await deps.schedules.ensure({
+    secretName: targetSecretName(state.request.target),
+    target: state.request.target,
+    apiUser: state.idleAdmin,
+    ...adminRotationSchedule(adminKeyMaxAgeDays(target)),
+  });
   await deps.events.publish('credential.admin-rotated', {
     target: state.request.target,
     adminUser: state.idleAdmin,
