@@ -64,7 +64,7 @@ function parseJson(text: string, what: string): unknown {
 export async function findStateMachineArn(
   sfn: SFNClient,
   stack: string,
-  workflow: 'provision' | 'revoke' | 'rotate' = 'provision',
+  workflow: 'provision' | 'revoke' | 'rotate' | 'admin-rotate' = 'provision',
 ): Promise<string> {
   for await (const page of paginateListStateMachines({ client: sfn }, {})) {
     const found = page.stateMachines?.find((m) => m.name === `${stack}-${workflow}`);
@@ -170,7 +170,7 @@ export async function start(
  * Starts an execution by name (a repeat reports the existing one) and, with --wait, follows it to its
  * end: the states it enters as they appear in its history, then its outcome.
  */
-async function startAndFollow(
+export async function startAndFollow(
   sfn: SFNClient,
   machineArn: string,
   name: string,
@@ -306,6 +306,11 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
   if (e.status === 'SUCCEEDED' && e.output?.includes('"rotated"')) {
     const out = JSON.parse(e.output) as Record<string, string>;
     io.out(`${out.secretName}: AWSCURRENT is now the key of ${out.apiUser} (version ${out.versionId})`);
+    return 0;
+  }
+  if (e.status === 'SUCCEEDED' && e.output?.includes('"admin-rotated"')) {
+    const out = JSON.parse(e.output) as Record<string, string>;
+    io.out(`target ${out.target}: its admin credential is now ${out.adminUser}'s (version ${out.versionId})`);
     return 0;
   }
   if (e.status === 'SUCCEEDED' && e.output?.includes('"revoked"')) {

@@ -15,6 +15,7 @@ import { vendorFor } from '#core/products/registry.ts';
 import { OwnerRef, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
+import { targetRotate } from './admin-rotation.ts';
 import {
   ack,
   findStateMachineArn,
@@ -143,6 +144,21 @@ targetCommand
     run(async (global) => {
       const { secrets } = await clients(global);
       return targetCheck(new CredentialStore(secrets, global.kmsKeyId), name, io, vendorFor);
+    }),
+  );
+
+targetCommand
+  .command('rotate <name>')
+  .description(
+    "rotate the target's own admin credential now (twin admin users: the new one works before the old dies)",
+  )
+  .option('--wait', 'wait until the execution ends; exit 0 only if the rotation succeeded')
+  .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
+  .action((name: string, options: { wait?: boolean; pollMs: number }) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');
+      return targetRotate(sfn, machine, name, options, io);
     }),
   );
 

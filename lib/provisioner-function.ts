@@ -146,6 +146,20 @@ export class ProvisionerFunction extends Construct {
   }
 
   /**
+   * Exactly `actions` on target definitions (`<root>/targets/*`): only the admin rotation's steps
+   * get writes there, to stage and promote a target's next admin credential. A role with these never
+   * gets credential writes, whose grant denies writes on targets.
+   */
+  grantTargetSecrets(...actions: ('DescribeSecret' | 'PutSecretValue' | 'UpdateSecretVersionStage')[]): void {
+    const targets = `${this.names.secrets.targets}*`;
+    this.allow(
+      actions.map((a) => `secretsmanager:${a}`),
+      [this.secretArn(targets)],
+    );
+    this.suppressWildcard(targets, 'target definitions are added at run time by the CLI');
+  }
+
+  /**
    * Exactly `actions` on operator task records (`<root>.tasks/*`), which hold task tokens: only the
    * steps that open or close operator tasks get this; no credential grant reaches them.
    */

@@ -12,6 +12,7 @@ import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
+import { AdminRotateWorkflow } from './workflows/admin-rotate-workflow.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
 import { ReconcileWorkflow, reportMetric } from './workflows/reconcile-workflow.ts';
 import { RefreshWorkflow } from './workflows/refresh-workflow.ts';
@@ -40,10 +41,16 @@ export class ProvisionerStack extends Stack {
     });
 
     const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
+    const adminRotate = new AdminRotateWorkflow(this, 'AdminRotateWorkflow', { key });
     const refresh = new RefreshWorkflow(this, 'RefreshWorkflow', { key });
-    const rotationSchedules = new RotationSchedules(this, 'RotationSchedules', { rotate, refresh });
+    const rotationSchedules = new RotationSchedules(this, 'RotationSchedules', {
+      rotate,
+      refresh,
+      adminRotate,
+    });
     rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:CreateSchedule');
     rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:DeleteSchedule');
+    rotationSchedules.grant(adminRotate.finalizeFunction, 'scheduler:CreateSchedule');
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
     new DeactivationRules(this, 'DeactivationRules', {
@@ -76,6 +83,7 @@ export class ProvisionerStack extends Stack {
       Refresh: refresh,
       Revoke: revoke,
       Reconcile: reconcile,
+      AdminRotate: adminRotate,
     };
     for (const [name, { stateMachine }] of Object.entries(workflows)) {
       const outcomes = {
@@ -181,13 +189,14 @@ export class ProvisionerStack extends Stack {
     // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
     const operator = new OperatorPolicy(this, 'Operator', {
       key,
-      workflows: [provision, revoke, rotate, reconcile].map((w) => w.stateMachine),
+      workflows: [provision, revoke, rotate, reconcile, adminRotate].map((w) => w.stateMachine),
     });
     new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });
 
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevokeStateMachineArn', { value: revoke.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RotateStateMachineArn', { value: rotate.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AdminRotateStateMachineArn', { value: adminRotate.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevocationFailedAlarmName', { value: revoke.failedAlarm.alarmName });
     new CfnOutput(this, 'KmsKeyArn', { value: key.keyArn });
     new CfnOutput(this, 'AlertTopicArn', {

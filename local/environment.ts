@@ -168,6 +168,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const rotateStateMachineArn = machineArn(workflows.rotate.stateMachineName);
   const reconcileStateMachineArn = machineArn(workflows.reconcile.stateMachineName);
   const refreshStateMachineArn = machineArn(workflows.refresh.stateMachineName);
+  const adminRotateStateMachineArn = machineArn(workflows['admin-rotate'].stateMachineName);
   const scheduler = await startLocalScheduler({
     region: LOCAL_REGION,
     authorize: (call) => schedulerAuthorizer(account())(call),
@@ -195,6 +196,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.revokeStateMachineArn]: revokeStateMachineArn,
     [ENV.provisionStateMachineArn]: provisionStateMachineArn,
     [ENV.rotateStateMachineArn]: rotateStateMachineArn,
+    [ENV.adminRotateStateMachineArn]: adminRotateStateMachineArn,
     [ENV.rotationScheduleGroup]: ROTATION_SCHEDULE_GROUP,
     [ENV.rotationSchedulerRoleArn]: functionSetting(template, ENV.rotationSchedulerRoleArn),
     [ENV.rotationDeadLetterQueueArn]: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:local-schedule-dead-letters`,
@@ -234,6 +236,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     rotateStateMachineArn,
     reconcileStateMachineArn,
     refreshStateMachineArn,
+    adminRotateStateMachineArn,
     /** The ticketing intake's function URL and the secret its webhooks are signed with. */
     intake: { url: intake.url, webhookSecret },
     /** Registers a product's simulator as a target, TLS pinned to its generated CA (or its certificate). */

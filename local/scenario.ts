@@ -38,6 +38,7 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
+import { rotateAdminCredential } from './scenario/admin-rotation.ts';
 import { showRotationFailureAlert } from './scenario/alerts.ts';
 import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
 import { teamCredentialSurvives } from './scenario/teams.ts';
@@ -369,7 +370,10 @@ async function main(): Promise<number> {
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
     say('');
     await restoredTwinCaughtAndRemoved(env, String(example.apiUser), say);
+    say('');
     await showRotationFailureAlert(env, 'fgt-lab', String(example.apiUser));
+    say('');
+    await rotateAdminCredential(env, 'fgt-lab', say);
     say('');
     await reconcileAll(env);
     say('');

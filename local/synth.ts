@@ -16,8 +16,15 @@ import type { InputTransformer } from './input-transformer.ts';
 
 type StateMachineDefinitionObject = StateMachineDefinition;
 
-export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'refresh';
-const WORKFLOW_KEYS: readonly WorkflowKey[] = ['provision', 'revoke', 'rotate', 'reconcile', 'refresh'];
+export type WorkflowKey = 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'refresh' | 'admin-rotate';
+const WORKFLOW_KEYS: readonly WorkflowKey[] = [
+  'provision',
+  'revoke',
+  'rotate',
+  'reconcile',
+  'refresh',
+  'admin-rotate',
+];
 
 export interface SynthesizedWorkflow {
   readonly stateMachineName: string;

@@ -39,6 +39,7 @@ export const ENV = {
   vendorTimeoutMs: 'PROVISIONER_VENDOR_TIMEOUT_MS',
   provisionStateMachineArn: 'PROVISION_STATE_MACHINE_ARN',
   rotateStateMachineArn: 'ROTATE_STATE_MACHINE_ARN',
+  adminRotateStateMachineArn: 'ADMIN_ROTATE_STATE_MACHINE_ARN',
   refreshStateMachineArn: 'REFRESH_STATE_MACHINE_ARN',
   revokeStateMachineArn: 'REVOKE_STATE_MACHINE_ARN',
   rotationScheduleGroup: 'ROTATION_SCHEDULE_GROUP',

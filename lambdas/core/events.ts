@@ -46,6 +46,18 @@ export interface ActionRequiredDetail {
   readonly submit: string;
 }
 
+/** A target's own admin credential rotated (or failed to): names and version ids, never the token. */
+interface AdminRotationDetail {
+  readonly target: string;
+  /** The admin user that holds the current admin credential now. */
+  readonly adminUser: string;
+  readonly requestId: string;
+  readonly secretArn: string;
+  readonly versionId?: string;
+  readonly error?: string;
+  readonly reason?: string;
+}
+
 export interface EventDetails {
   'credential.provisioned': CredentialEventDetail;
   'credential.provision-failed': CredentialEventDetail & { readonly operatorAction?: string };
@@ -53,6 +65,8 @@ export interface EventDetails {
   'credential.revoked': CredentialEventDetail;
   'credential.rotated': CredentialEventDetail;
   'credential.rotation-failed': CredentialEventDetail;
+  'credential.admin-rotated': AdminRotationDetail;
+  'credential.admin-rotation-failed': AdminRotationDetail;
   'credential.drift-report': {
     readonly requestId: string;
     readonly targets: number;
@@ -65,6 +79,8 @@ export interface EventDetails {
     /** Credentials whose check failed (an error, not an answer): neither accepted nor refused. */
     readonly unverified: readonly string[];
     readonly expiring: readonly string[];
+    /** Targets whose own admin credential is older than their policy allows. */
+    readonly staleAdmins: readonly string[];
     readonly unreachable: readonly string[];
     /**
      * Twin-user drift (a retired twin restored, a current key broken, an HA member out of sync),
@@ -86,7 +102,8 @@ export interface EventDetails {
     readonly counts: Readonly<Record<string, number>>;
     /**
      * What still needs a person: orphans not repaired, broken (less those a rotation re-issues),
-     * inconclusive, unverified, expiring, unreachable targets, findings only reported.
+     * inconclusive, unverified, expiring, stale admin credentials, unreachable targets, findings only
+     * reported.
      */
     readonly driftCount: number;
   };

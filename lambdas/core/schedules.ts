@@ -8,9 +8,17 @@ import { SECRET_PREFIX } from './names.ts';
 import type { VendorCapabilities } from './products/vendor.ts';
 
 export interface CredentialSchedule {
-  readonly workflow: 'rotate' | 'refresh';
+  /** `admin-rotate`: a target's own admin credential (its schedule is named after the target's secret). */
+  readonly workflow: 'rotate' | 'refresh' | 'admin-rotate';
   /** A one-time rotation at this instant (ISO 8601, UTC) instead of the recurring rate. */
   readonly at?: string;
+  /** A rate of its own instead of the stack's (a target's admin rotation, from its policy). */
+  readonly rate?: string;
+}
+
+/** A target's admin credential rotates every half of the age its policy allows, so it never grows older. */
+export function adminRotationSchedule(maxAgeDays: number): CredentialSchedule {
+  return { workflow: 'admin-rotate', rate: `rate(${Math.floor(maxAgeDays / 2)} days)` };
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -132,10 +132,13 @@ export class CredentialStore {
     private readonly kmsKeyId?: string,
   ) {}
 
-  async loadTarget(name: string): Promise<TargetDefinition> {
+  /** The target's definition: its current version, or the one `versionId` names (an admin rotation's pending one). */
+  async loadTarget(name: string, versionId?: string): Promise<TargetDefinition> {
     let text: string | undefined;
     try {
-      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: targetSecretName(name) }));
+      const answer = await this.client.send(
+        new GetSecretValueCommand({ SecretId: targetSecretName(name), VersionId: versionId }),
+      );
       text = answer.SecretString;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException', 'InvalidRequestException')) {
@@ -150,6 +153,16 @@ export class CredentialStore {
       throw new FatalError(`target "${name}" is not valid JSON in Secrets Manager`);
     }
     return parseInput(TargetDefinition, parsed, `target "${name}"`);
+  }
+
+  /** When the target's current definition was stored (its version's CreatedDate). */
+  async targetStoredAt(name: string): Promise<Date | undefined> {
+    try {
+      return (await this.client.send(new GetSecretValueCommand({ SecretId: targetSecretName(name) })))
+        .CreatedDate;
+    } catch (error) {
+      throw storeError('GetSecretValue', targetSecretName(name), error);
+    }
   }
 
   /**
@@ -333,7 +346,8 @@ export class CredentialStore {
    */
   async storePending(
     secretArn: string,
-    value: CredentialValue,
+    /** A credential's value, or a target's definition with its next admin credential. */
+    value: CredentialValue | TargetDefinition,
     token: string,
     options: { firstVersion?: boolean } = {},
   ): Promise<string> {

@@ -70,9 +70,10 @@ function schedulerRotations(): RotationSchedules {
   let client: SchedulerClient | undefined;
   const setting = (name: Setting) => settings().required(name);
   return {
-    async ensure({ secretName, target, apiUser, workflow, at }) {
+    async ensure({ secretName, target, apiUser, workflow, at, rate }) {
       client ??= schedulerClient();
       const refresh = workflow === 'refresh';
+      const admin = workflow === 'admin-rotate';
       const name = rotationScheduleName(secretName);
       try {
         await client.send(
@@ -81,16 +82,21 @@ function schedulerRotations(): RotationSchedules {
             GroupName: setting('rotationScheduleGroup'),
             ScheduleExpression: at
               ? `at(${at.slice(0, 19)})`
-              : refresh
-                ? settings().tokenRefreshRate
-                : settings().rotationRate,
+              : (rate ?? (refresh ? settings().tokenRefreshRate : settings().rotationRate)),
             ScheduleExpressionTimezone: 'UTC',
             // Rotations of many credentials spread over an hour; a token refresh must not slip past its expiry.
             FlexibleTimeWindow: refresh ? { Mode: 'OFF' } : { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
             Target: {
-              Arn: setting(refresh ? 'refreshStateMachineArn' : 'rotateStateMachineArn'),
+              Arn: setting(
+                refresh
+                  ? 'refreshStateMachineArn'
+                  : admin
+                    ? 'adminRotateStateMachineArn'
+                    : 'rotateStateMachineArn',
+              ),
               RoleArn: setting('rotationSchedulerRoleArn'),
-              Input: JSON.stringify({ target, apiUser }),
+              // The admin-rotate request names the target only.
+              Input: JSON.stringify(admin ? { target } : { target, apiUser }),
               // A failed invocation is kept there, not dropped (docs/deploy-to-production.md, alerts).
               DeadLetterConfig: { Arn: setting('rotationDeadLetterQueueArn') },
             },

@@ -12,6 +12,8 @@ import type { Workflow } from '../workflows/workflow-base.ts';
 export interface RotationSchedulesProps {
   readonly rotate: Workflow;
   readonly refresh: Workflow;
+  /** Rotates targets' own admin credentials, one schedule per target. */
+  readonly adminRotate: Workflow;
   /** How often each twin-user credential rotates (an EventBridge Scheduler rate expression). */
   readonly rate?: string;
   /** How often brokered access tokens are refreshed: well inside their 1-hour life. */
@@ -30,6 +32,7 @@ export class RotationSchedules extends Construct {
   private readonly tokenRefreshRate: string;
   private readonly rotate: Workflow;
   private readonly refresh: Workflow;
+  private readonly adminRotate: Workflow;
 
   constructor(scope: Construct, id: string, props: RotationSchedulesProps) {
     super(scope, id);
@@ -38,6 +41,7 @@ export class RotationSchedules extends Construct {
     this.tokenRefreshRate = props.tokenRefreshRate ?? DEFAULT_TOKEN_REFRESH_RATE;
     this.rotate = props.rotate;
     this.refresh = props.refresh;
+    this.adminRotate = props.adminRotate;
     new CfnScheduleGroup(this, 'Group', { name: this.groupName });
     this.role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -53,6 +57,7 @@ export class RotationSchedules extends Construct {
     this.deadLetters.grantSendMessages(this.role);
     props.rotate.stateMachine.grantStartExecution(this.role);
     props.refresh.stateMachine.grantStartExecution(this.role);
+    props.adminRotate.stateMachine.grantStartExecution(this.role);
     new CfnOutput(this, 'RotationScheduleGroup', { value: this.groupName });
   }
 
@@ -65,6 +70,7 @@ export class RotationSchedules extends Construct {
     fn.function.addEnvironment(ENV.rotationRate, this.rate);
     fn.function.addEnvironment(ENV.refreshStateMachineArn, this.refresh.stateMachineArnByName);
     fn.function.addEnvironment(ENV.tokenRefreshRate, this.tokenRefreshRate);
+    fn.function.addEnvironment(ENV.adminRotateStateMachineArn, this.adminRotate.stateMachineArnByName);
     const schedules = `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.groupName}/*`;
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [schedules] }));
     if (action === 'scheduler:CreateSchedule') {

@@ -35,6 +35,15 @@ const ROTATE_HANDLERS = [
   'finalize-rotation',
   'compensate-rotation',
 ];
+const ADMIN_ROTATE_HANDLERS = [
+  'validate-admin-rotation',
+  'issue-admin-key',
+  'verify-admin-key',
+  'promote-admin-key',
+  'retire-admin-key',
+  'finalize-admin-rotation',
+  'compensate-admin-rotation',
+];
 const REVOKE_HANDLERS = {
   FindOwnerCredentials: 'find-owner-credentials',
   SweepOwnerCredentials: 'sweep-owner-credentials',
@@ -144,7 +153,7 @@ beforeAll(() => {
 
 describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 6);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'CredentialProvisioner-provision',
       StateMachineType: 'STANDARD',
@@ -262,7 +271,7 @@ describe('ProvisionerStack', () => {
       ]);
     });
     expect(new Set(tasks.map(([name]) => name.split('.')[0]))).toEqual(
-      new Set(['provision', 'rotate', 'refresh', 'revoke', 'reconcile']),
+      new Set(['provision', 'rotate', 'refresh', 'revoke', 'reconcile', 'admin-rotate']),
     );
     expect(tasks.some(([, state]) => String(state.Resource).endsWith('.waitForTaskToken'))).toBe(true);
     for (const [name, state] of tasks) {
@@ -281,6 +290,7 @@ describe('ProvisionerStack', () => {
         ...Object.values(HANDLERS),
         ...Object.values(REVOKE_HANDLERS),
         ...ROTATE_HANDLERS,
+        ...ADMIN_ROTATE_HANDLERS,
         'list-targets',
         'reconcile-target',
         'refresh-access-token',
@@ -521,6 +531,26 @@ describe('ProvisionerStack', () => {
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
         'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
       },
+      // The admin rotation alone writes target definitions: it stages and promotes the next admin token.
+      'validate-admin-rotation': {
+        'provisioner/targets/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      },
+      'issue-admin-key': {
+        'provisioner/targets/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
+      'verify-admin-key': { 'provisioner/targets/*': read },
+      'promote-admin-key': {
+        'provisioner/targets/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+      },
+      'retire-admin-key': { 'provisioner/targets/*': read },
+      'finalize-admin-rotation': { 'provisioner/targets/*': read },
+      'compensate-admin-rotation': {
+        'provisioner/targets/*': ['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+      },
       'ticket-intake': { '<IntakeWebhookSecret': read },
       // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
       'compensate-provision': {
@@ -552,8 +582,10 @@ describe('ProvisionerStack', () => {
       .filter(([, statements]) => statements.some((s) => actionsOf(s).includes('events:PutEvents')))
       .map(([id]) => id);
     expect(publishers.sort()).toEqual([
+      'compensate-admin-rotation',
       'compensate-provision',
       'compensate-rotation',
+      'finalize-admin-rotation',
       'finalize-credential',
       'finalize-rotation',
       'find-owner-credentials',
@@ -754,7 +786,12 @@ describe('ProvisionerStack', () => {
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',
     ]);
+    // FinalizeAdminRotation creates a target's admin rotation schedule, never deletes one.
+    expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf)).toEqual([
+      'scheduler:CreateSchedule',
+    ]);
     expect(owners.map(([id]) => id).sort()).toEqual([
+      'finalize-admin-rotation',
       'finalize-credential',
       'finalize-rotation',
       'retire-credential',
@@ -817,7 +854,7 @@ describe('ProvisionerStack', () => {
     const secret = (pattern: string) =>
       `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
     expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
-    expect(of('StartWorkflows').resources).toHaveLength(4);
+    expect(of('StartWorkflows').resources).toHaveLength(5);
     expect(of('AnswerOperatorTasks')).toEqual({
       actions: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
       resources: ['*'],

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import * as deactivation from '#core/deactivation.ts';
 import { FatalError, RetryableError } from '#core/errors.ts';
+import * as adminRotate from '#core/workflows/admin-rotate.ts';
 import * as provision from '#core/workflows/provision.ts';
 import * as reconcile from '#core/workflows/reconcile.ts';
 import * as refresh from '#core/workflows/refresh.ts';
@@ -53,6 +54,17 @@ vi.mock('#core/workflows/rotate.ts', async (original) =>
     'requestRotatedCredential',
     'finalizeRotation',
     'compensateRotation',
+  ]),
+);
+vi.mock('#core/workflows/admin-rotate.ts', async (original) =>
+  spiesOn(await original(), [
+    'validateAdminRotation',
+    'issueAdminKey',
+    'verifyAdminKey',
+    'promoteAdminKey',
+    'retireAdminKey',
+    'finalizeAdminRotation',
+    'compensateAdminRotation',
   ]),
 );
 vi.mock('#core/workflows/refresh.ts', async (original) => spiesOn(await original(), ['refreshAccessToken']));
@@ -128,6 +140,18 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ['finalize-rotation', vi.mocked(rotate.finalizeRotation), 'finalizeRotation', 'event'],
   ['compensate-rotation', vi.mocked(rotate.compensateRotation), 'compensateRotation', 'event'],
   ['refresh-access-token', vi.mocked(refresh.refreshAccessToken), 'refreshAccessToken', 'event'],
+  ['validate-admin-rotation', vi.mocked(adminRotate.validateAdminRotation), 'validateAdminRotation', 'event'],
+  ['issue-admin-key', vi.mocked(adminRotate.issueAdminKey), 'issueAdminKey', 'event'],
+  ['verify-admin-key', vi.mocked(adminRotate.verifyAdminKey), 'verifyAdminKey', 'event'],
+  ['promote-admin-key', vi.mocked(adminRotate.promoteAdminKey), 'promoteAdminKey', 'event'],
+  ['retire-admin-key', vi.mocked(adminRotate.retireAdminKey), 'retireAdminKey', 'event'],
+  ['finalize-admin-rotation', vi.mocked(adminRotate.finalizeAdminRotation), 'finalizeAdminRotation', 'event'],
+  [
+    'compensate-admin-rotation',
+    vi.mocked(adminRotate.compensateAdminRotation),
+    'compensateAdminRotation',
+    'event',
+  ],
   ['find-owner-credentials', vi.mocked(revoke.findOwnerCredentials), 'findOwnerCredentials', 'event'],
   ['sweep-owner-credentials', vi.mocked(revoke.sweepOwnerCredentials), 'sweepOwnerCredentials', 'event'],
   ['revoke-at-product', vi.mocked(revoke.revokeAtProduct), 'revokeAtProduct', 'event'],
@@ -266,6 +290,7 @@ describe('reconcile-target', () => {
       inconclusive: [],
       unverified: [],
       expiring: [],
+      staleAdmins: [],
       findings: [],
     };
     vi.mocked(reconcile.reconcileTarget).mockResolvedValueOnce(drift);

@@ -26,6 +26,7 @@ function fullDrift(target: string): TargetDrift {
       (typeof KINDS)[number],
       string[]
     >),
+    staleAdmins: [],
     // Twin-user drift at DriftFinding's longest detail, each only reported.
     findings: TWIN_KINDS.flatMap((kind) =>
       Array.from({ length: PER_KIND }, (_, i) => ({

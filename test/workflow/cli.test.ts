@@ -123,6 +123,8 @@ describe('provisioner CLI (local runtime)', () => {
       minTrustedHostPrefix: 24,
       maxTrustedAddresses: 2 ** 24,
       ticketSources: ['servicenow'],
+      // A FortiOS policy also says how old its admin token may grow (the admin rotation's default).
+      adminKeyMaxAgeDays: 90,
     });
     expect(refused.message).toMatch(/invalid target fgt-cli-bad-policy: policy\.maxPermission/);
     expect(await env.store.describe('provisioner/targets/fgt-cli-bad-policy')).toBeUndefined();

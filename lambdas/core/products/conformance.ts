@@ -48,6 +48,11 @@ export interface ConformanceHarness {
     readonly createUnmanagedUser: (name: string) => void;
     /** The trusted host under which this process can use a key. */
     readonly callerHost: string;
+    /** Products with `adminTwins`: the admin user the harness's admin token belongs to, and an adapter acting with another. */
+    readonly admin?: {
+      readonly user: string;
+      readonly vendorWith: (credential: { token: string; user: string }) => ApiVendor;
+    };
   };
   /** Operator products: a credential file the adapter must refuse, and text that must never be echoed. */
   readonly operator?: { readonly malformedFiles: readonly string[] };
@@ -268,6 +273,40 @@ export function describeVendorConformance(
             'inconclusive',
             'rejected',
           ]);
+        });
+
+        it('rotates its own admin credential between twin admins where it offers that: the new admin works, the retired one is refused', async () => {
+          const a = api();
+          // Products without admin twins have their admin credential rotated by people (their README).
+          if (!a.vendor.adminTwins) return expect(a.admin).toBeUndefined();
+          if (!a.admin) throw new Error('a harness of a product with adminTwins needs `api.admin`');
+          // Prepare: a first admin of the harness's own (its bootstrap admin stays for the other tests)
+          const marker = 'credential-provisioner admin twin (conformance)';
+          const first = `${fresh()}-adm`;
+          await a.vendor.adminTwins.ensureAdminTwin(a.admin.user, first, marker);
+          const firstAdmin = a.admin.vendorWith({ token: (await a.vendor.issueKey(first)).key, user: first });
+          // Act
+          const twin = `${first}.b`;
+          await firstAdmin.adminTwins?.ensureAdminTwin(first, twin, marker);
+          await firstAdmin.adminTwins?.ensureAdminTwin(first, twin, marker);
+          const twinAdmin = a.admin.vendorWith({ token: (await firstAdmin.issueKey(twin)).key, user: twin });
+          const verified = await twinAdmin.adminTwins?.verifyAdmin();
+          const retired = await twinAdmin.adminTwins?.retireAdmin(first);
+          const selfRetire = await failure(twinAdmin.adminTwins?.retireAdmin(twin) ?? Promise.resolve());
+          const oldAdmin = await firstAdmin.adminTwins?.verifyAdmin();
+          const unmanaged = fresh();
+          a.createUnmanagedUser(unmanaged);
+          const hijack = await failure(
+            twinAdmin.adminTwins?.ensureAdminTwin(twin, unmanaged, marker) ?? Promise.resolve(),
+          );
+          // Assess
+          expect(verified?.outcome).toBe('accepted');
+          expect(retired?.outcome).toBe('rejected');
+          expect(a.userExists(first)).toBe(false);
+          expect(selfRetire).toBeInstanceOf(FatalError);
+          expect(a.userExists(twin)).toBe(true);
+          expect(oldAdmin?.outcome).toBe('rejected');
+          expect(hijack).toBeInstanceOf(UnmanagedUserError);
         });
 
         it('refusals are fatal with a clear message: bad admin credential, unknown profile', async () => {

@@ -21,6 +21,9 @@ import {
 export const TicketSource = z.enum(['generic', 'servicenow', 'jira', 'operator']);
 export type TicketSource = z.output<typeof TicketSource>;
 
+/** How old an admin credential may grow when its target's policy says nothing. */
+export const ADMIN_KEY_MAX_AGE_DAYS = 90;
+
 const RANK = { none: 0, read: 1, 'read-write': 2 } as const;
 
 /** Every rule a policy may hold; a product's target takes those that apply to it. */
@@ -77,6 +80,16 @@ const RULES = {
     .default('report')
     .describe(
       'what reconciliation does with drift it can undo (default report: tell only); fix: delete a retired twin a configuration restore brought back, re-issue a broken current key through a rotation',
+    ),
+  // Not a request ceiling: how old the target's own admin credential may grow (its rotation schedule, and drift).
+  adminKeyMaxAgeDays: z
+    .number()
+    .int()
+    .min(2)
+    .max(365)
+    .default(ADMIN_KEY_MAX_AGE_DAYS)
+    .describe(
+      `days the admin credential may live: it rotates every half of that, reconciliation reports it older (default ${ADMIN_KEY_MAX_AGE_DAYS})`,
     ),
 } as const;
 type Rule = keyof typeof RULES;

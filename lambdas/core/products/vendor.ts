@@ -119,6 +119,29 @@ export interface ApiVendor extends VendorBase {
    * credential's user; `inconclusive`: anything else (a same-named user of another credential).
    */
   proveRevoked?(apiUser: string, credential: CredentialRef): Promise<VerifyResult>;
+  /** The product's admin credential rotates between two admin users (absent: it does not, say why in its README). */
+  readonly adminTwins?: AdminTwins;
+}
+
+/**
+ * The adapter's own admin credential rotates like a credential with twin users: a key on the
+ * other admin user, verified, then the old admin user removed. Each adapter instance acts with the
+ * admin credential of the target it was built for.
+ */
+export interface AdminTwins {
+  /**
+   * Creates `twin` as a copy of the admin user `current` (profile, scopes, trusted hosts), marked
+   * `marker`; adopts a `twin` carrying that marker; refuses any other (UnmanagedUserExists).
+   */
+  ensureAdminTwin(current: string, twin: string, marker: string): Promise<void>;
+  /** An authenticated admin read with this adapter's admin credential: `accepted` only if it administers. */
+  verifyAdmin(): Promise<VerifyResult>;
+  /**
+   * Deletes the admin user `name` if present, then asks, with this adapter's admin credential,
+   * whether the product still holds it: `rejected` (gone, its key with it) is the proof. With
+   * `marker`, a user not carrying it is left alone and answered `inconclusive`.
+   */
+  retireAdmin(name: string, marker?: string): Promise<VerifyResult>;
 }
 
 /** What a person must do in the product's UI, for the action-required event and `provisioner tasks`. */

@@ -40,6 +40,7 @@ import { parseInput, TargetName } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
+import { staleAdminCredential } from './admin-rotate.ts';
 import type { RotateRequest } from './rotate.ts';
 
 /** Credentials this close to their expiry are reported. */
@@ -89,6 +90,8 @@ export const TargetDrift = z.object({
   /** Credentials whose check failed (transport or product error): neither accepted nor refused. */
   unverified: z.array(z.string()),
   expiring: z.array(z.string()),
+  /** The target's own admin credential, older than its policy allows (docs/cli.md, `target rotate`). */
+  staleAdmins: z.array(z.string()),
   findings: z.array(DriftFinding).default([]),
   /**
    * How many findings of each kind there were, when the lists above are a sample of them (the
@@ -277,7 +280,10 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     findings: [],
     vendor: target.vendor,
     statuses,
+    staleAdmins: [],
   };
+  const staleAdmin = await staleAdminCredential(deps, targetName, target);
+  if (staleAdmin) drift.staleAdmins.push(staleAdmin);
   const api = vendor.capabilities.issuance === 'api' ? asApiVendor(vendor) : undefined;
   const users = api ? await api.listManagedUsers() : [];
   const observed: ObservedCredential[] = [];
@@ -603,6 +609,7 @@ export async function reportDrift(deps: WorkflowDeps, input: unknown) {
     inconclusive: sample.inconclusive ?? [],
     unverified: sample.unverified ?? [],
     expiring: sample.expiring ?? [],
+    staleAdmins: sample.staleAdmins ?? [],
     unreachable: sample.unreachable ?? [],
     findings: sampleFindings(findings, forFindings),
     counts,

@@ -3,7 +3,7 @@
  * Authorization header (never in a URL; 7.4.5+ answers a URL token with 401); answers read by
  * answers.ts, per-VDOM envelopes included. A key is verified on every member of an HA cluster.
  */
-import { FatalError, NotFoundError, RetryableError } from '../../errors.ts';
+import { FatalError, NotFoundError, RetryableError, UnmanagedUserError } from '../../errors.ts';
 import { type HttpResponse, httpsJson, type TlsPin } from '../../http.ts';
 import {
   adoptExistingProfile,
@@ -21,6 +21,7 @@ import {
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
 import type {
   AccessProfileSpec,
+  AdminTwins,
   ApiUserSpec,
   ApiVendor,
   CredentialMaterial,
@@ -92,6 +93,12 @@ export class FortiOsVendor implements ApiVendor {
   } as const;
 
   constructor(private readonly context: VendorContext<FortiOsTarget>) {}
+
+  readonly adminTwins: AdminTwins = {
+    ensureAdminTwin: (current, twin, marker) => this.ensureAdminTwin(current, twin, marker),
+    verifyAdmin: () => this.onEveryMember((device) => this.adminReadOn(device)),
+    retireAdmin: (name, marker) => this.retireAdmin(name, marker),
+  };
 
   private get token(): string {
     return this.context.target.adminCredential.token;
@@ -268,11 +275,16 @@ export class FortiOsVendor implements ApiVendor {
    */
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
     const { key } = readMaterial(ApiKeyMaterial, material, this.name);
+    return this.onEveryMember((device) => this.verifyOn(device, key));
+  }
+
+  /** One check on every member, read together as `verify` documents. */
+  private async onEveryMember(check: (device: Device) => Promise<VerifyResult>): Promise<VerifyResult> {
     const checks = await Promise.all(
       this.devices().map(async (device): Promise<DeviceCheck> => {
         const host = new URL(device.baseUrl).host;
         try {
-          return { host, result: await this.verifyOn(device, key) };
+          return { host, result: await check(device) };
         } catch (error) {
           return { host, error: error as Error };
         }
@@ -361,6 +373,75 @@ export class FortiOsVendor implements ApiVendor {
       outcome: 'inconclusive',
       reason: `an API user named ${apiUser} that is not this credential's is on ${hosts(others)}`,
     };
+  }
+
+  /**
+   * The admin token's own check: listing the API users is an administrator's read (the README's
+   * "REST API administrator"); a JSON 403 is a token that authenticated without administering.
+   */
+  private async adminReadOn(device: Device): Promise<VerifyResult> {
+    const response = await this.call('GET', '/api/v2/cmdb/system/api-user', { device });
+    const answer = readAnswer(response);
+    if (answer.kind === 'refused') return { outcome: 'rejected' };
+    if (answer.kind === 'denied') {
+      return {
+        outcome: 'inconclusive',
+        reason: 'FortiOS answered a JSON 403: the token authenticated but does not administer API users',
+      };
+    }
+    this.settle(response, 'reading API users with the admin token');
+    return { outcome: 'accepted' };
+  }
+
+  /** The twin gets the current admin's profile, VDOMs and trusted hosts, so it administers the same. */
+  private async ensureAdminTwin(current: string, twin: string, marker: string): Promise<void> {
+    const admin = await this.readUser(current);
+    if (!admin) throw new NotFoundError(`admin API user ${current} does not exist on the product`);
+    const vdoms = Array.isArray(admin.vdom) ? (admin.vdom as unknown[]) : [];
+    const trusthosts = Array.isArray(admin.trusthost) ? (admin.trusthost as Record<string, unknown>[]) : [];
+    const created = await this.call('POST', '/api/v2/cmdb/system/api-user', {
+      body: {
+        name: twin,
+        accprofile: admin.accprofile,
+        // Read back as names (the simulator) or as {name, q_origin_key} objects (FortiOS).
+        vdom: vdoms.map((v) => ({ name: typeof v === 'string' ? v : (v as { name?: unknown }).name })),
+        trusthost: trusthosts.map((t, index) => ({
+          id: index + 1,
+          type: 'ipv4-trusthost',
+          'ipv4-trusthost': t['ipv4-trusthost'],
+        })),
+        comments: marker,
+      },
+    });
+    if (this.settle(created, `creating admin API user ${twin}`, ['exists']).kind === 'success') return;
+    const existing = await this.readUser(twin);
+    if (existing?.comments !== marker) {
+      throw new UnmanagedUserError(
+        `API user ${twin} exists on the product but was not made by this target's admin rotation: remove it, or name another admin user in the target`,
+      );
+    }
+  }
+
+  private async retireAdmin(name: string, marker?: string): Promise<VerifyResult> {
+    if (name === this.context.target.adminCredential.user) {
+      throw new FatalError(`${name} holds the admin token this call uses: it is never retired by itself`);
+    }
+    if (marker !== undefined) {
+      const user = await this.readUser(name);
+      if (user && user.comments !== marker) {
+        return { outcome: 'inconclusive', reason: `API user ${name} is not an admin twin this system made` };
+      }
+    }
+    await this.revoke(name);
+    const held = await Promise.all(
+      this.devices().map(async (device) => ({
+        host: new URL(device.baseUrl).host,
+        user: await this.readUser(name, device),
+      })),
+    );
+    const still = held.filter((h) => h.user).map((h) => h.host);
+    if (still.length === 0) return { outcome: 'rejected' };
+    return { outcome: 'accepted', reason: `admin API user ${name} is still on ${still.join(', ')}` };
   }
 
   async revoke(apiUser: string) {

@@ -84,6 +84,11 @@ async function harness(pinning: Pinning, options: FortiOsSimulatorOptions = {}) 
           comments: 'by hand',
         }),
       callerHost: '127.0.0.1/32',
+      admin: {
+        user: sim.adminUser,
+        vendorWith: (adminCredential: { token: string; user: string }) =>
+          createFortiOsVendor({ target: { ...targetOf(sim, pinning), adminCredential } }),
+      },
     },
     close: () => sim.close(),
   };

@@ -18,6 +18,8 @@ const KEY_CHECKS: readonly [WorkflowKey, string, string][] = [
   ['rotate', 'RetirePreviousKey', STILL_VALID_ERROR_NAME],
   ['rotate', 'ProvePreviousRevoked', STILL_VALID_ERROR_NAME],
   ['revoke', 'ProveRevoked', STILL_VALID_ERROR_NAME],
+  // The new admin token, presented while it propagates (the old one is retired through the admin API).
+  ['admin-rotate', 'VerifyAdminKey', NOT_YET_VALID_ERROR_NAME],
 ];
 
 interface Retrier {

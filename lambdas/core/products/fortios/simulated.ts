@@ -15,7 +15,7 @@ export const simulatedFortiOs: SimulatedProduct<'fortios', FortiOsSimulator> = {
   target: (simulator, pinning) => ({
     vendor: 'fortios',
     baseUrl: simulator.url,
-    adminCredential: { token: simulator.adminToken },
+    adminCredential: { token: simulator.adminToken, user: simulator.adminUser },
     tls: pinning === 'ca' ? { caPem: simulator.caPem } : { fingerprint: simulator.fingerprint },
     vdom: 'root',
   }),

@@ -51,6 +51,8 @@ export const FORTIOS_LOCKOUT: LockoutPolicy = { threshold: 3, windowMs: 60_000, 
 export interface FortiOsSimulatorOptions {
   readonly port?: number;
   readonly adminToken?: string;
+  /** The REST API administrator (a super_admin api-user) whose key `adminToken` is (default `provisioner-admin`). */
+  readonly adminUser?: string;
   /** FortiOS 7.2 answers cli_error as a string, 7.6 as a list of strings. */
   readonly cliErrorStyle?: '7.2' | '7.6';
   /**
@@ -66,7 +68,7 @@ export interface FortiOsSimulatorOptions {
   readonly now?: () => number;
   /**
    * The trusted hosts (CIDRs) of the REST API admin whose token the provisioner holds (default:
-   * any address). From elsewhere its token gets the refusal page, a failed api-key login like any key's
+   * 127.0.0.1/32, where every local request comes from). From elsewhere its token gets the refusal page, a failed api-key login like any key's
    * (fortinetdev/terraform-provider-fortios#47: "Peer not trusted", then 401).
    */
   readonly adminTrustedHosts?: readonly string[];
@@ -177,13 +179,34 @@ interface Configuration {
 /** A configuration backup: what a restore brings back, keys included. */
 export type ConfigurationBackup = Readonly<Configuration>;
 
+/**
+ * The admin token is the key of a REST API administrator: an api-user with the super_admin profile
+ * (FortiOS Administration Guide, "REST API administrator": `config system api-user`, `set accprofile
+ * "super_admin"`, `execute api-user generate-key`), trusted from the provisioner's address only.
+ * Any api-user with that profile administers; its key dies with it like any api-user's.
+ */
+const ADMIN_PROFILE = 'super_admin';
+
 export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {}) {
   const pems = await loopbackCertificate();
   const adminToken = options.adminToken ?? options.haPrimary?.adminToken ?? newKey();
+  const adminUser = options.adminUser ?? 'provisioner-admin';
   const primary = options.haPrimary?.state;
   const initial: Configuration = {
-    users: new Map(),
-    profiles: new Map([['super_admin', { name: 'super_admin' }]]),
+    users: new Map([
+      [
+        adminUser,
+        {
+          name: adminUser,
+          accprofile: ADMIN_PROFILE,
+          vdom: [...(options.vdoms ?? ['root'])],
+          trusthosts: (options.adminTrustedHosts ?? ['127.0.0.1/32']).map(cidrToAddressMask),
+          comments: '',
+          key: adminToken,
+        },
+      ],
+    ]),
+    profiles: new Map([[ADMIN_PROFILE, { name: ADMIN_PROFILE }]]),
   };
   // An HA member reads its primary's configuration until its sync stalls; then it keeps a copy.
   let own = primary ? undefined : initial;
@@ -316,19 +339,16 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
     // A locked address gets the 429 page whatever its token (fortigate_exporter#58: 401, 401, then 429s).
     if (lockout?.isLocked(caller)) return page(429, TOO_MANY_REQUESTS_PAGE);
     const { users } = configuration();
-    const apiUser =
-      bearer === adminToken ? undefined : [...users.values()].find((u) => u.key && u.key === bearer);
-    const trusted =
-      bearer === adminToken
-        ? (options.adminTrustedHosts?.some((t) => inTrustHost(caller, cidrToAddressMask(t))) ?? true)
-        : !!apiUser?.trusthosts.some((t) => inTrustHost(caller, t));
-    if (!trusted) {
+    const keyHolder = [...users.values()].find((u) => u.key && u.key === bearer);
+    if (!keyHolder?.trusthosts.some((t) => inTrustHost(caller, t))) {
       // A wrong key and a key from outside its trusted hosts are both failed api-key logins (article 362817).
       return lockout?.failed(caller)
         ? page(429, TOO_MANY_REQUESTS_PAGE)
         : page(refusal, REFUSAL_PAGES[refusal]);
     }
     lockout?.succeeded(caller);
+    // Only a non-administrator's key is held to its VDOMs and permissions below.
+    const apiUser = keyHolder.accprofile === ADMIN_PROFILE ? undefined : keyHolder;
     const text = await readBody(req);
     let body: Record<string, unknown> = {};
     try {
@@ -390,6 +410,7 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
     caPem: pems.cert,
     fingerprint: new X509Certificate(pems.cert).fingerprint256.replace(/:/g, ''),
     adminToken,
+    adminUser,
     state: {
       get users() {
         return configuration().users;

@@ -1,6 +1,6 @@
 /** A FortiOS appliance (FortiGate): REST API with the admin token, TLS pinned to its CA or certificate. */
 import * as z from 'zod';
-import { AdminToken, HttpsBaseUrl, TlsPinning, VdomName } from '../../schemas.ts';
+import { AdminToken, ApiUserName, HttpsBaseUrl, TlsPinning, VdomName } from '../../schemas.ts';
 import { DEVICE_RULES, policyOf } from '../policy.ts';
 
 /** An FGCP cluster has at most four members: the one at `baseUrl` and three others. */
@@ -15,11 +15,25 @@ const HaMember = z
   })
   .strict();
 
+/**
+ * The admin token, and the REST API administrator (api-user) it belongs to: `target rotate` moves
+ * the token between that user and its twin (`<user>.b`, and back), so the name fits the twin.
+ */
+const FortiOsAdminCredential = AdminToken.extend({
+  user: ApiUserName.max(33, 'must leave room for its twin (`.b`): at most 33 characters')
+    .optional()
+    .describe('the api-user the token belongs to (needed by `provisioner target rotate`)'),
+  issuedAt: z.iso
+    .datetime()
+    .optional()
+    .describe('when the token was generated (set by the admin rotation; absent: when the target was stored)'),
+}).strict();
+
 export const FortiOsTarget = z
   .object({
     vendor: z.literal('fortios'),
     baseUrl: HttpsBaseUrl,
-    adminCredential: AdminToken,
+    adminCredential: FortiOsAdminCredential,
     tls: TlsPinning,
     vdom: VdomName.optional(),
     haMembers: z
@@ -27,7 +41,7 @@ export const FortiOsTarget = z
       .min(1)
       .max(MAX_HA_MEMBERS, `an FGCP cluster has at most ${MAX_HA_MEMBERS} members besides the one at baseUrl`)
       .optional(),
-    policy: policyOf(...DEVICE_RULES),
+    policy: policyOf(...DEVICE_RULES, 'adminKeyMaxAgeDays'),
   })
   .strict()
   .superRefine((target, ctx) => {

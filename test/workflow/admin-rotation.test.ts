@@ -1,0 +1,231 @@
+/**
+ * The admin-rotate workflow on the embedded default (issue 17, item 1): a FortiOS target's admin
+ * token moves to the twin admin user and back, the old admin is gone and its token refused, a new
+ * token the product does not accept is never promoted, a repeated start does no work twice, and no
+ * admin token reaches a history, an output, an event or a log.
+ */
+import { describe, expect, it } from 'vitest';
+import { targetRotate } from '#cli/admin-rotation.ts';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
+import { CURRENT, PENDING, targetSecretName } from '#core/names.ts';
+import type { FortiOsTarget } from '#core/products/fortios/target.ts';
+import { vendorFor } from '#core/products/registry.ts';
+import type { ApiVendor } from '#core/products/vendor.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
+import { versionWithStage } from '#core/secrets.ts';
+import { causeMessage } from '#core/step-error.ts';
+import { adminTwinOf } from '#core/workflows/admin-rotate.ts';
+import { scanEnvironment } from '#local/leak-scan.ts';
+import {
+  addressReaderRequest,
+  executionEnd,
+  runExecution,
+  runProvision,
+  startExecution,
+} from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
+import { failure } from '../failure.ts';
+
+const { env, logs } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
+  },
+});
+const outputs: string[] = [];
+let runs = 0;
+
+async function rotateAdmin(target = 'fgt', name = `admin-rotate-${++runs}`) {
+  const described = await runExecution(env, env.adminRotateStateMachineArn, { target }, name);
+  outputs.push(JSON.stringify(described));
+  return described;
+}
+
+async function fortiOsTarget(): Promise<FortiOsTarget> {
+  return (await env.store.loadTarget('fgt')) as FortiOsTarget;
+}
+
+/** Whether a FortiOS target definition's admin token administers the device now. */
+async function administers(target: FortiOsTarget) {
+  return (await (vendorFor({ target }) as ApiVendor).adminTwins?.verifyAdmin())?.outcome;
+}
+
+async function stages() {
+  const secret = await env.store.describe(targetSecretName('fgt'));
+  return secret && { current: versionWithStage(secret, CURRENT), pending: versionWithStage(secret, PENDING) };
+}
+
+const keyGenerations = () =>
+  env.fortios.state.requestsLog.filter((r) => r.path === '/api/v2/monitor/system/api-user/generate-key')
+    .length;
+
+describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
+  it('moves the admin token to the twin admin and back: the new token administers, the old admin is gone and its token refused', async () => {
+    // Prepare
+    const before = await fortiOsTarget();
+    // Act
+    const first = await rotateAdmin();
+    const afterFirst = await fortiOsTarget();
+    const second = await rotateAdmin();
+    const afterSecond = await fortiOsTarget();
+    // Assess
+    expect(first.status, causeMessage(first.cause)).toBe('SUCCEEDED');
+    expect(second.status, causeMessage(second.cause)).toBe('SUCCEEDED');
+    expect(before.adminCredential.user).toBe('provisioner-admin');
+    expect(afterFirst.adminCredential.user).toBe('provisioner-admin.b');
+    expect(afterSecond.adminCredential.user).toBe('provisioner-admin');
+    expect(new Set([before, afterFirst, afterSecond].map((t) => t.adminCredential.token)).size).toBe(3);
+    expect(await administers(afterSecond)).toBe('accepted');
+    expect(await administers(afterFirst)).toBe('rejected');
+    expect(await administers(before)).toBe('rejected');
+    expect(env.fortios.state.users.has('provisioner-admin.b')).toBe(false);
+    expect((await stages())?.pending).toBeUndefined();
+    expect(JSON.parse(second.output ?? '{}')).toMatchObject({
+      target: 'fgt',
+      adminUser: 'provisioner-admin',
+    });
+    // The provisioner keeps working with the admin token it now holds.
+    const provisioned = await runProvision(
+      env,
+      addressReaderRequest('fgt', 'after-admin-bot', 'ann@example.com'),
+    );
+    expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
+  });
+
+  it('schedules the next admin rotation at half the policy’s maximum age, and the schedule firing rotates the token', async () => {
+    // Prepare: the rotations above created the target's schedule
+    const name = rotationScheduleName(targetSecretName('fgt'));
+    const schedule = env.scheduler.schedules.get(`${ROTATION_SCHEDULE_GROUP}/${name}`);
+    const before = await fortiOsTarget();
+    // Act
+    const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, name)) as { executionArn: string };
+    const ended = await executionEnd(env, started.executionArn);
+    outputs.push(JSON.stringify(ended));
+    // Assess
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'rate(45 days)',
+      Target: { Arn: env.adminRotateStateMachineArn, Input: JSON.stringify({ target: 'fgt' }) },
+    });
+    expect(ended.status, causeMessage(ended.cause)).toBe('SUCCEEDED');
+    expect((await fortiOsTarget()).adminCredential.user).toBe(adminTwinOf(before.adminCredential.user ?? ''));
+  });
+
+  it('never promotes a new admin token the product does not accept: the current one stays current and working', async () => {
+    // Prepare: someone regenerates the twin's key behind the rotation's back before each check
+    const before = await fortiOsTarget();
+    const versions = await stages();
+    const idle = adminTwinOf(before.adminCredential.user ?? '');
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      const twin = env.fortios.state.users.get(idle);
+      if (handlerId === 'verify-admin-key' && twin) twin.key = 'regenerated-behind-its-back-000';
+    };
+    // Act
+    const failed = await rotateAdmin();
+    // Assess
+    expect(failed.status).toBe('FAILED');
+    expect(causeMessage(failed.cause)).toMatch(/does not accept the new admin credential/);
+    expect(await stages()).toEqual(versions);
+    expect(await fortiOsTarget()).toEqual(before);
+    expect(await administers(before)).toBe('accepted');
+    expect(env.fortios.state.users.has(idle)).toBe(false);
+    const failure = env.eventBus.events
+      .filter((e) => e.DetailType === 'credential.admin-rotation-failed')
+      .at(-1);
+    expect(JSON.parse(failure?.Detail ?? '{}').reason).toMatch(/current admin credential is untouched/);
+  });
+
+  it('does no work twice: a repeated start is the same execution, and a second rotation while one is in flight changes nothing', async () => {
+    // Prepare
+    const generated = keyGenerations();
+    let second: Awaited<ReturnType<typeof rotateAdmin>> | undefined;
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      if (handlerId !== 'verify-admin-key' || second) return;
+      second = await rotateAdmin();
+    };
+    // Act
+    const name = `admin-rotate-repeat-${++runs}`;
+    const arn = await startExecution(env, env.adminRotateStateMachineArn, { target: 'fgt' }, name);
+    const repeated = await startExecution(env, env.adminRotateStateMachineArn, { target: 'fgt' }, name);
+    const first = await executionEnd(env, arn);
+    outputs.push(JSON.stringify(first));
+    // Assess
+    expect(repeated).toBe(arn);
+    expect(first.status, causeMessage(first.cause)).toBe('SUCCEEDED');
+    expect(second?.status).toBe('FAILED');
+    expect(second?.error).toBe('Conflict');
+    expect(causeMessage(second?.cause)).toMatch(/another admin rotation is in flight/);
+    expect(keyGenerations() - generated).toBe(1);
+    expect(await administers(await fortiOsTarget())).toBe('accepted');
+  });
+
+  it('refuses a product without admin twins before any change', async () => {
+    // Prepare
+    const before = await env.store.loadTarget('fmg');
+    // Act
+    const refused = await rotateAdmin('fmg');
+    // Assess
+    expect(refused.status).toBe('FAILED');
+    expect(refused.error).toBe('ValidationError');
+    expect(causeMessage(refused.cause)).toMatch(/has no admin twins.*rotated by a person/);
+    expect(await env.store.loadTarget('fmg')).toEqual(before);
+  });
+
+  it('provisioner target rotate --wait starts and follows the rotation as the operator; a bad name starts nothing', async () => {
+    // Prepare
+    const printed: string[] = [];
+    const io = { out: (line: string) => printed.push(line) };
+    const before = await fortiOsTarget();
+    const machine = async () => env.adminRotateStateMachineArn;
+    // Act
+    const code = await targetRotate(env.operator.sfnClient, machine, 'fgt', { wait: true, pollMs: 1 }, io);
+    const bad = await failure(targetRotate(env.operator.sfnClient, machine, '../fgt', {}, io));
+    outputs.push(...printed);
+    // Assess
+    expect(code).toBe(0);
+    expect(printed).toContain('  → RetireAdminKey');
+    expect(printed.at(-1)).toMatch(
+      new RegExp(
+        `^target fgt: its admin credential is now ${adminTwinOf(before.adminCredential.user ?? '')}'s`,
+      ),
+    );
+    expect(bad.name).toBe('ValidationError');
+  });
+
+  it('reports an admin credential older than its target policy allows as drift, until a rotation renews it', async () => {
+    // Prepare: the token was generated 40 days ago, the policy allows 30
+    const current = await fortiOsTarget();
+    const issuedAt = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    await env.store.putTarget('fgt', {
+      ...current,
+      adminCredential: { ...current.adminCredential, issuedAt },
+      policy: { ...current.policy, adminKeyMaxAgeDays: 30 },
+    } as FortiOsTarget);
+    const staleAdmins = async () => {
+      const reconciled = await runExecution(
+        env,
+        env.reconcileStateMachineArn,
+        {},
+        `reconcile-admin-${++runs}`,
+      );
+      outputs.push(JSON.stringify(reconciled));
+      return (JSON.parse(reconciled.output ?? '{}') as { staleAdmins?: string[] }).staleAdmins;
+    };
+    // Act
+    const before = await staleAdmins();
+    const rotated = await rotateAdmin();
+    const after = await staleAdmins();
+    // Assess
+    expect(before).toEqual([
+      expect.stringMatching(/fgt: admin credential issued .* 40 days ago, over the policy's 30/),
+    ]);
+    expect(rotated.status, causeMessage(rotated.cause)).toBe('SUCCEEDED');
+    expect(after).toEqual([]);
+  });
+
+  it('leaks no admin token into histories, outputs, events or logs', async () => {
+    // Act
+    const found = scanEnvironment(env, { outputs, logs: logs.lines });
+    // Assess
+    expect(found).toEqual([]);
+  });
+});
