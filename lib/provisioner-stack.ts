@@ -130,6 +130,15 @@ export class ProvisionerStack extends Stack {
         `The current credential stays in use. Fix the cause, then run: provisioner rotate --target ${field('target')} --api-user ${field('apiUser')}`,
       ].join(' '),
     );
+    alerts.relay(
+      'RotationScheduled',
+      undefined,
+      'credential.rotation-scheduled',
+      [
+        `Rotation of ${field('apiUser')} on ${field('target')} (owner ${field('owner')}, ticket ${field('ticket')}) starts at ${field('startAt')};`,
+        `the previous credential then stays valid for ${field('gracePeriodMinutes')} minutes. Execution ${field('requestId')}.`,
+      ].join(' '),
+    );
 
     // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
     const operator = new OperatorPolicy(this, 'Operator', {

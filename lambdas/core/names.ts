@@ -89,6 +89,10 @@ export const TAG = {
   /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */
   kind: 'provisioner:kind',
   deadline: 'provisioner:deadline',
+  /** The rotation's timing: window, notice, grace period, time zone (rotation-timing.ts). */
+  rotation: 'provisioner:rotation',
+  /** When an operator paused the credential's rotation schedule (`provisioner rotation pause`). */
+  rotationPaused: 'provisioner:rotation-paused',
 } as const;
 
 export function credentialSecretName(target: string, apiUser: string): string {

@@ -23,6 +23,7 @@ const HANDLERS = {
   CompensateProvision: 'compensate-provision',
 } as const;
 const ROTATE_HANDLERS = [
+  'schedule-rotation',
   'validate-rotation',
   'ensure-twin-user',
   'issue-twin-key',
@@ -453,6 +454,10 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       },
+      'schedule-rotation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret'],
+      },
       'ensure-twin-user': {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret'],
@@ -548,6 +553,7 @@ describe('ProvisionerStack', () => {
       'request-previous-revocation',
       'request-rotated-credential',
       'retire-credential',
+      'schedule-rotation',
     ]);
     for (const s of Object.values(byHandler).flat()) {
       if (actionsOf(s).some((a) => a.startsWith('kms:'))) {
@@ -682,7 +688,8 @@ describe('ProvisionerStack', () => {
       'RetirePreviousKey',
       'PreviousNeedsOperator',
     ];
-    expect(StartAt).toBe('ValidateRotation');
+    expect(StartAt).toBe('ScheduleRotation');
+    expect(s.ScheduleRotation?.Next).toBe('AwaitRotationStart');
     expect(s.ValidateRotation?.Next).toBe('IssuedBy');
     expect(s.IssuedBy?.Choices).toEqual([
       { Variable: '$.issuance', StringEquals: 'operator', Next: 'RequestRotatedCredential' },
@@ -698,7 +705,13 @@ describe('ProvisionerStack', () => {
     ]);
     expect(s.RequestPreviousRevocation?.Next).toBe('ProvePreviousRevoked');
     expect(s.ProvePreviousRevoked?.Next).toBe('FinalizeRotation');
-    expect(s.GracePeriod).toEqual({ Type: 'Wait', Seconds: 3600, Next: 'RetirePreviousKey' });
+    // The credential's own grace period (rotation-timing.ts), and its start after notice and window.
+    expect(s.GracePeriod).toEqual({ Type: 'Wait', SecondsPath: '$.graceSeconds', Next: 'RetirePreviousKey' });
+    expect(s.AwaitRotationStart).toEqual({
+      Type: 'Wait',
+      TimestampPath: '$.startAt',
+      Next: 'ValidateRotation',
+    });
     for (const name of ['RetirePreviousKey', 'ProvePreviousRevoked'])
       for (const error of ['CredentialStillValid', 'RevocationUnproven'])
         expect(s[name]?.Retry, `${name} retries ${error}`).toContainEqual(
@@ -706,7 +719,7 @@ describe('ProvisionerStack', () => {
         );
     const tasks = Object.entries(s).filter(([, state]) => state.Type === 'Task');
     for (const [name, state] of tasks.filter(
-      ([n]) => !['ValidateRotation', 'CompensateRotation'].includes(n),
+      ([n]) => !['ScheduleRotation', 'ValidateRotation', 'CompensateRotation'].includes(n),
     ))
       expect(state.Catch, name).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateRotation' },

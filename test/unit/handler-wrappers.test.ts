@@ -42,6 +42,7 @@ vi.mock('#core/workflows/provision.ts', async (original) =>
 );
 vi.mock('#core/workflows/rotate.ts', async (original) =>
   spiesOn(await original(), [
+    'scheduleRotation',
     'validateRotation',
     'ensureTwinUser',
     'issueTwinKey',
@@ -106,6 +107,7 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
     'requestOperatorCredential',
     'event',
   ],
+  ['schedule-rotation', vi.mocked(rotate.scheduleRotation), 'scheduleRotation', 'event'],
   ['validate-rotation', vi.mocked(rotate.validateRotation), 'validateRotation', 'event'],
   ['ensure-twin-user', vi.mocked(rotate.ensureTwinUser), 'ensureTwinUser', 'event'],
   ['issue-twin-key', vi.mocked(rotate.issueTwinKey), 'issueTwinKey', 'event'],
