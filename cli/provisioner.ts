@@ -5,7 +5,7 @@
 import './node20.ts';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import { schedulerClient, secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
 import { SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
 import { DEFAULT_STACK_NAME, physicalNames, useSecretRoot } from '#core/names.ts';
@@ -27,6 +27,7 @@ import {
   targetAdd,
   tasks,
 } from './commands.ts';
+import { setRotationState } from './rotation.ts';
 import { sfnTaskAnswers } from './task-answers.ts';
 
 interface GlobalOptions {
@@ -50,7 +51,11 @@ const io = {
 async function clients(options: GlobalOptions) {
   if (!options.local) {
     const config = options.region ? { region: options.region } : {};
-    return { sfn: stepFunctionsClient(config), secrets: secretsManagerClient(config) };
+    return {
+      sfn: stepFunctionsClient(config),
+      secrets: secretsManagerClient(config),
+      scheduler: schedulerClient(config),
+    };
   }
   const endpoints = await readEndpoints();
   const config = {
@@ -60,6 +65,7 @@ async function clients(options: GlobalOptions) {
   return {
     sfn: stepFunctionsClient({ ...config, endpoint: endpoints.stepFunctions }),
     secrets: secretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
+    scheduler: schedulerClient({ ...config, endpoint: endpoints.scheduler }),
   };
 }
 
@@ -162,14 +168,41 @@ program
   .description('rotate a credential now (twin users: the new key is current before the old one dies)')
   .requiredOption('--target <name>', 'target of the credential')
   .requiredOption('--api-user <name>', 'API user the credential was provisioned under')
+  .option('--start-now', "start at once: outside the credential's window, without the notice's lead time")
   .option('--wait', 'wait until the execution ends; exit 0 only if the rotation succeeded')
   .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
-  .action((options: { target: string; apiUser: string; wait?: boolean; pollMs: number }) =>
-    run(async (global) => {
-      const { sfn } = await clients(global);
-      return rotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), options, io);
-    }),
+  .action(
+    (options: { target: string; apiUser: string; startNow?: boolean; wait?: boolean; pollMs: number }) =>
+      run(async (global) => {
+        const { sfn } = await clients(global);
+        return rotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), options, io);
+      }),
   );
+
+const rotation = program
+  .command('rotation')
+  .description("pause or resume a credential's rotation schedule (a rotation already started runs on)");
+for (const [verb, state, what] of [
+  ['pause', 'DISABLED', 'disable'],
+  ['resume', 'ENABLED', 'enable'],
+] as const) {
+  rotation
+    .command(`${verb} <secret>`)
+    .description(`${what} the rotation schedule of a credential (secret name or ARN), recorded on its tags`)
+    .action((secret: string) =>
+      run(async (global) => {
+        const { scheduler, secrets } = await clients(global);
+        const names = physicalNames(global.stack);
+        const deps = {
+          scheduler,
+          store: new CredentialStore(secrets),
+          scheduleGroup: names.scheduleGroup,
+          rotateStateMachineName: `${global.stack}-rotate`,
+        };
+        return setRotationState(deps, secret, state, io);
+      }),
+    );
+}
 
 program
   .command('status <execution>')

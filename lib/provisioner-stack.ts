@@ -143,6 +143,7 @@ export class ProvisionerStack extends Stack {
     // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
     const operator = new OperatorPolicy(this, 'Operator', {
       key,
+      rotationSchedules,
       workflows: [provision, revoke, rotate, reconcile].map((w) => w.stateMachine),
     });
     new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });

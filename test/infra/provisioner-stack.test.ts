@@ -822,6 +822,20 @@ describe('ProvisionerStack', () => {
       actions: ['secretsmanager:GetSecretValue'],
       resources: [secret('provisioner/*')],
     });
+    // `provisioner rotation pause|resume`: the credentials' schedules only, the Scheduler role only to Scheduler.
+    expect(of('PauseRotations')).toEqual({
+      actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+      resources: [
+        'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/credential-provisioner/*',
+      ],
+    });
+    expect(sid('PassScheduleRole').Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+    expect(of('RecordRotationPauses')).toEqual({
+      actions: ['secretsmanager:UntagResource'],
+      resources: [secret('provisioner/*')],
+    });
     template.hasOutput('OperatorPolicyArn', {});
   });
 });

@@ -7,11 +7,12 @@
  */
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setRotationState } from '#cli/rotation.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
+import { addressReaderRequest, executionEnd, runExecution, runProvision } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const { env } = useLocalEnvironment({
@@ -163,5 +164,55 @@ describe('rotation timing (local runtime)', () => {
     const { startAt } = waitInput(events, 'AwaitRotationStart');
     expect(msAfter(startAt, NOW.toISOString())).toBeLessThan(5000);
     expect(notices().at(-1)).toMatchObject({ apiUser: 'weekend-bot', startAt });
+  });
+
+  describe('provisioner rotation pause|resume, as the operator (the operator policy, enforced)', () => {
+    const secretName = credentialSecretName('fgt', 'plain-bot');
+    const scheduleKey = `${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(secretName)}`;
+    const deps = () => ({
+      scheduler: env.operator.schedulerClient,
+      store: env.operator.store,
+      scheduleGroup: ROTATION_SCHEDULE_GROUP,
+      rotateStateMachineName: env.rotateStateMachineArn.split(':').at(-1) ?? '',
+    });
+    const lines: string[] = [];
+    const io = { out: (line: string) => lines.push(line) };
+
+    it('a paused schedule fires nothing and the pause is on the credential; resumed, it rotates again', async () => {
+      // Act
+      const paused = await setRotationState(deps(), secretName, 'DISABLED', io);
+      const whilePaused = await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName));
+      const pausedState = env.scheduler.schedules.get(scheduleKey);
+      const pausedTags = (await env.store.describe(secretName))?.tags;
+      const resumed = await setRotationState(deps(), secretName, 'ENABLED', io);
+      const fired = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName))) as {
+        executionArn: string;
+      };
+      const done = await executionEnd(env, fired.executionArn);
+      // Assess
+      expect([paused, resumed]).toEqual([0, 0]);
+      expect(whilePaused).toBeUndefined();
+      expect(pausedState).toMatchObject({ State: 'DISABLED', ScheduleExpression: 'rate(30 days)' });
+      expect(pausedTags?.[TAG.rotationPaused]).toMatch(/^2026-12-01T12:00/);
+      expect(env.scheduler.schedules.get(scheduleKey)).toMatchObject({
+        State: 'ENABLED',
+        ScheduleExpression: 'rate(30 days)',
+        Target: { Arn: env.rotateStateMachineArn },
+      });
+      expect((await env.store.describe(secretName))?.tags[TAG.rotationPaused]).toBeUndefined();
+      expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
+      expect(lines).toEqual([
+        expect.stringMatching(/^rotation of .*plain-bot paused/),
+        expect.stringMatching(/resumed on rate\(30 days\) \(UTC\)$/),
+      ]);
+    });
+
+    it('refuses what is not an active credential of the stack, changing nothing', async () => {
+      // Act / Assess
+      await expect(setRotationState(deps(), 'provisioner/fgt/nobody', 'DISABLED', io)).rejects.toThrow(
+        /is not a credential of this stack/,
+      );
+      expect(env.scheduler.schedules.get(scheduleKey)?.State).toBe('ENABLED');
+    });
   });
 });
