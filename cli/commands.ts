@@ -296,8 +296,15 @@ async function runningRevocationOf(
   for await (const page of pages) {
     for (const { executionArn, name } of page.executions ?? []) {
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      const input = JSON.parse(described.input ?? '{}') as { owner?: unknown };
-      if (described.status === 'RUNNING' && input.owner === owner && executionArn && name)
+      const input = JSON.parse(described.input ?? '{}') as { owner?: unknown; dryRun?: unknown };
+      // A dry run (`provisioner plan revoke`) revokes nothing.
+      if (
+        described.status === 'RUNNING' &&
+        input.owner === owner &&
+        input.dryRun !== true &&
+        executionArn &&
+        name
+      )
         return { name, executionArn };
     }
   }

@@ -27,6 +27,7 @@ import {
   targetAdd,
   tasks,
 } from './commands.ts';
+import { planRevoke, planRotate } from './plan.ts';
 import { setRotationState } from './rotation.ts';
 import { sfnTaskAnswers } from './task-answers.ts';
 
@@ -177,6 +178,34 @@ program
         const { sfn } = await clients(global);
         return rotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), options, io);
       }),
+  );
+
+const plan = program
+  .command('plan')
+  .description(
+    'print what a workflow would do (credentials, product calls, operator tasks, schedules), changing nothing',
+  );
+plan
+  .command('revoke')
+  .description("what `provisioner revoke --owner` would do: the revoke workflow's dry run")
+  .requiredOption('--owner <id>', 'e-mail address or directory id of the owner')
+  .action((options: { owner: string }) =>
+    run(async (global) => {
+      const owner = parseInput(OwnerId, options.owner, 'owner');
+      const { sfn } = await clients(global);
+      const machine = async () =>
+        global.revokeStateMachineArn ?? findStateMachineArn(sfn, global.stack, 'revoke');
+      return planRevoke(sfn, machine, owner, io);
+    }),
+  );
+plan
+  .command('rotate <secret>')
+  .description("what a rotation of the credential would do and when: the rotate workflow's dry run")
+  .action((secret: string) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      return planRotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), secret, io);
+    }),
   );
 
 const rotation = program

@@ -137,15 +137,24 @@ export class RotateWorkflow extends Workflow {
           )
           .otherwise(finalize.task),
       );
+    // Plans from ValidateRotation's reads; writes and publishes nothing.
+    const plan = this.entryStep('PlanRotation', 'plan-rotation');
+    plan.fn.grantReadTargets();
+    plan.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue');
+    plan.fn.grantKey('kms:Decrypt');
+
     this.stateMachine = this.createStateMachine(
-      schedule.task
-        .next(awaitStart)
-        .next(validate.task)
-        .next(
-          new sfn.Choice(this, 'IssuedBy')
-            .when(sfn.Condition.stringEquals('$.issuance', 'operator'), requestNew.task)
-            .otherwise(twin.task.next(issue.task)),
-        ),
+      this.planOr(
+        plan,
+        schedule.task
+          .next(awaitStart)
+          .next(validate.task)
+          .next(
+            new sfn.Choice(this, 'IssuedBy')
+              .when(sfn.Condition.stringEquals('$.issuance', 'operator'), requestNew.task)
+              .otherwise(twin.task.next(issue.task)),
+          ),
+      ),
       // The longest wait to start and grace period; two operator tasks may each take their full time.
       LONGEST_START.plus(Duration.minutes(MAX_GRACE_PERIOD_MINUTES))
         .plus(this.operatorTimeout)

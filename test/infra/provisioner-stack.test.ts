@@ -23,6 +23,7 @@ const HANDLERS = {
   CompensateProvision: 'compensate-provision',
 } as const;
 const ROTATE_HANDLERS = [
+  'plan-rotation',
   'schedule-rotation',
   'validate-rotation',
   'ensure-twin-user',
@@ -37,6 +38,7 @@ const ROTATE_HANDLERS = [
   'compensate-rotation',
 ];
 const REVOKE_HANDLERS = {
+  PlanRevocation: 'plan-revocation',
   FindOwnerCredentials: 'find-owner-credentials',
   SweepOwnerCredentials: 'sweep-owner-credentials',
   RevokeAtProduct: 'revoke-at-product',
@@ -329,8 +331,8 @@ describe('ProvisionerStack', () => {
     );
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
     // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
-    // counting a user's keys before a first operator credential and before a rotation.
-    expect(listing).toHaveLength(6);
+    // counting a user's keys before a first operator credential and before a rotation, planning a revocation.
+    expect(listing).toHaveLength(7);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -400,6 +402,16 @@ describe('ProvisionerStack', () => {
         ),
       },
       'find-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
+      // The plans read what their runs would, and write nothing.
+      'plan-revocation': {
+        '*': ['secretsmanager:ListSecrets'],
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret'],
+      },
+      'plan-rotation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      },
       'sweep-owner-credentials': { '*': ['secretsmanager:ListSecrets'] },
       'list-targets': { '*': ['secretsmanager:ListSecrets'] },
       'reconcile-target': {
@@ -574,7 +586,22 @@ describe('ProvisionerStack', () => {
 
   it('revokes with a bounded Map: each credential revoked, proven dead and retired, or reported', () => {
     const { States: s } = revokeDefinition;
-    expect(revokeDefinition.StartAt).toBe('FindOwnerCredentials');
+    expect(revokeDefinition.StartAt).toBe('DryRun');
+    // "dryRun": true in the input: the plan, and the end; else the run.
+    expect(s.DryRun).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.dryRun', IsPresent: true },
+            { Variable: '$.dryRun', BooleanEquals: true },
+          ],
+          Next: 'PlanRevocation',
+        },
+      ],
+      Default: 'FindOwnerCredentials',
+    });
+    expect(s.PlanRevocation?.End).toBe(true);
     expect(s.FindOwnerCredentials?.Next).toBe('RevokeEach');
     expect(s.RevokeEach).toMatchObject({
       Type: 'Map',
@@ -688,7 +715,22 @@ describe('ProvisionerStack', () => {
       'RetirePreviousKey',
       'PreviousNeedsOperator',
     ];
-    expect(StartAt).toBe('ScheduleRotation');
+    expect(StartAt).toBe('DryRun');
+    // "dryRun": true in the input: the plan, and the end; else the run.
+    expect(s.DryRun).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.dryRun', IsPresent: true },
+            { Variable: '$.dryRun', BooleanEquals: true },
+          ],
+          Next: 'PlanRotation',
+        },
+      ],
+      Default: 'ScheduleRotation',
+    });
+    expect(s.PlanRotation?.End).toBe(true);
     expect(s.ScheduleRotation?.Next).toBe('AwaitRotationStart');
     expect(s.ValidateRotation?.Next).toBe('IssuedBy');
     expect(s.IssuedBy?.Choices).toEqual([
@@ -719,7 +761,7 @@ describe('ProvisionerStack', () => {
         );
     const tasks = Object.entries(s).filter(([, state]) => state.Type === 'Task');
     for (const [name, state] of tasks.filter(
-      ([n]) => !['ScheduleRotation', 'ValidateRotation', 'CompensateRotation'].includes(n),
+      ([n]) => !['PlanRotation', 'ScheduleRotation', 'ValidateRotation', 'CompensateRotation'].includes(n),
     ))
       expect(state.Catch, name).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateRotation' },

@@ -138,7 +138,8 @@ describe('rotation timing (local runtime)', () => {
     const entered = events
       .filter((e) => e.type?.endsWith('StateEntered'))
       .map((e) => e.stateEnteredEventDetails?.name);
-    expect(entered.slice(0, 4)).toEqual([
+    expect(entered.slice(0, 5)).toEqual([
+      'DryRun',
       'ScheduleRotation',
       'AwaitRotationStart',
       'ValidateRotation',

@@ -50,6 +50,12 @@ export const RevokeRequest = z
       .enum(['directory', 'identity-provider', 'ticket', 'operator'])
       .default('operator')
       .describe('Who asked: a directory or identity-provider event, an offboarding ticket, an operator'),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: the execution only returns the plan (what it would revoke, call, ask and unschedule) and changes nothing',
+      ),
   })
   .strict();
 export type RevokeRequest = z.output<typeof RevokeRequest>;
@@ -85,13 +91,13 @@ const RevocationItem = z
  * The owner's credentials that ListSecrets shows not revoked or deleted, in name order (ListSecrets
  * promises none), so a continuation takes up exactly after its predecessor.
  */
-async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescription[]> {
+export async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescription[]> {
   return (await deps.store.listByOwner(owner))
     .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked')
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function revocationTarget(s: SecretDescription): RevocationTarget {
+export function revocationTarget(s: SecretDescription): RevocationTarget {
   const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
   return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
 }

@@ -22,7 +22,7 @@ import { materialOf } from '../products/index.ts';
 import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
-import { parseRotationTag, windowStart } from '../rotation-timing.ts';
+import { parseRotationTag, type RotationTiming, windowStart } from '../rotation-timing.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
@@ -39,6 +39,12 @@ export const RotateRequest = z
       .optional()
       .describe(
         "An operator's rotation that starts at once: outside the credential's window, without the notice's lead time",
+      ),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: the execution only returns the plan (what it would create, call, ask and when) and changes nothing',
       ),
   })
   .strict();
@@ -86,7 +92,7 @@ function parseState(input: unknown): RotationState {
 }
 
 /** The credential a rotate request names, refused unless it is active and its product can rotate it. */
-async function rotatableCredential(deps: WorkflowDeps, request: RotateRequest) {
+export async function rotatableCredential(deps: WorkflowDeps, request: RotateRequest) {
   const { vendor } = await vendorOf(deps, request.target);
   const { issuance, twinUsers } = vendor.capabilities;
   if (issuance === 'api' && !twinUsers) {
@@ -110,6 +116,12 @@ export const RotationStart = z
   .strict();
 export type RotationStart = z.output<typeof RotationStart>;
 
+/** The notice's lead time from now, then the next moment inside the window; now for `startNow`. */
+export function rotationStartAt(timing: RotationTiming, request: RotateRequest, now: Date): Date {
+  if (request.startNow) return now;
+  return windowStart(new Date(now.getTime() + timing.noticeMinutes * 60_000), timing);
+}
+
 /**
  * ScheduleRotation: when this rotation may start (the notice's lead time from now, then the next
  * moment inside the credential's window; at once for an operator's `startNow`), announced as
@@ -123,10 +135,7 @@ export async function scheduleRotation(
   const executionName = parseInput(ExecutionName, input.executionName, 'execution name');
   const { secret } = await rotatableCredential(deps, request);
   const timing = parseRotationTag(secret.tags[TAG.rotation]);
-  const now = deps.now();
-  const startAt = request.startNow
-    ? now
-    : windowStart(new Date(now.getTime() + timing.noticeMinutes * 60_000), timing);
+  const startAt = rotationStartAt(timing, request, deps.now());
   await deps.events.publish('credential.rotation-scheduled', {
     target: request.target,
     apiUser: request.apiUser,
