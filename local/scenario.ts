@@ -38,6 +38,7 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
+import { showRevocationPlan } from './scenario/plan.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -366,6 +367,8 @@ async function main(): Promise<number> {
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
     say('');
     await reconcileAll(env);
+    say('');
+    await showRevocationPlan(env, 'alice@example.com', say);
     say('');
     await revokeOnDeactivation(env, 'alice@example.com', requests);
     say('');
