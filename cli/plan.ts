@@ -96,7 +96,7 @@ async function runPlan(
 }
 
 /** The plan as a terminal reads it: the credentials as a table, then each list, "none" when empty. */
-export function renderPlan(plan: Plan): string[] {
+function renderPlan(plan: Plan): string[] {
   const list = (title: string, items: readonly string[]) => [
     `${title}:`,
     ...(items.length ? items.map((item) => `  - ${item}`) : ['  none']),

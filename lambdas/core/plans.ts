@@ -16,7 +16,7 @@ import { vendorOf } from './workflow-deps.ts';
 import { heldBy, RevokeRequest, revocationTarget } from './workflows/revoke.ts';
 import { RotateRequest, rotatableCredential, rotationStartAt, validateRotation } from './workflows/rotate.ts';
 
-export interface PlannedCredential {
+interface PlannedCredential {
   readonly secretName: string;
   readonly target: string;
   readonly vendor: string;

@@ -15,16 +15,16 @@ import { ValidationError } from './errors.ts';
  * so a consumer may hold the previous key for an hour after promotion; two hours leave it a second
  * refresh, should the first fail (the caches keep the stale value then).
  */
-export const DEFAULT_GRACE_PERIOD_MINUTES = 120;
+const DEFAULT_GRACE_PERIOD_MINUTES = 120;
 /** Shorter than a caching client's refresh plus a margin would retire a key a consumer may still hold. */
 const MIN_GRACE_PERIOD_MINUTES = 65;
 export const MAX_GRACE_PERIOD_MINUTES = 7 * 24 * 60;
 /** How long before a rotation changes anything its notice goes out, by default. */
-export const DEFAULT_NOTICE_MINUTES = 60;
+const DEFAULT_NOTICE_MINUTES = 60;
 export const MAX_NOTICE_MINUTES = 24 * 60;
 const MINUTES_PER_DAY = 24 * 60;
 
-export const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 
 /**
  * EventBridge Scheduler's recurring expressions ("Schedule types":
@@ -34,7 +34,7 @@ export const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as con
  * is refused: a rotation schedule recurs. A credential rotates at most once a day (its grace period
  * and notice must fit between two rotations).
  */
-export const RotationScheduleExpression = z
+const RotationScheduleExpression = z
   .string()
   .max(256)
   .superRefine((expression, ctx) => {
@@ -71,7 +71,7 @@ function scheduleExpressionProblem(expression: string): string | undefined {
 }
 
 /** An IANA time zone name this runtime knows (Scheduler's ScheduleExpressionTimezone takes these). */
-export const TimeZoneName = z
+const TimeZoneName = z
   .string()
   .regex(
     /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/,
@@ -94,7 +94,7 @@ function isKnownTimeZone(zone: string): boolean {
   }
 }
 
-export const RotationWindow = z
+const RotationWindow = z
   .object({
     days: z
       .array(z.enum(WEEKDAYS))
@@ -115,7 +115,6 @@ export const RotationWindow = z
       .describe('How long it stays open (30 to 1440)'),
   })
   .strict();
-export type RotationWindow = z.output<typeof RotationWindow>;
 
 export const RotationSettings = z
   .object({
