@@ -109,6 +109,11 @@ function renderPlan(plan: Plan): string[] {
           plan.credentials.map((c) => [c.secretName, c.vendor, c.apiUser, c.status, c.change]),
         ).split('\n')
       : ['no credentials found']),
+    ...(plan.notShown
+      ? [
+          `... and ${plan.notShown} more credentials, not shown (a plan names at most ${plan.credentials.length})`,
+        ]
+      : []),
     ...list('product calls', plan.productCalls),
     ...list('operator tasks', plan.operatorTasks),
     ...list('schedules', plan.schedules),

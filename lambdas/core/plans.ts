@@ -32,11 +32,19 @@ export interface Plan {
   /** Whose or which credential, as the request named it. */
   readonly subject: string;
   readonly credentials: readonly PlannedCredential[];
+  /** Credentials the run would take beyond those named (a plan names PLAN_CREDENTIALS at most). */
+  readonly notShown: number;
   readonly productCalls: readonly string[];
   readonly operatorTasks: readonly string[];
   readonly schedules: readonly string[];
   readonly events: readonly string[];
 }
+
+/**
+ * A plan is one state's output, bound by Step Functions' 256 KiB: it names this many credentials
+ * (about 1 KB each with their calls and schedules) and counts the rest.
+ */
+const PLAN_CREDENTIALS = 100;
 
 /** The plan of an execution's input, which asked for it: `dryRun` must be true. */
 const DryRunInput = <S extends z.ZodObject>(schema: S) =>
@@ -48,7 +56,8 @@ const DryRunInput = <S extends z.ZodObject>(schema: S) =>
 /** PlanRevocation: every credential of the owner a revocation would take, and what it would do to each. */
 export async function planRevocation(deps: WorkflowDeps, input: { request: unknown }): Promise<Plan> {
   const request = parseInput(DryRunInput(RevokeRequest), input.request, 'revoke request');
-  const held = (await heldBy(deps, request.owner)).map(revocationTarget);
+  const all = await heldBy(deps, request.owner);
+  const held = all.slice(0, PLAN_CREDENTIALS).map(revocationTarget);
   const credentials: PlannedCredential[] = [];
   const productCalls: string[] = [];
   const operatorTasks: string[] = [];
@@ -81,6 +90,7 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
     workflow: 'revoke',
     subject: `owner ${request.owner}`,
     credentials,
+    notShown: all.length - held.length,
     productCalls,
     operatorTasks,
     schedules: held.map((c) => `delete ${rotationScheduleName(c.secretName)} (${c.secretName})`),
@@ -124,6 +134,7 @@ export async function planRotation(
         change: `a new version AWSPENDING, verified, then AWSCURRENT (the current one AWSPREVIOUS) from ${startAt}`,
       },
     ],
+    notShown: 0,
     productCalls: api
       ? [
           `${at}: ensure API user ${state.idleUser} like ${state.currentUser} (profile ${state.userSpec?.profile}, trusted hosts ${state.userSpec?.trustedHosts.join(' ')})`,
