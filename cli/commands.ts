@@ -218,6 +218,8 @@ async function followStarted(
 export interface RotateOptions {
   readonly target: string;
   readonly apiUser: string;
+  /** Outside the credential's window, without the notice's lead time. */
+  readonly startNow?: boolean;
   readonly wait?: boolean;
   readonly pollMs?: number;
 }
@@ -232,7 +234,11 @@ export async function rotate(
 ): Promise<number> {
   const request = parseInput(
     RotateRequest,
-    { target: options.target, apiUser: options.apiUser },
+    {
+      target: options.target,
+      apiUser: options.apiUser,
+      ...(options.startNow ? { startNow: true } : {}),
+    },
     'rotate request',
   );
   const minute = now.toISOString().slice(0, 16).replace(/[-:T]/g, '');
@@ -290,8 +296,15 @@ async function runningRevocationOf(
   for await (const page of pages) {
     for (const { executionArn, name } of page.executions ?? []) {
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      const input = JSON.parse(described.input ?? '{}') as { owner?: unknown };
-      if (described.status === 'RUNNING' && input.owner === owner && executionArn && name)
+      const input = JSON.parse(described.input ?? '{}') as { owner?: unknown; dryRun?: unknown };
+      // A dry run (`provisioner plan revoke`) revokes nothing.
+      if (
+        described.status === 'RUNNING' &&
+        input.owner === owner &&
+        input.dryRun !== true &&
+        executionArn &&
+        name
+      )
         return { name, executionArn };
     }
   }

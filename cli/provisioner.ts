@@ -5,7 +5,12 @@
 import './node20.ts';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { eventBridgeClient, secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import {
+  eventBridgeClient,
+  schedulerClient,
+  secretsManagerClient,
+  stepFunctionsClient,
+} from '#core/aws-clients.ts';
 import { SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
@@ -29,6 +34,8 @@ import {
   targetAdd,
   tasks,
 } from './commands.ts';
+import { planRevoke, planRotate } from './plan.ts';
+import { setRotationState } from './rotation.ts';
 import { targetCheck } from './target-check.ts';
 import { sfnTaskAnswers } from './task-answers.ts';
 import { transfer } from './transfer.ts';
@@ -58,6 +65,7 @@ async function clients(options: GlobalOptions) {
       sfn: stepFunctionsClient(config),
       secrets: secretsManagerClient(config),
       events: eventBridgeClient(config),
+      scheduler: schedulerClient(config),
     };
   }
   const endpoints = await readEndpoints();
@@ -69,6 +77,7 @@ async function clients(options: GlobalOptions) {
     sfn: stepFunctionsClient({ ...config, endpoint: endpoints.stepFunctions }),
     secrets: secretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
     events: eventBridgeClient({ ...config, endpoint: endpoints.eventBridge }),
+    scheduler: schedulerClient({ ...config, endpoint: endpoints.scheduler }),
   };
 }
 
@@ -199,14 +208,69 @@ program
   .description('rotate a credential now (twin users: the new key is current before the old one dies)')
   .requiredOption('--target <name>', 'target of the credential')
   .requiredOption('--api-user <name>', 'API user the credential was provisioned under')
+  .option('--start-now', "start at once: outside the credential's window, without the notice's lead time")
   .option('--wait', 'wait until the execution ends; exit 0 only if the rotation succeeded')
   .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
-  .action((options: { target: string; apiUser: string; wait?: boolean; pollMs: number }) =>
+  .action(
+    (options: { target: string; apiUser: string; startNow?: boolean; wait?: boolean; pollMs: number }) =>
+      run(async (global) => {
+        const { sfn } = await clients(global);
+        return rotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), options, io);
+      }),
+  );
+
+const plan = program
+  .command('plan')
+  .description(
+    'print what a workflow would do (credentials, product calls, operator tasks, schedules), changing nothing',
+  );
+plan
+  .command('revoke')
+  .description("what `provisioner revoke --owner` would do: the revoke workflow's dry run")
+  .requiredOption('--owner <id>', 'the owner: an e-mail address or directory id, or team:<group id>')
+  .action((options: { owner: string }) =>
     run(async (global) => {
+      const owner = parseInput(OwnerRef, options.owner, 'owner');
       const { sfn } = await clients(global);
-      return rotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), options, io);
+      const machine = async () =>
+        global.revokeStateMachineArn ?? findStateMachineArn(sfn, global.stack, 'revoke');
+      return planRevoke(sfn, machine, owner, io);
     }),
   );
+plan
+  .command('rotate <secret>')
+  .description("what a rotation of the credential would do and when: the rotate workflow's dry run")
+  .action((secret: string) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      return planRotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), secret, io);
+    }),
+  );
+
+const rotation = program
+  .command('rotation')
+  .description("pause or resume a credential's rotation schedule (a rotation already started runs on)");
+for (const [verb, state, what] of [
+  ['pause', 'DISABLED', 'disable'],
+  ['resume', 'ENABLED', 'enable'],
+] as const) {
+  rotation
+    .command(`${verb} <secret>`)
+    .description(`${what} the rotation schedule of a credential (secret name or ARN), recorded on its tags`)
+    .action((secret: string) =>
+      run(async (global) => {
+        const { scheduler, secrets } = await clients(global);
+        const names = physicalNames(global.stack);
+        const deps = {
+          scheduler,
+          store: new CredentialStore(secrets),
+          scheduleGroup: names.scheduleGroup,
+          rotateStateMachineName: `${global.stack}-rotate`,
+        };
+        return setRotationState(deps, secret, state, io);
+      }),
+    );
+}
 
 program
   .command('status <execution>')

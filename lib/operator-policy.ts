@@ -12,9 +12,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { stackNames } from './stack-names.ts';
+import type { RotationSchedules } from './triggers/rotation-schedules.ts';
 
 export interface OperatorPolicyProps {
   readonly key: kms.IKey;
+  /** The credentials' schedules, which `provisioner rotation pause|resume` disables and enables. */
+  readonly rotationSchedules: RotationSchedules;
   /** The workflows an operator starts and follows (`provisioner start`, `revoke`, `rotate`). */
   readonly workflows: readonly sfn.IStateMachine[];
 }
@@ -101,6 +104,26 @@ export class OperatorPolicy extends Construct {
         actions: ['events:PutEvents'],
         resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
       }),
+      // `provisioner rotation pause|resume`: UpdateSchedule replaces the whole schedule, its target's
+      // role included, so the role is passed again; the pause is recorded on the credential's tags.
+      new iam.PolicyStatement({
+        sid: 'PauseRotations',
+        actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+        resources: [
+          `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${props.rotationSchedules.groupName}/*`,
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassScheduleRole',
+        actions: ['iam:PassRole'],
+        resources: [props.rotationSchedules.role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'RecordRotationPauses',
+        actions: ['secretsmanager:UntagResource'],
+        resources: [secret(`${credentials}*`)],
+      }),
       new iam.PolicyStatement({
         sid: 'KeyThroughSecretsManager',
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -129,6 +152,10 @@ export class OperatorPolicy extends Construct {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
         reason: 'Following the executions of this one workflow, whose names are known only at run time',
       })),
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${props.rotationSchedules.groupName}/*]`,
+        reason: 'One schedule per credential, named at run time; confined to the provisioner schedule group',
+      },
     );
   }
 }

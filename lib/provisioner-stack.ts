@@ -185,10 +185,20 @@ export class ProvisionerStack extends Stack {
         `After that date, provisioner revoke --owner ${field('owner')} revokes it; to keep it, move it: provisioner transfer --from ${field('owner')} --to NEW_OWNER`,
       ].join(' '),
     );
+    alerts.relay(
+      'RotationScheduled',
+      undefined,
+      'credential.rotation-scheduled',
+      [
+        `Rotation of ${field('apiUser')} on ${field('target')} (owner ${field('owner')}, ticket ${field('ticket')}) starts at ${field('startAt')};`,
+        `the previous credential then stays valid for ${field('gracePeriodMinutes')} minutes. Execution ${field('requestId')}.`,
+      ].join(' '),
+    );
 
     // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
     const operator = new OperatorPolicy(this, 'Operator', {
       key,
+      rotationSchedules,
       workflows: [provision, revoke, rotate, reconcile, adminRotate].map((w) => w.stateMachine),
     });
     new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });

@@ -5,7 +5,7 @@
  */
 import './polyfills.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import { schedulerClient, secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
 import {
   DEFAULT_EVENT_BUS,
   DEFAULT_ROTATION_RATE,
@@ -210,7 +210,12 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     const settings = { region: LOCAL_REGION, credentials: { accessKeyId, secretAccessKey: 'local' } };
     const secretsClient = secretsManagerClient({ ...settings, endpoint: secretsManager.url });
     const sfnClient = stepFunctionsClient({ ...settings, endpoint: stepFunctions.url });
-    return { secretsClient, sfnClient, store: new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID) };
+    return {
+      secretsClient,
+      sfnClient,
+      schedulerClient: schedulerClient({ ...settings, endpoint: scheduler.url }),
+      store: new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID),
+    };
   };
   const { secretsClient, sfnClient, store } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
   const operator = clientsFor(OPERATOR_ACCESS_KEY_ID);
@@ -245,7 +250,13 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     },
     async close() {
       await stepFunctions.service.stopAll();
-      for (const client of [secretsClient, sfnClient, operator.secretsClient, operator.sfnClient])
+      for (const client of [
+        secretsClient,
+        sfnClient,
+        operator.secretsClient,
+        operator.sfnClient,
+        operator.schedulerClient,
+      ])
         client.destroy();
       await Promise.all([
         scheduler.close(),

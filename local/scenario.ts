@@ -41,6 +41,7 @@ import {
 import { rotateAdminCredential } from './scenario/admin-rotation.ts';
 import { showRotationFailureAlert } from './scenario/alerts.ts';
 import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
+import { showRevocationPlan } from './scenario/plan.ts';
 import { teamCredentialSurvives } from './scenario/teams.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -376,6 +377,8 @@ async function main(): Promise<number> {
     await rotateAdminCredential(env, 'fgt-lab', say);
     say('');
     await reconcileAll(env);
+    say('');
+    await showRevocationPlan(env, 'alice@example.com', say);
     say('');
     await teamCredentialSurvives(
       env,

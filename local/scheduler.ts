@@ -1,8 +1,10 @@
 /**
  * A loopback EventBridge Scheduler (REST-JSON) for the real `@aws-sdk/client-scheduler`: Create,
- * Get, Delete and List schedules per group, with Scheduler's name rules and its Conflict / NotFound
- * errors. Schedules do not fire on a clock here; `fire` runs one as Scheduler would at its time:
- * StartExecution on the target state machine with the schedule's input.
+ * Get, Update, Delete and List schedules per group, with Scheduler's name rules and its Conflict /
+ * NotFound errors. Schedules do not fire on a clock here; `fire` runs one as Scheduler would at its
+ * time: StartExecution on the target state machine with the schedule's input, unless the schedule is
+ * DISABLED (Scheduler does not invoke the target of a disabled schedule: API_UpdateSchedule, `State`,
+ * https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html).
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,10 +26,15 @@ export interface LocalSchedule {
 const NAME = /^[0-9a-zA-Z-_.]{1,64}$/;
 
 export interface SchedulerCall {
-  readonly operation: 'CreateSchedule' | 'GetSchedule' | 'DeleteSchedule' | 'ListSchedules';
+  readonly operation:
+    | 'CreateSchedule'
+    | 'GetSchedule'
+    | 'UpdateSchedule'
+    | 'DeleteSchedule'
+    | 'ListSchedules';
   readonly resource: string;
   readonly headers: IncomingHttpHeaders;
-  /** CreateSchedule: the target's role, which the caller passes to Scheduler (iam:PassRole). */
+  /** CreateSchedule, UpdateSchedule: the target's role, which the caller passes to Scheduler (iam:PassRole). */
   readonly passedRoleArn?: string;
 }
 
@@ -92,7 +99,10 @@ export async function startLocalScheduler(options: {
       if (!match?.[1]) return fail(404, 'ResourceNotFoundException', 'Unknown operation');
       const name = decodeURIComponent(match[1]);
       if (!NAME.test(name)) return fail(400, 'ValidationException', 'Invalid schedule name');
-      if (req.method === 'POST') {
+      // CreateSchedule is POST, UpdateSchedule PUT, each with the whole schedule: an update replaces
+      // every field, and one left out takes its default (API_UpdateSchedule).
+      if (req.method === 'POST' || req.method === 'PUT') {
+        const operation = req.method === 'POST' ? 'CreateSchedule' : 'UpdateSchedule';
         let body: Partial<LocalSchedule> & { GroupName?: string };
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
@@ -101,10 +111,19 @@ export async function startLocalScheduler(options: {
         }
         const groupName = body.GroupName ?? 'default';
         const passedRoleArn = body.Target?.RoleArn;
-        if (refused({ operation: 'CreateSchedule', resource: scheduleArn(groupName, name), passedRoleArn }))
-          return;
-        if (schedules.has(key(groupName, name)))
+        if (refused({ operation, resource: scheduleArn(groupName, name), passedRoleArn })) return;
+        const existing = schedules.get(key(groupName, name));
+        if (operation === 'CreateSchedule' && existing)
           return fail(409, 'ConflictException', `Schedule ${name} already exists.`);
+        if (operation === 'UpdateSchedule' && !existing)
+          return fail(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
+        if (body.State !== undefined && body.State !== 'ENABLED' && body.State !== 'DISABLED')
+          // The AWS JSON protocols' wording for a value outside an enum (not a recorded Scheduler answer).
+          return fail(
+            400,
+            'ValidationException',
+            `1 validation error detected: Value '${body.State}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]`,
+          );
         if (
           !body.ScheduleExpression ||
           !body.Target?.Arn ||
@@ -132,7 +151,7 @@ export async function startLocalScheduler(options: {
           State: body.State ?? 'ENABLED',
           Target: body.Target,
           FlexibleTimeWindow: body.FlexibleTimeWindow,
-          CreationDate: Date.now() / 1000,
+          CreationDate: existing?.CreationDate ?? Date.now() / 1000,
         });
         return send(200, { ScheduleArn: scheduleArn(groupName, name) });
       }
@@ -159,10 +178,14 @@ export async function startLocalScheduler(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     schedules,
-    /** Runs a schedule now, as Scheduler does at its time; returns what StartExecution answered. */
+    /**
+     * Runs a schedule now, as Scheduler does at its time; returns what StartExecution answered, or
+     * undefined for a disabled schedule, which does not fire.
+     */
     async fire(group: string, name: string) {
       const schedule = schedules.get(key(group, name));
       if (!schedule) throw new Error(`no schedule ${group}/${name}`);
+      if (schedule.State === 'DISABLED') return undefined;
       return options.startExecution(
         schedule.Target.Arn,
         schedule.Target.Input ?? '{}',

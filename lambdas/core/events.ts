@@ -64,6 +64,11 @@ export interface EventDetails {
   'credential.action-required': ActionRequiredDetail;
   'credential.revoked': CredentialEventDetail;
   'credential.rotated': CredentialEventDetail;
+  /** Before a rotation changes anything: when it will, and how long the previous key then stays valid. */
+  'credential.rotation-scheduled': CredentialEventDetail & {
+    readonly startAt: string;
+    readonly gracePeriodMinutes: number;
+  };
   'credential.rotation-failed': CredentialEventDetail;
   'credential.admin-rotated': AdminRotationDetail;
   'credential.admin-rotation-failed': AdminRotationDetail;

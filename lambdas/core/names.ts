@@ -97,6 +97,10 @@ export const TAG = {
   shared: 'provisioner:shared',
   /** A held offboarding: the credential stays usable until then (ISO 8601), then a revocation takes it. */
   heldUntil: 'provisioner:held-until',
+  /** The rotation's timing: window, notice, grace period, time zone (rotation-timing.ts). */
+  rotation: 'provisioner:rotation',
+  /** When an operator paused the credential's rotation schedule (`provisioner rotation pause`). */
+  rotationPaused: 'provisioner:rotation-paused',
 } as const;
 
 export function credentialSecretName(target: string, apiUser: string): string {

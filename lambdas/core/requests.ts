@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { PRODUCTS, type RequestField, type VendorName } from './products/index.ts';
 import { TicketSource } from './products/policy.ts';
+import { RotationSettings } from './rotation-timing.ts';
 import {
   AccessProfile,
   ApiUserName,
@@ -68,6 +69,9 @@ export const ProvisionRequest = z
       .regex(/^[\w .,:;@()/+-]*$/, 'may only hold letters, digits, spaces and .,:;@()/+-')
       .optional()
       .describe('Free text kept with the user on the product'),
+    rotation: RotationSettings.optional().describe(
+      'When the credential rotates (its schedule, time zone and window), the notice before and the grace period after; absent: every 30 days, UTC, any time, 60 minutes notice, 120 minutes grace',
+    ),
   })
   .strict();
 export type ProvisionRequest = z.output<typeof ProvisionRequest>;

@@ -6,12 +6,16 @@
 import { createHash } from 'node:crypto';
 import { SECRET_PREFIX } from './names.ts';
 import type { VendorCapabilities } from './products/vendor.ts';
+import type { RotationSettings } from './rotation-timing.ts';
 
 export interface CredentialSchedule {
   /** `admin-rotate`: a target's own admin credential (its schedule is named after the target's secret). */
   readonly workflow: 'rotate' | 'refresh' | 'admin-rotate';
   /** A one-time rotation at this instant (ISO 8601, UTC) instead of the recurring rate. */
   readonly at?: string;
+  /** The credential's own recurring expression and the zone it is read in, instead of the stack's rate. */
+  readonly expression?: string;
+  readonly timeZone?: string;
   /** A rate of its own instead of the stack's (a target's admin rotation, from its policy). */
   readonly rate?: string;
 }
@@ -25,15 +29,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Rotation starts this long before an expiry, or half the remaining life when that is shorter. */
 const EXPIRY_LEAD_MS = 21 * DAY_MS;
 
-/** Which schedule a credential gets, from what its product can do and when the credential expires. */
+/**
+ * Which schedule a credential gets, from what its product can do, when the credential expires and
+ * the rotation its request asked for. An expiry wins over a requested schedule: the credential
+ * must rotate before it dies.
+ */
 export function scheduleFor(
   capabilities: VendorCapabilities,
   expiresAt: string | undefined,
   now: Date,
+  rotation?: Pick<RotationSettings, 'schedule' | 'timeZone'>,
 ): CredentialSchedule | undefined {
-  if (capabilities.twinUsers) return { workflow: 'rotate' };
+  const own = rotation ? { expression: rotation.schedule, timeZone: rotation.timeZone } : {};
+  if (capabilities.twinUsers) return { workflow: 'rotate', ...own };
   if (capabilities.tokenBroker) return { workflow: 'refresh' };
-  if (!expiresAt) return undefined;
+  if (!expiresAt) return rotation ? { workflow: 'rotate', ...own } : undefined;
   const expiry = Date.parse(expiresAt);
   const lead = Math.min(EXPIRY_LEAD_MS, Math.max(0, (expiry - now.getTime()) / 2));
   return { workflow: 'rotate', at: new Date(expiry - lead).toISOString() };

@@ -70,7 +70,7 @@ function schedulerRotations(): RotationSchedules {
   let client: SchedulerClient | undefined;
   const setting = (name: Setting) => settings().required(name);
   return {
-    async ensure({ secretName, target, apiUser, workflow, at, rate }) {
+    async ensure({ secretName, target, apiUser, workflow, at, rate, expression, timeZone }) {
       client ??= schedulerClient();
       const refresh = workflow === 'refresh';
       const admin = workflow === 'admin-rotate';
@@ -82,8 +82,9 @@ function schedulerRotations(): RotationSchedules {
             GroupName: setting('rotationScheduleGroup'),
             ScheduleExpression: at
               ? `at(${at.slice(0, 19)})`
-              : (rate ?? (refresh ? settings().tokenRefreshRate : settings().rotationRate)),
-            ScheduleExpressionTimezone: 'UTC',
+              : (rate ?? (refresh ? settings().tokenRefreshRate : (expression ?? settings().rotationRate))),
+            // at() is written in UTC; a credential's own cron expression is read in its zone.
+            ScheduleExpressionTimezone: at ? 'UTC' : (timeZone ?? 'UTC'),
             // Rotations of many credentials spread over an hour; a token refresh must not slip past its expiry.
             FlexibleTimeWindow: refresh ? { Mode: 'OFF' } : { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
             Target: {

@@ -136,8 +136,14 @@ export class RevokeWorkflow extends Workflow {
       .when(sfn.Condition.isString('$.continueAfter'), report.task)
       .otherwise(waitOutListingLag.next(sweep.task).next(foundMore));
 
+    // Plans from the same listing; writes and publishes nothing.
+    const plan = this.entryStep('PlanRevocation', 'plan-revocation');
+    plan.fn.grantListSecrets();
+    plan.fn.grantReadTargets();
+    plan.fn.grantCredentialSecrets('DescribeSecret');
+
     this.stateMachine = this.createStateMachine(
-      find.task.next(revokeEach).next(continues),
+      this.planOr(plan, find.task.next(revokeEach).next(continues)),
       // Each pass may wait for operator tasks.
       Duration.minutes(this.operatorTimeout.toMinutes() * MAX_LISTINGS_PER_REVOCATION).plus(
         Duration.hours(1),

@@ -2,16 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME, STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
+import { MAX_GRACE_PERIOD_MINUTES, MAX_NOTICE_MINUTES } from '#core/rotation-timing.ts';
 import type { ProvisionerFunction } from '../provisioner-function.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
-export interface RotateWorkflowProps extends WorkflowProps {
-  /** How long consumers have to re-read AWSCURRENT before the previous key dies (default 1 hour). */
-  readonly gracePeriod?: Duration;
-}
+/** The longest a rotation waits before it starts: a day's notice, then a weekly window (rotation-timing.ts). */
+const LONGEST_START = Duration.minutes(MAX_NOTICE_MINUTES).plus(Duration.days(8));
 
 /**
- * Rotate (docs/architecture.md): a new credential -> AWSPENDING -> verify -> AWSCURRENT -> grace
+ * Rotate (docs/architecture.md): a notice, a wait until the credential's window, then a new credential -> AWSPENDING -> verify -> AWSCURRENT -> grace
  * period -> the old one retired and proven refused. Twin-user products get the new key on the idle
  * twin; operator products get it from a person (a callback task), who later removes the old one if
  * the product still accepts it. Any failure compensates: before promotion the current credential is
@@ -22,10 +21,23 @@ export class RotateWorkflow extends Workflow {
   /** FinalizeRotation's function: it moves the one-time schedule of an expiring credential (the stack grants it). */
   readonly finalizeFunction: ProvisionerFunction;
 
-  constructor(scope: Construct, id: string, props: RotateWorkflowProps) {
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id, props, 'rotate');
-    const grace = props.gracePeriod ?? Duration.hours(1);
-    const validate = this.entryStep('ValidateRotation', 'validate-rotation');
+    const schedule = this.entryStep('ScheduleRotation', 'schedule-rotation');
+    schedule.fn.grantReadTargets();
+    schedule.fn.grantCredentialSecrets('DescribeSecret');
+    schedule.fn.grantPutEvents();
+    const awaitStart = new sfn.Wait(this, 'AwaitRotationStart', {
+      time: sfn.WaitTime.timestampPath('$.startAt'),
+    });
+
+    const validate = this.step('ValidateRotation', 'validate-rotation', {
+      payload: sfn.TaskInput.fromObject({
+        'request.$': '$.request',
+        'executionName.$': '$.executionName',
+      }),
+      outputPath: '$.Payload',
+    });
     validate.fn.grantReadTargets();
     validate.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue');
     validate.fn.grantKey('kms:Decrypt');
@@ -117,7 +129,7 @@ export class RotateWorkflow extends Workflow {
     requestNew.task.next(verify.task);
     verify.task
       .next(promote.task)
-      .next(new sfn.Wait(this, 'GracePeriod', { time: sfn.WaitTime.duration(grace) }))
+      .next(new sfn.Wait(this, 'GracePeriod', { time: sfn.WaitTime.secondsPath('$.graceSeconds') }))
       .next(retire.task)
       .next(
         new sfn.Choice(this, 'PreviousNeedsOperator')
@@ -127,14 +139,29 @@ export class RotateWorkflow extends Workflow {
           )
           .otherwise(finalize.task),
       );
+    // Plans from ValidateRotation's reads; writes and publishes nothing.
+    const plan = this.entryStep('PlanRotation', 'plan-rotation');
+    plan.fn.grantReadTargets();
+    plan.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue');
+    plan.fn.grantKey('kms:Decrypt');
+
     this.stateMachine = this.createStateMachine(
-      validate.task.next(
-        new sfn.Choice(this, 'IssuedBy')
-          .when(sfn.Condition.stringEquals('$.issuance', 'operator'), requestNew.task)
-          .otherwise(twin.task.next(issue.task)),
+      this.planOr(
+        plan,
+        schedule.task
+          .next(awaitStart)
+          .next(validate.task)
+          .next(
+            new sfn.Choice(this, 'IssuedBy')
+              .when(sfn.Condition.stringEquals('$.issuance', 'operator'), requestNew.task)
+              .otherwise(twin.task.next(issue.task)),
+          ),
       ),
-      // Two operator tasks may each take their full time.
-      grace.plus(this.operatorTimeout).plus(this.operatorTimeout).plus(Duration.hours(1)),
+      // The longest wait to start and grace period; two operator tasks may each take their full time.
+      LONGEST_START.plus(Duration.minutes(MAX_GRACE_PERIOD_MINUTES))
+        .plus(this.operatorTimeout)
+        .plus(this.operatorTimeout)
+        .plus(Duration.hours(1)),
     );
   }
 }

@@ -114,6 +114,19 @@ export abstract class Workflow extends Construct {
   }
 
   /**
+   * The first state of a workflow that plans before acting: with `"dryRun": true` in the execution
+   * input, `plan` (an entry step that changes nothing) answers with the plan and the execution
+   * ends; otherwise `run`.
+   */
+  protected planOr(plan: WorkflowStep, run: sfn.IChainable): sfn.Choice {
+    const dryRun = sfn.Condition.and(
+      sfn.Condition.isPresent('$.dryRun'),
+      sfn.Condition.booleanEquals('$.dryRun', true),
+    );
+    return new sfn.Choice(this, 'DryRun').when(dryRun, plan.task).otherwise(run);
+  }
+
+  /**
    * Retries a step that presents a credential to its product while the product has not caught up
    * (propagation). Every attempt may be a failed login there, and FortiOS locks the caller's
    * address out after 3 within 60 s (products/fortios/README.md): attempts are KEY_CHECK_INTERVAL

@@ -153,6 +153,17 @@ describe('alerts', () => {
       'provisioner rotate --target <detail-target> --api-user <detail-apiUser>',
     );
   });
+
+  it('turn the notice before each rotation into a message saying when it starts and the grace period', () => {
+    const rule = rules.find((r) =>
+      JSON.stringify(r.Properties.EventPattern).includes('credential.rotation-scheduled'),
+    );
+    const relay = ((rule?.Properties.Targets ?? []) as Json[])[0]?.InputTransformer as {
+      InputTemplate: string;
+    };
+    expect(relay.InputTemplate).toContain('starts at <detail-startAt>');
+    expect(relay.InputTemplate).toContain('valid for <detail-gracePeriodMinutes> minutes');
+  });
 });
 
 describe('ownership notices (issue 17, item 3)', () => {

@@ -23,6 +23,8 @@ const HANDLERS = {
   CompensateProvision: 'compensate-provision',
 } as const;
 const ROTATE_HANDLERS = [
+  'plan-rotation',
+  'schedule-rotation',
   'validate-rotation',
   'ensure-twin-user',
   'issue-twin-key',
@@ -45,6 +47,7 @@ const ADMIN_ROTATE_HANDLERS = [
   'compensate-admin-rotation',
 ];
 const REVOKE_HANDLERS = {
+  PlanRevocation: 'plan-revocation',
   FindOwnerCredentials: 'find-owner-credentials',
   SweepOwnerCredentials: 'sweep-owner-credentials',
   RevokeAtProduct: 'revoke-at-product',
@@ -340,8 +343,8 @@ describe('ProvisionerStack', () => {
     // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
     // counting a user's keys before a first operator credential and before a rotation, comparing a
     // handed-in credential with the target's others (provision and rotation), counting the operator
-    // tasks waiting.
-    expect(listing).toHaveLength(9);
+    // tasks waiting, planning a revocation.
+    expect(listing).toHaveLength(10);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -423,6 +426,16 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:TagResource'],
       },
+      // The plans read what their runs would, and write nothing.
+      'plan-revocation': {
+        '*': ['secretsmanager:ListSecrets'],
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret'],
+      },
+      'plan-rotation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      },
       'list-targets': { '*': ['secretsmanager:ListSecrets'] },
       'reconcile-target': {
         '*': ['secretsmanager:ListSecrets'],
@@ -476,6 +489,10 @@ describe('ProvisionerStack', () => {
       'validate-rotation': {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      },
+      'schedule-rotation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret'],
       },
       'ensure-twin-user': {
         'provisioner/targets/*': read,
@@ -596,6 +613,7 @@ describe('ProvisionerStack', () => {
       'request-previous-revocation',
       'request-rotated-credential',
       'retire-credential',
+      'schedule-rotation',
       'sweep-owner-credentials',
     ]);
     for (const s of Object.values(byHandler).flat()) {
@@ -617,7 +635,22 @@ describe('ProvisionerStack', () => {
 
   it('revokes with a bounded Map: each credential revoked, proven dead and retired, or reported', () => {
     const { States: s } = revokeDefinition;
-    expect(revokeDefinition.StartAt).toBe('FindOwnerCredentials');
+    expect(revokeDefinition.StartAt).toBe('DryRun');
+    // "dryRun": true in the input: the plan, and the end; else the run.
+    expect(s.DryRun).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.dryRun', IsPresent: true },
+            { Variable: '$.dryRun', BooleanEquals: true },
+          ],
+          Next: 'PlanRevocation',
+        },
+      ],
+      Default: 'FindOwnerCredentials',
+    });
+    expect(s.PlanRevocation?.End).toBe(true);
     expect(s.FindOwnerCredentials?.Next).toBe('RevokeEach');
     expect(s.RevokeEach).toMatchObject({
       Type: 'Map',
@@ -731,7 +764,23 @@ describe('ProvisionerStack', () => {
       'RetirePreviousKey',
       'PreviousNeedsOperator',
     ];
-    expect(StartAt).toBe('ValidateRotation');
+    expect(StartAt).toBe('DryRun');
+    // "dryRun": true in the input: the plan, and the end; else the run.
+    expect(s.DryRun).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.dryRun', IsPresent: true },
+            { Variable: '$.dryRun', BooleanEquals: true },
+          ],
+          Next: 'PlanRotation',
+        },
+      ],
+      Default: 'ScheduleRotation',
+    });
+    expect(s.PlanRotation?.End).toBe(true);
+    expect(s.ScheduleRotation?.Next).toBe('AwaitRotationStart');
     expect(s.ValidateRotation?.Next).toBe('IssuedBy');
     expect(s.IssuedBy?.Choices).toEqual([
       { Variable: '$.issuance', StringEquals: 'operator', Next: 'RequestRotatedCredential' },
@@ -747,7 +796,13 @@ describe('ProvisionerStack', () => {
     ]);
     expect(s.RequestPreviousRevocation?.Next).toBe('ProvePreviousRevoked');
     expect(s.ProvePreviousRevoked?.Next).toBe('FinalizeRotation');
-    expect(s.GracePeriod).toEqual({ Type: 'Wait', Seconds: 3600, Next: 'RetirePreviousKey' });
+    // The credential's own grace period (rotation-timing.ts), and its start after notice and window.
+    expect(s.GracePeriod).toEqual({ Type: 'Wait', SecondsPath: '$.graceSeconds', Next: 'RetirePreviousKey' });
+    expect(s.AwaitRotationStart).toEqual({
+      Type: 'Wait',
+      TimestampPath: '$.startAt',
+      Next: 'ValidateRotation',
+    });
     for (const name of ['RetirePreviousKey', 'ProvePreviousRevoked'])
       for (const error of ['CredentialStillValid', 'RevocationUnproven'])
         expect(s[name]?.Retry, `${name} retries ${error}`).toContainEqual(
@@ -755,7 +810,7 @@ describe('ProvisionerStack', () => {
         );
     const tasks = Object.entries(s).filter(([, state]) => state.Type === 'Task');
     for (const [name, state] of tasks.filter(
-      ([n]) => !['ValidateRotation', 'CompensateRotation'].includes(n),
+      ([n]) => !['PlanRotation', 'ScheduleRotation', 'ValidateRotation', 'CompensateRotation'].includes(n),
     ))
       expect(state.Catch, name).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateRotation' },
@@ -878,6 +933,20 @@ describe('ProvisionerStack', () => {
     expect(of('AnnounceTransfers')).toEqual({
       actions: ['events:PutEvents'],
       resources: ['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default'],
+    });
+    // `provisioner rotation pause|resume`: the credentials' schedules only, the Scheduler role only to Scheduler.
+    expect(of('PauseRotations')).toEqual({
+      actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+      resources: [
+        'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/credential-provisioner/*',
+      ],
+    });
+    expect(sid('PassScheduleRole').Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+    expect(of('RecordRotationPauses')).toEqual({
+      actions: ['secretsmanager:UntagResource'],
+      resources: [secret('provisioner/*')],
     });
     template.hasOutput('OperatorPolicyArn', {});
   });

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import * as deactivation from '#core/deactivation.ts';
 import { FatalError, RetryableError } from '#core/errors.ts';
+import * as plans from '#core/plans.ts';
 import * as adminRotate from '#core/workflows/admin-rotate.ts';
 import * as provision from '#core/workflows/provision.ts';
 import * as reconcile from '#core/workflows/reconcile.ts';
@@ -41,8 +42,10 @@ vi.mock('#core/workflows/provision.ts', async (original) =>
     'requestOperatorCredential',
   ]),
 );
+vi.mock('#core/plans.ts', async (original) => spiesOn(await original(), ['planRotation', 'planRevocation']));
 vi.mock('#core/workflows/rotate.ts', async (original) =>
   spiesOn(await original(), [
+    'scheduleRotation',
     'validateRotation',
     'ensureTwinUser',
     'issueTwinKey',
@@ -118,6 +121,9 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
     'requestOperatorCredential',
     'event',
   ],
+  ['schedule-rotation', vi.mocked(rotate.scheduleRotation), 'scheduleRotation', 'event'],
+  ['plan-rotation', vi.mocked(plans.planRotation), 'planRotation', 'event'],
+  ['plan-revocation', vi.mocked(plans.planRevocation), 'planRevocation', 'event'],
   ['validate-rotation', vi.mocked(rotate.validateRotation), 'validateRotation', 'event'],
   ['ensure-twin-user', vi.mocked(rotate.ensureTwinUser), 'ensureTwinUser', 'event'],
   ['issue-twin-key', vi.mocked(rotate.issueTwinKey), 'issueTwinKey', 'event'],

@@ -69,6 +69,34 @@ describe('scheduleFor', () => {
   });
 });
 
+describe('scheduleFor with the rotation a request asked for', () => {
+  const rotation = { schedule: 'cron(0 2 ? * SAT *)', timeZone: 'Europe/Berlin' };
+
+  it('puts the expression and its time zone on a twin-user credential’s schedule', () => {
+    // Act
+    const schedule = scheduleFor(TWIN_USERS, undefined, NOW, rotation);
+    // Assess
+    expect(schedule).toEqual({
+      workflow: 'rotate',
+      expression: rotation.schedule,
+      timeZone: 'Europe/Berlin',
+    });
+  });
+
+  it('gives an operator credential without expiry a recurring rotation; an expiry still wins', () => {
+    // Act
+    const recurring = scheduleFor(NEITHER, undefined, NOW, rotation);
+    const expiring = scheduleFor(NEITHER, inDays(90), NOW, rotation);
+    // Assess
+    expect(recurring).toEqual({
+      workflow: 'rotate',
+      expression: rotation.schedule,
+      timeZone: 'Europe/Berlin',
+    });
+    expect(expiring).toEqual({ workflow: 'rotate', at: inDays(69) });
+  });
+});
+
 describe('rotationScheduleName', () => {
   it('names the credential readably without the provisioner/ prefix, with a hash suffix', () => {
     // Act

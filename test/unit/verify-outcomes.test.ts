@@ -98,6 +98,7 @@ const rotation = (over: Partial<RotationState> = {}): RotationState => ({
   currentUser: 'bot',
   idleUser: 'bot.b',
   currentVersionId: 'v1',
+  graceSeconds: 7200,
   pending: { versionId: 'v2' },
   ...over,
 });

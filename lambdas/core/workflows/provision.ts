@@ -20,6 +20,7 @@ import { type ProductDefinition, requestVdom } from '../products/product.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
+import { rotationTagValue } from '../rotation-timing.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ownerKind, parseInput, VdomName } from '../schemas.ts';
 import {
@@ -80,6 +81,10 @@ function checkRequestFits(vendor: Vendor, target: TargetDefinition, request: Pro
       `accessProfile.name: ${request.accessProfile?.name} is a built-in profile of ${product.displayName}; name a profile of this system's own`,
     );
   if (vendor.capabilities.twinUsers) issues.push(...twinNameIssues(request.apiUser));
+  if (request.rotation && vendor.capabilities.tokenBroker)
+    issues.push(
+      `rotation: ${vendor.name} credentials are not rotated on a schedule (their access token is refreshed); remove it`,
+    );
   if (vendor.capabilities.issuance === 'api') {
     if (!request.accessProfile) issues.push(`accessProfile: required for ${vendor.name}`);
     if (!request.trustedHosts?.length) issues.push('trustedHosts: at least one trusted host is required');
@@ -316,10 +321,13 @@ export async function finalizeCredential(
   const credential = requireCredential(state);
   const { request, requestId, secretName } = state;
   await deps.store.promote(credential.secretArn, credential.versionId);
-  await deps.store.tag(credential.secretArn, { [TAG.status]: 'active' });
+  await deps.store.tag(credential.secretArn, {
+    [TAG.status]: 'active',
+    ...(request.rotation ? { [TAG.rotation]: rotationTagValue(request.rotation) } : {}),
+  });
   const { vendor } = await vendorOf(deps, request.target);
   const expiresAt = (await deps.store.describe(credential.secretArn))?.tags[TAG.expiresAt];
-  const schedule = scheduleFor(vendor.capabilities, expiresAt, deps.now());
+  const schedule = scheduleFor(vendor.capabilities, expiresAt, deps.now(), request.rotation);
   if (schedule)
     await deps.schedules.ensure({
       secretName,

@@ -58,6 +58,12 @@ export const RevokeRequest = z
       .datetime({ offset: true })
       .optional()
       .describe('When the directory or identity provider reported the deactivation (its event time)'),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: the execution only returns the plan (what it would revoke, call, ask and unschedule) and changes nothing',
+      ),
   })
   .strict();
 export type RevokeRequest = z.output<typeof RevokeRequest>;
@@ -93,7 +99,7 @@ const RevocationItem = z
  * The owner's credentials that ListSecrets shows not revoked or deleted, in name order (ListSecrets
  * promises none), so a continuation takes up exactly after its predecessor.
  */
-async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescription[]> {
+export async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescription[]> {
   return (await deps.store.listByOwner(owner))
     .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked')
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -184,7 +190,7 @@ async function tellTeams(
   return [...byTeam.values()].flat().sort();
 }
 
-function revocationTarget(s: SecretDescription): RevocationTarget {
+export function revocationTarget(s: SecretDescription): RevocationTarget {
   const [target = '', ...user] = s.name.slice(SECRET_PREFIX.length).split('/');
   return { secretName: s.name, secretArn: s.arn, target, apiUser: user.join('/') };
 }

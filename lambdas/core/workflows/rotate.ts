@@ -23,6 +23,7 @@ import { materialOf } from '../products/index.ts';
 import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
+import { parseRotationTag, type RotationTiming, windowStart } from '../rotation-timing.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
@@ -34,6 +35,18 @@ export const RotateRequest = z
   .object({
     target: TargetName.describe('Target of the credential'),
     apiUser: ApiUserName.describe('The API user name the credential was provisioned under'),
+    startNow: z
+      .boolean()
+      .optional()
+      .describe(
+        "An operator's rotation that starts at once: outside the credential's window, without the notice's lead time",
+      ),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: the execution only returns the plan (what it would create, call, ask and when) and changes nothing',
+      ),
   })
   .strict();
 export type RotateRequest = z.output<typeof RotateRequest>;
@@ -59,6 +72,8 @@ export const RotationState = z
     currentUser: ApiUserName,
     idleUser: ApiUserName,
     currentVersionId: z.string().max(64),
+    /** How long the previous credential stays valid after promotion (the credential's grace period). */
+    graceSeconds: z.number().int().positive(),
     userSpec: UserSpec.optional(),
     /** The product user whose key limit the overlap counts against (operator products). */
     serviceUser: z.string().max(254).optional(),
@@ -77,13 +92,8 @@ function parseState(input: unknown): RotationState {
   return parseInput(RotationState, input, 'rotation state');
 }
 
-/** ValidateRotation: an active credential, no rotation already in flight; twin users or an operator task. */
-export async function validateRotation(
-  deps: WorkflowDeps,
-  input: { request: unknown; executionName: unknown },
-): Promise<RotationState> {
-  const request = parseInput(RotateRequest, input.request, 'rotate request');
-  const requestId = parseInput(RotationState.shape.requestId, input.executionName, 'execution name');
+/** The credential a rotate request names, refused unless it is active and its product can rotate it. */
+export async function rotatableCredential(deps: WorkflowDeps, request: RotateRequest) {
   const { vendor } = await vendorOf(deps, request.target);
   const { issuance, twinUsers } = vendor.capabilities;
   if (issuance === 'api' && !twinUsers) {
@@ -94,13 +104,72 @@ export async function validateRotation(
   if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
     throw new ConflictError(`${secretName} is not an active credential: nothing to rotate`);
   }
+  return { vendor, issuance, secretName, secret };
+}
+
+export const RotationStart = z
+  .object({
+    request: RotateRequest,
+    executionName: ExecutionName,
+    /** When the rotation may change something: the notice's lead time on, inside the window. */
+    startAt: z.string().datetime(),
+  })
+  .strict();
+export type RotationStart = z.output<typeof RotationStart>;
+
+/** The notice's lead time from now, then the next moment inside the window; now for `startNow`. */
+export function rotationStartAt(timing: RotationTiming, request: RotateRequest, now: Date): Date {
+  if (request.startNow) return now;
+  return windowStart(new Date(now.getTime() + timing.noticeMinutes * 60_000), timing);
+}
+
+/**
+ * ScheduleRotation: when this rotation may start (the notice's lead time from now, then the next
+ * moment inside the credential's window; at once for an operator's `startNow`), announced as
+ * `credential.rotation-scheduled` before anything changes. The workflow waits until then.
+ */
+export async function scheduleRotation(
+  deps: WorkflowDeps,
+  input: { request: unknown; executionName: unknown },
+): Promise<RotationStart> {
+  const request = parseInput(RotateRequest, input.request, 'rotate request');
+  const executionName = parseInput(ExecutionName, input.executionName, 'execution name');
+  const { secret } = await rotatableCredential(deps, request);
+  const timing = parseRotationTag(secret.tags[TAG.rotation]);
+  const startAt = rotationStartAt(timing, request, deps.now());
+  await deps.events.publish('credential.rotation-scheduled', {
+    target: request.target,
+    apiUser: request.apiUser,
+    owner: secret.tags[TAG.owner] ?? 'unknown',
+    ticket: secret.tags[TAG.ticket] ?? 'none',
+    requestId: executionName,
+    secretArn: secret.arn,
+    startAt: startAt.toISOString(),
+    gracePeriodMinutes: timing.gracePeriodMinutes,
+  });
+  return { request, executionName, startAt: startAt.toISOString() };
+}
+
+/**
+ * ValidateRotation (once the start has come): an active credential, no rotation already in flight;
+ * twin users or an operator task. It reads the credential afresh: another rotation may have run
+ * while this one waited.
+ */
+export async function validateRotation(
+  deps: WorkflowDeps,
+  input: { request: unknown; executionName: unknown },
+): Promise<RotationState> {
+  const request = parseInput(RotateRequest, input.request, 'rotate request');
+  const requestId = parseInput(RotationState.shape.requestId, input.executionName, 'execution name');
+  const { issuance, secretName, secret } = await rotatableCredential(deps, request);
   const pending = versionWithStage(secret, PENDING);
   const currentVersionId = versionWithStage(secret, CURRENT);
   if (pending && pending !== currentVersionId) {
     throw new ConflictError(`${secretName} has a pending version: another rotation is in flight`);
   }
   if (!currentVersionId) throw new FatalError(`${secretName} has no current version`);
-  const common = { request, requestId, secretName, secretArn: secret.arn, currentVersionId };
+  const graceSeconds = parseRotationTag(secret.tags[TAG.rotation]).gracePeriodMinutes * 60;
+  const common = { request, requestId, secretName, secretArn: secret.arn, currentVersionId, graceSeconds };
   if (issuance === 'operator') {
     const serviceUser = secret.tags[TAG.serviceUser];
     return {

@@ -1,0 +1,159 @@
+/**
+ * Plan before acting (issue 17, item 6): what a revocation or a rotation would do — the credentials
+ * it finds, the product calls it would make, the operator tasks it would open, the schedules it
+ * would change — computed by the workflow's own first step from the same reads, with nothing
+ * written, published or called that changes anything. A workflow started with `"dryRun": true`
+ * returns its plan and ends (`provisioner plan ...`).
+ */
+import type * as z from 'zod';
+import { TAG } from './names.ts';
+import { twinsOf } from './products/managed-user.ts';
+import { parseRotationTag } from './rotation-timing.ts';
+import { rotationScheduleName, scheduleFor } from './schedules.ts';
+import { parseInput } from './schemas.ts';
+import type { WorkflowDeps } from './workflow-deps.ts';
+import { vendorOf } from './workflow-deps.ts';
+import { heldBy, RevokeRequest, revocationTarget } from './workflows/revoke.ts';
+import { RotateRequest, rotatableCredential, rotationStartAt, validateRotation } from './workflows/rotate.ts';
+
+interface PlannedCredential {
+  readonly secretName: string;
+  readonly target: string;
+  readonly vendor: string;
+  readonly apiUser: string;
+  readonly status: string;
+  /** What happens to the secret. */
+  readonly change: string;
+}
+
+export interface Plan {
+  readonly dryRun: true;
+  readonly workflow: 'revoke' | 'rotate';
+  /** Whose or which credential, as the request named it. */
+  readonly subject: string;
+  readonly credentials: readonly PlannedCredential[];
+  /** Credentials the run would take beyond those named (a plan names PLAN_CREDENTIALS at most). */
+  readonly notShown: number;
+  readonly productCalls: readonly string[];
+  readonly operatorTasks: readonly string[];
+  readonly schedules: readonly string[];
+  readonly events: readonly string[];
+}
+
+/**
+ * A plan is one state's output, bound by Step Functions' 256 KiB: it names this many credentials
+ * (about 1 KB each with their calls and schedules) and counts the rest.
+ */
+const PLAN_CREDENTIALS = 100;
+
+/** The plan of an execution's input, which asked for it: `dryRun` must be true. */
+const DryRunInput = <S extends z.ZodObject>(schema: S) =>
+  schema.refine(
+    (request) => (request as { dryRun?: boolean }).dryRun === true,
+    'dryRun: must be true for a plan',
+  );
+
+/** PlanRevocation: every credential of the owner a revocation would take, and what it would do to each. */
+export async function planRevocation(deps: WorkflowDeps, input: { request: unknown }): Promise<Plan> {
+  const request = parseInput(DryRunInput(RevokeRequest), input.request, 'revoke request');
+  const all = await heldBy(deps, request.owner);
+  const held = all.slice(0, PLAN_CREDENTIALS).map(revocationTarget);
+  const credentials: PlannedCredential[] = [];
+  const productCalls: string[] = [];
+  const operatorTasks: string[] = [];
+  for (const credential of held) {
+    const { vendor, target } = await vendorOf(deps, credential.target);
+    const { issuance, twinUsers, tokenBroker } = vendor.capabilities;
+    const secret = await deps.store.describe(credential.secretArn);
+    credentials.push({
+      ...credential,
+      vendor: target.vendor,
+      status: secret?.tags[TAG.status] ?? 'unknown',
+      change: 'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
+    });
+    const at = `${credential.target} (${target.vendor})`;
+    if (issuance === 'api') {
+      const users = twinUsers ? twinsOf(credential.apiUser) : [credential.apiUser];
+      productCalls.push(
+        `${at}: delete API user ${users.join(' and ')} (each only if its marker names this credential), then prove the key refused`,
+      );
+    } else {
+      if (tokenBroker) productCalls.push(`${at}: revoke the access tokens of ${credential.apiUser}`);
+      productCalls.push(`${at}: check that ${credential.apiUser}'s credential is refused`);
+      operatorTasks.push(
+        `${at}: if the product still accepts ${credential.apiUser}'s credential, remove it in its UI and confirm (provisioner submit --done)`,
+      );
+    }
+  }
+  return {
+    dryRun: true,
+    workflow: 'revoke',
+    subject: `owner ${request.owner}`,
+    credentials,
+    notShown: all.length - held.length,
+    productCalls,
+    operatorTasks,
+    schedules: held.map((c) => `delete ${rotationScheduleName(c.secretName)} (${c.secretName})`),
+    events: held.length
+      ? [
+          `credential.revoked for each (${request.reason}); credential.revocation-failed for any not proven dead`,
+        ]
+      : [],
+  };
+}
+
+/**
+ * PlanRotation: what a rotation of the credential would do and when, from ValidateRotation's own
+ * reads (it writes nothing): the twin or the operator, the grace period, the schedule.
+ */
+export async function planRotation(
+  deps: WorkflowDeps,
+  input: { request: unknown; executionName: unknown },
+): Promise<Plan> {
+  const request = parseInput(DryRunInput(RotateRequest), input.request, 'rotate request');
+  const { secret } = await rotatableCredential(deps, request);
+  const state = await validateRotation(deps, input);
+  const { vendor, target } = await vendorOf(deps, request.target);
+  const timing = parseRotationTag(secret.tags[TAG.rotation]);
+  const startAt = rotationStartAt(timing, request, deps.now()).toISOString();
+  const at = `${request.target} (${target.vendor})`;
+  const grace = `${timing.gracePeriodMinutes} minutes after promotion`;
+  const api = state.issuance === 'api';
+  const schedule = scheduleFor(vendor.capabilities, secret.tags[TAG.expiresAt], deps.now());
+  return {
+    dryRun: true,
+    workflow: 'rotate',
+    subject: state.secretName,
+    credentials: [
+      {
+        secretName: state.secretName,
+        target: request.target,
+        vendor: target.vendor,
+        apiUser: api ? `${state.currentUser} -> ${state.idleUser}` : state.currentUser,
+        status: secret.tags[TAG.status] ?? 'unknown',
+        change: `a new version AWSPENDING, verified, then AWSCURRENT (the current one AWSPREVIOUS) from ${startAt}`,
+      },
+    ],
+    notShown: 0,
+    productCalls: api
+      ? [
+          `${at}: ensure API user ${state.idleUser} like ${state.currentUser} (profile ${state.userSpec?.profile}, trusted hosts ${state.userSpec?.trustedHosts.join(' ')})`,
+          `${at}: issue a key on ${state.idleUser} and verify it`,
+          `${at}: ${grace}, delete ${state.currentUser} and prove its key refused`,
+        ]
+      : [`${at}: verify the handed-in credential; ${grace}, check that the previous one is refused`],
+    operatorTasks: api
+      ? []
+      : [
+          `${at}: create a second credential for ${state.currentUser} in the product's UI and hand it in (provisioner submit)`,
+          `${at}: if the product still accepts the previous credential after the grace period, remove it and confirm (provisioner submit --done)`,
+        ],
+    schedules: schedule?.at
+      ? [`move ${rotationScheduleName(state.secretName)} to the new credential's expiry`]
+      : [`none: ${rotationScheduleName(state.secretName)} stays as it is`],
+    events: [
+      `credential.rotation-scheduled now (starts at ${startAt}, ${timing.gracePeriodMinutes} minutes grace)`,
+      'credential.rotated at the end',
+    ],
+  };
+}
