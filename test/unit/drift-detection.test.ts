@@ -160,6 +160,7 @@ describe('reportDrift counts findings', () => {
           inconclusive: [],
           unverified: [],
           expiring: [],
+          staleAdmins: [],
           findings: [
             finding('retired-twin-restored', 'removed'),
             finding('retired-twin-restored', 'reported'),

@@ -34,6 +34,7 @@ const drift = (target: string, vendor: string, statuses: Record<string, number>)
   inconclusive: [],
   unverified: [],
   expiring: [],
+  staleAdmins: [],
 });
 
 describe('the reconciliation report', () => {
