@@ -19,7 +19,14 @@ import {
   UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { awsFailure, ConflictError, FatalError, NotFoundError, RetryableError } from './errors.ts';
+import {
+  awsFailure,
+  ConflictError,
+  FatalError,
+  NotFoundError,
+  RetryableError,
+  ValidationError,
+} from './errors.ts';
 import {
   accessTokenSecretName,
   CURRENT,
@@ -128,7 +135,27 @@ export class CredentialStore {
     private readonly kmsKeyId?: string,
   ) {}
 
+  /**
+   * A registered target's definition; for `<fleet>.<device>`, the fleet target's narrowed to that
+   * device (products/fortigate-fleet), so each device's credential has a target of its own.
+   */
   async loadTarget(name: string): Promise<TargetDefinition> {
+    const [registered = name, device] = name.split('.', 2);
+    const definition = await this.loadRegisteredTarget(registered);
+    if (device === undefined) {
+      if (definition.vendor === 'fortigate-fleet') return { ...definition, device: undefined };
+      return definition;
+    }
+    if (definition.vendor !== 'fortigate-fleet')
+      throw new NotFoundError(`unknown target "${name}": only a FortiGate fleet target names devices`);
+    if (!definition.devices[device])
+      throw new NotFoundError(
+        `unknown target "${name}": ${device} is not among the devices of ${registered}`,
+      );
+    return { ...definition, device };
+  }
+
+  private async loadRegisteredTarget(name: string): Promise<TargetDefinition> {
     let text: string | undefined;
     try {
       const answer = await this.client.send(new GetSecretValueCommand({ SecretId: targetSecretName(name) }));
@@ -153,6 +180,10 @@ export class CredentialStore {
    * target on the device and VDOM (ADOM) of another is refused: both would see the same users.
    */
   async putTarget(name: string, definition: TargetDefinition): Promise<{ arn: string; created: boolean }> {
+    if (definition.vendor === 'fortigate-fleet' && definition.device)
+      throw new ValidationError(
+        `target ${name}: a fleet target names its devices in \`devices\`; \`device\` comes only from a credential's target <fleet>.<device>`,
+      );
     await this.refuseSharedDevice(name, definition);
     return this.upsert(targetSecretName(name), JSON.stringify(definition), {
       description: `Admin credential of provisioner target ${name}`,

@@ -5,6 +5,7 @@
  * Adapters throw only the typed errors of ../errors.ts.
  */
 import type { ProvisionRequest, TargetDefinition } from '../requests.ts';
+import type { FleetSelector } from '../schemas.ts';
 import type { CredentialRef } from './managed-user.ts';
 import type { CredentialMaterial } from './material.ts';
 
@@ -114,6 +115,8 @@ export interface ApiVendor extends VendorBase {
    * credential's user; `inconclusive`: anything else (a same-named user of another credential).
    */
   proveRevoked?(apiUser: string, credential: CredentialRef): Promise<VerifyResult>;
+  /** Fleet targets: the managed devices a request's selector names, as their manager lists them. */
+  fleetDevices?(selector: FleetSelector): Promise<string[]>;
 }
 
 /** What a person must do in the product's UI, for the action-required event and `provisioner tasks`. */

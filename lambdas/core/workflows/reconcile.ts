@@ -16,7 +16,7 @@ import { materialOf } from '../products/index.ts';
 import { proveUsersGone, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor } from '../products/registry.ts';
 import type { CredentialMaterial, Vendor, VerifyResult } from '../products/vendor.ts';
-import { parseInput, TargetName } from '../schemas.ts';
+import { CredentialTarget, parseInput } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
@@ -57,7 +57,7 @@ export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string
 
 export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Promise<TargetDrift> {
   const { target: targetName } = parseInput(
-    z.object({ target: TargetName }).strict(),
+    z.object({ target: CredentialTarget }).strict(),
     input,
     'reconcile input',
   );

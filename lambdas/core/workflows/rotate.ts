@@ -23,7 +23,7 @@ import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { scheduleFor } from '../schedules.ts';
-import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
+import { ApiUserName, CredentialTarget, parseInput, RpcPermit } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
@@ -31,7 +31,9 @@ import { keepAccessToken, requireRefusal, vendorOf } from '../workflow-deps.ts';
 
 export const RotateRequest = z
   .object({
-    target: TargetName.describe('Target of the credential'),
+    target: CredentialTarget.describe(
+      'Target of the credential (`<fleet>.<device>` for one FortiGate of a fleet)',
+    ),
     apiUser: ApiUserName.describe('The API user name the credential was provisioned under'),
   })
   .strict();

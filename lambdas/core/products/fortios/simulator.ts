@@ -64,6 +64,8 @@ export interface FortiOsSimulatorOptions {
   readonly now?: () => number;
   /** An HA member: it receives this primary's configuration (users, keys, profiles) and its admin token. */
   readonly haPrimary?: HaPrimary;
+  /** The certificate it serves (default: its own); FortiGates of one fleet share one, as if signed by one CA. */
+  readonly certificate?: Awaited<ReturnType<typeof loopbackCertificate>>;
 }
 
 /** What an HA member receives from its primary. */
@@ -167,7 +169,7 @@ interface Configuration {
 }
 
 export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {}) {
-  const pems = await loopbackCertificate();
+  const pems = options.certificate ?? (await loopbackCertificate());
   const adminToken = options.adminToken ?? options.haPrimary?.adminToken ?? newKey();
   const primary = options.haPrimary?.state;
   const initial: Configuration = {
