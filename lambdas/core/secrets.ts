@@ -500,9 +500,14 @@ export class CredentialStore {
 
   /** Names of the registered targets. */
   async listTargetNames(): Promise<string[]> {
+    return (await this.listTargets()).map((target) => target.name);
+  }
+
+  /** The registered targets: each name and the product its tag names. */
+  async listTargets(): Promise<{ readonly name: string; readonly vendor: string | undefined }[]> {
     return (await this.list([{ Key: 'name', Values: [TARGET_PREFIX] }]))
       .filter((s) => !s.deletedDate)
-      .map((s) => s.name.slice(TARGET_PREFIX.length));
+      .map((s) => ({ name: s.name.slice(TARGET_PREFIX.length), vendor: s.tags[TAG.vendor] }));
   }
 
   /** Credential secrets of one target (not its access tokens or tasks), deleted ones excluded. */

@@ -6,9 +6,10 @@
  * to every device.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { status } from '#cli/commands.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
-import { simulatedFortiGateFleet } from '#core/products/fortigate-fleet/simulated.ts';
+import { asApiVendor, vendorFor } from '#core/products/registry.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { addressReaderRequest, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
@@ -39,11 +40,13 @@ async function provision(request: { ticket: string }) {
 
 describe('fleets through FortiManager (local runtime)', () => {
   let report: { devices: Record<string, unknown>[] };
+  let executionArn: string;
 
   beforeAll(async () => {
     const { execution, output } = await provision(fleetRequest('fleet-bot', { deviceGroup: 'east' }));
     expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
     report = output;
+    executionArn = execution.executionArn ?? '';
   });
 
   it('provisions each device of a group, one credential each; the offline device is reported, the others succeed', async () => {
@@ -77,16 +80,24 @@ describe('fleets through FortiManager (local runtime)', () => {
     expect(usersOn('fgt-branch-3')?.has('fleet-bot')).toBe(false);
   });
 
-  it('refuses a request beyond the target policy before any device is called', async () => {
+  it('provisioner status shows one row per device and fails the command when a device failed', async () => {
     // Prepare
-    await env.store.putTarget('fleet-ro', {
-      ...simulatedFortiGateFleet.target(fleet(), 'ca'),
-      adom: 'ro',
-      policy: { maxPermission: 'read', minTrustedHostPrefix: 24, maxTrustedAddresses: 256 },
-    });
+    const printed: string[] = [];
+    // Act
+    const exitCode = await status(env.sfnClient, executionArn, { out: (line) => printed.push(line) });
+    // Assess
+    expect(exitCode).toBe(1);
+    const table = printed.join('\n');
+    expect(table).toMatch(/fleet\.fgt-branch-1\s+provisioned\s+provisioner\/fleet\.fgt-branch-1\/fleet-bot/);
+    expect(table).toMatch(
+      /fleet\.fgt-east-9\s+failed \(not cleaned up: unreachable\)\s+-\s+RetryableError: .*could not reach fgt-east-9/,
+    );
+  });
+
+  it('refuses a request beyond the target policy (its default: read-only) before any device is called', async () => {
+    // Prepare
     const request = {
       ...fleetRequest('fleet-rw', { devices: ['fgt-branch-1', 'fgt-branch-2'] }),
-      target: 'fleet-ro',
       accessProfile: { name: 'addr-rw', permissions: { 'fwgrp.address': 'read-write' } },
     };
     const calls = fleet().state.requestsLog.length;
@@ -124,6 +135,34 @@ describe('fleets through FortiManager (local runtime)', () => {
     expect(usersOn('fgt-branch-1')?.has('fleet-bot')).toBe(false);
     expect(usersOn('fgt-branch-2')?.get('fleet-bot')?.key).toBe(otherKey);
     expect(usersOn('fgt-branch-2')?.has('fleet-bot.b')).toBe(false);
+  });
+
+  it('reconciles each device: an orphan on one device is found and removed, the offline device is reported unreachable', async () => {
+    // Prepare: a user left behind on fgt-branch-3 by a provision whose secret never came to be
+    const vendor = asApiVendor(vendorFor({ target: await env.store.loadTarget('fleet.fgt-branch-3') }));
+    await vendor.ensureAccessProfile({ name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } });
+    await vendor.ensureUser({
+      name: 'left-behind',
+      profile: 'addr-readonly',
+      trustedHosts: ['127.0.0.1/32'],
+      vdom: 'root',
+      requestId: 'provision-T-gone-0123456789',
+      credential: { target: 'fleet.fgt-branch-3', apiUser: 'left-behind' },
+    });
+    // Act
+    const execution = await runExecution(env, env.reconcileStateMachineArn, {});
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    const report = JSON.parse(execution.output ?? '{}');
+    expect(report).toMatchObject({
+      targets: 4,
+      credentialsChecked: 2,
+      orphans: ['fleet.fgt-branch-3/left-behind'],
+      repaired: ['fleet.fgt-branch-3/left-behind'],
+      broken: [],
+      unreachable: ['fleet.fgt-east-9'],
+    });
+    expect(usersOn('fgt-branch-3')?.has('left-behind')).toBe(false);
   });
 
   it("revoking the owner revokes every device's credential, each proven", async () => {

@@ -51,8 +51,19 @@ function failureOf(error: unknown): string {
   return `unexpected ${error instanceof Error ? error.name : 'failure'}`;
 }
 
+/**
+ * ListTargets: every registered target; a fleet target (products/fortigate-fleet) as each of its
+ * devices, `<fleet>.<device>`, since its credentials and users live on the devices one by one.
+ */
 export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[] }> {
-  return { targets: await deps.store.listTargetNames() };
+  const targets: string[] = [];
+  for (const { name, vendor } of await deps.store.listTargets()) {
+    const definition = vendor === 'fortigate-fleet' ? await deps.store.loadTarget(name) : undefined;
+    if (definition?.vendor === 'fortigate-fleet')
+      targets.push(...Object.keys(definition.devices).map((device) => `${name}.${device}`));
+    else targets.push(name);
+  }
+  return { targets };
 }
 
 export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Promise<TargetDrift> {

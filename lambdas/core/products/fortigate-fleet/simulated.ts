@@ -52,6 +52,7 @@ export const simulatedFortiGateFleet: SimulatedProduct<'fortigate-fleet', FortiG
       // As FortiOS: the proof reads both twins through the admin API (../fortios/README.md).
       revoke: simulatedFortiOs.bench.minimumCalls.revoke,
     },
+    device: 'fgt-branch-1',
     request: TWIN_USER_BENCH_REQUEST,
   },
 };
