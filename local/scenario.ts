@@ -1,6 +1,6 @@
 /**
  * `npm start`: the end-to-end scenario on the embedded default. It registers a simulator of each of
- * the five products as a target and provisions a credential on each through the synthesized
+ * the five products (and a FortiGate fleet behind a FortiManager, provisioned by local/scenario/fleet.ts) as a target and provisions a credential on each through the synthesized
  * provision workflow: FortiOS and FortiManager through their APIs (the vendor document's read-only
  * firewall-address admin), FortiFlex, FortiCNAPP and AutoRABIT ARM through an operator task that
  * the scenario answers in the simulated product UI and with `provisioner submit`. It proves each
@@ -38,6 +38,7 @@ import {
   submitAsOperator,
   waitForActionRequired,
 } from './operator.ts';
+import { provisionFleet } from './scenario/fleet.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -361,13 +362,15 @@ async function main(): Promise<number> {
       ),
     );
     say('');
+    const fleetCredentials = await provisionFleet(env, example, say);
+    say('');
     for (const target of ['fgt-lab', 'fmg-lab']) await rotateUnderLoad(env, target, String(example.apiUser));
     const arm = requests[4] as { apiUser: string; serviceUser?: string };
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
     say('');
     await reconcileAll(env);
     say('');
-    await revokeOnDeactivation(env, 'alice@example.com', requests);
+    await revokeOnDeactivation(env, 'alice@example.com', [...requests, ...fleetCredentials]);
     say('');
     await reconcileAll(env);
     say('');
