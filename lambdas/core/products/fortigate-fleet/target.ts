@@ -10,7 +10,7 @@ import { FortiManagerTarget } from '../fortimanager/target.ts';
 import { DEVICE_RULES, policyOf } from '../policy.ts';
 
 /** How many FortiGates one fleet target names at most (one credential each, one Map iteration each). */
-export const MAX_FLEET_DEVICES = 100;
+const MAX_FLEET_DEVICES = 100;
 
 const FleetDevice = z
   .object({
