@@ -48,8 +48,10 @@ function fleetTransport(context: VendorContext<FortiGateFleetTarget>): FortiOsTr
   return async (call: FortiOsCall): Promise<HttpResponse> => {
     const device = deviceOf(target, `${call.method} ${call.path}`);
     if (call.bearer) {
+      // FortiOS's key check always names the device it asks (../fortios/adapter.ts, verifyOn).
+      if (!call.device) throw new FatalError(`a key check on ${device} names no address to ask`);
       return httpsJson({
-        baseUrl: call.device?.baseUrl ?? '',
+        baseUrl: call.device.baseUrl,
         method: call.method,
         path: call.path,
         query: call.vdom ? { vdom: call.vdom } : undefined,
