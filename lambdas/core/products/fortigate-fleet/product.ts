@@ -66,15 +66,14 @@ export const fortigateFleet = {
   targetFlags: {
     options: [
       ...ADMIN_TOKEN_FLAGS,
-      { flag: '--adom <adom>', description: 'fleet: the ADOM the FortiGates are managed in (default root)' },
+      { flag: '--adom <adom>', description: 'the ADOM the FortiGates are managed in (default root)' },
       {
         flag: '--device <name=url...>',
-        description:
-          'fleet: a managed FortiGate by its FortiManager name, and its own https address for key checks',
+        description: 'a managed FortiGate by its FortiManager name, and its own https address for key checks',
       },
       {
         flag: '--device-ca-file <pem>',
-        description: "fleet: the CA of the FortiGates' own certificates (PEM)",
+        description: "the CA of the FortiGates' own certificates (PEM)",
       },
     ],
     async definition(input) {
