@@ -33,14 +33,18 @@ export interface ProductCase {
 }
 
 /** One credential per product, each of its own owner so a revocation touches exactly one. */
-export const PRODUCT_CASES: readonly ProductCase[] = PRODUCTS.map(({ name }) => ({
-  product: name,
-  target: `bench-${name}`,
-  request: simulatedOf(name).bench.request,
-}));
+export const PRODUCT_CASES: readonly ProductCase[] = PRODUCTS.map(({ name }) => {
+  const { device, request } = simulatedOf(name).bench;
+  return { product: name, target: device ? `bench-${name}.${device}` : `bench-${name}`, request };
+});
 
 export async function registerBenchTargets(env: LocalEnvironment): Promise<void> {
   for (const { name } of PRODUCTS) await env.registerTarget(name, `bench-${name}`);
+}
+
+/** A fleet device's target `<fleet>.<device>` in an execution name, which takes no dot. */
+function executionSafe(target: string): string {
+  return target.replace('.', '_');
 }
 
 function vendorRequests(env: LocalEnvironment, product: VendorName): number {
@@ -120,12 +124,12 @@ function operationInput(
     return {
       input: { target: product.target, apiUser },
       stateMachineArn: env.rotateStateMachineArn,
-      name: `rotate-${product.target}-${apiUser}`,
+      name: `rotate-${executionSafe(product.target)}-${apiUser}`,
     };
   }
   return {
     input: { owner, reason: 'benchmark' },
     stateMachineArn: env.revokeStateMachineArn,
-    name: `revoke-${product.target}-${apiUser}`,
+    name: `revoke-${executionSafe(product.target)}-${apiUser}`,
   };
 }

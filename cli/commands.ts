@@ -30,6 +30,7 @@ import { type CredentialStore, versionWithStage } from '#core/secrets.ts';
 import { failureReason } from '#core/step-error.ts';
 import { RevokeRequest, revocationContinuation } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
+import { fleetReportOf, fleetTable } from './fleet.ts';
 import { followExecution } from './follow-execution.ts';
 import { renderTable } from './table.ts';
 
@@ -345,6 +346,12 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
     ];
     io.out(renderTable([`credential of ${out.owner ?? '?'}`, 'outcome', 'why'], rows));
     return 0;
+  }
+  const fleet = e.status === 'SUCCEEDED' ? fleetReportOf(e.output) : undefined;
+  if (fleet) {
+    io.out(fleetTable(fleet));
+    // The execution ran to its end; a device that failed still fails the command.
+    return fleet.devices.some((d) => d.outcome === 'failed') ? 1 : 0;
   }
   if (e.status === 'SUCCEEDED') {
     const out = JSON.parse(e.output ?? '{}') as Record<string, string>;

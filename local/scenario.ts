@@ -1,6 +1,6 @@
 /**
  * `npm start`: the end-to-end scenario on the embedded default. It registers a simulator of each of
- * the five products as a target and provisions a credential on each through the synthesized
+ * the five products (and a FortiGate fleet behind a FortiManager, provisioned by local/scenario/fleet.ts) as a target and provisions a credential on each through the synthesized
  * provision workflow: FortiOS and FortiManager through their APIs (the vendor document's read-only
  * firewall-address admin), FortiFlex, FortiCNAPP and AutoRABIT ARM through an operator task that
  * the scenario answers in the simulated product UI and with `provisioner submit`. It proves each
@@ -41,6 +41,7 @@ import {
 import { rotateAdminCredential } from './scenario/admin-rotation.ts';
 import { showRotationFailureAlert } from './scenario/alerts.ts';
 import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
+import { provisionFleet } from './scenario/fleet.ts';
 import { showRevocationPlan } from './scenario/plan.ts';
 import { teamCredentialSurvives } from './scenario/teams.ts';
 
@@ -366,6 +367,8 @@ async function main(): Promise<number> {
       ),
     );
     say('');
+    const fleetCredentials = await provisionFleet(env, example, say);
+    say('');
     for (const target of ['fgt-lab', 'fmg-lab']) await rotateUnderLoad(env, target, String(example.apiUser));
     const arm = requests[4] as { apiUser: string; serviceUser?: string };
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
@@ -384,7 +387,7 @@ async function main(): Promise<number> {
       env,
       say,
       { ...example, target: 'fgt-lab', trustedHosts, member: 'alice@example.com' },
-      () => revokeOnDeactivation(env, 'alice@example.com', requests),
+      () => revokeOnDeactivation(env, 'alice@example.com', [...requests, ...fleetCredentials]),
     );
     say('');
     await reconcileAll(env);

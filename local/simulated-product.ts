@@ -55,6 +55,8 @@ export interface SimulatedProduct<N extends VendorName, S extends RunningSimulat
   readonly consumerCall?: { readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: unknown };
   readonly bench: {
     readonly minimumCalls: Readonly<Record<Operation, MinimumCalls>>;
+    /** Fleet products: the device a bench credential lives on (its target is `<target>.<device>`). */
+    readonly device?: string;
     /** The product-specific fields of a bench credential's request. */
     readonly request: Readonly<Record<string, unknown>>;
     /** The product user of bulk credential `index`, for products whose keys belong to one. */

@@ -13,13 +13,14 @@ import {
   AccessProfile,
   ApiUserName,
   assertWithinSize,
+  CredentialTarget,
+  FleetSelector,
   OwnerId,
   OwnerRef,
   ProfileName,
   parseInput,
   RpcPermit,
   ServiceUserName,
-  TargetName,
   TicketId,
   TrustedHostList,
   VdomName,
@@ -37,7 +38,9 @@ function usedBy(field: RequestField): string {
 
 export const ProvisionRequest = z
   .object({
-    target: TargetName.describe('Name of a registered target (`provisioner target add`)'),
+    target: CredentialTarget.describe(
+      'Name of a registered target (`provisioner target add`), or `<fleet target>.<device>` for one FortiGate of a fleet',
+    ),
     apiUser: ApiUserName.describe('Name of the API user to create on the product'),
     owner: OwnerRef.describe(
       'Who the credential belongs to: a person (e-mail address or directory id, case-insensitive: stored lower case) or a team (`team:<directory group id>`, one the target policy names in teamOwners); revocation finds credentials by owner',
@@ -57,6 +60,7 @@ export const ProvisionRequest = z
     serviceUser: ServiceUserName.optional().describe(usedBy('serviceUser')),
     permissionProfile: ProfileName.optional().describe(usedBy('permissionProfile')),
     rpcPermit: RpcPermit.optional().describe(usedBy('rpcPermit')),
+    fleet: FleetSelector.optional().describe(usedBy('fleet')),
     vdom: VdomName.optional().describe(
       "Virtual domain (FortiOS VDOM, FortiManager ADOM) of the API user: the target's, root when it names none",
     ),

@@ -26,6 +26,39 @@ export const TargetName = z
     'must be 1-63 characters of lower-case letters, digits or "-", starting with a letter or digit',
   );
 
+/** A FortiGate's name on its FortiManager (its hostname: letters, digits, "_", "-"; 35 at most). */
+export const DeviceName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,34}$/,
+    'must be 1-35 characters of letters, digits, "_" or "-", starting with a letter or digit',
+  );
+
+/**
+ * Which devices of a fleet target one request provisions: named devices, a FortiManager device group
+ * (`/dvmdb/adom/<adom>/group/<group>`) or every device of an ADOM (`/dvmdb/adom/<adom>/device`).
+ */
+export const FleetSelector = z.union([
+  z.object({ devices: z.array(DeviceName).min(1).max(100) }).strict(),
+  z.object({ deviceGroup: DeviceName }).strict(),
+  z
+    .object({ adom: z.string().regex(/^[A-Za-z0-9_-]{1,31}$/, 'must be 1-31 letters, digits, "_" or "-"') })
+    .strict(),
+]);
+export type FleetSelector = z.output<typeof FleetSelector>;
+
+/**
+ * The target a credential lives on: a registered target, or one managed device of a fleet target,
+ * `<fleet>.<device>` (products/fortigate-fleet), which names one credential per device.
+ */
+export const CREDENTIAL_TARGET_PATTERN = '[a-z0-9][a-z0-9-]{0,62}(?:\\.[A-Za-z0-9][A-Za-z0-9_-]{0,34})?';
+export const CredentialTarget = z
+  .string()
+  .regex(
+    new RegExp(`^${CREDENTIAL_TARGET_PATTERN}$`),
+    'must be a target name (1-63 lower-case letters, digits or "-"), or <fleet target>.<device name>',
+  );
+
 export const ProfileName = z
   .string()
   .regex(

@@ -19,7 +19,14 @@ import {
   UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { awsFailure, ConflictError, FatalError, NotFoundError, RetryableError } from './errors.ts';
+import {
+  awsFailure,
+  ConflictError,
+  FatalError,
+  NotFoundError,
+  RetryableError,
+  ValidationError,
+} from './errors.ts';
 import {
   accessTokenSecretName,
   CURRENT,
@@ -132,8 +139,28 @@ export class CredentialStore {
     private readonly kmsKeyId?: string,
   ) {}
 
-  /** The target's definition: its current version, or the one `versionId` names (an admin rotation's pending one). */
+  /**
+   * A registered target's definition (its current version, or the one `versionId` names: an admin
+   * rotation's pending one); for `<fleet>.<device>`, the fleet target's narrowed to that
+   * device (products/fortigate-fleet), so each device's credential has a target of its own.
+   */
   async loadTarget(name: string, versionId?: string): Promise<TargetDefinition> {
+    const [registered = name, device] = name.split('.', 2);
+    const definition = await this.loadRegisteredTarget(registered, versionId);
+    if (device === undefined) {
+      if (definition.vendor === 'fortigate-fleet') return { ...definition, device: undefined };
+      return definition;
+    }
+    if (definition.vendor !== 'fortigate-fleet')
+      throw new NotFoundError(`unknown target "${name}": only a FortiGate fleet target names devices`);
+    if (!definition.devices[device])
+      throw new NotFoundError(
+        `unknown target "${name}": ${device} is not among the devices of ${registered}`,
+      );
+    return { ...definition, device };
+  }
+
+  private async loadRegisteredTarget(name: string, versionId?: string): Promise<TargetDefinition> {
     let text: string | undefined;
     try {
       const answer = await this.client.send(
@@ -170,6 +197,10 @@ export class CredentialStore {
    * target on the device and VDOM (ADOM) of another is refused: both would see the same users.
    */
   async putTarget(name: string, definition: TargetDefinition): Promise<{ arn: string; created: boolean }> {
+    if (definition.vendor === 'fortigate-fleet' && definition.device)
+      throw new ValidationError(
+        `target ${name}: a fleet target names its devices in \`devices\`; \`device\` comes only from a credential's target <fleet>.<device>`,
+      );
     await this.refuseSharedDevice(name, definition);
     return this.upsert(targetSecretName(name), JSON.stringify(definition), {
       description: `Admin credential of provisioner target ${name}`,
@@ -488,9 +519,14 @@ export class CredentialStore {
 
   /** Names of the registered targets. */
   async listTargetNames(): Promise<string[]> {
+    return (await this.listTargets()).map((target) => target.name);
+  }
+
+  /** The registered targets: each name and the product its tag names. */
+  async listTargets(): Promise<{ readonly name: string; readonly vendor: string | undefined }[]> {
     return (await this.list([{ Key: 'name', Values: [TARGET_PREFIX] }]))
       .filter((s) => !s.deletedDate)
-      .map((s) => s.name.slice(TARGET_PREFIX.length));
+      .map((s) => ({ name: s.name.slice(TARGET_PREFIX.length), vendor: s.tags[TAG.vendor] }));
   }
 
   /** Credential secrets of one target (not its access tokens or tasks), deleted ones excluded. */

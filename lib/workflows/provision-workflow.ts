@@ -3,7 +3,28 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME } from '#core/errors.ts';
 import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
-import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
+import { RETRYABLE, Workflow, type WorkflowProps, type WorkflowStep } from './workflow-base.ts';
+
+const ensured = { 'createdByThisRequest.$': '$.Payload.createdByThisRequest' };
+
+/** Each API step's input and output paths, the same wherever the step runs (alone, or per device of a fleet). */
+const STEP_OPTIONS = {
+  profile: { resultSelector: ensured, resultPath: '$.accessProfile' },
+  user: { resultSelector: ensured, resultPath: '$.apiUser' },
+  issue: {
+    resultSelector: { 'secretArn.$': '$.Payload.secretArn', 'versionId.$': '$.Payload.versionId' },
+    resultPath: '$.credential',
+  },
+  verify: { resultPath: sfn.JsonPath.DISCARD },
+  finalize: { outputPath: '$.Payload' },
+  compensate: { resultPath: '$.compensation' },
+} as const;
+
+/**
+ * Devices of a fleet provisioned at once: each runs its own Lambda invocations against the one
+ * manager, whose JSON-RPC 7.2.7 to 7.4.7 refuse overlapping token calls (products/fortimanager).
+ */
+const FLEET_CONCURRENCY = 4;
 
 export interface ProvisionWorkflowProps extends WorkflowProps {
   /** Where a provisioned credential gets its rotation schedule. */
@@ -25,26 +46,13 @@ export class ProvisionWorkflow extends Workflow {
     validate.fn.grantReadTargets();
     validate.fn.grantCredentialSecrets('DescribeSecret');
 
-    const ensured = { 'createdByThisRequest.$': '$.Payload.createdByThisRequest' };
-    const profile = this.step('EnsureAccessProfile', 'ensure-access-profile', {
-      resultSelector: ensured,
-      resultPath: '$.accessProfile',
-    });
+    const profile = this.step('EnsureAccessProfile', 'ensure-access-profile', STEP_OPTIONS.profile);
     profile.fn.grantReadTargets();
 
-    const user = this.step('CreateApiUser', 'create-api-user', {
-      resultSelector: ensured,
-      resultPath: '$.apiUser',
-    });
+    const user = this.step('CreateApiUser', 'create-api-user', STEP_OPTIONS.user);
     user.fn.grantReadTargets();
 
-    const issue = this.step('IssueKeyAndStore', 'issue-key-and-store', {
-      resultSelector: {
-        'secretArn.$': '$.Payload.secretArn',
-        'versionId.$': '$.Payload.versionId',
-      },
-      resultPath: '$.credential',
-    });
+    const issue = this.step('IssueKeyAndStore', 'issue-key-and-store', STEP_OPTIONS.issue);
     issue.fn.grantReadTargets();
     // A reused revoked secret is retagged for this request and loses the earlier request's tags.
     issue.fn.grantCredentialSecrets(
@@ -66,7 +74,7 @@ export class ProvisionWorkflow extends Workflow {
     // The key-limit check counts the product user's other keys by their tags before anyone is asked.
     operator.fn.grantListSecrets();
 
-    const verify = this.step('VerifyCredential', 'verify-credential', { resultPath: sfn.JsonPath.DISCARD });
+    const verify = this.step('VerifyCredential', 'verify-credential', STEP_OPTIONS.verify);
     verify.fn.grantReadTargets();
     // Token-broker products: the bearer token the check minted is kept in its own secret.
     verify.fn.grantCredentialSecrets(
@@ -82,15 +90,13 @@ export class ProvisionWorkflow extends Workflow {
     // The product may take a moment to accept a fresh key.
     this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
-    const finalize = this.step('FinalizeCredential', 'finalize-credential', { outputPath: '$.Payload' });
+    const finalize = this.step('FinalizeCredential', 'finalize-credential', STEP_OPTIONS.finalize);
     finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource', 'UpdateSecretVersionStage');
     finalize.fn.grantPutEvents();
     finalize.fn.grantReadTargets();
     props.rotationSchedules?.grant(finalize.fn, 'scheduler:CreateSchedule');
 
-    const compensate = this.step('CompensateProvision', 'compensate-provision', {
-      resultPath: '$.compensation',
-    });
+    const compensate = this.step('CompensateProvision', 'compensate-provision', STEP_OPTIONS.compensate);
     compensate.fn.grantReadTargets();
     compensate.fn.grantCredentialSecrets(
       'DescribeSecret',
@@ -113,14 +119,70 @@ export class ProvisionWorkflow extends Workflow {
     // Both ways of obtaining a credential meet at VerifyCredential.
     operator.task.next(verify.task);
 
+    const provisionEachDevice = this.fleetMap({ profile, user, issue, verify, finalize, compensate });
+
     this.stateMachine = this.createStateMachine(
       validate.task.next(
         new sfn.Choice(this, 'IssuedBy')
+          .when(sfn.Condition.isPresent('$.fleet'), provisionEachDevice)
           .when(sfn.Condition.stringEquals('$.issuance', 'operator'), operator.task)
           .otherwise(profile.task.next(user.task).next(issue.task).next(verify.task).next(finalize.task)),
       ),
       // Bounded, yet long enough for an operator task to run to its own deadline.
       this.operatorTimeout.plus(Duration.hours(1)),
+    );
+  }
+
+  /**
+   * A fleet request (products/fortigate-fleet): one credential per device, each through the same
+   * API steps (their functions, their retries) in a Map, FLEET_CONCURRENCY devices at a time. A
+   * device that fails is compensated and reported; the others go on. The output is the per-device
+   * report; each failure also published its own `credential.provision-failed`.
+   */
+  private fleetMap(steps: Record<keyof typeof STEP_OPTIONS, WorkflowStep>): sfn.Map {
+    const again = (name: keyof typeof STEP_OPTIONS, stateName: string) =>
+      this.stepAgain(stateName, steps[name], STEP_OPTIONS[name]);
+    const profile = again('profile', 'DeviceEnsureAccessProfile');
+    const user = again('user', 'DeviceCreateApiUser');
+    const issue = again('issue', 'DeviceIssueKeyAndStore');
+    const verify = again('verify', 'DeviceVerifyCredential');
+    const finalize = again('finalize', 'DeviceFinalizeCredential');
+    const compensate = again('compensate', 'DeviceCompensateProvision');
+    this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
+    const failed = (stateName: string, compensated: boolean) =>
+      new sfn.Pass(this, stateName, {
+        parameters: {
+          'target.$': '$.request.target',
+          'apiUser.$': '$.request.apiUser',
+          'secretName.$': '$.secretName',
+          outcome: 'failed',
+          'error.$': '$.error.Error',
+          'cause.$': '$.error.Cause',
+          compensated,
+        },
+      });
+    compensate.task.addRetry(RETRYABLE);
+    // A device out of reach cannot be cleaned up either: reported as such, and the Map goes on.
+    compensate.task.addCatch(failed('DeviceNotCompensated', false), {
+      errors: [sfn.Errors.ALL],
+      resultPath: '$.compensationError',
+    });
+    compensate.task.next(failed('DeviceNotProvisioned', true));
+    this.retryThenCatch([profile, user, issue, verify, finalize], compensate.task);
+    const provisioned = new sfn.Pass(this, 'DeviceProvisioned', {
+      parameters: {
+        'target.$': '$.target',
+        'apiUser.$': '$.apiUser',
+        'secretName.$': '$.secretName',
+        outcome: 'provisioned',
+      },
+    });
+    return new sfn.Map(this, 'ProvisionEachDevice', {
+      itemsPath: '$.fleet.devices',
+      maxConcurrency: FLEET_CONCURRENCY,
+      resultSelector: { 'devices.$': '$' },
+    }).itemProcessor(
+      profile.task.next(user.task).next(issue.task).next(verify.task).next(finalize.task).next(provisioned),
     );
   }
 }

@@ -26,6 +26,8 @@ export class ReconcileWorkflow extends Workflow {
     super(scope, id, props, 'reconcile');
     const list = this.step('ListTargets', 'list-targets', { outputPath: '$.Payload' });
     list.fn.grantListSecrets();
+    // A fleet target's definition names its devices, each reconciled as a target of its own.
+    list.fn.grantReadTargets();
     list.task.addRetry(RETRYABLE);
 
     const reconcile = this.step('ReconcileTarget', 'reconcile-target', { outputPath: '$.Payload' });

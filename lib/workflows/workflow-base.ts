@@ -102,6 +102,20 @@ export abstract class Workflow extends Construct {
     return { fn, task };
   }
 
+  /**
+   * Another Task state calling an existing step's function, for a second place in the definition
+   * (state names are unique across it, Map bodies included): a fleet's per-device Map.
+   */
+  protected stepAgain(
+    stateName: string,
+    step: WorkflowStep,
+    options: Omit<LambdaInvokeProps, 'lambdaFunction'> = {},
+  ): WorkflowStep {
+    const task = new LambdaInvoke(this, stateName, { lambdaFunction: step.fn.function, ...options });
+    task.addRetry(LAMBDA_THROTTLED);
+    return { fn: step.fn, task };
+  }
+
   /** The first step: the whole execution input as `request`, the execution name as the request id. */
   protected entryStep(stateName: string, handlerId: string): WorkflowStep {
     return this.step(stateName, handlerId, {

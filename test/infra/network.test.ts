@@ -79,7 +79,6 @@ describe('network=new', () => {
     const { inside, outside } = placement(template);
     expect(outside).toEqual([
       'find-owner-credentials',
-      'list-targets',
       'promote-pending-key',
       'report-drift',
       'report-revocation',

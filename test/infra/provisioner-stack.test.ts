@@ -172,13 +172,16 @@ describe('ProvisionerStack', () => {
 
   it('names every state exactly and wires one function per Task', () => {
     expect(Object.keys(definition.States).sort()).toEqual(
-      [...Object.keys(HANDLERS), 'IssuedBy', 'ProvisionFailed'].sort(),
+      [...Object.keys(HANDLERS), 'IssuedBy', 'ProvisionFailed', 'ProvisionEachDevice'].sort(),
     );
     expect(definition.StartAt).toBe('ValidateRequest');
     expect(definition.States.ValidateRequest?.Next).toBe('IssuedBy');
     expect(definition.States.IssuedBy).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.issuance', StringEquals: 'operator', Next: 'RequestOperatorCredential' }],
+      Choices: [
+        { Variable: '$.fleet', IsPresent: true, Next: 'ProvisionEachDevice' },
+        { Variable: '$.issuance', StringEquals: 'operator', Next: 'RequestOperatorCredential' },
+      ],
       Default: 'EnsureAccessProfile',
     });
     for (const [i, name] of API_PATH.slice(0, -1).entries())
@@ -191,6 +194,28 @@ describe('ProvisionerStack', () => {
       ErrorPath: '$.error.Error',
       CausePath: '$.error.Cause',
     });
+  });
+
+  it('fans a fleet request out per device: the same functions, a few devices at a time, a report per device', () => {
+    const map = definition.States.ProvisionEachDevice as unknown as {
+      ItemsPath: string;
+      MaxConcurrency: number;
+      ItemProcessor: {
+        StartAt: string;
+        States: Record<string, { Next?: string; Resource?: string; Parameters?: { FunctionName?: unknown } }>;
+      };
+    };
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.fleet.devices', MaxConcurrency: 4, End: true });
+    const { States: inner } = map.ItemProcessor;
+    expect(map.ItemProcessor.StartAt).toBe('DeviceEnsureAccessProfile');
+    for (const name of API_PATH) {
+      // Each device step calls the function of the step it repeats.
+      expect(inner[`Device${name}`]?.Parameters?.FunctionName).toEqual(
+        (definition.States[name] as { Parameters?: { FunctionName?: unknown } }).Parameters?.FunctionName,
+      );
+    }
+    expect(inner.DeviceFinalizeCredential?.Next).toBe('DeviceProvisioned');
+    expect(inner.DeviceCompensateProvision?.Next).toBe('DeviceNotProvisioned');
   });
 
   it('shapes each step input and output for the handlers', () => {
@@ -436,7 +461,8 @@ describe('ProvisionerStack', () => {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       },
-      'list-targets': { '*': ['secretsmanager:ListSecrets'] },
+      // A fleet target's definition names the devices reconciled one by one.
+      'list-targets': { '*': ['secretsmanager:ListSecrets'], 'provisioner/targets/*': read },
       'reconcile-target': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,

@@ -15,6 +15,12 @@ import { validateRotation } from '#core/workflows/rotate.ts';
 import { failure } from '../failure.ts';
 
 const EGRESS = ['203.0.113.10/32', '203.0.113.11/32'];
+
+/** The validated request of a single credential (these requests name no fleet). */
+function requestOf(validated: Awaited<ReturnType<typeof validateRequest>>) {
+  if (!('request' in validated)) throw new Error('expected a single credential, got a fleet');
+  return validated.request;
+}
 const vendor = {
   name: 'fortios',
   capabilities: { issuance: 'api', accessProfiles: true, twinUsers: true, tokenBroker: false },
@@ -64,7 +70,7 @@ describe('the egress addresses in every new API user', () => {
       executionName: 'provision-CHG1-1',
     });
     // Assess: 203.0.113.10 is outside 203.0.113.0/30 (.0-.3), so both are added.
-    expect(out.request.trustedHosts).toEqual([
+    expect(requestOf(out).trustedHosts).toEqual([
       '10.20.100.99/32',
       '203.0.113.0/30',
       '203.0.113.10/32',
@@ -74,7 +80,7 @@ describe('the egress addresses in every new API user', () => {
       request: { ...request, trustedHosts: ['203.0.113.11/32', '203.0.113.8/29'] },
       executionName: 'provision-CHG1-2',
     });
-    expect(covered.request.trustedHosts).toEqual(['203.0.113.11/32', '203.0.113.8/29']);
+    expect(requestOf(covered).trustedHosts).toEqual(['203.0.113.11/32', '203.0.113.8/29']);
   });
 
   it('refuses a request they would take over 10 trusted hosts, before any product call', async () => {

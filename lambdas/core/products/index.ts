@@ -9,6 +9,7 @@ import { FatalError } from '../errors.ts';
 import { autorabit } from './autorabit/product.ts';
 import { forticnapp } from './forticnapp/product.ts';
 import { fortiflex } from './fortiflex/product.ts';
+import { fortigateFleet } from './fortigate-fleet/product.ts';
 import { fortimanager } from './fortimanager/product.ts';
 import { fortios } from './fortios/product.ts';
 import { readMaterial } from './material.ts';
@@ -16,7 +17,7 @@ import type { ProductDefinition } from './product.ts';
 
 export type { RequestField } from './product.ts';
 
-export const PRODUCTS = [fortios, fortimanager, fortiflex, forticnapp, autorabit] as const;
+export const PRODUCTS = [fortios, fortimanager, fortiflex, forticnapp, autorabit, fortigateFleet] as const;
 
 export type VendorName = (typeof PRODUCTS)[number]['name'];
 /** A product's name as input (`provisioner target add --vendor`). */

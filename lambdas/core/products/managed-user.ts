@@ -8,13 +8,14 @@
  */
 import { ConflictError, UnmanagedUserError } from '../errors.ts';
 import { EXECUTION_NAME_PATTERN } from '../execution-names.ts';
+import { CREDENTIAL_TARGET_PATTERN } from '../schemas.ts';
 import type { ApiVendor, VerifyResult } from './vendor.ts';
 
 const MARKER = 'managed-by=credential-provisioner';
 const inner = (pattern: RegExp) => pattern.source.slice(1, -1);
 // Target and API user names are allow-listed (schemas.ts): no spaces, so each field ends at one.
 const MARKER_PATTERN = new RegExp(
-  `${MARKER} request=(${inner(EXECUTION_NAME_PATTERN)})(?: target=([a-z0-9-]{1,63}) credential=([A-Za-z0-9._-]{1,35}))?(?=\\s|$)`,
+  `${MARKER} request=(${inner(EXECUTION_NAME_PATTERN)})(?: target=(${CREDENTIAL_TARGET_PATTERN}) credential=([A-Za-z0-9._-]{1,35}))?(?=\\s|$)`,
 );
 
 /** Marks a profile or other object as created by this system (no request: it is shared). */

@@ -15,7 +15,8 @@ export type RequestField =
   | 'trustedHosts'
   | 'serviceUser'
   | 'permissionProfile'
-  | 'rpcPermit';
+  | 'rpcPermit'
+  | 'fleet';
 
 /** One flag of `provisioner target add` (commander syntax, e.g. `--client-id <id>`). */
 export interface TargetFlag {

@@ -7,6 +7,7 @@ import type { TargetOf } from '../requests.ts';
 import { createAutoRabitVendor } from './autorabit/adapter.ts';
 import { createFortiCnappVendor } from './forticnapp/adapter.ts';
 import { createFortiFlexVendor } from './fortiflex/adapter.ts';
+import { createFortiGateFleetVendor } from './fortigate-fleet/adapter.ts';
 import { createFortiManagerVendor } from './fortimanager/adapter.ts';
 import { createFortiOsVendor } from './fortios/adapter.ts';
 import type { VendorName } from './index.ts';
@@ -21,6 +22,7 @@ const ADAPTERS = {
   fortiflex: createFortiFlexVendor,
   forticnapp: createFortiCnappVendor,
   autorabit: createAutoRabitVendor,
+  'fortigate-fleet': createFortiGateFleetVendor,
 } as const satisfies { readonly [N in VendorName]: AdapterFactory<N> };
 
 export function vendorFor(context: VendorContext): Vendor {

@@ -7,6 +7,7 @@ import type { RunningSimulator, SimulatedProduct } from '#local/simulated-produc
 import { simulatedAutoRabit } from './autorabit/simulated.ts';
 import { simulatedFortiCnapp } from './forticnapp/simulated.ts';
 import { simulatedFortiFlex } from './fortiflex/simulated.ts';
+import { simulatedFortiGateFleet } from './fortigate-fleet/simulated.ts';
 import { simulatedFortiManager } from './fortimanager/simulated.ts';
 import { simulatedFortiOs } from './fortios/simulated.ts';
 import { PRODUCTS, type VendorName } from './index.ts';
@@ -17,6 +18,7 @@ const SIMULATED = {
   fortiflex: simulatedFortiFlex,
   forticnapp: simulatedFortiCnapp,
   autorabit: simulatedAutoRabit,
+  'fortigate-fleet': simulatedFortiGateFleet,
 } as const satisfies { readonly [N in VendorName]: SimulatedProduct<N, RunningSimulator> };
 
 /** Each product's running simulator, by product name. */

@@ -5,6 +5,7 @@
  * Adapters throw only the typed errors of ../errors.ts.
  */
 import type { ProvisionRequest, TargetDefinition } from '../requests.ts';
+import type { FleetSelector } from '../schemas.ts';
 import type { CredentialRef } from './managed-user.ts';
 import type { CredentialMaterial } from './material.ts';
 
@@ -119,6 +120,8 @@ export interface ApiVendor extends VendorBase {
    * credential's user; `inconclusive`: anything else (a same-named user of another credential).
    */
   proveRevoked?(apiUser: string, credential: CredentialRef): Promise<VerifyResult>;
+  /** Fleet targets: the managed devices a request's selector names, as their manager lists them. */
+  fleetDevices?(selector: FleetSelector): Promise<string[]>;
   /** The product's admin credential rotates between two admin users (absent: it does not, say why in its README). */
   readonly adminTwins?: AdminTwins;
 }

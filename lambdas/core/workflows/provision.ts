@@ -69,7 +69,7 @@ function checkRequestFits(vendor: Vendor, target: TargetDefinition, request: Pro
   const issues: string[] = [];
   const product = productOf(target.vendor) as ProductDefinition;
   // accessProfile and trustedHosts follow from how the product issues credentials (below).
-  for (const field of ['serviceUser', 'permissionProfile', 'rpcPermit'] as const) {
+  for (const field of ['serviceUser', 'permissionProfile', 'rpcPermit', 'fleet'] as const) {
     if (request[field] !== undefined && !product.requestFields[field])
       issues.push(`${field}: ${vendor.name} does not use it; remove it`);
   }
@@ -98,16 +98,34 @@ function checkRequestFits(vendor: Vendor, target: TargetDefinition, request: Pro
   if (issues.length > 0) throw new ValidationError('invalid provision request', issues);
 }
 
+type ValidatedCredential = Pick<ProvisionState, 'request' | 'requestId' | 'secretName' | 'issuance'>;
+
+/** A fleet request, validated: one credential's state per device, provisioned by the workflow's Map. */
+export interface ValidatedFleet {
+  readonly fleet: { readonly target: string; readonly devices: readonly ValidatedCredential[] };
+}
+
 /** ValidateRequest: schema, size and allow-lists, the target exists, nothing active is in the way. */
 export async function validateRequest(
   deps: WorkflowDeps,
   input: { request: unknown; executionName: unknown },
-): Promise<Pick<ProvisionState, 'request' | 'requestId' | 'secretName' | 'issuance'>> {
+): Promise<ValidatedCredential | ValidatedFleet> {
   const request = parseProvisionRequest(input.request);
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
   // Loading the target proves it exists and holds a valid definition before anything is created.
   const { vendor, target } = await vendorOf(deps, request.target);
   checkRequestFits(vendor, target, request);
+  if (request.fleet) return validateFleet(deps, vendor, target, request, requestId);
+  return validateCredential(deps, vendor, target, request, requestId);
+}
+
+async function validateCredential(
+  deps: WorkflowDeps,
+  vendor: Vendor,
+  target: TargetDefinition,
+  request: ProvisionRequest,
+  requestId: string,
+): Promise<ValidatedCredential> {
   const vdom = requestVdom('vdom' in target ? target : {}, request);
   const secretName = credentialSecretName(request.target, request.apiUser);
   const existing = await deps.store.describe(secretName);
@@ -125,6 +143,40 @@ export async function validateRequest(
     secretName,
     issuance: vendor.capabilities.issuance,
   };
+}
+
+/**
+ * The devices a fleet request names (its manager lists a group's or an ADOM's), each checked as a
+ * request of its own against its device's target `<fleet>.<device>` before any device is called;
+ * one device the fleet target does not name, or whose credential is held, refuses the whole request.
+ */
+async function validateFleet(
+  deps: WorkflowDeps,
+  vendor: Vendor,
+  target: TargetDefinition,
+  request: ProvisionRequest,
+  requestId: string,
+): Promise<ValidatedFleet> {
+  const { fleet, ...perDevice } = request;
+  const listDevices = asApiVendor(vendor).fleetDevices?.bind(vendor);
+  if (!fleet || !listDevices || target.vendor !== 'fortigate-fleet')
+    throw new ValidationError('invalid provision request', [`fleet: ${vendor.name} has no fleet of devices`]);
+  const devices = await listDevices(fleet);
+  const unknown = devices.filter((device) => !target.devices[device]);
+  if (devices.length === 0 || unknown.length > 0)
+    throw new ValidationError('invalid provision request', [
+      devices.length === 0
+        ? 'fleet: the manager lists no device for it'
+        : `fleet: the manager lists devices the fleet target does not name: ${unknown.join(', ')}`,
+    ]);
+  const states: ValidatedCredential[] = [];
+  for (const device of devices) {
+    const deviceRequest = { ...perDevice, target: `${request.target}.${device}` };
+    const { vendor: deviceVendor, target: deviceTarget } = await vendorOf(deps, deviceRequest.target);
+    checkRequestFits(deviceVendor, deviceTarget, deviceRequest);
+    states.push(await validateCredential(deps, deviceVendor, deviceTarget, deviceRequest, requestId));
+  }
+  return { fleet: { target: request.target, devices: states } };
 }
 
 /**

@@ -36,7 +36,7 @@ import {
   type Vendor,
   type VerifyResult,
 } from '../products/vendor.ts';
-import { parseInput, TargetName } from '../schemas.ts';
+import { CredentialTarget, parseInput } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
@@ -130,7 +130,7 @@ const FINDINGS_PER_LOG_LINE = 100;
 
 const ReconcileTargetInput = z
   .object({
-    target: TargetName,
+    target: CredentialTarget,
     /** This target's share of the sample bytes (ListTargets divides them among the targets). */
     sampleBytes: z.number().int().min(0).max(TARGET_SAMPLE_MAX_BYTES).optional(),
   })
@@ -254,8 +254,19 @@ function failureOf(error: unknown): string {
   return `unexpected ${error instanceof Error ? error.name : 'failure'}`;
 }
 
+/**
+ * ListTargets: every registered target; a fleet target (products/fortigate-fleet) as each of its
+ * devices, `<fleet>.<device>`, since its credentials and users live on the devices one by one. Each
+ * gets its share of the sample bytes.
+ */
 export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[]; sampleBytes: number }> {
-  const targets = await deps.store.listTargetNames();
+  const targets: string[] = [];
+  for (const { name, vendor } of await deps.store.listTargets()) {
+    const definition = vendor === 'fortigate-fleet' ? await deps.store.loadTarget(name) : undefined;
+    if (definition?.vendor === 'fortigate-fleet')
+      targets.push(...Object.keys(definition.devices).map((device) => `${name}.${device}`));
+    else targets.push(name);
+  }
   const share = Math.floor(RESULTS_SAMPLE_BYTES / Math.max(1, targets.length));
   return { targets, sampleBytes: Math.min(share, TARGET_SAMPLE_MAX_BYTES) };
 }

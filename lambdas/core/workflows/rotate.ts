@@ -25,7 +25,7 @@ import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { parseRotationTag, type RotationTiming, windowStart } from '../rotation-timing.ts';
 import { scheduleFor } from '../schedules.ts';
-import { ApiUserName, parseInput, RpcPermit, TargetName } from '../schemas.ts';
+import { ApiUserName, CredentialTarget, parseInput, RpcPermit } from '../schemas.ts';
 import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
@@ -33,7 +33,9 @@ import { keepAccessToken, requireRefusal, vendorOf, withEgressAddresses } from '
 
 export const RotateRequest = z
   .object({
-    target: TargetName.describe('Target of the credential'),
+    target: CredentialTarget.describe(
+      'Target of the credential (`<fleet>.<device>` for one FortiGate of a fleet)',
+    ),
     apiUser: ApiUserName.describe('The API user name the credential was provisioned under'),
     startNow: z
       .boolean()

@@ -16,7 +16,6 @@ import {
   redact,
   ValidationError,
 } from '../../errors.ts';
-import { httpsJson } from '../../http.ts';
 import { ApiUserName, type SshAccess } from '../../schemas.ts';
 import {
   adoptExistingProfile,
@@ -37,38 +36,10 @@ import type {
   VendorContext,
   VerifyResult,
 } from '../vendor.ts';
-import { queuedCall } from './call-queue.ts';
+import { FMG_STATUS, fmgRpc, type RpcAnswer, type RpcMethod, type RpcOptions } from './json-rpc.ts';
 import { type FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
-
-/** FortiManager JSON-RPC status codes (wire facts: README.md beside this file). */
-const FMG_STATUS = {
-  ok: 0,
-  exists: -2,
-  notFound: -3,
-  invalidUrl: -6,
-  invalidData: -10,
-  noPermission: -11,
-} as const;
-
-/**
- * How long a -11 waits before it is asked once more: long enough for another client's call (the
- * key's consumer, another process of this system) that the manager saw as concurrent to finish.
- */
-const NO_PERMISSION_RETRY_MS = 250;
-
-type RpcMethod = 'get' | 'add' | 'delete';
-interface RpcOptions {
-  readonly data?: unknown;
-  readonly bearer?: string;
-}
-interface RpcAnswer {
-  readonly code: number;
-  readonly message: string;
-  readonly data: unknown;
-  readonly httpStatus: number;
-}
 
 /** What a FortiManager profile grants: its flat permission fields that read or read-write. */
 function grantsOf(profile: Record<string, unknown>): Grants {
@@ -87,52 +58,12 @@ export class FortiManagerVendor implements ApiVendor {
     twinUsers: true,
     tokenBroker: false,
   } as const;
-  private nextId = 1;
 
   constructor(private readonly context: VendorContext<FortiManagerTarget>) {}
 
-  /**
-   * One JSON-RPC call in the manager's queue; returns the status code and data of `result[0]`.
-   * 7.2.7 to 7.4.7 answer -11 to a token call that overlaps another, and the queue cannot hold back
-   * other processes or the key's consumer: a -11 is asked once more (out of the queue while it
-   * waits), so only a repeated -11 reaches `check` or `verify`.
-   */
-  private async rpc(method: RpcMethod, url: string, options: RpcOptions = {}): Promise<RpcAnswer> {
-    const { baseUrl, maxConcurrentCalls } = this.context.target;
-    const send = () => queuedCall(baseUrl, maxConcurrentCalls, () => this.send(method, url, options));
-    const first = await send();
-    if (first.code !== FMG_STATUS.noPermission) return first;
-    await new Promise((resolve) => setTimeout(resolve, NO_PERMISSION_RETRY_MS));
-    return send();
-  }
-
-  private async send(method: RpcMethod, url: string, options: RpcOptions): Promise<RpcAnswer> {
-    const { target } = this.context;
-    const response = await httpsJson({
-      baseUrl: target.baseUrl,
-      method: 'POST',
-      path: '/jsonrpc',
-      headers: { authorization: `Bearer ${options.bearer ?? target.adminCredential.token}` },
-      body: { id: this.nextId++, method, params: [{ url, ...(options.data ? { data: options.data } : {}) }] },
-      tls: target.tls,
-      timeoutMs: this.context.timeoutMs,
-    });
-    if (response.status === 429 || response.status >= 500) {
-      throw new RetryableError(
-        `FortiManager failed transiently on ${method} ${url} (HTTP ${response.status})`,
-      );
-    }
-    const result = (
-      response.json as { result?: { status?: { code?: unknown; message?: unknown }; data?: unknown }[] }
-    )?.result?.[0];
-    const code = typeof result?.status?.code === 'number' ? result.status.code : Number.NaN;
-    if (response.status === 200 && Number.isNaN(code)) {
-      throw new FatalError(`FortiManager answered ${method} ${url} without result[0].status.code`);
-    }
-    const message = excerpt(
-      redact(String(result?.status?.message ?? ''), [target.adminCredential.token, options.bearer]),
-    );
-    return { code, message, data: result?.data, httpStatus: response.status };
+  /** One JSON-RPC call in the manager's queue, a -11 asked once more (./json-rpc.ts). */
+  private rpc(method: RpcMethod, url: string, options: RpcOptions = {}): Promise<RpcAnswer> {
+    return fmgRpc(this.context.target, this.context.timeoutMs, method, url, options);
   }
 
   /** The one place FortiManager status codes become typed errors. */

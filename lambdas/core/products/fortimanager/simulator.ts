@@ -51,7 +51,16 @@ export function answersConcurrentTokenCallsWithNoPermission(version: string): bo
   return (number >= 70_207 && number <= 70_407) || (number >= 70_600 && number < 70_602);
 }
 
-export async function startFortiManagerSimulator(options: { sshPassword?: string; version?: string } = {}) {
+/** What a manager answers for the FortiGates it manages (../fortigate-fleet/simulator.ts): undefined for other URLs. */
+export type ManagedDevices = (
+  method: string,
+  url: string,
+  data: Record<string, unknown>,
+) => Promise<{ readonly code: number; readonly data?: unknown; readonly message?: string } | undefined>;
+
+export async function startFortiManagerSimulator(
+  options: { sshPassword?: string; version?: string; managedDevices?: ManagedDevices } = {},
+) {
   const version = options.version ?? DEFAULT_VERSION;
   const concurrentCallsRefused = answersConcurrentTokenCallsWithNoPermission(version);
   const pems = await loopbackCertificate();
@@ -123,6 +132,8 @@ export async function startFortiManagerSimulator(options: { sshPassword?: string
     if (method === 'get' && url === '/sys/status')
       return answer(CODE.ok, { Hostname: 'FMG-SIM', Version: `v${version}` });
     if (apiUser) return answer(CODE.noPermission, undefined, 'No permission for the resource');
+    const managed = await options.managedDevices?.(method, url, data);
+    if (managed) return answer(managed.code, managed.data, managed.message);
 
     const profile = /^\/cli\/global\/system\/admin\/profile(?:\/([^/]+))?$/.exec(url);
     if (profile) {

@@ -37,6 +37,42 @@ interface Device {
   readonly tls: TlsPin;
 }
 
+/** One FortiOS REST call as the adapter asks it; a transport carries it to the FortiGate. */
+export interface FortiOsCall {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly vdom: string | undefined;
+  readonly body?: unknown;
+  /** The key presented instead of the admin token (a key check). */
+  readonly bearer?: string;
+  /** The HA member asked instead of the target's FortiGate. */
+  readonly device?: Device;
+}
+
+/**
+ * How calls reach the FortiGate: straight over HTTPS (this product), or carried by a manager in
+ * between (../fortigate-fleet: FortiManager's `/sys/proxy/json`). The answer is the FortiGate's own.
+ */
+export type FortiOsTransport = (call: FortiOsCall) => Promise<HttpResponse>;
+
+/** The FortiGate's REST API over HTTPS, the admin token (or the key checked) as Bearer. */
+function directTransport(context: VendorContext<FortiOsTarget>): FortiOsTransport {
+  return ({ method, path, vdom, body, bearer, device }) => {
+    const { target } = context;
+    const { baseUrl, tls } = device ?? target;
+    return httpsJson({
+      baseUrl,
+      method,
+      path,
+      query: vdom ? { vdom } : undefined,
+      headers: { authorization: `Bearer ${bearer ?? target.adminCredential.token}` },
+      body,
+      tls,
+      timeoutMs: context.timeoutMs,
+    });
+  };
+}
+
 /** What one device said of a key, or why it said nothing. */
 type DeviceCheck = { readonly host: string } & (
   | { readonly result: VerifyResult }
@@ -82,19 +118,22 @@ function grantsOf(profile: Record<string, unknown>): Grants {
 }
 
 export class FortiOsVendor implements ApiVendor {
-  readonly name = 'fortios' as const;
-  readonly capabilities = {
+  readonly name: string = 'fortios';
+  readonly capabilities: ApiVendor['capabilities'] = {
     issuance: 'api',
     accessProfiles: true,
     twinUsers: true,
     tokenBroker: false,
     // admin-lockout-threshold 3 within 60 s by default (README.md, "API-key lockout").
     keyLockout: { threshold: 3, windowMs: 60_000 },
-  } as const;
+  };
 
-  constructor(private readonly context: VendorContext<FortiOsTarget>) {}
+  constructor(
+    private readonly context: VendorContext<FortiOsTarget>,
+    private readonly transport: FortiOsTransport = directTransport(context),
+  ) {}
 
-  readonly adminTwins: AdminTwins = {
+  readonly adminTwins: AdminTwins | undefined = {
     ensureAdminTwin: (current, twin, marker) => this.ensureAdminTwin(current, twin, marker),
     verifyAdmin: () => this.onEveryMember((device) => this.adminReadOn(device)),
     retireAdmin: (name, marker) => this.retireAdmin(name, marker),
@@ -109,19 +148,8 @@ export class FortiOsVendor implements ApiVendor {
     path: string,
     options: { body?: unknown; bearer?: string; device?: Device; vdom?: string } = {},
   ): Promise<HttpResponse> {
-    const { target } = this.context;
-    const device = options.device ?? target;
-    const vdom = 'vdom' in options ? options.vdom : target.vdom;
-    return httpsJson({
-      baseUrl: device.baseUrl,
-      method,
-      path,
-      query: vdom ? { vdom } : undefined,
-      headers: { authorization: `Bearer ${options.bearer ?? this.token}` },
-      body: options.body,
-      tls: device.tls,
-      timeoutMs: this.context.timeoutMs,
-    });
+    const vdom = 'vdom' in options ? options.vdom : this.context.target.vdom;
+    return this.transport({ method, path, ...options, vdom });
   }
 
   /** The answer when it succeeded (or is one of the `allowed` outcomes); its typed error otherwise. */
@@ -198,7 +226,7 @@ export class FortiOsVendor implements ApiVendor {
     return users.filter((user, index) => users.findIndex((u) => u.name === user.name) === index);
   }
 
-  private async readUser(name: string, device?: Device): Promise<Record<string, unknown> | undefined> {
+  protected async readUser(name: string, device?: Device): Promise<Record<string, unknown> | undefined> {
     const answer = this.settle(
       await this.call('GET', `/api/v2/cmdb/system/api-user/${encodeURIComponent(name)}`, { device }),
       `reading API user ${name}`,
@@ -260,7 +288,7 @@ export class FortiOsVendor implements ApiVendor {
   }
 
   /** The target's FortiGate, then each HA member's own address (its pinning, or the target's). */
-  private devices(): Device[] {
+  protected devices(): Device[] {
     const { target } = this.context;
     return [
       target,

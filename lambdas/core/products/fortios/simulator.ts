@@ -74,6 +74,8 @@ export interface FortiOsSimulatorOptions {
   readonly adminTrustedHosts?: readonly string[];
   /** An HA member: it receives this primary's configuration (users, keys, profiles) and its admin token. */
   readonly haPrimary?: HaPrimary;
+  /** The certificate it serves (default: its own); FortiGates of one fleet share one, as if signed by one CA. */
+  readonly certificate?: Awaited<ReturnType<typeof loopbackCertificate>>;
 }
 
 /** What an HA member receives from its primary. */
@@ -188,7 +190,7 @@ export type ConfigurationBackup = Readonly<Configuration>;
 const ADMIN_PROFILE = 'super_admin';
 
 export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {}) {
-  const pems = await loopbackCertificate();
+  const pems = options.certificate ?? (await loopbackCertificate());
   const adminToken = options.adminToken ?? options.haPrimary?.adminToken ?? newKey();
   const adminUser = options.adminUser ?? 'provisioner-admin';
   const primary = options.haPrimary?.state;
