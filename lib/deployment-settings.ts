@@ -37,6 +37,11 @@ export interface DeploymentSettings {
   readonly directoryEventBus: string | undefined;
   /** The identity provider's partner event bus (`aws.partner/okta.com/...`); no Okta rule without it. */
   readonly partnerEventBus: string | undefined;
+  /**
+   * Roles that read every credential besides its consumers and the stack's functions (a break-glass
+   * role; docs/deploy-to-production.md): exact role ARNs.
+   */
+  readonly credentialReaders: readonly string[];
   /** Subscribed by e-mail to every alert. */
   readonly alertEmail: string | undefined;
   /** `function-url` (the default) or `http-api`, for the regions without function URLs. */
@@ -161,6 +166,13 @@ export function deploymentSettings(node: Node): DeploymentSettings {
       'partnerEventBus',
       /^aws\.partner\/okta\.com\/[A-Za-z0-9._/-]{1,200}$/,
       'the partner event bus name aws.partner/okta.com/<org>/<id>',
+    ),
+    credentialReaders: list(
+      node,
+      'credentialReaders',
+      /^arn:aws[-a-z]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+      'IAM role ARNs',
+      false,
     ),
     alertEmail: optional(node, 'alertEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
     intake: oneOf(node, 'intake', INTAKE_KINDS, 'function-url'),

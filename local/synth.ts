@@ -87,11 +87,20 @@ export function handlerIdFromFunctionArn(arn: string): string {
   return match[1];
 }
 
+/** The embedded default's own roles (local/environment.ts) that read every credential. */
+export const LOCAL_CREDENTIAL_READERS = ['local-operator', 'local-administrator'] as const;
+
 function synthesizeResources(): TemplateResources {
   // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a
-  // placeholder name so that local Okta events reach it (docs/embedded-default.md).
+  // placeholder name so that local Okta events reach it (docs/embedded-default.md). The embedded
+  // default's operator and administrator read credentials as break-glass readers (`provisioner
+  // submit` compares a handed-in credential with the target's; the tests check what was stored).
   const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [], partnerEventBus: 'aws.partner/okta.com/local/events' },
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      partnerEventBus: 'aws.partner/okta.com/local/events',
+      credentialReaders: LOCAL_CREDENTIAL_READERS.map((role) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${role}`),
+    },
   });
   const stack = new ProvisionerStack(app, STACK_NAME);
   const assembly = app.synth();
@@ -169,7 +178,7 @@ function physicalId(
     }
     case 'AWS::IAM::Role':
       return attribute === 'Arn'
-        ? `${prefix}:iam::${LOCAL_ACCOUNT}:role/${named('RoleName')}`
+        ? `${prefix}:iam::${LOCAL_ACCOUNT}:role${typeof props.Path === 'string' ? props.Path : '/'}${named('RoleName')}`
         : named('RoleName');
     case 'AWS::IAM::ManagedPolicy':
       return `${prefix}:iam::${LOCAL_ACCOUNT}:policy/${named('ManagedPolicyName')}`;

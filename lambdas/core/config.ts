@@ -47,6 +47,8 @@ export const ENV = {
   rotationDeadLetterQueueArn: 'ROTATION_DEAD_LETTER_QUEUE_ARN',
   rotationRate: 'ROTATION_RATE',
   tokenRefreshRate: 'TOKEN_REFRESH_RATE',
+  /** ARN patterns (comma-separated) of the roles besides a credential's consumers that read it (lambdas/core/consumer-access.ts). */
+  credentialReaders: 'PROVISIONER_CREDENTIAL_READERS',
 } as const;
 
 export type Setting = keyof typeof ENV;
@@ -58,6 +60,7 @@ export interface Config {
   readonly vendorTimeoutMs: number | undefined;
   readonly rotationRate: string;
   readonly tokenRefreshRate: string;
+  readonly credentialReaders: readonly string[];
   /** A setting without a default: its value, or a FatalError naming the variable (no retry cures a deployment). */
   required(setting: Setting): string;
 }
@@ -72,6 +75,10 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     vendorTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
     rotationRate: value('rotationRate') ?? DEFAULT_ROTATION_RATE,
     tokenRefreshRate: value('tokenRefreshRate') ?? DEFAULT_TOKEN_REFRESH_RATE,
+    credentialReaders: (value('credentialReaders') ?? '')
+      .split(',')
+      .map((reader) => reader.trim())
+      .filter(Boolean),
     required(setting) {
       const found = value(setting);
       if (!found) throw new FatalError(`${ENV[setting]} is not set`);

@@ -21,6 +21,8 @@ export interface PhysicalNames {
   readonly kmsAlias: string;
   /** The managed policy an operator's role or permission set attaches (a name, so an account can refer to it). */
   readonly operatorPolicy: string;
+  /** The IAM path of the functions' roles: a credential's resource policy lets the roles under it read. */
+  readonly rolePath: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export function physicalNames(stackName: string): PhysicalNames {
     scheduleGroup: `credential-provisioner${suffix}`,
     kmsAlias: `alias/credential-provisioner${suffix}`,
     operatorPolicy: `credential-provisioner-operator${suffix}`,
+    rolePath: `/credential-provisioner${suffix}/`,
   };
 }
 

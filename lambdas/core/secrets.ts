@@ -8,9 +8,11 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   type ListSecretsCommandOutput,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -19,6 +21,7 @@ import {
   UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { consumerReadPolicy, readAccessOf } from './consumer-access.ts';
 import { awsFailure, ConflictError, FatalError, NotFoundError, RetryableError } from './errors.ts';
 import {
   accessTokenSecretName,
@@ -126,7 +129,41 @@ export class CredentialStore {
     private readonly client: SecretsManagerClient,
     /** Customer managed KMS key for new secrets (docs/architecture.md, data model); the account default when absent. */
     private readonly kmsKeyId?: string,
+    /** ARN patterns of the stack's own readers of credentials (its functions' roles, `credentialReaders`). */
+    private readonly readers: readonly string[] = [],
   ) {}
+
+  /**
+   * Lets only `consumers` and the stack's readers read the secret (lambdas/core/consumer-access.ts),
+   * replacing its resource policy; BlockPublicPolicy, so no policy granting everyone is ever stored.
+   */
+  async restrictReads(
+    secretArn: string,
+    consumers: readonly string[],
+    readers: readonly string[] = this.readers,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new PutResourcePolicyCommand({
+          SecretId: secretArn,
+          ResourcePolicy: consumerReadPolicy(readers, consumers),
+          BlockPublicPolicy: true,
+        }),
+      );
+    } catch (error) {
+      throw storeError('PutResourcePolicy', secretArn, error);
+    }
+  }
+
+  /** Who may read the secret, from the policy `restrictReads` put; undefined for a secret without one. */
+  async readAccess(secretArn: string): Promise<{ readers: string[]; consumers: string[] } | undefined> {
+    try {
+      const answer = await this.client.send(new GetResourcePolicyCommand({ SecretId: secretArn }));
+      return readAccessOf(answer.ResourcePolicy);
+    } catch (error) {
+      throw storeError('GetResourcePolicy', secretArn, error);
+    }
+  }
 
   async loadTarget(name: string): Promise<TargetDefinition> {
     let text: string | undefined;

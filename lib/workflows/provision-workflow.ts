@@ -53,6 +53,8 @@ export class ProvisionWorkflow extends Workflow {
       'DescribeSecret',
       'TagResource',
       'UntagResource',
+      // Only the consumers and the stack read it (lambdas/core/consumer-access.ts).
+      'PutResourcePolicy',
     );
     issue.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
 
@@ -65,6 +67,7 @@ export class ProvisionWorkflow extends Workflow {
     );
     // The key-limit check counts the product user's other keys by their tags before anyone is asked.
     operator.fn.grantListSecrets();
+    operator.fn.grantCredentialSecrets('PutResourcePolicy');
 
     const verify = this.step('VerifyCredential', 'verify-credential', { resultPath: sfn.JsonPath.DISCARD });
     verify.fn.grantReadTargets();

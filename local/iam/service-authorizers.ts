@@ -31,7 +31,11 @@ export function secretsManagerAuthorizer(iam: LocalIam, store: LocalSecretsManag
     const stored =
       call.input.SecretId !== undefined ? store.authorizationView(call.input.SecretId) : undefined;
     const resource = typeof id === 'string' ? (stored?.arn ?? secretArnOf(id)) : '*';
-    iam.authorize({ principal, action: `secretsmanager:${call.operation}`, resource });
+    // The secret's own resource policy, if it has one (same account: identity OR resource allow; an explicit Deny in either wins).
+    iam.authorize(
+      { principal, action: `secretsmanager:${call.operation}`, resource },
+      stored?.resourcePolicy,
+    );
 
     const writesValue =
       ENCRYPTS.has(call.operation) &&

@@ -365,6 +365,7 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
           'UntagResource',
@@ -378,9 +379,13 @@ describe('ProvisionerStack', () => {
         ),
 
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'PutResourcePolicy',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       'verify-credential': {
         'provisioner/targets/*': read,
