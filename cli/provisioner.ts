@@ -5,15 +5,17 @@
 import './node20.ts';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import { eventBridgeClient, secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
 import { SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
+import { EventBridgePublisher } from '#core/events.ts';
 import { DEFAULT_STACK_NAME, physicalNames, useSecretRoot } from '#core/names.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { OwnerId, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
+import { type AccessChange, changeAccess } from './access.ts';
 import {
   ack,
   findStateMachineArn,
@@ -50,7 +52,11 @@ const io = {
 async function clients(options: GlobalOptions) {
   if (!options.local) {
     const config = options.region ? { region: options.region } : {};
-    return { sfn: stepFunctionsClient(config), secrets: secretsManagerClient(config) };
+    return {
+      sfn: stepFunctionsClient(config),
+      secrets: secretsManagerClient(config),
+      events: eventBridgeClient(config),
+    };
   }
   const endpoints = await readEndpoints();
   const config = {
@@ -60,6 +66,7 @@ async function clients(options: GlobalOptions) {
   return {
     sfn: stepFunctionsClient({ ...config, endpoint: endpoints.stepFunctions }),
     secrets: secretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
+    events: eventBridgeClient({ ...config, endpoint: endpoints.eventBridge }),
   };
 }
 
@@ -246,5 +253,26 @@ program
   .action((options: { task: string }) =>
     run(async (global) => ack(await operatorDeps(global), options.task, io)),
   );
+
+const accessCommand = program
+  .command('access')
+  .description("change who, besides the stack, may read a credential's secret (its consumer roles)");
+for (const change of ['grant', 'revoke'] as const satisfies readonly AccessChange[]) {
+  accessCommand
+    .command(`${change} <secret>`)
+    .description(
+      change === 'grant'
+        ? 'let an IAM role read the credential (secret name or ARN)'
+        : 'stop an IAM role reading the credential (secret name or ARN)',
+    )
+    .requiredOption('--role <arn>', 'the consumer role: arn:aws:iam::<account>:role/<path/><name>')
+    .action((secret: string, options: { role: string }) =>
+      run(async (global) => {
+        const { secrets, events } = await clients(global);
+        const deps = { store: new CredentialStore(secrets), events: new EventBridgePublisher(events) };
+        return changeAccess(deps, change, secret, options.role, io);
+      }),
+    );
+}
 
 await program.parseAsync();

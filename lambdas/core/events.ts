@@ -69,6 +69,16 @@ export interface EventDetails {
     /** What still needs a person: orphans not repaired, broken, inconclusive, unverified, expiring, unreachable targets. */
     readonly driftCount: number;
   };
+  /** `provisioner access grant|revoke` changed who, besides the stack, reads a credential. */
+  'credential.access-changed': {
+    readonly secretName: string;
+    readonly target: string;
+    readonly owner: string;
+    readonly change: 'grant' | 'revoke';
+    readonly role: string;
+    /** The consumer roles after the change. */
+    readonly consumers: readonly string[];
+  };
   'credential.revocation-failed': {
     readonly owner: string;
     readonly requestId: string;

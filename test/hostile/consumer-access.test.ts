@@ -6,10 +6,16 @@
  * explicit deny in a resource-based policy (IAM User Guide, "Troubleshoot access denied error
  * messages": https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
  */
-import { GetResourcePolicyCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  GetResourcePolicyCommand,
+  GetSecretValueCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretsManagerClient } from '#core/aws-clients.ts';
-import { credentialSecretName } from '#core/names.ts';
+import { changeAccess } from '#cli/access.ts';
+import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
+import { EventBridgePublisher } from '#core/events.ts';
+import { credentialSecretName, targetSecretName } from '#core/names.ts';
 import { LOCAL_REGION } from '#local/endpoints.ts';
 import { failure } from '#test/failure.ts';
 import { addressReaderRequest, runProvision } from '#test/support/executions.ts';
@@ -37,6 +43,25 @@ function clientOfRole(name: string, statements: object[]) {
 const READ_EVERYTHING = [
   { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'kms:Decrypt'], Resource: '*' },
 ];
+
+/** `provisioner access` as the operator runs it: the operator policy's grants, its events on the local bus. */
+function operatorAccess() {
+  const events = eventBridgeClient({
+    region: LOCAL_REGION,
+    endpoint: env.eventBus.url,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const deps = { store: env.operator.store, events: new EventBridgePublisher(events) };
+  const lines: string[] = [];
+  return {
+    lines,
+    run: (change: 'grant' | 'revoke', secret: string, role: string) =>
+      changeAccess(deps, change, secret, role, { out: (line) => lines.push(line) }),
+  };
+}
+
+const readAs = (who: { client: ReturnType<typeof secretsManagerClient> }, secretId: string) =>
+  who.client.send(new GetSecretValueCommand({ SecretId: secretId }));
 
 let intruder: ReturnType<typeof clientOfRole>;
 let consumer: ReturnType<typeof clientOfRole>;
@@ -85,5 +110,68 @@ describe('consumer read access', () => {
     )) as Error;
     // Assess
     expect(refused.name).toBe('AccessDeniedException');
+  });
+
+  it('after `access revoke` the consumer is refused; `access grant` lets another role read; each change is announced', async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'grant-bot', 'ana@example.com'),
+      consumers: [consumer.arn],
+    };
+    expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const secretId = credentialSecretName('fgt', 'grant-bot');
+    const access = operatorAccess();
+    // Act
+    await access.run('revoke', secretId, consumer.arn);
+    const afterRevoke = (await failure(readAs(consumer, secretId))) as Error;
+    await access.run('grant', secretId, intruder.arn);
+    const granted = await readAs(intruder, secretId);
+    const again = await access.run('grant', secretId, intruder.arn);
+    // Assess
+    expect(afterRevoke.name).toBe('AccessDeniedException');
+    expect(JSON.parse(String(granted.SecretString))).toMatchObject({ apiUser: 'grant-bot' });
+    expect(again).toBe(0);
+    expect(access.lines.at(-1)).toContain('already reads');
+    const announced = env.eventBus.events
+      .filter((e) => e.DetailType === 'credential.access-changed')
+      .map((e) => JSON.parse(e.Detail) as { secretName: string; change: string; consumers: string[] })
+      .filter((d) => d.secretName === secretId);
+    expect(announced.map((d) => [d.change, d.consumers])).toEqual([
+      ['revoke', []],
+      ['grant', [intruder.arn]],
+    ]);
+  });
+
+  it('`access` refuses an unknown secret, a secret that is no credential of this provisioner and a role that is no role ARN, changing nothing', async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'kept-bot', 'ana@example.com'),
+      consumers: [consumer.arn],
+    };
+    expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const secretId = credentialSecretName('fgt', 'kept-bot');
+    await env.secretsClient.send(new CreateSecretCommand({ Name: 'billing/db', SecretString: 'x' }));
+    const before = await env.secretsClient.send(new GetResourcePolicyCommand({ SecretId: secretId }));
+    const access = operatorAccess();
+    // Act
+    const unknown = (await failure(
+      access.run('grant', credentialSecretName('fgt', 'nobody'), intruder.arn),
+    )) as Error;
+    const foreign = (await failure(access.run('grant', 'billing/db', intruder.arn))) as Error;
+    const target = (await failure(access.run('grant', targetSecretName('fgt'), intruder.arn))) as Error;
+    const wildcard = (await failure(
+      access.run('grant', secretId, 'arn:aws:iam::000000000000:role/*'),
+    )) as Error;
+    // Assess
+    expect([unknown.name, unknown.message]).toEqual([
+      'NotFound',
+      `no credential secret ${credentialSecretName('fgt', 'nobody')}`,
+    ]);
+    expect(foreign.message).toBe('billing/db is not a credential of this provisioner (under provisioner/)');
+    expect(target.name).toBe('ValidationError');
+    expect(wildcard.name).toBe('ValidationError');
+    expect(wildcard.message).toContain('--role');
+    const after = await env.secretsClient.send(new GetResourcePolicyCommand({ SecretId: secretId }));
+    expect(after.ResourcePolicy).toBe(before.ResourcePolicy);
   });
 });
