@@ -33,8 +33,13 @@ export type NetworkSettings =
 
 export interface DeploymentSettings {
   readonly network: NetworkSettings;
-  /** The bus directory deactivation events arrive on (default: the account's default bus). */
+  /**
+   * The bus directory deactivation events arrive on: the stack's own (unset), the account's
+   * default bus (`default`), or an existing bus of that name.
+   */
   readonly directoryEventBus: string | undefined;
+  /** Who may put events on the stack's own directory bus: account ids or IAM role ARNs (its resource policy). */
+  readonly directoryEventPutters: readonly string[];
   /** The identity provider's partner event bus (`aws.partner/okta.com/...`); no Okta rule without it. */
   readonly partnerEventBus: string | undefined;
   /**
@@ -161,6 +166,13 @@ export function deploymentSettings(node: Node): DeploymentSettings {
   return {
     network: networkSettings(node),
     directoryEventBus: optional(node, 'directoryEventBus', /^[A-Za-z0-9._-]{1,256}$/, 'an event bus name'),
+    directoryEventPutters: list(
+      node,
+      'directoryEventPutters',
+      /^(\d{12}|arn:aws[-a-z]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64})$/,
+      'account ids or IAM role ARNs',
+      false,
+    ),
     partnerEventBus: optional(
       node,
       'partnerEventBus',

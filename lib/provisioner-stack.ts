@@ -11,6 +11,7 @@ import { ProvisionerNetwork } from './network.ts';
 import { OperatorPolicy } from './operator-policy.ts';
 import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
+import { DirectoryBus } from './triggers/directory-bus.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
 import { ProvisionWorkflow } from './workflows/provision-workflow.ts';
@@ -67,7 +68,13 @@ export class ProvisionerStack extends Stack {
     new DeactivationRules(this, 'DeactivationRules', {
       key,
       revoke: revoke.stateMachine,
-      directoryBus: eventBus('DirectoryBus', settings.directoryEventBus),
+      // The stack's own bus unless the deployment names one (`default`: the account's default bus).
+      directoryBus:
+        settings.directoryEventBus === undefined
+          ? new DirectoryBus(this, 'Directory', { putters: settings.directoryEventPutters }).bus
+          : settings.directoryEventBus === 'default'
+            ? undefined
+            : eventBus('DirectoryBus', settings.directoryEventBus),
       partnerBus: eventBus('PartnerBus', settings.partnerEventBus),
     });
     const reconcile = new ReconcileWorkflow(this, 'ReconcileWorkflow', {

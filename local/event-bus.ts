@@ -48,6 +48,8 @@ export interface LocalRule {
   readonly arn: string;
   readonly eventPattern: Record<string, unknown>;
   readonly handlerIds: readonly string[];
+  /** A rule sees only the events of its own bus (EventBridge User Guide, "Rules in Amazon EventBridge"). */
+  readonly eventBusName: string;
 }
 
 /** The event as EventBridge hands it to a target. */
@@ -118,6 +120,7 @@ export async function startLocalEventBus(
       detail: JSON.parse(stored.Detail) as unknown,
     };
     for (const rule of options.rules ?? []) {
+      if (rule.eventBusName !== stored.EventBusName) continue;
       if (!matchesPattern(rule.eventPattern, event as unknown as Record<string, unknown>)) continue;
       for (const handlerId of rule.handlerIds) {
         // A failed delivery is kept (settled) for the test that awaits it, never thrown at the sender.
@@ -145,7 +148,11 @@ export async function startLocalEventBus(
             Source: String(entry.Source),
             DetailType: String(entry.DetailType),
             Detail: String(entry.Detail),
-            EventBusName: typeof entry.EventBusName === 'string' ? entry.EventBusName : 'default',
+            // A bus is named by its name or its ARN (PutEventsRequestEntry, EventBusName).
+            EventBusName:
+              typeof entry.EventBusName === 'string'
+                ? entry.EventBusName.replace(/^arn:aws[-a-z]*:events:[^:]*:\d{12}:event-bus\//, '')
+                : 'default',
             Time: new Date().toISOString(),
           };
           events.push(stored);

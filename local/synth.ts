@@ -47,6 +47,8 @@ export interface SynthesizedRule {
   readonly arn: string;
   readonly eventPattern: Record<string, unknown>;
   readonly handlerIds: readonly string[];
+  /** The bus the rule listens on (`default` unless the template names one). */
+  readonly eventBusName: string;
 }
 
 let cached:
@@ -87,6 +89,9 @@ export function handlerIdFromFunctionArn(arn: string): string {
   return match[1];
 }
 
+/** The placeholder name of the Okta partner bus in the embedded default (its events are put on it). */
+export const LOCAL_PARTNER_BUS = 'aws.partner/okta.com/local/events';
+
 /** The embedded default's own roles (local/environment.ts) that read every credential. */
 export const LOCAL_CREDENTIAL_READERS = ['local-operator', 'local-administrator'] as const;
 
@@ -98,8 +103,10 @@ function synthesizeResources(): TemplateResources {
   const app = new App({
     context: {
       'aws:cdk:bundling-stacks': [],
-      partnerEventBus: 'aws.partner/okta.com/local/events',
+      partnerEventBus: LOCAL_PARTNER_BUS,
       credentialReaders: LOCAL_CREDENTIAL_READERS.map((role) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${role}`),
+      // The simulated directory publishes as the administrator (local/scenario.ts, the revoke tests).
+      directoryEventPutters: [`arn:aws:iam::${LOCAL_ACCOUNT}:role/local-administrator`],
     },
   });
   const stack = new ProvisionerStack(app, STACK_NAME);
@@ -126,6 +133,10 @@ function readWorkflowsAndRules(resources: TemplateResources) {
         arn: resolveString({ 'Fn::GetAtt': [logicalId, 'Arn'] }, resources, logicalId),
         eventPattern: resource.Properties?.EventPattern as Record<string, unknown>,
         handlerIds: targets.map((t) => handlerIdFromFunctionArn(resolveString(t.Arn, resources, logicalId))),
+        eventBusName:
+          resource.Properties?.EventBusName === undefined
+            ? 'default'
+            : resolveString(resource.Properties.EventBusName, resources, logicalId),
       });
     }
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
@@ -196,6 +207,8 @@ function physicalId(
         : named('LogGroupName');
     case 'AWS::Events::Rule':
       return attribute === 'Arn' ? `${prefix}:events:${where}:rule/${named('Name')}` : named('Name');
+    case 'AWS::Events::EventBus':
+      return attribute === 'Arn' ? `${prefix}:events:${where}:event-bus/${named('Name')}` : named('Name');
     case 'AWS::Scheduler::ScheduleGroup':
       return attribute === 'Arn'
         ? `${prefix}:scheduler:${where}:schedule-group/${named('Name')}`

@@ -23,6 +23,8 @@ export interface PhysicalNames {
   readonly operatorPolicy: string;
   /** The IAM path of the functions' roles: a credential's resource policy lets the roles under it read. */
   readonly rolePath: string;
+  /** The event bus directory deactivations arrive on, unless the deployment names another (`directoryEventBus`). */
+  readonly directoryBus: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function physicalNames(stackName: string): PhysicalNames {
     kmsAlias: `alias/credential-provisioner${suffix}`,
     operatorPolicy: `credential-provisioner-operator${suffix}`,
     rolePath: `/credential-provisioner${suffix}/`,
+    directoryBus: `credential-provisioner-directory${suffix}`,
   };
 }
 

@@ -66,7 +66,7 @@ export function stepFunctionsAuthorizer(iam: LocalIam) {
   };
 }
 
-/** EventBridge PutEvents: each entry's event bus (the default one unless named). */
+/** EventBridge PutEvents: each entry's event bus (the default one unless named), with the bus's resource policy. */
 export function eventBridgeAuthorizer(iam: LocalIam) {
   return (call: AwsJsonCall): void => {
     const principal = iam.callerOf(call.headers);
@@ -80,7 +80,7 @@ export function eventBridgeAuthorizer(iam: LocalIam) {
       const resource = ARN.test(bus)
         ? bus
         : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:event-bus/${bus}`;
-      iam.authorize({ principal, action: `events:${call.operation}`, resource });
+      iam.authorize({ principal, action: `events:${call.operation}`, resource }, iam.busPolicy(resource));
     }
   };
 }

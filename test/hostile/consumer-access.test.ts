@@ -6,6 +6,8 @@
  * explicit deny in a resource-based policy (IAM User Guide, "Troubleshoot access denied error
  * messages": https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
  */
+
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateSecretCommand,
   GetResourcePolicyCommand,
@@ -15,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeAccess } from '#cli/access.ts';
 import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
 import { EventBridgePublisher } from '#core/events.ts';
-import { credentialSecretName, targetSecretName } from '#core/names.ts';
+import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames, targetSecretName } from '#core/names.ts';
 import { LOCAL_REGION } from '#local/endpoints.ts';
 import { failure } from '#test/failure.ts';
 import { addressReaderRequest, runProvision } from '#test/support/executions.ts';
@@ -173,5 +175,48 @@ describe('consumer read access', () => {
     expect(wildcard.message).toContain('--role');
     const after = await env.secretsClient.send(new GetResourcePolicyCommand({ SecretId: secretId }));
     expect(after.ResourcePolicy).toBe(before.ResourcePolicy);
+  });
+});
+
+/**
+ * Who can start a revocation: directory deactivations arrive on the stack's own bus, whose resource
+ * policy denies PutEvents to every principal but the configured putters (lib/triggers/directory-bus.ts;
+ * the embedded default's simulated directory, the administrator). EventBridge refuses a denied
+ * PutEvents as a whole with AccessDeniedException (PutEvents API reference, Errors).
+ */
+describe('directory bus', () => {
+  const DIRECTORY_BUS = physicalNames(DEFAULT_STACK_NAME).directoryBus;
+  const deactivation = (owner: string, bus?: string) => ({
+    Source: 'provisioner.directory',
+    DetailType: 'User Deactivated',
+    Detail: JSON.stringify({ eventId: `forged-${owner}`, userId: owner }),
+    ...(bus ? { EventBusName: bus } : {}),
+  });
+
+  it('a role of the account with events:PutEvents on * cannot put a deactivation on the directory bus, and one on the default bus revokes nothing', async () => {
+    // Prepare
+    const arn = env.iam.defineRole('payroll-app', {
+      Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: '*' }],
+    });
+    env.iam.issueAccessKey('payroll-app', arn, 'payroll-app');
+    const bus = eventBridgeClient({
+      region: LOCAL_REGION,
+      endpoint: env.eventBus.url,
+      credentials: { accessKeyId: 'payroll-app', secretAccessKey: 'local' },
+    });
+    const delivered = env.eventBus.deliveries.length;
+    // Act
+    const refused = (await failure(
+      bus.send(new PutEventsCommand({ Entries: [deactivation('ana@example.com', DIRECTORY_BUS)] })),
+    )) as Error;
+    const elsewhere = await bus.send(new PutEventsCommand({ Entries: [deactivation('ana@example.com')] }));
+    bus.destroy();
+    // Assess
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toBe(
+      `User: arn:aws:sts::000000000000:assumed-role/payroll-app/payroll-app is not authorized to perform: events:PutEvents on resource: arn:aws:events:${LOCAL_REGION}:000000000000:event-bus/${DIRECTORY_BUS} with an explicit deny in a resource-based policy`,
+    );
+    expect(elsewhere.FailedEntryCount).toBe(0);
+    expect(env.eventBus.deliveries.length).toBe(delivered);
   });
 });

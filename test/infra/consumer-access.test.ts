@@ -82,4 +82,33 @@ describe('consumer read access in the template', () => {
       },
     });
   });
+
+  it("takes directory deactivations from the stack's own bus, which only the configured putters may put on; `default` keeps the default bus", () => {
+    // Prepare
+    const putters = ['111122223333', 'arn:aws:iam::123456789012:role/hr-directory'];
+    const own = synth({ directoryEventPutters: putters });
+    const onDefault = synth({ directoryEventBus: 'default' });
+    const directoryRule = (r: Resources) =>
+      Object.values(r).find(
+        (x) => x.Type === 'AWS::Events::Rule' && JSON.stringify(x).includes('provisioner.directory'),
+      );
+    // Assess
+    const bus = Object.entries(own).find(([, r]) => r.Type === 'AWS::Events::EventBus');
+    expect(bus?.[1].Properties.Name).toBe('credential-provisioner-directory');
+    expect(directoryRule(own)?.Properties.EventBusName).toEqual({ Ref: bus?.[0] });
+    const statements = Object.values(own)
+      .filter((r) => r.Type === 'AWS::Events::EventBusPolicy')
+      .map((r) => r.Properties.Statement as Record<string, unknown>);
+    expect(statements.find((st) => st.Effect === 'Deny')).toMatchObject({
+      Principal: { AWS: '*' },
+      Action: 'events:PutEvents',
+      Condition: {
+        ArnNotEquals: { 'aws:PrincipalArn': [putters[1]] },
+        StringNotEquals: { 'aws:PrincipalAccount': [putters[0]] },
+      },
+    });
+    expect(directoryRule(onDefault)?.Properties.EventBusName).toBeUndefined();
+    expect(Object.values(onDefault).some((r) => r.Type === 'AWS::Events::EventBus')).toBe(false);
+    expect(() => synth({ directoryEventPutters: ['everyone'] })).toThrow(/directoryEventPutters/);
+  });
 });

@@ -20,6 +20,7 @@ describe('physical names', () => {
       kmsAlias: 'alias/credential-provisioner',
       operatorPolicy: 'credential-provisioner-operator',
       rolePath: '/credential-provisioner/',
+      directoryBus: 'credential-provisioner-directory',
     });
     expect(physicalNames('Staging')).toEqual({
       secretRoot: 'provisioner-Staging',
@@ -27,6 +28,7 @@ describe('physical names', () => {
       kmsAlias: 'alias/credential-provisioner-Staging',
       operatorPolicy: 'credential-provisioner-operator-Staging',
       rolePath: '/credential-provisioner-Staging/',
+      directoryBus: 'credential-provisioner-directory-Staging',
     });
   });
 
