@@ -20,7 +20,7 @@ import { EventBridgePublisher } from '#core/events.ts';
 import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames, targetSecretName } from '#core/names.ts';
 import { LOCAL_REGION } from '#local/endpoints.ts';
 import { failure } from '#test/failure.ts';
-import { addressReaderRequest, runProvision } from '#test/support/executions.ts';
+import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const { env } = useLocalEnvironment({
@@ -112,6 +112,27 @@ describe('consumer read access', () => {
     )) as Error;
     // Assess
     expect(refused.name).toBe('AccessDeniedException');
+  });
+
+  it('a rotation keeps the policy: the consumer reads the new key, the other role is still refused', async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'turn-bot', 'ana@example.com'),
+      consumers: [consumer.arn],
+    };
+    expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const secretId = credentialSecretName('fgt', 'turn-bot');
+    const first = JSON.parse(String((await readAs(consumer, secretId)).SecretString)) as { key: string };
+    // Act
+    const rotation = await runExecution(env, env.rotateStateMachineArn, {
+      target: 'fgt',
+      apiUser: 'turn-bot',
+    });
+    // Assess
+    expect(rotation.status).toBe('SUCCEEDED');
+    const after = JSON.parse(String((await readAs(consumer, secretId)).SecretString)) as { key: string };
+    expect(after.key).not.toBe(first.key);
+    expect(((await failure(readAs(intruder, secretId))) as Error).name).toBe('AccessDeniedException');
   });
 
   it('after `access revoke` the consumer is refused; `access grant` lets another role read; each change is announced', async () => {
