@@ -7,6 +7,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '#core/errors.ts';
 import type { EventPublisher } from '#core/events.ts';
 import { SECRET_PREFIX, TAG, TARGET_PREFIX } from '#core/names.ts';
+import { consumerIssues } from '#core/products/policy.ts';
 import { ConsumerRoleArn, ConsumerRoleList, parseInput } from '#core/schemas.ts';
 import type { CredentialStore } from '#core/secrets.ts';
 import type { Output } from './commands.ts';
@@ -47,6 +48,11 @@ export async function changeAccess(
       `${consumer} ${change === 'grant' ? 'already reads' : 'does not read'} ${secret.name}: nothing changed`,
     );
     return 0;
+  }
+  if (change === 'grant') {
+    const target = await deps.store.loadTarget(secret.tags[TAG.target] ?? '');
+    const issues = consumerIssues(target.policy, [consumer]);
+    if (issues.length > 0) throw new ValidationError(`${consumer} may not read ${secret.name}`, issues);
   }
   const consumers = parseInput(
     ConsumerRoleList,

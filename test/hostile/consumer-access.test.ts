@@ -18,14 +18,27 @@ import { changeAccess } from '#cli/access.ts';
 import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames, targetSecretName } from '#core/names.ts';
+import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
 import { LOCAL_REGION } from '#local/endpoints.ts';
 import { failure } from '#test/failure.ts';
 import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
+/** Consumers of this account only: the target policy's consumerRolePrefixes. */
+const OWN_ACCOUNT_ROLES = 'arn:aws:iam::000000000000:role/';
+
 const { env } = useLocalEnvironment({
   targets: async (env) => {
-    await env.registerTarget('fortios', 'fgt');
+    await env.operator.store.putTarget('fgt', {
+      ...simulatedFortiOs.target(env.fortios, 'ca'),
+      // The read-only defaults (docs/target-policy.md), with consumers of this account only.
+      policy: {
+        maxPermission: 'read',
+        minTrustedHostPrefix: 8,
+        maxTrustedAddresses: 2 ** 24,
+        consumerRolePrefixes: [OWN_ACCOUNT_ROLES],
+      },
+    });
   },
 });
 
@@ -99,6 +112,19 @@ describe('consumer read access', () => {
       `User: arn:aws:sts::000000000000:assumed-role/reporting-job/reporting-job is not authorized to perform: secretsmanager:GetSecretValue on resource: ${ARN} with an explicit deny in a resource-based policy`,
     );
     expect(JSON.parse(String(read.SecretString))).toMatchObject({ apiUser: 'sync-bot' });
+  });
+
+  it("a request naming a consumer outside the target policy's consumerRolePrefixes is refused at validation", async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'far-bot', 'ana@example.com'),
+      consumers: ['arn:aws:iam::999999999999:role/sync'],
+    };
+    // Act
+    const run = await runProvision(env, request);
+    // Assess
+    expect([run.status, run.error]).toEqual(['FAILED', 'ValidationError']);
+    expect(env.fortios.state.users.has('far-bot')).toBe(false);
   });
 
   it('a credential without consumers is read by the stack alone', async () => {
@@ -185,6 +211,9 @@ describe('consumer read access', () => {
     const wildcard = (await failure(
       access.run('grant', secretId, 'arn:aws:iam::000000000000:role/*'),
     )) as Error;
+    const elsewhere = (await failure(
+      access.run('grant', secretId, 'arn:aws:iam::999999999999:role/sync'),
+    )) as Error;
     // Assess
     expect([unknown.name, unknown.message]).toEqual([
       'NotFound',
@@ -194,6 +223,9 @@ describe('consumer read access', () => {
     expect(target.name).toBe('ValidationError');
     expect(wildcard.name).toBe('ValidationError');
     expect(wildcard.message).toContain('--role');
+    expect(elsewhere.message).toBe(
+      `arn:aws:iam::999999999999:role/sync may not read ${secretId}: consumers: arn:aws:iam::999999999999:role/sync is not under the target policy's consumerRolePrefixes (${OWN_ACCOUNT_ROLES})`,
+    );
     const after = await env.secretsClient.send(new GetResourcePolicyCommand({ SecretId: secretId }));
     expect(after.ResourcePolicy).toBe(before.ResourcePolicy);
   });
