@@ -93,7 +93,7 @@ export function handlerIdFromFunctionArn(arn: string): string {
 export const LOCAL_PARTNER_BUS = 'aws.partner/okta.com/local/events';
 
 /** The embedded default's own roles (local/environment.ts) that read every credential. */
-export const LOCAL_CREDENTIAL_READERS = ['local-operator', 'local-administrator'] as const;
+const LOCAL_CREDENTIAL_READERS = ['local-operator', 'local-administrator'] as const;
 
 function synthesizeResources(): TemplateResources {
   // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a

@@ -17,7 +17,7 @@ import { FatalError } from './errors.ts';
 import { ConsumerRoleList, parseInput } from './schemas.ts';
 
 /** The statement's Sid: how the CLI finds the statement it changes. */
-export const CONSUMERS_ONLY = 'OnlyConsumersAndProvisionerRead';
+const CONSUMERS_ONLY = 'OnlyConsumersAndProvisionerRead';
 
 const PRINCIPAL_ARN = 'aws:PrincipalArn';
 
