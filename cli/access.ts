@@ -6,7 +6,7 @@
  */
 import { ConflictError, NotFoundError, ValidationError } from '#core/errors.ts';
 import type { EventPublisher } from '#core/events.ts';
-import { SECRET_PREFIX, TAG, TARGET_PREFIX } from '#core/names.ts';
+import { accessTokenSecretName, SECRET_PREFIX, TAG, TARGET_PREFIX } from '#core/names.ts';
 import { consumerIssues } from '#core/products/policy.ts';
 import { ConsumerRoleArn, ConsumerRoleList, parseInput } from '#core/schemas.ts';
 import type { CredentialStore } from '#core/secrets.ts';
@@ -60,6 +60,9 @@ export async function changeAccess(
     'consumer roles',
   );
   await deps.store.restrictReads(secret.arn, consumers, access.readers);
+  // A broker's access token beside it follows at once (the refresh would copy it within 45 minutes).
+  const token = await deps.store.describe(accessTokenSecretName(secret.name));
+  if (token && !token.deletedDate) await deps.store.copyReadPolicy(secret.arn, token.arn);
   await deps.events.publish('credential.access-changed', {
     secretName: secret.name,
     target: secret.tags[TAG.target] ?? '',

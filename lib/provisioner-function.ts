@@ -21,6 +21,7 @@ export type SecretAction =
   | 'CreateSecret'
   | 'DeleteSecret'
   | 'DescribeSecret'
+  | 'GetResourcePolicy'
   | 'GetSecretValue'
   | 'PutResourcePolicy'
   | 'PutSecretValue'
@@ -30,7 +31,11 @@ export type SecretAction =
 
 type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';
 
-const READ_ONLY: ReadonlySet<SecretAction> = new Set(['DescribeSecret', 'GetSecretValue']);
+const READ_ONLY: ReadonlySet<SecretAction> = new Set([
+  'DescribeSecret',
+  'GetResourcePolicy',
+  'GetSecretValue',
+]);
 
 export interface ProvisionerFunctionProps {
   /** `lambdas/handlers/<handlerId>.ts` */

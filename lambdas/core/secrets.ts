@@ -249,10 +249,50 @@ export class CredentialStore {
     value: AccessTokenValue,
     tags: Record<string, string>,
   ): Promise<void> {
-    await this.upsert(accessTokenSecretName(credentialSecretName), JSON.stringify(value), {
-      description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
-      tags: { ...tags, [TAG.kind]: 'access-token' },
-    });
+    const tokenSecretName = accessTokenSecretName(credentialSecretName);
+    try {
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: tokenSecretName,
+          KmsKeyId: this.kmsKeyId,
+          Description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
+          Tags: Object.entries({ ...tags, [TAG.kind]: 'access-token' }).map(([Key, Value]) => ({
+            Key,
+            Value,
+          })),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException))
+        throw storeError('CreateSecret', tokenSecretName, error);
+    }
+    // Before the token is written: the credential's consumers read it, and nobody else.
+    await this.copyReadPolicy(credentialSecretName, tokenSecretName);
+    try {
+      await this.client.send(
+        new PutSecretValueCommand({ SecretId: tokenSecretName, SecretString: JSON.stringify(value) }),
+      );
+    } catch (error) {
+      throw storeError('PutSecretValue', tokenSecretName, error);
+    }
+  }
+
+  /** Gives `to` the resource policy of `from`, if it has one (a credential's beside it: its access token). */
+  async copyReadPolicy(from: string, to: string): Promise<void> {
+    let policy: string | undefined;
+    try {
+      policy = (await this.client.send(new GetResourcePolicyCommand({ SecretId: from }))).ResourcePolicy;
+    } catch (error) {
+      throw storeError('GetResourcePolicy', from, error);
+    }
+    if (policy === undefined) return;
+    try {
+      await this.client.send(
+        new PutResourcePolicyCommand({ SecretId: to, ResourcePolicy: policy, BlockPublicPolicy: true }),
+      );
+    } catch (error) {
+      throw storeError('PutResourcePolicy', to, error);
+    }
   }
 
   async readAccessToken(credentialSecretName: string): Promise<AccessTokenValue | undefined> {

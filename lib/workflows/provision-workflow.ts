@@ -78,6 +78,9 @@ export class ProvisionWorkflow extends Workflow {
       'CreateSecret',
       'PutSecretValue',
       'TagResource',
+      // The token gets the credential's consumer policy.
+      'GetResourcePolicy',
+      'PutResourcePolicy',
     );
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // The product may take a moment to accept a fresh key.

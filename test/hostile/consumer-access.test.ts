@@ -17,9 +17,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeAccess } from '#cli/access.ts';
 import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
 import { EventBridgePublisher } from '#core/events.ts';
-import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames, targetSecretName } from '#core/names.ts';
+import {
+  accessTokenSecretName,
+  credentialSecretName,
+  DEFAULT_STACK_NAME,
+  physicalNames,
+  targetSecretName,
+} from '#core/names.ts';
 import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
 import { LOCAL_REGION } from '#local/endpoints.ts';
+import { obtainInProductUi, submitAsOperator } from '#local/operator.ts';
 import { failure } from '#test/failure.ts';
 import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
@@ -29,6 +36,7 @@ const OWN_ACCOUNT_ROLES = 'arn:aws:iam::000000000000:role/';
 
 const { env } = useLocalEnvironment({
   targets: async (env) => {
+    await env.registerTarget('forticnapp', 'cnapp');
     await env.operator.store.putTarget('fgt', {
       ...simulatedFortiOs.target(env.fortios, 'ca'),
       // The read-only defaults (docs/target-policy.md), with consumers of this account only.
@@ -138,6 +146,31 @@ describe('consumer read access', () => {
     )) as Error;
     // Assess
     expect(refused.name).toBe('AccessDeniedException');
+  });
+
+  it("a broker's access token is read by the credential's consumers only, and follows `access revoke`", async () => {
+    // Prepare
+    const request = {
+      target: 'cnapp',
+      apiUser: 'report-bot',
+      owner: 'ana@example.com',
+      ticket: 'T-report-bot',
+      serviceUser: 'svc-report',
+      consumers: [consumer.arn],
+    };
+    const run = await runExecution(env, env.provisionStateMachineArn, request, undefined, (task) =>
+      submitAsOperator(env, task.taskId, obtainInProductUi(env, task, 'svc-report')),
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    const tokenId = accessTokenSecretName(credentialSecretName('cnapp', 'report-bot'));
+    // Act
+    const refused = (await failure(readAs(intruder, tokenId))) as Error;
+    const read = await readAs(consumer, tokenId);
+    // Assess
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(JSON.parse(String(read.SecretString))).toHaveProperty('accessToken');
+    await operatorAccess().run('revoke', credentialSecretName('cnapp', 'report-bot'), consumer.arn);
+    expect(((await failure(readAs(consumer, tokenId))) as Error).name).toBe('AccessDeniedException');
   });
 
   it('a rotation keeps the policy: the consumer reads the new key, the other role is still refused', async () => {

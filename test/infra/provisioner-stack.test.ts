@@ -392,7 +392,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'GetResourcePolicy',
           'GetSecretValue',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
@@ -413,7 +415,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'GetResourcePolicy',
           'GetSecretValue',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
@@ -424,7 +428,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'GetResourcePolicy',
           'GetSecretValue',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
@@ -479,9 +485,14 @@ describe('ProvisionerStack', () => {
       // A token broker's verification mints the token consumers read next.
       'verify-pending-key': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'CreateSecret',
+          'GetResourcePolicy',
+          'GetSecretValue',
+          'PutResourcePolicy',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       'promote-pending-key': {
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
