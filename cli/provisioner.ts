@@ -20,6 +20,7 @@ import { vendorFor } from '#core/products/registry.ts';
 import { OwnerRef, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
+import { type AccessChange, changeAccess } from './access.ts';
 import { targetRotate } from './admin-rotation.ts';
 import {
   ack,
@@ -365,5 +366,26 @@ program
   .action((options: { task: string }) =>
     run(async (global) => ack(await operatorDeps(global), options.task, io)),
   );
+
+const accessCommand = program
+  .command('access')
+  .description("change who, besides the stack, may read a credential's secret (its consumer roles)");
+for (const change of ['grant', 'revoke'] as const satisfies readonly AccessChange[]) {
+  accessCommand
+    .command(`${change} <secret>`)
+    .description(
+      change === 'grant'
+        ? 'let an IAM role read the credential (secret name or ARN)'
+        : 'stop an IAM role reading the credential (secret name or ARN)',
+    )
+    .requiredOption('--role <arn>', 'the consumer role: arn:aws:iam::<account>:role/<path/><name>')
+    .action((secret: string, options: { role: string }) =>
+      run(async (global) => {
+        const { secrets, events } = await clients(global);
+        const deps = { store: new CredentialStore(secrets), events: new EventBridgePublisher(events) };
+        return changeAccess(deps, change, secret, options.role, io);
+      }),
+    );
+}
 
 await program.parseAsync();

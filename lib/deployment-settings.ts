@@ -33,10 +33,20 @@ export type NetworkSettings =
 
 export interface DeploymentSettings {
   readonly network: NetworkSettings;
-  /** The bus directory deactivation events arrive on (default: the account's default bus). */
+  /**
+   * The bus directory deactivation events arrive on: the stack's own (unset), the account's
+   * default bus (`default`), or an existing bus of that name.
+   */
   readonly directoryEventBus: string | undefined;
+  /** Who may put events on the stack's own directory bus: account ids or IAM role ARNs (its resource policy). */
+  readonly directoryEventPutters: readonly string[];
   /** The identity provider's partner event bus (`aws.partner/okta.com/...`); no Okta rule without it. */
   readonly partnerEventBus: string | undefined;
+  /**
+   * Roles that read every credential besides its consumers and the stack's functions (a break-glass
+   * role; docs/deploy-to-production.md): exact role ARNs.
+   */
+  readonly credentialReaders: readonly string[];
   /** Subscribed by e-mail to every alert. */
   readonly alertEmail: string | undefined;
   /** `function-url` (the default) or `http-api`, for the regions without function URLs. */
@@ -156,11 +166,25 @@ export function deploymentSettings(node: Node): DeploymentSettings {
   return {
     network: networkSettings(node),
     directoryEventBus: optional(node, 'directoryEventBus', /^[A-Za-z0-9._-]{1,256}$/, 'an event bus name'),
+    directoryEventPutters: list(
+      node,
+      'directoryEventPutters',
+      /^(\d{12}|arn:aws[-a-z]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64})$/,
+      'account ids or IAM role ARNs',
+      false,
+    ),
     partnerEventBus: optional(
       node,
       'partnerEventBus',
       /^aws\.partner\/okta\.com\/[A-Za-z0-9._/-]{1,200}$/,
       'the partner event bus name aws.partner/okta.com/<org>/<id>',
+    ),
+    credentialReaders: list(
+      node,
+      'credentialReaders',
+      /^arn:aws[-a-z]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+      'IAM role ARNs',
+      false,
     ),
     alertEmail: optional(node, 'alertEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
     intake: oneOf(node, 'intake', INTAKE_KINDS, 'function-url'),

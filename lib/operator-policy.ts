@@ -124,6 +124,17 @@ export class OperatorPolicy extends Construct {
         actions: ['secretsmanager:UntagResource'],
         resources: [secret(`${credentials}*`)],
       }),
+      // `provisioner access grant|revoke`: the consumer list is the credential's resource policy; the change is announced.
+      new iam.PolicyStatement({
+        sid: 'ChangeConsumers',
+        actions: ['secretsmanager:GetResourcePolicy', 'secretsmanager:PutResourcePolicy'],
+        resources: [secret(`${credentials}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AnnounceAccessChanges',
+        actions: ['events:PutEvents'],
+        resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+      }),
       new iam.PolicyStatement({
         sid: 'KeyThroughSecretsManager',
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],

@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_EVENT_BUS, ENV, SERVICE_NAME } from '#core/config.ts';
 import { HANDLER_BUNDLING, HANDLER_RUNTIME } from './bundling.ts';
+import { deploymentSettings } from './deployment-settings.ts';
 import { ProvisionerNetwork } from './network.ts';
 import { type StackNames, stackNames } from './stack-names.ts';
 
@@ -20,7 +21,9 @@ export type SecretAction =
   | 'CreateSecret'
   | 'DeleteSecret'
   | 'DescribeSecret'
+  | 'GetResourcePolicy'
   | 'GetSecretValue'
+  | 'PutResourcePolicy'
   | 'PutSecretValue'
   | 'TagResource'
   | 'UntagResource'
@@ -28,7 +31,11 @@ export type SecretAction =
 
 type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';
 
-const READ_ONLY: ReadonlySet<SecretAction> = new Set(['DescribeSecret', 'GetSecretValue']);
+const READ_ONLY: ReadonlySet<SecretAction> = new Set([
+  'DescribeSecret',
+  'GetResourcePolicy',
+  'GetSecretValue',
+]);
 
 export interface ProvisionerFunctionProps {
   /** `lambdas/handlers/<handlerId>.ts` */
@@ -56,7 +63,9 @@ export class ProvisionerFunction extends Construct {
     this.names = stackNames(this);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logs.RetentionDays.ONE_MONTH });
     // No AWSLambdaBasicExecutionRole: the role may write to this function's log group only.
+    // Under the stack's role path: the credentials' resource policies let the roles under it read.
     this.role = new iam.Role(this, 'Role', {
+      path: this.names.rolePath,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${SERVICE_NAME} ${props.handlerId}`,
     });
@@ -80,6 +89,10 @@ export class ProvisionerFunction extends Construct {
         [ENV.kmsKeyId]: props.key.keyArn,
         [ENV.eventBus]: DEFAULT_EVENT_BUS,
         [ENV.secretRoot]: this.names.secretRoot,
+        [ENV.credentialReaders]: [
+          `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${this.names.rolePath}*`,
+          ...deploymentSettings(this.node).credentialReaders,
+        ].join(','),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -1,6 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { DEFAULT_STACK_NAME } from '#core/names.ts';
@@ -10,6 +11,7 @@ import { ProvisionerNetwork } from './network.ts';
 import { OperatorPolicy } from './operator-policy.ts';
 import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
+import { DirectoryBus } from './triggers/directory-bus.ts';
 import { IntakeEndpoint } from './triggers/intake-endpoint.ts';
 import { RotationSchedules } from './triggers/rotation-schedules.ts';
 import { AdminRotateWorkflow } from './workflows/admin-rotate-workflow.ts';
@@ -39,6 +41,23 @@ export class ProvisionerStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Whatever an IAM policy grants, the key decrypts a secret only inside a Secrets Manager call, where
+    // the secret's resource policy applies too (AWS KMS Developer Guide, "kms:ViaService":
+    // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+    // ReEncrypt decrypts as well. The account root, the key's administrator, keeps direct use for recovery.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DecryptOnlyThroughSecretsManager',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt', 'kms:ReEncrypt*'],
+        resources: ['*'],
+        conditions: {
+          StringNotEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+          ArnNotEquals: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root` },
+        },
+      }),
+    );
 
     const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
     const adminRotate = new AdminRotateWorkflow(this, 'AdminRotateWorkflow', { key });
@@ -56,7 +75,13 @@ export class ProvisionerStack extends Stack {
     new DeactivationRules(this, 'DeactivationRules', {
       key,
       revoke: revoke.stateMachine,
-      directoryBus: eventBus('DirectoryBus', settings.directoryEventBus),
+      // The stack's own bus unless the deployment names one (`default`: the account's default bus).
+      directoryBus:
+        settings.directoryEventBus === undefined
+          ? new DirectoryBus(this, 'Directory', { putters: settings.directoryEventPutters }).bus
+          : settings.directoryEventBus === 'default'
+            ? undefined
+            : eventBus('DirectoryBus', settings.directoryEventBus),
       partnerBus: eventBus('PartnerBus', settings.partnerEventBus),
     });
     const reconcile = new ReconcileWorkflow(this, 'ReconcileWorkflow', {

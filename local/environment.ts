@@ -203,6 +203,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.rotationRate]: DEFAULT_ROTATION_RATE,
     [ENV.refreshStateMachineArn]: refreshStateMachineArn,
     [ENV.tokenRefreshRate]: DEFAULT_TOKEN_REFRESH_RATE,
+    [ENV.credentialReaders]: functionSetting(template, ENV.credentialReaders),
   });
   resetWorkflowDeps();
 

@@ -75,6 +75,8 @@ export interface LocalRule {
   readonly arn: string;
   readonly eventPattern: Record<string, unknown>;
   readonly handlerIds: readonly string[];
+  /** A rule sees only the events of its own bus (EventBridge User Guide, "Rules in Amazon EventBridge"). */
+  readonly eventBusName: string;
   /** Its SNS topic targets (the alerts), each with the input transformer that writes the message. */
   readonly topics: readonly { readonly topicArn: string; readonly inputTransformer?: InputTransformer }[];
 }
@@ -161,6 +163,7 @@ export async function startLocalEventBus(
       detail: JSON.parse(stored.Detail) as unknown,
     };
     for (const rule of options.rules ?? []) {
+      if (rule.eventBusName !== stored.EventBusName) continue;
       if (!matchesPattern(rule.eventPattern, event as unknown as Record<string, unknown>)) continue;
       for (const handlerId of rule.handlerIds) {
         // A failed delivery is kept (settled) for the test that awaits it, never thrown at the sender.
@@ -202,7 +205,11 @@ export async function startLocalEventBus(
             Source: String(entry.Source),
             DetailType: String(entry.DetailType),
             Detail: String(entry.Detail),
-            EventBusName: typeof entry.EventBusName === 'string' ? entry.EventBusName : 'default',
+            // A bus is named by its name or its ARN (PutEventsRequestEntry, EventBusName).
+            EventBusName:
+              typeof entry.EventBusName === 'string'
+                ? entry.EventBusName.replace(/^arn:aws[-a-z]*:events:[^:]*:\d{12}:event-bus\//, '')
+                : 'default',
             Time: new Date().toISOString(),
           };
           events.push(stored);

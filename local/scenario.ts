@@ -18,7 +18,7 @@ import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
-import { CURRENT, credentialSecretName, TAG } from '#core/names.ts';
+import { CURRENT, credentialSecretName, DEFAULT_STACK_NAME, physicalNames, TAG } from '#core/names.ts';
 import { materialOf, PRODUCTS } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
@@ -265,6 +265,8 @@ async function revokeOnDeactivation(
       new PutEventsCommand({
         Entries: [
           {
+            // The stack's own directory bus, whose policy lets the directory put (lib/triggers/directory-bus.ts).
+            EventBusName: physicalNames(DEFAULT_STACK_NAME).directoryBus,
             Source: 'provisioner.directory',
             DetailType: 'User Deactivated',
             Detail: JSON.stringify({

@@ -13,6 +13,7 @@ import {
   startAwsJsonServer,
 } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
+import type { PolicyDocument } from './iam/policy.ts';
 import {
   forceWithRecoveryWindow,
   invalidName,
@@ -34,6 +35,7 @@ import {
 import { type Filterable, matchesFilters, parseFilters } from './secrets-manager/list-filters.ts';
 import { ListingHistory } from './secrets-manager/listing-lag.ts';
 import { randomPassword } from './secrets-manager/random-password.ts';
+import { parseResourcePolicy, refusePublic, validationOf } from './secrets-manager/resource-policy.ts';
 import { referenceOf, SECRET_NAME, secretArn } from './secrets-manager/secret-id.ts';
 
 interface Version {
@@ -56,6 +58,8 @@ interface Secret {
   /** The day (00:00 UTC) of the last GetSecretValue: AWS keeps only the date. */
   lastAccessed?: Date;
   deletedDate?: Date;
+  /** The resource-based policy as it was put (GetResourcePolicy answers this text). */
+  resourcePolicy?: { readonly text: string; readonly document: PolicyDocument };
 }
 
 /** A secret as ListSecrets shows it: its entry and what the filters match, frozen at one time. */
@@ -88,6 +92,8 @@ export const WRITES: ReadonlySet<string> = new Set([
   'UntagResource',
   'DeleteSecret',
   'RestoreSecret',
+  'PutResourcePolicy',
+  'DeleteResourcePolicy',
 ]);
 
 function text(value: unknown, field: string, max = 65_536): string {
@@ -209,6 +215,10 @@ export class LocalSecretsManager {
       DeleteSecret: (i: Record<string, unknown>) => this.deleteSecret(i),
       RestoreSecret: (i: Record<string, unknown>) => this.restoreSecret(i),
       GetRandomPassword: (i: Record<string, unknown>) => randomPassword(i),
+      PutResourcePolicy: (i: Record<string, unknown>) => this.putResourcePolicy(i),
+      GetResourcePolicy: (i: Record<string, unknown>) => this.getResourcePolicy(i),
+      DeleteResourcePolicy: (i: Record<string, unknown>) => this.deleteResourcePolicy(i),
+      ValidateResourcePolicy: (i: Record<string, unknown>) => this.validateResourcePolicy(i),
     }).map(([name, run]) => [
       name,
       (input: Record<string, unknown>) => {
@@ -241,10 +251,12 @@ export class LocalSecretsManager {
   }
 
   /** The secret a SecretId names (deleted ones included), as IAM evaluates a call on it: its ARN and key. */
-  authorizationView(id: unknown): { arn: string; kmsKeyId?: string } | undefined {
+  authorizationView(
+    id: unknown,
+  ): { arn: string; kmsKeyId?: string; resourcePolicy?: PolicyDocument } | undefined {
     try {
       const secret = this.find(id, { allowDeleted: true });
-      return { arn: secret.arn, kmsKeyId: secret.kmsKeyId };
+      return { arn: secret.arn, kmsKeyId: secret.kmsKeyId, resourcePolicy: secret.resourcePolicy?.document };
     } catch {
       return undefined;
     }
@@ -519,6 +531,36 @@ export class LocalSecretsManager {
     for (const [key, value] of tagsOf(input.Tags)) secret.tags.set(key, value);
     this.changed(secret);
     return {};
+  }
+
+  /**
+   * PutResourcePolicy (API reference): replaces the secret's policy; BlockPublicPolicy refuses one
+   * granting everyone. Answers ARN and Name (LocalStack test_resource_policy).
+   */
+  private putResourcePolicy(input: Record<string, unknown>) {
+    const secret = this.find(input.SecretId);
+    const document = parseResourcePolicy(input.ResourcePolicy);
+    if (input.BlockPublicPolicy === true) refusePublic(document);
+    secret.resourcePolicy = { text: input.ResourcePolicy as string, document };
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /** GetResourcePolicy: the policy text as put, no ResourcePolicy field without one (moto test_get_initial_policy). */
+  private getResourcePolicy(input: Record<string, unknown>) {
+    const secret = this.find(input.SecretId, { allowDeleted: true });
+    return { ARN: secret.arn, Name: secret.name, ResourcePolicy: secret.resourcePolicy?.text };
+  }
+
+  private deleteResourcePolicy(input: Record<string, unknown>) {
+    const secret = this.find(input.SecretId);
+    secret.resourcePolicy = undefined;
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /** ValidateResourcePolicy: findings, not a refusal; SecretId is optional and, given, must name a secret. */
+  private validateResourcePolicy(input: Record<string, unknown>) {
+    if (input.SecretId !== undefined) this.find(input.SecretId);
+    return validationOf(input.ResourcePolicy);
   }
 
   private untagResource(input: Record<string, unknown>) {

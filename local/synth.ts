@@ -93,11 +93,25 @@ export function handlerIdFromFunctionArn(arn: string): string {
   return match[1];
 }
 
+/** The placeholder name of the Okta partner bus in the embedded default (its events are put on it). */
+export const LOCAL_PARTNER_BUS = 'aws.partner/okta.com/local/events';
+
+/** The embedded default's own roles (local/environment.ts) that read every credential. */
+const LOCAL_CREDENTIAL_READERS = ['local-operator', 'local-administrator'] as const;
+
 function synthesizeResources(): TemplateResources {
   // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a
-  // placeholder name so that local Okta events reach it (docs/embedded-default.md).
+  // placeholder name so that local Okta events reach it (docs/embedded-default.md). The embedded
+  // default's operator and administrator read credentials as break-glass readers (`provisioner
+  // submit` compares a handed-in credential with the target's; the tests check what was stored).
   const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [], partnerEventBus: 'aws.partner/okta.com/local/events' },
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      partnerEventBus: LOCAL_PARTNER_BUS,
+      credentialReaders: LOCAL_CREDENTIAL_READERS.map((role) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${role}`),
+      // The simulated directory publishes as the administrator (local/scenario.ts, the revoke tests).
+      directoryEventPutters: [`arn:aws:iam::${LOCAL_ACCOUNT}:role/local-administrator`],
+    },
   });
   const stack = new ProvisionerStack(app, STACK_NAME);
   const assembly = app.synth();
@@ -132,6 +146,10 @@ function readWorkflowsAndRules(resources: TemplateResources) {
           topicArn: resolveString(t.Arn, resources, logicalId),
           inputTransformer: t.InputTransformer,
         })),
+        eventBusName:
+          resource.Properties?.EventBusName === undefined
+            ? 'default'
+            : resolveString(resource.Properties.EventBusName, resources, logicalId),
       });
     }
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
@@ -184,7 +202,7 @@ function physicalId(
     }
     case 'AWS::IAM::Role':
       return attribute === 'Arn'
-        ? `${prefix}:iam::${LOCAL_ACCOUNT}:role/${named('RoleName')}`
+        ? `${prefix}:iam::${LOCAL_ACCOUNT}:role${typeof props.Path === 'string' ? props.Path : '/'}${named('RoleName')}`
         : named('RoleName');
     case 'AWS::IAM::ManagedPolicy':
       return `${prefix}:iam::${LOCAL_ACCOUNT}:policy/${named('ManagedPolicyName')}`;
@@ -202,6 +220,8 @@ function physicalId(
         : named('LogGroupName');
     case 'AWS::Events::Rule':
       return attribute === 'Arn' ? `${prefix}:events:${where}:rule/${named('Name')}` : named('Name');
+    case 'AWS::Events::EventBus':
+      return attribute === 'Arn' ? `${prefix}:events:${where}:event-bus/${named('Name')}` : named('Name');
     case 'AWS::Scheduler::ScheduleGroup':
       return attribute === 'Arn'
         ? `${prefix}:scheduler:${where}:schedule-group/${named('Name')}`

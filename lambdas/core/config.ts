@@ -53,6 +53,8 @@ export const ENV = {
    * set by the stack when it knows them: every API user created trusts them.
    */
   egressAddresses: 'PROVISIONER_EGRESS_ADDRESSES',
+  /** ARN patterns (comma-separated) of the roles besides a credential's consumers that read it (lambdas/core/consumer-access.ts). */
+  credentialReaders: 'PROVISIONER_CREDENTIAL_READERS',
 } as const;
 
 export type Setting = keyof typeof ENV;
@@ -68,6 +70,7 @@ export interface Config {
   readonly tokenRefreshRate: string;
   /** The egress addresses as IPv4 CIDRs (none when the stack does not know them); a malformed one is a FatalError naming the variable. */
   egressAddresses(): readonly string[];
+  readonly credentialReaders: readonly string[];
   /** A setting without a default: its value, or a FatalError naming the variable (no retry cures a deployment). */
   required(setting: Setting): string;
 }
@@ -91,6 +94,10 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       if (malformed) throw new FatalError(`${ENV.egressAddresses} holds ${malformed}, not an IPv4 CIDR`);
       return addresses;
     },
+    credentialReaders: (value('credentialReaders') ?? '')
+      .split(',')
+      .map((reader) => reader.trim())
+      .filter(Boolean),
     required(setting) {
       const found = value(setting);
       if (!found) throw new FatalError(`${ENV[setting]} is not set`);

@@ -133,6 +133,16 @@ export interface EventDetails {
     readonly ticket: string;
     readonly releasedHold: string | null;
   };
+  /** `provisioner access grant|revoke` changed who, besides the stack, reads a credential. */
+  'credential.access-changed': {
+    readonly secretName: string;
+    readonly target: string;
+    readonly owner: string;
+    readonly change: 'grant' | 'revoke';
+    readonly role: string;
+    /** The consumer roles after the change. */
+    readonly consumers: readonly string[];
+  };
   'credential.revocation-failed': {
     readonly owner: string;
     readonly requestId: string;

@@ -21,6 +21,10 @@ export interface PhysicalNames {
   readonly kmsAlias: string;
   /** The managed policy an operator's role or permission set attaches (a name, so an account can refer to it). */
   readonly operatorPolicy: string;
+  /** The IAM path of the functions' roles: a credential's resource policy lets the roles under it read. */
+  readonly rolePath: string;
+  /** The event bus directory deactivations arrive on, unless the deployment names another (`directoryEventBus`). */
+  readonly directoryBus: string;
 }
 
 /**
@@ -34,6 +38,8 @@ export function physicalNames(stackName: string): PhysicalNames {
     scheduleGroup: `credential-provisioner${suffix}`,
     kmsAlias: `alias/credential-provisioner${suffix}`,
     operatorPolicy: `credential-provisioner-operator${suffix}`,
+    rolePath: `/credential-provisioner${suffix}/`,
+    directoryBus: `credential-provisioner-directory${suffix}`,
   };
 }
 

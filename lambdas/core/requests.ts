@@ -13,6 +13,7 @@ import {
   AccessProfile,
   ApiUserName,
   assertWithinSize,
+  ConsumerRoleList,
   CredentialTarget,
   FleetSelector,
   OwnerId,
@@ -63,6 +64,9 @@ export const ProvisionRequest = z
     fleet: FleetSelector.optional().describe(usedBy('fleet')),
     vdom: VdomName.optional().describe(
       "Virtual domain (FortiOS VDOM, FortiManager ADOM) of the API user: the target's, root when it names none",
+    ),
+    consumers: ConsumerRoleList.optional().describe(
+      "IAM roles that may read the credential's secret (with the provisioner's own functions); nobody else in the account can, whatever their IAM policies grant. Changed later with `provisioner access grant|revoke`",
     ),
     ticketSource: TicketSource.optional().describe(
       'Who approved the request: the intake sets its ticket system (generic, servicenow, jira); absent: an operator (console, CLI)',

@@ -135,6 +135,25 @@ export const ServiceUserName = z
     'must be 1-128 characters of letters, digits or ._@+- (a user name or e-mail address)',
   );
 
+/**
+ * An IAM role a credential's consumer runs as: `arn:<partition>:iam::<account>:role/<path/><name>`
+ * (IAM User Guide, "IAM identifiers": names of 1-64 of `\w+=,.@-`, a path of such segments). No
+ * wildcard can appear, so a consumer names one role, never a family.
+ */
+export const ConsumerRoleArn = z
+  .string()
+  .max(512)
+  .regex(
+    /^arn:aws[-a-z]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+    'must be an IAM role ARN: arn:aws:iam::<12 digits>:role/<path/><name>',
+  );
+
+/** At most 10 distinct consumer roles per credential. */
+export const ConsumerRoleList = z
+  .array(ConsumerRoleArn)
+  .max(10, 'at most 10 consumer roles')
+  .refine((arns) => new Set(arns).size === arns.length, 'each consumer role at most once');
+
 export const VdomName = z.string().regex(/^[A-Za-z0-9_-]{1,31}$/, 'must be 1-31 letters, digits, "_" or "-"');
 
 function maskToPrefix(mask: string): number | undefined {

@@ -8,9 +8,11 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   type ListSecretsCommandOutput,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -19,6 +21,7 @@ import {
   UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { consumerReadPolicy, readAccessOf } from './consumer-access.ts';
 import {
   awsFailure,
   ConflictError,
@@ -137,7 +140,41 @@ export class CredentialStore {
     private readonly client: SecretsManagerClient,
     /** Customer managed KMS key for new secrets (docs/architecture.md, data model); the account default when absent. */
     private readonly kmsKeyId?: string,
+    /** ARN patterns of the stack's own readers of credentials (its functions' roles, `credentialReaders`). */
+    private readonly readers: readonly string[] = [],
   ) {}
+
+  /**
+   * Lets only `consumers` and the stack's readers read the secret (lambdas/core/consumer-access.ts),
+   * replacing its resource policy; BlockPublicPolicy, so no policy granting everyone is ever stored.
+   */
+  async restrictReads(
+    secretArn: string,
+    consumers: readonly string[],
+    readers: readonly string[] = this.readers,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new PutResourcePolicyCommand({
+          SecretId: secretArn,
+          ResourcePolicy: consumerReadPolicy(readers, consumers),
+          BlockPublicPolicy: true,
+        }),
+      );
+    } catch (error) {
+      throw storeError('PutResourcePolicy', secretArn, error);
+    }
+  }
+
+  /** Who may read the secret, from the policy `restrictReads` put; undefined for a secret without one. */
+  async readAccess(secretArn: string): Promise<{ readers: string[]; consumers: string[] } | undefined> {
+    try {
+      const answer = await this.client.send(new GetResourcePolicyCommand({ SecretId: secretArn }));
+      return readAccessOf(answer.ResourcePolicy);
+    } catch (error) {
+      throw storeError('GetResourcePolicy', secretArn, error);
+    }
+  }
 
   /**
    * A registered target's definition (its current version, or the one `versionId` names: an admin
@@ -260,10 +297,50 @@ export class CredentialStore {
     value: AccessTokenValue,
     tags: Record<string, string>,
   ): Promise<void> {
-    await this.upsert(accessTokenSecretName(credentialSecretName), JSON.stringify(value), {
-      description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
-      tags: { ...tags, [TAG.kind]: 'access-token' },
-    });
+    const tokenSecretName = accessTokenSecretName(credentialSecretName);
+    try {
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: tokenSecretName,
+          KmsKeyId: this.kmsKeyId,
+          Description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
+          Tags: Object.entries({ ...tags, [TAG.kind]: 'access-token' }).map(([Key, Value]) => ({
+            Key,
+            Value,
+          })),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException))
+        throw storeError('CreateSecret', tokenSecretName, error);
+    }
+    // Before the token is written: the credential's consumers read it, and nobody else.
+    await this.copyReadPolicy(credentialSecretName, tokenSecretName);
+    try {
+      await this.client.send(
+        new PutSecretValueCommand({ SecretId: tokenSecretName, SecretString: JSON.stringify(value) }),
+      );
+    } catch (error) {
+      throw storeError('PutSecretValue', tokenSecretName, error);
+    }
+  }
+
+  /** Gives `to` the resource policy of `from`, if it has one (a credential's beside it: its access token). */
+  async copyReadPolicy(from: string, to: string): Promise<void> {
+    let policy: string | undefined;
+    try {
+      policy = (await this.client.send(new GetResourcePolicyCommand({ SecretId: from }))).ResourcePolicy;
+    } catch (error) {
+      throw storeError('GetResourcePolicy', from, error);
+    }
+    if (policy === undefined) return;
+    try {
+      await this.client.send(
+        new PutResourcePolicyCommand({ SecretId: to, ResourcePolicy: policy, BlockPublicPolicy: true }),
+      );
+    } catch (error) {
+      throw storeError('PutResourcePolicy', to, error);
+    }
   }
 
   async readAccessToken(credentialSecretName: string): Promise<AccessTokenValue | undefined> {

@@ -48,9 +48,9 @@ function settings(): Config {
 /** Built lazily so unit tests can mock the SDK clients before the first call. */
 export function workflowDeps(): WorkflowDeps {
   if (deps) return deps;
-  const { kmsKeyId, vendorTimeoutMs, eventBus } = settings();
+  const { kmsKeyId, vendorTimeoutMs, eventBus, credentialReaders } = settings();
   deps = {
-    store: new CredentialStore(secretsManagerClient(), kmsKeyId),
+    store: new CredentialStore(secretsManagerClient(), kmsKeyId, credentialReaders),
     vendorFor: (context) => vendorFor({ timeoutMs: vendorTimeoutMs, ...context }),
     events: new EventBridgePublisher(eventBridgeClient(), eventBus),
     now: () => new Date(),

@@ -12,7 +12,7 @@ import { ProvisionerFunction } from '../provisioner-function.ts';
 export interface DeactivationRulesProps {
   readonly key: kms.IKey;
   readonly revoke: sfn.IStateMachine;
-  /** The bus directory deactivation events arrive on (context `directoryEventBus`, default: the default bus). */
+  /** The bus directory deactivation events arrive on (lib/triggers/directory-bus.ts, or context `directoryEventBus`); absent: the default bus. */
   readonly directoryBus?: events.IEventBus;
   /**
    * The partner event bus of the identity provider's event source (context `partnerEventBus`): SaaS

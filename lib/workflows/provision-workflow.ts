@@ -61,6 +61,8 @@ export class ProvisionWorkflow extends Workflow {
       'DescribeSecret',
       'TagResource',
       'UntagResource',
+      // Only the consumers and the stack read it (lambdas/core/consumer-access.ts).
+      'PutResourcePolicy',
     );
     issue.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
 
@@ -73,6 +75,7 @@ export class ProvisionWorkflow extends Workflow {
     );
     // The key-limit check counts the product user's other keys by their tags before anyone is asked.
     operator.fn.grantListSecrets();
+    operator.fn.grantCredentialSecrets('PutResourcePolicy');
 
     const verify = this.step('VerifyCredential', 'verify-credential', STEP_OPTIONS.verify);
     verify.fn.grantReadTargets();
@@ -83,6 +86,9 @@ export class ProvisionWorkflow extends Workflow {
       'CreateSecret',
       'PutSecretValue',
       'TagResource',
+      // The token gets the credential's consumer policy.
+      'GetResourcePolicy',
+      'PutResourcePolicy',
     );
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).

@@ -39,6 +39,9 @@ export class ReconcileWorkflow extends Workflow {
       'PutSecretValue',
       'TagResource',
       'DescribeSecret',
+      // A re-minted token gets the credential's consumer policy.
+      'GetResourcePolicy',
+      'PutResourcePolicy',
     );
     reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // An orphan whose creating execution still runs is only reported, never removed.

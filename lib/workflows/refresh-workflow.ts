@@ -20,6 +20,9 @@ export class RefreshWorkflow extends Workflow {
       'CreateSecret',
       'PutSecretValue',
       'TagResource',
+      // The token gets the credential's consumer policy.
+      'GetResourcePolicy',
+      'PutResourcePolicy',
     );
     refresh.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     refresh.task.addRetry(RETRYABLE);

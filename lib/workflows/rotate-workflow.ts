@@ -69,7 +69,15 @@ export class RotateWorkflow extends Workflow {
 
     const verify = this.step('VerifyPendingKey', 'verify-pending-key', { resultPath: sfn.JsonPath.DISCARD });
     verify.fn.grantReadTargets();
-    verify.fn.grantCredentialSecrets('GetSecretValue', 'CreateSecret', 'PutSecretValue', 'TagResource');
+    verify.fn.grantCredentialSecrets(
+      'GetSecretValue',
+      'CreateSecret',
+      'PutSecretValue',
+      'TagResource',
+      // The token gets the credential's consumer policy.
+      'GetResourcePolicy',
+      'PutResourcePolicy',
+    );
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
     verify.fn.grantListSecrets();

@@ -48,6 +48,8 @@ export class LocalIam {
   private readonly machineRoles = new Map<string, string>();
   private readonly functionPolicies = new Map<string, PolicyStatement[]>();
   private readonly keyPolicies = new Map<string, PolicyDocument>();
+  /** Event bus ARN -> its resource policy's statements (`AWS::Events::EventBusPolicy`, one statement each). */
+  private readonly busPolicies = new Map<string, PolicyStatement[]>();
   private readonly keyAliases = new Map<string, string>();
   private readonly sessions = new Map<string, Session>();
   private readonly accessKeys = new Map<string, Session>();
@@ -88,6 +90,11 @@ export class LocalIam {
         );
       if (resource.Type === 'AWS::Lambda::Permission')
         this.addFunctionPermission(value(props, logicalId) as Record<string, string>);
+      if (resource.Type === 'AWS::Events::EventBusPolicy') {
+        const bus = `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:event-bus/${value(props.EventBusName ?? 'default', logicalId) as string}`;
+        const statement = value(props.Statement, logicalId) as PolicyStatement;
+        this.busPolicies.set(bus, [...(this.busPolicies.get(bus) ?? []), statement]);
+      }
     }
     for (const [logicalId, resource] of Object.entries(resources)) {
       const props = resource.Properties ?? {};
@@ -258,6 +265,12 @@ export class LocalIam {
         { identity: [], resource: { Statement: statements } },
       ).effect === 'Allow'
     );
+  }
+
+  /** An event bus's resource policy, if the template gives it one. */
+  busPolicy(busArn: string): PolicyDocument | undefined {
+    const statements = this.busPolicies.get(busArn);
+    return statements ? { Statement: statements } : undefined;
   }
 
   /** The key a KmsKeyId names (its ARN, id or alias), if the template defines it. */

@@ -31,7 +31,11 @@ export function secretsManagerAuthorizer(iam: LocalIam, store: LocalSecretsManag
     const stored =
       call.input.SecretId !== undefined ? store.authorizationView(call.input.SecretId) : undefined;
     const resource = typeof id === 'string' ? (stored?.arn ?? secretArnOf(id)) : '*';
-    iam.authorize({ principal, action: `secretsmanager:${call.operation}`, resource });
+    // The secret's own resource policy, if it has one (same account: identity OR resource allow; an explicit Deny in either wins).
+    iam.authorize(
+      { principal, action: `secretsmanager:${call.operation}`, resource },
+      stored?.resourcePolicy,
+    );
 
     const writesValue =
       ENCRYPTS.has(call.operation) &&
@@ -62,7 +66,7 @@ export function stepFunctionsAuthorizer(iam: LocalIam) {
   };
 }
 
-/** EventBridge PutEvents: each entry's event bus (the default one unless named). */
+/** EventBridge PutEvents: each entry's event bus (the default one unless named), with the bus's resource policy. */
 export function eventBridgeAuthorizer(iam: LocalIam) {
   return (call: AwsJsonCall): void => {
     const principal = iam.callerOf(call.headers);
@@ -76,7 +80,7 @@ export function eventBridgeAuthorizer(iam: LocalIam) {
       const resource = ARN.test(bus)
         ? bus
         : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:event-bus/${bus}`;
-      iam.authorize({ principal, action: `events:${call.operation}`, resource });
+      iam.authorize({ principal, action: `events:${call.operation}`, resource }, iam.busPolicy(resource));
     }
   };
 }

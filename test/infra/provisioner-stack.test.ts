@@ -405,6 +405,7 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
           'UntagResource',
@@ -418,9 +419,13 @@ describe('ProvisionerStack', () => {
         ),
 
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'PutResourcePolicy',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       // A handed-in credential is compared with the target's other credentials (ListSecrets, by tag).
       'verify-credential': {
@@ -429,7 +434,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'GetResourcePolicy',
           'GetSecretValue',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
@@ -470,7 +477,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'GetResourcePolicy',
           'GetSecretValue',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
@@ -482,7 +491,9 @@ describe('ProvisionerStack', () => {
         'provisioner/*': [
           'CreateSecret',
           'DescribeSecret',
+          'GetResourcePolicy',
           'GetSecretValue',
+          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
@@ -542,9 +553,14 @@ describe('ProvisionerStack', () => {
       'verify-pending-key': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
+        'provisioner/*': [
+          'CreateSecret',
+          'GetResourcePolicy',
+          'GetSecretValue',
+          'PutResourcePolicy',
+          'PutSecretValue',
+          'TagResource',
+        ].map((a) => `secretsmanager:${a}`),
       },
       'promote-pending-key': {
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],

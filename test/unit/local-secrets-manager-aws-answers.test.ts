@@ -7,18 +7,22 @@
 import {
   BatchGetSecretValueCommand,
   CreateSecretCommand,
+  DeleteResourcePolicyCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetRandomPasswordCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
+  ValidateResourcePolicyCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager } from '#local/secrets-manager.ts';
@@ -601,5 +605,71 @@ describe('local Secrets Manager: AWS answers', () => {
     // Assess
     expect(put.VersionStages).toEqual(['SAMPLESTAGE0', 'SAMPLESTAGE1']);
     expect(current).toMatchObject({ SecretString: 'v0', VersionId: T1, VersionStages: ['AWSCURRENT'] });
+  });
+
+  it('PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy answer ARN and Name; a secret without a policy answers no ResourcePolicy (LocalStack test_resource_policy; moto test_get_initial_policy, test_delete_resource_policy)', async () => {
+    // Prepare
+    const { ARN } = await c.send(new CreateSecretCommand({ Name: n('p'), SecretString: 'x' }));
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' },
+      ],
+    });
+    // Act
+    const before = await c.send(new GetResourcePolicyCommand({ SecretId: n('p') }));
+    const put = await c.send(new PutResourcePolicyCommand({ SecretId: n('p'), ResourcePolicy: policy }));
+    const read = await c.send(new GetResourcePolicyCommand({ SecretId: ARN }));
+    const deleted = await c.send(new DeleteResourcePolicyCommand({ SecretId: n('p') }));
+    const after = await c.send(new GetResourcePolicyCommand({ SecretId: n('p') }));
+    // Assess
+    expect([before.ARN, before.Name, before.ResourcePolicy]).toEqual([ARN, n('p'), undefined]);
+    expect([put.ARN, put.Name]).toEqual([ARN, n('p')]);
+    expect(JSON.parse(String(read.ResourcePolicy))).toEqual(JSON.parse(policy));
+    expect([deleted.ARN, deleted.Name, after.ResourcePolicy]).toEqual([ARN, n('p'), undefined]);
+  });
+
+  it('PutResourcePolicy with BlockPublicPolicy refuses a grant to everyone, refuses a malformed policy and an unknown secret, and keeps the policy it had (PutResourcePolicy API reference; moto test_policies_for_unknown_secrets)', async () => {
+    // Prepare
+    await c.send(new CreateSecretCommand({ Name: n('p'), SecretString: 'x' }));
+    const statement = { Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' };
+    const onlyRole = JSON.stringify({
+      Statement: [
+        {
+          ...statement,
+          Effect: 'Deny',
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::000000000000:role/reader' } },
+        },
+      ],
+    });
+    await c.send(
+      new PutResourcePolicyCommand({ SecretId: n('p'), ResourcePolicy: onlyRole, BlockPublicPolicy: true }),
+    );
+    const everyone = JSON.stringify({ Statement: [{ ...statement, Effect: 'Allow' }] });
+    // Act
+    const open = await refusal(
+      c.send(
+        new PutResourcePolicyCommand({ SecretId: n('p'), ResourcePolicy: everyone, BlockPublicPolicy: true }),
+      ),
+    );
+    const malformed = await refusal(
+      c.send(new PutResourcePolicyCommand({ SecretId: n('p'), ResourcePolicy: '{"Statement": []}' })),
+    );
+    const unknown = await refusal(
+      c.send(new PutResourcePolicyCommand({ SecretId: n('none'), ResourcePolicy: onlyRole })),
+    );
+    const validation = await c.send(new ValidateResourcePolicyCommand({ ResourcePolicy: everyone }));
+    // Assess
+    expect(open).toEqual({
+      name: 'PublicPolicyException',
+      message:
+        'The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.',
+      status: 400,
+    });
+    expect(malformed).toMatchObject({ name: 'MalformedPolicyDocumentException', status: 400 });
+    expect(unknown).toMatchObject({ name: 'ResourceNotFoundException', status: 400 });
+    expect(validation.PolicyValidationPassed).toBe(false);
+    const kept = await c.send(new GetResourcePolicyCommand({ SecretId: n('p') }));
+    expect(kept.ResourcePolicy).toBe(onlyRole);
   });
 });

@@ -19,12 +19,16 @@ describe('physical names', () => {
       scheduleGroup: 'credential-provisioner',
       kmsAlias: 'alias/credential-provisioner',
       operatorPolicy: 'credential-provisioner-operator',
+      rolePath: '/credential-provisioner/',
+      directoryBus: 'credential-provisioner-directory',
     });
     expect(physicalNames('Staging')).toEqual({
       secretRoot: 'provisioner-Staging',
       scheduleGroup: 'credential-provisioner-Staging',
       kmsAlias: 'alias/credential-provisioner-Staging',
       operatorPolicy: 'credential-provisioner-operator-Staging',
+      rolePath: '/credential-provisioner-Staging/',
+      directoryBus: 'credential-provisioner-directory-Staging',
     });
   });
 

@@ -143,3 +143,25 @@ describe('ownership rules (teamOwners, requestedBy, shared)', () => {
     expect(zero.success).toBe(false);
   });
 });
+
+describe('consumerRolePrefixes', () => {
+  it('lets every product target limit the consumer roles a request may name, by ARN prefix', () => {
+    // Prepare
+    const policy = { consumerRolePrefixes: ['arn:aws:iam::111122223333:role/apps/'] };
+    const target = { vendor: 'forticnapp', baseUrl: 'https://acme.lacework.net/', policy };
+    const consumers = [
+      'arn:aws:iam::111122223333:role/apps/sync',
+      'arn:aws:iam::444455556666:role/apps/sync',
+    ];
+    // Act
+    const parsed = FortiCnappTarget.parse(target);
+    const issues = policyIssues(parsed.policy, { ...request({}), consumers });
+    // Assess
+    expect(issues).toEqual([
+      "consumers: arn:aws:iam::444455556666:role/apps/sync is not under the target policy's consumerRolePrefixes (arn:aws:iam::111122223333:role/apps/)",
+    ]);
+    expect(FortiCnappTarget.safeParse({ ...target, policy: { consumerRolePrefixes: ['*'] } }).success).toBe(
+      false,
+    );
+  });
+});

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { LISTING_LAG_SECONDS, ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { credentialSecretName, TAG } from '#core/names.ts';
+import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames, TAG } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { ADMINISTRATOR_ACCESS_KEY_ID } from '#local/iam/account.ts';
@@ -22,8 +22,12 @@ import {
   revokeInProductUi,
   submitAsOperator,
 } from '#local/operator.ts';
+import { LOCAL_PARTNER_BUS } from '#local/synth.ts';
 import { executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
+
+/** Directory deactivations arrive on the stack's own bus (lib/triggers/directory-bus.ts). */
+const DIRECTORY_BUS = physicalNames(DEFAULT_STACK_NAME).directoryBus;
 
 const LAG_MS = LISTING_LAG_SECONDS * 1000;
 const { env, logs } = useLocalEnvironment({
@@ -244,6 +248,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
     const request = apiRequest('fgt', 'fgt-hank', 'hank@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
     const event = {
+      EventBusName: DIRECTORY_BUS,
       Source: 'provisioner.directory',
       DetailType: 'User Deactivated',
       Detail: JSON.stringify({ eventId: 'hr-4711', userId: 'hank@example.com', reason: 'contract ended' }),
@@ -272,6 +277,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
     const request = apiRequest('fgt', 'fgt-alice', 'alice@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
     const event = {
+      EventBusName: DIRECTORY_BUS,
       Source: 'provisioner.directory',
       DetailType: 'User Deactivated',
       Detail: JSON.stringify({ eventId: 'hr-alice', userId: 'Alice@Example.com' }),
@@ -289,6 +295,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
   it('deactivations hr.7 and hr:7 are two events: each starts its own revocation', async () => {
     // Prepare
     const deactivation = (eventId: string) => ({
+      EventBusName: DIRECTORY_BUS,
       Source: 'provisioner.directory',
       DetailType: 'User Deactivated',
       Detail: JSON.stringify({ eventId, userId: 'jill@example.com' }),
@@ -310,6 +317,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
     const request = apiRequest('fmg', 'fmg-ivy', 'ivy@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
     const okta = {
+      EventBusName: LOCAL_PARTNER_BUS,
       Source: 'aws.partner/okta.com/example/systemlog',
       DetailType: 'SystemLog',
       Detail: JSON.stringify({
@@ -319,6 +327,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
       }),
     };
     const forged = {
+      EventBusName: DIRECTORY_BUS,
       Source: 'provisioner.directory',
       DetailType: 'User Deactivated',
       Detail: JSON.stringify({ eventId: 'x', userId: '*', admin: true }),

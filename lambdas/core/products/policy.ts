@@ -91,6 +91,23 @@ const RULES = {
     .describe(
       `days the admin credential may live: it rotates every half of that, reconciliation reports it older (default ${ADMIN_KEY_MAX_AGE_DAYS})`,
     ),
+  // Consumer access (issue 14, item 17): every product's targets take it (policyOf).
+  consumerRolePrefixes: z
+    .array(
+      z
+        .string()
+        .max(512)
+        .regex(
+          /^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]*$/,
+          'must be an IAM role ARN or the start of one: arn:aws:iam::<12 digits>:role/<path/>',
+        ),
+    )
+    .min(1)
+    .max(50)
+    .optional()
+    .describe(
+      'the consumer roles a request may name, as role ARNs or their starts (`arn:aws:iam::<account>:role/<path>/`); default: any role',
+    ),
 } as const;
 type Rule = keyof typeof RULES;
 
@@ -131,6 +148,8 @@ const OWNERSHIP_RULES = {
     .optional()
     .describe("what a person's offboarding does to their shared credentials (`shared: true`)"),
 } as const;
+/** The rules every product's targets take besides their own. */
+const COMMON_RULES = ['consumerRolePrefixes'] as const satisfies readonly Rule[];
 
 /** The rules of a device whose admin issues keys for its access profiles and VDOMs (ADOMs): FortiOS, FortiManager. */
 export const DEVICE_RULES = [
@@ -147,7 +166,10 @@ export const DEVICE_RULES = [
 /** A product's policy schema: the rules that apply to it, every one optional; no policy is the defaults. */
 export function policyOf<const K extends Rule>(...rules: readonly K[]) {
   const shape = {
-    ...(Object.fromEntries(rules.map((rule) => [rule, RULES[rule]])) as Pick<typeof RULES, K>),
+    ...(Object.fromEntries([...rules, ...COMMON_RULES].map((rule) => [rule, RULES[rule]])) as Pick<
+      typeof RULES,
+      K | (typeof COMMON_RULES)[number]
+    >),
     ...OWNERSHIP_RULES,
   };
   return z
@@ -235,10 +257,23 @@ export function policyIssues(policy: AccessPolicy = {}, request: ProvisionReques
       `serviceUser: ${request.serviceUser} is not among the target policy's serviceUsers (${policy.serviceUsers.join(', ')})`,
     );
   issues.push(...ownershipIssues(policy, request));
+  issues.push(...consumerIssues(policy, request.consumers ?? []));
   const source = request.ticketSource ?? 'operator';
   if (policy.ticketSources && !policy.ticketSources.includes(source))
     issues.push(
       `ticketSource: ${source} may not approve requests for this target (the target policy's ticketSources: ${policy.ticketSources.join(', ')})`,
     );
   return issues;
+}
+
+/** Consumer roles outside the target policy's `consumerRolePrefixes` (also checked by `provisioner access grant`). */
+export function consumerIssues(policy: AccessPolicy = {}, consumers: readonly string[]): string[] {
+  const prefixes = policy.consumerRolePrefixes;
+  if (!prefixes) return [];
+  return consumers
+    .filter((arn) => !prefixes.some((prefix) => arn.startsWith(prefix)))
+    .map(
+      (arn) =>
+        `consumers: ${arn} is not under the target policy's consumerRolePrefixes (${prefixes.join(', ')})`,
+    );
 }

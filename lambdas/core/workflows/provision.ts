@@ -261,7 +261,19 @@ async function ensureRequestSecret(
   if (secret.tags[TAG.target] !== request.target || secret.tags[TAG.vendor] !== target.vendor) {
     throw new FatalError(`${secretName} exists but is not a credential of target ${request.target}`);
   }
-  if (secret.tags[TAG.createdBy] === requestId) return secret;
+  const ours = secret.tags[TAG.createdBy] === requestId ? secret : await takeOver(deps, state, secret, tags);
+  // Before any value is stored: only the consumers and the stack's readers will ever read it.
+  await deps.store.restrictReads(secret.arn, request.consumers ?? []);
+  return ours;
+}
+
+/** A revoked secret of an earlier request, retagged as this request's. */
+async function takeOver(
+  deps: WorkflowDeps,
+  { request, requestId }: ProvisionState,
+  secret: SecretDescription,
+  tags: Record<string, string>,
+): Promise<SecretDescription> {
   // Checked again here: another request may have taken the secret over since ValidateRequest.
   refuseIfHeld(secret, request, requestId);
   await deps.store.tag(secret.arn, tags);

@@ -1,0 +1,310 @@
+/**
+ * Who can read a stored key (issue 14, item 17): a credential names its consumer roles, and its
+ * secret's resource policy denies GetSecretValue to everyone else but the stack's own readers
+ * (lambdas/core/consumer-access.ts). Another role of the account whose IAM policy grants
+ * GetSecretValue and kms:Decrypt on `*` is refused with AWS's AccessDeniedException for an
+ * explicit deny in a resource-based policy (IAM User Guide, "Troubleshoot access denied error
+ * messages": https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+ */
+
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateSecretCommand,
+  GetResourcePolicyCommand,
+  GetSecretValueCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeAccess } from '#cli/access.ts';
+import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
+import { EventBridgePublisher } from '#core/events.ts';
+import {
+  accessTokenSecretName,
+  credentialSecretName,
+  DEFAULT_STACK_NAME,
+  physicalNames,
+  targetSecretName,
+} from '#core/names.ts';
+import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
+import { LOCAL_REGION } from '#local/endpoints.ts';
+import { obtainInProductUi, submitAsOperator } from '#local/operator.ts';
+import { failure } from '#test/failure.ts';
+import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
+import { useLocalEnvironment } from '#test/support/local-environment.ts';
+
+/** Consumers of this account only: the target policy's consumerRolePrefixes. */
+const OWN_ACCOUNT_ROLES = 'arn:aws:iam::000000000000:role/';
+
+const { env } = useLocalEnvironment({
+  targets: async (env) => {
+    await env.registerTarget('forticnapp', 'cnapp');
+    await env.operator.store.putTarget('fgt', {
+      ...simulatedFortiOs.target(env.fortios, 'ca'),
+      // The read-only defaults (docs/target-policy.md), with consumers of this account only.
+      policy: {
+        maxPermission: 'read',
+        minTrustedHostPrefix: 8,
+        maxTrustedAddresses: 2 ** 24,
+        repair: 'report',
+        adminKeyMaxAgeDays: 90,
+        consumerRolePrefixes: [OWN_ACCOUNT_ROLES],
+      },
+    });
+  },
+});
+
+/** An SDK client acting as a new role of the account with these identity policies. */
+function clientOfRole(name: string, statements: object[]) {
+  const arn = env.iam.defineRole(name, { Statement: statements as never });
+  env.iam.issueAccessKey(name, arn, name);
+  const client = secretsManagerClient({
+    region: LOCAL_REGION,
+    endpoint: env.secretsManager.url,
+    credentials: { accessKeyId: name, secretAccessKey: 'local' },
+  });
+  return { arn, client };
+}
+
+/** GetSecretValue and kms:Decrypt on every resource: what a broad read-only or admin policy grants. */
+const READ_EVERYTHING = [
+  { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'kms:Decrypt'], Resource: '*' },
+];
+
+/** `provisioner access` as the operator runs it: the operator policy's grants, its events on the local bus. */
+function operatorAccess() {
+  const events = eventBridgeClient({
+    region: LOCAL_REGION,
+    endpoint: env.eventBus.url,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const deps = { store: env.operator.store, events: new EventBridgePublisher(events) };
+  const lines: string[] = [];
+  return {
+    lines,
+    run: (change: 'grant' | 'revoke', secret: string, role: string) =>
+      changeAccess(deps, change, secret, role, { out: (line) => lines.push(line) }),
+  };
+}
+
+const readAs = (who: { client: ReturnType<typeof secretsManagerClient> }, secretId: string) =>
+  who.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+
+let intruder: ReturnType<typeof clientOfRole>;
+let consumer: ReturnType<typeof clientOfRole>;
+
+describe('consumer read access', () => {
+  beforeAll(() => {
+    intruder = clientOfRole('reporting-job', READ_EVERYTHING);
+    consumer = clientOfRole('address-sync', READ_EVERYTHING);
+  });
+  afterAll(() => {
+    intruder.client.destroy();
+    consumer.client.destroy();
+  });
+
+  it('another role of the account with GetSecretValue and kms:Decrypt on * is refused; the listed consumer reads', async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'sync-bot', 'ana@example.com'),
+      consumers: [consumer.arn],
+    };
+    const run = await runProvision(env, request);
+    expect(run.cause ?? run.status).toBe('SUCCEEDED');
+    const secretId = credentialSecretName('fgt', 'sync-bot');
+    // Act
+    const refused = (await failure(
+      intruder.client.send(new GetSecretValueCommand({ SecretId: secretId })),
+    )) as Error;
+    const read = await consumer.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    // Assess
+    const { ARN } = await env.secretsClient.send(new GetResourcePolicyCommand({ SecretId: secretId }));
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toBe(
+      `User: arn:aws:sts::000000000000:assumed-role/reporting-job/reporting-job is not authorized to perform: secretsmanager:GetSecretValue on resource: ${ARN} with an explicit deny in a resource-based policy`,
+    );
+    expect(JSON.parse(String(read.SecretString))).toMatchObject({ apiUser: 'sync-bot' });
+  });
+
+  it("a request naming a consumer outside the target policy's consumerRolePrefixes is refused at validation", async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'far-bot', 'ana@example.com'),
+      consumers: ['arn:aws:iam::999999999999:role/sync'],
+    };
+    // Act
+    const run = await runProvision(env, request);
+    // Assess
+    expect([run.status, run.error]).toEqual(['FAILED', 'ValidationError']);
+    expect(env.fortios.state.users.has('far-bot')).toBe(false);
+  });
+
+  it('a credential without consumers is read by the stack alone', async () => {
+    // Prepare
+    const run = await runProvision(env, addressReaderRequest('fgt', 'lone-bot', 'ana@example.com'));
+    expect(run.status).toBe('SUCCEEDED');
+    // Act
+    const secretId = credentialSecretName('fgt', 'lone-bot');
+    const refused = (await failure(
+      consumer.client.send(new GetSecretValueCommand({ SecretId: secretId })),
+    )) as Error;
+    // Assess
+    expect(refused.name).toBe('AccessDeniedException');
+  });
+
+  it("a broker's access token is read by the credential's consumers only, and follows `access revoke`", async () => {
+    // Prepare
+    const request = {
+      target: 'cnapp',
+      apiUser: 'report-bot',
+      owner: 'ana@example.com',
+      ticket: 'T-report-bot',
+      serviceUser: 'svc-report',
+      consumers: [consumer.arn],
+    };
+    const run = await runExecution(env, env.provisionStateMachineArn, request, undefined, (task) =>
+      submitAsOperator(env, task.taskId, obtainInProductUi(env, task, 'svc-report')),
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    const tokenId = accessTokenSecretName(credentialSecretName('cnapp', 'report-bot'));
+    // Act
+    const refused = (await failure(readAs(intruder, tokenId))) as Error;
+    const read = await readAs(consumer, tokenId);
+    // Assess
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(JSON.parse(String(read.SecretString))).toHaveProperty('accessToken');
+    await operatorAccess().run('revoke', credentialSecretName('cnapp', 'report-bot'), consumer.arn);
+    expect(((await failure(readAs(consumer, tokenId))) as Error).name).toBe('AccessDeniedException');
+  });
+
+  it('a rotation keeps the policy: the consumer reads the new key, the other role is still refused', async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'turn-bot', 'ana@example.com'),
+      consumers: [consumer.arn],
+    };
+    expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const secretId = credentialSecretName('fgt', 'turn-bot');
+    const first = JSON.parse(String((await readAs(consumer, secretId)).SecretString)) as { key: string };
+    // Act
+    const rotation = await runExecution(env, env.rotateStateMachineArn, {
+      target: 'fgt',
+      apiUser: 'turn-bot',
+    });
+    // Assess
+    expect(rotation.status).toBe('SUCCEEDED');
+    const after = JSON.parse(String((await readAs(consumer, secretId)).SecretString)) as { key: string };
+    expect(after.key).not.toBe(first.key);
+    expect(((await failure(readAs(intruder, secretId))) as Error).name).toBe('AccessDeniedException');
+  });
+
+  it('after `access revoke` the consumer is refused; `access grant` lets another role read; each change is announced', async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'grant-bot', 'ana@example.com'),
+      consumers: [consumer.arn],
+    };
+    expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const secretId = credentialSecretName('fgt', 'grant-bot');
+    const access = operatorAccess();
+    // Act
+    await access.run('revoke', secretId, consumer.arn);
+    const afterRevoke = (await failure(readAs(consumer, secretId))) as Error;
+    await access.run('grant', secretId, intruder.arn);
+    const granted = await readAs(intruder, secretId);
+    const again = await access.run('grant', secretId, intruder.arn);
+    // Assess
+    expect(afterRevoke.name).toBe('AccessDeniedException');
+    expect(JSON.parse(String(granted.SecretString))).toMatchObject({ apiUser: 'grant-bot' });
+    expect(again).toBe(0);
+    expect(access.lines.at(-1)).toContain('already reads');
+    const announced = env.eventBus.events
+      .filter((e) => e.DetailType === 'credential.access-changed')
+      .map((e) => JSON.parse(e.Detail) as { secretName: string; change: string; consumers: string[] })
+      .filter((d) => d.secretName === secretId);
+    expect(announced.map((d) => [d.change, d.consumers])).toEqual([
+      ['revoke', []],
+      ['grant', [intruder.arn]],
+    ]);
+  });
+
+  it('`access` refuses an unknown secret, a secret that is no credential of this provisioner and a role that is no role ARN, changing nothing', async () => {
+    // Prepare
+    const request = {
+      ...addressReaderRequest('fgt', 'kept-bot', 'ana@example.com'),
+      consumers: [consumer.arn],
+    };
+    expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const secretId = credentialSecretName('fgt', 'kept-bot');
+    await env.secretsClient.send(new CreateSecretCommand({ Name: 'billing/db', SecretString: 'x' }));
+    const before = await env.secretsClient.send(new GetResourcePolicyCommand({ SecretId: secretId }));
+    const access = operatorAccess();
+    // Act
+    const unknown = (await failure(
+      access.run('grant', credentialSecretName('fgt', 'nobody'), intruder.arn),
+    )) as Error;
+    const foreign = (await failure(access.run('grant', 'billing/db', intruder.arn))) as Error;
+    const target = (await failure(access.run('grant', targetSecretName('fgt'), intruder.arn))) as Error;
+    const wildcard = (await failure(
+      access.run('grant', secretId, 'arn:aws:iam::000000000000:role/*'),
+    )) as Error;
+    const elsewhere = (await failure(
+      access.run('grant', secretId, 'arn:aws:iam::999999999999:role/sync'),
+    )) as Error;
+    // Assess
+    expect([unknown.name, unknown.message]).toEqual([
+      'NotFound',
+      `no credential secret ${credentialSecretName('fgt', 'nobody')}`,
+    ]);
+    expect(foreign.message).toBe('billing/db is not a credential of this provisioner (under provisioner/)');
+    expect(target.name).toBe('ValidationError');
+    expect(wildcard.name).toBe('ValidationError');
+    expect(wildcard.message).toContain('--role');
+    expect(elsewhere.message).toBe(
+      `arn:aws:iam::999999999999:role/sync may not read ${secretId}: consumers: arn:aws:iam::999999999999:role/sync is not under the target policy's consumerRolePrefixes (${OWN_ACCOUNT_ROLES})`,
+    );
+    const after = await env.secretsClient.send(new GetResourcePolicyCommand({ SecretId: secretId }));
+    expect(after.ResourcePolicy).toBe(before.ResourcePolicy);
+  });
+});
+
+/**
+ * Who can start a revocation: directory deactivations arrive on the stack's own bus, whose resource
+ * policy denies PutEvents to every principal but the configured putters (lib/triggers/directory-bus.ts;
+ * the embedded default's simulated directory, the administrator). EventBridge refuses a denied
+ * PutEvents as a whole with AccessDeniedException (PutEvents API reference, Errors).
+ */
+describe('directory bus', () => {
+  const DIRECTORY_BUS = physicalNames(DEFAULT_STACK_NAME).directoryBus;
+  const deactivation = (owner: string, bus?: string) => ({
+    Source: 'provisioner.directory',
+    DetailType: 'User Deactivated',
+    Detail: JSON.stringify({ eventId: `forged-${owner}`, userId: owner }),
+    ...(bus ? { EventBusName: bus } : {}),
+  });
+
+  it('a role of the account with events:PutEvents on * cannot put a deactivation on the directory bus, and one on the default bus revokes nothing', async () => {
+    // Prepare
+    const arn = env.iam.defineRole('payroll-app', {
+      Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: '*' }],
+    });
+    env.iam.issueAccessKey('payroll-app', arn, 'payroll-app');
+    const bus = eventBridgeClient({
+      region: LOCAL_REGION,
+      endpoint: env.eventBus.url,
+      credentials: { accessKeyId: 'payroll-app', secretAccessKey: 'local' },
+    });
+    const delivered = env.eventBus.deliveries.length;
+    // Act
+    const refused = (await failure(
+      bus.send(new PutEventsCommand({ Entries: [deactivation('ana@example.com', DIRECTORY_BUS)] })),
+    )) as Error;
+    const elsewhere = await bus.send(new PutEventsCommand({ Entries: [deactivation('ana@example.com')] }));
+    bus.destroy();
+    // Assess
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toBe(
+      `User: arn:aws:sts::000000000000:assumed-role/payroll-app/payroll-app is not authorized to perform: events:PutEvents on resource: arn:aws:events:${LOCAL_REGION}:000000000000:event-bus/${DIRECTORY_BUS} with an explicit deny in a resource-based policy`,
+    );
+    expect(elsewhere.FailedEntryCount).toBe(0);
+    expect(env.eventBus.deliveries.length).toBe(delivered);
+  });
+});
