@@ -41,7 +41,10 @@ describe('deactivation events', () => {
     const built = ['CredentialProvisioner', 'Staging'].map((name) => new ProvisionerStack(app, name));
     const stacks = built.map((stack) => Template.fromStack(stack));
     for (const stack of stacks) {
-      stack.resourceCountIs('AWS::Events::EventBus', 0);
+      // Each stack creates its own directory bus only, never the partner bus.
+      const buses = Object.values(stack.findResources('AWS::Events::EventBus'));
+      expect(buses.map((b) => b.Properties.Name)).not.toContain(PARTNER_BUS);
+      expect(buses.map((b) => b.Properties.EventSourceName)).toEqual(buses.map(() => undefined));
       const okta = Object.values(stack.findResources('AWS::Events::Rule')).filter((r) =>
         JSON.stringify(r.Properties.EventPattern?.source ?? []).includes('aws.partner/okta.com'),
       );
@@ -100,9 +103,10 @@ describe('alerts', () => {
     const states = alarms
       .filter((a) => a.Properties.Namespace === 'AWS/States')
       .map((a) => a.Properties.MetricName);
-    expect(states.filter((m) => m === 'ExecutionsFailed')).toHaveLength(5);
-    expect(states.filter((m) => m === 'ExecutionsTimedOut')).toHaveLength(5);
-    expect(states.filter((m) => m === 'ExecutionsAborted')).toHaveLength(5);
+    // provision, rotate, refresh, revoke, reconcile and the targets' admin rotation
+    expect(states.filter((m) => m === 'ExecutionsFailed')).toHaveLength(6);
+    expect(states.filter((m) => m === 'ExecutionsTimedOut')).toHaveLength(6);
+    expect(states.filter((m) => m === 'ExecutionsAborted')).toHaveLength(6);
     expect(alarms.some((a) => a.Properties.MetricName === 'DriftFound')).toBe(true);
     const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
     const depth = alarms.filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');

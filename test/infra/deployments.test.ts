@@ -236,7 +236,7 @@ describe('a redeploy after a failed create or a destroy', () => {
     // Function log groups are named by CloudFormation (unique per create) and kept for their retention.
     expect(
       Object.values(template.findResources('AWS::Logs::LogGroup')).filter((g) => g.Properties.LogGroupName),
-    ).toHaveLength(5);
+    ).toHaveLength(6);
   });
 
   it('keeps only the KMS key: retained resources are exactly the key', () => {

@@ -79,6 +79,7 @@ describe('network=new', () => {
     const { inside, outside } = placement(template);
     expect(outside).toEqual([
       'find-owner-credentials',
+      'promote-admin-key',
       'promote-pending-key',
       'report-drift',
       'report-revocation',

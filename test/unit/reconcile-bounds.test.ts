@@ -46,7 +46,10 @@ describe('reconcile results at their bound', () => {
     const published: unknown[] = [];
     const events: EventPublisher = { publish: async (_type, detail) => void published.push(detail) };
     const deps = {
-      store: { listTargetNames: async () => names, listTasks: async () => [] },
+      store: {
+        listTargets: async () => names.map((name) => ({ name, vendor: 'fortios' })),
+        listTasks: async () => [],
+      },
       events,
       now: () => new Date('2030-01-01T00:00:00Z'),
     } as unknown as WorkflowDeps;

@@ -122,6 +122,7 @@ describe('provisioner CLI (local runtime)', () => {
       permissions: { sysgrp: 'none' },
       minTrustedHostPrefix: 24,
       maxTrustedAddresses: 2 ** 24,
+      repair: 'report',
       ticketSources: ['servicenow'],
       // A FortiOS policy also says how old its admin token may grow (the admin rotation's default).
       adminKeyMaxAgeDays: 90,

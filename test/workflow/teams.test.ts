@@ -16,6 +16,7 @@ import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
 import { TargetDefinition } from '#core/requests.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { ADMINISTRATOR_ACCESS_KEY_ID, OPERATOR_ACCESS_KEY_ID } from '#local/iam/account.ts';
+import { LOCAL_PARTNER_BUS } from '#local/synth.ts';
 import { executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
@@ -132,6 +133,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
       new PutEventsCommand({
         Entries: [
           {
+            EventBusName: LOCAL_PARTNER_BUS,
             Source: 'aws.partner/okta.com/example/systemlog',
             DetailType: 'SystemLog',
             Detail: JSON.stringify({

@@ -444,10 +444,13 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
     /**
      * An RMA: the device is replaced and its configuration restored onto the new unit, but no
      * api-user key authenticates there until a new one is generated (our reading: Fortinet does not
-     * document whether an api-key restored onto another unit still works; README.md, "Drift").
+     * document whether an api-key restored onto another unit still works; README.md, "Drift"). The
+     * person who replaced it generated the provisioner's admin key again (`target add` with it), so
+     * the REST API administrators keep theirs.
      */
     replaceDevice: () => {
-      for (const user of configuration().users.values()) delete user.key;
+      for (const user of configuration().users.values())
+        if (user.accprofile !== ADMIN_PROFILE) delete user.key;
     },
     /** HA members only: a stalled sync keeps the configuration as it was; resuming receives the primary's again. */
     ha: {
