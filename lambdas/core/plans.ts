@@ -7,6 +7,7 @@
  */
 import type * as z from 'zod';
 import { TAG } from './names.ts';
+import { offboardingDecision } from './ownership.ts';
 import { twinsOf } from './products/managed-user.ts';
 import { parseRotationTag } from './rotation-timing.ts';
 import { rotationScheduleName, scheduleFor } from './schedules.ts';
@@ -61,14 +62,35 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
   const credentials: PlannedCredential[] = [];
   const productCalls: string[] = [];
   const operatorTasks: string[] = [];
+  const revoked: string[] = [];
+  let newlyHeld = 0;
   for (const credential of held) {
     const { vendor, target } = await vendorOf(deps, credential.target);
     const { issuance, twinUsers, tokenBroker } = vendor.capabilities;
     const secret = await deps.store.describe(credential.secretArn);
+    const status = secret?.tags[TAG.status] ?? 'unknown';
+    // The revocation's own decision (FindOwnerCredentials): a held credential is left as it is.
+    const decision = offboardingDecision({
+      tags: secret?.tags ?? {},
+      shared: target.policy?.offboarding?.shared,
+      now: deps.now(),
+    });
+    if (decision.action === 'hold') {
+      if (decision.newlyHeld) newlyHeld++;
+      const notice = decision.newlyHeld ? '; a notice goes out' : '';
+      credentials.push({
+        ...credential,
+        vendor: target.vendor,
+        status,
+        change: `held until ${decision.heldUntil}, not revoked (${decision.reason})${notice}`,
+      });
+      continue;
+    }
+    revoked.push(credential.secretName);
     credentials.push({
       ...credential,
       vendor: target.vendor,
-      status: secret?.tags[TAG.status] ?? 'unknown',
+      status,
       change: 'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
     });
     const at = `${credential.target} (${target.vendor})`;
@@ -93,12 +115,15 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
     notShown: all.length - held.length,
     productCalls,
     operatorTasks,
-    schedules: held.map((c) => `delete ${rotationScheduleName(c.secretName)} (${c.secretName})`),
-    events: held.length
-      ? [
-          `credential.revoked for each (${request.reason}); credential.revocation-failed for any not proven dead`,
-        ]
-      : [],
+    schedules: revoked.map((name) => `delete ${rotationScheduleName(name)} (${name})`),
+    events: [
+      ...(revoked.length
+        ? [
+            `credential.revoked for each (${request.reason}); credential.revocation-failed for any not proven dead`,
+          ]
+        : []),
+      ...(newlyHeld > 0 ? [`credential.offboarding-held for each of the ${newlyHeld} held now`] : []),
+    ],
   };
 }
 

@@ -14,11 +14,11 @@ const held = (count: number): SecretDescription[] =>
     versions: {},
   }));
 
-function depsHolding(secrets: SecretDescription[]): WorkflowDeps {
+function depsHolding(secrets: SecretDescription[], policy: object = {}): WorkflowDeps {
   const store = {
     listByOwner: async () => secrets,
     describe: async (id: string) => secrets.find((s) => s.arn === id || s.name === id),
-    loadTarget: async () => ({ vendor: 'fortios' }),
+    loadTarget: async () => ({ vendor: 'fortios', policy }),
   } as unknown as CredentialStore;
   return {
     store,
@@ -38,6 +38,27 @@ describe('planRevocation', () => {
     expect(plan.schedules).toHaveLength(100);
     expect(plan.notShown).toBe(1400);
     expect(Buffer.byteLength(JSON.stringify(plan))).toBeLessThan(128 * 1024);
+  });
+
+  it("says which credentials the owner's offboarding would hold, as the revocation decides, and plans no call for them", async () => {
+    // Prepare: one personal credential, one shared credential on a target that holds them 14 days
+    const [personal, shared] = held(2) as [SecretDescription, SecretDescription];
+    const deps = depsHolding([personal, { ...shared, tags: { ...shared.tags, [TAG.shared]: 'true' } }], {
+      offboarding: { shared: { holdDays: 14 } },
+    });
+    // Act
+    const plan = await planRevocation(deps, { request: { owner: OWNER, dryRun: true } });
+    // Assess
+    expect(plan.credentials.map((c) => c.change)).toEqual([
+      'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
+      "held until 2026-12-15T12:00:00.000Z, not revoked (shared credential: the target's offboarding policy holds it 14 days); a notice goes out",
+    ]);
+    expect(plan.productCalls).toHaveLength(1);
+    expect(plan.schedules).toEqual([expect.stringContaining(personal.name)]);
+    expect(plan.events).toEqual([
+      expect.stringContaining('credential.revoked for each'),
+      'credential.offboarding-held for each of the 1 held now',
+    ]);
   });
 
   it('refuses a request that did not ask for a dry run', async () => {
