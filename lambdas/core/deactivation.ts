@@ -21,6 +21,13 @@ const EventTime = z.iso.datetime({ offset: true }).optional().catch(undefined);
 
 const EventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or ._:-');
 
+/** Why the source deactivated or deleted, as the revocation's reason: plain text only. */
+const SourceReason = z
+  .string()
+  .max(200)
+  .regex(/^[\w .,:;@()/+'-]*$/)
+  .optional();
+
 /** `provisioner.directory` / `User Deactivated`: the event an HR system or directory sync emits. */
 const DirectoryDeactivation = z
   .object({
@@ -32,11 +39,7 @@ const DirectoryDeactivation = z
       .object({
         eventId: EventId.describe('Id of the deactivation at its source; repeated deliveries share it'),
         userId: OwnerId.describe('The owner whose credentials are revoked (provisioner:owner tag)'),
-        reason: z
-          .string()
-          .max(200)
-          .regex(/^[\w .,:;@()/+'-]*$/)
-          .optional(),
+        reason: SourceReason,
       })
       .strict(),
   })
@@ -54,11 +57,7 @@ const DirectoryGroupDeletion = z
         groupId: GroupId.describe(
           'The team whose credentials are revoked (provisioner:owner team:<group id>)',
         ),
-        reason: z
-          .string()
-          .max(200)
-          .regex(/^[\w .,:;@()/+'-]*$/)
-          .optional(),
+        reason: SourceReason,
       })
       .strict(),
   })
