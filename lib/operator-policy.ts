@@ -31,6 +31,8 @@ export class OperatorPolicy extends Construct {
     const { credentials, targets, tasks } = names.secrets;
     const secret = (pattern: string) =>
       `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pattern}`;
+    // Where the workflows' events go, and the operator's announcements with them.
+    const defaultBus = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`;
     const executions = props.workflows.map(
       (m) =>
         `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${Fn.select(6, Fn.split(':', m.stateMachineArn))}:*`,
@@ -102,7 +104,7 @@ export class OperatorPolicy extends Construct {
       new iam.PolicyStatement({
         sid: 'AnnounceTransfers',
         actions: ['events:PutEvents'],
-        resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+        resources: [defaultBus],
       }),
       // `provisioner rotation pause|resume`: UpdateSchedule replaces the whole schedule, its target's
       // role included, so the role is passed again; the pause is recorded on the credential's tags.
@@ -133,7 +135,7 @@ export class OperatorPolicy extends Construct {
       new iam.PolicyStatement({
         sid: 'AnnounceAccessChanges',
         actions: ['events:PutEvents'],
-        resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+        resources: [defaultBus],
       }),
       new iam.PolicyStatement({
         sid: 'KeyThroughSecretsManager',
