@@ -31,6 +31,18 @@ export type SecretAction =
 
 type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';
 
+/**
+ * What keeping a token broker's access token takes (`<credential>/access-token`, a secret of its
+ * own): writing it, and giving it its credential's consumer policy.
+ */
+export const ACCESS_TOKEN_WRITES = [
+  'CreateSecret',
+  'PutSecretValue',
+  'TagResource',
+  'GetResourcePolicy',
+  'PutResourcePolicy',
+] as const satisfies readonly SecretAction[];
+
 const READ_ONLY: ReadonlySet<SecretAction> = new Set([
   'DescribeSecret',
   'GetResourcePolicy',

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME } from '#core/errors.ts';
+import { ACCESS_TOKEN_WRITES } from '../provisioner-function.ts';
 import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps, type WorkflowStep } from './workflow-base.ts';
 
@@ -80,16 +81,7 @@ export class ProvisionWorkflow extends Workflow {
     const verify = this.step('VerifyCredential', 'verify-credential', STEP_OPTIONS.verify);
     verify.fn.grantReadTargets();
     // Token-broker products: the bearer token the check minted is kept in its own secret.
-    verify.fn.grantCredentialSecrets(
-      'GetSecretValue',
-      'DescribeSecret',
-      'CreateSecret',
-      'PutSecretValue',
-      'TagResource',
-      // The token gets the credential's consumer policy.
-      'GetResourcePolicy',
-      'PutResourcePolicy',
-    );
+    verify.fn.grantCredentialSecrets('GetSecretValue', 'DescribeSecret', ...ACCESS_TOKEN_WRITES);
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
     verify.fn.grantListSecrets();

@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ENV, SERVICE_NAME } from '#core/config.ts';
+import { ACCESS_TOKEN_WRITES } from '../provisioner-function.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 export interface ReconcileWorkflowProps extends WorkflowProps {
@@ -33,16 +34,8 @@ export class ReconcileWorkflow extends Workflow {
     const reconcile = this.step('ReconcileTarget', 'reconcile-target', { outputPath: '$.Payload' });
     reconcile.fn.grantReadTargets();
     reconcile.fn.grantListSecrets();
-    reconcile.fn.grantCredentialSecrets(
-      'GetSecretValue',
-      'CreateSecret',
-      'PutSecretValue',
-      'TagResource',
-      'DescribeSecret',
-      // A re-minted token gets the credential's consumer policy.
-      'GetResourcePolicy',
-      'PutResourcePolicy',
-    );
+    // DescribeSecret confirms an orphan by name; a check that re-mints a broker's token keeps it.
+    reconcile.fn.grantCredentialSecrets('GetSecretValue', 'DescribeSecret', ...ACCESS_TOKEN_WRITES);
     reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // An orphan whose creating execution still runs is only reported, never removed.
     for (const [variable, machine] of [

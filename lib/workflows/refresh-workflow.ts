@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { ACCESS_TOKEN_WRITES } from '../provisioner-function.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /**
@@ -14,16 +15,7 @@ export class RefreshWorkflow extends Workflow {
     super(scope, id, props, 'refresh');
     const refresh = this.entryStep('RefreshAccessToken', 'refresh-access-token');
     refresh.fn.grantReadTargets();
-    refresh.fn.grantCredentialSecrets(
-      'DescribeSecret',
-      'GetSecretValue',
-      'CreateSecret',
-      'PutSecretValue',
-      'TagResource',
-      // The token gets the credential's consumer policy.
-      'GetResourcePolicy',
-      'PutResourcePolicy',
-    );
+    refresh.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue', ...ACCESS_TOKEN_WRITES);
     refresh.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     refresh.task.addRetry(RETRYABLE);
     this.stateMachine = this.createStateMachine(refresh.task, Duration.minutes(15));

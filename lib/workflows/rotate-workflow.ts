@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { NOT_YET_VALID_ERROR_NAME, STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
 import { MAX_GRACE_PERIOD_MINUTES, MAX_NOTICE_MINUTES } from '#core/rotation-timing.ts';
-import type { ProvisionerFunction } from '../provisioner-function.ts';
+import { ACCESS_TOKEN_WRITES, type ProvisionerFunction } from '../provisioner-function.ts';
 import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 
 /** The longest a rotation waits before it starts: a day's notice, then a weekly window (rotation-timing.ts). */
@@ -69,15 +69,7 @@ export class RotateWorkflow extends Workflow {
 
     const verify = this.step('VerifyPendingKey', 'verify-pending-key', { resultPath: sfn.JsonPath.DISCARD });
     verify.fn.grantReadTargets();
-    verify.fn.grantCredentialSecrets(
-      'GetSecretValue',
-      'CreateSecret',
-      'PutSecretValue',
-      'TagResource',
-      // The token gets the credential's consumer policy.
-      'GetResourcePolicy',
-      'PutResourcePolicy',
-    );
+    verify.fn.grantCredentialSecrets('GetSecretValue', ...ACCESS_TOKEN_WRITES);
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
     verify.fn.grantListSecrets();
