@@ -14,6 +14,7 @@ import {
 import { ValidationError } from '#core/errors.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, TAG } from '#core/names.ts';
+import type { TaskStore } from '#core/operator-task-store.ts';
 import {
   acknowledgeOperatorTask,
   confirmOperatorRevocation,
@@ -431,9 +432,9 @@ export async function submit(
 }
 
 /** `provisioner tasks [id]`: what waits for an operator, or one task's instructions. */
-export async function tasks(store: CredentialStore, taskId: string | undefined, io: Output): Promise<number> {
+export async function tasks(store: TaskStore, taskId: string | undefined, io: Output): Promise<number> {
   if (taskId) {
-    const task = await describeOperatorTask({ store }, taskId);
+    const task = await describeOperatorTask({ tasks: store }, taskId);
     io.out(
       `${task.taskId} (${task.vendor} target ${task.target}, ticket ${task.ticket}, owner ${task.owner})`,
     );

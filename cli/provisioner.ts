@@ -3,9 +3,11 @@
  * chain), or to `npm run local` with `--local`.
  */
 import './node20.ts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import {
+  dynamoDbClient,
   eventBridgeClient,
   schedulerClient,
   secretsManagerClient,
@@ -15,6 +17,7 @@ import { SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import { DEFAULT_STACK_NAME, physicalNames, useSecretRoot } from '#core/names.ts';
+import { TaskStore } from '#core/operator-task-store.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { OwnerRef, parseInput } from '#core/schemas.ts';
@@ -67,6 +70,7 @@ async function clients(options: GlobalOptions) {
       secrets: secretsManagerClient(config),
       events: eventBridgeClient(config),
       scheduler: schedulerClient(config),
+      dynamoDb: dynamoDbClient(config),
     };
   }
   const endpoints = await readEndpoints();
@@ -79,6 +83,7 @@ async function clients(options: GlobalOptions) {
     secrets: secretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
     events: eventBridgeClient({ ...config, endpoint: endpoints.eventBridge }),
     scheduler: schedulerClient({ ...config, endpoint: endpoints.scheduler }),
+    dynamoDb: dynamoDbClient({ ...config, endpoint: endpoints.dynamoDb }),
   };
 }
 
@@ -317,10 +322,15 @@ program
     }),
   );
 
+/** The stack's operator task records, as `--stack` names its table. */
+const taskStore = (global: GlobalOptions, client: DynamoDBClient) =>
+  new TaskStore(client, physicalNames(global.stack).taskTable);
+
 async function operatorDeps(global: GlobalOptions) {
-  const { sfn, secrets } = await clients(global);
+  const { sfn, secrets, dynamoDb } = await clients(global);
   return {
     store: new CredentialStore(secrets, global.kmsKeyId),
+    tasks: taskStore(global, dynamoDb),
     vendorFor,
     answers: sfnTaskAnswers(sfn),
     now: () => new Date(),
@@ -332,8 +342,8 @@ program
   .description('list the operator tasks waiting for a credential, or show one task’s instructions')
   .action((task: string | undefined) =>
     run(async (global) => {
-      const { secrets } = await clients(global);
-      return tasks(new CredentialStore(secrets), task, io);
+      const { dynamoDb } = await clients(global);
+      return tasks(taskStore(global, dynamoDb), task, io);
     }),
   );
 

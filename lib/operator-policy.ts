@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { OperatorTaskTable } from './operator-task-table.ts';
 import { stackNames } from './stack-names.ts';
 import type { RotationSchedules } from './triggers/rotation-schedules.ts';
 
@@ -28,7 +29,8 @@ export class OperatorPolicy extends Construct {
   constructor(scope: Construct, id: string, props: OperatorPolicyProps) {
     super(scope, id);
     const names = stackNames(this);
-    const { credentials, targets, tasks } = names.secrets;
+    const { credentials, targets } = names.secrets;
+    const { table: taskTable } = OperatorTaskTable.of(this);
     const secret = (pattern: string) =>
       `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pattern}`;
     // Where the workflows' events go, and the operator's announcements with them.
@@ -54,7 +56,7 @@ export class OperatorPolicy extends Construct {
         actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
         resources: ['*'],
       }),
-      // ListSecrets supports no resource scoping; it returns names and tags (`provisioner tasks`, the key limit, `revoke --owner`).
+      // ListSecrets supports no resource scoping; it returns names and tags (the key limit, `revoke --owner`).
       new iam.PolicyStatement({
         sid: 'ListSecrets',
         actions: ['secretsmanager:ListSecrets'],
@@ -69,10 +71,18 @@ export class OperatorPolicy extends Construct {
         ],
         resources: [secret(`${targets}*`)],
       }),
+      // `provisioner tasks` lists (Scan) and shows (GetItem) them; `submit`, `ack` read one, `submit` closes it.
       new iam.PolicyStatement({
         sid: 'ReadAndCloseTasks',
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
-        resources: [secret(`${tasks}*`)],
+        actions: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:DeleteItem'],
+        resources: [taskTable.tableArn],
+      }),
+      // DynamoDB decrypts the task table's key as the caller (lib/operator-task-table.ts).
+      new iam.PolicyStatement({
+        sid: 'KeyThroughDynamoDB',
+        actions: ['kms:Decrypt'],
+        resources: [props.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
       }),
       // `provisioner submit`: the file becomes the pending version, tagged, its stage moved on refusal.
       new iam.PolicyStatement({
@@ -157,7 +167,7 @@ export class OperatorPolicy extends Construct {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'SendTaskSuccess / Failure / Heartbeat and ListSecrets support no resource-level permissions',
       },
-      ...[targets, tasks, credentials].map((prefix) => ({
+      ...[targets, credentials].map((prefix) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
         reason: `Secret names are not known at deploy time; access is confined to the ${prefix} prefix`,
       })),

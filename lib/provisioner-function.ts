@@ -11,6 +11,7 @@ import { DEFAULT_EVENT_BUS, ENV, SERVICE_NAME } from '#core/config.ts';
 import { HANDLER_BUNDLING, HANDLER_RUNTIME } from './bundling.ts';
 import { deploymentSettings } from './deployment-settings.ts';
 import { ProvisionerNetwork } from './network.ts';
+import { OperatorTaskTable, type TaskRecordAction } from './operator-task-table.ts';
 import { type StackNames, stackNames } from './stack-names.ts';
 
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
@@ -101,6 +102,7 @@ export class ProvisionerFunction extends Construct {
         [ENV.kmsKeyId]: props.key.keyArn,
         [ENV.eventBus]: DEFAULT_EVENT_BUS,
         [ENV.secretRoot]: this.names.secretRoot,
+        [ENV.taskTable]: this.names.taskTable,
         [ENV.credentialReaders]: [
           `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${this.names.rolePath}*`,
           ...deploymentSettings(this.node).credentialReaders,
@@ -185,18 +187,11 @@ export class ProvisionerFunction extends Construct {
   }
 
   /**
-   * Exactly `actions` on operator task records (`<root>.tasks/*`), which hold task tokens: only the
-   * steps that open or close operator tasks get this; no credential grant reaches them.
+   * Exactly `actions` on the operator task records (lib/operator-task-table.ts), which hold task
+   * tokens: only the steps that open or close operator tasks, and the report counting them, get this.
    */
-  grantTaskRecords(...actions: ('CreateSecret' | 'PutSecretValue' | 'TagResource' | 'DeleteSecret')[]): void {
-    const tasks = `${this.names.secrets.tasks}*`;
-    this.allow(
-      actions.map((a) => `secretsmanager:${a}`),
-      [this.secretArn(tasks)],
-    );
-    if (actions.some((a) => a !== 'DeleteSecret'))
-      this.allowKey(['kms:GenerateDataKey', 'kms:Decrypt'], tasks);
-    this.suppressWildcard(tasks, 'one record per operator task is created at run time');
+  grantTaskRecords(...actions: TaskRecordAction[]): void {
+    OperatorTaskTable.of(this).grant(this.role, actions);
   }
 
   /** GetSecretValue on one secret the stack owns (the intake's webhook secret), decrypted for it alone. */

@@ -9,6 +9,7 @@ import { Alerts } from './alerts.ts';
 import { checkStackName, deploymentSettings } from './deployment-settings.ts';
 import { ProvisionerNetwork } from './network.ts';
 import { OperatorPolicy } from './operator-policy.ts';
+import { OperatorTaskTable } from './operator-task-table.ts';
 import { stackNames } from './stack-names.ts';
 import { DeactivationRules } from './triggers/deactivation-rules.ts';
 import { DirectoryBus } from './triggers/directory-bus.ts';
@@ -41,24 +42,32 @@ export class ProvisionerStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Whatever an IAM policy grants, the key decrypts a secret only inside a Secrets Manager call, where
-    // the secret's resource policy applies too (AWS KMS Developer Guide, "kms:ViaService":
+    // Whatever an IAM policy grants, the key decrypts only inside a Secrets Manager call, where the
+    // secret's resource policy applies too, or a DynamoDB call on the operator task table, where the
+    // table's grants apply (AWS KMS Developer Guide, "kms:ViaService":
     // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
     // ReEncrypt decrypts as well. The account root, the key's administrator, keeps direct use for recovery.
     key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DecryptOnlyThroughSecretsManager',
+        sid: 'DecryptOnlyThroughSecretsManagerOrDynamoDB',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['kms:Decrypt', 'kms:ReEncrypt*'],
         resources: ['*'],
         conditions: {
-          StringNotEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+          StringNotEquals: {
+            'kms:ViaService': [
+              `secretsmanager.${Aws.REGION}.amazonaws.com`,
+              `dynamodb.${Aws.REGION}.amazonaws.com`,
+            ],
+          },
           ArnNotEquals: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root` },
         },
       }),
     );
 
+    // Before the workflows: their operator task steps are granted on it.
+    new OperatorTaskTable(this, { key });
     const rotate = new RotateWorkflow(this, 'RotateWorkflow', { key });
     const adminRotate = new AdminRotateWorkflow(this, 'AdminRotateWorkflow', { key });
     const refresh = new RefreshWorkflow(this, 'RefreshWorkflow', { key });

@@ -26,16 +26,19 @@ import {
   parseProjection,
 } from './dynamodb/expressions.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
-import type { TemplateResources } from './synth.ts';
+import { resolveTemplateValue, type TemplateResources } from './synth.ts';
 
 export interface LocalTableDefinition {
   readonly name: string;
   /** The partition key's attribute name; its type is S (string), the only one the stack uses. */
   readonly partitionKey: string;
+  /** The customer managed key the table is encrypted with (SSESpecification), if any. */
+  readonly kmsKeyArn?: string;
 }
 
 /** The tables a template defines (`AWS::DynamoDB::Table` with a TableName and a HASH key). */
 export function tablesOf(template: TemplateResources): LocalTableDefinition[] {
+  const resolved = (value: unknown, where: string) => resolveTemplateValue(value, template, where);
   return Object.entries(template).flatMap(([logicalId, resource]) => {
     if (resource.Type !== 'AWS::DynamoDB::Table') return [];
     const props = resource.Properties ?? {};
@@ -44,7 +47,14 @@ export function tablesOf(template: TemplateResources): LocalTableDefinition[] {
     );
     if (typeof props.TableName !== 'string' || !hash)
       throw new Error(`table ${logicalId} needs a TableName and a HASH key to be served locally`);
-    return [{ name: props.TableName, partitionKey: hash.AttributeName }];
+    const key = (props.SSESpecification as { KMSMasterKeyId?: unknown } | undefined)?.KMSMasterKeyId;
+    return [
+      {
+        name: props.TableName,
+        partitionKey: hash.AttributeName,
+        ...(key === undefined ? {} : { kmsKeyArn: String(resolved(key, logicalId)) }),
+      },
+    ];
   });
 }
 
@@ -128,6 +138,7 @@ function itemOf(value: unknown): Item {
 
 export class LocalDynamoDb {
   private readonly tables = new Map<string, Table>();
+  private readonly written: Item[] = [];
 
   constructor(
     tables: readonly LocalTableDefinition[],
@@ -140,9 +151,14 @@ export class LocalDynamoDb {
     return `arn:aws:dynamodb:${this.region}:${LOCAL_ACCOUNT_ID}:table/${name}`;
   }
 
-  /** Every item every table holds now (the leak scan collects task tokens from them). */
-  allStoredItems(): Item[] {
-    return [...this.tables.values()].flatMap((t) => [...t.items.values()]);
+  /** The key a table is encrypted with, if it is a table here under a customer managed key. */
+  kmsKeyOf(name: string): string | undefined {
+    return this.tables.get(name)?.definition.kmsKeyArn;
+  }
+
+  /** Every item ever written, deleted or replaced ones included: the leak scan collects task tokens from them. */
+  allWrittenItems(): Item[] {
+    return [...this.written];
   }
 
   readonly operations = {
@@ -153,6 +169,7 @@ export class LocalDynamoDb {
       if (itemSize(item) > MAX_ITEM_BYTES) throw itemTooLarge();
       this.checkCondition(input, table.items.get(key));
       table.items.set(key, item);
+      this.written.push(item);
       return {};
     },
     GetItem: (input: Record<string, unknown>) => {

@@ -1,11 +1,16 @@
 /**
- * The embedded default: local Secrets Manager, EventBridge and Step Functions
+ * The embedded default: local Secrets Manager, DynamoDB, EventBridge and Step Functions
  * endpoints, the product simulators, and the synthesized state machines run with the real handlers,
  * all on loopback in this process. Tests, `npm start`, `npm run local` and the bench share it.
  */
 import './polyfills.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { schedulerClient, secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import {
+  dynamoDbClient,
+  schedulerClient,
+  secretsManagerClient,
+  stepFunctionsClient,
+} from '#core/aws-clients.ts';
 import {
   DEFAULT_EVENT_BUS,
   DEFAULT_ROTATION_RATE,
@@ -15,11 +20,13 @@ import {
   ROTATION_SCHEDULE_GROUP,
 } from '#core/config.ts';
 import { DEFAULT_STACK_NAME, physicalNames, WEBHOOK_SECRET_NAME } from '#core/names.ts';
+import { TaskStore } from '#core/operator-task-store.ts';
 import type { VendorName } from '#core/products/index.ts';
 import { simulatedOf, startSimulators } from '#core/products/simulated.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { resetWorkflowDeps } from '#handlers/runtime.ts';
 import { AwsServiceError } from './aws-json-server.ts';
+import { startLocalDynamoDb, tablesOf } from './dynamodb.ts';
 import {
   awsEnvironmentFor,
   LOCAL_ACCOUNT_ID,
@@ -37,6 +44,7 @@ import {
 } from './iam/account.ts';
 import { sendInvocationSessions } from './iam/caller.ts';
 import {
+  dynamoDbAuthorizer,
   eventBridgeAuthorizer,
   schedulerAuthorizer,
   secretsManagerAuthorizer,
@@ -72,6 +80,7 @@ export interface LocalEnvironmentOptions {
     secretsManager?: number;
     stepFunctions?: number;
     eventBridge?: number;
+    dynamoDb?: number;
     intake?: number;
     simulators?: Partial<Record<VendorName, number>>;
   };
@@ -101,6 +110,11 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     region: LOCAL_REGION,
     listingLagMs: options.listingLagMs,
     authorize: (store) => (call) => secretsManagerAuthorizer(account(), store)(call),
+  });
+  const dynamoDb = await startLocalDynamoDb({
+    tables: tablesOf(template),
+    port: ports.dynamoDb,
+    authorize: (tables) => (call) => dynamoDbAuthorizer(account(), tables)(call),
   });
   // The intake's shared secret, created with the stack (by CloudFormation, before any caller); tests and the scenario sign tickets with it.
   const webhookSecret = randomBytes(32).toString('hex');
@@ -187,11 +201,13 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     stepFunctions: stepFunctions.url,
     eventBridge: eventBus.url,
     scheduler: scheduler.url,
+    dynamoDb: dynamoDb.url,
     simulators: Object.fromEntries(Object.entries(simulators).map(([name, { url }]) => [name, url])),
   };
   // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
   Object.assign(process.env, awsEnvironmentFor(endpoints), {
     [ENV.kmsKeyId]: LOCAL_KMS_KEY_ID,
+    [ENV.taskTable]: physicalNames(DEFAULT_STACK_NAME).taskTable,
     [ENV.eventBus]: DEFAULT_EVENT_BUS,
     [ENV.revokeStateMachineArn]: revokeStateMachineArn,
     [ENV.provisionStateMachineArn]: provisionStateMachineArn,
@@ -211,20 +227,25 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     const settings = { region: LOCAL_REGION, credentials: { accessKeyId, secretAccessKey: 'local' } };
     const secretsClient = secretsManagerClient({ ...settings, endpoint: secretsManager.url });
     const sfnClient = stepFunctionsClient({ ...settings, endpoint: stepFunctions.url });
+    const dynamoClient = dynamoDbClient({ ...settings, endpoint: dynamoDb.url });
     return {
       secretsClient,
       sfnClient,
+      dynamoClient,
       schedulerClient: schedulerClient({ ...settings, endpoint: scheduler.url }),
       store: new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID),
+      tasks: new TaskStore(dynamoClient, physicalNames(DEFAULT_STACK_NAME).taskTable),
     };
   };
-  const { secretsClient, sfnClient, store } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
+  const { secretsClient, sfnClient, dynamoClient, store, tasks } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
   const operator = clientsFor(OPERATOR_ACCESS_KEY_ID);
   const intake = await startFunctionUrl({ handlerId: 'ticket-intake', invoke, port: ports.intake });
 
   return {
     endpoints,
     secretsManager,
+    /** The operator task table's endpoint (every item written: `dynamoDb.dynamoDb.allWrittenItems()`). */
+    dynamoDb,
     eventBus,
     stepFunctions,
     scheduler,
@@ -237,6 +258,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     secretsClient,
     sfnClient,
     store,
+    /** The operator task records, read as the administrator (tests). */
+    tasks,
     provisionStateMachineArn,
     revokeStateMachineArn,
     rotateStateMachineArn,
@@ -254,8 +277,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       for (const client of [
         secretsClient,
         sfnClient,
+        dynamoClient,
         operator.secretsClient,
         operator.sfnClient,
+        operator.dynamoClient,
         operator.schedulerClient,
       ])
         client.destroy();
@@ -265,6 +290,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         stepFunctions.close(),
         ...Object.values(simulators).map((simulator) => simulator.close()),
         eventBus.close(),
+        dynamoDb.close(),
         secretsManager.close(),
       ]);
     },

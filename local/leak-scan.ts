@@ -1,7 +1,7 @@
 /**
  * The leak scan: every key, token and password this run issued or held, and every task token, is
  * collected from the places it may legitimately be (Secrets Manager, the simulators, the task
- * records) and searched for everywhere else, in every shape a copy takes (`materialFinder`: any
+ * records in the task table) and searched for everywhere else, in every shape a copy takes (`materialFinder`: any
  * case, a half, base64, hex, URL-encoded; line breaks ignored). A hit names the source and
  * position only, never the material.
  */
@@ -32,20 +32,23 @@ export interface IssuedMaterial {
 /**
  * Every secret value ever stored in the local Secrets Manager, the simulators' admin credentials,
  * and everything the simulated products issued (keys, passwords, key secrets, bearer and OAuth
- * tokens), whether or not it reached Secrets Manager; and every task token a task record held.
+ * tokens), whether or not it reached Secrets Manager; and every task token a task record in the
+ * local DynamoDB ever held.
  */
 export function collectIssuedMaterial(env: LocalEnvironment): IssuedMaterial {
   const found = new Set<string>(PRODUCTS.flatMap(({ name }) => simulatedOf(name).issuedMaterial(env[name])));
   const taskTokens = new Set<string>();
   for (const text of env.secretsManager.store.allStoredValues()) {
     try {
-      const value = JSON.parse(text) as unknown;
-      materialIn(value, found);
-      const token = (value as { taskToken?: unknown } | null)?.taskToken;
-      if (typeof token === 'string') taskTokens.add(token);
+      materialIn(JSON.parse(text) as unknown, found);
     } catch {
       if (text.length >= 8) found.add(text);
     }
+  }
+  // Every task record the task table ever held, closed ones included.
+  for (const item of env.dynamoDb.dynamoDb.allWrittenItems()) {
+    const token = item.taskToken?.S;
+    if (typeof token === 'string') taskTokens.add(token);
   }
   return { secrets: [...found], taskTokens: [...taskTokens] };
 }

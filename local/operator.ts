@@ -11,6 +11,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Output, submit } from '#cli/commands.ts';
 import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
+import type { OperatorDeps } from '#core/operator-tasks.ts';
 import { ProductName } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
@@ -98,18 +99,20 @@ export function revokeInProductUi(env: LocalEnvironment, task: ActionRequiredDet
   ui.revoke(simulator, task);
 }
 
+/** What `provisioner submit` and `ack` run with: the operator's clients, as the CLI builds them. */
+export function operatorDeps(env: LocalEnvironment): OperatorDeps {
+  return {
+    store: env.operator.store,
+    tasks: env.operator.tasks,
+    vendorFor,
+    answers: sfnTaskAnswers(env.operator.sfnClient),
+    now: () => new Date(),
+  };
+}
+
 /** Runs `provisioner submit --done` for a revocation task. */
 export function confirmAsOperator(env: LocalEnvironment, taskId: string, io: Output = { out: () => {} }) {
-  return submit(
-    {
-      store: env.operator.store,
-      vendorFor,
-      answers: sfnTaskAnswers(env.operator.sfnClient),
-      now: () => new Date(),
-    },
-    { task: taskId, done: true },
-    { ...io, stdin: async () => '' },
-  );
+  return submit(operatorDeps(env), { task: taskId, done: true }, { ...io, stdin: async () => '' });
 }
 
 /** Runs `provisioner submit` with the file saved in a private temporary folder, removed afterwards. */
@@ -124,12 +127,7 @@ export async function submitAsOperator(
     const file = join(folder, 'credential');
     await writeFile(file, credential.text, { mode: 0o600 });
     return await submit(
-      {
-        store: env.operator.store,
-        vendorFor,
-        answers: sfnTaskAnswers(env.operator.sfnClient),
-        now: () => new Date(),
-      },
+      operatorDeps(env),
       { task: taskId, file, expiresAt: credential.expiresAt },
       { ...io, stdin: async () => '' },
     );

@@ -233,6 +233,10 @@ function physicalId(
         : attribute === 'Ref'
           ? `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${named('QueueName')}`
           : named('QueueName');
+    case 'AWS::DynamoDB::Table':
+      return attribute === 'Arn'
+        ? `${prefix}:dynamodb:${where}:table/${named('TableName')}`
+        : named('TableName');
     case 'AWS::SNS::Topic':
       return attribute === 'Name' ? named('TopicName') : `${prefix}:sns:${where}:${named('TopicName')}`;
     default:

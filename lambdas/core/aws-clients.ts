@@ -4,6 +4,7 @@
  * takes its region and credentials from the environment as Lambda provides them; the CLI and
  * `local/` pass an endpoint, region and credentials of their own.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
@@ -52,7 +53,12 @@ export const SECRETS_CLIENT_RETRIES: { retryStrategy: RetryStrategyV2 } = {
   },
 };
 
-export type SystemClient = SecretsManagerClient | SFNClient | EventBridgeClient | SchedulerClient;
+export type SystemClient =
+  | SecretsManagerClient
+  | SFNClient
+  | EventBridgeClient
+  | SchedulerClient
+  | DynamoDBClient;
 
 /**
  * Applied to every client built here. Nothing registers one in Lambda, the CLI or the console; the
@@ -84,4 +90,9 @@ export function eventBridgeClient(settings: ClientSettings = {}): EventBridgeCli
 
 export function schedulerClient(settings: ClientSettings = {}): SchedulerClient {
   return extended(new SchedulerClient({ ...settings }));
+}
+
+/** The operator task table's client (lambdas/core/operator-task-store.ts), with the SDK's standard retries. */
+export function dynamoDbClient(settings: ClientSettings = {}): DynamoDBClient {
+  return extended(new DynamoDBClient({ ...settings }));
 }

@@ -35,6 +35,8 @@ export const ENV = {
   eventBus: 'PROVISIONER_EVENT_BUS',
   /** The root of the stack's secret names (read by names.ts when a function loads). */
   secretRoot: SECRET_ROOT_VARIABLE,
+  /** The DynamoDB table of operator task records (physicalNames: `taskTable`). */
+  taskTable: 'PROVISIONER_TASK_TABLE',
   /** How long one product request may take, in milliseconds (the adapters default to 10 s). */
   vendorTimeoutMs: 'PROVISIONER_VENDOR_TIMEOUT_MS',
   provisionStateMachineArn: 'PROVISION_STATE_MACHINE_ARN',
@@ -65,6 +67,8 @@ export interface Config {
   readonly serviceName: string;
   readonly kmsKeyId: string | undefined;
   readonly eventBus: string;
+  /** The operator task table; the default stack's unless the stack sets another. */
+  readonly taskTable: string;
   readonly vendorTimeoutMs: number | undefined;
   readonly rotationRate: string;
   readonly tokenRefreshRate: string;
@@ -82,6 +86,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     serviceName: value('serviceName') ?? SERVICE_NAME,
     kmsKeyId: value('kmsKeyId'),
     eventBus: value('eventBus') ?? DEFAULT_EVENT_BUS,
+    taskTable: value('taskTable') ?? physicalNames(DEFAULT_STACK_NAME).taskTable,
     vendorTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
     rotationRate: value('rotationRate') ?? DEFAULT_ROTATION_RATE,
     tokenRefreshRate: value('tokenRefreshRate') ?? DEFAULT_TOKEN_REFRESH_RATE,

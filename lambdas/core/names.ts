@@ -3,9 +3,9 @@
  * grants on the same names the code uses. Every name derives from the stack's name
  * (`physicalNames`), so two stacks share none in one account and region. Under the stack's secret
  * root: one secret per credential, `<root>/<target>/<api-user>`, targets under
- * `<root>/targets/<name>`; beside it, never under it, operator tasks (`<root>.tasks/<id>`, they hold
- * task tokens) and the webhook secret (`<root>.intake/webhook-secret`), so that no grant on
- * credentials reaches them. Also the tags of the inventory and the version stages.
+ * `<root>/targets/<name>`; beside it, never under it, the webhook secret
+ * (`<root>.intake/webhook-secret`), so that no grant on credentials reaches it. Operator tasks live
+ * in a DynamoDB table of their own (`taskTable`). Also the tags of the inventory and the version stages.
  */
 
 /** The stack name when the `stackName` context is not set. */
@@ -25,6 +25,8 @@ export interface PhysicalNames {
   readonly rolePath: string;
   /** The event bus directory deactivations arrive on, unless the deployment names another (`directoryEventBus`). */
   readonly directoryBus: string;
+  /** The DynamoDB table of operator task records (they hold task tokens; no credential grant reaches it). */
+  readonly taskTable: string;
 }
 
 /**
@@ -40,14 +42,17 @@ export function physicalNames(stackName: string): PhysicalNames {
     operatorPolicy: `credential-provisioner-operator${suffix}`,
     rolePath: `/credential-provisioner${suffix}/`,
     directoryBus: `credential-provisioner-directory${suffix}`,
+    taskTable: `credential-provisioner-tasks${suffix}`,
   };
 }
+
+/** The task table's key schema and TTL attribute, shared by the stack and the store. */
+export const TASK_TABLE = { partitionKey: 'taskId', expiryAttribute: 'expiresAt' } as const;
 
 /** The secret name prefixes under one root. */
 export interface SecretLayout {
   readonly credentials: string;
   readonly targets: string;
-  readonly tasks: string;
   readonly webhookSecret: string;
 }
 
@@ -55,7 +60,6 @@ export function secretLayout(root: string): SecretLayout {
   return {
     credentials: `${root}/`,
     targets: `${root}/targets/`,
-    tasks: `${root}.tasks/`,
     webhookSecret: `${root}.intake/webhook-secret`,
   };
 }
@@ -63,7 +67,6 @@ export function secretLayout(root: string): SecretLayout {
 // Live bindings: set once per process, from the function's environment or the CLI's --stack.
 export let SECRET_PREFIX: string;
 export let TARGET_PREFIX: string;
-export let TASK_PREFIX: string;
 /** The shared secret ticket webhooks are signed with (created by the stack, rotated by people). */
 export let WEBHOOK_SECRET_NAME: string;
 
@@ -72,7 +75,6 @@ export function useSecretRoot(root: string): void {
   const layout = secretLayout(root);
   SECRET_PREFIX = layout.credentials;
   TARGET_PREFIX = layout.targets;
-  TASK_PREFIX = layout.tasks;
   WEBHOOK_SECRET_NAME = layout.webhookSecret;
 }
 
@@ -92,9 +94,8 @@ export const TAG = {
   /** The product user a key belongs to (a service user, a license holder): counted against its key limit. */
   serviceUser: 'provisioner:service-user',
   expiresAt: 'provisioner:expires-at',
-  /** What a secret under provisioner/ holds besides credentials: `access-token` or `operator-task`. */
+  /** What a secret under provisioner/ holds besides credentials: `access-token`. */
   kind: 'provisioner:kind',
-  deadline: 'provisioner:deadline',
   /** `person` or `team` (the owner tag says it too; this one lets ListSecrets filter by it). Absent: a person. */
   ownerKind: 'provisioner:owner-kind',
   /** The person accountable for the request: a team credential's requester, told about when they leave. */
@@ -120,8 +121,4 @@ export function targetSecretName(target: string): string {
 /** The broker's short-lived bearer token of a credential, beside it (token-broker products). */
 export function accessTokenSecretName(credentialSecretName: string): string {
   return `${credentialSecretName}/access-token`;
-}
-
-export function taskSecretName(taskId: string): string {
-  return `${TASK_PREFIX}${taskId}`;
 }

@@ -3,7 +3,7 @@
  * workflow pauses on a Step Functions callback, tells a person what to do through a
  * `credential.action-required` event, and an operator answers with `provisioner submit`: the
  * downloaded credential goes straight into Secrets Manager and only its ARN and version id go back
- * to the workflow. The task token is kept in a `provisioner.tasks/<id>` secret, never in an event.
+ * to the workflow. The task token is kept in the task's record (operator-task-store.ts), never in an event.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
@@ -17,16 +17,11 @@ import {
 } from './errors.ts';
 import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
 import { CURRENT, PENDING, TAG } from './names.ts';
+import type { OperatorTaskRecord, OperatorTaskSummary, TaskStore } from './operator-task-store.ts';
 import { asOperatorVendor } from './products/registry.ts';
 import type { CredentialMaterial, OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
-import {
-  type CredentialStore,
-  type CredentialValue,
-  type OperatorTaskRecord,
-  type OperatorTaskSummary,
-  versionWithStage,
-} from './secrets.ts';
+import { type CredentialStore, type CredentialValue, versionWithStage } from './secrets.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
@@ -56,19 +51,19 @@ export type OperatorTaskOpening = Omit<OperatorTaskRecord, 'deadline' | 'acknowl
 };
 
 /**
- * Records a task (the token stays in its secret) and publishes `credential.action-required`: what to
+ * Records a task (the token stays in its record) and publishes `credential.action-required`: what to
  * do, for which ticket, by when. Repeating it (a retried invocation) rewrites the same task with the
  * newest token.
  */
 export async function openOperatorTask(
-  deps: Pick<WorkflowDeps, 'store' | 'events' | 'now'>,
+  deps: Pick<WorkflowDeps, 'tasks' | 'events' | 'now'>,
   opening: OperatorTaskOpening,
 ): Promise<{ taskId: string; deadline: string }> {
   const { timeoutSeconds, heartbeatSeconds, ...task } = opening;
   const now = deps.now().getTime();
   const deadline = new Date(now + timeoutSeconds * 1000).toISOString();
   const acknowledgeBy = new Date(now + heartbeatSeconds * 1000).toISOString();
-  await deps.store.putTask({ ...task, deadline, acknowledgeBy });
+  await deps.tasks.put({ ...task, deadline, acknowledgeBy }, new Date(now));
   const { taskId, target, vendor, apiUser, owner, ticket, requestId, instructions } = task;
   await deps.events.publish('credential.action-required', {
     taskId,
@@ -123,6 +118,7 @@ export interface TaskAnswers {
 
 export interface OperatorDeps {
   readonly store: CredentialStore;
+  readonly tasks: TaskStore;
   readonly vendorFor: (context: VendorContext) => Vendor;
   readonly answers: TaskAnswers;
   readonly now: () => Date;
@@ -130,7 +126,7 @@ export interface OperatorDeps {
 
 async function waitingTask(deps: OperatorDeps, taskId: string) {
   const id = parseInput(TaskId, taskId, 'task id');
-  const record = await deps.store.readTask(id);
+  const record = await deps.tasks.read(id);
   if (!record) {
     throw new NotFoundError(
       `no operator task ${id} is waiting: it was answered, refused or has expired (see \`provisioner tasks\`)`,
@@ -148,17 +144,19 @@ async function waitingTask(deps: OperatorDeps, taskId: string) {
  * but the record now holds another, the answer goes to the task that waits.
  */
 async function answerTask(
-  deps: Pick<OperatorDeps, 'store'>,
+  deps: Pick<OperatorDeps, 'tasks'>,
   record: OperatorTaskRecord,
   send: (taskToken: string) => Promise<void>,
-): Promise<void> {
+): Promise<string> {
   try {
     await send(record.taskToken);
+    return record.taskToken;
   } catch (error) {
     if (!(error instanceof TaskGoneError)) throw error;
-    const reopened = await deps.store.readTask(record.taskId);
+    const reopened = await deps.tasks.read(record.taskId);
     if (!reopened || reopened.taskToken === record.taskToken) throw error;
     await send(reopened.taskToken);
+    return reopened.taskToken;
   }
 }
 
@@ -200,8 +198,9 @@ export async function submitOperatorCredential(
   );
   if ('expiresAt' in material)
     await deps.store.tag(record.secretArn, { [TAG.expiresAt]: material.expiresAt });
+  let answered: string;
   try {
-    await answerTask(deps, record, (token) =>
+    answered = await answerTask(deps, record, (token) =>
       deps.answers.succeed(token, { secretArn: record.secretArn, versionId }),
     );
   } catch (error) {
@@ -210,7 +209,7 @@ export async function submitOperatorCredential(
     if (error instanceof TaskGoneError) await deps.store.removeStage(record.secretArn, PENDING, versionId);
     throw error;
   }
-  await deps.store.deleteTask(record.taskId);
+  await deps.tasks.delete(record.taskId, answered);
   return { secretName: record.secretName, versionId };
 }
 
@@ -280,10 +279,10 @@ export async function confirmOperatorRevocation(
   if (record.action !== 'revoke') {
     throw new ValidationError(`task ${record.taskId} waits for a credential: submit the file, not --done`);
   }
-  await answerTask(deps, record, (token) =>
+  const answered = await answerTask(deps, record, (token) =>
     deps.answers.succeed(token, { confirmedAt: deps.now().toISOString() }),
   );
-  await deps.store.deleteTask(record.taskId);
+  await deps.tasks.delete(record.taskId, answered);
 }
 
 /** `provisioner submit --refuse`: the operator will not issue the credential; the workflow compensates. */
@@ -293,10 +292,10 @@ export async function refuseOperatorTask(
 ): Promise<void> {
   const reason = parseInput(RefusalReason, input.reason, 'refusal reason');
   const record = await waitingTask(deps, input.taskId);
-  await answerTask(deps, record, (token) =>
+  const answered = await answerTask(deps, record, (token) =>
     deps.answers.fail(token, OPERATOR_REFUSED, `refused by the operator: ${reason}`),
   );
-  await deps.store.deleteTask(record.taskId);
+  await deps.tasks.delete(record.taskId, answered);
 }
 
 /** `provisioner ack`: someone is on it (a heartbeat); the task's deadline stays. */
@@ -306,15 +305,15 @@ export async function acknowledgeOperatorTask(deps: OperatorDeps, input: { taskI
   return { deadline: record.deadline };
 }
 
-export async function describeOperatorTask(deps: Pick<OperatorDeps, 'store'>, taskId: string) {
-  const record = await deps.store.readTask(parseInput(TaskId, taskId, 'task id'));
+export async function describeOperatorTask(deps: Pick<OperatorDeps, 'tasks'>, taskId: string) {
+  const record = await deps.tasks.read(parseInput(TaskId, taskId, 'task id'));
   if (!record) throw new NotFoundError(`no operator task ${taskId} is waiting`);
   const { taskToken: _kept, ...shown } = record;
   return shown;
 }
 
-export function listOperatorTasks(store: CredentialStore): Promise<OperatorTaskSummary[]> {
-  return store.listTasks();
+export function listOperatorTasks(tasks: TaskStore): Promise<OperatorTaskSummary[]> {
+  return tasks.list();
 }
 
 /** The task id of one credential's revocation: the execution plus the credential, bounded. */

@@ -37,13 +37,11 @@ import {
   SECRET_PREFIX,
   TAG,
   TARGET_PREFIX,
-  TASK_PREFIX,
   targetSecretName,
-  taskSecretName,
 } from './names.ts';
 import { productOf, type VendorName } from './products/index.ts';
 import type { ProductDefinition } from './products/product.ts';
-import type { CredentialMaterial, OperatorInstructions } from './products/vendor.ts';
+import type { CredentialMaterial } from './products/vendor.ts';
 import { TargetDefinition } from './requests.ts';
 import { OwnerId, OwnerRef, ownerKind, parseInput } from './schemas.ts';
 
@@ -79,38 +77,6 @@ export interface AccessTokenValue {
   readonly mintedAt: string;
 }
 
-/** A waiting operator task: the task token lives only here, never in an event or a log. */
-export interface OperatorTaskRecord {
-  readonly taskId: string;
-  /**
-   * What the operator does: hand in a first credential (`issue`) or one beside the current
-   * (`rotate`), or confirm a revocation done in the product's UI (`revoke`).
-   */
-  readonly action?: 'issue' | 'rotate' | 'revoke';
-  readonly taskToken: string;
-  readonly requestId: string;
-  readonly secretName: string;
-  readonly secretArn: string;
-  readonly vendor: VendorName;
-  readonly target: string;
-  readonly apiUser: string;
-  readonly owner: string;
-  readonly ticket: string;
-  readonly deadline: string;
-  readonly acknowledgeBy?: string;
-  readonly instructions: OperatorInstructions;
-}
-
-export interface OperatorTaskSummary {
-  readonly taskId: string;
-  readonly target: string;
-  readonly vendor: string;
-  readonly ticket: string;
-  readonly deadline: string;
-  /** When its record was created, as ListSecrets reports it. */
-  readonly openedAt?: Date;
-}
-
 export interface SecretDescription {
   readonly arn: string;
   readonly name: string;
@@ -118,8 +84,6 @@ export interface SecretDescription {
   /** Version id -> staging labels, only versions that carry a label. */
   readonly versions: Readonly<Record<string, readonly string[]>>;
   readonly deletedDate?: Date;
-  /** As ListSecrets reports it (DescribeSecret's answer leaves it out here). */
-  readonly createdDate?: Date;
 }
 
 function isAwsError(error: unknown, ...names: string[]): boolean {
@@ -345,39 +309,6 @@ export class CredentialStore {
 
   async readAccessToken(credentialSecretName: string): Promise<AccessTokenValue | undefined> {
     return this.readJson<AccessTokenValue>(accessTokenSecretName(credentialSecretName));
-  }
-
-  async putTask(record: OperatorTaskRecord): Promise<void> {
-    await this.upsert(taskSecretName(record.taskId), JSON.stringify(record), {
-      description: `Operator task of ${record.requestId}: waiting for a credential from ${record.target}`,
-      tags: {
-        [TAG.kind]: 'operator-task',
-        [TAG.target]: record.target,
-        [TAG.vendor]: record.vendor,
-        [TAG.ticket]: record.ticket,
-        [TAG.deadline]: record.deadline,
-      },
-    });
-  }
-
-  async readTask(taskId: string): Promise<OperatorTaskRecord | undefined> {
-    return this.readJson<OperatorTaskRecord>(taskSecretName(taskId));
-  }
-
-  async deleteTask(taskId: string): Promise<void> {
-    await this.deleteNow(taskSecretName(taskId));
-  }
-
-  /** Waiting operator tasks, from their tags only (the task token is never read to list them). */
-  async listTasks(): Promise<OperatorTaskSummary[]> {
-    return (await this.list([{ Key: 'name', Values: [TASK_PREFIX] }])).map((s) => ({
-      taskId: s.name.slice(TASK_PREFIX.length),
-      target: s.tags[TAG.target] ?? '',
-      vendor: s.tags[TAG.vendor] ?? '',
-      ticket: s.tags[TAG.ticket] ?? '',
-      deadline: s.tags[TAG.deadline] ?? '',
-      ...(s.createdDate ? { openedAt: s.createdDate } : {}),
-    }));
   }
 
   /** Credentials this system holds for one product user of a target (its key limit counts them). */
@@ -663,7 +594,6 @@ export class CredentialStore {
           tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
           versions: s.SecretVersionsToStages ?? {},
           deletedDate: s.DeletedDate,
-          ...(s.CreatedDate ? { createdDate: s.CreatedDate } : {}),
         });
       }
       nextToken = page.NextToken;

@@ -5,6 +5,7 @@
  */
 import { CredentialStillValidError, RevocationUnprovenError, ValidationError } from './errors.ts';
 import type { EventPublisher } from './events.ts';
+import type { TaskStore } from './operator-task-store.ts';
 import {
   type AccessToken,
   provesRefusal,
@@ -17,9 +18,11 @@ import type { RotationSchedules } from './schedules.ts';
 import { cidrCovers, MAX_TRUSTED_HOSTS } from './schemas.ts';
 import type { CredentialStore } from './secrets.ts';
 
-/** What every workflow step is given: the store, the product adapters, events, the clock, schedules. */
+/** What every workflow step is given: the stores, the product adapters, events, the clock, schedules. */
 export interface WorkflowDeps {
   readonly store: CredentialStore;
+  /** The operator task records (the task tokens a person's answer goes to). */
+  readonly tasks: TaskStore;
   readonly vendorFor: (context: VendorContext) => Vendor;
   readonly events: EventPublisher;
   readonly now: () => Date;

@@ -20,6 +20,7 @@ import {
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
+  dynamoDbClient,
   eventBridgeClient,
   schedulerClient,
   secretsManagerClient,
@@ -29,6 +30,7 @@ import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
 import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
+import { TaskStore } from '#core/operator-task-store.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
@@ -48,9 +50,10 @@ function settings(): Config {
 /** Built lazily so unit tests can mock the SDK clients before the first call. */
 export function workflowDeps(): WorkflowDeps {
   if (deps) return deps;
-  const { kmsKeyId, vendorTimeoutMs, eventBus, credentialReaders } = settings();
+  const { kmsKeyId, vendorTimeoutMs, eventBus, credentialReaders, taskTable } = settings();
   deps = {
     store: new CredentialStore(secretsManagerClient(), kmsKeyId, credentialReaders),
+    tasks: new TaskStore(dynamoDbClient(), taskTable),
     vendorFor: (context) => vendorFor({ timeoutMs: vendorTimeoutMs, ...context }),
     events: new EventBridgePublisher(eventBridgeClient(), eventBus),
     now: () => new Date(),

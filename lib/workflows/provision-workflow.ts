@@ -105,7 +105,7 @@ export class ProvisionWorkflow extends Workflow {
       'TagResource',
     );
     compensate.fn.grantKey('kms:Decrypt');
-    compensate.fn.grantTaskRecords('DeleteSecret');
+    compensate.fn.grantTaskRecords('dynamodb:DeleteItem');
     compensate.fn.grantPutEvents();
     compensate.task.addRetry(RETRYABLE);
     compensate.task.next(

@@ -69,8 +69,8 @@ export class ReconcileWorkflow extends Workflow {
       outputPath: '$.Payload',
     });
     report.fn.grantPutEvents();
-    // The operator tasks waiting, from their records' names, tags and dates (ListSecrets: no value).
-    report.fn.grantListSecrets();
+    // The operator tasks waiting, from their records' summaries (a Scan projecting no task token).
+    report.fn.grantTaskRecords('dynamodb:Scan');
     report.task.addRetry(RETRYABLE);
 
     this.stateMachine = this.createStateMachine(list.task.next(each).next(report.task), Duration.hours(2));

@@ -114,7 +114,7 @@ export class RotateWorkflow extends Workflow {
     });
     compensate.fn.grantReadTargets();
     compensate.fn.grantCredentialSecrets('DescribeSecret', 'UpdateSecretVersionStage');
-    compensate.fn.grantTaskRecords('DeleteSecret');
+    compensate.fn.grantTaskRecords('dynamodb:DeleteItem');
     compensate.fn.grantPutEvents();
     compensate.task.addRetry(RETRYABLE);
     compensate.task.next(

@@ -184,7 +184,7 @@ export abstract class Workflow extends Construct {
     step.fn.grantReadTargets();
     step.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
     step.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
-    step.fn.grantTaskRecords('CreateSecret', 'PutSecretValue', 'TagResource');
+    step.fn.grantTaskRecords('dynamodb:PutItem');
     step.fn.grantPutEvents();
     return step;
   }

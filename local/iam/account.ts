@@ -282,33 +282,48 @@ export class LocalIam {
   }
 
   /**
-   * The KMS call Secrets Manager makes as the caller to encrypt or decrypt a secret (Secrets Manager
-   * User Guide, "Secret encryption and decryption"): the key policy and the caller's policies, with
-   * `kms:ViaService` and the secret's encryption context. Refused, Secrets Manager answers
-   * AccessDeniedException "Access to KMS is not allowed".
+   * Whether a KMS call a service makes as the caller on the stack's key is allowed: the key policy
+   * and the caller's policies, with `kms:ViaService` and the service's encryption context. Secrets
+   * Manager encrypts or decrypts a secret so (Secrets Manager User Guide, "Secret encryption and
+   * decryption"); DynamoDB decrypts a table's key so (AWS KMS Developer Guide, "How Amazon
+   * DynamoDB uses AWS KMS").
    */
+  kmsPermits(
+    service: 'secretsmanager' | 'dynamodb',
+    principal: Session,
+    action: 'kms:Decrypt' | 'kms:GenerateDataKey',
+    keyArn: string,
+    encryptionContext: Readonly<Record<string, string>>,
+  ): boolean {
+    const request = withGlobalKeys({
+      principal,
+      action,
+      resource: keyArn,
+      context: {
+        'kms:ViaService': `${service}.${LOCAL_REGION}.amazonaws.com`,
+        'kms:CallerAccount': LOCAL_ACCOUNT_ID,
+        ...Object.fromEntries(
+          Object.entries(encryptionContext).map(([key, value]) => [`kms:EncryptionContext:${key}`, value]),
+        ),
+      },
+    });
+    return (
+      evaluate(request, {
+        identity: this.roles.get(principal.roleArn)?.policies ?? [],
+        resource: this.keyPolicies.get(keyArn),
+        kmsKey: true,
+      }).effect === 'Allow'
+    );
+  }
+
+  /** Secrets Manager's KMS call for a secret; refused, it answers AccessDeniedException "Access to KMS is not allowed". */
   authorizeKmsViaSecretsManager(
     principal: Session,
     action: 'kms:Decrypt' | 'kms:GenerateDataKey',
     keyArn: string,
     secretArn: string,
   ): void {
-    const request = withGlobalKeys({
-      principal,
-      action,
-      resource: keyArn,
-      context: {
-        'kms:ViaService': `secretsmanager.${LOCAL_REGION}.amazonaws.com`,
-        'kms:CallerAccount': LOCAL_ACCOUNT_ID,
-        'kms:EncryptionContext:SecretARN': secretArn,
-      },
-    });
-    const decision = evaluate(request, {
-      identity: this.roles.get(principal.roleArn)?.policies ?? [],
-      resource: this.keyPolicies.get(keyArn),
-      kmsKey: true,
-    });
-    if (decision.effect === 'Deny')
+    if (!this.kmsPermits('secretsmanager', principal, action, keyArn, { SecretARN: secretArn }))
       throw new AwsServiceError('AccessDeniedException', 'Access to KMS is not allowed');
   }
 }

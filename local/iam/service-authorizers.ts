@@ -4,7 +4,8 @@
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
  * An operation with no resource type there is evaluated against `*`.
  */
-import type { AwsJsonCall } from '../aws-json-server.ts';
+import { type AwsJsonCall, AwsServiceError } from '../aws-json-server.ts';
+import type { LocalDynamoDb } from '../dynamodb.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../endpoints.ts';
 import type { SchedulerCall } from '../scheduler.ts';
 import type { LocalSecretsManager } from '../secrets-manager.ts';
@@ -99,3 +100,30 @@ export function schedulerAuthorizer(iam: LocalIam) {
       });
   };
 }
+
+/**
+ * DynamoDB: the table the call names (an unknown one as the ARN it would have: AWS authorizes
+ * before it looks). Then the implicit KMS call DynamoDB makes as the caller to decrypt the table
+ * key of a table under a customer managed key (AWS KMS Developer Guide, "How Amazon DynamoDB uses
+ * AWS KMS": https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html), with
+ * its encryption context (table name, account). Refused, the call fails with KMS's own words: no
+ * recording of DynamoDB's answer was found (docs/embedded-default.md, DynamoDB).
+ */
+export function dynamoDbAuthorizer(iam: LocalIam, dynamoDb: LocalDynamoDb) {
+  return (call: AwsJsonCall): void => {
+    const principal = iam.callerOf(call.headers);
+    const table = String(call.input.TableName ?? '');
+    const resource = ARN.test(table) ? table : dynamoDb.tableArn(table);
+    iam.authorize({ principal, action: `dynamodb:${call.operation}`, resource });
+    const keyArn = dynamoDb.kmsKeyOf(table);
+    const context = { 'aws:dynamodb:tableName': table, 'aws:dynamodb:subscriberId': LOCAL_ACCOUNT_ID };
+    if (keyArn && !iam.kmsPermits('dynamodb', principal, 'kms:Decrypt', keyArn, context))
+      throw kmsAccessDenied(principal.arn, keyArn);
+  };
+}
+
+const kmsAccessDenied = (caller: string, keyArn: string) =>
+  new AwsServiceError(
+    'AccessDeniedException',
+    `User: ${caller} is not authorized to perform: kms:Decrypt on resource: ${keyArn}`,
+  );

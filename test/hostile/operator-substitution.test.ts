@@ -33,6 +33,7 @@ const SERVICE_USERS: Record<string, string | undefined> = {
 
 const deps = () => ({
   store: env.store,
+  tasks: env.tasks,
   vendorFor,
   answers: sfnTaskAnswers(env.sfnClient),
   now: () => new Date(),
@@ -90,7 +91,7 @@ describe('operator substitution through provisioner submit', () => {
       expect((await executionEnd(env, victim.executionArn)).status).toBe('SUCCEEDED');
       const attacker = await provisionWaiting(target, 'attacker-sdk');
       const operator = env.operator.store;
-      const record = await operator.readTask(attacker.task.taskId);
+      const record = await env.operator.tasks.read(attacker.task.taskId);
       if (!record) throw new Error('the attacker’s task is not recorded');
       const vendor = asOperatorVendor(vendorFor({ target: await operator.loadTarget(target) }));
       const material = vendor.parseCredentialFile(victimsFile.text, { expiresAt: victimsFile.expiresAt });

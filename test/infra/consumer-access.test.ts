@@ -51,7 +51,7 @@ describe('consumer read access in the template', () => {
     );
   });
 
-  it('lets the stack key decrypt only through Secrets Manager, for everyone but the account root', () => {
+  it('lets the stack key decrypt only through Secrets Manager or DynamoDB, for everyone but the account root', () => {
     // Prepare
     const key = Object.entries(resources).find(
       ([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith('SecretsKey'),
@@ -60,16 +60,17 @@ describe('consumer read access in the template', () => {
     const statements = (key.Properties.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
     // Assess
     expect(statements).toContainEqual({
-      Sid: 'DecryptOnlyThroughSecretsManager',
+      Sid: 'DecryptOnlyThroughSecretsManagerOrDynamoDB',
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: ['kms:Decrypt', 'kms:ReEncrypt*'],
       Resource: '*',
       Condition: {
         StringNotEquals: {
-          'kms:ViaService': {
-            'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
-          },
+          'kms:ViaService': [
+            { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+            { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          ],
         },
         ArnNotEquals: {
           'aws:PrincipalArn': {

@@ -367,9 +367,8 @@ describe('ProvisionerStack', () => {
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
     // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
     // counting a user's keys before a first operator credential and before a rotation, comparing a
-    // handed-in credential with the target's others (provision and rotation), counting the operator
-    // tasks waiting, planning a revocation.
-    expect(listing).toHaveLength(10);
+    // handed-in credential with the target's others (provision and rotation), planning a revocation.
+    expect(listing).toHaveLength(9);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -380,9 +379,7 @@ describe('ProvisionerStack', () => {
     for (const s of secretStatements) {
       // The intake reads exactly the webhook secret the stack creates (provisioner.intake/webhook-secret).
       for (const resource of resourcesOf(s))
-        expect(resource).toMatch(
-          /:secret:provisioner(\/|\/targets\/|\.tasks\/)\*$|^<IntakeWebhookSecret\w+>$/,
-        );
+        expect(resource).toMatch(/:secret:provisioner(\/|\/targets\/)\*$|^<IntakeWebhookSecret\w+>$/);
     }
   });
 
@@ -414,10 +411,6 @@ describe('ProvisionerStack', () => {
       // The key-limit check lists the product user's other keys (ListSecrets, by tag).
       'request-operator-credential': {
         '*': ['secretsmanager:ListSecrets'],
-        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -484,8 +477,8 @@ describe('ProvisionerStack', () => {
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
       },
-      // The operator tasks waiting, from names, tags and dates: no task record is read.
-      'report-drift': { '*': ['secretsmanager:ListSecrets'] },
+      // The operator tasks waiting are counted from the task table (its own describe block below).
+      'report-drift': {},
       'refresh-access-token': {
         'provisioner/targets/*': read,
         'provisioner/*': [
@@ -503,9 +496,6 @@ describe('ProvisionerStack', () => {
         'provisioner/*': ['secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
       },
       'request-operator-revocation': {
-        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -541,9 +531,6 @@ describe('ProvisionerStack', () => {
       },
       'request-rotated-credential': {
         '*': ['secretsmanager:ListSecrets'],
-        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
         'provisioner/targets/*': read,
         'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
           (a) => `secretsmanager:${a}`,
@@ -567,9 +554,6 @@ describe('ProvisionerStack', () => {
       },
       'retire-previous-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
       'request-previous-revocation': {
-        'provisioner.tasks/*': ['CreateSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -588,7 +572,6 @@ describe('ProvisionerStack', () => {
       'compensate-rotation': {
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
-        'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
       },
       // The admin rotation alone writes target definitions: it stages and promotes the next admin token.
       'validate-admin-rotation': {
@@ -614,7 +597,6 @@ describe('ProvisionerStack', () => {
       // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
       'compensate-provision': {
         'provisioner/targets/*': read,
-        'provisioner.tasks/*': ['secretsmanager:DeleteSecret'],
         'provisioner/*': [
           'DeleteSecret',
           'DescribeSecret',
@@ -659,14 +641,16 @@ describe('ProvisionerStack', () => {
       'sweep-owner-credentials',
     ]);
     for (const s of Object.values(byHandler).flat()) {
-      if (actionsOf(s).some((a) => a.startsWith('kms:'))) {
+      const viaService = flatten((s.Condition?.StringEquals as Json | undefined)?.['kms:ViaService'] ?? '');
+      // The task table's key use: its own describe block below.
+      if (actionsOf(s).some((a) => a.startsWith('kms:')) && !viaService.startsWith('dynamodb.')) {
         const condition = s.Condition as { StringEquals: Json; StringLike: Json };
         expect(flatten(condition.StringEquals['kms:ViaService'])).toBe(
           'secretsmanager.<AWS::Region>.amazonaws.com',
         );
-        // Credentials, task records, or the one webhook secret the intake reads.
+        // Credentials, or the one webhook secret the intake reads.
         expect(flatten(condition.StringLike['kms:EncryptionContext:SecretARN'])).toMatch(
-          /:secret:provisioner(\/|\.tasks\/)\*$|^<IntakeWebhookSecret\w+>$/,
+          /:secret:provisioner\/\*$|^<IntakeWebhookSecret\w+>$/,
         );
         expect(resourcesOf(s)).toEqual([expect.stringContaining('SecretsKey')]);
       }
@@ -957,10 +941,6 @@ describe('ProvisionerStack', () => {
       resources: ['*'],
     });
     expect(of('ManageTargets').resources).toEqual([secret('provisioner/targets/*')]);
-    expect(of('ReadAndCloseTasks')).toEqual({
-      actions: ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
-      resources: [secret('provisioner.tasks/*')],
-    });
     // Credentials (provisioner/<target>/<user>) are written; read only to compare a handed-in one.
     expect(of('HandInCredentials').actions).not.toContain('secretsmanager:GetSecretValue');
     expect(of('CompareHandedInCredentials')).toEqual({
@@ -991,5 +971,102 @@ describe('ProvisionerStack', () => {
       resources: [secret('provisioner/*')],
     });
     template.hasOutput('OperatorPolicyArn', {});
+  });
+});
+
+describe('the operator task table', () => {
+  const tableArn = /^<OperatorTasksTable\w+\.Arn>$/;
+  /** Each function's DynamoDB actions and the resources they are on. */
+  function dynamoDbGrants(statements: Statement[]) {
+    return statements
+      .filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+      .map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }));
+  }
+
+  it('is one on-demand table keyed by task id, under the stack key, recoverable, retained and protected', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      // A failed create removes it, so its fixed name never blocks the next create.
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        TableName: 'credential-provisioner-tasks',
+        KeySchema: [{ AttributeName: 'taskId', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'taskId', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretsKey'), 'Arn'] },
+        },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // Days after a task's deadline (lambdas/core/operator-task-store.ts), a forgotten record goes.
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  it('is written by the steps that open tasks, deleted by those that compensate, listed by the daily report; nothing else', () => {
+    const granted = Object.fromEntries(
+      Object.entries(statementsByHandler()).flatMap(([id, statements]) => {
+        const grants = dynamoDbGrants(statements);
+        for (const grant of grants) expect(grant.resources).toEqual([expect.stringMatching(tableArn)]);
+        return grants.length > 0 ? [[id, grants.flatMap((g) => g.actions)]] : [];
+      }),
+    );
+    expect(granted).toEqual({
+      'request-operator-credential': ['dynamodb:PutItem'],
+      'request-rotated-credential': ['dynamodb:PutItem'],
+      'request-previous-revocation': ['dynamodb:PutItem'],
+      'request-operator-revocation': ['dynamodb:PutItem'],
+      'compensate-provision': ['dynamodb:DeleteItem'],
+      'compensate-rotation': ['dynamodb:DeleteItem'],
+      'report-drift': ['dynamodb:Scan'],
+    });
+    // No function keeps a grant on the task records' old home in Secrets Manager.
+    expect(JSON.stringify(statementsByHandler())).not.toMatch(/\.tasks\//);
+  });
+
+  it('lets each of those use the key through DynamoDB only', () => {
+    for (const [id, statements] of Object.entries(statementsByHandler())) {
+      if (dynamoDbGrants(statements).length === 0) continue;
+      const throughDynamoDb = statements.filter(
+        (s) =>
+          JSON.stringify(s.Condition ?? {}).includes('dynamodb.') && actionsOf(s).includes('kms:Decrypt'),
+      );
+      expect(throughDynamoDb, id).toHaveLength(1);
+      expect(throughDynamoDb[0]?.Condition).toEqual({
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      });
+    }
+  });
+
+  it('gives operators reading, listing and closing tasks, and the key through DynamoDB for them', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+    const statements = policy?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
+    const sid = (name: string) => statements.find((s) => s.Sid === name) as Statement;
+    expect(actionsOf(sid('ReadAndCloseTasks')).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:Scan',
+    ]);
+    expect(resourcesOf(sid('ReadAndCloseTasks'))).toEqual([expect.stringMatching(tableArn)]);
+    expect(sid('KeyThroughDynamoDB')).toMatchObject({
+      Action: 'kms:Decrypt',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      },
+    });
+    expect(JSON.stringify(statements)).not.toMatch(/\.tasks\//);
+  });
+
+  it('hands every function the table name through its configuration', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')))
+      expect(fn.Properties.Environment.Variables.PROVISIONER_TASK_TABLE).toBe('credential-provisioner-tasks');
   });
 });

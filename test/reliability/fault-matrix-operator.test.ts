@@ -51,7 +51,7 @@ const serviceUserOf = (apiUser: string) => `svc-${apiUser}@example.com`;
  */
 async function operatorAnswers(task: ActionRequiredDetail, serviceUser: string): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt += 1) {
-    if (!(await env.store.readTask(task.taskId))) return;
+    if (!(await env.tasks.read(task.taskId))) return;
     try {
       if ((await playOperator(env, task, serviceUser)) === 0) return;
     } catch (error) {

@@ -144,7 +144,7 @@ describe('reportDrift counts findings', () => {
     const published: unknown[] = [];
     const deps = {
       events: { publish: async (_type: string, detail: unknown) => published.push(detail) },
-      store: { listTasks: async () => [] },
+      tasks: { list: async () => [] },
       now: () => new Date('2030-01-01T00:00:00Z'),
     };
     // Act
@@ -203,6 +203,7 @@ describe('repair of a broken current key', () => {
         describe: async () => secret,
         readVersion: async () => ({ vendor: 'fortios', target: 'fgt', apiUser: 'bot', key: 'k'.repeat(30) }),
       } as unknown as CredentialStore,
+      tasks: {} as never,
       vendorFor: () => vendor,
       events: { publish: async () => {} },
       now: () => new Date('2030-01-01T00:00:00Z'),

@@ -3,19 +3,22 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html), AWS's
  * access denied messages ("Troubleshoot access denied error messages":
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html) and the roles,
- * key policy and function permissions read from the synthesized template.
+ * key policy and function permissions read from the synthesized template; DynamoDB's KMS use
+ * (AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS").
  */
 import { describe, expect, it } from 'vitest';
 import { WEBHOOK_SECRET_NAME } from '#core/names.ts';
 import { AwsServiceError } from '#local/aws-json-server.ts';
+import { LocalDynamoDb, tablesOf } from '#local/dynamodb.ts';
 import { localFunctionArn } from '#local/endpoints.ts';
-import { LocalIam, secretPhysicalIds } from '#local/iam/account.ts';
+import { LocalIam, SESSION_TOKEN_HEADER, secretPhysicalIds } from '#local/iam/account.ts';
 import {
   type AuthorizationRequest,
   accessDeniedMessage,
   evaluate,
   type PolicyDocument,
 } from '#local/iam/policy.ts';
+import { dynamoDbAuthorizer } from '#local/iam/service-authorizers.ts';
 import { synthesizeRules, synthesizeTemplate } from '#local/synth.ts';
 
 const ACCOUNT = '000000000000';
@@ -278,6 +281,41 @@ describe('the account from the synthesized template', () => {
     expect(kms('ensure-access-profile', 'kms:Decrypt')).toBeUndefined();
     // Secrets Manager's own answer when the KMS call it makes as the caller is refused.
     expect(kms('ensure-access-profile', 'kms:GenerateDataKey')).toBe('Access to KMS is not allowed');
+  });
+
+  it('DynamoDB: the task table as each role has it, the key decrypted through DynamoDB; others refused in AWS’s words', () => {
+    const tables = new LocalDynamoDb(tablesOf(template));
+    const call = (handlerId: string, operation: string) =>
+      refusal(() =>
+        dynamoDbAuthorizer(
+          iam,
+          tables,
+        )({
+          operation,
+          input: { TableName: 'credential-provisioner-tasks' },
+          headers: { [SESSION_TOKEN_HEADER]: session(handlerId).token },
+        }),
+      );
+    expect(call('request-operator-credential', 'PutItem')).toBeUndefined();
+    expect(call('compensate-provision', 'DeleteItem')).toBeUndefined();
+    expect(call('report-drift', 'Scan')).toBeUndefined();
+    // Opening a task is no licence to read one back, and no other function reaches the table.
+    const refused = call('request-operator-credential', 'GetItem');
+    expect({ code: refused?.code, status: refused?.status, message: refused?.message }).toEqual({
+      code: 'AccessDeniedException',
+      status: 400,
+      message: `User: ${session('request-operator-credential').arn} is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table/credential-provisioner-tasks because no identity-based policy allows the dynamodb:GetItem action`,
+    });
+    expect(call('verify-credential', 'Scan')?.code).toBe('AccessDeniedException');
+    // The key decrypts for DynamoDB only where the role has kms:Decrypt through it.
+    const keyArn = tables.kmsKeyOf('credential-provisioner-tasks') as string;
+    expect(keyArn).toBe(iam.keyArnOf('alias/credential-provisioner'));
+    expect(iam.kmsPermits('dynamodb', session('report-drift'), 'kms:Decrypt', keyArn, {})).toBe(true);
+    expect(iam.kmsPermits('dynamodb', session('verify-credential'), 'kms:Decrypt', keyArn, {})).toBe(false);
+    // A role with kms:Decrypt through Secrets Manager only is refused it through DynamoDB.
+    expect(iam.kmsPermits('dynamodb', session('ensure-access-profile'), 'kms:Decrypt', keyArn, {})).toBe(
+      false,
+    );
   });
 
   it('EventBridge may invoke a rule target for its own rule only (the function permission’s aws:SourceArn)', () => {

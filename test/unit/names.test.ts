@@ -4,7 +4,6 @@ import {
   physicalNames,
   SECRET_PREFIX,
   TARGET_PREFIX,
-  TASK_PREFIX,
   useSecretRoot,
   WEBHOOK_SECRET_NAME,
 } from '#core/names.ts';
@@ -21,6 +20,7 @@ describe('physical names', () => {
       operatorPolicy: 'credential-provisioner-operator',
       rolePath: '/credential-provisioner/',
       directoryBus: 'credential-provisioner-directory',
+      taskTable: 'credential-provisioner-tasks',
     });
     expect(physicalNames('Staging')).toEqual({
       secretRoot: 'provisioner-Staging',
@@ -29,25 +29,23 @@ describe('physical names', () => {
       operatorPolicy: 'credential-provisioner-operator-Staging',
       rolePath: '/credential-provisioner-Staging/',
       directoryBus: 'credential-provisioner-directory-Staging',
+      taskTable: 'credential-provisioner-tasks-Staging',
     });
   });
 
-  it('put task records and the webhook secret beside the credential prefix, never under it', () => {
-    expect([SECRET_PREFIX, TARGET_PREFIX, TASK_PREFIX, WEBHOOK_SECRET_NAME]).toEqual([
+  it('put the webhook secret beside the credential prefix, never under it', () => {
+    expect([SECRET_PREFIX, TARGET_PREFIX, WEBHOOK_SECRET_NAME]).toEqual([
       'provisioner/',
       'provisioner/targets/',
-      'provisioner.tasks/',
       'provisioner.intake/webhook-secret',
     ]);
-    expect(TASK_PREFIX.startsWith(SECRET_PREFIX)).toBe(false);
     expect(WEBHOOK_SECRET_NAME.startsWith(SECRET_PREFIX)).toBe(false);
   });
 
   it('follow the secret root the CLI sets from --stack, schedule names included', () => {
     useSecretRoot(physicalNames('Staging').secretRoot);
-    expect([SECRET_PREFIX, TASK_PREFIX, WEBHOOK_SECRET_NAME]).toEqual([
+    expect([SECRET_PREFIX, WEBHOOK_SECRET_NAME]).toEqual([
       'provisioner-Staging/',
-      'provisioner-Staging.tasks/',
       'provisioner-Staging.intake/webhook-secret',
     ]);
     expect(rotationScheduleName('provisioner-Staging/fgt/bot')).toMatch(/^rotate-fgt_bot-[0-9a-f]{10}$/);

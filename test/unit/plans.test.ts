@@ -22,6 +22,7 @@ function depsHolding(secrets: SecretDescription[], policy: object = {}): Workflo
   } as unknown as CredentialStore;
   return {
     store,
+    tasks: {} as never,
     vendorFor: (() => ({ name: 'FortiOS', capabilities: { issuance: 'api', twinUsers: true } })) as never,
     events: { publish: async () => {} },
     now: () => new Date('2026-12-01T12:00:00Z'),

@@ -48,8 +48,8 @@ describe('reconcile results at their bound', () => {
     const deps = {
       store: {
         listTargets: async () => names.map((name) => ({ name, vendor: 'fortios' })),
-        listTasks: async () => [],
       },
+      tasks: { list: async () => [] },
       events,
       now: () => new Date('2030-01-01T00:00:00Z'),
     } as unknown as WorkflowDeps;

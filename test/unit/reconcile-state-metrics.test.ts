@@ -6,6 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { TAG } from '#core/names.ts';
+import type { OperatorTaskSummary } from '#core/operator-task-store.ts';
 import type { CredentialStore } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
 import { reconcileTarget, reportDrift } from '#core/workflows/reconcile.ts';
@@ -13,9 +14,14 @@ import { reconcileTarget, reportDrift } from '#core/workflows/reconcile.ts';
 const NOW = new Date('2026-12-01T12:00:00Z');
 const HOUR = 3_600_000;
 
-function depsWith(store: Partial<CredentialStore>, vendor: Record<string, unknown> = {}): WorkflowDeps {
+function depsWith(
+  store: Partial<CredentialStore>,
+  vendor: Record<string, unknown> = {},
+  waiting: OperatorTaskSummary[] = [],
+): WorkflowDeps {
   return {
     store: store as CredentialStore,
+    tasks: { list: async () => waiting },
     vendorFor: () => ({ name: 'fortios', capabilities: { issuance: 'api', twinUsers: true }, ...vendor }),
     events: { publish: vi.fn() },
     now: () => NOW,
@@ -40,7 +46,7 @@ const drift = (target: string, vendor: string, statuses: Record<string, number>)
 describe('the reconciliation report', () => {
   it('counts credentials by product and status over every target', async () => {
     // Prepare
-    const deps = depsWith({ listTasks: async () => [] });
+    const deps = depsWith({});
     // Act
     const report = await reportDrift(deps, {
       requestId: 'reconcile-1',
@@ -69,9 +75,7 @@ describe('the reconciliation report', () => {
       deadline: new Date(NOW.getTime() + dueInHours * HOUR).toISOString(),
       openedAt: new Date(NOW.getTime() - openedHoursAgo * HOUR),
     });
-    const deps = depsWith({
-      listTasks: async () => [task('t1', 50, 22), task('t2', 2, 70), task('t3', 10, 24.5)],
-    });
+    const deps = depsWith({}, {}, [task('t1', 50, 22), task('t2', 2, 70), task('t3', 10, 24.5)]);
     // Act
     const report = await reportDrift(deps, { requestId: 'reconcile-2', results: [] });
     // Assess

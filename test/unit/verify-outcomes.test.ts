@@ -66,11 +66,11 @@ const store = {
   readVersion: async () => ({ vendor: 'fortios', target: 'fgt', apiUser: 'bot', key: KEY }),
   readCurrent: async () => ({ vendor: 'fortios', target: 'fgt', apiUser: 'bot', key: KEY }),
   listByTarget: async () => [secret],
-  listTasks: async () => [],
 } as unknown as CredentialStore;
 
 const deps: ReconcileDeps = {
   store,
+  tasks: { list: async () => [] } as never,
   vendorFor: fakeVendor,
   events: { publish },
   now: () => new Date('2030-01-01T00:00:00Z'),

@@ -7,10 +7,9 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { tasks } from '#cli/commands.ts';
-import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { accessTokenSecretName, credentialSecretName, TAG, taskSecretName } from '#core/names.ts';
+import { accessTokenSecretName, credentialSecretName, TAG } from '#core/names.ts';
 import {
   acknowledgeOperatorTask,
   refuseOperatorTask,
@@ -20,7 +19,7 @@ import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
-import { obtainInProductUi, submitAsOperator, waitForActionRequired } from '#local/operator.ts';
+import { obtainInProductUi, operatorDeps, submitAsOperator, waitForActionRequired } from '#local/operator.ts';
 import { executionEnd, startExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
@@ -55,12 +54,7 @@ async function finished(executionArn: string) {
   return described;
 }
 
-const operatorDeps = () => ({
-  store: env.operator.store,
-  vendorFor,
-  answers: sfnTaskAnswers(env.operator.sfnClient),
-  now: () => new Date(),
-});
+const asOperator = () => operatorDeps(env);
 
 async function secretValue(name: string): Promise<Record<string, string>> {
   const answer = await env.secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
@@ -79,7 +73,7 @@ describe('operator tasks (local runtime)', () => {
       const request = requestFor(target, apiUser, extra);
       const { name, executionArn } = await start(request);
       const task = await waitForActionRequired(env, name);
-      await tasks(env.operator.store, undefined, io);
+      await tasks(env.operator.tasks, undefined, io);
       // Act
       const code = await submitAsOperator(env, name, obtainInProductUi(env, task, request.serviceUser), io);
       const execution = await finished(executionArn);
@@ -97,7 +91,7 @@ describe('operator tasks (local runtime)', () => {
       const secretName = credentialSecretName(target, apiUser);
       const description = await env.store.describe(secretName);
       expect(description?.tags[TAG.status]).toBe('active');
-      expect(await env.store.describe(taskSecretName(name))).toBeUndefined();
+      expect(await env.tasks.read(name)).toBeUndefined();
       const stored = await secretValue(secretName);
       const verdict = await vendorFor({ target: await env.store.loadTarget(target) }).verify(stored as never);
       expect(verdict.outcome).toBe('accepted');
@@ -148,7 +142,7 @@ describe('operator tasks (local runtime)', () => {
     expect(execution.error).toBe('States.Timeout');
     expect(late.name).toBe('NotFound');
     expect(await env.store.describe(credentialSecretName('flex', 'flex-late'))).toBeUndefined();
-    expect(await env.store.describe(taskSecretName(name))).toBeUndefined();
+    expect(await env.tasks.read(name)).toBeUndefined();
     const failed = env.eventBus.events.findLast((e) => e.DetailType === 'credential.provision-failed');
     expect(JSON.parse(failed?.Detail ?? '{}')).toMatchObject({
       requestId: name,
@@ -165,16 +159,16 @@ describe('operator tasks (local runtime)', () => {
     env.lambdaFaults.inject('request-operator-credential', 'after', { times: 1 });
     const { name, executionArn } = await start(requestFor('flex', apiUser));
     const task = await waitForActionRequired(env, name);
-    const stale = await env.store.readTask(name);
-    while ((await env.store.readTask(name))?.taskToken === stale?.taskToken) {
+    const stale = await env.tasks.read(name);
+    while ((await env.tasks.read(name))?.taskToken === stale?.taskToken) {
       await new Promise((resolve) => setImmediate(resolve));
     }
     env.lambdaFaults.clear();
-    const store = Object.create(env.store) as typeof env.store;
+    const records = Object.create(env.operator.tasks) as typeof env.operator.tasks;
     let staleReads = reads;
-    store.readTask = async (taskId) => (staleReads-- > 0 ? stale : env.store.readTask(taskId));
+    records.read = async (taskId) => (staleReads-- > 0 ? stale : env.operator.tasks.read(taskId));
     const file = obtainInProductUi(env, task, undefined).text;
-    return { name, executionArn, file, deps: { ...operatorDeps(), store } };
+    return { name, executionArn, file, deps: { ...asOperator(), tasks: records } };
   }
 
   it('an answer read before its step was retried reaches the task the retried step opened', async () => {
@@ -194,7 +188,7 @@ describe('operator tasks (local runtime)', () => {
     const { name, executionArn, file, deps } = await taskReopenedAfterRead('flex-gone', 2);
     // Act
     const gone = await failure(submitOperatorCredential(deps, { taskId: name, text: file }));
-    const again = await submitOperatorCredential(operatorDeps(), { taskId: name, text: file });
+    const again = await submitOperatorCredential(asOperator(), { taskId: name, text: file });
     const execution = await finished(executionArn);
     // Assess
     expect(gone.name).toBe('TaskGone');
@@ -209,7 +203,7 @@ describe('operator tasks (local runtime)', () => {
     );
     await waitForActionRequired(env, name);
     // Act
-    await refuseOperatorTask(operatorDeps(), { taskId: name, reason: 'no approval from the account owner' });
+    await refuseOperatorTask(asOperator(), { taskId: name, reason: 'no approval from the account owner' });
     const execution = await finished(executionArn);
     // Assess
     expect(execution.status).toBe('FAILED');
@@ -223,7 +217,7 @@ describe('operator tasks (local runtime)', () => {
     const request = requestFor('cnapp', 'cnapp-retry', { serviceUser: 'svc-retry' });
     const { name, executionArn } = await start(request);
     const task = await waitForActionRequired(env, name);
-    const ack = await acknowledgeOperatorTask(operatorDeps(), { taskId: name });
+    const ack = await acknowledgeOperatorTask(asOperator(), { taskId: name });
     const secretName = credentialSecretName('cnapp', 'cnapp-retry');
     const versionsBefore = Object.keys((await env.store.describe(secretName))?.versions ?? {});
     // Act
@@ -253,7 +247,7 @@ describe('operator tasks (local runtime)', () => {
     // Act
     const error = await failure(submitAsOperator(env, second.name, firstFile));
     const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
-    await refuseOperatorTask(operatorDeps(), { taskId: second.name, reason: 'test done' });
+    await refuseOperatorTask(asOperator(), { taskId: second.name, reason: 'test done' });
     await finished(second.executionArn);
     // Assess
     expect(error.name).toBe('ValidationError');
@@ -273,7 +267,7 @@ describe('operator tasks (local runtime)', () => {
     // Act
     const error = await failure(submitAsOperator(env, run.name, othersToken));
     const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
-    await refuseOperatorTask(operatorDeps(), { taskId: run.name, reason: 'test done' });
+    await refuseOperatorTask(asOperator(), { taskId: run.name, reason: 'test done' });
     await finished(run.executionArn);
     // Assess
     expect(error.name).toBe('ValidationError');
@@ -349,5 +343,8 @@ describe('operator tasks (local runtime)', () => {
     expect(material.secrets.length).toBeGreaterThan(6);
     expect(material.taskTokens.length).toBeGreaterThan(0);
     expect(found).toEqual([]);
+    // The task records, tokens included, live in the task table: Secrets Manager never held one.
+    const secretValues = env.secretsManager.store.allStoredValues().join('\n');
+    expect(material.taskTokens.filter((token) => secretValues.includes(token))).toEqual([]);
   });
 });

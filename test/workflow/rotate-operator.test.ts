@@ -10,14 +10,7 @@ import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import {
-  accessTokenSecretName,
-  CURRENT,
-  credentialSecretName,
-  PENDING,
-  TAG,
-  taskSecretName,
-} from '#core/names.ts';
+import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { refuseOperatorTask } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
@@ -143,7 +136,7 @@ describe('rotate workflow (operator products, local runtime)', () => {
       expect((await vendor.verify(before as never)).outcome).not.toBe('accepted');
       expect(await consumerCall(target, 'rot-api')).toBe('accepted');
       expect(await stages(target, 'rot-api')).toMatchObject({ pending: undefined });
-      for (const task of asked) expect(await env.store.describe(taskSecretName(task.taskId))).toBeUndefined();
+      for (const task of asked) expect(await env.tasks.read(task.taskId)).toBeUndefined();
     },
   );
 
@@ -174,7 +167,13 @@ describe('rotate workflow (operator products, local runtime)', () => {
     // Act
     const { described } = await runAnswering(stateMachineArn, input, name, (task) =>
       refuseOperatorTask(
-        { store: env.store, vendorFor, answers: sfnTaskAnswers(env.sfnClient), now: () => new Date() },
+        {
+          store: env.store,
+          tasks: env.tasks,
+          vendorFor,
+          answers: sfnTaskAnswers(env.sfnClient),
+          now: () => new Date(),
+        },
         { taskId: task.taskId, reason: 'no change window this week' },
       ),
     );
@@ -198,7 +197,7 @@ describe('rotate workflow (operator products, local runtime)', () => {
     expect(described.status).toBe('FAILED');
     expect(described.error).toBe('States.Timeout');
     expect(await stages('arm', 'rot-api')).toEqual({ current: before.current, pending: undefined });
-    expect(await env.store.describe(taskSecretName(name))).toBeUndefined();
+    expect(await env.tasks.read(name)).toBeUndefined();
     expect(await consumerCall('arm', 'rot-api')).toBe('accepted');
   });
 
@@ -251,7 +250,13 @@ describe('rotate workflow (operator products, local runtime)', () => {
     const error = await failure(submitAsOperator(env, task.taskId, await fileFor(task, current)));
     const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
     await refuseOperatorTask(
-      { store: env.store, vendorFor, answers: sfnTaskAnswers(env.sfnClient), now: () => new Date() },
+      {
+        store: env.store,
+        tasks: env.tasks,
+        vendorFor,
+        answers: sfnTaskAnswers(env.sfnClient),
+        now: () => new Date(),
+      },
       { taskId: task.taskId, reason: 'test done' },
     );
     const done = await executionEnd(env, executionArn);

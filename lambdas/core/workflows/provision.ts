@@ -446,7 +446,7 @@ export async function compensateProvision(
     userRemoved = user?.requestId === requestId && (await api.revoke(request.apiUser)).removed;
   } else {
     // The task (and its token) dies with the request; an operator answering late finds nothing.
-    await deps.store.deleteTask(requestId);
+    await deps.tasks.delete(requestId);
     if (state.credential) {
       versionId = state.credential.versionId;
       const stored = await deps.store.readVersion(state.credential.secretArn, versionId);

@@ -646,10 +646,10 @@ function credentialCounts(drifts: readonly TargetDrift[]) {
   return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, c]) => c);
 }
 
-/** The operator tasks waiting, from their records' tags and creation dates. */
+/** The operator tasks waiting, from their records' summaries (deadline, when opened). */
 async function waitingTasks(deps: WorkflowDeps) {
   const now = deps.now().getTime();
-  const tasks = await deps.store.listTasks();
+  const tasks = await deps.tasks.list();
   const opened = tasks.flatMap((t) => (t.openedAt ? [t.openedAt.getTime()] : []));
   return {
     waiting: tasks.length,

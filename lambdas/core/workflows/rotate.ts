@@ -454,8 +454,8 @@ export async function compensateRotation(deps: WorkflowDeps, input: unknown) {
     }
   }
   // An operator task this rotation opened waits for nobody now.
-  await deps.store.deleteTask(state.requestId);
-  await deps.store.deleteTask(revocationTaskId(state.requestId, state.secretName));
+  await deps.tasks.delete(state.requestId);
+  await deps.tasks.delete(revocationTaskId(state.requestId, state.secretName));
   const owner = description?.tags[TAG.owner] ?? 'unknown';
   await deps.events.publish('credential.rotation-failed', {
     target: state.request.target,
