@@ -59,7 +59,7 @@ export function tablesOf(template: TemplateResources): LocalTableDefinition[] {
 }
 
 /** "The maximum item size in DynamoDB is 400 KB" (Developer Guide, "Item sizes and formats"). */
-export const MAX_ITEM_BYTES = 400 * 1024;
+const MAX_ITEM_BYTES = 400 * 1024;
 
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
