@@ -7,7 +7,7 @@
  */
 import type * as z from 'zod';
 import { TAG } from './names.ts';
-import { offboardingDecision } from './ownership.ts';
+import { consumerCount, offboardingDecision } from './ownership.ts';
 import { twinsOf } from './products/managed-user.ts';
 import { parseRotationTag } from './rotation-timing.ts';
 import { rotationScheduleName, scheduleFor } from './schedules.ts';
@@ -70,11 +70,14 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
     const secret = await deps.store.describe(credential.secretArn);
     const status = secret?.tags[TAG.status] ?? 'unknown';
     // The revocation's own decision (FindOwnerCredentials): a held credential is left as it is.
-    const decision = offboardingDecision({
-      tags: secret?.tags ?? {},
-      shared: target.policy?.offboarding?.shared,
-      now: deps.now(),
-    });
+    const shared = target.policy?.offboarding?.shared;
+    const tags = secret?.tags ?? {};
+    const consumers = await consumerCount(
+      (arn) => deps.store.readAccess(arn),
+      { arn: credential.secretArn, tags },
+      shared,
+    );
+    const decision = offboardingDecision({ tags, shared, consumers, now: deps.now() });
     if (decision.action === 'hold') {
       if (decision.newlyHeld) newlyHeld++;
       const notice = decision.newlyHeld ? '; a notice goes out' : '';

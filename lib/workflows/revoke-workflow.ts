@@ -33,10 +33,10 @@ export class RevokeWorkflow extends Workflow {
     super(scope, id, props, 'revoke');
     const find = this.entryStep('FindOwnerCredentials', 'find-owner-credentials');
     find.fn.grantListSecrets();
-    // The offboarding decision: a shared credential's target policy, its hold tagged and announced,
-    // and the teams told which credentials they keep.
+    // The offboarding decision: a person's credential's target policy and consumers (its resource
+    // policy), its hold tagged and announced, and the teams told which credentials they keep.
     find.fn.grantReadTargetDefinitions();
-    find.fn.grantCredentialSecrets('TagResource');
+    find.fn.grantCredentialSecrets('TagResource', 'GetResourcePolicy');
     find.fn.grantPutEvents();
 
     const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', {
@@ -125,7 +125,7 @@ export class RevokeWorkflow extends Workflow {
     const sweep = this.step('SweepOwnerCredentials', 'sweep-owner-credentials', { outputPath: '$.Payload' });
     sweep.fn.grantListSecrets();
     sweep.fn.grantReadTargetDefinitions();
-    sweep.fn.grantCredentialSecrets('TagResource');
+    sweep.fn.grantCredentialSecrets('TagResource', 'GetResourcePolicy');
     sweep.fn.grantPutEvents();
     sweep.task.addRetry(RETRYABLE);
     const foundMore = new sfn.Choice(this, 'FoundMoreCredentials')
@@ -140,7 +140,7 @@ export class RevokeWorkflow extends Workflow {
     const plan = this.entryStep('PlanRevocation', 'plan-revocation');
     plan.fn.grantListSecrets();
     plan.fn.grantReadTargets();
-    plan.fn.grantCredentialSecrets('DescribeSecret');
+    plan.fn.grantCredentialSecrets('DescribeSecret', 'GetResourcePolicy');
 
     this.stateMachine = this.createStateMachine(
       this.planOr(plan, find.task.next(revokeEach).next(continues)),

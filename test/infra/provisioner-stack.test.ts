@@ -447,22 +447,22 @@ describe('ProvisionerStack', () => {
           (a) => `secretsmanager:${a}`,
         ),
       },
-      // The offboarding decision reads a shared credential's target and tags its hold.
+      // The offboarding decision reads a person's credential's target and consumers, and tags its hold.
       'find-owner-credentials': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:TagResource'],
+        'provisioner/*': ['secretsmanager:GetResourcePolicy', 'secretsmanager:TagResource'],
       },
       'sweep-owner-credentials': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:TagResource'],
+        'provisioner/*': ['secretsmanager:GetResourcePolicy', 'secretsmanager:TagResource'],
       },
       // The plans read what their runs would, and write nothing.
       'plan-revocation': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret'],
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy'],
       },
       'plan-rotation': {
         'provisioner/targets/*': read,

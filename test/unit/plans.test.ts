@@ -14,9 +14,14 @@ const held = (count: number): SecretDescription[] =>
     versions: {},
   }));
 
-function depsHolding(secrets: SecretDescription[], policy: object = {}): WorkflowDeps {
+function depsHolding(
+  secrets: SecretDescription[],
+  policy: object = {},
+  consumersOf: (arn: string) => string[] = () => [],
+): WorkflowDeps {
   const store = {
     listByOwner: async () => secrets,
+    readAccess: async (arn: string) => ({ readers: [], consumers: consumersOf(arn) }),
     describe: async (id: string) => secrets.find((s) => s.arn === id || s.name === id),
     loadTarget: async () => ({ vendor: 'fortios', policy }),
   } as unknown as CredentialStore;
@@ -58,6 +63,21 @@ describe('planRevocation', () => {
     expect(plan.events).toEqual([
       expect.stringContaining('credential.revoked for each'),
       'credential.offboarding-held for each of the 1 held now',
+    ]);
+  });
+
+  it('holds a personal credential its consumers read, and says that is why', async () => {
+    // Prepare: the first credential has a consumer role, the second none
+    const [read, unread] = held(2) as [SecretDescription, SecretDescription];
+    const deps = depsHolding([read, unread], { offboarding: { shared: { holdDays: 14 } } }, (arn) =>
+      arn === read.arn ? ['arn:aws:iam::000000000000:role/sync'] : [],
+    );
+    // Act
+    const plan = await planRevocation(deps, { request: { owner: OWNER, dryRun: true } });
+    // Assess
+    expect(plan.credentials.map((c) => c.change)).toEqual([
+      "held until 2026-12-15T12:00:00.000Z, not revoked (read by 1 consumer role: the target's offboarding policy holds it 14 days); a notice goes out",
+      'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
     ]);
   });
 

@@ -33,7 +33,8 @@ const noContinuation: WorkflowStarter = {
   },
 };
 const deps = {
-  store: { listByOwner: async () => listed } as unknown as CredentialStore,
+  // Targets without an offboarding policy: every credential found is revoked.
+  store: { listByOwner: async () => listed, loadTarget: async () => ({}) } as unknown as CredentialStore,
   events: { publish: async () => {} },
   now: () => new Date('2030-01-01T00:00:00Z'),
 } as unknown as WorkflowDeps;

@@ -202,6 +202,32 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
     expect(env.fortios.state.users.has('fgt-erin-shared')).toBe(false);
   });
 
+  it("holds a person's credential a consumer role reads (others use it) and says so; their credential without consumers is revoked", async () => {
+    // Prepare
+    const consumer = 'arn:aws:iam::000000000000:role/address-sync';
+    for (const request of [
+      requestFor('fgt-ivy', 'ivy@example.com'),
+      requestFor('fgt-ivy-sync', 'ivy@example.com', { consumers: [consumer] }),
+    ]) {
+      const provisioned = await provision(request);
+      expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
+    }
+    // Act
+    const execution = await revoke('ivy@example.com', 'revoke-ivy-1');
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}')).toMatchObject({
+      revoked: [credentialSecretName('fgt', 'fgt-ivy')],
+      held: [
+        {
+          secretName: credentialSecretName('fgt', 'fgt-ivy-sync'),
+          reason: "read by 1 consumer role: the target's offboarding policy holds it 14 days",
+        },
+      ],
+    });
+    expect(env.fortios.state.users.has('fgt-ivy-sync')).toBe(true);
+  });
+
   describe('provisioner transfer', () => {
     const printed: string[] = [];
     const io = { out: (line: string) => printed.push(line) };

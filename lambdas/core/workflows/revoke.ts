@@ -9,7 +9,7 @@ import {
   revocationInstructions,
   revocationTaskId,
 } from '../operator-tasks.ts';
-import { offboardingDecision } from '../ownership.ts';
+import { consumerCount, offboardingDecision } from '../ownership.ts';
 import { materialOf } from '../products/index.ts';
 import { proveUsersGone, removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import type { SharedOffboarding } from '../products/policy.ts';
@@ -137,10 +137,13 @@ async function decideEach(
   };
   for (const secret of found) {
     const credential = revocationTarget(secret);
-    // Only a shared credential's decision depends on its target: the others need no target read.
+    // Only a person's credential's decision depends on its target: a team's needs no target read.
     const shared =
-      secret.tags[TAG.shared] === 'true' ? (await offboardingOf(credential.target))?.shared : undefined;
-    const decision = offboardingDecision({ tags: secret.tags, shared, now: deps.now() });
+      ownerKind(secret.tags[TAG.owner] ?? '') === 'person'
+        ? (await offboardingOf(credential.target))?.shared
+        : undefined;
+    const consumers = await consumerCount((arn) => deps.store.readAccess(arn), secret, shared);
+    const decision = offboardingDecision({ tags: secret.tags, shared, consumers, now: deps.now() });
     if (decision.action === 'revoke') {
       revoke.push(secret);
       continue;
