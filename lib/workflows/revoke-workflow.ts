@@ -13,7 +13,7 @@ import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 const REVOKE_CONCURRENCY = 5;
 
 export interface RevokeWorkflowProps extends WorkflowProps {
-  /** Where a retired credential's rotation schedule is deleted. */
+  /** Where a retired credential's rotation schedule is deleted, and a held one's hold-end schedule made. */
   readonly rotationSchedules?: RotationSchedules;
 }
 
@@ -38,6 +38,9 @@ export class RevokeWorkflow extends Workflow {
     find.fn.grantReadTargetDefinitions();
     find.fn.grantCredentialSecrets('TagResource', 'GetResourcePolicy');
     find.fn.grantPutEvents();
+    // A held credential's revocation at its hold's end; by name, as the report's continuation.
+    props.rotationSchedules?.grantHoldEnds(find.fn, this.stateMachineArnByName);
+    props.rotationSchedules?.startsRevocations(this.stateMachineArnByName);
 
     const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', {
       resultSelector: { 'needsOperator.$': '$.Payload.needsOperator' },
@@ -127,6 +130,7 @@ export class RevokeWorkflow extends Workflow {
     sweep.fn.grantReadTargetDefinitions();
     sweep.fn.grantCredentialSecrets('TagResource', 'GetResourcePolicy');
     sweep.fn.grantPutEvents();
+    props.rotationSchedules?.grantHoldEnds(sweep.fn, this.stateMachineArnByName);
     sweep.task.addRetry(RETRYABLE);
     const foundMore = new sfn.Choice(this, 'FoundMoreCredentials')
       .when(sfn.Condition.isPresent('$.credentials[0]'), revokeEach)

@@ -860,7 +860,7 @@ describe('ProvisionerStack', () => {
     expect(s.CompensateRotation?.Next).toBe('RotationFailed');
   });
 
-  it('keeps one rotation schedule per credential in its own group; Scheduler may start rotations only', () => {
+  it('keeps one rotation schedule per credential in its own group, and one hold-end schedule per held credential', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'credential-provisioner' });
     const byHandler = statementsByHandler();
     const schedulerActions = (id: string) =>
@@ -887,11 +887,20 @@ describe('ProvisionerStack', () => {
     expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf)).toEqual([
       'scheduler:CreateSchedule',
     ]);
+    // An offboarding that holds a credential creates its hold-end schedule, and only those (hold-*).
+    for (const id of ['find-owner-credentials', 'sweep-owner-credentials']) {
+      expect(schedulerActions(id).flatMap(actionsOf), id).toEqual(['scheduler:CreateSchedule']);
+      expect(schedulerActions(id).flatMap(resourcesOf), id).toEqual([
+        expect.stringMatching(/:schedule\/credential-provisioner\/hold-\*$/),
+      ]);
+    }
     expect(owners.map(([id]) => id).sort()).toEqual([
       'finalize-admin-rotation',
       'finalize-credential',
       'finalize-rotation',
+      'find-owner-credentials',
       'retire-credential',
+      'sweep-owner-credentials',
     ]);
   });
 

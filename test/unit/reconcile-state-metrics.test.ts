@@ -20,6 +20,7 @@ function depsWith(store: Partial<CredentialStore>, vendor: Record<string, unknow
     events: { publish: vi.fn() },
     now: () => NOW,
     schedules: { ensure: vi.fn(), remove: vi.fn() },
+    holdEnds: { ensure: vi.fn(), remove: vi.fn() },
   } as unknown as WorkflowDeps;
 }
 

@@ -113,6 +113,7 @@ describe('the revocation sweep', () => {
           {
             secretName: 'provisioner/fgt/s',
             heldUntil: '2030-01-15T00:00:00.000Z',
+            revokesAt: '2030-01-15T00:00:00.000Z',
             reason: 'shared credential',
           },
         ],
@@ -120,7 +121,7 @@ describe('the revocation sweep', () => {
     );
     // Assess
     expect(report.message).toBe(
-      "1 of 1 credentials of lou@example.com are not revoked: provisioner/fgt/a: Conflict (busy); held, not failed: provisioner/fgt/s until 2030-01-15T00:00:00.000Z (shared credential); the owner's further credentials: arn:aws:states:us-east-1:000000000000:execution:revoke:next",
+      "1 of 1 credentials of lou@example.com are not revoked: provisioner/fgt/a: Conflict (busy); held, not failed: provisioner/fgt/s until 2030-01-15T00:00:00.000Z, revoked by its schedule at 2030-01-15T00:00:00.000Z (shared credential); the owner's further credentials: arn:aws:states:us-east-1:000000000000:execution:revoke:next",
     );
   });
 
