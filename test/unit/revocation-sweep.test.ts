@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { WorkflowStarter } from '#core/deactivation.ts';
+import { NotFoundError } from '#core/errors.ts';
 import { TAG } from '#core/names.ts';
 import type { CredentialStore, SecretDescription } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
@@ -63,6 +64,25 @@ describe('the revocation sweep', () => {
     ]);
     expect(swept.settled).toEqual(results);
     expect(swept.listings).toBe(2);
+  });
+
+  it("hands on a credential whose target is no longer registered (its revocation reports it), not failing the owner's others", async () => {
+    // Prepare
+    listed = [held('gone/a'), held('fgt/b')];
+    const unregistered = {
+      ...deps,
+      store: {
+        listByOwner: async () => listed,
+        loadTarget: async (name: string) => {
+          if (name === 'gone') throw new NotFoundError(`unknown target "${name}"`);
+          return {};
+        },
+      } as unknown as CredentialStore,
+    };
+    // Act
+    const swept = await sweepOwnerCredentials(unregistered, pass([]));
+    // Assess
+    expect(swept.credentials.map((c) => c.secretName)).toEqual(['provisioner/fgt/b', 'provisioner/gone/a']);
   });
 
   it('reports what the last listing still finds, and the report fails the revocation naming it', async () => {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { WorkflowStarter } from '../deactivation.ts';
-import { FatalError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
+import { FatalError, NotFoundError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
 import { continuationNameFor, ExecutionName } from '../execution-names.ts';
 import { holdEndsAt } from '../hold-ends.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
@@ -156,7 +156,15 @@ async function decideEach(
     if (!policies.has(target))
       policies.set(
         target,
-        deps.store.loadTarget(target).then((t) => t.policy?.offboarding),
+        deps.store.loadTarget(target).then(
+          (t) => t.policy?.offboarding,
+          // A target no longer registered holds nothing: its credential is revoked, and
+          // RevokeAtProduct reports why it cannot be, apart from the owner's others.
+          (error: unknown) => {
+            if (error instanceof NotFoundError) return undefined;
+            throw error;
+          },
+        ),
       );
     return policies.get(target);
   };
