@@ -332,13 +332,18 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
     const out = JSON.parse(e.output) as {
       owner?: string;
       revoked?: string[];
-      held?: { secretName: string; heldUntil: string; reason: string }[];
+      held?: { secretName: string; heldUntil: string; revokesAt?: string; reason: string }[];
       keptByTeams?: string[];
     };
     // Revoked, held by the target's offboarding policy, or kept by the team this owner asked for it.
     const rows = [
       ...(out.revoked ?? []).map((r) => [r, 'revoked', '']),
-      ...(out.held ?? []).map((h) => [h.secretName, `held until ${h.heldUntil}`, h.reason]),
+      ...(out.held ?? []).map((h) => [
+        h.secretName,
+        // Executions from before hold-end schedules report no revokesAt.
+        `held until ${h.heldUntil}${h.revokesAt ? `, revoked by its schedule at ${h.revokesAt}` : ''}`,
+        h.reason,
+      ]),
       ...(out.keptByTeams ?? []).map((k) => [
         k,
         'kept by its team',

@@ -16,6 +16,7 @@ import {
 import { SERVICE_NAME } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
+import { deleteHoldEndSchedule } from '#core/hold-ends.ts';
 import { DEFAULT_STACK_NAME, physicalNames, useSecretRoot } from '#core/names.ts';
 import { TaskStore } from '#core/operator-task-store.ts';
 import { PRODUCTS } from '#core/products/index.ts';
@@ -313,9 +314,14 @@ program
   .requiredOption('--to <owner>', 'the new owner; a team must be named in each target policy’s teamOwners')
   .action((options: { from: string; to: string }) =>
     run(async (global) => {
-      const { secrets, events } = await clients(global);
+      const { secrets, events, scheduler } = await clients(global);
+      const { scheduleGroup } = physicalNames(global.stack);
       return transfer(
-        { store: new CredentialStore(secrets), events: new EventBridgePublisher(events) },
+        {
+          store: new CredentialStore(secrets),
+          events: new EventBridgePublisher(events),
+          removeHoldEnd: (secretName) => deleteHoldEndSchedule(scheduler, scheduleGroup, secretName),
+        },
         options,
         io,
       );

@@ -3,7 +3,9 @@
  * another's (a person's to a team, a team's to a person, ...), so that the old owner's offboarding
  * no longer finds it. Checked whole before anything changes; each move is announced
  * (`credential.transferred`) before its tags change, so a repeated run may repeat a notice but
- * never lose one, and finds nothing left to move.
+ * never lose one, and finds nothing left to move. A held credential's hold-end schedule is deleted
+ * before its tags change (were it left, its revocation would find the credential no longer the
+ * old owner's and leave it).
  */
 import { ValidationError } from '#core/errors.ts';
 import type { EventPublisher } from '#core/events.ts';
@@ -16,6 +18,8 @@ import { renderTable } from './table.ts';
 export interface TransferDeps {
   readonly store: CredentialStore;
   readonly events: EventPublisher;
+  /** Deletes a credential's hold-end schedule, if it has one (lambdas/core/hold-ends.ts). */
+  readonly removeHoldEnd: (secretName: string) => Promise<void>;
 }
 
 /** Revoked credentials stay with the owner they had: history, not something anyone uses. */
@@ -77,6 +81,7 @@ export async function transfer(
       ticket: s.tags[TAG.ticket] ?? 'none',
       releasedHold: s.tags[TAG.heldUntil] ?? null,
     });
+    if (s.tags[TAG.heldUntil] !== undefined) await deps.removeHoldEnd(s.name);
     await deps.store.tag(s.arn, tags);
     if (dropped.length > 0) await deps.store.untag(s.arn, dropped);
     rows.push([

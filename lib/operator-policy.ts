@@ -116,6 +116,14 @@ export class OperatorPolicy extends Construct {
         actions: ['events:PutEvents'],
         resources: [defaultBus],
       }),
+      // A transfer releases a hold: its hold-end schedule goes (lambdas/core/hold-ends.ts).
+      new iam.PolicyStatement({
+        sid: 'ReleaseHolds',
+        actions: ['scheduler:DeleteSchedule'],
+        resources: [
+          `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${props.rotationSchedules.groupName}/hold-*`,
+        ],
+      }),
       // `provisioner rotation pause|resume`: UpdateSchedule replaces the whole schedule, its target's
       // role included, so the role is passed again; the pause is recorded on the credential's tags.
       new iam.PolicyStatement({
@@ -178,6 +186,11 @@ export class OperatorPolicy extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${props.rotationSchedules.groupName}/*]`,
         reason: 'One schedule per credential, named at run time; confined to the provisioner schedule group',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${props.rotationSchedules.groupName}/hold-*]`,
+        reason:
+          'A transfer deletes the hold-end schedule of each held credential it moves, named at run time',
       },
     );
   }

@@ -215,8 +215,8 @@ export class ProvisionerStack extends Stack {
       undefined,
       'credential.offboarding-held',
       [
-        `The shared credential ${field('apiUser')} on ${field('target')} of ${field('owner')} is held until ${field('heldUntil')} (${field('reason')}).`,
-        `After that date, provisioner revoke --owner ${field('owner')} revokes it; to keep it, move it: provisioner transfer --from ${field('owner')} --to NEW_OWNER`,
+        `The credential ${field('apiUser')} on ${field('target')} of ${field('owner')}, which others use, is held until ${field('heldUntil')} (${field('reason')}).`,
+        `Its schedule revokes it at ${field('revokesAt')}; to keep it, move it before then: provisioner transfer --from ${field('owner')} --to NEW_OWNER`,
       ].join(' '),
     );
     alerts.relay(

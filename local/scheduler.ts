@@ -1,10 +1,14 @@
 /**
  * A loopback EventBridge Scheduler (REST-JSON) for the real `@aws-sdk/client-scheduler`: Create,
  * Get, Update, Delete and List schedules per group, with Scheduler's name rules and its Conflict /
- * NotFound errors. Schedules do not fire on a clock here; `fire` runs one as Scheduler would at its
- * time: StartExecution on the target state machine with the schedule's input, unless the schedule is
- * DISABLED (Scheduler does not invoke the target of a disabled schedule: API_UpdateSchedule, `State`,
- * https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html).
+ * NotFound errors. Recurring schedules do not fire on a clock here; `fire` runs one as Scheduler
+ * would at its time: StartExecution on the target state machine with the schedule's input, unless
+ * the schedule is DISABLED (Scheduler does not invoke the target of a disabled schedule:
+ * API_UpdateSchedule, `State`, https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html).
+ * One-time `at()` schedules fire when `fireDue` is given a clock past their time (the caller's clock,
+ * so a test's fake one): once, and then, with `ActionAfterCompletion: DELETE`, the schedule is
+ * deleted ("Schedule types", one-time, https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#one-time;
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-delete.html).
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +24,24 @@ export interface LocalSchedule {
   readonly State: string;
   readonly Target: { readonly Arn: string; readonly RoleArn: string; readonly Input?: string };
   readonly FlexibleTimeWindow: { readonly Mode: string; readonly MaximumWindowInMinutes?: number };
+  /** NONE (the default): a one-time schedule stays after it fired; DELETE: it is deleted (API_CreateSchedule). */
+  readonly ActionAfterCompletion: string;
   readonly CreationDate: number;
 }
+
+/** The instant an `at()` schedule fires, or undefined for a recurring one. */
+function oneTimeInstant(schedule: LocalSchedule): number | undefined {
+  const at = /^at\((.+)\)$/.exec(schedule.ScheduleExpression)?.[1];
+  if (at === undefined) return undefined;
+  // The provisioner writes at() in UTC only; other zones are not modelled (docs/embedded-default.md).
+  if (schedule.ScheduleExpressionTimezone !== 'UTC')
+    throw new Error(`at() in ${schedule.ScheduleExpressionTimezone} is not modelled: ${schedule.Name}`);
+  return Date.parse(`${at}Z`);
+}
+
+/** The AWS JSON protocols' wording for a value outside an enum (not a recorded Scheduler answer). */
+const notInEnum = (value: string, member: string, values: readonly string[]) =>
+  `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy enum value set: [${values.join(', ')}]`;
 
 const NAME = /^[0-9a-zA-Z-_.]{1,64}$/;
 
@@ -47,6 +67,10 @@ export async function startLocalScheduler(options: {
   authorize?: (call: SchedulerCall) => void;
 }) {
   const schedules = new Map<string, LocalSchedule>();
+  const invokeTarget = (schedule: LocalSchedule) =>
+    options.startExecution(schedule.Target.Arn, schedule.Target.Input ?? '{}', schedule.Target.RoleArn);
+  /** One-time schedules kept after they fired (NONE): they do not fire again. */
+  const completed = new WeakSet<LocalSchedule>();
   const key = (group: string, name: string) => `${group}/${name}`;
   const region = options.region ?? LOCAL_REGION;
 
@@ -118,11 +142,13 @@ export async function startLocalScheduler(options: {
         if (operation === 'UpdateSchedule' && !existing)
           return fail(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
         if (body.State !== undefined && body.State !== 'ENABLED' && body.State !== 'DISABLED')
-          // The AWS JSON protocols' wording for a value outside an enum (not a recorded Scheduler answer).
+          return fail(400, 'ValidationException', notInEnum(body.State, 'state', ['ENABLED', 'DISABLED']));
+        const action = body.ActionAfterCompletion;
+        if (action !== undefined && action !== 'NONE' && action !== 'DELETE')
           return fail(
             400,
             'ValidationException',
-            `1 validation error detected: Value '${body.State}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]`,
+            notInEnum(action, 'actionAfterCompletion', ['NONE', 'DELETE']),
           );
         if (
           !body.ScheduleExpression ||
@@ -151,6 +177,7 @@ export async function startLocalScheduler(options: {
           State: body.State ?? 'ENABLED',
           Target: body.Target,
           FlexibleTimeWindow: body.FlexibleTimeWindow,
+          ActionAfterCompletion: action ?? 'NONE',
           CreationDate: existing?.CreationDate ?? Date.now() / 1000,
         });
         return send(200, { ScheduleArn: scheduleArn(groupName, name) });
@@ -186,11 +213,25 @@ export async function startLocalScheduler(options: {
       const schedule = schedules.get(key(group, name));
       if (!schedule) throw new Error(`no schedule ${group}/${name}`);
       if (schedule.State === 'DISABLED') return undefined;
-      return options.startExecution(
-        schedule.Target.Arn,
-        schedule.Target.Input ?? '{}',
-        schedule.Target.RoleArn,
-      );
+      return invokeTarget(schedule);
+    },
+    /**
+     * Fires every enabled `at()` schedule whose time `now` has reached and that has not fired yet,
+     * as Scheduler does at that time (it never invokes before it: it invokes within the minute
+     * after); deletes those created with `ActionAfterCompletion: DELETE`. Returns what each
+     * StartExecution answered.
+     */
+    async fireDue(now = Date.now()) {
+      const answers: unknown[] = [];
+      for (const [id, schedule] of schedules) {
+        const at = oneTimeInstant(schedule);
+        if (at === undefined || at > now || completed.has(schedule) || schedule.State === 'DISABLED')
+          continue;
+        answers.push(await invokeTarget(schedule));
+        if (schedule.ActionAfterCompletion === 'DELETE') schedules.delete(id);
+        else completed.add(schedule);
+      }
+      return answers;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -112,8 +112,14 @@ export interface EventDetails {
      */
     readonly driftCount: number;
   };
-  /** A person's shared credential outlives their offboarding until `heldUntil` (the target's policy). */
-  'credential.offboarding-held': CredentialEventDetail & { readonly heldUntil: string };
+  /**
+   * A person's credential others use outlives their offboarding until `heldUntil` (the target's
+   * policy); its schedule revokes it at `revokesAt`.
+   */
+  'credential.offboarding-held': CredentialEventDetail & {
+    readonly heldUntil: string;
+    readonly revokesAt: string;
+  };
   /** A member left a team: the team keeps the credentials they requested for it. */
   'credential.team-member-left': {
     readonly team: string;

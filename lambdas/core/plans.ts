@@ -6,8 +6,9 @@
  * returns its plan and ends (`provisioner plan ...`).
  */
 import type * as z from 'zod';
+import { holdEndExpression, holdEndScheduleName, holdEndsAt } from './hold-ends.ts';
 import { TAG } from './names.ts';
-import { offboardingDecision } from './ownership.ts';
+import { consumerCount, offboardingDecision } from './ownership.ts';
 import { twinsOf } from './products/managed-user.ts';
 import { parseRotationTag } from './rotation-timing.ts';
 import { rotationScheduleName, scheduleFor } from './schedules.ts';
@@ -57,12 +58,13 @@ const DryRunInput = <S extends z.ZodObject>(schema: S) =>
 /** PlanRevocation: every credential of the owner a revocation would take, and what it would do to each. */
 export async function planRevocation(deps: WorkflowDeps, input: { request: unknown }): Promise<Plan> {
   const request = parseInput(DryRunInput(RevokeRequest), input.request, 'revoke request');
-  const all = await heldBy(deps, request.owner);
+  const all = await heldBy(deps, request.owner, request.credential);
   const held = all.slice(0, PLAN_CREDENTIALS).map(revocationTarget);
   const credentials: PlannedCredential[] = [];
   const productCalls: string[] = [];
   const operatorTasks: string[] = [];
   const revoked: string[] = [];
+  const holdEnds: string[] = [];
   let newlyHeld = 0;
   for (const credential of held) {
     const { vendor, target } = await vendorOf(deps, credential.target);
@@ -70,11 +72,14 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
     const secret = await deps.store.describe(credential.secretArn);
     const status = secret?.tags[TAG.status] ?? 'unknown';
     // The revocation's own decision (FindOwnerCredentials): a held credential is left as it is.
-    const decision = offboardingDecision({
-      tags: secret?.tags ?? {},
-      shared: target.policy?.offboarding?.shared,
-      now: deps.now(),
-    });
+    const shared = target.policy?.offboarding?.shared;
+    const tags = secret?.tags ?? {};
+    const consumers = await consumerCount(
+      (arn) => deps.store.readAccess(arn),
+      { arn: credential.secretArn, tags },
+      shared,
+    );
+    const decision = offboardingDecision({ tags, shared, consumers, now: deps.now() });
     if (decision.action === 'hold') {
       if (decision.newlyHeld) newlyHeld++;
       const notice = decision.newlyHeld ? '; a notice goes out' : '';
@@ -82,8 +87,11 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
         ...credential,
         vendor: target.vendor,
         status,
-        change: `held until ${decision.heldUntil}, not revoked (${decision.reason})${notice}`,
+        change: `held until ${decision.heldUntil}, not revoked (${decision.reason}); its schedule revokes it at ${holdEndsAt(decision.heldUntil)}${notice}`,
       });
+      holdEnds.push(
+        `ensure ${holdEndScheduleName(credential.secretName)} ${holdEndExpression(decision.heldUntil)}, deleted once it started: revokes ${credential.secretName} of ${request.owner}`,
+      );
       continue;
     }
     revoked.push(credential.secretName);
@@ -115,7 +123,7 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
     notShown: all.length - held.length,
     productCalls,
     operatorTasks,
-    schedules: revoked.map((name) => `delete ${rotationScheduleName(name)} (${name})`),
+    schedules: [...revoked.map((name) => `delete ${rotationScheduleName(name)} (${name})`), ...holdEnds],
     events: [
       ...(revoked.length
         ? [

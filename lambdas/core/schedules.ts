@@ -64,11 +64,16 @@ export interface RotationSchedules {
 
 /** A Scheduler name (<= 64 of [0-9a-zA-Z-_.]) that says which credential and cannot collide. */
 export function rotationScheduleName(secretName: string): string {
+  return credentialScheduleName('rotate', secretName);
+}
+
+/** A credential's schedule of one kind: its rotation's, or its held offboarding's end (lambdas/core/hold-ends.ts). */
+export function credentialScheduleName(kind: 'rotate' | 'hold', secretName: string): string {
   const hash = createHash('sha256').update(secretName).digest('hex').slice(0, 10);
   const readable = (
     secretName.startsWith(SECRET_PREFIX) ? secretName.slice(SECRET_PREFIX.length) : secretName
   )
     .replace(/[^0-9a-zA-Z-_.]/g, '_')
     .slice(0, 46);
-  return `rotate-${readable}-${hash}`;
+  return `${kind}-${readable}-${hash}`;
 }

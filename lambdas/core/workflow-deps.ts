@@ -5,6 +5,7 @@
  */
 import { CredentialStillValidError, RevocationUnprovenError, ValidationError } from './errors.ts';
 import type { EventPublisher } from './events.ts';
+import type { HoldEndSchedules } from './hold-ends.ts';
 import type { TaskStore } from './operator-task-store.ts';
 import {
   type AccessToken,
@@ -27,6 +28,8 @@ export interface WorkflowDeps {
   readonly events: EventPublisher;
   readonly now: () => Date;
   readonly schedules: RotationSchedules;
+  /** A held credential's revocation at its hold's end. */
+  readonly holdEnds: HoldEndSchedules;
   /** The addresses products see this system call from, when the stack knows them (PROVISIONER_EGRESS_ADDRESSES). */
   readonly egressAddresses?: readonly string[];
 }

@@ -30,6 +30,13 @@ import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
 import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
+import {
+  deleteHoldEndSchedule,
+  type HoldEndSchedules,
+  holdEndExpression,
+  holdEndRequest,
+  holdEndScheduleName,
+} from '#core/hold-ends.ts';
 import { TaskStore } from '#core/operator-task-store.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
@@ -58,6 +65,7 @@ export function workflowDeps(): WorkflowDeps {
     events: new EventBridgePublisher(eventBridgeClient(), eventBus),
     now: () => new Date(),
     schedules: schedulerRotations(),
+    holdEnds: schedulerHoldEnds(),
     egressAddresses: settings().egressAddresses(),
   };
   return deps;
@@ -127,6 +135,48 @@ function schedulerRotations(): RotationSchedules {
         if (!(error instanceof ResourceNotFoundException))
           throw awsFailure(SCHEDULER, 'DeleteSchedule', error, name);
       }
+    },
+  };
+}
+
+/**
+ * Hold-end schedules in the rotation schedules' group: one-time, deleted by Scheduler once they
+ * started the revocation, invoked exactly at their time (no flexible window: a hold ends when it
+ * says), with the same role and dead-letter queue as the rotations.
+ */
+function schedulerHoldEnds(): HoldEndSchedules {
+  let client: SchedulerClient | undefined;
+  const setting = (name: Setting) => settings().required(name);
+  return {
+    async ensure(hold) {
+      client ??= schedulerClient();
+      const name = holdEndScheduleName(hold.secretName);
+      try {
+        await client.send(
+          new CreateScheduleCommand({
+            Name: name,
+            GroupName: setting('rotationScheduleGroup'),
+            ScheduleExpression: holdEndExpression(hold.heldUntil),
+            ScheduleExpressionTimezone: 'UTC',
+            ActionAfterCompletion: 'DELETE',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            Target: {
+              Arn: setting('revokeStateMachineArn'),
+              RoleArn: setting('rotationSchedulerRoleArn'),
+              Input: JSON.stringify(holdEndRequest(hold)),
+              DeadLetterConfig: { Arn: setting('rotationDeadLetterQueueArn') },
+            },
+            Description: `Revokes ${hold.secretName} of ${hold.owner} when its hold ends`,
+          }),
+        );
+      } catch (error) {
+        // ConflictException: the schedule is there already (a repeated offboarding).
+        if (!(error instanceof ConflictException)) throw awsFailure(SCHEDULER, 'CreateSchedule', error, name);
+      }
+    },
+    async remove(secretName) {
+      client ??= schedulerClient();
+      await deleteHoldEndSchedule(client, setting('rotationScheduleGroup'), secretName);
     },
   };
 }

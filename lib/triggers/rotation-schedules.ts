@@ -73,18 +73,53 @@ export class RotationSchedules extends Construct {
     fn.function.addEnvironment(ENV.adminRotateStateMachineArn, this.adminRotate.stateMachineArnByName);
     const schedules = `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.groupName}/*`;
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [schedules] }));
-    if (action === 'scheduler:CreateSchedule') {
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['iam:PassRole'],
-          resources: [this.role.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-        }),
-      );
-    }
+    if (action === 'scheduler:CreateSchedule') this.passRole(fn);
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.groupName}/*]`,
       reason: 'One schedule per credential, named at run time; confined to the provisioner schedule group',
     });
+  }
+
+  /**
+   * Lets a revoke step create hold-end schedules (`hold-*`, lambdas/core/hold-ends.ts): one-time
+   * schedules that start the revoke workflow, as this group's role, when a held credential's hold ends.
+   */
+  grantHoldEnds(fn: ProvisionerFunction, revokeStateMachineArn: string): void {
+    fn.function.addEnvironment(ENV.rotationScheduleGroup, this.groupName);
+    fn.function.addEnvironment(ENV.rotationSchedulerRoleArn, this.role.roleArn);
+    fn.function.addEnvironment(ENV.rotationDeadLetterQueueArn, this.deadLetters.queueArn);
+    fn.function.addEnvironment(ENV.revokeStateMachineArn, revokeStateMachineArn);
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [
+          `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.groupName}/hold-*`,
+        ],
+      }),
+    );
+    this.passRole(fn);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.groupName}/hold-*]`,
+      reason:
+        'One hold-end schedule per held credential, named at run time; confined to the group and hold-*',
+    });
+  }
+
+  /** What Scheduler may start: the revocations at holds' ends (by name: the revoke workflow builds after this). */
+  startsRevocations(revokeStateMachineArn: string): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [revokeStateMachineArn] }),
+    );
+  }
+
+  /** The schedule role, passed to Scheduler only. */
+  private passRole(fn: ProvisionerFunction): void {
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
   }
 }

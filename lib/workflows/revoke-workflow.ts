@@ -13,7 +13,7 @@ import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
 const REVOKE_CONCURRENCY = 5;
 
 export interface RevokeWorkflowProps extends WorkflowProps {
-  /** Where a retired credential's rotation schedule is deleted. */
+  /** Where a retired credential's rotation schedule is deleted, and a held one's hold-end schedule made. */
   readonly rotationSchedules?: RotationSchedules;
 }
 
@@ -33,11 +33,14 @@ export class RevokeWorkflow extends Workflow {
     super(scope, id, props, 'revoke');
     const find = this.entryStep('FindOwnerCredentials', 'find-owner-credentials');
     find.fn.grantListSecrets();
-    // The offboarding decision: a shared credential's target policy, its hold tagged and announced,
-    // and the teams told which credentials they keep.
+    // The offboarding decision: a person's credential's target policy and consumers (its resource
+    // policy), its hold tagged and announced, and the teams told which credentials they keep.
     find.fn.grantReadTargetDefinitions();
-    find.fn.grantCredentialSecrets('TagResource');
+    find.fn.grantCredentialSecrets('TagResource', 'GetResourcePolicy');
     find.fn.grantPutEvents();
+    // A held credential's revocation at its hold's end; by name, as the report's continuation.
+    props.rotationSchedules?.grantHoldEnds(find.fn, this.stateMachineArnByName);
+    props.rotationSchedules?.startsRevocations(this.stateMachineArnByName);
 
     const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', {
       resultSelector: { 'needsOperator.$': '$.Payload.needsOperator' },
@@ -125,8 +128,9 @@ export class RevokeWorkflow extends Workflow {
     const sweep = this.step('SweepOwnerCredentials', 'sweep-owner-credentials', { outputPath: '$.Payload' });
     sweep.fn.grantListSecrets();
     sweep.fn.grantReadTargetDefinitions();
-    sweep.fn.grantCredentialSecrets('TagResource');
+    sweep.fn.grantCredentialSecrets('TagResource', 'GetResourcePolicy');
     sweep.fn.grantPutEvents();
+    props.rotationSchedules?.grantHoldEnds(sweep.fn, this.stateMachineArnByName);
     sweep.task.addRetry(RETRYABLE);
     const foundMore = new sfn.Choice(this, 'FoundMoreCredentials')
       .when(sfn.Condition.isPresent('$.credentials[0]'), revokeEach)
@@ -140,7 +144,7 @@ export class RevokeWorkflow extends Workflow {
     const plan = this.entryStep('PlanRevocation', 'plan-revocation');
     plan.fn.grantListSecrets();
     plan.fn.grantReadTargets();
-    plan.fn.grantCredentialSecrets('DescribeSecret');
+    plan.fn.grantCredentialSecrets('DescribeSecret', 'GetResourcePolicy');
 
     this.stateMachine = this.createStateMachine(
       this.planOr(plan, find.task.next(revokeEach).next(continues)),

@@ -194,6 +194,7 @@ describe('ownership notices (issue 17, item 3)', () => {
   it('tell people a shared credential is held, until when, and how to release it', () => {
     const held = relay('credential.offboarding-held');
     expect(held.InputTemplate).toContain('held until <detail-heldUntil>');
+    expect(held.InputTemplate).toContain('Its schedule revokes it at <detail-revokesAt>');
     expect(held.InputTemplate).toContain('provisioner transfer --from <detail-owner> --to');
   });
 });

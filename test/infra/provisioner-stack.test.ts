@@ -440,22 +440,22 @@ describe('ProvisionerStack', () => {
           (a) => `secretsmanager:${a}`,
         ),
       },
-      // The offboarding decision reads a shared credential's target and tags its hold.
+      // The offboarding decision reads a person's credential's target and consumers, and tags its hold.
       'find-owner-credentials': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:TagResource'],
+        'provisioner/*': ['secretsmanager:GetResourcePolicy', 'secretsmanager:TagResource'],
       },
       'sweep-owner-credentials': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:TagResource'],
+        'provisioner/*': ['secretsmanager:GetResourcePolicy', 'secretsmanager:TagResource'],
       },
       // The plans read what their runs would, and write nothing.
       'plan-revocation': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret'],
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy'],
       },
       'plan-rotation': {
         'provisioner/targets/*': read,
@@ -844,7 +844,7 @@ describe('ProvisionerStack', () => {
     expect(s.CompensateRotation?.Next).toBe('RotationFailed');
   });
 
-  it('keeps one rotation schedule per credential in its own group; Scheduler may start rotations only', () => {
+  it('keeps one rotation schedule per credential in its own group, and one hold-end schedule per held credential', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'credential-provisioner' });
     const byHandler = statementsByHandler();
     const schedulerActions = (id: string) =>
@@ -871,11 +871,20 @@ describe('ProvisionerStack', () => {
     expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf)).toEqual([
       'scheduler:CreateSchedule',
     ]);
+    // An offboarding that holds a credential creates its hold-end schedule, and only those (hold-*).
+    for (const id of ['find-owner-credentials', 'sweep-owner-credentials']) {
+      expect(schedulerActions(id).flatMap(actionsOf), id).toEqual(['scheduler:CreateSchedule']);
+      expect(schedulerActions(id).flatMap(resourcesOf), id).toEqual([
+        expect.stringMatching(/:schedule\/credential-provisioner\/hold-\*$/),
+      ]);
+    }
     expect(owners.map(([id]) => id).sort()).toEqual([
       'finalize-admin-rotation',
       'finalize-credential',
       'finalize-rotation',
+      'find-owner-credentials',
       'retire-credential',
+      'sweep-owner-credentials',
     ]);
   });
 

@@ -208,6 +208,7 @@ describe('repair of a broken current key', () => {
       events: { publish: async () => {} },
       now: () => new Date('2030-01-01T00:00:00Z'),
       schedules: { ensure: async () => {}, remove: async () => {} },
+      holdEnds: { ensure: async () => {}, remove: async () => {} },
       executionRecent: async () => false,
       rotations: {
         start: async (name) => {

@@ -58,6 +58,7 @@ function depsWith(egressAddresses: readonly string[], store: Partial<CredentialS
     events: { publish: vi.fn() },
     now: () => new Date('2026-12-01T00:00:00Z'),
     schedules: { ensure: vi.fn(), remove: vi.fn() },
+    holdEnds: { ensure: vi.fn(), remove: vi.fn() },
     egressAddresses,
   } as unknown as WorkflowDeps;
 }

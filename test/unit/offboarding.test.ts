@@ -61,7 +61,46 @@ describe('offboardingDecision', () => {
     ],
   ] as const)('%s', (_, tags, policy, decision) => {
     // Act, Assess
-    expect(offboardingDecision({ tags, shared: policy, now: NOW })).toEqual(decision);
+    expect(offboardingDecision({ tags, shared: policy, consumers: 0, now: NOW })).toEqual(decision);
+  });
+
+  it.each([
+    [
+      'a personal credential read by two consumer roles, on a target that holds what others use',
+      personal,
+      2,
+      {
+        action: 'hold',
+        heldUntil: '2026-12-08T12:00:00.000Z',
+        newlyHeld: true,
+        reason: "read by 2 consumer roles: the target's offboarding policy holds it 7 days",
+      },
+    ],
+    [
+      'a personal credential with one consumer, already held',
+      { ...personal, [TAG.heldUntil]: '2026-12-02T00:00:00.000Z' },
+      1,
+      {
+        action: 'hold',
+        heldUntil: '2026-12-02T00:00:00.000Z',
+        newlyHeld: false,
+        reason: 'read by 1 consumer role: held until 2026-12-02T00:00:00.000Z',
+      },
+    ],
+    [
+      'a shared credential with consumers (shared is the reason named)',
+      shared,
+      3,
+      {
+        action: 'hold',
+        heldUntil: '2026-12-08T12:00:00.000Z',
+        newlyHeld: true,
+        reason: "shared credential: the target's offboarding policy holds it 7 days",
+      },
+    ],
+  ] as const)('others use %s', (_, tags, consumers, decision) => {
+    // Act, Assess
+    expect(offboardingDecision({ tags, shared: { holdDays: 7 }, consumers, now: NOW })).toEqual(decision);
   });
 
   it('revokes a shared credential whose held-until tag is not a date (a hold is never read from noise)', () => {
@@ -69,6 +108,7 @@ describe('offboardingDecision', () => {
     const decision = offboardingDecision({
       tags: { ...shared, [TAG.heldUntil]: 'soon' },
       shared: { holdDays: 3 },
+      consumers: 0,
       now: NOW,
     });
     // Assess

@@ -1,5 +1,6 @@
 /** The revocation plan's size (lambdas/core/plans.ts): one state's output, bound by Step Functions' 256 KiB. */
 import { describe, expect, it } from 'vitest';
+import { holdEndScheduleName } from '#core/hold-ends.ts';
 import { TAG } from '#core/names.ts';
 import { planRevocation } from '#core/plans.ts';
 import type { CredentialStore, SecretDescription } from '#core/secrets.ts';
@@ -14,9 +15,14 @@ const held = (count: number): SecretDescription[] =>
     versions: {},
   }));
 
-function depsHolding(secrets: SecretDescription[], policy: object = {}): WorkflowDeps {
+function depsHolding(
+  secrets: SecretDescription[],
+  policy: object = {},
+  consumersOf: (arn: string) => string[] = () => [],
+): WorkflowDeps {
   const store = {
     listByOwner: async () => secrets,
+    readAccess: async (arn: string) => ({ readers: [], consumers: consumersOf(arn) }),
     describe: async (id: string) => secrets.find((s) => s.arn === id || s.name === id),
     loadTarget: async () => ({ vendor: 'fortios', policy }),
   } as unknown as CredentialStore;
@@ -27,6 +33,7 @@ function depsHolding(secrets: SecretDescription[], policy: object = {}): Workflo
     events: { publish: async () => {} },
     now: () => new Date('2026-12-01T12:00:00Z'),
     schedules: { ensure: async () => {}, remove: async () => {} },
+    holdEnds: { ensure: async () => {}, remove: async () => {} },
   };
 }
 
@@ -52,13 +59,31 @@ describe('planRevocation', () => {
     // Assess
     expect(plan.credentials.map((c) => c.change)).toEqual([
       'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
-      "held until 2026-12-15T12:00:00.000Z, not revoked (shared credential: the target's offboarding policy holds it 14 days); a notice goes out",
+      "held until 2026-12-15T12:00:00.000Z, not revoked (shared credential: the target's offboarding policy holds it 14 days); its schedule revokes it at 2026-12-15T12:00:00.000Z; a notice goes out",
     ]);
     expect(plan.productCalls).toHaveLength(1);
-    expect(plan.schedules).toEqual([expect.stringContaining(personal.name)]);
+    expect(plan.schedules).toEqual([
+      expect.stringContaining(personal.name),
+      `ensure ${holdEndScheduleName(shared.name)} at(2026-12-15T12:00:00), deleted once it started: revokes ${shared.name} of ${OWNER}`,
+    ]);
     expect(plan.events).toEqual([
       expect.stringContaining('credential.revoked for each'),
       'credential.offboarding-held for each of the 1 held now',
+    ]);
+  });
+
+  it('holds a personal credential its consumers read, and says that is why', async () => {
+    // Prepare: the first credential has a consumer role, the second none
+    const [read, unread] = held(2) as [SecretDescription, SecretDescription];
+    const deps = depsHolding([read, unread], { offboarding: { shared: { holdDays: 14 } } }, (arn) =>
+      arn === read.arn ? ['arn:aws:iam::000000000000:role/sync'] : [],
+    );
+    // Act
+    const plan = await planRevocation(deps, { request: { owner: OWNER, dryRun: true } });
+    // Assess
+    expect(plan.credentials.map((c) => c.change)).toEqual([
+      "held until 2026-12-15T12:00:00.000Z, not revoked (read by 1 consumer role: the target's offboarding policy holds it 14 days); its schedule revokes it at 2026-12-15T12:00:00.000Z; a notice goes out",
+      'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
     ]);
   });
 

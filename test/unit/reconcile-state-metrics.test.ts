@@ -26,6 +26,7 @@ function depsWith(
     events: { publish: vi.fn() },
     now: () => NOW,
     schedules: { ensure: vi.fn(), remove: vi.fn() },
+    holdEnds: { ensure: vi.fn(), remove: vi.fn() },
   } as unknown as WorkflowDeps;
 }
 

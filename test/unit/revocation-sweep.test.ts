@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { WorkflowStarter } from '#core/deactivation.ts';
+import { NotFoundError } from '#core/errors.ts';
 import { TAG } from '#core/names.ts';
 import type { CredentialStore, SecretDescription } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
@@ -33,7 +34,8 @@ const noContinuation: WorkflowStarter = {
   },
 };
 const deps = {
-  store: { listByOwner: async () => listed } as unknown as CredentialStore,
+  // Targets without an offboarding policy: every credential found is revoked.
+  store: { listByOwner: async () => listed, loadTarget: async () => ({}) } as unknown as CredentialStore,
   events: { publish: async () => {} },
   now: () => new Date('2030-01-01T00:00:00Z'),
 } as unknown as WorkflowDeps;
@@ -62,6 +64,25 @@ describe('the revocation sweep', () => {
     ]);
     expect(swept.settled).toEqual(results);
     expect(swept.listings).toBe(2);
+  });
+
+  it("hands on a credential whose target is no longer registered (its revocation reports it), not failing the owner's others", async () => {
+    // Prepare
+    listed = [held('gone/a'), held('fgt/b')];
+    const unregistered = {
+      ...deps,
+      store: {
+        listByOwner: async () => listed,
+        loadTarget: async (name: string) => {
+          if (name === 'gone') throw new NotFoundError(`unknown target "${name}"`);
+          return {};
+        },
+      } as unknown as CredentialStore,
+    };
+    // Act
+    const swept = await sweepOwnerCredentials(unregistered, pass([]));
+    // Assess
+    expect(swept.credentials.map((c) => c.secretName)).toEqual(['provisioner/fgt/b', 'provisioner/gone/a']);
   });
 
   it('reports what the last listing still finds, and the report fails the revocation naming it', async () => {
@@ -112,6 +133,7 @@ describe('the revocation sweep', () => {
           {
             secretName: 'provisioner/fgt/s',
             heldUntil: '2030-01-15T00:00:00.000Z',
+            revokesAt: '2030-01-15T00:00:00.000Z',
             reason: 'shared credential',
           },
         ],
@@ -119,7 +141,7 @@ describe('the revocation sweep', () => {
     );
     // Assess
     expect(report.message).toBe(
-      "1 of 1 credentials of lou@example.com are not revoked: provisioner/fgt/a: Conflict (busy); held, not failed: provisioner/fgt/s until 2030-01-15T00:00:00.000Z (shared credential); the owner's further credentials: arn:aws:states:us-east-1:000000000000:execution:revoke:next",
+      "1 of 1 credentials of lou@example.com are not revoked: provisioner/fgt/a: Conflict (busy); held, not failed: provisioner/fgt/s until 2030-01-15T00:00:00.000Z, revoked by its schedule at 2030-01-15T00:00:00.000Z (shared credential); the owner's further credentials: arn:aws:states:us-east-1:000000000000:execution:revoke:next",
     );
   });
 

@@ -75,6 +75,7 @@ const deps: ReconcileDeps = {
   events: { publish },
   now: () => new Date('2030-01-01T00:00:00Z'),
   schedules: { ensure: async () => {}, remove: async () => {} },
+  holdEnds: { ensure: async () => {}, remove: async () => {} },
   executionRecent: async () => false,
   rotations: {
     start: async () => {

@@ -8,9 +8,11 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { status } from '#cli/commands.ts';
 import { transfer } from '#cli/transfer.ts';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
+import { deleteHoldEndSchedule } from '#core/hold-ends.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
 import { TargetDefinition } from '#core/requests.ts';
@@ -174,7 +176,10 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
     // Assess
     const shared = credentialSecretName('fgt', 'fgt-erin-shared');
     expect(first.status, causeMessage(first.cause)).toBe('SUCCEEDED');
-    const report = JSON.parse(first.output ?? '{}') as { revoked: string[]; held: { heldUntil: string }[] };
+    const report = JSON.parse(first.output ?? '{}') as {
+      revoked: string[];
+      held: { heldUntil: string; revokesAt: string }[];
+    };
     expect(report).toMatchObject({
       revoked: [credentialSecretName('fgt', 'fgt-erin')],
       held: [
@@ -194,7 +199,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
     await status(env.sfnClient, first.executionArn ?? '', { out: (line) => printed.push(line) });
     expect(printed.join('\n')).toMatch(
       new RegExp(
-        `${shared} +│? *held until ${report.held[0]?.heldUntil} +│? *shared credential: the target's offboarding policy holds it 14 days`,
+        `${shared} +│? *held until ${report.held[0]?.heldUntil}, revoked by its schedule at ${report.held[0]?.revokesAt} +│? *shared credential: the target's offboarding policy holds it 14 days`,
       ),
     );
     expect(after.status, causeMessage(after.cause)).toBe('SUCCEEDED');
@@ -202,12 +207,43 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
     expect(env.fortios.state.users.has('fgt-erin-shared')).toBe(false);
   });
 
+  it("holds a person's credential a consumer role reads (others use it) and says so; their credential without consumers is revoked", async () => {
+    // Prepare
+    const consumer = 'arn:aws:iam::000000000000:role/address-sync';
+    for (const request of [
+      requestFor('fgt-ivy', 'ivy@example.com'),
+      requestFor('fgt-ivy-sync', 'ivy@example.com', { consumers: [consumer] }),
+    ]) {
+      const provisioned = await provision(request);
+      expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
+    }
+    // Act
+    const execution = await revoke('ivy@example.com', 'revoke-ivy-1');
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}')).toMatchObject({
+      revoked: [credentialSecretName('fgt', 'fgt-ivy')],
+      held: [
+        {
+          secretName: credentialSecretName('fgt', 'fgt-ivy-sync'),
+          reason: "read by 1 consumer role: the target's offboarding policy holds it 14 days",
+        },
+      ],
+    });
+    expect(env.fortios.state.users.has('fgt-ivy-sync')).toBe(true);
+  });
+
   describe('provisioner transfer', () => {
     const printed: string[] = [];
     const io = { out: (line: string) => printed.push(line) };
     let operatorBus: EventBridgeClient;
     // The CLI acts as the operator: local IAM allows it only what the operator policy grants.
-    const operator = () => ({ store: env.operator.store, events: new EventBridgePublisher(operatorBus) });
+    const operator = () => ({
+      store: env.operator.store,
+      events: new EventBridgePublisher(operatorBus),
+      removeHoldEnd: (secretName: string) =>
+        deleteHoldEndSchedule(env.operator.schedulerClient, ROTATION_SCHEDULE_GROUP, secretName),
+    });
 
     beforeAll(() => {
       operatorBus = new EventBridgeClient({

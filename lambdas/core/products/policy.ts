@@ -111,7 +111,10 @@ const RULES = {
 } as const;
 type Rule = keyof typeof RULES;
 
-/** How a person's shared credential is offboarded: revoked with the rest, or held for some days with a notice. */
+/**
+ * How a person's credential others use (`shared: true`, or with consumers) is offboarded: revoked
+ * with the rest, or held for some days with a notice.
+ */
 export const SharedOffboarding = z.union([
   z.literal('revoke'),
   z
@@ -141,12 +144,14 @@ const OWNERSHIP_RULES = {
   offboarding: z
     .object({
       shared: SharedOffboarding.default('revoke').describe(
-        'a shared personal credential when its owner leaves: revoke (the default) or { holdDays: N }',
+        'a personal credential others use (shared: true, or with consumers) when its owner leaves: revoke (the default) or { holdDays: N }',
       ),
     })
     .strict()
     .optional()
-    .describe("what a person's offboarding does to their shared credentials (`shared: true`)"),
+    .describe(
+      "what a person's offboarding does to their credentials others use (`shared: true`, or with consumers)",
+    ),
 } as const;
 /** The rules every product's targets take besides their own. */
 const COMMON_RULES = ['consumerRolePrefixes'] as const satisfies readonly Rule[];

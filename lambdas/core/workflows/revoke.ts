@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { WorkflowStarter } from '../deactivation.ts';
-import { FatalError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
+import { FatalError, NotFoundError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
 import { continuationNameFor, ExecutionName } from '../execution-names.ts';
+import { holdEndsAt } from '../hold-ends.ts';
 import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import {
   CALLBACK_TASK_FIELDS,
@@ -9,7 +10,7 @@ import {
   revocationInstructions,
   revocationTaskId,
 } from '../operator-tasks.ts';
-import { offboardingDecision } from '../ownership.ts';
+import { consumerCount, offboardingDecision } from '../ownership.ts';
 import { materialOf } from '../products/index.ts';
 import { proveUsersGone, removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import type { SharedOffboarding } from '../products/policy.ts';
@@ -51,9 +52,18 @@ export const RevokeRequest = z
       .default('owner deactivated')
       .describe('Why, for the events and the report'),
     source: z
-      .enum(['directory', 'identity-provider', 'ticket', 'operator'])
+      .enum(['directory', 'identity-provider', 'ticket', 'operator', 'schedule'])
       .default('operator')
-      .describe('Who asked: a directory or identity-provider event, an offboarding ticket, an operator'),
+      .describe(
+        "Who asked: a directory or identity-provider event, an offboarding ticket, an operator, a held credential's schedule at its hold's end",
+      ),
+    credential: z
+      .string()
+      .max(512)
+      .optional()
+      .describe(
+        "Only this credential of the owner (its secret name): a held credential's revocation when its hold ends; the owner is checked again, so a credential transferred meanwhile is not revoked",
+      ),
     deactivatedAt: z.iso
       .datetime({ offset: true })
       .optional()
@@ -99,15 +109,28 @@ const RevocationItem = z
  * The owner's credentials that ListSecrets shows not revoked or deleted, in name order (ListSecrets
  * promises none), so a continuation takes up exactly after its predecessor.
  */
-export async function heldBy(deps: WorkflowDeps, owner: string): Promise<SecretDescription[]> {
+export async function heldBy(
+  deps: WorkflowDeps,
+  owner: string,
+  /** Only this one (by secret name), if it is still the owner's. */
+  only?: string | null,
+): Promise<SecretDescription[]> {
   return (await deps.store.listByOwner(owner))
-    .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked')
+    .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked' && (!only || s.name === only))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** A credential its owner's revocation leaves usable for now (a held offboarding), and why. */
+/**
+ * A credential its owner's revocation leaves usable for now (a held offboarding), why, and when its
+ * schedule revokes it (`revokesAt`, the hold's end to the second).
+ */
 const HeldCredential = z
-  .object({ secretName: z.string().max(512), heldUntil: z.string().max(40), reason: z.string().max(200) })
+  .object({
+    secretName: z.string().max(512),
+    heldUntil: z.string().max(40),
+    revokesAt: z.string().max(40),
+    reason: z.string().max(200),
+  })
   .strict();
 type HeldCredential = z.output<typeof HeldCredential>;
 const HeldList = z.array(HeldCredential).max(MAX_LISTINGS_PER_REVOCATION * CREDENTIALS_PER_EXECUTION);
@@ -117,7 +140,9 @@ const KeptList = z.array(z.string().max(512)).max(MAX_LISTINGS_PER_REVOCATION * 
 /**
  * The owner's offboarding decision for each credential found (offboardingDecision): those to revoke
  * now, and those held. A new hold is announced (`credential.offboarding-held`) before it is tagged,
- * so a retry may repeat the notice but never lose it.
+ * so a retry may repeat the notice but never lose it; every held credential's hold-end schedule is
+ * then ensured (create-if-absent: a repeated offboarding, or a retry after the tag, makes no second
+ * one, and a schedule lost between the tag and its creation is made by the next).
  */
 async function decideEach(
   deps: WorkflowDeps,
@@ -131,20 +156,32 @@ async function decideEach(
     if (!policies.has(target))
       policies.set(
         target,
-        deps.store.loadTarget(target).then((t) => t.policy?.offboarding),
+        deps.store.loadTarget(target).then(
+          (t) => t.policy?.offboarding,
+          // A target no longer registered holds nothing: its credential is revoked, and
+          // RevokeAtProduct reports why it cannot be, apart from the owner's others.
+          (error: unknown) => {
+            if (error instanceof NotFoundError) return undefined;
+            throw error;
+          },
+        ),
       );
     return policies.get(target);
   };
   for (const secret of found) {
     const credential = revocationTarget(secret);
-    // Only a shared credential's decision depends on its target: the others need no target read.
+    // Only a person's credential's decision depends on its target: a team's needs no target read.
     const shared =
-      secret.tags[TAG.shared] === 'true' ? (await offboardingOf(credential.target))?.shared : undefined;
-    const decision = offboardingDecision({ tags: secret.tags, shared, now: deps.now() });
+      ownerKind(secret.tags[TAG.owner] ?? '') === 'person'
+        ? (await offboardingOf(credential.target))?.shared
+        : undefined;
+    const consumers = await consumerCount((arn) => deps.store.readAccess(arn), secret, shared);
+    const decision = offboardingDecision({ tags: secret.tags, shared, consumers, now: deps.now() });
     if (decision.action === 'revoke') {
       revoke.push(secret);
       continue;
     }
+    const revokesAt = holdEndsAt(decision.heldUntil);
     if (decision.newlyHeld) {
       await deps.events.publish('credential.offboarding-held', {
         target: credential.target,
@@ -154,11 +191,17 @@ async function decideEach(
         requestId: request.requestId,
         secretArn: secret.arn,
         heldUntil: decision.heldUntil,
+        revokesAt,
         reason: `${request.reason}; ${decision.reason}`,
       });
       await deps.store.tag(secret.arn, { [TAG.heldUntil]: decision.heldUntil });
     }
-    held.push({ secretName: secret.name, heldUntil: decision.heldUntil, reason: decision.reason });
+    await deps.holdEnds.ensure({
+      secretName: secret.name,
+      owner: request.owner,
+      heldUntil: decision.heldUntil,
+    });
+    held.push({ secretName: secret.name, heldUntil: decision.heldUntil, revokesAt, reason: decision.reason });
   }
   return { revoke, held };
 }
@@ -211,17 +254,22 @@ export async function findOwnerCredentials(
   keptByTeams: string[];
   continueAfter: string | null;
   continuedAfter: string | null;
+  credential: string | null;
 }> {
   const { continueAfter, ...request } = parseInput(RevocationInput, input.request, 'revoke request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
-  const found = (await heldBy(deps, request.owner)).filter(
+  const found = (await heldBy(deps, request.owner, request.credential)).filter(
     (s) => continueAfter === undefined || s.name > continueAfter,
   );
   const decided = await decideEach(deps, { ...request, requestId }, found);
   const credentials = decided.revoke.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
   const more = decided.revoke.length > credentials.length ? (credentials.at(-1)?.secretName ?? null) : null;
-  // The first execution tells the teams; its continuations revoke the rest of the same person's.
-  const keptByTeams = continueAfter === undefined ? await tellTeams(deps, { ...request, requestId }) : [];
+  // The first execution tells the teams; its continuations revoke the rest of the same person's. A
+  // hold's end revokes one credential: the person left before, and the teams were told then.
+  const keptByTeams =
+    continueAfter === undefined && request.credential === undefined
+      ? await tellTeams(deps, { ...request, requestId })
+      : [];
   return {
     owner: request.owner,
     reason: request.reason,
@@ -231,6 +279,7 @@ export async function findOwnerCredentials(
     keptByTeams,
     continueAfter: more,
     continuedAfter: continueAfter ?? null,
+    credential: request.credential ?? null,
   };
 }
 
@@ -386,6 +435,8 @@ const SweepInput = z
     continuedAfter: z.string().max(512).nullable().default(null),
     held: HeldList.default([]),
     keptByTeams: KeptList.default([]),
+    /** A hold's end: the one credential this revocation takes (the request's `credential`). */
+    credential: z.string().max(512).nullable().default(null),
   })
   .strict();
 
@@ -396,8 +447,18 @@ const SweepInput = z
  * still finds is reported as not revoked.
  */
 export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) {
-  const { owner, reason, requestId, results, settled, listings, continuedAfter, held, keptByTeams } =
-    parseInput(SweepInput, input, 'revocation sweep');
+  const {
+    owner,
+    reason,
+    requestId,
+    results,
+    settled,
+    listings,
+    continuedAfter,
+    held,
+    keptByTeams,
+    credential,
+  } = parseInput(SweepInput, input, 'revocation sweep');
   const done = [...settled, ...results];
   const handled = new Set([...done.map((r) => r.secretName), ...held.map((h) => h.secretName)]);
   // A predecessor marks what it takes `revoking` before anything else: those it reports, not this one.
@@ -406,7 +467,7 @@ export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) 
   const decided = await decideEach(
     deps,
     { owner, requestId, reason },
-    (await heldBy(deps, owner)).filter((s) => !handled.has(s.name) && !byPredecessor(s)),
+    (await heldBy(deps, owner, credential)).filter((s) => !handled.has(s.name) && !byPredecessor(s)),
   );
   const found = decided.revoke.map(revocationTarget);
   const last = listings + 1 >= MAX_LISTINGS_PER_REVOCATION;
@@ -435,6 +496,7 @@ export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) 
     continuedAfter,
     held: [...held, ...decided.held],
     keptByTeams,
+    credential,
   };
 }
 
@@ -491,7 +553,7 @@ export async function reportRevocation(deps: WorkflowDeps, starter: WorkflowStar
     // Held credentials are no failure, but the report names them too; the continuation stays last.
     const heldNote =
       held.length > 0
-        ? `; held, not failed: ${held.map((h) => `${h.secretName} until ${h.heldUntil} (${h.reason})`).join(', ')}`
+        ? `; held, not failed: ${held.map((h) => `${h.secretName} until ${h.heldUntil}, revoked by its schedule at ${h.revokesAt} (${h.reason})`).join(', ')}`
         : '';
     throw new RevocationIncompleteError(
       `${notRevoked.length} of ${results.length} credentials of ${owner} are not revoked: ${report.join('; ')}${heldNote}${continued}`,
