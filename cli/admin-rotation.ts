@@ -6,6 +6,8 @@ import { AdminRotateRequest } from '#core/workflows/admin-rotate.ts';
 import { type Output, startAndFollow } from './commands.ts';
 
 export interface TargetRotateOptions {
+  /** `ssh`: the SSH login keys are generated with (FortiManager), instead of the admin API token. */
+  readonly credential?: string;
   readonly wait?: boolean;
   readonly pollMs?: number;
 }
@@ -22,7 +24,11 @@ export async function targetRotate(
   io: Output,
   now = new Date(),
 ): Promise<number> {
-  const request = parseInput(AdminRotateRequest, { target }, 'admin rotate request');
+  const request = parseInput(
+    AdminRotateRequest,
+    { target, credential: options.credential },
+    'admin rotate request',
+  );
   const minute = now.toISOString().slice(0, 16).replace(/[-:T]/g, '');
   const name = executionNameFor('admin-rotate', minute, request);
   return startAndFollow(sfn, await stateMachineArn(), name, request, options, io);

@@ -162,9 +162,10 @@ targetCommand
   .description(
     "rotate the target's own admin credential now (twin admin users: the new one works before the old dies)",
   )
+  .option('--credential <which>', 'api-token (default), or ssh: FortiManager’s SSH login', 'api-token')
   .option('--wait', 'wait until the execution ends; exit 0 only if the rotation succeeded')
   .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
-  .action((name: string, options: { wait?: boolean; pollMs: number }) =>
+  .action((name: string, options: { credential: string; wait?: boolean; pollMs: number }) =>
     run(async (global) => {
       const { sfn } = await clients(global);
       const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');

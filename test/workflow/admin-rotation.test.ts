@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { targetRotate } from '#cli/admin-rotation.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { CURRENT, PENDING, targetSecretName } from '#core/names.ts';
+import type { FortiManagerTarget } from '#core/products/fortimanager/target.ts';
 import type { FortiOsTarget } from '#core/products/fortios/target.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import type { ApiVendor } from '#core/products/vendor.ts';
@@ -30,15 +31,26 @@ const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt');
     await env.registerTarget('fortimanager', 'fmg');
+    await env.registerTarget('fortiflex', 'flex');
   },
 });
 const outputs: string[] = [];
 let runs = 0;
 
-async function rotateAdmin(target = 'fgt', name = `admin-rotate-${++runs}`) {
-  const described = await runExecution(env, env.adminRotateStateMachineArn, { target }, name);
+async function rotateAdmin(target = 'fgt', name = `admin-rotate-${++runs}`, credential?: 'ssh') {
+  const input = credential ? { target, credential } : { target };
+  const described = await runExecution(env, env.adminRotateStateMachineArn, input, name);
   outputs.push(JSON.stringify(described));
   return described;
+}
+
+async function fortiManagerTarget(): Promise<FortiManagerTarget> {
+  return (await env.store.loadTarget('fmg')) as FortiManagerTarget;
+}
+
+/** Whether a FortiManager target definition's SSH login logs in now. */
+async function logsIn(target: FortiManagerTarget) {
+  return (await (vendorFor({ target }) as ApiVendor).loginTwins?.verifyLogin())?.outcome;
 }
 
 async function fortiOsTarget(): Promise<FortiOsTarget> {
@@ -104,7 +116,10 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     // Assess
     expect(schedule).toMatchObject({
       ScheduleExpression: 'rate(45 days)',
-      Target: { Arn: env.adminRotateStateMachineArn, Input: JSON.stringify({ target: 'fgt' }) },
+      Target: {
+        Arn: env.adminRotateStateMachineArn,
+        Input: JSON.stringify({ target: 'fgt', credential: 'api-token' }),
+      },
     });
     expect(ended.status, causeMessage(ended.cause)).toBe('SUCCEEDED');
     expect((await fortiOsTarget()).adminCredential.user).toBe(adminTwinOf(before.adminCredential.user ?? ''));
@@ -158,16 +173,68 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     expect(await administers(await fortiOsTarget())).toBe('accepted');
   });
 
+  it('moves FortiManager’s admin token to its twin API admin: the new token administers, the old admin is gone and its token refused', async () => {
+    // Prepare
+    const before = await fortiManagerTarget();
+    // Act
+    const rotated = await rotateAdmin('fmg');
+    const after = await fortiManagerTarget();
+    // Assess
+    expect(rotated.status, causeMessage(rotated.cause)).toBe('SUCCEEDED');
+    expect(before.adminCredential.user).toBe('provisioner-admin');
+    expect(after.adminCredential).toMatchObject({
+      user: 'provisioner-admin.b',
+      issuedAt: expect.any(String),
+    });
+    expect(after.adminCredential.token).not.toBe(before.adminCredential.token);
+    expect(await administers(after as never)).toBe('accepted');
+    expect(await administers(before as never)).toBe('rejected');
+    expect(env.fortimanager.state.users.has('provisioner-admin')).toBe(false);
+    // The provisioner keeps working with the admin token it now holds (keys generated over SSH).
+    const provisioned = await runProvision(
+      env,
+      addressReaderRequest('fmg', 'after-fmg-admin', 'ann@example.com'),
+    );
+    expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
+  });
+
+  it('moves FortiManager’s SSH login to its twin admin: the new password logs in before the old admin is deleted, whose login is then refused', async () => {
+    // Prepare: the new login is checked before the old admin goes
+    const before = await fortiManagerTarget();
+    const oldAdminAtCheck: boolean[] = [];
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      if (handlerId === 'verify-admin-key') oldAdminAtCheck.push(env.fortimanager.state.users.has('admin'));
+    };
+    // Act
+    const rotated = await rotateAdmin('fmg', undefined, 'ssh');
+    const after = await fortiManagerTarget();
+    // Assess
+    expect(rotated.status, causeMessage(rotated.cause)).toBe('SUCCEEDED');
+    expect(before.ssh.username).toBe('admin');
+    expect(after.ssh).toMatchObject({ username: 'admin.b', issuedAt: expect.any(String) });
+    expect(after.ssh.password).not.toBe(before.ssh.password);
+    expect(after.adminCredential).toEqual(before.adminCredential);
+    expect(oldAdminAtCheck).toEqual([true]);
+    expect(await logsIn(after)).toBe('accepted');
+    expect(await logsIn(before)).toBe('rejected');
+    expect(env.fortimanager.state.users.has('admin')).toBe(false);
+    const provisioned = await runProvision(
+      env,
+      addressReaderRequest('fmg', 'after-fmg-ssh', 'ann@example.com'),
+    );
+    expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
+  });
+
   it('refuses a product without admin twins before any change', async () => {
     // Prepare
-    const before = await env.store.loadTarget('fmg');
+    const before = await env.store.loadTarget('flex');
     // Act
-    const refused = await rotateAdmin('fmg');
+    const refused = await rotateAdmin('flex');
     // Assess
     expect(refused.status).toBe('FAILED');
     expect(refused.error).toBe('ValidationError');
     expect(causeMessage(refused.cause)).toMatch(/has no admin twins.*rotated by a person/);
-    expect(await env.store.loadTarget('fmg')).toEqual(before);
+    expect(await env.store.loadTarget('flex')).toEqual(before);
   });
 
   it('provisioner target rotate --wait starts and follows the rotation as the operator; a bad name starts nothing', async () => {
