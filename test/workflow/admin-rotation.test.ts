@@ -289,6 +289,30 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     expect(after).toEqual([]);
   });
 
+  it('reports FortiManager’s admin token and SSH credential each when older than its target policy allows', async () => {
+    // Prepare: the token was generated 40 days ago, the SSH password set 50 days ago; the policy allows 30
+    const current = await fortiManagerTarget();
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    await env.store.putTarget('fmg', {
+      ...current,
+      adminCredential: { ...current.adminCredential, issuedAt: daysAgo(40) },
+      ssh: { ...current.ssh, issuedAt: daysAgo(50) },
+      policy: { ...current.policy, adminKeyMaxAgeDays: 30 },
+    } as FortiManagerTarget);
+    // Act
+    const reconciled = await runExecution(env, env.reconcileStateMachineArn, {}, `reconcile-fmg-${++runs}`);
+    outputs.push(JSON.stringify(reconciled));
+    // Assess
+    expect((JSON.parse(reconciled.output ?? '{}') as { staleAdmins?: string[] }).staleAdmins).toEqual([
+      expect.stringMatching(
+        /^fmg: admin credential issued .* 40 days ago, over the policy's 30 \(provisioner target rotate fmg\)$/,
+      ),
+      expect.stringMatching(
+        /^fmg: SSH credential issued .* 50 days ago, over the policy's 30 \(provisioner target rotate fmg --credential ssh\)$/,
+      ),
+    ]);
+  });
+
   it('leaks no admin token into histories, outputs, events or logs', async () => {
     // Act
     const found = scanEnvironment(env, { outputs, logs: logs.lines });
