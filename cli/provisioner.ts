@@ -21,7 +21,7 @@ import { OwnerRef, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import { type AccessChange, changeAccess } from './access.ts';
-import { targetRotate } from './admin-rotation.ts';
+import { scheduleAdminRotations, targetRotate } from './admin-rotation.ts';
 import {
   ack,
   findStateMachineArn,
@@ -140,8 +140,11 @@ const targetAddCommand = targetCommand
 for (const { flag, description } of productTargetFlags()) targetAddCommand.option(flag, description);
 targetAddCommand.action((name: string, options) =>
   run(async (global) => {
-    const { secrets } = await clients(global);
-    return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io);
+    const { secrets, sfn } = await clients(global);
+    const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');
+    return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io, (added, target) =>
+      scheduleAdminRotations(sfn, machine, added, target, io),
+    );
   }),
 );
 

@@ -4,8 +4,13 @@
  * token the product does not accept is never promoted, a repeated start does no work twice, and no
  * admin token reaches a history, an output, an event or a log.
  */
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { targetRotate } from '#cli/admin-rotation.ts';
+import { scheduleAdminRotations, targetRotate } from '#cli/admin-rotation.ts';
+import { targetAdd } from '#cli/commands.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { CURRENT, PENDING, targetSecretName } from '#core/names.ts';
 import type { FortiManagerTarget } from '#core/products/fortimanager/target.ts';
@@ -256,6 +261,56 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
       ),
     );
     expect(bad.name).toBe('ValidationError');
+  });
+
+  it('provisioner target add schedules a FortiManager target’s admin token and SSH login rotations at once; adding it again changes nothing', async () => {
+    // Prepare: a second manager target as an operator writes it, and an operator product's
+    const dir = await mkdtemp(join(tmpdir(), 'admin-schedules-'));
+    const definitionFile = async (name: string, source: string, overrides: object = {}) => {
+      const path = join(dir, `${name}.json`);
+      await writeFile(path, JSON.stringify({ ...(await env.store.loadTarget(source)), ...overrides }));
+      return path;
+    };
+    const files = {
+      // Another ADOM: one target per device and VDOM (ADOM).
+      fmg: await definitionFile('fmg', 'fmg', { vdom: 'branches' }),
+      flex: await definitionFile('flex', 'flex'),
+    };
+    const printed: string[] = [];
+    const io = { out: (line: string) => printed.push(line), stdin: async () => '' };
+    const machine = async () => env.adminRotateStateMachineArn;
+    const add = (name: string, file: string) =>
+      targetAdd(env.operator.store, name, { file }, io, (added, target) =>
+        scheduleAdminRotations(env.operator.sfnClient, machine, added, target, io, { pollMs: 1 }),
+      );
+    const scheduleOf = (name: string) =>
+      env.scheduler.schedules.get(`${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(name)}`);
+    // Act
+    const first = await add('fmg-added', files.fmg);
+    const token = scheduleOf(targetSecretName('fmg-added'));
+    const again = await add('fmg-added', files.fmg);
+    const operatorProduct = await add('flex-added', files.flex);
+    await rm(dir, { recursive: true });
+    outputs.push(...printed);
+    // Assess
+    expect([first, again, operatorProduct]).toEqual([0, 0, 0]);
+    expect(token).toMatchObject({
+      ScheduleExpression: 'rate(45 days)',
+      Target: {
+        Arn: env.adminRotateStateMachineArn,
+        Input: JSON.stringify({ target: 'fmg-added', credential: 'api-token' }),
+      },
+    });
+    expect(scheduleOf(`${targetSecretName('fmg-added')}/ssh`)).toMatchObject({
+      ScheduleExpression: 'rate(45 days)',
+      Target: { Input: JSON.stringify({ target: 'fmg-added', credential: 'ssh' }) },
+    });
+    expect(scheduleOf(targetSecretName('fmg-added'))).toEqual(token);
+    expect(scheduleOf(targetSecretName('flex-added'))).toBeUndefined();
+    expect(printed.filter((line) => line.startsWith('target fmg-added: admin rotations scheduled'))).toEqual([
+      'target fmg-added: admin rotations scheduled for api-token, ssh',
+      'target fmg-added: admin rotations scheduled for api-token, ssh',
+    ]);
   });
 
   it('reports an admin credential older than its target policy allows as drift, until a rotation renews it', async () => {

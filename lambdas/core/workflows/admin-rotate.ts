@@ -20,7 +20,7 @@ import {
 import { ExecutionName } from '../execution-names.ts';
 import { CURRENT, PENDING, targetSecretName } from '../names.ts';
 import { ADMIN_KEY_MAX_AGE_DAYS } from '../products/policy.ts';
-import type { AdminTwins, ApiVendor, LoginTwins, VerifyResult } from '../products/vendor.ts';
+import type { AdminTwins, ApiVendor, LoginTwins, Vendor, VerifyResult } from '../products/vendor.ts';
 import type { TargetDefinition } from '../requests.ts';
 import { adminRotationSchedule } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
@@ -40,6 +40,14 @@ export const AdminRotateRequest = z
   })
   .strict();
 export type AdminRotateRequest = z.output<typeof AdminRotateRequest>;
+
+/** The schedules of a target just added (`provisioner target add`), before its first rotation. */
+export const AdminSchedulesRequest = z
+  .object({
+    target: TargetName.describe('Target whose admin credentials get their rotation schedules'),
+    schedulesOnly: z.literal(true),
+  })
+  .strict();
 
 export const AdminRotationState = z
   .object({
@@ -160,22 +168,27 @@ function adminUserOf(target: TargetDefinition, name: string, kind: AdminCredenti
   return user;
 }
 
+/** Whether the product's adapter rotates its admin credential here (admin twins). */
+export function rotatesAdminCredentials(vendor: Vendor): vendor is Admin {
+  return vendor.capabilities.issuance === 'api' && 'adminTwins' in vendor && vendor.adminTwins !== undefined;
+}
+
 /** The adapter's admin twins (refused where the product has none), acting with `target`'s admin credential. */
 function adminOf(deps: WorkflowDeps, target: TargetDefinition, name: string): Admin {
   const vendor = deps.vendorFor({ target });
-  if (vendor.capabilities.issuance !== 'api' || !('adminTwins' in vendor) || !vendor.adminTwins) {
+  if (!rotatesAdminCredentials(vendor)) {
     throw new ValidationError(
       `${vendor.name} has no admin twins: the admin credential of target ${name} is rotated by a person (see the product's README), then stored with \`provisioner target add\``,
     );
   }
-  return vendor as Admin;
+  return vendor;
 }
 
 /** The admin credentials of `target` its product rotates here. */
 function rotatedKinds(deps: WorkflowDeps, target: TargetDefinition): AdminCredentialKind[] {
   const vendor = deps.vendorFor({ target });
-  if (vendor.capabilities.issuance !== 'api' || !('adminTwins' in vendor) || !vendor.adminTwins) return [];
-  return AdminCredentialKind.options.filter((kind) => ADMIN_CREDENTIALS[kind].rotatesOn(vendor as Admin));
+  if (!rotatesAdminCredentials(vendor)) return [];
+  return AdminCredentialKind.options.filter((kind) => ADMIN_CREDENTIALS[kind].rotatesOn(vendor));
 }
 
 /** How old the target's admin credential may grow (its policy, else the default). */
@@ -228,6 +241,35 @@ export async function staleAdminCredentials(
       `${name}: ${what} issued ${issuedAt}, ${days} days ago, over the policy's ${maxDays} (${command})`,
     ];
   });
+}
+
+/** Whether a step's input is EnsureAdminSchedules' (`{request: {schedulesOnly: true, ...}}`). */
+export function isSchedulesOnly(input: unknown): input is { request: unknown } {
+  const request = (input as { request?: { schedulesOnly?: unknown } } | null)?.request;
+  return request?.schedulesOnly === true;
+}
+
+/**
+ * EnsureAdminSchedules: each admin credential the target's product rotates here gets its schedule
+ * (create-if-absent, so adding the target again changes nothing); one whose admin user the target
+ * does not name is left unscheduled, and the output says why (its rotation would be refused).
+ */
+export async function ensureAdminSchedules(deps: WorkflowDeps, input: { request: unknown }) {
+  const request = parseInput(AdminSchedulesRequest, input.request, 'admin schedules request');
+  const target = await deps.store.loadTarget(request.target);
+  const scheduled: AdminCredentialKind[] = [];
+  const unscheduled: string[] = [];
+  for (const kind of rotatedKinds(deps, target)) {
+    if (!ADMIN_CREDENTIALS[kind].read(target)?.user) {
+      unscheduled.push(
+        `${kind}: the target does not name its admin user (${ADMIN_CREDENTIALS[kind].userField})`,
+      );
+      continue;
+    }
+    await deps.schedules.ensure(adminScheduleOf(request.target, target, kind));
+    scheduled.push(kind);
+  }
+  return { target: request.target, scheduled, unscheduled, status: 'admin-scheduled' };
 }
 
 /**
