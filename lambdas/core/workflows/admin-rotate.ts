@@ -202,7 +202,7 @@ function adminKeyMaxAgeDays(target: TargetDefinition): number {
  * Each admin credential's own schedule (create-if-absent, at half the policy's maximum age): the
  * admin token's is named after the target's secret, the SSH login's after `<secret>/ssh`.
  */
-export function adminScheduleOf(name: string, target: TargetDefinition, kind: AdminCredentialKind) {
+function adminScheduleOf(name: string, target: TargetDefinition, kind: AdminCredentialKind) {
   const secretName = targetSecretName(name);
   return {
     secretName: kind === 'api-token' ? secretName : `${secretName}/${kind}`,
