@@ -230,6 +230,24 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
   });
 
+  it('never promotes a new SSH password the manager does not take: the current login stays current and working, the twin is removed', async () => {
+    // Prepare: someone sets the twin's password behind the rotation's back before each login check
+    const before = await fortiManagerTarget();
+    const idle = adminTwinOf(before.ssh.username);
+    env.lambdaFaults.beforeEach = async (handlerId) => {
+      const twin = env.fortimanager.state.users.get(idle);
+      if (handlerId === 'verify-admin-key' && twin) twin.password = 'changed-behind-its-back-000';
+    };
+    // Act
+    const failed = await rotateAdmin('fmg', undefined, 'ssh');
+    // Assess
+    expect(failed.status).toBe('FAILED');
+    expect(causeMessage(failed.cause)).toMatch(/does not accept the new SSH credential/);
+    expect(await fortiManagerTarget()).toEqual(before);
+    expect(await logsIn(before)).toBe('accepted');
+    expect(env.fortimanager.state.users.has(idle)).toBe(false);
+  });
+
   it('refuses a product without admin twins before any change', async () => {
     // Prepare
     const before = await env.store.loadTarget('flex');
