@@ -128,6 +128,8 @@ export async function targetAdd(
   name: string,
   options: TargetAddOptions,
   io: Output & { stdin: () => Promise<string> },
+  /** What follows the store (the admin rotation schedules, cli/admin-rotation.ts); its exit code is the command's. */
+  afterStore?: (name: string, target: TargetDefinition) => Promise<number>,
 ): Promise<number> {
   const targetName = parseInput(TargetName, name, 'target name');
   const definition = options.file
@@ -143,7 +145,7 @@ export async function targetAdd(
   );
   const { arn, created } = await store.putTarget(targetName, target);
   io.out(`target ${targetName} ${created ? 'registered' : 'updated'} (${arn})`);
-  return 0;
+  return afterStore ? afterStore(targetName, target) : 0;
 }
 
 export interface StartOptions {
@@ -326,6 +328,12 @@ export async function status(sfn: SFNClient, executionArn: string, io: Output): 
   if (e.status === 'SUCCEEDED' && e.output?.includes('"admin-rotated"')) {
     const out = JSON.parse(e.output) as Record<string, string>;
     io.out(`target ${out.target}: its admin credential is now ${out.adminUser}'s (version ${out.versionId})`);
+    return 0;
+  }
+  if (e.status === 'SUCCEEDED' && e.output?.includes('"admin-scheduled"')) {
+    const out = JSON.parse(e.output) as { target: string; scheduled: string[]; unscheduled: string[] };
+    io.out(`target ${out.target}: admin rotations scheduled for ${out.scheduled.join(', ') || 'none'}`);
+    for (const why of out.unscheduled) io.out(`  not scheduled: ${why}`);
     return 0;
   }
   if (e.status === 'SUCCEEDED' && e.output?.includes('"revoked"')) {

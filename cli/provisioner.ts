@@ -25,7 +25,7 @@ import { OwnerRef, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
 import { type AccessChange, changeAccess } from './access.ts';
-import { targetRotate } from './admin-rotation.ts';
+import { scheduleAdminRotations, targetRotate } from './admin-rotation.ts';
 import {
   ack,
   findStateMachineArn,
@@ -146,8 +146,11 @@ const targetAddCommand = targetCommand
 for (const { flag, description } of productTargetFlags()) targetAddCommand.option(flag, description);
 targetAddCommand.action((name: string, options) =>
   run(async (global) => {
-    const { secrets } = await clients(global);
-    return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io);
+    const { secrets, sfn } = await clients(global);
+    const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');
+    return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io, (added, target) =>
+      scheduleAdminRotations(sfn, machine, added, target, io),
+    );
   }),
 );
 
@@ -168,9 +171,10 @@ targetCommand
   .description(
     "rotate the target's own admin credential now (twin admin users: the new one works before the old dies)",
   )
+  .option('--credential <which>', 'api-token (default), or ssh: FortiManager’s SSH login', 'api-token')
   .option('--wait', 'wait until the execution ends; exit 0 only if the rotation succeeded')
   .option('--poll-ms <ms>', 'polling interval with --wait', (v) => Number.parseInt(v, 10), 1000)
-  .action((name: string, options: { wait?: boolean; pollMs: number }) =>
+  .action((name: string, options: { credential: string; wait?: boolean; pollMs: number }) =>
     run(async (global) => {
       const { sfn } = await clients(global);
       const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');

@@ -380,6 +380,8 @@ async function main(): Promise<number> {
     await showRotationFailureAlert(env, 'fgt-lab', String(example.apiUser));
     say('');
     await rotateAdminCredential(env, 'fgt-lab', say);
+    await rotateAdminCredential(env, 'fmg-lab', say);
+    await rotateAdminCredential(env, 'fmg-lab', say, 'ssh');
     say('');
     await reconcileAll(env);
     say('');

@@ -18,11 +18,16 @@ export interface CredentialSchedule {
   readonly timeZone?: string;
   /** A rate of its own instead of the stack's (a target's admin rotation, from its policy). */
   readonly rate?: string;
+  /** `admin-rotate`: which admin credential of the target (its admin API token, or its SSH login). */
+  readonly adminCredential?: 'api-token' | 'ssh';
 }
 
 /** A target's admin credential rotates every half of the age its policy allows, so it never grows older. */
-export function adminRotationSchedule(maxAgeDays: number): CredentialSchedule {
-  return { workflow: 'admin-rotate', rate: `rate(${Math.floor(maxAgeDays / 2)} days)` };
+export function adminRotationSchedule(
+  maxAgeDays: number,
+  adminCredential: 'api-token' | 'ssh',
+): CredentialSchedule {
+  return { workflow: 'admin-rotate', rate: `rate(${Math.floor(maxAgeDays / 2)} days)`, adminCredential };
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

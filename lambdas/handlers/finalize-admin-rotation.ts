@@ -1,6 +1,15 @@
-import { finalizeAdminRotation } from '#core/workflows/admin-rotate.ts';
+import {
+  ensureAdminSchedules,
+  finalizeAdminRotation,
+  isSchedulesOnly,
+} from '#core/workflows/admin-rotate.ts';
 import { workflowDeps, workflowStep } from './runtime.ts';
 
-export const handler = workflowStep('finalizeAdminRotation', (event: unknown) =>
-  finalizeAdminRotation(workflowDeps(), event),
+// One function for both: the end of a rotation, and a target's schedules alone (EnsureAdminSchedules).
+export const handler = workflowStep(
+  'finalizeAdminRotation',
+  async (event: unknown): Promise<object> =>
+    isSchedulesOnly(event)
+      ? ensureAdminSchedules(workflowDeps(), event)
+      : finalizeAdminRotation(workflowDeps(), event),
 );

@@ -81,7 +81,7 @@ function schedulerRotations(): RotationSchedules {
   let client: SchedulerClient | undefined;
   const setting = (name: Setting) => settings().required(name);
   return {
-    async ensure({ secretName, target, apiUser, workflow, at, rate, expression, timeZone }) {
+    async ensure({ secretName, target, apiUser, workflow, at, rate, expression, timeZone, adminCredential }) {
       client ??= schedulerClient();
       const refresh = workflow === 'refresh';
       const admin = workflow === 'admin-rotate';
@@ -107,8 +107,8 @@ function schedulerRotations(): RotationSchedules {
                     : 'rotateStateMachineArn',
               ),
               RoleArn: setting('rotationSchedulerRoleArn'),
-              // The admin-rotate request names the target only.
-              Input: JSON.stringify(admin ? { target } : { target, apiUser }),
+              // The admin-rotate request names the target and which admin credential.
+              Input: JSON.stringify(admin ? { target, credential: adminCredential } : { target, apiUser }),
               // A failed invocation is kept there, not dropped (docs/deploy-to-production.md, alerts).
               DeadLetterConfig: { Arn: setting('rotationDeadLetterQueueArn') },
             },

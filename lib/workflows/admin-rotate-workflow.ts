@@ -10,10 +10,11 @@ import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
  * key on the twin admin -> the target secret's AWSPENDING -> verified by an admin read ->
  * AWSCURRENT -> a short wait -> the old admin user deleted and proven gone through the admin API.
  * Any failure compensates: before the promotion the current admin credential is untouched.
+ * With `"schedulesOnly": true` (`provisioner target add`) it only creates the target's schedules.
  */
 export class AdminRotateWorkflow extends Workflow {
   readonly stateMachine: sfn.StateMachine;
-  /** FinalizeAdminRotation's function: it creates the target's rotation schedule (the stack grants it). */
+  /** FinalizeAdminRotation's function: it creates the target's rotation schedules (the stack grants it). */
   readonly finalizeFunction: ProvisionerFunction;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
@@ -48,6 +49,12 @@ export class AdminRotateWorkflow extends Workflow {
     finalize.fn.grantPutEvents();
     finalize.fn.grantReadTargets();
     this.finalizeFunction = finalize.fn;
+    // The same function, alone: the schedules of a target just added, before any rotation.
+    const schedules = this.stepAgain('EnsureAdminSchedules', finalize, {
+      payload: sfn.TaskInput.fromObject({ request: sfn.JsonPath.entirePayload }),
+      outputPath: '$.Payload',
+    });
+    schedules.task.addRetry(RETRYABLE);
 
     const compensate = this.step('CompensateAdminRotation', 'compensate-admin-rotation', {
       resultPath: '$.compensation',
@@ -65,14 +72,22 @@ export class AdminRotateWorkflow extends Workflow {
     const drain = new sfn.Wait(this, 'InFlightStepsDrain', {
       time: sfn.WaitTime.duration(Duration.minutes(2)),
     });
+    const schedulesOnly = sfn.Condition.and(
+      sfn.Condition.isPresent('$.schedulesOnly'),
+      sfn.Condition.booleanEquals('$.schedulesOnly', true),
+    );
     this.stateMachine = this.createStateMachine(
-      validate.task
-        .next(issue.task)
-        .next(verify.task)
-        .next(promote.task)
-        .next(drain)
-        .next(retire.task)
-        .next(finalize.task),
+      new sfn.Choice(this, 'SchedulesOnly')
+        .when(schedulesOnly, schedules.task)
+        .otherwise(
+          validate.task
+            .next(issue.task)
+            .next(verify.task)
+            .next(promote.task)
+            .next(drain)
+            .next(retire.task)
+            .next(finalize.task),
+        ),
       Duration.hours(1),
     );
   }

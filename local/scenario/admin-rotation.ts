@@ -1,13 +1,28 @@
-/** `npm start`'s admin-key rotation: a FortiOS target's own admin token moves to its twin admin user. */
-import type { FortiOsTarget } from '#core/products/fortios/target.ts';
+/**
+ * `npm start`'s admin-key rotations: a target's own admin token (FortiOS, FortiManager) or
+ * FortiManager's SSH login moves to its twin admin user.
+ */
 import { vendorFor } from '#core/products/registry.ts';
 import type { ApiVendor } from '#core/products/vendor.ts';
+import type { TargetDefinition } from '#core/requests.ts';
 import { targetRotate } from '../../cli/admin-rotation.ts';
 import type { LocalEnvironment } from '../environment.ts';
 
-/** What the admin API answers the target definition's token (names and outcomes only, never the token). */
-async function adminAnswer(target: FortiOsTarget): Promise<string> {
-  return (await (vendorFor({ target }) as ApiVendor).adminTwins?.verifyAdmin())?.outcome ?? 'no admin twins';
+type AdminCredential = 'api-token' | 'ssh';
+
+/** What the product answers the target definition's admin credential (outcomes only, never the credential). */
+async function productAnswer(target: TargetDefinition, credential: AdminCredential): Promise<string> {
+  const vendor = vendorFor({ target }) as ApiVendor;
+  const answer = credential === 'ssh' ? vendor.loginTwins?.verifyLogin() : vendor.adminTwins?.verifyAdmin();
+  return (await answer)?.outcome ?? 'not rotated here';
+}
+
+/** The admin user holding the credential, as the definition names it. */
+function holder(target: TargetDefinition, credential: AdminCredential): string | undefined {
+  if (credential === 'ssh') return 'ssh' in target ? target.ssh.username : undefined;
+  return 'adminCredential' in target && 'user' in target.adminCredential
+    ? target.adminCredential.user
+    : undefined;
 }
 
 /** Rotates the target's admin credential as `provisioner target rotate --wait` does, then shows who holds it. */
@@ -15,19 +30,22 @@ export async function rotateAdminCredential(
   env: LocalEnvironment,
   targetName: string,
   say: (line: string) => void,
+  credential: AdminCredential = 'api-token',
 ): Promise<void> {
-  const before = (await env.store.loadTarget(targetName)) as FortiOsTarget;
-  say(`  admin-key rotation of ${targetName} (provisioner target rotate ${targetName} --wait):`);
+  const before = await env.store.loadTarget(targetName);
+  const flag = credential === 'ssh' ? ' --credential ssh' : '';
+  say(`  admin-key rotation of ${targetName} (provisioner target rotate ${targetName}${flag} --wait):`);
   const code = await targetRotate(
     env.operator.sfnClient,
     async () => env.adminRotateStateMachineArn,
     targetName,
-    { wait: true, pollMs: 100 },
+    { credential, wait: true, pollMs: 100 },
     { out: (line) => say(`    ${line.trim()}`) },
   );
   if (code !== 0) throw new Error(`the admin rotation of ${targetName} failed`);
-  const after = (await env.store.loadTarget(targetName)) as FortiOsTarget;
+  const after = await env.store.loadTarget(targetName);
+  const what = credential === 'ssh' ? 'SSH login' : 'token';
   say(
-    `    admin user ${before.adminCredential.user} -> ${after.adminCredential.user}: the new token is ${await adminAnswer(after)}, the old one ${await adminAnswer(before)} (its admin user deleted)`,
+    `    admin user ${holder(before, credential)} -> ${holder(after, credential)}: the new ${what} is ${await productAnswer(after, credential)}, the old one ${await productAnswer(before, credential)} (its admin user deleted)`,
   );
 }

@@ -124,6 +124,8 @@ export interface ApiVendor extends VendorBase {
   fleetDevices?(selector: FleetSelector): Promise<string[]>;
   /** The product's admin credential rotates between two admin users (absent: it does not, say why in its README). */
   readonly adminTwins?: AdminTwins;
+  /** The adapter's CLI login rotates between two admin users too (products whose adapter logs in over SSH). */
+  readonly loginTwins?: LoginTwins;
 }
 
 /**
@@ -145,6 +147,22 @@ export interface AdminTwins {
    * `marker`, a user not carrying it is left alone and answered `inconclusive`.
    */
   retireAdmin(name: string, marker?: string): Promise<VerifyResult>;
+}
+
+/**
+ * The adapter's CLI login (an admin with a password) rotates as its admin token does: the twin gets
+ * a new password through the admin API, a login proves it, then `AdminTwins.retireAdmin` removes
+ * the old admin user.
+ */
+export interface LoginTwins {
+  /**
+   * Creates `twin` as a copy of the login admin `current` (profile, scopes, trusted hosts) with
+   * `password`, marked `marker`; a `twin` carrying that marker gets `password`; any other is
+   * refused (UnmanagedUserExists).
+   */
+  ensureLoginTwin(current: string, twin: string, marker: string, password: string): Promise<void>;
+  /** A login with this adapter's CLI credential and a read: `accepted`, or `rejected` when the login is refused. */
+  verifyLogin(): Promise<VerifyResult>;
 }
 
 /** What a person must do in the product's UI, for the action-required event and `provisioner tasks`. */

@@ -40,7 +40,7 @@ import { CredentialTarget, parseInput } from '../schemas.ts';
 import { versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
-import { staleAdminCredential } from './admin-rotate.ts';
+import { staleAdminCredentials } from './admin-rotate.ts';
 import type { RotateRequest } from './rotate.ts';
 
 /** Credentials this close to their expiry are reported. */
@@ -294,8 +294,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     statuses,
     staleAdmins: [],
   };
-  const staleAdmin = await staleAdminCredential(deps, targetName, target);
-  if (staleAdmin) drift.staleAdmins.push(staleAdmin);
+  drift.staleAdmins.push(...(await staleAdminCredentials(deps, targetName, target)));
   const api = vendor.capabilities.issuance === 'api' ? asApiVendor(vendor) : undefined;
   const users = api ? await api.listManagedUsers() : [];
   const observed: ObservedCredential[] = [];

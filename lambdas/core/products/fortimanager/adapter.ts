@@ -12,8 +12,10 @@ import {
   CallerRefusedError,
   excerpt,
   FatalError,
+  NotFoundError,
   RetryableError,
   redact,
+  UnmanagedUserError,
   ValidationError,
 } from '../../errors.ts';
 import { ApiUserName, type SshAccess } from '../../schemas.ts';
@@ -30,9 +32,11 @@ import {
 import { ApiKeyMaterial, readMaterial } from '../material.ts';
 import type {
   AccessProfileSpec,
+  AdminTwins,
   ApiUserSpec,
   ApiVendor,
   CredentialMaterial,
+  LoginTwins,
   VendorContext,
   VerifyResult,
 } from '../vendor.ts';
@@ -40,6 +44,14 @@ import { FMG_STATUS, fmgRpc, type RpcAnswer, type RpcMethod, type RpcOptions } f
 import { type FortiManagerTarget, rpcPermitBeyondPolicy } from './target.ts';
 
 const KEY_LINE = /New API key:\s*([A-Za-z0-9]{16,128})/;
+
+/** The SSH server refused the login (wrong user or password): a result for a login check, fatal elsewhere. */
+class SshLoginRefusedError extends FatalError {}
+
+/** An admin user's trusted hosts as JSON-RPC shows them: `trusthost1` to `trusthost10`. */
+function trusthostsOf(user: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(user).filter(([field]) => /^trusthost\d+$/.test(field)));
+}
 
 /** What a FortiManager profile grants: its flat permission fields that read or read-write. */
 function grantsOf(profile: Record<string, unknown>): Grants {
@@ -61,9 +73,117 @@ export class FortiManagerVendor implements ApiVendor {
 
   constructor(private readonly context: VendorContext<FortiManagerTarget>) {}
 
+  readonly adminTwins: AdminTwins = {
+    ensureAdminTwin: (current, twin, marker) => this.ensureTwin(current, twin, marker),
+    verifyAdmin: () => this.verifyAdmin(),
+    retireAdmin: (name, marker) => this.retireAdmin(name, marker),
+  };
+
+  readonly loginTwins: LoginTwins = {
+    ensureLoginTwin: (current, twin, marker, password) => this.ensureTwin(current, twin, marker, password),
+    verifyLogin: () => this.verifyLogin(),
+  };
+
   /** One JSON-RPC call in the manager's queue, a -11 asked once more (./json-rpc.ts). */
   private rpc(method: RpcMethod, url: string, options: RpcOptions = {}): Promise<RpcAnswer> {
     return fmgRpc(this.context.target, this.context.timeoutMs, method, url, options);
+  }
+
+  /**
+   * The twin admin as a copy of `current` (profile, ADOMs, JSON-RPC access, trusted hosts): an API
+   * admin, or with `password` a local admin for CLI logins. A twin carrying `marker` (left by an
+   * earlier attempt) is adopted, and gets `password`; any other is refused.
+   */
+  private async ensureTwin(current: string, twin: string, marker: string, password?: string): Promise<void> {
+    const admin = await this.readUser(current);
+    if (!admin) throw new NotFoundError(`admin user ${current} does not exist on the product`);
+    const material = password === undefined ? [] : [password];
+    const added = await this.rpc('add', '/cli/global/system/admin/user', {
+      data: {
+        userid: twin,
+        user_type: password === undefined ? 'api' : 'local',
+        profileid: admin.profileid,
+        adom: admin.adom,
+        'rpc-permit': admin['rpc-permit'],
+        description: marker,
+        ...trusthostsOf(admin),
+        ...(password === undefined ? {} : { password }),
+      },
+      material,
+    });
+    if (added.code !== FMG_STATUS.exists) return this.check(added, `creating admin user ${twin}`);
+    const existing = await this.readUser(twin);
+    if (existing?.description !== marker) {
+      throw new UnmanagedUserError(
+        `admin user ${twin} exists on the product but was not made by this target's admin rotation: remove it, or name another admin user in the target`,
+      );
+    }
+    if (password === undefined) return;
+    const updated = await this.rpc('update', `/cli/global/system/admin/user/${encodeURIComponent(twin)}`, {
+      data: { password },
+      material,
+    });
+    this.check(updated, `setting the password of admin user ${twin}`);
+  }
+
+  /**
+   * The admin token's own check: \`/sys/status\` takes any key the manager holds (-11 twice: it does
+   * not), then listing the admin users is an administrator's read (-11 there: a key that
+   * authenticates without administering).
+   */
+  private async verifyAdmin(): Promise<VerifyResult> {
+    const status = await this.rpc('get', '/sys/status');
+    if (status.httpStatus === 401 || status.code === FMG_STATUS.noPermission) return { outcome: 'rejected' };
+    this.check(status, 'reading the status with the admin token');
+    const listed = await this.rpc('get', '/cli/global/system/admin/user');
+    if (listed.code === FMG_STATUS.noPermission) {
+      return {
+        outcome: 'inconclusive',
+        reason: 'FortiManager took the token but answered -11 to listing admin users: it does not administer',
+      };
+    }
+    this.check(listed, 'listing admin users with the admin token');
+    return { outcome: 'accepted' };
+  }
+
+  /** A CLI login with the target's SSH credential, and a read (\`get system status\`). */
+  private async verifyLogin(): Promise<VerifyResult> {
+    try {
+      await this.ssh('get system status');
+      return { outcome: 'accepted' };
+    } catch (error) {
+      if (error instanceof SshLoginRefusedError) return { outcome: 'rejected' };
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes the admin user, then reads it back with the admin token: gone (-3) is the proof, and no
+   * dead credential is presented. Never the admin whose token or login this adapter uses.
+   */
+  private async retireAdmin(name: string, marker?: string): Promise<VerifyResult> {
+    const { adminCredential, ssh } = this.context.target;
+    if (name === adminCredential.user || name === ssh.username) {
+      throw new FatalError(`${name} holds an admin credential this call uses: it is never retired by itself`);
+    }
+    if (marker !== undefined) {
+      const user = await this.readUser(name);
+      if (user && user.description !== marker) {
+        return {
+          outcome: 'inconclusive',
+          reason: `admin user ${name} is not an admin twin this system made`,
+        };
+      }
+    }
+    await this.revoke(name);
+    if (!(await this.readUser(name))) return { outcome: 'rejected' };
+    return { outcome: 'accepted', reason: `admin user ${name} is still on the manager` };
+  }
+
+  /** One command on the manager's CLI with the target's SSH credential (host key pinned). */
+  private ssh(command: string): Promise<string> {
+    const { baseUrl, ssh } = this.context.target;
+    return runSshCommand(new URL(baseUrl).hostname, ssh, command, this.context.timeoutMs ?? 10_000);
   }
 
   /** The one place FortiManager status codes become typed errors. */
@@ -160,17 +280,11 @@ export class FortiManagerVendor implements ApiVendor {
   async issueKey(apiUser: string) {
     if (!ApiUserName.safeParse(apiUser).success)
       throw new ValidationError(`not an API user name: ${JSON.stringify(apiUser).slice(0, 40)}`);
-    const ssh = this.context.target.ssh;
-    const output = await runSshCommand(
-      new URL(this.context.target.baseUrl).hostname,
-      ssh,
-      `execute api-user generate-key ${apiUser}`,
-      this.context.timeoutMs ?? 10_000,
-    );
+    const output = await this.ssh(`execute api-user generate-key ${apiUser}`);
     const key = KEY_LINE.exec(output)?.[1];
     if (!key)
       throw new FatalError(
-        `FortiManager printed no new API key for ${apiUser}: ${excerpt(redact(output, [ssh.password]), 120)}`,
+        `FortiManager printed no new API key for ${apiUser}: ${excerpt(redact(output, [this.context.target.ssh.password]), 120)}`,
       );
     return { key };
   }
@@ -235,7 +349,7 @@ export async function runSshCommand(
         if (pinMismatch)
           fail(new FatalError(`ssh host key of ${host} does not match the pinned fingerprint`));
         else if (error.level === 'client-authentication')
-          fail(new FatalError(`ssh login to ${host} was refused`));
+          fail(new SshLoginRefusedError(`ssh login to ${host} was refused`));
         else fail(new RetryableError(`ssh connection to ${host} failed`));
       })
       .connect({

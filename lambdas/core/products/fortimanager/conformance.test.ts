@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FatalError, ValidationError } from '#core/errors.ts';
+import { FatalError, UnmanagedUserError, ValidationError } from '#core/errors.ts';
 import { httpsJson } from '#core/http.ts';
 import { createFortiManagerVendor } from '#core/products/fortimanager/adapter.ts';
 import {
@@ -59,6 +59,11 @@ async function harness(pinning: 'ca' | 'fingerprint', version?: string) {
           'rpc-permit': 'read-write',
         }),
       callerHost: '127.0.0.1/32',
+      admin: {
+        user: sim.adminUser,
+        vendorWith: (adminCredential: { token: string; user: string }) =>
+          createFortiManagerVendor({ target: target(adminCredential.token, { adminCredential }) }),
+      },
     },
     close: () => sim.close(),
   };
@@ -178,6 +183,44 @@ describe('FortiManager adapter specifics', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.message).toMatch(/rpcPermit read-write is beyond the target's maxRpcPermit \(read\)/);
     expect(h.sim.state.requestsLog).toEqual([]);
+    await h.close();
+  });
+});
+
+describe('FortiManager SSH login twins', () => {
+  it('moves the SSH login to a twin admin: its new password logs in, the old admin is deleted and its login refused', async () => {
+    // Prepare
+    const h = await harness('ca');
+    const marker = 'credential-provisioner admin twin (conformance)';
+    const current = h.sim.ssh.username;
+    const twin = `${current}.b`;
+    const loginAs = (username: string, password: string) =>
+      createFortiManagerVendor({
+        target: h.target(h.sim.adminToken, { ssh: { ...h.sim.ssh, username, password } }),
+      });
+    // Act: a first attempt's password, then the one a retry sets on the twin it left
+    await h.vendor.loginTwins?.ensureLoginTwin(current, twin, marker, 'first-attempt-password-0001');
+    await h.vendor.loginTwins?.ensureLoginTwin(current, twin, marker, 'second-attempt-password-002');
+    const twinLogin = loginAs(twin, 'second-attempt-password-002');
+    const verified = await twinLogin.loginTwins?.verifyLogin();
+    const stalePassword = await loginAs(twin, 'first-attempt-password-0001').loginTwins?.verifyLogin();
+    const retired = await twinLogin.adminTwins?.retireAdmin(current);
+    const selfRetire = await failure(twinLogin.adminTwins?.retireAdmin(twin) ?? Promise.resolve());
+    const oldLogin = await h.vendor.loginTwins?.verifyLogin();
+    h.api.createUnmanagedUser('ops');
+    const hijack = await failure(
+      twinLogin.loginTwins?.ensureLoginTwin(twin, 'ops', marker, 'third-password-00000000003') ??
+        Promise.resolve(),
+    );
+    // Assess
+    expect(verified?.outcome).toBe('accepted');
+    expect(stalePassword?.outcome).toBe('rejected');
+    expect(retired?.outcome).toBe('rejected');
+    expect(h.sim.state.users.has(current)).toBe(false);
+    expect(selfRetire).toBeInstanceOf(FatalError);
+    expect(oldLogin?.outcome).toBe('rejected');
+    expect(hijack).toBeInstanceOf(UnmanagedUserError);
+    expect(h.sim.state.users.get(twin)).toMatchObject({ user_type: 'local', profileid: 'Super_User' });
     await h.close();
   });
 });

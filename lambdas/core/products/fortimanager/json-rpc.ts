@@ -24,10 +24,12 @@ export const FMG_STATUS = {
  */
 const NO_PERMISSION_RETRY_MS = 250;
 
-export type RpcMethod = 'get' | 'add' | 'delete' | 'exec';
+export type RpcMethod = 'get' | 'add' | 'update' | 'delete' | 'exec';
 export interface RpcOptions {
   readonly data?: unknown;
   readonly bearer?: string;
+  /** Material the call carries (a password it sets), redacted from the answer's message like the tokens. */
+  readonly material?: readonly string[];
 }
 export interface RpcAnswer {
   readonly code: number;
@@ -96,7 +98,11 @@ async function sendRpc(
     throw new FatalError(`FortiManager answered ${method} ${url} without result[0].status.code`);
   }
   const message = excerpt(
-    redact(String(result?.status?.message ?? ''), [manager.adminCredential.token, options.bearer]),
+    redact(String(result?.status?.message ?? ''), [
+      manager.adminCredential.token,
+      options.bearer,
+      ...(options.material ?? []),
+    ]),
   );
   return { code, message, data: result?.data, httpStatus: response.status };
 }

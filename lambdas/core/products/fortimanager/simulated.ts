@@ -13,7 +13,7 @@ export const simulatedFortiManager: SimulatedProduct<'fortimanager', FortiManage
   target: (simulator, pinning) => ({
     vendor: 'fortimanager',
     baseUrl: simulator.url,
-    adminCredential: { token: simulator.adminToken },
+    adminCredential: { token: simulator.adminToken, user: simulator.adminUser },
     tls: pinning === 'ca' ? { caPem: simulator.caPem } : { fingerprint: simulator.fingerprint },
     ssh: simulator.ssh,
     maxConcurrentCalls: 1,
@@ -22,7 +22,10 @@ export const simulatedFortiManager: SimulatedProduct<'fortimanager', FortiManage
   issuedMaterial: (simulator) => [
     simulator.adminToken,
     simulator.ssh.password,
-    ...[...simulator.state.users.values()].flatMap((user) => (user.key ? [user.key] : [])),
+    // Admin twins' keys and CLI logins' passwords included: the admin rotation issues both.
+    ...[...simulator.state.users.values()].flatMap((user) =>
+      [user.key, user.password].filter((m) => m !== undefined),
+    ),
   ],
   requestCount: (simulator) => simulator.state.requestsLog.length,
   bench: {

@@ -25,12 +25,32 @@ const { Server: SshServer, utils: sshUtils } = ssh2;
 
 export interface FmgUser {
   readonly userid: string;
+  /** `api` (a key, JSON-RPC only) or `local` (a password, CLI logins); absent: api. */
+  readonly user_type?: 'api' | 'local';
   readonly profileid: string;
   readonly trusthosts: string[];
   readonly description: string;
   /** JSON-RPC access: `none`, `read`, `read-write` or `from-profile` (its admin profile's). */
   readonly 'rpc-permit': string;
+  readonly adom?: unknown;
   key?: string;
+  password?: string;
+}
+
+/**
+ * The admin token is the key of an API admin with the Super_User profile and `rpc-permit
+ * read-write` (FortiManager Terraform provider guide "Generate an API token for FortiManager":
+ * `config system admin user`, `set user_type api`, `set profileid Super_User`, `set rpc-permit
+ * read-write`, then `execute api-user generate-key`); any such admin's key administers and dies
+ * with its user. The CLI login is a local admin with a password and the same profile.
+ */
+const ADMIN_PROFILE = 'Super_User';
+const administers = (user: FmgUser | undefined) =>
+  user?.profileid === ADMIN_PROFILE && user['rpc-permit'] === 'read-write';
+
+/** What `get` shows of an admin user: its trusted hosts as `trusthost<n>` fields, never its key or password. */
+function visible({ key: _key, password: _password, trusthosts, ...shown }: FmgUser) {
+  return { ...shown, ...Object.fromEntries(trusthosts.map((host, i) => [`trusthost${i + 1}`, host])) };
 }
 
 const CODE = { ok: 0, exists: -2, notFound: -3, invalidData: -10, noPermission: -11 } as const;
@@ -65,9 +85,24 @@ export async function startFortiManagerSimulator(
   const concurrentCallsRefused = answersConcurrentTokenCallsWithNoPermission(version);
   const pems = await loopbackCertificate();
   const adminToken = newKey();
+  const adminUser = 'provisioner-admin';
+  const sshUser = 'admin';
   const sshPassword = options.sshPassword ?? newKey();
   const hostKey = generateHostKey();
-  const users = new Map<string, FmgUser>();
+  const admin = { profileid: ADMIN_PROFILE, 'rpc-permit': 'read-write', description: '' };
+  const users = new Map<string, FmgUser>([
+    [
+      adminUser,
+      {
+        userid: adminUser,
+        user_type: 'api',
+        ...admin,
+        trusthosts: ['127.0.0.1 255.255.255.255'],
+        key: adminToken,
+      },
+    ],
+    [sshUser, { userid: sshUser, user_type: 'local', ...admin, trusthosts: [], password: sshPassword }],
+  ]);
   /** What `generate-key` prints (a test may change it: another firmware's wording). */
   const keyOutput = {
     print: (key: string, userid: string) =>
@@ -125,13 +160,14 @@ export async function startFortiManagerSimulator(
       return answer(CODE.noPermission, undefined, 'No permission for the resource');
     }
     const caller = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const apiUser = [...users.values()].find((u) => u.key && u.key === bearer);
-    if (bearer !== adminToken && !apiUser?.trusthosts.some((t) => inTrustHost(caller, t))) {
+    const keyHolder = [...users.values()].find((u) => u.key && u.key === bearer);
+    if (!keyHolder?.trusthosts.some((t) => inTrustHost(caller, t))) {
       return answer(CODE.noPermission, undefined, 'No permission for the resource');
     }
     if (method === 'get' && url === '/sys/status')
       return answer(CODE.ok, { Hostname: 'FMG-SIM', Version: `v${version}` });
-    if (apiUser) return answer(CODE.noPermission, undefined, 'No permission for the resource');
+    if (!administers(keyHolder))
+      return answer(CODE.noPermission, undefined, 'No permission for the resource');
     const managed = await options.managedDevices?.(method, url, data);
     if (managed) return answer(managed.code, managed.data, managed.message);
 
@@ -153,14 +189,17 @@ export async function startFortiManagerSimulator(
       if (method === 'get' && name) {
         const found = users.get(name);
         if (!found) return answer(CODE.notFound, undefined, 'Object does not exist');
-        const { key: _hidden, ...visible } = found;
-        return answer(CODE.ok, visible);
+        return answer(CODE.ok, visible(found));
       }
-      if (method === 'get' && !name) {
-        return answer(
-          CODE.ok,
-          [...users.values()].map(({ key: _hidden, ...visible }) => visible),
-        );
+      if (method === 'get' && !name) return answer(CODE.ok, [...users.values()].map(visible));
+      // JSON API reference, `update`: changes the fields given of an existing object.
+      if (method === 'update' && name) {
+        const found = users.get(name);
+        if (!found) return answer(CODE.notFound, undefined, 'Object does not exist');
+        if (typeof data.password !== 'string' || found.user_type !== 'local')
+          return answer(CODE.invalidData, undefined, 'invalid value: password');
+        found.password = data.password;
+        return answer(CODE.ok);
       }
       if (method === 'delete' && name) return users.delete(name) ? answer(CODE.ok) : answer(CODE.notFound);
       if (method === 'add' && !name) {
@@ -171,10 +210,14 @@ export async function startFortiManagerSimulator(
         const trusthosts = Object.entries(data)
           .filter(([k]) => /^trusthost\d+$/.test(k))
           .map(([, v]) => String(v));
+        const local = data.user_type === 'local';
+        if (local && (typeof data.password !== 'string' || data.password.length === 0))
+          return answer(CODE.invalidData, undefined, 'a local admin needs a password');
         if (
-          data.user_type !== 'api' ||
-          trusthosts.length === 0 ||
-          trusthosts.some((t) => t.endsWith(' 0.0.0.0'))
+          !local &&
+          (data.user_type !== 'api' ||
+            trusthosts.length === 0 ||
+            trusthosts.some((t) => t.endsWith(' 0.0.0.0')))
         ) {
           return answer(CODE.invalidData, undefined, 'an api user needs a trusted host');
         }
@@ -186,10 +229,13 @@ export async function startFortiManagerSimulator(
           return answer(CODE.invalidData, undefined, 'invalid value: rpc-permit');
         users.set(userid, {
           userid,
+          user_type: local ? 'local' : 'api',
           profileid: String(data.profileid),
           trusthosts,
           description: String(data.description ?? ''),
           'rpc-permit': rpcPermit,
+          adom: data.adom,
+          ...(local ? { password: String(data.password) } : {}),
         });
         return answer(CODE.ok);
       }
@@ -200,7 +246,9 @@ export async function startFortiManagerSimulator(
   const ssh = new SshServer({ hostKeys: [hostKey.private] }, (client) => {
     client
       .on('authentication', (ctx) => {
-        if (ctx.method === 'password' && ctx.username === 'admin' && ctx.password === sshPassword)
+        // A local admin logs in with its current password only: a changed or deleted one is refused.
+        const login = users.get(ctx.username);
+        if (ctx.method === 'password' && login?.user_type === 'local' && ctx.password === login.password)
           ctx.accept();
         else ctx.reject(['password']);
       })
@@ -208,6 +256,12 @@ export async function startFortiManagerSimulator(
         client.on('session', (accept) => {
           accept().on('exec', (acceptExec, _reject, info) => {
             const stream = acceptExec();
+            if (info.command === 'get system status') {
+              requestsLog.push({ method: 'SSH', url: 'get system status', code: 0 });
+              stream.write(`Version: FortiManager-VM64 v${version}\nHostname: FMG-SIM\n`);
+              stream.exit(0);
+              return void stream.end();
+            }
             const match = /^execute api-user generate-key ([A-Za-z0-9._-]{1,35})$/.exec(info.command);
             const target = match?.[1] ? users.get(match[1]) : undefined;
             requestsLog.push({ method: 'SSH', url: 'execute api-user generate-key', code: target ? 0 : -3 });
@@ -235,9 +289,10 @@ export async function startFortiManagerSimulator(
     caPem: pems.cert,
     fingerprint: new X509Certificate(pems.cert).fingerprint256.replace(/:/g, ''),
     adminToken,
+    adminUser,
     ssh: {
       port: (ssh.address() as AddressInfo).port,
-      username: 'admin',
+      username: sshUser,
       password: sshPassword,
       hostKeySha256: `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`,
     },

@@ -1,16 +1,20 @@
 /** A FortiManager: JSON-RPC with the admin token (TLS pinned), keys generated on its CLI over SSH (host key pinned). */
 import * as z from 'zod';
-import { AdminToken, HttpsBaseUrl, RpcPermit, SshAccess, TlsPinning, VdomName } from '../../schemas.ts';
+import { HttpsBaseUrl, RpcPermit, SshAccess, TlsPinning, VdomName } from '../../schemas.ts';
+import { AdminIssuedAt, TwinAdminToken } from '../admin-credential.ts';
 import { DEVICE_RULES, policyOf } from '../policy.ts';
+
+/** The CLI login keys are generated with; `target rotate --credential ssh` alternates it with its twin admin. */
+const FortiManagerSsh = SshAccess.extend({ issuedAt: AdminIssuedAt }).strict();
 
 export const FortiManagerTarget = z
   .object({
     vendor: z.literal('fortimanager'),
     baseUrl: HttpsBaseUrl,
-    adminCredential: AdminToken,
+    adminCredential: TwinAdminToken,
     tls: TlsPinning,
     vdom: VdomName.optional(),
-    ssh: SshAccess.describe('keys are generated on the FortiManager CLI over SSH'),
+    ssh: FortiManagerSsh.describe('keys are generated on the FortiManager CLI over SSH'),
     maxConcurrentCalls: z
       .number()
       .int()
@@ -23,7 +27,7 @@ export const FortiManagerTarget = z
     maxRpcPermit: RpcPermit.default('read').describe(
       'the most JSON-RPC access (`rpcPermit`) a provision request may give its API user',
     ),
-    policy: policyOf(...DEVICE_RULES),
+    policy: policyOf(...DEVICE_RULES, 'adminKeyMaxAgeDays'),
   })
   .strict();
 export type FortiManagerTarget = z.output<typeof FortiManagerTarget>;

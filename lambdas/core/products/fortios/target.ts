@@ -1,6 +1,7 @@
 /** A FortiOS appliance (FortiGate): REST API with the admin token, TLS pinned to its CA or certificate. */
 import * as z from 'zod';
-import { AdminToken, ApiUserName, HttpsBaseUrl, TlsPinning, VdomName } from '../../schemas.ts';
+import { HttpsBaseUrl, TlsPinning, VdomName } from '../../schemas.ts';
+import { TwinAdminToken } from '../admin-credential.ts';
 import { DEVICE_RULES, policyOf } from '../policy.ts';
 
 /** An FGCP cluster has at most four members: the one at `baseUrl` and three others. */
@@ -15,25 +16,11 @@ const HaMember = z
   })
   .strict();
 
-/**
- * The admin token, and the REST API administrator (api-user) it belongs to: `target rotate` moves
- * the token between that user and its twin (`<user>.b`, and back), so the name fits the twin.
- */
-const FortiOsAdminCredential = AdminToken.extend({
-  user: ApiUserName.max(33, 'must leave room for its twin (`.b`): at most 33 characters')
-    .optional()
-    .describe('the api-user the token belongs to (needed by `provisioner target rotate`)'),
-  issuedAt: z.iso
-    .datetime()
-    .optional()
-    .describe('when the token was generated (set by the admin rotation; absent: when the target was stored)'),
-}).strict();
-
 export const FortiOsTarget = z
   .object({
     vendor: z.literal('fortios'),
     baseUrl: HttpsBaseUrl,
-    adminCredential: FortiOsAdminCredential,
+    adminCredential: TwinAdminToken,
     tls: TlsPinning,
     vdom: VdomName.optional(),
     haMembers: z
