@@ -308,7 +308,8 @@ async function main(): Promise<number> {
       secrets: [...material.secrets, ...result.material.secrets],
       taskTokens: [...material.taskTokens, ...result.material.taskTokens],
     };
-    runSources = { ...runSources, ...result.sources };
+    for (const [source, texts] of Object.entries(result.sources))
+      runSources = { ...runSources, [source]: [...(runSources[source] ?? []), ...texts] };
   }
 
   // 6. Leak scan over everything this run produced, and over the synthesized app if present.
