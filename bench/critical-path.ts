@@ -17,7 +17,7 @@ const OPERATOR_STATE = 'RequestOperatorRevocation';
 const PROOF_STATE = 'ProveRevoked';
 const EXECUTION = -1;
 
-export interface CriticalStep {
+interface CriticalStep {
   readonly step: string;
   readonly seconds: number;
 }

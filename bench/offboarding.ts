@@ -30,7 +30,7 @@ import { type CriticalPath, criticalPath } from './critical-path.ts';
 import { PRODUCT_CASES, type ProductCase, registerBenchTargets } from './operations.ts';
 
 /** The offboarding target (issue 18): the last API-revocable credential refused within 30 s of the event. */
-export const OFFBOARDING_TARGET_SECONDS = 30;
+const OFFBOARDING_TARGET_SECONDS = 30;
 const OWNER = 'leaver@offboarding.example.com';
 /** The five products of the issue; the FortiGate fleet's devices are FortiOS, counted there. */
 const OFFBOARDING_PRODUCTS = PRODUCT_CASES.filter((p) => p.product !== 'fortigate-fleet');

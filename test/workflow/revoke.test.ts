@@ -207,7 +207,8 @@ describe('revoke workflow (all five products, local runtime)', () => {
       .find(
         (e) => (e.stateExitedEventDetails as { name?: string } | undefined)?.name === 'FindOwnerCredentials',
       );
-    const { output } = found?.stateExitedEventDetails as { output: string };
+    const output =
+      (found?.stateExitedEventDetails as { output?: string } | undefined)?.output ?? '{"credentials":[]}';
     const targets = (JSON.parse(output) as { credentials: { target: string }[] }).credentials.map(
       (c) => c.target,
     );
