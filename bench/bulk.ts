@@ -34,6 +34,8 @@ export interface BulkPhase {
   readonly elapsedS: number;
   readonly writes: number;
   readonly floorS: number;
+  /** Elapsed over floor: 1 is as fast as the quota allows (target ≤ 1.25). */
+  readonly floorRatio: number;
   readonly throttled: number;
   /** CPU time this process (emulators, simulators and handlers together) spent in the phase. */
   readonly cpuS: number;
@@ -176,6 +178,7 @@ async function measurePhase(
     elapsedS: Math.round(elapsedS * 10) / 10,
     writes,
     floorS: writes / WRITE_QUOTA_PER_SECOND,
+    floorRatio: Math.round((elapsedS / (writes / WRITE_QUOTA_PER_SECOND)) * 100) / 100,
     throttled: env.secretsManager.store.throttled - throttledBefore,
     cpuS: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     peakConcurrency: Object.fromEntries(Object.entries(gates).map(([product, g]) => [product, g.peak])),

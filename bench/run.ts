@@ -3,6 +3,7 @@
  * to bench-results.json (figure name -> number, plus the run's parameters).
  *
  *   npm run bench -- [--credentials 100] [--cold-starts 20] [--skip-bundles]
+ *     [--product-latency-ms 50] [--aws-latency-ms 20] [--lambda-start-ms <n>] [--operator-answer-ms 5000]
  */
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -18,6 +19,7 @@ import { type BulkPhase, PRODUCT_CONCURRENCY_LIMIT, runBulk, WRITE_QUOTA_PER_SEC
 import { bundleHandlers, coldStartMs, handlerIds, localSourcesInBundles } from './bundles.ts';
 import { monthlyPerThousand, perNativeRotation, perRotation } from './cost.ts';
 import { MAX_SECRETS_WRITES, MINIMUM_VENDOR_CALLS } from './minimums.ts';
+import * as offboarding from './offboarding.ts';
 import {
   measure,
   type Operation,
@@ -49,8 +51,24 @@ async function main(): Promise<number> {
       credentials: { type: 'string', default: '100' },
       'cold-starts': { type: 'string', default: '20' },
       'skip-bundles': { type: 'boolean', default: false },
+      'product-latency-ms': { type: 'string' },
+      'aws-latency-ms': { type: 'string' },
+      'lambda-start-ms': { type: 'string' },
+      'operator-answer-ms': { type: 'string' },
     },
   });
+  let latencyFlags: Record<string, number | undefined>;
+  try {
+    latencyFlags = Object.fromEntries(
+      ['product-latency-ms', 'aws-latency-ms', 'lambda-start-ms', 'operator-answer-ms'].map((name) => {
+        const value = values[name as keyof typeof values] as string | undefined;
+        return [name, value === undefined ? undefined : offboarding.latencyFlag(name, value)];
+      }),
+    );
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
   const coldStarts = Number(values['cold-starts']);
   if (!Number.isInteger(coldStarts) || coldStarts < 1 || coldStarts > 200) {
     process.stderr.write('--cold-starts must be an integer from 1 to 200\n');
@@ -178,14 +196,13 @@ async function main(): Promise<number> {
       for (const [product, peak] of Object.entries(peakConcurrency))
         figures[`bulk.${phase}.peakConcurrency.${product}`] = peak;
       const peak = Math.max(...Object.values(p.peakConcurrency));
-      bulkMet &&=
-        p.failed === 0 && p.elapsedS <= BULK_FLOOR_FACTOR * p.floorS && peak <= PRODUCT_CONCURRENCY_LIMIT;
+      bulkMet &&= p.failed === 0 && p.floorRatio <= BULK_FLOOR_FACTOR && peak <= PRODUCT_CONCURRENCY_LIMIT;
       return [
         phase,
         String(p.credentials),
         String(p.failed),
         `${p.elapsedS} s`,
-        `${p.floorS.toFixed(1)} s (${(p.elapsedS / p.floorS).toFixed(2)}×)`,
+        `${p.floorS.toFixed(1)} s (${p.floorRatio.toFixed(2)}×, target ≤ ${BULK_FLOOR_FACTOR})`,
         String(p.writes),
         String(p.throttled),
         `${p.cpuS} s`,
@@ -269,7 +286,33 @@ async function main(): Promise<number> {
     }
   }
 
-  // 5. Leak scan over everything this run produced, and over the synthesized app if present.
+  // 5. Offboarding latency (bench/offboarding.ts), the Lambda cold start as measured above when it was.
+  {
+    const options = {
+      credentials: offboarding.OFFBOARDED_CREDENTIALS,
+      latency: {
+        productMs: latencyFlags['product-latency-ms'] ?? offboarding.DEFAULT_PRODUCT_LATENCY_MS,
+        awsMs: latencyFlags['aws-latency-ms'] ?? offboarding.DEFAULT_AWS_LATENCY_MS,
+        lambdaStartMs:
+          latencyFlags['lambda-start-ms'] ??
+          offboarding.measuredLambdaStartMs(figures) ??
+          offboarding.DEFAULT_LAMBDA_START_MS,
+      },
+      operatorAnswerMs: latencyFlags['operator-answer-ms'] ?? offboarding.DEFAULT_OPERATOR_ANSWER_MS,
+    };
+    const result = await offboarding.runOffboarding(options);
+    Object.assign(figures, offboarding.offboardingFigures(result));
+    for (const line of offboarding.offboardingLines(result, options)) say(line);
+    say();
+    material = {
+      secrets: [...material.secrets, ...result.material.secrets],
+      taskTokens: [...material.taskTokens, ...result.material.taskTokens],
+    };
+    for (const [source, texts] of Object.entries(result.sources))
+      runSources = { ...runSources, [source]: [...(runSources[source] ?? []), ...texts] };
+  }
+
+  // 6. Leak scan over everything this run produced, and over the synthesized app if present.
   const sources = {
     ...runSources,
     logs: logs.lines,

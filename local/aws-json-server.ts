@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AnswerDelay } from './answer-delay.ts';
 
 export class AwsServiceError extends Error {
   constructor(
@@ -44,6 +45,8 @@ export interface AwsJsonServerOptions {
 
 export interface RunningServer {
   readonly url: string;
+  /** Waited before each call runs and is answered (off by default; the offboarding bench sets AWS's latency). */
+  readonly answerDelay: AnswerDelay;
   close(): Promise<void>;
 }
 
@@ -78,7 +81,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<RunningServer> {
   const { targetPrefix, jsonVersion, operations } = options;
   const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const answerDelay = new AnswerDelay();
   const server = createServer(async (req, res) => {
+    await answerDelay.wait();
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       const [prefix, operationName] = target.split('.');
@@ -118,6 +123,7 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}`,
+    answerDelay,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

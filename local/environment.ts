@@ -50,7 +50,7 @@ import {
   secretsManagerAuthorizer,
   stepFunctionsAuthorizer,
 } from './iam/service-authorizers.ts';
-import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
+import { createLocalInvoker, LambdaFaults, LambdaTiming, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalScheduler } from './scheduler.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
@@ -64,6 +64,19 @@ import {
 
 /** The stack's key, by its alias (the local Secrets Manager records it, encrypting nothing). */
 const LOCAL_KMS_KEY_ID = KMS_KEY_ALIAS;
+
+/**
+ * Latencies the embedded default can add so that timings resemble a deployment's (milliseconds; all
+ * 0 unless set, so tests stay fast and deterministic).
+ */
+export interface Latencies {
+  /** Before each AWS call runs and is answered: Secrets Manager, Step Functions, EventBridge, Scheduler, Lambda's Invoke. */
+  readonly awsMs: number;
+  /** Before each product simulator answers. */
+  readonly productMs: number;
+  /** A Lambda invocation's cold start, taken where no idle environment of its function is left. */
+  readonly lambdaStartMs: number;
+}
 
 export interface LocalEnvironmentOptions {
   /**
@@ -91,6 +104,8 @@ export interface LocalEnvironmentOptions {
    * `secretsManager.store.advanceClock`.
    */
   readonly listingLagMs?: number;
+  /** Latencies from the start (default none); `setLatencies` changes them later. */
+  readonly latency?: Partial<Latencies>;
 }
 
 export type LocalEnvironment = Awaited<ReturnType<typeof startLocalEnvironment>>;
@@ -137,9 +152,11 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     'administrator',
   );
   const lambdaFaults = new LambdaFaults();
+  const lambdaTiming = new LambdaTiming();
   const invoke = createLocalInvoker({
     onInvoke: options.onInvoke,
     faults: lambdaFaults,
+    timing: lambdaTiming,
     sessionOf: (functionArn) => account().functionSession(functionArn),
   });
   const eventBus = await startLocalEventBus({
@@ -222,6 +239,19 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     [ENV.credentialReaders]: functionSetting(template, ENV.credentialReaders),
   });
   resetWorkflowDeps();
+  const setLatencies = (latency: Partial<Latencies>) => {
+    for (const [name, ms] of Object.entries(latency)) {
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new RangeError(`latency ${name} must be 0 or more milliseconds, not ${ms}`);
+    }
+    const { awsMs, productMs, lambdaStartMs } = latency;
+    const awsDelays = [secretsManager, stepFunctions, eventBus, scheduler].map((s) => s.answerDelay);
+    if (awsMs !== undefined) for (const delay of [...awsDelays, lambdaTiming.invoke]) delay.ms = awsMs;
+    if (productMs !== undefined)
+      for (const simulator of Object.values(simulators)) simulator.faults.answerDelay.ms = productMs;
+    if (lambdaStartMs !== undefined) lambdaTiming.coldStart.ms = lambdaStartMs;
+  };
+  setLatencies(options.latency ?? {});
 
   const clientsFor = (accessKeyId: string) => {
     const settings = { region: LOCAL_REGION, credentials: { accessKeyId, secretAccessKey: 'local' } };
@@ -251,6 +281,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     scheduler,
     ...simulators,
     lambdaFaults,
+    /** Lambda's Invoke round trip and cold starts, and how many cold starts there were. */
+    lambdaTiming,
+    setLatencies,
     /** Clients acting as the operator, whose calls the operator policy allows (the CLI's, `local/operator.ts`'s). */
     operator,
     /** The account's IAM from the template: sessions and decisions (tests). */

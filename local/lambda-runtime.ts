@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { AnswerDelay } from './answer-delay.ts';
 import { localFunctionArn } from './endpoints.ts';
 import type { Session } from './iam/account.ts';
 import { runAsSession } from './iam/caller.ts';
@@ -141,6 +142,36 @@ export class LambdaFaults {
   }
 }
 
+/**
+ * Lambda's own time around a handler: the Invoke call's round trip (Step Functions and EventBridge
+ * call Lambda's API), and a cold start when no idle execution environment of the function is left:
+ * Lambda runs one invocation per environment at a time and creates a new one, running its module
+ * initialization, for an invocation that finds none idle (Lambda Developer Guide, "Understanding
+ * the Lambda execution environment lifecycle",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html). Environments are
+ * kept for the whole run (Lambda recycles idle ones after some minutes). Both off by default.
+ */
+export class LambdaTiming {
+  readonly invoke = new AnswerDelay();
+  readonly coldStart = new AnswerDelay();
+  /** Invocations that found no idle environment of their function. */
+  coldStarts = 0;
+  private readonly idle = new Map<string, number>();
+
+  /** Waits what Lambda takes before the handler runs; the returned release frees its environment. */
+  async start(handlerId: string): Promise<() => void> {
+    await this.invoke.wait();
+    const idle = this.idle.get(handlerId) ?? 0;
+    if (idle > 0) {
+      this.idle.set(handlerId, idle - 1);
+    } else {
+      this.coldStarts += 1;
+      await this.coldStart.wait();
+    }
+    return () => this.idle.set(handlerId, (this.idle.get(handlerId) ?? 0) + 1);
+  }
+}
+
 export interface LocalInvokerOptions {
   readonly timeoutMs?: number;
   /** Observes each call (bench, tests). */
@@ -148,6 +179,7 @@ export interface LocalInvokerOptions {
   readonly faults?: LambdaFaults;
   /** The session each function's invocations call AWS as (its execution role, local/iam). */
   readonly sessionOf?: (functionArn: string) => Session;
+  readonly timing?: LambdaTiming;
 }
 
 /** Invokes `lambdas/handlers/<id>.ts` for a function ARN. */
@@ -157,6 +189,7 @@ export function createLocalInvoker(options: LocalInvokerOptions = {}) {
     const handler = await loadHandler(handlerId);
     const event = JSON.parse(JSON.stringify(payload ?? null)) as unknown;
     await options.faults?.beforeEach?.(handlerId);
+    const release = await options.timing?.start(handlerId);
     try {
       // A platform fault is Lambda's own error, not the function's: it carries no error document.
       options.faults?.check(handlerId, 'before');
@@ -176,6 +209,8 @@ export function createLocalInvoker(options: LocalInvokerOptions = {}) {
     } catch (error) {
       options.onInvoke?.({ handlerId, outcome: 'error', errorName: (error as Error).name });
       throw error;
+    } finally {
+      release?.();
     }
   };
 }

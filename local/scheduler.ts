@@ -12,6 +12,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AnswerDelay } from './answer-delay.ts';
 import { AwsServiceError } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './endpoints.ts';
 
@@ -74,10 +75,12 @@ export async function startLocalScheduler(options: {
   const key = (group: string, name: string) => `${group}/${name}`;
   const region = options.region ?? LOCAL_REGION;
 
+  const answerDelay = new AnswerDelay();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      await answerDelay.wait();
       const url = new URL(req.url ?? '/', 'http://scheduler');
       const send = (status: number, body: unknown, errorType?: string) => {
         res.writeHead(status, {
@@ -204,6 +207,8 @@ export async function startLocalScheduler(options: {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    /** Waited before each call runs and is answered, as the shared JSON server's (local/aws-json-server.ts). */
+    answerDelay,
     schedules,
     /**
      * Runs a schedule now, as Scheduler does at its time; returns what StartExecution answered, or

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
+import { AnswerDelay } from './answer-delay.ts';
 
 /** A self-signed certificate for 127.0.0.1 / localhost, generated at start (never committed). */
 export async function loopbackCertificate() {
@@ -113,6 +114,14 @@ export class ConcurrencyGate {
 
 export class FaultInjector {
   private faults: { spec: FaultSpec; left: number }[] = [];
+  /** The product's own time for every answer, faults or not (off by default; the offboarding bench sets it). */
+  readonly answerDelay = new AnswerDelay();
+
+  /** Waits what this answer takes: the product's own time, and a latency fault's on top. */
+  async delay(fault: FaultSpec | undefined): Promise<void> {
+    await this.answerDelay.wait();
+    if (fault?.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, fault.latencyMs ?? 50));
+  }
 
   inject(spec: FaultSpec): void {
     this.faults.push({ spec, left: spec.times ?? Number.POSITIVE_INFINITY });
@@ -211,7 +220,7 @@ export async function startHttpsSimulator(
     };
     if (!concurrency.admit(res)) return send({ status: 429, body: { message: 'Too Many Requests' } });
     const fault = faults.take(method, url.pathname);
-    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
+    await faults.delay(fault);
     if (fault?.kind === '429') return send({ status: 429, body: { message: 'Too Many Requests' } });
     if (fault?.kind === '5xx')
       return send({

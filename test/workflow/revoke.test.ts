@@ -194,6 +194,27 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(env.fortimanager.state.users.has('fmg-dave')).toBe(false);
   });
 
+  it('hands RevokeEach the credentials the API revokes first: no operator task holds a slot they wait for', async () => {
+    // Prepare: in name order the operator products' targets (arm, cnapp) come before fgt
+    await provisionAll('fay@example.com', 'fay');
+    vi.setSystemTime(Date.now() + LAG_MS);
+    // Act
+    const execution = await run(env.revokeStateMachineArn, { owner: 'fay@example.com' }, 'revoke-fay-1');
+    // Assess: the Map starts its iterations in item order, each waiting for a slot of its MaxConcurrency
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    const found = env.stepFunctions.service
+      .historyOf(execution.executionArn ?? '')
+      .find(
+        (e) => (e.stateExitedEventDetails as { name?: string } | undefined)?.name === 'FindOwnerCredentials',
+      );
+    const output =
+      (found?.stateExitedEventDetails as { output?: string } | undefined)?.output ?? '{"credentials":[]}';
+    const targets = (JSON.parse(output) as { credentials: { target: string }[] }).credentials.map(
+      (c) => c.target,
+    );
+    expect(targets).toEqual(['fgt', 'fmg', 'arm', 'cnapp', 'flex']);
+  });
+
   it('with one product down, reports exactly that credential; a second run finishes it', async () => {
     // Prepare
     const secrets = await provisionAll('frank@example.com', 'frank');

@@ -239,6 +239,35 @@ export function revocationTarget(s: SecretDescription): RevocationTarget {
 }
 
 /**
+ * A batch in the order RevokeEach takes it (the Map starts its iterations in item order, each
+ * waiting for one of its MaxConcurrency slots): the credentials the API revokes first, then those a
+ * person revokes in the product's UI, whose operator task holds its slot until the person answers
+ * (hours, maybe). In name order, five operator products' credentials ahead would stall every API
+ * revocation behind them: bench/offboarding.ts measured 42.8 s from the event to the last of 20
+ * API credentials proven refused behind 30 operator tasks answered 5 s after each opened. A target
+ * that cannot be read goes last: its RevokeAtProduct reports why.
+ */
+async function apiRevocableFirst(
+  deps: WorkflowDeps,
+  batch: readonly RevocationTarget[],
+): Promise<RevocationTarget[]> {
+  const issuance = new Map<string, Promise<string | undefined>>();
+  const issuanceOf = (target: string) => {
+    if (!issuance.has(target))
+      issuance.set(
+        target,
+        vendorOf(deps, target).then(
+          ({ vendor }) => vendor.capabilities.issuance,
+          () => undefined,
+        ),
+      );
+    return issuance.get(target);
+  };
+  const byApi = await Promise.all(batch.map(async (c) => (await issuanceOf(c.target)) === 'api'));
+  return [...batch.filter((_, i) => byApi[i]), ...batch.filter((_, i) => !byApi[i])];
+}
+
+/**
  * FindOwnerCredentials: the first listing of the owner's credentials not already revoked or
  * deleted, at most one execution's batch; `continueAfter` names the last one taken when more remain.
  */
@@ -262,8 +291,10 @@ export async function findOwnerCredentials(
     (s) => continueAfter === undefined || s.name > continueAfter,
   );
   const decided = await decideEach(deps, { ...request, requestId }, found);
-  const credentials = decided.revoke.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
-  const more = decided.revoke.length > credentials.length ? (credentials.at(-1)?.secretName ?? null) : null;
+  const batch = decided.revoke.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
+  // The continuation takes up after the last name of this batch, whatever order RevokeEach takes it in.
+  const more = decided.revoke.length > batch.length ? (batch.at(-1)?.secretName ?? null) : null;
+  const credentials = await apiRevocableFirst(deps, batch);
   // The first execution tells the teams; its continuations revoke the rest of the same person's. A
   // hold's end revokes one credential: the person left before, and the teams were told then.
   const keptByTeams =
@@ -488,7 +519,7 @@ export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) 
     owner,
     reason,
     requestId,
-    credentials: next,
+    credentials: await apiRevocableFirst(deps, next),
     results: all,
     settled: all,
     listings: listings + 1,

@@ -145,7 +145,7 @@ export async function startFortiManagerSimulator(
     const overlapping = concurrency.inFlight > 0;
     if (!concurrency.admit(res)) return void res.writeHead(429).end();
     const fault = faults.take(method, url);
-    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
+    await faults.delay(fault);
     if (fault?.kind === '429') return void res.writeHead(429).end();
     if (fault?.kind === '5xx') return void res.writeHead(503).end('<html>Service Unavailable</html>');
     const hostile = hostileAnswer(fault?.kind, req.headers.authorization, text);

@@ -328,7 +328,7 @@ export async function startFortiOsSimulator(options: FortiOsSimulatorOptions = {
 
     if (!concurrency.admit(res)) return answer(429, fail(method, 429));
     const fault = faults.take(method, path);
-    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 50));
+    await faults.delay(fault);
     if (fault?.kind === '429') return answer(429, fail(method, 429));
     if (fault?.kind === '5xx') return page(503, '<html><body>Service Unavailable</body></html>');
     const hostile = hostileAnswer(fault?.kind, req.headers.authorization, '');
