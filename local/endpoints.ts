@@ -20,6 +20,7 @@ export interface LocalEndpoints {
   readonly stepFunctions: string;
   readonly eventBridge: string;
   readonly scheduler: string;
+  readonly lambda: string;
   readonly simulators: Readonly<Record<string, string>>;
 }
 
@@ -48,5 +49,6 @@ export function awsEnvironmentFor(endpoints: LocalEndpoints): Record<string, str
     AWS_ENDPOINT_URL_SFN: endpoints.stepFunctions,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge,
     AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
+    AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
   };
 }

@@ -5,7 +5,12 @@
  */
 import './polyfills.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { schedulerClient, secretsManagerClient, stepFunctionsClient } from '#core/aws-clients.ts';
+import {
+  lambdaClient,
+  schedulerClient,
+  secretsManagerClient,
+  stepFunctionsClient,
+} from '#core/aws-clients.ts';
 import {
   DEFAULT_EVENT_BUS,
   DEFAULT_ROTATION_RATE,
@@ -38,15 +43,19 @@ import {
 import { sendInvocationSessions } from './iam/caller.ts';
 import {
   eventBridgeAuthorizer,
+  lambdaAuthorizer,
   schedulerAuthorizer,
   secretsManagerAuthorizer,
   stepFunctionsAuthorizer,
 } from './iam/service-authorizers.ts';
+import { startLocalLambda } from './lambda-invoke.ts';
 import { createLocalInvoker, LambdaFaults, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalScheduler } from './scheduler.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
 import {
+  functionHandlers,
+  handlerIdFromFunctionArn,
   resolveTemplateValue,
   synthesizeRules,
   synthesizeTemplate,
@@ -73,6 +82,7 @@ export interface LocalEnvironmentOptions {
     stepFunctions?: number;
     eventBridge?: number;
     intake?: number;
+    lambda?: number;
     simulators?: Partial<Record<VendorName, number>>;
   };
   readonly onInvoke?: (call: LocalInvocation) => void;
@@ -123,10 +133,19 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     'administrator',
   );
   const lambdaFaults = new LambdaFaults();
+  const handlers = functionHandlers(template);
   const invoke = createLocalInvoker({
     onInvoke: options.onInvoke,
     faults: lambdaFaults,
     sessionOf: (functionArn) => account().functionSession(functionArn),
+    handlerIdOf: (functionArn) => handlers.get(functionArn) ?? handlerIdFromFunctionArn(functionArn),
+  });
+  const lambda = await startLocalLambda({
+    port: ports.lambda,
+    region: LOCAL_REGION,
+    functionNames: new Set([...handlers.keys()].map((arn) => arn.slice(arn.lastIndexOf(':') + 1))),
+    invoke,
+    authorize: (call) => lambdaAuthorizer(account())(call),
   });
   const eventBus = await startLocalEventBus({
     port: ports.eventBridge,
@@ -187,6 +206,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     stepFunctions: stepFunctions.url,
     eventBridge: eventBus.url,
     scheduler: scheduler.url,
+    lambda: lambda.url,
     simulators: Object.fromEntries(Object.entries(simulators).map(([name, { url }]) => [name, url])),
   };
   // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
@@ -215,10 +235,16 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       secretsClient,
       sfnClient,
       schedulerClient: schedulerClient({ ...settings, endpoint: scheduler.url }),
+      lambdaClient: lambdaClient({ ...settings, endpoint: lambda.url }),
       store: new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID),
     };
   };
-  const { secretsClient, sfnClient, store } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
+  const {
+    secretsClient,
+    sfnClient,
+    lambdaClient: administratorLambda,
+    store,
+  } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
   const operator = clientsFor(OPERATOR_ACCESS_KEY_ID);
   const intake = await startFunctionUrl({ handlerId: 'ticket-intake', invoke, port: ports.intake });
 
@@ -236,6 +262,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     iam,
     secretsClient,
     sfnClient,
+    /** Lambda's Invoke API as the administrator (tests). */
+    lambdaClient: administratorLambda,
     store,
     provisionStateMachineArn,
     revokeStateMachineArn,
@@ -254,14 +282,17 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       for (const client of [
         secretsClient,
         sfnClient,
+        administratorLambda,
         operator.secretsClient,
         operator.sfnClient,
         operator.schedulerClient,
+        operator.lambdaClient,
       ])
         client.destroy();
       await Promise.all([
         scheduler.close(),
         intake.close(),
+        lambda.close(),
         stepFunctions.close(),
         ...Object.values(simulators).map((simulator) => simulator.close()),
         eventBus.close(),

@@ -93,6 +93,17 @@ export function handlerIdFromFunctionArn(arn: string): string {
   return match[1];
 }
 
+/** Each function of the stack by its local ARN: the handler module it runs (`provisioner:handler` Metadata). */
+export function functionHandlers(resources: TemplateResources): ReadonlyMap<string, string> {
+  const handlers = new Map<string, string>();
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const arn = physicalId(logicalId, 'Arn', resources, {});
+    handlers.set(arn, String(resource.Metadata?.[HANDLER_METADATA]));
+  }
+  return handlers;
+}
+
 /** The placeholder name of the Okta partner bus in the embedded default (its events are put on it). */
 export const LOCAL_PARTNER_BUS = 'aws.partner/okta.com/local/events';
 
@@ -198,7 +209,9 @@ function physicalId(
       const handlerId = resource.Metadata?.[HANDLER_METADATA];
       if (typeof handlerId !== 'string')
         throw new Error(`function ${logicalId} has no ${HANDLER_METADATA} Metadata`);
-      return attribute === 'Arn' ? `${prefix}:lambda:${where}:function:${handlerId}` : handlerId;
+      // A function the stack names (one its callers invoke by name) keeps it; the others go by their handler module.
+      const name = typeof props.FunctionName === 'string' ? props.FunctionName : handlerId;
+      return attribute === 'Arn' ? `${prefix}:lambda:${where}:function:${name}` : name;
     }
     case 'AWS::IAM::Role':
       return attribute === 'Arn'

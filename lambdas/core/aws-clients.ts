@@ -5,6 +5,7 @@
  * `local/` pass an endpoint, region and credentials of their own.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -52,7 +53,12 @@ export const SECRETS_CLIENT_RETRIES: { retryStrategy: RetryStrategyV2 } = {
   },
 };
 
-export type SystemClient = SecretsManagerClient | SFNClient | EventBridgeClient | SchedulerClient;
+export type SystemClient =
+  | SecretsManagerClient
+  | SFNClient
+  | EventBridgeClient
+  | SchedulerClient
+  | LambdaClient;
 
 /**
  * Applied to every client built here. Nothing registers one in Lambda, the CLI or the console; the
@@ -84,4 +90,12 @@ export function eventBridgeClient(settings: ClientSettings = {}): EventBridgeCli
 
 export function schedulerClient(settings: ClientSettings = {}): SchedulerClient {
   return extended(new SchedulerClient({ ...settings }));
+}
+
+/**
+ * Invokes are not retried by the client: a function that stored a credential and lost its answer
+ * would otherwise run twice (the operator sees the error and submits again, on purpose).
+ */
+export function lambdaClient(settings: ClientSettings = {}): LambdaClient {
+  return extended(new LambdaClient({ ...settings, maxAttempts: 1 }));
 }

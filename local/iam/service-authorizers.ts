@@ -6,6 +6,7 @@
  */
 import type { AwsJsonCall } from '../aws-json-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../endpoints.ts';
+import type { LambdaInvokeCall } from '../lambda-invoke.ts';
 import type { SchedulerCall } from '../scheduler.ts';
 import type { LocalSecretsManager } from '../secrets-manager.ts';
 import type { LocalIam } from './account.ts';
@@ -97,5 +98,16 @@ export function schedulerAuthorizer(iam: LocalIam) {
         resource: call.passedRoleArn,
         context: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
       });
+  };
+}
+
+/** Lambda Invoke: lambda:InvokeFunction on the function's ARN (the IAM action's name differs from the API's, Invoke). */
+export function lambdaAuthorizer(iam: LocalIam) {
+  return (call: LambdaInvokeCall): void => {
+    iam.authorize({
+      principal: iam.callerOf(call.headers),
+      action: 'lambda:InvokeFunction',
+      resource: call.functionArn,
+    });
   };
 }
