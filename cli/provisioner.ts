@@ -7,6 +7,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import {
   eventBridgeClient,
+  lambdaClient,
   schedulerClient,
   secretsManagerClient,
   stepFunctionsClient,
@@ -35,10 +36,10 @@ import {
   targetAdd,
   tasks,
 } from './commands.ts';
+import { lambdaOperatorAnswers } from './operator-answers.ts';
 import { planRevoke, planRotate } from './plan.ts';
 import { setRotationState } from './rotation.ts';
 import { targetCheck } from './target-check.ts';
-import { sfnTaskAnswers } from './task-answers.ts';
 import { transfer } from './transfer.ts';
 
 interface GlobalOptions {
@@ -67,6 +68,7 @@ async function clients(options: GlobalOptions) {
       secrets: secretsManagerClient(config),
       events: eventBridgeClient(config),
       scheduler: schedulerClient(config),
+      lambda: lambdaClient(config),
     };
   }
   const endpoints = await readEndpoints();
@@ -79,6 +81,7 @@ async function clients(options: GlobalOptions) {
     secrets: secretsManagerClient({ ...config, endpoint: endpoints.secretsManager }),
     events: eventBridgeClient({ ...config, endpoint: endpoints.eventBridge }),
     scheduler: schedulerClient({ ...config, endpoint: endpoints.scheduler }),
+    lambda: lambdaClient({ ...config, endpoint: endpoints.lambda }),
   };
 }
 
@@ -317,14 +320,10 @@ program
     }),
   );
 
-async function operatorDeps(global: GlobalOptions) {
-  const { sfn, secrets } = await clients(global);
-  return {
-    store: new CredentialStore(secrets, global.kmsKeyId),
-    vendorFor,
-    answers: sfnTaskAnswers(sfn),
-    now: () => new Date(),
-  };
+/** The stack's AcceptOperatorAnswer function, which carries out every answer to an operator task. */
+async function operatorAnswers(global: GlobalOptions) {
+  const { lambda } = await clients(global);
+  return lambdaOperatorAnswers(lambda, physicalNames(global.stack).operatorAnswerFunction);
 }
 
 program
@@ -333,14 +332,14 @@ program
   .action((task: string | undefined) =>
     run(async (global) => {
       const { secrets } = await clients(global);
-      return tasks(new CredentialStore(secrets), task, io);
+      return tasks({ store: new CredentialStore(secrets), answers: await operatorAnswers(global) }, task, io);
     }),
   );
 
 program
   .command('submit')
   .description(
-    'hand in the credential file a product’s UI gave you; it goes straight into Secrets Manager and the workflow gets only its ARN',
+    'hand in the credential file a product’s UI gave you; the stack’s AcceptOperatorAnswer function checks it, has the product verify it and stores it; the workflow gets only its ARN',
   )
   .requiredOption('--task <id>', 'the task, as `provisioner tasks` and the action-required event name it')
   .option('--file <path>', 'the downloaded credential file (never pass a secret as an argument)')
@@ -356,7 +355,7 @@ program
       expiresAt?: string;
       refuse?: string;
       done?: boolean;
-    }) => run(async (global) => submit(await operatorDeps(global), options, io)),
+    }) => run(async (global) => submit(await operatorAnswers(global), options, io)),
   );
 
 program
@@ -364,7 +363,7 @@ program
   .description('acknowledge a waiting task (a heartbeat): someone is on it')
   .requiredOption('--task <id>', 'the task to acknowledge')
   .action((options: { task: string }) =>
-    run(async (global) => ack(await operatorDeps(global), options.task, io)),
+    run(async (global) => ack(await operatorAnswers(global), options.task, io)),
   );
 
 const accessCommand = program

@@ -2,13 +2,14 @@
  * What an operator needs to run the CLI (docs/cli.md) against the stack, as one managed policy to
  * attach to the operators' role or permission set: start and follow the workflows, answer operator
  * tasks, add targets, hand in the credentials a product shows once, move credentials to another
- * owner (`provisioner transfer`). It writes only the pending
- * version an operator task asks for; it reads credentials only to compare a handed-in one with
- * them (`CompareHandedInCredentials`, to move into a workflow step).
+ * owner (`provisioner transfer`). Answers go through one function (AcceptOperatorAnswer), which
+ * alone reads task tokens and compares, verifies and stores what is handed in: the operator reads
+ * no credential and no task token, writes no credential value, and answers no task directly.
  */
 import { Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { stackNames } from './stack-names.ts';
@@ -16,6 +17,8 @@ import type { RotationSchedules } from './triggers/rotation-schedules.ts';
 
 export interface OperatorPolicyProps {
   readonly key: kms.IKey;
+  /** AcceptOperatorAnswer, which `provisioner submit`, `ack` and `tasks <id>` invoke. */
+  readonly answerFunction: lambda.IFunction;
   /** The credentials' schedules, which `provisioner rotation pause|resume` disables and enables. */
   readonly rotationSchedules: RotationSchedules;
   /** The workflows an operator starts and follows (`provisioner start`, `revoke`, `rotate`). */
@@ -28,7 +31,7 @@ export class OperatorPolicy extends Construct {
   constructor(scope: Construct, id: string, props: OperatorPolicyProps) {
     super(scope, id);
     const names = stackNames(this);
-    const { credentials, targets, tasks } = names.secrets;
+    const { credentials, targets } = names.secrets;
     const secret = (pattern: string) =>
       `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${pattern}`;
     // Where the workflows' events go, and the operator's announcements with them.
@@ -48,11 +51,12 @@ export class OperatorPolicy extends Construct {
         actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         resources: executions,
       }),
-      // SendTask* act on a task token and support no resource-level permissions.
+      // `provisioner submit`, `ack`, `tasks <id>`: that one function, unqualified (Invoke on a version
+      // or alias would need `<arn>:*`; the stack publishes none).
       new iam.PolicyStatement({
         sid: 'AnswerOperatorTasks',
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-        resources: ['*'],
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.answerFunction.functionArn],
       }),
       // ListSecrets supports no resource scoping; it returns names and tags (`provisioner tasks`, the key limit, `revoke --owner`).
       new iam.PolicyStatement({
@@ -69,29 +73,10 @@ export class OperatorPolicy extends Construct {
         ],
         resources: [secret(`${targets}*`)],
       }),
+      // Status, access and rotation commands describe a credential: names, tags, version ids, no value.
       new iam.PolicyStatement({
-        sid: 'ReadAndCloseTasks',
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
-        resources: [secret(`${tasks}*`)],
-      }),
-      // `provisioner submit`: the file becomes the pending version, tagged, its stage moved on refusal.
-      new iam.PolicyStatement({
-        sid: 'HandInCredentials',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:TagResource',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [secret(`${credentials}*`)],
-      }),
-      // `provisioner submit` compares the file with the target's credentials before writing it (no
-      // key shared by two secrets, no current key handed in as new), to refuse plainly: it reads them.
-      // The workflow repeats the comparison (verifyCredential, verifyPendingKey); this read goes once
-      // submit learns the workflow's verdict instead (threat model).
-      new iam.PolicyStatement({
-        sid: 'CompareHandedInCredentials',
-        actions: ['secretsmanager:GetSecretValue'],
+        sid: 'DescribeCredentials',
+        actions: ['secretsmanager:DescribeSecret'],
         resources: [secret(`${credentials}*`)],
       }),
       // `provisioner transfer`: a credential's owner tags move to the new owner, a hold's tag goes,
@@ -155,9 +140,9 @@ export class OperatorPolicy extends Construct {
     Validations.of(this.policy).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'SendTaskSuccess / Failure / Heartbeat and ListSecrets support no resource-level permissions',
+        reason: 'ListSecrets supports no resource-level permissions',
       },
-      ...[targets, tasks, credentials].map((prefix) => ({
+      ...[targets, credentials].map((prefix) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
         reason: `Secret names are not known at deploy time; access is confined to the ${prefix} prefix`,
       })),

@@ -56,6 +56,8 @@ export interface ProvisionerFunctionProps {
   readonly key: kms.IKey;
   /** Concurrency reserved for this function and capping it (the public intake). */
   readonly reservedConcurrency?: number;
+  /** A fixed name, for a function its callers invoke by name (the CLI's AcceptOperatorAnswer). */
+  readonly functionName?: string;
 }
 
 /** One Lambda function per handler module, with its own log group and an explicit least-privilege role. */
@@ -95,6 +97,7 @@ export class ProvisionerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      functionName: props.functionName,
       environment: {
         [ENV.serviceName]: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -188,7 +191,9 @@ export class ProvisionerFunction extends Construct {
    * Exactly `actions` on operator task records (`<root>.tasks/*`), which hold task tokens: only the
    * steps that open or close operator tasks get this; no credential grant reaches them.
    */
-  grantTaskRecords(...actions: ('CreateSecret' | 'PutSecretValue' | 'TagResource' | 'DeleteSecret')[]): void {
+  grantTaskRecords(
+    ...actions: ('CreateSecret' | 'PutSecretValue' | 'TagResource' | 'DeleteSecret' | 'GetSecretValue')[]
+  ): void {
     const tasks = `${this.names.secrets.tasks}*`;
     this.allow(
       actions.map((a) => `secretsmanager:${a}`),
@@ -197,6 +202,12 @@ export class ProvisionerFunction extends Construct {
     if (actions.some((a) => a !== 'DeleteSecret'))
       this.allowKey(['kms:GenerateDataKey', 'kms:Decrypt'], tasks);
     this.suppressWildcard(tasks, 'one record per operator task is created at run time');
+  }
+
+  /** SendTaskSuccess / Failure / Heartbeat: a task token is the only key to a task; these support no resource scoping. */
+  grantAnswerTasks(): void {
+    this.allow(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], ['*']);
+    this.acknowledgeAnyResource('SendTaskSuccess / Failure / Heartbeat (they act on a task token)');
   }
 
   /** GetSecretValue on one secret the stack owns (the intake's webhook secret), decrypted for it alone. */

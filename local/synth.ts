@@ -107,14 +107,14 @@ export function functionHandlers(resources: TemplateResources): ReadonlyMap<stri
 /** The placeholder name of the Okta partner bus in the embedded default (its events are put on it). */
 export const LOCAL_PARTNER_BUS = 'aws.partner/okta.com/local/events';
 
-/** The embedded default's own roles (local/environment.ts) that read every credential. */
-const LOCAL_CREDENTIAL_READERS = ['local-operator', 'local-administrator'] as const;
+/** The embedded default's own role (local/environment.ts) that reads every credential: the tests check what was stored. */
+const LOCAL_CREDENTIAL_READERS = ['local-administrator'] as const;
 
 function synthesizeResources(): TemplateResources {
   // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a
   // placeholder name so that local Okta events reach it (docs/embedded-default.md). The embedded
-  // default's operator and administrator read credentials as break-glass readers (`provisioner
-  // submit` compares a handed-in credential with the target's; the tests check what was stored).
+  // default's administrator reads credentials as a break-glass reader (the tests check what was
+  // stored); its operator does not (AcceptOperatorAnswer compares handed-in credentials).
   const app = new App({
     context: {
       'aws:cdk:bundling-stacks': [],

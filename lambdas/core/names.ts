@@ -7,6 +7,7 @@
  * task tokens) and the webhook secret (`<root>.intake/webhook-secret`), so that no grant on
  * credentials reaches them. Also the tags of the inventory and the version stages.
  */
+import { createHash } from 'node:crypto';
 
 /** The stack name when the `stackName` context is not set. */
 export const DEFAULT_STACK_NAME = 'CredentialProvisioner';
@@ -25,6 +26,8 @@ export interface PhysicalNames {
   readonly rolePath: string;
   /** The event bus directory deactivations arrive on, unless the deployment names another (`directoryEventBus`). */
   readonly directoryBus: string;
+  /** The function `provisioner submit` invokes (a name, so the CLI and the operator policy can refer to it). */
+  readonly operatorAnswerFunction: string;
 }
 
 /**
@@ -40,7 +43,26 @@ export function physicalNames(stackName: string): PhysicalNames {
     operatorPolicy: `credential-provisioner-operator${suffix}`,
     rolePath: `/credential-provisioner${suffix}/`,
     directoryBus: `credential-provisioner-directory${suffix}`,
+    operatorAnswerFunction: boundedFunctionName(
+      'credential-provisioner-accept-operator-answer',
+      stackName,
+      suffix,
+    ),
   };
+}
+
+/**
+ * A function name is at most 64 characters and a stack name up to 128: a stack whose name does not
+ * fit is named by a digest of it instead, so two long stack names never share a function.
+ */
+function boundedFunctionName(base: string, stackName: string, suffix: string): string {
+  const name = `${base}${suffix}`;
+  return name.length <= 64
+    ? name
+    : `${base}-${createHash('sha256')
+        .update(stackName)
+        .digest('hex')
+        .slice(0, 63 - base.length)}`;
 }
 
 /** The secret name prefixes under one root. */

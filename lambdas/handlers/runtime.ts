@@ -29,9 +29,11 @@ import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
 import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
+import type { OperatorDeps } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
+import { sfnTaskAnswers } from '#core/task-answers.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
 
 export const logger = new Logger({ serviceName: readConfig().serviceName });
@@ -58,6 +60,14 @@ export function workflowDeps(): WorkflowDeps {
     egressAddresses: settings().egressAddresses(),
   };
   return deps;
+}
+
+let sfn: SFNClient | undefined;
+
+/** AcceptOperatorAnswer's dependencies: the workflows' store and products, and the task answers it sends. */
+export function operatorAnswerDeps(): OperatorDeps {
+  sfn ??= stepFunctionsClient();
+  return { ...workflowDeps(), answers: sfnTaskAnswers(sfn) };
 }
 
 const SCHEDULER = 'EventBridge Scheduler';
@@ -127,8 +137,6 @@ function schedulerRotations(): RotationSchedules {
     },
   };
 }
-
-let sfn: SFNClient | undefined;
 
 /** Starts revoke executions. */
 export function revokeStarter(): WorkflowStarter {

@@ -158,7 +158,7 @@ describe('the webhook secret and the operator task records', () => {
     });
   });
 
-  it('are written by the steps that open operator tasks and deleted by those that close them, read by none', () => {
+  it('are written by the steps that open operator tasks, deleted by those that close them, read by AcceptOperatorAnswer alone', () => {
     const open = [
       'secretsmanager:CreateSecret',
       'secretsmanager:PutSecretValue',
@@ -171,6 +171,8 @@ describe('the webhook secret and the operator task records', () => {
       'request-operator-revocation': open,
       'compensate-provision': ['secretsmanager:DeleteSecret'],
       'compensate-rotation': ['secretsmanager:DeleteSecret'],
+      // It answers the task under its token, then closes it.
+      'accept-operator-answer': ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
     });
   });
 });
