@@ -9,6 +9,7 @@
 
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
@@ -122,6 +123,37 @@ describe('consumer read access', () => {
       `User: arn:aws:sts::000000000000:assumed-role/reporting-job/reporting-job is not authorized to perform: secretsmanager:GetSecretValue on resource: ${ARN} with an explicit deny in a resource-based policy`,
     );
     expect(JSON.parse(String(read.SecretString))).toMatchObject({ apiUser: 'sync-bot' });
+  });
+
+  it('BatchGetSecretValue checks each secret’s resource policy: the refused credential is an Errors entry, the readable secret a value', async () => {
+    // Prepare: sync-bot (the first test's credential) denies the intruder; a plain secret does not.
+    const batchReader = clientOfRole('batch-reader', [
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:BatchGetSecretValue', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+        Resource: '*',
+      },
+    ]);
+    const plain = await env.secretsClient.send(
+      new CreateSecretCommand({ Name: 'reporting/plain-config', SecretString: '{"region":"eu"}' }),
+    );
+    const credential = await env.store.describe(credentialSecretName('fgt', 'sync-bot'));
+    // Act
+    const batch = await batchReader.client.send(
+      new BatchGetSecretValueCommand({ SecretIdList: [plain.ARN ?? '', credential?.arn ?? ''] }),
+    );
+    batchReader.client.destroy();
+    // Assess: per secret, as GetSecretValue would answer it; the denied one in Errors with
+    // AccessDeniedException (BatchGetSecretValue API reference, "Errors" and the permissions it needs:
+    // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html).
+    expect(batch.SecretValues?.map((v) => v.ARN)).toEqual([plain.ARN]);
+    expect(batch.Errors).toEqual([
+      {
+        SecretId: credential?.arn,
+        ErrorCode: 'AccessDeniedException',
+        Message: `User: arn:aws:sts::000000000000:assumed-role/batch-reader/batch-reader is not authorized to perform: secretsmanager:GetSecretValue on resource: ${credential?.arn} with an explicit deny in a resource-based policy`,
+      },
+    ]);
   });
 
   it("a request naming a consumer outside the target policy's consumerRolePrefixes is refused at validation", async () => {
