@@ -21,7 +21,7 @@ import { vendorFor } from '#core/products/registry.ts';
 import { OwnerRef, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
-import { type AccessChange, changeAccess } from './access.ts';
+import { type AccessChange, adoptAccess, changeAccess } from './access.ts';
 import { targetRotate } from './admin-rotation.ts';
 import {
   ack,
@@ -386,5 +386,25 @@ for (const change of ['grant', 'revoke'] as const satisfies readonly AccessChang
       }),
     );
 }
+
+accessCommand
+  .command('adopt')
+  .description(
+    'put the consumer policy on credentials provisioned before consumer access (idempotent; reports each one)',
+  )
+  .option('--target <name>', 'only the credentials of this target')
+  .option(
+    '--reader <arn>',
+    'a role (or pattern) of the deployment’s credentialReaders; repeat for each',
+    (value: string, all: string[]) => [...all, value],
+    [] as string[],
+  )
+  .action((options: { target?: string; reader: string[] }) =>
+    run(async (global) => {
+      const { secrets } = await clients(global);
+      const deps = { store: new CredentialStore(secrets), rolePath: physicalNames(global.stack).rolePath };
+      return adoptAccess(deps, { target: options.target, readers: options.reader }, io);
+    }),
+  );
 
 await program.parseAsync();

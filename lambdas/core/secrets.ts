@@ -168,9 +168,13 @@ export class CredentialStore {
 
   /** Who may read the secret, from the policy `restrictReads` put; undefined for a secret without one. */
   async readAccess(secretArn: string): Promise<{ readers: string[]; consumers: string[] } | undefined> {
+    return readAccessOf(await this.resourcePolicy(secretArn));
+  }
+
+  /** The secret's resource policy as stored, whoever wrote it; undefined when it has none. */
+  async resourcePolicy(secretArn: string): Promise<string | undefined> {
     try {
-      const answer = await this.client.send(new GetResourcePolicyCommand({ SecretId: secretArn }));
-      return readAccessOf(answer.ResourcePolicy);
+      return (await this.client.send(new GetResourcePolicyCommand({ SecretId: secretArn }))).ResourcePolicy;
     } catch (error) {
       throw storeError('GetResourcePolicy', secretArn, error);
     }

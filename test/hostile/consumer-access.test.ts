@@ -11,11 +11,13 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   BatchGetSecretValueCommand,
   CreateSecretCommand,
+  DeleteResourcePolicyCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
+  PutResourcePolicyCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeAccess } from '#cli/access.ts';
+import { adoptAccess, changeAccess } from '#cli/access.ts';
 import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import {
@@ -256,6 +258,60 @@ describe('consumer read access', () => {
       ['revoke', []],
       ['grant', [intruder.arn]],
     ]);
+  });
+
+  it('`access adopt` puts the policy on a credential provisioned before consumer access, leaves the others, and changes nothing the second time', async () => {
+    // Prepare: a credential whose policy is gone (as before consumer access), one with a policy of its own.
+    const bare = { ...addressReaderRequest('fgt', 'legacy-bot', 'ana@example.com'), consumers: [] };
+    const foreign = { ...addressReaderRequest('fgt', 'foreign-bot', 'ana@example.com'), consumers: [] };
+    for (const request of [bare, foreign])
+      expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const legacy = credentialSecretName('fgt', 'legacy-bot');
+    const ownPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Principal: '*', Action: 'secretsmanager:DeleteSecret', Resource: '*' }],
+    });
+    await env.secretsClient.send(new DeleteResourcePolicyCommand({ SecretId: legacy }));
+    await env.secretsClient.send(
+      new PutResourcePolicyCommand({
+        SecretId: credentialSecretName('fgt', 'foreign-bot'),
+        ResourcePolicy: ownPolicy,
+      }),
+    );
+    const readBefore = await readAs(intruder, legacy);
+    const refusedBefore = await failure(operatorAccess().run('grant', legacy, consumer.arn));
+    const lines: string[] = [];
+    const adopt = () =>
+      adoptAccess(
+        { store: env.operator.store, rolePath: physicalNames(DEFAULT_STACK_NAME).rolePath },
+        { target: 'fgt', readers: ['arn:aws:iam::000000000000:role/local-administrator'] },
+        { out: (line) => lines.push(line) },
+      );
+    // Act
+    await adopt();
+    const first = lines.splice(0);
+    const refusedAfter = (await failure(readAs(intruder, legacy))) as Error;
+    await adopt();
+    const second = lines.splice(0);
+    const granted = await operatorAccess().run('grant', legacy, consumer.arn);
+    // Assess
+    expect(JSON.parse(String(readBefore.SecretString))).toMatchObject({ apiUser: 'legacy-bot' });
+    expect(refusedBefore.message).toContain('`provisioner access adopt` sets one');
+    expect(first).toContain(
+      `${legacy}: consumer policy set (readers: arn:aws:iam::000000000000:role/credential-provisioner/*, arn:aws:iam::000000000000:role/local-administrator; consumers: none)`,
+    );
+    expect(first).toContain(
+      `${credentialSecretName('fgt', 'foreign-bot')}: has a resource policy of its own: left as it is`,
+    );
+    expect(first.at(-1)).toMatch(/^adopted 1 credential;/);
+    expect(refusedAfter.name).toBe('AccessDeniedException');
+    expect(second.at(-1)).toMatch(/^adopted 0 credentials;/);
+    expect(second).toContain(`${legacy}: has its consumer policy already`);
+    expect(granted).toBe(0);
+    const foreignNow = await env.secretsClient.send(
+      new GetResourcePolicyCommand({ SecretId: credentialSecretName('fgt', 'foreign-bot') }),
+    );
+    expect(foreignNow.ResourcePolicy).toBe(ownPolicy);
   });
 
   it('`access` refuses an unknown secret, a secret that is no credential of this provisioner and a role that is no role ARN, changing nothing', async () => {
