@@ -199,14 +199,12 @@ export async function submitOperatorCredential(
   const secret = await deps.store.describe(record.secretName);
   if (!secret || secret.deletedDate)
     throw new NotFoundError(`${record.secretName} is gone: the task's workflow no longer needs a credential`);
-  const serviceUser = secret.tags[TAG.serviceUser];
-  if (serviceUser) await vendor.assertBelongsTo?.(material, serviceUser);
   // A revocation may have run while the person worked: a revoked credential gets no new key.
   if (rotation && secret.tags[TAG.status] !== 'active')
     throw new ConflictError(
       `${record.secretName} is no longer active (revoked meanwhile): nothing was stored`,
     );
-  const accessToken = await acceptedByProduct(vendor, record, material);
+  const accessToken = await acceptedByProduct(vendor, record, material, secret.tags[TAG.serviceUser]);
   const versionId = await deps.store.storeCurrent(
     record.secretArn,
     {
@@ -250,8 +248,13 @@ async function acceptedByProduct(
   vendor: OperatorVendor,
   record: OperatorTaskRecord,
   material: CredentialMaterial,
+  serviceUser: string | undefined,
 ) {
-  const result = await vendor.verify(material);
+  // Where the product names the credential's user (ARM), the same call refuses another user's.
+  const result =
+    serviceUser && vendor.verifyOwnedBy
+      ? await vendor.verifyOwnedBy(material, serviceUser)
+      : await vendor.verify(material);
   if (result.outcome === 'broken') {
     throw new ValidationError(
       `${record.target} refuses this credential${result.reason ? ` (${result.reason})` : ''}: nothing was stored; check it in ${vendor.name}, or create a new one, and submit again`,
