@@ -295,7 +295,7 @@ function sameCredential(stored: CredentialValue, submitted: CredentialMaterial, 
  * AcceptOperatorAnswer checks it before anything is written, so a refusal changes nothing; no
  * answer goes around it, since only the workflow's steps and that function read task tokens.
  */
-export async function assertHandedInCredentialIsOwn(
+async function assertHandedInCredentialIsOwn(
   store: CredentialStore,
   credential: { readonly target: string; readonly secretName: string; readonly rotation: boolean },
   material: CredentialMaterial,
@@ -333,10 +333,7 @@ export async function assertHandedInCredentialIsOwn(
 }
 
 /** `provisioner submit --done`: the operator revoked the credential in the product's UI; the workflow proves it. */
-export async function confirmOperatorRevocation(
-  deps: OperatorDeps,
-  input: { taskId: string },
-): Promise<void> {
+async function confirmOperatorRevocation(deps: OperatorDeps, input: { taskId: string }): Promise<void> {
   const record = await waitingTask(deps, input.taskId);
   if (record.action !== 'revoke') {
     throw new ValidationError(`task ${record.taskId} waits for a credential: submit the file, not --done`);
@@ -361,13 +358,13 @@ export async function refuseOperatorTask(
 }
 
 /** `provisioner ack`: someone is on it (a heartbeat); the task's deadline stays. */
-export async function acknowledgeOperatorTask(deps: OperatorDeps, input: { taskId: string }) {
+async function acknowledgeOperatorTask(deps: OperatorDeps, input: { taskId: string }) {
   const record = await waitingTask(deps, input.taskId);
   await answerTask(deps, record, (token) => deps.answers.heartbeat(token));
   return { deadline: record.deadline };
 }
 
-export async function describeOperatorTask(deps: Pick<OperatorDeps, 'store'>, taskId: string) {
+async function describeOperatorTask(deps: Pick<OperatorDeps, 'store'>, taskId: string) {
   const record = await deps.store.readTask(parseInput(TaskId, taskId, 'task id'));
   if (!record) throw new NotFoundError(`no operator task ${taskId} is waiting`);
   const { taskToken: _kept, ...shown } = record;
