@@ -15,15 +15,7 @@ import { ValidationError } from '#core/errors.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { CURRENT, TAG } from '#core/names.ts';
 import type { TaskStore } from '#core/operator-task-store.ts';
-import {
-  acknowledgeOperatorTask,
-  confirmOperatorRevocation,
-  describeOperatorTask,
-  listOperatorTasks,
-  type OperatorDeps,
-  refuseOperatorTask,
-  submitOperatorCredential,
-} from '#core/operator-tasks.ts';
+import { listOperatorTasks, MAX_CREDENTIAL_FILE_BYTES } from '#core/operator-tasks.ts';
 import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { MAX_REQUEST_BYTES, OwnerRef, parseInput, TargetName } from '#core/schemas.ts';
@@ -33,6 +25,7 @@ import { RevokeRequest, revocationContinuation } from '#core/workflows/revoke.ts
 import { RotateRequest } from '#core/workflows/rotate.ts';
 import { fleetReportOf, fleetTable } from './fleet.ts';
 import { followExecution } from './follow-execution.ts';
+import type { OperatorAnswers } from './operator-answers.ts';
 import { renderTable } from './table.ts';
 
 export interface Output {
@@ -396,9 +389,6 @@ export async function list(store: CredentialStore, owner: string, io: Output): P
   return 0;
 }
 
-/** Operator credential files are small: anything larger is not one. */
-const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024;
-
 export interface SubmitOptions {
   readonly task: string;
   readonly file?: string;
@@ -408,23 +398,26 @@ export interface SubmitOptions {
   readonly done?: boolean;
 }
 
-/** `provisioner submit`: hand in a downloaded credential, or refuse the task with a reason. */
+/**
+ * `provisioner submit`: hand in a downloaded credential, or refuse the task with a reason. The answer
+ * goes to AcceptOperatorAnswer, which checks it; its refusal is this command's error.
+ */
 export async function submit(
-  deps: OperatorDeps,
+  answers: OperatorAnswers,
   options: SubmitOptions,
   io: Output & { stdin: () => Promise<string> },
 ): Promise<number> {
   if (options.refuse !== undefined) {
     if (options.file || options.stdin)
       throw new ValidationError('give either a credential or --refuse, not both');
-    await refuseOperatorTask(deps, { taskId: options.task, reason: options.refuse });
+    await answers.send({ kind: 'refusal', taskId: options.task, reason: options.refuse });
     io.out(`task ${options.task} refused: the workflow undoes what it prepared and reports the failure`);
     return 0;
   }
   if (options.done) {
     if (options.file || options.stdin)
       throw new ValidationError('--done confirms a revocation: give no credential');
-    await confirmOperatorRevocation(deps, { taskId: options.task });
+    await answers.send({ kind: 'done', taskId: options.task });
     io.out(`task ${options.task} confirmed: the workflow now proves the old credential is refused`);
     return 0;
   }
@@ -435,19 +428,24 @@ export async function submit(
     MAX_CREDENTIAL_FILE_BYTES,
     io.stdin,
   );
-  const { secretName, versionId } = await submitOperatorCredential(deps, {
+  const { secretName, versionId } = await answers.send({
+    kind: 'credential',
     taskId: options.task,
     text,
-    expiresAt: options.expiresAt,
+    ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
   });
-  io.out(`stored in ${secretName} (version ${versionId}); the workflow verifies it next`);
+  io.out(`verified by the product and stored in ${secretName} (version ${versionId}); the workflow goes on`);
   return 0;
 }
 
-/** `provisioner tasks [id]`: what waits for an operator, or one task's instructions. */
-export async function tasks(store: TaskStore, taskId: string | undefined, io: Output): Promise<number> {
+/** `provisioner tasks [id]`: what waits for an operator (without their tokens), or one task's instructions (through AcceptOperatorAnswer). */
+export async function tasks(
+  deps: { tasks: TaskStore; answers: OperatorAnswers },
+  taskId: string | undefined,
+  io: Output,
+): Promise<number> {
   if (taskId) {
-    const task = await describeOperatorTask({ tasks: store }, taskId);
+    const task = await deps.answers.send({ kind: 'show', taskId });
     io.out(
       `${task.taskId} (${task.vendor} target ${task.target}, ticket ${task.ticket}, owner ${task.owner})`,
     );
@@ -460,7 +458,7 @@ export async function tasks(store: TaskStore, taskId: string | undefined, io: Ou
     );
     return 0;
   }
-  const waiting = await listOperatorTasks(store);
+  const waiting = await listOperatorTasks(deps.tasks);
   io.out(
     renderTable(
       ['task', 'vendor', 'target', 'ticket', 'deadline'],
@@ -471,8 +469,8 @@ export async function tasks(store: TaskStore, taskId: string | undefined, io: Ou
 }
 
 /** `provisioner ack`: tell the workflow someone is working on the task (a heartbeat). */
-export async function ack(deps: OperatorDeps, taskId: string, io: Output): Promise<number> {
-  const { deadline } = await acknowledgeOperatorTask(deps, { taskId });
+export async function ack(answers: OperatorAnswers, taskId: string, io: Output): Promise<number> {
+  const { deadline } = await answers.send({ kind: 'acknowledgement', taskId });
   io.out(`task ${taskId} acknowledged; hand the credential in by ${deadline}`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import {
   dynamoDbClient,
   eventBridgeClient,
+  lambdaClient,
   schedulerClient,
   secretsManagerClient,
   stepFunctionsClient,
@@ -24,7 +25,7 @@ import { vendorFor } from '#core/products/registry.ts';
 import { OwnerRef, parseInput } from '#core/schemas.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { readEndpoints } from '#local/endpoints.ts';
-import { type AccessChange, changeAccess } from './access.ts';
+import { type AccessChange, adoptAccess, changeAccess } from './access.ts';
 import { scheduleAdminRotations, targetRotate } from './admin-rotation.ts';
 import {
   ack,
@@ -39,10 +40,10 @@ import {
   targetAdd,
   tasks,
 } from './commands.ts';
+import { lambdaOperatorAnswers } from './operator-answers.ts';
 import { planRevoke, planRotate } from './plan.ts';
 import { setRotationState } from './rotation.ts';
 import { targetCheck } from './target-check.ts';
-import { sfnTaskAnswers } from './task-answers.ts';
 import { transfer } from './transfer.ts';
 
 interface GlobalOptions {
@@ -72,6 +73,7 @@ async function clients(options: GlobalOptions) {
       events: eventBridgeClient(config),
       scheduler: schedulerClient(config),
       dynamoDb: dynamoDbClient(config),
+      lambda: lambdaClient(config),
     };
   }
   const endpoints = await readEndpoints();
@@ -85,6 +87,7 @@ async function clients(options: GlobalOptions) {
     events: eventBridgeClient({ ...config, endpoint: endpoints.eventBridge }),
     scheduler: schedulerClient({ ...config, endpoint: endpoints.scheduler }),
     dynamoDb: dynamoDbClient({ ...config, endpoint: endpoints.dynamoDb }),
+    lambda: lambdaClient({ ...config, endpoint: endpoints.lambda }),
   };
 }
 
@@ -336,15 +339,10 @@ program
 const taskStore = (global: GlobalOptions, client: DynamoDBClient) =>
   new TaskStore(client, physicalNames(global.stack).taskTable);
 
-async function operatorDeps(global: GlobalOptions) {
-  const { sfn, secrets, dynamoDb } = await clients(global);
-  return {
-    store: new CredentialStore(secrets, global.kmsKeyId),
-    tasks: taskStore(global, dynamoDb),
-    vendorFor,
-    answers: sfnTaskAnswers(sfn),
-    now: () => new Date(),
-  };
+/** The stack's AcceptOperatorAnswer function, which carries out every answer to an operator task. */
+async function operatorAnswers(global: GlobalOptions) {
+  const { lambda } = await clients(global);
+  return lambdaOperatorAnswers(lambda, physicalNames(global.stack).operatorAnswerFunction);
 }
 
 program
@@ -353,14 +351,14 @@ program
   .action((task: string | undefined) =>
     run(async (global) => {
       const { dynamoDb } = await clients(global);
-      return tasks(taskStore(global, dynamoDb), task, io);
+      return tasks({ tasks: taskStore(global, dynamoDb), answers: await operatorAnswers(global) }, task, io);
     }),
   );
 
 program
   .command('submit')
   .description(
-    'hand in the credential file a product’s UI gave you; it goes straight into Secrets Manager and the workflow gets only its ARN',
+    'hand in the credential file a product’s UI gave you; the stack’s AcceptOperatorAnswer function checks it, has the product verify it and stores it; the workflow gets only its ARN',
   )
   .requiredOption('--task <id>', 'the task, as `provisioner tasks` and the action-required event name it')
   .option('--file <path>', 'the downloaded credential file (never pass a secret as an argument)')
@@ -376,7 +374,7 @@ program
       expiresAt?: string;
       refuse?: string;
       done?: boolean;
-    }) => run(async (global) => submit(await operatorDeps(global), options, io)),
+    }) => run(async (global) => submit(await operatorAnswers(global), options, io)),
   );
 
 program
@@ -384,7 +382,7 @@ program
   .description('acknowledge a waiting task (a heartbeat): someone is on it')
   .requiredOption('--task <id>', 'the task to acknowledge')
   .action((options: { task: string }) =>
-    run(async (global) => ack(await operatorDeps(global), options.task, io)),
+    run(async (global) => ack(await operatorAnswers(global), options.task, io)),
   );
 
 const accessCommand = program
@@ -407,5 +405,25 @@ for (const change of ['grant', 'revoke'] as const satisfies readonly AccessChang
       }),
     );
 }
+
+accessCommand
+  .command('adopt')
+  .description(
+    'put the consumer policy on credentials provisioned before consumer access (idempotent; reports each one)',
+  )
+  .option('--target <name>', 'only the credentials of this target')
+  .option(
+    '--reader <arn>',
+    'a role (or pattern) of the deployment’s credentialReaders; repeat for each',
+    (value: string, all: string[]) => [...all, value],
+    [] as string[],
+  )
+  .action((options: { target?: string; reader: string[] }) =>
+    run(async (global) => {
+      const { secrets } = await clients(global);
+      const deps = { store: new CredentialStore(secrets), rolePath: physicalNames(global.stack).rolePath };
+      return adoptAccess(deps, { target: options.target, readers: options.reader }, io);
+    }),
+  );
 
 await program.parseAsync();

@@ -2,13 +2,15 @@
  * What an operator needs to run the CLI (docs/cli.md) against the stack, as one managed policy to
  * attach to the operators' role or permission set: start and follow the workflows, answer operator
  * tasks, add targets, hand in the credentials a product shows once, move credentials to another
- * owner (`provisioner transfer`). It writes only the pending
- * version an operator task asks for; it reads credentials only to compare a handed-in one with
- * them (`CompareHandedInCredentials`, to move into a workflow step).
+ * owner (`provisioner transfer`). Answers go through one function (AcceptOperatorAnswer), which
+ * alone answers tasks with their tokens and compares, verifies and stores what is handed in: the
+ * operator reads no credential, writes no credential value, and answers no task directly (it lists
+ * tasks without their tokens; it has no states:SendTask*).
  */
 import { Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OperatorTaskTable } from './operator-task-table.ts';
@@ -17,6 +19,8 @@ import type { RotationSchedules } from './triggers/rotation-schedules.ts';
 
 export interface OperatorPolicyProps {
   readonly key: kms.IKey;
+  /** AcceptOperatorAnswer, which `provisioner submit`, `ack` and `tasks <id>` invoke. */
+  readonly answerFunction: lambda.IFunction;
   /** The credentials' schedules, which `provisioner rotation pause|resume` disables and enables. */
   readonly rotationSchedules: RotationSchedules;
   /** The workflows an operator starts and follows (`provisioner start`, `revoke`, `rotate`). */
@@ -50,11 +54,12 @@ export class OperatorPolicy extends Construct {
         actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         resources: executions,
       }),
-      // SendTask* act on a task token and support no resource-level permissions.
+      // `provisioner submit`, `ack`, `tasks <id>`: that one function, unqualified (Invoke on a version
+      // or alias would need `<arn>:*`; the stack publishes none).
       new iam.PolicyStatement({
         sid: 'AnswerOperatorTasks',
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-        resources: ['*'],
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.answerFunction.functionArn],
       }),
       // ListSecrets supports no resource scoping; it returns names and tags (the key limit, `revoke --owner`).
       new iam.PolicyStatement({
@@ -71,10 +76,11 @@ export class OperatorPolicy extends Construct {
         ],
         resources: [secret(`${targets}*`)],
       }),
-      // `provisioner tasks` lists (Scan) and shows (GetItem) them; `submit`, `ack` read one, `submit` closes it.
+      // `provisioner tasks` lists them (Scan, projecting no token: lambdas/core/operator-task-store.ts).
+      // A token read anyway answers nothing: the operator has no states:SendTask* (AcceptOperatorAnswer does).
       new iam.PolicyStatement({
-        sid: 'ReadAndCloseTasks',
-        actions: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:DeleteItem'],
+        sid: 'ListTasks',
+        actions: ['dynamodb:Scan'],
         resources: [taskTable.tableArn],
       }),
       // DynamoDB decrypts the task table's key as the caller (lib/operator-task-table.ts).
@@ -84,24 +90,10 @@ export class OperatorPolicy extends Construct {
         resources: [props.key.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
       }),
-      // `provisioner submit`: the file becomes the pending version, tagged, its stage moved on refusal.
+      // Status, access and rotation commands describe a credential: names, tags, version ids, no value.
       new iam.PolicyStatement({
-        sid: 'HandInCredentials',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:TagResource',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [secret(`${credentials}*`)],
-      }),
-      // `provisioner submit` compares the file with the target's credentials before writing it (no
-      // key shared by two secrets, no current key handed in as new), to refuse plainly: it reads them.
-      // The workflow repeats the comparison (verifyCredential, verifyPendingKey); this read goes once
-      // submit learns the workflow's verdict instead (threat model).
-      new iam.PolicyStatement({
-        sid: 'CompareHandedInCredentials',
-        actions: ['secretsmanager:GetSecretValue'],
+        sid: 'DescribeCredentials',
+        actions: ['secretsmanager:DescribeSecret'],
         resources: [secret(`${credentials}*`)],
       }),
       // `provisioner transfer`: a credential's owner tags move to the new owner, a hold's tag goes,
@@ -173,7 +165,7 @@ export class OperatorPolicy extends Construct {
     Validations.of(this.policy).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'SendTaskSuccess / Failure / Heartbeat and ListSecrets support no resource-level permissions',
+        reason: 'ListSecrets supports no resource-level permissions',
       },
       ...[targets, credentials].map((prefix) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,

@@ -57,6 +57,8 @@ export interface ProvisionerFunctionProps {
   readonly key: kms.IKey;
   /** Concurrency reserved for this function and capping it (the public intake). */
   readonly reservedConcurrency?: number;
+  /** A fixed name, for a function its callers invoke by name (the CLI's AcceptOperatorAnswer). */
+  readonly functionName?: string;
 }
 
 /** One Lambda function per handler module, with its own log group and an explicit least-privilege role. */
@@ -96,6 +98,7 @@ export class ProvisionerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      functionName: props.functionName,
       environment: {
         [ENV.serviceName]: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -192,6 +195,12 @@ export class ProvisionerFunction extends Construct {
    */
   grantTaskRecords(...actions: TaskRecordAction[]): void {
     OperatorTaskTable.of(this).grant(this.role, actions);
+  }
+
+  /** SendTaskSuccess / Failure / Heartbeat: a task token is the only key to a task; these support no resource scoping. */
+  grantAnswerTasks(): void {
+    this.allow(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], ['*']);
+    this.acknowledgeAnyResource('SendTaskSuccess / Failure / Heartbeat (they act on a task token)');
   }
 
   /** GetSecretValue on one secret the stack owns (the intake's webhook secret), decrypted for it alone. */

@@ -8,6 +8,7 @@ import { DEFAULT_STACK_NAME } from '#core/names.ts';
 import { Alerts } from './alerts.ts';
 import { checkStackName, deploymentSettings } from './deployment-settings.ts';
 import { ProvisionerNetwork } from './network.ts';
+import { OperatorAnswerFunction } from './operator-answer-function.ts';
 import { OperatorPolicy } from './operator-policy.ts';
 import { OperatorTaskTable } from './operator-task-table.ts';
 import { stackNames } from './stack-names.ts';
@@ -229,9 +230,12 @@ export class ProvisionerStack extends Stack {
       ].join(' '),
     );
 
+    // What `provisioner submit` hands a credential to: the operator invokes it, reads no token nor credential.
+    const answers = new OperatorAnswerFunction(this, 'OperatorAnswers', { key });
     // The CLI's permissions (README, "Operators"): attach to the operators' role or permission set.
     const operator = new OperatorPolicy(this, 'Operator', {
       key,
+      answerFunction: answers.fn.function,
       rotationSchedules,
       workflows: [provision, revoke, rotate, reconcile, adminRotate].map((w) => w.stateMachine),
     });

@@ -19,8 +19,9 @@ export class AwsServiceError extends Error {
   }
 }
 
+/** An operation gets the call too: one that acts on several resources authorizes each (BatchGetSecretValue). */
 // biome-ignore lint/suspicious/noExplicitAny: operations receive the SDK's JSON input, validated by each operation.
-type AwsJsonOperation = (input: any) => unknown | Promise<unknown>;
+type AwsJsonOperation = (input: any, call: AwsJsonCall) => unknown | Promise<unknown>;
 
 /** One call as the server received it: what IAM evaluates before the operation runs (local/iam). */
 export interface AwsJsonCall {
@@ -103,12 +104,13 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new AwsServiceError('SerializationException', 'request body must be a JSON object');
       }
-      options.authorize?.({
+      const call = {
         operation: operationName,
         input: input as Record<string, unknown>,
         headers: req.headers,
-      });
-      send(res, 200, await operation(input), jsonVersion);
+      };
+      options.authorize?.(call);
+      send(res, 200, await operation(input, call), jsonVersion);
     } catch (error) {
       if (error instanceof AwsServiceError) {
         send(res, error.status, { __type: error.code, message: error.message }, jsonVersion);

@@ -21,6 +21,7 @@ export interface LocalEndpoints {
   readonly eventBridge: string;
   readonly scheduler: string;
   readonly dynamoDb: string;
+  readonly lambda: string;
   readonly simulators: Readonly<Record<string, string>>;
 }
 
@@ -50,5 +51,6 @@ export function awsEnvironmentFor(endpoints: LocalEndpoints): Record<string, str
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge,
     AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDb,
+    AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
   };
 }

@@ -7,6 +7,7 @@ import './polyfills.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   dynamoDbClient,
+  lambdaClient,
   schedulerClient,
   secretsManagerClient,
   stepFunctionsClient,
@@ -46,15 +47,19 @@ import { sendInvocationSessions } from './iam/caller.ts';
 import {
   dynamoDbAuthorizer,
   eventBridgeAuthorizer,
+  lambdaAuthorizer,
   schedulerAuthorizer,
   secretsManagerAuthorizer,
   stepFunctionsAuthorizer,
 } from './iam/service-authorizers.ts';
+import { startLocalLambda } from './lambda-invoke.ts';
 import { createLocalInvoker, LambdaFaults, LambdaTiming, type LocalInvocation } from './lambda-runtime.ts';
 import { startLocalScheduler } from './scheduler.ts';
 import { startLocalSecretsManager } from './secrets-manager.ts';
 import { startLocalStepFunctions } from './step-functions.ts';
 import {
+  functionHandlers,
+  handlerIdFromFunctionArn,
   resolveTemplateValue,
   synthesizeRules,
   synthesizeTemplate,
@@ -95,6 +100,7 @@ export interface LocalEnvironmentOptions {
     eventBridge?: number;
     dynamoDb?: number;
     intake?: number;
+    lambda?: number;
     simulators?: Partial<Record<VendorName, number>>;
   };
   readonly onInvoke?: (call: LocalInvocation) => void;
@@ -153,11 +159,20 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   );
   const lambdaFaults = new LambdaFaults();
   const lambdaTiming = new LambdaTiming();
+  const handlers = functionHandlers(template);
   const invoke = createLocalInvoker({
     onInvoke: options.onInvoke,
     faults: lambdaFaults,
     timing: lambdaTiming,
     sessionOf: (functionArn) => account().functionSession(functionArn),
+    handlerIdOf: (functionArn) => handlers.get(functionArn) ?? handlerIdFromFunctionArn(functionArn),
+  });
+  const lambda = await startLocalLambda({
+    port: ports.lambda,
+    region: LOCAL_REGION,
+    functionNames: new Set([...handlers.keys()].map((arn) => arn.slice(arn.lastIndexOf(':') + 1))),
+    invoke,
+    authorize: (call) => lambdaAuthorizer(account())(call),
   });
   const eventBus = await startLocalEventBus({
     port: ports.eventBridge,
@@ -219,6 +234,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     eventBridge: eventBus.url,
     scheduler: scheduler.url,
     dynamoDb: dynamoDb.url,
+    lambda: lambda.url,
     simulators: Object.fromEntries(Object.entries(simulators).map(([name, { url }]) => [name, url])),
   };
   // The handlers run in this process and build their SDK clients from the environment, as in Lambda.
@@ -263,11 +279,19 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       sfnClient,
       dynamoClient,
       schedulerClient: schedulerClient({ ...settings, endpoint: scheduler.url }),
+      lambdaClient: lambdaClient({ ...settings, endpoint: lambda.url }),
       store: new CredentialStore(secretsClient, LOCAL_KMS_KEY_ID),
       tasks: new TaskStore(dynamoClient, physicalNames(DEFAULT_STACK_NAME).taskTable),
     };
   };
-  const { secretsClient, sfnClient, dynamoClient, store, tasks } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
+  const {
+    secretsClient,
+    sfnClient,
+    dynamoClient,
+    lambdaClient: administratorLambda,
+    store,
+    tasks,
+  } = clientsFor(ADMINISTRATOR_ACCESS_KEY_ID);
   const operator = clientsFor(OPERATOR_ACCESS_KEY_ID);
   const intake = await startFunctionUrl({ handlerId: 'ticket-intake', invoke, port: ports.intake });
 
@@ -290,6 +314,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     iam,
     secretsClient,
     sfnClient,
+    /** Lambda's Invoke API as the administrator (tests). */
+    lambdaClient: administratorLambda,
     store,
     /** The operator task records, read as the administrator (tests). */
     tasks,
@@ -311,15 +337,18 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         secretsClient,
         sfnClient,
         dynamoClient,
+        administratorLambda,
         operator.secretsClient,
         operator.sfnClient,
         operator.dynamoClient,
         operator.schedulerClient,
+        operator.lambdaClient,
       ])
         client.destroy();
       await Promise.all([
         scheduler.close(),
         intake.close(),
+        lambda.close(),
         stepFunctions.close(),
         ...Object.values(simulators).map((simulator) => simulator.close()),
         eventBus.close(),

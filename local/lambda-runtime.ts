@@ -180,12 +180,14 @@ export interface LocalInvokerOptions {
   /** The session each function's invocations call AWS as (its execution role, local/iam). */
   readonly sessionOf?: (functionArn: string) => Session;
   readonly timing?: LambdaTiming;
+  /** The handler module a function runs (default: the one its ARN names). */
+  readonly handlerIdOf?: (functionArn: string) => string;
 }
 
 /** Invokes `lambdas/handlers/<id>.ts` for a function ARN. */
 export function createLocalInvoker(options: LocalInvokerOptions = {}) {
   return async (functionArn: string, payload: unknown): Promise<unknown> => {
-    const handlerId = handlerIdFromFunctionArn(functionArn);
+    const handlerId = (options.handlerIdOf ?? handlerIdFromFunctionArn)(functionArn);
     const handler = await loadHandler(handlerId);
     const event = JSON.parse(JSON.stringify(payload ?? null)) as unknown;
     await options.faults?.beforeEach?.(handlerId);

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Output, submit } from '#cli/commands.ts';
-import { sfnTaskAnswers } from '#cli/task-answers.ts';
+import { lambdaOperatorAnswers, type OperatorAnswers } from '#cli/operator-answers.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
-import type { OperatorDeps } from '#core/operator-tasks.ts';
+import { DEFAULT_STACK_NAME, physicalNames } from '#core/names.ts';
 import { ProductName } from '#core/products/index.ts';
-import { vendorFor } from '#core/products/registry.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { parseInput } from '#core/schemas.ts';
 import type { LocalEnvironment } from './environment.ts';
@@ -99,20 +98,17 @@ export function revokeInProductUi(env: LocalEnvironment, task: ActionRequiredDet
   ui.revoke(simulator, task);
 }
 
-/** What `provisioner submit` and `ack` run with: the operator's clients, as the CLI builds them. */
-export function operatorDeps(env: LocalEnvironment): OperatorDeps {
-  return {
-    store: env.operator.store,
-    tasks: env.operator.tasks,
-    vendorFor,
-    answers: sfnTaskAnswers(env.operator.sfnClient),
-    now: () => new Date(),
-  };
+/** The operator's way to its tasks, as the CLI's: lambda:Invoke of AcceptOperatorAnswer, as the operator. */
+export function operatorAnswers(env: LocalEnvironment): OperatorAnswers {
+  return lambdaOperatorAnswers(
+    env.operator.lambdaClient,
+    physicalNames(DEFAULT_STACK_NAME).operatorAnswerFunction,
+  );
 }
 
 /** Runs `provisioner submit --done` for a revocation task. */
 export function confirmAsOperator(env: LocalEnvironment, taskId: string, io: Output = { out: () => {} }) {
-  return submit(operatorDeps(env), { task: taskId, done: true }, { ...io, stdin: async () => '' });
+  return submit(operatorAnswers(env), { task: taskId, done: true }, { ...io, stdin: async () => '' });
 }
 
 /** Runs `provisioner submit` with the file saved in a private temporary folder, removed afterwards. */
@@ -127,7 +123,7 @@ export async function submitAsOperator(
     const file = join(folder, 'credential');
     await writeFile(file, credential.text, { mode: 0o600 });
     return await submit(
-      operatorDeps(env),
+      operatorAnswers(env),
       { task: taskId, file, expiresAt: credential.expiresAt },
       { ...io, stdin: async () => '' },
     );

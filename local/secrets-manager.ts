@@ -197,41 +197,49 @@ export class LocalSecretsManager {
     this.injected = { errorName, left: times, action };
   }
 
+  /**
+   * IAM for one secret of a BatchGetSecretValue call, as GetSecretValue of that secret (its resource
+   * policy and key included): throws AWS's error, which becomes that secret's Errors entry.
+   */
+  authorizeRead: ((call: AwsJsonCall) => void) | undefined;
+
   /** The actions, AWS field names in and out; `throttled` applies the write quota first. */
-  readonly operations: Record<string, (input: Record<string, unknown>) => unknown> = Object.fromEntries(
-    Object.entries({
-      CreateSecret: (i: Record<string, unknown>) => this.createSecret(i),
-      UpdateSecret: (i: Record<string, unknown>) => this.updateSecret(i),
-      PutSecretValue: (i: Record<string, unknown>) => this.putSecretValue(i),
-      GetSecretValue: (i: Record<string, unknown>) => this.getSecretValue(i),
-      BatchGetSecretValue: (i: Record<string, unknown>) => this.batchGetSecretValue(i),
-      DescribeSecret: (i: Record<string, unknown>) =>
-        this.describe(this.find(i.SecretId, { allowDeleted: true })),
-      ListSecrets: (i: Record<string, unknown>) => this.listSecrets(i),
-      ListSecretVersionIds: (i: Record<string, unknown>) => this.listSecretVersionIds(i),
-      TagResource: (i: Record<string, unknown>) => this.tagResource(i),
-      UntagResource: (i: Record<string, unknown>) => this.untagResource(i),
-      UpdateSecretVersionStage: (i: Record<string, unknown>) => this.updateSecretVersionStage(i),
-      DeleteSecret: (i: Record<string, unknown>) => this.deleteSecret(i),
-      RestoreSecret: (i: Record<string, unknown>) => this.restoreSecret(i),
-      GetRandomPassword: (i: Record<string, unknown>) => randomPassword(i),
-      PutResourcePolicy: (i: Record<string, unknown>) => this.putResourcePolicy(i),
-      GetResourcePolicy: (i: Record<string, unknown>) => this.getResourcePolicy(i),
-      DeleteResourcePolicy: (i: Record<string, unknown>) => this.deleteResourcePolicy(i),
-      ValidateResourcePolicy: (i: Record<string, unknown>) => this.validateResourcePolicy(i),
-    }).map(([name, run]) => [
-      name,
-      (input: Record<string, unknown>) => {
-        this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
-        if (this.injected && this.injected.left > 0 && (this.injected.action ?? name) === name) {
-          this.injected.left -= 1;
-          throw new AwsServiceError(this.injected.errorName, 'Rate exceeded');
-        }
-        if (WRITES.has(name)) this.countWrite();
-        return run(input);
-      },
-    ]),
-  );
+  readonly operations: Record<string, (input: Record<string, unknown>, call?: AwsJsonCall) => unknown> =
+    Object.fromEntries(
+      Object.entries({
+        CreateSecret: (i: Record<string, unknown>) => this.createSecret(i),
+        UpdateSecret: (i: Record<string, unknown>) => this.updateSecret(i),
+        PutSecretValue: (i: Record<string, unknown>) => this.putSecretValue(i),
+        GetSecretValue: (i: Record<string, unknown>) => this.getSecretValue(i),
+        BatchGetSecretValue: (i: Record<string, unknown>, call?: AwsJsonCall) =>
+          this.batchGetSecretValue(i, call),
+        DescribeSecret: (i: Record<string, unknown>) =>
+          this.describe(this.find(i.SecretId, { allowDeleted: true })),
+        ListSecrets: (i: Record<string, unknown>) => this.listSecrets(i),
+        ListSecretVersionIds: (i: Record<string, unknown>) => this.listSecretVersionIds(i),
+        TagResource: (i: Record<string, unknown>) => this.tagResource(i),
+        UntagResource: (i: Record<string, unknown>) => this.untagResource(i),
+        UpdateSecretVersionStage: (i: Record<string, unknown>) => this.updateSecretVersionStage(i),
+        DeleteSecret: (i: Record<string, unknown>) => this.deleteSecret(i),
+        RestoreSecret: (i: Record<string, unknown>) => this.restoreSecret(i),
+        GetRandomPassword: (i: Record<string, unknown>) => randomPassword(i),
+        PutResourcePolicy: (i: Record<string, unknown>) => this.putResourcePolicy(i),
+        GetResourcePolicy: (i: Record<string, unknown>) => this.getResourcePolicy(i),
+        DeleteResourcePolicy: (i: Record<string, unknown>) => this.deleteResourcePolicy(i),
+        ValidateResourcePolicy: (i: Record<string, unknown>) => this.validateResourcePolicy(i),
+      }).map(([name, run]) => [
+        name,
+        (input: Record<string, unknown>, call?: AwsJsonCall) => {
+          this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+          if (this.injected && this.injected.left > 0 && (this.injected.action ?? name) === name) {
+            this.injected.left -= 1;
+            throw new AwsServiceError(this.injected.errorName, 'Rate exceeded');
+          }
+          if (WRITES.has(name)) this.countWrite();
+          return (run as (i: Record<string, unknown>, c?: AwsJsonCall) => unknown)(input, call);
+        },
+      ]),
+    );
 
   /** Turns the shared write quota on (AWS: 50 per second) or off; the bulk benchmark runs under it. */
   setWriteRateLimit(perSecond: number | undefined): void {
@@ -418,9 +426,16 @@ export class LocalSecretsManager {
 
   /**
    * BatchGetSecretValue (API reference): SecretIdList (at most 20) or Filters, not both; each
-   * secret that cannot be read is an entry of Errors, not a failure of the call.
+   * secret that cannot be read is an entry of Errors, not a failure of the call. The caller needs
+   * GetSecretValue on each secret besides BatchGetSecretValue, so each is authorized on its own, its
+   * resource policy included: a denied one is an Errors entry with AccessDeniedException
+   * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html).
    */
-  private batchGetSecretValue(input: Record<string, unknown>) {
+  private batchGetSecretValue(input: Record<string, unknown>, call?: AwsJsonCall) {
+    const read = (SecretId: unknown) => {
+      if (call) this.authorizeRead?.({ ...call, operation: 'GetSecretValue', input: { SecretId } });
+      return this.getSecretValue({ SecretId });
+    };
     const ids = input.SecretIdList;
     if ((ids === undefined) === (input.Filters === undefined)) {
       throw invalidParameter('Either SecretIdList or Filters must be provided, but not both.');
@@ -433,7 +448,7 @@ export class LocalSecretsManager {
       const errors: unknown[] = [];
       for (const id of ids) {
         try {
-          values.push(this.getSecretValue({ SecretId: id }));
+          values.push(read(id));
         } catch (error) {
           if (!(error instanceof AwsServiceError)) throw error;
           errors.push({ SecretId: String(id), ErrorCode: error.code, Message: error.message });
@@ -442,11 +457,17 @@ export class LocalSecretsManager {
       return { SecretValues: values, Errors: errors };
     }
     const page = this.listPage(input, 20);
-    return {
-      SecretValues: page.secrets.map((s) => this.getSecretValue({ SecretId: s.entry.ARN })),
-      Errors: [],
-      NextToken: page.nextToken,
-    };
+    const values: unknown[] = [];
+    const errors: unknown[] = [];
+    for (const { entry } of page.secrets) {
+      try {
+        values.push(read(entry.ARN));
+      } catch (error) {
+        if (!(error instanceof AwsServiceError)) throw error;
+        errors.push({ SecretId: entry.ARN, ErrorCode: error.code, Message: error.message });
+      }
+    }
+    return { SecretValues: values, Errors: errors, NextToken: page.nextToken };
   }
 
   private describe(secret: Secret) {
@@ -661,12 +682,14 @@ export async function startLocalSecretsManager(
   } = {},
 ): Promise<RunningServer & { store: LocalSecretsManager }> {
   const store = new LocalSecretsManager(options);
+  const authorize = options.authorize?.(store);
+  store.authorizeRead = authorize;
   const server = await startAwsJsonServer({
     targetPrefix: 'secretsmanager',
     jsonVersion: '1.1',
     operations: store.operations,
     port: options.port,
-    authorize: options.authorize?.(store),
+    authorize,
   });
   return { ...server, store };
 }

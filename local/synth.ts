@@ -93,17 +93,28 @@ export function handlerIdFromFunctionArn(arn: string): string {
   return match[1];
 }
 
+/** Each function of the stack by its local ARN: the handler module it runs (`provisioner:handler` Metadata). */
+export function functionHandlers(resources: TemplateResources): ReadonlyMap<string, string> {
+  const handlers = new Map<string, string>();
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const arn = physicalId(logicalId, 'Arn', resources, {});
+    handlers.set(arn, String(resource.Metadata?.[HANDLER_METADATA]));
+  }
+  return handlers;
+}
+
 /** The placeholder name of the Okta partner bus in the embedded default (its events are put on it). */
 export const LOCAL_PARTNER_BUS = 'aws.partner/okta.com/local/events';
 
-/** The embedded default's own roles (local/environment.ts) that read every credential. */
-const LOCAL_CREDENTIAL_READERS = ['local-operator', 'local-administrator'] as const;
+/** The embedded default's own role (local/environment.ts) that reads every credential: the tests check what was stored. */
+const LOCAL_CREDENTIAL_READERS = ['local-administrator'] as const;
 
 function synthesizeResources(): TemplateResources {
   // One local bus stands for every bus, the partner bus among them: its rule is synthesized with a
   // placeholder name so that local Okta events reach it (docs/embedded-default.md). The embedded
-  // default's operator and administrator read credentials as break-glass readers (`provisioner
-  // submit` compares a handed-in credential with the target's; the tests check what was stored).
+  // default's administrator reads credentials as a break-glass reader (the tests check what was
+  // stored); its operator does not (AcceptOperatorAnswer compares handed-in credentials).
   const app = new App({
     context: {
       'aws:cdk:bundling-stacks': [],
@@ -198,7 +209,9 @@ function physicalId(
       const handlerId = resource.Metadata?.[HANDLER_METADATA];
       if (typeof handlerId !== 'string')
         throw new Error(`function ${logicalId} has no ${HANDLER_METADATA} Metadata`);
-      return attribute === 'Arn' ? `${prefix}:lambda:${where}:function:${handlerId}` : handlerId;
+      // A function the stack names (one its callers invoke by name) keeps it; the others go by their handler module.
+      const name = typeof props.FunctionName === 'string' ? props.FunctionName : handlerId;
+      return attribute === 'Arn' ? `${prefix}:lambda:${where}:function:${name}` : name;
     }
     case 'AWS::IAM::Role':
       return attribute === 'Arn'

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -58,7 +59,8 @@ export type SystemClient =
   | SFNClient
   | EventBridgeClient
   | SchedulerClient
-  | DynamoDBClient;
+  | DynamoDBClient
+  | LambdaClient;
 
 /**
  * Applied to every client built here. Nothing registers one in Lambda, the CLI or the console; the
@@ -95,4 +97,12 @@ export function schedulerClient(settings: ClientSettings = {}): SchedulerClient 
 /** The operator task table's client (lambdas/core/operator-task-store.ts), with the SDK's standard retries. */
 export function dynamoDbClient(settings: ClientSettings = {}): DynamoDBClient {
   return extended(new DynamoDBClient({ ...settings }));
+}
+
+/**
+ * Invokes are not retried by the client: a function that stored a credential and lost its answer
+ * would otherwise run twice (the operator sees the error and submits again, on purpose).
+ */
+export function lambdaClient(settings: ClientSettings = {}): LambdaClient {
+  return extended(new LambdaClient({ ...settings, maxAttempts: 1 }));
 }

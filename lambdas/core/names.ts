@@ -7,6 +7,7 @@
  * (`<root>.intake/webhook-secret`), so that no grant on credentials reaches it. Operator tasks live
  * in a DynamoDB table of their own (`taskTable`). Also the tags of the inventory and the version stages.
  */
+import { createHash } from 'node:crypto';
 
 /** The stack name when the `stackName` context is not set. */
 export const DEFAULT_STACK_NAME = 'CredentialProvisioner';
@@ -27,6 +28,8 @@ export interface PhysicalNames {
   readonly directoryBus: string;
   /** The DynamoDB table of operator task records (they hold task tokens; no credential grant reaches it). */
   readonly taskTable: string;
+  /** The function `provisioner submit` invokes (a name, so the CLI and the operator policy can refer to it). */
+  readonly operatorAnswerFunction: string;
 }
 
 /**
@@ -43,11 +46,30 @@ export function physicalNames(stackName: string): PhysicalNames {
     rolePath: `/credential-provisioner${suffix}/`,
     directoryBus: `credential-provisioner-directory${suffix}`,
     taskTable: `credential-provisioner-tasks${suffix}`,
+    operatorAnswerFunction: boundedFunctionName(
+      'credential-provisioner-accept-operator-answer',
+      stackName,
+      suffix,
+    ),
   };
 }
 
 /** The task table's key schema and TTL attribute, shared by the stack and the store. */
 export const TASK_TABLE = { partitionKey: 'taskId', expiryAttribute: 'expiresAt' } as const;
+
+/**
+ * A function name is at most 64 characters and a stack name up to 128: a stack whose name does not
+ * fit is named by a digest of it instead, so two long stack names never share a function.
+ */
+function boundedFunctionName(base: string, stackName: string, suffix: string): string {
+  const name = `${base}${suffix}`;
+  return name.length <= 64
+    ? name
+    : `${base}-${createHash('sha256')
+        .update(stackName)
+        .digest('hex')
+        .slice(0, 63 - base.length)}`;
+}
 
 /** The secret name prefixes under one root. */
 export interface SecretLayout {

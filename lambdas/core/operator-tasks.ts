@@ -1,13 +1,18 @@
 /**
  * Operator tasks (wire facts: README.md beside this file): where a product issues credentials only in its own UI, the
  * workflow pauses on a Step Functions callback, tells a person what to do through a
- * `credential.action-required` event, and an operator answers with `provisioner submit`: the
- * downloaded credential goes straight into Secrets Manager and only its ARN and version id go back
- * to the workflow. The task token is kept in the task's record (operator-task-store.ts), never in an event.
+ * `credential.action-required` event, and an operator answers with `provisioner submit`, which
+ * hands the answer to the AcceptOperatorAnswer function (`acceptOperatorAnswer`): it compares the
+ * credential with the task's and the target's, verifies it at the product, stores it and answers
+ * the workflow with the secret ARN and version id only. The task token is kept in the task's
+ * record (operator-task-store.ts) that only the workflow's steps and that function read, never in
+ * an event; the operator reads neither tokens nor credentials.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import {
+  ConflictError,
+  CredentialNotYetValidError,
   excerpt,
   FatalError,
   NotFoundError,
@@ -16,13 +21,13 @@ import {
   ValidationError,
 } from './errors.ts';
 import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
-import { CURRENT, PENDING, TAG } from './names.ts';
+import { CURRENT, PENDING, PREVIOUS, TAG } from './names.ts';
 import type { OperatorTaskRecord, OperatorTaskSummary, TaskStore } from './operator-task-store.ts';
 import { asOperatorVendor } from './products/registry.ts';
 import type { CredentialMaterial, OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
 import { type CredentialStore, type CredentialValue, versionWithStage } from './secrets.ts';
-import type { WorkflowDeps } from './workflow-deps.ts';
+import { keepAccessToken, type WorkflowDeps } from './workflow-deps.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
 export const TaskId = z
@@ -160,10 +165,15 @@ async function answerTask(
   }
 }
 
+/** Operator credential files are small: anything larger is not one. */
+export const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024;
+
 /**
- * `provisioner submit`: parses the product's credential file, writes it as a new AWSPENDING version
- * of the task's secret and answers the workflow with the secret ARN and version id only. If the
- * task is gone meanwhile, the version written is unstaged again so nothing waits half-done.
+ * `provisioner submit` (in AcceptOperatorAnswer): parses the product's credential file, checks it is
+ * new and this task's own, has the product verify it, and only then stores it as AWSCURRENT (one
+ * write; on rotation the current one becomes AWSPREVIOUS) and answers the workflow with the secret
+ * ARN and version id only. A refusal stores nothing and leaves the task open. If the task is gone
+ * meanwhile, AWSCURRENT goes back to the version it left, so nothing waits half-done.
  */
 export async function submitOperatorCredential(
   deps: OperatorDeps,
@@ -178,14 +188,22 @@ export async function submitOperatorCredential(
   const target = await deps.store.loadTarget(record.target);
   const vendor = asOperatorVendor(deps.vendorFor({ target }));
   const material = vendor.parseCredentialFile(input.text, { expiresAt: input.expiresAt });
+  const rotation = record.action === 'rotate';
   await assertHandedInCredentialIsOwn(
     deps.store,
-    { target: record.target, secretName: record.secretName, rotation: record.action === 'rotate' },
+    { target: record.target, secretName: record.secretName, rotation },
     material,
   );
-  const serviceUser = (await deps.store.describe(record.secretName))?.tags[TAG.serviceUser];
-  if (serviceUser) await vendor.assertBelongsTo?.(material, serviceUser);
-  const versionId = await deps.store.storePending(
+  const secret = await deps.store.describe(record.secretName);
+  if (!secret || secret.deletedDate)
+    throw new NotFoundError(`${record.secretName} is gone: the task's workflow no longer needs a credential`);
+  // A revocation may have run while the person worked: a revoked credential gets no new key.
+  if (rotation && secret.tags[TAG.status] !== 'active')
+    throw new ConflictError(
+      `${record.secretName} is no longer active (revoked meanwhile): nothing was stored`,
+    );
+  const accessToken = await acceptedByProduct(vendor, record, material, secret.tags[TAG.serviceUser]);
+  const versionId = await deps.store.storeCurrent(
     record.secretArn,
     {
       vendor: target.vendor,
@@ -198,6 +216,12 @@ export async function submitOperatorCredential(
   );
   if ('expiresAt' in material)
     await deps.store.tag(record.secretArn, { [TAG.expiresAt]: material.expiresAt });
+  if (accessToken)
+    await keepAccessToken(deps, record.secretName, accessToken, {
+      [TAG.target]: record.target,
+      [TAG.vendor]: target.vendor,
+      ...(rotation ? {} : { [TAG.ticket]: record.ticket }),
+    });
   let answered: string;
   try {
     answered = await answerTask(deps, record, (token) =>
@@ -206,11 +230,49 @@ export async function submitOperatorCredential(
   } catch (error) {
     // The record stays: the workflow's compensation removes it, or a retried step has just
     // reopened the task under it and the operator is asked again.
-    if (error instanceof TaskGoneError) await deps.store.removeStage(record.secretArn, PENDING, versionId);
+    if (error instanceof TaskGoneError) await restoreCurrent(deps.store, record.secretArn, versionId);
     throw error;
   }
   await deps.tasks.delete(record.taskId, answered);
   return { secretName: record.secretName, versionId };
+}
+
+/**
+ * The product must accept the credential before it is stored. Refused for a reason no retry cures
+ * (`broken`: its user lost the role it needs), the operator is told to fix it or create another;
+ * refused now (`rejected` includes a key still propagating) or answered inconclusively, to submit
+ * the same file again shortly. A token broker's check mints the bearer token consumers will read.
+ */
+async function acceptedByProduct(
+  vendor: OperatorVendor,
+  record: OperatorTaskRecord,
+  material: CredentialMaterial,
+  serviceUser: string | undefined,
+) {
+  // Where the product names the credential's user (ARM), the same call refuses another user's.
+  const result =
+    serviceUser && vendor.verifyOwnedBy
+      ? await vendor.verifyOwnedBy(material, serviceUser)
+      : await vendor.verify(material);
+  if (result.outcome === 'broken') {
+    throw new ValidationError(
+      `${record.target} refuses this credential${result.reason ? ` (${result.reason})` : ''}: nothing was stored; check it in ${vendor.name}, or create a new one, and submit again`,
+    );
+  }
+  if (result.outcome !== 'accepted') {
+    throw new CredentialNotYetValidError(
+      `${record.target} does not accept this credential yet${result.reason ? ` (${result.reason})` : ''}: nothing was stored; submit the same file again in a minute`,
+    );
+  }
+  return result.accessToken;
+}
+
+/** A credential stored for a task that no longer waits: AWSCURRENT back on the version it left, if any. */
+async function restoreCurrent(store: CredentialStore, secretArn: string, versionId: string): Promise<void> {
+  const secret = await store.describe(secretArn);
+  const previous = secret && versionWithStage(secret, PREVIOUS);
+  if (previous && versionWithStage(secret, CURRENT) === versionId)
+    await store.moveStage(secretArn, CURRENT, previous, versionId);
 }
 
 /** The fields that are the credential itself: two secrets sharing one would share one key. */
@@ -229,11 +291,10 @@ function sameCredential(stored: CredentialValue, submitted: CredentialMaterial, 
  * holds (an ARM token handed in as its own successor would then be revoked as the old one), not
  * what another secret of the target holds (two secrets, one key: revoking one kills the other),
  * and a rotation keeps the product user (a FortiFlex rotation may not switch to another IAM user).
- * `provisioner submit` checks it before anything is written, so a refusal changes nothing; the
- * workflow checks it again before the credential is verified (VerifyCredential, VerifyPendingKey),
- * so an answer sent around the CLI is refused too.
+ * AcceptOperatorAnswer checks it before anything is written, so a refusal changes nothing; no
+ * answer goes around it, since only the workflow's steps and that function read task tokens.
  */
-export async function assertHandedInCredentialIsOwn(
+async function assertHandedInCredentialIsOwn(
   store: CredentialStore,
   credential: { readonly target: string; readonly secretName: string; readonly rotation: boolean },
   material: CredentialMaterial,
@@ -271,10 +332,7 @@ export async function assertHandedInCredentialIsOwn(
 }
 
 /** `provisioner submit --done`: the operator revoked the credential in the product's UI; the workflow proves it. */
-export async function confirmOperatorRevocation(
-  deps: OperatorDeps,
-  input: { taskId: string },
-): Promise<void> {
+async function confirmOperatorRevocation(deps: OperatorDeps, input: { taskId: string }): Promise<void> {
   const record = await waitingTask(deps, input.taskId);
   if (record.action !== 'revoke') {
     throw new ValidationError(`task ${record.taskId} waits for a credential: submit the file, not --done`);
@@ -299,13 +357,13 @@ export async function refuseOperatorTask(
 }
 
 /** `provisioner ack`: someone is on it (a heartbeat); the task's deadline stays. */
-export async function acknowledgeOperatorTask(deps: OperatorDeps, input: { taskId: string }) {
+async function acknowledgeOperatorTask(deps: OperatorDeps, input: { taskId: string }) {
   const record = await waitingTask(deps, input.taskId);
   await answerTask(deps, record, (token) => deps.answers.heartbeat(token));
   return { deadline: record.deadline };
 }
 
-export async function describeOperatorTask(deps: Pick<OperatorDeps, 'tasks'>, taskId: string) {
+async function describeOperatorTask(deps: Pick<OperatorDeps, 'tasks'>, taskId: string) {
   const record = await deps.tasks.read(parseInput(TaskId, taskId, 'task id'));
   if (!record) throw new NotFoundError(`no operator task ${taskId} is waiting`);
   const { taskToken: _kept, ...shown } = record;
@@ -332,4 +390,56 @@ export function revocationInstructions(summary: string, operatorAction: string, 
     ],
     expects: 'nothing: confirm with --done',
   };
+}
+
+/**
+ * What `provisioner submit`, `ack` and `tasks <id>` hand AcceptOperatorAnswer (lambda:Invoke): a task
+ * id and the answer, the credential file's text among them. Strict: anything else is refused.
+ */
+export const OperatorAnswer = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('credential'),
+      taskId: TaskId,
+      text: z.string().max(MAX_CREDENTIAL_FILE_BYTES),
+      expiresAt: z.string().max(64).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('refusal'), taskId: TaskId, reason: z.string().max(400) }).strict(),
+  z.object({ kind: z.literal('done'), taskId: TaskId }).strict(),
+  z.object({ kind: z.literal('acknowledgement'), taskId: TaskId }).strict(),
+  z.object({ kind: z.literal('show'), taskId: TaskId }).strict(),
+]);
+export type OperatorAnswer = z.infer<typeof OperatorAnswer>;
+
+/** What each answer gets back: names, version ids and dates, never a token or a credential. */
+export interface OperatorAnswerResults {
+  credential: { secretName: string; versionId: string };
+  refusal: { refused: true };
+  done: { confirmed: true };
+  acknowledgement: { deadline: string };
+  show: Omit<OperatorTaskRecord, 'taskToken'>;
+}
+
+/** AcceptOperatorAnswer: one operator answer, checked and carried out under the task's token. */
+export async function acceptOperatorAnswer(
+  deps: OperatorDeps,
+  event: unknown,
+): Promise<OperatorAnswerResults[OperatorAnswer['kind']]> {
+  const answer = parseInput(OperatorAnswer, event, 'operator answer');
+  const { taskId } = answer;
+  switch (answer.kind) {
+    case 'credential':
+      return submitOperatorCredential(deps, answer);
+    case 'refusal':
+      await refuseOperatorTask(deps, answer);
+      return { refused: true };
+    case 'done':
+      await confirmOperatorRevocation(deps, { taskId });
+      return { confirmed: true };
+    case 'acknowledgement':
+      return acknowledgeOperatorTask(deps, { taskId });
+    case 'show':
+      return describeOperatorTask(deps, taskId);
+  }
 }

@@ -132,9 +132,13 @@ export class CredentialStore {
 
   /** Who may read the secret, from the policy `restrictReads` put; undefined for a secret without one. */
   async readAccess(secretArn: string): Promise<{ readers: string[]; consumers: string[] } | undefined> {
+    return readAccessOf(await this.resourcePolicy(secretArn));
+  }
+
+  /** The secret's resource policy as stored, whoever wrote it; undefined when it has none. */
+  async resourcePolicy(secretArn: string): Promise<string | undefined> {
     try {
-      const answer = await this.client.send(new GetResourcePolicyCommand({ SecretId: secretArn }));
-      return readAccessOf(answer.ResourcePolicy);
+      return (await this.client.send(new GetResourcePolicyCommand({ SecretId: secretArn }))).ResourcePolicy;
     } catch (error) {
       throw storeError('GetResourcePolicy', secretArn, error);
     }
@@ -390,13 +394,31 @@ export class CredentialStore {
     token: string,
     options: { firstVersion?: boolean } = {},
   ): Promise<string> {
+    return this.putVersion(secretArn, value, token, options.firstVersion ? CURRENT : PENDING);
+  }
+
+  /**
+   * Stores a verified credential as AWSCURRENT in one write: Secrets Manager moves AWSPREVIOUS to the
+   * version that was current (PutSecretValue, VersionStages:
+   * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html).
+   */
+  async storeCurrent(secretArn: string, value: CredentialValue, token: string): Promise<string> {
+    return this.putVersion(secretArn, value, token, CURRENT);
+  }
+
+  private async putVersion(
+    secretArn: string,
+    value: CredentialValue | TargetDefinition,
+    token: string,
+    stage: typeof CURRENT | typeof PENDING,
+  ): Promise<string> {
     try {
       const answer = await this.client.send(
         new PutSecretValueCommand({
           SecretId: secretArn,
           SecretString: JSON.stringify(value),
           ClientRequestToken: token,
-          VersionStages: options.firstVersion ? [CURRENT] : [PENDING],
+          VersionStages: [stage],
         }),
       );
       return answer.VersionId ?? token;

@@ -38,9 +38,11 @@ import {
   holdEndScheduleName,
 } from '#core/hold-ends.ts';
 import { TaskStore } from '#core/operator-task-store.ts';
+import type { OperatorDeps } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
+import { sfnTaskAnswers } from '#core/task-answers.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
 
 export const logger = new Logger({ serviceName: readConfig().serviceName });
@@ -69,6 +71,14 @@ export function workflowDeps(): WorkflowDeps {
     egressAddresses: settings().egressAddresses(),
   };
   return deps;
+}
+
+let sfn: SFNClient | undefined;
+
+/** AcceptOperatorAnswer's dependencies: the workflows' store and products, and the task answers it sends. */
+export function operatorAnswerDeps(): OperatorDeps {
+  sfn ??= stepFunctionsClient();
+  return { ...workflowDeps(), answers: sfnTaskAnswers(sfn) };
 }
 
 const SCHEDULER = 'EventBridge Scheduler';
@@ -180,8 +190,6 @@ function schedulerHoldEnds(): HoldEndSchedules {
     },
   };
 }
-
-let sfn: SFNClient | undefined;
 
 /** Starts revoke executions. */
 export function revokeStarter(): WorkflowStarter {

@@ -67,7 +67,8 @@ export class ProvisionWorkflow extends Workflow {
     );
     issue.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
 
-    // The operator's answer ({secretArn, versionId}) becomes the credential.
+    // The operator's answer ({secretArn, versionId}) becomes the credential: AcceptOperatorAnswer
+    // verified it at the product and stored it as AWSCURRENT before answering.
     const operator = this.operatorTask(
       'RequestOperatorCredential',
       'request-operator-credential',
@@ -83,8 +84,6 @@ export class ProvisionWorkflow extends Workflow {
     // Token-broker products: the bearer token the check minted is kept in its own secret.
     verify.fn.grantCredentialSecrets('GetSecretValue', 'DescribeSecret', ...ACCESS_TOKEN_WRITES);
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
-    // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
-    verify.fn.grantListSecrets();
     // The product may take a moment to accept a fresh key.
     this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
@@ -114,8 +113,8 @@ export class ProvisionWorkflow extends Workflow {
 
     // A rejected request (ValidateRequest) fails at once: nothing exists yet to compensate.
     this.retryThenCatch([profile, user, issue, operator, verify, finalize], compensate.task);
-    // Both ways of obtaining a credential meet at VerifyCredential.
-    operator.task.next(verify.task);
+    // Verified already (AcceptOperatorAnswer): an operator's credential goes on to be finalized.
+    operator.task.next(finalize.task);
 
     const provisionEachDevice = this.fleetMap({ profile, user, issue, verify, finalize, compensate });
 

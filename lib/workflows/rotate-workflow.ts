@@ -71,8 +71,6 @@ export class RotateWorkflow extends Workflow {
     verify.fn.grantReadTargets();
     verify.fn.grantCredentialSecrets('GetSecretValue', ...ACCESS_TOKEN_WRITES);
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
-    // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
-    verify.fn.grantListSecrets();
     this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
     const promote = this.step('PromotePendingKey', 'promote-pending-key', {
@@ -126,7 +124,8 @@ export class RotateWorkflow extends Workflow {
     );
 
     issue.task.next(verify.task);
-    requestNew.task.next(verify.task);
+    // AcceptOperatorAnswer verified the handed-in credential and made it AWSCURRENT: nothing to verify.
+    requestNew.task.next(promote.task);
     verify.task
       .next(promote.task)
       .next(new sfn.Wait(this, 'GracePeriod', { time: sfn.WaitTime.secondsPath('$.graceSeconds') }))

@@ -7,6 +7,7 @@
 import { type AwsJsonCall, AwsServiceError } from '../aws-json-server.ts';
 import type { LocalDynamoDb } from '../dynamodb.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../endpoints.ts';
+import type { LambdaInvokeCall } from '../lambda-invoke.ts';
 import type { SchedulerCall } from '../scheduler.ts';
 import type { LocalSecretsManager } from '../secrets-manager.ts';
 import type { LocalIam } from './account.ts';
@@ -127,3 +128,14 @@ const kmsAccessDenied = (caller: string, keyArn: string) =>
     'AccessDeniedException',
     `User: ${caller} is not authorized to perform: kms:Decrypt on resource: ${keyArn}`,
   );
+
+/** Lambda Invoke: lambda:InvokeFunction on the function's ARN (the IAM action's name differs from the API's, Invoke). */
+export function lambdaAuthorizer(iam: LocalIam) {
+  return (call: LambdaInvokeCall): void => {
+    iam.authorize({
+      principal: iam.callerOf(call.headers),
+      action: 'lambda:InvokeFunction',
+      resource: call.functionArn,
+    });
+  };
+}

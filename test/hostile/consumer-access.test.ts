@@ -9,12 +9,15 @@
 
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
+  DeleteResourcePolicyCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
+  PutResourcePolicyCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeAccess } from '#cli/access.ts';
+import { adoptAccess, changeAccess } from '#cli/access.ts';
 import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import {
@@ -124,6 +127,37 @@ describe('consumer read access', () => {
     expect(JSON.parse(String(read.SecretString))).toMatchObject({ apiUser: 'sync-bot' });
   });
 
+  it('BatchGetSecretValue checks each secret’s resource policy: the refused credential is an Errors entry, the readable secret a value', async () => {
+    // Prepare: sync-bot (the first test's credential) denies the intruder; a plain secret does not.
+    const batchReader = clientOfRole('batch-reader', [
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:BatchGetSecretValue', 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+        Resource: '*',
+      },
+    ]);
+    const plain = await env.secretsClient.send(
+      new CreateSecretCommand({ Name: 'reporting/plain-config', SecretString: '{"region":"eu"}' }),
+    );
+    const credential = await env.store.describe(credentialSecretName('fgt', 'sync-bot'));
+    // Act
+    const batch = await batchReader.client.send(
+      new BatchGetSecretValueCommand({ SecretIdList: [plain.ARN ?? '', credential?.arn ?? ''] }),
+    );
+    batchReader.client.destroy();
+    // Assess: per secret, as GetSecretValue would answer it; the denied one in Errors with
+    // AccessDeniedException (BatchGetSecretValue API reference, "Errors" and the permissions it needs:
+    // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html).
+    expect(batch.SecretValues?.map((v) => v.ARN)).toEqual([plain.ARN]);
+    expect(batch.Errors).toEqual([
+      {
+        SecretId: credential?.arn,
+        ErrorCode: 'AccessDeniedException',
+        Message: `User: arn:aws:sts::000000000000:assumed-role/batch-reader/batch-reader is not authorized to perform: secretsmanager:GetSecretValue on resource: ${credential?.arn} with an explicit deny in a resource-based policy`,
+      },
+    ]);
+  });
+
   it("a request naming a consumer outside the target policy's consumerRolePrefixes is refused at validation", async () => {
     // Prepare
     const request = {
@@ -224,6 +258,60 @@ describe('consumer read access', () => {
       ['revoke', []],
       ['grant', [intruder.arn]],
     ]);
+  });
+
+  it('`access adopt` puts the policy on a credential provisioned before consumer access, leaves the others, and changes nothing the second time', async () => {
+    // Prepare: a credential whose policy is gone (as before consumer access), one with a policy of its own.
+    const bare = { ...addressReaderRequest('fgt', 'legacy-bot', 'ana@example.com'), consumers: [] };
+    const foreign = { ...addressReaderRequest('fgt', 'foreign-bot', 'ana@example.com'), consumers: [] };
+    for (const request of [bare, foreign])
+      expect((await runProvision(env, request)).status).toBe('SUCCEEDED');
+    const legacy = credentialSecretName('fgt', 'legacy-bot');
+    const ownPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Principal: '*', Action: 'secretsmanager:DeleteSecret', Resource: '*' }],
+    });
+    await env.secretsClient.send(new DeleteResourcePolicyCommand({ SecretId: legacy }));
+    await env.secretsClient.send(
+      new PutResourcePolicyCommand({
+        SecretId: credentialSecretName('fgt', 'foreign-bot'),
+        ResourcePolicy: ownPolicy,
+      }),
+    );
+    const readBefore = await readAs(intruder, legacy);
+    const refusedBefore = await failure(operatorAccess().run('grant', legacy, consumer.arn));
+    const lines: string[] = [];
+    const adopt = () =>
+      adoptAccess(
+        { store: env.operator.store, rolePath: physicalNames(DEFAULT_STACK_NAME).rolePath },
+        { target: 'fgt', readers: ['arn:aws:iam::000000000000:role/local-administrator'] },
+        { out: (line) => lines.push(line) },
+      );
+    // Act
+    await adopt();
+    const first = lines.splice(0);
+    const refusedAfter = (await failure(readAs(intruder, legacy))) as Error;
+    await adopt();
+    const second = lines.splice(0);
+    const granted = await operatorAccess().run('grant', legacy, consumer.arn);
+    // Assess
+    expect(JSON.parse(String(readBefore.SecretString))).toMatchObject({ apiUser: 'legacy-bot' });
+    expect(refusedBefore.message).toContain('`provisioner access adopt` sets one');
+    expect(first).toContain(
+      `${legacy}: consumer policy set (readers: arn:aws:iam::000000000000:role/credential-provisioner/*, arn:aws:iam::000000000000:role/local-administrator; consumers: none)`,
+    );
+    expect(first).toContain(
+      `${credentialSecretName('fgt', 'foreign-bot')}: has a resource policy of its own: left as it is`,
+    );
+    expect(first.at(-1)).toMatch(/^adopted 1 credential;/);
+    expect(refusedAfter.name).toBe('AccessDeniedException');
+    expect(second.at(-1)).toMatch(/^adopted 0 credentials;/);
+    expect(second).toContain(`${legacy}: has its consumer policy already`);
+    expect(granted).toBe(0);
+    const foreignNow = await env.secretsClient.send(
+      new GetResourcePolicyCommand({ SecretId: credentialSecretName('fgt', 'foreign-bot') }),
+    );
+    expect(foreignNow.ResourcePolicy).toBe(ownPolicy);
   });
 
   it('`access` refuses an unknown secret, a secret that is no credential of this provisioner and a role that is no role ARN, changing nothing', async () => {

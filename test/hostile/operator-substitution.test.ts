@@ -1,18 +1,27 @@
 /**
- * Operator substitution through `provisioner submit`: on every product whose credentials a person
- * hands in, a credential that is not this credential's own is refused with a specific error before
- * anything is written (issue 14, item 9): another secret's file (two secrets would share one key or
- * one product user), and the current credential handed in as its own successor.
+ * Operator substitution through `provisioner submit`, which hands the answer to AcceptOperatorAnswer:
+ * on every product whose credentials a person hands in, a credential that is not this credential's
+ * own is refused with a specific error, nothing is stored and the task stays open (issue 14, item
+ * 9): another secret's file (two secrets would share one key or one product user), another ARM
+ * user's token. The rotation cases (the current token handed in as new, another FortiFlex IAM user)
+ * are in test/workflow/rotate-operator.test.ts. And the operator principal has no way around the
+ * function: it reads no credential or task token, writes no credential, answers no task itself.
  */
 import { randomUUID } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+} from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { CURRENT, credentialSecretName } from '#core/names.ts';
+import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames } from '#core/names.ts';
 import { refuseOperatorTask } from '#core/operator-tasks.ts';
-import { asOperatorVendor, vendorFor } from '#core/products/registry.ts';
-import { versionWithStage } from '#core/secrets.ts';
-import { causeMessage } from '#core/step-error.ts';
+import { vendorFor } from '#core/products/registry.ts';
+import { sfnTaskAnswers } from '#core/task-answers.ts';
 import { obtainInProductUi, submitAsOperator } from '#local/operator.ts';
 import { executionEnd, startExecution, taskOpenedBy } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
@@ -31,6 +40,7 @@ const SERVICE_USERS: Record<string, string | undefined> = {
   arm: 'svc-sub',
 };
 
+/** What AcceptOperatorAnswer runs with, to end a test's task: the administrator stands in for its role. */
 const deps = () => ({
   store: env.store,
   tasks: env.tasks,
@@ -56,7 +66,7 @@ async function provisionWaiting(target: string, apiUser: string) {
 
 describe('operator substitution through provisioner submit', () => {
   it.each(['flex', 'cnapp', 'arm'])(
-    'on %s, another credential’s file is refused and nothing is written',
+    'on %s, another credential’s file is refused, nothing is stored and the task stays open',
     async (target) => {
       // Prepare: the victim's credential, from the file the operator saved.
       const victim = await provisionWaiting(target, 'victim');
@@ -69,6 +79,7 @@ describe('operator substitution through provisioner submit', () => {
       // Act
       const error = await failure(submitAsOperator(env, attacker.task.taskId, victimsFile));
       const after = (await env.store.describe(secretName))?.versions;
+      const open = await env.tasks.read(attacker.task.taskId);
       await refuseOperatorTask(deps(), { taskId: attacker.task.taskId, reason: 'substitution refused' });
       await executionEnd(env, attacker.executionArn);
       // Assess
@@ -77,49 +88,105 @@ describe('operator substitution through provisioner submit', () => {
         `the credential handed in is already held by ${credentialSecretName(target, 'victim')}: each credential needs its own, create a new one in the product`,
       );
       expect(after).toEqual(before);
+      expect(open?.taskId).toBe(attacker.task.taskId);
     },
   );
 
-  it.each(['flex', 'cnapp', 'arm'])(
-    'on %s, another credential’s file answered around the CLI is refused by the workflow and never becomes current',
-    async (target) => {
-      // Prepare: the victim's credential, then the attacker's task answered with it as an operator
-      // could with the SDK alone (the pending version written, SendTaskSuccess with its id).
-      const victim = await provisionWaiting(target, `victim-sdk`);
-      const victimsFile = obtainInProductUi(env, victim.task, SERVICE_USERS[target]);
-      expect(await submitAsOperator(env, victim.task.taskId, victimsFile)).toBe(0);
-      expect((await executionEnd(env, victim.executionArn)).status).toBe('SUCCEEDED');
-      const attacker = await provisionWaiting(target, 'attacker-sdk');
-      const operator = env.operator.store;
-      const record = await env.operator.tasks.read(attacker.task.taskId);
-      if (!record) throw new Error('the attacker’s task is not recorded');
-      const vendor = asOperatorVendor(vendorFor({ target: await operator.loadTarget(target) }));
-      const material = vendor.parseCredentialFile(victimsFile.text, { expiresAt: victimsFile.expiresAt });
-      const value = {
-        vendor: vendor.name,
-        target,
-        apiUser: record.apiUser,
-        issuedAt: '2026-01-01T00:00:00Z',
-      };
-      const versionId = await operator.storePending(
-        record.secretArn,
-        { ...value, ...material } as never,
-        randomUUID(),
-      );
-      // Act
-      await sfnTaskAnswers(env.operator.sfnClient).succeed(record.taskToken, {
-        secretArn: record.secretArn,
-        versionId,
-      });
-      const done = await executionEnd(env, attacker.executionArn);
-      // Assess
-      expect(done.status).toBe('FAILED');
-      expect(causeMessage(done.cause)).toContain(
-        `the credential handed in is already held by ${credentialSecretName(target, 'victim-sdk')}`,
-      );
-      const secret = await env.store.describe(credentialSecretName(target, 'attacker-sdk'));
-      const current = secret && !secret.deletedDate ? versionWithStage(secret, CURRENT) : undefined;
-      expect(current).not.toBe(versionId);
-    },
-  );
+  it('on arm, another ARM user’s token for a task naming a service user is refused, nothing stored, the task open', async () => {
+    // Prepare
+    const attacker = await provisionWaiting('arm', 'other-user');
+    const othersToken = obtainInProductUi(env, attacker.task, 'svc-someone-else');
+    const secretName = credentialSecretName('arm', 'other-user');
+    const before = (await env.store.describe(secretName))?.versions;
+    // Act
+    const error = await failure(submitAsOperator(env, attacker.task.taskId, othersToken));
+    const after = (await env.store.describe(secretName))?.versions;
+    const open = await env.tasks.read(attacker.task.taskId);
+    await refuseOperatorTask(deps(), { taskId: attacker.task.taskId, reason: 'substitution refused' });
+    await executionEnd(env, attacker.executionArn);
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe(
+      'the token handed in belongs to ARM user svc-someone-else, not to svc-sub, the service user of this credential',
+    );
+    expect(after).toEqual(before);
+    expect(open?.taskId).toBe(attacker.task.taskId);
+  });
+});
+
+describe('the operator principal (access key local, the operator policy) around AcceptOperatorAnswer', () => {
+  it('cannot read a credential, write one, or get a task record (its token): AccessDeniedException', async () => {
+    // Prepare: a credential provisioned and a task waiting.
+    const done = await provisionWaiting('cnapp', 'read-attempt');
+    expect(await submitAsOperator(env, done.task.taskId, obtainInProductUi(env, done.task, 'svc-sub'))).toBe(
+      0,
+    );
+    expect((await executionEnd(env, done.executionArn)).status).toBe('SUCCEEDED');
+    const waiting = await provisionWaiting('cnapp', 'token-attempt');
+    const secretId = credentialSecretName('cnapp', 'read-attempt');
+    // Act
+    const refusals = await Promise.all([
+      failure(env.operator.secretsClient.send(new GetSecretValueCommand({ SecretId: secretId }))),
+      failure(
+        env.operator.secretsClient.send(
+          new PutSecretValueCommand({
+            SecretId: secretId,
+            SecretString: '{}',
+            ClientRequestToken: randomUUID(),
+          }),
+        ),
+      ),
+      failure(
+        env.operator.dynamoClient.send(
+          new GetItemCommand({
+            TableName: physicalNames(DEFAULT_STACK_NAME).taskTable,
+            Key: { taskId: { S: waiting.task.taskId } },
+          }),
+        ),
+      ),
+    ]);
+    await refuseOperatorTask(deps(), { taskId: waiting.task.taskId, reason: 'test done' });
+    await executionEnd(env, waiting.executionArn);
+    // Assess: IAM's refusal in Secrets Manager's words (HTTP 400, AccessDeniedException), as
+    // local/iam answers every denied call.
+    for (const refusal of refusals) {
+      expect(refusal.name).toBe('AccessDeniedException');
+      expect(refusal.message).toContain('local-operator');
+    }
+  });
+
+  it('cannot answer a task directly: SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat are AccessDeniedException', async () => {
+    // Prepare
+    const waiting = await provisionWaiting('flex', 'direct-answer');
+    const token = (await env.tasks.read(waiting.task.taskId))?.taskToken ?? '';
+    // Act: even holding the token (read here as the administrator), the operator may not send it.
+    const refusals = await Promise.all([
+      failure(env.operator.sfnClient.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))),
+      failure(env.operator.sfnClient.send(new SendTaskFailureCommand({ taskToken: token, error: 'x' }))),
+      failure(env.operator.sfnClient.send(new SendTaskHeartbeatCommand({ taskToken: token }))),
+    ]);
+    const stillOpen = await env.tasks.read(waiting.task.taskId);
+    await refuseOperatorTask(deps(), { taskId: waiting.task.taskId, reason: 'test done' });
+    await executionEnd(env, waiting.executionArn);
+    // Assess
+    expect(refusals.map((e) => e.name)).toEqual(Array(3).fill('AccessDeniedException'));
+    expect(stillOpen?.taskToken).toBe(token);
+  });
+
+  it('may invoke AcceptOperatorAnswer and no other function', async () => {
+    // Act
+    const other = await failure(
+      env.operator.lambdaClient.send(new InvokeCommand({ FunctionName: 'report-drift', Payload: '{}' })),
+    );
+    const own = await env.operator.lambdaClient.send(
+      new InvokeCommand({
+        FunctionName: physicalNames(DEFAULT_STACK_NAME).operatorAnswerFunction,
+        Payload: JSON.stringify({ kind: 'show', taskId: 'no-such-task' }),
+      }),
+    );
+    // Assess: the function runs and refuses the unknown task in its own words.
+    expect(other).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+    expect(own.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(new TextDecoder().decode(own.Payload))).toMatchObject({ errorType: 'NotFound' });
+  });
 });

@@ -186,7 +186,8 @@ describe('ProvisionerStack', () => {
     });
     for (const [i, name] of API_PATH.slice(0, -1).entries())
       expect(definition.States[name]?.Next).toBe(API_PATH[i + 1]);
-    expect(definition.States.RequestOperatorCredential?.Next).toBe('VerifyCredential');
+    // AcceptOperatorAnswer verified and stored the operator's credential before answering.
+    expect(definition.States.RequestOperatorCredential?.Next).toBe('FinalizeCredential');
     expect(definition.States.FinalizeCredential).toMatchObject({ End: true, OutputPath: '$.Payload' });
     expect(definition.States.CompensateProvision?.Next).toBe('ProvisionFailed');
     expect(definition.States.ProvisionFailed).toEqual({
@@ -319,6 +320,7 @@ describe('ProvisionerStack', () => {
         ...Object.values(REVOKE_HANDLERS),
         ...ROTATE_HANDLERS,
         ...ADMIN_ROTATE_HANDLERS,
+        'accept-operator-answer',
         'list-targets',
         'reconcile-target',
         'refresh-access-token',
@@ -367,7 +369,8 @@ describe('ProvisionerStack', () => {
     const listing = statements.filter((s) => actionsOf(s).includes('secretsmanager:ListSecrets'));
     // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
     // counting a user's keys before a first operator credential and before a rotation, comparing a
-    // handed-in credential with the target's others (provision and rotation), planning a revocation.
+    // handed-in credential with the target's others (AcceptOperatorAnswer), counting the operator
+    // tasks waiting, planning a revocation.
     expect(listing).toHaveLength(9);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
@@ -420,9 +423,7 @@ describe('ProvisionerStack', () => {
           'TagResource',
         ].map((a) => `secretsmanager:${a}`),
       },
-      // A handed-in credential is compared with the target's other credentials (ListSecrets, by tag).
       'verify-credential': {
-        '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -538,7 +539,6 @@ describe('ProvisionerStack', () => {
       },
       // A token broker's verification mints the token consumers read next.
       'verify-pending-key': {
-        '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
@@ -594,6 +594,22 @@ describe('ProvisionerStack', () => {
         ),
       },
       'ticket-intake': { '<IntakeWebhookSecret': read },
+      // Reads the token to answer, compares with the target's credentials, stores what the product accepted.
+      'accept-operator-answer': {
+        '*': ['secretsmanager:ListSecrets'],
+        'provisioner/targets/*': read,
+        'provisioner.tasks/*': ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+        'provisioner/*': [
+          'CreateSecret',
+          'DescribeSecret',
+          'GetResourcePolicy',
+          'GetSecretValue',
+          'PutResourcePolicy',
+          'PutSecretValue',
+          'TagResource',
+          'UpdateSecretVersionStage',
+        ].map((a) => `secretsmanager:${a}`),
+      },
       // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
       'compensate-provision': {
         'provisioner/targets/*': read,
@@ -813,7 +829,8 @@ describe('ProvisionerStack', () => {
     ]);
     expect(s.IssuedBy?.Default).toBe('EnsureTwinUser');
     for (const [i, name] of twinPath.slice(0, -1).entries()) expect(s[name]?.Next).toBe(twinPath[i + 1]);
-    expect(s.RequestRotatedCredential?.Next).toBe('VerifyPendingKey');
+    // AcceptOperatorAnswer verified the credential and made it AWSCURRENT before answering.
+    expect(s.RequestRotatedCredential?.Next).toBe('PromotePendingKey');
     expect(s.RequestRotatedCredential?.Resource).toMatch(/waitForTaskToken$/);
     expect(s.RequestRotatedCredential?.ResultSelector).toEqual({ 'versionId.$': '$.versionId' });
     expect(s.PreviousNeedsOperator?.Default).toBe('FinalizeRotation');
@@ -935,7 +952,7 @@ describe('ProvisionerStack', () => {
     template.hasOutput('KmsKeyArn', {});
   });
 
-  it('gives operators one managed policy: workflows, task answers, targets and handing in credentials, reading them only to compare', () => {
+  it('gives operators one managed policy: workflows, targets, and task answers through AcceptOperatorAnswer only', () => {
     const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
     expect(policies).toHaveLength(1);
     const statements = policies[0]?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
@@ -945,15 +962,10 @@ describe('ProvisionerStack', () => {
       `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
     expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
     expect(of('StartWorkflows').resources).toHaveLength(5);
-    expect(of('AnswerOperatorTasks')).toEqual({
-      actions: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
-      resources: ['*'],
-    });
     expect(of('ManageTargets').resources).toEqual([secret('provisioner/targets/*')]);
-    // Credentials (provisioner/<target>/<user>) are written; read only to compare a handed-in one.
-    expect(of('HandInCredentials').actions).not.toContain('secretsmanager:GetSecretValue');
-    expect(of('CompareHandedInCredentials')).toEqual({
-      actions: ['secretsmanager:GetSecretValue'],
+    // Credentials (provisioner/<target>/<user>) are described, never read or written as values.
+    expect(of('DescribeCredentials')).toEqual({
+      actions: ['secretsmanager:DescribeSecret'],
       resources: [secret('provisioner/*')],
     });
     // `provisioner transfer`: owner tags moved and a hold's tag removed, each move announced.
@@ -1016,7 +1028,7 @@ describe('the operator task table', () => {
     });
   });
 
-  it('is written by the steps that open tasks, deleted by those that compensate, listed by the daily report; nothing else', () => {
+  it('is written by the steps that open tasks, read and closed by AcceptOperatorAnswer, deleted by the compensations, listed by the daily report; nothing else', () => {
     const granted = Object.fromEntries(
       Object.entries(statementsByHandler()).flatMap(([id, statements]) => {
         const grants = dynamoDbGrants(statements);
@@ -1032,6 +1044,8 @@ describe('the operator task table', () => {
       'compensate-provision': ['dynamodb:DeleteItem'],
       'compensate-rotation': ['dynamodb:DeleteItem'],
       'report-drift': ['dynamodb:Scan'],
+      // It answers a task under the token it reads, then closes it.
+      'accept-operator-answer': ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
     });
     // No function keeps a grant on the task records' old home in Secrets Manager.
     expect(JSON.stringify(statementsByHandler())).not.toMatch(/\.tasks\//);
@@ -1053,16 +1067,12 @@ describe('the operator task table', () => {
     }
   });
 
-  it('gives operators reading, listing and closing tasks, and the key through DynamoDB for them', () => {
+  it('gives operators listing tasks (no reading one, no closing: AcceptOperatorAnswer does), and the key through DynamoDB for it', () => {
     const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
     const statements = policy?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
     const sid = (name: string) => statements.find((s) => s.Sid === name) as Statement;
-    expect(actionsOf(sid('ReadAndCloseTasks')).sort()).toEqual([
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
-      'dynamodb:Scan',
-    ]);
-    expect(resourcesOf(sid('ReadAndCloseTasks'))).toEqual([expect.stringMatching(tableArn)]);
+    expect(actionsOf(sid('ListTasks'))).toEqual(['dynamodb:Scan']);
+    expect(resourcesOf(sid('ListTasks'))).toEqual([expect.stringMatching(tableArn)]);
     expect(sid('KeyThroughDynamoDB')).toMatchObject({
       Action: 'kms:Decrypt',
       Condition: {
@@ -1077,5 +1087,70 @@ describe('the operator task table', () => {
   it('hands every function the table name through its configuration', () => {
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function')))
       expect(fn.Properties.Environment.Variables.PROVISIONER_TASK_TABLE).toBe('credential-provisioner-tasks');
+  });
+});
+
+describe('AcceptOperatorAnswer (provisioner submit hands it the credential)', () => {
+  const functions = () => template.findResources('AWS::Lambda::Function');
+  const answerFunction = () =>
+    Object.entries(functions()).find(
+      ([, f]) => f.Metadata['provisioner:handler'] === 'accept-operator-answer',
+    );
+  const operatorStatements = () =>
+    Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0]?.Properties.PolicyDocument
+      .Statement as (Statement & { Sid: string })[];
+
+  it('is named for the CLI, has no function URL, runs in the products’ network like the steps that call them', () => {
+    const [logicalId, fn] = answerFunction() ?? [];
+    expect(fn?.Properties.FunctionName).toBe('credential-provisioner-accept-operator-answer');
+    const urls = Object.values(template.findResources('AWS::Lambda::Url'));
+    expect(
+      urls.map((u) => (u.Properties.TargetFunctionArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]),
+    ).not.toContain(logicalId);
+    const verify = Object.values(functions()).find(
+      (f) => f.Metadata['provisioner:handler'] === 'verify-credential',
+    );
+    expect(fn?.Properties.VpcConfig).toEqual(verify?.Properties.VpcConfig);
+  });
+
+  it('answers tasks (SendTask*), and only it and the workflow steps touch task records', () => {
+    const statements = statementsByHandler()['accept-operator-answer'] ?? [];
+    // One statement on `*` (task tokens have no ARN), merged with X-Ray's.
+    const sends = statements.flatMap((s) =>
+      actionsOf(s)
+        .filter((a) => a.startsWith('states:'))
+        .map((a) => `${a} on ${resourcesOf(s).join(',')}`),
+    );
+    expect(sends.sort()).toEqual([
+      'states:SendTaskFailure on *',
+      'states:SendTaskHeartbeat on *',
+      'states:SendTaskSuccess on *',
+    ]);
+    const answerers = Object.entries(statementsByHandler())
+      .filter(([, list]) => list.some((s) => actionsOf(s).includes('states:SendTaskSuccess')))
+      .map(([id]) => id);
+    expect(answerers).toEqual(['accept-operator-answer']);
+  });
+
+  it('is the one function the operator policy may invoke; the operator reads no credential or task token and answers no task itself', () => {
+    const statements = operatorStatements();
+    const [logicalId] = answerFunction() ?? [];
+    const invoke = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    expect(invoke).toEqual([
+      expect.objectContaining({
+        Sid: 'AnswerOperatorTasks',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [logicalId, 'Arn'] },
+      }),
+    ]);
+    // Resources as JSON text (some name a state machine through Fn::Select).
+    const actions = statements.flatMap((s) =>
+      actionsOf(s).map((a) => ({ a, r: JSON.stringify(s.Resource) })),
+    );
+    expect(actions.filter(({ a }) => a.startsWith('states:Send'))).toEqual([]);
+    const onCredentials = actions.filter(({ r }) => r.includes(':secret:provisioner/*'));
+    expect(onCredentials.map(({ a }) => a)).not.toContain('secretsmanager:GetSecretValue');
+    expect(onCredentials.map(({ a }) => a)).not.toContain('secretsmanager:PutSecretValue');
+    expect(actions.filter(({ r }) => r.includes('provisioner.tasks/'))).toEqual([]);
   });
 });

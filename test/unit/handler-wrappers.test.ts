@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import * as deactivation from '#core/deactivation.ts';
 import { FatalError, RetryableError } from '#core/errors.ts';
+import * as operatorTasks from '#core/operator-tasks.ts';
 import * as plans from '#core/plans.ts';
 import * as adminRotate from '#core/workflows/admin-rotate.ts';
 import * as provision from '#core/workflows/provision.ts';
@@ -86,6 +87,7 @@ vi.mock('#core/workflows/reconcile.ts', async (original) =>
   spiesOn(await original(), ['listTargets', 'reconcileTarget', 'reportDrift']),
 );
 vi.mock('#core/deactivation.ts', async (original) => spiesOn(await original(), ['startRevocation']));
+vi.mock('#core/operator-tasks.ts', async (original) => spiesOn(await original(), ['acceptOperatorAnswer']));
 
 type Handler = (event: unknown, context: typeof lambdaContext) => Promise<unknown>;
 async function handlerOf(id: string): Promise<Handler> {
@@ -170,6 +172,7 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ['prove-revoked', vi.mocked(revoke.proveRevoked), 'proveRevoked', 'event'],
   ['retire-credential', vi.mocked(revoke.retireCredential), 'retireCredential', 'event'],
   ['list-targets', vi.mocked(reconcile.listTargets), 'listTargets', 'nothing'],
+  ['accept-operator-answer', vi.mocked(operatorTasks.acceptOperatorAnswer), 'acceptOperatorAnswer', 'event'],
 ];
 /** Handlers with more to them than passing through, each tested below or in its own file. */
 const SHAPED = ['reconcile-target', 'report-drift', 'report-revocation', 'start-revocation', 'ticket-intake'];
@@ -230,10 +233,13 @@ describe('handler wrappers', () => {
       const result = { from: name };
       step.mockResolvedValueOnce(result);
       const event = eventFor(takes, handlerId);
+      // AcceptOperatorAnswer's dependencies add the task answers it sends (Step Functions).
       const deps =
         handlerId === 'reconcile-target'
           ? { ...workflowDeps(), executionRecent, rotations: rotationStarter }
-          : workflowDeps();
+          : handlerId === 'accept-operator-answer'
+            ? { ...workflowDeps(), answers: expect.anything() }
+            : workflowDeps();
       // Act
       const out = await handler(event, lambdaContext);
       // Assess

@@ -21,6 +21,7 @@ describe('physical names', () => {
       rolePath: '/credential-provisioner/',
       directoryBus: 'credential-provisioner-directory',
       taskTable: 'credential-provisioner-tasks',
+      operatorAnswerFunction: 'credential-provisioner-accept-operator-answer',
     });
     expect(physicalNames('Staging')).toEqual({
       secretRoot: 'provisioner-Staging',
@@ -30,7 +31,12 @@ describe('physical names', () => {
       rolePath: '/credential-provisioner-Staging/',
       directoryBus: 'credential-provisioner-directory-Staging',
       taskTable: 'credential-provisioner-tasks-Staging',
+      operatorAnswerFunction: 'credential-provisioner-accept-operator-answer-Staging',
     });
+    // Lambda's 64-character limit: a long stack name is named by its digest, distinct per stack.
+    const long = (name: string) => physicalNames(name).operatorAnswerFunction;
+    expect(long(`Team${'x'.repeat(40)}A`).length).toBeLessThanOrEqual(64);
+    expect(long(`Team${'x'.repeat(40)}A`)).not.toBe(long(`Team${'x'.repeat(40)}B`));
   });
 
   it('put the webhook secret beside the credential prefix, never under it', () => {

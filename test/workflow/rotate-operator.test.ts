@@ -6,7 +6,6 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sfnTaskAnswers } from '#cli/task-answers.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
@@ -16,6 +15,7 @@ import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { sfnTaskAnswers } from '#core/task-answers.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { obtainInProductUi, playOperator, submitAsOperator } from '#local/operator.ts';
 import { executionEnd, runExecution, startExecution, taskOpenedBy } from '#test/support/executions.ts';
@@ -237,37 +237,42 @@ describe('rotate workflow (operator products, local runtime)', () => {
       async (task: ActionRequiredDetail) => obtainInProductUi(env, { ...task, action: 'issue' }, undefined),
       /^a rotation keeps the IAM API user \S+ of provisioner\/flex\/rot-same; the file is for \S+: download the credentials of that user$/,
     ],
-  ])('on %s, submit refuses %s, changing nothing', async (target, _label, fileFor, message) => {
-    // Prepare
-    await provision(target, 'rot-same');
-    const secretName = credentialSecretName(target, 'rot-same');
-    const current = await secretValue(secretName);
-    const { stateMachineArn, input, name } = rotate(target, 'rot-same');
-    const executionArn = await startExecution(env, stateMachineArn, input, name);
-    const task = await taskOpenedBy(env, executionArn);
-    const versionsBefore = Object.keys((await env.store.describe(secretName))?.versions ?? {});
-    // Act
-    const error = await failure(submitAsOperator(env, task.taskId, await fileFor(task, current)));
-    const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
-    await refuseOperatorTask(
-      {
-        store: env.store,
-        tasks: env.tasks,
-        vendorFor,
-        answers: sfnTaskAnswers(env.sfnClient),
-        now: () => new Date(),
-      },
-      { taskId: task.taskId, reason: 'test done' },
-    );
-    const done = await executionEnd(env, executionArn);
-    // Assess
-    expect(error.name).toBe('ValidationError');
-    if (typeof message === 'string') expect(error.message).toBe(message);
-    else expect(error.message).toMatch(message);
-    expect(versionsAfter).toEqual(versionsBefore);
-    expect(done.status).toBe('FAILED');
-    expect(await secretValue(secretName)).toEqual(current);
-  });
+  ])(
+    'on %s, submit refuses %s, storing nothing and leaving the task open',
+    async (target, _label, fileFor, message) => {
+      // Prepare
+      await provision(target, 'rot-same');
+      const secretName = credentialSecretName(target, 'rot-same');
+      const current = await secretValue(secretName);
+      const { stateMachineArn, input, name } = rotate(target, 'rot-same');
+      const executionArn = await startExecution(env, stateMachineArn, input, name);
+      const task = await taskOpenedBy(env, executionArn);
+      const versionsBefore = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+      // Act
+      const error = await failure(submitAsOperator(env, task.taskId, await fileFor(task, current)));
+      const versionsAfter = Object.keys((await env.store.describe(secretName))?.versions ?? {});
+      const open = await env.tasks.read(task.taskId);
+      await refuseOperatorTask(
+        {
+          store: env.store,
+          tasks: env.tasks,
+          vendorFor,
+          answers: sfnTaskAnswers(env.sfnClient),
+          now: () => new Date(),
+        },
+        { taskId: task.taskId, reason: 'test done' },
+      );
+      const done = await executionEnd(env, executionArn);
+      // Assess
+      expect(open?.taskId).toBe(task.taskId);
+      expect(error.name).toBe('ValidationError');
+      if (typeof message === 'string') expect(error.message).toBe(message);
+      else expect(error.message).toMatch(message);
+      expect(versionsAfter).toEqual(versionsBefore);
+      expect(done.status).toBe('FAILED');
+      expect(await secretValue(secretName)).toEqual(current);
+    },
+  );
 
   it('leaks no credential or token into histories, outputs, events or logs', async () => {
     // Act

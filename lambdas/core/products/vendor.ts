@@ -197,10 +197,11 @@ export interface OperatorVendor extends VendorBase {
   /** Parses the product's own credential file; a clear ValidationError (never echoing the file) otherwise. */
   parseCredentialFile(text: string, hints: SubmitHints): CredentialMaterial;
   /**
-   * Refuses (ValidationError) a handed-in credential the product says belongs to another product
-   * user than the credential's service user; absent where the product cannot tell.
+   * `verify` that also refuses (ValidationError) a handed-in credential the product says belongs to
+   * another product user than the credential's service user, from the same call; absent where the
+   * product cannot tell.
    */
-  assertBelongsTo?(material: CredentialMaterial, serviceUser: string): Promise<void>;
+  verifyOwnedBy?(material: CredentialMaterial, serviceUser: string): Promise<VerifyResult>;
   /**
    * Revokes what the system itself can revoke (brokered tokens); `operatorAction` says what a person
    * must still do in the product's UI (delete the key or user), or is absent when nothing is left.

@@ -7,12 +7,7 @@ import * as z from 'zod';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
-import {
-  assertHandedInCredentialIsOwn,
-  CALLBACK_TASK_FIELDS,
-  checkKeyLimit,
-  openOperatorTask,
-} from '../operator-tasks.ts';
+import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import { materialOf, productOf } from '../products/index.ts';
 import { twinNameIssues } from '../products/managed-user.ts';
 import { policyIssues } from '../products/policy.ts';
@@ -333,20 +328,13 @@ export async function verifyCredential(deps: WorkflowDeps, state: ProvisionState
   const credential = requireCredential(state);
   const { request, secretName } = state;
   const { vendor, target } = await vendorOf(deps, request.target);
-  // An operator task hands back an ARN: it must be this request's own secret and version.
+  // The state names a version: it must be this request's own secret's.
   const secret = await deps.store.describe(secretName);
   if (!secret || secret.arn !== credential.secretArn || !secret.versions[credential.versionId]) {
     throw new FatalError(`the credential handed to this workflow is not a version of ${secretName}`);
   }
   const stored = await deps.store.readVersion(credential.secretArn, credential.versionId);
   const material = materialOf(target.vendor, stored);
-  // A person handed it in: it must be this credential's own, however the answer was sent.
-  if (state.issuance === 'operator')
-    await assertHandedInCredentialIsOwn(
-      deps.store,
-      { target: request.target, secretName, rotation: false },
-      material,
-    );
   const result = await vendor.verify(material);
   if (result.outcome === 'broken') {
     throw new FatalError(`${request.target} refuses the credential of ${request.apiUser}: ${result.reason}`);

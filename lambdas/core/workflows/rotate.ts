@@ -12,7 +12,6 @@ import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError 
 import { ExecutionName } from '../execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import {
-  assertHandedInCredentialIsOwn,
   CALLBACK_TASK_FIELDS,
   checkKeyLimit,
   openOperatorTask,
@@ -221,8 +220,8 @@ async function operatorTaskContext(deps: WorkflowDeps, input: unknown) {
 
 /**
  * RequestRotatedCredential (operator products, a callback task): a person creates a second
- * credential beside the current one and hands it in; `provisioner submit` stores it as AWSPENDING
- * and answers with its version id. The key limit must allow the old and the new key at once.
+ * credential beside the current one and hands it in; AcceptOperatorAnswer verifies it, stores it
+ * as AWSCURRENT (the old one becomes AWSPREVIOUS) and answers with its version id. The key limit must allow the old and the new key at once.
  */
 export async function requestRotatedCredential(deps: WorkflowDeps, input: unknown) {
   const { state, vendor, task } = await operatorTaskContext(deps, input);
@@ -327,11 +326,6 @@ export async function verifyPendingKey(deps: WorkflowDeps, input: unknown): Prom
   const { vendor, target } = await vendorOf(deps, state.request.target);
   const stored = await deps.store.readVersion(state.secretArn, pending.versionId);
   const material = materialOf(target.vendor, stored);
-  // A person handed it in: it must be new and this credential's own, however the answer was sent.
-  if (state.issuance === 'operator') {
-    const credential = { target: state.request.target, secretName: state.secretName, rotation: true };
-    await assertHandedInCredentialIsOwn(deps.store, credential, material);
-  }
   const result = await vendor.verify(material);
   if (result.outcome === 'broken') {
     throw new FatalError(`${state.request.target} refuses the new credential: ${result.reason}`);

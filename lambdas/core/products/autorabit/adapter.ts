@@ -73,24 +73,30 @@ export class AutoRabitVendor implements OperatorVendor {
 
   /**
    * A token is created for one user license: the verify read, where it names the user
-   * (`data.userName`, the simulator's model of a user-details read), must name the service user.
-   * A read that names no user cannot tell, and the verify step still proves the token works.
+   * (`data.userName`, the simulator's model of a user-details read), must name the service user,
+   * and the same read is the verification (one call, the bench's minimum). A read that names no
+   * user cannot tell, and the verification still proves the token works.
    */
-  async assertBelongsTo(material: CredentialMaterial, serviceUser: string): Promise<void> {
+  async verifyOwnedBy(material: CredentialMaterial, serviceUser: string): Promise<VerifyResult> {
     const { token } = readMaterial(ExpiringTokenMaterial, material, this.name);
     const response = await this.read(token);
     const user = (response.json as { data?: { userName?: unknown } } | undefined)?.data?.userName;
-    if (response.status < 200 || response.status > 299 || typeof user !== 'string') return;
-    if (user.toLowerCase() === serviceUser.toLowerCase()) return;
-    throw new ValidationError(
-      `the token handed in belongs to ARM user ${excerpt(redact(user, [token]), 64)}, not to ${serviceUser}, the service user of this credential`,
-    );
+    const success = response.status >= 200 && response.status <= 299;
+    if (success && typeof user === 'string' && user.toLowerCase() !== serviceUser.toLowerCase()) {
+      throw new ValidationError(
+        `the token handed in belongs to ARM user ${excerpt(redact(user, [token]), 64)}, not to ${serviceUser}, the service user of this credential`,
+      );
+    }
+    return this.outcomeOf(response);
   }
 
   async verify(material: CredentialMaterial): Promise<VerifyResult> {
     const { token } = readMaterial(ExpiringTokenMaterial, material, this.name);
+    return this.outcomeOf(await this.read(token));
+  }
+
+  private outcomeOf(response: Awaited<ReturnType<AutoRabitVendor['read']>>): VerifyResult {
     const { target } = this.context;
-    const response = await this.read(token);
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(
         `AutoRABIT ARM failed transiently on the verify call (HTTP ${response.status})`,

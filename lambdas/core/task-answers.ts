@@ -1,12 +1,12 @@
-/** The operator's answers to a callback task, through the Step Functions API. */
+/** Answers to a callback task through the Step Functions API (AcceptOperatorAnswer sends them, under the task's token). */
 import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { TaskGoneError } from '#core/errors.ts';
-import type { TaskAnswers } from '#core/operator-tasks.ts';
+import { TaskGoneError } from './errors.ts';
+import type { TaskAnswers } from './operator-tasks.ts';
 
 const GONE = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
 
