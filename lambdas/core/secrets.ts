@@ -298,21 +298,24 @@ export class CredentialStore {
     tags: Record<string, string>,
   ): Promise<void> {
     const tokenSecretName = accessTokenSecretName(credentialSecretName);
-    try {
-      await this.client.send(
-        new CreateSecretCommand({
-          Name: tokenSecretName,
-          KmsKeyId: this.kmsKeyId,
-          Description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
-          Tags: Object.entries({ ...tags, [TAG.kind]: 'access-token' }).map(([Key, Value]) => ({
-            Key,
-            Value,
-          })),
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceExistsException))
-        throw storeError('CreateSecret', tokenSecretName, error);
+    // A refused CreateSecret is a write all the same: asked only when DescribeSecret (a read) finds none.
+    if (!(await this.describe(tokenSecretName))) {
+      try {
+        await this.client.send(
+          new CreateSecretCommand({
+            Name: tokenSecretName,
+            KmsKeyId: this.kmsKeyId,
+            Description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
+            Tags: Object.entries({ ...tags, [TAG.kind]: 'access-token' }).map(([Key, Value]) => ({
+              Key,
+              Value,
+            })),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ResourceExistsException))
+          throw storeError('CreateSecret', tokenSecretName, error);
+      }
     }
     // Before the token is written: the credential's consumers read it, and nobody else.
     await this.copyReadPolicy(credentialSecretName, tokenSecretName);
@@ -325,21 +328,29 @@ export class CredentialStore {
     }
   }
 
-  /** Gives `to` the resource policy of `from`, if it has one (a credential's beside it: its access token). */
+  /**
+   * Gives `to` the resource policy of `from`, if it has one (a credential's beside it: its access
+   * token). No PutResourcePolicy (a write) when `to` holds that policy already.
+   */
   async copyReadPolicy(from: string, to: string): Promise<void> {
-    let policy: string | undefined;
-    try {
-      policy = (await this.client.send(new GetResourcePolicyCommand({ SecretId: from }))).ResourcePolicy;
-    } catch (error) {
-      throw storeError('GetResourcePolicy', from, error);
-    }
+    const policy = await this.resourcePolicy(from);
     if (policy === undefined) return;
+    const held = await this.resourcePolicy(to);
+    if (held !== undefined && JSON.stringify(JSON.parse(held)) === JSON.stringify(JSON.parse(policy))) return;
     try {
       await this.client.send(
         new PutResourcePolicyCommand({ SecretId: to, ResourcePolicy: policy, BlockPublicPolicy: true }),
       );
     } catch (error) {
       throw storeError('PutResourcePolicy', to, error);
+    }
+  }
+
+  private async resourcePolicy(secretId: string): Promise<string | undefined> {
+    try {
+      return (await this.client.send(new GetResourcePolicyCommand({ SecretId: secretId }))).ResourcePolicy;
+    } catch (error) {
+      throw storeError('GetResourcePolicy', secretId, error);
     }
   }
 

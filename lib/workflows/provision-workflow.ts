@@ -81,7 +81,7 @@ export class ProvisionWorkflow extends Workflow {
     const verify = this.step('VerifyCredential', 'verify-credential', STEP_OPTIONS.verify);
     verify.fn.grantReadTargets();
     // Token-broker products: the bearer token the check minted is kept in its own secret.
-    verify.fn.grantCredentialSecrets('GetSecretValue', 'DescribeSecret', ...ACCESS_TOKEN_WRITES);
+    verify.fn.grantCredentialSecrets('GetSecretValue', ...ACCESS_TOKEN_WRITES);
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // A handed-in credential is compared with the target's other credentials (operator-tasks.ts).
     verify.fn.grantListSecrets();

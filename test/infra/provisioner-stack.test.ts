@@ -516,8 +516,9 @@ describe('ProvisionerStack', () => {
         ].map((a) => `secretsmanager:${a}`),
       },
       'prove-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
+      // No TagResource: the DeleteSecret is what makes a credential revoked.
       'retire-credential': {
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'TagResource', 'UpdateSecretVersionStage'].map(
+        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a}`,
         ),
       },
@@ -550,11 +551,13 @@ describe('ProvisionerStack', () => {
         ),
       },
       // A token broker's verification mints the token consumers read next.
+      // DescribeSecret finds a broker's token secret before anything creates it (a refused CreateSecret is a write).
       'verify-pending-key': {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': [
           'CreateSecret',
+          'DescribeSecret',
           'GetResourcePolicy',
           'GetSecretValue',
           'PutResourcePolicy',

@@ -6,8 +6,13 @@
  * on the local Secrets Manager (WRITES: the actions AWS counts as writes).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
+import { accessTokenSecretName, credentialSecretName } from '#core/names.ts';
 import { PRODUCTS, type VendorName } from '#core/products/index.ts';
+import { rotationScheduleName } from '#core/schedules.ts';
+import { causeMessage } from '#core/step-error.ts';
 import { WRITES } from '#local/secrets-manager.ts';
+import { executionEnd } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { MAX_SECRETS_WRITES } from '../../bench/minimums.ts';
 import { measure, type Operation, PRODUCT_CASES, registerBenchTargets } from '../../bench/operations.ts';
@@ -25,8 +30,8 @@ const EXPECTED: Record<VendorName, Record<Operation, number>> = {
   fortios: API_PRODUCT,
   fortimanager: API_PRODUCT,
   'fortigate-fleet': API_PRODUCT,
-  fortiflex: { provision: 9, rotate: 8, revoke: 5 },
-  forticnapp: { provision: 9, rotate: 10, revoke: 5 },
+  fortiflex: { provision: 9, rotate: 6, revoke: 5 },
+  forticnapp: { provision: 9, rotate: 8, revoke: 5 },
   autorabit: { provision: 7, rotate: 8, revoke: 4 },
 };
 
@@ -66,6 +71,23 @@ describe('Secrets Manager writes per credential', () => {
       expect(writes, JSON.stringify(calls, null, 2)).toEqual(expected);
     });
   }
+
+  it('a brokered token refresh writes the token once: no CreateSecret or resource policy for a token secret that has them', async () => {
+    // Prepare
+    const product = PRODUCT_CASES.find((c) => c.product === 'fortiflex');
+    if (!product) throw new Error('no FortiFlex case');
+    await measure(env, product, 'provision', 'writes-refresh');
+    const secretName = credentialSecretName(product.target, 'writes-refresh');
+    const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName))) as {
+      executionArn: string;
+    };
+    log.length = 0;
+    // Act
+    const done = await executionEnd(env, started.executionArn);
+    // Assess
+    expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
+    expect(log).toEqual([`PutSecretValue ${accessTokenSecretName(secretName)}`]);
+  });
 
   it('covers every product', () => {
     expect(PRODUCT_CASES.map((c) => c.product).sort()).toEqual(PRODUCTS.map((p) => p.name).sort());
