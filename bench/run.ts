@@ -120,22 +120,24 @@ async function main(): Promise<number> {
   }
   const rows: string[][] = [];
   let vendorMet = true;
-  let writesMet = true;
+  const writesMissed: string[] = [];
   for (const [key, c] of counts) {
     const [product = '', operation = ''] = key.split('.');
     const minimum =
       MINIMUM_VENDOR_CALLS[product as VendorName]?.[operation as Operation]?.calls ?? Number.NaN;
     const writeCap = MAX_SECRETS_WRITES[operation as Operation];
     vendorMet &&= c.vendorCalls === minimum;
-    if (writeCap !== undefined) writesMet &&= c.secretsWrites <= writeCap;
+    if (c.secretsWrites > writeCap)
+      writesMissed.push(`${product} ${operation} ${c.secretsWrites} > ${writeCap}`);
     for (const [name, value] of Object.entries(c)) figures[`${key}.${name}`] = value;
+    figures[`writesPerCredential.${operation}.${product}`] = c.secretsWrites;
     figures[`${key}.vendorCallsMinimum`] = minimum;
     rows.push([
       product,
       operation,
       `${c.vendorCalls} (min ${minimum})`,
       String(c.secretsReads),
-      `${c.secretsWrites}${writeCap === undefined ? '' : ` (≤ ${writeCap})`}`,
+      `${c.secretsWrites} (≤ ${writeCap})`,
       String(c.stateTransitions),
       String(c.lambdaInvocations),
       String(c.lambdaMs),
@@ -158,7 +160,7 @@ async function main(): Promise<number> {
     ),
   );
   say(
-    `  vendor calls at their minimum: ${vendorMet ? 'yes' : 'NO'}; Secrets Manager writes within target: ${writesMet ? 'yes' : 'NO'}`,
+    `  vendor calls at their minimum: ${vendorMet ? 'yes' : 'NO'}; Secrets Manager writes within target: ${writesMissed.length === 0 ? 'yes' : `NO (${writesMissed.join(', ')})`}`,
   );
   say();
 

@@ -19,7 +19,7 @@ import { listOperatorTasks, MAX_CREDENTIAL_FILE_BYTES } from '#core/operator-tas
 import { PRODUCTS, ProductName, productOf } from '#core/products/index.ts';
 import { parseProvisionRequest, TargetDefinition } from '#core/requests.ts';
 import { MAX_REQUEST_BYTES, OwnerRef, parseInput, TargetName } from '#core/schemas.ts';
-import { type CredentialStore, versionWithStage } from '#core/secrets.ts';
+import { type CredentialStore, credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { failureReason } from '#core/step-error.ts';
 import { RevokeRequest, revocationContinuation } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
@@ -381,7 +381,7 @@ export async function list(store: CredentialStore, owner: string, io: Output): P
   const rows = secrets.map((s) => [
     s.name,
     s.tags[TAG.target] ?? '',
-    s.tags[TAG.status] ?? '',
+    credentialStatus(s) ?? '',
     s.tags[TAG.ticket] ?? '',
     versionWithStage(s, CURRENT) ?? '-',
   ]);

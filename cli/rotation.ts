@@ -13,7 +13,7 @@ import {
 import { ValidationError } from '#core/errors.ts';
 import { SECRET_PREFIX, TAG } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
-import type { CredentialStore } from '#core/secrets.ts';
+import { type CredentialStore, credentialStatus } from '#core/secrets.ts';
 import type { Output } from './commands.ts';
 
 export interface RotationScheduleDeps {
@@ -33,11 +33,12 @@ export async function setRotationState(
   io: Output,
 ): Promise<number> {
   const credential = await deps.store.describe(secret);
-  if (!credential?.name.startsWith(SECRET_PREFIX) || credential.tags[TAG.status] === undefined)
+  const status = credentialStatus(credential);
+  if (!credential?.name.startsWith(SECRET_PREFIX) || status === undefined)
     throw new ValidationError(`${secret} is not a credential of this stack`);
-  if (credential.tags[TAG.status] !== 'active')
+  if (status !== 'active')
     throw new ValidationError(
-      `${credential.name} is ${credential.tags[TAG.status]}, not active: it has no rotation to pause or resume`,
+      `${credential.name} is ${status}, not active: it has no rotation to pause or resume`,
     );
   const name = rotationScheduleName(credential.name);
   const schedule = await deps.scheduler

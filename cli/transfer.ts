@@ -11,7 +11,7 @@ import { ValidationError } from '#core/errors.ts';
 import type { EventPublisher } from '#core/events.ts';
 import { SECRET_PREFIX, TAG } from '#core/names.ts';
 import { OwnerRef, ownerKind, parseInput } from '#core/schemas.ts';
-import type { CredentialStore, SecretDescription } from '#core/secrets.ts';
+import { type CredentialStore, credentialStatus, type SecretDescription } from '#core/secrets.ts';
 import type { Output } from './commands.ts';
 import { renderTable } from './table.ts';
 
@@ -23,7 +23,7 @@ export interface TransferDeps {
 }
 
 /** Revoked credentials stay with the owner they had: history, not something anyone uses. */
-const isRetired = (s: SecretDescription) => s.deletedDate !== undefined || s.tags[TAG.status] === 'revoked';
+const isRetired = (s: SecretDescription) => s.deletedDate !== undefined || credentialStatus(s) === 'revoked';
 
 /** The tags a credential gets under its new owner, and the ones it loses (a hold, and `shared` on a team's). */
 function retagged(s: SecretDescription, from: string, to: string) {
@@ -52,7 +52,7 @@ export async function transfer(
   const owned = await deps.store.listByOwner(from);
   const live = owned.filter((s) => !isRetired(s));
   const issues: string[] = [];
-  for (const s of live.filter((c) => c.tags[TAG.status] === 'revoking'))
+  for (const s of live.filter((c) => credentialStatus(c) === 'revoking'))
     issues.push(
       `${s.name} is being revoked (status revoking): let its revocation finish; it cannot change owner`,
     );

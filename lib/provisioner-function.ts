@@ -34,9 +34,10 @@ type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';
 
 /**
  * What keeping a token broker's access token takes (`<credential>/access-token`, a secret of its
- * own): writing it, and giving it its credential's consumer policy.
+ * own): finding it, writing it, and giving it its credential's consumer policy.
  */
 export const ACCESS_TOKEN_WRITES = [
+  'DescribeSecret',
   'CreateSecret',
   'PutSecretValue',
   'TagResource',

@@ -18,13 +18,13 @@ import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
-import { CURRENT, credentialSecretName, DEFAULT_STACK_NAME, physicalNames, TAG } from '#core/names.ts';
+import { CURRENT, credentialSecretName, DEFAULT_STACK_NAME, physicalNames } from '#core/names.ts';
 import { materialOf, PRODUCTS } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
-import { versionWithStage } from '#core/secrets.ts';
+import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
 import { ADMINISTRATOR_ACCESS_KEY_ID } from './iam/account.ts';
@@ -300,7 +300,7 @@ async function revokeOnDeactivation(
     rows.push([
       String(request.target),
       secretName,
-      description?.tags[TAG.status] ?? '?',
+      credentialStatus(description) ?? '?',
       description?.deletedDate ? 'scheduled (7-day recovery window)' : 'no',
     ]);
   }

@@ -26,7 +26,7 @@ import type { OperatorTaskRecord, OperatorTaskSummary, TaskStore } from './opera
 import { asOperatorVendor } from './products/registry.ts';
 import type { CredentialMaterial, OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
-import { type CredentialStore, type CredentialValue, versionWithStage } from './secrets.ts';
+import { type CredentialStore, type CredentialValue, credentialStatus, versionWithStage } from './secrets.ts';
 import { keepAccessToken, type WorkflowDeps } from './workflow-deps.ts';
 
 /** A task is named after its execution, so a person can tell which ticket it serves. */
@@ -198,7 +198,7 @@ export async function submitOperatorCredential(
   if (!secret || secret.deletedDate)
     throw new NotFoundError(`${record.secretName} is gone: the task's workflow no longer needs a credential`);
   // A revocation may have run while the person worked: a revoked credential gets no new key.
-  if (rotation && secret.tags[TAG.status] !== 'active')
+  if (rotation && credentialStatus(secret) !== 'active')
     throw new ConflictError(
       `${record.secretName} is no longer active (revoked meanwhile): nothing was stored`,
     );

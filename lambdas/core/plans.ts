@@ -13,6 +13,7 @@ import { twinsOf } from './products/managed-user.ts';
 import { parseRotationTag } from './rotation-timing.ts';
 import { rotationScheduleName, scheduleFor } from './schedules.ts';
 import { parseInput } from './schemas.ts';
+import { credentialStatus } from './secrets.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
 import { vendorOf } from './workflow-deps.ts';
 import { heldBy, RevokeRequest, revocationTarget } from './workflows/revoke.ts';
@@ -70,7 +71,7 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
     const { vendor, target } = await vendorOf(deps, credential.target);
     const { issuance, twinUsers, tokenBroker } = vendor.capabilities;
     const secret = await deps.store.describe(credential.secretArn);
-    const status = secret?.tags[TAG.status] ?? 'unknown';
+    const status = credentialStatus(secret) ?? 'unknown';
     // The revocation's own decision (FindOwnerCredentials): a held credential is left as it is.
     const shared = target.policy?.offboarding?.shared;
     const tags = secret?.tags ?? {};
@@ -99,7 +100,7 @@ export async function planRevocation(deps: WorkflowDeps, input: { request: unkno
       ...credential,
       vendor: target.vendor,
       status,
-      change: 'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
+      change: 'tagged revoking; scheduled for deletion (revoked) once its key is proven dead',
     });
     const at = `${credential.target} (${target.vendor})`;
     if (issuance === 'api') {
@@ -163,7 +164,7 @@ export async function planRotation(
         target: request.target,
         vendor: target.vendor,
         apiUser: api ? `${state.currentUser} -> ${state.idleUser}` : state.currentUser,
-        status: secret.tags[TAG.status] ?? 'unknown',
+        status: credentialStatus(secret) ?? 'unknown',
         change: `a new version AWSPENDING, verified, then AWSCURRENT (the current one AWSPREVIOUS) from ${startAt}`,
       },
     ],

@@ -266,21 +266,24 @@ export class CredentialStore {
     tags: Record<string, string>,
   ): Promise<void> {
     const tokenSecretName = accessTokenSecretName(credentialSecretName);
-    try {
-      await this.client.send(
-        new CreateSecretCommand({
-          Name: tokenSecretName,
-          KmsKeyId: this.kmsKeyId,
-          Description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
-          Tags: Object.entries({ ...tags, [TAG.kind]: 'access-token' }).map(([Key, Value]) => ({
-            Key,
-            Value,
-          })),
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceExistsException))
-        throw storeError('CreateSecret', tokenSecretName, error);
+    // A refused CreateSecret is a write all the same: asked only when DescribeSecret (a read) finds none.
+    if (!(await this.describe(tokenSecretName))) {
+      try {
+        await this.client.send(
+          new CreateSecretCommand({
+            Name: tokenSecretName,
+            KmsKeyId: this.kmsKeyId,
+            Description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
+            Tags: Object.entries({ ...tags, [TAG.kind]: 'access-token' }).map(([Key, Value]) => ({
+              Key,
+              Value,
+            })),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ResourceExistsException))
+          throw storeError('CreateSecret', tokenSecretName, error);
+      }
     }
     // Before the token is written: the credential's consumers read it, and nobody else.
     await this.copyReadPolicy(credentialSecretName, tokenSecretName);
@@ -293,15 +296,15 @@ export class CredentialStore {
     }
   }
 
-  /** Gives `to` the resource policy of `from`, if it has one (a credential's beside it: its access token). */
+  /**
+   * Gives `to` the resource policy of `from`, if it has one (a credential's beside it: its access
+   * token). No PutResourcePolicy (a write) when `to` holds that policy already.
+   */
   async copyReadPolicy(from: string, to: string): Promise<void> {
-    let policy: string | undefined;
-    try {
-      policy = (await this.client.send(new GetResourcePolicyCommand({ SecretId: from }))).ResourcePolicy;
-    } catch (error) {
-      throw storeError('GetResourcePolicy', from, error);
-    }
+    const policy = await this.resourcePolicy(from);
     if (policy === undefined) return;
+    const held = await this.resourcePolicy(to);
+    if (held !== undefined && JSON.stringify(JSON.parse(held)) === JSON.stringify(JSON.parse(policy))) return;
     try {
       await this.client.send(
         new PutResourcePolicyCommand({ SecretId: to, ResourcePolicy: policy, BlockPublicPolicy: true }),
@@ -328,7 +331,7 @@ export class CredentialStore {
         s.name !== except &&
         s.tags[TAG.serviceUser] === serviceUser &&
         s.tags[TAG.target] === target &&
-        s.tags[TAG.status] !== 'revoked',
+        credentialStatus(s) !== 'revoked',
     ).length;
   }
 
@@ -624,6 +627,44 @@ export class CredentialStore {
   }
 }
 
-export function versionWithStage(description: SecretDescription, stage: string): string | undefined {
+/** Where a credential is in its life (docs/architecture.md, status model). */
+export type CredentialStatus = 'provisioning' | 'active' | 'revoking' | 'revoked';
+
+/**
+ * The one place that says what a credential's status is. The status tag is written only where it
+ * says what nothing else does: `provisioning` on the CreateSecret that makes the secret, `revoking`
+ * before a revocation touches the product. The rest is read from the secret itself, as DescribeSecret
+ * (VersionIdsToStages, DeletedDate) and ListSecrets (SecretVersionsToStages) return it:
+ * - `active`: an AWSCURRENT version that carries no AWSPENDING. An API key is stored current; a
+ *   handed-in credential is stored AWSPENDING (its first version is current too) until
+ *   FinalizeCredential clears the label after verifying it.
+ * - `revoked`: `revoking` and scheduled for deletion, which DeleteSecret does only after the product
+ *   refused the credential.
+ * `reprovisioning`: a revoked secret a new request took over, `provisioning` until FinalizeCredential
+ * tags it `active`. Secrets tagged `active` or `revoked` (earlier releases, a finalized or
+ * compensated reuse) read as tagged. Undefined for no secret, or one without the tag (not a credential).
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html
+ */
+export function credentialStatus(
+  secret: Pick<SecretDescription, 'tags' | 'versions' | 'deletedDate'> | undefined,
+): CredentialStatus | undefined {
+  if (!secret) return undefined;
+  const tagged = secret.tags[TAG.status];
+  if (tagged === 'revoking') return secret.deletedDate ? 'revoked' : 'revoking';
+  // A reused secret's AWSCURRENT is still the earlier request's (revoked) key.
+  if (tagged === 'reprovisioning') return 'provisioning';
+  if (tagged === 'provisioning') {
+    const current = versionWithStage(secret, CURRENT);
+    return current && !secret.versions[current]?.includes(PENDING) ? 'active' : 'provisioning';
+  }
+  if (tagged === 'active' || tagged === 'revoked') return tagged;
+  return undefined;
+}
+
+export function versionWithStage(
+  description: Pick<SecretDescription, 'versions'>,
+  stage: string,
+): string | undefined {
   return stagesOf(description.versions as Record<string, string[]>, stage);
 }

@@ -35,7 +35,7 @@ export class ReconcileWorkflow extends Workflow {
     reconcile.fn.grantReadTargets();
     reconcile.fn.grantListSecrets();
     // DescribeSecret confirms an orphan by name; a check that re-mints a broker's token keeps it.
-    reconcile.fn.grantCredentialSecrets('GetSecretValue', 'DescribeSecret', ...ACCESS_TOKEN_WRITES);
+    reconcile.fn.grantCredentialSecrets('GetSecretValue', ...ACCESS_TOKEN_WRITES);
     reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // An orphan whose creating execution still runs is only reported, never removed.
     for (const [variable, machine] of [

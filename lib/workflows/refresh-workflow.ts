@@ -15,7 +15,7 @@ export class RefreshWorkflow extends Workflow {
     super(scope, id, props, 'refresh');
     const refresh = this.entryStep('RefreshAccessToken', 'refresh-access-token');
     refresh.fn.grantReadTargets();
-    refresh.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue', ...ACCESS_TOKEN_WRITES);
+    refresh.fn.grantCredentialSecrets('GetSecretValue', ...ACCESS_TOKEN_WRITES);
     refresh.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     refresh.task.addRetry(RETRYABLE);
     this.stateMachine = this.createStateMachine(refresh.task, Duration.minutes(15));

@@ -67,12 +67,8 @@ export class RevokeWorkflow extends Workflow {
     for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME]) this.retryWhile(prove, error, 4);
 
     const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
-    retire.fn.grantCredentialSecrets(
-      'TagResource',
-      'DeleteSecret',
-      'DescribeSecret',
-      'UpdateSecretVersionStage',
-    );
+    // No TagResource: the DeleteSecret is what makes a credential revoked (credentialStatus).
+    retire.fn.grantCredentialSecrets('DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage');
     retire.fn.grantPutEvents();
     props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
 

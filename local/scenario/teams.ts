@@ -10,7 +10,7 @@ import { CURRENT, credentialSecretName, TAG } from '#core/names.ts';
 import { materialOf } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { TargetDefinition } from '#core/requests.ts';
-import { versionWithStage } from '#core/secrets.ts';
+import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import type { LocalEnvironment } from '../environment.ts';
 
@@ -68,9 +68,9 @@ export async function teamCredentialSurvives(
     (await vendorFor({ target }).verify(materialOf(target.vendor, value))).outcome === 'accepted';
   const told = env.eventBus.events.find((e) => e.DetailType === 'credential.team-member-left');
   say(
-    `  team credential ${secretName}: owner ${stored?.tags[TAG.owner]}, status ${stored?.tags[TAG.status]}, FortiOS accepts its key: ${accepted ? 'yes' : 'no'}`,
+    `  team credential ${secretName}: owner ${stored?.tags[TAG.owner]}, status ${credentialStatus(stored)}, FortiOS accepts its key: ${accepted ? 'yes' : 'no'}`,
   );
   say(`  the team was told (credential.team-member-left): ${told?.Detail ?? 'no event'}`);
-  if (stored?.tags[TAG.status] !== 'active' || !accepted || !told)
+  if (credentialStatus(stored) !== 'active' || !accepted || !told)
     throw new Error(`the team's credential did not survive ${request.member}'s deactivation`);
 }

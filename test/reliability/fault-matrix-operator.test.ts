@@ -12,9 +12,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ActionRequiredDetail } from '#core/events.ts';
-import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
+import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
 import { vendorFor } from '#core/products/registry.ts';
-import { versionWithStage } from '#core/secrets.ts';
+import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { playOperator } from '#local/operator.ts';
@@ -84,7 +84,7 @@ async function currentValue(apiUser: string) {
 
 async function consumerRefused(apiUser: string): Promise<boolean> {
   const found = await currentValue(apiUser);
-  if (!found?.value || found.secret.tags[TAG.status] !== 'active') return false;
+  if (!found?.value || credentialStatus(found.secret) !== 'active') return false;
   const vendor = vendorFor({ target: await env.store.loadTarget(TARGET) });
   return (await vendor.verify(found.value as never)).outcome !== 'accepted';
 }
@@ -101,7 +101,7 @@ async function assertInvariants(apiUser: string, revoked?: Record<string, unknow
     const pending = versionWithStage(found.secret, PENDING);
     expect(pending === undefined || pending === current, 'a pending version is left').toBe(true);
   }
-  if (found?.value && found.secret.tags[TAG.status] === 'active') {
+  if (found?.value && credentialStatus(found.secret) === 'active') {
     expect((await vendor.verify(found.value as never)).outcome, 'the active key verifies').toBe('accepted');
     expect(held, 'the product holds exactly the active key').toEqual([
       (found.value as { keyId: string }).keyId,

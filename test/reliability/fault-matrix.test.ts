@@ -11,9 +11,9 @@
  * Every fault is transient, so every run must also succeed.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
+import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
 import { asApiVendor, vendorFor } from '#core/products/registry.ts';
-import { versionWithStage } from '#core/secrets.ts';
+import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { executionEnd } from '#test/support/executions.ts';
@@ -60,7 +60,7 @@ async function run(workflow: Workflow, apiUser: string) {
 
 async function consumerRefused(apiUser: string): Promise<boolean> {
   const secret = await env.store.describe(credentialSecretName('fgt', apiUser));
-  if (secret?.tags[TAG.status] !== 'active') return false;
+  if (!secret || credentialStatus(secret) !== 'active') return false;
   const current = await env.store.readCurrent(secret.arn);
   const vendor = vendorFor({ target: await env.store.loadTarget('fgt') });
   return (await vendor.verify(current as never)).outcome !== 'accepted';
@@ -79,7 +79,7 @@ async function assertInvariants(apiUser: string, revokedKey?: string): Promise<v
     const current = versionWithStage(secret, CURRENT);
     const pending = versionWithStage(secret, PENDING);
     expect(pending === undefined || pending === current, `${secret.name} keeps a pending version`).toBe(true);
-    if (secret.tags[TAG.status] !== 'active') continue;
+    if (credentialStatus(secret) !== 'active') continue;
     const value = await env.store.readCurrent(secret.arn);
     holders.add(value.apiUser);
     if (secret.name === credentialSecretName('fgt', apiUser))

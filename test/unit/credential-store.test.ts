@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FatalError, NotFoundError, RetryableError, ValidationError } from '#core/errors.ts';
 import { credentialSecretName, TAG, targetSecretName } from '#core/names.ts';
-import { CredentialStore, clientRequestToken } from '#core/secrets.ts';
+import { CredentialStore, clientRequestToken, credentialStatus } from '#core/secrets.ts';
 import { failure } from '../failure.ts';
 
 const sm = mockClient(SecretsManagerClient);
@@ -197,5 +197,40 @@ describe('credential store', () => {
       { Key: 'tag-key', Values: [TAG.owner] },
       { Key: 'name', Values: ['provisioner/'] },
     ]);
+  });
+
+  it('derives a credential’s status from its stages and deletion, and reads earlier releases’ tags as written', () => {
+    const status = (tag: string | undefined, versions: Record<string, string[]>, deleted = false) =>
+      credentialStatus({
+        tags: tag ? { [TAG.status]: tag } : {},
+        versions,
+        ...(deleted ? { deletedDate: new Date(0) } : {}),
+      });
+    expect([
+      status('provisioning', {}),
+      // A handed-in credential: its first version is current and pending until verified.
+      status('provisioning', { v1: ['AWSCURRENT', 'AWSPENDING'] }),
+      status('provisioning', { v1: ['AWSCURRENT'] }),
+      // Rotating: the pending version is another one.
+      status('provisioning', { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] }),
+      status('reprovisioning', { v0: ['AWSCURRENT'] }),
+      status('revoking', { v1: ['AWSCURRENT'] }),
+      status('revoking', { v1: ['AWSCURRENT'] }, true),
+      status('active', {}),
+      status('revoked', { v1: ['AWSCURRENT'] }),
+      status(undefined, { v1: ['AWSCURRENT'] }),
+    ]).toEqual([
+      'provisioning',
+      'provisioning',
+      'active',
+      'active',
+      'provisioning',
+      'revoking',
+      'revoked',
+      'active',
+      'revoked',
+      undefined,
+    ]);
+    expect(credentialStatus(undefined)).toBeUndefined();
   });
 });

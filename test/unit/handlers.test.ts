@@ -229,9 +229,12 @@ describe('handlers', () => {
     expect(vendor.verify).not.toHaveBeenCalled();
   });
 
-  it('finalize-credential promotes, tags active and announces the credential without its key', async () => {
+  it('finalize-credential promotes and announces the credential without its key; no status tag where the stages say active', async () => {
     // Prepare
-    sm.on(DescribeSecretCommand).resolves({ ARN, VersionIdsToStages: { v1: ['AWSCURRENT', 'AWSPENDING'] } });
+    const tags = [{ Key: TAG.status, Value: 'provisioning' }];
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce({ ARN, Tags: tags, VersionIdsToStages: { v1: ['AWSCURRENT', 'AWSPENDING'] } })
+      .resolves({ ARN, Tags: tags, VersionIdsToStages: { v1: ['AWSCURRENT'] } });
     sm.on(UpdateSecretVersionStageCommand).resolves({});
     sm.on(TagResourceCommand).resolves({});
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/x' });
@@ -242,9 +245,7 @@ describe('handlers', () => {
     );
     // Assess
     expect(out).toMatchObject({ status: 'active', secretArn: ARN, versionId: 'v1', apiUser: 'bot' });
-    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
-      { Key: TAG.status, Value: 'active' },
-    ]);
+    expect(sm.commandCalls(TagResourceCommand)).toHaveLength(0);
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(entry?.DetailType).toBe('credential.provisioned');
     const schedule = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;

@@ -58,7 +58,7 @@ describe('planRevocation', () => {
     const plan = await planRevocation(deps, { request: { owner: OWNER, dryRun: true } });
     // Assess
     expect(plan.credentials.map((c) => c.change)).toEqual([
-      'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
+      'tagged revoking; scheduled for deletion (revoked) once its key is proven dead',
       "held until 2026-12-15T12:00:00.000Z, not revoked (shared credential: the target's offboarding policy holds it 14 days); its schedule revokes it at 2026-12-15T12:00:00.000Z; a notice goes out",
     ]);
     expect(plan.productCalls).toHaveLength(1);

@@ -10,6 +10,7 @@ import { status } from '#cli/commands.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
 import { asApiVendor, vendorFor } from '#core/products/registry.ts';
+import { credentialStatus } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { addressReaderRequest, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
@@ -71,7 +72,7 @@ describe('fleets through FortiManager (local runtime)', () => {
     ]);
     for (const device of ['fgt-branch-1', 'fgt-branch-2']) {
       const secret = await env.store.describe(credentialSecretName(`fleet.${device}`, 'fleet-bot'));
-      expect(secret?.tags[TAG.status]).toBe('active');
+      expect(credentialStatus(secret)).toBe('active');
       expect(secret?.tags[TAG.owner]).toBe(OWNER);
       // The request's trusted hosts on every device's user.
       expect(usersOn(device)?.get('fleet-bot')?.trusthosts).toEqual(['127.0.0.1 255.255.255.255']);

@@ -10,10 +10,10 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
-import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
+import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
 import type { CredentialRef } from '#core/products/managed-user.ts';
 import type { CredentialMaterial } from '#core/products/vendor.ts';
-import { versionWithStage } from '#core/secrets.ts';
+import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { addressReaderRequest, runExecution, runProvision } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
@@ -110,11 +110,11 @@ describe('workflows reading an inconclusive answer (local runtime)', () => {
       failed: [],
       unproven: [{ secretName: fgt, reason: expect.stringContaining(REASON) }],
     });
-    expect(described?.tags[TAG.status]).toBe('revoking');
+    expect(credentialStatus(described)).toBe('revoking');
     expect(described?.deletedDate).toBeUndefined();
     expect(second.status, causeMessage(second.cause)).toBe('SUCCEEDED');
     expect(JSON.parse(second.output ?? '{}').revoked).toEqual([fgt]);
-    expect((await env.store.describe(fgt))?.tags[TAG.status]).toBe('revoked');
+    expect(credentialStatus(await env.store.describe(fgt))).toBe('revoked');
   });
 
   it('rotation never promotes a new key answered inconclusively: the current key stays current', async () => {

@@ -13,6 +13,7 @@ import { accessTokenSecretName, credentialSecretName, TAG } from '#core/names.ts
 import { refuseOperatorTask, submitOperatorCredential } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
+import { credentialStatus } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { sfnTaskAnswers } from '#core/task-answers.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
@@ -99,7 +100,7 @@ describe('operator tasks (local runtime)', () => {
       expect(execution.status).toBe('SUCCEEDED');
       const secretName = credentialSecretName(target, apiUser);
       const description = await env.store.describe(secretName);
-      expect(description?.tags[TAG.status]).toBe('active');
+      expect(credentialStatus(description)).toBe('active');
       expect(await env.tasks.read(name)).toBeUndefined();
       const stored = await secretValue(secretName);
       const verdict = await vendorFor({ target: await env.store.loadTarget(target) }).verify(stored as never);
@@ -189,7 +190,7 @@ describe('operator tasks (local runtime)', () => {
     // Assess
     expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
     const description = await env.store.describe(credentialSecretName('flex', 'flex-retried'));
-    expect(description?.tags[TAG.status]).toBe('active');
+    expect(credentialStatus(description)).toBe('active');
   });
 
   it('an answer refused as gone keeps the task a retried step reopened, for the next try', async () => {

@@ -11,7 +11,7 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { simulatedFortiManager } from '#core/products/fortimanager/simulated.ts';
 import { MAX_REQUEST_BYTES } from '#core/schemas.ts';
-import { versionWithStage } from '#core/secrets.ts';
+import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { collectIssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { runExecution } from '#test/support/executions.ts';
@@ -106,7 +106,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     const key = await currentKey('automation-addr-ro');
     expect(key).toBeDefined();
     const description = await env.store.describe(credentialSecretName('fgt-lab', 'automation-addr-ro'));
-    expect(description?.tags['provisioner:status']).toBe('active');
+    expect(credentialStatus(description)).toBe('active');
     expect(description?.versions[output.versionId]).toEqual(['AWSCURRENT']);
     expect(env.eventBus.events.map((e) => e.DetailType)).toContain('credential.provisioned');
   });
@@ -260,7 +260,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     const secret = await env.store.describe(secretName);
     expect(secret && versionWithStage(secret, PENDING)).toBeUndefined();
     // Reused, then given back: it holds only revoked keys again, and says so.
-    expect(secret?.tags[TAG.status]).toBe('revoked');
+    expect(credentialStatus(secret)).toBe('revoked');
     expect(env.fortios.state.users.has(apiUser)).toBe(false);
     expect(
       env.eventBus.events.some(
@@ -284,7 +284,7 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     expect(env.fortios.state.requestsLog.slice(before)).toEqual([]);
     const secret = await env.store.describe(secretName);
     expect(secret?.tags[TAG.owner]).toBe('bob.reuse@example.com');
-    expect(secret?.tags[TAG.status]).toBe('revoking');
+    expect(credentialStatus(secret)).toBe('revoking');
   });
 
   it('a revoked secret reused by a new request carries the new request’s tags, so its owner’s deactivation finds it', async () => {
@@ -323,7 +323,8 @@ describe('provision workflow (FortiOS, local runtime)', () => {
     await createEarlierSecret(apiUser, bobsEarlierTags('revoked'));
     const rival = {
       [TAG.owner]: 'carol.reuse@example.com',
-      [TAG.status]: 'provisioning',
+      // As a rival's takeover tags it: the AWSCURRENT left is bob's revoked key.
+      [TAG.status]: 'reprovisioning',
       [TAG.createdBy]: 'provision-rival',
     };
     env.lambdaFaults.beforeEach = async (handlerId) => {

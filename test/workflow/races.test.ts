@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { executionNameFor } from '#core/execution-names.ts';
 import { signWebhook } from '#core/intake.ts';
-import { CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
+import { CURRENT, credentialSecretName, PENDING } from '#core/names.ts';
 import { vendorFor } from '#core/products/registry.ts';
-import { versionWithStage } from '#core/secrets.ts';
+import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
 import { executionEnd, startExecution } from '#test/support/executions.ts';
@@ -125,7 +125,7 @@ describe('duplicates and races (local runtime)', () => {
       expect(revocation?.status, causeMessage(revocation?.cause)).toBe('SUCCEEDED');
       expect(['SUCCEEDED', 'FAILED']).toContain(rotation.status);
       const secret = await env.store.describe(credentialSecretName('fgt', apiUser));
-      expect(secret?.tags[TAG.status]).toBe('revoked');
+      expect(credentialStatus(secret)).toBe('revoked');
       expect(secret && versionWithStage(secret, PENDING)).toBeUndefined();
       expect(env.fortios.state.users.has(apiUser)).toBe(false);
       expect(env.fortios.state.users.has(`${apiUser}.b`)).toBe(false);
@@ -149,7 +149,7 @@ describe('duplicates and races (local runtime)', () => {
     ]);
     const secretName = credentialSecretName('fgt', 'same-user');
     const secret = await env.store.describe(secretName);
-    expect(secret?.tags[TAG.status]).toBe('active');
+    expect(credentialStatus(secret)).toBe('active');
     const current = await env.store.readVersion(
       secretName,
       (secret && versionWithStage(secret, CURRENT)) ?? '',

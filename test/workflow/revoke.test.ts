@@ -13,6 +13,7 @@ import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames, TAG } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
+import { credentialStatus } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { ADMINISTRATOR_ACCESS_KEY_ID } from '#local/iam/account.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
@@ -178,10 +179,10 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(JSON.parse(execution.output ?? '{}').revoked.sort()).toEqual([...secrets].sort());
     for (const name of secrets) {
       const description = await env.store.describe(name);
-      expect(description?.tags[TAG.status]).toBe('revoked');
+      expect(credentialStatus(description)).toBe('revoked');
       expect(description?.deletedDate).toBeDefined();
     }
-    for (const name of others) expect((await env.store.describe(name))?.tags[TAG.status]).toBe('active');
+    for (const name of others) expect(credentialStatus(await env.store.describe(name))).toBe('active');
     const scheduled = (name: string) =>
       env.scheduler.schedules.has(`${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(name)}`);
     expect(secrets.filter(scheduled)).toEqual([]);
@@ -231,7 +232,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
     );
     expect(second.status, causeMessage(second.cause)).toBe('SUCCEEDED');
     expect(JSON.parse(second.output ?? '{}').revoked).toEqual([credentialSecretName('fgt', 'fgt-frank')]);
-    for (const name of secrets) expect((await env.store.describe(name))?.tags[TAG.status]).toBe('revoked');
+    for (const name of secrets) expect(credentialStatus(await env.store.describe(name))).toBe('revoked');
     const failed = env.eventBus.events.filter((e) => e.DetailType === 'credential.revocation-failed');
     expect(JSON.parse(failed.at(-1)?.Detail ?? '{}').failed).toHaveLength(1);
   });
@@ -248,7 +249,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
     // Assess
     expect(execution.status).toBe('FAILED');
     expect(causeMessage(execution.cause)).toMatch(/provisioner\/arm\/arm-gina: CredentialStillValid/);
-    expect((await env.store.describe(credentialSecretName('arm', 'arm-gina')))?.tags[TAG.status]).toBe(
+    expect(credentialStatus(await env.store.describe(credentialSecretName('arm', 'arm-gina')))).toBe(
       'revoking',
     );
   });

@@ -21,6 +21,7 @@ import { ownerKind, parseInput, VdomName } from '../schemas.ts';
 import {
   type CredentialStore,
   clientRequestToken,
+  credentialStatus,
   type SecretDescription,
   versionWithStage,
 } from '../secrets.ts';
@@ -179,7 +180,7 @@ async function validateFleet(
  * by an unfinished revocation (its key may still be live; reusing the secret would hand it over).
  */
 function refuseIfHeld(secret: SecretDescription, request: ProvisionRequest, requestId: string): void {
-  const status = secret.tags[TAG.status];
+  const status = credentialStatus(secret);
   if (secret.tags[TAG.createdBy] !== requestId && (status === 'active' || status === 'provisioning')) {
     throw new ConflictError(
       `${request.apiUser} on ${request.target} already has a credential (${secret.name}, status ${status}): rotate it instead of provisioning again`,
@@ -251,6 +252,7 @@ async function ensureRequestSecret(
     [TAG.status]: 'provisioning',
     [TAG.createdBy]: requestId,
     ...(request.serviceUser ? { [TAG.serviceUser]: request.serviceUser } : {}),
+    ...(request.rotation ? { [TAG.rotation]: rotationTagValue(request.rotation) } : {}),
   };
   const secret = await deps.store.ensureCredentialSecret(secretName, tags);
   if (secret.tags[TAG.target] !== request.target || secret.tags[TAG.vendor] !== target.vendor) {
@@ -271,15 +273,18 @@ async function takeOver(
 ): Promise<SecretDescription> {
   // Checked again here: another request may have taken the secret over since ValidateRequest.
   refuseIfHeld(secret, request, requestId);
-  await deps.store.tag(secret.arn, tags);
+  // Its AWSCURRENT is the earlier request's revoked key: `reprovisioning` until FinalizeCredential
+  // tags it active, so it never reads active on that key (credentialStatus).
+  const reused: Record<string, string> = { ...tags, [TAG.status]: 'reprovisioning' };
+  await deps.store.tag(secret.arn, reused);
   const stale = EARLIER_REQUEST_TAGS.filter(
-    (key) => secret.tags[key] !== undefined && tags[key] === undefined,
+    (key) => secret.tags[key] !== undefined && reused[key] === undefined,
   );
   if (stale.length > 0) await deps.store.untag(secret.arn, stale);
   const kept = Object.fromEntries(
     Object.entries(secret.tags).filter(([key]) => !stale.includes(key as never)),
   );
-  return { ...secret, tags: { ...kept, ...tags } };
+  return { ...secret, tags: { ...kept, ...reused } };
 }
 
 /**
@@ -365,7 +370,10 @@ export interface ProvisionResult {
   readonly status: 'active';
 }
 
-/** FinalizeCredential: AWSCURRENT on the verified version, status tag active, `credential.provisioned`. */
+/**
+ * FinalizeCredential: AWSCURRENT on the verified version and no AWSPENDING left, which makes it
+ * `active` (credentialStatus) without a tag write, except on a reused secret; `credential.provisioned`.
+ */
 export async function finalizeCredential(
   deps: WorkflowDeps,
   state: ProvisionState,
@@ -373,12 +381,11 @@ export async function finalizeCredential(
   const credential = requireCredential(state);
   const { request, requestId, secretName } = state;
   await deps.store.promote(credential.secretArn, credential.versionId);
-  await deps.store.tag(credential.secretArn, {
-    [TAG.status]: 'active',
-    ...(request.rotation ? { [TAG.rotation]: rotationTagValue(request.rotation) } : {}),
-  });
+  const promoted = await deps.store.describe(credential.secretArn);
+  if (credentialStatus(promoted) !== 'active')
+    await deps.store.tag(credential.secretArn, { [TAG.status]: 'active' });
   const { vendor } = await vendorOf(deps, request.target);
-  const expiresAt = (await deps.store.describe(credential.secretArn))?.tags[TAG.expiresAt];
+  const expiresAt = promoted?.tags[TAG.expiresAt];
   const schedule = scheduleFor(vendor.capabilities, expiresAt, deps.now(), request.rotation);
   if (schedule)
     await deps.schedules.ensure({

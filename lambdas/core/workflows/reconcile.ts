@@ -37,7 +37,7 @@ import {
   type VerifyResult,
 } from '../products/vendor.ts';
 import { CredentialTarget, parseInput } from '../schemas.ts';
-import { versionWithStage } from '../secrets.ts';
+import { credentialStatus, versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { vendorOf } from '../workflow-deps.ts';
 import { staleAdminCredentials } from './admin-rotate.ts';
@@ -277,7 +277,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   const credentials = await deps.store.listByTarget(targetName);
   const statuses: Record<string, number> = {};
   for (const credential of credentials) {
-    const status = credential.tags[TAG.status] ?? 'untagged';
+    const status = credentialStatus(credential) ?? 'untagged';
     statuses[status] = (statuses[status] ?? 0) + 1;
   }
   const drift: TargetDrift = {
@@ -301,7 +301,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
   const check = keyChecker(deps, vendor, targetName);
   for (const credential of credentials) {
-    if (credential.tags[TAG.status] !== 'active') continue;
+    if (credentialStatus(credential) !== 'active') continue;
     drift.checked += 1;
     const current = versionWithStage(credential, CURRENT);
     if (!current) {

@@ -6,6 +6,7 @@ import { ConflictError, FatalError, ValidationError } from '../errors.ts';
 import { credentialSecretName, TAG } from '../names.ts';
 import { materialOf } from '../products/index.ts';
 import { parseInput } from '../schemas.ts';
+import { credentialStatus } from '../secrets.ts';
 import { keepAccessToken, vendorOf, type WorkflowDeps } from '../workflow-deps.ts';
 import { RotateRequest } from './rotate.ts';
 
@@ -25,7 +26,7 @@ export async function refreshAccessToken(
   }
   const secretName = credentialSecretName(request.target, request.apiUser);
   const secret = await deps.store.describe(secretName);
-  if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
+  if (!secret || secret.deletedDate || credentialStatus(secret) !== 'active') {
     throw new ConflictError(`${secretName} is not an active credential: nothing to refresh`);
   }
   const result = await vendor.verify(materialOf(target.vendor, await deps.store.readCurrent(secret.arn)));

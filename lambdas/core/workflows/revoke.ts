@@ -16,7 +16,7 @@ import { proveUsersGone, removeCredentialUser, twinsOf } from '../products/manag
 import type { SharedOffboarding } from '../products/policy.ts';
 import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerRef, ownerKind, parseInput } from '../schemas.ts';
-import { type SecretDescription, versionWithStage } from '../secrets.ts';
+import { credentialStatus, type SecretDescription, versionWithStage } from '../secrets.ts';
 import { causeMessage, failureReason } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { requireRefusal, vendorOf } from '../workflow-deps.ts';
@@ -116,7 +116,7 @@ export async function heldBy(
   only?: string | null,
 ): Promise<SecretDescription[]> {
   return (await deps.store.listByOwner(owner))
-    .filter((s) => !s.deletedDate && s.tags[TAG.status] !== 'revoked' && (!only || s.name === only))
+    .filter((s) => !s.deletedDate && credentialStatus(s) !== 'revoked' && (!only || s.name === only))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -217,7 +217,7 @@ async function tellTeams(
   if (ownerKind(request.owner) === 'team') return [];
   const byTeam = new Map<string, string[]>();
   for (const secret of await deps.store.listRequestedForTeams(request.owner)) {
-    if (secret.tags[TAG.status] === 'revoked') continue;
+    if (credentialStatus(secret) === 'revoked') continue;
     const team = secret.tags[TAG.owner] ?? '';
     byTeam.set(team, [...(byTeam.get(team) ?? []), secret.name]);
   }
@@ -391,16 +391,19 @@ export async function proveRevoked(deps: WorkflowDeps, input: unknown): Promise<
 }
 
 /**
- * RetireCredential: status `revoked`, brokered token gone, no pending version left, secret scheduled
- * for deletion, `credential.revoked`.
+ * RetireCredential: brokered token gone, no pending version left, secret scheduled for deletion,
+ * `credential.revoked`. The deletion is what makes the credential `revoked` (credentialStatus): one
+ * write, so no retired secret is left tagged revoked but undeleted, or the reverse.
  */
 export async function retireCredential(deps: WorkflowDeps, input: unknown) {
   const { credential, owner, requestId, reason } = parseInput(RevocationItem, input, 'revocation item');
   const description = await deps.store.describe(credential.secretName);
   // A retry after the secret was scheduled for deletion (its answer lost) finds it read-only.
   const retiredBefore = description?.deletedDate !== undefined;
-  if (!retiredBefore) await deps.store.tag(credential.secretArn, { [TAG.status]: 'revoked' });
-  await deps.store.deleteNow(accessTokenSecretName(credential.secretName));
+  // Only a broker's credential may have a token secret beside it: DeleteSecret is a write even for
+  // a secret that does not exist, so it is asked for only when DescribeSecret (a read) finds one.
+  const tokenSecret = await deps.store.describe(accessTokenSecretName(credential.secretName));
+  if (tokenSecret) await deps.store.deleteNow(tokenSecret.arn);
   await deps.schedules.remove(credential.secretName);
   // A rotation cut short by this revocation may have left a pending version: a retired secret keeps none.
   const pending = description && !retiredBefore ? versionWithStage(description, PENDING) : undefined;
@@ -494,7 +497,7 @@ export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) 
   const handled = new Set([...done.map((r) => r.secretName), ...held.map((h) => h.secretName)]);
   // A predecessor marks what it takes `revoking` before anything else: those it reports, not this one.
   const byPredecessor = (s: SecretDescription) =>
-    continuedAfter !== null && s.name <= continuedAfter && s.tags[TAG.status] === 'revoking';
+    continuedAfter !== null && s.name <= continuedAfter && credentialStatus(s) === 'revoking';
   const decided = await decideEach(
     deps,
     { owner, requestId, reason },

@@ -25,7 +25,7 @@ import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { parseRotationTag, type RotationTiming, windowStart } from '../rotation-timing.ts';
 import { scheduleFor } from '../schedules.ts';
 import { ApiUserName, CredentialTarget, parseInput, RpcPermit } from '../schemas.ts';
-import { type CredentialValue, clientRequestToken, versionWithStage } from '../secrets.ts';
+import { type CredentialValue, clientRequestToken, credentialStatus, versionWithStage } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
 import { keepAccessToken, requireRefusal, vendorOf, withEgressAddresses } from '../workflow-deps.ts';
@@ -102,7 +102,7 @@ export async function rotatableCredential(deps: WorkflowDeps, request: RotateReq
   }
   const secretName = credentialSecretName(request.target, request.apiUser);
   const secret = await deps.store.describe(secretName);
-  if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
+  if (!secret || secret.deletedDate || credentialStatus(secret) !== 'active') {
     throw new ConflictError(`${secretName} is not an active credential: nothing to rotate`);
   }
   return { vendor, issuance, secretName, secret };
@@ -270,7 +270,7 @@ export async function requestPreviousRevocation(deps: WorkflowDeps, input: unkno
  */
 async function assertStillActive(deps: WorkflowDeps, state: RotationState): Promise<void> {
   const secret = await deps.store.describe(state.secretArn);
-  if (!secret || secret.deletedDate || secret.tags[TAG.status] !== 'active') {
+  if (!secret || secret.deletedDate || credentialStatus(secret) !== 'active') {
     throw new ConflictError(`${state.secretName} is no longer active (revoked meanwhile): rotation stopped`);
   }
 }
