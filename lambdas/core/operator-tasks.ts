@@ -17,7 +17,7 @@ import {
 } from './errors.ts';
 import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
 import { CURRENT, PENDING, TAG } from './names.ts';
-import { asOperatorVendor } from './products/registry.ts';
+import { asOperatorVendor } from './products/adapters.ts';
 import type { CredentialMaterial, OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
 import {

@@ -20,7 +20,8 @@ import type { CredentialStore } from './secrets.ts';
 /** What every workflow step is given: the store, the product adapters, events, the clock, schedules. */
 export interface WorkflowDeps {
   readonly store: CredentialStore;
-  readonly vendorFor: (context: VendorContext) => Vendor;
+  /** A handler loads the adapter's module on first use; the CLI and tests may answer at once. */
+  readonly vendorFor: (context: VendorContext) => Vendor | Promise<Vendor>;
   readonly events: EventPublisher;
   readonly now: () => Date;
   readonly schedules: RotationSchedules;
@@ -55,7 +56,7 @@ export async function vendorOf(
   targetName: string,
 ): Promise<{ vendor: Vendor; target: TargetDefinition }> {
   const target = await deps.store.loadTarget(targetName);
-  return { vendor: deps.vendorFor({ target }), target };
+  return { vendor: await deps.vendorFor({ target }), target };
 }
 
 /**

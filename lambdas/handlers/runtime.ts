@@ -29,7 +29,7 @@ import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
 import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
-import { vendorFor } from '#core/products/registry.ts';
+import { loadVendor } from '#core/products/adapters.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
@@ -51,7 +51,7 @@ export function workflowDeps(): WorkflowDeps {
   const { kmsKeyId, vendorTimeoutMs, eventBus, credentialReaders } = settings();
   deps = {
     store: new CredentialStore(secretsManagerClient(), kmsKeyId, credentialReaders),
-    vendorFor: (context) => vendorFor({ timeoutMs: vendorTimeoutMs, ...context }),
+    vendorFor: (context) => loadVendor({ timeoutMs: vendorTimeoutMs, ...context }),
     events: new EventBridgePublisher(eventBridgeClient(), eventBus),
     now: () => new Date(),
     schedules: schedulerRotations(),

@@ -82,12 +82,12 @@ function adminUserOf(target: TargetDefinition, name: string): string {
 }
 
 /** The adapter acting with `target`'s admin credential, and its admin twins (refused where the product has none). */
-function adminOf(
+async function adminOf(
   deps: WorkflowDeps,
   target: TargetDefinition,
   name: string,
-): ApiVendor & { adminTwins: AdminTwins } {
-  const vendor = deps.vendorFor({ target });
+): Promise<ApiVendor & { adminTwins: AdminTwins }> {
+  const vendor = await deps.vendorFor({ target });
   if (vendor.capabilities.issuance !== 'api' || !('adminTwins' in vendor) || !vendor.adminTwins) {
     throw new ValidationError(
       `${vendor.name} has no admin twins: the admin credential of target ${name} is rotated by a person (see the product's README), then stored with \`provisioner target add\``,
@@ -115,7 +115,7 @@ export async function staleAdminCredential(
   name: string,
   target: TargetDefinition,
 ): Promise<string | undefined> {
-  const vendor = deps.vendorFor({ target });
+  const vendor = await deps.vendorFor({ target });
   if (vendor.capabilities.issuance !== 'api' || !('adminTwins' in vendor) || !vendor.adminTwins)
     return undefined;
   const credential = 'adminCredential' in target ? target.adminCredential : undefined;
@@ -140,7 +140,7 @@ export async function validateAdminRotation(
   const request = parseInput(AdminRotateRequest, input.request, 'admin rotate request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
   const target = await deps.store.loadTarget(request.target);
-  adminOf(deps, target, request.target);
+  await adminOf(deps, target, request.target);
   const currentAdmin = adminUserOf(target, request.target);
   const secretName = targetSecretName(request.target);
   const secret = await deps.store.describe(secretName);
@@ -174,7 +174,7 @@ export async function issueAdminKey(deps: WorkflowDeps, input: unknown): Promise
   const secret = await deps.store.describe(state.secretArn);
   if (secret?.versions[token]) return { versionId: token };
   const target = await deps.store.loadTarget(state.request.target, state.currentVersionId);
-  const admin = adminOf(deps, target, state.request.target);
+  const admin = await adminOf(deps, target, state.request.target);
   await admin.adminTwins.ensureAdminTwin(
     state.currentAdmin,
     state.idleAdmin,
@@ -192,7 +192,7 @@ export async function issueAdminKey(deps: WorkflowDeps, input: unknown): Promise
 export async function verifyAdminKey(deps: WorkflowDeps, input: unknown): Promise<void> {
   const state = parseState(input);
   const next = await deps.store.loadTarget(state.request.target, requirePending(state).versionId);
-  const result = await adminOf(deps, next, state.request.target).adminTwins.verifyAdmin();
+  const result = await (await adminOf(deps, next, state.request.target)).adminTwins.verifyAdmin();
   if (result.outcome === 'broken') {
     throw new FatalError(`${state.request.target} refuses the new admin credential: ${result.reason}`);
   }
@@ -221,7 +221,9 @@ export async function retireAdminKey(deps: WorkflowDeps, input: unknown): Promis
       `the admin credential of ${state.request.target} changed during the rotation: ${state.currentAdmin} is not retired`,
     );
   }
-  const answer = await adminOf(deps, target, state.request.target).adminTwins.retireAdmin(state.currentAdmin);
+  const answer = await (await adminOf(deps, target, state.request.target)).adminTwins.retireAdmin(
+    state.currentAdmin,
+  );
   requireRefusal(answer, state.request.target, `the previous admin credential (${state.currentAdmin})`);
 }
 
@@ -266,7 +268,7 @@ export async function compensateAdminRotation(deps: WorkflowDeps, input: unknown
     }
     const target = await deps.store.loadTarget(state.request.target);
     // Only a twin carrying the admin-twin marker goes: one someone else made is left alone.
-    await adminOf(deps, target, state.request.target).adminTwins.retireAdmin(
+    await (await adminOf(deps, target, state.request.target)).adminTwins.retireAdmin(
       state.idleAdmin,
       adminTwinMarker(state.request.target),
     );

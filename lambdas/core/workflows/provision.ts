@@ -13,11 +13,11 @@ import {
   checkKeyLimit,
   openOperatorTask,
 } from '../operator-tasks.ts';
+import { asApiVendor, asOperatorVendor } from '../products/adapters.ts';
 import { materialOf, productOf } from '../products/index.ts';
 import { twinNameIssues } from '../products/managed-user.ts';
 import { policyIssues } from '../products/policy.ts';
 import { type ProductDefinition, requestVdom } from '../products/product.ts';
-import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { rotationTagValue } from '../rotation-timing.ts';
