@@ -19,6 +19,9 @@ import { deploymentSettings } from './deployment-settings.ts';
 import { ProvisionerNetwork } from './network.ts';
 import { type StackNames, stackNames } from './stack-names.ts';
 
+/** The bundling option naming a function's entry, relative to the project. */
+const HANDLER_ENTRY = 'HANDLER_ENTRY';
+
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
 export const HANDLER_METADATA = 'provisioner:handler';
 
@@ -89,7 +92,6 @@ export class ProvisionerFunction extends Construct {
     });
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents');
 
-    const entry = fileURLToPath(new URL(`../lambdas/handlers/${props.handlerId}.ts`, import.meta.url));
     this.function = new LambdaFunction(this, 'Function', {
       // esbuild runs here rather than through NodejsFunction, which writes one file (--outfile) and
       // so cannot split the bundle into the chunks lib/bundling.ts explains.
@@ -98,8 +100,13 @@ export class ProvisionerFunction extends Construct {
         bundling: {
           // Never pulled: local bundling succeeds or throws.
           image: DockerImage.fromRegistry('esbuild-runs-locally'),
+          // The entry travels in the options because the CDK caches a bundled asset by its options
+          // as JSON, where tryBundle (a function) does not show: a closure over it would give
+          // every function the first one's bundle.
+          environment: { [HANDLER_ENTRY]: `lambdas/handlers/${props.handlerId}.ts` },
           local: {
-            tryBundle: (outputDir) => {
+            tryBundle: (outputDir, { environment }) => {
+              const entry = fileURLToPath(new URL(`../${environment?.[HANDLER_ENTRY]}`, import.meta.url));
               buildSync(handlerBuildOptions(entry, outputDir, { sourcemap: true }));
               return true;
             },
