@@ -70,11 +70,11 @@ export function perNativeRotation(counts: OperationCounts): RotationCost {
   };
 }
 
-export const ROTATIONS_PER_MONTH = { daily: 30.44, weekly: 30.44 / 7 } as const;
+const ROTATIONS_PER_MONTH = { daily: 30.44, weekly: 30.44 / 7 } as const;
 export type Cadence = keyof typeof ROTATIONS_PER_MONTH;
 
 /** Dollars per month for 1,000 credentials: the secrets each keeps, plus the rotations at that cadence. */
-export function monthlyPerThousand(
+function monthlyPerThousand(
   rotation: RotationCost,
   secretsPerCredential: number,
   cadence: Cadence,
