@@ -74,11 +74,7 @@ const ROTATIONS_PER_MONTH = { daily: 30.44, weekly: 30.44 / 7 } as const;
 export type Cadence = keyof typeof ROTATIONS_PER_MONTH;
 
 /** Dollars per month for 1,000 credentials: the secrets each keeps, plus the rotations at that cadence. */
-function monthlyPerThousand(
-  rotation: RotationCost,
-  secretsPerCredential: number,
-  cadence: Cadence,
-): number {
+function monthlyPerThousand(rotation: RotationCost, secretsPerCredential: number, cadence: Cadence): number {
   return 1000 * (secretsPerCredential * PRICES.secretMonth + ROTATIONS_PER_MONTH[cadence] * total(rotation));
 }
 
