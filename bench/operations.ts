@@ -24,6 +24,8 @@ export interface OperationCounts {
   lambdaInvocations: number;
   /** Sum of the Lambda invocations' durations (ms): what Lambda bills, measured here on the local runtime. */
   lambdaMs: number;
+  /** Secrets there after the operation less those before: a provision's are the secrets its credential keeps. */
+  secretsKept: number;
 }
 
 export interface ProductCase {
@@ -79,6 +81,7 @@ export async function measure(
   };
   const vendorBefore = vendorRequests(env, product.product);
   const secretsBefore = secretsCalls(env);
+  const liveBefore = env.secretsManager.store.liveSecretCount();
   const started = await env.sfnClient.send(
     new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
   );
@@ -102,6 +105,7 @@ export async function measure(
     stateTransitions: transitions,
     lambdaInvocations: invocations,
     lambdaMs,
+    secretsKept: env.secretsManager.store.liveSecretCount() - liveBefore,
   };
 }
 

@@ -1,18 +1,27 @@
 import { fileURLToPath } from 'node:url';
-import { Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, Aws, DockerImage, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Architecture, type CfnFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type CfnFunction,
+  Code,
+  Function as LambdaFunction,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 import { DEFAULT_EVENT_BUS, ENV, SERVICE_NAME } from '#core/config.ts';
-import { HANDLER_BUNDLING, HANDLER_RUNTIME } from './bundling.ts';
+import { HANDLER_RUNTIME, handlerBuildOptions } from './bundling.ts';
 import { deploymentSettings } from './deployment-settings.ts';
 import { ProvisionerNetwork } from './network.ts';
 import { OperatorTaskTable, type TaskRecordAction } from './operator-task-table.ts';
 import { type StackNames, stackNames } from './stack-names.ts';
+
+/** The bundling option naming a function's entry, relative to the project. */
+const HANDLER_ENTRY = 'HANDLER_ENTRY';
 
 /** CloudFormation Metadata key naming a function's handler module (read by local/synth.ts). */
 export const HANDLER_METADATA = 'provisioner:handler';
@@ -64,7 +73,7 @@ export interface ProvisionerFunctionProps {
 
 /** One Lambda function per handler module, with its own log group and an explicit least-privilege role. */
 export class ProvisionerFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   private readonly key: kms.IKey;
@@ -87,9 +96,28 @@ export class ProvisionerFunction extends Construct {
     });
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents');
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: fileURLToPath(new URL(`../lambdas/handlers/${props.handlerId}.ts`, import.meta.url)),
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      // esbuild runs here rather than through NodejsFunction, which writes one file (--outfile) and
+      // so cannot split the bundle into the chunks lib/bundling.ts explains.
+      code: Code.fromAsset(fileURLToPath(new URL('..', import.meta.url)), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: local bundling succeeds or throws.
+          image: DockerImage.fromRegistry('esbuild-runs-locally'),
+          // The entry travels in the options because the CDK caches a bundled asset by its options
+          // as JSON, where tryBundle (a function) does not show: a closure over it would give
+          // every function the first one's bundle.
+          environment: { [HANDLER_ENTRY]: `lambdas/handlers/${props.handlerId}.ts` },
+          local: {
+            tryBundle: (outputDir, { environment }) => {
+              const entry = fileURLToPath(new URL(`../${environment?.[HANDLER_ENTRY]}`, import.meta.url));
+              buildSync(handlerBuildOptions(entry, outputDir, { sourcemap: true }));
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       description: `${SERVICE_NAME} ${props.handlerId}`,
       runtime: HANDLER_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -112,18 +140,6 @@ export class ProvisionerFunction extends Construct {
           ...deploymentSettings(this.node).credentialReaders,
         ].join(','),
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.ESM,
-        target: HANDLER_BUNDLING.target,
-        mainFields: [...HANDLER_BUNDLING.mainFields],
-        externalModules: [...HANDLER_BUNDLING.externalModules],
-        esbuildArgs: Object.fromEntries(
-          HANDLER_BUNDLING.externalPatterns.map((p) => [`--external:${p}`, true]),
-        ),
-        banner: HANDLER_BUNDLING.banner,
       },
     });
     (this.function.node.defaultChild as CfnFunction).addMetadata(HANDLER_METADATA, props.handlerId);

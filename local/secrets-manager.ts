@@ -180,6 +180,11 @@ export class LocalSecretsManager {
     return this.secrets.size;
   }
 
+  /** Secrets not scheduled for deletion: what ListSecrets lists by default, and what storage is billed for. */
+  liveSecretCount(): number {
+    return [...this.secrets.values()].filter((secret) => !secret.deletedDate).length;
+  }
+
   /** Every secret value ever written, for leak scans (they may appear here and nowhere else). */
   allStoredValues(): string[] {
     return [...this.storedValues];

@@ -23,7 +23,7 @@ import {
 import { EXECUTION_NAME_PATTERN } from './execution-names.ts';
 import { CURRENT, PENDING, PREVIOUS, TAG } from './names.ts';
 import type { OperatorTaskRecord, OperatorTaskSummary, TaskStore } from './operator-task-store.ts';
-import { asOperatorVendor } from './products/registry.ts';
+import { asOperatorVendor } from './products/adapters.ts';
 import type { CredentialMaterial, OperatorVendor, Vendor, VendorContext } from './products/vendor.ts';
 import { parseInput } from './schemas.ts';
 import { type CredentialStore, type CredentialValue, credentialStatus, versionWithStage } from './secrets.ts';
@@ -124,7 +124,7 @@ export interface TaskAnswers {
 export interface OperatorDeps {
   readonly store: CredentialStore;
   readonly tasks: TaskStore;
-  readonly vendorFor: (context: VendorContext) => Vendor;
+  readonly vendorFor: (context: VendorContext) => Vendor | Promise<Vendor>;
   readonly answers: TaskAnswers;
   readonly now: () => Date;
 }
@@ -186,7 +186,7 @@ export async function submitOperatorCredential(
     );
   }
   const target = await deps.store.loadTarget(record.target);
-  const vendor = asOperatorVendor(deps.vendorFor({ target }));
+  const vendor = asOperatorVendor(await deps.vendorFor({ target }));
   const material = vendor.parseCredentialFile(input.text, { expiresAt: input.expiresAt });
   const rotation = record.action === 'rotate';
   await assertHandedInCredentialIsOwn(

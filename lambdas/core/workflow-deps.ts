@@ -24,7 +24,8 @@ export interface WorkflowDeps {
   readonly store: CredentialStore;
   /** The operator task records (the task tokens a person's answer goes to). */
   readonly tasks: TaskStore;
-  readonly vendorFor: (context: VendorContext) => Vendor;
+  /** A handler loads the adapter's module on first use; the CLI and tests may answer at once. */
+  readonly vendorFor: (context: VendorContext) => Vendor | Promise<Vendor>;
   readonly events: EventPublisher;
   readonly now: () => Date;
   readonly schedules: RotationSchedules;
@@ -61,7 +62,7 @@ export async function vendorOf(
   targetName: string,
 ): Promise<{ vendor: Vendor; target: TargetDefinition }> {
   const target = await deps.store.loadTarget(targetName);
-  return { vendor: deps.vendorFor({ target }), target };
+  return { vendor: await deps.vendorFor({ target }), target };
 }
 
 /**

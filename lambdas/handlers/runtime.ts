@@ -39,7 +39,7 @@ import {
 } from '#core/hold-ends.ts';
 import { TaskStore } from '#core/operator-task-store.ts';
 import type { OperatorDeps } from '#core/operator-tasks.ts';
-import { vendorFor } from '#core/products/registry.ts';
+import { loadVendor } from '#core/products/adapters.ts';
 import { type RotationSchedules, rotationScheduleName } from '#core/schedules.ts';
 import { CredentialStore } from '#core/secrets.ts';
 import { sfnTaskAnswers } from '#core/task-answers.ts';
@@ -63,7 +63,7 @@ export function workflowDeps(): WorkflowDeps {
   deps = {
     store: new CredentialStore(secretsManagerClient(), kmsKeyId, credentialReaders),
     tasks: new TaskStore(dynamoDbClient(), taskTable),
-    vendorFor: (context) => vendorFor({ timeoutMs: vendorTimeoutMs, ...context }),
+    vendorFor: (context) => loadVendor({ timeoutMs: vendorTimeoutMs, ...context }),
     events: new EventBridgePublisher(eventBridgeClient(), eventBus),
     now: () => new Date(),
     schedules: schedulerRotations(),

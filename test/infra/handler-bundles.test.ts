@@ -31,7 +31,7 @@ describe('handler bundles', () => {
     '%s loads from its bundle alone and exports a handler',
     async (handler) => {
       // Prepare
-      const bundle = (await bundleHandlers([handler], outDir)).get(handler) ?? '';
+      const bundle = (await bundleHandlers([handler], outDir)).get(handler)?.path ?? '';
       const script = `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(typeof m.handler);`;
       // Act
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
@@ -62,7 +62,7 @@ describe('handler bundles', () => {
     for (const id of ids) {
       const { stdout } = await run(
         node.path,
-        ['--input-type=module', '-e', invoke, pathToFileURL(bundles.get(id) ?? '').href],
+        ['--input-type=module', '-e', invoke, pathToFileURL(bundles.get(id)?.path ?? '').href],
         {
           cwd: outDir,
           env: {
@@ -101,7 +101,7 @@ describe('handler bundles', () => {
     const bundle =
       (await bundleModules({ fortimanager: 'lambdas/core/products/fortimanager/adapter.ts' }, outDir)).get(
         'fortimanager',
-      ) ?? '';
+      )?.path ?? '';
     const closed = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
         const { port } = server.address() as AddressInfo;

@@ -37,9 +37,9 @@ const vendor = {
   verify: vi.fn(),
   revoke: vi.fn(),
 } satisfies Vendor;
-vi.mock('#core/products/registry.ts', async (original) => ({
-  ...(await original<typeof import('#core/products/registry.ts')>()),
-  vendorFor: () => vendor,
+vi.mock('#core/products/adapters.ts', async (original) => ({
+  ...(await original<typeof import('#core/products/adapters.ts')>()),
+  loadVendor: async () => vendor,
 }));
 
 const { handler: validateRequest } = await import('#handlers/validate-request.ts');

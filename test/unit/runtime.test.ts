@@ -19,7 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FatalError, RetryableError } from '#core/errors.ts';
-import { vendorFor } from '#core/products/registry.ts';
+import { loadVendor } from '#core/products/adapters.ts';
 import {
   executionRecent,
   resetWorkflowDeps,
@@ -31,9 +31,9 @@ import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { failure } from '../failure.ts';
 
-vi.mock('#core/products/registry.ts', async (original) => ({
-  ...(await original<typeof import('#core/products/registry.ts')>()),
-  vendorFor: vi.fn(() => ({ name: 'fake' })),
+vi.mock('#core/products/adapters.ts', async (original) => ({
+  ...(await original<typeof import('#core/products/adapters.ts')>()),
+  loadVendor: vi.fn(async () => ({ name: 'fake' })),
 }));
 
 const ACCOUNT = 'arn:aws:states:us-east-1:000000000000';
@@ -87,7 +87,7 @@ describe('workflowDeps', () => {
     resetWorkflowDeps();
     workflowDeps().vendorFor({ target });
     // Assess
-    expect(vi.mocked(vendorFor).mock.calls).toEqual([
+    expect(vi.mocked(loadVendor).mock.calls).toEqual([
       [{ timeoutMs: undefined, target }],
       [{ timeoutMs: 250, target }],
     ]);

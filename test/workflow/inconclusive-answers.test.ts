@@ -25,12 +25,12 @@ const inconclusive = vi.hoisted(() => ({
   /** How many inconclusive answers were given. */
   answers: 0,
 }));
-vi.mock('#core/products/registry.ts', async (original) => {
-  const real = await original<typeof import('#core/products/registry.ts')>();
+vi.mock('#core/products/adapters.ts', async (original) => {
+  const real = await original<typeof import('#core/products/adapters.ts')>();
   return {
     ...real,
-    vendorFor: (context: Parameters<typeof real.vendorFor>[0]) => {
-      const vendor = real.vendorFor(context);
+    loadVendor: async (context: Parameters<typeof real.loadVendor>[0]) => {
+      const vendor = await real.loadVendor(context);
       const answer = () => {
         inconclusive.answers += 1;
         return { outcome: 'inconclusive' as const, reason: inconclusive.reason };

@@ -174,8 +174,8 @@ export function rotatesAdminCredentials(vendor: Vendor): vendor is Admin {
 }
 
 /** The adapter's admin twins (refused where the product has none), acting with `target`'s admin credential. */
-function adminOf(deps: WorkflowDeps, target: TargetDefinition, name: string): Admin {
-  const vendor = deps.vendorFor({ target });
+async function adminOf(deps: WorkflowDeps, target: TargetDefinition, name: string): Promise<Admin> {
+  const vendor = await deps.vendorFor({ target });
   if (!rotatesAdminCredentials(vendor)) {
     throw new ValidationError(
       `${vendor.name} has no admin twins: the admin credential of target ${name} is rotated by a person (see the product's README), then stored with \`provisioner target add\``,
@@ -185,8 +185,8 @@ function adminOf(deps: WorkflowDeps, target: TargetDefinition, name: string): Ad
 }
 
 /** The admin credentials of `target` its product rotates here. */
-function rotatedKinds(deps: WorkflowDeps, target: TargetDefinition): AdminCredentialKind[] {
-  const vendor = deps.vendorFor({ target });
+async function rotatedKinds(deps: WorkflowDeps, target: TargetDefinition): Promise<AdminCredentialKind[]> {
+  const vendor = await deps.vendorFor({ target });
   if (!rotatesAdminCredentials(vendor)) return [];
   return AdminCredentialKind.options.filter((kind) => ADMIN_CREDENTIALS[kind].rotatesOn(vendor));
 }
@@ -224,7 +224,7 @@ export async function staleAdminCredentials(
   name: string,
   target: TargetDefinition,
 ): Promise<string[]> {
-  const kinds = rotatedKinds(deps, target);
+  const kinds = await rotatedKinds(deps, target);
   if (kinds.length === 0) return [];
   const storedAt = kinds.some((kind) => !ADMIN_CREDENTIALS[kind].read(target)?.issuedAt)
     ? (await deps.store.targetStoredAt(name))?.toISOString()
@@ -259,7 +259,7 @@ export async function ensureAdminSchedules(deps: WorkflowDeps, input: { request:
   const target = await deps.store.loadTarget(request.target);
   const scheduled: AdminCredentialKind[] = [];
   const unscheduled: string[] = [];
-  for (const kind of rotatedKinds(deps, target)) {
+  for (const kind of await rotatedKinds(deps, target)) {
     if (!ADMIN_CREDENTIALS[kind].read(target)?.user) {
       unscheduled.push(
         `${kind}: the target does not name its admin user (${ADMIN_CREDENTIALS[kind].userField})`,
@@ -283,7 +283,7 @@ export async function validateAdminRotation(
   const request = parseInput(AdminRotateRequest, input.request, 'admin rotate request');
   const requestId = parseInput(ExecutionName, input.executionName, 'execution name');
   const target = await deps.store.loadTarget(request.target);
-  const admin = adminOf(deps, target, request.target);
+  const admin = await adminOf(deps, target, request.target);
   if (!ADMIN_CREDENTIALS[request.credential].rotatesOn(admin)) {
     throw new ValidationError(
       `${admin.name} has no ${request.credential} admin credential to rotate (target ${request.target})`,
@@ -323,7 +323,7 @@ export async function issueAdminKey(deps: WorkflowDeps, input: unknown): Promise
   if (secret?.versions[token]) return { versionId: token };
   const target = await deps.store.loadTarget(state.request.target, state.currentVersionId);
   const next = await ADMIN_CREDENTIALS[state.request.credential].issue({
-    admin: adminOf(deps, target, state.request.target),
+    admin: await adminOf(deps, target, state.request.target),
     target,
     current: state.currentAdmin,
     twin: state.idleAdmin,
@@ -338,7 +338,7 @@ export async function verifyAdminKey(deps: WorkflowDeps, input: unknown): Promis
   const state = parseState(input);
   const { what, verify } = ADMIN_CREDENTIALS[state.request.credential];
   const next = await deps.store.loadTarget(state.request.target, requirePending(state).versionId);
-  const result = await verify(adminOf(deps, next, state.request.target));
+  const result = await verify(await adminOf(deps, next, state.request.target));
   if (result.outcome === 'broken') {
     throw new FatalError(`${state.request.target} refuses the new ${what}: ${result.reason}`);
   }
@@ -367,7 +367,9 @@ export async function retireAdminKey(deps: WorkflowDeps, input: unknown): Promis
       `the admin credential of ${state.request.target} changed during the rotation: ${state.currentAdmin} is not retired`,
     );
   }
-  const answer = await adminOf(deps, target, state.request.target).adminTwins.retireAdmin(state.currentAdmin);
+  const answer = await (await adminOf(deps, target, state.request.target)).adminTwins.retireAdmin(
+    state.currentAdmin,
+  );
   requireRefusal(answer, state.request.target, `the previous admin credential (${state.currentAdmin})`);
 }
 
@@ -412,7 +414,7 @@ export async function compensateAdminRotation(deps: WorkflowDeps, input: unknown
     }
     const target = await deps.store.loadTarget(state.request.target);
     // Only a twin carrying the admin-twin marker goes: one someone else made is left alone.
-    await adminOf(deps, target, state.request.target).adminTwins.retireAdmin(
+    await (await adminOf(deps, target, state.request.target)).adminTwins.retireAdmin(
       state.idleAdmin,
       adminTwinMarker(state.request.target),
     );

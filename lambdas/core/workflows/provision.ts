@@ -8,11 +8,11 @@ import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError 
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
+import { asApiVendor, asOperatorVendor } from '../products/adapters.ts';
 import { materialOf, productOf } from '../products/index.ts';
 import { twinNameIssues } from '../products/managed-user.ts';
 import { policyIssues } from '../products/policy.ts';
 import { type ProductDefinition, requestVdom } from '../products/product.ts';
-import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import type { Vendor } from '../products/vendor.ts';
 import { ProvisionRequest, parseProvisionRequest, type TargetDefinition } from '../requests.ts';
 import { rotationTagValue } from '../rotation-timing.ts';

@@ -18,6 +18,7 @@ import type { WorkflowStarter } from '../deactivation.ts';
 import { excerpt, ProvisionerError } from '../errors.ts';
 import { ExecutionName, executionNameFor } from '../execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
+import { asApiVendor } from '../products/adapters.ts';
 import { materialOf } from '../products/index.ts';
 import {
   type CredentialRef,
@@ -27,7 +28,6 @@ import {
   twinsOf,
 } from '../products/managed-user.ts';
 import type { AccessPolicy } from '../products/policy.ts';
-import { asApiVendor } from '../products/registry.ts';
 import {
   type ApiVendor,
   type CredentialMaterial,

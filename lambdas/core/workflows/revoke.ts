@@ -11,10 +11,10 @@ import {
   revocationTaskId,
 } from '../operator-tasks.ts';
 import { consumerCount, offboardingDecision } from '../ownership.ts';
+import { asApiVendor, asOperatorVendor } from '../products/adapters.ts';
 import { materialOf } from '../products/index.ts';
 import { proveUsersGone, removeCredentialUser, twinsOf } from '../products/managed-user.ts';
 import type { SharedOffboarding } from '../products/policy.ts';
-import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { OwnerRef, ownerKind, parseInput } from '../schemas.ts';
 import { credentialStatus, type SecretDescription, versionWithStage } from '../secrets.ts';
 import { causeMessage, failureReason } from '../step-error.ts';

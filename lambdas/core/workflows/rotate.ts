@@ -18,9 +18,9 @@ import {
   revocationInstructions,
   revocationTaskId,
 } from '../operator-tasks.ts';
+import { asApiVendor, asOperatorVendor } from '../products/adapters.ts';
 import { materialOf } from '../products/index.ts';
 import { removeCredentialUser, twinsOf } from '../products/managed-user.ts';
-import { asApiVendor, asOperatorVendor } from '../products/registry.ts';
 import { provesRefusal, type VerifyResult } from '../products/vendor.ts';
 import { parseRotationTag, type RotationTiming, windowStart } from '../rotation-timing.ts';
 import { scheduleFor } from '../schedules.ts';
