@@ -124,7 +124,7 @@ describe('alerts', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }],
     });
-    // What publishes the metric lists the task records (names and tags), never reads a task token.
+    // What publishes the metric scans the task table (projecting no token), never reads a credential.
     const report = Object.values(template.findResources('AWS::Lambda::Function')).find(
       (fn) => fn.Metadata['provisioner:handler'] === 'report-drift',
     );
@@ -133,7 +133,8 @@ describe('alerts', () => {
       JSON.stringify(p.Properties.Roles).includes(role),
     );
     const actions = JSON.stringify(policies.map((p) => p.Properties.PolicyDocument));
-    expect(actions).toContain('secretsmanager:ListSecrets');
+    expect(actions).toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:GetItem');
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
   });
 

@@ -83,7 +83,7 @@ describe('planRevocation', () => {
     // Assess
     expect(plan.credentials.map((c) => c.change)).toEqual([
       "held until 2026-12-15T12:00:00.000Z, not revoked (read by 1 consumer role: the target's offboarding policy holds it 14 days); its schedule revokes it at 2026-12-15T12:00:00.000Z; a notice goes out",
-      'tagged revoking, then revoked; scheduled for deletion once its key is proven dead',
+      'tagged revoking; scheduled for deletion (revoked) once its key is proven dead',
     ]);
   });
 
