@@ -50,10 +50,12 @@ describe('handler bundles', () => {
     if ('unavailable' in node) return context.skip(node.unavailable);
     const ids = await handlerIds();
     const bundles = await bundleHandlers(ids, outDir);
-    // Lambda's context object, as the Powertools middleware reads it.
+    // Lambda's context object, as the Powertools middleware reads it. Middy ends a handler early by
+    // the time left: the functions' deployed 30 s, so a loaded machine's slow first call is not cut
+    // at 5 s into a TimeoutError (seen once in CI, list-targets).
     const invoke = `const context = { functionName: 'probe', functionVersion: '$LATEST', memoryLimitInMB: '256',
         invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:probe', awsRequestId: 'probe',
-        getRemainingTimeInMillis: () => 5000 };
+        getRemainingTimeInMillis: () => 30000 };
       const { handler } = await import(process.argv[1]);
       try { process.stdout.write(JSON.stringify({ returned: await handler({}, context) })); }
       catch (error) { process.stdout.write(JSON.stringify({ threw: error.name })); }`;
