@@ -214,8 +214,6 @@ export async function submitOperatorCredential(
     },
     randomUUID(),
   );
-  if ('expiresAt' in material)
-    await deps.store.tag(record.secretArn, { [TAG.expiresAt]: material.expiresAt });
   if (accessToken)
     await keepAccessToken(deps, record.secretName, accessToken, {
       [TAG.target]: record.target,

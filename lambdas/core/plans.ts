@@ -6,12 +6,13 @@
  * returns its plan and ends (`provisioner plan ...`).
  */
 import type * as z from 'zod';
+import { credentialsExpire } from './credential-expiry.ts';
 import { holdEndExpression, holdEndScheduleName, holdEndsAt } from './hold-ends.ts';
 import { TAG } from './names.ts';
 import { consumerCount, offboardingDecision } from './ownership.ts';
 import { twinsOf } from './products/managed-user.ts';
 import { parseRotationTag } from './rotation-timing.ts';
-import { rotationScheduleName, scheduleFor } from './schedules.ts';
+import { rotationScheduleName } from './schedules.ts';
 import { parseInput } from './schemas.ts';
 import { credentialStatus } from './secrets.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
@@ -147,13 +148,14 @@ export async function planRotation(
   const request = parseInput(DryRunInput(RotateRequest), input.request, 'rotate request');
   const { secret } = await rotatableCredential(deps, request);
   const state = await validateRotation(deps, input);
-  const { vendor, target } = await vendorOf(deps, request.target);
+  const { target } = await vendorOf(deps, request.target);
   const timing = parseRotationTag(secret.tags[TAG.rotation]);
   const startAt = rotationStartAt(timing, request, deps.now()).toISOString();
   const at = `${request.target} (${target.vendor})`;
   const grace = `${timing.gracePeriodMinutes} minutes after promotion`;
   const api = state.issuance === 'api';
-  const schedule = scheduleFor(vendor.capabilities, secret.tags[TAG.expiresAt], deps.now());
+  // The new credential's expiry is known only once it is handed in: its schedule moves to it.
+  const movesSchedule = credentialsExpire(target.vendor);
   return {
     dryRun: true,
     workflow: 'rotate',
@@ -182,7 +184,7 @@ export async function planRotation(
           `${at}: create a second credential for ${state.currentUser} in the product's UI and hand it in (provisioner submit)`,
           `${at}: if the product still accepts the previous credential after the grace period, remove it and confirm (provisioner submit --done)`,
         ],
-    schedules: schedule?.at
+    schedules: movesSchedule
       ? [`move ${rotationScheduleName(state.secretName)} to the new credential's expiry`]
       : [`none: ${rotationScheduleName(state.secretName)} stays as it is`],
     events: [

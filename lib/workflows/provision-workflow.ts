@@ -88,7 +88,13 @@ export class ProvisionWorkflow extends Workflow {
     this.retryWhile(verify, NOT_YET_VALID_ERROR_NAME, 4);
 
     const finalize = this.step('FinalizeCredential', 'finalize-credential', STEP_OPTIONS.finalize);
-    finalize.fn.grantCredentialSecrets('DescribeSecret', 'TagResource', 'UpdateSecretVersionStage');
+    // GetSecretValue: the expiry of a credential its product expires (ARM) is in its value.
+    finalize.fn.grantCredentialSecrets(
+      'DescribeSecret',
+      'GetSecretValue',
+      'TagResource',
+      'UpdateSecretVersionStage',
+    );
     finalize.fn.grantPutEvents();
     finalize.fn.grantReadTargets();
     props.rotationSchedules?.grant(finalize.fn, 'scheduler:CreateSchedule');

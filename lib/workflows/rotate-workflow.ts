@@ -101,8 +101,9 @@ export class RotateWorkflow extends Workflow {
     }
 
     const finalize = this.step('FinalizeRotation', 'finalize-rotation', { outputPath: '$.Payload' });
-    // The current version's CreatedDate says when it rotated: no tag write needed.
-    finalize.fn.grantCredentialSecrets('DescribeSecret');
+    // The current version's CreatedDate says when it rotated: no tag write needed. GetSecretValue:
+    // the new expiry of a credential its product expires (ARM) is in its value.
+    finalize.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue');
     finalize.fn.grantReadTargets();
     finalize.fn.grantPutEvents();
     this.finalizeFunction = finalize.fn;

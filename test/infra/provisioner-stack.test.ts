@@ -437,7 +437,8 @@ describe('ProvisionerStack', () => {
       },
       'finalize-credential': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['DescribeSecret', 'TagResource', 'UpdateSecretVersionStage'].map(
+        // GetSecretValue: an expiring credential's expiry is in its value (ARM).
+        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'TagResource', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a}`,
         ),
       },
@@ -567,9 +568,10 @@ describe('ProvisionerStack', () => {
         ].map((a) => `secretsmanager:${a}`),
       },
       'prove-previous-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
+      // GetSecretValue: the new expiry of an expiring credential is in its value (ARM).
       'finalize-rotation': {
         'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret'],
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       },
       // The task records an unfinished rotation leaves are all it deletes.
       'compensate-rotation': {

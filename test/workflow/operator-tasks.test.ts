@@ -105,7 +105,15 @@ describe('operator tasks (local runtime)', () => {
       const stored = await secretValue(secretName);
       const verdict = await vendorFor({ target: await env.store.loadTarget(target) }).verify(stored as never);
       expect(verdict.outcome).toBe('accepted');
-      if (target === 'arm') expect(description?.tags[TAG.expiresAt]).toBe(stored.expiresAt);
+      if (target === 'arm') {
+        // The expiry stays in the value (no tag write): the one-time rotation comes 21 days before it.
+        expect(description?.tags[TAG.expiresAt]).toBeUndefined();
+        const rotateAt = new Date(Date.parse(stored.expiresAt ?? '') - 21 * 86_400_000).toISOString();
+        const schedule = env.scheduler.schedules.get(
+          `${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(secretName)}`,
+        );
+        expect(schedule?.ScheduleExpression).toBe(`at(${rotateAt.slice(0, 19)})`);
+      }
       if (target !== 'arm') {
         const token = await secretValue(accessTokenSecretName(secretName));
         expect(Date.parse(token.expiresAt ?? '')).toBeGreaterThan(Date.now());

@@ -6,6 +6,7 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { planRotate } from '#cli/plan.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
@@ -151,13 +152,37 @@ describe('rotate workflow (operator products, local runtime)', () => {
     // Assess
     expect(described.status, causeMessage(described.cause)).toBe('SUCCEEDED');
     const schedule = env.scheduler.schedules.get(key);
-    const expiresAt = Date.parse((await env.store.describe(secretName))?.tags[TAG.expiresAt] ?? '');
+    // The new token's expiry is in its value; no tag is written for it.
+    const expiresAt = Date.parse((await secretValue(secretName)).expiresAt ?? '');
+    expect((await env.store.describe(secretName))?.tags[TAG.expiresAt]).toBeUndefined();
     // The simulated operator's tokens live 90 days: rotation starts 21 days before the new expiry.
     const rotateAt = new Date(expiresAt - 21 * 24 * 3600 * 1000).toISOString().slice(0, 19);
     expect(expressionBefore).toMatch(/^at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)$/);
     expect(schedule?.ScheduleExpression).toBe(`at(${rotateAt})`);
     expect(schedule?.ScheduleExpressionTimezone).toBe('UTC');
     expect(schedule?.Target).toMatchObject({ Arn: env.rotateStateMachineArn });
+  });
+
+  it("plan rotate says an ARM token's one-time schedule moves to the new token's expiry, a FortiCNAPP key's stays", async () => {
+    for (const [target, schedule] of [
+      ['arm', (name: string) => `move ${name} to the new credential's expiry`],
+      ['cnapp', (name: string) => `none: ${name} stays as it is`],
+    ] as const) {
+      // Prepare
+      const secretName = credentialSecretName(target, 'rot-api');
+      const lines: string[] = [];
+      // Act
+      const code = await planRotate(
+        env.operator.sfnClient,
+        async () => env.rotateStateMachineArn,
+        secretName,
+        { out: (line) => lines.push(line) },
+        { pollMs: 20 },
+      );
+      // Assess
+      expect(code).toBe(0);
+      expect(lines).toContain(`  - ${schedule(rotationScheduleName(secretName))}`);
+    }
   });
 
   it('a refused rotation task leaves the current credential current and working', async () => {

@@ -35,7 +35,7 @@ const EXPECTED: Record<VendorName, Record<Operation, number>> = {
   'fortigate-fleet': API_PRODUCT,
   fortiflex: { provision: 6, rotate: 2, revoke: 3 },
   forticnapp: { provision: 6, rotate: 2, revoke: 3 },
-  autorabit: { provision: 4, rotate: 2, revoke: 2 },
+  autorabit: { provision: 3, rotate: 1, revoke: 2 },
 };
 
 /** Each write the store answers, as `<action> <secret>`, so a failure shows which writes ran. */

@@ -4,6 +4,7 @@
  * ARNs and version ids. Key material exists only inside `issueKeyAndStore` and `verifyCredential`.
  */
 import * as z from 'zod';
+import { storedExpiry } from '../credential-expiry.ts';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
 import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
@@ -384,8 +385,8 @@ export async function finalizeCredential(
   const promoted = await deps.store.describe(credential.secretArn);
   if (credentialStatus(promoted) !== 'active')
     await deps.store.tag(credential.secretArn, { [TAG.status]: 'active' });
-  const { vendor } = await vendorOf(deps, request.target);
-  const expiresAt = promoted?.tags[TAG.expiresAt];
+  const { vendor, target } = await vendorOf(deps, request.target);
+  const expiresAt = await storedExpiry(deps.store, target.vendor, credential.secretArn, credential.versionId);
   const schedule = scheduleFor(vendor.capabilities, expiresAt, deps.now(), request.rotation);
   if (schedule)
     await deps.schedules.ensure({

@@ -14,6 +14,7 @@
  */
 import * as z from 'zod';
 import { LISTING_LAG_SECONDS } from '../config.ts';
+import { expiryOf } from '../credential-expiry.ts';
 import type { WorkflowStarter } from '../deactivation.ts';
 import { excerpt, ProvisionerError } from '../errors.ts';
 import { ExecutionName, executionNameFor } from '../execution-names.ts';
@@ -311,12 +312,15 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     const apiUser = credential.name.slice(`${SECRET_PREFIX}${targetName}/`.length);
     const pending = versionWithStage(credential, PENDING);
     let currentUser = apiUser;
+    let expiresAt: string | undefined;
     // One credential's failed check is reported; the target's other credentials are still checked.
     const result = await deps.store
       .readVersion(credential.arn, current)
       .then((stored) => {
         currentUser = stored.apiUser;
-        return check(apiUser, materialOf(target.vendor, stored));
+        const material = materialOf(target.vendor, stored);
+        expiresAt = expiryOf(material);
+        return check(apiUser, material);
       })
       .catch((error: unknown) => {
         drift.unverified.push(`${credential.name}: not verified (${failureOf(error)})`);
@@ -345,7 +349,6 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
         { [TAG.target]: targetName, [TAG.vendor]: target.vendor },
       );
     }
-    const expiresAt = credential.tags[TAG.expiresAt];
     if (expiresAt && Date.parse(expiresAt) < soon)
       drift.expiring.push(`${credential.name}: expires ${expiresAt}`);
   }

@@ -8,6 +8,7 @@
  * fails before promotion leaves the current credential untouched and working.
  */
 import * as z from 'zod';
+import { storedExpiry } from '../credential-expiry.ts';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
@@ -402,8 +403,9 @@ export async function finalizeRotation(deps: WorkflowDeps, input: unknown) {
   const pending = requirePending(state);
   const description = await deps.store.describe(state.secretArn);
   // A credential that expires rotates again before its new expiry: its one-time schedule moves.
-  const { vendor } = await vendorOf(deps, state.request.target);
-  const schedule = scheduleFor(vendor.capabilities, description?.tags[TAG.expiresAt], deps.now());
+  const { vendor, target } = await vendorOf(deps, state.request.target);
+  const expiresAt = await storedExpiry(deps.store, target.vendor, state.secretArn, pending.versionId);
+  const schedule = scheduleFor(vendor.capabilities, expiresAt, deps.now());
   if (schedule?.at) {
     await deps.schedules.remove(state.secretName);
     await deps.schedules.ensure({ ...state.request, secretName: state.secretName, ...schedule });
