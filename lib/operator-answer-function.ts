@@ -2,8 +2,8 @@
  * AcceptOperatorAnswer (lambdas/handlers/accept-operator-answer.ts): the one function `provisioner
  * submit`, `ack` and `tasks <id>` invoke. It reads the task record (the token), compares a handed-in
  * credential with the task's and its target's (ListSecrets, GetSecretValue of those credentials),
- * verifies it at the product (in the stack's network), stores it (PutSecretValue, its expiry tag,
- * a broker's access token) and answers the workflow. No function URL: only lambda:Invoke reaches it.
+ * verifies it at the product (in the stack's network), stores it (PutSecretValue; a broker's access
+ * token) and answers the workflow. No function URL: only lambda:Invoke reaches it.
  */
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -26,11 +26,12 @@ export class OperatorAnswerFunction extends Construct {
     this.fn.grantAnswerTasks();
     // The target's credentials are found by tag and read to refuse a key another secret holds.
     this.fn.grantListSecrets();
-    // ARM's expiry is a tag; AWSCURRENT moves back when the task went away meanwhile; a broker's token is kept.
+    // An earlier release's ARM expiry tag goes; AWSCURRENT moves back when the task went away
+    // meanwhile; a broker's token is kept.
     const writes = new Set([
       ...ACCESS_TOKEN_WRITES,
       'PutSecretValue',
-      'TagResource',
+      'UntagResource',
       'UpdateSecretVersionStage',
     ] as const);
     this.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue', ...writes);

@@ -115,6 +115,7 @@ export const TAG = {
   createdBy: 'provisioner:created-by',
   /** The product user a key belongs to (a service user, a license holder): counted against its key limit. */
   serviceUser: 'provisioner:service-user',
+  /** Written by earlier releases beside an ARM token's value (which holds the expiry); removed, never read. */
   expiresAt: 'provisioner:expires-at',
   /** What a secret under provisioner/ holds besides credentials: `access-token`. */
   kind: 'provisioner:kind',

@@ -203,6 +203,10 @@ export async function submitOperatorCredential(
       `${record.secretName} is no longer active (revoked meanwhile): nothing was stored`,
     );
   const accessToken = await acceptedByProduct(vendor, record, material, secret.tags[TAG.serviceUser]);
+  // The value alone holds the expiry (lambdas/core/credential-expiry.ts): the tag earlier releases
+  // wrote would name the expiry of the token this one replaces. Gone before the value is stored, so
+  // a failed removal leaves nothing stored for the retried submit to refuse as already current.
+  if (secret.tags[TAG.expiresAt] !== undefined) await deps.store.untag(record.secretArn, [TAG.expiresAt]);
   const versionId = await deps.store.storeCurrent(
     record.secretArn,
     {

@@ -611,6 +611,7 @@ describe('ProvisionerStack', () => {
           'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
+          'UntagResource',
           'UpdateSecretVersionStage',
         ].map((a) => `secretsmanager:${a}`),
       },

@@ -141,18 +141,19 @@ describe('rotate workflow (operator products, local runtime)', () => {
     },
   );
 
-  it('an expiring ARM token has a one-time schedule before its expiry, moved by each rotation', async () => {
-    // Prepare
+  it("an expiring ARM token has a one-time schedule before its value's expiry, moved by each rotation; an earlier release's expiry tag goes", async () => {
+    // Prepare: the tag earlier releases wrote, left at an expiry long past.
     const secretName = credentialSecretName('arm', 'rot-api');
     const key = `${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(secretName)}`;
     const expressionBefore = env.scheduler.schedules.get(key)?.ScheduleExpression;
+    await env.store.tag(secretName, { [TAG.expiresAt]: '2001-01-01T00:00:00.000Z' });
     const { stateMachineArn, input, name } = rotate('arm', 'rot-api');
     // Act
     const { described } = await runAnswering(stateMachineArn, input, name);
     // Assess
     expect(described.status, causeMessage(described.cause)).toBe('SUCCEEDED');
     const schedule = env.scheduler.schedules.get(key);
-    // The new token's expiry is in its value; no tag is written for it.
+    // The new token's expiry is in its value; no tag says otherwise.
     const expiresAt = Date.parse((await secretValue(secretName)).expiresAt ?? '');
     expect((await env.store.describe(secretName))?.tags[TAG.expiresAt]).toBeUndefined();
     // The simulated operator's tokens live 90 days: rotation starts 21 days before the new expiry.

@@ -24,10 +24,10 @@ const API_PRODUCT = MAX_SECRETS_WRITES;
 /**
  * The operator products within the budget where the brokered access token allows it: FortiFlex and
  * FortiCNAPP keep that token in a second secret (CreateSecret, PutResourcePolicy, PutSecretValue at
- * provision, its DeleteSecret at revocation), and ARM tags its token's expiry (TagResource). The
+ * provision, its DeleteSecret at revocation); ARM's token is stored with its expiry in one write. The
  * task records went to DynamoDB and AcceptOperatorAnswer stores a verified answer in one write;
- * folding the token into the credential's own secret and the expiry into its value are what is
- * left (docs/benchmark.md, "Secrets Manager writes").
+ * folding the token into the credential's own secret is what is left (docs/benchmark.md, "Secrets
+ * Manager writes").
  */
 const EXPECTED: Record<VendorName, Record<Operation, number>> = {
   fortios: API_PRODUCT,
