@@ -1,7 +1,8 @@
 /**
  * The provision workflow's steps (docs/architecture.md), one function per Task state.
  * Each receives the workflow state, does its work idempotently and returns only names,
- * ARNs and version ids. Key material exists only inside `issueKeyAndStore` and `verifyCredential`.
+ * ARNs and version ids. Key material exists only inside `issueKeyAndStore` and `verifyCredential`,
+ * and `finalizeCredential`, which reads an expiring credential's stored version for its expiry alone.
  */
 import * as z from 'zod';
 import { storedExpiry } from '../credential-expiry.ts';
