@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { readAccessOf } from '#core/consumer-access.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#core/errors.ts';
 import type { EventPublisher } from '#core/events.ts';
-import { accessTokenSecretName, SECRET_PREFIX, TAG, TARGET_PREFIX } from '#core/names.ts';
+import { legacyAccessTokenSecretName, SECRET_PREFIX, TAG, TARGET_PREFIX } from '#core/names.ts';
 import { consumerIssues } from '#core/products/policy.ts';
 import { ConsumerRoleArn, ConsumerRoleList, parseInput, TargetName } from '#core/schemas.ts';
 import type { CredentialStore } from '#core/secrets.ts';
@@ -64,7 +64,7 @@ export async function changeAccess(
   );
   await deps.store.restrictReads(secret.arn, consumers, access.readers);
   // A broker's access token beside it follows at once (the refresh would copy it within 45 minutes).
-  const token = await deps.store.describe(accessTokenSecretName(secret.name));
+  const token = await deps.store.describe(legacyAccessTokenSecretName(secret.name));
   if (token && !token.deletedDate) await deps.store.copyReadPolicy(secret.arn, token.arn);
   await deps.events.publish('credential.access-changed', {
     secretName: secret.name,
@@ -119,7 +119,7 @@ export async function adoptAccess(
       const [, partition, , , account] = secret.arn.split(':');
       const readers = [`arn:${partition}:iam::${account}:role${deps.rolePath}*`, ...extraReaders];
       await deps.store.restrictReads(secret.arn, [], readers);
-      const token = await deps.store.describe(accessTokenSecretName(secret.name));
+      const token = await deps.store.describe(legacyAccessTokenSecretName(secret.name));
       if (token && !token.deletedDate) await deps.store.copyReadPolicy(secret.arn, token.arn);
       io.out(`${secret.name}: consumer policy set (readers: ${readers.join(', ')}; consumers: none)`);
       adopted += 1;

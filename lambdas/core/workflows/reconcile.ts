@@ -39,7 +39,7 @@ import {
 import { CredentialTarget, parseInput } from '../schemas.ts';
 import { credentialStatus, versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
-import { vendorOf } from '../workflow-deps.ts';
+import { keepAccessToken, vendorOf } from '../workflow-deps.ts';
 import { staleAdminCredentials } from './admin-rotate.ts';
 import type { RotateRequest } from './rotate.ts';
 
@@ -335,15 +335,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
       drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
     } else if (result?.accessToken) {
       // The check minted the product's one live token: keep it, as the broker always does.
-      await deps.store.putAccessToken(
-        credential.name,
-        {
-          accessToken: result.accessToken.token,
-          expiresAt: result.accessToken.expiresAt,
-          mintedAt: deps.now().toISOString(),
-        },
-        { [TAG.target]: targetName, [TAG.vendor]: target.vendor },
-      );
+      await keepAccessToken(deps, credential.name, result.accessToken);
     }
     const expiresAt = credential.tags[TAG.expiresAt];
     if (expiresAt && Date.parse(expiresAt) < soon)
