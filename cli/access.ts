@@ -63,7 +63,7 @@ export async function changeAccess(
     'consumer roles',
   );
   await deps.store.restrictReads(secret.arn, consumers, access.readers);
-  // A broker's access token beside it follows at once (the refresh would copy it within 45 minutes).
+  // The broker's token is a version of this secret; a legacy token secret beside it follows at once.
   const token = await deps.store.describe(legacyAccessTokenSecretName(secret.name));
   if (token && !token.deletedDate) await deps.store.copyReadPolicy(secret.arn, token.arn);
   await deps.events.publish('credential.access-changed', {
@@ -92,8 +92,8 @@ const ReaderPattern = z
  * `credentialReaders`, given as `--reader`), with no consumers: `access grant` adds them. It leaves
  * alone a credential that has the policy already (run it again: nothing changes) and one whose
  * policy someone else wrote, and touches nothing but credentials of this provisioner (the listing
- * is by target tag under the credential prefix, access tokens and task records excluded). A
- * broker's access token beside a credential gets the same policy. No event: nobody's access is
+ * is by target tag under the credential prefix, legacy token secrets and task records excluded). A
+ * legacy token secret beside a credential (earlier releases) gets the same policy. No event: nobody's access is
  * granted (CloudTrail records each PutResourcePolicy).
  */
 export async function adoptAccess(
