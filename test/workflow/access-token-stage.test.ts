@@ -104,6 +104,25 @@ describe('the brokered access token under its staging label', () => {
     expect(credentialStatus(described)).toBe('active');
   });
 
+  it('a refresh whose answer is lost after it committed is retried: the retry’s token takes the label, the first one’s version is left unlabelled, the credential untouched', async () => {
+    // Prepare
+    const secretName = await provisioned('stage-lost');
+    const credential = await read(secretName, CURRENT);
+    const before = await versions(secretName);
+    env.lambdaFaults.inject('refresh-access-token', 'after', { times: 1 });
+    // Act
+    await refresh(secretName);
+    // Assess: two refreshes' versions beside the credential, only the last labelled
+    const token = await read(secretName, ACCESS_TOKEN_STAGE);
+    const after = await versions(secretName);
+    const added = Object.keys(after).filter((id) => !(id in before));
+    expect(added).toHaveLength(2);
+    expect(added.map((id) => after[id])).toEqual([[], [ACCESS_TOKEN_STAGE]]);
+    expect(added[1]).toBe(token.versionId);
+    expect(env.fortiflex.tokenWorks(token.value.accessToken ?? '')).toBe(true);
+    expect(await read(secretName, CURRENT)).toEqual(credential);
+  });
+
   it('the same token kept twice is one version (the ClientRequestToken comes from the value)', async () => {
     // Prepare
     const secretName = await provisioned('stage-twice');
