@@ -294,13 +294,12 @@ export class CredentialStore {
   /**
    * Migration (docs/architecture.md, secrets and names): the token secret an earlier release kept
    * beside the credential is scheduled for deletion with the recovery window once the token lives
-   * under ACCESS_TOKEN_STAGE; whether there was one to retire.
+   * under ACCESS_TOKEN_STAGE. DeleteSecret is a write even for a secret that does not exist: asked
+   * only when DescribeSecret (a read) finds one not yet scheduled.
    */
-  async retireLegacyAccessToken(credentialSecretName: string): Promise<boolean> {
+  async retireLegacyAccessToken(credentialSecretName: string): Promise<void> {
     const legacy = await this.describe(legacyAccessTokenSecretName(credentialSecretName));
-    if (!legacy || legacy.deletedDate) return false;
-    await this.scheduleDeletion(legacy.arn);
-    return true;
+    if (legacy && !legacy.deletedDate) await this.scheduleDeletion(legacy.arn);
   }
 
   /**

@@ -25,8 +25,9 @@ import {
 import { rotationScheduleName } from '#core/schedules.ts';
 import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { playOperator } from '#local/operator.ts';
 import { failure } from '#test/failure.ts';
-import { executionEnd } from '#test/support/executions.ts';
+import { executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { measure, PRODUCT_CASES, registerBenchTargets } from '../../bench/operations.ts';
 
@@ -187,6 +188,27 @@ describe('the brokered access token under its staging label', () => {
     const legacy = await env.store.describe(legacyName);
     // Scheduled, not forced: restorable for the recovery window.
     expect(legacy?.deletedDate).toBeInstanceOf(Date);
+  });
+
+  it('a provision compensated after its token was kept deletes the secret it created: the token’s version is no earlier credential', async () => {
+    // Prepare: FinalizeCredential fails after AcceptOperatorAnswer stored the credential and its token
+    const request = {
+      ...flex.request,
+      target: flex.target,
+      apiUser: 'stage-compensated',
+      owner: 'c@example.com',
+      ticket: 'T-stage-c',
+    };
+    const secretName = credentialSecretName(flex.target, 'stage-compensated');
+    env.lambdaFaults.inject('finalize-credential', 'before', { errorName: 'FatalError' });
+    // Act
+    const done = await runExecution(env, env.provisionStateMachineArn, request, undefined, (task) =>
+      playOperator(env, task),
+    );
+    env.lambdaFaults.clear();
+    // Assess
+    expect(done.status).toBe('FAILED');
+    expect(await env.store.describe(secretName)).toBeUndefined();
   });
 
   it('a revocation deletes the one secret: the token is no longer readable', async () => {
