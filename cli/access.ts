@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { readAccessOf } from '#core/consumer-access.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#core/errors.ts';
 import type { EventPublisher } from '#core/events.ts';
-import { accessTokenSecretName, SECRET_PREFIX, TAG, TARGET_PREFIX } from '#core/names.ts';
+import { legacyAccessTokenSecretName, SECRET_PREFIX, TAG, TARGET_PREFIX } from '#core/names.ts';
 import { consumerIssues } from '#core/products/policy.ts';
 import { ConsumerRoleArn, ConsumerRoleList, parseInput, TargetName } from '#core/schemas.ts';
 import type { CredentialStore } from '#core/secrets.ts';
@@ -63,8 +63,8 @@ export async function changeAccess(
     'consumer roles',
   );
   await deps.store.restrictReads(secret.arn, consumers, access.readers);
-  // A broker's access token beside it follows at once (the refresh would copy it within 45 minutes).
-  const token = await deps.store.describe(accessTokenSecretName(secret.name));
+  // The broker's token is a version of this secret; a legacy token secret beside it follows at once.
+  const token = await deps.store.describe(legacyAccessTokenSecretName(secret.name));
   if (token && !token.deletedDate) await deps.store.copyReadPolicy(secret.arn, token.arn);
   await deps.events.publish('credential.access-changed', {
     secretName: secret.name,
@@ -92,8 +92,8 @@ const ReaderPattern = z
  * `credentialReaders`, given as `--reader`), with no consumers: `access grant` adds them. It leaves
  * alone a credential that has the policy already (run it again: nothing changes) and one whose
  * policy someone else wrote, and touches nothing but credentials of this provisioner (the listing
- * is by target tag under the credential prefix, access tokens and task records excluded). A
- * broker's access token beside a credential gets the same policy. No event: nobody's access is
+ * is by target tag under the credential prefix, legacy token secrets and task records excluded). A
+ * legacy token secret beside a credential (earlier releases) gets the same policy. No event: nobody's access is
  * granted (CloudTrail records each PutResourcePolicy).
  */
 export async function adoptAccess(
@@ -119,7 +119,7 @@ export async function adoptAccess(
       const [, partition, , , account] = secret.arn.split(':');
       const readers = [`arn:${partition}:iam::${account}:role${deps.rolePath}*`, ...extraReaders];
       await deps.store.restrictReads(secret.arn, [], readers);
-      const token = await deps.store.describe(accessTokenSecretName(secret.name));
+      const token = await deps.store.describe(legacyAccessTokenSecretName(secret.name));
       if (token && !token.deletedDate) await deps.store.copyReadPolicy(secret.arn, token.arn);
       io.out(`${secret.name}: consumer policy set (readers: ${readers.join(', ')}; consumers: none)`);
       adopted += 1;

@@ -42,16 +42,13 @@ export type SecretAction =
 type KmsAction = 'kms:Decrypt' | 'kms:GenerateDataKey';
 
 /**
- * What keeping a token broker's access token takes (`<credential>/access-token`, a secret of its
- * own): finding it, writing it, and giving it its credential's consumer policy.
+ * What keeping a token broker's access token takes: it is a version of the credential's own secret
+ * under its staging label (lambdas/core/names.ts ACCESS_TOKEN_STAGE), written in one PutSecretValue
+ * once DescribeSecret shows the credential's current version; the credential's policy covers it.
  */
 export const ACCESS_TOKEN_WRITES = [
   'DescribeSecret',
-  'CreateSecret',
   'PutSecretValue',
-  'TagResource',
-  'GetResourcePolicy',
-  'PutResourcePolicy',
 ] as const satisfies readonly SecretAction[];
 
 const READ_ONLY: ReadonlySet<SecretAction> = new Set([
@@ -190,6 +187,18 @@ export class ProvisionerFunction extends Construct {
       );
     }
     this.suppressWildcard(credentials, 'one secret per credential is created at run time');
+  }
+
+  /**
+   * DeleteSecret on the token secrets earlier releases kept beside credentials
+   * (`<root>/<target>/<api-user>/access-token`, with Secrets Manager's six-character suffix) and on no
+   * credential: the refresh retires them once the token lives under its staging label. Credential
+   * names have one `/` after the root, so the pattern's two cannot match one.
+   */
+  grantRetireLegacyAccessTokens(): void {
+    const legacy = `${this.names.secrets.credentials}*/*/access-token-??????`;
+    this.allow(['secretsmanager:DeleteSecret'], [this.secretArn(legacy)]);
+    this.suppressWildcard(legacy, 'one legacy token secret per credential, named at run time');
   }
 
   /**

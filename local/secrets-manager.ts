@@ -3,7 +3,8 @@
  * and any tool pointed at `npm run local`. It models the rules the workflows depend on and the
  * answers AWS gives (the refusals in `secrets-manager/errors.ts`, each with its recording): the
  * first version gets AWSCURRENT, a label is on one version at a time, moving AWSCURRENT leaves
- * AWSPREVIOUS behind, ClientRequestToken idempotency, deletion with a recovery window or forced,
+ * AWSPREVIOUS behind, custom labels, outdated versions removed past 100, ClientRequestToken
+ * idempotency, deletion with a recovery window or forced,
  * lookup by name, ARN and partial ARN, ListSecrets' filters and, optionally, its listing lag.
  */
 import {
@@ -37,6 +38,9 @@ import { ListingHistory } from './secrets-manager/listing-lag.ts';
 import { randomPassword } from './secrets-manager/random-password.ts';
 import { parseResourcePolicy, refusePublic, validationOf } from './secrets-manager/resource-policy.ts';
 import { referenceOf, SECRET_NAME, secretArn } from './secrets-manager/secret-id.ts';
+
+/** Versions a secret keeps before outdated ones are removed (PutSecretValue API reference). */
+const MAX_VERSIONS = 100;
 
 interface Version {
   readonly id: string;
@@ -346,7 +350,23 @@ export class LocalSecretsManager {
     for (const label of checked) this.moveLabel(secret, label, version);
     // The first version of a secret always gets AWSCURRENT, whatever stages were asked for.
     if (first) version.stages.add('AWSCURRENT');
+    this.removeOutdatedVersions(secret);
     return version;
+  }
+
+  /**
+   * "Secrets Manager removes outdated versions when there are more than 100, but it does not remove
+   * versions created less than 24 hours ago" (PutSecretValue API reference): the oldest versions
+   * without a label go first, so a secret written more than 100 times a day keeps growing (AWS
+   * advises at most one PutSecretValue every 10 minutes). A brokered token refreshed every 45
+   * minutes adds 32 a day.
+   */
+  private removeOutdatedVersions(secret: Secret): void {
+    const dayAgo = this.now().getTime() - 86_400_000;
+    for (const version of [...secret.versions.values()]) {
+      if (secret.versions.size <= MAX_VERSIONS) return;
+      if (version.stages.size === 0 && version.created.getTime() < dayAgo) secret.versions.delete(version.id);
+    }
   }
 
   /** Puts a label on one version only; moving AWSCURRENT leaves AWSPREVIOUS on the version it left. */

@@ -105,6 +105,12 @@ useSecretRoot(globalThis.process?.env[SECRET_ROOT_VARIABLE] || physicalNames(DEF
 export const CURRENT = 'AWSCURRENT';
 export const PENDING = 'AWSPENDING';
 export const PREVIOUS = 'AWSPREVIOUS';
+/**
+ * A token broker's bearer token: a version of the credential's own secret under this staging label,
+ * never AWSCURRENT or AWSPENDING, so the credential's versions and status are untouched by it.
+ * Consumers read it with GetSecretValue(VersionStage) under the credential's resource policy.
+ */
+export const ACCESS_TOKEN_STAGE = 'PROVISIONER_ACCESS_TOKEN';
 
 export const TAG = {
   owner: 'provisioner:owner',
@@ -117,7 +123,7 @@ export const TAG = {
   serviceUser: 'provisioner:service-user',
   /** Written by earlier releases beside an ARM token's value (which holds the expiry); removed, never read. */
   expiresAt: 'provisioner:expires-at',
-  /** What a secret under provisioner/ holds besides credentials: `access-token`. */
+  /** What a secret under provisioner/ holds besides credentials: `access-token` (the legacy token secret). */
   kind: 'provisioner:kind',
   /** `person` or `team` (the owner tag says it too; this one lets ListSecrets filter by it). Absent: a person. */
   ownerKind: 'provisioner:owner-kind',
@@ -141,7 +147,10 @@ export function targetSecretName(target: string): string {
   return `${TARGET_PREFIX}${target}`;
 }
 
-/** The broker's short-lived bearer token of a credential, beside it (token-broker products). */
-export function accessTokenSecretName(credentialSecretName: string): string {
+/**
+ * Where releases before ACCESS_TOKEN_STAGE kept a broker's bearer token: a secret beside the
+ * credential's. Read while it remains; the next refresh schedules its deletion.
+ */
+export function legacyAccessTokenSecretName(credentialSecretName: string): string {
   return `${credentialSecretName}/access-token`;
 }

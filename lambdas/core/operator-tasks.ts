@@ -218,12 +218,7 @@ export async function submitOperatorCredential(
     },
     randomUUID(),
   );
-  if (accessToken)
-    await keepAccessToken(deps, record.secretName, accessToken, {
-      [TAG.target]: record.target,
-      [TAG.vendor]: target.vendor,
-      ...(rotation ? {} : { [TAG.ticket]: record.ticket }),
-    });
+  if (accessToken) await keepAccessToken(deps, record.secretName, accessToken);
   let answered: string;
   try {
     answered = await answerTask(deps, record, (token) =>

@@ -31,8 +31,9 @@ import {
   ValidationError,
 } from './errors.ts';
 import {
-  accessTokenSecretName,
+  ACCESS_TOKEN_STAGE,
   CURRENT,
+  legacyAccessTokenSecretName,
   PENDING,
   SECRET_PREFIX,
   TAG,
@@ -70,7 +71,7 @@ export type CredentialValue = {
   };
 } & CredentialMaterial;
 
-/** A brokered bearer token, kept in its own secret for consumers. */
+/** A brokered bearer token, kept for consumers under ACCESS_TOKEN_STAGE in its credential's secret. */
 export interface AccessTokenValue {
   readonly accessToken: string;
   readonly expiresAt: string;
@@ -259,41 +260,46 @@ export class CredentialStore {
     }
   }
 
-  /** Keeps the broker's newest bearer token for consumers (one per credential). */
-  async putAccessToken(
-    credentialSecretName: string,
-    value: AccessTokenValue,
-    tags: Record<string, string>,
-  ): Promise<void> {
-    const tokenSecretName = accessTokenSecretName(credentialSecretName);
-    // A refused CreateSecret is a write all the same: asked only when DescribeSecret (a read) finds none.
-    if (!(await this.describe(tokenSecretName))) {
-      try {
-        await this.client.send(
-          new CreateSecretCommand({
-            Name: tokenSecretName,
-            KmsKeyId: this.kmsKeyId,
-            Description: `Brokered access token of ${credentialSecretName}, refreshed by credential-provisioner`,
-            Tags: Object.entries({ ...tags, [TAG.kind]: 'access-token' }).map(([Key, Value]) => ({
-              Key,
-              Value,
-            })),
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ResourceExistsException))
-          throw storeError('CreateSecret', tokenSecretName, error);
-      }
-    }
-    // Before the token is written: the credential's consumers read it, and nobody else.
-    await this.copyReadPolicy(credentialSecretName, tokenSecretName);
+  /**
+   * Keeps the broker's newest bearer token for consumers: one PutSecretValue on the credential's own
+   * secret with `VersionStages: [ACCESS_TOKEN_STAGE]`, which moves only that label to the new
+   * version; AWSCURRENT, AWSPENDING and AWSPREVIOUS stay where they are, and the version that held
+   * the label is left unlabelled, deprecated, for Secrets Manager to remove
+   * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html). The
+   * credential's resource policy covers it, so no policy is written. The ClientRequestToken is
+   * derived from the value, so the same token kept twice is one version.
+   */
+  async putAccessToken(credentialSecretName: string, value: AccessTokenValue): Promise<void> {
+    const secret = await this.describe(credentialSecretName);
+    // A secret's first version is AWSCURRENT whatever is asked: a token never goes first.
+    if (!secret || !versionWithStage(secret, CURRENT))
+      throw new FatalError(
+        `${credentialSecretName} holds no current credential: an access token is kept only beside one`,
+      );
+    const text = JSON.stringify(value);
     try {
       await this.client.send(
-        new PutSecretValueCommand({ SecretId: tokenSecretName, SecretString: JSON.stringify(value) }),
+        new PutSecretValueCommand({
+          SecretId: secret.arn,
+          SecretString: text,
+          ClientRequestToken: clientRequestToken(secret.arn, `${ACCESS_TOKEN_STAGE}\u0000${text}`),
+          VersionStages: [ACCESS_TOKEN_STAGE],
+        }),
       );
     } catch (error) {
-      throw storeError('PutSecretValue', tokenSecretName, error);
+      throw storeError('PutSecretValue', secret.arn, error);
     }
+  }
+
+  /**
+   * Migration (docs/architecture.md, secrets and names): the token secret an earlier release kept
+   * beside the credential is scheduled for deletion with the recovery window once the token lives
+   * under ACCESS_TOKEN_STAGE. DeleteSecret is a write even for a secret that does not exist: asked
+   * only when DescribeSecret (a read) finds one not yet scheduled.
+   */
+  async retireLegacyAccessToken(credentialSecretName: string): Promise<void> {
+    const legacy = await this.describe(legacyAccessTokenSecretName(credentialSecretName));
+    if (legacy && !legacy.deletedDate) await this.scheduleDeletion(legacy.arn);
   }
 
   /**
@@ -314,8 +320,15 @@ export class CredentialStore {
     }
   }
 
+  /**
+   * The broker's token as consumers read it (GetSecretValue with VersionStage ACCESS_TOKEN_STAGE);
+   * a credential not refreshed since the migration still has it in its legacy token secret.
+   */
   async readAccessToken(credentialSecretName: string): Promise<AccessTokenValue | undefined> {
-    return this.readJson<AccessTokenValue>(accessTokenSecretName(credentialSecretName));
+    return (
+      (await this.readJson<AccessTokenValue>(credentialSecretName, ACCESS_TOKEN_STAGE)) ??
+      (await this.readJson<AccessTokenValue>(legacyAccessTokenSecretName(credentialSecretName)))
+    );
   }
 
   /** Credentials this system holds for one product user of a target (its key limit counts them). */
@@ -335,10 +348,13 @@ export class CredentialStore {
     ).length;
   }
 
-  private async readJson<T>(secretName: string): Promise<T | undefined> {
+  /** A secret's value (its AWSCURRENT, or the version `stage` labels); undefined when there is none. */
+  private async readJson<T>(secretName: string, stage?: string): Promise<T | undefined> {
     let text: string | undefined;
     try {
-      text = (await this.client.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString;
+      text = (
+        await this.client.send(new GetSecretValueCommand({ SecretId: secretName, VersionStage: stage }))
+      ).SecretString;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException', 'InvalidRequestException')) return undefined;
       throw storeError('GetSecretValue', secretName, error);

@@ -67,19 +67,19 @@ export async function vendorOf(
 
 /**
  * Token-broker products: the bearer token a verification minted becomes the one consumers read (the
- * product may keep only one live token per user, so the one minted last is the one that works).
+ * product may keep only one live token per user, so the one minted last is the one that works),
+ * under its staging label in the credential's own secret (CredentialStore.putAccessToken).
  */
 export async function keepAccessToken(
   deps: Pick<WorkflowDeps, 'store' | 'now'>,
   secretName: string,
   token: AccessToken,
-  tags: Record<string, string>,
 ): Promise<void> {
-  await deps.store.putAccessToken(
-    secretName,
-    { accessToken: token.token, expiresAt: token.expiresAt, mintedAt: deps.now().toISOString() },
-    tags,
-  );
+  await deps.store.putAccessToken(secretName, {
+    accessToken: token.token,
+    expiresAt: token.expiresAt,
+    mintedAt: deps.now().toISOString(),
+  });
 }
 
 /**

@@ -81,7 +81,7 @@ export class ProvisionWorkflow extends Workflow {
 
     const verify = this.step('VerifyCredential', 'verify-credential', STEP_OPTIONS.verify);
     verify.fn.grantReadTargets();
-    // Token-broker products: the bearer token the check minted is kept in its own secret.
+    // Token-broker products: the bearer token the check minted is kept under its label in the credential.
     verify.fn.grantCredentialSecrets('GetSecretValue', ...ACCESS_TOKEN_WRITES);
     verify.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // The product may take a moment to accept a fresh key.

@@ -21,9 +21,10 @@ import { adoptAccess, changeAccess } from '#cli/access.ts';
 import { eventBridgeClient, secretsManagerClient } from '#core/aws-clients.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import {
-  accessTokenSecretName,
+  ACCESS_TOKEN_STAGE,
   credentialSecretName,
   DEFAULT_STACK_NAME,
+  legacyAccessTokenSecretName,
   physicalNames,
   targetSecretName,
 } from '#core/names.ts';
@@ -88,8 +89,9 @@ function operatorAccess() {
   };
 }
 
-const readAs = (who: { client: ReturnType<typeof secretsManagerClient> }, secretId: string) =>
-  who.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+/** GetSecretValue as that role: AWSCURRENT, or the version `stage` labels (a broker's token). */
+const readAs = (who: { client: ReturnType<typeof secretsManagerClient> }, secretId: string, stage?: string) =>
+  who.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
 
 let intruder: ReturnType<typeof clientOfRole>;
 let consumer: ReturnType<typeof clientOfRole>;
@@ -184,7 +186,7 @@ describe('consumer read access', () => {
     expect(refused.name).toBe('AccessDeniedException');
   });
 
-  it("a broker's access token is read by the credential's consumers only, and follows `access revoke`", async () => {
+  it("a broker's access token is read by its stage in the credential's secret, by the credential's consumers only, and follows `access revoke`", async () => {
     // Prepare
     const request = {
       target: 'cnapp',
@@ -198,15 +200,22 @@ describe('consumer read access', () => {
       submitAsOperator(env, task.taskId, obtainInProductUi(env, task, 'svc-report')),
     );
     expect(run.status).toBe('SUCCEEDED');
-    const tokenId = accessTokenSecretName(credentialSecretName('cnapp', 'report-bot'));
+    const secretId = credentialSecretName('cnapp', 'report-bot');
     // Act
-    const refused = (await failure(readAs(intruder, tokenId))) as Error;
-    const read = await readAs(consumer, tokenId);
+    const refused = (await failure(readAs(intruder, secretId, ACCESS_TOKEN_STAGE))) as Error;
+    const read = await readAs(consumer, secretId, ACCESS_TOKEN_STAGE);
     // Assess
     expect(refused.name).toBe('AccessDeniedException');
-    expect(JSON.parse(String(read.SecretString))).toHaveProperty('accessToken');
-    await operatorAccess().run('revoke', credentialSecretName('cnapp', 'report-bot'), consumer.arn);
-    expect(((await failure(readAs(consumer, tokenId))) as Error).name).toBe('AccessDeniedException');
+    expect(read.VersionStages).toEqual([ACCESS_TOKEN_STAGE]);
+    const token = JSON.parse(String(read.SecretString)) as Record<string, unknown>;
+    expect(Object.keys(token).sort()).toEqual(['accessToken', 'expiresAt', 'mintedAt']);
+    expect(env.forticnapp.tokenWorks(String(token.accessToken))).toBe(true);
+    // No second secret to read or to guard.
+    expect(await env.store.describe(legacyAccessTokenSecretName(secretId))).toBeUndefined();
+    await operatorAccess().run('revoke', secretId, consumer.arn);
+    expect(((await failure(readAs(consumer, secretId, ACCESS_TOKEN_STAGE))) as Error).name).toBe(
+      'AccessDeniedException',
+    );
   });
 
   it('a rotation keeps the policy: the consumer reads the new key, the other role is still refused', async () => {

@@ -380,9 +380,12 @@ describe('ProvisionerStack', () => {
     }
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const s of secretStatements) {
-      // The intake reads exactly the webhook secret the stack creates (provisioner.intake/webhook-secret).
+      // The intake reads exactly the webhook secret the stack creates (provisioner.intake/webhook-secret);
+      // the refresh deletes the token secrets of an earlier release (`<credential>/access-token`) only.
       for (const resource of resourcesOf(s))
-        expect(resource).toMatch(/:secret:provisioner(\/|\/targets\/)\*$|^<IntakeWebhookSecret\w+>$/);
+        expect(resource).toMatch(
+          /:secret:provisioner(\/\*|\/targets\/\*|\/\*\/\*\/access-token-\?{6})$|^<IntakeWebhookSecret\w+>$/,
+        );
     }
   });
 
@@ -425,15 +428,9 @@ describe('ProvisionerStack', () => {
       },
       'verify-credential': {
         'provisioner/targets/*': read,
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'GetResourcePolicy',
-          'GetSecretValue',
-          'PutResourcePolicy',
-          'PutSecretValue',
-          'TagResource',
-        ].map((a) => `secretsmanager:${a}`),
+        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
       },
       'finalize-credential': {
         'provisioner/targets/*': read,
@@ -469,29 +466,19 @@ describe('ProvisionerStack', () => {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         // DescribeSecret confirms an orphan by its secret's name: ListSecrets lags behind writes.
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'GetResourcePolicy',
-          'GetSecretValue',
-          'PutResourcePolicy',
-          'PutSecretValue',
-          'TagResource',
-        ].map((a) => `secretsmanager:${a}`),
+        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
       },
       // The operator tasks waiting are counted from the task table (its own describe block below).
       'report-drift': {},
+      // Migration: a token secret of an earlier release is deleted, and nothing else.
       'refresh-access-token': {
         'provisioner/targets/*': read,
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'GetResourcePolicy',
-          'GetSecretValue',
-          'PutResourcePolicy',
-          'PutSecretValue',
-          'TagResource',
-        ].map((a) => `secretsmanager:${a}`),
+        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
+        'provisioner/*/*/access-token-??????': ['secretsmanager:DeleteSecret'],
       },
       'revoke-at-product': {
         'provisioner/targets/*': read,
@@ -540,18 +527,12 @@ describe('ProvisionerStack', () => {
         ),
       },
       // A token broker's verification mints the token consumers read next.
-      // DescribeSecret finds a broker's token secret before anything creates it (a refused CreateSecret is a write).
+      // DescribeSecret shows the credential's current version before the token is put beside it.
       'verify-pending-key': {
         'provisioner/targets/*': read,
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'GetResourcePolicy',
-          'GetSecretValue',
-          'PutResourcePolicy',
-          'PutSecretValue',
-          'TagResource',
-        ].map((a) => `secretsmanager:${a}`),
+        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+          (a) => `secretsmanager:${a}`,
+        ),
       },
       'promote-pending-key': {
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
@@ -604,11 +585,8 @@ describe('ProvisionerStack', () => {
         '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': [
-          'CreateSecret',
           'DescribeSecret',
-          'GetResourcePolicy',
           'GetSecretValue',
-          'PutResourcePolicy',
           'PutSecretValue',
           'TagResource',
           'UntagResource',

@@ -31,6 +31,7 @@ import { failure } from '../failure.ts';
 const T1 = '11111111-1111-4111-a111-111111111111';
 const T2 = '22222222-2222-4222-a222-222222222222';
 const T3 = '33333333-3333-4333-a333-333333333333';
+const T4 = '44444444-4444-4444-a444-444444444444';
 const START = Date.parse('2026-11-24T10:30:00Z');
 let sm: Awaited<ReturnType<typeof startLocalSecretsManager>>;
 let c: SecretsManagerClient;
@@ -605,6 +606,55 @@ describe('local Secrets Manager: AWS answers', () => {
     // Assess
     expect(put.VersionStages).toEqual(['SAMPLESTAGE0', 'SAMPLESTAGE1']);
     expect(current).toMatchObject({ SecretString: 'v0', VersionId: T1, VersionStages: ['AWSCURRENT'] });
+  });
+
+  it('a custom label moved by PutSecretValue leaves AWSCURRENT and AWSPREVIOUS where they were and the version it left unlabelled (PutSecretValue API reference, VersionStages)', async () => {
+    // Prepare: a rotated secret whose custom label is on a third version
+    const put = (SecretString: string, ClientRequestToken: string, VersionStages?: string[]) =>
+      c.send(
+        new PutSecretValueCommand({ SecretId: n('own'), SecretString, ClientRequestToken, VersionStages }),
+      );
+    await c.send(new CreateSecretCommand({ Name: n('own'), SecretString: 'key-1', ClientRequestToken: T1 }));
+    await put('key-2', T2);
+    await put('token-1', T3, ['OWN_LABEL']);
+    // Act
+    const moved = await put('token-2', T4, ['OWN_LABEL']);
+    // Assess
+    const { VersionIdsToStages } = await c.send(new DescribeSecretCommand({ SecretId: n('own') }));
+    expect(moved.VersionStages).toEqual(['OWN_LABEL']);
+    expect(VersionIdsToStages).toEqual({ [T1]: ['AWSPREVIOUS'], [T2]: ['AWSCURRENT'], [T4]: ['OWN_LABEL'] });
+  });
+
+  it('past 100 versions, the oldest unlabelled versions created more than 24 hours ago are removed, never a younger or a labelled one (PutSecretValue API reference)', async () => {
+    // Prepare: AWSCURRENT and a custom label moved 99 times, then a day later 3 more moves
+    const put = (i: number) =>
+      c.send(
+        new PutSecretValueCommand({
+          SecretId: n('many'),
+          SecretString: `token-${i}`,
+          ClientRequestToken: `${String(i).padStart(8, '0')}-0000-4000-a000-000000000000`,
+          VersionStages: ['OWN_LABEL'],
+        }),
+      );
+    await c.send(new CreateSecretCommand({ Name: n('many'), SecretString: 'key', ClientRequestToken: T1 }));
+    for (let i = 1; i <= 99; i += 1) await put(i);
+    const all = async () =>
+      (
+        await c.send(new ListSecretVersionIdsCommand({ SecretId: n('many'), IncludeDeprecated: true }))
+      ).Versions?.map((v) => v.VersionId);
+    const young = await all();
+    // Act
+    sm.store.advanceClock(24 * 3_600_000 + 1);
+    for (let i = 100; i <= 102; i += 1) await put(i);
+    // Assess: 103 versions made, 100 kept; the first three moves (the oldest deprecated) removed
+    const kept = await all();
+    expect(young).toHaveLength(100);
+    expect(kept).toHaveLength(100);
+    expect(kept?.[0]).toBe(T1);
+    expect(kept).not.toContain(young?.[1]);
+    expect(kept).not.toContain(young?.[3]);
+    expect(kept).toContain(young?.[4]);
+    expect((await c.send(new GetSecretValueCommand({ SecretId: n('many') }))).SecretString).toBe('key');
   });
 
   it('PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy answer ARN and Name; a secret without a policy answers no ResourcePolicy (LocalStack test_resource_policy; moto test_get_initial_policy, test_delete_resource_policy)', async () => {

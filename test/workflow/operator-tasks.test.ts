@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { tasks } from '#cli/commands.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { accessTokenSecretName, credentialSecretName, TAG } from '#core/names.ts';
+import { ACCESS_TOKEN_STAGE, credentialSecretName, TAG } from '#core/names.ts';
 import { refuseOperatorTask, submitOperatorCredential } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
@@ -66,8 +66,11 @@ const answerDeps = () => ({
   now: () => new Date(),
 });
 
-async function secretValue(name: string): Promise<Record<string, string>> {
-  const answer = await env.secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
+/** A secret's AWSCURRENT value, or the version `stage` labels (a broker's token: ACCESS_TOKEN_STAGE). */
+async function secretValue(name: string, stage?: string): Promise<Record<string, string>> {
+  const answer = await env.secretsClient.send(
+    new GetSecretValueCommand({ SecretId: name, VersionStage: stage }),
+  );
   return JSON.parse(answer.SecretString ?? '{}') as Record<string, string>;
 }
 
@@ -115,7 +118,7 @@ describe('operator tasks (local runtime)', () => {
         expect(schedule?.ScheduleExpression).toBe(`at(${rotateAt.slice(0, 19)})`);
       }
       if (target !== 'arm') {
-        const token = await secretValue(accessTokenSecretName(secretName));
+        const token = await secretValue(secretName, ACCESS_TOKEN_STAGE);
         expect(Date.parse(token.expiresAt ?? '')).toBeGreaterThan(Date.now());
       }
     },
@@ -127,13 +130,13 @@ describe('operator tasks (local runtime)', () => {
     const schedule = env.scheduler.schedules.get(
       `${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(secretName)}`,
     );
-    const before = await secretValue(accessTokenSecretName(secretName));
+    const before = await secretValue(secretName, ACCESS_TOKEN_STAGE);
     // Act
     const started = (await env.scheduler.fire(ROTATION_SCHEDULE_GROUP, rotationScheduleName(secretName))) as {
       executionArn: string;
     };
     const done = await executionEnd(env, started.executionArn);
-    const after = await secretValue(accessTokenSecretName(secretName));
+    const after = await secretValue(secretName, ACCESS_TOKEN_STAGE);
     // Assess
     expect(schedule).toMatchObject({
       ScheduleExpression: 'rate(45 minutes)',

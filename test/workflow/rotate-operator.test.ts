@@ -10,7 +10,7 @@ import { planRotate } from '#cli/plan.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
+import { ACCESS_TOKEN_STAGE, CURRENT, credentialSecretName, PENDING, TAG } from '#core/names.ts';
 import { refuseOperatorTask } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
@@ -39,8 +39,11 @@ const SERVICE_USERS: Record<string, string | undefined> = {
   arm: 'rotate-bot',
 };
 
-async function secretValue(name: string): Promise<Record<string, string>> {
-  const answer = await env.secretsClient.send(new GetSecretValueCommand({ SecretId: name }));
+/** A secret's AWSCURRENT value, or the version `stage` labels (a broker's token: ACCESS_TOKEN_STAGE). */
+async function secretValue(name: string, stage?: string): Promise<Record<string, string>> {
+  const answer = await env.secretsClient.send(
+    new GetSecretValueCommand({ SecretId: name, VersionStage: stage }),
+  );
   return JSON.parse(answer.SecretString ?? '{}') as Record<string, string>;
 }
 
@@ -85,7 +88,7 @@ async function provision(target: string, apiUser: string) {
 async function consumerCall(target: string, apiUser: string): Promise<string> {
   const secretName = credentialSecretName(target, apiUser);
   if (target === 'flex') {
-    const { accessToken } = await secretValue(accessTokenSecretName(secretName));
+    const { accessToken } = await secretValue(secretName, ACCESS_TOKEN_STAGE);
     return env.fortiflex.tokenWorks(accessToken ?? '') ? 'accepted' : 'rejected';
   }
   const vendor = vendorFor({ target: await env.store.loadTarget(target) });

@@ -8,7 +8,15 @@ import * as z from 'zod';
 import { storedExpiry } from '../credential-expiry.ts';
 import { ConflictError, CredentialNotYetValidError, FatalError, ValidationError } from '../errors.ts';
 import { ExecutionName } from '../execution-names.ts';
-import { accessTokenSecretName, CURRENT, credentialSecretName, PENDING, PREVIOUS, TAG } from '../names.ts';
+import {
+  ACCESS_TOKEN_STAGE,
+  CURRENT,
+  credentialSecretName,
+  legacyAccessTokenSecretName,
+  PENDING,
+  PREVIOUS,
+  TAG,
+} from '../names.ts';
 import { CALLBACK_TASK_FIELDS, checkKeyLimit, openOperatorTask } from '../operator-tasks.ts';
 import { asApiVendor, asOperatorVendor } from '../products/adapters.ts';
 import { materialOf, productOf } from '../products/index.ts';
@@ -353,11 +361,7 @@ export async function verifyCredential(deps: WorkflowDeps, state: ProvisionState
     );
   }
   if (result.accessToken) {
-    await keepAccessToken(deps, secretName, result.accessToken, {
-      [TAG.target]: request.target,
-      [TAG.vendor]: target.vendor,
-      [TAG.ticket]: request.ticket,
-    });
+    await keepAccessToken(deps, secretName, result.accessToken);
   }
 }
 
@@ -452,7 +456,7 @@ export async function compensateProvision(
         materialOf(target.vendor, stored),
         token && { token: token.accessToken, expiresAt: token.expiresAt },
       );
-      await deps.store.deleteNow(accessTokenSecretName(secretName));
+      await deps.store.deleteNow(legacyAccessTokenSecretName(secretName));
       operatorAction = revoked.operatorAction;
     } else {
       operatorAction = `if a credential was already created in ${request.target} for task ${requestId}, delete it there`;
@@ -481,12 +485,16 @@ async function discardThisRequestsVersion(
   const description = await store.describe(secretName);
   if (!description || description.deletedDate) return 'untouched';
   const mine = description.tags[TAG.createdBy] === requestId;
-  const earlierVersions = Object.keys(description.versions).filter((id) => id !== versionId);
+  // The broker's token (its own version, under its label) is no earlier credential.
+  const token = versionWithStage(description, ACCESS_TOKEN_STAGE);
+  const earlierVersions = Object.keys(description.versions).filter((id) => id !== versionId && id !== token);
   // A secret this request created holds nothing but the dead key of a removed user.
   if (mine && earlierVersions.length === 0) {
     await store.deleteNow(description.arn);
     return 'deleted';
   }
+  // A secret that stays keeps no token of the credential compensated (the product revoked it).
+  if (token) await store.removeStage(description.arn, ACCESS_TOKEN_STAGE, token);
   const labels = description.versions[versionId];
   if (labels) {
     const previous = versionWithStage(description, PREVIOUS);

@@ -18,7 +18,7 @@ import { expiryOf } from '../credential-expiry.ts';
 import type { WorkflowStarter } from '../deactivation.ts';
 import { excerpt, ProvisionerError } from '../errors.ts';
 import { ExecutionName, executionNameFor } from '../execution-names.ts';
-import { CURRENT, credentialSecretName, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
+import { CURRENT, credentialSecretName, PENDING, SECRET_PREFIX } from '../names.ts';
 import { asApiVendor } from '../products/adapters.ts';
 import { materialOf } from '../products/index.ts';
 import {
@@ -40,7 +40,7 @@ import {
 import { CredentialTarget, parseInput } from '../schemas.ts';
 import { credentialStatus, versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
-import { vendorOf } from '../workflow-deps.ts';
+import { keepAccessToken, vendorOf } from '../workflow-deps.ts';
 import { staleAdminCredentials } from './admin-rotate.ts';
 import type { RotateRequest } from './rotate.ts';
 
@@ -339,15 +339,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
       drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
     } else if (result?.accessToken) {
       // The check minted the product's one live token: keep it, as the broker always does.
-      await deps.store.putAccessToken(
-        credential.name,
-        {
-          accessToken: result.accessToken.token,
-          expiresAt: result.accessToken.expiresAt,
-          mintedAt: deps.now().toISOString(),
-        },
-        { [TAG.target]: targetName, [TAG.vendor]: target.vendor },
-      );
+      await keepAccessToken(deps, credential.name, result.accessToken);
     }
     if (expiresAt && Date.parse(expiresAt) < soon)
       drift.expiring.push(`${credential.name}: expires ${expiresAt}`);

@@ -3,7 +3,7 @@
  * short-lived bearer token before the last one expires, and consumers read that one.
  */
 import { ConflictError, FatalError, ValidationError } from '../errors.ts';
-import { credentialSecretName, TAG } from '../names.ts';
+import { credentialSecretName } from '../names.ts';
 import { materialOf } from '../products/index.ts';
 import { parseInput } from '../schemas.ts';
 import { credentialStatus } from '../secrets.ts';
@@ -12,8 +12,9 @@ import { RotateRequest } from './rotate.ts';
 
 /**
  * RefreshAccessToken (the refresh workflow, token-broker products): mints a new bearer token from
- * the stored credential before the last one expires and keeps it for consumers. The product keeps
- * one live token per user, so this is the only place that mints one.
+ * the stored credential before the last one expires and keeps it for consumers, under its staging
+ * label in the credential's secret. The product keeps one live token per user, so this is the only
+ * place that mints one.
  */
 export async function refreshAccessToken(
   deps: WorkflowDeps,
@@ -37,9 +38,8 @@ export async function refreshAccessToken(
       `${request.target} ${answered} the credential of ${request.apiUser} (${result.reason ?? result.outcome}): consumers keep the last token until it expires`,
     );
   }
-  await keepAccessToken(deps, secretName, result.accessToken, {
-    [TAG.target]: request.target,
-    [TAG.vendor]: target.vendor,
-  });
+  await keepAccessToken(deps, secretName, result.accessToken);
+  // Migration: a token secret of an earlier release goes once the token is under its label.
+  await deps.store.retireLegacyAccessToken(secretName);
   return { secretName, expiresAt: result.accessToken.expiresAt };
 }

@@ -3,7 +3,7 @@ import type { WorkflowStarter } from '../deactivation.ts';
 import { FatalError, NotFoundError, RevocationIncompleteError, UNPROVEN_ERROR_NAME } from '../errors.ts';
 import { continuationNameFor, ExecutionName } from '../execution-names.ts';
 import { holdEndsAt } from '../hold-ends.ts';
-import { accessTokenSecretName, CURRENT, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
+import { CURRENT, legacyAccessTokenSecretName, PENDING, SECRET_PREFIX, TAG } from '../names.ts';
 import {
   CALLBACK_TASK_FIELDS,
   openOperatorTask,
@@ -400,9 +400,10 @@ export async function retireCredential(deps: WorkflowDeps, input: unknown) {
   const description = await deps.store.describe(credential.secretName);
   // A retry after the secret was scheduled for deletion (its answer lost) finds it read-only.
   const retiredBefore = description?.deletedDate !== undefined;
-  // Only a broker's credential may have a token secret beside it: DeleteSecret is a write even for
-  // a secret that does not exist, so it is asked for only when DescribeSecret (a read) finds one.
-  const tokenSecret = await deps.store.describe(accessTokenSecretName(credential.secretName));
+  // The token lives in the credential's secret (ACCESS_TOKEN_STAGE) and goes with it; a broker's
+  // credential not refreshed since that release may still have a legacy token secret beside it.
+  // DeleteSecret is a write even for a secret that does not exist: asked only when DescribeSecret finds one.
+  const tokenSecret = await deps.store.describe(legacyAccessTokenSecretName(credential.secretName));
   if (tokenSecret) await deps.store.deleteNow(tokenSecret.arn);
   await deps.schedules.remove(credential.secretName);
   // A rotation cut short by this revocation may have left a pending version: a retired secret keeps none.

@@ -338,10 +338,7 @@ export async function verifyPendingKey(deps: WorkflowDeps, input: unknown): Prom
     );
   }
   if (result.accessToken) {
-    await keepAccessToken(deps, state.secretName, result.accessToken, {
-      [TAG.target]: state.request.target,
-      [TAG.vendor]: target.vendor,
-    });
+    await keepAccessToken(deps, state.secretName, result.accessToken);
   }
 }
 
