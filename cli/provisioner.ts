@@ -151,8 +151,12 @@ targetAddCommand.action((name: string, options) =>
   run(async (global) => {
     const { secrets, sfn } = await clients(global);
     const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');
-    return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io, (added, target) =>
-      scheduleAdminRotations(sfn, machine, added, target, io),
+    return targetAdd(
+      new CredentialStore(secrets, global.kmsKeyId),
+      name,
+      options,
+      io,
+      (added, target, versionId) => scheduleAdminRotations(sfn, machine, added, target, versionId, io),
     );
   }),
 );

@@ -55,13 +55,18 @@ export function scheduleFor(
 }
 
 export interface RotationSchedules {
-  /** Create-if-absent: the schedule that starts the rotate workflow for this credential. */
+  /**
+   * Create-if-absent: the schedule that starts the rotate workflow for this credential; with
+   * `replaceExisting`, one already there is replaced whole by this one (a target's admin schedule
+   * follows its policy's `adminKeyMaxAgeDays`).
+   */
   ensure(
     credential: {
       secretName: string;
       target: string;
       apiUser: string;
     } & CredentialSchedule,
+    options?: { readonly replaceExisting?: boolean },
   ): Promise<void>;
   /** Delete-if-present. */
   remove(secretName: string): Promise<void>;

@@ -886,9 +886,11 @@ describe('ProvisionerStack', () => {
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',
     ]);
-    // FinalizeAdminRotation creates a target's admin rotation schedule, never deletes one.
-    expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf)).toEqual([
+    // FinalizeAdminRotation (and EnsureAdminSchedules) creates a target's admin rotation schedules
+    // and replaces them when its policy's adminKeyMaxAgeDays changed, never deletes one.
+    expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf).sort()).toEqual([
       'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
     ]);
     // An offboarding that holds a credential creates its hold-end schedule, and only those (hold-*).
     for (const id of ['find-owner-credentials', 'sweep-owner-credentials']) {
