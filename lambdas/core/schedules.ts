@@ -4,7 +4,7 @@
  * a credential the product expires (tokens with an expiry) rotates once, before its expiry.
  */
 import { createHash } from 'node:crypto';
-import { SECRET_PREFIX } from './names.ts';
+import { SECRET_PREFIX, targetSecretName } from './names.ts';
 import type { VendorCapabilities } from './products/vendor.ts';
 import type { RotationSettings } from './rotation-timing.ts';
 
@@ -28,6 +28,15 @@ export function adminRotationSchedule(
   adminCredential: 'api-token' | 'ssh',
 ): CredentialSchedule {
   return { workflow: 'admin-rotate', rate: `rate(${Math.floor(maxAgeDays / 2)} days)`, adminCredential };
+}
+
+/**
+ * What a target's admin credential's schedule is named after: the admin token's, the target's
+ * secret; the SSH login's, `<secret>/ssh`.
+ */
+export function adminScheduleSecretName(target: string, adminCredential: 'api-token' | 'ssh'): string {
+  const secretName = targetSecretName(target);
+  return adminCredential === 'api-token' ? secretName : `${secretName}/${adminCredential}`;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

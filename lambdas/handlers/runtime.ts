@@ -7,8 +7,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   ConflictException,
   CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
   type SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
@@ -29,6 +27,7 @@ import {
 } from '#core/aws-clients.ts';
 import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
+import { deleteScheduleIfPresent } from '#core/delete-schedule.ts';
 import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import {
@@ -145,19 +144,11 @@ function schedulerRotations(): RotationSchedules {
     },
     async remove(secretName) {
       client ??= schedulerClient();
-      const name = rotationScheduleName(secretName);
-      try {
-        await client.send(
-          new DeleteScheduleCommand({
-            Name: name,
-            GroupName: setting('rotationScheduleGroup'),
-          }),
-        );
-      } catch (error) {
-        // ResourceNotFoundException: the schedule is gone already.
-        if (!(error instanceof ResourceNotFoundException))
-          throw awsFailure(SCHEDULER, 'DeleteSchedule', error, name);
-      }
+      await deleteScheduleIfPresent(
+        client,
+        setting('rotationScheduleGroup'),
+        rotationScheduleName(secretName),
+      );
     },
   };
 }

@@ -995,6 +995,17 @@ describe('ProvisionerStack', () => {
       actions: ['secretsmanager:UntagResource'],
       resources: [secret('provisioner/*')],
     });
+    // `provisioner target remove`: target secrets and targets' admin schedules only, never a credential's.
+    expect(of('RemoveTargets')).toEqual({
+      actions: ['secretsmanager:DeleteSecret'],
+      resources: [secret('provisioner/targets/*')],
+    });
+    expect(of('RemoveTargetSchedules')).toEqual({
+      actions: ['scheduler:DeleteSchedule'],
+      resources: [
+        'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/credential-provisioner/rotate-targets_*',
+      ],
+    });
     template.hasOutput('OperatorPolicyArn', {});
   });
 });

@@ -22,7 +22,7 @@ import { CURRENT, PENDING, targetSecretName } from '../names.ts';
 import { ADMIN_KEY_MAX_AGE_DAYS } from '../products/policy.ts';
 import type { AdminTwins, ApiVendor, LoginTwins, Vendor, VerifyResult } from '../products/vendor.ts';
 import type { TargetDefinition } from '../requests.ts';
-import { adminRotationSchedule } from '../schedules.ts';
+import { adminRotationSchedule, adminScheduleSecretName } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
 import { clientRequestToken, versionWithStage } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
@@ -198,14 +198,10 @@ function adminKeyMaxAgeDays(target: TargetDefinition): number {
   return policy?.adminKeyMaxAgeDays ?? ADMIN_KEY_MAX_AGE_DAYS;
 }
 
-/**
- * Each admin credential's own schedule (at half the policy's maximum age): the
- * admin token's is named after the target's secret, the SSH login's after `<secret>/ssh`.
- */
+/** Each admin credential's own schedule, at half the policy's maximum age. */
 function adminScheduleOf(name: string, target: TargetDefinition, kind: AdminCredentialKind) {
-  const secretName = targetSecretName(name);
   return {
-    secretName: kind === 'api-token' ? secretName : `${secretName}/${kind}`,
+    secretName: adminScheduleSecretName(name, kind),
     target: name,
     apiUser: adminUserOf(target, name, kind),
     ...adminRotationSchedule(adminKeyMaxAgeDays(target), kind),
