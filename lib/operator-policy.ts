@@ -25,6 +25,8 @@ export interface OperatorPolicyProps {
   readonly rotationSchedules: RotationSchedules;
   /** The workflows an operator starts and follows (`provisioner start`, `revoke`, `rotate`). */
   readonly workflows: readonly sfn.IStateMachine[];
+  /** Of those, the revoke workflow, whose running executions `provisioner revoke` lists first. */
+  readonly revokeWorkflow: sfn.IStateMachine;
 }
 
 export class OperatorPolicy extends Construct {
@@ -48,6 +50,12 @@ export class OperatorPolicy extends Construct {
         sid: 'StartWorkflows',
         actions: ['states:StartExecution'],
         resources: props.workflows.map((m) => m.stateMachineArn),
+      }),
+      // `provisioner revoke --owner` follows a revocation of the owner already running instead of starting another.
+      new iam.PolicyStatement({
+        sid: 'ListRunningRevocations',
+        actions: ['states:ListExecutions'],
+        resources: [props.revokeWorkflow.stateMachineArn],
       }),
       new iam.PolicyStatement({
         sid: 'FollowWorkflows',

@@ -240,6 +240,7 @@ export class ProvisionerStack extends Stack {
       answerFunction: answers.fn.function,
       rotationSchedules,
       workflows: [provision, revoke, rotate, reconcile, adminRotate].map((w) => w.stateMachine),
+      revokeWorkflow: revoke.stateMachine,
     });
     new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });
 

@@ -966,6 +966,11 @@ describe('ProvisionerStack', () => {
       `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
     expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
     expect(of('StartWorkflows').resources).toHaveLength(5);
+    // `provisioner revoke` lists the running revocations of the revoke workflow, and of no other.
+    expect(of('ListRunningRevocations')).toEqual({
+      actions: ['states:ListExecutions'],
+      resources: [expect.stringMatching(/^<RevokeWorkflowStateMachine\w+>$/)],
+    });
     expect(of('ManageTargets').resources).toEqual([secret('provisioner/targets/*')]);
     // Credentials (provisioner/<target>/<user>) are described, never read or written as values.
     expect(of('DescribeCredentials')).toEqual({
