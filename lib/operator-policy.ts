@@ -51,6 +51,13 @@ export class OperatorPolicy extends Construct {
         actions: ['states:StartExecution'],
         resources: props.workflows.map((m) => m.stateMachineArn),
       }),
+      // Every command without --state-machine-arn finds its workflow by the stack's name; the
+      // listing takes no resource-level permission (names and ARNs only).
+      new iam.PolicyStatement({
+        sid: 'FindWorkflows',
+        actions: ['states:ListStateMachines'],
+        resources: ['*'],
+      }),
       // `provisioner revoke --owner` follows a revocation of the owner already running instead of starting another.
       new iam.PolicyStatement({
         sid: 'ListRunningRevocations',
@@ -188,7 +195,7 @@ export class OperatorPolicy extends Construct {
     Validations.of(this.policy).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ListSecrets supports no resource-level permissions',
+        reason: 'ListSecrets and ListStateMachines support no resource-level permissions',
       },
       ...[targets, credentials].map((prefix) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,

@@ -966,6 +966,8 @@ describe('ProvisionerStack', () => {
       `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
     expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
     expect(of('StartWorkflows').resources).toHaveLength(5);
+    // The CLI finds the workflows by the stack's name: the listing has no resource-level permission.
+    expect(of('FindWorkflows')).toEqual({ actions: ['states:ListStateMachines'], resources: ['*'] });
     // `provisioner revoke` lists the running revocations of the revoke workflow, and of no other.
     expect(of('ListRunningRevocations')).toEqual({
       actions: ['states:ListExecutions'],

@@ -1,13 +1,15 @@
 /**
- * `provisioner revoke --owner` as the operator (the CLI's principal, under the operator policy that
- * local IAM enforces): before it starts a revocation it lists the revoke workflow's running
- * executions (ListExecutions on the state machine,
+ * The CLI's lookups as the operator (its principal, under the operator policy that local IAM
+ * enforces). `provisioner revoke --owner` lists the revoke workflow's running executions before it
+ * starts one (ListExecutions on the state machine,
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html), so the
- * policy must grant that, on the revoke workflow alone.
+ * policy grants that on the revoke workflow alone; every command without `--state-machine-arn`
+ * finds its workflow by the stack's name (ListStateMachines, which takes no resource: `*`,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
  */
 import { describe, expect, it } from 'vitest';
-import { revoke } from '#cli/commands.ts';
-import { credentialSecretName } from '#core/names.ts';
+import { findStateMachineArn, revoke } from '#cli/commands.ts';
+import { credentialSecretName, DEFAULT_STACK_NAME } from '#core/names.ts';
 import { credentialStatus } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { addressReaderRequest, runProvision } from '#test/support/executions.ts';
@@ -37,5 +39,12 @@ describe('provisioner revoke --owner as the operator (local IAM)', () => {
     expect(credentialStatus(await env.store.describe(credentialSecretName('fgt', 'ops-feed')))).toBe(
       'revoked',
     );
+  });
+
+  it('finds a workflow by the stack’s name, as every command without --state-machine-arn does', async () => {
+    // Act
+    const found = await findStateMachineArn(env.operator.sfnClient, DEFAULT_STACK_NAME, 'admin-rotate');
+    // Assess
+    expect(found).toBe(env.adminRotateStateMachineArn);
   });
 });
