@@ -41,17 +41,20 @@ export async function targetRotate(
 
 /**
  * After \`target add\`: a target whose product rotates its admin credentials here gets their
- * schedules at once (the admin-rotate state machine's EnsureAdminSchedules, create-if-absent),
- * not only after a first rotation; other targets start nothing.
+ * schedules at once (the admin-rotate state machine's EnsureAdminSchedules), not only after a first
+ * rotation, at half its policy's \`adminKeyMaxAgeDays\`: a schedule already there is replaced when
+ * the policy changed. One execution per stored version of the target, so a repeat of the same
+ * version reports that run and a new version (a new policy) is always applied; other targets start
+ * nothing.
  */
 export async function scheduleAdminRotations(
   sfn: SFNClient,
   stateMachineArn: () => Promise<string>,
   target: string,
   definition: TargetDefinition,
+  versionId: string,
   io: Output,
   options: { pollMs?: number } = {},
-  now = new Date(),
 ): Promise<number> {
   if (!rotatesAdminCredentials(vendorFor({ target: definition }))) return 0;
   const request = parseInput(
@@ -59,7 +62,7 @@ export async function scheduleAdminRotations(
     { target, schedulesOnly: true },
     'admin schedules request',
   );
-  const name = executionNameFor('admin-schedules', utcMinute(now), request);
+  const name = executionNameFor('admin-schedules', versionId, request);
   return startAndFollow(sfn, await stateMachineArn(), name, request, { wait: true, ...options }, io);
 }
 

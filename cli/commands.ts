@@ -121,8 +121,8 @@ export async function targetAdd(
   name: string,
   options: TargetAddOptions,
   io: Output & { stdin: () => Promise<string> },
-  /** What follows the store (the admin rotation schedules, cli/admin-rotation.ts); its exit code is the command's. */
-  afterStore?: (name: string, target: TargetDefinition) => Promise<number>,
+  /** What follows the store (the admin rotation schedules, cli/admin-rotation.ts) of this version; its exit code is the command's. */
+  afterStore?: (name: string, target: TargetDefinition, versionId: string) => Promise<number>,
 ): Promise<number> {
   const targetName = parseInput(TargetName, name, 'target name');
   const definition = options.file
@@ -136,9 +136,9 @@ export async function targetAdd(
     { ...(definition as object), ...policy },
     `target ${targetName}`,
   );
-  const { arn, created } = await store.putTarget(targetName, target);
+  const { arn, created, versionId } = await store.putTarget(targetName, target);
   io.out(`target ${targetName} ${created ? 'registered' : 'updated'} (${arn})`);
-  return afterStore ? afterStore(targetName, target) : 0;
+  return afterStore ? afterStore(targetName, target, versionId) : 0;
 }
 
 export interface StartOptions {

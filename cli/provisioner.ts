@@ -44,6 +44,7 @@ import { lambdaOperatorAnswers } from './operator-answers.ts';
 import { planRevoke, planRotate } from './plan.ts';
 import { setRotationState } from './rotation.ts';
 import { targetCheck } from './target-check.ts';
+import { targetRemove } from './target-remove.ts';
 import { transfer } from './transfer.ts';
 
 interface GlobalOptions {
@@ -151,11 +152,33 @@ targetAddCommand.action((name: string, options) =>
   run(async (global) => {
     const { secrets, sfn } = await clients(global);
     const machine = async () => findStateMachineArn(sfn, global.stack, 'admin-rotate');
-    return targetAdd(new CredentialStore(secrets, global.kmsKeyId), name, options, io, (added, target) =>
-      scheduleAdminRotations(sfn, machine, added, target, io),
+    return targetAdd(
+      new CredentialStore(secrets, global.kmsKeyId),
+      name,
+      options,
+      io,
+      (added, target, versionId) => scheduleAdminRotations(sfn, machine, added, target, versionId, io),
     );
   }),
 );
+
+targetCommand
+  .command('remove <name>')
+  .description(
+    'remove a target whose credentials are all revoked: its admin rotation schedules, and its secret (7-day recovery window)',
+  )
+  .action((name: string) =>
+    run(async (global) => {
+      const { secrets, events, scheduler } = await clients(global);
+      const deps = {
+        store: new CredentialStore(secrets, global.kmsKeyId),
+        events: new EventBridgePublisher(events),
+        scheduler,
+        scheduleGroup: physicalNames(global.stack).scheduleGroup,
+      };
+      return targetRemove(deps, name, io);
+    }),
+  );
 
 targetCommand
   .command('check <name>')

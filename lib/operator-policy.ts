@@ -1,7 +1,7 @@
 /**
  * What an operator needs to run the CLI (docs/cli.md) against the stack, as one managed policy to
  * attach to the operators' role or permission set: start and follow the workflows, answer operator
- * tasks, add targets, hand in the credentials a product shows once, move credentials to another
+ * tasks, add and remove targets, hand in the credentials a product shows once, move credentials to another
  * owner (`provisioner transfer`). Answers go through one function (AcceptOperatorAnswer), which
  * alone answers tasks with their tokens and compares, verifies and stores what is handed in: the
  * operator reads no credential, writes no credential value, and answers no task directly (it lists
@@ -25,6 +25,8 @@ export interface OperatorPolicyProps {
   readonly rotationSchedules: RotationSchedules;
   /** The workflows an operator starts and follows (`provisioner start`, `revoke`, `rotate`). */
   readonly workflows: readonly sfn.IStateMachine[];
+  /** Of those, the revoke workflow, whose running executions `provisioner revoke` lists first. */
+  readonly revokeWorkflow: sfn.IStateMachine;
 }
 
 export class OperatorPolicy extends Construct {
@@ -48,6 +50,19 @@ export class OperatorPolicy extends Construct {
         sid: 'StartWorkflows',
         actions: ['states:StartExecution'],
         resources: props.workflows.map((m) => m.stateMachineArn),
+      }),
+      // Every command without --state-machine-arn finds its workflow by the stack's name; the
+      // listing takes no resource-level permission (names and ARNs only).
+      new iam.PolicyStatement({
+        sid: 'FindWorkflows',
+        actions: ['states:ListStateMachines'],
+        resources: ['*'],
+      }),
+      // `provisioner revoke --owner` follows a revocation of the owner already running instead of starting another.
+      new iam.PolicyStatement({
+        sid: 'ListRunningRevocations',
+        actions: ['states:ListExecutions'],
+        resources: [props.revokeWorkflow.stateMachineArn],
       }),
       new iam.PolicyStatement({
         sid: 'FollowWorkflows',
@@ -116,6 +131,21 @@ export class OperatorPolicy extends Construct {
           `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${props.rotationSchedules.groupName}/hold-*`,
         ],
       }),
+      // `provisioner target remove`: a target's secret (with a recovery window) and its admin
+      // rotation schedules (`rotate-targets_*`, named after the target's secret: lambdas/core/schedules.ts),
+      // never a credential's; the removal is announced on the default bus (AnnounceTransfers).
+      new iam.PolicyStatement({
+        sid: 'RemoveTargets',
+        actions: ['secretsmanager:DeleteSecret'],
+        resources: [secret(`${targets}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'RemoveTargetSchedules',
+        actions: ['scheduler:DeleteSchedule'],
+        resources: [
+          `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${props.rotationSchedules.groupName}/rotate-targets_*`,
+        ],
+      }),
       // `provisioner rotation pause|resume`: UpdateSchedule replaces the whole schedule, its target's
       // role included, so the role is passed again; the pause is recorded on the credential's tags.
       new iam.PolicyStatement({
@@ -165,7 +195,7 @@ export class OperatorPolicy extends Construct {
     Validations.of(this.policy).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ListSecrets supports no resource-level permissions',
+        reason: 'ListSecrets and ListStateMachines support no resource-level permissions',
       },
       ...[targets, credentials].map((prefix) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
@@ -178,6 +208,10 @@ export class OperatorPolicy extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${props.rotationSchedules.groupName}/*]`,
         reason: 'One schedule per credential, named at run time; confined to the provisioner schedule group',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${props.rotationSchedules.groupName}/rotate-targets_*]`,
+        reason: "A target's removal deletes its admin rotation schedules, named at run time after the target",
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${props.rotationSchedules.groupName}/hold-*]`,

@@ -80,6 +80,8 @@ export class ProvisionerStack extends Stack {
     rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:CreateSchedule');
     rotationSchedules.grant(rotate.finalizeFunction, 'scheduler:DeleteSchedule');
     rotationSchedules.grant(adminRotate.finalizeFunction, 'scheduler:CreateSchedule');
+    // A target's admin schedules follow its policy's adminKeyMaxAgeDays (EnsureAdminSchedules replaces them).
+    rotationSchedules.grant(adminRotate.finalizeFunction, 'scheduler:UpdateSchedule');
     const provision = new ProvisionWorkflow(this, 'ProvisionWorkflow', { key, rotationSchedules });
     const revoke = new RevokeWorkflow(this, 'RevokeWorkflow', { key, rotationSchedules });
     new DeactivationRules(this, 'DeactivationRules', {
@@ -238,6 +240,7 @@ export class ProvisionerStack extends Stack {
       answerFunction: answers.fn.function,
       rotationSchedules,
       workflows: [provision, revoke, rotate, reconcile, adminRotate].map((w) => w.stateMachine),
+      revokeWorkflow: revoke.stateMachine,
     });
     new CfnOutput(this, 'OperatorPolicyArn', { value: operator.policy.managedPolicyArn });
 

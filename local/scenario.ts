@@ -42,6 +42,7 @@ import { rotateAdminCredential } from './scenario/admin-rotation.ts';
 import { showRotationFailureAlert } from './scenario/alerts.ts';
 import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
 import { provisionFleet } from './scenario/fleet.ts';
+import { heldCredentialRevokedWhenHoldEnds } from './scenario/hold-end.ts';
 import { showRevocationPlan } from './scenario/plan.ts';
 import { teamCredentialSurvives } from './scenario/teams.ts';
 
@@ -393,6 +394,8 @@ async function main(): Promise<number> {
       { ...example, target: 'fgt-lab', trustedHosts, member: 'alice@example.com' },
       () => revokeOnDeactivation(env, 'alice@example.com', [...requests, ...fleetCredentials]),
     );
+    say('');
+    await heldCredentialRevokedWhenHoldEnds(env, say, { ...example, target: 'fgt-lab', trustedHosts });
     say('');
     await reconcileAll(env);
     say('');

@@ -44,6 +44,39 @@ function oneTimeInstant(schedule: LocalSchedule): number | undefined {
 const notInEnum = (value: string, member: string, values: readonly string[]) =>
   `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy enum value set: [${values.join(', ')}]`;
 
+type WholeSchedule = Partial<LocalSchedule> &
+  Pick<LocalSchedule, 'ScheduleExpression' | 'FlexibleTimeWindow' | 'Target'>;
+
+/**
+ * The body as a whole schedule, or AWS's refusal naming each required member it lacks. CreateSchedule
+ * and UpdateSchedule require the same ones: an update replaces the whole schedule, so it sends them
+ * all again (API_UpdateSchedule, Required: Yes,
+ * https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html; a Target's Arn
+ * and RoleArn, https://docs.aws.amazon.com/scheduler/latest/APIReference/API_Target.html).
+ */
+function wholeSchedule(body: Partial<LocalSchedule>): WholeSchedule | string {
+  const missing = [
+    ['scheduleExpression', body.ScheduleExpression],
+    ['flexibleTimeWindow', body.FlexibleTimeWindow],
+    ['target', body.Target],
+    ...(body.Target
+      ? [
+          ['target.arn', body.Target.Arn],
+          ['target.roleArn', body.Target.RoleArn],
+        ]
+      : []),
+  ].flatMap(([member, value]) =>
+    value === undefined || value === null || value === '' ? [member as string] : [],
+  );
+  return missing.length === 0 ? (body as WholeSchedule) : notNull(missing);
+}
+
+/** The AWS JSON protocols' wording for missing members (as DynamoDB answers it; not a recorded Scheduler answer). */
+const notNull = (members: readonly string[]) =>
+  `${members.length} validation error${members.length === 1 ? '' : 's'} detected: ${members
+    .map((member) => `Value null at '${member}' failed to satisfy constraint: Member must not be null`)
+    .join('; ')}`;
+
 const NAME = /^[0-9a-zA-Z-_.]{1,64}$/;
 
 export interface SchedulerCall {
@@ -139,6 +172,8 @@ export async function startLocalScheduler(options: {
         const groupName = body.GroupName ?? 'default';
         const passedRoleArn = body.Target?.RoleArn;
         if (refused({ operation, resource: scheduleArn(groupName, name), passedRoleArn })) return;
+        const whole = wholeSchedule(body);
+        if (typeof whole === 'string') return fail(400, 'ValidationException', whole);
         const existing = schedules.get(key(groupName, name));
         if (operation === 'CreateSchedule' && existing)
           return fail(409, 'ConflictException', `Schedule ${name} already exists.`);
@@ -154,20 +189,8 @@ export async function startLocalScheduler(options: {
             notInEnum(action, 'actionAfterCompletion', ['NONE', 'DELETE']),
           );
         if (
-          !body.ScheduleExpression ||
-          !body.Target?.Arn ||
-          !body.Target.RoleArn ||
-          !body.FlexibleTimeWindow
-        ) {
-          return fail(
-            400,
-            'ValidationException',
-            'ScheduleExpression, Target (Arn, RoleArn) and FlexibleTimeWindow are required',
-          );
-        }
-        if (
           !/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$/.test(
-            body.ScheduleExpression,
+            whole.ScheduleExpression,
           )
         ) {
           return fail(400, 'ValidationException', 'Invalid Schedule Expression');
@@ -175,11 +198,11 @@ export async function startLocalScheduler(options: {
         schedules.set(key(groupName, name), {
           Name: name,
           GroupName: groupName,
-          ScheduleExpression: body.ScheduleExpression,
+          ScheduleExpression: whole.ScheduleExpression,
           ScheduleExpressionTimezone: body.ScheduleExpressionTimezone ?? 'UTC',
           State: body.State ?? 'ENABLED',
-          Target: body.Target,
-          FlexibleTimeWindow: body.FlexibleTimeWindow,
+          Target: whole.Target,
+          FlexibleTimeWindow: whole.FlexibleTimeWindow,
           ActionAfterCompletion: action ?? 'NONE',
           CreationDate: existing?.CreationDate ?? Date.now() / 1000,
         });

@@ -149,6 +149,14 @@ export interface EventDetails {
     /** The consumer roles after the change. */
     readonly consumers: readonly string[];
   };
+  /** `provisioner target remove` deleted a target (its admin schedules, its secret with a recovery window). */
+  'credential.target-removed': {
+    readonly target: string;
+    readonly vendor: string;
+    readonly secretName: string;
+    readonly schedulesDeleted: readonly string[];
+    readonly recoveryWindowDays: number;
+  };
   'credential.revocation-failed': {
     readonly owner: string;
     readonly requestId: string;

@@ -8,12 +8,8 @@
  * A transfer deletes it; should it fire anyway, the revocation lists the owner's credentials by
  * its owner tag, so one that changed owner is not found.
  */
-import {
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
-  type SchedulerClient,
-} from '@aws-sdk/client-scheduler';
-import { awsFailure } from './errors.ts';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { deleteScheduleIfPresent } from './delete-schedule.ts';
 import { credentialScheduleName } from './schedules.ts';
 
 export interface HoldEnd {
@@ -64,11 +60,5 @@ export async function deleteHoldEndSchedule(
   group: string,
   secretName: string,
 ): Promise<void> {
-  const name = holdEndScheduleName(secretName);
-  try {
-    await client.send(new DeleteScheduleCommand({ Name: name, GroupName: group }));
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException))
-      throw awsFailure('EventBridge Scheduler', 'DeleteSchedule', error, name);
-  }
+  await deleteScheduleIfPresent(client, group, holdEndScheduleName(secretName));
 }

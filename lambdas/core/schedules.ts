@@ -4,7 +4,7 @@
  * a credential the product expires (tokens with an expiry) rotates once, before its expiry.
  */
 import { createHash } from 'node:crypto';
-import { SECRET_PREFIX } from './names.ts';
+import { SECRET_PREFIX, targetSecretName } from './names.ts';
 import type { VendorCapabilities } from './products/vendor.ts';
 import type { RotationSettings } from './rotation-timing.ts';
 
@@ -28,6 +28,15 @@ export function adminRotationSchedule(
   adminCredential: 'api-token' | 'ssh',
 ): CredentialSchedule {
   return { workflow: 'admin-rotate', rate: `rate(${Math.floor(maxAgeDays / 2)} days)`, adminCredential };
+}
+
+/**
+ * What a target's admin credential's schedule is named after: the admin token's, the target's
+ * secret; the SSH login's, `<secret>/ssh`.
+ */
+export function adminScheduleSecretName(target: string, adminCredential: 'api-token' | 'ssh'): string {
+  const secretName = targetSecretName(target);
+  return adminCredential === 'api-token' ? secretName : `${secretName}/${adminCredential}`;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -55,13 +64,18 @@ export function scheduleFor(
 }
 
 export interface RotationSchedules {
-  /** Create-if-absent: the schedule that starts the rotate workflow for this credential. */
+  /**
+   * Create-if-absent: the schedule that starts the rotate workflow for this credential; with
+   * `replaceExisting`, one already there is replaced whole by this one (a target's admin schedule
+   * follows its policy's `adminKeyMaxAgeDays`).
+   */
   ensure(
     credential: {
       secretName: string;
       target: string;
       apiUser: string;
     } & CredentialSchedule,
+    options?: { readonly replaceExisting?: boolean },
   ): Promise<void>;
   /** Delete-if-present. */
   remove(secretName: string): Promise<void>;

@@ -202,7 +202,10 @@ export class CredentialStore {
    * Creates or replaces a target definition (CLI `target add`, the embedded default). A second
    * target on the device and VDOM (ADOM) of another is refused: both would see the same users.
    */
-  async putTarget(name: string, definition: TargetDefinition): Promise<{ arn: string; created: boolean }> {
+  async putTarget(
+    name: string,
+    definition: TargetDefinition,
+  ): Promise<{ arn: string; created: boolean; versionId: string }> {
     if (definition.vendor === 'fortigate-fleet' && definition.device)
       throw new ValidationError(
         `target ${name}: a fleet target names its devices in \`devices\`; \`device\` comes only from a credential's target <fleet>.<device>`,
@@ -235,7 +238,7 @@ export class CredentialStore {
     secretName: string,
     value: string,
     options: { description: string; tags: Record<string, string> },
-  ): Promise<{ arn: string; created: boolean }> {
+  ): Promise<{ arn: string; created: boolean; versionId: string }> {
     try {
       const created = await this.client.send(
         new CreateSecretCommand({
@@ -246,7 +249,7 @@ export class CredentialStore {
           Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })),
         }),
       );
-      return { arn: created.ARN ?? secretName, created: true };
+      return { arn: created.ARN ?? secretName, created: true, versionId: created.VersionId ?? '' };
     } catch (error) {
       if (!(error instanceof ResourceExistsException)) throw storeError('CreateSecret', secretName, error);
     }
@@ -254,7 +257,7 @@ export class CredentialStore {
       const put = await this.client.send(
         new PutSecretValueCommand({ SecretId: secretName, SecretString: value }),
       );
-      return { arn: put.ARN ?? secretName, created: false };
+      return { arn: put.ARN ?? secretName, created: false, versionId: put.VersionId ?? '' };
     } catch (error) {
       throw storeError('PutSecretValue', secretName, error);
     }

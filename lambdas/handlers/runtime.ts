@@ -7,9 +7,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   ConflictException,
   CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
   type SchedulerClient,
+  UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import {
   DescribeExecutionCommand,
@@ -28,6 +27,7 @@ import {
 } from '#core/aws-clients.ts';
 import { type Config, readConfig, type Setting } from '#core/config.ts';
 import type { WorkflowStarter } from '#core/deactivation.ts';
+import { deleteScheduleIfPresent } from '#core/delete-schedule.ts';
 import { awsFailure } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
 import {
@@ -91,60 +91,64 @@ function schedulerRotations(): RotationSchedules {
   let client: SchedulerClient | undefined;
   const setting = (name: Setting) => settings().required(name);
   return {
-    async ensure({ secretName, target, apiUser, workflow, at, rate, expression, timeZone, adminCredential }) {
+    async ensure(
+      { secretName, target, apiUser, workflow, at, rate, expression, timeZone, adminCredential },
+      { replaceExisting = false } = {},
+    ) {
       client ??= schedulerClient();
       const refresh = workflow === 'refresh';
       const admin = workflow === 'admin-rotate';
       const name = rotationScheduleName(secretName);
+      const schedule = {
+        Name: name,
+        GroupName: setting('rotationScheduleGroup'),
+        ScheduleExpression: at
+          ? `at(${at.slice(0, 19)})`
+          : (rate ?? (refresh ? settings().tokenRefreshRate : (expression ?? settings().rotationRate))),
+        // at() is written in UTC; a credential's own cron expression is read in its zone.
+        ScheduleExpressionTimezone: at ? 'UTC' : (timeZone ?? 'UTC'),
+        // Rotations of many credentials spread over an hour; a token refresh must not slip past its expiry.
+        FlexibleTimeWindow: refresh
+          ? { Mode: 'OFF' as const }
+          : { Mode: 'FLEXIBLE' as const, MaximumWindowInMinutes: 60 },
+        Target: {
+          Arn: setting(
+            refresh
+              ? 'refreshStateMachineArn'
+              : admin
+                ? 'adminRotateStateMachineArn'
+                : 'rotateStateMachineArn',
+          ),
+          RoleArn: setting('rotationSchedulerRoleArn'),
+          // The admin-rotate request names the target and which admin credential.
+          Input: JSON.stringify(admin ? { target, credential: adminCredential } : { target, apiUser }),
+          // A failed invocation is kept there, not dropped (docs/deploy-to-production.md, alerts).
+          DeadLetterConfig: { Arn: setting('rotationDeadLetterQueueArn') },
+        },
+        Description: `${refresh ? 'Refreshes the access token of' : 'Rotates'} ${secretName}`,
+      };
       try {
-        await client.send(
-          new CreateScheduleCommand({
-            Name: name,
-            GroupName: setting('rotationScheduleGroup'),
-            ScheduleExpression: at
-              ? `at(${at.slice(0, 19)})`
-              : (rate ?? (refresh ? settings().tokenRefreshRate : (expression ?? settings().rotationRate))),
-            // at() is written in UTC; a credential's own cron expression is read in its zone.
-            ScheduleExpressionTimezone: at ? 'UTC' : (timeZone ?? 'UTC'),
-            // Rotations of many credentials spread over an hour; a token refresh must not slip past its expiry.
-            FlexibleTimeWindow: refresh ? { Mode: 'OFF' } : { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
-            Target: {
-              Arn: setting(
-                refresh
-                  ? 'refreshStateMachineArn'
-                  : admin
-                    ? 'adminRotateStateMachineArn'
-                    : 'rotateStateMachineArn',
-              ),
-              RoleArn: setting('rotationSchedulerRoleArn'),
-              // The admin-rotate request names the target and which admin credential.
-              Input: JSON.stringify(admin ? { target, credential: adminCredential } : { target, apiUser }),
-              // A failed invocation is kept there, not dropped (docs/deploy-to-production.md, alerts).
-              DeadLetterConfig: { Arn: setting('rotationDeadLetterQueueArn') },
-            },
-            Description: `${refresh ? 'Refreshes the access token of' : 'Rotates'} ${secretName}`,
-          }),
-        );
+        await client.send(new CreateScheduleCommand(schedule));
+        return;
       } catch (error) {
         // ConflictException: the schedule is there already.
         if (!(error instanceof ConflictException)) throw awsFailure(SCHEDULER, 'CreateSchedule', error, name);
       }
+      if (!replaceExisting) return;
+      try {
+        // UpdateSchedule replaces the whole schedule, so every field goes again (API_UpdateSchedule).
+        await client.send(new UpdateScheduleCommand(schedule));
+      } catch (error) {
+        throw awsFailure(SCHEDULER, 'UpdateSchedule', error, name);
+      }
     },
     async remove(secretName) {
       client ??= schedulerClient();
-      const name = rotationScheduleName(secretName);
-      try {
-        await client.send(
-          new DeleteScheduleCommand({
-            Name: name,
-            GroupName: setting('rotationScheduleGroup'),
-          }),
-        );
-      } catch (error) {
-        // ResourceNotFoundException: the schedule is gone already.
-        if (!(error instanceof ResourceNotFoundException))
-          throw awsFailure(SCHEDULER, 'DeleteSchedule', error, name);
-      }
+      await deleteScheduleIfPresent(
+        client,
+        setting('rotationScheduleGroup'),
+        rotationScheduleName(secretName),
+      );
     },
   };
 }

@@ -61,8 +61,11 @@ export class RotationSchedules extends Construct {
     new CfnOutput(this, 'RotationScheduleGroup', { value: this.groupName });
   }
 
-  /** Lets a workflow function create or delete the schedules of this group, and nothing else. */
-  grant(fn: ProvisionerFunction, action: 'scheduler:CreateSchedule' | 'scheduler:DeleteSchedule'): void {
+  /** Lets a workflow function create, replace (update) or delete the schedules of this group, and nothing else. */
+  grant(
+    fn: ProvisionerFunction,
+    action: 'scheduler:CreateSchedule' | 'scheduler:UpdateSchedule' | 'scheduler:DeleteSchedule',
+  ): void {
     fn.function.addEnvironment(ENV.rotationScheduleGroup, this.groupName);
     fn.function.addEnvironment(ENV.rotateStateMachineArn, this.rotate.stateMachineArnByName);
     fn.function.addEnvironment(ENV.rotationSchedulerRoleArn, this.role.roleArn);
@@ -73,7 +76,8 @@ export class RotationSchedules extends Construct {
     fn.function.addEnvironment(ENV.adminRotateStateMachineArn, this.adminRotate.stateMachineArnByName);
     const schedules = `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.groupName}/*`;
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [schedules] }));
-    if (action === 'scheduler:CreateSchedule') this.passRole(fn);
+    // An update sends the target's role again, as a creation does (API_UpdateSchedule).
+    if (action !== 'scheduler:DeleteSchedule') this.passRole(fn);
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.groupName}/*]`,
       reason: 'One schedule per credential, named at run time; confined to the provisioner schedule group',

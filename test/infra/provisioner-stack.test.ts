@@ -867,9 +867,11 @@ describe('ProvisionerStack', () => {
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',
     ]);
-    // FinalizeAdminRotation creates a target's admin rotation schedule, never deletes one.
-    expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf)).toEqual([
+    // FinalizeAdminRotation (and EnsureAdminSchedules) creates a target's admin rotation schedules
+    // and replaces them when its policy's adminKeyMaxAgeDays changed, never deletes one.
+    expect(schedulerActions('finalize-admin-rotation').flatMap(actionsOf).sort()).toEqual([
       'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
     ]);
     // An offboarding that holds a credential creates its hold-end schedule, and only those (hold-*).
     for (const id of ['find-owner-credentials', 'sweep-owner-credentials']) {
@@ -945,6 +947,13 @@ describe('ProvisionerStack', () => {
       `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
     expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
     expect(of('StartWorkflows').resources).toHaveLength(5);
+    // The CLI finds the workflows by the stack's name: the listing has no resource-level permission.
+    expect(of('FindWorkflows')).toEqual({ actions: ['states:ListStateMachines'], resources: ['*'] });
+    // `provisioner revoke` lists the running revocations of the revoke workflow, and of no other.
+    expect(of('ListRunningRevocations')).toEqual({
+      actions: ['states:ListExecutions'],
+      resources: [expect.stringMatching(/^<RevokeWorkflowStateMachine\w+>$/)],
+    });
     expect(of('ManageTargets').resources).toEqual([secret('provisioner/targets/*')]);
     // Credentials (provisioner/<target>/<user>) are described, never read or written as values.
     expect(of('DescribeCredentials')).toEqual({
@@ -973,6 +982,17 @@ describe('ProvisionerStack', () => {
     expect(of('RecordRotationPauses')).toEqual({
       actions: ['secretsmanager:UntagResource'],
       resources: [secret('provisioner/*')],
+    });
+    // `provisioner target remove`: target secrets and targets' admin schedules only, never a credential's.
+    expect(of('RemoveTargets')).toEqual({
+      actions: ['secretsmanager:DeleteSecret'],
+      resources: [secret('provisioner/targets/*')],
+    });
+    expect(of('RemoveTargetSchedules')).toEqual({
+      actions: ['scheduler:DeleteSchedule'],
+      resources: [
+        'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/credential-provisioner/rotate-targets_*',
+      ],
     });
     template.hasOutput('OperatorPolicyArn', {});
   });

@@ -11,6 +11,8 @@ import {
   CreateScheduleCommand,
   GetScheduleCommand,
   SchedulerClient,
+  UpdateScheduleCommand,
+  type UpdateScheduleCommandInput,
   ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +85,53 @@ describe('local Scheduler: one-time schedules', () => {
       "1 validation error detected: Value 'ARCHIVE' at 'actionAfterCompletion' failed to satisfy constraint: Member must satisfy enum value set: [NONE, DELETE]",
     );
     expect(scheduler.schedules.has('g/bad-action')).toBe(false);
+  });
+
+  // UpdateSchedule replaces the whole schedule: ScheduleExpression, FlexibleTimeWindow and Target
+  // (its Arn and RoleArn) are required on every update, as on CreateSchedule (API_UpdateSchedule,
+  // "Request Body", Required: Yes: https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html;
+  // Target: https://docs.aws.amazon.com/scheduler/latest/APIReference/API_Target.html). The wording is
+  // the AWS JSON protocols' for a missing member (not a recorded Scheduler answer).
+  it('refuses an UpdateSchedule that leaves out a required field, in AWS validation wording, changing nothing', async () => {
+    // Prepare
+    await client.send(oneTime('kept-whole', '2030-01-02T03:04:05'));
+    const before = scheduler.schedules.get('g/kept-whole');
+    // Only the state, as if an update were a patch.
+    const partial = {
+      Name: 'kept-whole',
+      GroupName: 'g',
+      ScheduleExpression: 'at(2031-01-01T00:00:00)',
+      State: 'DISABLED',
+      Target: { Arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:m' },
+    } as UpdateScheduleCommandInput;
+    // Act
+    const refused = await failure(client.send(new UpdateScheduleCommand(partial)));
+    // Assess
+    expect(refused).toBeInstanceOf(ValidationException);
+    expect(refused.message).toBe(
+      "2 validation errors detected: Value null at 'flexibleTimeWindow' failed to satisfy constraint: Member must not be null; Value null at 'target.roleArn' failed to satisfy constraint: Member must not be null",
+    );
+    expect(scheduler.schedules.get('g/kept-whole')).toBe(before);
+  });
+
+  it('refuses a CreateSchedule without its ScheduleExpression in the same wording, creating nothing', async () => {
+    // Act
+    const refused = await failure(
+      client.send(
+        new CreateScheduleCommand({
+          Name: 'no-expression',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: {
+            Arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
+            RoleArn: 'arn:aws:iam::000000000000:role/r',
+          },
+        } as unknown as ConstructorParameters<typeof CreateScheduleCommand>[0]),
+      ),
+    );
+    // Assess
+    expect(refused.message).toBe(
+      "1 validation error detected: Value null at 'scheduleExpression' failed to satisfy constraint: Member must not be null",
+    );
+    expect(scheduler.schedules.has('default/no-expression')).toBe(false);
   });
 });

@@ -298,8 +298,8 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     const io = { out: (line: string) => printed.push(line), stdin: async () => '' };
     const machine = async () => env.adminRotateStateMachineArn;
     const add = (name: string, file: string) =>
-      targetAdd(env.operator.store, name, { file }, io, (added, target) =>
-        scheduleAdminRotations(env.operator.sfnClient, machine, added, target, io, { pollMs: 1 }),
+      targetAdd(env.operator.store, name, { file }, io, (added, target, version) =>
+        scheduleAdminRotations(env.operator.sfnClient, machine, added, target, version, io, { pollMs: 1 }),
       );
     const scheduleOf = (name: string) =>
       env.scheduler.schedules.get(`${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(name)}`);
@@ -328,6 +328,51 @@ describe('admin-rotate workflow (FortiOS admin twins, local runtime)', () => {
     expect(printed.filter((line) => line.startsWith('target fmg-added: admin rotations scheduled'))).toEqual([
       'target fmg-added: admin rotations scheduled for api-token, ssh',
       'target fmg-added: admin rotations scheduled for api-token, ssh',
+    ]);
+  });
+
+  it('provisioner target add with a new adminKeyMaxAgeDays moves the admin schedules to half of it, each sent whole (UpdateSchedule)', async () => {
+    // Prepare: a manager target whose policy allows 90 days, then 30, added twice within the minute
+    const dir = await mkdtemp(join(tmpdir(), 'admin-schedule-rate-'));
+    const fileWith = async (adminKeyMaxAgeDays: number) => {
+      const path = join(dir, `fmg-${adminKeyMaxAgeDays}.json`);
+      const fmg = await fortiManagerTarget();
+      await writeFile(
+        path,
+        JSON.stringify({ ...fmg, vdom: 'rates', policy: { ...fmg.policy, adminKeyMaxAgeDays } }),
+      );
+      return path;
+    };
+    const printed: string[] = [];
+    const io = { out: (line: string) => printed.push(line), stdin: async () => '' };
+    const machine = async () => env.adminRotateStateMachineArn;
+    const add = async (file: string) =>
+      targetAdd(env.operator.store, 'fmg-rates', { file }, io, (added, target, version) =>
+        scheduleAdminRotations(env.operator.sfnClient, machine, added, target, version, io, { pollMs: 1 }),
+      );
+    const scheduleOf = (credential: '' | '/ssh') =>
+      env.scheduler.schedules.get(
+        `${ROTATION_SCHEDULE_GROUP}/${rotationScheduleName(`${targetSecretName('fmg-rates')}${credential}`)}`,
+      );
+    const files = { long: await fileWith(90), short: await fileWith(30) };
+    // Act
+    const first = await add(files.long);
+    const before = { token: scheduleOf(''), ssh: scheduleOf('/ssh') };
+    const changed = await add(files.short);
+    await rm(dir, { recursive: true });
+    outputs.push(...printed);
+    // Assess
+    expect([first, changed]).toEqual([0, 0]);
+    expect(before.token?.ScheduleExpression).toBe('rate(45 days)');
+    for (const [credential, was] of [
+      ['', before.token],
+      ['/ssh', before.ssh],
+    ] as const) {
+      expect(scheduleOf(credential)).toEqual({ ...was, ScheduleExpression: 'rate(15 days)' });
+    }
+    expect(printed.filter((line) => line.startsWith('target fmg-rates: admin rotations scheduled'))).toEqual([
+      'target fmg-rates: admin rotations scheduled for api-token, ssh',
+      'target fmg-rates: admin rotations scheduled for api-token, ssh',
     ]);
   });
 

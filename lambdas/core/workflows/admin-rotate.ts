@@ -22,7 +22,7 @@ import { CURRENT, PENDING, targetSecretName } from '../names.ts';
 import { ADMIN_KEY_MAX_AGE_DAYS } from '../products/policy.ts';
 import type { AdminTwins, ApiVendor, LoginTwins, Vendor, VerifyResult } from '../products/vendor.ts';
 import type { TargetDefinition } from '../requests.ts';
-import { adminRotationSchedule } from '../schedules.ts';
+import { adminRotationSchedule, adminScheduleSecretName } from '../schedules.ts';
 import { ApiUserName, parseInput, TargetName } from '../schemas.ts';
 import { clientRequestToken, versionWithStage } from '../secrets.ts';
 import { failureReason, StepError } from '../step-error.ts';
@@ -198,14 +198,10 @@ function adminKeyMaxAgeDays(target: TargetDefinition): number {
   return policy?.adminKeyMaxAgeDays ?? ADMIN_KEY_MAX_AGE_DAYS;
 }
 
-/**
- * Each admin credential's own schedule (create-if-absent, at half the policy's maximum age): the
- * admin token's is named after the target's secret, the SSH login's after `<secret>/ssh`.
- */
+/** Each admin credential's own schedule, at half the policy's maximum age. */
 function adminScheduleOf(name: string, target: TargetDefinition, kind: AdminCredentialKind) {
-  const secretName = targetSecretName(name);
   return {
-    secretName: kind === 'api-token' ? secretName : `${secretName}/${kind}`,
+    secretName: adminScheduleSecretName(name, kind),
     target: name,
     apiUser: adminUserOf(target, name, kind),
     ...adminRotationSchedule(adminKeyMaxAgeDays(target), kind),
@@ -250,8 +246,8 @@ export function isSchedulesOnly(input: unknown): input is { request: unknown } {
 }
 
 /**
- * EnsureAdminSchedules: each admin credential the target's product rotates here gets its schedule
- * (create-if-absent, so adding the target again changes nothing); one whose admin user the target
+ * EnsureAdminSchedules: each admin credential the target's product rotates here gets its schedule,
+ * at half its policy's `adminKeyMaxAgeDays` (created, or replaced when the policy changed); one whose admin user the target
  * does not name is left unscheduled, and the output says why (its rotation would be refused).
  */
 export async function ensureAdminSchedules(deps: WorkflowDeps, input: { request: unknown }) {
@@ -266,7 +262,7 @@ export async function ensureAdminSchedules(deps: WorkflowDeps, input: { request:
       );
       continue;
     }
-    await deps.schedules.ensure(adminScheduleOf(request.target, target, kind));
+    await deps.schedules.ensure(adminScheduleOf(request.target, target, kind), { replaceExisting: true });
     scheduled.push(kind);
   }
   return { target: request.target, scheduled, unscheduled, status: 'admin-scheduled' };
@@ -374,14 +370,16 @@ export async function retireAdminKey(deps: WorkflowDeps, input: unknown): Promis
 }
 
 /**
- * FinalizeAdminRotation: the credential's rotation schedule exists (create-if-absent, at half its
- * target policy's maximum age), and the rotation is announced (names and version ids only).
+ * FinalizeAdminRotation: the credential's rotation schedule exists at half its target policy's
+ * maximum age (created or replaced), and the rotation is announced (names and version ids only).
  */
 export async function finalizeAdminRotation(deps: WorkflowDeps, input: unknown) {
   const state = parseState(input);
   const { versionId } = requirePending(state);
   const target = await deps.store.loadTarget(state.request.target);
-  await deps.schedules.ensure(adminScheduleOf(state.request.target, target, state.request.credential));
+  await deps.schedules.ensure(adminScheduleOf(state.request.target, target, state.request.credential), {
+    replaceExisting: true,
+  });
   await deps.events.publish('credential.admin-rotated', {
     target: state.request.target,
     adminUser: state.idleAdmin,
