@@ -12,17 +12,16 @@ import { DEVICE_RULES, policyOf } from '../policy.ts';
 /** How many FortiGates one fleet target names at most (one credential each, one Map iteration each). */
 const MAX_FLEET_DEVICES = 100;
 
-const FleetDevice = z
-  .object({
-    keyCheckUrl: HttpsBaseUrl.describe(
-      "the device's own HTTPS address, where a key is checked as its consumers use it (FortiManager's proxy carries its own session, never a key)",
-    ),
-  })
-  .strict();
-
 // Built on its first parse, not at import: a call builds only its own target's schema (../../requests.ts).
-export const FortiGateFleetTarget = z.lazy(() =>
-  z
+export const FortiGateFleetTarget = z.lazy(() => {
+  const FleetDevice = z
+    .object({
+      keyCheckUrl: HttpsBaseUrl.describe(
+        "the device's own HTTPS address, where a key is checked as its consumers use it (FortiManager's proxy carries its own session, never a key)",
+      ),
+    })
+    .strict();
+  return z
     .object({
       vendor: z.literal('fortigate-fleet'),
       baseUrl: HttpsBaseUrl.describe('the FortiManager'),
@@ -45,6 +44,6 @@ export const FortiGateFleetTarget = z.lazy(() =>
       ),
       policy: policyOf(...DEVICE_RULES),
     })
-    .strict(),
-);
+    .strict();
+});
 export type FortiGateFleetTarget = z.output<typeof FortiGateFleetTarget>;

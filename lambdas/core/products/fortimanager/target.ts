@@ -4,12 +4,11 @@ import { HttpsBaseUrl, RpcPermit, SshAccess, TlsPinning, VdomName } from '../../
 import { AdminIssuedAt, TwinAdminToken } from '../admin-credential.ts';
 import { DEVICE_RULES, policyOf } from '../policy.ts';
 
-/** The CLI login keys are generated with; `target rotate --credential ssh` alternates it with its twin admin. */
-const FortiManagerSsh = SshAccess.extend({ issuedAt: AdminIssuedAt }).strict();
-
 // Built on its first parse, not at import: a call builds only its own target's schema (../../requests.ts).
-export const FortiManagerTarget = z.lazy(() =>
-  z
+export const FortiManagerTarget = z.lazy(() => {
+  /** The CLI login keys are generated with; `target rotate --credential ssh` alternates it with its twin admin. */
+  const FortiManagerSsh = SshAccess.unwrap().extend({ issuedAt: AdminIssuedAt }).strict();
+  return z
     .object({
       vendor: z.literal('fortimanager'),
       baseUrl: HttpsBaseUrl,
@@ -31,8 +30,8 @@ export const FortiManagerTarget = z.lazy(() =>
       ),
       policy: policyOf(...DEVICE_RULES, 'adminKeyMaxAgeDays'),
     })
-    .strict(),
-);
+    .strict();
+});
 export type FortiManagerTarget = z.output<typeof FortiManagerTarget>;
 
 /** The target's rule on JSON-RPC access, as an issue when `rpcPermit` breaks it. */

@@ -7,18 +7,17 @@ import { DEVICE_RULES, policyOf } from '../policy.ts';
 /** An FGCP cluster has at most four members: the one at `baseUrl` and three others. */
 const MAX_HA_MEMBERS = 3;
 
-/** Another member's own management address (its HA reserved management interface), where keys are verified too. */
-const HaMember = z
-  .object({
-    baseUrl: HttpsBaseUrl,
-    /** Its own pinning when it has its own certificate; the target's otherwise. */
-    tls: TlsPinning.optional(),
-  })
-  .strict();
-
 // Built on its first parse, not at import: a call builds only its own target's schema (../../requests.ts).
-export const FortiOsTarget = z.lazy(() =>
-  z
+export const FortiOsTarget = z.lazy(() => {
+  /** Another member's own management address (its HA reserved management interface), where keys are verified too. */
+  const HaMember = z
+    .object({
+      baseUrl: HttpsBaseUrl,
+      /** Its own pinning when it has its own certificate; the target's otherwise. */
+      tls: TlsPinning.optional(),
+    })
+    .strict();
+  return z
     .object({
       vendor: z.literal('fortios'),
       baseUrl: HttpsBaseUrl,
@@ -49,6 +48,6 @@ export const FortiOsTarget = z.lazy(() =>
         }
         seen.add(origin);
       });
-    }),
-);
+    });
+});
 export type FortiOsTarget = z.output<typeof FortiOsTarget>;
