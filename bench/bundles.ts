@@ -14,6 +14,9 @@ import { HANDLER_BUNDLING, handlerBuildOptions } from '#lib/bundling.ts';
 
 const run = promisify(execFile);
 
+/** A handler's module init may take at most this multiple of its baseline's. */
+export const COLD_START_RATIO_TARGET = 1.25;
+
 /** What Lambda's nodejs22.x runtime provides; marked external to measure the SDK taken from the runtime. */
 const RUNTIME_SDK = ['@aws-sdk/*', '@smithy/*'];
 
@@ -94,14 +97,17 @@ export async function bundleModules(
   return bundles;
 }
 
-/** Bundles handlers by id (`lambdas/handlers/<id>.ts`). */
+/**
+ * Bundles handlers by id (`<root>/lambdas/handlers/<id>.ts`; `root` another checkout of the
+ * project, with its node_modules, to bundle its handlers as they were).
+ */
 export function bundleHandlers(
   ids: readonly string[],
   outDir: string,
-  options: { sdkFromRuntime?: boolean; write?: boolean } = {},
+  options: { sdkFromRuntime?: boolean; write?: boolean; root?: string } = {},
 ): Promise<Map<string, Bundle>> {
   return bundleModules(
-    Object.fromEntries(ids.map((id) => [id, `lambdas/handlers/${id}.ts`])),
+    Object.fromEntries(ids.map((id) => [id, join(options.root ?? '.', 'lambdas/handlers', `${id}.ts`)])),
     outDir,
     options,
   );
@@ -113,11 +119,7 @@ export function bundleHandlers(
  * handlers build their clients on the first call, so neither builds a client at init), with a
  * handler that does nothing. `dir` must sit where node_modules resolves.
  */
-export async function bundleBaseline(
-  name: string,
-  sdkClients: readonly string[],
-  dir: string,
-): Promise<Bundle> {
+async function bundleBaseline(name: string, sdkClients: readonly string[], dir: string): Promise<Bundle> {
   const imports = await Promise.all(
     sdkClients.map(async (pkg) => {
       const exported = Object.keys(await import(pkg)).find((k) => /^[A-Za-z0-9]+Client$/.test(k));
@@ -177,6 +179,54 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** One handler's cold start against its baseline (and, when asked, the same handler of another checkout). */
+export interface ColdStart {
+  readonly handler: string;
+  readonly bundle: Bundle;
+  readonly baseline: Bundle;
+  readonly ms: number;
+  readonly baselineMs: number;
+  /** The handler bundled from the `before` checkout, measured in the same turns. */
+  readonly before?: { readonly bundle: Bundle; readonly ms: number };
+}
+
+/**
+ * Each handler's bundle and its baseline (with the `before` checkout's bundle of it, if given),
+ * their module initialization measured in turns over `coldStarts` fresh processes each. `workDir`
+ * must sit in the project, where node_modules resolves.
+ */
+export async function measureColdStarts(
+  ids: readonly string[],
+  workDir: string,
+  coldStarts: number,
+  options: { before?: string } = {},
+): Promise<ColdStart[]> {
+  const bundles = await bundleHandlers(ids, join(workDir, 'handlers'));
+  const before = options.before
+    ? await bundleHandlers(ids, join(workDir, 'before'), { root: options.before })
+    : undefined;
+  const measured: ColdStart[] = [];
+  for (const handler of ids) {
+    const bundle = bundles.get(handler);
+    if (!bundle) throw new Error(`no bundle for ${handler}`);
+    const baseline = await bundleBaseline(handler, bundle.sdkClients, join(workDir, 'baselines'));
+    const earlier = before?.get(handler);
+    const [ms = 0, baselineMs = 0, beforeMs = 0] = await coldStartMs(
+      [bundle.path, baseline.path, ...(earlier ? [earlier.path] : [])],
+      coldStarts,
+    );
+    measured.push({
+      handler,
+      bundle,
+      baseline,
+      ms,
+      baselineMs,
+      ...(earlier ? { before: { bundle: earlier, ms: beforeMs } } : {}),
+    });
+  }
+  return measured;
 }
 
 /**

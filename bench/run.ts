@@ -15,7 +15,14 @@ import { startLocalEnvironment } from '#local/environment.ts';
 import { collectIssuedMaterial, type IssuedMaterial, scanForMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
 import { type BulkPhase, PRODUCT_CONCURRENCY_LIMIT, runBulk, WRITE_QUOTA_PER_SECOND } from './bulk.ts';
-import { bundleBaseline, bundleHandlers, coldStartMs, handlerIds, localSourcesInBundles } from './bundles.ts';
+import {
+  bundleHandlers,
+  COLD_START_RATIO_TARGET,
+  coldStartMs,
+  handlerIds,
+  localSourcesInBundles,
+  measureColdStarts,
+} from './bundles.ts';
 import { mixPerThousand, perNativeRotation, perRotation, total } from './cost.ts';
 import { MAX_SECRETS_WRITES, MINIMUM_VENDOR_CALLS } from './minimums.ts';
 import * as offboarding from './offboarding.ts';
@@ -27,8 +34,6 @@ import {
   registerBenchTargets,
 } from './operations.ts';
 
-/** A handler's module init may take at most this multiple of its baseline's (bench/bundles.ts). */
-const COLD_START_RATIO_TARGET = 1.25;
 /** This system's monthly cost may be at most this multiple of Secrets Manager's own rotation's. */
 const COST_RATIO_TARGET = 1;
 /** Bulk elapsed time may be at most this multiple of the floor the write quota sets. */
@@ -281,12 +286,11 @@ async function main(): Promise<number> {
       const handlerRows: string[][] = [];
       let withinTarget = 0;
       const ids = await handlerIds();
-      const bundles = await bundleHandlers(ids, join(workDir, 'handlers'));
-      for (const handler of ids) {
-        const bundle = bundles.get(handler);
-        if (!bundle) throw new Error(`no bundle for ${handler}`);
-        const baseline = await bundleBaseline(handler, bundle.sdkClients, join(workDir, 'baselines'));
-        const [ms = 0, baselineMs = 0] = await coldStartMs([bundle.path, baseline.path], coldStarts);
+      for (const { handler, bundle, baseline, ms, baselineMs } of await measureColdStarts(
+        ids,
+        workDir,
+        coldStarts,
+      )) {
         const ratio = ms / baselineMs;
         figures[`bundle.${handler}.bytes`] = bundle.bytes;
         figures[`bundle.${handler}.initBytes`] = bundle.initBytes;

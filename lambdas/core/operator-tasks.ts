@@ -393,20 +393,23 @@ export function revocationInstructions(summary: string, operatorAction: string, 
  * What `provisioner submit`, `ack` and `tasks <id>` hand AcceptOperatorAnswer (lambda:Invoke): a task
  * id and the answer, the credential file's text among them. Strict: anything else is refused.
  */
-export const OperatorAnswer = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('credential'),
-      taskId: TaskId,
-      text: z.string().max(MAX_CREDENTIAL_FILE_BYTES),
-      expiresAt: z.string().max(64).optional(),
-    })
-    .strict(),
-  z.object({ kind: z.literal('refusal'), taskId: TaskId, reason: z.string().max(400) }).strict(),
-  z.object({ kind: z.literal('done'), taskId: TaskId }).strict(),
-  z.object({ kind: z.literal('acknowledgement'), taskId: TaskId }).strict(),
-  z.object({ kind: z.literal('show'), taskId: TaskId }).strict(),
-]);
+// Built on the first answer: no other step parses one.
+export const OperatorAnswer = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('credential'),
+        taskId: TaskId,
+        text: z.string().max(MAX_CREDENTIAL_FILE_BYTES),
+        expiresAt: z.string().max(64).optional(),
+      })
+      .strict(),
+    z.object({ kind: z.literal('refusal'), taskId: TaskId, reason: z.string().max(400) }).strict(),
+    z.object({ kind: z.literal('done'), taskId: TaskId }).strict(),
+    z.object({ kind: z.literal('acknowledgement'), taskId: TaskId }).strict(),
+    z.object({ kind: z.literal('show'), taskId: TaskId }).strict(),
+  ]),
+);
 export type OperatorAnswer = z.infer<typeof OperatorAnswer>;
 
 /** What each answer gets back: names, version ids and dates, never a token or a credential. */

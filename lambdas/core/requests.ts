@@ -95,6 +95,17 @@ export const TargetDefinition = z.discriminatedUnion(
 );
 export type TargetDefinition = z.output<typeof TargetDefinition>;
 
+/**
+ * A stored or given target definition, parsed with its own product's schema: the union's first parse
+ * builds every product's (they are lazy, products/<product>/target.ts), a call needs one. A vendor no
+ * product has goes to the union, which refuses it in its own words.
+ */
+export function parseTargetDefinition(input: unknown, what: string): TargetDefinition {
+  const vendor = (input as { readonly vendor?: unknown } | null | undefined)?.vendor;
+  const own = PRODUCTS.find((product) => product.name === vendor)?.target;
+  return parseInput(own ?? TargetDefinition, input, what) as TargetDefinition;
+}
+
 export function parseProvisionRequest(input: unknown): ProvisionRequest {
   assertWithinSize(input, 'provision request');
   return parseInput(ProvisionRequest, input, 'provision request');

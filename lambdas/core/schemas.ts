@@ -300,17 +300,22 @@ export const TlsPinning = z
     'give a CA (caPem) or a certificate fingerprint',
   );
 
-/** SSH access for products that issue keys only on their CLI, host key pinned. */
-export const SshAccess = z
-  .object({
-    port: z.number().int().min(1).max(65_535).default(22),
-    username: z.string().regex(/^[A-Za-z0-9._-]{1,35}$/, 'must be 1-35 letters, digits, ".", "_" or "-"'),
-    password: z.string().min(1).max(512),
-    hostKeySha256: z
-      .string()
-      .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be an OpenSSH SHA256 host key fingerprint ("SHA256:...")'),
-  })
-  .strict();
+/** SSH access for products that issue keys only on their CLI, host key pinned. Lazy, as the targets are (./requests.ts). */
+export const SshAccess = z.lazy(() =>
+  z
+    .object({
+      port: z.number().int().min(1).max(65_535).default(22),
+      username: z.string().regex(/^[A-Za-z0-9._-]{1,35}$/, 'must be 1-35 letters, digits, ".", "_" or "-"'),
+      password: z.string().min(1).max(512),
+      hostKeySha256: z
+        .string()
+        .regex(
+          /^SHA256:[A-Za-z0-9+/]{43}=?$/,
+          'must be an OpenSSH SHA256 host key fingerprint ("SHA256:...")',
+        ),
+    })
+    .strict(),
+);
 
 export const HttpsBaseUrl = z
   .string()
@@ -326,16 +331,19 @@ export const AdminToken = z.object({ token: z.string().min(16).max(512) }).stric
 /**
  * A request path on the product: allow-listed characters only, so nothing is injected into a URL,
  * and none that leaves the target: `//host/...` is another origin to the URL parser, and dot
- * segments are rewritten by it (httpsJson refuses both again before it sends anything).
+ * segments are rewritten by it (httpsJson refuses both again before it sends anything). Lazy, as
+ * the targets are (./requests.ts).
  */
-export const ProductPath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path of letters, digits and ._~/-')
-  .refine((path) => !path.startsWith('//'), 'must not start with "//" (a path naming another host)')
-  .refine(
-    (path) => !path.split('/').some((segment) => segment === '.' || segment === '..'),
-    'must not hold a "." or ".." segment',
-  );
+export const ProductPath = z.lazy(() =>
+  z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path of letters, digits and ._~/-')
+    .refine((path) => !path.startsWith('//'), 'must not start with "//" (a path naming another host)')
+    .refine(
+      (path) => !path.split('/').some((segment) => segment === '.' || segment === '..'),
+      'must not hold a "." or ".." segment',
+    ),
+);
 
 /** Parses with a schema and turns zod's issues into one specific, secret-free ValidationError. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {

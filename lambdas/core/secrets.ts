@@ -43,7 +43,7 @@ import {
 import { productOf, type VendorName } from './products/index.ts';
 import type { ProductDefinition } from './products/product.ts';
 import type { CredentialMaterial } from './products/vendor.ts';
-import { TargetDefinition } from './requests.ts';
+import { parseTargetDefinition, type TargetDefinition } from './requests.ts';
 import { OwnerId, OwnerRef, ownerKind, parseInput } from './schemas.ts';
 
 /**
@@ -185,7 +185,7 @@ export class CredentialStore {
     } catch {
       throw new FatalError(`target "${name}" is not valid JSON in Secrets Manager`);
     }
-    return parseInput(TargetDefinition, parsed, `target "${name}"`);
+    return parseTargetDefinition(parsed, `target "${name}"`);
   }
 
   /** When the target's current definition was stored (its version's CreatedDate). */

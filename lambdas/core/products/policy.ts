@@ -26,133 +26,146 @@ export const ADMIN_KEY_MAX_AGE_DAYS = 90;
 
 const RANK = { none: 0, read: 1, 'read-write': 2 } as const;
 
-/** Every rule a policy may hold; a product's target takes those that apply to it. */
-const RULES = {
-  maxPermission: PermissionLevel.default('read').describe(
-    'the most any permission group may get (default read: no request writes)',
-  ),
-  permissions: z
-    .record(PermissionKey, PermissionLevel)
-    .optional()
-    .describe(
-      'ceilings per permission group or sub-permission (`sysgrp: none`, `fwgrp.address: read-write`), over maxPermission',
+/**
+ * Every rule a policy may hold; a product's target takes those that apply to it. Built by the first
+ * target schema that needs them (those are lazy: ../requests.ts), not when a handler loads this module.
+ */
+function ruleSchemas() {
+  return {
+    maxPermission: PermissionLevel.default('read').describe(
+      'the most any permission group may get (default read: no request writes)',
     ),
-  accessProfiles: z
-    .array(ProfileName)
-    .min(1)
-    .max(50)
-    .optional()
-    .describe('the access profile names a request may ask for (default: any that is not a built-in)'),
-  vdoms: z
-    .array(VdomName)
-    .min(1)
-    .max(50)
-    .optional()
-    .describe("the VDOMs (ADOMs) a request may name (default: only the target's own)"),
-  minTrustedHostPrefix: z
-    .number()
-    .int()
-    .min(8)
-    .max(32)
-    .default(8)
-    .describe('the broadest trusted host a request may give, as a prefix length (default /8)'),
-  maxTrustedAddresses: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 24)
-    .default(2 ** 24)
-    .describe("the most addresses a request's trusted hosts may open together (default 16777216, one /8)"),
-  serviceUsers: z
-    .array(ServiceUserName)
-    .min(1)
-    .max(100)
-    .optional()
-    .describe('the product users a credential may belong to (default: any)'),
-  ticketSources: z
-    .array(TicketSource)
-    .min(1)
-    .optional()
-    .describe('who may approve a request for this target (default: every source)'),
-  // Reconciliation's answer to drift of a twin-user product (docs/target-policy.md, "Drift repair").
-  repair: z
-    .enum(['report', 'fix'])
-    .default('report')
-    .describe(
-      'what reconciliation does with drift it can undo (default report: tell only); fix: delete a retired twin a configuration restore brought back, re-issue a broken current key through a rotation',
-    ),
-  // Not a request ceiling: how old the target's own admin credential may grow (its rotation schedule, and drift).
-  adminKeyMaxAgeDays: z
-    .number()
-    .int()
-    .min(2)
-    .max(365)
-    .default(ADMIN_KEY_MAX_AGE_DAYS)
-    .describe(
-      `days the admin credential may live: it rotates every half of that, reconciliation reports it older (default ${ADMIN_KEY_MAX_AGE_DAYS})`,
-    ),
-  // Consumer access (issue 14, item 17): every product's targets take it (policyOf).
-  consumerRolePrefixes: z
-    .array(
-      z
-        .string()
-        .max(512)
-        .regex(
-          /^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]*$/,
-          'must be an IAM role ARN or the start of one: arn:aws:iam::<12 digits>:role/<path/>',
-        ),
-    )
-    .min(1)
-    .max(50)
-    .optional()
-    .describe(
-      'the consumer roles a request may name, as role ARNs or their starts (`arn:aws:iam::<account>:role/<path>/`); default: any role',
-    ),
-} as const;
-type Rule = keyof typeof RULES;
+    permissions: z
+      .record(PermissionKey, PermissionLevel)
+      .optional()
+      .describe(
+        'ceilings per permission group or sub-permission (`sysgrp: none`, `fwgrp.address: read-write`), over maxPermission',
+      ),
+    accessProfiles: z
+      .array(ProfileName)
+      .min(1)
+      .max(50)
+      .optional()
+      .describe('the access profile names a request may ask for (default: any that is not a built-in)'),
+    vdoms: z
+      .array(VdomName)
+      .min(1)
+      .max(50)
+      .optional()
+      .describe("the VDOMs (ADOMs) a request may name (default: only the target's own)"),
+    minTrustedHostPrefix: z
+      .number()
+      .int()
+      .min(8)
+      .max(32)
+      .default(8)
+      .describe('the broadest trusted host a request may give, as a prefix length (default /8)'),
+    maxTrustedAddresses: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 24)
+      .default(2 ** 24)
+      .describe("the most addresses a request's trusted hosts may open together (default 16777216, one /8)"),
+    serviceUsers: z
+      .array(ServiceUserName)
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('the product users a credential may belong to (default: any)'),
+    ticketSources: z
+      .array(TicketSource)
+      .min(1)
+      .optional()
+      .describe('who may approve a request for this target (default: every source)'),
+    // Reconciliation's answer to drift of a twin-user product (docs/target-policy.md, "Drift repair").
+    repair: z
+      .enum(['report', 'fix'])
+      .default('report')
+      .describe(
+        'what reconciliation does with drift it can undo (default report: tell only); fix: delete a retired twin a configuration restore brought back, re-issue a broken current key through a rotation',
+      ),
+    // Not a request ceiling: how old the target's own admin credential may grow (its rotation schedule, and drift).
+    adminKeyMaxAgeDays: z
+      .number()
+      .int()
+      .min(2)
+      .max(365)
+      .default(ADMIN_KEY_MAX_AGE_DAYS)
+      .describe(
+        `days the admin credential may live: it rotates every half of that, reconciliation reports it older (default ${ADMIN_KEY_MAX_AGE_DAYS})`,
+      ),
+    // Consumer access (issue 14, item 17): every product's targets take it (policyOf).
+    consumerRolePrefixes: z
+      .array(
+        z
+          .string()
+          .max(512)
+          .regex(
+            /^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]*$/,
+            'must be an IAM role ARN or the start of one: arn:aws:iam::<12 digits>:role/<path/>',
+          ),
+      )
+      .min(1)
+      .max(50)
+      .optional()
+      .describe(
+        'the consumer roles a request may name, as role ARNs or their starts (`arn:aws:iam::<account>:role/<path>/`); default: any role',
+      ),
+  } as const;
+}
+type Rules = ReturnType<typeof ruleSchemas>;
+type Rule = keyof Rules;
 
 /**
  * How a person's credential others use (`shared: true`, or with consumers) is offboarded: revoked
  * with the rest, or held for some days with a notice.
  */
-export const SharedOffboarding = z.union([
-  z.literal('revoke'),
-  z
-    .object({
-      holdDays: z
-        .number()
-        .int()
-        .min(1)
-        .max(90)
-        .describe('days the credential stays usable after its owner leaves'),
-    })
-    .strict(),
-]);
+export const SharedOffboarding = z.lazy(() =>
+  z.union([
+    z.literal('revoke'),
+    z
+      .object({
+        holdDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(90)
+          .describe('days the credential stays usable after its owner leaves'),
+      })
+      .strict(),
+  ]),
+);
 export type SharedOffboarding = z.output<typeof SharedOffboarding>;
 
 /**
  * Ownership rules, on every product's target (docs/target-policy.md#ownership): which teams may own
  * credentials, and what a person's offboarding does to a credential others use.
  */
-const OWNERSHIP_RULES = {
-  teamOwners: z
-    .array(GroupId)
-    .min(1)
-    .max(100)
-    .optional()
-    .describe('the directory groups (teams) that may own credentials on this target (default: none)'),
-  offboarding: z
-    .object({
-      shared: SharedOffboarding.default('revoke').describe(
-        'a personal credential others use (shared: true, or with consumers) when its owner leaves: revoke (the default) or { holdDays: N }',
+function ownershipRuleSchemas() {
+  return {
+    teamOwners: z
+      .array(GroupId)
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('the directory groups (teams) that may own credentials on this target (default: none)'),
+    offboarding: z
+      .object({
+        shared: SharedOffboarding.default('revoke').describe(
+          'a personal credential others use (shared: true, or with consumers) when its owner leaves: revoke (the default) or { holdDays: N }',
+        ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "what a person's offboarding does to their credentials others use (`shared: true`, or with consumers)",
       ),
-    })
-    .strict()
-    .optional()
-    .describe(
-      "what a person's offboarding does to their credentials others use (`shared: true`, or with consumers)",
-    ),
-} as const;
+  } as const;
+}
+type OwnershipRules = ReturnType<typeof ownershipRuleSchemas>;
+
+let built: { readonly rules: Rules; readonly ownership: OwnershipRules } | undefined;
 /** The rules every product's targets take besides their own. */
 const COMMON_RULES = ['consumerRolePrefixes'] as const satisfies readonly Rule[];
 
@@ -170,12 +183,14 @@ export const DEVICE_RULES = [
 
 /** A product's policy schema: the rules that apply to it, every one optional; no policy is the defaults. */
 export function policyOf<const K extends Rule>(...rules: readonly K[]) {
+  built ??= { rules: ruleSchemas(), ownership: ownershipRuleSchemas() };
+  const { rules: all, ownership } = built;
   const shape = {
-    ...(Object.fromEntries([...rules, ...COMMON_RULES].map((rule) => [rule, RULES[rule]])) as Pick<
-      typeof RULES,
+    ...(Object.fromEntries([...rules, ...COMMON_RULES].map((rule) => [rule, all[rule]])) as Pick<
+      Rules,
       K | (typeof COMMON_RULES)[number]
     >),
-    ...OWNERSHIP_RULES,
+    ...ownership,
   };
   return z
     .object(shape)
@@ -187,7 +202,7 @@ export function policyOf<const K extends Rule>(...rules: readonly K[]) {
 }
 
 /** The rules as a target holds them after parsing (absent rules: their defaults, or undefined). */
-export type AccessPolicy = Partial<z.output<z.ZodObject<typeof RULES & typeof OWNERSHIP_RULES>>>;
+export type AccessPolicy = Partial<z.output<z.ZodObject<Rules & OwnershipRules>>>;
 
 /** Who may own the credential: a team the policy names, with its accountable person; a person, asking for themself. */
 function ownershipIssues(policy: AccessPolicy, request: ProvisionRequest): string[] {

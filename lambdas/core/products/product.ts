@@ -38,14 +38,14 @@ export interface TargetFlagInput {
 
 export interface ProductDefinition<
   N extends string = string,
-  T extends z.ZodObject = z.ZodObject,
+  T extends z.ZodLazy<z.ZodObject> = z.ZodLazy<z.ZodObject>,
   M extends MaterialSchema = MaterialSchema,
 > {
   /** The `vendor` of its targets and tags. */
   readonly name: N;
   /** The product's own name, for people. */
   readonly displayName: string;
-  /** Its target definition; `vendor` is the literal `name`. */
+  /** Its target definition; `vendor` is the literal `name`. Lazy: built on its first parse. */
   readonly target: T;
   /** The shape of the credential material it issues. */
   readonly material: M;

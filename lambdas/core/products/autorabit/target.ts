@@ -9,31 +9,34 @@ import { policyOf } from '../policy.ts';
  */
 export const DEFAULT_ACCEPTED_STATUSES = ['Inprogress', 'Completed', 'Success', 'Successful'] as const;
 
-export const AutoRabitTarget = z
-  .object({
-    vendor: z.literal('autorabit'),
-    baseUrl: HttpsBaseUrl,
-    tls: TlsPinning.optional(),
-    /** No public API reference exists: the authenticated read that proves a token works is configured here. */
-    verify: z
-      .object({
-        method: z.enum(['GET', 'POST']).default('GET'),
-        path: ProductPath,
-        acceptedStatuses: z
-          .array(z.string().regex(/^[\x20-\x7e]{1,100}$/, 'must be 1-100 printable ASCII characters'))
-          .min(1)
-          .max(20)
-          .optional()
-          .describe(
-            `the status strings of that read that mean success, ignoring case (some endpoints answer free text); default ${DEFAULT_ACCEPTED_STATUSES.join(', ')}`,
-          ),
-        forbiddenIsRefusal: z
-          .boolean()
-          .optional()
-          .describe('that read answers HTTP 403 to a dead token (default: a 403 proves nothing)'),
-      })
-      .strict(),
-    policy: policyOf('serviceUsers', 'ticketSources'),
-  })
-  .strict();
+// Built on its first parse, not at import: a call builds only its own target's schema (../../requests.ts).
+export const AutoRabitTarget = z.lazy(() =>
+  z
+    .object({
+      vendor: z.literal('autorabit'),
+      baseUrl: HttpsBaseUrl,
+      tls: TlsPinning.optional(),
+      /** No public API reference exists: the authenticated read that proves a token works is configured here. */
+      verify: z
+        .object({
+          method: z.enum(['GET', 'POST']).default('GET'),
+          path: ProductPath,
+          acceptedStatuses: z
+            .array(z.string().regex(/^[\x20-\x7e]{1,100}$/, 'must be 1-100 printable ASCII characters'))
+            .min(1)
+            .max(20)
+            .optional()
+            .describe(
+              `the status strings of that read that mean success, ignoring case (some endpoints answer free text); default ${DEFAULT_ACCEPTED_STATUSES.join(', ')}`,
+            ),
+          forbiddenIsRefusal: z
+            .boolean()
+            .optional()
+            .describe('that read answers HTTP 403 to a dead token (default: a 403 proves nothing)'),
+        })
+        .strict(),
+      policy: policyOf('serviceUsers', 'ticketSources'),
+    })
+    .strict(),
+);
 export type AutoRabitTarget = z.output<typeof AutoRabitTarget>;

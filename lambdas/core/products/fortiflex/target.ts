@@ -23,18 +23,21 @@ export const FORTICLOUD_CLIENT_IDS = [
   'assetmanagement',
 ] as const;
 
-export const FortiFlexTarget = z
-  .object({
-    vendor: z.literal('fortiflex'),
-    baseUrl: HttpsBaseUrl.default('https://customerapiauth.fortinet.com/').describe(
-      'FortiCloud OAuth host (customerapiauth.fortinet.com)',
-    ),
-    clientId: z
-      .enum(FORTICLOUD_CLIENT_IDS)
-      .default('flexvm')
-      .describe('the OAuth client id of the product, exactly as documented (case-sensitive)'),
-    tls: TlsPinning.optional(),
-    policy: policyOf('ticketSources'),
-  })
-  .strict();
+// Built on its first parse, not at import: a call builds only its own target's schema (../../requests.ts).
+export const FortiFlexTarget = z.lazy(() =>
+  z
+    .object({
+      vendor: z.literal('fortiflex'),
+      baseUrl: HttpsBaseUrl.default('https://customerapiauth.fortinet.com/').describe(
+        'FortiCloud OAuth host (customerapiauth.fortinet.com)',
+      ),
+      clientId: z
+        .enum(FORTICLOUD_CLIENT_IDS)
+        .default('flexvm')
+        .describe('the OAuth client id of the product, exactly as documented (case-sensitive)'),
+      tls: TlsPinning.optional(),
+      policy: policyOf('ticketSources'),
+    })
+    .strict(),
+);
 export type FortiFlexTarget = z.output<typeof FortiFlexTarget>;
