@@ -23,6 +23,7 @@ import { useLocalEnvironment } from '#test/support/local-environment.ts';
 const { env, logs } = useLocalEnvironment({
   targets: async (env) => {
     await env.registerTarget('fortios', 'fgt');
+    await env.registerTarget('fortimanager', 'fmg');
     await env.registerTarget('fortiflex', 'flex');
   },
 });
@@ -70,6 +71,8 @@ async function snapshot() {
     secretWrites: WRITES.reduce((n, action) => n + (calls.get(action) ?? 0), 0),
     // FortiOS's REST API changes nothing on a GET; FortiCloud's token endpoint mints one per call.
     fortiosChanges: env.fortios.state.requestsLog.filter((r) => r.method !== 'GET').length,
+    // A FortiManager JSON-RPC call changes nothing when it is a `get` (an SSH command would be logged too).
+    fortimanagerChanges: env.fortimanager.state.requestsLog.filter((r) => r.method !== 'get').length,
     flexTokenRequests: env.fortiflex.requestsLog.filter((r) => r.path === '/api/v1/oauth/token/').length,
     events: env.eventBus.events.length,
     executions: env.stepFunctions.service.allHistories().length,
@@ -101,8 +104,12 @@ describe('plan reconcile: drift found, repairs planned, nothing changed (local r
       },
       policy: { ...fgt.policy, repair: 'fix' },
     } as FortiOsTarget);
-    for (const apiUser of ['twin-bot', 'rma-bot']) {
-      const done = await runProvision(env, addressReaderRequest('fgt', apiUser, OWNER));
+    for (const [target, apiUser] of [
+      ['fgt', 'twin-bot'],
+      ['fgt', 'rma-bot'],
+      ['fmg', 'fmg-bot'],
+    ] as const) {
+      const done = await runProvision(env, addressReaderRequest(target, apiUser, OWNER));
       expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
     }
     // A retired twin a replayed configuration brings back: saved before twin-bot rotates to twin-bot.b.
@@ -195,6 +202,19 @@ describe('plan reconcile: drift found, repairs planned, nothing changed (local r
       ]),
     );
     expect(await snapshot()).toEqual({ ...before, executions: before.executions + 1 });
+  });
+
+  it("a FortiManager target's plan makes JSON-RPC gets only, and finds no drift where there is none", async () => {
+    // Prepare
+    const before = await snapshot();
+    const calls = env.fortimanager.state.requestsLog.length;
+    // Act
+    const { code, text } = await plan('fmg');
+    // Assess
+    expect(code, text).toBe(0);
+    expect(await snapshot()).toEqual({ ...before, executions: before.executions + 1 });
+    expect(env.fortimanager.state.requestsLog.length).toBeGreaterThan(calls);
+    expect(text).toMatch(/findings:\n {2}none/);
   });
 
   it("a brokered target's plan mints no token: it says which checks need one, and why", async () => {
