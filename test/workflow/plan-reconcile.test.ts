@@ -236,6 +236,23 @@ describe('plan reconcile: drift found, repairs planned, nothing changed (local r
     expect(text).toContain('flex (fortiflex): mint a new access token from each of 2 credentials');
   });
 
+  it('the reconciliation of that target then checks each credential, keeping the token each check minted', async () => {
+    // Act
+    const done = await runExecution(
+      env,
+      env.reconcileStateMachineArn,
+      { target: 'flex' },
+      `reconcile-${++runs}`,
+    );
+    // Assess
+    expect(done.status, causeMessage(done.cause)).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output ?? '{}')).toMatchObject({ credentialsChecked: 2, broken: [] });
+    for (const secretName of [FLEX_TOKEN, FLEX_NONE]) {
+      const stored = await env.store.readAccessToken(secretName);
+      expect(env.fortiflex.tokenWorks(stored?.accessToken ?? ''), secretName).toBe(true);
+    }
+  });
+
   it('refuses a plan without a target or for an unknown one, clearly, and changes nothing', async () => {
     // Prepare
     const before = await snapshot();

@@ -301,11 +301,14 @@ export async function listTargets(
 }
 
 /**
- * How a read treats a token broker's credential: `present` checks it as the run does, which mints
- * an access token (a product-side change, kept by the run); `withhold` never presents it (a plan)
- * and says instead what its stored token shows.
+ * How a read treats a token broker's credential: checked as the run checks it, which mints an
+ * access token (a product-side change) that `keep` stores at once, since the product may have
+ * killed the previous one already; or `withhold`: never presented (a plan), and what its stored
+ * token shows said instead.
  */
-type BrokerChecks = 'present' | 'withhold';
+type BrokerChecks =
+  | { readonly keep: (secretName: string, token: AccessToken, tags: Record<string, string>) => Promise<void> }
+  | 'withhold';
 
 /** What finding drift reads: the workflow's deps and whether a user's creating execution is recent. */
 export type DriftReadDeps = Omit<ReconcileDeps, 'rotations'>;
@@ -326,19 +329,17 @@ export interface TargetReading {
   readonly removable: readonly string[];
   /** Twin-user drift that is no workflow's own state. */
   readonly candidates: readonly DriftCandidate[];
-  /** Access tokens the checks minted (token brokers, `present`), for the run to keep. */
-  readonly minted: readonly { readonly secretName: string; readonly token: AccessToken }[];
   /** Brokered credentials not presented (`withhold`), each with why and what its stored token shows. */
   readonly withheld: readonly string[];
 }
 
 export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Promise<TargetDrift> {
   const { target: targetName } = parseInput(ReconcileTargetInput, input, 'reconcile input');
-  const reading = await findDrift(deps, targetName, 'present');
+  const reading = await findDrift(deps, targetName, {
+    // The check minted the product's one live token: keep it, as the broker always does.
+    keep: (secretName, token, tags) => keepAccessToken(deps, secretName, token, tags),
+  });
   const { drift, api } = reading;
-  const tags = { [TAG.target]: targetName, [TAG.vendor]: reading.target.vendor };
-  // The check minted the product's one live token: keep it, as the broker always does.
-  for (const { secretName, token } of reading.minted) await keepAccessToken(deps, secretName, token, tags);
   if (!api) return drift;
   for (const user of reading.removable) {
     await api.revoke(user);
@@ -351,8 +352,8 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
 
 /**
  * Reconciliation's drift finding, with no write of any kind: Secrets Manager and the products are
- * only read (a broker's credential, whose check mints a token, only under `present`), no execution
- * is started, nothing is published. `reconcileTarget` repairs what it finds; a plan describes it.
+ * only read (a broker's credential, whose check mints a token, only when `brokers` keeps it), no
+ * execution is started, nothing is published. `reconcileTarget` repairs what it finds; a plan describes it.
  */
 export async function findDrift(
   deps: DriftReadDeps,
@@ -385,7 +386,6 @@ export async function findDrift(
   const users = api ? await api.listManagedUsers() : [];
   const observed: ObservedCredential[] = [];
   const active: string[] = [];
-  const minted: { secretName: string; token: AccessToken }[] = [];
   const withheld: string[] = [];
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
   const noteExpiry = (credential: { name: string; tags: Record<string, string> }) => {
@@ -434,12 +434,16 @@ export async function findDrift(
     } else if (result && result.outcome !== 'accepted') {
       drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
     } else if (result?.accessToken) {
-      minted.push({ secretName: credential.name, token: result.accessToken });
+      if (brokers !== 'withhold')
+        await brokers.keep(credential.name, result.accessToken, {
+          [TAG.target]: targetName,
+          [TAG.vendor]: target.vendor,
+        });
     }
     noteExpiry(credential);
   }
   const repair = target.policy && 'repair' in target.policy ? target.policy.repair : undefined;
-  const reading = { drift, target, vendor, api, repair, active, minted, withheld };
+  const reading = { drift, target, vendor, api, repair, active, withheld };
   if (!api) return { ...reading, removable: [], candidates: [] };
   const accounted = new Set(credentials.map((c) => c.name.slice(`${SECRET_PREFIX}${targetName}/`.length)));
   const removable: string[] = [];
