@@ -136,7 +136,8 @@ function renderPlan(plan: Plan): string[] {
         ]
       : []),
     ...(plan.findings ? renderFindings(plan) : []),
-    ...(plan.notChecked ? list('not checked', plan.notChecked) : []),
+    // Only a broker's credentials go unchecked: other plans leave the list out.
+    ...(plan.notChecked?.length ? list('not checked', plan.notChecked) : []),
     ...list('product calls', plan.productCalls),
     ...list('operator tasks', plan.operatorTasks),
     ...list('schedules', plan.schedules),
