@@ -59,7 +59,7 @@ function parseJson(text: string, what: string): unknown {
 export async function findStateMachineArn(
   sfn: SFNClient,
   stack: string,
-  workflow: 'provision' | 'revoke' | 'rotate' | 'admin-rotate' = 'provision',
+  workflow: 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'admin-rotate' = 'provision',
 ): Promise<string> {
   for await (const page of paginateListStateMachines({ client: sfn }, {})) {
     const found = page.stateMachines?.find((m) => m.name === `${stack}-${workflow}`);

@@ -1,5 +1,5 @@
 /**
- * `provisioner plan revoke --owner X` and `plan rotate <secret>`: start the workflow with
+ * `provisioner plan revoke --owner X`, `plan rotate <secret>` and `plan reconcile <target>`: start the workflow with
  * `"dryRun": true` (what the console input accepts too), wait for its plan and print it. The plan
  * is computed by the workflow's own first step with its own permissions, so it reads what the
  * run would read; it changes nothing.
@@ -11,6 +11,7 @@ import { SECRET_PREFIX } from '#core/names.ts';
 import type { Plan } from '#core/plans.ts';
 import { parseInput } from '#core/schemas.ts';
 import { failureReason } from '#core/step-error.ts';
+import { ReconcileRequest } from '#core/workflows/reconcile.ts';
 import { RevokeRequest } from '#core/workflows/revoke.ts';
 import { RotateRequest } from '#core/workflows/rotate.ts';
 import type { Output } from './commands.ts';
@@ -68,6 +69,26 @@ export async function planRotate(
   );
 }
 
+/** The reconcile workflow's plan for one target: each finding and the repair its policy would make. */
+export async function planReconcile(
+  sfn: SFNClient,
+  stateMachineArn: () => Promise<string>,
+  target: string,
+  io: Output,
+  options: PlanOptions = {},
+  now = new Date(),
+): Promise<number> {
+  const request = parseInput(ReconcileRequest, { target, dryRun: true }, 'reconcile request');
+  return runPlan(
+    sfn,
+    await stateMachineArn(),
+    executionNameFor('reconcile', `plan-${stamp(now)}`, request),
+    request,
+    io,
+    options,
+  );
+}
+
 function stamp(now: Date): string {
   return now.toISOString().slice(0, 19).replace(/[-:T]/g, '');
 }
@@ -114,9 +135,27 @@ function renderPlan(plan: Plan): string[] {
           `... and ${plan.notShown} more credentials, not shown (a plan names at most ${plan.credentials.length})`,
         ]
       : []),
+    ...(plan.findings ? renderFindings(plan) : []),
+    // Only a broker's credentials go unchecked: other plans leave the list out.
+    ...(plan.notChecked?.length ? list('not checked', plan.notChecked) : []),
     ...list('product calls', plan.productCalls),
     ...list('operator tasks', plan.operatorTasks),
     ...list('schedules', plan.schedules),
     ...list('events', plan.events),
+  ];
+}
+
+/** A reconciliation's findings: each with the repair the run would make, its detail below it. */
+function renderFindings(plan: Plan): string[] {
+  const findings = plan.findings ?? [];
+  return [
+    'findings:',
+    ...(findings.length
+      ? findings.flatMap((f) => [
+          `  - ${f.kind} ${f.subject}: ${f.repair}`,
+          ...(f.detail ? [`      ${f.detail}`] : []),
+        ])
+      : ['  none']),
+    ...(plan.findingsNotShown ? [`  ... and ${plan.findingsNotShown} more findings, not shown`] : []),
   ];
 }

@@ -41,7 +41,7 @@ import {
   tasks,
 } from './commands.ts';
 import { lambdaOperatorAnswers } from './operator-answers.ts';
-import { planRevoke, planRotate } from './plan.ts';
+import { planReconcile, planRevoke, planRotate } from './plan.ts';
 import { setRotationState } from './rotation.ts';
 import { targetCheck } from './target-check.ts';
 import { targetRemove } from './target-remove.ts';
@@ -281,6 +281,17 @@ plan
     run(async (global) => {
       const { sfn } = await clients(global);
       return planRotate(sfn, async () => findStateMachineArn(sfn, global.stack, 'rotate'), secret, io);
+    }),
+  );
+plan
+  .command('reconcile <target>')
+  .description(
+    "what reconciling the target would find and repair under its policy: the reconcile workflow's dry run",
+  )
+  .action((target: string) =>
+    run(async (global) => {
+      const { sfn } = await clients(global);
+      return planReconcile(sfn, async () => findStateMachineArn(sfn, global.stack, 'reconcile'), target, io);
     }),
   );
 

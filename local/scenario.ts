@@ -44,6 +44,7 @@ import { restoredTwinCaughtAndRemoved } from './scenario/drift.ts';
 import { provisionFleet } from './scenario/fleet.ts';
 import { heldCredentialRevokedWhenHoldEnds } from './scenario/hold-end.ts';
 import { showRevocationPlan } from './scenario/plan.ts';
+import { showReconcilePlan } from './scenario/plan-reconcile.ts';
 import { teamCredentialSurvives } from './scenario/teams.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -376,7 +377,9 @@ async function main(): Promise<number> {
     const arm = requests[4] as { apiUser: string; serviceUser?: string };
     await rotateUnderLoad(env, 'arm-lab', arm.apiUser, arm.serviceUser);
     say('');
-    await restoredTwinCaughtAndRemoved(env, String(example.apiUser), say);
+    await restoredTwinCaughtAndRemoved(env, String(example.apiUser), say, (target) =>
+      showReconcilePlan(env, target, say),
+    );
     say('');
     await showRotationFailureAlert(env, 'fgt-lab', String(example.apiUser));
     say('');

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { ProvisionRequest, TargetDefinition } from '#core/requests.ts';
+import { ReconcileRequest } from '#core/workflows/reconcile.ts';
 
 export const PUBLISHED_SCHEMAS = {
   'provision-request': {
@@ -14,6 +15,10 @@ export const PUBLISHED_SCHEMAS = {
   'target-definition': {
     title: 'credential-provisioner target definition (provisioner/targets/<name>)',
     schema: TargetDefinition,
+  },
+  'reconcile-request': {
+    title: 'credential-provisioner reconcile workflow input (console / CLI; `"dryRun": true` for a plan)',
+    schema: ReconcileRequest,
   },
 } as const;
 

@@ -34,7 +34,7 @@ export function canonicalJson(value: unknown): string {
  * given request; the hash is of the raw ticket and the canonical request.
  */
 export function executionNameFor(
-  action: 'provision' | 'revoke' | 'rotate' | 'admin-rotate' | 'admin-schedules',
+  action: 'provision' | 'revoke' | 'rotate' | 'reconcile' | 'admin-rotate' | 'admin-schedules',
   ticket: string,
   request: unknown,
 ): string {

@@ -1,14 +1,16 @@
 /**
- * Plan before acting (issue 17, item 6): what a revocation or a rotation would do — the credentials
+ * Plan before acting (issue 17, item 6): what a revocation, a rotation or a reconciliation would do — the credentials
  * it finds, the product calls it would make, the operator tasks it would open, the schedules it
  * would change — computed by the workflow's own first step from the same reads, with nothing
  * written, published or called that changes anything. A workflow started with `"dryRun": true`
  * returns its plan and ends (`provisioner plan ...`).
  */
 import type * as z from 'zod';
+import { LISTING_LAG_SECONDS } from './config.ts';
 import { credentialsExpire } from './credential-expiry.ts';
+import { excerpt, ValidationError } from './errors.ts';
 import { holdEndExpression, holdEndScheduleName, holdEndsAt } from './hold-ends.ts';
-import { TAG } from './names.ts';
+import { credentialSecretName, TAG } from './names.ts';
 import { consumerCount, offboardingDecision } from './ownership.ts';
 import { twinsOf } from './products/managed-user.ts';
 import { parseRotationTag } from './rotation-timing.ts';
@@ -17,6 +19,14 @@ import { parseInput } from './schemas.ts';
 import { credentialStatus } from './secrets.ts';
 import type { WorkflowDeps } from './workflow-deps.ts';
 import { vendorOf } from './workflow-deps.ts';
+import {
+  type DriftCandidate,
+  type DriftReadDeps,
+  findDrift,
+  ReconcileRequest,
+  repairRotation,
+  type TargetReading,
+} from './workflows/reconcile.ts';
 import { heldBy, RevokeRequest, revocationTarget } from './workflows/revoke.ts';
 import { RotateRequest, rotatableCredential, rotationStartAt, validateRotation } from './workflows/rotate.ts';
 
@@ -30,9 +40,19 @@ interface PlannedCredential {
   readonly change: string;
 }
 
+/** A reconciliation's finding and the repair the run would make of it under the target's policy. */
+interface PlannedFinding {
+  /** A drift report's list (`orphans`, `broken`, ...) or a twin-user drift kind. */
+  readonly kind: string;
+  /** The user (`<target>/<user>`), the secret (with its user, for twin-user drift) or the target. */
+  readonly subject: string;
+  readonly detail: string;
+  readonly repair: string;
+}
+
 export interface Plan {
   readonly dryRun: true;
-  readonly workflow: 'revoke' | 'rotate';
+  readonly workflow: 'revoke' | 'rotate' | 'reconcile';
   /** Whose or which credential, as the request named it. */
   readonly subject: string;
   readonly credentials: readonly PlannedCredential[];
@@ -42,6 +62,10 @@ export interface Plan {
   readonly operatorTasks: readonly string[];
   readonly schedules: readonly string[];
   readonly events: readonly string[];
+  /** Reconciliation: what it finds (at most PLAN_FINDINGS), and the checks a plan could not make. */
+  readonly findings?: readonly PlannedFinding[];
+  readonly findingsNotShown?: number;
+  readonly notChecked?: readonly string[];
 }
 
 /**
@@ -49,6 +73,9 @@ export interface Plan {
  * (about 1 KB each with their calls and schedules) and counts the rest.
  */
 const PLAN_CREDENTIALS = 100;
+/** Findings a plan names (each at most FINDING_CHARS in its detail), about 600 bytes each; the rest counted. */
+const PLAN_FINDINGS = 200;
+const FINDING_CHARS = 300;
 
 /** The plan of an execution's input, which asked for it: `dryRun` must be true. */
 const DryRunInput = <S extends z.ZodObject>(schema: S) =>
@@ -192,4 +219,144 @@ export async function planRotation(
       'credential.rotated at the end',
     ],
   };
+}
+
+/** A plan is for one target: a reconciliation of all of them is planned target by target. */
+const ReconcilePlanRequest = DryRunInput(ReconcileRequest).refine((request) => request.target !== undefined, {
+  message: 'a plan is for one target: name it (provisioner plan reconcile <target>)',
+  path: ['target'],
+});
+
+/** The report lists that are only ever reported, in the drift report's order. */
+const REPORTED_LISTS = ['broken', 'inconclusive', 'unverified', 'expiring', 'staleAdmins'] as const;
+
+/**
+ * PlanReconciliation: reconciliation's own drift finding for one target (`findDrift`, which writes
+ * nothing and presents no broker's credential) and, per finding, the repair the run would make
+ * under the target's `repair` policy: the product calls, secrets, schedules and events.
+ */
+export async function planReconciliation(deps: DriftReadDeps, input: { request: unknown }): Promise<Plan> {
+  const request = parseInput(ReconcilePlanRequest, input.request, 'reconcile request');
+  const targetName = request.target ?? '';
+  // A fleet's credentials and users live on its devices, each reconciled as a target of its own.
+  if ((await deps.store.loadTarget(targetName)).vendor === 'fortigate-fleet')
+    throw new ValidationError(
+      `${targetName} is a fleet: plan one of its devices (provisioner plan reconcile ${targetName}.<device>)`,
+    );
+  const reading = await findDrift(deps, targetName, 'withhold');
+  const { drift, target, vendor } = reading;
+  const at = `${targetName} (${target.vendor})`;
+  const repairs = reading.candidates.map((candidate) => plannedRepair(reading, candidate, at));
+  const rotations = new Map(
+    repairs.flatMap(({ secretName, rotation }) => (rotation ? [[secretName, rotation]] : [])),
+  );
+  const orphans = drift.orphans.map((user): PlannedFinding => {
+    const removable = reading.removable.includes(user);
+    return {
+      kind: 'orphans',
+      subject: `${targetName}/${user}`,
+      detail: 'an API user this system made that no secret accounts for',
+      repair: removable
+        ? `delete API user ${user} on ${targetName} (its key is in no secret), under any repair policy`
+        : `reported only: its creating execution ended less than ${LISTING_LAG_SECONDS / 60} minutes ago, so its secret may not be listed yet`,
+    };
+  });
+  const twinCovered = new Set(reading.candidates.map((c) => credentialOf(c)));
+  const reported = REPORTED_LISTS.flatMap((kind) =>
+    drift[kind].map((entry): PlannedFinding => {
+      const split = entry.indexOf(': ');
+      const subject = split < 0 ? entry : entry.slice(0, split);
+      const detail = split < 0 ? '' : entry.slice(split + 2);
+      return {
+        kind,
+        subject,
+        detail,
+        repair:
+          kind === 'broken' && twinCovered.has(subject)
+            ? 'see its twin-user finding'
+            : 'reported only: a person acts on it',
+      };
+    }),
+  );
+  const findings = [...orphans, ...repairs.map((r) => r.finding), ...reported];
+  const brokered = vendor.capabilities.tokenBroker ? reading.active.length : 0;
+  return {
+    dryRun: true,
+    workflow: 'reconcile',
+    subject: `target ${targetName}`,
+    credentials: reading.active.slice(0, PLAN_CREDENTIALS).map((secretName) => ({
+      secretName,
+      target: targetName,
+      vendor: target.vendor,
+      apiUser: secretName.slice(secretName.lastIndexOf('/') + 1),
+      status: 'active',
+      change: brokered
+        ? 'its check mints a new access token, which the run stores for its consumers'
+        : rotations.has(secretName)
+          ? `rotation ${rotations.get(secretName)} re-issues its key: AWSPENDING, verified, then AWSCURRENT`
+          : 'none',
+    })),
+    notShown: Math.max(0, reading.active.length - PLAN_CREDENTIALS),
+    findings: findings
+      .slice(0, PLAN_FINDINGS)
+      .map((finding) => ({ ...finding, detail: excerpt(finding.detail, FINDING_CHARS) })),
+    findingsNotShown: Math.max(0, findings.length - PLAN_FINDINGS),
+    notChecked: reading.withheld.slice(0, PLAN_CREDENTIALS),
+    productCalls: [
+      ...(brokered
+        ? [
+            `${at}: mint a new access token from each of ${brokered} credentials (their check; a product-side change)`,
+          ]
+        : []),
+      ...reading.removable.map((user) => `${at}: delete API user ${user}`),
+      ...repairs.flatMap((r) => (r.productCall ? [r.productCall] : [])),
+    ],
+    operatorTasks: [],
+    schedules: ['none: reconciliation creates, moves or deletes no schedule'],
+    events: [
+      'credential.drift-report once, with the findings of every target the run covers',
+      ...[...rotations.values()].map(
+        (execution) => `credential.rotation-scheduled and credential.rotated from rotation ${execution}`,
+      ),
+    ],
+  };
+}
+
+const credentialOf = (candidate: DriftCandidate) =>
+  credentialSecretName(candidate.credential.target, candidate.credential.apiUser);
+
+/** A twin-user finding's repair under the target's policy, as `repairFinding` would make it. */
+function plannedRepair(reading: TargetReading, candidate: DriftCandidate, at: string) {
+  const { kind, user } = candidate;
+  const secretName = credentialOf(candidate);
+  const planned = (repair: string, more: { productCall?: string; rotation?: string } = {}) => ({
+    secretName,
+    finding: { kind, subject: `${secretName} (${user})`, detail: candidate.detail, repair },
+    ...more,
+  });
+  const fix = reading.repair === 'fix';
+  if (kind === 'retired-twin-restored')
+    return fix
+      ? planned(
+          `delete API user ${user} (only if its marker still names ${secretName}) and prove it gone through the admin API`,
+          { productCall: `${at}: delete API user ${user} and prove it gone` },
+        )
+      : planned(
+          `reported only (repair: report; under repair: fix, API user ${user} would be deleted and proven gone)`,
+        );
+  if (kind === 'current-key-broken') {
+    if (!fix)
+      return planned(
+        'reported only (repair: report; under repair: fix, a rotation would re-issue it on the other twin)',
+      );
+    const { execution } = repairRotation(candidate);
+    return planned(
+      `start rotation ${execution}: a new key on the other twin, verified, then AWSCURRENT (provisioner plan rotate ${secretName} shows its calls)`,
+      {
+        productCall: `${at}: rotation ${execution} re-issues ${secretName}'s key on the other twin`,
+        rotation: execution,
+      },
+    );
+  }
+  return planned("reported only: a person restores the member's configuration sync");
 }

@@ -1,4 +1,4 @@
 import { listTargets } from '#core/workflows/reconcile.ts';
 import { workflowDeps, workflowStep } from './runtime.ts';
 
-export const handler = workflowStep('listTargets', () => listTargets(workflowDeps()));
+export const handler = workflowStep('listTargets', (event: unknown) => listTargets(workflowDeps(), event));

@@ -6,7 +6,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ENV, SERVICE_NAME } from '#core/config.ts';
 import { ACCESS_TOKEN_WRITES } from '../provisioner-function.ts';
-import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
+import { RETRYABLE, Workflow, type WorkflowProps, type WorkflowStep } from './workflow-base.ts';
 
 export interface ReconcileWorkflowProps extends WorkflowProps {
   readonly provision: sfn.IStateMachine;
@@ -38,13 +38,16 @@ export class ReconcileWorkflow extends Workflow {
     reconcile.fn.grantCredentialSecrets('GetSecretValue', ...ACCESS_TOKEN_WRITES);
     reconcile.fn.grantKey('kms:Decrypt', 'kms:GenerateDataKey');
     // An orphan whose creating execution still runs is only reported, never removed.
-    for (const [variable, machine] of [
-      [ENV.provisionStateMachineArn, props.provision],
-      [ENV.rotateStateMachineArn, props.rotate],
-    ] as const) {
-      reconcile.fn.function.addEnvironment(variable, machine.stateMachineArn);
-      reconcile.fn.grantDescribeExecutions(machine, 'an orphan is removed only once its execution is over');
-    }
+    const readsExecutionEnds = (step: WorkflowStep) => {
+      for (const [variable, machine] of [
+        [ENV.provisionStateMachineArn, props.provision],
+        [ENV.rotateStateMachineArn, props.rotate],
+      ] as const) {
+        step.fn.function.addEnvironment(variable, machine.stateMachineArn);
+        step.fn.grantDescribeExecutions(machine, 'an orphan is removed only once its execution is over');
+      }
+    };
+    readsExecutionEnds(reconcile);
     // `repair: fix` re-issues a broken current key through a rotation of that credential.
     props.rotate.grantStartExecution(reconcile.fn.role);
     reconcile.task.addRetry(RETRYABLE);
@@ -73,12 +76,30 @@ export class ReconcileWorkflow extends Workflow {
     report.fn.grantTaskRecords('dynamodb:Scan');
     report.task.addRetry(RETRYABLE);
 
-    this.stateMachine = this.createStateMachine(list.task.next(each).next(report.task), Duration.hours(2));
+    // Plans from ReconcileTarget's own drift finding; reads only: no write, no token minted, no execution started.
+    const plan = this.entryStep('PlanReconciliation', 'plan-reconciliation');
+    plan.fn.grantReadTargets();
+    plan.fn.grantListSecrets();
+    plan.fn.grantCredentialSecrets('DescribeSecret', 'GetSecretValue');
+    plan.fn.grantKey('kms:Decrypt');
+    readsExecutionEnds(plan);
+    plan.task.addRetry(RETRYABLE);
+
+    this.stateMachine = this.createStateMachine(
+      this.planOr(plan, list.task.next(each).next(report.task)),
+      Duration.hours(2),
+    );
 
     new events.Rule(this, 'Daily', {
       description: 'Reconciles credentials with their products once a day',
       schedule: events.Schedule.rate(Duration.days(1)),
-      targets: [new targets.SfnStateMachine(this.stateMachine, { retryAttempts: 3 })],
+      // Every target: ListTargets reads the input as a reconcile request, which the scheduled event is not.
+      targets: [
+        new targets.SfnStateMachine(this.stateMachine, {
+          input: events.RuleTargetInput.fromObject({}),
+          retryAttempts: 3,
+        }),
+      ],
     });
     this.driftAlarm = dailyAlarm(
       this,

@@ -34,6 +34,7 @@ export async function restoredTwinCaughtAndRemoved(
   env: LocalEnvironment,
   apiUser: string,
   say: (line: string) => void,
+  beforeRepair: (target: string) => Promise<void> = async () => {},
 ): Promise<void> {
   const target = await env.operator.store.loadTarget(TARGET);
   if (target.vendor !== 'fortios') throw new Error(`${TARGET} is not a FortiOS target`);
@@ -56,6 +57,7 @@ export async function restoredTwinCaughtAndRemoved(
   say(
     `    a configuration script saved before that rotation is replayed on the FortiGate: API users now ${restored.join(', ')}`,
   );
+  await beforeRepair(TARGET);
   const report = (await runAsOperator(env, env.reconcileStateMachineArn, {})) as {
     findings: DriftFinding[];
     driftCount: number;

@@ -91,6 +91,7 @@ let template: Template;
 type Definition = { StartAt: string; TimeoutSeconds: number; States: Record<string, Json> };
 let definition: Definition;
 let revokeDefinition: Definition;
+let reconcileDefinition: Definition;
 
 /** A template value as text, references rendered `<AWS::Region>` / `<LogicalId.Arn>` (safe inside JSON strings). */
 function flatten(value: unknown): string {
@@ -152,6 +153,7 @@ beforeAll(() => {
     );
   definition = definitionOf('provision');
   revokeDefinition = definitionOf('revoke');
+  reconcileDefinition = definitionOf('reconcile');
 });
 
 describe('ProvisionerStack', () => {
@@ -322,6 +324,7 @@ describe('ProvisionerStack', () => {
         ...ADMIN_ROTATE_HANDLERS,
         'accept-operator-answer',
         'list-targets',
+        'plan-reconciliation',
         'reconcile-target',
         'refresh-access-token',
         'report-drift',
@@ -370,8 +373,8 @@ describe('ProvisionerStack', () => {
     // Finding an owner's credentials and sweeping for more, listing targets, reconciling one target,
     // counting a user's keys before a first operator credential and before a rotation, comparing a
     // handed-in credential with the target's others (AcceptOperatorAnswer), planning a revocation
-    // (the operator tasks waiting are a Scan of their table now).
-    expect(listing).toHaveLength(8);
+    // and a reconciliation (the operator tasks waiting are a Scan of their table now).
+    expect(listing).toHaveLength(9);
     for (const statement of listing) {
       expect(resourcesOf(statement)).toEqual(['*']);
       expect(actionsOf(statement).filter((a) => a.startsWith('secretsmanager:'))).toEqual([
@@ -457,6 +460,11 @@ describe('ProvisionerStack', () => {
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy'],
       },
       'plan-rotation': {
+        'provisioner/targets/*': read,
+        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      },
+      'plan-reconciliation': {
+        '*': ['secretsmanager:ListSecrets'],
         'provisioner/targets/*': read,
         'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       },
@@ -913,6 +921,36 @@ describe('ProvisionerStack', () => {
     expect(starts.map((s) => [actionsOf(s), JSON.stringify(s.Resource)])).toEqual([
       [['states:StartExecution'], expect.stringMatching(/^\{"Ref":"RotateWorkflowStateMachine[0-9A-F]+"\}$/)],
     ]);
+  });
+
+  it('plans a reconciliation with read-only grants: "dryRun": true ends at PlanReconciliation', () => {
+    const { States: s } = reconcileDefinition;
+    expect(reconcileDefinition.StartAt).toBe('DryRun');
+    expect(s.DryRun).toMatchObject({
+      Type: 'Choice',
+      Choices: [expect.objectContaining({ Next: 'PlanReconciliation' })],
+      Default: 'ListTargets',
+    });
+    expect(s.PlanReconciliation?.End).toBe(true);
+    // Reads only: Describe, Get and List, and the key's Decrypt that GetSecretValue needs (via Secrets Manager).
+    const actions = (statementsByHandler()['plan-reconciliation'] ?? [])
+      .filter((st) => st.Effect === 'Allow')
+      .flatMap(actionsOf)
+      .filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'));
+    expect(new Set(actions)).toEqual(
+      new Set([
+        'secretsmanager:ListSecrets',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'kms:Decrypt',
+        'states:DescribeExecution',
+      ]),
+    );
+    // The daily run reconciles every target: its input is an empty reconcile request, not the scheduled event.
+    const daily = Object.values(template.findResources('AWS::Events::Rule')).find(
+      (r) => r.Properties.ScheduleExpression,
+    );
+    expect(daily?.Properties.Targets).toEqual([expect.objectContaining({ Input: '{}' })]);
   });
 
   it('raises an alarm when a revocation ends failed', () => {

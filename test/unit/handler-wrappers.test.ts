@@ -43,7 +43,9 @@ vi.mock('#core/workflows/provision.ts', async (original) =>
     'requestOperatorCredential',
   ]),
 );
-vi.mock('#core/plans.ts', async (original) => spiesOn(await original(), ['planRotation', 'planRevocation']));
+vi.mock('#core/plans.ts', async (original) =>
+  spiesOn(await original(), ['planRotation', 'planRevocation', 'planReconciliation']),
+);
 vi.mock('#core/workflows/rotate.ts', async (original) =>
   spiesOn(await original(), [
     'scheduleRotation',
@@ -95,10 +97,10 @@ async function handlerOf(id: string): Promise<Handler> {
 }
 
 /**
- * What a step takes besides the dependencies: a provision state the handler parses first, the event
- * as it came, or nothing.
+ * What a step takes besides the dependencies: a provision state the handler parses first, or the
+ * event as it came.
  */
-type Takes = 'provision state' | 'event' | 'nothing';
+type Takes = 'provision state' | 'event';
 const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes][] = [
   ['validate-request', vi.mocked(provision.validateRequest), 'validateRequest', 'event'],
   [
@@ -126,6 +128,7 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ['schedule-rotation', vi.mocked(rotate.scheduleRotation), 'scheduleRotation', 'event'],
   ['plan-rotation', vi.mocked(plans.planRotation), 'planRotation', 'event'],
   ['plan-revocation', vi.mocked(plans.planRevocation), 'planRevocation', 'event'],
+  ['plan-reconciliation', vi.mocked(plans.planReconciliation), 'planReconciliation', 'event'],
   ['validate-rotation', vi.mocked(rotate.validateRotation), 'validateRotation', 'event'],
   ['ensure-twin-user', vi.mocked(rotate.ensureTwinUser), 'ensureTwinUser', 'event'],
   ['issue-twin-key', vi.mocked(rotate.issueTwinKey), 'issueTwinKey', 'event'],
@@ -171,7 +174,7 @@ const STEPS: readonly [handlerId: string, step: Mock, name: string, takes: Takes
   ],
   ['prove-revoked', vi.mocked(revoke.proveRevoked), 'proveRevoked', 'event'],
   ['retire-credential', vi.mocked(revoke.retireCredential), 'retireCredential', 'event'],
-  ['list-targets', vi.mocked(reconcile.listTargets), 'listTargets', 'nothing'],
+  ['list-targets', vi.mocked(reconcile.listTargets), 'listTargets', 'event'],
   ['accept-operator-answer', vi.mocked(operatorTasks.acceptOperatorAnswer), 'acceptOperatorAnswer', 'event'],
 ];
 /** Handlers with more to them than passing through, each tested below or in its own file. */
@@ -237,15 +240,17 @@ describe('handler wrappers', () => {
       const deps =
         handlerId === 'reconcile-target'
           ? { ...workflowDeps(), executionRecent, rotations: rotationStarter }
-          : handlerId === 'accept-operator-answer'
-            ? { ...workflowDeps(), answers: expect.anything() }
-            : workflowDeps();
+          : handlerId === 'plan-reconciliation'
+            ? { ...workflowDeps(), executionRecent }
+            : handlerId === 'accept-operator-answer'
+              ? { ...workflowDeps(), answers: expect.anything() }
+              : workflowDeps();
       // Act
       const out = await handler(event, lambdaContext);
       // Assess
       expect(out).toEqual(result);
       expect(step).toHaveBeenCalledTimes(1);
-      const expected = { 'provision state': [deps, STATE], event: [deps, event], nothing: [deps] }[takes];
+      const expected = { 'provision state': [deps, STATE], event: [deps, event] }[takes];
       expect(step.mock.calls[0]).toEqual(expected);
       expect(logs.lines.join('\n')).toContain(`"message":"${name} done"`);
       expect(logs.lines.join('\n')).toContain('"function_request_id":"req-1"');

@@ -1,10 +1,14 @@
-/** The revocation plan's size (lambdas/core/plans.ts): one state's output, bound by Step Functions' 256 KiB. */
+/**
+ * The plans of lambdas/core/plans.ts on fake dependencies: the revocation plan's size (one state's
+ * output, bound by Step Functions' 256 KiB) and decisions; the reconcile plan's repairs per policy.
+ */
 import { describe, expect, it } from 'vitest';
 import { holdEndScheduleName } from '#core/hold-ends.ts';
 import { TAG } from '#core/names.ts';
-import { planRevocation } from '#core/plans.ts';
+import { planReconciliation, planRevocation } from '#core/plans.ts';
 import type { CredentialStore, SecretDescription } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
+import type { DriftReadDeps } from '#core/workflows/reconcile.ts';
 
 const OWNER = 'many@example.com';
 const held = (count: number): SecretDescription[] =>
@@ -91,6 +95,101 @@ describe('planRevocation', () => {
     // Act / Assess
     await expect(planRevocation(depsHolding([]), { request: { owner: OWNER } })).rejects.toThrow(
       /invalid revoke request/,
+    );
+  });
+});
+
+/**
+ * A FortiOS target whose credential `bot` rotated to `bot.b`: a restore brought `bot` back and
+ * `bot.b`'s key is refused. The fakes hold no write at all: a plan calling one would throw.
+ */
+const refused = async () => {
+  throw new Error('a plan writes nothing');
+};
+
+function driftedTarget(repair: 'report' | 'fix'): DriftReadDeps {
+  const secret: SecretDescription = {
+    arn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:provisioner/fgt/bot-AbCdEf',
+    name: 'provisioner/fgt/bot',
+    tags: { [TAG.status]: 'active', [TAG.target]: 'fgt' },
+    versions: { 'version-2': ['AWSCURRENT'] },
+  };
+  const marked = (name: string, requestId: string) => ({
+    name,
+    requestId,
+    credential: { target: 'fgt', apiUser: 'bot' },
+  });
+  const vendor = {
+    name: 'fortios',
+    capabilities: { issuance: 'api', accessProfiles: true, twinUsers: true, tokenBroker: false },
+    listManagedUsers: async () => [marked('bot', 'provision-T-1'), marked('bot.b', 'rotate-T-2')],
+    verify: async () => ({ outcome: 'rejected' }),
+  };
+  return {
+    ...depsHolding([]),
+    store: {
+      loadTarget: async () => ({ vendor: 'fortios', policy: { repair } }),
+      listByTarget: async () => [secret],
+      readVersion: async () => ({ apiUser: 'bot.b', key: 'k'.repeat(30) }),
+      describe: async () => secret,
+    } as unknown as CredentialStore,
+    vendorFor: (async () => vendor) as never,
+    executionRecent: async () => false,
+    events: { publish: refused },
+    schedules: { ensure: refused, remove: refused },
+    holdEnds: { ensure: refused, remove: refused },
+  };
+}
+
+describe('planReconciliation', () => {
+  it('under repair: report, plans every finding as reported only: no product call, no rotation', async () => {
+    // Act
+    const plan = await planReconciliation(driftedTarget('report'), {
+      request: { target: 'fgt', dryRun: true },
+    });
+    // Assess
+    expect(plan.findings?.map((f) => [f.kind, f.repair])).toEqual([
+      [
+        'retired-twin-restored',
+        'reported only (repair: report; under repair: fix, API user bot would be deleted and proven gone)',
+      ],
+      [
+        'current-key-broken',
+        'reported only (repair: report; under repair: fix, a rotation would re-issue it on the other twin)',
+      ],
+      ['broken', 'see its twin-user finding'],
+    ]);
+    expect(plan.productCalls).toEqual([]);
+    expect(plan.events).toEqual([
+      'credential.drift-report once, with the findings of every target the run covers',
+    ]);
+    expect(plan.credentials.map((c) => c.change)).toEqual(['none']);
+  });
+
+  it('under repair: fix, plans the deletion of the restored twin and the rotation that re-issues the key', async () => {
+    // Act
+    const plan = await planReconciliation(driftedTarget('fix'), { request: { target: 'fgt', dryRun: true } });
+    // Assess
+    expect(plan.productCalls).toEqual([
+      'fgt (fortios): delete API user bot and prove it gone',
+      expect.stringMatching(
+        /^fgt \(fortios\): rotation rotate-repair-bot-\w+ re-issues provisioner\/fgt\/bot's key/,
+      ),
+    ]);
+    expect(plan.credentials.map((c) => c.change)).toEqual([
+      expect.stringMatching(/^rotation rotate-repair-bot-\w+ re-issues its key/),
+    ]);
+  });
+
+  it('refuses a plan that names no target, or did not ask for a dry run', async () => {
+    // Act / Assess
+    await expect(
+      planReconciliation(driftedTarget('fix'), { request: { dryRun: true } }),
+    ).rejects.toMatchObject({
+      issues: ['target: a plan is for one target: name it (provisioner plan reconcile <target>)'],
+    });
+    await expect(planReconciliation(driftedTarget('fix'), { request: { target: 'fgt' } })).rejects.toThrow(
+      /invalid reconcile request/,
     );
   });
 });

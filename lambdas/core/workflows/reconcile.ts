@@ -16,7 +16,7 @@ import * as z from 'zod';
 import { LISTING_LAG_SECONDS } from '../config.ts';
 import { expiryOf } from '../credential-expiry.ts';
 import type { WorkflowStarter } from '../deactivation.ts';
-import { excerpt, ProvisionerError } from '../errors.ts';
+import { excerpt, ProvisionerError, ValidationError } from '../errors.ts';
 import { ExecutionName, executionNameFor } from '../execution-names.ts';
 import { CURRENT, credentialSecretName, PENDING, SECRET_PREFIX } from '../names.ts';
 import { asApiVendor } from '../products/adapters.ts';
@@ -30,6 +30,7 @@ import {
 } from '../products/managed-user.ts';
 import type { AccessPolicy } from '../products/policy.ts';
 import {
+  type AccessToken,
   type ApiVendor,
   type CredentialMaterial,
   type ManagedUser,
@@ -37,6 +38,7 @@ import {
   type Vendor,
   type VerifyResult,
 } from '../products/vendor.ts';
+import type { TargetDefinition } from '../requests.ts';
 import { CredentialTarget, parseInput } from '../schemas.ts';
 import { credentialStatus, versionWithStage } from '../secrets.ts';
 import type { WorkflowDeps } from '../workflow-deps.ts';
@@ -256,24 +258,107 @@ function failureOf(error: unknown): string {
 }
 
 /**
- * ListTargets: every registered target; a fleet target (products/fortigate-fleet) as each of its
- * devices, `<fleet>.<device>`, since its credentials and users live on the devices one by one. Each
- * gets its share of the sample bytes.
+ * The reconcile workflow's execution input (the console's, the CLI's; the daily rule sends `{}`):
+ * every target, or only the one named; `"dryRun": true` returns the plan of that one target
+ * (plans.ts) and changes nothing.
  */
-export async function listTargets(deps: WorkflowDeps): Promise<{ targets: string[]; sampleBytes: number }> {
+export const ReconcileRequest = z
+  .object({
+    target: CredentialTarget.optional().describe(
+      'Reconciles only this target (a fleet: each of its devices; `<fleet>.<device>`: that one); a plan needs it',
+    ),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe(
+        "true: the execution only returns the plan (each finding and the repair the target's policy would make) and changes nothing",
+      ),
+  })
+  .strict();
+
+/**
+ * ListTargets: every registered target, or the one the request names; a fleet target
+ * (products/fortigate-fleet) as each of its devices, `<fleet>.<device>`, since its credentials and
+ * users live on the devices one by one. Each gets its share of the sample bytes.
+ */
+export async function listTargets(
+  deps: WorkflowDeps,
+  input: unknown = {},
+): Promise<{ targets: string[]; sampleBytes: number }> {
+  const { target: only } = parseInput(ReconcileRequest, input, 'reconcile request');
   const targets: string[] = [];
   for (const { name, vendor } of await deps.store.listTargets()) {
     const definition = vendor === 'fortigate-fleet' ? await deps.store.loadTarget(name) : undefined;
-    if (definition?.vendor === 'fortigate-fleet')
-      targets.push(...Object.keys(definition.devices).map((device) => `${name}.${device}`));
-    else targets.push(name);
+    const names =
+      definition?.vendor === 'fortigate-fleet'
+        ? Object.keys(definition.devices).map((device) => `${name}.${device}`)
+        : [name];
+    targets.push(...(only === undefined || only === name ? names : names.filter((n) => n === only)));
   }
+  if (only !== undefined && targets.length === 0)
+    throw new ValidationError(`no target ${only} to reconcile (provisioner target list names them)`);
   const share = Math.floor(RESULTS_SAMPLE_BYTES / Math.max(1, targets.length));
   return { targets, sampleBytes: Math.min(share, TARGET_SAMPLE_MAX_BYTES) };
 }
 
+/**
+ * How a read treats a token broker's credential: checked as the run checks it, which mints an
+ * access token (a product-side change) that `keep` stores at once, since the product may have
+ * killed the previous one already; or `withhold`: never presented (a plan), and what its stored
+ * token shows said instead.
+ */
+type BrokerChecks = { readonly keep: (secretName: string, token: AccessToken) => Promise<void> } | 'withhold';
+
+/** What finding drift reads: the workflow's deps and whether a user's creating execution is recent. */
+export type DriftReadDeps = Omit<ReconcileDeps, 'rotations'>;
+
+/**
+ * What reconciliation read of one target, before any repair: its drift (orphans listed, nothing
+ * repaired, no twin-user finding yet) and what the repairs would act on.
+ */
+export interface TargetReading {
+  readonly drift: TargetDrift;
+  readonly target: TargetDefinition;
+  readonly vendor: Vendor;
+  readonly api?: ApiVendor;
+  readonly repair: AccessPolicy['repair'];
+  /** The active credentials, by secret name. */
+  readonly active: readonly string[];
+  /** Orphans whose creating execution ended more than the listing lag ago: removed by the run. */
+  readonly removable: readonly string[];
+  /** Twin-user drift that is no workflow's own state. */
+  readonly candidates: readonly DriftCandidate[];
+  /** Brokered credentials not presented (`withhold`), each with why and what its stored token shows. */
+  readonly withheld: readonly string[];
+}
+
 export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Promise<TargetDrift> {
   const { target: targetName } = parseInput(ReconcileTargetInput, input, 'reconcile input');
+  const reading = await findDrift(deps, targetName, {
+    // The check minted the product's one live token: keep it, as the broker always does.
+    keep: (secretName, token) => keepAccessToken(deps, secretName, token),
+  });
+  const { drift, api } = reading;
+  if (!api) return drift;
+  for (const user of reading.removable) {
+    await api.revoke(user);
+    drift.repaired.push(user);
+  }
+  for (const candidate of reading.candidates)
+    drift.findings.push(await repairFinding(deps, api, candidate, reading.repair));
+  return drift;
+}
+
+/**
+ * Reconciliation's drift finding, with no write of any kind: Secrets Manager and the products are
+ * only read (a broker's credential, whose check mints a token, only when `brokers` keeps it), no
+ * execution is started, nothing is published. `reconcileTarget` repairs what it finds; a plan describes it.
+ */
+export async function findDrift(
+  deps: DriftReadDeps,
+  targetName: string,
+  brokers: BrokerChecks,
+): Promise<TargetReading> {
   const { vendor, target } = await vendorOf(deps, targetName);
   const credentials = await deps.store.listByTarget(targetName);
   const statuses: Record<string, number> = {};
@@ -299,10 +384,18 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
   const api = vendor.capabilities.issuance === 'api' ? asApiVendor(vendor) : undefined;
   const users = api ? await api.listManagedUsers() : [];
   const observed: ObservedCredential[] = [];
+  const active: string[] = [];
+  const withheld: string[] = [];
   const soon = deps.now().getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
   const check = keyChecker(deps, vendor, targetName);
   for (const credential of credentials) {
     if (credentialStatus(credential) !== 'active') continue;
+    active.push(credential.name);
+    if (brokers === 'withhold' && vendor.capabilities.tokenBroker) {
+      // A broker's credential carries no expiry of its own (credential-expiry.ts): nothing more to note.
+      withheld.push(await withheldCheck(deps, credential.name));
+      continue;
+    }
     drift.checked += 1;
     const current = versionWithStage(credential, CURRENT);
     if (!current) {
@@ -339,13 +432,16 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
       drift.broken.push(`${credential.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
     } else if (result?.accessToken) {
       // The check minted the product's one live token: keep it, as the broker always does.
-      await keepAccessToken(deps, credential.name, result.accessToken);
+      if (brokers !== 'withhold') await brokers.keep(credential.name, result.accessToken);
     }
     if (expiresAt && Date.parse(expiresAt) < soon)
       drift.expiring.push(`${credential.name}: expires ${expiresAt}`);
   }
-  if (!api) return drift;
+  const repair = target.policy && 'repair' in target.policy ? target.policy.repair : undefined;
+  const reading = { drift, target, vendor, api, repair, active, withheld };
+  if (!api) return { ...reading, removable: [], candidates: [] };
   const accounted = new Set(credentials.map((c) => c.name.slice(`${SECRET_PREFIX}${targetName}/`.length)));
+  const removable: string[] = [];
   for (const user of users) {
     // Only what this target created is judged: another target on the same device (another VDOM)
     // reconciles its own, and a user whose marker names no credential is not provably anyone's.
@@ -359,24 +455,32 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
     }
     drift.orphans.push(user.name);
     // The product's users carry no creation time: the creating execution's end stands for it.
-    if (!(await deps.executionRecent(user.requestId, LISTING_LAG_SECONDS * 1000))) {
-      await api.revoke(user.name);
-      drift.repaired.push(user.name);
-    }
+    if (!(await deps.executionRecent(user.requestId, LISTING_LAG_SECONDS * 1000))) removable.push(user.name);
   }
-  if (!vendor.capabilities.twinUsers) return drift;
-  const candidates = detectTwinDrift({
+  if (!vendor.capabilities.twinUsers) return { ...reading, removable, candidates: [] };
+  const detected = detectTwinDrift({
     target: targetName,
     credentials: observed,
     users,
     members: (await api.listManagedUsersOnMembers?.()) ?? [],
   });
-  const repair = target.policy && 'repair' in target.policy ? target.policy.repair : undefined;
-  for (const candidate of candidates) {
-    if (await rotationsOwn(deps, candidate)) continue;
-    drift.findings.push(await repairFinding(deps, api, candidate, repair));
-  }
-  return drift;
+  const candidates: DriftCandidate[] = [];
+  for (const candidate of detected) if (!(await rotationsOwn(deps, candidate))) candidates.push(candidate);
+  return { ...reading, removable, candidates };
+}
+
+/**
+ * Why a plan did not present a broker's credential, and what its stored access token shows: a
+ * token still valid was minted from a credential the product accepted then.
+ */
+async function withheldCheck(deps: WorkflowDeps, secretName: string): Promise<string> {
+  const stored = await deps.store.readAccessToken(secretName);
+  const expiresAt = stored?.expiresAt;
+  if (!expiresAt)
+    return `${secretName}: not checked: it has no stored access token, and checking it would mint one, which a plan does not`;
+  if (Date.parse(expiresAt) <= deps.now().getTime())
+    return `${secretName}: not checked: its stored access token expired at ${expiresAt}, and checking it would mint one, which a plan does not`;
+  return `${secretName}: not presented: checking it mints a new access token (a product-side change a plan does not make); its stored token, minted ${stored.mintedAt}, is valid until ${expiresAt}`;
 }
 
 /**
@@ -385,7 +489,7 @@ export async function reconcileTarget(deps: ReconcileDeps, input: unknown): Prom
  * AWSCURRENT moved on since ListSecrets showed it (DescribeSecret reads the present; the listing
  * may lag behind a rotation that just promoted).
  */
-async function rotationsOwn(deps: ReconcileDeps, candidate: DriftCandidate): Promise<boolean> {
+async function rotationsOwn(deps: DriftReadDeps, candidate: DriftCandidate): Promise<boolean> {
   const running = await Promise.all(candidate.excusedBy.map((id) => deps.executionRecent(id, 0)));
   if (running.some(Boolean)) return true;
   if (!candidate.currentVersion) return false;
@@ -525,15 +629,27 @@ async function repairFinding(
     };
   }
   if (kind === 'current-key-broken') {
-    const request: RotateRequest = { target: credential.target, apiUser: credential.apiUser };
-    const execution = executionNameFor('rotate', `repair-${credential.apiUser}`, {
-      ...request,
-      brokenVersion: candidate.currentVersion,
-    });
+    const { request, execution } = repairRotation(candidate);
     await deps.rotations.start(execution, request);
     return { ...finding, repair: 'rotation-started', execution };
   }
   return { ...finding, repair: 'reported' };
+}
+
+/**
+ * The rotation that re-issues a broken current key, named from the finding so a repeated
+ * reconciliation starts it once.
+ */
+export function repairRotation(candidate: DriftCandidate): { request: RotateRequest; execution: string } {
+  const request: RotateRequest = {
+    target: candidate.credential.target,
+    apiUser: candidate.credential.apiUser,
+  };
+  const execution = executionNameFor('rotate', `repair-${candidate.credential.apiUser}`, {
+    ...request,
+    brokenVersion: candidate.currentVersion,
+  });
+  return { request, execution };
 }
 
 /**
