@@ -78,6 +78,16 @@ export async function runProvision(
   return runExecution(env, env.provisionStateMachineArn, request, name);
 }
 
+/** Starts a provision under the name the intake gives its ticket; returns it once it waits on its operator task. */
+export async function provisionWaitingOnTask<Request extends { readonly ticket: string }>(
+  env: LocalEnvironment,
+  request: Request,
+): Promise<{ executionArn: string; task: ActionRequiredDetail }> {
+  const name = executionNameFor('provision', request.ticket, request);
+  const executionArn = await startExecution(env, env.provisionStateMachineArn, request, name);
+  return { executionArn, task: await taskOpenedBy(env, executionArn) };
+}
+
 /** The operator task an execution opened (its action-required event), once it is out. */
 export async function taskOpenedBy(
   env: LocalEnvironment,
