@@ -52,20 +52,24 @@ export async function runExecution(
   return executionEnd(env, await startExecution(env, stateMachineArn, input, name), answer);
 }
 
-/** A provision request for a read-only key on firewall addresses (FortiOS, FortiManager), trusted from loopback. */
-export function addressReaderRequest(
+/**
+ * A provision request for a read-only key on firewall addresses (FortiOS, FortiManager), trusted
+ * from loopback, under ticket `T-<apiUser>`; `fields` add to it or replace its own (a ticket).
+ */
+export function addressReaderRequest<Fields extends Record<string, unknown>>(
   target: string,
   apiUser: string,
   owner: string,
-  ticket = `T-${apiUser}`,
+  fields?: Fields,
 ) {
   return {
     target,
     apiUser,
     owner,
-    ticket,
+    ticket: `T-${apiUser}`,
     accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
     trustedHosts: ['127.0.0.1/32'],
+    ...fields,
   };
 }
 
