@@ -28,7 +28,7 @@ const { env } = useLocalEnvironment({
 let runs = 0;
 
 function request(target: string, apiUser: string, owner: string) {
-  return addressReaderRequest(target, apiUser, owner, `T-col-${target}-${apiUser}`.slice(0, 64));
+  return addressReaderRequest(target, apiUser, owner, { ticket: `T-col-${target}-${apiUser}`.slice(0, 64) });
 }
 
 async function provision(target: string, apiUser: string, owner: string) {

@@ -17,13 +17,12 @@ import {
   SendTaskSuccessCommand,
 } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { executionNameFor } from '#core/execution-names.ts';
 import { credentialSecretName, DEFAULT_STACK_NAME, physicalNames } from '#core/names.ts';
 import { refuseOperatorTask } from '#core/operator-tasks.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { sfnTaskAnswers } from '#core/task-answers.ts';
 import { obtainInProductUi, submitAsOperator } from '#local/operator.ts';
-import { executionEnd, startExecution, taskOpenedBy } from '#test/support/executions.ts';
+import { executionEnd, provisionWaitingOnTask } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
 
@@ -49,19 +48,38 @@ const deps = () => ({
   now: () => new Date(),
 });
 
-/** Starts a provision and returns its open task. */
-async function provisionWaiting(target: string, apiUser: string) {
+type Waiting = Awaited<ReturnType<typeof provisionWaiting>>;
+
+/** Starts a provision and returns it with its open task. */
+function provisionWaiting(target: string, apiUser: string) {
   const serviceUser = SERVICE_USERS[target];
-  const request = {
+  return provisionWaitingOnTask(env, {
     target,
     apiUser,
     owner: 'eve@example.com',
     ticket: `SUB-${apiUser}`,
     ...(serviceUser ? { serviceUser } : {}),
-  };
-  const name = executionNameFor('provision', request.ticket, request);
-  const executionArn = await startExecution(env, env.provisionStateMachineArn, request, name);
-  return { executionArn, task: await taskOpenedBy(env, executionArn) };
+  });
+}
+
+/** Ends a test's waiting provision: its task refused as AcceptOperatorAnswer would, its workflow run out. */
+async function endWaiting(waiting: Waiting, reason: string): Promise<void> {
+  await refuseOperatorTask(deps(), { taskId: waiting.task.taskId, reason });
+  await executionEnd(env, waiting.executionArn);
+}
+
+/**
+ * Submits a file for the waiting task that must be refused: returns the refusal, the secret's
+ * versions before and after, and the task as it was afterwards; then ends the provision.
+ */
+async function refusedSubmit(waiting: Waiting, file: { text: string }) {
+  const secretName = credentialSecretName(waiting.task.target, waiting.task.apiUser);
+  const before = (await env.store.describe(secretName))?.versions;
+  const error = await failure(submitAsOperator(env, waiting.task.taskId, file));
+  const after = (await env.store.describe(secretName))?.versions;
+  const open = await env.tasks.read(waiting.task.taskId);
+  await endWaiting(waiting, 'substitution refused');
+  return { error, before, after, open };
 }
 
 describe('operator substitution through provisioner submit', () => {
@@ -74,14 +92,8 @@ describe('operator substitution through provisioner submit', () => {
       expect(await submitAsOperator(env, victim.task.taskId, victimsFile)).toBe(0);
       expect((await executionEnd(env, victim.executionArn)).status).toBe('SUCCEEDED');
       const attacker = await provisionWaiting(target, 'attacker');
-      const secretName = credentialSecretName(target, 'attacker');
-      const before = (await env.store.describe(secretName))?.versions;
       // Act
-      const error = await failure(submitAsOperator(env, attacker.task.taskId, victimsFile));
-      const after = (await env.store.describe(secretName))?.versions;
-      const open = await env.tasks.read(attacker.task.taskId);
-      await refuseOperatorTask(deps(), { taskId: attacker.task.taskId, reason: 'substitution refused' });
-      await executionEnd(env, attacker.executionArn);
+      const { error, before, after, open } = await refusedSubmit(attacker, victimsFile);
       // Assess
       expect(error.name).toBe('ValidationError');
       expect(error.message).toBe(
@@ -96,14 +108,8 @@ describe('operator substitution through provisioner submit', () => {
     // Prepare
     const attacker = await provisionWaiting('arm', 'other-user');
     const othersToken = obtainInProductUi(env, attacker.task, 'svc-someone-else');
-    const secretName = credentialSecretName('arm', 'other-user');
-    const before = (await env.store.describe(secretName))?.versions;
     // Act
-    const error = await failure(submitAsOperator(env, attacker.task.taskId, othersToken));
-    const after = (await env.store.describe(secretName))?.versions;
-    const open = await env.tasks.read(attacker.task.taskId);
-    await refuseOperatorTask(deps(), { taskId: attacker.task.taskId, reason: 'substitution refused' });
-    await executionEnd(env, attacker.executionArn);
+    const { error, before, after, open } = await refusedSubmit(attacker, othersToken);
     // Assess
     expect(error.name).toBe('ValidationError');
     expect(error.message).toBe(
@@ -145,8 +151,7 @@ describe('the operator principal (access key local, the operator policy) around 
         ),
       ),
     ]);
-    await refuseOperatorTask(deps(), { taskId: waiting.task.taskId, reason: 'test done' });
-    await executionEnd(env, waiting.executionArn);
+    await endWaiting(waiting, 'test done');
     // Assess: IAM's refusal in Secrets Manager's words (HTTP 400, AccessDeniedException), as
     // local/iam answers every denied call.
     for (const refusal of refusals) {
@@ -166,8 +171,7 @@ describe('the operator principal (access key local, the operator policy) around 
       failure(env.operator.sfnClient.send(new SendTaskHeartbeatCommand({ taskToken: token }))),
     ]);
     const stillOpen = await env.tasks.read(waiting.task.taskId);
-    await refuseOperatorTask(deps(), { taskId: waiting.task.taskId, reason: 'test done' });
-    await executionEnd(env, waiting.executionArn);
+    await endWaiting(waiting, 'test done');
     // Assess
     expect(refusals.map((e) => e.name)).toEqual(Array(3).fill('AccessDeniedException'));
     expect(stillOpen?.taskToken).toBe(token);

@@ -5,14 +5,13 @@
  * (an existing profile) refused before any user gets it.
  */
 import { describe, expect, it } from 'vitest';
-import { executionNameFor } from '#core/execution-names.ts';
 import { simulatedFortiCnapp } from '#core/products/forticnapp/simulated.ts';
 import { simulatedFortiManager } from '#core/products/fortimanager/simulated.ts';
-import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
 import { asApiVendor, vendorFor } from '#core/products/registry.ts';
 import { TargetDefinition } from '#core/requests.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, runProvision } from '#test/support/executions.ts';
+import { putFortiOsTarget } from '#test/support/fortios-targets.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
 
@@ -23,14 +22,11 @@ const { env } = useLocalEnvironment({
     await env.registerTarget('forticnapp', 'cnapp');
     // Policies tighter than the defaults, each target in its own VDOM of the same FortiGate.
     const fortigate = (vdom: string, policy: object) =>
-      TargetDefinition.parse({ ...simulatedFortiOs.target(env.fortios, 'ca'), vdom, policy });
-    await env.store.putTarget('fgt-nosys', fortigate('nosys', { permissions: { sysgrp: 'none' } }));
-    await env.store.putTarget(
-      'fgt-narrow',
-      fortigate('narrow', { minTrustedHostPrefix: 24, maxTrustedAddresses: 256 }),
-    );
-    await env.store.putTarget('fgt-named', fortigate('named', { accessProfiles: ['addr-readonly'] }));
-    await env.store.putTarget('fgt-snow', fortigate('snow', { ticketSources: ['servicenow'] }));
+      putFortiOsTarget(env, `fgt-${vdom}`, policy, { vdom });
+    await fortigate('nosys', { permissions: { sysgrp: 'none' } });
+    await fortigate('narrow', { minTrustedHostPrefix: 24, maxTrustedAddresses: 256 });
+    await fortigate('named', { accessProfiles: ['addr-readonly'] });
+    await fortigate('snow', { ticketSources: ['servicenow'] });
     await env.store.putTarget(
       'cnapp-ro',
       TargetDefinition.parse({
@@ -43,24 +39,11 @@ const { env } = useLocalEnvironment({
 let runs = 0;
 
 function request(overrides: Record<string, unknown> = {}) {
-  return {
-    target: 'fgt',
-    apiUser: `pol-${++runs}`,
-    owner: 'mallory@example.com',
+  runs += 1;
+  return addressReaderRequest('fgt', `pol-${runs}`, 'mallory@example.com', {
     ticket: `T-pol-${runs}`,
-    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-    trustedHosts: ['127.0.0.1/32'],
     ...overrides,
-  };
-}
-
-async function provision(input: ReturnType<typeof request>) {
-  return runExecution(
-    env,
-    env.provisionStateMachineArn,
-    input,
-    executionNameFor('provision', input.ticket, input),
-  );
+  });
 }
 
 /** Runs the request and asserts it failed at ValidateRequest, before any product call, with `message`. */
@@ -70,7 +53,7 @@ async function refusedBeforeAnyProductCall(input: ReturnType<typeof request>, me
     env.fortimanager.state.requestsLog.length,
     env.forticnapp.requestsLog.length,
   ];
-  const done = await provision(input);
+  const done = await runProvision(env, input);
   expect(done.status).toBe('FAILED');
   expect(causeMessage(done.cause)).toMatch(message);
   expect([
@@ -107,7 +90,7 @@ describe('built-in and existing access profiles', () => {
         accessProfile: { name: 'shared-rw', permissions: { 'fwgrp.address': 'read' } },
       });
       // Act
-      const done = await provision(input);
+      const done = await runProvision(env, input);
       // Assess
       expect(done.status).toBe('FAILED');
       // (FortiManager names the sub-permission with a dash, as it stores it.)
@@ -127,7 +110,7 @@ describe('built-in and existing access profiles', () => {
     });
     const input = request({ accessProfile: { name: 'handmade', permissions: { 'fwgrp.address': 'read' } } });
     // Act
-    const done = await provision(input);
+    const done = await runProvision(env, input);
     // Assess
     expect(done.status).toBe('FAILED');
     expect(causeMessage(done.cause)).toMatch(
@@ -140,13 +123,15 @@ describe('built-in and existing access profiles', () => {
     // Prepare
     expect(
       (
-        await provision(
+        await runProvision(
+          env,
           request({ accessProfile: { name: 'same-ro', permissions: { 'fwgrp.address': 'read' } } }),
         )
       ).status,
     ).toBe('SUCCEEDED');
     // Act
-    const again = await provision(
+    const again = await runProvision(
+      env,
       request({ accessProfile: { name: 'same-ro', permissions: { 'fwgrp.address': 'read' } } }),
     );
     // Assess
@@ -214,7 +199,7 @@ describe("requests beyond their target's policy", () => {
     // Prepare
     const calls = env.fortios.state.requestsLog.length;
     // Act
-    await provision(request({ target: 'fgt-snow', ticketSource: 'servicenow' }));
+    await runProvision(env, request({ target: 'fgt-snow', ticketSource: 'servicenow' }));
     // Assess
     expect(env.fortios.state.requestsLog.length).toBeGreaterThan(calls);
   });

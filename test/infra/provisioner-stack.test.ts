@@ -108,6 +108,27 @@ function flatten(value: unknown): string {
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(flatten);
 
+/** A workflow's first state: `"dryRun": true` in the input goes to the plan (and the end), else to the run. */
+const dryRunChoice = (plan: string, run: string) => ({
+  Type: 'Choice',
+  Choices: [
+    {
+      And: [
+        { Variable: '$.dryRun', IsPresent: true },
+        { Variable: '$.dryRun', BooleanEquals: true },
+      ],
+      Next: plan,
+    },
+  ],
+  Default: run,
+});
+
+/** The statements of the operators' managed policy (the stack has one), and one of them by its Sid. */
+const operatorStatements = () =>
+  Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0]?.Properties.PolicyDocument
+    .Statement as (Statement & { Sid: string })[];
+const operatorStatement = (sid: string) => operatorStatements().find((s) => s.Sid === sid) as Statement;
+
 /** The statements of each function's role, keyed by the function's handler id. */
 function statementsByHandler(): Record<string, Statement[]> {
   const functions = template.findResources('AWS::Lambda::Function');
@@ -155,6 +176,164 @@ beforeAll(() => {
   revokeDefinition = definitionOf('revoke');
   reconcileDefinition = definitionOf('reconcile');
 });
+
+/** Secrets Manager actions as IAM names them, sorted as allowedSecretActions sorts them. */
+const sm = (...actions: string[]) => actions.map((a) => `secretsmanager:${a}`).sort();
+const READ = sm('GetSecretValue');
+/** Checks a credential and keeps the token a broker's check mints, as a version of the credential's secret. */
+const KEEP_TOKEN = sm('DescribeSecret', 'GetSecretValue', 'PutSecretValue');
+/** Opens an operator task to remove a credential: what it reads of the credential, and the task's notice. */
+const OPEN_REVOCATION_TASK = sm(
+  'CreateSecret',
+  'DescribeSecret',
+  'GetSecretValue',
+  'PutSecretValue',
+  'TagResource',
+);
+
+/**
+ * One function's Secrets Manager grants: ListSecrets (on `*`, it takes no resource), and the actions
+ * on target definitions (`provisioner/targets/*`), on credentials (`provisioner/*`) and on the
+ * intake's webhook secret.
+ */
+interface SecretGrants {
+  readonly lists?: true;
+  readonly targets?: readonly string[];
+  readonly credentials?: readonly string[];
+  readonly webhookSecret?: readonly string[];
+  /** An earlier release's token secrets (`<credential>/access-token`), which the migration deletes. */
+  readonly legacyTokenSecrets?: readonly string[];
+}
+
+/** The grants as allowedSecretActions reports them: actions by resource pattern. */
+function secretGrants(grants: SecretGrants): Record<string, readonly string[]> {
+  return {
+    ...(grants.lists ? { '*': sm('ListSecrets') } : {}),
+    ...(grants.targets ? { 'provisioner/targets/*': grants.targets } : {}),
+    ...(grants.credentials ? { 'provisioner/*': grants.credentials } : {}),
+    ...(grants.webhookSecret ? { '<IntakeWebhookSecret': grants.webhookSecret } : {}),
+    ...(grants.legacyTokenSecrets
+      ? { 'provisioner/*/*/access-token-??????': grants.legacyTokenSecrets }
+      : {}),
+  };
+}
+
+/** Every function's Secrets Manager grants, by handler id: exactly what it needs. */
+const SECRET_GRANTS: Readonly<Record<string, SecretGrants>> = {
+  'validate-request': { targets: READ, credentials: sm('DescribeSecret') },
+  'ensure-access-profile': { targets: READ },
+  'create-api-user': { targets: READ },
+  // A reused revoked secret is retagged for its new request and loses the earlier request's tags
+  // (UntagResource: found by the embedded default's IAM, test/workflow/provision.test.ts).
+  'issue-key-and-store': {
+    targets: READ,
+    credentials: sm(
+      'CreateSecret',
+      'DescribeSecret',
+      'PutResourcePolicy',
+      'PutSecretValue',
+      'TagResource',
+      'UntagResource',
+    ),
+  },
+  // The key-limit check lists the product user's other keys (ListSecrets, by tag).
+  'request-operator-credential': {
+    lists: true,
+    targets: READ,
+    credentials: sm('CreateSecret', 'DescribeSecret', 'PutResourcePolicy', 'PutSecretValue', 'TagResource'),
+  },
+  'verify-credential': { targets: READ, credentials: KEEP_TOKEN },
+  // GetSecretValue: an expiring credential's expiry is in its value (ARM).
+  'finalize-credential': {
+    targets: READ,
+    credentials: sm('DescribeSecret', 'GetSecretValue', 'TagResource', 'UpdateSecretVersionStage'),
+  },
+  // The offboarding decision reads a person's credential's target and consumers, and tags its hold.
+  'find-owner-credentials': {
+    lists: true,
+    targets: READ,
+    credentials: sm('GetResourcePolicy', 'TagResource'),
+  },
+  'sweep-owner-credentials': {
+    lists: true,
+    targets: READ,
+    credentials: sm('GetResourcePolicy', 'TagResource'),
+  },
+  // The plans read what their runs would, and write nothing.
+  'plan-revocation': { lists: true, targets: READ, credentials: sm('DescribeSecret', 'GetResourcePolicy') },
+  'plan-rotation': { targets: READ, credentials: sm('DescribeSecret', 'GetSecretValue') },
+  'plan-reconciliation': { lists: true, targets: READ, credentials: sm('DescribeSecret', 'GetSecretValue') },
+  // A fleet target's definition names the devices reconciled one by one.
+  'list-targets': { lists: true, targets: READ },
+  // DescribeSecret confirms an orphan by its secret's name: ListSecrets lags behind writes.
+  'reconcile-target': { lists: true, targets: READ, credentials: KEEP_TOKEN },
+  // The operator tasks waiting are counted from the task table (its own describe block below).
+  'report-drift': {},
+  // Migration: a token secret of an earlier release is deleted, and nothing else.
+  'refresh-access-token': { targets: READ, credentials: KEEP_TOKEN, legacyTokenSecrets: sm('DeleteSecret') },
+  'revoke-at-product': { targets: READ, credentials: sm('GetSecretValue', 'TagResource') },
+  'request-operator-revocation': { targets: READ, credentials: OPEN_REVOCATION_TASK },
+  'prove-revoked': { targets: READ, credentials: READ },
+  // No TagResource: the DeleteSecret is what makes a credential revoked.
+  'retire-credential': { credentials: sm('DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage') },
+  'report-revocation': {},
+  'start-revocation': {},
+  'validate-rotation': { targets: READ, credentials: sm('DescribeSecret', 'GetSecretValue') },
+  'schedule-rotation': { targets: READ, credentials: sm('DescribeSecret') },
+  'ensure-twin-user': { targets: READ, credentials: sm('DescribeSecret') },
+  'issue-twin-key': { targets: READ, credentials: sm('DescribeSecret', 'PutSecretValue') },
+  'request-rotated-credential': {
+    lists: true,
+    targets: READ,
+    credentials: sm('CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'),
+  },
+  // A token broker's verification mints the token consumers read next.
+  // DescribeSecret shows the credential's current version before the token is put beside it.
+  'verify-pending-key': { targets: READ, credentials: KEEP_TOKEN },
+  'promote-pending-key': { credentials: sm('DescribeSecret', 'UpdateSecretVersionStage') },
+  'retire-previous-key': { targets: READ, credentials: READ },
+  'request-previous-revocation': { targets: READ, credentials: OPEN_REVOCATION_TASK },
+  'prove-previous-revoked': { targets: READ, credentials: READ },
+  // GetSecretValue: the new expiry of an expiring credential is in its value (ARM).
+  'finalize-rotation': { targets: READ, credentials: sm('DescribeSecret', 'GetSecretValue') },
+  // The task records an unfinished rotation leaves are all it deletes.
+  'compensate-rotation': { targets: READ, credentials: sm('DescribeSecret', 'UpdateSecretVersionStage') },
+  // The admin rotation alone writes target definitions: it stages and promotes the next admin token.
+  'validate-admin-rotation': { targets: sm('DescribeSecret', 'GetSecretValue') },
+  'issue-admin-key': { targets: sm('DescribeSecret', 'GetSecretValue', 'PutSecretValue') },
+  'verify-admin-key': { targets: READ },
+  'promote-admin-key': { targets: sm('DescribeSecret', 'UpdateSecretVersionStage') },
+  'retire-admin-key': { targets: READ },
+  'finalize-admin-rotation': { targets: READ },
+  'compensate-admin-rotation': {
+    targets: sm('DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'),
+  },
+  'ticket-intake': { webhookSecret: READ },
+  // Reads the token to answer, compares with the target's credentials, stores what the product accepted.
+  'accept-operator-answer': {
+    lists: true,
+    targets: READ,
+    credentials: sm(
+      'DescribeSecret',
+      'GetSecretValue',
+      'PutSecretValue',
+      'TagResource',
+      'UntagResource',
+      'UpdateSecretVersionStage',
+    ),
+  },
+  // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
+  'compensate-provision': {
+    targets: READ,
+    credentials: sm(
+      'DeleteSecret',
+      'DescribeSecret',
+      'GetSecretValue',
+      'TagResource',
+      'UpdateSecretVersionStage',
+    ),
+  },
+};
 
 describe('ProvisionerStack', () => {
   it('runs provision as a Standard state machine with traces and data-free logs', () => {
@@ -394,225 +573,9 @@ describe('ProvisionerStack', () => {
 
   it('grants each function exactly the Secrets Manager actions it needs', () => {
     const byHandler = statementsByHandler();
-    const read = ['secretsmanager:GetSecretValue'];
     expect(
       Object.fromEntries(Object.entries(byHandler).map(([id, s]) => [id, allowedSecretActions(s)])),
-    ).toEqual({
-      'validate-request': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret'],
-      },
-      'ensure-access-profile': { 'provisioner/targets/*': read },
-      'create-api-user': { 'provisioner/targets/*': read },
-      // A reused revoked secret is retagged for its new request and loses the earlier request's tags
-      // (UntagResource: found by the embedded default's IAM, test/workflow/provision.test.ts).
-      'issue-key-and-store': {
-        'provisioner/targets/*': read,
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'PutResourcePolicy',
-          'PutSecretValue',
-          'TagResource',
-          'UntagResource',
-        ].map((a) => `secretsmanager:${a}`),
-      },
-      // The key-limit check lists the product user's other keys (ListSecrets, by tag).
-      'request-operator-credential': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'PutResourcePolicy',
-          'PutSecretValue',
-          'TagResource',
-        ].map((a) => `secretsmanager:${a}`),
-      },
-      'verify-credential': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      'finalize-credential': {
-        'provisioner/targets/*': read,
-        // GetSecretValue: an expiring credential's expiry is in its value (ARM).
-        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'TagResource', 'UpdateSecretVersionStage'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      // The offboarding decision reads a person's credential's target and consumers, and tags its hold.
-      'find-owner-credentials': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:GetResourcePolicy', 'secretsmanager:TagResource'],
-      },
-      'sweep-owner-credentials': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:GetResourcePolicy', 'secretsmanager:TagResource'],
-      },
-      // The plans read what their runs would, and write nothing.
-      'plan-revocation': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy'],
-      },
-      'plan-rotation': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      },
-      'plan-reconciliation': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      },
-      // A fleet target's definition names the devices reconciled one by one.
-      'list-targets': { '*': ['secretsmanager:ListSecrets'], 'provisioner/targets/*': read },
-      'reconcile-target': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        // DescribeSecret confirms an orphan by its secret's name: ListSecrets lags behind writes.
-        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      // The operator tasks waiting are counted from the task table (its own describe block below).
-      'report-drift': {},
-      // Migration: a token secret of an earlier release is deleted, and nothing else.
-      'refresh-access-token': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-        'provisioner/*/*/access-token-??????': ['secretsmanager:DeleteSecret'],
-      },
-      'revoke-at-product': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
-      },
-      'request-operator-revocation': {
-        'provisioner/targets/*': read,
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'GetSecretValue',
-          'PutSecretValue',
-          'TagResource',
-        ].map((a) => `secretsmanager:${a}`),
-      },
-      'prove-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
-      // No TagResource: the DeleteSecret is what makes a credential revoked.
-      'retire-credential': {
-        'provisioner/*': ['DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      'report-revocation': {},
-      'start-revocation': {},
-      'validate-rotation': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      },
-      'schedule-rotation': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret'],
-      },
-      'ensure-twin-user': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret'],
-      },
-      'issue-twin-key': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'],
-      },
-      'request-rotated-credential': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        'provisioner/*': ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      // A token broker's verification mints the token consumers read next.
-      // DescribeSecret shows the credential's current version before the token is put beside it.
-      'verify-pending-key': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      'promote-pending-key': {
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
-      },
-      'retire-previous-key': { 'provisioner/targets/*': read, 'provisioner/*': read },
-      'request-previous-revocation': {
-        'provisioner/targets/*': read,
-        'provisioner/*': [
-          'CreateSecret',
-          'DescribeSecret',
-          'GetSecretValue',
-          'PutSecretValue',
-          'TagResource',
-        ].map((a) => `secretsmanager:${a}`),
-      },
-      'prove-previous-revoked': { 'provisioner/targets/*': read, 'provisioner/*': read },
-      // GetSecretValue: the new expiry of an expiring credential is in its value (ARM).
-      'finalize-rotation': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      },
-      // The task records an unfinished rotation leaves are all it deletes.
-      'compensate-rotation': {
-        'provisioner/targets/*': read,
-        'provisioner/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
-      },
-      // The admin rotation alone writes target definitions: it stages and promotes the next admin token.
-      'validate-admin-rotation': {
-        'provisioner/targets/*': ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      },
-      'issue-admin-key': {
-        'provisioner/targets/*': ['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      'verify-admin-key': { 'provisioner/targets/*': read },
-      'promote-admin-key': {
-        'provisioner/targets/*': ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
-      },
-      'retire-admin-key': { 'provisioner/targets/*': read },
-      'finalize-admin-rotation': { 'provisioner/targets/*': read },
-      'compensate-admin-rotation': {
-        'provisioner/targets/*': ['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'].map(
-          (a) => `secretsmanager:${a}`,
-        ),
-      },
-      'ticket-intake': { '<IntakeWebhookSecret': read },
-      // Reads the token to answer, compares with the target's credentials, stores what the product accepted.
-      'accept-operator-answer': {
-        '*': ['secretsmanager:ListSecrets'],
-        'provisioner/targets/*': read,
-        'provisioner/*': [
-          'DescribeSecret',
-          'GetSecretValue',
-          'PutSecretValue',
-          'TagResource',
-          'UntagResource',
-          'UpdateSecretVersionStage',
-        ].map((a) => `secretsmanager:${a}`),
-      },
-      // A reused secret goes back to `revoked` (TagResource: found by the embedded default's IAM).
-      'compensate-provision': {
-        'provisioner/targets/*': read,
-        'provisioner/*': [
-          'DeleteSecret',
-          'DescribeSecret',
-          'GetSecretValue',
-          'TagResource',
-          'UpdateSecretVersionStage',
-        ].map((a) => `secretsmanager:${a}`),
-      },
-    });
+    ).toEqual(Object.fromEntries(Object.entries(SECRET_GRANTS).map(([id, g]) => [id, secretGrants(g)])));
     // Writers may not touch target definitions, which hold product admin credentials.
     const denied = byHandler['issue-key-and-store']?.filter((s) => s.Effect === 'Deny') ?? [];
     expect(denied.flatMap(resourcesOf)).toEqual([expect.stringMatching(/:secret:provisioner\/targets\/\*$/)]);
@@ -669,20 +632,7 @@ describe('ProvisionerStack', () => {
   it('revokes with a bounded Map: each credential revoked, proven dead and retired, or reported', () => {
     const { States: s } = revokeDefinition;
     expect(revokeDefinition.StartAt).toBe('DryRun');
-    // "dryRun": true in the input: the plan, and the end; else the run.
-    expect(s.DryRun).toEqual({
-      Type: 'Choice',
-      Choices: [
-        {
-          And: [
-            { Variable: '$.dryRun', IsPresent: true },
-            { Variable: '$.dryRun', BooleanEquals: true },
-          ],
-          Next: 'PlanRevocation',
-        },
-      ],
-      Default: 'FindOwnerCredentials',
-    });
+    expect(s.DryRun).toEqual(dryRunChoice('PlanRevocation', 'FindOwnerCredentials'));
     expect(s.PlanRevocation?.End).toBe(true);
     expect(s.FindOwnerCredentials?.Next).toBe('RevokeEach');
     expect(s.RevokeEach).toMatchObject({
@@ -798,20 +748,7 @@ describe('ProvisionerStack', () => {
       'PreviousNeedsOperator',
     ];
     expect(StartAt).toBe('DryRun');
-    // "dryRun": true in the input: the plan, and the end; else the run.
-    expect(s.DryRun).toEqual({
-      Type: 'Choice',
-      Choices: [
-        {
-          And: [
-            { Variable: '$.dryRun', IsPresent: true },
-            { Variable: '$.dryRun', BooleanEquals: true },
-          ],
-          Next: 'PlanRotation',
-        },
-      ],
-      Default: 'ScheduleRotation',
-    });
+    expect(s.DryRun).toEqual(dryRunChoice('PlanRotation', 'ScheduleRotation'));
     expect(s.PlanRotation?.End).toBe(true);
     expect(s.ScheduleRotation?.Next).toBe('AwaitRotationStart');
     expect(s.ValidateRotation?.Next).toBe('IssuedBy');
@@ -926,11 +863,7 @@ describe('ProvisionerStack', () => {
   it('plans a reconciliation with read-only grants: "dryRun": true ends at PlanReconciliation', () => {
     const { States: s } = reconcileDefinition;
     expect(reconcileDefinition.StartAt).toBe('DryRun');
-    expect(s.DryRun).toMatchObject({
-      Type: 'Choice',
-      Choices: [expect.objectContaining({ Next: 'PlanReconciliation' })],
-      Default: 'ListTargets',
-    });
+    expect(s.DryRun).toEqual(dryRunChoice('PlanReconciliation', 'ListTargets'));
     expect(s.PlanReconciliation?.End).toBe(true);
     // Reads only: Describe, Get and List, and the key's Decrypt that GetSecretValue needs (via Secrets Manager).
     const actions = (statementsByHandler()['plan-reconciliation'] ?? [])
@@ -978,9 +911,10 @@ describe('ProvisionerStack', () => {
   it('gives operators one managed policy: workflows, targets, and task answers through AcceptOperatorAnswer only', () => {
     const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
     expect(policies).toHaveLength(1);
-    const statements = policies[0]?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
-    const sid = (name: string) => statements.find((s) => s.Sid === name) as Statement;
-    const of = (name: string) => ({ actions: actionsOf(sid(name)), resources: resourcesOf(sid(name)) });
+    const of = (name: string) => ({
+      actions: actionsOf(operatorStatement(name)),
+      resources: resourcesOf(operatorStatement(name)),
+    });
     const secret = (pattern: string) =>
       `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;
     expect(policies[0]?.Properties.ManagedPolicyName).toBe('credential-provisioner-operator');
@@ -1014,7 +948,7 @@ describe('ProvisionerStack', () => {
         'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/credential-provisioner/*',
       ],
     });
-    expect(sid('PassScheduleRole').Condition).toEqual({
+    expect(operatorStatement('PassScheduleRole').Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
     });
     expect(of('RecordRotationPauses')).toEqual({
@@ -1109,12 +1043,9 @@ describe('the operator task table', () => {
   });
 
   it('gives operators listing tasks (no reading one, no closing: AcceptOperatorAnswer does), and the key through DynamoDB for it', () => {
-    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
-    const statements = policy?.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
-    const sid = (name: string) => statements.find((s) => s.Sid === name) as Statement;
-    expect(actionsOf(sid('ListTasks'))).toEqual(['dynamodb:Scan']);
-    expect(resourcesOf(sid('ListTasks'))).toEqual([expect.stringMatching(tableArn)]);
-    expect(sid('KeyThroughDynamoDB')).toMatchObject({
+    expect(actionsOf(operatorStatement('ListTasks'))).toEqual(['dynamodb:Scan']);
+    expect(resourcesOf(operatorStatement('ListTasks'))).toEqual([expect.stringMatching(tableArn)]);
+    expect(operatorStatement('KeyThroughDynamoDB')).toMatchObject({
       Action: 'kms:Decrypt',
       Condition: {
         StringEquals: {
@@ -1122,7 +1053,7 @@ describe('the operator task table', () => {
         },
       },
     });
-    expect(JSON.stringify(statements)).not.toMatch(/\.tasks\//);
+    expect(JSON.stringify(operatorStatements())).not.toMatch(/\.tasks\//);
   });
 
   it('hands every function the table name through its configuration', () => {
@@ -1137,9 +1068,6 @@ describe('AcceptOperatorAnswer (provisioner submit hands it the credential)', ()
     Object.entries(functions()).find(
       ([, f]) => f.Metadata['provisioner:handler'] === 'accept-operator-answer',
     );
-  const operatorStatements = () =>
-    Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0]?.Properties.PolicyDocument
-      .Statement as (Statement & { Sid: string })[];
 
   it('is named for the CLI, has no function URL, runs in the products’ network like the steps that call them', () => {
     const [logicalId, fn] = answerFunction() ?? [];

@@ -52,20 +52,24 @@ export async function runExecution(
   return executionEnd(env, await startExecution(env, stateMachineArn, input, name), answer);
 }
 
-/** A provision request for a read-only key on firewall addresses (FortiOS, FortiManager), trusted from loopback. */
-export function addressReaderRequest(
+/**
+ * A provision request for a read-only key on firewall addresses (FortiOS, FortiManager), trusted
+ * from loopback, under ticket `T-<apiUser>`; `fields` add to it or replace its own (a ticket).
+ */
+export function addressReaderRequest<Fields extends Record<string, unknown>>(
   target: string,
   apiUser: string,
   owner: string,
-  ticket = `T-${apiUser}`,
+  fields?: Fields,
 ) {
   return {
     target,
     apiUser,
     owner,
-    ticket,
+    ticket: `T-${apiUser}`,
     accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
     trustedHosts: ['127.0.0.1/32'],
+    ...fields,
   };
 }
 
@@ -76,6 +80,16 @@ export async function runProvision(
 ): Promise<ExecutionDescription> {
   const name = executionNameFor('provision', request.ticket, request);
   return runExecution(env, env.provisionStateMachineArn, request, name);
+}
+
+/** Starts a provision under the name the intake gives its ticket; returns it once it waits on its operator task. */
+export async function provisionWaitingOnTask<Request extends { readonly ticket: string }>(
+  env: LocalEnvironment,
+  request: Request,
+): Promise<{ executionArn: string; task: ActionRequiredDetail }> {
+  const name = executionNameFor('provision', request.ticket, request);
+  const executionArn = await startExecution(env, env.provisionStateMachineArn, request, name);
+  return { executionArn, task: await taskOpenedBy(env, executionArn) };
 }
 
 /** The operator task an execution opened (its action-required event), once it is out. */

@@ -7,11 +7,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { readConfig } from '#core/config.ts';
 import { CURRENT, TAG } from '#core/names.ts';
-import type { Vendor } from '#core/products/vendor.ts';
 import type { CredentialStore } from '#core/secrets.ts';
 import type { WorkflowDeps } from '#core/workflow-deps.ts';
 import { validateRequest } from '#core/workflows/provision.ts';
 import { validateRotation } from '#core/workflows/rotate.ts';
+import { LAB_REQUEST, mockedFortiOsVendor } from '#test/support/unit-fixtures.ts';
 import { failure } from '../failure.ts';
 
 const EGRESS = ['203.0.113.10/32', '203.0.113.11/32'];
@@ -21,31 +21,14 @@ function requestOf(validated: Awaited<ReturnType<typeof validateRequest>>) {
   if (!('request' in validated)) throw new Error('expected a single credential, got a fleet');
   return validated.request;
 }
-const vendor = {
-  name: 'fortios',
-  capabilities: { issuance: 'api', accessProfiles: true, twinUsers: true, tokenBroker: false },
-  ensureAccessProfile: vi.fn(),
-  ensureUser: vi.fn(),
-  findManagedUser: vi.fn(),
-  listManagedUsers: vi.fn(),
-  issueKey: vi.fn(),
-  verify: vi.fn(),
-  revoke: vi.fn(),
-} satisfies Vendor;
+const vendor = mockedFortiOsVendor();
 const target = {
   vendor: 'fortios',
   baseUrl: 'https://fgt.example.net',
   adminCredential: { token: 'admin-token-0123456789' },
   tls: { fingerprint: 'AB'.repeat(32) },
 };
-const request = {
-  target: 'fgt-lab',
-  apiUser: 'bot',
-  owner: 'alice@example.com',
-  ticket: 'CHG1',
-  accessProfile: { name: 'addr-ro', permissions: { 'fwgrp.address': 'read' } },
-  trustedHosts: ['10.20.100.99/32'],
-};
+const request = LAB_REQUEST;
 
 function depsWith(egressAddresses: readonly string[], store: Partial<CredentialStore> = {}): WorkflowDeps {
   return {

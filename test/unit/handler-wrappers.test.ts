@@ -22,6 +22,7 @@ import * as rotate from '#core/workflows/rotate.ts';
 import { executionRecent, resetWorkflowDeps, rotationStarter, workflowDeps } from '#handlers/runtime.ts';
 import { captureLambdaLogs, type LogCapture } from '#local/log-capture.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
+import { LAB_REQUEST } from '#test/support/unit-fixtures.ts';
 import { failure } from '../failure.ts';
 
 const { spiesOn } = vi.hoisted(() => ({
@@ -182,15 +183,7 @@ const SHAPED = ['reconcile-target', 'report-drift', 'report-revocation', 'start-
 
 /** A provision state as the workflow hands it on: ValidateRequest resolved the request's vdom. */
 const STATE = {
-  request: {
-    target: 'fgt-lab',
-    apiUser: 'bot',
-    owner: 'alice@example.com',
-    ticket: 'CHG1',
-    accessProfile: { name: 'addr-ro', permissions: { 'fwgrp.address': 'read' } },
-    trustedHosts: ['10.20.100.99/32'],
-    vdom: 'root',
-  },
+  request: { ...LAB_REQUEST, vdom: 'root' },
   requestId: 'provision-CHG1-0123456789',
   secretName: 'provisioner/fgt-lab/bot',
   issuance: 'api',

@@ -20,23 +20,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { TAG } from '#core/names.ts';
-import type { Vendor } from '#core/products/vendor.ts';
 import { clientRequestToken } from '#core/secrets.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
+import { LAB_REQUEST, mockedFortiOsVendor } from '#test/support/unit-fixtures.ts';
 import { failure } from '../failure.ts';
 
 // Unit tests: the SDK clients and the vendor adapter are mocks; the workflow suites run the real ones.
-const vendor = {
-  name: 'fortios',
-  capabilities: { issuance: 'api', accessProfiles: true, twinUsers: true, tokenBroker: false },
-  ensureAccessProfile: vi.fn(),
-  ensureUser: vi.fn(),
-  findManagedUser: vi.fn(),
-  listManagedUsers: vi.fn(),
-  issueKey: vi.fn(),
-  verify: vi.fn(),
-  revoke: vi.fn(),
-} satisfies Vendor;
+const vendor = mockedFortiOsVendor();
 vi.mock('#core/products/adapters.ts', async (original) => ({
   ...(await original<typeof import('#core/products/adapters.ts')>()),
   loadVendor: async () => vendor,
@@ -68,15 +58,7 @@ const throttled = (name: string, httpStatusCode: number) =>
   });
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:provisioner/fgt-lab/bot-AbCdEf';
 const KEY = 'Zq9xKEY0000material0000xyz1234';
-const request = {
-  target: 'fgt-lab',
-  apiUser: 'bot',
-  owner: 'alice@example.com',
-  ticket: 'CHG1',
-  accessProfile: { name: 'addr-ro', permissions: { 'fwgrp.address': 'read' } },
-  trustedHosts: ['10.20.100.99/32'],
-  vdom: 'root',
-};
+const request = { ...LAB_REQUEST, vdom: 'root' };
 const state = {
   request,
   requestId: 'provision-CHG1-0123456789',

@@ -16,6 +16,7 @@ import {
   parseInput,
   TrustedHost,
 } from '#core/schemas.ts';
+import { LAB_REQUEST } from '#test/support/unit-fixtures.ts';
 
 /** The error a call throws; fails the test when it returns instead. */
 function thrown(call: () => unknown): Error {
@@ -27,14 +28,7 @@ function thrown(call: () => unknown): Error {
   throw new Error('expected a failure, but the call returned');
 }
 
-const request = {
-  target: 'fgt-lab',
-  apiUser: 'bot',
-  owner: 'alice@example.com',
-  ticket: 'CHG1',
-  accessProfile: { name: 'addr-ro', permissions: { 'fwgrp.address': 'read' } },
-  trustedHosts: ['10.20.100.99/32'],
-};
+const request = LAB_REQUEST;
 
 describe('TrustedHost', () => {
   it.each([

@@ -11,45 +11,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { transfer } from '#cli/transfer.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { EventBridgePublisher } from '#core/events.ts';
-import { executionNameFor } from '#core/execution-names.ts';
 import { deleteHoldEndSchedule, holdEndScheduleName } from '#core/hold-ends.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
-import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
-import { TargetDefinition } from '#core/requests.ts';
 import { credentialStatus } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { OPERATOR_ACCESS_KEY_ID } from '#local/iam/account.ts';
-import { executionEnd, runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, executionEnd, runExecution, runProvision } from '#test/support/executions.ts';
+import { OPS_TEAM, putFortiOsTarget, TEAMS_AND_HOLDS } from '#test/support/fortios-targets.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
-const TEAM = 'team:00gOPS';
 const { env } = useLocalEnvironment({
-  targets: async (env) => {
-    const definition = {
-      ...simulatedFortiOs.target(env.fortios, 'ca'),
-      policy: { teamOwners: ['00gOPS'], offboarding: { shared: { holdDays: 14 } } },
-    };
-    await env.store.putTarget('fgt', TargetDefinition.parse(definition));
-  },
+  targets: (env) => putFortiOsTarget(env, 'fgt', TEAMS_AND_HOLDS),
 });
 
-const requestFor = (apiUser: string, owner: string, fields: Record<string, unknown> = {}) => ({
-  target: 'fgt',
-  apiUser,
-  owner,
-  ticket: `T-${apiUser}`,
-  accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-  trustedHosts: ['127.0.0.1/32'],
-  ...fields,
-});
-
-async function provision(request: ReturnType<typeof requestFor>) {
-  const run = await runExecution(
-    env,
-    env.provisionStateMachineArn,
-    request,
-    executionNameFor('provision', request.ticket, request),
-  );
+async function provision(request: { readonly ticket: string }) {
+  const run = await runProvision(env, request);
   expect(run.status, causeMessage(run.cause)).toBe('SUCCEEDED');
 }
 
@@ -77,12 +53,12 @@ describe('the end of a held offboarding (FortiOS, local runtime, fake clock)', (
   it("revokes the held credential when its hold ends, by its one-time schedule, and nothing else of the owner's", async () => {
     // Prepare
     const shared = credentialSecretName('fgt', 'fgt-kim-shared');
-    await provision(requestFor('fgt-kim-shared', 'kim@example.com', { shared: true }));
+    await provision(addressReaderRequest('fgt', 'fgt-kim-shared', 'kim@example.com', { shared: true }));
     // Act
     const first = await revoke({ owner: 'kim@example.com' }, 'revoke-kim-1');
     const again = await revoke({ owner: 'kim@example.com' }, 'revoke-kim-2');
     // The owner's credential made after the offboarding (re-hired) is no business of the hold's end.
-    await provision(requestFor('fgt-kim-new', 'kim@example.com'));
+    await provision(addressReaderRequest('fgt', 'fgt-kim-new', 'kim@example.com'));
     const beforeTheEnd = await env.scheduler.fireDue();
     const report = JSON.parse(first.output ?? '{}') as HeldReport;
     const revokesAt = report.held[0]?.revokesAt ?? '';
@@ -133,7 +109,7 @@ describe('the end of a held offboarding (FortiOS, local runtime, fake clock)', (
   it("a transfer deletes the hold's schedule; a revocation at the hold's end checks the owner and leaves the transferred credential", async () => {
     // Prepare
     const shared = credentialSecretName('fgt', 'fgt-lee-shared');
-    await provision(requestFor('fgt-lee-shared', 'lee@example.com', { shared: true }));
+    await provision(addressReaderRequest('fgt', 'fgt-lee-shared', 'lee@example.com', { shared: true }));
     const held = await revoke({ owner: 'lee@example.com' }, 'revoke-lee-1');
     expect(held.status, causeMessage(held.cause)).toBe('SUCCEEDED');
     const input = JSON.parse(holdEndOf(shared)?.Target.Input ?? '{}') as Record<string, unknown>;
@@ -150,7 +126,7 @@ describe('the end of a held offboarding (FortiOS, local runtime, fake clock)', (
         deleteHoldEndSchedule(env.operator.schedulerClient, ROTATION_SCHEDULE_GROUP, secretName),
     };
     // Act
-    const code = await transfer(operator, { from: 'lee@example.com', to: TEAM }, { out: () => {} });
+    const code = await transfer(operator, { from: 'lee@example.com', to: OPS_TEAM }, { out: () => {} });
     bus.destroy();
     // Its schedule deleted, the hold's end is replayed as Scheduler would have started it.
     const atTheEnd = await revoke(input, 'revoke-lee-hold-end');
@@ -160,7 +136,7 @@ describe('the end of a held offboarding (FortiOS, local runtime, fake clock)', (
     expect(atTheEnd.status, causeMessage(atTheEnd.cause)).toBe('SUCCEEDED');
     expect(JSON.parse(atTheEnd.output ?? '{}')).toMatchObject({ revoked: [], held: [] });
     const kept = await env.store.describe(shared);
-    expect(kept?.tags[TAG.owner]).toBe(TEAM);
+    expect(kept?.tags[TAG.owner]).toBe(OPS_TEAM);
     expect(kept && credentialStatus(kept)).toBe('active');
     expect(env.fortios.state.users.has('fgt-lee-shared')).toBe(true);
   });

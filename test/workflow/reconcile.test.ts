@@ -9,7 +9,7 @@ import { LISTING_LAG_SECONDS } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { asApiVendor, vendorFor } from '#core/products/registry.ts';
 import { causeMessage } from '#core/step-error.ts';
-import { runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const LAG_MS = LISTING_LAG_SECONDS * 1000;
@@ -27,19 +27,10 @@ async function run(stateMachineArn: string, input: object, name = `reconcile-tes
   return runExecution(env, stateMachineArn, input, name);
 }
 
-function provisionRequest(target: string, apiUser: string) {
-  return {
-    target,
-    apiUser,
-    owner: 'mia@example.com',
-    ticket: `T-rec-${target}-${apiUser}`,
-    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-    trustedHosts: ['127.0.0.1/32'],
-  };
-}
-
 async function provision(target: string, apiUser: string) {
-  const request = provisionRequest(target, apiUser);
+  const request = addressReaderRequest(target, apiUser, 'mia@example.com', {
+    ticket: `T-rec-${target}-${apiUser}`,
+  });
   const done = await run(
     env.provisionStateMachineArn,
     request,

@@ -24,7 +24,7 @@ import {
   submitAsOperator,
 } from '#local/operator.ts';
 import { LOCAL_PARTNER_BUS } from '#local/synth.ts';
-import { executionEnd, runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 /** Directory deactivations arrive on the stack's own bus (lib/triggers/directory-bus.ts). */
@@ -44,14 +44,6 @@ const { env, logs } = useLocalEnvironment({
 let bus: EventBridgeClient;
 const outputs: string[] = [];
 
-const apiRequest = (target: string, apiUser: string, owner: string) => ({
-  target,
-  apiUser,
-  owner,
-  ticket: `T-${apiUser}`,
-  accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-  trustedHosts: ['127.0.0.1/32'],
-});
 const uiRequest = (target: string, apiUser: string, owner: string, serviceUser?: string) => ({
   target,
   apiUser,
@@ -80,8 +72,8 @@ async function answerAll(task: ActionRequiredDetail) {
 
 async function provisionAll(owner: string, suffix: string) {
   const requests = [
-    apiRequest('fgt', `fgt-${suffix}`, owner),
-    apiRequest('fmg', `fmg-${suffix}`, owner),
+    addressReaderRequest('fgt', `fgt-${suffix}`, owner),
+    addressReaderRequest('fmg', `fmg-${suffix}`, owner),
     uiRequest('flex', `flex-${suffix}`, owner),
     uiRequest('cnapp', `cnapp-${suffix}`, owner, `svc-${suffix}`),
     uiRequest('arm', `arm-${suffix}`, owner, `user-${suffix}`),
@@ -125,7 +117,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
 
   it('revokes a credential provisioned moments before, which ListSecrets does not list yet', async () => {
     // Prepare
-    const request = apiRequest('fgt', 'fgt-kim', 'kim@example.com');
+    const request = addressReaderRequest('fgt', 'fgt-kim', 'kim@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
     const listedAtOnce = await env.store.listByOwner('kim@example.com');
     // Act
@@ -139,8 +131,8 @@ describe('revoke workflow (all five products, local runtime)', () => {
 
   it('revokes a credential whose provision finished while the revocation waited out the listing lag', async () => {
     // Prepare: the first listing sees fgt-lea only; fmg-lea's provision ends during the wait
-    const first = apiRequest('fgt', 'fgt-lea', 'lea@example.com');
-    const late = apiRequest('fmg', 'fmg-lea', 'lea@example.com');
+    const first = addressReaderRequest('fgt', 'fgt-lea', 'lea@example.com');
+    const late = addressReaderRequest('fmg', 'fmg-lea', 'lea@example.com');
     await run(env.provisionStateMachineArn, first, executionNameFor('provision', first.ticket, first));
     vi.setSystemTime(Date.now() + LAG_MS);
     let provisionedLate = false;
@@ -267,7 +259,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
 
   it('a deactivation event delivered twice starts one revocation, which revokes the owner', async () => {
     // Prepare
-    const request = apiRequest('fgt', 'fgt-hank', 'hank@example.com');
+    const request = addressReaderRequest('fgt', 'fgt-hank', 'hank@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
     const event = {
       EventBusName: DIRECTORY_BUS,
@@ -296,7 +288,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
 
   it('a deactivation of Alice@Example.com revokes the credential provisioned for alice@example.com', async () => {
     // Prepare
-    const request = apiRequest('fgt', 'fgt-alice', 'alice@example.com');
+    const request = addressReaderRequest('fgt', 'fgt-alice', 'alice@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
     const event = {
       EventBusName: DIRECTORY_BUS,
@@ -336,7 +328,7 @@ describe('revoke workflow (all five products, local runtime)', () => {
 
   it('an identity provider deactivation revokes; an event of the wrong shape starts nothing', async () => {
     // Prepare
-    const request = apiRequest('fmg', 'fmg-ivy', 'ivy@example.com');
+    const request = addressReaderRequest('fmg', 'fmg-ivy', 'ivy@example.com');
     await run(env.provisionStateMachineArn, request, executionNameFor('provision', request.ticket, request));
     const okta = {
       EventBusName: LOCAL_PARTNER_BUS,

@@ -15,7 +15,7 @@ import { rotationScheduleName } from '#core/schedules.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
-import { executionEnd, runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, executionEnd, runExecution } from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 const { env, logs } = useLocalEnvironment({
@@ -40,15 +40,7 @@ async function run(stateMachineArn: string, input: object, name = `run-${++runs}
 }
 
 async function provision(target: string, apiUser: string, extra: Record<string, unknown> = {}) {
-  const request = {
-    target,
-    apiUser,
-    owner: 'lee@example.com',
-    ticket: `T-${apiUser}`,
-    accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-    trustedHosts: ['127.0.0.1/32'],
-    ...extra,
-  };
+  const request = addressReaderRequest(target, apiUser, 'lee@example.com', extra);
   const done = await run(
     env.provisionStateMachineArn,
     request,

@@ -11,49 +11,21 @@ import { transfer } from '#cli/transfer.ts';
 import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { ValidationError } from '#core/errors.ts';
 import { EventBridgePublisher } from '#core/events.ts';
-import { executionNameFor } from '#core/execution-names.ts';
 import { deleteHoldEndSchedule } from '#core/hold-ends.ts';
 import { credentialSecretName, TAG } from '#core/names.ts';
-import { simulatedFortiOs } from '#core/products/fortios/simulated.ts';
-import { TargetDefinition } from '#core/requests.ts';
 import { credentialStatus } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
 import { ADMINISTRATOR_ACCESS_KEY_ID, OPERATOR_ACCESS_KEY_ID } from '#local/iam/account.ts';
 import { LOCAL_PARTNER_BUS } from '#local/synth.ts';
-import { executionEnd, runExecution } from '#test/support/executions.ts';
+import { addressReaderRequest, executionEnd, runExecution, runProvision } from '#test/support/executions.ts';
+import { OPS_TEAM, putFortiOsTarget, TEAMS_AND_HOLDS } from '#test/support/fortios-targets.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 import { failure } from '../failure.ts';
 
-const TEAM = 'team:00gOPS';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const { env } = useLocalEnvironment({
-  targets: async (env) => {
-    const definition = {
-      ...simulatedFortiOs.target(env.fortios, 'ca'),
-      policy: { teamOwners: ['00gOPS'], offboarding: { shared: { holdDays: 14 } } },
-    };
-    await env.store.putTarget('fgt', TargetDefinition.parse(definition));
-  },
+  targets: (env) => putFortiOsTarget(env, 'fgt', TEAMS_AND_HOLDS),
 });
-
-const requestFor = (apiUser: string, owner: string, fields: Record<string, unknown> = {}) => ({
-  target: 'fgt',
-  apiUser,
-  owner,
-  ticket: `T-${apiUser}`,
-  accessProfile: { name: 'addr-readonly', permissions: { 'fwgrp.address': 'read' } },
-  trustedHosts: ['127.0.0.1/32'],
-  ...fields,
-});
-
-async function provision(request: ReturnType<typeof requestFor>) {
-  return runExecution(
-    env,
-    env.provisionStateMachineArn,
-    request,
-    executionNameFor('provision', request.ticket, request),
-  );
-}
 
 async function revoke(owner: string, name: string) {
   return runExecution(env, env.revokeStateMachineArn, { owner }, name);
@@ -79,14 +51,18 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
 
   it("provisions a team's credential tagged with its kind and accountable person; a team the policy does not name is refused", async () => {
     // Act
-    const named = await provision(requestFor('fgt-ops-feed', TEAM, { requestedBy: 'dana@example.com' }));
-    const unnamed = await provision(
-      requestFor('fgt-x-feed', 'team:00gOTHER', { requestedBy: 'dana@example.com' }),
+    const named = await runProvision(
+      env,
+      addressReaderRequest('fgt', 'fgt-ops-feed', OPS_TEAM, { requestedBy: 'dana@example.com' }),
+    );
+    const unnamed = await runProvision(
+      env,
+      addressReaderRequest('fgt', 'fgt-x-feed', 'team:00gOTHER', { requestedBy: 'dana@example.com' }),
     );
     // Assess
     expect(named.status, causeMessage(named.cause)).toBe('SUCCEEDED');
     expect(await tagsOf('fgt-ops-feed')).toMatchObject({
-      [TAG.owner]: TEAM,
+      [TAG.owner]: OPS_TEAM,
       [TAG.ownerKind]: 'team',
       [TAG.requestedBy]: 'dana@example.com',
     });
@@ -100,7 +76,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
 
   it("a member's deactivation revokes their personal credential; the team's credential they requested survives and the team is told", async () => {
     // Prepare
-    const personal = await provision(requestFor('fgt-dana', 'dana@example.com'));
+    const personal = await runProvision(env, addressReaderRequest('fgt', 'fgt-dana', 'dana@example.com'));
     expect(personal.status, causeMessage(personal.cause)).toBe('SUCCEEDED');
     // Act
     const execution = await revoke('dana@example.com', 'revoke-dana-1');
@@ -116,7 +92,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
     expect(await statusOf('fgt-ops-feed')).toBe('active');
     expect(eventsOf('credential.team-member-left')).toEqual([
       {
-        team: TEAM,
+        team: OPS_TEAM,
         member: 'dana@example.com',
         requestId: 'revoke-dana-1',
         reason: 'owner deactivated',
@@ -156,7 +132,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
     // Assess
     expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
     expect(JSON.parse(execution.output ?? '{}')).toMatchObject({
-      owner: TEAM,
+      owner: OPS_TEAM,
       revoked: [credentialSecretName('fgt', 'fgt-ops-feed')],
     });
     expect(env.fortios.state.users.has('fgt-ops-feed')).toBe(false);
@@ -165,10 +141,10 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
   it("holds a person's shared credential 14 days as the target's policy says, then a revocation after the hold revokes it", async () => {
     // Prepare
     for (const request of [
-      requestFor('fgt-erin', 'erin@example.com'),
-      requestFor('fgt-erin-shared', 'erin@example.com', { shared: true }),
+      addressReaderRequest('fgt', 'fgt-erin', 'erin@example.com'),
+      addressReaderRequest('fgt', 'fgt-erin-shared', 'erin@example.com', { shared: true }),
     ]) {
-      const provisioned = await provision(request);
+      const provisioned = await runProvision(env, request);
       expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
     }
     const heldUntil = new Date(Date.now() + 14 * DAY_MS);
@@ -214,10 +190,10 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
     // Prepare
     const consumer = 'arn:aws:iam::000000000000:role/address-sync';
     for (const request of [
-      requestFor('fgt-ivy', 'ivy@example.com'),
-      requestFor('fgt-ivy-sync', 'ivy@example.com', { consumers: [consumer] }),
+      addressReaderRequest('fgt', 'fgt-ivy', 'ivy@example.com'),
+      addressReaderRequest('fgt', 'fgt-ivy-sync', 'ivy@example.com', { consumers: [consumer] }),
     ]) {
-      const provisioned = await provision(request);
+      const provisioned = await runProvision(env, request);
       expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
     }
     // Act
@@ -260,19 +236,22 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
 
     it("moves a leaver's held shared credential to the team, releasing its hold; a second run finds nothing left", async () => {
       // Prepare
-      const provisioned = await provision(requestFor('fgt-gus-shared', 'gus@example.com', { shared: true }));
+      const provisioned = await runProvision(
+        env,
+        addressReaderRequest('fgt', 'fgt-gus-shared', 'gus@example.com', { shared: true }),
+      );
       expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
       const revoked = await revoke('gus@example.com', 'revoke-gus-1');
       expect(JSON.parse(revoked.output ?? '{}').held).toHaveLength(1);
       // Act
       const code = await transfer(operator(), { from: 'Gus@Example.com', to: 'Team:00gOPS' }, io);
-      const again = await transfer(operator(), { from: 'gus@example.com', to: TEAM }, io);
+      const again = await transfer(operator(), { from: 'gus@example.com', to: OPS_TEAM }, io);
       const afterwards = await revoke('gus@example.com', 'revoke-gus-2');
       // Assess
       expect([code, again]).toEqual([0, 0]);
       const tags = await tagsOf('fgt-gus-shared');
       expect(tags).toMatchObject({
-        [TAG.owner]: TEAM,
+        [TAG.owner]: OPS_TEAM,
         [TAG.ownerKind]: 'team',
         [TAG.requestedBy]: 'gus@example.com',
       });
@@ -282,7 +261,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
       expect(eventsOf('credential.transferred')).toEqual([
         expect.objectContaining({
           from: 'gus@example.com',
-          to: TEAM,
+          to: OPS_TEAM,
           secretName: credentialSecretName('fgt', 'fgt-gus-shared'),
           releasedHold: expect.stringMatching(/^\d{4}-/),
         }),
@@ -294,7 +273,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
 
     it('refuses a team the target policy does not name, or a credential being revoked, and changes nothing', async () => {
       // Prepare
-      const provisioned = await provision(requestFor('fgt-hal', 'hal@example.com'));
+      const provisioned = await runProvision(env, addressReaderRequest('fgt', 'fgt-hal', 'hal@example.com'));
       expect(provisioned.status, causeMessage(provisioned.cause)).toBe('SUCCEEDED');
       const before = await tagsOf('fgt-hal');
       // Act
@@ -302,7 +281,7 @@ describe('ownership by teams (FortiOS, local runtime)', () => {
         transfer(operator(), { from: 'hal@example.com', to: 'team:00gOTHER' }, io),
       );
       await env.store.tag(credentialSecretName('fgt', 'fgt-hal'), { [TAG.status]: 'revoking' });
-      const revoking = await failure(transfer(operator(), { from: 'hal@example.com', to: TEAM }, io));
+      const revoking = await failure(transfer(operator(), { from: 'hal@example.com', to: OPS_TEAM }, io));
       // Assess
       expect(toOther).toBeInstanceOf(ValidationError);
       expect(toOther.message).toBe(
