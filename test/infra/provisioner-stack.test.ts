@@ -317,7 +317,6 @@ const SECRET_GRANTS: Readonly<Record<string, SecretGrants>> = {
       'DescribeSecret',
       'GetSecretValue',
       'PutSecretValue',
-      'TagResource',
       'UntagResource',
       'UpdateSecretVersionStage',
     ),
