@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CURRENT, credentialSecretName } from '#core/names.ts';
+import { ACCESS_TOKEN_STAGE, CURRENT, credentialSecretName } from '#core/names.ts';
 import { versionWithStage } from '#core/secrets.ts';
 import { writeEndpoints } from '#local/endpoints.ts';
 import { scanEnvironment } from '#local/leak-scan.ts';
@@ -172,9 +172,13 @@ describe('faults at AcceptOperatorAnswer, through `provisioner --local submit` (
         expect(retry.printed[0]).toMatch(NOT_WAITING);
         expect(putsAfterRetry, 'a refused submit stores nothing').toBe(putsAfterFirst);
       }
-      // Exactly once: the secret holds one version, AWSCURRENT, the one the CLI named; another
-      // submit is refused and writes nothing; the workflow went on with it.
-      expect(Object.keys(secret?.versions ?? {})).toHaveLength(1);
+      // Exactly once: the secret holds one credential version, AWSCURRENT, the one the CLI named, and
+      // beside it the broker's token under its own label; another submit is refused and writes
+      // nothing; the workflow went on with it.
+      expect(Object.values(secret?.versions ?? {})).toEqual(
+        expect.arrayContaining([[CURRENT], [ACCESS_TOKEN_STAGE]]),
+      );
+      expect(Object.keys(secret?.versions ?? {})).toHaveLength(2);
       const named = STORED.exec((outcome === 'nothing stored' ? retry : first).printed[0] ?? '')?.[1];
       if (outcome !== 'stored, answer lost') expect(secret && versionWithStage(secret, CURRENT)).toBe(named);
       expect(secret && (await env.store.readCurrent(secret.arn))).toMatchObject({ keyId });
