@@ -10,7 +10,7 @@ import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
 import { RETRYABLE, Workflow, type WorkflowProps, type WorkflowStep } from './workflow-base.ts';
 
 /**
- * RevokeEach's lanes, each a Map over `$.credentials.<lane>` (FindOwnerCredentials splits them).
+ * RevokeByLane's lanes, each a Map over `$.credentials.<lane>` (FindOwnerCredentials splits them).
  * The API-revocable credentials are revoked 5 at a time, so one owner's offboarding cannot flood a
  * product. Those a person revokes open their tasks at once: 40 is the most an inline Map runs at
  * once ("In this mode, the Map state supports up to 40 concurrent iterations",

@@ -59,6 +59,7 @@ describe('the revocation sweep', () => {
     // Act
     const swept = await sweepOwnerCredentials(deps, pass(results));
     // Assess
+    // This store registers no product: a target it cannot read goes with the operator lane.
     expect(swept.credentials.byOperator.map((c) => [c.secretName, c.target, c.apiUser])).toEqual([
       ['provisioner/fgt/c', 'fgt', 'c'],
     ]);
