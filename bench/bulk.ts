@@ -13,9 +13,11 @@ import { executionNameFor } from '#core/execution-names.ts';
 import { PRODUCTS } from '#core/products/index.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { revocationContinuation } from '#core/workflows/revoke.ts';
 import type { LocalEnvironment } from '#local/environment.ts';
 import { playOperator } from '#local/operator.ts';
 import { WRITES } from '#local/secrets-manager.ts';
+import { watchActionsRequired } from './action-required.ts';
 import { PRODUCT_CASES, type ProductCase } from './operations.ts';
 
 export const WRITE_QUOTA_PER_SECOND = 50;
@@ -89,50 +91,33 @@ async function answerPatiently(
   throw new Error(`the operator could not ${task.action} for ${task.apiUser}: ${last}`);
 }
 
-/**
- * Answers every operator task of the bulk run while it lasts: new action-required events are read
- * from where the last look ended, each handled once.
- */
+/** Answers every operator task of the bulk run while it lasts. */
 function startBulkOperator(env: LocalEnvironment) {
-  let seen = 0;
-  let running = true;
-  const answering: Promise<void>[] = [];
-  let failure: Error | undefined;
-  const look = async () => {
-    while (running) {
-      const events = env.eventBus.events;
-      for (; seen < events.length; seen += 1) {
-        const event = events[seen];
-        if (event?.DetailType !== 'credential.action-required') continue;
-        const task = JSON.parse(event.Detail) as ActionRequiredDetail;
-        const n = BULK_USER.exec(task.apiUser)?.[1];
-        if (n === undefined) continue;
-        answering.push(
-          answerPatiently(env, task, credentialOf(Number(n)).serviceUser).catch((error: Error) => {
-            failure ??= error;
-          }),
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
-  const looking = look();
-  /** Stops looking; throws what the operator could not do. */
-  return async () => {
-    running = false;
-    await looking;
-    await Promise.all(answering);
-    if (failure) throw failure;
-  };
+  return watchActionsRequired(env, {
+    wants: (task) => BULK_USER.test(task.apiUser),
+    answer: (task) =>
+      answerPatiently(env, task, credentialOf(Number(BULK_USER.exec(task.apiUser)?.[1])).serviceUser),
+  });
 }
 
-/** Runs the executions, `inFlight` at a time, each to its end; returns how many did not succeed. */
+type Settled = Awaited<ReturnType<LocalEnvironment['stepFunctions']['service']['waitForExecution']>>;
+
+/** An execution counts its credential when it succeeds. */
+const oneCredential = async (done: Settled) => ({
+  succeeded: done.status === 'SUCCEEDED' ? 1 : 0,
+  cause: done.status === 'SUCCEEDED' ? undefined : causeMessage(done.cause),
+});
+
+/**
+ * Runs the executions, `inFlight` at a time, each to its end, and counts the credentials they
+ * settled (`settle`); returns the count and the first failure's cause.
+ */
 async function runAll(
   env: LocalEnvironment,
   stateMachineArn: string,
   executions: readonly { name: string; input: object }[],
   inFlight: number,
-  succeeded: (output: string | undefined) => number = () => 1,
+  settle: (done: Settled) => Promise<{ succeeded: number; cause?: string | undefined }> = oneCredential,
 ): Promise<{ succeeded: number; firstCause?: string }> {
   let next = 0;
   let count = 0;
@@ -142,13 +127,34 @@ async function runAll(
       const started = await env.sfnClient.send(
         new StartExecutionCommand({ stateMachineArn, name: item.name, input: JSON.stringify(item.input) }),
       );
-      const done = await env.stepFunctions.service.waitForExecution(started.executionArn ?? '');
-      if (done.status === 'SUCCEEDED') count += succeeded(done.output);
-      else firstCause ??= causeMessage(done.cause);
+      const { succeeded, cause } = await settle(
+        await env.stepFunctions.service.waitForExecution(started.executionArn ?? ''),
+      );
+      count += succeeded;
+      if (cause !== undefined) firstCause ??= cause;
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   return { succeeded: count, firstCause };
+}
+
+/**
+ * A revocation's credentials revoked: those of its execution and of every continuation it started
+ * (an owner with more than one execution's batch, as 200 each at 1,000 credentials).
+ */
+function revokedAlong(env: LocalEnvironment) {
+  return async (first: Settled) => {
+    let succeeded = 0;
+    let cause: string | undefined;
+    for (let done: Settled | undefined = first; done; ) {
+      if (done.status === 'SUCCEEDED')
+        succeeded += (JSON.parse(done.output ?? '{}') as { revoked?: unknown[] }).revoked?.length ?? 0;
+      else cause ??= causeMessage(done.cause);
+      const next = revocationContinuation(done);
+      done = next ? await env.stepFunctions.service.waitForExecution(next) : undefined;
+    }
+    return { succeeded, cause };
+  };
 }
 
 function successfulWrites(env: LocalEnvironment): number {
@@ -232,9 +238,7 @@ export async function runBulk(env: LocalEnvironment, credentials: number) {
         name: `bulk-revoke-${n}`,
         input: { owner, reason: 'bulk benchmark' },
       }));
-      const revokedIn = (output: string | undefined) =>
-        (JSON.parse(output ?? '{}') as { revoked?: unknown[] }).revoked?.length ?? 0;
-      return runAll(env, env.revokeStateMachineArn, revocations, owners.length, revokedIn);
+      return runAll(env, env.revokeStateMachineArn, revocations, owners.length, revokedAlong(env));
     });
     return { rotate, revoke };
   } finally {

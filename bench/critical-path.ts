@@ -1,8 +1,9 @@
 /**
  * The critical path of a revocation, read from its execution history: what stood between the
- * deactivation event and the last API-revocable credential proven refused. Each event's branch (a
- * RevokeEach Map iteration, or the execution's own) follows from `previousEventId`, which names
- * the event before it in its branch (local/step-functions/history.ts, as AWS's histories do).
+ * deactivation event and the last API-revocable credential proven refused. Each event's branch (an
+ * iteration of one of RevokeByLane's Maps, or the execution's own) follows from `previousEventId`,
+ * which names the event before it in its branch (local/step-functions/history.ts, as AWS's
+ * histories do).
  *
  * The path is a sequence of steps whose durations add up to the total: the start (event to
  * ExecutionStarted: PutEvents, the rule, the starter function, StartExecution), the execution's
@@ -12,10 +13,13 @@
  */
 import type { HistoryEvent } from '#local/step-functions.ts';
 
-/** The callback state whose presence in an iteration means a person revokes that credential. */
-const OPERATOR_STATE = 'RequestOperatorRevocation';
+/** The callback state (in either lane) whose presence in an iteration means a person revokes that credential. */
+const OPERATOR_STATE = /^RequestOperatorRevocation/;
+/** The API lane's proof. */
 const PROOF_STATE = 'ProveRevoked';
-const EXECUTION = -1;
+const EXECUTION = 'execution';
+/** States that hold others (their segments span their branches' and are no step of their own). */
+const CONTAINERS = /^(Map|Parallel)StateEntered$/;
 
 interface CriticalStep {
   readonly step: string;
@@ -45,6 +49,8 @@ interface Segment {
 }
 
 interface Iteration {
+  /** The Map running it. */
+  readonly map: string;
   readonly index: number;
   readonly startedAt: number;
   readonly startedId: number;
@@ -70,10 +76,12 @@ function credentialIn(event: HistoryEvent): string {
 /** Splits the history into the execution's own states and each Map iteration's. */
 function branches(history: readonly HistoryEvent[]) {
   const byId = new Map(history.map((e) => [e.id, e]));
-  const branchOf = new Map<number, number>();
-  const iterations = new Map<number, Iteration>();
+  const branchOf = new Map<number, string>();
+  const iterations = new Map<string, Iteration>();
   const own: Segment[] = [];
-  const open = new Map<number, Segment>();
+  const open = new Map<string, Segment>();
+  /** When each Map (and the Parallel holding them) was entered. */
+  const lanesEnteredAt = new Map<string, number>();
   for (const event of history) {
     const previous = byId.get(event.previousEventId);
     let branch = previous ? (branchOf.get(previous.id) ?? EXECUTION) : EXECUTION;
@@ -81,9 +89,10 @@ function branches(history: readonly HistoryEvent[]) {
     if (previous?.type === 'MapIterationSucceeded' || previous?.type === 'MapIterationFailed')
       branch = EXECUTION;
     if (event.type === 'MapIterationStarted') {
-      const index = (event.mapIterationStartedEventDetails as { index: number }).index;
-      branch = index;
-      iterations.set(index, {
+      const { index, name: map } = event.mapIterationStartedEventDetails as { index: number; name: string };
+      branch = `${map}#${index}`;
+      iterations.set(branch, {
+        map,
         index,
         startedAt: event.timestamp,
         startedId: event.id,
@@ -100,6 +109,10 @@ function branches(history: readonly HistoryEvent[]) {
       iteration.endedId = event.id;
     }
     const name = detailsName(event);
+    if (event.type.endsWith('StateEntered') && name && !iteration && CONTAINERS.test(event.type)) {
+      lanesEnteredAt.set(name, event.timestamp);
+      continue;
+    }
     if (event.type.endsWith('StateEntered') && name) {
       const segment: Segment = {
         state: name,
@@ -120,7 +133,7 @@ function branches(history: readonly HistoryEvent[]) {
     if (event.type === 'TaskSubmitted') segment.submittedAt = event.timestamp;
     if (event.type.endsWith('StateExited')) open.delete(branch);
   }
-  return { own, iterations: [...iterations.values()] };
+  return { own, iterations: [...iterations.values()], lanesEnteredAt };
 }
 
 function describe(segment: Segment): string {
@@ -128,17 +141,17 @@ function describe(segment: Segment): string {
   return `${segment.state}${retries}`;
 }
 
-const isOperator = (iteration: Iteration) => iteration.segments.some((s) => s.state === OPERATOR_STATE);
+const isOperator = (iteration: Iteration) => iteration.segments.some((s) => OPERATOR_STATE.test(s.state));
 
 export function criticalPath(history: readonly HistoryEvent[], eventAt: number): CriticalPath {
-  const { own, iterations } = branches(history);
+  const { own, iterations, lanesEnteredAt } = branches(history);
   const proofOf = (iteration: Iteration) =>
     iteration.segments.find((s) => s.state === PROOF_STATE && s.succeededAt !== undefined)?.succeededAt;
   const api = iterations.filter((i) => !isOperator(i));
   const operator = iterations.filter(isOperator);
   const opened = operator.flatMap((i) =>
     i.segments.flatMap((s) =>
-      s.state === OPERATOR_STATE && s.submittedAt !== undefined ? [s.submittedAt] : [],
+      OPERATOR_STATE.test(s.state) && s.submittedAt !== undefined ? [s.submittedAt] : [],
     ),
   );
   const proven = api.filter((i) => proofOf(i) !== undefined);
@@ -166,16 +179,16 @@ export function criticalPath(history: readonly HistoryEvent[], eventAt: number):
     started.timestamp,
   );
   const mapStartedAt = last.startedAt;
-  for (const segment of own.filter((s) => s.enteredAt < mapStartedAt && s.state !== 'RevokeEach'))
+  for (const segment of own.filter((s) => s.enteredAt < mapStartedAt))
     add(describe(segment), segment.endedAt);
-  // The slot chain: each iteration started when the one before it in the chain ended.
+  // The slot chain: each iteration of the lane started when the one before it in the chain ended.
   const chain: Iteration[] = [];
+  const laneEnteredAt = lanesEnteredAt.get(last.map);
   for (let waiting = last; ; ) {
     const freedBy = iterations
-      .filter((i) => i.endedId < waiting.startedId && i.endedAt <= waiting.startedAt)
+      .filter((i) => i.map === last.map && i.endedId < waiting.startedId && i.endedAt <= waiting.startedAt)
       .sort((a, b) => b.endedId - a.endedId)[0];
-    const mapStarted = own.find((s) => s.state === 'RevokeEach');
-    if (!freedBy || (mapStarted && freedBy.endedAt <= mapStarted.enteredAt)) break;
+    if (!freedBy || (laneEnteredAt !== undefined && freedBy.endedAt <= laneEnteredAt)) break;
     chain.unshift(freedBy);
     waiting = freedBy;
   }

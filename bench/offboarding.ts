@@ -11,20 +11,17 @@
  * product's UI: their figure is the time until the last one's task is open (announced), the part
  * the system controls; the person answers after `operatorAnswerMs`.
  */
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventBridgeClient } from '#core/aws-clients.ts';
 import { TaskGoneError } from '#core/errors.ts';
-import type { ActionRequiredDetail } from '#core/events.ts';
 import { executionNameFor } from '#core/execution-names.ts';
-import { DEFAULT_STACK_NAME, physicalNames } from '#core/names.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { publishDirectoryDeactivation } from '#local/directory.ts';
 import { type Latencies, type LocalEnvironment, startLocalEnvironment } from '#local/environment.ts';
-import { ADMINISTRATOR_ACCESS_KEY_ID } from '#local/iam/account.ts';
 import { collectIssuedMaterial, type IssuedMaterial } from '#local/leak-scan.ts';
 import { captureLambdaLogs } from '#local/log-capture.ts';
 import { answerTasksUntilDone, playOperator } from '#local/operator.ts';
+import { watchActionsRequired } from './action-required.ts';
 import { PRODUCT_CONCURRENCY_LIMIT } from './bulk.ts';
 import { type CriticalPath, criticalPath } from './critical-path.ts';
 import { PRODUCT_CASES, type ProductCase, registerBenchTargets } from './operations.ts';
@@ -145,73 +142,19 @@ async function provisionAll(env: LocalEnvironment, credentials: number): Promise
  * product's UI, then `provisioner submit --done`). Returns a stop that waits for the answers.
  */
 function startPerson(env: LocalEnvironment, delayMs: number) {
-  let seen = 0;
-  let running = true;
-  const answering: Promise<unknown>[] = [];
-  const answer = async (task: ActionRequiredDetail) => {
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    try {
-      const code = await playOperator(env, task);
-      if (code !== 0) throw new Error(`the operator could not revoke ${task.apiUser}: exit code ${code}`);
-    } catch (error) {
-      // A task the workflow no longer waits for needs nothing.
-      if (!(error instanceof TaskGoneError)) throw error;
-    }
-  };
-  const look = async () => {
-    while (running) {
-      const events = env.eventBus.events;
-      for (; seen < events.length; seen += 1) {
-        const event = events[seen];
-        if (event?.DetailType !== 'credential.action-required') continue;
-        const task = JSON.parse(event.Detail) as ActionRequiredDetail;
-        if (task.owner === OWNER && task.action === 'revoke') answering.push(answer(task));
+  return watchActionsRequired(env, {
+    wants: (task) => task.owner === OWNER && task.action === 'revoke',
+    answer: async (task) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      try {
+        const code = await playOperator(env, task);
+        if (code !== 0) throw new Error(`the operator could not revoke ${task.apiUser}: exit code ${code}`);
+      } catch (error) {
+        // A task the workflow no longer waits for needs nothing.
+        if (!(error instanceof TaskGoneError)) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
-  const looking = look();
-  return async () => {
-    running = false;
-    await looking;
-    await Promise.all(answering);
-  };
-}
-
-/** The deactivation as the directory publishes it on its bus, through the stack's rule. */
-async function publishDeactivation(env: LocalEnvironment): Promise<string> {
-  const bus = eventBridgeClient({
-    region: env.endpoints.region,
-    endpoint: env.endpoints.eventBridge,
-    credentials: { accessKeyId: ADMINISTRATOR_ACCESS_KEY_ID, secretAccessKey: 'local' },
+    },
   });
-  // Only this event's deliveries are read below.
-  await Promise.all(env.eventBus.deliveries.splice(0));
-  try {
-    await bus.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: physicalNames(DEFAULT_STACK_NAME).directoryBus,
-            Source: 'provisioner.directory',
-            DetailType: 'User Deactivated',
-            Detail: JSON.stringify({
-              eventId: 'hr-offboarding-50',
-              userId: OWNER,
-              reason: 'left the company',
-            }),
-          },
-        ],
-      }),
-    );
-  } finally {
-    bus.destroy();
-  }
-  const [started] = await Promise.all(env.eventBus.deliveries.splice(0));
-  const executionArn = (started as { executionArn?: unknown } | undefined)?.executionArn;
-  if (typeof executionArn !== 'string')
-    throw new Error(`the deactivation rule started no revocation: ${String(started)}`);
-  return executionArn;
 }
 
 export async function runOffboarding(options: OffboardingOptions): Promise<OffboardingResult> {
@@ -230,7 +173,7 @@ export async function runOffboarding(options: OffboardingOptions): Promise<Offbo
     let executionArn: string;
     let done: Awaited<ReturnType<LocalEnvironment['stepFunctions']['service']['waitForExecution']>>;
     try {
-      executionArn = await publishDeactivation(env);
+      executionArn = await publishDirectoryDeactivation(env, { eventId: 'hr-offboarding-50', userId: OWNER });
       done = await env.stepFunctions.service.waitForExecution(executionArn);
     } finally {
       await stopPerson();

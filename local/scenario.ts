@@ -9,7 +9,6 @@
  * secret is printed.
  */
 import { readFile } from 'node:fs/promises';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionHistory, followExecution as followStates } from '#cli/follow-execution.ts';
 import { statesEntered } from '#cli/states-entered.ts';
@@ -18,7 +17,7 @@ import { ROTATION_SCHEDULE_GROUP } from '#core/config.ts';
 import { executionNameFor } from '#core/execution-names.ts';
 import { httpsJson } from '#core/http.ts';
 import { signWebhook } from '#core/intake.ts';
-import { CURRENT, credentialSecretName, DEFAULT_STACK_NAME, physicalNames } from '#core/names.ts';
+import { CURRENT, credentialSecretName } from '#core/names.ts';
 import { materialOf, PRODUCTS } from '#core/products/index.ts';
 import { vendorFor } from '#core/products/registry.ts';
 import { simulatedOf } from '#core/products/simulated.ts';
@@ -26,8 +25,8 @@ import { parseProvisionRequest, type TargetDefinition } from '#core/requests.ts'
 import { rotationScheduleName } from '#core/schedules.ts';
 import { credentialStatus, versionWithStage } from '#core/secrets.ts';
 import { causeMessage } from '#core/step-error.ts';
+import { publishDirectoryDeactivation } from './directory.ts';
 import { type LocalEnvironment, startLocalEnvironment } from './environment.ts';
-import { ADMINISTRATOR_ACCESS_KEY_ID } from './iam/account.ts';
 import { captureLambdaLogs } from './log-capture.ts';
 import {
   answerTasksUntilDone,
@@ -256,42 +255,17 @@ async function revokeOnDeactivation(
   requests: Record<string, unknown>[],
 ) {
   say(`  the directory deactivates ${owner} (event provisioner.directory / User Deactivated)`);
-  // The directory is a system outside the stack: it publishes as the account's administrator.
-  const bus = new EventBridgeClient({
-    region: env.endpoints.region,
-    endpoint: env.endpoints.eventBridge,
-    credentials: { accessKeyId: ADMINISTRATOR_ACCESS_KEY_ID, secretAccessKey: 'local' },
+  const executionArn = await publishDirectoryDeactivation(env, {
+    eventId: 'hr-offboarding-0001',
+    userId: owner,
   });
-  try {
-    await bus.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            // The stack's own directory bus, whose policy lets the directory put (lib/triggers/directory-bus.ts).
-            EventBusName: physicalNames(DEFAULT_STACK_NAME).directoryBus,
-            Source: 'provisioner.directory',
-            DetailType: 'User Deactivated',
-            Detail: JSON.stringify({
-              eventId: 'hr-offboarding-0001',
-              userId: owner,
-              reason: 'left the company',
-            }),
-          },
-        ],
-      }),
-    );
-  } finally {
-    bus.destroy();
-  }
-  const [started] = (await Promise.all(env.eventBus.deliveries.splice(0))) as { executionArn?: string }[];
-  if (!started?.executionArn) throw new Error('the deactivation event started no revocation');
-  say(`  revoking (execution ${started.executionArn.split(':').at(-1)})`);
-  const execution = await answerTasksUntilDone(env, started.executionArn, async (task) => {
+  say(`  revoking (execution ${executionArn.split(':').at(-1)})`);
+  const execution = await answerTasksUntilDone(env, executionArn, async (task) => {
     say(`    operator task ${task.taskId}: ${task.steps[0]} (done in the simulated UI, then ${task.submit})`);
     revokeInProductUi(env, task);
     await confirmAsOperator(env, task.taskId);
   });
-  await showStates(env, started.executionArn);
+  await showStates(env, executionArn);
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(`revocation ${execution.status}: ${execution.error} ${causeMessage(execution.cause)}`);
   }

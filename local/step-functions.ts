@@ -103,6 +103,8 @@ interface MachineRecord {
   readonly createdAt: number;
   /** Every state by name, Map bodies included (names are unique across a definition). */
   readonly states: ReadonlyMap<string, StateDefinition>;
+  /** The outermost Map of each state within one, for its history events' branch. */
+  readonly outermostMaps: ReadonlyMap<string, string>;
 }
 
 /** What a Task override needs of its state's definition. */
@@ -131,6 +133,18 @@ function statesOf(definition: { States: Record<string, StateDefinition> }): [str
     if (state.Type === 'Parallel') nested.push(...state.Branches);
     return [[name, state] as [string, StateDefinition], ...nested.flatMap(statesOf)];
   });
+}
+
+/** The outermost Map each state of a definition is in (those outside any Map are left out). */
+function outermostMaps(definition: { States: Record<string, StateDefinition> }): Map<string, string> {
+  const maps = new Map<string, string>();
+  for (const [name, state] of statesOf(definition)) {
+    if (state.Type !== 'Map' || maps.has(name)) continue;
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (!processor) continue;
+    for (const [inner] of statesOf(processor)) if (!maps.has(inner)) maps.set(inner, name);
+  }
+  return maps;
 }
 
 function errorOf(error: unknown): { name: string; message: string } {
@@ -234,6 +248,7 @@ export class LocalStepFunctions {
         machine: new StateMachine(withoutRunnerDeadlines(states), { validationOptions: { checkArn: false } }),
         createdAt: Date.now(),
         states: new Map(statesOf(states)),
+        outermostMaps: outermostMaps(states),
       });
     }
   }
@@ -462,6 +477,7 @@ export class LocalStepFunctions {
         const items = valueAt(state?.Type === 'Map' ? (state.ItemsPath ?? '$') : '$', mapInput);
         return Array.isArray(items) ? items.length : undefined;
       },
+      (state) => machine.outermostMaps.get(state),
       () => run.abort(),
     );
     const run = machine.machine.run(parsed, {

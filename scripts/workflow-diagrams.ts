@@ -16,6 +16,7 @@ interface State {
   readonly Choices?: readonly (Condition & { Next: string })[];
   readonly Catch?: readonly { ErrorEquals: readonly string[]; Next: string }[];
   readonly ItemProcessor?: { StartAt: string; States: Record<string, State> };
+  readonly Branches?: readonly { StartAt: string; States: Record<string, State> }[];
 }
 
 interface Condition {
@@ -25,6 +26,7 @@ interface Condition {
   StringMatches?: string;
   IsPresent?: boolean;
   And?: readonly Condition[];
+  Or?: readonly Condition[];
 }
 
 const id = (name: string) => name.replace(/[^A-Za-z0-9]/g, '');
@@ -40,6 +42,7 @@ function node(name: string, state: State): string {
 /** A Choice rule as a short label (mermaid edge labels take no quotes or braces). */
 function condition(choice: Condition): string {
   if (choice.And) return choice.And.map(condition).join(' and ');
+  if (choice.Or) return choice.Or.map(condition).join(' or ');
   const variable = (choice.Variable ?? '').replace(/\$\./, '');
   if (choice.IsPresent !== undefined) return `${variable} ${choice.IsPresent ? 'present' : 'absent'}`;
   if (choice.StringMatches !== undefined)
@@ -55,6 +58,12 @@ function lines(states: Record<string, State>, startAt: string, indent: string, e
       out.push(
         ...lines(state.ItemProcessor.States, state.ItemProcessor.StartAt, `${indent}  `, `${id(name)}End`),
       );
+      out.push(`${indent}end`);
+    } else if (state.Branches) {
+      out.push(`${indent}subgraph ${id(name)}["${name} (Parallel, branches side by side)"]`);
+      state.Branches.forEach((branch, i) => {
+        out.push(...lines(branch.States, branch.StartAt, `${indent}  `, `${id(name)}End${i}`));
+      });
       out.push(`${indent}end`);
     } else {
       out.push(`${indent}${node(name, state)}`);

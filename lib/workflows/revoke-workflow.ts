@@ -7,10 +7,32 @@ import { ENV, LISTING_LAG_SECONDS } from '#core/config.ts';
 import { STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME } from '#core/errors.ts';
 import { MAX_LISTINGS_PER_REVOCATION } from '#core/workflows/revoke.ts';
 import type { RotationSchedules } from '../triggers/rotation-schedules.ts';
-import { RETRYABLE, Workflow, type WorkflowProps } from './workflow-base.ts';
+import { RETRYABLE, Workflow, type WorkflowProps, type WorkflowStep } from './workflow-base.ts';
 
-/** Credentials revoked side by side; bounded so one owner's offboarding cannot flood a product. */
-const REVOKE_CONCURRENCY = 5;
+/**
+ * RevokeByLane's lanes, each a Map over `$.credentials.<lane>` (FindOwnerCredentials splits them).
+ * The API-revocable credentials are revoked 5 at a time, so one owner's offboarding cannot flood a
+ * product. Those a person revokes open their tasks at once: 40 is the most an inline Map runs at
+ * once ("In this mode, the Map state supports up to 40 concurrent iterations",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html); each makes at most
+ * one product call before its task (a brokered token's revocation). The second lane's states carry
+ * a suffix: state names are unique across a definition, Map bodies included.
+ */
+const LANES = {
+  byApi: { suffix: '', maxConcurrency: 5 },
+  byOperator: { suffix: 'InOperatorLane', maxConcurrency: 40 },
+} as const;
+type Lane = keyof typeof LANES;
+type LaneSteps = Record<'atProduct' | 'operator' | 'prove' | 'retire', WorkflowStep>;
+
+/** Each step's options, the same in both lanes. */
+const AT_PRODUCT = {
+  resultSelector: { 'needsOperator.$': '$.Payload.needsOperator' },
+  resultPath: '$.revoked',
+};
+const OPERATOR = ['item', '$.operator'] as const;
+const PROVE = { resultPath: sfn.JsonPath.DISCARD };
+const RETIRE = { outputPath: '$.Payload' };
 
 export interface RevokeWorkflowProps extends WorkflowProps {
   /** Where a retired credential's rotation schedule is deleted, and a held one's hold-end schedule made. */
@@ -18,8 +40,8 @@ export interface RevokeWorkflowProps extends WorkflowProps {
 }
 
 /**
- * Revoke (docs/architecture.md): find every credential of the owner by its tags, then for each,
- * with bounded concurrency: revoke at the product (an operator task where the product has no API),
+ * Revoke (docs/architecture.md): find every credential of the owner by its tags, then for each, in
+ * one of two lanes (LANES): revoke at the product (an operator task where the product has no API),
  * prove the old credential is refused, retire its secret. A credential that fails, or whose
  * product never plainly refuses it (revocation unproven), is reported, never skipped silently:
  * the execution then fails with the per-credential report, and an alarm watches for failed
@@ -42,10 +64,7 @@ export class RevokeWorkflow extends Workflow {
     props.rotationSchedules?.grantHoldEnds(find.fn, this.stateMachineArnByName);
     props.rotationSchedules?.startsRevocations(this.stateMachineArnByName);
 
-    const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', {
-      resultSelector: { 'needsOperator.$': '$.Payload.needsOperator' },
-      resultPath: '$.revoked',
-    });
+    const atProduct = this.step('RevokeAtProduct', 'revoke-at-product', AT_PRODUCT);
     atProduct.fn.grantReadTargets();
     atProduct.fn.grantCredentialSecrets('GetSecretValue', 'TagResource');
     atProduct.fn.grantKey('kms:Decrypt');
@@ -53,46 +72,37 @@ export class RevokeWorkflow extends Workflow {
     const operator = this.operatorTask(
       'RequestOperatorRevocation',
       'request-operator-revocation',
-      'item',
-      '$.operator',
+      ...OPERATOR,
     );
     operator.fn.grantCredentialSecrets('GetSecretValue');
 
-    const prove = this.step('ProveRevoked', 'prove-revoked', { resultPath: sfn.JsonPath.DISCARD });
+    const prove = this.step('ProveRevoked', 'prove-revoked', PROVE);
     prove.fn.grantReadTargets();
     prove.fn.grantCredentialSecrets('GetSecretValue');
     prove.fn.grantKey('kms:Decrypt');
-    // The product may take a moment to forget a credential; an inconclusive answer gets the same
-    // chances to turn into a refusal, then the report names the credential "revocation unproven".
-    for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME]) this.retryWhile(prove, error, 4);
 
-    const retire = this.step('RetireCredential', 'retire-credential', { outputPath: '$.Payload' });
+    const retire = this.step('RetireCredential', 'retire-credential', RETIRE);
     // No TagResource: the DeleteSecret is what makes a credential revoked (credentialStatus).
     retire.fn.grantCredentialSecrets('DeleteSecret', 'DescribeSecret', 'UpdateSecretVersionStage');
     retire.fn.grantPutEvents();
     props.rotationSchedules?.grant(retire.fn, 'scheduler:DeleteSchedule');
 
-    const notRevoked = this.notRevokedResult();
-    this.retryThenCatch([atProduct, operator, prove, retire], notRevoked);
-    operator.task.next(prove.task);
-
-    const revokeEach = new sfn.Map(this, 'RevokeEach', {
-      itemsPath: '$.credentials',
-      maxConcurrency: REVOKE_CONCURRENCY,
-      itemSelector: {
-        'owner.$': '$.owner',
-        'reason.$': '$.reason',
-        'requestId.$': '$.requestId',
-        'credential.$': '$$.Map.Item.Value',
-      },
+    // Two lanes running the same steps per credential (LANES): an operator task holds its Map slot
+    // until the person answers (hours, maybe), so no API revocation and no other task waits for it.
+    const eachByApi = this.revocationLane('byApi', { atProduct, operator, prove, retire });
+    const { suffix } = LANES.byOperator;
+    const eachByOperator = this.revocationLane('byOperator', {
+      atProduct: this.stepAgain(`RevokeAtProduct${suffix}`, atProduct, AT_PRODUCT),
+      operator: this.operatorTaskAgain(`RequestOperatorRevocation${suffix}`, operator, ...OPERATOR),
+      prove: this.stepAgain(`ProveRevoked${suffix}`, prove, PROVE),
+      retire: this.stepAgain(`RetireCredential${suffix}`, retire, RETIRE),
+    });
+    const revokeByLane = new sfn.Parallel(this, 'RevokeByLane', {
+      resultSelector: { 'byApi.$': '$[0]', 'byOperator.$': '$[1]' },
       resultPath: '$.results',
-    }).itemProcessor(
-      atProduct.task.next(
-        new sfn.Choice(this, 'NeedsOperator')
-          .when(sfn.Condition.booleanEquals('$.revoked.needsOperator', true), operator.task)
-          .otherwise(prove.task.next(retire.task)),
-      ),
-    );
+    })
+      .branch(eachByApi)
+      .branch(eachByOperator);
 
     const report = this.step('ReportRevocation', 'report-revocation', {
       payload: sfn.TaskInput.fromObject({
@@ -129,7 +139,13 @@ export class RevokeWorkflow extends Workflow {
     props.rotationSchedules?.grantHoldEnds(sweep.fn, this.stateMachineArnByName);
     sweep.task.addRetry(RETRYABLE);
     const foundMore = new sfn.Choice(this, 'FoundMoreCredentials')
-      .when(sfn.Condition.isPresent('$.credentials[0]'), revokeEach)
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.isPresent('$.credentials.byApi[0]'),
+          sfn.Condition.isPresent('$.credentials.byOperator[0]'),
+        ),
+        revokeByLane,
+      )
       .otherwise(report.task);
     // A continued revocation sweeps once, in its last execution: the others hand on to the next.
     const continues = new sfn.Choice(this, 'ContinuesInNextExecution')
@@ -143,7 +159,7 @@ export class RevokeWorkflow extends Workflow {
     plan.fn.grantCredentialSecrets('DescribeSecret', 'GetResourcePolicy');
 
     this.stateMachine = this.createStateMachine(
-      this.planOr(plan, find.task.next(revokeEach).next(continues)),
+      this.planOr(plan, find.task.next(revokeByLane).next(continues)),
       // Each pass may wait for operator tasks.
       Duration.minutes(this.operatorTimeout.toMinutes() * MAX_LISTINGS_PER_REVOCATION).plus(
         Duration.hours(1),
@@ -161,27 +177,58 @@ export class RevokeWorkflow extends Workflow {
   }
 
   /**
+   * One lane of RevokeEach (LANES): per credential, revoke at the product (an operator task where
+   * the product has no API), prove the old credential refused, retire its secret; a failure ends in
+   * the credential's result.
+   */
+  private revocationLane(lane: Lane, steps: LaneSteps): sfn.Map {
+    const { atProduct, operator, prove, retire } = steps;
+    // The product may take a moment to forget a credential; an inconclusive answer gets the same
+    // chances to turn into a refusal, then the report names the credential "revocation unproven".
+    for (const error of [STILL_VALID_ERROR_NAME, UNPROVEN_ERROR_NAME]) this.retryWhile(prove, error, 4);
+    const { suffix, maxConcurrency } = LANES[lane];
+    this.retryThenCatch([atProduct, operator, prove, retire], this.notRevokedResult(suffix));
+    operator.task.next(prove.task);
+    return new sfn.Map(this, `RevokeEach${suffix}`, {
+      itemsPath: `$.credentials.${lane}`,
+      maxConcurrency,
+      itemSelector: {
+        'owner.$': '$.owner',
+        'reason.$': '$.reason',
+        'requestId.$': '$.requestId',
+        'credential.$': '$$.Map.Item.Value',
+      },
+    }).itemProcessor(
+      atProduct.task.next(
+        new sfn.Choice(this, `NeedsOperator${suffix}`)
+          .when(sfn.Condition.booleanEquals('$.revoked.needsOperator', true), operator.task)
+          .otherwise(prove.task.next(retire.task)),
+      ),
+    );
+  }
+
+  /**
    * A credential's Map result when a step failed: which credential, the error and why, nothing more.
    * A Lambda error's Cause is the runtime's whole error document, stack trace included (about 1.5 KB
    * from a Node.js handler): kept whole, 500 of them pass the 256 KiB a state may output and the
    * execution fails with States.DataLimitExceeded before any report. Its errorMessage is the why.
    */
-  private notRevokedResult(): sfn.IChainable {
+  private notRevokedResult(suffix: string): sfn.IChainable {
     const result = (cause: Record<string, string>) => ({
       'secretName.$': '$.credential.secretName',
       status: 'failed',
       'error.$': '$.error.Error',
       ...cause,
     });
-    const lambdaError = new sfn.Pass(this, 'LambdaErrorDocument', {
+    const lambdaError = new sfn.Pass(this, `LambdaErrorDocument${suffix}`, {
       parameters: { 'document.$': 'States.StringToJson($.error.Cause)' },
       resultPath: '$.failure',
     }).next(
-      new sfn.Pass(this, 'CredentialNotRevoked', {
+      new sfn.Pass(this, `CredentialNotRevoked${suffix}`, {
         parameters: result({ 'cause.$': '$.failure.document.errorMessage' }),
       }),
     );
-    return new sfn.Choice(this, 'WhyNotRevoked')
+    return new sfn.Choice(this, `WhyNotRevoked${suffix}`)
       .when(
         sfn.Condition.and(
           sfn.Condition.isPresent('$.error.Cause'),
@@ -191,10 +238,10 @@ export class RevokeWorkflow extends Workflow {
       )
       .when(
         sfn.Condition.isPresent('$.error.Cause'),
-        new sfn.Pass(this, 'CredentialNotRevokedByStepFunctions', {
+        new sfn.Pass(this, `CredentialNotRevokedByStepFunctions${suffix}`, {
           parameters: result({ 'cause.$': '$.error.Cause' }),
         }),
       )
-      .otherwise(new sfn.Pass(this, 'CredentialNotRevokedWithoutCause', { parameters: result({}) }));
+      .otherwise(new sfn.Pass(this, `CredentialNotRevokedWithoutCause${suffix}`, { parameters: result({}) }));
   }
 }

@@ -168,7 +168,32 @@ export abstract class Workflow extends Construct {
     resultPath: string,
     resultSelector?: Record<string, unknown>,
   ): WorkflowStep {
-    const step = this.step(stateName, handlerId, {
+    const step = this.step(stateName, handlerId, this.operatorTaskOptions(input, resultPath, resultSelector));
+    step.fn.grantReadTargets();
+    step.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
+    step.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
+    step.fn.grantTaskRecords('dynamodb:PutItem');
+    step.fn.grantPutEvents();
+    return step;
+  }
+
+  /** The same callback task as `operator`'s, for a second place in the definition (`stepAgain`). */
+  protected operatorTaskAgain(
+    stateName: string,
+    operator: WorkflowStep,
+    input: string,
+    resultPath: string,
+    resultSelector?: Record<string, unknown>,
+  ): WorkflowStep {
+    return this.stepAgain(stateName, operator, this.operatorTaskOptions(input, resultPath, resultSelector));
+  }
+
+  private operatorTaskOptions(
+    input: string,
+    resultPath: string,
+    resultSelector: Record<string, unknown> | undefined,
+  ): Omit<LambdaInvokeProps, 'lambdaFunction'> {
+    return {
       resultSelector,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({
@@ -180,13 +205,7 @@ export abstract class Workflow extends Construct {
       taskTimeout: sfn.Timeout.duration(this.operatorTimeout),
       heartbeatTimeout: sfn.Timeout.duration(this.operatorHeartbeat),
       resultPath,
-    });
-    step.fn.grantReadTargets();
-    step.fn.grantCredentialSecrets('CreateSecret', 'PutSecretValue', 'DescribeSecret', 'TagResource');
-    step.fn.grantKey('kms:GenerateDataKey', 'kms:Decrypt');
-    step.fn.grantTaskRecords('dynamodb:PutItem');
-    step.fn.grantPutEvents();
-    return step;
+    };
   }
 
   /** Retries transient errors, then hands any error to `handler` at `$.error`. */

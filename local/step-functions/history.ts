@@ -57,8 +57,12 @@ export function taskResourceOf(arn: string): TaskResource {
   return { resourceType: match?.[1] ?? 'lambda', resource: match?.[2] ?? arn };
 }
 
-/** The branch of an event: the index of its Map iteration, or the execution's own. */
-const EXECUTION_BRANCH = -1;
+/**
+ * The branch of an event: its Map iteration (the Map's name and the index, as two Maps side by side
+ * in a Parallel each number theirs from 0), or the execution's own.
+ */
+const EXECUTION_BRANCH = 'execution';
+const iterationBranch = (mapState: string | undefined, index: number) => `${mapState ?? ''}#${index}`;
 const notTruncated = { truncated: false } as const;
 const json = (value: unknown) => JSON.stringify(value ?? null);
 
@@ -77,15 +81,20 @@ export class ExecutionHistory {
    * limit; the execution fails.
    */
   terminalFailure: ExecutionFailure | undefined;
-  private readonly lastInBranch = new Map<number, number>();
+  private readonly lastInBranch = new Map<string, number>();
   /** Branches of the Task states entered or retried, by state name, until their override claims them. */
-  private readonly tasksEntered = new Map<string, number[]>();
+  private readonly tasksEntered = new Map<string, string[]>();
 
   constructor(
     private readonly region: string,
     private readonly roleArn: string,
     /** The items a Map state iterates over, for MapStateStarted's length. */
     private readonly mapLength: (mapState: string, input: unknown) => number | undefined,
+    /**
+     * The outermost Map a state is in: the runner gives a state's events the index of that Map's
+     * iteration (a nested Map's own index is overwritten by its parent's).
+     */
+    private readonly mapOf: (stateName: string) => string | undefined,
     /** Called once when a state's output passed the quota (the endpoint aborts the run). */
     private readonly onTerminalFailure: () => void,
   ) {}
@@ -136,7 +145,10 @@ export class ExecutionHistory {
   }
 
   private record(event: EventLog) {
-    const branch = 'index' in event && typeof event.index === 'number' ? event.index : EXECUTION_BRANCH;
+    const branch =
+      'index' in event && typeof event.index === 'number' && 'state' in event
+        ? iterationBranch(this.mapOf(event.state.name), event.index)
+        : EXECUTION_BRANCH;
     switch (event.type) {
       case 'ExecutionStarted':
         return this.append(branch, 'ExecutionStarted', {
@@ -166,7 +178,7 @@ export class ExecutionHistory {
     }
   }
 
-  private recordState(event: EventLog, branch: number) {
+  private recordState(event: EventLog, branch: string) {
     switch (event.type) {
       case 'StateEntered': {
         const { name, type, input } = event.state;
@@ -180,6 +192,8 @@ export class ExecutionHistory {
             mapStateStartedEventDetails: length === undefined ? {} : { length },
           });
         }
+        // Recorded: LocalStack's test_base_scenarios.snapshot.json, test_parallel_state.
+        if (type === 'Parallel') this.append(branch, 'ParallelStateStarted', {});
         return;
       }
       case 'StateExited': {
@@ -189,14 +203,15 @@ export class ExecutionHistory {
           this.onTerminalFailure();
           return;
         }
-        if (type === 'Map') this.append(branch, 'MapStateSucceeded', {});
+        if (type === 'Map' || type === 'Parallel') this.append(branch, `${type}StateSucceeded`, {});
         return this.append(branch, `${type}StateExited`, {
           stateExitedEventDetails: { name, output: json(output), outputDetails: notTruncated },
         });
       }
       case 'StateFailed':
         // A Task's failure is its override's TaskFailed / TaskTimedOut; a Fail state's is the execution's.
-        if (event.state.type === 'Map') this.append(branch, 'MapStateFailed', {});
+        if (event.state.type === 'Map' || event.state.type === 'Parallel')
+          this.append(branch, `${event.state.type}StateFailed`, {});
         return;
       case 'StateRetried':
         if (event.state.type === 'Task') this.taskEntered(event.state.name, branch);
@@ -205,7 +220,7 @@ export class ExecutionHistory {
       case 'MapIterationSucceeded':
       case 'MapIterationFailed': {
         const key = `mapIteration${event.type.slice('MapIteration'.length)}EventDetails`;
-        return this.append(event.index, event.type, {
+        return this.append(iterationBranch(event.parentState.name, event.index), event.type, {
           [key]: { index: event.index, name: event.parentState.name },
         });
       }
@@ -214,7 +229,7 @@ export class ExecutionHistory {
     }
   }
 
-  private taskEntered(stateName: string, branch: number): void {
+  private taskEntered(stateName: string, branch: string): void {
     const entered = this.tasksEntered.get(stateName) ?? [];
     entered.push(branch);
     this.tasksEntered.set(stateName, entered);
@@ -226,7 +241,7 @@ export class ExecutionHistory {
     });
   }
 
-  private append(branch: number, type: string, details: Record<string, unknown>): void {
+  private append(branch: string, type: string, details: Record<string, unknown>): void {
     if (this.events.length >= HISTORY_EVENT_LIMIT) return;
     if (this.events.length === HISTORY_EVENT_LIMIT - 1 && !EXECUTION_ENDS.has(type)) {
       this.terminalFailure = HISTORY_LIMIT_FAILURE;

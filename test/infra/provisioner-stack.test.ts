@@ -633,14 +633,27 @@ describe('ProvisionerStack', () => {
     expect(revokeDefinition.StartAt).toBe('DryRun');
     expect(s.DryRun).toEqual(dryRunChoice('PlanRevocation', 'FindOwnerCredentials'));
     expect(s.PlanRevocation?.End).toBe(true);
-    expect(s.FindOwnerCredentials?.Next).toBe('RevokeEach');
-    expect(s.RevokeEach).toMatchObject({
-      Type: 'Map',
-      ItemsPath: '$.credentials',
-      MaxConcurrency: 5,
+    expect(s.FindOwnerCredentials?.Next).toBe('RevokeByLane');
+    // Two lanes side by side, one result list each: the API-revocable credentials 5 at a time, the
+    // ones a person revokes up to an inline Map's 40 at once (their tasks hold their slots).
+    expect(s.RevokeByLane).toMatchObject({
+      Type: 'Parallel',
+      ResultSelector: { 'byApi.$': '$[0]', 'byOperator.$': '$[1]' },
       ResultPath: '$.results',
-      ItemSelector: { 'credential.$': '$$.Map.Item.Value' },
       Next: 'ContinuesInNextExecution',
+    });
+    const [byApi, byOperator] = (s.RevokeByLane?.Branches ?? []) as { States: Record<string, Json> }[];
+    expect(byApi?.States.RevokeEach).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.credentials.byApi',
+      MaxConcurrency: 5,
+      ItemSelector: { 'credential.$': '$$.Map.Item.Value' },
+    });
+    expect(byOperator?.States.RevokeEachInOperatorLane).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.credentials.byOperator',
+      MaxConcurrency: 40,
+      ItemSelector: { 'credential.$': '$$.Map.Item.Value' },
     });
     // Only the last execution of a continued revocation sweeps; the others hand on to the next.
     expect(s.ContinuesInNextExecution).toMatchObject({
@@ -653,10 +666,30 @@ describe('ProvisionerStack', () => {
     expect(s.SweepOwnerCredentials).toMatchObject({ OutputPath: '$.Payload', Next: 'FoundMoreCredentials' });
     expect(s.FoundMoreCredentials).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.credentials[0]', IsPresent: true, Next: 'RevokeEach' }],
+      Choices: [
+        {
+          Or: [
+            { Variable: '$.credentials.byApi[0]', IsPresent: true },
+            { Variable: '$.credentials.byOperator[0]', IsPresent: true },
+          ],
+          Next: 'RevokeByLane',
+        },
+      ],
       Default: 'ReportRevocation',
     });
-    const body = (s.RevokeEach?.ItemProcessor as { States: Record<string, Json> } | undefined)?.States ?? {};
+    const lane = (branch: { States: Record<string, Json> } | undefined, map: string) =>
+      (branch?.States[map]?.ItemProcessor as { States: Record<string, Json> } | undefined)?.States ?? {};
+    const body = lane(byApi, 'RevokeEach');
+    // The operator lane runs the same states, each named apart (names are unique across a definition).
+    const operatorBody = lane(byOperator, 'RevokeEachInOperatorLane');
+    const stripped = (state: Json) => JSON.parse(JSON.stringify(state).replaceAll('InOperatorLane', ''));
+    expect(Object.keys(operatorBody).sort()).toEqual(
+      Object.keys(body)
+        .map((n) => `${n}InOperatorLane`)
+        .sort(),
+    );
+    for (const [name, state] of Object.entries(body))
+      expect(stripped(operatorBody[`${name}InOperatorLane`] as Json), name).toEqual(state);
     expect(Object.keys(body).sort()).toEqual(
       [
         'CredentialNotRevoked',

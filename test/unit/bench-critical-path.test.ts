@@ -103,6 +103,60 @@ describe('the offboarding critical path', () => {
     expect(path.steps[4]?.step).toBe('ProveRevoked, 2 attempts (fgt/kim-2, iteration 1): refused');
   });
 
+  it('keeps the two lanes apart: an operator task in its own lane holds no API slot', () => {
+    // Prepare: RevokeByLane; each lane numbers its iterations from 0; the person answers at 6.5 s
+    const h = historyBuilder();
+    h.add('execution', 300, 'ExecutionStarted');
+    h.task('execution', 300, 800, 'FindOwnerCredentials');
+    h.entered('execution', 800, 'Parallel', 'RevokeByLane');
+    const parallelStarted = h.add('execution', 800, 'ParallelStateStarted');
+    const lane = (name: string) => {
+      const entered = h.add(
+        'execution',
+        800,
+        'MapStateEntered',
+        {
+          stateEnteredEventDetails: { name, input: '{}' },
+        },
+        parallelStarted,
+      );
+      return h.add('execution', 800, 'MapStateStarted', {}, entered);
+    };
+    const apiLane = lane('RevokeEach');
+    const operatorLane = lane('RevokeEachInOperatorLane');
+    const iteration = (branch: string, map: string, after: number) =>
+      h.add(
+        branch,
+        800,
+        'MapIterationStarted',
+        { mapIterationStartedEventDetails: { index: 0, name: map } },
+        after,
+      );
+    iteration('op', 'RevokeEachInOperatorLane', operatorLane);
+    iteration('api', 'RevokeEach', apiLane);
+    h.task('op', 800, 1000, 'RevokeAtProductInOperatorLane', item('arm', 'kim-1'));
+    h.task('api', 800, 1100, 'RevokeAtProduct', item('fgt', 'kim-2'));
+    h.entered('op', 1000, 'Task', 'RequestOperatorRevocationInOperatorLane');
+    h.add('op', 1000, 'TaskScheduled');
+    h.add('op', 1200, 'TaskSubmitted');
+    h.task('api', 1100, 1400, 'ProveRevoked');
+    h.add('op', 6500, 'TaskSucceeded');
+    h.exited('op', 6500, 'Task', 'RequestOperatorRevocationInOperatorLane');
+    // Act
+    const path = criticalPath(h.events, 0);
+    // Assess
+    expect(path.apiRevocable).toBe(1);
+    expect(path.operatorRevocations).toBe(1);
+    expect(path.lastOperatorTaskSeconds).toBe(1.2);
+    expect(path.lastRefusalSeconds).toBe(1.4);
+    expect(path.steps.map((s) => s.step)).toEqual([
+      'deactivation event to ExecutionStarted (PutEvents, rule, start-revocation, StartExecution)',
+      'FindOwnerCredentials',
+      'RevokeAtProduct (fgt/kim-2)',
+      'ProveRevoked (fgt/kim-2, iteration 0): refused',
+    ]);
+  });
+
   it('has no figure when no API-revocable credential was proven refused', () => {
     // Prepare
     const h = historyBuilder();

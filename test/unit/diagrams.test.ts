@@ -20,7 +20,11 @@ describe('workflow diagrams', () => {
     expect(provision).toContain('IssuedBy -->|issuance = operator| RequestOperatorCredential');
     expect(provision).toContain('RequestOperatorCredential[["RequestOperatorCredential (operator task)"]]');
     expect(provision).toContain('VerifyCredential -.->|States.ALL| CompensateProvision');
+    expect(revoke).toContain('subgraph RevokeByLane["RevokeByLane (Parallel, branches side by side)"]');
     expect(revoke).toContain('subgraph RevokeEach["RevokeEach (Map, each item)"]');
+    expect(revoke).toContain(
+      'subgraph RevokeEachInOperatorLane["RevokeEachInOperatorLane (Map, each item)"]',
+    );
     expect(revoke).toContain('ProveRevoked -.->|States.ALL| WhyNotRevoked');
   });
 });

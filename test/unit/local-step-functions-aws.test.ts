@@ -391,6 +391,47 @@ describe('the execution history and DescribeExecution as AWS records them', () =
   });
 });
 
+describe('a Parallel of two Maps', () => {
+  it('ParallelStateStarted and ParallelStateSucceeded around its branches; each Map iteration chains its own events', async () => {
+    // Source (recorded): test_base_scenarios.snapshot.json, test_parallel_state: ParallelStateEntered,
+    // ParallelStateStarted, the branches' events, ParallelStateSucceeded, ParallelStateExited; each
+    // event's previousEventId names the event before it in its own branch (test_map_state_break_condition).
+    const each = (name: string, pass: string) => ({
+      StartAt: name,
+      States: {
+        [name]: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemProcessor: { StartAt: pass, States: { [pass]: task(pass.toLowerCase(), { End: true }) } },
+          End: true,
+        },
+      },
+    });
+    const { run } = await endpoint(
+      {
+        StartAt: 'Lanes',
+        States: {
+          Lanes: { Type: 'Parallel', Branches: [each('EachA', 'WorkA'), each('EachB', 'WorkB')], End: true },
+        },
+      },
+      async () => ({}),
+    );
+    // Act
+    const { events } = await run({ items: [1, 2] });
+    // Assess
+    const types = events.map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(['ExecutionStarted', 'ParallelStateEntered', 'ParallelStateStarted']);
+    expect(types.slice(-3)).toEqual(['ParallelStateSucceeded', 'ParallelStateExited', 'ExecutionSucceeded']);
+    const byId = new Map(events.map((e) => [e.id, e]));
+    for (const entered of events.filter((e) => e.type === 'TaskStateEntered')) {
+      const iteration = byId.get(entered.previousEventId);
+      const map = entered.stateEnteredEventDetails?.name === 'WorkA' ? 'EachA' : 'EachB';
+      expect(iteration?.type).toBe('MapIterationStarted');
+      expect(iteration?.mapIterationStartedEventDetails?.name).toBe(map);
+    }
+  });
+});
+
 describe('task tokens and execution names as AWS accepts them', () => {
   const askDefinition = {
     StartAt: 'Ask',

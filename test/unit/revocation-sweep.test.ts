@@ -43,7 +43,7 @@ const pass = (results: { secretName: string; status: 'revoked' | 'failed' }[], l
   owner: OWNER,
   reason: 'owner deactivated',
   requestId: REQUEST_ID,
-  credentials: [],
+  credentials: { byApi: [], byOperator: [] },
   results,
   ...(listings === undefined ? {} : { listings }),
 });
@@ -59,7 +59,8 @@ describe('the revocation sweep', () => {
     // Act
     const swept = await sweepOwnerCredentials(deps, pass(results));
     // Assess
-    expect(swept.credentials.map((c) => [c.secretName, c.target, c.apiUser])).toEqual([
+    // This store registers no product: a target it cannot read goes with the operator lane.
+    expect(swept.credentials.byOperator.map((c) => [c.secretName, c.target, c.apiUser])).toEqual([
       ['provisioner/fgt/c', 'fgt', 'c'],
     ]);
     expect(swept.settled).toEqual(results);
@@ -82,7 +83,10 @@ describe('the revocation sweep', () => {
     // Act
     const swept = await sweepOwnerCredentials(unregistered, pass([]));
     // Assess
-    expect(swept.credentials.map((c) => c.secretName)).toEqual(['provisioner/fgt/b', 'provisioner/gone/a']);
+    expect(swept.credentials.byOperator.map((c) => c.secretName)).toEqual([
+      'provisioner/fgt/b',
+      'provisioner/gone/a',
+    ]);
   });
 
   it('reports what the last listing still finds, and the report fails the revocation naming it', async () => {
@@ -101,7 +105,7 @@ describe('the revocation sweep', () => {
       }),
     );
     // Assess
-    expect(swept.credentials).toEqual([]);
+    expect(swept.credentials).toEqual({ byApi: [], byOperator: [] });
     expect(swept.results[1]).toMatchObject({
       secretName: 'provisioner/fmg/late',
       status: 'failed',

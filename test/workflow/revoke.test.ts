@@ -24,7 +24,12 @@ import {
   submitAsOperator,
 } from '#local/operator.ts';
 import { LOCAL_PARTNER_BUS } from '#local/synth.ts';
-import { addressReaderRequest, executionEnd, runExecution } from '#test/support/executions.ts';
+import {
+  addressReaderRequest,
+  executionEnd,
+  runExecution,
+  startExecution,
+} from '#test/support/executions.ts';
 import { useLocalEnvironment } from '#test/support/local-environment.ts';
 
 /** Directory deactivations arrive on the stack's own bus (lib/triggers/directory-bus.ts). */
@@ -68,6 +73,31 @@ async function answerAll(task: ActionRequiredDetail) {
   }
   revokeInProductUi(env, task);
   return confirmAsOperator(env, task.taskId);
+}
+
+/**
+ * Waits, answering nothing, until `expected` operator tasks of the execution are open, or until the
+ * revocation cannot open another without an answer: every iteration still running waits for a
+ * person while items have not started (each holds a Map slot). Returns the tasks open then.
+ */
+async function tasksOpenBeforeAnyAnswer(executionArn: string, expected: number) {
+  const requestId = executionArn.split(':').at(-1);
+  for (;;) {
+    const open = env.eventBus.events
+      .filter((e) => e.DetailType === 'credential.action-required')
+      .map((e) => JSON.parse(e.Detail) as ActionRequiredDetail)
+      .filter((task) => task.requestId === requestId);
+    const history = env.stepFunctions.service.historyOf(executionArn);
+    const count = (type: string) => history.filter((e) => e.type === type).length;
+    const items = history
+      .map((e) => (e.mapStateStartedEventDetails as { length?: number } | undefined)?.length ?? 0)
+      .reduce((a, b) => a + b, 0);
+    const started = count('MapIterationStarted');
+    const running = started - count('MapIterationSucceeded') - count('MapIterationFailed');
+    const stuck = open.length > 0 && started < items && running === open.length;
+    if (open.length >= expected || stuck) return open;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 async function provisionAll(owner: string, suffix: string) {
@@ -187,26 +217,56 @@ describe('revoke workflow (all five products, local runtime)', () => {
     expect(env.fortimanager.state.users.has('fmg-dave')).toBe(false);
   });
 
-  it('hands RevokeEach the credentials the API revokes first: no operator task holds a slot they wait for', async () => {
-    // Prepare: in name order the operator products' targets (arm, cnapp) come before fgt
+  it('hands the API lane the credentials the API revokes and the operator lane the others', async () => {
+    // Prepare
     await provisionAll('fay@example.com', 'fay');
     vi.setSystemTime(Date.now() + LAG_MS);
     // Act
     const execution = await run(env.revokeStateMachineArn, { owner: 'fay@example.com' }, 'revoke-fay-1');
-    // Assess: the Map starts its iterations in item order, each waiting for a slot of its MaxConcurrency
+    // Assess: each lane is its own Map (RevokeByLane), in name order
     expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
     const found = env.stepFunctions.service
       .historyOf(execution.executionArn ?? '')
       .find(
         (e) => (e.stateExitedEventDetails as { name?: string } | undefined)?.name === 'FindOwnerCredentials',
       );
-    const output =
-      (found?.stateExitedEventDetails as { output?: string } | undefined)?.output ?? '{"credentials":[]}';
-    const targets = (JSON.parse(output) as { credentials: { target: string }[] }).credentials.map(
-      (c) => c.target,
-    );
-    expect(targets).toEqual(['fgt', 'fmg', 'arm', 'cnapp', 'flex']);
+    const output = (found?.stateExitedEventDetails as { output?: string } | undefined)?.output ?? '{}';
+    const { credentials } = JSON.parse(output) as {
+      credentials: Record<'byApi' | 'byOperator', { target: string }[]>;
+    };
+    expect(credentials.byApi.map((c) => c.target)).toEqual(['fgt', 'fmg']);
+    expect(credentials.byOperator.map((c) => c.target)).toEqual(['arm', 'cnapp', 'flex']);
   });
+
+  it('opens every operator task at once, more than RevokeEach runs side by side, before anyone answers', async () => {
+    // Prepare: 2 API credentials and 7 an operator revokes, more than RevokeEach's 5 slots
+    const owner = 'olga@example.com';
+    const requests = [
+      addressReaderRequest('fgt', 'fgt-olga', owner),
+      addressReaderRequest('fmg', 'fmg-olga', owner),
+      ...[1, 2, 3].map((n) => uiRequest('flex', `flex-olga-${n}`, owner)),
+      ...[1, 2].map((n) => uiRequest('cnapp', `cnapp-olga-${n}`, owner, `svc-olga-${n}`)),
+      ...[1, 2].map((n) => uiRequest('arm', `arm-olga-${n}`, owner, `user-olga-${n}`)),
+    ];
+    await Promise.all(
+      requests.map((r) => run(env.provisionStateMachineArn, r, executionNameFor('provision', r.ticket, r))),
+    );
+    vi.setSystemTime(Date.now() + LAG_MS);
+    // Act: the person answers nothing until every task is open, or until no more can open without an answer
+    const executionArn = await startExecution(env, env.revokeStateMachineArn, { owner }, 'revoke-olga-1');
+    const openBeforeAnyAnswer = await tasksOpenBeforeAnyAnswer(executionArn, 7);
+    const execution = await executionEnd(env, executionArn, answerAll);
+    // Assess
+    expect(execution.status, causeMessage(execution.cause)).toBe('SUCCEEDED');
+    expect(openBeforeAnyAnswer.map((t) => t.apiUser).sort()).toEqual(
+      requests
+        .slice(2)
+        .map((r) => r.apiUser)
+        .sort(),
+    );
+    expect(JSON.parse(execution.output ?? '{}').revoked).toHaveLength(requests.length);
+    // Nine provisions and a revocation: over the default on this loaded 2-core machine.
+  }, 180_000);
 
   it('with one product down, reports exactly that credential; a second run finishes it', async () => {
     // Prepare

@@ -239,18 +239,20 @@ export function revocationTarget(s: SecretDescription): RevocationTarget {
 }
 
 /**
- * A batch in the order RevokeEach takes it (the Map starts its iterations in item order, each
- * waiting for one of its MaxConcurrency slots): the credentials the API revokes first, then those a
- * person revokes in the product's UI, whose operator task holds its slot until the person answers
- * (hours, maybe). In name order, five operator products' credentials ahead would stall every API
- * revocation behind them: bench/offboarding.ts measured 42.8 s from the event to the last of 20
- * API credentials proven refused behind 30 operator tasks answered 5 s after each opened. A target
- * that cannot be read goes last: its RevokeAtProduct reports why.
+ * RevokeByLane's two lanes (lib/workflows/revoke-workflow.ts): the credentials the API revokes, a
+ * few at a time, and those a person revokes in the product's UI, whose operator tasks all open at
+ * once (each holds its lane's slot until the person answers: hours, maybe). In one Map of 5, five
+ * operator tasks held every slot: bench/offboarding.ts measured the last of 30 tasks open 35 s
+ * after the event, its person answering 5 s after each. A target that cannot be read goes with
+ * the operator lane: its RevokeAtProduct reports why.
  */
-async function apiRevocableFirst(
-  deps: WorkflowDeps,
-  batch: readonly RevocationTarget[],
-): Promise<RevocationTarget[]> {
+const RevocationLanes = z
+  .object({ byApi: z.array(RevocationTarget), byOperator: z.array(RevocationTarget) })
+  .strict();
+type RevocationLanes = z.output<typeof RevocationLanes>;
+
+/** The batch split into its lanes, each in the batch's (name) order. */
+async function inLanes(deps: WorkflowDeps, batch: readonly RevocationTarget[]): Promise<RevocationLanes> {
   const issuance = new Map<string, Promise<string | undefined>>();
   const issuanceOf = (target: string) => {
     if (!issuance.has(target))
@@ -264,7 +266,7 @@ async function apiRevocableFirst(
     return issuance.get(target);
   };
   const byApi = await Promise.all(batch.map(async (c) => (await issuanceOf(c.target)) === 'api'));
-  return [...batch.filter((_, i) => byApi[i]), ...batch.filter((_, i) => !byApi[i])];
+  return { byApi: batch.filter((_, i) => byApi[i]), byOperator: batch.filter((_, i) => !byApi[i]) };
 }
 
 /**
@@ -278,7 +280,7 @@ export async function findOwnerCredentials(
   owner: string;
   reason: string;
   requestId: string;
-  credentials: RevocationTarget[];
+  credentials: RevocationLanes;
   held: HeldCredential[];
   keptByTeams: string[];
   continueAfter: string | null;
@@ -292,9 +294,9 @@ export async function findOwnerCredentials(
   );
   const decided = await decideEach(deps, { ...request, requestId }, found);
   const batch = decided.revoke.slice(0, CREDENTIALS_PER_EXECUTION).map(revocationTarget);
-  // The continuation takes up after the last name of this batch, whatever order RevokeEach takes it in.
+  // The continuation takes up after the last name of this batch, whichever lane takes it.
   const more = decided.revoke.length > batch.length ? (batch.at(-1)?.secretName ?? null) : null;
-  const credentials = await apiRevocableFirst(deps, batch);
+  const credentials = await inLanes(deps, batch);
   // The first execution tells the teams; its continuations revoke the rest of the same person's. A
   // hold's end revokes one credential: the person left before, and the teams were told then.
   const keptByTeams =
@@ -440,6 +442,15 @@ type RevocationResult = z.output<typeof RevocationResult>;
 /** Each pass's batch, and what the last listing found too late: at most one more batch. */
 const MAX_RESULTS = MAX_LISTINGS_PER_REVOCATION * CREDENTIALS_PER_EXECUTION;
 const RevocationResultList = z.array(RevocationResult).max(MAX_RESULTS);
+/** A pass's results as RevokeByLane's lanes leave them, or, after a sweep, every result so far. */
+const PassResults = z.union([
+  z
+    .object({ byApi: RevocationResultList, byOperator: RevocationResultList })
+    .strict()
+    .transform(({ byApi, byOperator }) => [...byApi, ...byOperator])
+    .pipe(RevocationResultList),
+  RevocationResultList,
+]);
 
 const RevocationResults = z.object({
   owner: OwnerRef,
@@ -447,7 +458,7 @@ const RevocationResults = z.object({
   /** The execution's own input, to start the continuation with. */
   request: RevocationInput,
   continueAfter: z.string().max(512).nullable(),
-  results: RevocationResultList,
+  results: PassResults,
   held: HeldList.default([]),
   keptByTeams: KeptList.default([]),
 });
@@ -458,8 +469,8 @@ const SweepInput = z
     reason: z.string().max(200),
     requestId: ExecutionName,
     /** The pass just done: its credentials and their results. */
-    credentials: z.array(RevocationTarget),
-    results: RevocationResultList,
+    credentials: RevocationLanes,
+    results: PassResults,
     /** The results of the passes before it. */
     settled: RevocationResultList.default([]),
     /** How many listings so far (FindOwnerCredentials was the first); this sweep is the next. */
@@ -523,7 +534,7 @@ export async function sweepOwnerCredentials(deps: WorkflowDeps, input: unknown) 
     owner,
     reason,
     requestId,
-    credentials: await apiRevocableFirst(deps, next),
+    credentials: await inLanes(deps, next),
     results: all,
     settled: all,
     listings: listings + 1,
