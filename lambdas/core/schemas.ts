@@ -24,7 +24,10 @@ export const TargetName = z
   .regex(
     /^[a-z0-9][a-z0-9-]{0,62}$/,
     'must be 1-63 characters of lower-case letters, digits or "-", starting with a letter or digit',
-  );
+  )
+  // A target's credentials are `<root>/<target>/<user>`: under "targets" they would be named like
+  // the target definitions (`<root>/targets/<name>`) and reached by the grants on those.
+  .regex(/^(?!targets$)/, 'must not be "targets": that is where the target definitions are kept');
 
 /** A FortiGate's name on its FortiManager (its hostname: letters, digits, "_", "-"; 35 at most). */
 export const DeviceName = z

@@ -8,6 +8,7 @@ import {
   WEBHOOK_SECRET_NAME,
 } from '#core/names.ts';
 import { rotationScheduleName } from '#core/schedules.ts';
+import { TargetName } from '#core/schemas.ts';
 
 afterEach(() => useSecretRoot(physicalNames(DEFAULT_STACK_NAME).secretRoot));
 
@@ -55,5 +56,16 @@ describe('physical names', () => {
       'provisioner-Staging.intake/webhook-secret',
     ]);
     expect(rotationScheduleName('provisioner-Staging/fgt/bot')).toMatch(/^rotate-fgt_bot-[0-9a-f]{10}$/);
+  });
+});
+
+describe('TargetName', () => {
+  it('refuses "targets": its credentials would be named like the target definitions (provisioner/targets/<user>)', () => {
+    // Prepare, Act
+    const parsed = TargetName.safeParse('targets');
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toMatch(/"targets".*target definitions/);
+    expect(TargetName.safeParse('targets-lab').success).toBe(true);
   });
 });
