@@ -23,28 +23,45 @@ export const WORKFLOWS: readonly Workflow[] = ['provision', 'rotate', 'revoke'];
 /** Short enough for a timeout fault (500 ms of latency) to bite, long enough for a busy box's loopback. */
 export const VENDOR_TIMEOUT_MS = '200';
 
-/** Every Task state's handler in a definition, Map item processors included. */
-function taskHandlers(states: Record<string, Record<string, unknown>>): string[] {
+type States = Record<string, Record<string, unknown>>;
+
+/** Every Task state's handler in a definition, Map item processors and Parallel branches included. */
+function taskHandlers(states: States): string[] {
   return Object.values(states).flatMap((state) => {
     if (state.Type === 'Task') {
       const arn = (state.Parameters as { FunctionName?: string } | undefined)?.FunctionName;
       return arn ? [handlerIdFromFunctionArn(arn)] : [];
     }
-    const inner = (state.ItemProcessor ?? state.Iterator) as {
-      States?: Record<string, Record<string, unknown>>;
-    };
-    return inner?.States ? taskHandlers(inner.States) : [];
+    const inner = (state.ItemProcessor ?? state.Iterator) as { States?: States } | undefined;
+    const branches = (state.Branches as { States: States }[] | undefined) ?? [];
+    return [inner?.States, ...branches.map((b) => b.States)].flatMap((nested) =>
+      nested ? taskHandlers(nested) : [],
+    );
   });
 }
 
-/** The handler of every Task state, per workflow, from the synthesized definitions. */
+/** Every function a definition names anywhere, however deep: what `taskHandlers` must all find. */
+function functionsNamed(definition: unknown): string[] {
+  return [...JSON.stringify(definition).matchAll(/"FunctionName":"([^"]+)"/g)].map((m) =>
+    handlerIdFromFunctionArn(m[1] ?? ''),
+  );
+}
+
+/**
+ * The handler of every Task state, per workflow, from the synthesized definitions. A state shape the
+ * walk does not descend into would silently drop its Tasks from the matrices, so it refuses then.
+ */
 export function workflowTasks(): Record<Workflow, string[]> {
   const definitions = synthesizeWorkflows();
   return Object.fromEntries(
-    WORKFLOWS.map((w) => [
-      w,
-      taskHandlers(definitions[w].definition.States as unknown as Record<string, Record<string, unknown>>),
-    ]),
+    WORKFLOWS.map((w) => {
+      const { definition } = definitions[w];
+      const found = taskHandlers(definition.States as unknown as States);
+      const missed = functionsNamed(definition).filter((id) => !found.includes(id));
+      if (missed.length > 0)
+        throw new Error(`${w}: Task states the walk did not reach: ${missed.join(', ')}`);
+      return [w, found];
+    }),
   ) as Record<Workflow, string[]>;
 }
 
